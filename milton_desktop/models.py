@@ -1,0 +1,171 @@
+"""The tables (peewee models). Table names follow the original daemon's schema.
+
+Instants are stored as UTC text of one fixed width, so they sort and compare
+correctly as strings inside SQLite and index well. Tokens are never stored here.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import peewee as pw
+
+database = pw.SqliteDatabase(None)
+
+_FMT = "%Y-%m-%d %H:%M:%S.%f"
+
+PLATFORMS = ("linkedin", "x", "instagram")
+VOICES = ("personal", "coach", "pr")
+STATUSES = ("pending", "publishing", "published", "failed", "cancelled", "missed", "uncertain")
+
+
+def utc_text(value: datetime) -> str:
+    if value.tzinfo is None:
+        raise ValueError("naive datetime given where a UTC instant is required")
+    return value.astimezone(UTC).strftime(_FMT)
+
+
+class UTCDateTimeField(pw.Field):
+    """An aware UTC datetime stored as fixed-width UTC text."""
+
+    field_type = "TEXT"
+
+    def db_value(self, value: datetime | str | None) -> str | None:
+        if value is None or isinstance(value, str):
+            return value
+        return utc_text(value)
+
+    def python_value(self, value: str | None) -> datetime | None:
+        if value is None:
+            return None
+        return datetime.strptime(value, _FMT).replace(tzinfo=UTC)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class BaseModel(pw.Model):
+    class Meta:
+        database = database
+        legacy_table_names = False
+
+
+class Account(BaseModel):
+    platform = pw.CharField(max_length=16)
+    display_name = pw.CharField(unique=True)
+    username = pw.CharField(default="")
+    remote_id = pw.CharField(default="")
+    api_base = pw.CharField(null=True)
+    status = pw.CharField(default="connected")  # connected | needs_reconnect
+    token_expires_at = UTCDateTimeField(null=True)
+    created_at = UTCDateTimeField(default=_now)
+
+    class Meta:
+        table_name = "accounts"
+
+
+class Post(BaseModel):
+    body = pw.TextField(default="")
+    voice = pw.CharField(default="personal")
+    created_at = UTCDateTimeField(default=_now)
+    updated_at = UTCDateTimeField(default=_now)
+
+    class Meta:
+        table_name = "posts"
+
+
+class Media(BaseModel):
+    post = pw.ForeignKeyField(Post, backref="media", on_delete="CASCADE")
+    position = pw.IntegerField(default=0)
+    kind = pw.CharField(max_length=8)  # image | video
+    path = pw.CharField(null=True)  # inside the app's media dir, named by content hash
+    url = pw.CharField(null=True)  # public URL (Instagram fetches media from one)
+    mime = pw.CharField(default="")
+    bytes = pw.IntegerField(default=0)
+    width = pw.IntegerField(null=True)
+    height = pw.IntegerField(null=True)
+    alt_text = pw.TextField(default="")
+    original_name = pw.CharField(default="")
+
+    class Meta:
+        table_name = "media"
+
+
+class Recurrence(BaseModel):
+    post = pw.ForeignKeyField(Post, backref="recurrences", on_delete="CASCADE")
+    account = pw.ForeignKeyField(Account, backref="recurrences", on_delete="CASCADE")
+    rrule = pw.TextField()
+    dtstart_local = pw.CharField()  # wall-clock ISO, e.g. 2026-03-10T10:00:00
+    timezone = pw.CharField()
+    text_override = pw.TextField(null=True)
+    active = pw.BooleanField(default=True)
+    materialized_until = UTCDateTimeField(null=True)
+    created_at = UTCDateTimeField(default=_now)
+
+    class Meta:
+        table_name = "recurrences"
+
+
+class ScheduledPost(BaseModel):
+    post = pw.ForeignKeyField(Post, backref="schedules", on_delete="CASCADE")
+    account = pw.ForeignKeyField(Account, backref="schedules", on_delete="CASCADE")
+    text_override = pw.TextField(null=True)
+    scheduled_time = UTCDateTimeField()
+    timezone = pw.CharField(default="UTC")
+    status = pw.CharField(default="pending")
+    attempts = pw.IntegerField(default=0)
+    next_attempt_at = UTCDateTimeField()
+    claimed_by = pw.CharField(null=True)
+    created_at = UTCDateTimeField(default=_now)
+    updated_at = UTCDateTimeField(default=_now)
+    published_at = UTCDateTimeField(null=True)
+    remote_id = pw.CharField(null=True)
+    remote_url = pw.CharField(null=True)
+    error_message = pw.TextField(null=True)
+    recurrence = pw.ForeignKeyField(Recurrence, null=True, backref="schedules", on_delete="SET NULL")
+    notified = pw.BooleanField(default=False)
+
+    class Meta:
+        table_name = "scheduled_posts"
+        indexes = (
+            (("status", "next_attempt_at"), False),
+            (("status", "scheduled_time"), False),
+            (("scheduled_time",), False),
+        )
+
+
+class PublishingResult(BaseModel):
+    schedule = pw.ForeignKeyField(ScheduledPost, backref="results", on_delete="CASCADE")
+    attempt = pw.IntegerField()
+    started_at = UTCDateTimeField()
+    finished_at = UTCDateTimeField(null=True)
+    outcome = pw.CharField()  # published | retry | rate_limited | failed | uncertain | auth_refreshed
+    http_status = pw.IntegerField(null=True)
+    error_kind = pw.CharField(null=True)
+    error_message = pw.TextField(null=True)
+    remote_id = pw.CharField(null=True)
+    remote_url = pw.CharField(null=True)
+    lateness_ms = pw.IntegerField(default=0)
+
+    class Meta:
+        table_name = "publishing_results"
+
+
+class Setting(BaseModel):
+    key = pw.CharField(primary_key=True)
+    value = pw.TextField()  # JSON
+
+    class Meta:
+        table_name = "settings"
+
+
+ALL_MODELS: list[type[BaseModel]] = [
+    Account,
+    Post,
+    Media,
+    Recurrence,
+    ScheduledPost,
+    PublishingResult,
+    Setting,
+]

@@ -1,0 +1,50 @@
+"""Where Milton keeps its database, logs and media.
+
+Everything is resolved here, once: the platform's user dirs by default, or a
+single folder given by ``--home DIR`` or the ``MILTON_HOME`` environment variable
+(which the tests use to keep every run inside ``tmp_path``).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import platformdirs
+
+from milton_desktop import APP_ID
+
+HOME_ENV = "MILTON_HOME"
+
+
+@dataclass(frozen=True)
+class Paths:
+    data_dir: Path
+    log_dir: Path
+    media_dir: Path
+    custom_home: bool
+
+    @property
+    def db_path(self) -> Path:
+        return self.data_dir / "milton.sqlite3"
+
+    @property
+    def log_file(self) -> Path:
+        return self.log_dir / "milton.log"
+
+    def ensure(self) -> Paths:
+        for d in (self.data_dir, self.log_dir, self.media_dir):
+            d.mkdir(parents=True, exist_ok=True)
+        return self
+
+
+def resolve_paths(home: str | os.PathLike[str] | None = None) -> Paths:
+    """Return the app's folders; ``home`` (or ``$MILTON_HOME``) puts them all in one place."""
+    chosen = home if home is not None else os.environ.get(HOME_ENV) or None
+    if chosen:
+        root = Path(chosen).expanduser().resolve()
+        return Paths(root, root / "logs", root / "media", custom_home=True)
+    data = Path(platformdirs.user_data_dir(APP_ID, appauthor=False))
+    logs = Path(platformdirs.user_log_dir(APP_ID, appauthor=False))
+    return Paths(data, logs, data / "media", custom_home=False)

@@ -1,0 +1,235 @@
+"""A small threaded HTTP server base for the fake platforms, with fault injection.
+
+A fake subclasses :class:`FakeServer` and implements :meth:`FakeServer.handle`,
+returning a :class:`Reply`. Tests inject faults by route::
+
+    fake.inject("POST /rest/posts", status=500)                 # one 500
+    fake.inject("POST /rest/posts", mode="drop", when="after")  # create, then hang up
+    fake.inject("POST /2/tweets", mode="timeout", when="after", delay=2)
+    fake.inject("POST /2/tweets", status=429, headers={"x-rate-limit-reset": "..."})
+
+``when="before"`` means the platform never processed the request (nothing was
+created); ``when="after"`` means it did, and only the answer was lost.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import socket
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+
+@dataclass
+class Request:
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    headers: dict[str, str]  # lower-cased names
+    body: bytes
+    received_at: float
+
+    @property
+    def route(self) -> str:
+        return f"{self.method} {self.path}"
+
+    def json(self) -> Any:
+        return json.loads(self.body.decode("utf-8"))
+
+    def header(self, name: str, default: str | None = None) -> str | None:
+        return self.headers.get(name.lower(), default)
+
+    def form(self) -> dict[str, list[str]]:
+        return parse_qs(self.body.decode("utf-8"), keep_blank_values=True)
+
+
+@dataclass
+class Reply:
+    status: int = 200
+    body: Any = None  # dict/list -> JSON, bytes/str -> as is
+    headers: dict[str, str] = field(default_factory=dict)
+    content_type: str | None = None
+
+    def encode(self) -> tuple[bytes, str]:
+        if self.body is None:
+            return b"", self.content_type or "application/json"
+        if isinstance(self.body, bytes):
+            return self.body, self.content_type or "application/octet-stream"
+        if isinstance(self.body, str):
+            return self.body.encode("utf-8"), self.content_type or "text/html; charset=utf-8"
+        return json.dumps(self.body).encode("utf-8"), self.content_type or "application/json"
+
+
+@dataclass
+class Fault:
+    pattern: re.Pattern[str]
+    mode: str  # respond | drop | timeout | slow
+    when: str  # before | after
+    times: int
+    status: int
+    body: Any
+    headers: dict[str, str]
+    delay: float
+    content_type: str | None
+
+
+class FakeServer:
+    """Base class: start on a free loopback port, record requests, inject faults."""
+
+    def __init__(self) -> None:
+        self.requests: list[Request] = []
+        self._faults: list[Fault] = []
+        self._lock = threading.RLock()
+        self._httpd: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+        self._release = threading.Event()
+
+    # ------------------------------------------------------------ lifecycle
+    @property
+    def url(self) -> str:
+        assert self._httpd is not None, "server not started"
+        host, port = self._httpd.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def start(self) -> FakeServer:
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: Any) -> None:  # keep test output clean
+                pass
+
+            def _serve(self) -> None:
+                server._dispatch(self)
+
+            do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _serve
+
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._httpd.daemon_threads = True
+        self._thread = threading.Thread(target=self._httpd.serve_forever, name=type(self).__name__, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._release.set()
+        if self._httpd is not None:
+            self._httpd.shutdown()
+            self._httpd.server_close()
+            self._httpd = None
+
+    def __enter__(self) -> FakeServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # ------------------------------------------------------------ faults
+    def inject(
+        self,
+        route: str,
+        *,
+        status: int = 500,
+        body: Any = None,
+        headers: dict[str, str] | None = None,
+        mode: str = "respond",
+        when: str = "before",
+        times: int = 1,
+        delay: float = 0.0,
+        content_type: str | None = None,
+    ) -> None:
+        """Make the next ``times`` requests whose ``"METHOD /path"`` matches ``route`` (a regex) fail."""
+        assert mode in ("respond", "drop", "timeout", "slow"), mode
+        assert when in ("before", "after"), when
+        with self._lock:
+            self._faults.append(
+                Fault(re.compile(route), mode, when, times, status, body, dict(headers or {}), delay, content_type)
+            )
+
+    def clear_faults(self) -> None:
+        with self._lock:
+            self._faults.clear()
+
+    def _take_fault(self, req: Request) -> Fault | None:
+        with self._lock:
+            for f in self._faults:
+                if f.times != 0 and f.pattern.fullmatch(req.route):
+                    f.times -= 1
+                    return f
+        return None
+
+    # ------------------------------------------------------------ serving
+    def handle(self, req: Request) -> Reply:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def calls(self, route: str) -> list[Request]:
+        pat = re.compile(route)
+        with self._lock:
+            return [r for r in self.requests if pat.fullmatch(r.route)]
+
+    def _dispatch(self, h: BaseHTTPRequestHandler) -> None:
+        parts = urlsplit(h.path)
+        length = int(h.headers.get("Content-Length") or 0)
+        body = h.rfile.read(length) if length else b""
+        req = Request(
+            method=h.command,
+            path=parts.path,
+            query=parse_qs(parts.query, keep_blank_values=True),
+            headers={k.lower(): v for k, v in h.headers.items()},
+            body=body,
+            received_at=time.time(),
+        )
+        with self._lock:
+            self.requests.append(req)
+        fault = self._take_fault(req)
+        reply: Reply | None = None
+        if fault is None or fault.when == "after" or fault.mode == "slow":
+            try:
+                with self._lock:
+                    reply = self.handle(req)
+            except Exception as exc:  # a bug in the fake must not look like a platform answer
+                reply = Reply(599, {"fake_error": repr(exc)})
+        if fault is not None:
+            if fault.mode == "respond":
+                reply = Reply(fault.status, fault.body, fault.headers, fault.content_type)
+            elif fault.mode == "drop":
+                self._hang_up(h)
+                return
+            elif fault.mode == "timeout":
+                self._release.wait(fault.delay or 30)
+                self._hang_up(h)
+                return
+            elif fault.mode == "slow":
+                self._release.wait(fault.delay)
+        assert reply is not None
+        payload, ctype = reply.encode()
+        try:
+            h.send_response(reply.status)
+            h.send_header("Content-Type", ctype)
+            h.send_header("Content-Length", str(len(payload)))
+            for k, v in reply.headers.items():
+                h.send_header(k, v)
+            h.end_headers()
+            h.wfile.write(payload)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+
+    @staticmethod
+    def _hang_up(h: BaseHTTPRequestHandler) -> None:
+        h.close_connection = True
+        try:
+            h.connection.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+
+def bearer(req: Request) -> str | None:
+    auth = req.header("authorization") or ""
+    if auth.lower().startswith("bearer "):
+        return auth[7:].strip()
+    return None
