@@ -1,0 +1,600 @@
+"""The command line: everything the window does, scriptable.
+
+Exit codes: 0 success; 1 an operational failure (network, keyring, a post that
+failed); 2 bad usage or input, with one line on stderr saying what to fix.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import socket
+import sys
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from milton_desktop import APP_NAME, __version__, settings, store
+from milton_desktop.clock import SystemClock
+from milton_desktop.context import AppContext, open_context
+from milton_desktop.credentials import CredentialMissing, KeyringUnavailable
+from milton_desktop.db import DatabaseError
+from milton_desktop.models import PLATFORMS, STATUSES, VOICES, Account, Post, database
+from milton_desktop.publishers import PLATFORM_LABELS, make_publisher
+from milton_desktop.publishers.base import AuthExpired, Credential, PublishError
+from milton_desktop.timeutil import TimeInputError, get_zone, iso_z, parse_when
+
+log = logging.getLogger("milton.cli")
+
+EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+
+
+class CliError(Exception):
+    def __init__(self, message: str, code: int = EXIT_USAGE) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one clear line, then the usage hint
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n(see `{self.prog} --help`)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(
+        prog="milton-desktop",
+        description=f"{APP_NAME}: write, schedule and publish posts to LinkedIn, X and Instagram. "
+        "With no command, opens the window.",
+    )
+    p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    p.add_argument(
+        "--home", metavar="DIR", help="keep database, logs and media in DIR (or set MILTON_HOME)"
+    )
+    p.add_argument("-v", "--verbose", action="store_true", help="log debug details")
+    p.add_argument(
+        "--headless", action="store_true", help="run the scheduler without a window (same as `run`)"
+    )
+    p.add_argument(
+        "--minimized", action="store_true", help="start in the tray without showing the window"
+    )
+    p.add_argument("--self-test", action="store_true", help="check the installation and exit")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    acc = sub.add_parser("account", help="connect, list and remove accounts")
+    acc_sub = acc.add_subparsers(
+        dest="action", metavar="ACTION", required=True, parser_class=_Parser
+    )
+    a = acc_sub.add_parser("add", help="connect an account with an access token read from stdin")
+    a.add_argument("platform", choices=PLATFORMS)
+    a.add_argument("--name", required=True, help="a name for this account, used by --account")
+    a.add_argument(
+        "--api-base", metavar="URL", help="send every call of this account to URL (tests, staging)"
+    )
+    a.add_argument(
+        "--token-stdin",
+        action="store_true",
+        required=True,
+        help="read the access token from stdin's first line",
+    )
+    a.add_argument("--json", action="store_true")
+    al = acc_sub.add_parser("list", help="list accounts")
+    al.add_argument("--json", action="store_true")
+    ar = acc_sub.add_parser("remove", help="remove an account and its token")
+    ar.add_argument("name")
+    ar.add_argument("--force", action="store_true", help="also cancel its pending posts")
+
+    post = sub.add_parser("post", help="write and list posts")
+    post_sub = post.add_subparsers(
+        dest="action", metavar="ACTION", required=True, parser_class=_Parser
+    )
+    pa = post_sub.add_parser("add", help="write a post (a draft until scheduled); prints its id")
+    pa.add_argument("--text", default="", help="the post's text")
+    pa.add_argument("--voice", default="personal", choices=VOICES)
+    pa.add_argument(
+        "--media", action="append", default=[], metavar="FILE", help="attach an image or video file"
+    )
+    pa.add_argument(
+        "--media-url",
+        action="append",
+        default=[],
+        metavar="URL",
+        help="attach media at a public URL",
+    )
+    pa.add_argument(
+        "--alt",
+        action="append",
+        default=[],
+        metavar="TEXT",
+        help="alt text, one per media in order",
+    )
+    pa.add_argument("--json", action="store_true")
+    pl = post_sub.add_parser("list", help="list posts")
+    pl.add_argument("--json", action="store_true")
+
+    s = sub.add_parser("schedule", help="schedule a post to an account; prints the schedule id")
+    s.add_argument("post_id", type=int)
+    s.add_argument("--account", required=True, metavar="NAME")
+    s.add_argument(
+        "--at",
+        required=True,
+        metavar="WHEN",
+        help="ISO 8601 with offset or Z, or a local time with --tz",
+    )
+    s.add_argument("--tz", metavar="ZONE", help="IANA zone of a local --at (e.g. Europe/Paris)")
+    s.add_argument("--text", help="text for this platform instead of the post's text")
+    s.add_argument("--json", action="store_true")
+
+    rs = sub.add_parser("reschedule", help="move a pending, missed or failed schedule")
+    rs.add_argument("schedule_id", type=int)
+    rs.add_argument("--at", required=True, metavar="WHEN")
+    rs.add_argument("--tz", metavar="ZONE")
+
+    ls = sub.add_parser("list", help="list schedules")
+    ls.add_argument("--status", choices=STATUSES)
+    ls.add_argument("--json", action="store_true")
+
+    up = sub.add_parser("upcoming", help="pending schedules in the next days")
+    up.add_argument("--days", type=float, default=7.0)
+    up.add_argument("--json", action="store_true")
+
+    c = sub.add_parser("cancel", help="cancel a pending schedule")
+    c.add_argument("schedule_id", type=int)
+
+    pn = sub.add_parser("publish-now", help="publish a missed or failed schedule now")
+    pn.add_argument("schedule_id", type=int)
+
+    rv = sub.add_parser("resolve", help="settle an uncertain schedule after checking the platform")
+    rv.add_argument("schedule_id", type=int)
+    g = rv.add_mutually_exclusive_group(required=True)
+    g.add_argument("--published", action="store_true", help="it did go out")
+    g.add_argument("--not-published", action="store_true", help="it did not: publish it again now")
+    rv.add_argument("--url", help="the post's URL, with --published")
+
+    st = sub.add_parser("status", help="is the scheduler running, what is next, counts per status")
+    st.add_argument("--json", action="store_true")
+
+    r = sub.add_parser("run", help="run the scheduler without a window")
+    r.add_argument("--once", action="store_true", help="publish everything due now and exit")
+    r.add_argument("--test", action="store_true", help="watchdog every 10 s instead of 60 s")
+    r.add_argument(
+        "--interval", type=float, metavar="SECONDS", help="watchdog interval (default 60)"
+    )
+    return p
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _out(data: Any, as_json: bool, human: str) -> None:
+    if as_json:
+        print(json.dumps(data, ensure_ascii=False))
+    else:
+        print(human)
+
+
+def _zone_name() -> str:
+    return settings.get("timezone") or "UTC"
+
+
+def _local(dt: datetime | None) -> str:
+    if dt is None:
+        return "-"
+    return dt.astimezone(get_zone(_zone_name())).strftime("%Y-%m-%d %H:%M %Z")
+
+
+def _short(text: str, n: int = 40) -> str:
+    one = " ".join(text.split())
+    return one if len(one) <= n else one[: n - 1] + "…"
+
+
+def _table(rows: list[list[str]], header: list[str]) -> str:
+    if not rows:
+        return "(none)"
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    lines = ["  ".join(str(c).ljust(w) for c, w in zip(header, widths, strict=True)).rstrip()]
+    lines += [
+        "  ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows
+    ]
+    return "\n".join(lines)
+
+
+def _schedules_out(rows: list, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps([store.schedule_json(r) for r in rows], ensure_ascii=False))
+        return
+    table = [
+        [
+            str(r.id),
+            str(r.post_id),
+            r.account.display_name,
+            PLATFORM_LABELS[r.account.platform],
+            _local(r.scheduled_time),
+            r.status,
+            _short(
+                r.remote_url
+                or r.error_message
+                or (r.text_override if r.text_override is not None else r.post.body)
+            ),
+        ]
+        for r in rows
+    ]
+    print(_table(table, ["ID", "POST", "ACCOUNT", "PLATFORM", "WHEN", "STATUS", "DETAIL"]))
+
+
+def _read_token() -> str:
+    if sys.stdin is None or sys.stdin.closed:
+        raise CliError(
+            "no token on stdin: pipe it in, e.g. `printf '%s\\n' \"$TOKEN\" | milton-desktop account add ...`"
+        )
+    line = sys.stdin.readline()
+    token = line.strip()
+    if not token:
+        raise CliError("no token on stdin: the first line must hold the access token")
+    if any(c.isspace() for c in token) or len(token) > 8192:
+        raise CliError("the token on stdin does not look like an access token (spaces or too long)")
+    return token
+
+
+# ---------------------------------------------------------------- commands
+
+
+def cmd_account(ctx: AppContext, args: argparse.Namespace) -> int:
+    if args.action == "add":
+        name = store.check_account_name(args.name)
+        token = _read_token()
+        from milton_desktop.logsetup import register_secret
+
+        register_secret(token)
+        api_base = args.api_base.rstrip("/") if args.api_base else None
+        if api_base and not api_base.startswith(("http://", "https://")):
+            raise CliError(f"--api-base must be an http(s) URL, not {args.api_base!r}")
+        credential = Credential(access_token=token)
+        publisher = make_publisher(args.platform, api_base=api_base)
+        try:
+            identity = publisher.identify(credential)
+        except AuthExpired as exc:
+            raise CliError(
+                f"{PLATFORM_LABELS[args.platform]} refused the token: {exc}", EXIT_FAIL
+            ) from None
+        except PublishError as exc:
+            raise CliError(
+                f"could not check the token with {PLATFORM_LABELS[args.platform]}: {exc}", EXIT_FAIL
+            ) from None
+        try:
+            with database.atomic():
+                acc = Account.create(
+                    platform=args.platform,
+                    display_name=name,
+                    username=identity.username,
+                    remote_id=identity.remote_id,
+                    api_base=api_base,
+                    status="connected",
+                )
+                ctx.credentials.save(args.platform, acc.id, credential)
+        except KeyringUnavailable as exc:
+            raise CliError(f"account not added: {exc}", EXIT_FAIL) from None
+        _out(
+            {
+                "id": acc.id,
+                "name": acc.display_name,
+                "platform": acc.platform,
+                "username": acc.username,
+                "remote_id": acc.remote_id,
+            },
+            args.json,
+            f"connected {PLATFORM_LABELS[acc.platform]} account {name!r} as {identity.username or identity.remote_id}",
+        )
+        return EXIT_OK
+    if args.action == "list":
+        accounts = list(Account.select().order_by(Account.display_name))
+        if args.json:
+            print(
+                json.dumps(
+                    [
+                        {
+                            "id": a.id,
+                            "name": a.display_name,
+                            "platform": a.platform,
+                            "username": a.username,
+                            "remote_id": a.remote_id,
+                            "status": a.status,
+                            "api_base": a.api_base,
+                            "token_expires_at": iso_z(a.token_expires_at),
+                        }
+                        for a in accounts
+                    ]
+                )
+            )
+        else:
+            print(
+                _table(
+                    [
+                        [
+                            str(a.id),
+                            a.display_name,
+                            PLATFORM_LABELS[a.platform],
+                            a.username,
+                            a.status,
+                        ]
+                        for a in accounts
+                    ],
+                    ["ID", "NAME", "PLATFORM", "USER", "STATUS"],
+                )
+            )
+        return EXIT_OK
+    if args.action == "remove":
+        acc = store.get_account(args.name)
+        pending = acc.schedules.where(
+            store.ScheduledPost.status.in_(("pending", "publishing"))
+        ).count()
+        if pending and not args.force:
+            raise CliError(
+                f"account {acc.display_name!r} has {pending} pending post(s): cancel them first, "
+                "or pass --force to remove the account with them"
+            )
+        try:
+            ctx.credentials.delete(acc.platform, acc.id)
+        except KeyringUnavailable as exc:
+            raise CliError(
+                f"account not removed: its token could not be deleted: {exc}", EXIT_FAIL
+            ) from None
+        with database.atomic():
+            acc.delete_instance(recursive=False)
+        print(f"removed account {acc.display_name!r}")
+        return EXIT_OK
+    raise CliError(f"unknown action {args.action}")
+
+
+def cmd_post(ctx: AppContext, args: argparse.Namespace) -> int:
+    if args.action == "add":
+        inputs = [store.MediaInput(path=Path(f)) for f in args.media]
+        inputs += [store.MediaInput(url=u) for u in args.media_url]
+        if len(args.alt) > len(inputs):
+            raise CliError(
+                f"{len(args.alt)} --alt texts for {len(inputs)} media: give at most one per media"
+            )
+        inputs = [
+            store.MediaInput(
+                path=m.path, url=m.url, alt_text=args.alt[i] if i < len(args.alt) else ""
+            )
+            for i, m in enumerate(inputs)
+        ]
+        post = store.add_post(args.text, args.voice, inputs, media_dir=ctx.paths.media_dir)
+        _out({"id": post.id}, args.json, str(post.id))
+        return EXIT_OK
+    posts = list(Post.select().order_by(Post.id))
+    if args.json:
+        print(
+            json.dumps(
+                [
+                    {
+                        "id": p.id,
+                        "text": p.body,
+                        "voice": p.voice,
+                        "created_at": iso_z(p.created_at),
+                        "media": [
+                            {
+                                "kind": m.kind,
+                                "mime": m.mime,
+                                "path": m.path,
+                                "url": m.url,
+                                "alt_text": m.alt_text,
+                            }
+                            for m in p.media
+                        ],
+                        "schedules": [s.id for s in p.schedules],
+                    }
+                    for p in posts
+                ],
+                ensure_ascii=False,
+            )
+        )
+    else:
+        print(
+            _table(
+                [[str(p.id), p.voice, str(p.media.count()), _short(p.body, 60)] for p in posts],
+                ["ID", "VOICE", "MEDIA", "TEXT"],
+            )
+        )
+    return EXIT_OK
+
+
+def _when(args: argparse.Namespace) -> tuple[datetime, str]:
+    if args.tz:
+        get_zone(args.tz)
+    when = parse_when(args.at, args.tz)
+    return when, args.tz or ("UTC" if args.at.strip()[-1:] in "Zz" else _zone_name())
+
+
+def cmd_schedule(ctx: AppContext, args: argparse.Namespace) -> int:
+    when, zone = _when(args)
+    row = store.schedule(args.post_id, args.account, when, timezone=zone, text=args.text)
+    _out({"id": row.id, "scheduled_time": iso_z(row.scheduled_time)}, args.json, str(row.id))
+    return EXIT_OK
+
+
+def cmd_reschedule(ctx: AppContext, args: argparse.Namespace) -> int:
+    when, _zone = _when(args)
+    row = store.reschedule(args.schedule_id, when)
+    print(f"schedule {row.id} moved to {_local(row.scheduled_time)}")
+    return EXIT_OK
+
+
+def cmd_list(ctx: AppContext, args: argparse.Namespace) -> int:
+    _schedules_out(store.list_schedules(args.status), args.json)
+    return EXIT_OK
+
+
+def cmd_upcoming(ctx: AppContext, args: argparse.Namespace) -> int:
+    if not 0 < args.days <= 3660:
+        raise CliError("--days must be between 0 and 3660")
+    _schedules_out(store.upcoming(args.days), args.json)
+    return EXIT_OK
+
+
+def cmd_cancel(ctx: AppContext, args: argparse.Namespace) -> int:
+    row = store.cancel(args.schedule_id)
+    print(f"cancelled schedule {row.id}")
+    return EXIT_OK
+
+
+def cmd_publish_now(ctx: AppContext, args: argparse.Namespace) -> int:
+    row = store.publish_now(args.schedule_id)
+    print(
+        f"schedule {row.id} will be published by the running scheduler now (or run `milton-desktop run --once`)"
+    )
+    return EXIT_OK
+
+
+def cmd_resolve(ctx: AppContext, args: argparse.Namespace) -> int:
+    row = store.resolve_uncertain(args.schedule_id, bool(args.published), args.url)
+    print(f"schedule {row.id} is now {row.status}")
+    return EXIT_OK
+
+
+def scheduler_state(now: datetime | None = None) -> dict[str, Any]:
+    """What the heartbeat says about a running scheduler."""
+    now = now or SystemClock().now()
+    hb = settings.get_internal("heartbeat")
+    if not hb:
+        return {"running": False}
+    at = datetime.fromisoformat(hb["at"])
+    age = (now - at).total_seconds()
+    alive = age <= 2 * float(hb.get("interval", 60)) + 15
+    if hb.get("host") == socket.gethostname():
+        try:
+            os.kill(int(hb["pid"]), 0)
+        except ProcessLookupError:
+            alive = False
+        except (PermissionError, OSError, ValueError):
+            pass
+    return {
+        "running": alive,
+        "pid": hb.get("pid"),
+        "host": hb.get("host"),
+        "last_seen": iso_z(at),
+        "paused": bool(hb.get("paused")),
+    }
+
+
+def cmd_status(ctx: AppContext, args: argparse.Namespace) -> int:
+    from milton_desktop.scheduling import Engine
+
+    state = scheduler_state()
+    nxt = Engine(ctx.credentials).next_wakeup()
+    counts = store.counts_by_status()
+    data = {
+        "scheduler": state,
+        "next_due": iso_z(nxt),
+        "counts": counts,
+        "database": str(ctx.paths.db_path),
+    }
+    if args.json:
+        print(json.dumps(data))
+    else:
+        running = (
+            f"running (pid {state['pid']}{', paused' if state.get('paused') else ''})"
+            if state["running"]
+            else "not running"
+        )
+        print(f"scheduler: {running}")
+        print(f"next due:  {_local(nxt)}")
+        print("counts:    " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+    return EXIT_OK
+
+
+def cmd_run(ctx: AppContext, args: argparse.Namespace) -> int:
+    from milton_desktop.scheduling import Engine, EngineConfig
+
+    config = EngineConfig(
+        grace=timedelta(minutes=float(settings.get("grace_minutes"))),
+        max_attempts=int(settings.get("max_attempts")),
+    )
+    engine = Engine(ctx.credentials, config=config)
+    if args.once:
+        from milton_desktop.dispatch import Dispatcher
+
+        outcomes = Dispatcher(engine, lambda o: None).run_once()
+        for o in outcomes:
+            print(f"{o.schedule_id}\t{o.status}\t{o.label}\t{o.url or o.message or ''}")
+        bad = [o for o in outcomes if o.status in ("failed", "uncertain")]
+        return EXIT_FAIL if bad else EXIT_OK
+    interval = args.interval if args.interval is not None else (10.0 if args.test else 60.0)
+    if not 0.05 <= interval <= 86400:
+        raise CliError("--interval must be between 0.05 and 86400 seconds")
+    from milton_desktop.runner import run_headless
+
+    return run_headless(engine, ctx.paths.data_dir, interval_s=interval)
+
+
+COMMANDS = {
+    "account": cmd_account,
+    "post": cmd_post,
+    "schedule": cmd_schedule,
+    "reschedule": cmd_reschedule,
+    "list": cmd_list,
+    "upcoming": cmd_upcoming,
+    "cancel": cmd_cancel,
+    "publish-now": cmd_publish_now,
+    "resolve": cmd_resolve,
+    "status": cmd_status,
+    "run": cmd_run,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.headless and args.command is None:
+        args = parser.parse_args([*(argv if argv is not None else sys.argv[1:]), "run"])
+    if args.self_test:
+        from milton_desktop.selftest import run_self_test
+
+        return run_self_test(args.home)
+    if args.command is None:
+        from milton_desktop.app import run_app
+
+        return run_app(args)
+    try:
+        ctx = open_context(
+            args.home, verbose=args.verbose, stderr_logging=args.command == "run" or None
+        )
+    except DatabaseError as exc:
+        print(f"milton-desktop: {exc}", file=sys.stderr)
+        return EXIT_FAIL
+    except OSError as exc:
+        print(f"milton-desktop: cannot prepare the data folders: {exc}", file=sys.stderr)
+        return EXIT_FAIL
+    try:
+        return COMMANDS[args.command](ctx, args)
+    except CliError as exc:
+        print(f"milton-desktop: {exc}", file=sys.stderr)
+        return exc.code
+    except (store.UserError, TimeInputError) as exc:
+        print(f"milton-desktop: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except (KeyringUnavailable, CredentialMissing) as exc:
+        print(f"milton-desktop: {exc}", file=sys.stderr)
+        return EXIT_FAIL
+    except DatabaseError as exc:
+        print(f"milton-desktop: {exc}", file=sys.stderr)
+        return EXIT_FAIL
+    except Exception as exc:
+        import peewee
+
+        if isinstance(exc, peewee.PeeweeException | __import__("sqlite3").Error):
+            from milton_desktop.db import explain_error
+
+            print(f"milton-desktop: {explain_error(ctx.paths.db_path, exc)}", file=sys.stderr)
+            return EXIT_FAIL
+        log.exception("unexpected error in %s", args.command)
+        print(
+            f"milton-desktop: unexpected error ({type(exc).__name__}: {exc}); details in {ctx.log_file}",
+            file=sys.stderr,
+        )
+        return EXIT_FAIL
+    except KeyboardInterrupt:
+        return 130

@@ -1,0 +1,43 @@
+"""Start-up shared by every front end: folders, logging, database, keyring store."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from milton_desktop import settings
+from milton_desktop.credentials import CredentialStore
+from milton_desktop.db import open_database
+from milton_desktop.logsetup import setup_logging
+from milton_desktop.paths import Paths, resolve_paths
+
+log = logging.getLogger("milton.app")
+
+
+@dataclass
+class AppContext:
+    paths: Paths
+    credentials: CredentialStore
+    log_file: Path
+
+
+def open_context(
+    home: str | None = None,
+    *,
+    verbose: bool = False,
+    stderr_logging: bool | None = None,
+    allow_memory_tokens: bool = False,
+) -> AppContext:
+    """Resolve folders, start logging, open and migrate the database.
+
+    Raises:
+        milton_desktop.db.DatabaseError: the database cannot be opened (message says why).
+        OSError: a folder cannot be created.
+    """
+    paths = resolve_paths(home).ensure()
+    log_file = setup_logging(paths.log_dir, verbose=verbose, stderr=stderr_logging)
+    open_database(paths.db_path)
+    store = CredentialStore(settings.install_id(), allow_memory_fallback=allow_memory_tokens)
+    log.debug("data in %s, logs in %s", paths.data_dir, paths.log_dir)
+    return AppContext(paths=paths, credentials=store, log_file=log_file)

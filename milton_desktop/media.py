@@ -1,0 +1,194 @@
+"""Bringing media into the app: type by content (not by file name), size and
+dimensions, and a copy in the media folder named by its content hash."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import struct
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+MAX_IMPORT_BYTES = 512 * 1024 * 1024
+
+_EXT = {
+    "image/jpeg": ".jpg",
+    "image/png": ".png",
+    "image/gif": ".gif",
+    "image/webp": ".webp",
+    "video/mp4": ".mp4",
+    "video/quicktime": ".mov",
+}
+
+
+class MediaError(ValueError):
+    """A media file that cannot be used; the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class MediaInfo:
+    kind: str
+    mime: str
+    size: int
+    width: int | None
+    height: int | None
+    sha256: str
+
+
+def sniff(head: bytes) -> str | None:
+    """The MIME type from a file's first bytes, or None when it is not one we take."""
+    if head.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if head[:6] in (b"GIF87a", b"GIF89a"):
+        return "image/gif"
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "image/webp"
+    if head[4:8] == b"ftyp":
+        brand = head[8:12]
+        return "video/quicktime" if brand == b"qt  " else "video/mp4"
+    return None
+
+
+def _png_size(data: bytes) -> tuple[int, int] | None:
+    if len(data) >= 24 and data[12:16] == b"IHDR":
+        return struct.unpack(">II", data[16:24])
+    return None
+
+
+def _gif_size(data: bytes) -> tuple[int, int] | None:
+    if len(data) >= 10:
+        return struct.unpack("<HH", data[6:10])
+    return None
+
+
+def _jpeg_size(fh) -> tuple[int, int] | None:
+    fh.seek(2)
+    while True:
+        marker = fh.read(2)
+        if len(marker) < 2 or marker[0] != 0xFF:
+            return None
+        code = marker[1]
+        if code in (0xD8, 0x01) or 0xD0 <= code <= 0xD7:
+            continue
+        seglen = fh.read(2)
+        if len(seglen) < 2:
+            return None
+        length = struct.unpack(">H", seglen)[0]
+        if code in (0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF):
+            seg = fh.read(5)
+            if len(seg) < 5:
+                return None
+            h, w = struct.unpack(">HH", seg[1:5])
+            return w, h
+        fh.seek(length - 2, os.SEEK_CUR)
+
+
+def _complete(mime: str, path: Path, size: int) -> bool:
+    """Cheap checks that a file was not cut short (a half-copied download)."""
+    with path.open("rb") as fh:
+        if mime == "image/jpeg":
+            fh.seek(max(0, size - 2))
+            return fh.read(2) == b"\xff\xd9"
+        if mime == "image/png":
+            fh.seek(max(0, size - 12))
+            return fh.read(12)[4:8] == b"IEND"
+        if mime == "image/gif":
+            fh.seek(max(0, size - 1))
+            return fh.read(1) == b"\x3b"
+        if mime == "image/webp":
+            fh.seek(4)
+            declared = struct.unpack("<I", fh.read(4))[0]
+            return declared + 8 <= size
+    return True
+
+
+def inspect(path: Path) -> MediaInfo:
+    """Read what a file is. Raises :class:`MediaError` with a clear message."""
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        raise MediaError(f"{path}: no such file") from None
+    except OSError as exc:
+        raise MediaError(f"{path}: cannot read it ({exc.strerror})") from None
+    if not path.is_file():
+        raise MediaError(f"{path}: not a regular file")
+    size = st.st_size
+    if size == 0:
+        raise MediaError(f"{path}: the file is empty")
+    if size > MAX_IMPORT_BYTES:
+        raise MediaError(
+            f"{path}: {size / 2**20:.0f} MB is larger than any platform accepts (512 MB)"
+        )
+    digest = hashlib.sha256()
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(64)
+            mime = sniff(head)
+            if mime is None:
+                raise MediaError(
+                    f"{path}: not an image or video Milton can publish "
+                    "(use JPEG, PNG, GIF, WebP, MP4 or MOV)"
+                )
+            width = height = None
+            if mime == "image/png":
+                width, height = _png_size(head) or (None, None)
+            elif mime == "image/gif":
+                width, height = _gif_size(head) or (None, None)
+            elif mime == "image/jpeg":
+                dims = _jpeg_size(fh)
+                if dims is None:
+                    raise MediaError(f"{path}: the JPEG file is damaged or cut short")
+                width, height = dims
+            fh.seek(0)
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(chunk)
+    except OSError as exc:
+        raise MediaError(f"{path}: cannot read it ({exc.strerror})") from None
+    if not _complete(mime, path, size):
+        raise MediaError(f"{path}: the file is cut short (incomplete download or copy?)")
+    kind = "video" if mime.startswith("video/") else "image"
+    return MediaInfo(kind, mime, size, width, height, digest.hexdigest())
+
+
+def import_file(path: Path, media_dir: Path) -> tuple[Path, MediaInfo]:
+    """Copy ``path`` into ``media_dir`` under its content hash; returns (stored path, info)."""
+    info = inspect(path)
+    media_dir.mkdir(parents=True, exist_ok=True)
+    target = media_dir / f"{info.sha256}{_EXT[info.mime]}"
+    if not target.exists():
+        # Copy to a temporary name, then rename: a crash never leaves half a file under the real name.
+        fd, tmp = tempfile.mkstemp(dir=media_dir, prefix=".import-")
+        os.close(fd)
+        try:
+            shutil.copyfile(path, tmp)
+            os.replace(tmp, target)
+        except OSError as exc:
+            Path(tmp).unlink(missing_ok=True)
+            raise MediaError(f"{path}: cannot copy it into {media_dir} ({exc.strerror})") from None
+    return target, info
+
+
+_URL_VIDEO_EXT = {".mp4": "video/mp4", ".mov": "video/quicktime"}
+_URL_IMAGE_EXT = {
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".png": "image/png",
+    ".gif": "image/gif",
+    ".webp": "image/webp",
+}
+
+
+def describe_url(url: str) -> tuple[str, str]:
+    """(kind, mime) of a public media URL, from its extension; JPEG image when it has none."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise MediaError(f"{url!r} is not a public http(s) link to an image or video")
+    ext = os.path.splitext(parts.path)[1].lower()
+    if ext in _URL_VIDEO_EXT:
+        return "video", _URL_VIDEO_EXT[ext]
+    return "image", _URL_IMAGE_EXT.get(ext, "image/jpeg")

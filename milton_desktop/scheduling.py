@@ -1,0 +1,492 @@
+"""The publishing engine: claim due work, publish it, record the truth.
+
+No Qt here; time comes from an injected clock. The state machine is DESIGN.md §3::
+
+    pending ──claim──▶ publishing ──ok──────────────▶ published
+       │                   ├──transient, before send──▶ pending (backoff)
+       │                   ├──rate limited───────────▶ pending (reset time)
+       │                   ├──auth expired──▶ refresh once, else failed (needs_reconnect)
+       │                   ├──rejected──────────────▶ failed
+       │                   └──outcome unknown────────▶ uncertain
+       ├──cancel──▶ cancelled
+       └──later than grace window──▶ missed
+
+The claim is one UPDATE committed before any network call, so two engines (two
+processes, or a crash and a restart) never publish one row twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+import secrets
+import socket
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import peewee as pw
+
+from milton_desktop import store
+from milton_desktop.clock import Clock, SystemClock
+from milton_desktop.credentials import CredentialMissing, CredentialStore, KeyringUnavailable
+from milton_desktop.models import Account, PublishingResult, ScheduledPost, database
+from milton_desktop.publishers import PLATFORM_LABELS, make_publisher
+from milton_desktop.publishers.base import (
+    AccountRef,
+    AuthExpired,
+    Credential,
+    OutcomeUnknown,
+    Published,
+    Publisher,
+    PublishError,
+    RateLimited,
+    Rejected,
+    Transient,
+)
+
+log = logging.getLogger("milton.scheduler")
+
+#: a claim older than this belongs to a process that can no longer be publishing it
+STALE_CLAIM = timedelta(minutes=30)
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    grace: timedelta = timedelta(hours=2)
+    max_attempts: int = 5
+    backoff_base: timedelta = timedelta(seconds=30)
+    backoff_cap: timedelta = timedelta(minutes=15)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What happened to one schedule; the tray turns these into notifications."""
+
+    schedule_id: int
+    status: str  # the row's new status
+    account: str
+    platform: str
+    text: str
+    message: str | None = None
+    url: str | None = None
+    retry_at: datetime | None = None
+    needs_reconnect: bool = False
+
+    @property
+    def label(self) -> str:
+        return PLATFORM_LABELS.get(self.platform, self.platform)
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    except OSError:
+        return False
+    return True
+
+
+class Engine:
+    """Owns the state machine. Thread-safe: each call uses the calling thread's connection."""
+
+    def __init__(
+        self,
+        credentials: CredentialStore,
+        *,
+        clock: Clock | None = None,
+        config: EngineConfig | None = None,
+        publisher_factory: Callable[..., Publisher] = make_publisher,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.credentials = credentials
+        self.clock = clock or SystemClock()
+        self.config = config or EngineConfig()
+        self.publisher_factory = publisher_factory
+        self.rng = rng or random.Random()
+        self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+
+    # ------------------------------------------------------------ queries
+    def _pending_ready(self) -> pw.Expression:
+        connected = Account.select(Account.id).where(Account.status == "connected")
+        return (ScheduledPost.status == "pending") & (ScheduledPost.account.in_(connected))
+
+    def next_wakeup(
+        self, exclude_accounts: frozenset[int] | set[int] = frozenset()
+    ) -> datetime | None:
+        """The earliest instant a pending row becomes due (for the timer).
+
+        Accounts already being worked on are left out: their worker picks up their
+        next due row itself, and counting them would spin the timer on a past instant.
+        """
+        q = ScheduledPost.select(pw.fn.MIN(ScheduledPost.next_attempt_at)).where(
+            self._pending_ready()
+        )
+        if exclude_accounts:
+            q = q.where(ScheduledPost.account.not_in(list(exclude_accounts)))
+        return q.scalar(convert=True)
+
+    def due(self, limit: int = 200, account_id: int | None = None) -> list[tuple[int, int]]:
+        """(schedule id, account id) of pending rows due now, oldest first."""
+        now = self.clock.now()
+        q = ScheduledPost.select(ScheduledPost.id, ScheduledPost.account).where(
+            self._pending_ready() & (ScheduledPost.next_attempt_at <= now)
+        )
+        if account_id is not None:
+            q = q.where(ScheduledPost.account == account_id)
+        return list(
+            q.order_by(ScheduledPost.next_attempt_at, ScheduledPost.id).limit(limit).tuples()
+        )
+
+    # ------------------------------------------------------------ housekeeping
+    def mark_missed(self) -> list[Outcome]:
+        """Pending rows later than the grace window become missed (the user decides)."""
+        now = self.clock.now()
+        cutoff = now - self.config.grace
+        ids = [
+            sid
+            for (sid,) in ScheduledPost.select(ScheduledPost.id)
+            .where((ScheduledPost.status == "pending") & (ScheduledPost.next_attempt_at < cutoff))
+            .tuples()
+        ]
+        outcomes = []
+        for sid in ids:
+            n = (
+                ScheduledPost.update(
+                    status="missed",
+                    updated_at=now,
+                    error_message="not published in time: the computer was off or asleep, or the "
+                    "app was not running. Publish it now, reschedule it, or skip it",
+                )
+                .where((ScheduledPost.id == sid) & (ScheduledPost.status == "pending"))
+                .execute()
+            )
+            if n:
+                log.warning("schedule %s missed its time by more than the grace window", sid)
+                outcomes.append(self._outcome(sid))
+        return outcomes
+
+    def recover_interrupted(self) -> list[Outcome]:
+        """Rows left in ``publishing`` by a dead process become ``uncertain``."""
+        now = self.clock.now()
+        host = socket.gethostname()
+        outcomes = []
+        rows = list(
+            ScheduledPost.select(
+                ScheduledPost.id,
+                ScheduledPost.claimed_by,
+                ScheduledPost.updated_at,
+                ScheduledPost.attempts,
+            )
+            .where(ScheduledPost.status == "publishing")
+            .tuples()
+        )
+        for sid, claimed_by, claimed_at, attempts in rows:
+            if claimed_by == self.worker_id:
+                continue
+            owner_host, _, rest = (claimed_by or "").partition(":")
+            pid_text = rest.split(":", 1)[0]
+            dead = owner_host == host and pid_text.isdigit() and not _pid_alive(int(pid_text))
+            stale = claimed_at is None or now - claimed_at > STALE_CLAIM
+            if not (dead or stale):
+                continue
+            message = (
+                "publishing was interrupted (the app stopped mid-publish); the post may or may "
+                "not have gone out: check the account before publishing again"
+            )
+            with database.atomic():
+                n = (
+                    ScheduledPost.update(status="uncertain", error_message=message, updated_at=now)
+                    .where(
+                        (ScheduledPost.id == sid)
+                        & (ScheduledPost.status == "publishing")
+                        & (ScheduledPost.claimed_by == claimed_by)
+                    )
+                    .execute()
+                )
+                if n:
+                    PublishingResult.create(
+                        schedule=sid,
+                        attempt=attempts,
+                        started_at=claimed_at or now,
+                        finished_at=now,
+                        outcome="uncertain",
+                        error_kind="interrupted",
+                        error_message=message,
+                    )
+            if n:
+                log.warning(
+                    "schedule %s was left publishing by %s; marked uncertain", sid, claimed_by
+                )
+                outcomes.append(self._outcome(sid))
+        return outcomes
+
+    # ------------------------------------------------------------ claim and publish
+    def claim(self, schedule_id: int) -> bool:
+        """Atomically take a due pending row; False if another engine (or a user) got there first."""
+        now = self.clock.now()
+        n = (
+            ScheduledPost.update(
+                status="publishing",
+                attempts=ScheduledPost.attempts + 1,
+                claimed_by=self.worker_id,
+                updated_at=now,
+            )
+            .where(
+                (ScheduledPost.id == schedule_id)
+                & (ScheduledPost.status == "pending")
+                & (ScheduledPost.next_attempt_at <= now)
+            )
+            .execute()
+        )
+        return n == 1
+
+    def publish_due(self) -> list[Outcome]:
+        """Serially publish everything due now (``run --once`` and tests)."""
+        outcomes = self.recover_interrupted() + self.mark_missed()
+        for sid, _account in self.due():
+            if self.claim(sid):
+                outcomes.append(self.execute(sid))
+        return outcomes
+
+    def execute(self, schedule_id: int) -> Outcome:
+        """Publish a row this engine has claimed and record the result."""
+        row = (
+            ScheduledPost.select(ScheduledPost, Account)
+            .join(Account)
+            .where(ScheduledPost.id == schedule_id)
+            .get()
+        )
+        assert row.status == "publishing" and row.claimed_by == self.worker_id, (
+            "execute() needs a claim"
+        )
+        account: Account = row.account
+        started = self.clock.now()
+        planned = row.next_attempt_at
+        lateness_ms = int((started - planned).total_seconds() * 1000)
+        log.info(
+            "publishing schedule %s to %s %r (attempt %s, %d ms after its time)",
+            schedule_id,
+            account.platform,
+            account.display_name,
+            row.attempts,
+            lateness_ms,
+        )
+
+        def record(
+            outcome: str,
+            *,
+            error: PublishError | None = None,
+            published: Published | None = None,
+            kind: str | None = None,
+            message: str | None = None,
+        ) -> None:
+            PublishingResult.create(
+                schedule=schedule_id,
+                attempt=row.attempts,
+                started_at=started,
+                finished_at=self.clock.now(),
+                outcome=outcome,
+                http_status=error.http_status if error else None,
+                error_kind=kind or (error.kind if error else None),
+                error_message=message or (str(error) if error else None),
+                remote_id=published.remote_id if published else None,
+                remote_url=published.url if published else None,
+                lateness_ms=lateness_ms,
+            )
+
+        try:
+            credential = self.credentials.load(account.platform, account.id)
+        except CredentialMissing as exc:
+            return self._finish_failed(row, record, Rejected(str(exc)), reconnect=True)
+        except KeyringUnavailable as exc:
+            return self._finish_retry(
+                row, record, Transient(f"the keyring could not be read: {exc}")
+            )
+
+        content = store.content_for(row)
+        publisher = self.publisher_factory(account.platform, api_base=account.api_base)
+        problems = publisher.validate(content)
+        if problems:
+            return self._finish_failed(
+                row, record, Rejected("; ".join(p.message for p in problems))
+            )
+        ref = AccountRef(remote_id=account.remote_id, username=account.username)
+
+        try:
+            try:
+                published = publisher.publish(content, credential, ref)
+            except AuthExpired as exc:
+                credential = self._refresh(publisher, account, credential, exc, record)
+                published = publisher.publish(content, credential, ref)
+        except AuthExpired as exc:
+            return self._finish_failed(row, record, exc, reconnect=True)
+        except RateLimited as exc:
+            return self._finish_rate_limited(row, record, exc)
+        except Transient as exc:
+            return self._finish_retry(row, record, exc)
+        except Rejected as exc:
+            return self._finish_failed(row, record, exc)
+        except OutcomeUnknown as exc:
+            return self._finish_uncertain(row, record, exc)
+        except Exception as exc:  # a bug: the request may have been sent, so never retry blindly
+            log.exception("unexpected error publishing schedule %s", schedule_id)
+            return self._finish_uncertain(
+                row,
+                record,
+                OutcomeUnknown(
+                    f"unexpected error ({type(exc).__name__}); check the account before publishing again"
+                ),
+            )
+        return self._finish_published(row, record, published)
+
+    # ------------------------------------------------------------ transitions
+    def _refresh(
+        self,
+        publisher: Publisher,
+        account: Account,
+        credential: Credential,
+        exc: AuthExpired,
+        record: Callable[..., None],
+    ) -> Credential:
+        if not exc.refreshable or not credential.refresh_token:
+            raise AuthExpired(str(exc), refreshable=False, http_status=exc.http_status)
+        log.info("token for %s %r expired; refreshing once", account.platform, account.display_name)
+        fresh = publisher.refresh(credential)
+        try:
+            self.credentials.save(account.platform, account.id, fresh)
+        except KeyringUnavailable:
+            log.warning(
+                "refreshed token could not be saved to the keyring; using it for this attempt only"
+            )
+        if fresh.expires_at:
+            Account.update(token_expires_at=fresh.expires_at).where(
+                Account.id == account.id
+            ).execute()
+        record("auth_refreshed", error=exc, kind="auth", message="token refreshed")
+        return fresh
+
+    def _transition(self, row: ScheduledPost, **fields) -> None:
+        fields.setdefault("updated_at", self.clock.now())
+        with database.atomic():
+            n = (
+                ScheduledPost.update(claimed_by=None, **fields)
+                .where(
+                    (ScheduledPost.id == row.id)
+                    & (ScheduledPost.status == "publishing")
+                    & (ScheduledPost.claimed_by == self.worker_id)
+                )
+                .execute()
+            )
+        if n != 1:
+            log.error(
+                "schedule %s was taken from this engine mid-publish; result not recorded", row.id
+            )
+
+    def _finish_published(self, row, record, published: Published) -> Outcome:
+        now = self.clock.now()
+        with database.atomic():
+            record("published", published=published)
+            self._transition(
+                row,
+                status="published",
+                published_at=now,
+                remote_id=published.remote_id,
+                remote_url=published.url,
+                error_message=None,
+            )
+        log.info("schedule %s published: %s", row.id, published.url)
+        return self._outcome(row.id)
+
+    def _finish_failed(self, row, record, exc: PublishError, *, reconnect: bool = False) -> Outcome:
+        with database.atomic():
+            record("failed", error=exc)
+            self._transition(row, status="failed", error_message=str(exc))
+            if reconnect:
+                Account.update(status="needs_reconnect").where(
+                    Account.id == row.account_id
+                ).execute()
+        log.warning("schedule %s failed: %s", row.id, exc)
+        return self._outcome(row.id, needs_reconnect=reconnect)
+
+    def _finish_uncertain(self, row, record, exc: PublishError) -> Outcome:
+        with database.atomic():
+            record("uncertain", error=exc)
+            self._transition(row, status="uncertain", error_message=str(exc))
+        log.warning("schedule %s outcome unknown: %s", row.id, exc)
+        return self._outcome(row.id)
+
+    def _finish_rate_limited(self, row, record, exc: RateLimited) -> Outcome:
+        now = self.clock.now()
+        retry_at = max(exc.retry_at, now) + timedelta(seconds=self.rng.uniform(0, 3))
+        with database.atomic():
+            record("rate_limited", error=exc)
+            self._transition(
+                row,
+                status="pending",
+                next_attempt_at=retry_at,
+                error_message=f"rate limited; retrying at {retry_at:%Y-%m-%d %H:%M:%S} UTC",
+            )
+        log.info("schedule %s rate limited until %s", row.id, retry_at.isoformat())
+        return self._outcome(row.id, retry_at=retry_at)
+
+    def _finish_retry(self, row, record, exc: PublishError) -> Outcome:
+        transient_attempts = (
+            PublishingResult.select()
+            .where((PublishingResult.schedule == row.id) & (PublishingResult.outcome == "retry"))
+            .count()
+            + 1
+        )
+        if transient_attempts >= self.config.max_attempts:
+            return self._finish_failed(
+                row,
+                record,
+                Transient(
+                    f"gave up after {transient_attempts} attempts: {exc}",
+                    http_status=exc.http_status,
+                ),
+            )
+        delay = self.backoff(transient_attempts)
+        retry_at = self.clock.now() + delay
+        with database.atomic():
+            record("retry", error=exc)
+            self._transition(
+                row, status="pending", next_attempt_at=retry_at, error_message=str(exc)
+            )
+        log.info(
+            "schedule %s: %s; retry %s in %.0f s",
+            row.id,
+            exc,
+            transient_attempts + 1,
+            delay.total_seconds(),
+        )
+        return self._outcome(row.id, retry_at=retry_at)
+
+    def backoff(self, attempt: int) -> timedelta:
+        """Capped exponential backoff with equal jitter: [d/2, d] where d = base·2^(n-1) ≤ cap."""
+        cap = self.config.backoff_cap.total_seconds()
+        d = min(cap, self.config.backoff_base.total_seconds() * (2 ** (attempt - 1)))
+        return timedelta(seconds=d / 2 + self.rng.uniform(0, d / 2))
+
+    def _outcome(self, schedule_id: int, **extra) -> Outcome:
+        row = (
+            ScheduledPost.select(ScheduledPost, Account)
+            .join(Account)
+            .where(ScheduledPost.id == schedule_id)
+            .get()
+        )
+        text = row.text_override if row.text_override is not None else row.post.body
+        return Outcome(
+            schedule_id=row.id,
+            status=row.status,
+            account=row.account.display_name,
+            platform=row.account.platform,
+            text=text,
+            message=row.error_message,
+            url=row.remote_url,
+            **extra,
+        )
