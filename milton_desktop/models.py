@@ -35,9 +35,11 @@ class UTCDateTimeField(pw.Field):
             return value
         return utc_text(value)
 
-    def python_value(self, value: str | None) -> datetime | None:
+    def python_value(self, value: str | datetime | None) -> datetime | None:
         if value is None:
             return None
+        if isinstance(value, datetime):  # aggregates (MIN/MAX) may come back converted
+            return value if value.tzinfo else value.replace(tzinfo=UTC)
         return datetime.strptime(value, _FMT).replace(tzinfo=UTC)
 
 
@@ -123,7 +125,9 @@ class ScheduledPost(BaseModel):
     remote_id = pw.CharField(null=True)
     remote_url = pw.CharField(null=True)
     error_message = pw.TextField(null=True)
-    recurrence = pw.ForeignKeyField(Recurrence, null=True, backref="schedules", on_delete="SET NULL")
+    recurrence = pw.ForeignKeyField(
+        Recurrence, null=True, backref="schedules", on_delete="SET NULL"
+    )
     notified = pw.BooleanField(default=False)
 
     class Meta:
@@ -140,7 +144,9 @@ class PublishingResult(BaseModel):
     attempt = pw.IntegerField()
     started_at = UTCDateTimeField()
     finished_at = UTCDateTimeField(null=True)
-    outcome = pw.CharField()  # published | retry | rate_limited | failed | uncertain | auth_refreshed
+    outcome = (
+        pw.CharField()
+    )  # published | retry | rate_limited | failed | uncertain | auth_refreshed
     http_status = pw.IntegerField(null=True)
     error_kind = pw.CharField(null=True)
     error_message = pw.TextField(null=True)

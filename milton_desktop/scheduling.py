@@ -128,7 +128,7 @@ class Engine:
         )
         if exclude_accounts:
             q = q.where(ScheduledPost.account.not_in(list(exclude_accounts)))
-        return q.scalar(convert=True)
+        return ScheduledPost.next_attempt_at.python_value(q.scalar())
 
     def due(self, limit: int = 200, account_id: int | None = None) -> list[tuple[int, int]]:
         """(schedule id, account id) of pending rows due now, oldest first."""
