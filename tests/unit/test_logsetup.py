@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+import logging
+
+from milton_desktop.logsetup import redact, register_secret, setup_logging
+
+
+def test_redacts_headers_tokens_and_known_secrets(tmp_path):
+    register_secret("s3cr3t-token-value")
+    text = redact(
+        "Authorization: Bearer abcdefghijkl123 sent; access_token=AAA111BBB&x=1; "
+        '{"refresh_token": "RRR222"} and s3cr3t-token-value'
+    )
+    for secret in ("abcdefghijkl123", "AAA111BBB", "RRR222", "s3cr3t-token-value"):
+        assert secret not in text
+
+
+def test_log_file_never_holds_a_token(tmp_path):
+    log_file = setup_logging(tmp_path / "logs", stderr=False)
+    register_secret("tok-9f8e7d6c5b4a")
+    log = logging.getLogger("milton.test")
+    log.info("calling with Authorization: Bearer %s", "tok-9f8e7d6c5b4a")
+    try:
+        raise RuntimeError("failed with access_token=tok-9f8e7d6c5b4a")
+    except RuntimeError:
+        log.exception("boom")
+    for h in logging.getLogger("milton").handlers:
+        h.flush()
+    content = log_file.read_text()
+    assert "boom" in content and "[redacted]" in content
+    assert "tok-9f8e7d6c5b4a" not in content
