@@ -112,7 +112,9 @@ class FakeServer:
 
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._httpd.daemon_threads = True
-        self._thread = threading.Thread(target=self._httpd.serve_forever, name=type(self).__name__, daemon=True)
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, name=type(self).__name__, daemon=True
+        )
         self._thread.start()
         return self
 
@@ -148,7 +150,17 @@ class FakeServer:
         assert when in ("before", "after"), when
         with self._lock:
             self._faults.append(
-                Fault(re.compile(route), mode, when, times, status, body, dict(headers or {}), delay, content_type)
+                Fault(
+                    re.compile(route),
+                    mode,
+                    when,
+                    times,
+                    status,
+                    body,
+                    dict(headers or {}),
+                    delay,
+                    content_type,
+                )
             )
 
     def clear_faults(self) -> None:

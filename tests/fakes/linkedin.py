@@ -1,0 +1,897 @@
+"""A fake LinkedIn on 127.0.0.1 that enforces the contract of CONTRACTS.md section 1.
+
+It knows members and their bearer tokens, checks the mandatory ``/rest`` headers and
+the active version window, runs the Images and Videos upload flows, validates every
+``POST /rest/posts`` body, and answers with LinkedIn's documented error bodies.
+
+Like the real service it accepts a post whose commentary has unescaped "little"
+markup and answers 201; what LinkedIn would then silently do (cut the visible text
+at the first stray reserved character) is recorded as ``truncated_at`` on the post,
+so tests can prove the client escaped correctly (section 1.7).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import itertools
+import json
+import re
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import unquote, urlencode
+
+from tests.fakes.server import FakeServer, Reply, Request, bearer
+
+MiB = 1024 * 1024
+DEFAULT_SCOPES = frozenset({"openid", "profile", "w_member_social"})
+
+# ---------------------------------------------------------------- little format
+
+RESERVED = frozenset("\\|{}@[]()<>#*_~")
+#: the characters section 1.7 says make LinkedIn cut the post when left unescaped
+TRUNCATING = frozenset("()[]{}<>|~*_")
+
+_MENTION_RE = re.compile(r"@\[[^\[\]\n]+\]\(urn:li:(?:person|organization):[A-Za-z0-9_-]+\)")
+_URL_RE = re.compile(r"https?://[^\s\\<>{}|^\"`]+")
+_TAG_WORD_RE = re.compile(r"[^\W_]+")
+_TAG_TEMPLATE_RE = re.compile(r"\{hashtag\|\\#\|([^\W_]+)\}")
+_WORD_CHAR_RE = re.compile(r"\w")
+
+
+@dataclass
+class Little:
+    """A commentary as LinkedIn reads it."""
+
+    decoded: str  # the text with escape backslashes removed and elements kept
+    truncated_at: int | None  # index in ``decoded`` where LinkedIn would cut it
+    mentions: list[str] = field(default_factory=list)
+    hashtags: list[str] = field(default_factory=list)
+
+
+def decode_little(raw: str, *, strict: bool = True) -> Little:
+    """Read ``raw`` the way LinkedIn does, independently of the client's escaper.
+
+    Valid elements are mentions ``@[Name](urn:li:person|organization:id)``, hashtags
+    (``#`` at a word start before letters or digits, or ``{hashtag|\\#|word}``) and
+    ``http(s)://`` URLs, which LinkedIn links itself. Anything else reserved must be
+    escaped. ``strict`` flags every reserved character (``@``, ``#`` and a stray
+    ``\\`` included); otherwise only the characters section 1.7 lists.
+    """
+    flagged = RESERVED if strict else TRUNCATING
+    out: list[str] = []
+    length = 0
+    last = ""
+    truncated_at: int | None = None
+    mentions: list[str] = []
+    hashtags: list[str] = []
+
+    def emit(text: str) -> None:
+        nonlocal length, last
+        out.append(text)
+        length += len(text)
+        last = text[-1]
+
+    i, n = 0, len(raw)
+    while i < n:
+        ch = raw[i]
+        if ch == "\\":
+            if i + 1 < n and raw[i + 1] in RESERVED:
+                emit(raw[i + 1])
+                i += 2
+                continue
+            if "\\" in flagged and truncated_at is None:
+                truncated_at = length
+            emit(ch)
+            i += 1
+            continue
+        m = _MENTION_RE.match(raw, i)
+        if m:
+            mentions.append(m.group())
+            emit(m.group())
+            i = m.end()
+            continue
+        m = _URL_RE.match(raw, i)
+        if m:
+            emit(m.group())
+            i = m.end()
+            continue
+        if ch == "#" and not (last and _WORD_CHAR_RE.match(last)):
+            m = _TAG_WORD_RE.match(raw, i + 1)
+            if m:
+                hashtags.append(m.group())
+                emit("#" + m.group())
+                i = m.end()
+                continue
+        m = _TAG_TEMPLATE_RE.match(raw, i)
+        if m:
+            hashtags.append(m.group(1))
+            emit("#" + m.group(1))
+            i = m.end()
+            continue
+        if ch in flagged and truncated_at is None:
+            truncated_at = length
+        emit(ch)
+        i += 1
+    return Little("".join(out), truncated_at, mentions, hashtags)
+
+
+# ---------------------------------------------------------------- state
+
+
+@dataclass
+class Member:
+    sub: str
+    name: str
+    given_name: str
+    family_name: str
+    locale: str | dict[str, str]
+    email: str
+
+    @property
+    def urn(self) -> str:
+        return f"urn:li:person:{self.sub}"
+
+
+@dataclass
+class Token:
+    sub: str
+    scopes: frozenset[str]
+    expires_at: float
+    state: str = "active"  # active | expired | revoked
+
+
+@dataclass
+class RefreshToken:
+    sub: str
+    scopes: frozenset[str]
+    client_id: str
+    expires_at: float
+
+
+@dataclass
+class Image:
+    urn: str
+    owner: str
+    upload_token: str
+    status: str = "WAITING_UPLOAD"
+    data: bytes = b""
+    puts: int = 0
+
+
+@dataclass
+class VideoPart:
+    first: int
+    last: int
+    etag: str | None = None
+
+
+@dataclass
+class Video:
+    urn: str
+    owner: str
+    size: int
+    upload_token: str
+    url_token: str
+    parts: list[VideoPart]
+    status: str = "WAITING_UPLOAD"
+    polls_left: int = 0
+    data: dict[int, bytes] = field(default_factory=dict)
+
+
+def _error(status: int, message: str, **extra: Any) -> Reply:
+    return Reply(status, {"status": status, "message": message, **extra})
+
+
+def _oauth_error(status: int, error: str, description: str) -> Reply:
+    return Reply(status, {"error": error, "error_description": description})
+
+
+UNAUTHORIZED_EMPTY = {
+    "message": "Empty oauth2_access_token",
+    "serviceErrorCode": 401,
+    "status": 401,
+}
+UNAUTHORIZED_INVALID = {"serviceErrorCode": 65600, "message": "Invalid access token", "status": 401}
+UNAUTHORIZED_REVOKED = {
+    "status": 401,
+    "serviceErrorCode": 65601,
+    "code": "REVOKED_ACCESS_TOKEN",
+    "message": "The token used in the request has been revoked by the user",
+}
+# the v2/rest code for an expired token is [uncertain]; this is the likeliest shape
+UNAUTHORIZED_EXPIRED = {
+    "status": 401,
+    "serviceErrorCode": 65602,
+    "code": "EXPIRED_ACCESS_TOKEN",
+    "message": "The token used in the request is expired.",
+}
+TOO_MANY_REQUESTS = {
+    "status": 429,
+    "serviceErrorCode": 101,
+    "code": "TOO_MANY_REQUESTS",
+    "message": "Resource level throttle APPLICATION DAY limit for calls to this resource is reached.",
+}
+
+POST_FIELDS = frozenset(
+    {
+        "author",
+        "commentary",
+        "visibility",
+        "distribution",
+        "lifecycleState",
+        "isReshareDisabledByAuthor",
+        "content",
+        "reshareContext",
+    }
+)
+VISIBILITIES = frozenset({"PUBLIC", "CONNECTIONS", "LOGGED_IN", "CONTAINER"})
+_AUTHOR_RE = re.compile(r"urn:li:(?:person|organization):[A-Za-z0-9_-]+")
+
+
+class FakeLinkedIn(FakeServer):
+    """LinkedIn's OAuth host and API host in one loopback server.
+
+    Args:
+        version_window: the oldest and newest active ``LinkedIn-Version`` (YYYYMM).
+        daily_post_limit: posts per member per UTC day before 429 (Ayrshare's 150).
+        duplicate_window: seconds within which the same author and commentary is a
+            422 DUPLICATE_POST.
+        video_part_size: bytes per video upload instruction (about 4 MiB on LinkedIn).
+        video_polls: status GETs that still answer PROCESSING after finalizing.
+        strict_little: see :func:`decode_little`.
+        clock: epoch seconds, for token expiry, UTC days and the duplicate window.
+    """
+
+    CLIENT_ID = "milton-test-client"
+    CLIENT_SECRET = "milton-test-secret"
+
+    def __init__(
+        self,
+        *,
+        version_window: tuple[str, str] = ("202502", "202601"),
+        daily_post_limit: int = 150,
+        duplicate_window: float = 24 * 3600,
+        video_part_size: int = 4 * MiB,
+        video_polls: int = 1,
+        token_lifetime: int = 5_184_000,
+        refresh_token_lifetime: int = 31_536_000,
+        strict_little: bool = True,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        super().__init__()
+        self.version_window = version_window
+        self.daily_post_limit = daily_post_limit
+        self.duplicate_window = duplicate_window
+        self.video_part_size = video_part_size
+        self.video_polls = video_polls
+        self.video_fails = False  # finalised videos end in PROCESSING_FAILED
+        self.video_upload_token = ""
+        self.token_lifetime = token_lifetime
+        self.refresh_token_lifetime = refresh_token_lifetime
+        self.issue_refresh_tokens = False  # only approved apps get them (section 1.2)
+        self.strict_little = strict_little
+        self.clock = clock
+
+        self.members: dict[str, Member] = {}
+        self.tokens: dict[str, Token] = {}
+        self.refresh_tokens: dict[str, RefreshToken] = {}
+        self.clients: dict[str, tuple[str, frozenset[str]]] = {}
+        self.codes: dict[str, dict[str, Any]] = {}
+        self.consenting_member: str | None = None  # who approves /oauth/v2/authorization
+        self.images: dict[str, Image] = {}
+        self.videos: dict[str, Video] = {}
+        self.posts: list[dict[str, Any]] = []
+        self._ids = itertools.count(7012345678901234567)
+        self.register_client(self.CLIENT_ID, self.CLIENT_SECRET)
+
+    # ------------------------------------------------------------ test setup
+
+    def add_member(
+        self,
+        sub: str = "782bbtaQ",
+        name: str = "John Doe",
+        *,
+        locale: str | dict[str, str] = "en-US",
+        scopes: frozenset[str] = DEFAULT_SCOPES,
+    ) -> str:
+        """Add a member and return a fresh access token for them."""
+        given, _, family = name.partition(" ")
+        with self._lock:
+            self.members[sub] = Member(
+                sub, name, given, family, locale, f"{sub.lower()}@example.com"
+            )
+            if self.consenting_member is None:
+                self.consenting_member = sub
+        return self.issue_token(sub, scopes)
+
+    def issue_token(self, sub: str, scopes: frozenset[str] = DEFAULT_SCOPES) -> str:
+        token = "AQV" + secrets.token_urlsafe(32)
+        with self._lock:
+            self.tokens[token] = Token(sub, frozenset(scopes), self.clock() + self.token_lifetime)
+        return token
+
+    def expire_token(self, token: str) -> None:
+        with self._lock:
+            self.tokens[token].state = "expired"
+
+    def revoke_token(self, token: str) -> None:
+        with self._lock:
+            self.tokens[token].state = "revoked"
+
+    def add_refresh_token(
+        self,
+        sub: str,
+        token: str | None = None,
+        *,
+        client_id: str | None = None,
+        scopes: frozenset[str] = DEFAULT_SCOPES,
+    ) -> str:
+        token = token or "AQX" + secrets.token_urlsafe(32)
+        with self._lock:
+            self.refresh_tokens[token] = RefreshToken(
+                sub,
+                frozenset(scopes),
+                client_id or self.CLIENT_ID,
+                self.clock() + self.refresh_token_lifetime,
+            )
+        return token
+
+    def register_client(
+        self, client_id: str, client_secret: str, redirect_uris: tuple[str, ...] = ()
+    ) -> None:
+        """``redirect_uris`` empty accepts any loopback redirect (RFC 8252)."""
+        with self._lock:
+            self.clients[client_id] = (client_secret, frozenset(redirect_uris))
+
+    # ------------------------------------------------------------ dispatch
+
+    def handle(self, req: Request) -> Reply:
+        path, method = req.path, req.method
+        if path == "/oauth/v2/authorization" and method == "GET":
+            return self._authorize(req)
+        if path == "/oauth/v2/accessToken" and method == "POST":
+            return self._access_token(req)
+        if path == "/v2/userinfo" and method == "GET":
+            return self._userinfo(req)
+        if path.startswith("/dms-uploads/") and method == "PUT":
+            return self._upload(req)
+        if path.startswith("/rest/"):
+            return self._rest(req)
+        return _error(404, f"No resource found for {method} {path}")
+
+    def _authenticate(self, req: Request) -> Token | Reply:
+        token = bearer(req)
+        if not token:
+            return Reply(401, UNAUTHORIZED_EMPTY)
+        record = self.tokens.get(token)
+        if record is None:
+            return Reply(401, UNAUTHORIZED_INVALID)
+        if record.state == "revoked":
+            return Reply(401, UNAUTHORIZED_REVOKED)
+        if record.state == "expired" or self.clock() >= record.expires_at:
+            return Reply(401, UNAUTHORIZED_EXPIRED)
+        return record
+
+    def _rest(self, req: Request) -> Reply:
+        auth = self._authenticate(req)
+        if isinstance(auth, Reply):
+            return auth
+        version = req.header("linkedin-version")
+        if not version:
+            return _error(400, "Missing required header: LinkedIn-Version")
+        if not self._version_active(version):
+            padded = version if len(version) != 6 else version + "01"
+            return Reply(
+                426,
+                {
+                    "status": 426,
+                    "code": "NONEXISTENT_VERSION",
+                    "message": f"Requested version {padded} is not active",
+                },
+            )
+        if req.header("x-restli-protocol-version") != "2.0.0":
+            return _error(400, "Missing or invalid header: X-Restli-Protocol-Version must be 2.0.0")
+        body: Any = None
+        if req.method == "POST":
+            ctype = (req.header("content-type") or "").split(";")[0].strip().lower()
+            if ctype != "application/json":
+                return _error(
+                    400, f"Unsupported Content-Type {ctype or '(none)'}: use application/json"
+                )
+            try:
+                body = req.json()
+            except (ValueError, UnicodeDecodeError):
+                return _error(400, "Request body is not valid JSON")
+            if not isinstance(body, dict):
+                return _error(400, "Request body must be a JSON object")
+        action = (req.query.get("action") or [""])[0]
+        member = self.members.get(auth.sub)
+        if member is None:
+            return Reply(401, UNAUTHORIZED_INVALID)
+        writes = req.method != "GET"
+        if writes and "w_member_social" not in auth.scopes:
+            return _error(
+                403,
+                "Not enough permissions to access: partnerApiPostsExternal.CREATE.20260101",
+                serviceErrorCode=100,
+                code="ACCESS_DENIED",
+            )
+        route = (req.method, req.path, action)
+        if route == ("POST", "/rest/images", "initializeUpload"):
+            return self._image_init(body, member)
+        if route == ("POST", "/rest/videos", "initializeUpload"):
+            return self._video_init(body, member)
+        if route == ("POST", "/rest/videos", "finalizeUpload"):
+            return self._video_finalize(body, member)
+        if req.method == "GET" and req.path.startswith("/rest/images/"):
+            # a member token is write-only for images [observed]
+            return _error(403, "Not enough permissions to access: images.GET", code="ACCESS_DENIED")
+        if req.method == "GET" and req.path.startswith("/rest/videos/"):
+            return self._video_status(unquote(req.path[len("/rest/videos/") :]), member)
+        if route == ("POST", "/rest/posts", ""):
+            return self._create_post(body, member)
+        return _error(404, f"No resource found for {req.method} {req.path}")
+
+    def _version_active(self, version: str) -> bool:
+        m = re.fullmatch(r"(\d{6})(?:\.\d{2})?", version)
+        if not m:
+            return False
+        oldest, newest = self.version_window
+        return oldest <= m.group(1) <= newest
+
+    # ------------------------------------------------------------ OAuth
+
+    def _authorize(self, req: Request) -> Reply:
+        q = {k: v[0] for k, v in req.query.items()}
+        if q.get("response_type") != "code":
+            return _error(400, "response_type must be code")
+        client = self.clients.get(q.get("client_id", ""))
+        if client is None:
+            return _error(400, "Invalid client_id")
+        redirect_uri = q.get("redirect_uri", "")
+        if not redirect_uri or (client[1] and redirect_uri not in client[1]):
+            return _error(400, "The redirect_uri does not match the registered value")
+        scopes = frozenset(q.get("scope", "").split())
+        if not scopes:
+            return _error(400, "scope is required")
+        state = q.get("state")
+        if not state:
+            return _error(400, "state is required")
+        sep = "&" if "?" in redirect_uri else "?"
+        if self.consenting_member is None:
+            params = {
+                "error": "user_cancelled_authorize",
+                "error_description": "The user cancelled",
+                "state": state,
+            }
+            return Reply(302, None, {"Location": redirect_uri + sep + urlencode(params)})
+        code = secrets.token_urlsafe(24)
+        self.codes[code] = {
+            "sub": self.consenting_member,
+            "client_id": q["client_id"],
+            "redirect_uri": redirect_uri,
+            "scopes": scopes,
+            "challenge": q.get("code_challenge"),
+            "used": False,
+        }
+        return Reply(
+            302, None, {"Location": redirect_uri + sep + urlencode({"code": code, "state": state})}
+        )
+
+    def _access_token(self, req: Request) -> Reply:
+        ctype = (req.header("content-type") or "").split(";")[0].strip().lower()
+        if ctype != "application/x-www-form-urlencoded":
+            return _oauth_error(
+                400, "invalid_request", "Content-Type must be application/x-www-form-urlencoded"
+            )
+        form = {k: v[0] for k, v in req.form().items()}
+        client = self.clients.get(form.get("client_id", ""))
+        if client is None or form.get("client_secret") != client[0]:
+            return _oauth_error(401, "invalid_client", "Client authentication failed")
+        grant = form.get("grant_type")
+        if grant == "authorization_code":
+            entry = self.codes.get(form.get("code", ""))
+            bad = (
+                entry is None
+                or entry["used"]
+                or entry["client_id"] != form["client_id"]
+                or entry["redirect_uri"] != form.get("redirect_uri")
+                or not self._pkce_ok(entry.get("challenge"), form.get("code_verifier"))
+            )
+            if bad:
+                return _oauth_error(
+                    400,
+                    "invalid_request",
+                    "Unable to retrieve access token: appid/redirect uri/code verifier does not "
+                    "match authorization code. Or authorization code expired.",
+                )
+            assert entry is not None
+            entry["used"] = True  # codes are single-use
+            access = self.issue_token(entry["sub"], entry["scopes"])
+            reply = {
+                "access_token": access,
+                "expires_in": self.token_lifetime,
+                "scope": ",".join(sorted(entry["scopes"])),
+                "token_type": "Bearer",
+                "id_token": "eyJ.fake.jwt",
+            }
+            if self.issue_refresh_tokens:
+                reply["refresh_token"] = self.add_refresh_token(
+                    entry["sub"], client_id=form["client_id"], scopes=entry["scopes"]
+                )
+                reply["refresh_token_expires_in"] = self.refresh_token_lifetime
+            return Reply(200, reply)
+        if grant == "refresh_token":
+            record = self.refresh_tokens.get(form.get("refresh_token", ""))
+            if record is None or record.client_id != form["client_id"]:
+                return _oauth_error(400, "invalid_request", "The provided refresh token is invalid")
+            remaining = int(record.expires_at - self.clock())
+            if remaining <= 0:
+                return _oauth_error(
+                    400, "invalid_request", "The provided refresh token has expired"
+                )
+            access = self.issue_token(record.sub, record.scopes)
+            return Reply(
+                200,
+                {
+                    "access_token": access,
+                    "expires_in": self.token_lifetime,
+                    # the refresh token is not extended: same token, what is left of its life
+                    "refresh_token": form["refresh_token"],
+                    "refresh_token_expires_in": remaining,
+                    "scope": ",".join(sorted(record.scopes)),
+                },
+            )
+        return _oauth_error(400, "unsupported_grant_type", f"Unsupported grant_type {grant!r}")
+
+    @staticmethod
+    def _pkce_ok(challenge: str | None, verifier: str | None) -> bool:
+        if not challenge:
+            return True
+        if not verifier:
+            return False
+        digest = hashlib.sha256(verifier.encode("ascii")).digest()
+        return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii") == challenge
+
+    def _userinfo(self, req: Request) -> Reply:
+        auth = self._authenticate(req)
+        if isinstance(auth, Reply):
+            return auth
+        member = self.members.get(auth.sub)
+        if member is None or "openid" not in auth.scopes:
+            return _error(
+                403, "Not enough permissions to access: userinfo.GET", code="ACCESS_DENIED"
+            )
+        info: dict[str, Any] = {"sub": member.sub, "locale": member.locale}
+        if "profile" in auth.scopes:
+            info.update(
+                name=member.name,
+                given_name=member.given_name,
+                family_name=member.family_name,
+                picture=f"https://media.licdn.com/dms/image/{member.sub}/profile-displayphoto",
+            )
+        return Reply(200, info)
+
+    # ------------------------------------------------------------ uploads
+
+    def _image_init(self, body: dict[str, Any], member: Member) -> Reply:
+        request = body.get("initializeUploadRequest")
+        if not isinstance(request, dict) or not isinstance(request.get("owner"), str):
+            return _error(400, "initializeUploadRequest.owner is required")
+        if request["owner"] != member.urn:
+            return _error(
+                403, f"Not enough permissions to upload as {request['owner']}", code="ACCESS_DENIED"
+            )
+        key = f"C4E10AQ{next(self._ids)}"
+        image = Image(f"urn:li:image:{key}", request["owner"], secrets.token_urlsafe(16))
+        self.images[image.urn] = image
+        return Reply(
+            200,
+            {
+                "value": {
+                    "uploadUrlExpiresAt": int((self.clock() + 86400) * 1000),
+                    "uploadUrl": f"{self.url}/dms-uploads/image/{key}?ut={image.upload_token}",
+                    "image": image.urn,
+                }
+            },
+        )
+
+    def _video_init(self, body: dict[str, Any], member: Member) -> Reply:
+        request = body.get("initializeUploadRequest")
+        if not isinstance(request, dict) or not isinstance(request.get("owner"), str):
+            return _error(400, "initializeUploadRequest.owner is required")
+        size = request.get("fileSizeBytes")
+        if not isinstance(size, int) or isinstance(size, bool) or size <= 0:
+            return _error(400, "initializeUploadRequest.fileSizeBytes must be a positive integer")
+        if request["owner"] != member.urn:
+            return _error(
+                403, f"Not enough permissions to upload as {request['owner']}", code="ACCESS_DENIED"
+            )
+        key = f"C5F10AQ{next(self._ids)}"
+        url_token = secrets.token_urlsafe(16)
+        parts = [
+            VideoPart(first, min(first + self.video_part_size, size) - 1)
+            for first in range(0, size, self.video_part_size)
+        ]
+        video = Video(
+            f"urn:li:video:{key}", request["owner"], size, self.video_upload_token, url_token, parts
+        )
+        self.videos[video.urn] = video
+        return Reply(
+            200,
+            {
+                "value": {
+                    "video": video.urn,
+                    "uploadToken": video.upload_token,
+                    "uploadUrlsExpireAt": int((self.clock() + 86400) * 1000),
+                    "uploadInstructions": [
+                        {
+                            "uploadUrl": f"{self.url}/dms-uploads/video/{key}/part/{i}?ut={url_token}",
+                            "firstByte": p.first,
+                            "lastByte": p.last,
+                        }
+                        for i, p in enumerate(parts)
+                    ],
+                }
+            },
+        )
+
+    def _upload(self, req: Request) -> Reply:
+        # the signed ``ut`` in the URL is what authorizes an upload; a bearer token,
+        # when sent, must still be a good one
+        if req.header("authorization"):
+            auth = self._authenticate(req)
+            if isinstance(auth, Reply):
+                return auth
+        ut = (req.query.get("ut") or [""])[0]
+        m = re.fullmatch(r"/dms-uploads/image/([\w-]+)", req.path)
+        if m:
+            image = self.images.get(f"urn:li:image:{m.group(1)}")
+            if image is None or ut != image.upload_token:
+                return _error(404, "Upload URL not found or expired")
+            if not req.body:
+                return _error(400, "Empty upload body")
+            image.puts += 1
+            image.data = req.body
+            # a second PUT to one image URL corrupts the image (postiz, section 1.4)
+            image.status = "AVAILABLE" if image.puts == 1 else "PROCESSING_FAILED"
+            return Reply(201)
+        m = re.fullmatch(r"/dms-uploads/video/([\w-]+)/part/(\d+)", req.path)
+        if m:
+            video = self.videos.get(f"urn:li:video:{m.group(1)}")
+            index = int(m.group(2))
+            if video is None or ut != video.url_token or index >= len(video.parts):
+                return _error(404, "Upload URL not found or expired")
+            part = video.parts[index]
+            if len(req.body) != part.last - part.first + 1:
+                return _error(
+                    400,
+                    f"Part {index} must be {part.last - part.first + 1} bytes, got {len(req.body)}",
+                )
+            part.etag = (
+                f"/ambry-video/{m.group(1)}-{index}-{hashlib.md5(req.body).hexdigest()[:16]}"
+            )
+            video.data[index] = req.body
+            return Reply(201, None, {"ETag": part.etag})
+        return _error(404, "Upload URL not found")
+
+    def _video_finalize(self, body: dict[str, Any], member: Member) -> Reply:
+        request = body.get("finalizeUploadRequest")
+        if not isinstance(request, dict):
+            return _error(400, "finalizeUploadRequest is required")
+        video = self.videos.get(str(request.get("video")))
+        if video is None:
+            return _error(400, f"Video {request.get('video')} does not exist")
+        if video.owner != member.urn:
+            return _error(
+                403, "Not enough permissions to finalize this video", code="ACCESS_DENIED"
+            )
+        if request.get("uploadToken") != video.upload_token:
+            return _error(400, "uploadToken does not match the upload")
+        expected = [p.etag for p in video.parts]
+        if None in expected:
+            return _error(400, "Not every part of the video was uploaded")
+        if request.get("uploadedPartIds") != expected:
+            return _error(400, "uploadedPartIds do not match the uploaded parts, in order")
+        video.status = "PROCESSING"
+        video.polls_left = self.video_polls
+        return Reply(200)
+
+    def _video_status(self, urn: str, member: Member) -> Reply:
+        video = self.videos.get(urn)
+        if video is None:
+            return _error(404, f"Video {urn} does not exist")
+        if video.status == "PROCESSING":
+            if video.polls_left > 0:
+                video.polls_left -= 1
+            else:
+                video.status = "PROCESSING_FAILED" if self.video_fails else "AVAILABLE"
+        return Reply(200, {"id": video.urn, "owner": video.owner, "status": video.status})
+
+    # ------------------------------------------------------------ posts
+
+    def _create_post(self, body: dict[str, Any], member: Member) -> Reply:
+        now = self.clock()
+        day = int(now // 86400)  # daily windows reset at midnight UTC
+        today = [
+            p
+            for p in self.posts
+            if p["author"] == member.urn and int(p["created_at"] // 86400) == day
+        ]
+        if len(today) >= self.daily_post_limit:
+            return Reply(429, TOO_MANY_REQUESTS)
+        problem = self._post_problem(body, member)
+        if problem is not None:
+            return problem
+        little = decode_little(body["commentary"], strict=self.strict_little)
+        if len(little.decoded) > 3000:
+            return _error(
+                400,
+                f"/commentary :: length {len(little.decoded)} exceeds the maximum of 3000",
+            )
+        content = body.get("content")
+        for earlier in reversed(self.posts):
+            if now - earlier["created_at"] > self.duplicate_window:
+                break
+            same = (
+                earlier["author"] == body["author"]
+                and earlier["commentary_raw"] == body["commentary"]
+            )
+            if same and (body["commentary"] or earlier["content"] == content):
+                return Reply(
+                    422,
+                    {
+                        "errorDetailType": "com.linkedin.common.error.BadRequest",
+                        "message": "com.linkedin.content.common.exception.BadRequestResponseException: "
+                        f"Content is a duplicate of {earlier['urn']}",
+                        "errorDetails": {
+                            "inputErrors": [
+                                {
+                                    "description": "Duplicate post is detected",
+                                    "input": {},
+                                    "code": "DUPLICATE_POST",
+                                }
+                            ]
+                        },
+                        "status": 422,
+                    },
+                )
+        urn = f"urn:li:share:{next(self._ids)}"
+        self.posts.append(
+            {
+                "urn": urn,
+                "author": body["author"],
+                "commentary_raw": body["commentary"],
+                "commentary_decoded": little.decoded,
+                "truncated_at": little.truncated_at,
+                "mentions": little.mentions,
+                "hashtags": little.hashtags,
+                "content": content,
+                "visibility": body["visibility"],
+                "lifecycleState": body["lifecycleState"],
+                "body": body,
+                "created_at": now,
+            }
+        )
+        return Reply(201, None, {"x-restli-id": urn})
+
+    def _post_problem(self, body: dict[str, Any], member: Member) -> Reply | None:
+        """The 400/403/422 a real LinkedIn would give this body, or None."""
+        unknown = sorted(set(body) - POST_FIELDS)
+        if unknown:
+            return _error(400, f"Unpermitted fields present in REQUEST_BODY: {', '.join(unknown)}")
+        for name in ("author", "commentary", "visibility", "distribution", "lifecycleState"):
+            if name not in body:
+                return _error(400, f"Field /{name} is required")
+        author = body["author"]
+        if not isinstance(author, str) or not _AUTHOR_RE.fullmatch(author):
+            return _error(400, f"/author :: {author!r} is not a valid person or organization URN")
+        if author != member.urn:
+            return _error(
+                403,
+                f"Not enough permissions to post as {author}",
+                serviceErrorCode=100,
+                code="ACCESS_DENIED",
+            )
+        if not isinstance(body["commentary"], str):
+            return _error(400, "/commentary must be a string")
+        if body["visibility"] not in VISIBILITIES:
+            return _error(400, f"/visibility :: {body['visibility']!r} is not a valid visibility")
+        dist = body["distribution"]
+        if not isinstance(dist, dict) or set(dist) - {
+            "feedDistribution",
+            "targetEntities",
+            "thirdPartyDistributionChannels",
+        }:
+            return _error(400, "/distribution has unpermitted or missing fields")
+        if dist.get("feedDistribution") not in ("MAIN_FEED", "NONE"):
+            return _error(400, "/distribution/feedDistribution must be MAIN_FEED or NONE")
+        for name in ("targetEntities", "thirdPartyDistributionChannels"):
+            if not isinstance(dist.get(name), list):
+                return _error(400, f"/distribution/{name} must be an array")
+        if body["lifecycleState"] not in ("PUBLISHED", "DRAFT"):
+            return _error(400, f"/lifecycleState :: {body['lifecycleState']!r} is not valid")
+        if "isReshareDisabledByAuthor" in body and not isinstance(
+            body["isReshareDisabledByAuthor"], bool
+        ):
+            return _error(400, "/isReshareDisabledByAuthor must be a boolean")
+        if "content" in body:
+            return self._content_problem(body["content"], author)
+        return None
+
+    def _content_problem(self, content: Any, author: str) -> Reply | None:
+        if not isinstance(content, dict) or len(content) != 1:
+            return _error(400, "/content must hold exactly one of media, multiImage, article")
+        ((kind, value),) = content.items()
+        if kind == "media":
+            if not isinstance(value, dict) or set(value) - {"id", "altText", "title"}:
+                return _error(400, "/content/media has unpermitted fields")
+            return self._media_problem(
+                value, author, "/content/media", ("image", "video", "document")
+            )
+        if kind == "multiImage":
+            images = value.get("images") if isinstance(value, dict) else None
+            if not isinstance(images, list) or not 2 <= len(images) <= 20:
+                return _error(400, "/content/multiImage/images must hold 2 to 20 images")
+            for n, ref in enumerate(images):
+                where = f"/content/multiImage/images/{n}"
+                if not isinstance(ref, dict) or set(ref) - {"id", "altText"}:
+                    return _error(400, f"{where} has unpermitted fields")
+                problem = self._media_problem(ref, author, where, ("image",))
+                if problem is not None:
+                    return problem
+            return None
+        if kind == "article":
+            if not isinstance(value, dict) or not str(value.get("source", "")).startswith(
+                ("http://", "https://")
+            ):
+                return _error(400, "/content/article/source must be an http(s) URL")
+            if not isinstance(value.get("title"), str):
+                return _error(400, "/content/article/title is required")
+            return None
+        return _error(400, f"Unpermitted field /content/{kind}")
+
+    def _media_problem(
+        self, ref: dict[str, Any], author: str, where: str, kinds: tuple[str, ...]
+    ) -> Reply | None:
+        urn = ref.get("id")
+        if "altText" in ref and not isinstance(ref["altText"], str):
+            return _error(400, f"{where}/altText must be a string")
+        m = re.fullmatch(r"urn:li:(\w+):[\w-]+", urn) if isinstance(urn, str) else None
+        if m is None or m.group(1) not in kinds:
+            return _error(400, f"{where}/id :: {urn!r} is not a valid {' or '.join(kinds)} URN")
+        if m.group(1) == "document":
+            if not isinstance(ref.get("title"), str):
+                return _error(400, f"{where}/title is required for a document")
+            return _error(400, f"{where}/id :: document {urn} does not exist")
+        media: Image | Video | None = (self.images if m.group(1) == "image" else self.videos).get(
+            urn
+        )
+        if media is None:
+            return _error(400, f"{where}/id :: {urn} does not exist")
+        if media.owner != author:
+            return _error(400, f"{where}/id :: the owner of {urn} is not the author {author}")
+        if media.status != "AVAILABLE":
+            # what postiz saw for media that was not yet processed (section 1.5)
+            return Reply(
+                422,
+                {
+                    "status": 422,
+                    "message": f"Media {urn} is not ready: its status is {media.status}",
+                    "errorDetails": {
+                        "inputErrors": [{"code": "MEDIA_ASSET_PROCESSING_FAILED", "input": {}}]
+                    },
+                },
+            )
+        return None
+
+    # ------------------------------------------------------------ inspection
+
+    def post_json(self, index: int = -1) -> str:
+        """A stored post's request body as JSON, for assertions on the wire format."""
+        with self._lock:
+            return json.dumps(self.posts[index]["body"])
