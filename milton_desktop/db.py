@@ -34,7 +34,9 @@ def open_database(path: Path) -> pw.SqliteDatabase:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise DatabaseError(f"cannot create the data folder {path.parent}: {exc.strerror}") from None
+        raise DatabaseError(
+            f"cannot create the data folder {path.parent}: {exc.strerror}"
+        ) from None
     if not database.is_closed():
         database.close()
     database.init(str(path), pragmas=PRAGMAS, check_same_thread=False)
@@ -44,14 +46,14 @@ def open_database(path: Path) -> pw.SqliteDatabase:
         _migrate()
     except (pw.DatabaseError, sqlite3.DatabaseError) as exc:
         database.close()
-        raise DatabaseError(_explain(path, exc)) from None
+        raise DatabaseError(explain_error(path, exc)) from None
     except pw.OperationalError as exc:  # pragma: no cover - subclass of DatabaseError
         database.close()
-        raise DatabaseError(_explain(path, exc)) from None
+        raise DatabaseError(explain_error(path, exc)) from None
     return database
 
 
-def _explain(path: Path, exc: Exception) -> str:
+def explain_error(path: Path, exc: Exception) -> str:
     text = str(exc)
     low = text.lower()
     if "not a database" in low or "malformed" in low or "corrupt" in low:

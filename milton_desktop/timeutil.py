@@ -12,7 +12,9 @@ import re
 from datetime import UTC, datetime, timedelta, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-_ISO_HINT = "use ISO 8601 such as 2026-03-10T10:00:00Z, 2026-03-10T10:00+01:00, or a local time with --tz"
+_ISO_HINT = (
+    "use ISO 8601 such as 2026-03-10T10:00:00Z, 2026-03-10T10:00+01:00, or a local time with --tz"
+)
 
 
 class TimeInputError(ValueError):

@@ -94,18 +94,30 @@ def validate_text(platform: str, text: str) -> list[Problem]:
 
         if parse_tweet(text).has_invalid_characters:
             problems.append(
-                Problem(platform, "text", "the text contains characters X refuses (U+FFFE, U+FEFF or U+FFFF): remove them")
+                Problem(
+                    platform,
+                    "text",
+                    "the text contains characters X refuses (U+FFFE, U+FEFF or U+FFFF): remove them",
+                )
             )
     if platform == "instagram":
         tags = count_hashtags(text)
         if tags > INSTAGRAM_MAX_HASHTAGS:
             problems.append(
-                Problem(platform, "text", f"{tags} hashtags: Instagram allows at most {INSTAGRAM_MAX_HASHTAGS}; remove {tags - INSTAGRAM_MAX_HASHTAGS}")
+                Problem(
+                    platform,
+                    "text",
+                    f"{tags} hashtags: Instagram allows at most {INSTAGRAM_MAX_HASHTAGS}; remove {tags - INSTAGRAM_MAX_HASHTAGS}",
+                )
             )
         mentions = count_mentions(text)
         if mentions > INSTAGRAM_MAX_MENTIONS:
             problems.append(
-                Problem(platform, "text", f"{mentions} @mentions: Instagram allows at most {INSTAGRAM_MAX_MENTIONS}; remove {mentions - INSTAGRAM_MAX_MENTIONS}")
+                Problem(
+                    platform,
+                    "text",
+                    f"{mentions} @mentions: Instagram allows at most {INSTAGRAM_MAX_MENTIONS}; remove {mentions - INSTAGRAM_MAX_MENTIONS}",
+                )
             )
     return problems
 
@@ -117,23 +129,37 @@ def validate_media(platform: str, media: Sequence[MediaItem]) -> list[Problem]:
         label = f"media {n} ({item.path.name if item.path else item.url or item.kind})"
         kind = _media_kind(platform, item)
         if kind not in rules:
-            problems.append(Problem(platform, "media", f"{label}: {platform} does not take {item.kind} files"))
+            problems.append(
+                Problem(platform, "media", f"{label}: {platform} does not take {item.kind} files")
+            )
             continue
         mimes, max_bytes = rules[kind]
         if item.mime not in mimes:
             accepted = ", ".join(sorted(m.split("/")[1].upper() for m in mimes))
             problems.append(
-                Problem(platform, "media", f"{label}: {item.mime or 'unknown type'} is not accepted; use {accepted}")
+                Problem(
+                    platform,
+                    "media",
+                    f"{label}: {item.mime or 'unknown type'} is not accepted; use {accepted}",
+                )
             )
         if item.size and item.size > max_bytes:
             problems.append(
-                Problem(platform, "media", f"{label}: {_fmt_size(item.size)} is over the {_fmt_size(max_bytes)} limit; use a smaller file")
+                Problem(
+                    platform,
+                    "media",
+                    f"{label}: {_fmt_size(item.size)} is over the {_fmt_size(max_bytes)} limit; use a smaller file",
+                )
             )
         if platform == "instagram" and kind == "image" and item.width and item.height:
             ratio = item.width / item.height
             if not 0.8 <= ratio <= 1.91:
                 problems.append(
-                    Problem(platform, "media", f"{label}: aspect ratio {ratio:.2f} is outside Instagram's 4:5 to 1.91:1; crop the image")
+                    Problem(
+                        platform,
+                        "media",
+                        f"{label}: aspect ratio {ratio:.2f} is outside Instagram's 4:5 to 1.91:1; crop the image",
+                    )
                 )
         if platform == "instagram" and not item.url:
             problems.append(
@@ -145,24 +171,44 @@ def validate_media(platform: str, media: Sequence[MediaItem]) -> list[Problem]:
                 )
             )
         if item.alt_text and len(item.alt_text) > 1000:
-            problems.append(Problem(platform, "media", f"{label}: alt text is over 1000 characters; shorten it"))
+            problems.append(
+                Problem(platform, "media", f"{label}: alt text is over 1000 characters; shorten it")
+            )
     kinds = [_media_kind(platform, m) for m in media]
     videos = kinds.count("video") + kinds.count("gif")
     if platform == "x":
         if len(media) > 4:
-            problems.append(Problem(platform, "media", f"{len(media)} media: X takes at most 4 images"))
+            problems.append(
+                Problem(platform, "media", f"{len(media)} media: X takes at most 4 images")
+            )
         elif videos and len(media) > 1:
-            problems.append(Problem(platform, "media", "X takes one video or one GIF alone, or up to 4 images"))
+            problems.append(
+                Problem(platform, "media", "X takes one video or one GIF alone, or up to 4 images")
+            )
     elif platform == "linkedin":
         if len(media) > 20:
-            problems.append(Problem(platform, "media", f"{len(media)} images: LinkedIn takes at most 20"))
+            problems.append(
+                Problem(platform, "media", f"{len(media)} images: LinkedIn takes at most 20")
+            )
         elif videos and len(media) > 1:
-            problems.append(Problem(platform, "media", "LinkedIn takes one video alone, or up to 20 images"))
+            problems.append(
+                Problem(platform, "media", "LinkedIn takes one video alone, or up to 20 images")
+            )
     elif platform == "instagram":
         if not media:
-            problems.append(Problem(platform, "media", "Instagram needs at least one image or video: add one with --media-url"))
+            problems.append(
+                Problem(
+                    platform,
+                    "media",
+                    "Instagram needs at least one image or video: add one with --media-url",
+                )
+            )
         elif len(media) > 10:
-            problems.append(Problem(platform, "media", f"{len(media)} media: an Instagram carousel takes at most 10"))
+            problems.append(
+                Problem(
+                    platform, "media", f"{len(media)} media: an Instagram carousel takes at most 10"
+                )
+            )
     return problems
 
 
@@ -171,5 +217,7 @@ def validate(platform: str, content: Content) -> list[Problem]:
     problems = validate_text(platform, content.text)
     problems += validate_media(platform, content.media)
     if not content.text.strip() and not content.media:
-        problems.append(Problem(platform, "text", "the post is empty: write some text or add media"))
+        problems.append(
+            Problem(platform, "text", "the post is empty: write some text or add media")
+        )
     return problems
