@@ -31,6 +31,7 @@ import peewee as pw
 from milton_desktop import store
 from milton_desktop.clock import Clock, SystemClock
 from milton_desktop.credentials import CredentialMissing, CredentialStore, KeyringUnavailable
+from milton_desktop.faults import crash_point
 from milton_desktop.models import Account, PublishingResult, ScheduledPost, database
 from milton_desktop.publishers import PLATFORM_LABELS, make_publisher
 from milton_desktop.publishers.base import (
@@ -264,6 +265,7 @@ class Engine:
         assert row.status == "publishing" and row.claimed_by == self.worker_id, (
             "execute() needs a claim"
         )
+        crash_point("after_claim")
         account: Account = row.account
         started = self.clock.now()
         planned = row.next_attempt_at
@@ -342,6 +344,7 @@ class Engine:
                     f"unexpected error ({type(exc).__name__}); check the account before publishing again"
                 ),
             )
+        crash_point("before_commit")
         return self._finish_published(row, record, published)
 
     # ------------------------------------------------------------ transitions
