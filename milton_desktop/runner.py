@@ -82,6 +82,7 @@ class Runner(QObject):
             self.interval_s,
             self.engine.worker_id,
         )
+        self.engine.warm_up()
         self._watchdog.start()
         self.tick()
 

@@ -111,6 +111,19 @@ class Engine:
         self.rng = rng or random.Random()
         self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
 
+    def warm_up(self) -> None:
+        """Import and exercise the publishers in use now, not at the first due instant."""
+        from milton_desktop.publishers import publisher_class
+        from milton_desktop.publishers.base import Content
+
+        platforms = {p for (p,) in Account.select(Account.platform).distinct().tuples()}
+        for platform in platforms:
+            try:
+                publisher_class(platform)
+                self.publisher_factory(platform).validate(Content(text="warm up"))
+            except Exception:  # a broken platform must not stop the others from publishing
+                log.exception("could not prepare the %s publisher", platform)
+
     # ------------------------------------------------------------ queries
     def _pending_ready(self) -> pw.Expression:
         connected = Account.select(Account.id).where(Account.status == "connected")
