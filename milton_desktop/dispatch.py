@@ -80,7 +80,7 @@ class Dispatcher:
 
     def _drain_account(self, account_id: int) -> None:
         try:
-            with database.connection_context():
+            with database.connection_context(), self.engine.batch():
                 while not self.stopping:
                     due = self.engine.due(limit=1, account_id=account_id)
                     if not due:

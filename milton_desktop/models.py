@@ -40,7 +40,7 @@ class UTCDateTimeField(pw.Field):
             return None
         if isinstance(value, datetime):  # aggregates (MIN/MAX) may come back converted
             return value if value.tzinfo else value.replace(tzinfo=UTC)
-        return datetime.strptime(value, _FMT).replace(tzinfo=UTC)
+        return datetime.fromisoformat(value).replace(tzinfo=UTC)
 
 
 def _now() -> datetime:

@@ -17,14 +17,17 @@ import base64
 import hashlib
 import itertools
 import json
+import math
 import re
+import socket
 import struct
+import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.parser import BytesParser
 from email.policy import default as email_policy
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlsplit
 
 import requests
 
@@ -55,9 +58,19 @@ def graph_error(
     headers: dict[str, str] | None = None,
 ) -> Reply:
     """An error in the exact Graph shape (``{"error": {...}}``), HTTP 400 by default."""
-    return Reply(status, error_body(code, message, subcode=subcode, user_title=user_title,
-                                    user_msg=user_msg, is_transient=is_transient, type_=type_),
-                 dict(headers or {}))
+    return Reply(
+        status,
+        error_body(
+            code,
+            message,
+            subcode=subcode,
+            user_title=user_title,
+            user_msg=user_msg,
+            is_transient=is_transient,
+            type_=type_,
+        ),
+        dict(headers or {}),
+    )
 
 
 def error_body(
@@ -112,6 +125,40 @@ def jpeg_size(data: bytes) -> tuple[int, int] | None:
     return None
 
 
+def jpeg_segment(marker: int, payload: bytes) -> bytes:
+    """One length-prefixed JPEG marker segment."""
+    return bytes([0xFF, marker]) + struct.pack(">H", len(payload) + 2) + payload
+
+
+def make_jpeg(width: int, height: int, *, padding: int = 0) -> bytes:
+    """A valid baseline greyscale JPEG of ``width`` x ``height``, flat mid-grey.
+
+    One quantisation table, and Huffman tables holding a single 1-bit code each: DC
+    category 0 (no change) and AC end-of-block. Every 8x8 block is then the two bits
+    "00"; the scan is padded with 1-bits. ``padding`` adds comment segments to make
+    the file larger while keeping it a well-formed JPEG.
+    """
+    parts = [
+        b"\xff\xd8",
+        jpeg_segment(0xE0, b"JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00"),
+        jpeg_segment(0xDB, b"\x00" + bytes([1] * 64)),
+        jpeg_segment(0xC0, struct.pack(">BHHB", 8, height, width, 1) + b"\x01\x11\x00"),
+        jpeg_segment(0xC4, b"\x00" + bytes([1] + [0] * 15) + b"\x00"),
+        jpeg_segment(0xC4, b"\x10" + bytes([1] + [0] * 15) + b"\x00"),
+    ]
+    while padding > 0:
+        chunk = min(padding, 65533)
+        parts.append(jpeg_segment(0xFE, b"\x00" * chunk))
+        padding -= chunk
+    parts.append(jpeg_segment(0xDA, b"\x01\x01\x00\x00\x3f\x00"))
+    bits = 2 * math.ceil(width / 8) * math.ceil(height / 8)
+    scan = bytearray(math.ceil(bits / 8))
+    spare = len(scan) * 8 - bits
+    if spare:
+        scan[-1] = (1 << spare) - 1
+    return b"".join(parts) + bytes(scan) + b"\xff\xd9"
+
+
 @dataclass
 class Token:
     token: str
@@ -152,7 +199,29 @@ class Media:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-class MediaHost(FakeServer):
+class QuickStop(FakeServer):
+    """``stop()`` without the up-to-half-a-second wait of ``serve_forever``'s poll loop.
+
+    ``shutdown()`` is only noticed between polls; a throwaway connection wakes the loop
+    at once, which keeps a suite that starts two servers per test fast.
+    """
+
+    def stop(self) -> None:
+        try:
+            parts = urlsplit(self.url)
+        except AssertionError:  # never started, or already stopped
+            return
+        stopper = threading.Thread(target=super().stop, daemon=True)
+        stopper.start()
+        while stopper.is_alive():
+            try:
+                socket.create_connection((parts.hostname, parts.port), timeout=0.1).close()
+            except OSError:
+                pass
+            stopper.join(0.01)
+
+
+class MediaHost(QuickStop):
     """A tiny static file server standing in for a public CDN."""
 
     def __init__(self) -> None:
@@ -172,7 +241,7 @@ class MediaHost(FakeServer):
         return Reply(200, data, content_type=ctype)
 
 
-class FakeInstagram(FakeServer):
+class FakeInstagram(QuickStop):
     """Graph API for Instagram Login: /me, containers, media_publish, tokens, OAuth.
 
     Knobs (plain attributes, set before or during a test):
@@ -252,7 +321,11 @@ class FakeInstagram(FakeServer):
             self.apps[client_id] = client_secret
 
     def issue_code(
-        self, client_id: str, redirect_uri: str, *, user_id: str = "17841400008460056",
+        self,
+        client_id: str,
+        redirect_uri: str,
+        *,
+        user_id: str = "17841400008460056",
         username: str = "milton.studio",
     ) -> str:
         """An authorization code as the redirect delivers it (with Instagram's ``#_``)."""
@@ -390,13 +463,19 @@ class FakeInstagram(FakeServer):
         if found is None or found[0] != client_id:
             return refuse("Invalid authorization code")
         if found[1] != params.get("redirect_uri"):
-            return refuse("Error validating verification code. Please make sure your "
-                          "redirect_uri is identical to the one you used in the OAuth dialog request")
+            return refuse(
+                "Error validating verification code. Please make sure your "
+                "redirect_uri is identical to the one you used in the OAuth dialog request"
+            )
         del self.codes[params["code"]]  # codes are single use
         user_id = found[2]
         token = f"IGAAshort{next(self._token_ids):08d}"
         self.tokens[token] = Token(
-            token, user_id, self.users.get(user_id, ""), self.clock + SHORT_LIVED, self.clock,
+            token,
+            user_id,
+            self.users.get(user_id, ""),
+            self.clock + SHORT_LIVED,
+            self.clock,
             long_lived=False,
         )
         entry = {
@@ -417,8 +496,9 @@ class FakeInstagram(FakeServer):
         if tok.long_lived:
             return graph_error(100, "Invalid parameter: the token is already long-lived")
         new = self._new_long_lived(tok)
-        return Reply(200, {"access_token": new.token, "token_type": "bearer",
-                           "expires_in": LONG_LIVED})
+        return Reply(
+            200, {"access_token": new.token, "token_type": "bearer", "expires_in": LONG_LIVED}
+        )
 
     def _refresh_token(self, params: dict[str, str], token: str | None) -> Reply:
         if params.get("grant_type") != "ig_refresh_token":
@@ -432,8 +512,9 @@ class FakeInstagram(FakeServer):
             # [uncertain] the real code for "too new to refresh" is not documented
             return graph_error(100, "Invalid parameter: the token must be at least 24 hours old")
         new = self._new_long_lived(tok)
-        return Reply(200, {"access_token": new.token, "token_type": "bearer",
-                           "expires_in": LONG_LIVED})
+        return Reply(
+            200, {"access_token": new.token, "token_type": "bearer", "expires_in": LONG_LIVED}
+        )
 
     def _new_long_lived(self, tok: Token) -> Token:
         token = f"IGAAlong{next(self._token_ids):08d}"
@@ -467,8 +548,11 @@ class FakeInstagram(FakeServer):
                     "type (ShadowIGMediaBuilder)",
                 )
             self._advance_container(cont, count_poll="status_code" in wanted)
-            node = {"id": cont.id, "status_code": cont.status_code,
-                    "status": self._status_text(cont)}
+            node = {
+                "id": cont.id,
+                "status_code": cont.status_code,
+                "status": self._status_text(cont),
+            }
             return Reply(200, _select(node, fields))
         if node_id in self.media:
             m = self.media[node_id]
@@ -486,13 +570,22 @@ class FakeInstagram(FakeServer):
         mine = [m for m in self.media.values() if m.user == tok.user_id]
         mine.sort(key=lambda m: (m.timestamp, m.id), reverse=True)
         data = [_select(self._media_node(m), fields) for m in mine[:limit]]
-        return Reply(200, {"data": data, "paging": {"cursors": {"before": "QVFI", "after": "QVFJ"}}})
+        return Reply(
+            200, {"data": data, "paging": {"cursors": {"before": "QVFI", "after": "QVFJ"}}}
+        )
 
     def _publishing_limit(self, tok: Token) -> Reply:
-        return Reply(200, {"data": [{
-            "quota_usage": self._quota_usage(tok.user_id),
-            "config": {"quota_total": self.quota_total, "quota_duration": int(DAY)},
-        }]})
+        return Reply(
+            200,
+            {
+                "data": [
+                    {
+                        "quota_usage": self._quota_usage(tok.user_id),
+                        "config": {"quota_total": self.quota_total, "quota_duration": int(DAY)},
+                    }
+                ]
+            },
+        )
 
     @staticmethod
     def _media_node(m: Media) -> dict[str, Any]:
@@ -501,7 +594,9 @@ class FakeInstagram(FakeServer):
             "caption": m.caption,
             "media_type": m.media_type,
             "permalink": m.permalink,
-            "timestamp": datetime.fromtimestamp(m.timestamp, UTC).strftime("%Y-%m-%dT%H:%M:%S+0000"),
+            "timestamp": datetime.fromtimestamp(m.timestamp, UTC).strftime(
+                "%Y-%m-%dT%H:%M:%S+0000"
+            ),
             **m.extra,
         }
 
@@ -522,13 +617,18 @@ class FakeInstagram(FakeServer):
         caption = params.get("caption", "")
         alt_text = params.get("alt_text", "")
         if len(self._recent_containers(tok.user_id)) >= 400:
-            return graph_error(4, "Application request limit reached: 400 containers in 24 hours",
-                               is_transient=True)
+            return graph_error(
+                4,
+                "Application request limit reached: 400 containers in 24 hours",
+                is_transient=True,
+            )
 
         if media_type == "CAROUSEL":
             return self._create_carousel(tok, params, caption, alt_text)
         if is_item and caption:
-            return graph_error(100, "Invalid parameter: captions are not supported on carousel items")
+            return graph_error(
+                100, "Invalid parameter: captions are not supported on carousel items"
+            )
         if caption and (problem := self._caption_problem(caption)):
             return problem
         if media_type == "IMAGE":
@@ -536,13 +636,18 @@ class FakeInstagram(FakeServer):
             if not url:
                 return graph_error(100, "The parameter image_url is required")
             if len(alt_text) > 1000:
-                return graph_error(100, "Invalid parameter: alt_text is longer than 1000 characters")
+                return graph_error(
+                    100, "Invalid parameter: alt_text is longer than 1000 characters"
+                )
             problem = self._check_image(url)
             polls = self.image_polls
         elif media_type == "REELS" or (media_type == "VIDEO" and is_item):
             if is_item and media_type == "REELS":
-                return graph_error(100, "Invalid parameter: carousel video items use media_type VIDEO",
-                                   subcode=2207023)
+                return graph_error(
+                    100,
+                    "Invalid parameter: carousel video items use media_type VIDEO",
+                    subcode=2207023,
+                )
             if alt_text:
                 return graph_error(100, "Invalid parameter: alt_text is not supported for video")
             url = params.get("video_url")
@@ -553,15 +658,25 @@ class FakeInstagram(FakeServer):
         else:
             # standalone VIDEO has been Reels since July 2023
             return graph_error(
-                100, f"The media type {media_type} is unknown.", subcode=2207023,
-                user_title="Unknown media type", user_msg=f"The media type {media_type} is unknown.",
+                100,
+                f"The media type {media_type} is unknown.",
+                subcode=2207023,
+                user_title="Unknown media type",
+                user_msg=f"The media type {media_type} is unknown.",
             )
         if problem is not None:
             return problem
         cont = Container(
-            id=str(next(self._container_ids)), user=tok.user_id, media_type=media_type,
-            media_url=url, caption=caption, alt_text=alt_text, is_carousel_item=is_item,
-            children=[], created_at=self.clock, polls_needed=polls,
+            id=str(next(self._container_ids)),
+            user=tok.user_id,
+            media_type=media_type,
+            media_url=url,
+            caption=caption,
+            alt_text=alt_text,
+            is_carousel_item=is_item,
+            children=[],
+            created_at=self.clock,
+            polls_needed=polls,
             error_status=self.processing_errors.get(url),
         )
         self.containers[cont.id] = cont
@@ -577,27 +692,41 @@ class FakeInstagram(FakeServer):
         children = [c.strip() for c in params.get("children", "").split(",") if c.strip()]
         if not 2 <= len(children) <= 10:
             return graph_error(
-                100, "Invalid parameter", subcode=2207028,
+                100,
+                "Invalid parameter",
+                subcode=2207028,
                 user_title="Carousel validation failed",
                 user_msg="Carousels need at least 2 photos/videos and no more than 10 photos/videos.",
             )
         for child_id in children:
             child = self.containers.get(child_id)
             if child is None or child.user != tok.user_id:
-                return graph_error(24, f"The media with id {child_id} cannot be found",
-                                   subcode=2207006)
+                return graph_error(
+                    24, f"The media with id {child_id} cannot be found", subcode=2207006
+                )
             if not child.is_carousel_item:
                 return graph_error(100, f"Invalid parameter: {child_id} is not a carousel item")
             self._advance_container(child, count_poll=False)
             if child.status_code != "FINISHED":
                 # [observed] children still processing make the parent fail
-                return graph_error(9007, "Media ID is not available", subcode=2207027,
-                                   user_title="Media is not ready for publishing",
-                                   user_msg="The media is not ready for publishing, please wait for a moment")
+                return graph_error(
+                    9007,
+                    "Media ID is not available",
+                    subcode=2207027,
+                    user_title="Media is not ready for publishing",
+                    user_msg="The media is not ready for publishing, please wait for a moment",
+                )
         cont = Container(
-            id=str(next(self._container_ids)), user=tok.user_id, media_type="CAROUSEL",
-            media_url=None, caption=caption, alt_text="", is_carousel_item=False,
-            children=children, created_at=self.clock, polls_needed=self.carousel_polls,
+            id=str(next(self._container_ids)),
+            user=tok.user_id,
+            media_type="CAROUSEL",
+            media_url=None,
+            caption=caption,
+            alt_text="",
+            is_carousel_item=False,
+            children=children,
+            created_at=self.clock,
+            polls_needed=self.carousel_polls,
         )
         self.containers[cont.id] = cont
         return Reply(200, {"id": cont.id})
@@ -606,33 +735,47 @@ class FakeInstagram(FakeServer):
     def _caption_problem(caption: str) -> Reply | None:
         if len(caption) > 2200:
             return graph_error(
-                36004, "The caption is too long.", subcode=2207010,
+                36004,
+                "The caption is too long.",
+                subcode=2207010,
                 user_title="Caption too long",
                 user_msg=f"The submitted image's caption was {len(caption)} characters long, "
                 "but the maximum allowed is 2200. Please shorten the caption.",
             )
         if len(_HASHTAG.findall(caption)) > 30:
-            return graph_error(100, "Invalid parameter", subcode=2207040,
-                               user_title="Too many hashtags",
-                               user_msg="Cannot use more than 30 hashtags in a caption.")
+            return graph_error(
+                100,
+                "Invalid parameter",
+                subcode=2207040,
+                user_title="Too many hashtags",
+                user_msg="Cannot use more than 30 hashtags in a caption.",
+            )
         if len(_MENTION.findall(caption)) > 20:
-            return graph_error(100, "Invalid parameter", subcode=2207040,
-                               user_title="Too many tags",
-                               user_msg="Cannot use more than 20 tags in a caption.")
+            return graph_error(
+                100,
+                "Invalid parameter",
+                subcode=2207040,
+                user_title="Too many tags",
+                user_msg="Cannot use more than 20 tags in a caption.",
+            )
         return None
 
     def _fetch(self, url: str, limit: int) -> bytes | Reply:
         """GET ``url`` like Meta's crawler does, reading at most ``limit + 1`` bytes."""
         unreachable = graph_error(
-            9004, "Only photo or video can be accepted as media type.", subcode=2207052,
+            9004,
+            "Only photo or video can be accepted as media type.",
+            subcode=2207052,
             user_title="Media download has failed.",
             user_msg=f"The media could not be fetched from this uri: {url}",
         )
         if not url.lower().startswith(("http://", "https://")):
             return unreachable
         try:
-            with requests.Session() as s, s.get(url, timeout=self.fetch_timeout, stream=True,
-                                                allow_redirects=True) as resp:
+            with (
+                requests.Session() as s,
+                s.get(url, timeout=self.fetch_timeout, stream=True, allow_redirects=True) as resp,
+            ):
                 if resp.status_code != 200:
                     return unreachable
                 data = bytearray()
@@ -642,9 +785,14 @@ class FakeInstagram(FakeServer):
                         break
                 return bytes(data)
         except requests.Timeout:
-            return graph_error(-2, "Timeout", subcode=2207003, is_transient=True,
-                               user_title="Timeout",
-                               user_msg="It takes too long to download the media.")
+            return graph_error(
+                -2,
+                "Timeout",
+                subcode=2207003,
+                is_transient=True,
+                user_title="Timeout",
+                user_msg="It takes too long to download the media.",
+            )
         except requests.RequestException:
             return unreachable
 
@@ -654,21 +802,27 @@ class FakeInstagram(FakeServer):
             return data
         if len(data) > 8 * MIB:
             return graph_error(
-                36000, "The image size is too large.", subcode=2207004,
+                36000,
+                "The image size is too large.",
+                subcode=2207004,
                 user_title="Image size too large",
                 user_msg="The image is too large to download. It should be less than 8 MiB.",
             )
         size = jpeg_size(data)
         if size is None:
             return graph_error(
-                36001, "The image format is not supported.", subcode=2207005,
+                36001,
+                "The image format is not supported.",
+                subcode=2207005,
                 user_title="Unsupported format",
                 user_msg="The image format is not supported. Supported formats are: JPEG",
             )
         width, height = size
         if not height or not 0.8 <= width / height <= 1.91:
             return graph_error(
-                36003, "The aspect ratio is not supported.", subcode=2207009,
+                36003,
+                "The aspect ratio is not supported.",
+                subcode=2207009,
                 user_title="Unsupported aspect ratio",
                 user_msg=f"The submitted image with aspect ratio ('{width}', '{height}') cannot "
                 "be published. Please submit an image with a valid aspect ratio.",
@@ -681,16 +835,21 @@ class FakeInstagram(FakeServer):
             return data
         if len(data) > 300 * MIB or data[4:8] != b"ftyp":
             return graph_error(
-                352, "The video file you selected is in a format that we don't support.",
-                subcode=2207026, user_title="Unsupported video format",
+                352,
+                "The video file you selected is in a format that we don't support.",
+                subcode=2207026,
+                user_title="Unsupported video format",
                 user_msg="The video format is not supported. Please check spec for supported "
                 "video format",
             )
         return None
 
     def _recent_containers(self, user: str) -> list[Container]:
-        return [c for c in self.containers.values()
-                if c.user == user and self.clock - c.created_at < DAY]
+        return [
+            c
+            for c in self.containers.values()
+            if c.user == user and self.clock - c.created_at < DAY
+        ]
 
     def _advance_container(self, cont: Container, *, count_poll: bool) -> None:
         """Move the state machine: polls finish processing, fake time expires it."""
@@ -718,36 +877,57 @@ class FakeInstagram(FakeServer):
     # ------------------------------------------------------------ publishing
 
     def _quota_usage(self, user: str) -> int:
-        return sum(1 for m in self.media.values() if m.user == user and self.clock - m.timestamp < DAY)
+        return sum(
+            1 for m in self.media.values() if m.user == user and self.clock - m.timestamp < DAY
+        )
 
     def _media_publish(self, tok: Token, params: dict[str, str]) -> Reply:
         creation_id = params.get("creation_id", "")
         cont = self.containers.get(creation_id)
         if cont is None or cont.user != tok.user_id:
-            return graph_error(24, f"The media builder with creation id = {creation_id} does not "
-                               "exist or has been expired.", subcode=2207008)
+            return graph_error(
+                24,
+                f"The media builder with creation id = {creation_id} does not "
+                "exist or has been expired.",
+                subcode=2207008,
+            )
         if cont.is_carousel_item:
-            return graph_error(100, "Invalid parameter: a carousel item cannot be published on "
-                               "its own; publish its CAROUSEL container")
+            return graph_error(
+                100,
+                "Invalid parameter: a carousel item cannot be published on "
+                "its own; publish its CAROUSEL container",
+            )
         self._advance_container(cont, count_poll=False)
         if cont.status_code == "PUBLISHED":
             # [uncertain] the real answer is undocumented; what matters is that a container
             # never becomes a second post
-            return graph_error(24, f"The media builder with creation id = {creation_id} does not "
-                               "exist or has been expired.", subcode=2207008)
+            return graph_error(
+                24,
+                f"The media builder with creation id = {creation_id} does not "
+                "exist or has been expired.",
+                subcode=2207008,
+            )
         if cont.status_code == "EXPIRED":
-            return graph_error(-2, "The media you are trying to access has expired.",
-                               subcode=2207020)
+            return graph_error(
+                -2, "The media you are trying to access has expired.", subcode=2207020
+            )
         if cont.status_code == "ERROR":
-            return graph_error(-1, "Create media fail, please try to re-create media",
-                               subcode=2207032)
+            return graph_error(
+                -1, "Create media fail, please try to re-create media", subcode=2207032
+            )
         if cont.status_code != "FINISHED":
-            return graph_error(9007, "Media ID is not available", subcode=2207027,
-                               user_title="Media is not ready for publishing",
-                               user_msg="The media is not ready for publishing, please wait for a moment")
+            return graph_error(
+                9007,
+                "Media ID is not available",
+                subcode=2207027,
+                user_title="Media is not ready for publishing",
+                user_msg="The media is not ready for publishing, please wait for a moment",
+            )
         if self._quota_usage(tok.user_id) >= self.quota_total:
             return graph_error(
-                9, "Application request limit reached", subcode=2207042,
+                9,
+                "Application request limit reached",
+                subcode=2207042,
                 user_title="Max posts reached",
                 user_msg="You reached maximum number of posts that is allowed to be published "
                 "by Content Publishing API.",
@@ -756,26 +936,35 @@ class FakeInstagram(FakeServer):
         media_id = str(next(self._media_ids))
         shortcode = base64.urlsafe_b64encode(hashlib.sha1(media_id.encode()).digest()).decode()[:11]
         kind = "reel" if cont.media_type == "REELS" else "p"
-        media_type = {"IMAGE": "IMAGE", "REELS": "VIDEO", "CAROUSEL": "CAROUSEL_ALBUM"}[cont.media_type]
+        media_type = {"IMAGE": "IMAGE", "REELS": "VIDEO", "CAROUSEL": "CAROUSEL_ALBUM"}[
+            cont.media_type
+        ]
         self.media[media_id] = Media(
-            media_id, tok.user_id, media_type, cont.caption,
-            f"https://www.instagram.com/{kind}/{shortcode}/", self.clock, cont.id,
+            media_id,
+            tok.user_id,
+            media_type,
+            cont.caption,
+            f"https://www.instagram.com/{kind}/{shortcode}/",
+            self.clock,
+            cont.id,
         )
         cont.status_code = "PUBLISHED"
         cont.media_id = media_id
         parts = [self.containers[c] for c in cont.children] or [cont]
         for child in parts:
             child.status_code = "PUBLISHED"
-        self.published.append({
-            "id": media_id,
-            "user": tok.user_id,
-            "caption": cont.caption,
-            "media_type": cont.media_type,
-            "container": cont.id,
-            "children": list(cont.children),
-            "media_urls": [c.media_url for c in parts],
-            "alt_texts": [c.alt_text for c in parts],
-        })
+        self.published.append(
+            {
+                "id": media_id,
+                "user": tok.user_id,
+                "caption": cont.caption,
+                "media_type": cont.media_type,
+                "container": cont.id,
+                "children": list(cont.children),
+                "media_urls": [c.media_url for c in parts],
+                "alt_texts": [c.alt_text for c in parts],
+            }
+        )
         return Reply(200, {"id": media_id})
 
 

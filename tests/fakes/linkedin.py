@@ -263,18 +263,37 @@ class FakeLinkedIn(FakeServer):
         clock: Callable[[], float] = time.time,
     ) -> None:
         super().__init__()
-        self.version_window = version_window
-        self.daily_post_limit = daily_post_limit
-        self.duplicate_window = duplicate_window
-        self.video_part_size = video_part_size
-        self.video_polls = video_polls
+        self._config: dict[str, Any] = {
+            "version_window": version_window,
+            "daily_post_limit": daily_post_limit,
+            "duplicate_window": duplicate_window,
+            "video_part_size": video_part_size,
+            "video_polls": video_polls,
+            "token_lifetime": token_lifetime,
+            "refresh_token_lifetime": refresh_token_lifetime,
+            "strict_little": strict_little,
+            "clock": clock,
+        }
+        self._ids = itertools.count(7012345678901234567)  # never reset: ids stay unique
+        self._configure({})
+
+    def _configure(self, overrides: dict[str, Any]) -> None:
+        config = {**self._config, **overrides}
+        unknown = set(overrides) - set(self._config)
+        if unknown:
+            raise TypeError(f"unknown FakeLinkedIn settings: {sorted(unknown)}")
+        self.version_window: tuple[str, str] = config["version_window"]
+        self.daily_post_limit: int = config["daily_post_limit"]
+        self.duplicate_window: float = config["duplicate_window"]
+        self.video_part_size: int = config["video_part_size"]
+        self.video_polls: int = config["video_polls"]
+        self.token_lifetime: int = config["token_lifetime"]
+        self.refresh_token_lifetime: int = config["refresh_token_lifetime"]
+        self.strict_little: bool = config["strict_little"]
+        self.clock: Callable[[], float] = config["clock"]
         self.video_fails = False  # finalised videos end in PROCESSING_FAILED
         self.video_upload_token = ""
-        self.token_lifetime = token_lifetime
-        self.refresh_token_lifetime = refresh_token_lifetime
         self.issue_refresh_tokens = False  # only approved apps get them (section 1.2)
-        self.strict_little = strict_little
-        self.clock = clock
 
         self.members: dict[str, Member] = {}
         self.tokens: dict[str, Token] = {}
@@ -285,8 +304,20 @@ class FakeLinkedIn(FakeServer):
         self.images: dict[str, Image] = {}
         self.videos: dict[str, Video] = {}
         self.posts: list[dict[str, Any]] = []
-        self._ids = itertools.count(7012345678901234567)
         self.register_client(self.CLIENT_ID, self.CLIENT_SECRET)
+
+    def reset(self, **overrides: Any) -> FakeLinkedIn:
+        """Forget every member, token, upload, post, request and fault.
+
+        Lets one running server serve a whole test module (starting and stopping a
+        server costs about half a second); ``overrides`` take the constructor's
+        keywords for the next test.
+        """
+        with self._lock:
+            self.requests.clear()
+            self._faults.clear()
+            self._configure(overrides)
+        return self
 
     # ------------------------------------------------------------ test setup
 

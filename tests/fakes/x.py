@@ -304,37 +304,61 @@ class FakeX(FakeServer):
         token_lifetime: int = 7200,
     ) -> None:
         super().__init__()
-        self.clock = clock
-        #: per-user limits on POST /2/tweets (15-minute window and 24 hours)
-        self.posts_per_window = posts_per_window
-        self.posts_per_day = posts_per_day
-        self.window_secs = window_secs
-        #: limits of the other endpoint families, per user and window
-        self.endpoint_limits = {"users": 75, "media": 500, "media_status": 900, "oauth": 1000}
-        self.check_after_secs = check_after_secs
-        #: STATUS polls before processing ends, per media category (0: ready at FINALIZE)
-        self.processing_polls = {"tweet_image": 0, "tweet_gif": 1, "tweet_video": 2}
-        self.processing_polls.update(processing_polls or {})
-        self.duplicate_window_secs = duplicate_window_secs
-        self.max_weighted_length = max_weighted_length
-        self.token_lifetime = token_lifetime
-        #: the monthly cap of the app is used up: every POST /2/tweets gets 429 usage-capped
-        self.usage_capped = False
-
-        self.users: dict[str, XUser] = {}
-        self.tokens: dict[str, Token] = {}
-        self.refresh_tokens: dict[str, RefreshGrant] = {}
-        self.clients: dict[str, Client] = {}
-        self.codes: dict[str, AuthCode] = {}
-        self.uploads: dict[str, Upload] = {}
-        #: every created post: {"id", "user", "text", "media_ids", "created_at", "body"}
-        self.tweets: list[dict[str, Any]] = []
-        #: who approves on the authorize page (default: the first user added)
-        self.authorizing_user: str | None = None
-        self._fail_next_processing: str | None = None
-        self._windows: dict[tuple[str, str], list[float]] = {}
+        self._config: dict[str, Any] = {
+            "clock": clock,
+            "posts_per_window": posts_per_window,
+            "posts_per_day": posts_per_day,
+            "window_secs": window_secs,
+            "check_after_secs": check_after_secs,
+            "processing_polls": dict(processing_polls or {}),
+            "duplicate_window_secs": duplicate_window_secs,
+            "max_weighted_length": max_weighted_length,
+            "token_lifetime": token_lifetime,
+        }
+        # ids keep counting across resets so a stale id from an earlier test never matches
         self._next_media = 1880028106020515840
         self._next_tweet = 1445880548472328192
+        self.reset()
+
+    def reset(self) -> None:
+        """Back to the state right after construction: no users, posts, media or faults.
+
+        Lets one running server serve many tests (starting and stopping a server costs
+        about half a second, the base server's shutdown poll).
+        """
+        cfg = self._config
+        with self._lock:
+            self.requests.clear()
+            self._faults.clear()
+            self.clock: Callable[[], float] = cfg["clock"]
+            #: per-user limits on POST /2/tweets (15-minute window and 24 hours)
+            self.posts_per_window: int = cfg["posts_per_window"]
+            self.posts_per_day: int = cfg["posts_per_day"]
+            self.window_secs: int = cfg["window_secs"]
+            #: limits of the other endpoint families, per user and window
+            self.endpoint_limits = {"users": 75, "media": 500, "media_status": 900, "oauth": 1000}
+            self.check_after_secs: int = cfg["check_after_secs"]
+            #: STATUS polls before processing ends, per media category (0: ready at FINALIZE)
+            self.processing_polls = {"tweet_image": 0, "tweet_gif": 1, "tweet_video": 2}
+            self.processing_polls.update(cfg["processing_polls"])
+            self.duplicate_window_secs: int = cfg["duplicate_window_secs"]
+            self.max_weighted_length: int = cfg["max_weighted_length"]
+            self.token_lifetime: int = cfg["token_lifetime"]
+            #: the app's monthly cap is used up: every POST /2/tweets gets 429 usage-capped
+            self.usage_capped = False
+
+            self.users: dict[str, XUser] = {}
+            self.tokens: dict[str, Token] = {}
+            self.refresh_tokens: dict[str, RefreshGrant] = {}
+            self.clients: dict[str, Client] = {}
+            self.codes: dict[str, AuthCode] = {}
+            self.uploads: dict[str, Upload] = {}
+            #: every created post: {"id", "user", "text", "media_ids", "created_at", "body"}
+            self.tweets: list[dict[str, Any]] = []
+            #: who approves on the authorize page (default: the first user added)
+            self.authorizing_user: str | None = None
+            self._fail_next_processing: str | None = None
+            self._windows: dict[tuple[str, str], list[float]] = {}
 
     # ------------------------------------------------------------ set-up for tests
 

@@ -1,0 +1,873 @@
+"""Instagram: the Graph API with Instagram Login (graph.instagram.com).
+
+Publishing is three steps (CONTRACTS.md section 3): create a media *container* that
+Instagram fills by fetching the media from a public URL, poll the container until it
+is ``FINISHED``, then ``media_publish`` it. Only the last step makes a post exist, so
+only it is a *create* call in the sense of ``http.send``: a lost answer there is
+resolved by reading the container, whose ``status_code`` turns ``PUBLISHED`` once the
+post landed (CONTRACTS.md 0.2). A container can be published once only, which is why a
+single retry on a container that is still ``FINISHED`` cannot post twice.
+
+Graph answers most errors with HTTP 400; errors are classified on ``error.code`` and
+``error.error_subcode`` (CONTRACTS.md 3.8), never on the HTTP status alone.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, ClassVar
+from urllib.parse import quote, urlencode
+
+import requests
+
+from milton_desktop.publishers.base import (
+    AccountRef,
+    AuthExpired,
+    Content,
+    Credential,
+    Identity,
+    MediaItem,
+    OutcomeUnknown,
+    Problem,
+    ProgressCallback,
+    Published,
+    Publisher,
+    PublishError,
+    RateLimited,
+    Rejected,
+    Transient,
+)
+from milton_desktop.publishers.http import json_body, retry_after, send, server_error
+from milton_desktop.validation import validate
+
+#: the Graph API version pinned in every path; Meta keeps a version about two years
+GRAPH_VERSION = "v25.0"
+GRAPH_VERSION_ENV = "MILTON_INSTAGRAM_GRAPH_VERSION"
+
+#: Instagram Login scopes (the old ``business_*`` names were retired in January 2025)
+SCOPES = ("instagram_business_basic", "instagram_business_content_publish")
+AUTHORIZE_BASE = "https://www.instagram.com"
+PROFILE_URL = "https://www.instagram.com/{username}/"
+
+#: a long-lived token lives 60 days; used only when Graph leaves ``expires_in`` out
+LONG_LIVED_SECONDS = 60 * 24 * 3600
+
+# Retry horizons. Graph gives no reset time for call limits; X-Business-Use-Case-Usage
+# sometimes does (``estimated_time_to_regain_access``, minutes) and wins when present.
+CALL_LIMIT_WAIT = timedelta(hours=1)
+# The publishing quota is a rolling 24-hour window: the next slot frees up when the
+# oldest post of the window ages out, which could be minutes or nearly a day away.
+# Checking again after an hour costs one attempt and never hammers the API.
+QUOTA_WAIT = timedelta(hours=1)
+# Code 368 is a temporary policy block: Meta asks for a pause, not an immediate retry.
+POLICY_BLOCK_WAIT = timedelta(hours=24)
+
+_AUTH_CODES = frozenset({102, 104, 190, 2500})
+_CALL_LIMIT_CODES = frozenset({4, 17, 32, 341, 613})
+_TRANSIENT_CODES = frozenset({-2, -1, 1, 2, 24})
+# Subcodes that settle the matter whatever the code says (4/2207051 is a spam
+# restriction, not a call limit; 1/2207057 is a bad thumbnail offset, not a hiccup).
+_PERMANENT_SUBCODES = frozenset(
+    {
+        2207004,  # image too large
+        2207005,  # image format not supported
+        2207009,  # aspect ratio
+        2207010,  # caption too long
+        2207023,  # unknown media type
+        2207026,  # video format
+        2207028,  # carousel needs 2-10 items
+        2207035,  # product tags
+        2207036,
+        2207037,
+        2207040,  # too many @ tags / hashtags
+        2207050,  # account restricted
+        2207051,  # activity restricted (spam)
+        2207057,  # thumbnail offset out of range
+    }
+)
+# Subcodes whose remedy is a fresh container: nothing was published, a new attempt
+# (which creates new containers) may well succeed.
+_TRANSIENT_SUBCODES = frozenset(
+    {2207001, 2207003, 2207006, 2207008, 2207020, 2207032, 2207053, 2207082}
+)
+_PERMANENT_CODES = frozenset({25, 100, 352, 506, 36000, 36001, 36003, 36004})
+_TOKEN_SUBCODES = {
+    458: "the app was removed from the account",
+    459: "Instagram wants the user to log in on instagram.com first",
+    460: "the password was changed",
+    463: "the token has expired",
+    464: "the Instagram user is not confirmed",
+    467: "the token is invalid",
+}
+_SUBCODE_IN_TEXT = re.compile(r"\b(22070\d\d)\b")
+_TOKEN_IN_TEXT = re.compile(r"(access_token=|client_secret=|code=)[^&\s\"']+")
+
+
+def graph_version() -> str:
+    """The pinned Graph version, or the one named by ``MILTON_INSTAGRAM_GRAPH_VERSION``."""
+    value = (os.environ.get(GRAPH_VERSION_ENV) or GRAPH_VERSION).strip().strip("/")
+    return value if value.startswith("v") else f"v{value}"
+
+
+def authorize_url(client_id: str, redirect_uri: str, state: str, base: str | None = None) -> str:
+    """The Instagram Login page to open in the system browser (Business Login)."""
+    query = urlencode(
+        {
+            "client_id": client_id,
+            "redirect_uri": redirect_uri,
+            "response_type": "code",
+            "scope": ",".join(SCOPES),
+            "state": state,
+        },
+        quote_via=quote,
+        safe=",",
+    )
+    return f"{(base or AUTHORIZE_BASE).rstrip('/')}/oauth/authorize?{query}"
+
+
+class _RedactQueryTokens(logging.Filter):
+    """urllib3 logs full request URLs at DEBUG; two Instagram endpoints need the token
+    in the query string, so scrub ``access_token=`` and friends from those records."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            text = record.getMessage()
+        except Exception:  # a malformed record is not ours to fix
+            return True
+        if _TOKEN_IN_TEXT.search(text):
+            record.msg = _TOKEN_IN_TEXT.sub(r"\1[redacted]", text)
+            record.args = ()
+        return True
+
+
+def _install_log_redaction() -> None:
+    logger = logging.getLogger("urllib3.connectionpool")
+    if not any(isinstance(f, _RedactQueryTokens) for f in logger.filters):
+        logger.addFilter(_RedactQueryTokens())
+
+
+_install_log_redaction()
+
+
+class _MediaNotReady(Transient):
+    """9007/2207027 on media_publish: poll the container again, then retry the publish."""
+
+
+@dataclass(frozen=True)
+class _Landed:
+    """What a container check after an uncertain publish found."""
+
+    state: str  # "published" | "finished" | "unknown"
+    media_id: str = ""
+    permalink: str | None = None
+
+
+def _graph_error(data: Mapping[str, Any]) -> dict[str, Any] | None:
+    err = data.get("error")
+    return err if isinstance(err, dict) else None
+
+
+def _as_int(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _parse_timestamp(value: Any) -> datetime | None:
+    # Graph writes "2026-03-01T12:00:00+0000"; %z reads both +0000 and +00:00
+    if not isinstance(value, str):
+        return None
+    try:
+        return datetime.strptime(value, "%Y-%m-%dT%H:%M:%S%z")
+    except ValueError:
+        try:
+            return datetime.fromisoformat(value)
+        except ValueError:
+            return None
+
+
+class InstagramPublisher(Publisher):
+    """Publishes images, Reels and carousels to an Instagram professional account."""
+
+    platform: ClassVar[str] = "instagram"
+    default_bases: ClassVar[Mapping[str, str]] = {
+        "api": "https://graph.instagram.com",
+        "oauth": "https://api.instagram.com",
+    }
+
+    def __init__(
+        self,
+        *,
+        image_poll_interval: float = 5.0,
+        video_poll_interval: float = 20.0,
+        image_max_wait: float = 120.0,
+        video_max_wait: float = 600.0,
+        max_not_ready: int = 3,
+        **kwargs: Any,
+    ) -> None:
+        """Besides the base arguments: how often and how long to poll containers.
+
+        Images are usually ready at once; video is always processed asynchronously and
+        Meta suggests polling about once a minute, so video waits longer between polls.
+        ``max_not_ready`` bounds the re-polls after a 9007 "media is not ready" refusal.
+        """
+        super().__init__(**kwargs)
+        self.graph_version = graph_version()
+        self.image_poll_interval = image_poll_interval
+        self.video_poll_interval = video_poll_interval
+        self.image_max_wait = image_max_wait
+        self.video_max_wait = video_max_wait
+        self.max_not_ready = max_not_ready
+
+    # ------------------------------------------------------------ contract
+
+    def validate(self, content: Content) -> list[Problem]:
+        return validate("instagram", content)
+
+    def identify(self, credential: Credential) -> Identity:
+        data = self._graph(
+            "GET",
+            "me",
+            credential,
+            what="identifying the Instagram account",
+            params={"fields": "user_id,username"},
+        )
+        user_id = data.get("user_id")
+        if not user_id:
+            # ``id`` is app-scoped and useless for publishing: only ``user_id`` will do
+            raise Rejected(
+                "Instagram did not return the professional account id: make sure the "
+                "account is a Business or Creator account and connect it again"
+            )
+        username = str(data.get("username") or "")
+        return Identity(remote_id=str(user_id), username=username, display_name=username)
+
+    def publish(
+        self,
+        content: Content,
+        credential: Credential,
+        account: AccountRef,
+        progress: ProgressCallback | None = None,
+    ) -> Published:
+        problems = self.validate(content)
+        if problems:
+            raise Rejected("; ".join(p.message for p in problems))
+        if not account.remote_id:
+            raise Rejected("the Instagram account has no user id: connect it again")
+        ig_user = account.remote_id
+        media = content.media
+        # Instagram fetches the media itself, so there are no bytes to count: progress
+        # is reported in steps (each container ready, then the publish).
+        total = len(media) + (1 if len(media) > 1 else 0) + 1
+        done = 0
+
+        def step() -> None:
+            nonlocal done
+            done += 1
+            if progress is not None:
+                progress(done, total)
+
+        video = any(item.kind == "video" for item in media)
+        if len(media) == 1:
+            item = media[0]
+            creation_id = self._create_container(
+                ig_user, self._single_params(item, content.text), credential, label="the media"
+            )
+            self._wait_ready(creation_id, credential, video=video, label="the media")
+            step()
+        else:
+            # create every item first so Instagram fetches and processes them in parallel
+            children = [
+                (
+                    self._create_container(
+                        ig_user, self._item_params(item), credential, label=f"media {n}"
+                    ),
+                    item,
+                    n,
+                )
+                for n, item in enumerate(media, 1)
+            ]
+            for child_id, item, n in children:
+                self._wait_ready(
+                    child_id, credential, video=item.kind == "video", label=f"media {n}"
+                )
+                step()
+            params: dict[str, Any] = {
+                "media_type": "CAROUSEL",
+                "children": ",".join(child_id for child_id, _, _ in children),
+            }
+            if content.text:
+                params["caption"] = content.text
+            creation_id = self._create_container(ig_user, params, credential, label="the carousel")
+            self._wait_ready(creation_id, credential, video=video, label="the carousel")
+            step()
+
+        media_id, permalink = self._publish_container(
+            ig_user, creation_id, credential, video=video, caption=content.text
+        )
+        step()
+        url = permalink or self._permalink(media_id, credential, account)
+        self.log.info("published Instagram media %s", media_id or "(id unknown)")
+        return Published(remote_id=media_id, url=url)
+
+    def refresh(self, credential: Credential) -> Credential:
+        """Extend a long-lived token by 60 days. It must be valid and at least a day old."""
+        url = f"{self.base('api')}/refresh_access_token"
+        what = "refreshing the Instagram token"
+        # The endpoint takes the token only in the query string: the URL is never logged
+        # here, and urllib3's DEBUG line is scrubbed by _RedactQueryTokens.
+        self.log.info("GET /refresh_access_token (%s)", what)
+        resp = send(
+            self.session,
+            "GET",
+            url,
+            what=what,
+            timeout=self.timeout,
+            params={"grant_type": "ig_refresh_token", "access_token": credential.access_token},
+        )
+        data = json_body(resp)
+        secrets = (credential.access_token, credential.client_secret)
+        if resp.status_code != 200 or _graph_error(data) or not data.get("access_token"):
+            raise self._refresh_error(resp, data, what=what, secrets=secrets)
+        return credential.with_token(
+            access_token=str(data["access_token"]),
+            expires_at=self._expiry(data.get("expires_in")),
+        )
+
+    # ------------------------------------------------------------ connect flow
+
+    def exchange_code(
+        self, code: str, redirect_uri: str, client_id: str, client_secret: str
+    ) -> Credential:
+        """Trade the authorization code for a long-lived (60-day) token.
+
+        The client secret is used here and not stored: Instagram's refresh needs only
+        the token itself.
+        """
+        # Instagram appends "#_" to the code in the redirect; it is not part of it
+        code = code.strip().removesuffix("#_")
+        secrets = (code, client_secret)
+        what = "exchanging the Instagram authorization code"
+        self.log.info("POST /oauth/access_token (%s)", what)
+        resp = send(
+            self.session,
+            "POST",
+            f"{self.base('oauth')}/oauth/access_token",
+            what=what,
+            timeout=self.timeout,
+            data={
+                "client_id": client_id,
+                "client_secret": client_secret,
+                "grant_type": "authorization_code",
+                "redirect_uri": redirect_uri,
+                "code": code,
+            },
+        )
+        data = json_body(resp)
+        # current shape: {"data": [{...}]}; older: the same fields at the top level
+        entries = data.get("data")
+        entry = entries[0] if isinstance(entries, list) and entries else data
+        entry = entry if isinstance(entry, dict) else {}
+        short = entry.get("access_token")
+        if resp.status_code != 200 or not short:
+            raise self._connect_error(resp, data, what=what, secrets=secrets)
+        permissions = entry.get("permissions")
+        if isinstance(permissions, list):
+            permissions = ",".join(str(p) for p in permissions)
+
+        what = "getting a long-lived Instagram token"
+        secrets = (code, client_secret, str(short))
+        self.log.info("GET /access_token (%s)", what)
+        resp = send(
+            self.session,
+            "GET",
+            f"{self.base('api')}/access_token",
+            what=what,
+            timeout=self.timeout,
+            params={
+                "grant_type": "ig_exchange_token",
+                "client_secret": client_secret,
+                "access_token": short,
+            },
+        )
+        data = json_body(resp)
+        if resp.status_code != 200 or _graph_error(data) or not data.get("access_token"):
+            raise self._connect_error(resp, data, what=what, secrets=secrets)
+        extra: dict[str, Any] = {}
+        if entry.get("user_id") is not None:
+            extra["user_id"] = str(entry["user_id"])
+        if permissions:
+            extra["permissions"] = str(permissions)
+        return Credential(
+            access_token=str(data["access_token"]),
+            expires_at=self._expiry(data.get("expires_in")),
+            client_id=client_id,
+            extra=extra,
+        )
+
+    # ------------------------------------------------------------ publishing steps
+
+    @staticmethod
+    def _single_params(item: MediaItem, caption: str) -> dict[str, Any]:
+        params: dict[str, Any]
+        if item.kind == "video":
+            # single feed videos are Reels since July 2023; alt text is not for Reels
+            params = {"media_type": "REELS", "video_url": item.url}
+        else:
+            params = {"image_url": item.url}
+            if item.alt_text:
+                params["alt_text"] = item.alt_text
+        if caption:
+            params["caption"] = caption
+        return params
+
+    @staticmethod
+    def _item_params(item: MediaItem) -> dict[str, Any]:
+        # carousel items take no caption: the caption goes on the parent
+        if item.kind == "video":
+            return {"media_type": "VIDEO", "video_url": item.url, "is_carousel_item": True}
+        params: dict[str, Any] = {"image_url": item.url, "is_carousel_item": True}
+        if item.alt_text:
+            params["alt_text"] = item.alt_text
+        return params
+
+    def _create_container(
+        self, ig_user: str, params: dict[str, Any], credential: Credential, *, label: str
+    ) -> str:
+        # Not a create in the 0.2 sense: a container is invisible and expires in 24 h,
+        # so a lost answer here is Transient and a retry only leaves an orphan behind.
+        data = self._graph(
+            "POST",
+            f"{ig_user}/media",
+            credential,
+            what=f"preparing {label} for Instagram",
+            body=params,
+        )
+        container_id = data.get("id")
+        if not container_id:
+            raise Transient(f"Instagram did not return a container id for {label}; will retry")
+        return str(container_id)
+
+    def _container_status(self, container_id: str, credential: Credential) -> dict[str, Any]:
+        return self._graph(
+            "GET",
+            container_id,
+            credential,
+            what="checking the Instagram media status",
+            params={"fields": "status_code,status"},
+        )
+
+    def _wait_ready(
+        self, container_id: str, credential: Credential, *, video: bool, label: str
+    ) -> str:
+        """Poll until the container is FINISHED (or already PUBLISHED); return that code."""
+        interval = self.video_poll_interval if video else self.image_poll_interval
+        max_wait = self.video_max_wait if video else self.image_max_wait
+        waited = 0.0  # counted in requested sleeps, so a fake sleep keeps tests exact
+        while True:
+            status = self._container_status(container_id, credential)
+            code = str(status.get("status_code") or "")
+            if code in ("FINISHED", "PUBLISHED"):
+                return code
+            if code in ("ERROR", "EXPIRED"):
+                raise self._processing_error(code, str(status.get("status") or ""), label)
+            if waited >= max_wait:
+                raise Transient(
+                    f"Instagram was still processing {label} after {waited:.0f} s; nothing "
+                    "was published, will retry"
+                )
+            self.sleep(interval)
+            waited += interval
+
+    def _processing_error(self, code: str, detail: str, label: str) -> PublishError:
+        detail = detail or code.lower()
+        found = _SUBCODE_IN_TEXT.search(detail)
+        if found and int(found.group(1)) in _TRANSIENT_SUBCODES:
+            # e.g. a download that took too long: a new container may succeed
+            return Transient(
+                f"Instagram could not process {label} ({detail}); nothing was published, will retry"
+            )
+        if code == "EXPIRED":
+            return Transient(
+                f"the Instagram container for {label} expired before publishing; will retry"
+            )
+        return Rejected(f"Instagram could not process {label}: {detail}")
+
+    def _publish_container(
+        self, ig_user: str, creation_id: str, credential: Credential, *, video: bool, caption: str
+    ) -> tuple[str, str | None]:
+        """media_publish, never twice for one post. Returns (media id, permalink or None)."""
+        not_ready = 0
+        first_unknown: OutcomeUnknown | None = None  # set once we have retried
+        while True:
+            try:
+                data = self._graph(
+                    "POST",
+                    f"{ig_user}/media_publish",
+                    credential,
+                    what="publishing the Instagram post",
+                    body={"creation_id": creation_id},
+                    create=True,
+                )
+                media_id = str(data.get("id") or "")
+                if media_id:
+                    return media_id, None
+                # a 2xx without an id: it most likely landed; let the container tell
+                raise OutcomeUnknown(
+                    "Instagram answered the publish request without a media id; the post "
+                    "may or may not have been published: check the account"
+                )
+            except _MediaNotReady:
+                not_ready += 1
+                if not_ready > self.max_not_ready:
+                    raise Transient(
+                        "Instagram kept saying the media is not ready for publishing; "
+                        "nothing was published, will retry"
+                    ) from None
+                state = self._wait_ready(creation_id, credential, video=video, label="the media")
+                if state == "PUBLISHED":
+                    # published after all (by an earlier attempt): publishing again would
+                    # be refused and read as a failure
+                    return self._find_recent_media(ig_user, credential, caption)
+            except OutcomeUnknown as unknown:
+                landed = self._check_landed(ig_user, creation_id, credential, caption)
+                if landed.state == "published":
+                    return landed.media_id, landed.permalink
+                if landed.state == "finished" and first_unknown is None:
+                    # The container is unpublished, so the request did not land, and a
+                    # container publishes at most once: one retry cannot post twice.
+                    self.log.warning(
+                        "media_publish outcome unknown; container %s not published, retrying once",
+                        creation_id,
+                    )
+                    first_unknown = unknown
+                    continue
+                raise
+            except PublishError:
+                if first_unknown is not None:
+                    # The retry was refused, perhaps because the first attempt landed
+                    # late and consumed the container: look once more before failing.
+                    landed = self._check_landed(ig_user, creation_id, credential, caption)
+                    if landed.state == "published":
+                        return landed.media_id, landed.permalink
+                    if landed.state != "finished":
+                        raise first_unknown from None
+                raise
+
+    def _check_landed(
+        self, ig_user: str, creation_id: str, credential: Credential, caption: str
+    ) -> _Landed:
+        try:
+            status = self._container_status(creation_id, credential)
+        except PublishError:
+            return _Landed("unknown")
+        code = str(status.get("status_code") or "")
+        if code == "FINISHED":
+            return _Landed("finished")
+        if code != "PUBLISHED":
+            return _Landed("unknown")
+        self.log.info("container %s is PUBLISHED: the uncertain publish landed", creation_id)
+        media_id, permalink = self._find_recent_media(ig_user, credential, caption)
+        return _Landed("published", media_id, permalink)
+
+    def _find_recent_media(
+        self, ig_user: str, credential: Credential, caption: str
+    ) -> tuple[str, str | None]:
+        """The media a landed publish created, read from the account's newest media.
+
+        Graph has no link from a container to its media, so this is a heuristic: of the
+        five newest media, the newest whose caption equals ours, else simply the newest.
+        Another post published in the same moment by another tool could fool it; the
+        only cost is a wrong id/link on a post that did land. If even the listing fails
+        the post still counts as published (with an empty id and the profile URL):
+        failing a publish that is known to have landed would invite a duplicate.
+        """
+        try:
+            data = self._graph(
+                "GET",
+                f"{ig_user}/media",
+                credential,
+                what="finding the published Instagram post",
+                params={"fields": "id,permalink,timestamp,caption", "limit": 5},
+            )
+        except PublishError as exc:
+            self.log.warning("could not list recent Instagram media: %s", exc)
+            return "", None
+        items = [m for m in data.get("data") or [] if isinstance(m, dict) and m.get("id")]
+        if not items:
+            return "", None
+        oldest = datetime.min.replace(tzinfo=UTC)
+        items.sort(key=lambda m: _parse_timestamp(m.get("timestamp")) or oldest, reverse=True)
+        same_caption = [m for m in items if (m.get("caption") or "") == caption]
+        chosen = (same_caption or items)[0]
+        return str(chosen["id"]), (str(chosen["permalink"]) if chosen.get("permalink") else None)
+
+    def _permalink(self, media_id: str, credential: Credential, account: AccountRef) -> str:
+        # The link is cosmetic: after a publish nothing may turn success into failure.
+        fallback = (
+            PROFILE_URL.format(username=account.username)
+            if account.username
+            else ("https://www.instagram.com/")
+        )
+        if not media_id:
+            return fallback
+        try:
+            data = self._graph(
+                "GET",
+                media_id,
+                credential,
+                what="reading the Instagram post link",
+                params={"fields": "permalink"},
+            )
+        except PublishError as exc:
+            self.log.warning("permalink lookup failed, using the profile URL: %s", exc)
+            return fallback
+        return str(data.get("permalink") or fallback)
+
+    # ------------------------------------------------------------ HTTP and errors
+
+    def _graph(
+        self,
+        method: str,
+        path: str,
+        credential: Credential,
+        *,
+        what: str,
+        params: dict[str, Any] | None = None,
+        body: dict[str, Any] | None = None,
+        create: bool = False,
+    ) -> dict[str, Any]:
+        """One versioned Graph call with the token in the Authorization header."""
+        route = f"/{self.graph_version}/{path}"
+        kwargs: dict[str, Any] = {
+            "headers": {"Authorization": f"Bearer {credential.access_token}"},
+        }
+        if params:
+            kwargs["params"] = params
+        if body is not None:
+            kwargs["json"] = body
+        resp = send(
+            self.session,
+            method,
+            f"{self.base('api')}{route}",
+            what=what,
+            create=create,
+            timeout=self.timeout,
+            **kwargs,
+        )
+        self.log.info("%s %s -> %s", method, route, resp.status_code)
+        data = json_body(resp)
+        if 200 <= resp.status_code < 300 and not _graph_error(data):
+            return data
+        raise self._classify(
+            resp,
+            data,
+            what=what,
+            create=create,
+            secrets=(credential.access_token, credential.client_secret),
+        )
+
+    def _classify(
+        self,
+        resp: requests.Response,
+        data: Mapping[str, Any],
+        *,
+        what: str,
+        create: bool,
+        secrets: Iterable[str | None] = (),
+    ) -> PublishError:
+        """The typed error for a Graph answer that is not a success."""
+        status = resp.status_code
+        if create and status >= 500:
+            # a 5xx on media_publish may come after the post was made: resolve, not retry
+            return server_error(resp, what=what, create=True)
+        err = _graph_error(data)
+        code = _as_int(err.get("code")) if err else None
+        if err is None or code is None:
+            return self._classify_status(resp, what=what, create=create)
+        subcode = _as_int(err.get("error_subcode"))
+        said = _scrub(str(err.get("message") or "no details"), secrets)
+        user_msg = _scrub(str(err.get("error_user_msg") or err.get("message") or ""), secrets)
+        ref = f"code {code}" + (f"/{subcode}" if subcode else "")
+        now = self.now()
+
+        if code in _AUTH_CODES:
+            reason = _TOKEN_SUBCODES.get(subcode or 0, "the token is expired, revoked or invalid")
+            return AuthExpired(
+                f"Instagram no longer accepts this account's access ({reason}, {ref}): "
+                "reconnect the Instagram account",
+                http_status=status,
+                refreshable=False,
+            )
+        if code == 9 or subcode == 2207042:
+            return RateLimited(
+                "the Instagram account reached its limit of API-published posts for the "
+                f"last 24 hours ({ref}); will check again in an hour",
+                retry_at=now + QUOTA_WAIT,
+                http_status=status,
+            )
+        if code == 9007 or subcode == 2207027:
+            return _MediaNotReady(
+                f"Instagram says the media is not ready for publishing yet ({ref}); will retry",
+                http_status=status,
+            )
+        if code == 9004 or subcode == 2207052:
+            return Rejected(
+                "Instagram could not fetch the media from its URL: the link must be a public "
+                "https address that opens without logging in (no localhost, no private "
+                f"share pages). Instagram said: {user_msg} ({ref})",
+                http_status=status,
+            )
+        if subcode in _PERMANENT_SUBCODES:
+            return Rejected(f"Instagram refused the post: {user_msg} ({ref})", http_status=status)
+        # Call limits come before is_transient: Graph marks them transient too, but
+        # retrying them on a short backoff would only extend the block.
+        if code in _CALL_LIMIT_CODES:
+            retry_at = now + (_regain_access(resp) or CALL_LIMIT_WAIT)
+            return RateLimited(
+                f"Instagram's API call limit was reached while {what} ({ref}); will try "
+                f"again after {retry_at:%H:%M} UTC",
+                retry_at=retry_at,
+                http_status=status,
+            )
+        if code == 368:
+            return RateLimited(
+                f"Instagram temporarily blocked this action for policy reasons: {user_msg} "
+                f"({ref}); will try again in a day",
+                retry_at=now + POLICY_BLOCK_WAIT,
+                http_status=status,
+            )
+        if (
+            err.get("is_transient") is True
+            or subcode in _TRANSIENT_SUBCODES
+            or code in _TRANSIENT_CODES
+        ):
+            # Graph answered, so it refused the request: nothing was made, even on
+            # media_publish, and a new attempt is safe.
+            return Transient(
+                f"Instagram had a temporary problem while {what}: {said} ({ref}); will retry",
+                http_status=status,
+            )
+        if code == 10 or 200 <= code <= 299:
+            return Rejected(
+                f"the Instagram connection lacks a permission needed for publishing ({said}, "
+                f"{ref}): reconnect the account and grant content publishing",
+                http_status=status,
+            )
+        if code in _PERMANENT_CODES or status < 500:
+            return Rejected(f"Instagram refused the post: {user_msg} ({ref})", http_status=status)
+        return server_error(resp, what=what, create=create)
+
+    def _classify_status(self, resp: requests.Response, *, what: str, create: bool) -> PublishError:
+        """No Graph error body (a proxy, an HTML page): fall back on the HTTP status."""
+        status = resp.status_code
+        if status >= 500:
+            return server_error(resp, what=what, create=create)
+        if status in (401, 403):
+            return AuthExpired(
+                f"Instagram refused the access token while {what} (HTTP {status}): "
+                "reconnect the Instagram account",
+                http_status=status,
+                refreshable=False,
+            )
+        if status == 429:
+            retry_at = retry_after(resp, self.now(), CALL_LIMIT_WAIT)
+            return RateLimited(
+                f"Instagram is rate limiting requests (HTTP 429) while {what}",
+                retry_at=retry_at,
+            )
+        if status >= 400:
+            return Rejected(f"Instagram refused the request while {what} (HTTP {status})")
+        # a 2xx/3xx we cannot read
+        if create:
+            return OutcomeUnknown(
+                f"unexpected answer (HTTP {status}) while {what}; the post may or may not "
+                "have been published: check the account",
+                http_status=status,
+            )
+        return Transient(f"unexpected answer (HTTP {status}) while {what}; will retry")
+
+    def _refresh_error(
+        self,
+        resp: requests.Response,
+        data: Mapping[str, Any],
+        *,
+        what: str,
+        secrets: Iterable[str | None],
+    ) -> PublishError:
+        err = _graph_error(data)
+        if err is None and 200 <= resp.status_code < 300:
+            return Transient(f"Instagram sent no token while {what}; will retry")
+        error = self._classify(resp, data, what=what, create=False, secrets=secrets)
+        if isinstance(error, Transient | RateLimited):
+            return error
+        # Expired tokens cannot be refreshed, nor can revoked ones: only a new login helps.
+        detail = _scrub(str((err or {}).get("message") or f"HTTP {resp.status_code}"), secrets)
+        return AuthExpired(
+            f"Instagram could not refresh the access token ({detail}): reconnect the "
+            "Instagram account",
+            http_status=resp.status_code,
+            refreshable=False,
+        )
+
+    def _connect_error(
+        self,
+        resp: requests.Response,
+        data: Mapping[str, Any],
+        *,
+        what: str,
+        secrets: Iterable[str | None],
+    ) -> PublishError:
+        if resp.status_code >= 500:
+            return server_error(resp, what=what, create=False)
+        err = _graph_error(data) or {}
+        # api.instagram.com answers {"error_type","code","error_message"}; Graph {"error":{}}
+        detail = err.get("message") or data.get("error_message") or f"HTTP {resp.status_code}"
+        return AuthExpired(
+            f"Instagram refused the connection while {what}: {_scrub(str(detail), secrets)}; "
+            "connect the account again",
+            http_status=resp.status_code,
+            refreshable=False,
+        )
+
+    def _expiry(self, expires_in: Any) -> datetime:
+        seconds = _as_int(expires_in)
+        return self.now() + timedelta(seconds=seconds if seconds else LONG_LIVED_SECONDS)
+
+
+def _regain_access(resp: requests.Response) -> timedelta | None:
+    """``estimated_time_to_regain_access`` (minutes) from X-Business-Use-Case-Usage."""
+    raw = resp.headers.get("X-Business-Use-Case-Usage")
+    if not raw:
+        return None
+    try:
+        usage = json.loads(raw)
+    except ValueError:
+        return None
+    minutes = 0
+    if isinstance(usage, dict):
+        for entries in usage.values():
+            for entry in entries if isinstance(entries, list) else []:
+                if isinstance(entry, dict):
+                    minutes = max(
+                        minutes, _as_int(entry.get("estimated_time_to_regain_access")) or 0
+                    )
+    return timedelta(minutes=minutes) if minutes > 0 else None
+
+
+def _scrub(text: str, secrets: Iterable[str | None]) -> str:
+    """Remove tokens and secrets from a platform message before it reaches a user or log."""
+    for secret in secrets:
+        if secret and len(secret) >= 6:
+            text = text.replace(secret, "[redacted]")
+    return _TOKEN_IN_TEXT.sub(r"\1[redacted]", text)
+
+
+PUBLISHER = InstagramPublisher

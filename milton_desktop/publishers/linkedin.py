@@ -1,0 +1,797 @@
+"""LinkedIn adapter: member posts through the versioned Posts API (CONTRACTS.md section 1).
+
+A publish is: upload each image (initialize, one PUT) or the video (initialize, one
+PUT per byte range, finalize, poll until AVAILABLE), then one ``POST /rest/posts``.
+Only that last call can make a post exist, so only it is sent with ``create=True``;
+everything before it is safe to retry, and any doubt after it becomes
+``OutcomeUnknown`` because LinkedIn has no idempotency key (section 0.2).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import IO, Any, ClassVar
+from urllib.parse import quote, urlencode, urljoin, urlsplit
+
+import requests
+
+from milton_desktop import validation
+from milton_desktop.publishers.base import (
+    AccountRef,
+    AuthExpired,
+    Content,
+    Credential,
+    Identity,
+    MediaItem,
+    OutcomeUnknown,
+    Problem,
+    ProgressCallback,
+    Published,
+    Publisher,
+    PublishError,
+    RateLimited,
+    Rejected,
+    Transient,
+)
+from milton_desktop.publishers.http import (
+    json_body,
+    next_utc_midnight,
+    retry_after,
+    send,
+    server_error,
+)
+
+#: the ``LinkedIn-Version`` we were built and tested against; LinkedIn keeps roughly
+#: the last 12 monthly versions alive, so ``MILTON_LINKEDIN_VERSION`` lets a user move
+#: on without a new release when this one is sunset (426 NONEXISTENT_VERSION)
+LINKEDIN_VERSION = "202601"
+VERSION_ENV = "MILTON_LINKEDIN_VERSION"
+
+SCOPES = "openid profile w_member_social"
+POST_URL = "https://www.linkedin.com/feed/update/{urn}"
+
+#: the little-format characters that LinkedIn parses as markup (section 1.7)
+RESERVED = frozenset("\\|{}@[]()<>#*_~")
+
+#: body texts postiz treats as retryable whatever the status (section 1.8, [observed])
+RETRY_TEXTS = ("unable to obtain activity", "resource is forbidden", "service unavailable")
+
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
+_MAX_REDIRECTS = 5
+_DOWNLOAD_CHUNK = 256 * 1024
+
+# ---------------------------------------------------------------- commentary
+
+# A mention the user wrote on purpose, in LinkedIn's own syntax.
+_MENTION = r"@\[[^\[\]\n]+\]\(urn:li:(?:person|organization):[A-Za-z0-9_-]+\)"
+# A URL runs until whitespace or a character that cannot appear unencoded in a URL;
+# a backslash ends it too, so nothing we escape can ever sit inside a URL we keep.
+_URL = r"https?://[^\s\\<>{}|^\"`]+"
+# ``#`` opens a hashtag only at the start of a word and before a letter or digit.
+# The underscore is left out of the tag word on purpose: whether LinkedIn's hashtag
+# element includes it is not documented, and an escaped ``_`` is always safe.
+_HASHTAG = r"(?<!\w)#[^\W_]+"
+_TOKEN = re.compile(f"(?P<mention>{_MENTION})|(?P<url>{_URL})|(?P<hashtag>{_HASHTAG})")
+_URL_TRAILING = ".,;:!?'"
+_CLOSERS = {")": "(", "]": "["}
+
+
+def _trim_url(url: str) -> str:
+    """Drop sentence punctuation and unbalanced closing brackets from a URL's end.
+
+    ``(see https://example.com/a)`` links ``https://example.com/a``, while
+    ``https://en.wikipedia.org/wiki/Foo_(bar)`` keeps its balanced parenthesis.
+    """
+    while url:
+        last = url[-1]
+        unbalanced = last in _CLOSERS and url.count(last) > url.count(_CLOSERS[last])
+        if last not in _URL_TRAILING and not unbalanced:
+            break
+        url = url[:-1]
+    return url
+
+
+def _escape_plain(text: str) -> str:
+    # one pass per character, so the backslashes we add are never escaped again
+    return "".join("\\" + ch if ch in RESERVED else ch for ch in text)
+
+
+def escape_commentary(text: str) -> str:
+    """The user's text in LinkedIn's "little" format, so it shows exactly as written.
+
+    LinkedIn silently truncates a post at the first reserved character that does not
+    form a valid element, while still answering 201 (section 1.7). So every reserved
+    character (``\\ | { } @ [ ] ( ) < > # * _ ~``) is escaped with a backslash,
+    except where keeping it is the point:
+
+    - mention tokens ``@[Name](urn:li:person:...)`` or ``urn:li:organization:...``
+      are passed through untouched, so they stay mentions;
+    - ``http(s)://`` URLs are passed through untouched, because LinkedIn links them
+      itself and a backslash inside would break the link (trailing punctuation and
+      unbalanced closing brackets are not part of the URL and are escaped);
+    - ``#word`` at the start of a word stays a clickable hashtag (crossposter's
+      choice, not postiz's); a lone ``#``, or one inside a word as in ``C#``, is
+      escaped.
+    """
+    out: list[str] = []
+    pos = 0
+    for m in _TOKEN.finditer(text):
+        start, end = m.span()
+        token = m.group()
+        if m.lastgroup == "url":
+            # the trimmed tail holds only punctuation and closers, which cannot start
+            # another token, so it is escaped with the plain text that follows
+            token = _trim_url(token)
+            end = start + len(token)
+        out.append(_escape_plain(text[pos:start]))
+        out.append(token)
+        pos = end
+    out.append(_escape_plain(text[pos:]))
+    return "".join(out)
+
+
+# ---------------------------------------------------------------- OAuth helper
+
+
+def authorize_url(
+    client_id: str,
+    redirect_uri: str,
+    state: str,
+    code_challenge: str | None = None,
+    base: str | None = None,
+) -> str:
+    """The URL to open in the system browser to connect a LinkedIn account.
+
+    Args:
+        code_challenge: the S256 PKCE challenge, when the app uses PKCE (RFC 8252).
+        base: the OAuth host, for tests; LinkedIn's own when None.
+    """
+    params = {
+        "response_type": "code",
+        "client_id": client_id,
+        "redirect_uri": redirect_uri,
+        "state": state,
+        "scope": SCOPES,
+    }
+    if code_challenge:
+        params["code_challenge"] = code_challenge
+        params["code_challenge_method"] = "S256"
+    root = (base or LinkedInPublisher.default_bases["oauth"]).rstrip("/")
+    # quote, not quote_plus: LinkedIn documents the scope separator as %20
+    return f"{root}/oauth/v2/authorization?{urlencode(params, quote_via=quote)}"
+
+
+# ---------------------------------------------------------------- media bytes
+
+
+@dataclass
+class _Blob:
+    """A media file's bytes, read by range so a 500 MB video never sits in memory."""
+
+    file: IO[bytes]
+    size: int
+    label: str
+
+    def read(self, first: int = 0, last: int | None = None) -> bytes:
+        last = self.size - 1 if last is None else last
+        self.file.seek(first)
+        return self.file.read(last - first + 1)
+
+
+def _media_label(n: int, item: MediaItem) -> str:
+    name = (
+        item.path.name
+        if item.path
+        else (urlsplit(item.url).path.rsplit("/", 1)[-1] if item.url else "")
+    )
+    return f"{item.kind} {n}" + (f" ({name})" if name else "")
+
+
+def _safe_url(url: str) -> str:
+    """A URL for logs: no query string, where upload URLs carry their signatures."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}{parts.path}"
+
+
+# ---------------------------------------------------------------- the publisher
+
+
+class LinkedInPublisher(Publisher):
+    """Posts as a LinkedIn member (``urn:li:person:{sub}``) with ``w_member_social``."""
+
+    platform: ClassVar[str] = "linkedin"
+    default_bases: ClassVar[Mapping[str, str]] = {
+        "api": "https://api.linkedin.com",
+        "oauth": "https://www.linkedin.com",
+    }
+
+    def __init__(
+        self,
+        *,
+        version: str | None = None,
+        video_poll_interval: float = 3.0,
+        video_max_wait: float = 900.0,
+        **kwargs: Any,
+    ) -> None:
+        """Args beyond :class:`Publisher`'s:
+
+        version: the ``LinkedIn-Version`` (YYYYMM); else ``MILTON_LINKEDIN_VERSION``,
+            else :data:`LINKEDIN_VERSION`.
+        video_poll_interval: seconds between video status checks.
+        video_max_wait: how long LinkedIn may take to process a video before the
+            attempt gives up as transient (nothing was posted; a retry uploads again).
+        """
+        super().__init__(**kwargs)
+        self.version = (version or os.environ.get(VERSION_ENV) or LINKEDIN_VERSION).strip()
+        self.video_poll_interval = video_poll_interval
+        self.video_max_wait = video_max_wait
+
+    # ------------------------------------------------------------ contract
+
+    def validate(self, content: Content) -> list[Problem]:
+        return validation.validate("linkedin", content)
+
+    def identify(self, credential: Credential) -> Identity:
+        what = "asking LinkedIn whose token this is"
+        resp = self._call(
+            "GET",
+            f"{self.base('api')}/v2/userinfo",
+            what=what,
+            credential=credential,
+            # /v2/userinfo is unversioned OpenID Connect: a bearer token is all it takes
+            headers={"Authorization": f"Bearer {credential.access_token}"},
+        )
+        info = json_body(resp)
+        sub = info.get("sub")
+        if not isinstance(sub, str) or not sub:
+            raise Rejected(
+                "LinkedIn did not say which member this token belongs to: reconnect the "
+                "account and allow the openid and profile permissions",
+                http_status=resp.status_code,
+            )
+        name = info.get("name")
+        if not isinstance(name, str) or not name:
+            parts = [info.get("given_name"), info.get("family_name")]
+            name = " ".join(p for p in parts if isinstance(p, str) and p)
+        # ``locale`` comes as "en-US" in the docs and as {"country","language"} in the
+        # wild; nothing here depends on it, so either shape is simply accepted.
+        return Identity(remote_id=sub, username=sub, display_name=name or sub)
+
+    def publish(
+        self,
+        content: Content,
+        credential: Credential,
+        account: AccountRef,
+        progress: ProgressCallback | None = None,
+    ) -> Published:
+        problems = self.validate(content)
+        if problems:
+            raise Rejected("; ".join(p.message for p in problems))
+        author = f"urn:li:person:{account.remote_id}"
+        with contextlib.ExitStack() as stack:
+            # read or download every file first: a broken link fails before LinkedIn
+            # has seen anything, and the total size drives the progress callback
+            blobs = [self._open_media(n, item, stack) for n, item in enumerate(content.media, 1)]
+            meter = _Progress(sum(b.size for b in blobs), progress)
+            refs: list[dict[str, str]] = []
+            for item, blob in zip(content.media, blobs, strict=True):
+                if item.kind == "video":
+                    urn = self._upload_video(blob, author, credential, meter)
+                else:
+                    urn = self._upload_image(blob, author, credential, meter)
+                ref = {"id": urn}
+                if item.alt_text:
+                    ref["altText"] = item.alt_text
+                refs.append(ref)
+        body: dict[str, Any] = {
+            "author": author,
+            "commentary": escape_commentary(content.text),
+            "visibility": "PUBLIC",
+            "distribution": {
+                "feedDistribution": "MAIN_FEED",
+                "targetEntities": [],
+                "thirdPartyDistributionChannels": [],
+            },
+            "lifecycleState": "PUBLISHED",
+            "isReshareDisabledByAuthor": False,
+        }
+        if len(refs) == 1:
+            body["content"] = {"media": refs[0]}
+        elif refs:
+            body["content"] = {"multiImage": {"images": refs}}
+        what = "creating the LinkedIn post"
+        resp = self._rest(
+            "POST", "/rest/posts", what=what, credential=credential, json=body, create=True
+        )
+        urn = resp.headers.get("x-restli-id", "").strip()
+        if not urn:
+            raise OutcomeUnknown(
+                f"LinkedIn answered {resp.status_code} without the new post's id: it was "
+                "probably published, but cannot be linked; check the account before "
+                "publishing again",
+                http_status=resp.status_code,
+            )
+        self.log.info("published %s as %s", urn, author)
+        return Published(remote_id=urn, url=POST_URL.format(urn=urn))
+
+    def refresh(self, credential: Credential) -> Credential:
+        if not credential.refresh_token:
+            raise AuthExpired(
+                "LinkedIn tokens last 60 days; reconnect the account", refreshable=False
+            )
+        if not credential.client_id or not credential.client_secret:
+            raise AuthExpired(
+                "the LinkedIn app's client id or secret is missing, so the token cannot be "
+                "refreshed: reconnect the account",
+                refreshable=False,
+            )
+        form = {
+            "grant_type": "refresh_token",
+            "refresh_token": credential.refresh_token,
+            "client_id": credential.client_id,
+            "client_secret": credential.client_secret,
+        }
+        data = self._token_request(form, credential, what="refreshing the LinkedIn token")
+        return self._credential_from(
+            data,
+            credential,
+            client_id=credential.client_id,
+            client_secret=credential.client_secret,
+        )
+
+    def exchange_code(
+        self,
+        code: str,
+        redirect_uri: str,
+        client_id: str,
+        client_secret: str,
+        code_verifier: str | None = None,
+    ) -> Credential:
+        """Trade the authorization code from the browser redirect for a credential."""
+        form = {
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": redirect_uri,
+            "client_id": client_id,
+            "client_secret": client_secret,
+        }
+        if code_verifier:
+            form["code_verifier"] = code_verifier
+        # a throwaway credential so error messages can be scrubbed of the secrets sent
+        scrub = Credential(access_token=code, client_secret=client_secret)
+        data = self._token_request(
+            form, scrub, what="exchanging the LinkedIn authorization code", connecting=True
+        )
+        return self._credential_from(data, None, client_id=client_id, client_secret=client_secret)
+
+    # ------------------------------------------------------------ OAuth plumbing
+
+    def _token_request(
+        self,
+        form: dict[str, str],
+        credential: Credential,
+        *,
+        what: str,
+        connecting: bool = False,
+    ) -> dict[str, Any]:
+        url = f"{self.base('oauth')}/oauth/v2/accessToken"
+        resp = send(self.session, "POST", url, what=what, timeout=self.timeout, data=form)
+        self.log.info("POST %s (%s) -> %s", _safe_url(url), form["grant_type"], resp.status_code)
+        data = json_body(resp)
+        if resp.ok and isinstance(data.get("access_token"), str) and data["access_token"]:
+            return data
+        if resp.status_code == 429:
+            now = self.now()
+            raise RateLimited(
+                f"LinkedIn is rate limiting while {what}; will retry after midnight UTC",
+                retry_after(resp, now, next_utc_midnight(now) - now),
+            )
+        if resp.status_code >= 500:
+            raise server_error(resp, what=what, create=False)
+        detail = data.get("error_description") or data.get("error") or f"HTTP {resp.status_code}"
+        detail = _scrub(str(detail), credential)[:300]
+        if connecting:
+            raise AuthExpired(
+                f"LinkedIn refused the sign-in ({detail}): connect the account again",
+                http_status=resp.status_code,
+                refreshable=False,
+            )
+        raise AuthExpired(
+            f"LinkedIn refused to refresh the token ({detail}): reconnect the account",
+            http_status=resp.status_code,
+            refreshable=False,
+        )
+
+    def _credential_from(
+        self,
+        data: dict[str, Any],
+        old: Credential | None,
+        *,
+        client_id: str | None,
+        client_secret: str | None,
+    ) -> Credential:
+        now = self.now()
+        extra = dict(old.extra) if old else {}
+        if isinstance(data.get("scope"), str):
+            extra["scope"] = data["scope"]
+        rt_life = data.get("refresh_token_expires_in")
+        if isinstance(rt_life, int | float):
+            # the refresh token's life is fixed from the first consent; LinkedIn reports
+            # what is left of it, so this moves earlier, never later
+            extra["refresh_token_expires_at"] = (now + timedelta(seconds=rt_life)).isoformat()
+        expires_in = data.get("expires_in")
+        expires_at = (
+            now + timedelta(seconds=expires_in) if isinstance(expires_in, int | float) else None
+        )
+        new_refresh = data.get("refresh_token")
+        if not (isinstance(new_refresh, str) and new_refresh):
+            new_refresh = old.refresh_token if old else None  # not rotated: keep the old one
+        return Credential(
+            access_token=data["access_token"],
+            refresh_token=new_refresh,
+            expires_at=expires_at,
+            client_id=client_id,
+            client_secret=client_secret,
+            extra=extra,
+        )
+
+    # ------------------------------------------------------------ media
+
+    def _open_media(self, n: int, item: MediaItem, stack: contextlib.ExitStack) -> _Blob:
+        label = _media_label(n, item)
+        cap = validation.MEDIA_RULES["linkedin"].get(item.kind, (frozenset(), 0))[1]
+        # a media item may carry both; the local copy wins, the URL is the fallback
+        if item.path is not None and (item.url is None or item.path.exists()):
+            try:
+                fh = stack.enter_context(open(item.path, "rb"))  # noqa: SIM115
+                size = os.fstat(fh.fileno()).st_size
+            except OSError as exc:
+                raise Rejected(
+                    f"cannot read {label}: {exc.strerror or exc}; add the file again"
+                ) from None
+            if size == 0:
+                raise Rejected(f"{label} is an empty file; add the file again")
+            if cap and size > cap:
+                raise Rejected(
+                    f"{label} is {size} bytes, over LinkedIn's {cap}; use a smaller file"
+                )
+            return _Blob(fh, size, label)
+        if item.url:
+            return self._download(item.url, label, cap, stack)
+        raise Rejected(f"{label} has neither a file nor a URL; add it again")
+
+    def _download(self, url: str, label: str, cap: int, stack: contextlib.ExitStack) -> _Blob:
+        """Fetch a media URL into a temporary file, following redirects by hand.
+
+        ``send`` never follows redirects (a create must not be replayed elsewhere),
+        but media hosts and CDNs redirect all the time, so up to five hops are
+        followed here. No LinkedIn header is sent to a media host.
+        """
+        what = f"downloading {label}"
+        for _ in range(_MAX_REDIRECTS + 1):
+            resp = send(self.session, "GET", url, what=what, timeout=self.timeout, stream=True)
+            stack.callback(resp.close)
+            self.log.info("GET %s -> %s", _safe_url(url), resp.status_code)
+            if resp.status_code in _REDIRECTS and resp.headers.get("Location"):
+                _drain(resp)
+                url = urljoin(url, resp.headers["Location"])
+                continue
+            break
+        else:
+            raise Rejected(f"{label}: too many redirects from its URL; check the link")
+        if not resp.ok:
+            _drain(resp)
+        if resp.status_code == 429 or resp.status_code >= 500:
+            raise Transient(
+                f"the media host answered {resp.status_code} while {what}; will retry",
+                http_status=resp.status_code,
+            )
+        if not resp.ok:
+            raise Rejected(
+                f"could not download {label}: the host answered {resp.status_code}; check the link",
+                http_status=resp.status_code,
+            )
+        declared = resp.headers.get("Content-Length", "")
+        if cap and declared.isdigit() and int(declared) > cap:
+            _drain(resp)
+            raise Rejected(
+                f"{label} is {declared} bytes, over LinkedIn's {cap}; use a smaller file"
+            )
+        tmp = stack.enter_context(tempfile.TemporaryFile())  # noqa: SIM115
+        size = 0
+        try:
+            for chunk in resp.iter_content(_DOWNLOAD_CHUNK):
+                size += len(chunk)
+                if cap and size > cap:
+                    raise Rejected(f"{label} is over LinkedIn's {cap} bytes; use a smaller file")
+                tmp.write(chunk)
+        except requests.exceptions.RequestException as exc:
+            raise Transient(
+                f"the download broke off while {what} ({type(exc).__name__}); will retry"
+            ) from None
+        if size == 0:
+            raise Rejected(f"{label}: its URL returned no bytes; check the link")
+        return _Blob(tmp, size, label)
+
+    def _upload_image(
+        self, blob: _Blob, author: str, credential: Credential, meter: _Progress
+    ) -> str:
+        resp = self._rest(
+            "POST",
+            "/rest/images?action=initializeUpload",
+            what=f"starting the upload of {blob.label}",
+            credential=credential,
+            json={"initializeUploadRequest": {"owner": author}},
+        )
+        value = json_body(resp).get("value") or {}
+        upload_url, urn = value.get("uploadUrl"), value.get("image")
+        if not isinstance(upload_url, str) or not isinstance(urn, str):
+            raise Transient(f"LinkedIn gave no upload address for {blob.label}; will retry")
+        # one PUT of the whole file: chunked PUTs to one image URL corrupt it (postiz)
+        self._put(upload_url, blob.read(), what=f"uploading {blob.label}", credential=credential)
+        meter.add(blob.size)
+        return urn
+
+    def _upload_video(
+        self, blob: _Blob, author: str, credential: Credential, meter: _Progress
+    ) -> str:
+        resp = self._rest(
+            "POST",
+            "/rest/videos?action=initializeUpload",
+            what=f"starting the upload of {blob.label}",
+            credential=credential,
+            json={
+                "initializeUploadRequest": {
+                    "owner": author,
+                    "fileSizeBytes": blob.size,
+                    "uploadCaptions": False,
+                    "uploadThumbnail": False,
+                }
+            },
+        )
+        value = json_body(resp).get("value") or {}
+        urn = value.get("video")
+        instructions = value.get("uploadInstructions")
+        if not isinstance(urn, str) or not isinstance(instructions, list) or not instructions:
+            raise Transient(f"LinkedIn gave no upload instructions for {blob.label}; will retry")
+        etags: list[str] = []
+        for i, part in enumerate(instructions, 1):
+            try:
+                url, first, last = part["uploadUrl"], int(part["firstByte"]), int(part["lastByte"])
+            except (KeyError, TypeError, ValueError):
+                raise Transient(
+                    f"LinkedIn's upload instructions for {blob.label} were unreadable; will retry"
+                ) from None
+            what = f"uploading part {i} of {len(instructions)} of {blob.label}"
+            resp = self._put(url, blob.read(first, last), what=what, credential=credential)
+            etag = resp.headers.get("ETag")
+            if not etag:
+                raise Transient(f"LinkedIn did not confirm {what}; will retry")
+            etags.append(etag)
+            meter.add(last - first + 1)
+        self._rest(
+            "POST",
+            "/rest/videos?action=finalizeUpload",
+            what=f"finishing the upload of {blob.label}",
+            credential=credential,
+            json={
+                "finalizeUploadRequest": {
+                    "video": urn,
+                    "uploadToken": value.get("uploadToken") or "",
+                    "uploadedPartIds": etags,
+                }
+            },
+        )
+        self._wait_for_video(urn, blob.label, credential)
+        return urn
+
+    def _wait_for_video(self, urn: str, label: str, credential: Credential) -> None:
+        """Poll until LinkedIn has processed the video: a post with unready media fails."""
+        waited = 0.0
+        while True:
+            resp = self._rest(
+                "GET",
+                f"/rest/videos/{quote(urn, safe='')}",
+                what=f"checking LinkedIn's processing of {label}",
+                credential=credential,
+            )
+            status = json_body(resp).get("status")
+            if status == "AVAILABLE":
+                return
+            if status == "PROCESSING_FAILED":
+                raise Rejected(
+                    f"LinkedIn could not process {label}: try another file or format (MP4)",
+                    http_status=resp.status_code,
+                )
+            if waited >= self.video_max_wait:
+                raise Transient(
+                    f"LinkedIn was still processing {label} after {waited:.0f} s; will retry"
+                )
+            self.sleep(self.video_poll_interval)
+            waited += self.video_poll_interval
+
+    def _put(
+        self, url: str, data: bytes, *, what: str, credential: Credential
+    ) -> requests.Response:
+        headers = {"Content-Type": "application/octet-stream"}
+        if self._trusted(url):
+            # the docs send the bearer token with the PUT; only ever to LinkedIn itself
+            headers["Authorization"] = f"Bearer {credential.access_token}"
+        return self._call("PUT", url, what=what, credential=credential, headers=headers, data=data)
+
+    def _trusted(self, url: str) -> bool:
+        host = (urlsplit(url).hostname or "").lower()
+        if host == "linkedin.com" or host.endswith(".linkedin.com"):
+            return True
+        return bool(self.api_base) and urlsplit(url).netloc == urlsplit(self.api_base).netloc
+
+    # ------------------------------------------------------------ requests
+
+    def _rest(
+        self,
+        method: str,
+        path: str,
+        *,
+        what: str,
+        credential: Credential,
+        create: bool = False,
+        **kwargs: Any,
+    ) -> requests.Response:
+        headers = {
+            "Authorization": f"Bearer {credential.access_token}",
+            "LinkedIn-Version": self.version,
+            "X-Restli-Protocol-Version": "2.0.0",
+            "Content-Type": "application/json",
+        }
+        return self._call(
+            method,
+            f"{self.base('api')}{path}",
+            what=what,
+            credential=credential,
+            create=create,
+            headers=headers,
+            **kwargs,
+        )
+
+    def _call(
+        self,
+        method: str,
+        url: str,
+        *,
+        what: str,
+        credential: Credential,
+        create: bool = False,
+        **kwargs: Any,
+    ) -> requests.Response:
+        """One request through :func:`send`; a non-2xx answer raises its typed error."""
+        resp = send(
+            self.session, method, url, what=what, create=create, timeout=self.timeout, **kwargs
+        )
+        self.log.info("%s %s -> %s", method, _safe_url(url), resp.status_code)
+        if 200 <= resp.status_code < 300:
+            return resp
+        raise self._error(resp, what=what, create=create, credential=credential)
+
+    def _error(
+        self, resp: requests.Response, *, what: str, create: bool, credential: Credential
+    ) -> PublishError:
+        """LinkedIn's answer as a typed error (sections 0.1 and 1.8)."""
+        status = resp.status_code
+        body = json_body(resp)
+        said = _scrub(str(body.get("message") or ""), credential)[:300]
+        code = body.get("code")
+        if status == 401:
+            if body.get("serviceErrorCode") == 65601 or code == "REVOKED_ACCESS_TOKEN":
+                return AuthExpired(
+                    "LinkedIn says access was revoked for this app: reconnect the account",
+                    http_status=status,
+                    refreshable=False,
+                )
+            refreshable = bool(credential.refresh_token)
+            return AuthExpired(
+                "LinkedIn did not accept the access token (expired or invalid)"
+                + ("" if refreshable else ": reconnect the account"),
+                http_status=status,
+                refreshable=refreshable,
+            )
+        if status == 429:
+            # no reset header is documented: LinkedIn's daily windows end at 00:00 UTC
+            now = self.now()
+            return RateLimited(
+                f"LinkedIn's daily limit was reached while {what}; will retry after midnight UTC",
+                retry_after(resp, now, next_utc_midnight(now) - now),
+                http_status=status,
+            )
+        if not create:
+            text = f"{said} {resp.text[:500] if not body else ''}".lower()
+            if any(t in text for t in RETRY_TEXTS):
+                return Transient(
+                    f"LinkedIn answered {status} ({said or 'temporarily unavailable'}) while "
+                    f"{what}; will retry",
+                    http_status=status,
+                )
+        if status >= 500:
+            return server_error(resp, what=what, create=create)
+        if status == 403:
+            return Rejected(
+                f"LinkedIn refused permission while {what}"
+                + (f" ({said})" if said else "")
+                + ": reconnect the account and grant the posting permission (w_member_social)",
+                http_status=status,
+            )
+        if status == 422 and _is_duplicate(body):
+            return Rejected(
+                "LinkedIn refused this as a duplicate of a recent post: change the text "
+                "or delete the earlier post",
+                http_status=status,
+            )
+        if status == 426:
+            return Rejected(
+                f"LinkedIn API version {self.version} is no longer active: update Milton "
+                f"Desktop (or set {VERSION_ENV} to a recent YYYYMM version)",
+                http_status=status,
+            )
+        if 400 <= status < 500:
+            return Rejected(
+                f"LinkedIn refused the request while {what}: {said or f'HTTP {status}'}",
+                http_status=status,
+            )
+        # a 1xx or 3xx here is not something LinkedIn documents; after a create it
+        # may still have landed, elsewhere nothing was published
+        if create:
+            return OutcomeUnknown(
+                f"unexpected answer {status} while {what}; the post may or may not have "
+                "been published: check the account before publishing again",
+                http_status=status,
+            )
+        return Transient(f"unexpected answer {status} while {what}; will retry", http_status=status)
+
+
+class _Progress:
+    def __init__(self, total: int, callback: ProgressCallback | None) -> None:
+        self.total = total
+        self.done = 0
+        self.callback = callback
+
+    def add(self, n: int) -> None:
+        self.done += n
+        if self.callback is not None:
+            self.callback(self.done, self.total)
+
+
+def _drain(resp: requests.Response, limit: int = 64 * 1024) -> None:
+    """Read a small unwanted body, so closing the response releases the connection
+    instead of resetting it (closing a socket with unread data sends a TCP RST)."""
+    length = resp.headers.get("Content-Length", "")
+    if length.isdigit() and int(length) <= limit:
+        with contextlib.suppress(requests.exceptions.RequestException):
+            _ = resp.content
+
+
+def _is_duplicate(body: dict[str, Any]) -> bool:
+    details = body.get("errorDetails")
+    inputs = details.get("inputErrors") if isinstance(details, dict) else None
+    if isinstance(inputs, list) and any(
+        isinstance(e, dict) and e.get("code") == "DUPLICATE_POST" for e in inputs
+    ):
+        return True
+    return (
+        body.get("code") == "DUPLICATE_POST" or "duplicate" in str(body.get("message", "")).lower()
+    )
+
+
+def _scrub(text: str, credential: Credential) -> str:
+    """Remove anything secret a server might echo back before it reaches a message."""
+    for secret in (credential.access_token, credential.refresh_token, credential.client_secret):
+        if secret:
+            text = text.replace(secret, "[redacted]")
+    return text
+
+
+PUBLISHER = LinkedInPublisher

@@ -1,0 +1,633 @@
+"""X (Twitter API v2): chunked media upload, alt text, ``POST /2/tweets``, OAuth 2 PKCE.
+
+The contract is ``shared/api/CONTRACTS.md`` section 2 and the published OpenAPI 2.167.
+Uploads use the dedicated ``/2/media/upload/initialize|{id}/append|{id}/finalize``
+endpoints (the ``command=INIT|APPEND|FINALIZE`` style is deprecated); only STATUS
+still goes through ``GET /2/media/upload?command=STATUS``.
+
+Only ``POST /2/tweets`` can make a post exist, so only it is sent with
+``create=True``: a lost answer there is :class:`OutcomeUnknown`, while any failure
+during the upload steps is :class:`Transient` (nothing was published yet).
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import hashlib
+import logging
+import mimetypes
+import os
+import secrets
+import tempfile
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import IO, Any, ClassVar
+from urllib.parse import quote, urlencode, urljoin, urlsplit
+
+import requests
+
+from milton_desktop import validation
+from milton_desktop.publishers.base import (
+    AccountRef,
+    AuthExpired,
+    Content,
+    Credential,
+    Identity,
+    MediaItem,
+    OutcomeUnknown,
+    Problem,
+    ProgressCallback,
+    Published,
+    Publisher,
+    RateLimited,
+    Rejected,
+    Transient,
+)
+from milton_desktop.publishers.http import epoch_to_datetime, json_body, send, server_error
+
+AUTHORIZE_BASE = "https://x.com"
+#: offline.access is what makes X hand out a refresh token; media.write is needed
+#: for every /2/media/upload* call
+SCOPES = ("tweet.read", "tweet.write", "users.read", "offline.access", "media.write")
+
+CHUNK_SIZE = 1024 * 1024  # 1 MiB, as postiz does; X caps APPEND at 5 MB
+MAX_REDIRECTS = 5
+DEFAULT_RATE_WAIT = timedelta(minutes=15)  # X's standard window when no header says more
+
+
+# ---------------------------------------------------------------- OAuth 2 PKCE helpers
+
+
+def make_code_verifier() -> str:
+    """A fresh PKCE ``code_verifier`` (RFC 7636: 43–128 unreserved characters)."""
+    return secrets.token_urlsafe(64)  # 86 characters
+
+
+def code_challenge(verifier: str) -> str:
+    """``BASE64URL(SHA256(verifier))`` without padding: the S256 challenge."""
+    digest = hashlib.sha256(verifier.encode("ascii")).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+
+
+def authorize_url(
+    client_id: str,
+    redirect_uri: str,
+    state: str,
+    code_challenge: str,
+    base: str | None = None,
+) -> str:
+    """The page to open in the system browser to let the user grant this app access.
+
+    ``base`` replaces ``https://x.com`` (tests point it at the fake server).
+    """
+    params = {
+        "response_type": "code",
+        "client_id": client_id,
+        "redirect_uri": redirect_uri,
+        "scope": " ".join(SCOPES),
+        "state": state,
+        "code_challenge": code_challenge,
+        "code_challenge_method": "S256",
+    }
+    # quote_via=quote writes spaces in the scope list as %20, the form X documents
+    query = urlencode(params, quote_via=quote, safe="")
+    return f"{(base or AUTHORIZE_BASE).rstrip('/')}/i/oauth2/authorize?{query}"
+
+
+# ---------------------------------------------------------------- helpers
+
+
+@dataclass
+class _Source:
+    """One media item opened for upload: its bytes, size and type."""
+
+    number: int
+    item: MediaItem
+    file: IO[bytes]
+    size: int
+    mime: str
+
+    @property
+    def category(self) -> str:
+        if self.mime == "image/gif":
+            return "tweet_gif"
+        if self.mime.startswith("video/") or self.item.kind == "video":
+            return "tweet_video"
+        return "tweet_image"
+
+
+def _rule_kind(item: MediaItem) -> str:
+    if item.mime == "image/gif":
+        return "gif"
+    return "video" if item.kind == "video" else "image"
+
+
+def _where(url: str) -> str:
+    """A URL without its query: signed media links carry secrets in the query string."""
+    parts = urlsplit(url)
+    return f"{parts.netloc}{parts.path}"
+
+
+def _problem_text(body: dict[str, Any]) -> str:
+    """The most specific human text in an X error body (problem or v1.1 ``errors``)."""
+    texts: list[str] = []
+    for err in body.get("errors") or []:
+        if isinstance(err, dict) and isinstance(err.get("message"), str):
+            texts.append(err["message"])
+    for key in ("detail", "title", "error_description", "error"):
+        value = body.get(key)
+        if isinstance(value, str) and value and not texts:
+            texts.append(value)
+    return "; ".join(texts)
+
+
+class XPublisher(Publisher):
+    """Publishes to X through API v2 with an OAuth 2 user token."""
+
+    platform: ClassVar[str] = "x"
+    default_bases: ClassVar[dict[str, str]] = {
+        "api": "https://api.x.com",
+        "oauth": "https://api.x.com",
+    }
+
+    #: longest total wait (seconds slept) for X to finish processing one media item;
+    #: past it the attempt is Transient and the engine retries later
+    processing_timeout: float = 300.0
+
+    # ------------------------------------------------------------ contract
+
+    def validate(self, content: Content) -> list[Problem]:
+        return validation.validate(self.platform, content)
+
+    def identify(self, credential: Credential) -> Identity:
+        resp = self._call("GET", "/2/users/me", credential, what="asking X who the token is for")
+        data = json_body(resp).get("data") or {}
+        if not data.get("id"):
+            raise Transient("X answered /2/users/me without a user id; will retry")
+        return Identity(
+            remote_id=str(data["id"]),
+            username=str(data.get("username") or ""),
+            display_name=str(data.get("name") or ""),
+        )
+
+    def publish(
+        self,
+        content: Content,
+        credential: Credential,
+        account: AccountRef,
+        progress: ProgressCallback | None = None,
+    ) -> Published:
+        with contextlib.ExitStack() as stack:
+            # Open (and download) everything first so the progress total is known and a
+            # bad link fails before any upload is spent on X.
+            sources = [self._open(n, item, stack) for n, item in enumerate(content.media, 1)]
+            total = sum(s.size for s in sources)
+            done = 0
+            media_ids: list[str] = []
+            for src in sources:
+                media_id, done = self._upload(src, credential, progress, done, total)
+                if src.item.alt_text:
+                    self._set_alt_text(media_id, src, credential)
+                media_ids.append(media_id)
+
+        # The OpenAPI says text is always sent, even empty, for media-only posts.
+        body: dict[str, Any] = {"text": content.text}
+        if media_ids:
+            body["media"] = {"media_ids": media_ids}
+        resp = self._call(
+            "POST", "/2/tweets", credential, what="creating the X post", create=True, json=body
+        )
+        payload = json_body(resp)
+        tweet_id = str((payload.get("data") or {}).get("id") or "")
+        if not tweet_id:
+            raise OutcomeUnknown(
+                f"X answered {resp.status_code} to the post but gave no post id; it was "
+                "probably published: check the account before publishing again",
+                http_status=resp.status_code,
+            )
+        if payload.get("errors"):
+            self.log.warning(
+                "X created post %s with partial errors: %s", tweet_id, _problem_text(payload)
+            )
+        who = account.username.lstrip("@")
+        url = (
+            f"https://x.com/{who}/status/{tweet_id}"
+            if who
+            else f"https://x.com/i/web/status/{tweet_id}"
+        )
+        self.log.info("published X post %s with %d media", tweet_id, len(media_ids))
+        return Published(remote_id=tweet_id, url=url)
+
+    def refresh(self, credential: Credential) -> Credential:
+        if not credential.refresh_token:
+            raise AuthExpired(
+                "the X sign-in has expired and there is no refresh token: reconnect the X account",
+                refreshable=False,
+            )
+        form = {"grant_type": "refresh_token", "refresh_token": credential.refresh_token}
+        if credential.client_id:
+            form["client_id"] = credential.client_id
+        token = self._token_request(
+            form, credential.client_id, credential.client_secret, what="refreshing the X sign-in"
+        )
+        return self._credential_from(
+            token, credential.client_id, credential.client_secret, fallback=credential
+        )
+
+    def exchange_code(
+        self,
+        code: str,
+        redirect_uri: str,
+        code_verifier: str,
+        client_id: str,
+        client_secret: str | None = None,
+    ) -> Credential:
+        """Trade the code from the browser redirect for tokens (PKCE step 2)."""
+        form = {
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": redirect_uri,
+            "code_verifier": code_verifier,
+            "client_id": client_id,
+        }
+        token = self._token_request(form, client_id, client_secret, what="connecting the X account")
+        return self._credential_from(token, client_id, client_secret, fallback=None)
+
+    # ------------------------------------------------------------ media
+
+    def _open(self, number: int, item: MediaItem, stack: contextlib.ExitStack) -> _Source:
+        if item.path is not None:
+            try:
+                fh = stack.enter_context(open(item.path, "rb"))  # noqa: SIM115 - closed by the stack
+            except OSError as exc:
+                raise Rejected(
+                    f"media {number} ({item.path.name}) cannot be read ({exc.strerror}): "
+                    "attach the file again"
+                ) from None
+            size = _fstat_size(fh)
+            mime = item.mime or mimetypes.guess_type(item.path.name)[0] or ""
+        elif item.url:
+            fh, size, served = self._download(number, item, stack)
+            mime = item.mime or served
+        else:
+            raise Rejected(f"media {number} has neither a file nor a link: attach it again")
+        if not mime:
+            raise Rejected(f"media {number}: its file type is unknown; use JPEG, PNG, GIF or MP4")
+        if size == 0:
+            raise Rejected(f"media {number} is an empty file: attach it again")
+        return _Source(number, item, fh, size, mime)
+
+    def _download(
+        self, number: int, item: MediaItem, stack: contextlib.ExitStack
+    ) -> tuple[IO[bytes], int, str]:
+        """Fetch a media link into a spooled temp file, refusing more than X would take."""
+        assert item.url is not None
+        cap = validation.MEDIA_RULES["x"][_rule_kind(item)][1]
+        what = f"downloading media {number} from {urlsplit(item.url).netloc}"
+        url = item.url
+        # send() never follows redirects (a redirected API call is a bug), but media
+        # links often go through a CDN redirect, so follow a few here by hand.
+        for _ in range(MAX_REDIRECTS + 1):
+            if urlsplit(url).scheme not in ("http", "https"):
+                raise Rejected(f"media {number}: only http and https links can be downloaded")
+            resp = send(self.session, "GET", url, what=what, timeout=self.timeout, stream=True)
+            if resp.is_redirect and resp.headers.get("Location"):
+                resp.close()
+                url = urljoin(url, resp.headers["Location"])
+                continue
+            break
+        else:
+            raise Rejected(
+                f"media {number}: the link redirects too many times ({_where(item.url)})"
+            )
+        with contextlib.closing(resp):
+            if resp.status_code == 429 or resp.status_code >= 500:
+                raise Transient(
+                    f"{resp.status_code} while {what}; will retry", http_status=resp.status_code
+                )
+            if not 200 <= resp.status_code < 300:
+                raise Rejected(
+                    f"media {number}: the link answered {resp.status_code} "
+                    f"({_where(item.url)}); check that it is public and still there",
+                    http_status=resp.status_code,
+                )
+            declared = resp.headers.get("Content-Length", "")
+            if declared.isdigit() and int(declared) > cap:
+                raise Rejected(_too_big(number, int(declared), cap))
+            spool = stack.enter_context(
+                tempfile.SpooledTemporaryFile(max_size=8 * CHUNK_SIZE)  # noqa: SIM115 - the stack closes it
+            )
+            size = 0
+            try:
+                for chunk in resp.iter_content(64 * 1024):
+                    size += len(chunk)
+                    if size > cap:
+                        raise Rejected(_too_big(number, size, cap))
+                    spool.write(chunk)
+            except requests.exceptions.RequestException:
+                raise Transient(f"the connection broke while {what}; will retry") from None
+            spool.seek(0)
+            served = (resp.headers.get("Content-Type") or "").split(";")[0].strip().lower()
+        return spool, size, served
+
+    def _upload(
+        self,
+        src: _Source,
+        credential: Credential,
+        progress: ProgressCallback | None,
+        done: int,
+        total: int,
+    ) -> tuple[str, int]:
+        """INIT, APPEND in 1 MiB chunks, FINALIZE, then wait for processing."""
+        n = src.number
+        resp = self._call(
+            "POST",
+            "/2/media/upload/initialize",
+            credential,
+            what=f"starting the upload of media {n} to X",
+            json={"media_type": src.mime, "total_bytes": src.size, "media_category": src.category},
+        )
+        media_id = str((json_body(resp).get("data") or {}).get("id") or "")
+        if not media_id.isdigit():
+            raise Transient(f"X started the upload of media {n} without a media id; will retry")
+
+        segment = 0
+        while chunk := src.file.read(CHUNK_SIZE):
+            self._call(
+                "POST",
+                f"/2/media/upload/{media_id}/append",
+                credential,
+                what=f"uploading media {n} to X (part {segment + 1})",
+                files={"media": ("media", chunk, "application/octet-stream")},
+                data={"segment_index": str(segment)},
+                log_level=logging.DEBUG,  # one line per MiB would drown the log
+            )
+            segment += 1
+            done += len(chunk)
+            if progress is not None:
+                progress(done, total)
+
+        resp = self._call(
+            "POST",
+            f"/2/media/upload/{media_id}/finalize",
+            credential,
+            what=f"finishing the upload of media {n} to X",
+        )
+        info = (json_body(resp).get("data") or {}).get("processing_info")
+        self._await_processing(media_id, n, info, credential)
+        return media_id, done
+
+    def _await_processing(
+        self, media_id: str, n: int, info: dict[str, Any] | None, credential: Credential
+    ) -> None:
+        waited = 0.0
+        while info:  # no processing_info means the media is ready
+            state = info.get("state")
+            if state == "succeeded":
+                return
+            if state == "failed":
+                error = info.get("error") or {}
+                reason = error.get("message") or error.get("name") or "no reason given"
+                raise Rejected(f"X could not process media {n}: {reason}")
+            if waited >= self.processing_timeout:
+                raise Transient(
+                    f"X was still processing media {n} after {waited:.0f} s; will retry later"
+                )
+            try:
+                delay = max(1.0, float(info.get("check_after_secs") or 1))
+            except (TypeError, ValueError):
+                delay = 1.0
+            # never sleep past the budget: one last poll at the deadline may still succeed
+            delay = min(delay, self.processing_timeout - waited)
+            self.sleep(delay)
+            waited += delay
+            resp = self._call(
+                "GET",
+                "/2/media/upload",
+                credential,
+                what=f"checking X's processing of media {n}",
+                params={"command": "STATUS", "media_id": media_id},
+            )
+            info = (json_body(resp).get("data") or {}).get("processing_info")
+
+    def _set_alt_text(self, media_id: str, src: _Source, credential: Credential) -> None:
+        # The OpenAPI caps alt text at 1000 characters; validation says so to the user first.
+        self._call(
+            "POST",
+            "/2/media/metadata",
+            credential,
+            what=f"setting the alt text of media {src.number} on X",
+            json={"id": media_id, "metadata": {"alt_text": {"text": src.item.alt_text[:1000]}}},
+        )
+
+    # ------------------------------------------------------------ tokens
+
+    def _token_request(
+        self, form: dict[str, str], client_id: str | None, client_secret: str | None, *, what: str
+    ) -> dict[str, Any]:
+        # Confidential clients authenticate with Basic; public (desktop) clients send
+        # only client_id in the form, which is what PKCE is for.
+        auth = (client_id, client_secret) if client_id and client_secret else None
+        resp = send(
+            self.session,
+            "POST",
+            self.base("oauth") + "/2/oauth2/token",
+            what=what,
+            timeout=self.timeout,
+            data=form,
+            auth=auth,
+        )
+        self.log.info("POST /2/oauth2/token (%s) -> %d", form["grant_type"], resp.status_code)
+        body = json_body(resp)
+        if resp.status_code in (400, 401):
+            code = str(body.get("error") or "refused")
+            reason = str(body.get("error_description") or "")
+            # never echo the spent refresh token, the code or the secret back to the user
+            for secret in (form.get("refresh_token"), form.get("code"), client_secret):
+                if secret:
+                    code, reason = code.replace(secret, "***"), reason.replace(secret, "***")
+            raise AuthExpired(
+                f"X refused the sign-in ({code}{': ' + reason if reason else ''}): "
+                "reconnect the X account",
+                http_status=resp.status_code,
+                refreshable=False,
+            )
+        if resp.status_code == 429:
+            raise RateLimited(
+                f"X is limiting sign-in requests while {what}; will retry",
+                self._retry_at(resp),
+            )
+        if resp.status_code >= 500:
+            raise server_error(resp, what=what, create=False)
+        if not 200 <= resp.status_code < 300 or not body.get("access_token"):
+            raise Transient(
+                f"unexpected answer {resp.status_code} from X while {what}; will retry",
+                http_status=resp.status_code,
+            )
+        return body
+
+    def _credential_from(
+        self,
+        token: dict[str, Any],
+        client_id: str | None,
+        client_secret: str | None,
+        *,
+        fallback: Credential | None,
+    ) -> Credential:
+        expires_at: datetime | None = None
+        with contextlib.suppress(TypeError, ValueError):
+            expires_at = self.now() + timedelta(seconds=float(token["expires_in"]))
+        extra = dict(fallback.extra) if fallback else {}
+        if token.get("scope"):
+            extra["scope"] = token["scope"]
+        # X rotates refresh tokens: the answer's token replaces the spent one. Keeping the
+        # old one as a fallback only matters for servers that do not rotate.
+        refresh_token = token.get("refresh_token") or (fallback.refresh_token if fallback else None)
+        return Credential(
+            access_token=str(token["access_token"]),
+            refresh_token=refresh_token,
+            expires_at=expires_at,
+            client_id=client_id,
+            client_secret=client_secret,
+            extra=extra,
+        )
+
+    # ------------------------------------------------------------ plumbing
+
+    def _call(
+        self,
+        method: str,
+        path: str,
+        credential: Credential,
+        *,
+        what: str,
+        create: bool = False,
+        log_level: int = logging.INFO,
+        **kwargs: Any,
+    ) -> requests.Response:
+        """One authenticated API request; any non-2xx answer becomes a typed error."""
+        headers = {"Authorization": f"Bearer {credential.access_token}"}
+        resp = send(
+            self.session,
+            method,
+            self.base("api") + path,
+            what=what,
+            create=create,
+            timeout=self.timeout,
+            headers=headers,
+            **kwargs,
+        )
+        self.log.log(log_level, "%s %s -> %d", method, path, resp.status_code)
+        if not 200 <= resp.status_code < 300:
+            raise self._error(resp, credential, what=what, create=create)
+        return resp
+
+    def _error(
+        self, resp: requests.Response, credential: Credential, *, what: str, create: bool
+    ) -> Exception:
+        status = resp.status_code
+        body = json_body(resp)
+        text = _scrub(_problem_text(body), credential)
+        kind = str(body.get("type") or "")
+        if status == 401:
+            return AuthExpired(
+                f"X did not accept the sign-in while {what} (expired or revoked)",
+                refreshable=bool(credential.refresh_token),
+            )
+        if status == 403:
+            return Rejected(_forbidden_message(kind, text, body), http_status=status)
+        if status == 429:
+            if kind.endswith("/usage-capped") or body.get("title") == "UsageCapExceeded":
+                period = str(body.get("period") or "Monthly")
+                return Rejected(
+                    f"X's {period.lower()} usage cap for this app is used up ({text or 'usage capped'}): "
+                    f"posting works again when the {period.lower()} period resets or the plan is upgraded",
+                    http_status=status,
+                )
+            retry_at = self._retry_at(resp)
+            return RateLimited(
+                f"X's rate limit was reached while {what}; retrying after "
+                f"{retry_at.isoformat(timespec='seconds')}",
+                retry_at,
+            )
+        if status >= 500:
+            return server_error(resp, what=what, create=create)
+        if 400 <= status < 500:
+            return Rejected(
+                f"X refused the request while {what}: {text or f'HTTP {status}'}",
+                http_status=status,
+            )
+        # 1xx/3xx: not an answer X gives here; on the create call it may still have posted.
+        return server_error(resp, what=what, create=create)
+
+    def _retry_at(self, resp: requests.Response) -> datetime:
+        """When the exhausted window resets, per the x-rate-limit / 24-hour headers."""
+        h = resp.headers
+        now = self.now()
+
+        def exhausted(name: str) -> bool:
+            return (h.get(name) or "").strip() == "0"
+
+        def reset(name: str) -> datetime | None:
+            value = h.get(name)
+            return epoch_to_datetime(value, now) if value else None
+
+        day_out = exhausted("x-user-limit-24hour-remaining") or exhausted(
+            "x-app-limit-24hour-remaining"
+        )
+        window_out = exhausted("x-rate-limit-remaining") or h.get("x-rate-limit-remaining") is None
+        candidates: list[datetime | None] = []
+        if exhausted("x-user-limit-24hour-remaining"):
+            candidates.append(reset("x-user-limit-24hour-reset"))
+        if exhausted("x-app-limit-24hour-remaining"):
+            candidates.append(reset("x-app-limit-24hour-reset"))
+        # the 15-minute window counts when it is the one used up, or when nothing else is
+        if window_out or not day_out:
+            candidates.append(reset("x-rate-limit-reset"))
+        known = [c for c in candidates if c is not None]
+        retry_at = max(known) if known else now + DEFAULT_RATE_WAIT
+        return max(retry_at, now)
+
+
+def _forbidden_message(kind: str, text: str, body: dict[str, Any]) -> str:
+    lowered = text.lower()
+    if "duplicate" in lowered:
+        return "X refused this as duplicate content of a recent post"
+    if kind.endswith("/unsupported-authentication"):
+        return (
+            "X refused the kind of token used (an app-only token cannot post): "
+            "reconnect the X account by signing in as the user"
+        )
+    if kind.endswith("/client-forbidden"):
+        reason = body.get("reason") or "client-forbidden"
+        return (
+            f"X refused this app ({reason}): the developer app must be attached to a "
+            "Project with the right access level in the X developer portal"
+        )
+    if "not permitted" in lowered:
+        return (
+            "X says this account is not permitted to perform this action (the account may "
+            "be suspended or locked, or the post breaks X's rules)"
+        )
+    return f"X refused the request: {text or 'forbidden'}"
+
+
+def _scrub(text: str, credential: Credential) -> str:
+    """Belt and braces: never echo a token, even if a server put one in its message."""
+    for secret in (credential.access_token, credential.refresh_token, credential.client_secret):
+        if secret:
+            text = text.replace(secret, "***")
+    return text
+
+
+def _too_big(number: int, size: int, cap: int) -> str:
+    mb = 1024 * 1024
+    return f"media {number} is {size / mb:.1f} MB, over X's {cap / mb:.0f} MB limit: use a smaller file"
+
+
+def _fstat_size(fh: IO[bytes]) -> int:
+    return os.fstat(fh.fileno()).st_size
+
+
+PUBLISHER = XPublisher
