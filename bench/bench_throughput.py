@@ -28,13 +28,15 @@ def main() -> None:
         fake.inject(r"POST /2/tweets", mode="slow", delay=DELAY, times=-1)
         t0 = time.perf_counter()
         proc = cli_proc("run", "--once", home=home)
-        out, err = proc.communicate(timeout=600)
+        _out, err = proc.communicate(timeout=600)
         total = time.perf_counter() - t0
         published = len(fake.tweets)
     ideal = POSTS / ACCOUNTS * DELAY
     print(f"machine: {machine()}")
-    print(f"published {published}/{POSTS} in {total:.2f} s (process start included); "
-          f"ideal {ideal:.2f} s; ratio {total / ideal:.2f}x (target <= 1.5x)")
+    print(
+        f"published {published}/{POSTS} in {total:.2f} s (process start included); "
+        f"ideal {ideal:.2f} s; ratio {total / ideal:.2f}x (target <= 1.5x)"
+    )
     print(f"serial baseline (one at a time, like the original daemon): {POSTS * DELAY:.1f} s")
     if proc.returncode != 0:
         print("run --once exit code", proc.returncode, err[-500:])

@@ -22,11 +22,15 @@ def _keyring_works() -> str | None:
         "print(n)\n"
     )
     try:
-        out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=30)
+        out = subprocess.run(
+            [sys.executable, "-c", probe], capture_output=True, text=True, timeout=30
+        )
     except subprocess.TimeoutExpired:
         return None
     name = out.stdout.strip()
-    if out.returncode != 0 or "SecretService" not in name and "macOS" not in name and "Windows" not in name:
+    if out.returncode != 0 or (
+        "SecretService" not in name and "macOS" not in name and "Windows" not in name
+    ):
         return None
     return name
 
@@ -35,7 +39,9 @@ def _keyring_works() -> str | None:
 def real_keyring_backend():
     name = _keyring_works()
     if name is None:
-        pytest.skip("no real keyring in this session: scripts/test.sh runs these tests with GNOME Keyring")
+        pytest.skip(
+            "no real keyring in this session: scripts/test.sh runs these tests with GNOME Keyring"
+        )
     return name
 
 
@@ -48,16 +54,27 @@ class Cli:
         self.env.pop("QT_QPA_PLATFORM", None)
         self.env["QT_QPA_PLATFORM"] = "offscreen"
 
-    def __call__(self, *args: str, stdin: str | None = None, timeout: float = 60) -> subprocess.CompletedProcess:
+    def __call__(
+        self, *args: str, stdin: str | None = None, timeout: float = 60
+    ) -> subprocess.CompletedProcess:
         return subprocess.run(
             [sys.executable, "-m", "milton_desktop", *args],
-            input=stdin, capture_output=True, text=True, env=self.env, cwd=REPO, timeout=timeout,
+            input=stdin,
+            capture_output=True,
+            text=True,
+            env=self.env,
+            cwd=REPO,
+            timeout=timeout,
         )
 
     def spawn(self, *args: str) -> subprocess.Popen:
         return subprocess.Popen(
             [sys.executable, "-m", "milton_desktop", *args],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=self.env, cwd=REPO,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=self.env,
+            cwd=REPO,
         )
 
 

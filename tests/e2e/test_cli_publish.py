@@ -37,7 +37,17 @@ def fake_x():
 
 
 def test_schedule_and_run_publishes_once_at_its_instant(cli, fake_x):
-    r = cli("account", "add", "x", "--name", "hq", "--api-base", fake_x.url, "--token-stdin", stdin="x-token-e2e-0001\n")
+    r = cli(
+        "account",
+        "add",
+        "x",
+        "--name",
+        "hq",
+        "--api-base",
+        fake_x.url,
+        "--token-stdin",
+        stdin="x-token-e2e-0001\n",
+    )
     assert r.returncode == 0, r.stderr
     assert "miltonhq" in r.stdout
     r = cli("post", "add", "--text", "Shipping v2 today (finally) https://example.com/blog")
@@ -57,7 +67,7 @@ def test_schedule_and_run_publishes_once_at_its_instant(cli, fake_x):
         time.sleep(1.0)
     finally:
         runner.send_signal(signal.SIGTERM)
-        out, err = runner.communicate(timeout=30)
+        _out, err = runner.communicate(timeout=30)
     assert runner.returncode == 0, err
     assert len(fake_x.tweets) == 1
     assert tweet["text"] == "Shipping v2 today (finally) https://example.com/blog"
@@ -73,7 +83,17 @@ def test_schedule_and_run_publishes_once_at_its_instant(cli, fake_x):
 
 
 def test_run_fires_at_the_instant_for_rows_known_at_start(cli, fake_x):
-    cli("account", "add", "x", "--name", "hq", "--api-base", fake_x.url, "--token-stdin", stdin="x-token-e2e-0001\n")
+    cli(
+        "account",
+        "add",
+        "x",
+        "--name",
+        "hq",
+        "--api-base",
+        fake_x.url,
+        "--token-stdin",
+        stdin="x-token-e2e-0001\n",
+    )
     cli("post", "add", "--text", "on the dot")
     when = datetime.now(UTC) + timedelta(seconds=3)
     assert cli("schedule", "1", "--account", "hq", "--at", _iso(when)).returncode == 0
@@ -100,9 +120,28 @@ def test_once_publishes_due_posts_on_every_platform(cli, tmp_path):
             ("instagram", "ig", ig.url, "IGAA-e2e-token-0001"),
             ("x", "x", x.url, "x-token-e2e-0001"),
         ):
-            r = cli("account", "add", platform, "--name", name, "--api-base", base, "--token-stdin", stdin=token + "\n")
+            r = cli(
+                "account",
+                "add",
+                platform,
+                "--name",
+                name,
+                "--api-base",
+                base,
+                "--token-stdin",
+                stdin=token + "\n",
+            )
             assert r.returncode == 0, r.stderr
-        r = cli("post", "add", "--text", "Launch day #milton (v2) [beta]", "--media-url", image_url, "--alt", "The launch poster")
+        r = cli(
+            "post",
+            "add",
+            "--text",
+            "Launch day #milton (v2) [beta]",
+            "--media-url",
+            image_url,
+            "--alt",
+            "The launch poster",
+        )
         post_id = r.stdout.strip()
         soon = _iso(datetime.now(UTC) + timedelta(seconds=1))
         for name in ("li", "ig", "x"):
@@ -112,8 +151,15 @@ def test_once_publishes_due_posts_on_every_platform(cli, tmp_path):
         r = cli("run", "--once")
         assert r.returncode == 0, r.stdout + r.stderr
         rows = {row["account"]: row for row in json.loads(cli("list", "--json").stdout)}
-        assert {n: rows[n]["status"] for n in rows} == {"li": "published", "ig": "published", "x": "published"}
-        assert len(li.posts) == 1 and li.posts[0]["commentary_decoded"] == "Launch day #milton (v2) [beta]"
+        assert {n: rows[n]["status"] for n in rows} == {
+            "li": "published",
+            "ig": "published",
+            "x": "published",
+        }
+        assert (
+            len(li.posts) == 1
+            and li.posts[0]["commentary_decoded"] == "Launch day #milton (v2) [beta]"
+        )
         assert li.posts[0]["truncated_at"] is None
         assert rows["li"]["url"].startswith("https://www.linkedin.com/feed/update/urn:li:")
         assert len(ig.published) == 1
@@ -125,7 +171,17 @@ def test_once_publishes_due_posts_on_every_platform(cli, tmp_path):
 
 
 def test_account_add_with_a_refused_token_writes_nothing(cli, fake_x):
-    r = cli("account", "add", "x", "--name", "hq", "--api-base", fake_x.url, "--token-stdin", stdin="wrong-token\n")
+    r = cli(
+        "account",
+        "add",
+        "x",
+        "--name",
+        "hq",
+        "--api-base",
+        fake_x.url,
+        "--token-stdin",
+        stdin="wrong-token\n",
+    )
     assert r.returncode == 1
     assert "refused the token" in r.stderr
     assert json.loads(cli("account", "list", "--json").stdout) == []
@@ -134,7 +190,9 @@ def test_account_add_with_a_refused_token_writes_nothing(cli, fake_x):
 def test_second_run_refuses_while_one_is_running(cli, fake_x):
     first = cli.spawn("run", "--interval", "60")
     try:
-        wait_for(lambda: json.loads(cli("status", "--json").stdout)["scheduler"]["running"], timeout=20)
+        wait_for(
+            lambda: json.loads(cli("status", "--json").stdout)["scheduler"]["running"], timeout=20
+        )
         r = cli("run", "--interval", "60", timeout=30)
         assert r.returncode == 1 and "already running" in r.stderr
     finally:

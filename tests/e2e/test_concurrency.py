@@ -25,8 +25,20 @@ def fake():
 
 def _setup(cli, fake, n=8):
     for name, token in (("a", "x-conc-token-1"), ("b", "x-conc-token-2")):
-        assert cli("account", "add", "x", "--name", name, "--api-base", fake.url, "--token-stdin",
-                   stdin=token + "\n").returncode == 0
+        assert (
+            cli(
+                "account",
+                "add",
+                "x",
+                "--name",
+                name,
+                "--api-base",
+                fake.url,
+                "--token-stdin",
+                stdin=token + "\n",
+            ).returncode
+            == 0
+        )
     when = (datetime.now(UTC) + timedelta(seconds=1)).isoformat().replace("+00:00", "Z")
     for i in range(n):
         pid = cli("post", "add", "--text", f"post number {i}").stdout.strip()

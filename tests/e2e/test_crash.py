@@ -28,8 +28,12 @@ def _png(w=64, h=48) -> bytes:
     def chunk(tag, data):
         return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data))
 
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
+        + chunk(b"IDAT", zlib.compress(raw))
+        + chunk(b"IEND", b"")
+    )
 
 
 class Platform:
@@ -58,8 +62,20 @@ class XPlatform(Platform):
         self.fake = FakeX().start()
         self.servers = [self.fake]
         self.fake.add_user("2244994945", "miltonhq", "Milton HQ", token="x-crash-token-1")
-        assert cli("account", "add", "x", "--name", "acct", "--api-base", self.fake.url,
-                   "--token-stdin", stdin="x-crash-token-1\n").returncode == 0
+        assert (
+            cli(
+                "account",
+                "add",
+                "x",
+                "--name",
+                "acct",
+                "--api-base",
+                self.fake.url,
+                "--token-stdin",
+                stdin="x-crash-token-1\n",
+            ).returncode
+            == 0
+        )
         img = tmp_path / "pic.png"
         img.write_bytes(_png())
         return ["--media", str(img)]
@@ -76,8 +92,20 @@ class LinkedInPlatform(Platform):
         self.fake = FakeLinkedIn().start()
         self.servers = [self.fake]
         token = self.fake.add_member("782bbtaQ", "Jo Writer")
-        assert cli("account", "add", "linkedin", "--name", "acct", "--api-base", self.fake.url,
-                   "--token-stdin", stdin=token + "\n").returncode == 0
+        assert (
+            cli(
+                "account",
+                "add",
+                "linkedin",
+                "--name",
+                "acct",
+                "--api-base",
+                self.fake.url,
+                "--token-stdin",
+                stdin=token + "\n",
+            ).returncode
+            == 0
+        )
         img = tmp_path / "pic.png"
         img.write_bytes(_png())
         return ["--media", str(img)]
@@ -96,9 +124,23 @@ class InstagramPlatform(Platform):
         self.fake = FakeInstagram().start()
         self.cdn = MediaHost().start()
         self.servers = [self.fake, self.cdn]
-        self.fake.add_token("IGAA-crash-token-1", user_id="17841400008460056", username="milton.studio")
-        assert cli("account", "add", "instagram", "--name", "acct", "--api-base", self.fake.url,
-                   "--token-stdin", stdin="IGAA-crash-token-1\n").returncode == 0
+        self.fake.add_token(
+            "IGAA-crash-token-1", user_id="17841400008460056", username="milton.studio"
+        )
+        assert (
+            cli(
+                "account",
+                "add",
+                "instagram",
+                "--name",
+                "acct",
+                "--api-base",
+                self.fake.url,
+                "--token-stdin",
+                stdin="IGAA-crash-token-1\n",
+            ).returncode
+            == 0
+        )
         return ["--media-url", self.cdn.add("/p.jpg", make_jpeg(1080, 1080))]
 
     def posts(self) -> int:
@@ -187,4 +229,3 @@ def test_kill_during_media_upload(cli, platform):
     _kill_when(proc, lambda: platform.fake.calls(platform.upload_route))
     time.sleep(0.2)
     _restart_and_check(cli, platform, expect_posts=0, expect_status="uncertain")
-

@@ -21,8 +21,14 @@ def creds(db, memory_keyring):
 def accounts(db, creds):
     """One connected account per platform, each with a token in the keyring."""
     made = {}
-    for platform, name in (("linkedin", "Work LinkedIn"), ("x", "My X"), ("instagram", "Studio IG")):
-        acc = Account.create(platform=platform, display_name=name, username=name.split()[-1].lower(), remote_id="42")
+    for platform, name in (
+        ("linkedin", "Work LinkedIn"),
+        ("x", "My X"),
+        ("instagram", "Studio IG"),
+    ):
+        acc = Account.create(
+            platform=platform, display_name=name, username=name.split()[-1].lower(), remote_id="42"
+        )
         creds.save(platform, acc.id, Credential(f"token-{platform}"))
         made[platform] = acc
     settings.set_value("timezone", "Europe/Paris")

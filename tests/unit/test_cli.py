@@ -51,7 +51,10 @@ def db_counts(home):
     con = sqlite3.connect(home / "milton.sqlite3")
     try:
         assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-        return {t: con.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in ("posts", "media", "scheduled_posts")}
+        return {
+            t: con.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0]
+            for t in ("posts", "media", "scheduled_posts")
+        }
     finally:
         con.close()
 
@@ -66,7 +69,9 @@ def test_post_add_prints_the_id_and_json(capsys, account):
 def test_post_with_media_is_copied_by_content_hash(capsys, account, tmp_path, milton_home):
     img = tmp_path / "photo.png"
     img.write_bytes(png_bytes())
-    code, out, err = run(capsys, "post", "add", "--text", "pic", "--media", str(img), "--alt", "a red square")
+    code, out, err = run(
+        capsys, "post", "add", "--text", "pic", "--media", str(img), "--alt", "a red square"
+    )
     assert code == 0, err
     code, out, _ = run(capsys, "post", "list", "--json")
     (post,) = json.loads(out)
@@ -83,11 +88,13 @@ def test_post_with_media_is_copied_by_content_hash(capsys, account, tmp_path, mi
         (png_bytes()[:-12], "cut short"),
     ],
 )
-def test_bad_media_is_refused_and_nothing_written(capsys, account, tmp_path, milton_home, content, message):
+def test_bad_media_is_refused_and_nothing_written(
+    capsys, account, tmp_path, milton_home, content, message
+):
     before = db_counts(milton_home)
     bad = tmp_path / "bad.jpg"
     bad.write_bytes(content)
-    code, out, err = run(capsys, "post", "add", "--text", "x", "--media", str(bad))
+    code, _out, err = run(capsys, "post", "add", "--text", "x", "--media", str(bad))
     assert code == 2
     assert message in err and err.count("\n") == 1
     assert db_counts(milton_home) == before
@@ -100,13 +107,34 @@ def test_missing_media_file(capsys, account):
 
 def test_schedule_list_upcoming_cancel(capsys, account):
     run(capsys, "post", "add", "--text", "hello (world)")
-    code, out, err = run(capsys, "schedule", "1", "--account", "work", "--at", "2099-03-10T10:00", "--tz", "Europe/Paris")
+    code, out, err = run(
+        capsys,
+        "schedule",
+        "1",
+        "--account",
+        "work",
+        "--at",
+        "2099-03-10T10:00",
+        "--tz",
+        "Europe/Paris",
+    )
     assert code == 0, err
     sid = int(out)
     code, out, _ = run(capsys, "list", "--json")
     (row,) = json.loads(out)
-    for key in ("id", "post_id", "account", "platform", "scheduled_time", "status", "attempts",
-                "published_at", "remote_id", "url", "error"):
+    for key in (
+        "id",
+        "post_id",
+        "account",
+        "platform",
+        "scheduled_time",
+        "status",
+        "attempts",
+        "published_at",
+        "remote_id",
+        "url",
+        "error",
+    ):
         assert key in row
     assert row["scheduled_time"] == "2099-03-10T09:00:00Z"
     assert row["status"] == "pending" and row["platform"] == "linkedin"
@@ -125,8 +153,32 @@ def test_schedule_list_upcoming_cancel(capsys, account):
     [
         (["schedule", "1", "--account", "work", "--at", "tomorrow"], "cannot read"),
         (["schedule", "1", "--account", "work", "--at", "2099-03-10T10:00"], "no time zone"),
-        (["schedule", "1", "--account", "work", "--at", "2099-03-29T02:30", "--tz", "Europe/Paris"], "does not exist"),
-        (["schedule", "1", "--account", "work", "--at", "2099-03-10T10:00", "--tz", "Nowhere/City"], "unknown time zone"),
+        (
+            [
+                "schedule",
+                "1",
+                "--account",
+                "work",
+                "--at",
+                "2099-03-29T02:30",
+                "--tz",
+                "Europe/Paris",
+            ],
+            "does not exist",
+        ),
+        (
+            [
+                "schedule",
+                "1",
+                "--account",
+                "work",
+                "--at",
+                "2099-03-10T10:00",
+                "--tz",
+                "Nowhere/City",
+            ],
+            "unknown time zone",
+        ),
         (["schedule", "1", "--account", "work", "--at", "2001-01-01T10:00Z"], "in the past"),
         (["schedule", "1", "--account", "nobody", "--at", "2099-01-01T10:00Z"], "no account named"),
         (["schedule", "9", "--account", "work", "--at", "2099-01-01T10:00Z"], "no post with id 9"),
@@ -156,7 +208,9 @@ def test_over_long_text_is_refused_for_the_platform(capsys, account):
     run(capsys, "post", "add", "--text", "a" * 3001)
     code, _, err = run(capsys, "schedule", "1", "--account", "work", "--at", "2099-01-01T10:00Z")
     assert code == 2 and "3001 characters, over the limit of 3000" in err
-    code, out, err = run(capsys, "schedule", "1", "--account", "work", "--at", "2099-01-01T10:00Z", "--text", "short")
+    code, _out, err = run(
+        capsys, "schedule", "1", "--account", "work", "--at", "2099-01-01T10:00Z", "--text", "short"
+    )
     assert code == 0, err
 
 
@@ -170,7 +224,7 @@ def test_bad_usage_exits_2(capsys, milton_home):
 
 
 def test_status_json(capsys, account):
-    code, out, _ = run(capsys, "status", "--json")
+    _code, out, _ = run(capsys, "status", "--json")
     data = json.loads(out)
     assert data["scheduler"]["running"] is False
     assert data["next_due"] is None

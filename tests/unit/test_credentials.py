@@ -26,7 +26,9 @@ def _secret_service_or_skip():
     try:
         kr.get_password("milton-desktop-probe", "probe")
     except Exception as exc:
-        pytest.skip(f"no Secret Service in this session ({type(exc).__name__}); scripts/test.sh provides one")
+        pytest.skip(
+            f"no Secret Service in this session ({type(exc).__name__}); scripts/test.sh provides one"
+        )
     return kr
 
 

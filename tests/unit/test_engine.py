@@ -47,7 +47,9 @@ class ScriptedPublisher(Publisher):
 
     def publish(self, content, credential, account, progress=None):
         type(self).calls.append((content.text, credential.access_token))
-        result = type(self).script.pop(0) if type(self).script else Published("99", "https://x.com/s/99")
+        result = (
+            type(self).script.pop(0) if type(self).script else Published("99", "https://x.com/s/99")
+        )
         if isinstance(result, BaseException):
             raise result
         return result
@@ -179,7 +181,9 @@ def test_transient_error_retries_with_capped_backoff_then_fails(engine, clock, a
     (o,) = engine.publish_due()
     assert o.status == "failed"
     assert "gave up after 3 attempts" in _row(sched.id).error_message
-    outcomes = [r.outcome for r in PublishingResult.select().where(PublishingResult.schedule == sched.id)]
+    outcomes = [
+        r.outcome for r in PublishingResult.select().where(PublishingResult.schedule == sched.id)
+    ]
     assert outcomes == ["retry", "retry", "failed"]
 
 
@@ -217,7 +221,7 @@ def test_rejected_fails_without_retry(engine, clock, account, scripted):
 
 
 def test_outcome_unknown_is_uncertain_and_never_retried(engine, clock, account, scripted):
-    sched = _schedule(clock, account)
+    _schedule(clock, account)
     scripted.script = [OutcomeUnknown("read timeout on create")]
     clock.advance(timedelta(minutes=10))
     (o,) = engine.publish_due()
@@ -237,9 +241,11 @@ def test_unexpected_exception_is_treated_as_uncertain(engine, clock, account, sc
 
 
 def test_expired_auth_refreshes_once_and_replays(engine, clock, account, scripted, creds):
-    sched = _schedule(clock, account)
+    _schedule(clock, account)
     scripted.script = [AuthExpired("401")]
-    scripted.refresh_result = Credential("tok-new", refresh_token="rt-2", expires_at=clock.now() + timedelta(hours=2))
+    scripted.refresh_result = Credential(
+        "tok-new", refresh_token="rt-2", expires_at=clock.now() + timedelta(hours=2)
+    )
     clock.advance(timedelta(minutes=10))
     (o,) = engine.publish_due()
     assert o.status == "published"

@@ -1,13 +1,13 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from milton_desktop.timeutil import TimeInputError, is_ambiguous, iso_z, localize, parse_when
-from zoneinfo import ZoneInfo
 
 PARIS = ZoneInfo("Europe/Paris")
 
