@@ -201,23 +201,22 @@ def _table(rows: list[list[str]], header: list[str]) -> str:
     return "\n".join(lines)
 
 
-def _schedules_out(rows: list, as_json: bool) -> None:
+def _schedules_out(rows: list[dict], as_json: bool) -> None:
     if as_json:
-        print(json.dumps([store.schedule_json(r) for r in rows], ensure_ascii=False))
+        print(json.dumps(rows, ensure_ascii=False))
         return
+    zone = get_zone(_zone_name())
     table = [
         [
-            str(r.id),
-            str(r.post_id),
-            r.account.display_name,
-            PLATFORM_LABELS[r.account.platform],
-            _local(r.scheduled_time),
-            r.status,
-            _short(
-                r.remote_url
-                or r.error_message
-                or (r.text_override if r.text_override is not None else r.post.body)
-            ),
+            str(r["id"]),
+            str(r["post_id"]),
+            r["account"],
+            PLATFORM_LABELS[r["platform"]],
+            datetime.fromisoformat(r["scheduled_time"].replace("Z", "+00:00"))
+            .astimezone(zone)
+            .strftime("%Y-%m-%d %H:%M %Z"),
+            r["status"],
+            _short(r["url"] or r["error"] or r["text"]),
         ]
         for r in rows
     ]
@@ -424,14 +423,17 @@ def cmd_reschedule(ctx: AppContext, args: argparse.Namespace) -> int:
 
 
 def cmd_list(ctx: AppContext, args: argparse.Namespace) -> int:
-    _schedules_out(store.list_schedules(args.status), args.json)
+    _schedules_out(store.schedule_rows(args.status), args.json)
     return EXIT_OK
 
 
 def cmd_upcoming(ctx: AppContext, args: argparse.Namespace) -> int:
     if not 0 < args.days <= 3660:
         raise CliError("--days must be between 0 and 3660")
-    _schedules_out(store.upcoming(args.days), args.json)
+    _schedules_out(
+        store.schedule_rows(pending_before=SystemClock().now() + timedelta(days=args.days)),
+        args.json,
+    )
     return EXIT_OK
 
 

@@ -26,6 +26,7 @@ from milton_desktop.models import (
     PublishingResult,
     ScheduledPost,
     database,
+    utc_text,
 )
 from milton_desktop.publishers import PLATFORM_LABELS
 from milton_desktop.publishers.base import Content, MediaItem
@@ -433,6 +434,86 @@ def schedule_json(row: ScheduledPost) -> dict:
         "error": row.error_message,
         "text": row.text_override if row.text_override is not None else row.post.body,
     }
+
+
+_ROW_SQL = (
+    "SELECT s.id, s.post_id, a.display_name, a.platform, s.scheduled_time, s.timezone, s.status,"
+    " s.attempts, s.next_attempt_at, s.published_at, s.remote_id, s.remote_url, s.error_message,"
+    " COALESCE(s.text_override, p.body)"
+    " FROM scheduled_posts s JOIN accounts a ON a.id = s.account_id JOIN posts p ON p.id = s.post_id"
+)
+
+
+def schedule_rows(
+    status: str | None = None,
+    *,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    pending_before: datetime | None = None,
+) -> list[dict]:
+    """Schedules as :func:`schedule_json` dicts, read with one plain query.
+
+    Listing tens of thousands of rows through model instances costs seconds; this is
+    what ``list`` and ``upcoming`` use.
+    """
+    if status is not None and status not in STATUSES:
+        raise UserError(f"unknown status {status!r}: choose one of {', '.join(STATUSES)}")
+    clauses, params = [], []
+    if status:
+        clauses.append("s.status = ?")
+        params.append(status)
+    if start is not None:
+        clauses.append("s.scheduled_time >= ?")
+        params.append(utc_text(start))
+    if end is not None:
+        clauses.append("s.scheduled_time < ?")
+        params.append(utc_text(end))
+    if pending_before is not None:
+        clauses.append("s.status = 'pending' AND s.scheduled_time <= ?")
+        params.append(utc_text(pending_before))
+    sql = _ROW_SQL + (" WHERE " + " AND ".join(clauses) if clauses else "")
+    sql += (
+        " ORDER BY s.next_attempt_at, s.id"
+        if pending_before
+        else " ORDER BY s.scheduled_time, s.id"
+    )
+    parse = ScheduledPost.scheduled_time.python_value
+    out = []
+    for (
+        sid,
+        post_id,
+        account,
+        platform,
+        when,
+        zone,
+        st,
+        attempts,
+        nxt,
+        published,
+        remote_id,
+        url,
+        error,
+        text,
+    ) in database.execute_sql(sql, params):
+        out.append(
+            {
+                "id": sid,
+                "post_id": post_id,
+                "account": account,
+                "platform": platform,
+                "scheduled_time": iso_z(parse(when)),
+                "timezone": zone,
+                "status": st,
+                "attempts": attempts,
+                "next_attempt_at": iso_z(parse(nxt)) if st == "pending" else None,
+                "published_at": iso_z(parse(published)),
+                "remote_id": remote_id,
+                "url": url,
+                "error": error,
+                "text": text,
+            }
+        )
+    return out
 
 
 def attempts_of(schedule_id: int) -> Iterable[PublishingResult]:
