@@ -39,8 +39,10 @@ class CliError(Exception):
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # one clear line, then the usage hint
-        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n(see `{self.prog} --help`)\n")
+    def error(self, message: str) -> None:  # one clear line, with where to look next
+        if "expected one argument" in message:
+            message += " (for a value that starts with '-', write it as --option=VALUE)"
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}; see `{self.prog} --help`\n")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -14,11 +14,12 @@ log = logging.getLogger("milton.db")
 
 SCHEMA_VERSION = 1
 
+# busy_timeout comes first: the pragmas after it may have to wait for another writer.
 PRAGMAS = {
+    "busy_timeout": 10000,
     "journal_mode": "wal",
     "synchronous": "normal",
     "foreign_keys": 1,
-    "busy_timeout": 10000,
     "cache_size": -16000,
     "temp_store": "memory",
 }
@@ -39,7 +40,7 @@ def open_database(path: Path) -> pw.SqliteDatabase:
         ) from None
     if not database.is_closed():
         database.close()
-    database.init(str(path), pragmas=PRAGMAS, check_same_thread=False)
+    database.init(str(path), pragmas=PRAGMAS, check_same_thread=False, timeout=10)
     try:
         database.connect(reuse_if_open=True)
         _check_integrity_quick()

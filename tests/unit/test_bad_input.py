@@ -1,0 +1,160 @@
+"""Generated bad input through the command line: never a traceback, always one clear
+line, and nothing half-written (integrity check and row counts before and after)."""
+
+from __future__ import annotations
+
+import io
+import json
+import resource
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from contextlib import redirect_stderr, redirect_stdout
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from milton_desktop.cli import main
+
+SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+texts = st.one_of(
+    st.text(max_size=300),
+    st.lists(
+        st.sampled_from(["\u200b", "\u200d", "\u202e", "שלום", "مرحبا", "👨‍👩‍👧‍👦", "🇫🇷", "e\u0301", "\ufeff", "a"]),
+        max_size=60,
+    ).map("".join),
+    st.just("x" * 100_000),
+    st.just("\x00 nul"),
+)
+
+
+def call(*argv):
+    out, err = io.StringIO(), io.StringIO()
+    with redirect_stdout(out), redirect_stderr(err):
+        try:
+            code = main(list(argv))
+        except SystemExit as exc:
+            code = exc.code
+    return code, out.getvalue(), err.getvalue()
+
+
+def snapshot(home):
+    con = sqlite3.connect(home / "milton.sqlite3")
+    try:
+        assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        return tuple(con.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0]
+                     for t in ("posts", "media", "scheduled_posts", "accounts"))
+    finally:
+        con.close()
+
+
+@pytest.fixture
+def home(milton_home, memory_keyring):
+    assert call("post", "list")[0] == 0
+    return milton_home
+
+
+@SETTINGS
+@given(text=texts)
+def test_any_post_text_round_trips_or_is_refused_clearly(home, text):
+    before = snapshot(home)
+    code, out, err = call("post", "add", f"--text={text}", "--json")
+    assert "Traceback" not in err
+    if code == 0:
+        post_id = json.loads(out)["id"]
+        posts = json.loads(call("post", "list", "--json")[1])
+        assert next(p for p in posts if p["id"] == post_id)["text"] == text
+    else:
+        assert code == 2 and err.count("\n") == 1
+        assert snapshot(home) == before
+
+
+@SETTINGS
+@given(when=st.text(max_size=40), tz=st.one_of(st.none(), st.text(max_size=30), st.sampled_from(
+    ["Europe/Paris", "America/New_York", "UTC", "../../etc/passwd", "Asia/Kathmandu"])))
+def test_any_schedule_time_and_zone_is_handled(home, when, tz):
+    from milton_desktop.models import Account
+
+    if not Account.select().exists():
+        Account.create(platform="linkedin", display_name="work", username="u", remote_id="u")
+        call("post", "add", "--text", "hello")
+    before = snapshot(home)
+    args = ["schedule", "1", "--account", "work", "--at", when] + (["--tz", tz] if tz is not None else [])
+    code, out, err = call(*args)
+    assert "Traceback" not in err
+    if code != 0:
+        assert code == 2, err
+        assert snapshot(home) == before
+
+
+@SETTINGS
+@given(argv=st.lists(st.sampled_from(
+    ["list", "upcoming", "cancel", "status", "post", "add", "--json", "--status", "pending", "--days", "-1",
+     "9999999999999999999999", "schedule", "--at", "--account", "x", "--tz", "", "💥", "--text", "resolve",
+     "--published", "reschedule", "publish-now", "0", "-5"]), max_size=6))
+def test_random_command_lines_never_crash(home, argv):
+    before = snapshot(home)
+    code, _out, err = call(*argv)
+    assert "Traceback" not in err
+    assert code in (0, 1, 2)
+    if code != 0:
+        assert snapshot(home) == before
+
+
+def test_truncated_huge_and_mislabelled_media(home, tmp_path):
+    cases = {
+        "truncated.jpg": b"\xff\xd8\xff\xe0" + b"\x00" * 100,
+        "photo.png": b"\xff\xd8\xff\xe0\x00\x10JFIF" + b"\x00" * 50,  # a JPEG named .png, cut short
+        "movie.mp4": b"not a video at all",
+    }
+    before = snapshot(home)
+    for name, data in cases.items():
+        path = tmp_path / name
+        path.write_bytes(data)
+        code, _, err = call("post", "add", "--text", "x", "--media", str(path))
+        assert code == 2 and err.count("\n") == 1 and "Traceback" not in err, (name, err)
+    huge = tmp_path / "huge.mp4"
+    with huge.open("wb") as fh:
+        fh.write(b"\x00\x00\x00\x18ftypmp42")
+        fh.truncate(600 * 1024 * 1024)  # sparse: 600 MB without using the disk
+    code, _, err = call("post", "add", "--text", "x", "--media", str(huge))
+    assert code == 2 and "larger than any platform accepts" in err
+    assert snapshot(home) == before
+    assert not list((home / "media").glob("*"))  # nothing copied
+
+
+def test_locked_database_waits_then_succeeds(home):
+    con = sqlite3.connect(home / "milton.sqlite3", isolation_level=None, check_same_thread=False)
+    con.execute("BEGIN EXCLUSIVE")
+    release = threading.Timer(1.0, lambda: con.execute("COMMIT"))
+    release.start()
+    t = time.monotonic()
+    code, _, err = call("post", "add", "--text", "after the lock")
+    assert code == 0, err
+    assert time.monotonic() - t >= 0.9
+    release.join()
+    con.close()
+
+
+def test_full_disk_is_reported_and_nothing_half_written(home):
+    before = snapshot(home)
+    size = sum(p.stat().st_size for p in home.glob("milton.sqlite3*"))
+
+    def limit_file_size():
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (size + 4096, size + 4096))
+
+    proc = subprocess.run(
+        [sys.executable, "-m", "milton_desktop", "post", "add", "--text", "y" * 200_000],
+        capture_output=True, text=True, preexec_fn=limit_file_size, timeout=60,
+        env={**__import__("os").environ, "MILTON_HOME": str(home)},
+    )
+    assert proc.returncode == 1, proc.stderr
+    assert "full" in proc.stderr.lower() or "disk" in proc.stderr.lower(), proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert snapshot(home) == before
