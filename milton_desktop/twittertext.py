@@ -32,6 +32,19 @@ How the port stays faithful:
   trie's longest-first backtracking picks the same TLD the original alternation
   picks; the gTLD, ccTLD and punycode groups stay in their original order.
 
+How it stays fast (about 0.1 ms for a typical 280-character text and under 1 ms for
+pathological ones, where the plain URL regex backtracked for tens of milliseconds over
+long dotted or unspaced runs): the URL regex is only tried at the positions where it
+can match (computed exactly from the dots, see ``_domain_start_intervals``), the emoji
+regex only at code units that can start an emoji, and runs of plain characters are
+weighed at C speed.  Each shortcut finds the same matches as JavaScript's scan.  The
+port was checked against the npm package itself (twitter-text 3.1.0 under Node 20) on
+several hundred thousand generated texts, with the v2, v3 and a custom config.
+
+Emoji coverage is that of twemoji-parser 11.0.2 (Emoji 11.0), like the npm package:
+a ZWJ sequence introduced later (for example U+1F9D1 U+200D U+1F91D U+200D U+1F9D1,
+people holding hands) counts as its parts, each emoji 2 and each joiner 1.
+
 Known, deliberate differences (no conformance case covers them):
 
 * ``punycode.toASCII`` throws a RangeError on arithmetic overflow (a single domain
@@ -41,6 +54,7 @@ Known, deliberate differences (no conformance case covers them):
 * Case folding and NFC use the Unicode tables of the running Python (3.11: Unicode
   14), a JavaScript engine its own; they differ only for characters assigned since
   (e.g. U+A7DC, whose lower case is in the Latin range of URL paths).
+* A config with a negative weight raises ``ValueError`` (JS would count with it).
 * ``weighted_length`` is an ``int``: a custom config whose weights are not multiples
   of ``scale`` would give a fraction in JavaScript; it is floored here, as the Java
   twitter-text does.  ``valid`` and ``permillage`` use the exact value, as in JS.
@@ -50,10 +64,13 @@ from __future__ import annotations
 
 import math
 import re
+import sys
 import unicodedata
 from array import array
+from bisect import bisect_left, bisect_right
 from collections.abc import Mapping
 from dataclasses import dataclass
+from itertools import accumulate
 from typing import Any
 
 __all__ = ["CONFIG_V2", "CONFIG_V3", "ParseResult", "parse_tweet"]
@@ -109,10 +126,12 @@ class ParseResult:
 # ---------------------------------------------------------------------------
 # Data: TLD lists of twitter-text 3.1.0 (js/src/regexp/validGTLD.js, validCCTLD.js,
 # in their published order) and the twemoji-parser 11.0.2 emoji regex (lib/regex.js,
-# verbatim: it is written in UTF-16 code units, which is what it runs on here).
+# verbatim but for escaping "\u00a9" and "\u00ae": it is written in UTF-16 code units,
+# which is what it runs on here).
 # ---------------------------------------------------------------------------
 
-_GTLDS = (
+# Pipe-joined as in the JS source (one name per line would be 1,600 lines).
+_GTLDS = (  # noqa: SIM905
     "삼성|닷컴|닷넷|香格里拉|餐厅|食品|飞利浦|電訊盈科|集团|通販|购物|谷歌|诺基亚|联通|网络|网站|网店|网址|组织机构|移动|珠宝|点看|游戏|淡马锡|机构|書籍|时尚|"
     "新闻|政府|政务|招聘|手表|手机|我爱你|慈善|微博|广东|工行|家電|娱乐|天主教|大拿|大众汽车|在线|嘉里大酒店|嘉里|商标|商店|商城|公益|公司|八卦|健康|信息|"
     "佛山|企业|中文网|中信|世界|ポイント|ファッション|セール|ストア|コム|グーグル|クラウド|みんな|คอม|संगठन|नेट|कॉम|همراه|موقع|موبايلي|"
@@ -210,7 +229,7 @@ _GTLDS = (
     "onion"
 ).split("|")
 
-_CCTLDS = (
+_CCTLDS = (  # noqa: SIM905
     "한국|香港|澳門|新加坡|台灣|台湾|中國|中国|გე|ລາວ|ไทย|ලංකා|ഭാരതം|ಭಾರತ|భారత్|சிங்கப்பூர்|இலங்கை|இந்தியா|ଭାରତ|"
     "ભારત|ਭਾਰਤ|ভাৰত|ভারত|বাংলা|भारोत|भारतम्|भारत|ڀارت|پاکستان|موريتانيا|مليسيا|مصر|قطر|فلسطين|"
     "عمان|عراق|سورية|سودان|تونس|بھارت|بارت|ایران|امارات|المغرب|السعودية|الجزائر|البحرين|الاردن|"
@@ -378,8 +397,7 @@ _VALID_GTLD = f"(?:{_trie(_GTLDS)}{_TLD_END})"
 _VALID_CCTLD = f"(?:{_trie(_CCTLDS)}{_TLD_END})"
 _VALID_PUNYCODE = r"(?:xn--[\-0-9a-z]+)"
 _VALID_DOMAIN = (
-    f"(?:{_VALID_SUBDOMAIN}*{_VALID_DOMAIN_NAME}"
-    f"(?:{_VALID_GTLD}|{_VALID_CCTLD}|{_VALID_PUNYCODE}))"
+    f"(?:{_VALID_SUBDOMAIN}*{_VALID_DOMAIN_NAME}(?:{_VALID_GTLD}|{_VALID_CCTLD}|{_VALID_PUNYCODE}))"
 )
 _VALID_URL_PRECEDING_CHARS = (
     f"(?:[^A-Za-z0-9@\\uFF20$#\\uFF03{_INVALID_CHARS_GROUP}]|[{_DIRECTIONAL_MARKERS_GROUP}]|^)"
@@ -427,12 +445,42 @@ _VALID_TCO_URL = re.compile(
 _INVALID_URL_WITHOUT_PROTOCOL_PRECEDING_CHARS = re.compile(r"[-_.\/]\Z")
 _INVALID_CHARS = re.compile(f"[{_INVALID_CHARS_GROUP}]")
 _EMOJI = re.compile(_EMOJI_SOURCE)
+# Every code unit the emoji regex can start with (its FIRST set; checked by a test).
+_EMOJI_START = re.compile(
+    r"[#*0-9\u00a9\u00ae\u203c\u2049\u2122\u2139\u2194-\u2199\u21a9\u21aa\u231a\u231b"
+    r"\u2328\u23cf\u23e9-\u23f3\u23f8-\u23fa\u24c2\u25aa\u25ab\u25b6\u25c0\u25fb-\u25fe"
+    r"\u2600-\u2604\u260e\u2611\u2614\u2615\u2618\u261d\u2620\u2622\u2623\u2626\u262a"
+    r"\u262e\u262f\u2638-\u263a\u2640\u2642\u2648-\u2653\u265f\u2660\u2663\u2665\u2666"
+    r"\u2668\u267b\u267e\u267f\u2692-\u2697\u2699\u269b\u269c\u26a0\u26a1\u26aa\u26ab"
+    r"\u26b0\u26b1\u26bd\u26be\u26c4\u26c5\u26c8\u26ce\u26cf\u26d1\u26d3\u26d4\u26e9"
+    r"\u26ea\u26f0-\u26f5\u26f7-\u26fa\u26fd\u2702\u2705\u2708-\u270d\u270f\u2712\u2714"
+    r"\u2716\u271d\u2721\u2728\u2733\u2734\u2744\u2747\u274c\u274e\u2753-\u2755\u2757"
+    r"\u2763\u2764\u2795-\u2797\u27a1\u27b0\u27bf\u2934\u2935\u2b05-\u2b07\u2b1b\u2b1c"
+    r"\u2b50\u2b55\u3030\u303d\u3297\u3299\ud83c-\ud83e\ue50a\ufe0f]"
+)
+
+# Helpers of ``_domain_start_intervals`` and ``_url_entities``; none involves a letter,
+# so case folding is irrelevant except where IGNORECASE is given, as in the originals.
+_NOT_DOMAIN_CHAR = re.compile(
+    f"[{_PUNCT}{_SPACES_GROUP}{_INVALID_CHARS_GROUP}{_DIRECTIONAL_MARKERS_GROUP}]"
+)
+# Within one dot-free segment, up to its last char that no label may contain.
+_LAST_LABEL_BREAK = re.compile(f"[^.]*(?![_-]){_NOT_DOMAIN_CHAR.pattern}")
+_DOT = re.compile(r"\.")
+_TLD_AT = re.compile(f"{_VALID_GTLD}|{_VALID_CCTLD}|{_VALID_PUNYCODE}", re.IGNORECASE)
+_PROTOCOL = re.compile(r"https?:\/\/", re.IGNORECASE)
+# A valid preceding char (first two alternatives of validUrlPrecedingChars) + domain char.
+_URL_START = re.compile(
+    f"(?:[^A-Za-z0-9@\\uFF20$#\\uFF03{_INVALID_CHARS_GROUP}]|[{_DIRECTIONAL_MARKERS_GROUP}])"
+    f"(?={_VALID_DOMAIN_CHARS})",
+    re.IGNORECASE,
+)
 
 # The characters Python's IGNORECASE folds differently from JavaScript's (which never
 # maps a non-ASCII character onto ASCII and folds by upper case): U+0130, U+0131,
 # U+017F and U+212A match ASCII letters, U+212B (Angstrom sign) matches "å".  Each is
 # replaced by a character with the same JavaScript class membership in every URL regex.
-_CASE_TRAPS = re.compile("[\u0130\u0131\u017f\u212a\u212b]")
+_CASE_TRAPS = re.compile(r"[\u0130\u0131\u017F\u212A\u212B]")
 _CASE_TRAP_STAND_INS = str.maketrans(
     {
         "\u0130": "\u0180",
@@ -443,12 +491,14 @@ _CASE_TRAP_STAND_INS = str.maketrans(
     }
 )
 
-_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
-_SURROGATE = re.compile("[\ud800-\udfff]")
+_ASTRAL = re.compile(r"[\U00010000-\U0010ffff]")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+_HIGH_SURROGATE = re.compile(r"[\ud800-\udbff]")
 # punycode 1.4.1: labels are split on these, and encoded when not printable ASCII.
-_PUNYCODE_SEPARATORS = re.compile("[\x2e\u3002\uff0e\uff61]")
-_PUNYCODE_NEEDS_ENCODING = re.compile("[^\x20-\x7e]")
+_PUNYCODE_SEPARATORS = re.compile(r"[\x2E\u3002\uFF0E\uFF61]")
+_PUNYCODE_NEEDS_ENCODING = re.compile(r"[^\x20-\x7E]")
 
+_UTF16_NATIVE = "utf-16-le" if sys.byteorder == "little" else "utf-16-be"
 _DEFAULT_PROTOCOL = "https://"
 _MAX_URL_LENGTH = 4096
 _MAX_TCO_SLUG_LENGTH = 40
@@ -460,16 +510,33 @@ _MAX_DOMAIN_LABEL_LENGTH = 63
 # ---------------------------------------------------------------------------
 
 
-def _split_astral(match: re.Match[str]) -> str:
-    cp = ord(match.group()) - 0x10000
+def _surrogates(char: str) -> str:
+    cp = ord(char) - 0x10000
     return chr(0xD800 + (cp >> 10)) + chr(0xDC00 + (cp & 0x3FF))
 
 
+def _split_astral(match: re.Match[str]) -> str:
+    return _surrogates(match.group())
+
+
 def _to_utf16_units(text: str) -> str:
-    """The text as JavaScript sees it: one ``str`` element per UTF-16 code unit."""
-    if text.isascii() or not _ASTRAL.search(text):
+    """The text as JavaScript sees it: one ``str`` element per UTF-16 code unit.
+
+    Replacing each distinct astral character with ``str.replace`` is much faster than a
+    callback per occurrence (emoji repeat); past a few distinct ones, ``sub`` finishes.
+    """
+    if text.isascii():
         return text
-    return _ASTRAL.sub(_split_astral, text)
+    m = _ASTRAL.search(text)
+    distinct = 0
+    while m is not None:
+        distinct += 1
+        if distinct > 16:
+            return _ASTRAL.sub(_split_astral, text)
+        char = m.group()
+        text = text.replace(char, _surrogates(char))
+        m = _ASTRAL.search(text, m.start())
+    return text
 
 
 def _join_surrogates(units: str) -> str:
@@ -516,22 +583,97 @@ def _is_valid_url(url: str, protocol: str, domain: str, real_domain: str) -> boo
     return len(protocol) + len(url) <= _MAX_URL_LENGTH
 
 
+def _domain_start_intervals(text: str) -> list[tuple[int, int]]:
+    """Where a domain (``validDomain``) can start: ``(lo, dot)`` pairs, in text order.
+
+    A domain can start at ``s`` if and only if ``lo < s < dot`` for one of the pairs and
+    ``text[s]`` is a domain char.  This is exact: a domain is labels separated by
+    single dots and a label is everything up to the next dot, so whether one can start
+    at ``s`` depends only on the chars up to that dot and on what can follow the dot.
+    Trying ``_EXTRACT_URL`` only there spares the backtracking it does at every
+    position of long dotted or unspaced (CJK, Thai) runs, which is quadratic.
+    """
+    dots = [m.start() for m in _DOT.finditer(text)]
+    intervals: list[tuple[int, int]] = []
+    # good: a domain can start right after the dot to the right (first label char).
+    good = False
+    for k in range(len(dots) - 1, -1, -1):
+        dot = dots[k]
+        prev = dots[k - 1] if k else -1
+        lo = None
+        if dot > prev + 1 and not _NOT_DOMAIN_CHAR.match(text, dot - 1):
+            # Labels may not contain a char outside [D_-] (validSubdomain) ...
+            last_break = _LAST_LABEL_BREAK.match(text, prev + 1, dot)
+            lo = last_break.end() - 1 if last_break is not None else prev
+            if not good:
+                # ... nor "_" when it is the last label before the TLD (validDomainName).
+                lo = (
+                    max(lo, text.rfind("_", prev + 1, dot))
+                    if _TLD_AT.match(text, dot + 1)
+                    else None
+                )
+        if lo is not None:
+            intervals.append((lo, dot))
+        good = lo == prev and not _NOT_DOMAIN_CHAR.match(text, prev + 1)
+    intervals.reverse()
+    return intervals
+
+
 def _url_entities(units: str) -> dict[int, int]:
     """Start index -> ``url.length`` of every URL entity, as ``parseTweet`` uses them.
 
     ``units`` is the normalized text in UTF-16 code units.  Like JavaScript, a later
     entity with the same start replaces an earlier one, and a URL without protocol
-    whose domain has a non-ASCII prefix starts at its ASCII part.
+    whose domain has a non-ASCII prefix starts at its ASCII part.  ``_EXTRACT_URL``
+    is only tried where it can match (see ``_domain_start_intervals``), which finds the
+    same leftmost matches as JavaScript's ``exec`` loop.
     """
     if "." not in units:
         return {}
     text = units.translate(_CASE_TRAP_STAND_INS) if _CASE_TRAPS.search(units) else units
+    intervals = _domain_start_intervals(text)
+    if not intervals:
+        return {}
+    starts = [lo for lo, _ in intervals]
+    dots = [dot for _, dot in intervals]
+
+    def domain_can_start(s: int) -> bool:
+        k = bisect_left(dots, s)
+        return k < len(dots) and starts[k] < s < dots[k] and not _NOT_DOMAIN_CHAR.match(text, s)
+
+    # Protocols followed by a possible domain: the regex can match one char before.
+    protocol_starts = [
+        max(m.start() - 1, 0) for m in _PROTOCOL.finditer(text) if domain_can_start(m.end())
+    ]
     entities: list[list[int]] = []
     pos = 0
+    k = 0
+    n_protocols = len(protocol_starts)
+    next_protocol = 0
     while True:
-        m = _EXTRACT_URL.search(text, pos)
-        if m is None:
+        candidate = -1
+        while k < len(intervals):
+            lo, dot = intervals[k]
+            if lo < 0 and pos == 0 and not _NOT_DOMAIN_CHAR.match(text, 0):
+                candidate = 0  # "^" then a domain at 0
+                break
+            start_match = _URL_START.search(text, max(pos, lo, 0), dot)
+            if start_match is not None:
+                candidate = start_match.start()
+                break
+            k += 1
+        while next_protocol < n_protocols and protocol_starts[next_protocol] < pos:
+            next_protocol += 1
+        if next_protocol < n_protocols and (
+            candidate < 0 or protocol_starts[next_protocol] < candidate
+        ):
+            candidate = protocol_starts[next_protocol]
+        if candidate < 0:
             break
+        m = _EXTRACT_URL.match(text, candidate)
+        if m is None:
+            pos = candidate + 1
+            continue
         pos = m.end()
         before, url, protocol, domain, path = m.group(2, 3, 4, 5, 7)
         start = m.start(3)
@@ -564,28 +706,144 @@ def _url_entities(units: str) -> dict[int, int]:
     return {entity_start: length for entity_start, length in entities}
 
 
+def _emoji_entities(units: str) -> dict[int, int]:
+    """Start index -> length of every twemoji entity (``twemoji-parser``'s ``parse``).
+
+    The emoji regex is only tried where its first code unit can match, which finds the
+    same leftmost matches as a plain scan at a fraction of the cost.
+    """
+    found: dict[int, int] = {}
+    pos = 0
+    while True:
+        first = _EMOJI_START.search(units, pos)
+        if first is None:
+            return found
+        start = first.start()
+        m = _EMOJI.match(units, start)
+        if m is None:
+            pos = start + 1
+        else:
+            pos = m.end()
+            found[start] = pos - start
+
+
 # ---------------------------------------------------------------------------
 # Weights
 # ---------------------------------------------------------------------------
 
-_weight_tables: dict[tuple[Any, ...], array[int]] = {}
+
+@dataclass(frozen=True)
+class _Weights:
+    """Weight of every UTF-16 code unit (``getCharacterWeight``) for one config."""
+
+    table: array[int]
+    heaviest: int
+    ascii: int | None  # the weight of every ASCII unit, when they all weigh the same
 
 
-def _weight_table(default_weight: int, ranges: list[Mapping[str, int]]) -> array[int]:
-    """Weight of every UTF-16 code unit (``getCharacterWeight``), built once per config.
+_weights_cache: dict[tuple[Any, ...], _Weights] = {}
 
-    The first range containing the unit wins, as in the JS loop over ``ranges``.
-    """
+
+def _weights(default_weight: int, ranges: list[Mapping[str, int]]) -> _Weights:
+    """The weights of a config, built once; the first range containing a unit wins."""
     key = (default_weight, tuple((r["start"], r["end"], r["weight"]) for r in ranges))
-    table = _weight_tables.get(key)
-    if table is None:
+    weights = _weights_cache.get(key)
+    if weights is None:
+        if default_weight < 0 or any(r["weight"] < 0 for r in ranges):
+            # The running total must never fall, or ``_weigh``'s shortcuts would be wrong.
+            raise ValueError("twitter-text config weights must not be negative")
         table = array("q", [default_weight]) * 0x10000
         for r in reversed(ranges):
             lo, hi = max(r["start"], 0), min(r["end"], 0xFFFF)
             if lo <= hi:
                 table[lo : hi + 1] = array("q", [r["weight"]]) * (hi - lo + 1)
-        _weight_tables[key] = table
-    return table
+        ascii_weights = set(table[:0x80])
+        weights = _Weights(
+            table=table,
+            heaviest=max(table),
+            ascii=ascii_weights.pop() if len(ascii_weights) == 1 else None,
+        )
+        _weights_cache[key] = weights
+    return weights
+
+
+def _code_units(units: str) -> array[int]:
+    """The UTF-16 code units of ``units`` (one per element already) as integers."""
+    return array("H", units.encode(_UTF16_NATIVE, "surrogatepass"))
+
+
+def _weigh(
+    units: str,
+    entities: dict[int, tuple[int, int]],
+    weights: _Weights,
+    limit: int,
+) -> tuple[int, bool, int]:
+    """The ``parseTweet`` loop: (total weight, no invalid char, last index within limit).
+
+    The loop steps over a URL or emoji entity at once, a surrogate pair at once (weighed
+    by its low surrogate, as JS's ``charAt`` after the pair check does) and any other
+    code unit alone; after each step it checks the step's last unit for an invalid
+    char and records that unit's index while the total is within ``limit``.  Runs of
+    plain units are summed at C speed; the total never falls (weights are not
+    negative), so once past ``limit`` nothing but the total can change.
+    """
+    table = weights.table
+    length = len(units)
+    starts = sorted(entities)
+    n_starts = len(starts)
+    next_start = 0
+    total = 0
+    valid = True
+    valid_index = 0
+    i = 0
+    may_pair = not units.isascii() and _HIGH_SURROGATE.search(units) is not None
+    while i < length:
+        while next_start < n_starts and starts[next_start] < i:
+            next_start += 1
+        stop = starts[next_start] if next_start < n_starts else length
+        if may_pair:
+            high = _HIGH_SURROGATE.search(units, i, stop)
+            if high is not None:
+                stop = high.start()
+        if stop > i:  # plain units i .. stop-1, one step each
+            run = units[i:stop]
+            if weights.ascii is not None and run.isascii():
+                run_total = weights.ascii * len(run)
+            else:
+                run_total = -1
+            if valid and total <= limit:
+                bad = _INVALID_CHARS.search(run)
+                if bad is None and total + len(run) * weights.heaviest <= limit:
+                    valid_index = stop - 1
+                else:  # the limit or an invalid char may be reached in this run
+                    totals = list(
+                        accumulate(map(table.__getitem__, _code_units(run)), initial=total)
+                    )
+                    run_total = totals[-1] - total
+                    end = bad.start() if bad is not None else len(run)
+                    within = bisect_right(totals, limit, 0, end + 1) - 1  # units that fit
+                    if within:
+                        valid_index = i + within - 1
+                    valid = bad is None
+            if run_total < 0:
+                run_total = sum(map(table.__getitem__, _code_units(run)))
+            total += run_total
+            i = stop
+            continue
+        entity = entities.get(i)
+        if entity is not None:
+            end = i + entity[0] - 1
+            total += entity[1]
+        else:  # a high surrogate: a pair if a low one follows, else a lone unit
+            end = i + 1 if i + 1 < length and "\udc00" <= units[i + 1] <= "\udfff" else i
+            total += table[ord(units[end])]
+        if valid and total <= limit:
+            if units[end] in "\ufffe\ufeff\uffff":
+                valid = False
+            else:
+                valid_index = end
+        i = end + 1
+    return total, valid, valid_index
 
 
 # ---------------------------------------------------------------------------
@@ -597,15 +855,17 @@ def parse_tweet(text: str, config: Mapping[str, Any] = CONFIG_V3) -> ParseResult
     """Weighted length and validity of ``text`` exactly as X computes them.
 
     ``config`` is a twitter-text configuration (``CONFIG_V3`` is what X uses; an empty
-    mapping means the default, as in JS).  Cheap enough to call on every keystroke.
+    mapping means the default, as in JS).  Cheap enough to call on every keystroke:
+    about a tenth of a millisecond for a typical 280-character text.
     """
     options = config or CONFIG_V3
     default_weight: int = options["defaultWeight"]
     scale: int = options["scale"]
     max_length: int = options["maxWeightedTweetLength"]
     url_weight: int = options["transformedURLLength"] * scale
-    emoji_parsing = bool(options.get("emojiParsingEnabled"))
-    weights = _weight_table(default_weight, options.get("ranges") or [])
+    weights = _weights(default_weight, options.get("ranges") or [])
+    if url_weight < 0:
+        raise ValueError("twitter-text config weights must not be negative")
 
     if not text.isascii() and _SURROGATE.search(text):
         # Surrogate pairs held as two str elements are one character to JavaScript.
@@ -613,54 +873,26 @@ def parse_tweet(text: str, config: Mapping[str, Any] = CONFIG_V3) -> ParseResult
     text_length = _utf16_length(text)
     normalized = text if text.isascii() else unicodedata.normalize("NFC", text)
     units = _to_utf16_units(normalized)
-    length = len(units)
 
-    urls = _url_entities(units)
-    emojis: dict[int, int] = {}
-    if emoji_parsing and not units.isascii():
+    # Emoji first: on the same start a URL wins, as parseTweet tests URLs first.
+    entities: dict[int, tuple[int, int]] = {}
+    if options.get("emojiParsingEnabled") and not units.isascii():
         # Every emoji, keycaps included ("1\u20e3"), has a non-ASCII code unit.
-        emojis = {m.start(): m.end() - m.start() for m in _EMOJI.finditer(units)}
+        for start, size in _emoji_entities(units).items():
+            entities[start] = (size, default_weight)
+    for start, size in _url_entities(units).items():
+        entities[start] = (size, url_weight)
 
-    limit = max_length * scale
-    total = 0
-    valid = True
-    valid_index = 0
-    i = 0
-    while i < length:
-        skip = urls.get(i)
-        if skip is not None:
-            total += url_weight
-            i += skip - 1
-        else:
-            skip = emojis.get(i)
-            if skip is not None:
-                total += default_weight
-                i += skip - 1
-            else:
-                unit = ord(units[i])
-                if 0xD800 <= unit <= 0xDBFF and i + 1 < length:
-                    following = ord(units[i + 1])
-                    if 0xDC00 <= following <= 0xDFFF:
-                        # JS weighs a surrogate pair by its low surrogate (charAt after +1).
-                        i += 1
-                        unit = following
-                total += weights[unit]
-        if valid and units[i] in "\ufffe\ufeff\uffff":
-            valid = False
-        if valid and total <= limit:
-            valid_index = i
-        i += 1
-
+    total, valid, valid_index = _weigh(units, entities, weights, max_length * scale)
     weighted = total / scale
     valid = valid and weighted > 0 and weighted <= max_length
-    permillage = math.floor(weighted / max_length * 1000)
     return ParseResult(
         weighted_length=total // scale,
         valid=valid,
-        permillage=permillage,
+        permillage=math.floor(weighted / max_length * 1000),
         display_range_start=0,
         display_range_end=text_length - 1 if text_length > 0 else 0,
         valid_range_start=0,
-        valid_range_end=valid_index + (text_length - length),
+        valid_range_end=valid_index + (text_length - len(units)),
         has_invalid_characters=_INVALID_CHARS.search(normalized) is not None,
     )
