@@ -1,0 +1,170 @@
+"""Colours and labels for statuses and platforms, declared once for every UI module.
+
+The calendar chips, the list view, the upcoming panel and the drafts pane all read
+this table, so a status looks the same wherever it appears.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+
+from PySide6.QtCore import QRectF, Qt
+from PySide6.QtGui import QColor, QFont, QIcon, QPainter, QPixmap
+
+from milton_desktop.publishers import PLATFORM_LABELS
+
+#: status -> strong colour (chip edge, list dot); hex so non-Qt code could read it too
+STATUS_COLORS: dict[str, str] = {
+    "pending": "#2563eb",  # blue
+    "publishing": "#d99a00",  # amber
+    "published": "#16a34a",  # green
+    "failed": "#dc2626",  # red
+    "uncertain": "#ea580c",  # orange
+    "missed": "#7d6e9e",  # grey-purple
+    "cancelled": "#9ca3af",  # grey
+}
+
+STATUS_LABELS: dict[str, str] = {
+    "pending": "Pending",
+    "publishing": "Publishing",
+    "published": "Published",
+    "failed": "Failed",
+    "uncertain": "Uncertain",
+    "missed": "Missed",
+    "cancelled": "Cancelled",
+}
+
+#: a one-character mark drawn on chips so a status never depends on colour alone
+STATUS_MARKS: dict[str, str] = {
+    "publishing": "↑",
+    "published": "✓",
+    "failed": "!",
+    "uncertain": "?",
+    "missed": "◷",
+}
+
+#: statuses whose post can still be moved in time (mirrors store.RESCHEDULABLE)
+MOVABLE_STATUSES = frozenset({"pending", "missed", "failed"})
+#: statuses a user can cancel (store.cancel accepts these)
+CANCELLABLE_STATUSES = frozenset({"pending", "missed"})
+
+# Neutral colours of the calendar surfaces.
+ACCENT = "#2563eb"
+TEXT = "#1f2328"
+TEXT_DIM = "#8b8f96"
+GRID_LINE = "#e1e4e8"
+GRID_LINE_SOFT = "#f0f1f3"
+OUTSIDE_MONTH_BG = "#f6f7f9"
+TODAY_BG = "#f5f8ff"
+PAST_BG = "#fafafb"
+GAP_HATCH = "#d5d8dd"
+NOW_LINE = "#e11d48"
+
+
+@dataclass(frozen=True)
+class PlatformStyle:
+    """How a platform is shown: full label, a short glyph for chips, a brand colour."""
+
+    label: str
+    short: str
+    color: str
+
+
+PLATFORM_STYLES: dict[str, PlatformStyle] = {
+    "linkedin": PlatformStyle(PLATFORM_LABELS["linkedin"], "in", "#0a66c2"),
+    "x": PlatformStyle(PLATFORM_LABELS["x"], "X", "#0f1419"),
+    "instagram": PlatformStyle(PLATFORM_LABELS["instagram"], "IG", "#c13584"),
+}
+
+PLATFORM_COLORS: dict[str, str] = {name: s.color for name, s in PLATFORM_STYLES.items()}
+
+
+def platform_style(platform: str) -> PlatformStyle:
+    """The style of ``platform``; an unknown one (a newer database) still gets a readable badge."""
+    found = PLATFORM_STYLES.get(platform)
+    if found is not None:
+        return found
+    return PlatformStyle(platform.capitalize() or "?", (platform[:2] or "?").upper(), "#6b7280")
+
+
+def status_label(status: str) -> str:
+    """The word shown to the user for ``status``."""
+    return STATUS_LABELS.get(status, status.capitalize())
+
+
+def status_color(status: str) -> QColor:
+    """The strong colour of ``status`` (grey for a status this version does not know)."""
+    return QColor(STATUS_COLORS.get(status, "#6b7280"))
+
+
+@cache
+def _blend(hex_color: str, alpha: float) -> str:
+    c = QColor(hex_color)
+    r = round(255 + (c.red() - 255) * alpha)
+    g = round(255 + (c.green() - 255) * alpha)
+    b = round(255 + (c.blue() - 255) * alpha)
+    return QColor(r, g, b).name()
+
+
+def status_fill(status: str) -> QColor:
+    """A light tint of the status colour: a chip background dark text stays readable on."""
+    return QColor(_blend(STATUS_COLORS.get(status, "#6b7280"), 0.16))
+
+
+def tint(hex_color: str, alpha: float) -> QColor:
+    """``hex_color`` mixed with white; ``alpha`` 1.0 is the colour itself."""
+    return QColor(_blend(hex_color, alpha))
+
+
+def badge_font(base: QFont) -> QFont:
+    """The small bold font of platform badges, derived from the widget's font."""
+    f = QFont(base)
+    f.setBold(True)
+    f.setPointSizeF(max(6.5, base.pointSizeF() * 0.78))
+    return f
+
+
+def paint_platform_badge(painter: QPainter, rect: QRectF, platform: str) -> None:
+    """A rounded badge in the platform colour with its short glyph in white."""
+    ps = platform_style(platform)
+    painter.save()
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+    painter.setPen(Qt.PenStyle.NoPen)
+    painter.setBrush(QColor(ps.color))
+    radius = min(rect.height(), rect.width()) * 0.28
+    painter.drawRoundedRect(rect, radius, radius)
+    painter.setPen(QColor("#ffffff"))
+    painter.setFont(badge_font(painter.font()))
+    painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, ps.short)
+    painter.restore()
+
+
+@cache
+def platform_icon(platform: str, size: int = 16) -> QIcon:
+    """The platform badge as an icon, for list rows, menus and the upcoming panel."""
+    pm = QPixmap(size * 2, size * 2)  # drawn at 2x so it stays crisp on HiDPI screens
+    pm.setDevicePixelRatio(2.0)
+    pm.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(pm)
+    font = painter.font()
+    font.setPointSizeF(size * 0.62)
+    painter.setFont(font)
+    paint_platform_badge(painter, QRectF(0, 0, size, size), platform)
+    painter.end()
+    return QIcon(pm)
+
+
+@cache
+def status_icon(status: str, size: int = 12) -> QIcon:
+    """A round dot in the status colour, for table cells and menus."""
+    pm = QPixmap(size * 2, size * 2)
+    pm.setDevicePixelRatio(2.0)
+    pm.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(pm)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+    painter.setPen(Qt.PenStyle.NoPen)
+    painter.setBrush(status_color(status))
+    painter.drawEllipse(QRectF(1, 1, size - 2, size - 2))
+    painter.end()
+    return QIcon(pm)
