@@ -112,7 +112,7 @@ def test_any_schedule_time_and_zone_is_handled(home, when, tz):
     args = ["schedule", "1", "--account", "work", "--at", when] + (
         ["--tz", tz] if tz is not None else []
     )
-    code, out, err = call(*args)
+    code, _out, err = call(*args)
     assert "Traceback" not in err
     if code != 0:
         assert code == 2, err
