@@ -244,3 +244,74 @@ def test_corrupt_database_is_reported_not_crashed(capsys, milton_home):
     code, _, err = run(capsys, "list")
     assert code == 1
     assert "damaged" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("fault", "expect"),
+    [
+        (dict(status=500, body="<html>oops</html>"), "500"),
+        (dict(status=503), "503"),
+        (dict(mode="timeout", delay=3), "timed out"),
+        (dict(mode="drop"), "dropped"),
+        (
+            dict(
+                status=401,
+                body={
+                    "title": "Unauthorized",
+                    "status": 401,
+                    "detail": "Unauthorized",
+                    "type": "about:blank",
+                },
+            ),
+            "refused the token",
+        ),
+    ],
+)
+def test_identity_lookup_faults_add_nothing(
+    capsys, milton_home, memory_keyring, monkeypatch, fault, expect
+):
+    import io
+
+    from milton_desktop.publishers import x as x_module
+    from tests.fakes.x import FakeX
+
+    monkeypatch.setattr(
+        x_module.XPublisher, "__init__", _short_timeout(x_module.XPublisher.__init__)
+    )
+    with FakeX() as fake:
+        fake.add_user("1", "me", "Me", token="tok-identity-1")
+        fake.inject(r"GET /2/users/me", **fault)
+        monkeypatch.setattr("sys.stdin", io.StringIO("tok-identity-1\n"))
+        code, _, err = run(
+            capsys, "account", "add", "x", "--name", "me", "--api-base", fake.url, "--token-stdin"
+        )
+    assert code == 1
+    assert expect in err and "tok-identity-1" not in err
+    assert json.loads(run(capsys, "account", "list", "--json")[1]) == []
+    assert memory_keyring.store == {}
+
+
+def _short_timeout(init):
+    def patched(self, *args, **kwargs):
+        kwargs["timeout"] = (2, 1)
+        init(self, *args, **kwargs)
+
+    return patched
+
+
+def test_refused_connection_on_identity_lookup(capsys, milton_home, memory_keyring, monkeypatch):
+    import io
+
+    monkeypatch.setattr("sys.stdin", io.StringIO("tok-identity-2\n"))
+    code, _, err = run(
+        capsys,
+        "account",
+        "add",
+        "linkedin",
+        "--name",
+        "me",
+        "--api-base",
+        "http://127.0.0.1:9",
+        "--token-stdin",
+    )
+    assert code == 1 and "could not connect" in err
