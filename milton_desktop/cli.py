@@ -127,6 +127,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     s.add_argument("--tz", metavar="ZONE", help="IANA zone of a local --at (e.g. Europe/Paris)")
     s.add_argument("--text", help="text for this platform instead of the post's text")
+    s.add_argument(
+        "--repeat",
+        metavar="RRULE",
+        help="repeat by an iCalendar rule from --at, in --tz local time, e.g. FREQ=WEEKLY;BYDAY=TU",
+    )
     s.add_argument("--json", action="store_true")
 
     rs = sub.add_parser("reschedule", help="move a pending, missed or failed schedule")
@@ -144,6 +149,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     c = sub.add_parser("cancel", help="cancel a pending schedule")
     c.add_argument("schedule_id", type=int)
+    c.add_argument(
+        "--series", action="store_true", help="stop its repeat and cancel every pending occurrence"
+    )
 
     pn = sub.add_parser("publish-now", help="publish a missed or failed schedule now")
     pn.add_argument("schedule_id", type=int)
@@ -412,6 +420,30 @@ def _when(args: argparse.Namespace) -> tuple[datetime, str]:
 
 def cmd_schedule(ctx: AppContext, args: argparse.Namespace) -> int:
     when, zone = _when(args)
+    if args.repeat is not None:
+        zone = args.tz or _zone_name()
+        first_local = when.astimezone(get_zone(zone)).replace(tzinfo=None)
+        rec = store.schedule_repeating(
+            args.post_id, args.account, first_local, zone, args.repeat, text=args.text
+        )
+        first = rec.schedules.order_by(store.ScheduledPost.scheduled_time).first()
+        if first is None:
+            _out(
+                {"id": None, "recurrence_id": rec.id},
+                args.json,
+                f"repeat {rec.id} created; its first occurrence is more than three weeks away",
+            )
+        else:
+            _out(
+                {
+                    "id": first.id,
+                    "recurrence_id": rec.id,
+                    "scheduled_time": iso_z(first.scheduled_time),
+                },
+                args.json,
+                str(first.id),
+            )
+        return EXIT_OK
     row = store.schedule(args.post_id, args.account, when, timezone=zone, text=args.text)
     _out({"id": row.id, "scheduled_time": iso_z(row.scheduled_time)}, args.json, str(row.id))
     return EXIT_OK
@@ -440,6 +472,10 @@ def cmd_upcoming(ctx: AppContext, args: argparse.Namespace) -> int:
 
 
 def cmd_cancel(ctx: AppContext, args: argparse.Namespace) -> int:
+    if args.series:
+        n = store.stop_series(args.schedule_id)
+        print(f"stopped the repeat; cancelled {n} pending occurrence(s)")
+        return EXIT_OK
     row = store.cancel(args.schedule_id)
     print(f"cancelled schedule {row.id}")
     return EXIT_OK

@@ -52,6 +52,7 @@ class Dispatcher:
 
     def housekeeping(self) -> None:
         """Recover rows abandoned by dead processes and mark posts that are too late."""
+        self.engine.materialize_recurrences()
         for outcome in self.engine.recover_interrupted() + self.engine.mark_missed():
             self._emit(outcome)
 

@@ -185,6 +185,15 @@ class Engine:
         return [(sid, acc) for sid, acc in database.execute_sql(sql, params).fetchall()]
 
     # ------------------------------------------------------------ housekeeping
+    def materialize_recurrences(self) -> None:
+        """Create rows for the coming occurrences of repeating posts (cheap when up to date)."""
+        from milton_desktop import recurrence
+
+        try:
+            recurrence.materialize(self.clock.now())
+        except Exception:  # a bad rule must never stop publishing
+            log.exception("could not prepare repeating posts")
+
     def mark_missed(self) -> list[Outcome]:
         """Pending rows later than the grace window become missed (the user decides)."""
         now = self.clock.now()
@@ -280,6 +289,7 @@ class Engine:
 
     def publish_due(self) -> list[Outcome]:
         """Serially publish everything due now (``run --once`` and tests)."""
+        self.materialize_recurrences()
         outcomes = self.recover_interrupted() + self.mark_missed()
         for sid, _account in self.due():
             if self.claim(sid):

@@ -24,6 +24,7 @@ from milton_desktop.models import (
     Media,
     Post,
     PublishingResult,
+    Recurrence,
     ScheduledPost,
     database,
     utc_text,
@@ -247,6 +248,63 @@ def schedule(
         created_at=now,
         updated_at=now,
     )
+
+
+def schedule_repeating(
+    post_id: int,
+    account: str | int | Account,
+    first_local: datetime,
+    timezone: str,
+    rule: str,
+    *,
+    text: str | None = None,
+    clock: Clock | None = None,
+) -> Recurrence:
+    """Repeat a post by an RRULE from the naive local time ``first_local`` in ``timezone``.
+
+    Upcoming occurrences become ordinary pending schedules right away.
+    """
+    from milton_desktop import recurrence as rec_mod
+
+    now = (clock or SystemClock()).now()
+    post = get_post(post_id)
+    acc = account if isinstance(account, Account) else get_account(account)
+    body = text if text is not None else post.body
+    _validate_for(acc, Content(text=body, media=media_items(post)))
+    try:
+        rec_mod.check_rule(rule, first_local, timezone, now)
+    except rec_mod.RecurrenceError as exc:
+        raise UserError(str(exc)) from None
+    with database.atomic():
+        rec = Recurrence.create(
+            post=post,
+            account=acc,
+            rrule=rule.strip().removeprefix("RRULE:"),
+            dtstart_local=first_local.isoformat(),
+            timezone=timezone,
+            text_override=text,
+            created_at=now,
+        )
+        rec_mod.materialize(now)
+    return rec
+
+
+def stop_series(schedule_id: int, *, clock: Clock | None = None) -> int:
+    """Stop the repeat a schedule belongs to and cancel its pending occurrences."""
+    now = (clock or SystemClock()).now()
+    row = get_schedule(schedule_id)
+    if row.recurrence_id is None:
+        raise UserError(f"schedule {schedule_id} does not repeat; use `cancel {schedule_id}` alone")
+    with database.atomic():
+        Recurrence.update(active=False).where(Recurrence.id == row.recurrence_id).execute()
+        return (
+            ScheduledPost.update(status="cancelled", updated_at=now)
+            .where(
+                (ScheduledPost.recurrence == row.recurrence_id)
+                & (ScheduledPost.status.in_(("pending", "missed")))
+            )
+            .execute()
+        )
 
 
 def get_schedule(schedule_id: int) -> ScheduledPost:

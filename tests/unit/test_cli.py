@@ -315,3 +315,42 @@ def test_refused_connection_on_identity_lookup(capsys, milton_home, memory_keyri
         "--token-stdin",
     )
     assert code == 1 and "could not connect" in err
+
+
+def test_schedule_repeat_and_cancel_series(capsys, account):
+    run(capsys, "post", "add", "--text", "weekly tip")
+    code, out, err = run(
+        capsys,
+        "schedule",
+        "1",
+        "--account",
+        "work",
+        "--at",
+        "2099-03-10T10:00",
+        "--tz",
+        "Europe/Paris",
+        "--repeat",
+        "FREQ=WEEKLY;BYDAY=TU",
+        "--json",
+    )
+    assert code == 0, err
+    data = json.loads(out)
+    assert (
+        data["recurrence_id"] == 1 and data["id"] is None
+    )  # 2099 is beyond the three-week horizon
+    code, _, err = run(
+        capsys,
+        "schedule",
+        "1",
+        "--account",
+        "work",
+        "--at",
+        "2099-03-10T10:00",
+        "--tz",
+        "Europe/Paris",
+        "--repeat",
+        "FREQ=NEVER",
+    )
+    assert code == 2 and "cannot read the repeat rule" in err
+    code, _, err = run(capsys, "cancel", "1", "--series")
+    assert code == 2 and "no scheduled post with id 1" in err
