@@ -28,7 +28,7 @@ _INSECURE_BACKENDS = ("PlaintextKeyring", "EncryptedKeyring", "fail.Keyring", "n
 KEYRING_HELP = (
     "no working system keyring was found, so the token cannot be stored safely. "
     "On Linux install and unlock a Secret Service keyring (GNOME Keyring or KWallet, "
-    "e.g. `apt install gnome-keyring`) in your desktop session; on macOS and Windows "
+    "for example with: apt install gnome-keyring) in your desktop session; on macOS and Windows "
     "the system keychain is used"
 )
 

@@ -59,6 +59,28 @@ class RedactingFilter(logging.Filter):
         return True
 
 
+#: urllib3's loggers that write request URLs (query strings included) or hosts. A
+#: filter on a logger sees only records made on that very logger, not those that
+#: propagate up from its children, so each module logger is named here.
+_URLLIB3_LOGGERS = (
+    "urllib3",
+    "urllib3.connectionpool",
+    "urllib3.poolmanager",
+    "urllib3.connection",
+    "urllib3.response",
+    "urllib3.util.retry",
+)
+
+
+def redact_urllib3_logs() -> None:
+    """Put the redacting filter on urllib3's loggers, so a record is scrubbed before
+    any handler sees it, whoever configured the handlers. Safe to call repeatedly."""
+    for name in _URLLIB3_LOGGERS:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, RedactingFilter) for f in logger.filters):
+            logger.addFilter(RedactingFilter())
+
+
 _configured = False
 
 
@@ -90,7 +112,9 @@ def setup_logging(log_dir: Path, *, verbose: bool = False, stderr: bool | None =
         sh.setLevel(logging.DEBUG if verbose else logging.WARNING)
         sh.addFilter(redactor)
         root.addHandler(sh)
-    # urllib3 logs full request lines (query strings included) at DEBUG.
+    # urllib3 logs full request lines (query strings included) at DEBUG: keep it quiet,
+    # and scrub what it does log in case a caller turns it up again.
     logging.getLogger("urllib3").setLevel(logging.WARNING)
+    redact_urllib3_logs()
     _configured = True
     return log_file

@@ -5,17 +5,54 @@ A refused connection or a connect timeout never reached it (``Transient``: retry
 A read timeout or a connection dropped after the body was sent on a create call
 may have posted (``OutcomeUnknown``: never retried blindly). The same failures on
 an upload, status poll or lookup are ``Transient``: nothing was published.
+
+It also holds what every publisher needs around those requests: fetching a media
+link (:func:`download`), URLs fit for logs (:func:`safe_url`) and scrubbing
+credentials out of text a platform echoes back (:func:`scrub`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
+import re
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import IO, Any
+from urllib.parse import urljoin, urlsplit
 
 import requests
 
-from milton_desktop.publishers.base import OutcomeUnknown, Transient
+from milton_desktop import logsetup
+from milton_desktop.publishers.base import Credential, OutcomeUnknown, Rejected, Transient
+
+#: redirect answers a media download follows by hand (``send`` never follows any)
+REDIRECTS = frozenset({301, 302, 303, 307, 308})
+#: media hosts and CDNs redirect, but a longer chain than this is a loop or a trap
+MAX_REDIRECTS = 5
+
+_DOWNLOAD_CHUNK = 64 * 1024
+# a downloaded image stays in memory; a video beyond this spills to a temporary file
+_SPOOL_IN_MEMORY = 8 * 1024 * 1024
+_DRAIN_LIMIT = 64 * 1024
+_MB = 1024 * 1024
+# requests drops a header whose value is None after merging the session's headers, so
+# this keeps an Authorization header set on a shared session away from media hosts
+_NO_AUTH_HEADER: dict[str, str | None] = {"Authorization": None}
+
+# Credentials some endpoints take in the query string (Instagram's token calls), and
+# that a platform may therefore echo back inside a URL in its error text.
+_QUERY_SECRET = re.compile(
+    r"((?:access|refresh|fb_exchange)_token=|client_secret=|code_verifier=|code=)[^&\s\"']+"
+)
+
+# urllib3 logs every request line, query string included, at DEBUG. Publishers are
+# used without ``setup_logging`` too (tests, scripts), so the redaction is installed
+# as soon as any publisher can make a request, not only when logging is set up.
+logsetup.redact_urllib3_logs()
 
 
 def _never_connected(exc: requests.exceptions.ConnectionError) -> bool:
@@ -129,3 +166,154 @@ def retry_after(resp: requests.Response, now: datetime, default: timedelta) -> d
 def next_utc_midnight(now: datetime) -> datetime:
     day = now.astimezone(UTC).date() + timedelta(days=1)
     return datetime(day.year, day.month, day.day, tzinfo=UTC)
+
+
+# ---------------------------------------------------------------- secrets and logs
+
+
+def credential_secrets(credential: Credential) -> tuple[str | None, ...]:
+    """Every value in ``credential`` that must never be shown back to the user."""
+    return (credential.access_token, credential.refresh_token, credential.client_secret)
+
+
+def scrub(text: str, secrets: Iterable[str | None], *, mask: str = "[redacted]") -> str:
+    """``text`` without any of ``secrets`` and without ``access_token=...``-style values.
+
+    Platforms echo request details in their error messages, and those messages are
+    shown to the user and logged; ``mask`` replaces each secret found.
+    """
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, mask)
+    return _QUERY_SECRET.sub(lambda m: m.group(1) + mask, text)
+
+
+def safe_url(url: str) -> str:
+    """``url`` fit for logs and messages: no query string or fragment, where signed
+    links carry their signatures, and no ``user:password@``."""
+    parts = urlsplit(url)
+    host = parts.netloc.rpartition("@")[2]
+    return f"{parts.scheme}://{host}{parts.path}"
+
+
+# ---------------------------------------------------------------- media downloads
+
+
+@dataclass
+class Downloaded:
+    """A fetched media file, rewound to its start; the ``ExitStack`` given closes it."""
+
+    file: IO[bytes]
+    size: int
+    #: the type the host served, lower case and without parameters; "" when it sent none
+    content_type: str
+
+
+def download(
+    session: requests.Session,
+    url: str,
+    *,
+    what: str,
+    label: str,
+    cap: int,
+    timeout: float | tuple[float, float],
+    stack: contextlib.ExitStack,
+    platform: str,
+    log: logging.Logger | None = None,
+) -> Downloaded:
+    """Fetch a media link into a temporary file, following redirects by hand.
+
+    ``send`` never follows redirects (a create must not be replayed elsewhere), but
+    media links often go through a CDN redirect, so up to :data:`MAX_REDIRECTS` hops
+    are followed here. No platform header reaches the media host: none is sent, and
+    an ``Authorization`` header set on the session is dropped.
+
+    Args:
+        what: a phrase for network messages, e.g. ``"downloading media 1 from cdn.example"``.
+        label: what the user knows the file as, e.g. ``"image 1 (photo.jpg)"``.
+        cap: the most bytes the platform takes; 0 for no limit.
+        stack: closes the temporary file once the caller is done with it.
+        platform: the platform's name in messages, e.g. ``"LinkedIn"``.
+        log: where to write one line per request (the URL without its query).
+
+    Raises:
+        Rejected: the link cannot work as it is (not http(s), a redirect loop, a 4xx,
+            over ``cap``, no bytes).
+        Transient: the host answered 429 or 5xx, or the network failed.
+    """
+    first = url
+    for _ in range(MAX_REDIRECTS + 1):
+        if urlsplit(url).scheme not in ("http", "https"):
+            raise Rejected(f"{label}: only http and https links can be downloaded; check the link")
+        resp = send(
+            session, "GET", url, what=what, timeout=timeout, stream=True, headers=_NO_AUTH_HEADER
+        )
+        if log is not None:
+            log.info("GET %s -> %s", safe_url(url), resp.status_code)
+        location = resp.headers.get("Location")
+        if resp.status_code not in REDIRECTS or not location:
+            break
+        _drain(resp)
+        resp.close()
+        url = urljoin(url, location)
+    else:
+        raise Rejected(
+            f"{label}: the link redirects too many times ({safe_url(first)}); check the link"
+        )
+    with contextlib.closing(resp):
+        status = resp.status_code
+        if not 200 <= status < 300:
+            _drain(resp)
+            if status == 429 or status >= 500:
+                raise Transient(
+                    f"the media host answered {status} while {what}; will retry",
+                    http_status=status,
+                )
+            raise Rejected(
+                f"could not download {label}: the link answered {status} ({safe_url(first)}); "
+                "check that it is public and still there",
+                http_status=status,
+            )
+        declared = resp.headers.get("Content-Length", "")
+        if cap and declared.isdigit() and int(declared) > cap:
+            raise Rejected(
+                f"{label} is {_amount(int(declared))}, over {platform}'s {_amount(cap)} limit: "
+                "use a smaller file"
+            )
+        file = stack.enter_context(
+            tempfile.SpooledTemporaryFile(max_size=_SPOOL_IN_MEMORY)  # noqa: SIM115 - the stack closes it
+        )
+        size = 0
+        try:
+            for chunk in resp.iter_content(_DOWNLOAD_CHUNK):
+                size += len(chunk)
+                if cap and size > cap:
+                    # the host sent no (or a false) Content-Length: stop at the cap
+                    raise Rejected(
+                        f"{label} is over {platform}'s {_amount(cap)} limit: use a smaller file"
+                    )
+                file.write(chunk)
+        except requests.exceptions.RequestException as exc:
+            raise Transient(
+                f"the download broke off while {what} ({type(exc).__name__}); will retry"
+            ) from None
+        content_type = (resp.headers.get("Content-Type") or "").split(";")[0].strip().lower()
+    if size == 0:
+        raise Rejected(f"{label}: its link returned no bytes; check the link")
+    file.seek(0)
+    return Downloaded(file, size, content_type)
+
+
+def _drain(resp: requests.Response) -> None:
+    """Read a small unwanted body, so closing the response releases the connection
+    instead of resetting it (closing a socket with unread data sends a TCP RST)."""
+    length = resp.headers.get("Content-Length", "")
+    if length.isdigit() and int(length) <= _DRAIN_LIMIT:
+        with contextlib.suppress(requests.exceptions.RequestException):
+            _ = resp.content
+
+
+def _amount(n: int) -> str:
+    if n < _MB:
+        return f"{n} bytes"
+    return f"{n / _MB:.1f}".removesuffix(".0") + " MB"

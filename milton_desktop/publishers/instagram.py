@@ -15,7 +15,6 @@ Graph answers most errors with HTTP 400; errors are classified on ``error.code``
 from __future__ import annotations
 
 import json
-import logging
 import os
 import re
 from collections.abc import Iterable, Mapping
@@ -43,7 +42,14 @@ from milton_desktop.publishers.base import (
     Rejected,
     Transient,
 )
-from milton_desktop.publishers.http import json_body, retry_after, send, server_error
+from milton_desktop.publishers.http import (
+    credential_secrets,
+    json_body,
+    retry_after,
+    scrub,
+    send,
+    server_error,
+)
 from milton_desktop.validation import validate
 
 #: the Graph API version pinned in every path; Meta keeps a version about two years
@@ -106,7 +112,6 @@ _TOKEN_SUBCODES = {
     467: "the token is invalid",
 }
 _SUBCODE_IN_TEXT = re.compile(r"\b(22070\d\d)\b")
-_TOKEN_IN_TEXT = re.compile(r"(access_token=|client_secret=|code=)[^&\s\"']+")
 
 
 def graph_version() -> str:
@@ -129,30 +134,6 @@ def authorize_url(client_id: str, redirect_uri: str, state: str, base: str | Non
         safe=",",
     )
     return f"{(base or AUTHORIZE_BASE).rstrip('/')}/oauth/authorize?{query}"
-
-
-class _RedactQueryTokens(logging.Filter):
-    """urllib3 logs full request URLs at DEBUG; two Instagram endpoints need the token
-    in the query string, so scrub ``access_token=`` and friends from those records."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        try:
-            text = record.getMessage()
-        except Exception:  # a malformed record is not ours to fix
-            return True
-        if _TOKEN_IN_TEXT.search(text):
-            record.msg = _TOKEN_IN_TEXT.sub(r"\1[redacted]", text)
-            record.args = ()
-        return True
-
-
-def _install_log_redaction() -> None:
-    logger = logging.getLogger("urllib3.connectionpool")
-    if not any(isinstance(f, _RedactQueryTokens) for f in logger.filters):
-        logger.addFilter(_RedactQueryTokens())
-
-
-_install_log_redaction()
 
 
 class _MediaNotReady(Transient):
@@ -322,7 +303,8 @@ class InstagramPublisher(Publisher):
         url = f"{self.base('api')}/refresh_access_token"
         what = "refreshing the Instagram token"
         # The endpoint takes the token only in the query string: the URL is never logged
-        # here, and urllib3's DEBUG line is scrubbed by _RedactQueryTokens.
+        # here, and urllib3's DEBUG line is scrubbed by the redacting filter that
+        # importing publishers.http puts on urllib3's loggers (logsetup).
         self.log.info("GET /refresh_access_token (%s)", what)
         resp = send(
             self.session,
@@ -333,7 +315,7 @@ class InstagramPublisher(Publisher):
             params={"grant_type": "ig_refresh_token", "access_token": credential.access_token},
         )
         data = json_body(resp)
-        secrets = (credential.access_token, credential.client_secret)
+        secrets = credential_secrets(credential)
         if resp.status_code != 200 or _graph_error(data) or not data.get("access_token"):
             raise self._refresh_error(resp, data, what=what, secrets=secrets)
         return credential.with_token(
@@ -671,7 +653,7 @@ class InstagramPublisher(Publisher):
             data,
             what=what,
             create=create,
-            secrets=(credential.access_token, credential.client_secret),
+            secrets=credential_secrets(credential),
         )
 
     def _classify(
@@ -693,8 +675,8 @@ class InstagramPublisher(Publisher):
         if err is None or code is None:
             return self._classify_status(resp, what=what, create=create)
         subcode = _as_int(err.get("error_subcode"))
-        said = _scrub(str(err.get("message") or "no details"), secrets)
-        user_msg = _scrub(str(err.get("error_user_msg") or err.get("message") or ""), secrets)
+        said = scrub(str(err.get("message") or "no details"), secrets)
+        user_msg = scrub(str(err.get("error_user_msg") or err.get("message") or ""), secrets)
         ref = f"code {code}" + (f"/{subcode}" if subcode else "")
         now = self.now()
 
@@ -809,7 +791,7 @@ class InstagramPublisher(Publisher):
         if isinstance(error, Transient | RateLimited):
             return error
         # Expired tokens cannot be refreshed, nor can revoked ones: only a new login helps.
-        detail = _scrub(str((err or {}).get("message") or f"HTTP {resp.status_code}"), secrets)
+        detail = scrub(str((err or {}).get("message") or f"HTTP {resp.status_code}"), secrets)
         return AuthExpired(
             f"Instagram could not refresh the access token ({detail}): reconnect the "
             "Instagram account",
@@ -831,7 +813,7 @@ class InstagramPublisher(Publisher):
         # api.instagram.com answers {"error_type","code","error_message"}; Graph {"error":{}}
         detail = err.get("message") or data.get("error_message") or f"HTTP {resp.status_code}"
         return AuthExpired(
-            f"Instagram refused the connection while {what}: {_scrub(str(detail), secrets)}; "
+            f"Instagram refused the connection while {what}: {scrub(str(detail), secrets)}; "
             "connect the account again",
             http_status=resp.status_code,
             refreshable=False,
@@ -860,14 +842,6 @@ def _regain_access(resp: requests.Response) -> timedelta | None:
                         minutes, _as_int(entry.get("estimated_time_to_regain_access")) or 0
                     )
     return timedelta(minutes=minutes) if minutes > 0 else None
-
-
-def _scrub(text: str, secrets: Iterable[str | None]) -> str:
-    """Remove tokens and secrets from a platform message before it reaches a user or log."""
-    for secret in secrets:
-        if secret and len(secret) >= 6:
-            text = text.replace(secret, "[redacted]")
-    return _TOKEN_IN_TEXT.sub(r"\1[redacted]", text)
 
 
 PUBLISHER = InstagramPublisher

@@ -12,16 +12,16 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import IO, Any, ClassVar
-from urllib.parse import quote, urlencode, urljoin, urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 
 import requests
 
 from milton_desktop import validation
+from milton_desktop.publishers import PLATFORM_LABELS
 from milton_desktop.publishers.base import (
     AccountRef,
     AuthExpired,
@@ -40,9 +40,13 @@ from milton_desktop.publishers.base import (
     Transient,
 )
 from milton_desktop.publishers.http import (
+    credential_secrets,
+    download,
     json_body,
     next_utc_midnight,
     retry_after,
+    safe_url,
+    scrub,
     send,
     server_error,
 )
@@ -61,10 +65,6 @@ RESERVED = frozenset("\\|{}@[]()<>#*_~")
 
 #: body texts postiz treats as retryable whatever the status (section 1.8, [observed])
 RETRY_TEXTS = ("unable to obtain activity", "resource is forbidden", "service unavailable")
-
-_REDIRECTS = frozenset({301, 302, 303, 307, 308})
-_MAX_REDIRECTS = 5
-_DOWNLOAD_CHUNK = 256 * 1024
 
 # ---------------------------------------------------------------- commentary
 
@@ -191,12 +191,6 @@ def _media_label(n: int, item: MediaItem) -> str:
         else (urlsplit(item.url).path.rsplit("/", 1)[-1] if item.url else "")
     )
     return f"{item.kind} {n}" + (f" ({name})" if name else "")
-
-
-def _safe_url(url: str) -> str:
-    """A URL for logs: no query string, where upload URLs carry their signatures."""
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}{parts.path}"
 
 
 # ---------------------------------------------------------------- the publisher
@@ -337,7 +331,9 @@ class LinkedInPublisher(Publisher):
             "client_id": credential.client_id,
             "client_secret": credential.client_secret,
         }
-        data = self._token_request(form, credential, what="refreshing the LinkedIn token")
+        data = self._token_request(
+            form, credential_secrets(credential), what="refreshing the LinkedIn token"
+        )
         return self._credential_from(
             data,
             credential,
@@ -363,10 +359,11 @@ class LinkedInPublisher(Publisher):
         }
         if code_verifier:
             form["code_verifier"] = code_verifier
-        # a throwaway credential so error messages can be scrubbed of the secrets sent
-        scrub = Credential(access_token=code, client_secret=client_secret)
         data = self._token_request(
-            form, scrub, what="exchanging the LinkedIn authorization code", connecting=True
+            form,
+            (code, client_secret, code_verifier),
+            what="exchanging the LinkedIn authorization code",
+            connecting=True,
         )
         return self._credential_from(data, None, client_id=client_id, client_secret=client_secret)
 
@@ -375,14 +372,14 @@ class LinkedInPublisher(Publisher):
     def _token_request(
         self,
         form: dict[str, str],
-        credential: Credential,
+        secrets: Iterable[str | None],
         *,
         what: str,
         connecting: bool = False,
     ) -> dict[str, Any]:
         url = f"{self.base('oauth')}/oauth/v2/accessToken"
         resp = send(self.session, "POST", url, what=what, timeout=self.timeout, data=form)
-        self.log.info("POST %s (%s) -> %s", _safe_url(url), form["grant_type"], resp.status_code)
+        self.log.info("POST %s (%s) -> %s", safe_url(url), form["grant_type"], resp.status_code)
         data = json_body(resp)
         if resp.ok and isinstance(data.get("access_token"), str) and data["access_token"]:
             return data
@@ -395,7 +392,8 @@ class LinkedInPublisher(Publisher):
         if resp.status_code >= 500:
             raise server_error(resp, what=what, create=False)
         detail = data.get("error_description") or data.get("error") or f"HTTP {resp.status_code}"
-        detail = _scrub(str(detail), credential)[:300]
+        # the secrets just sent, should the server echo any of them back
+        detail = scrub(str(detail), secrets)[:300]
         if connecting:
             raise AuthExpired(
                 f"LinkedIn refused the sign-in ({detail}): connect the account again",
@@ -463,61 +461,19 @@ class LinkedInPublisher(Publisher):
                 )
             return _Blob(fh, size, label)
         if item.url:
-            return self._download(item.url, label, cap, stack)
+            got = download(
+                self.session,
+                item.url,
+                what=f"downloading {label}",
+                label=label,
+                cap=cap,
+                timeout=self.timeout,
+                stack=stack,
+                platform=PLATFORM_LABELS[self.platform],
+                log=self.log,
+            )
+            return _Blob(got.file, got.size, label)
         raise Rejected(f"{label} has neither a file nor a URL; add it again")
-
-    def _download(self, url: str, label: str, cap: int, stack: contextlib.ExitStack) -> _Blob:
-        """Fetch a media URL into a temporary file, following redirects by hand.
-
-        ``send`` never follows redirects (a create must not be replayed elsewhere),
-        but media hosts and CDNs redirect all the time, so up to five hops are
-        followed here. No LinkedIn header is sent to a media host.
-        """
-        what = f"downloading {label}"
-        for _ in range(_MAX_REDIRECTS + 1):
-            resp = send(self.session, "GET", url, what=what, timeout=self.timeout, stream=True)
-            stack.callback(resp.close)
-            self.log.info("GET %s -> %s", _safe_url(url), resp.status_code)
-            if resp.status_code in _REDIRECTS and resp.headers.get("Location"):
-                _drain(resp)
-                url = urljoin(url, resp.headers["Location"])
-                continue
-            break
-        else:
-            raise Rejected(f"{label}: too many redirects from its URL; check the link")
-        if not resp.ok:
-            _drain(resp)
-        if resp.status_code == 429 or resp.status_code >= 500:
-            raise Transient(
-                f"the media host answered {resp.status_code} while {what}; will retry",
-                http_status=resp.status_code,
-            )
-        if not resp.ok:
-            raise Rejected(
-                f"could not download {label}: the host answered {resp.status_code}; check the link",
-                http_status=resp.status_code,
-            )
-        declared = resp.headers.get("Content-Length", "")
-        if cap and declared.isdigit() and int(declared) > cap:
-            _drain(resp)
-            raise Rejected(
-                f"{label} is {declared} bytes, over LinkedIn's {cap}; use a smaller file"
-            )
-        tmp = stack.enter_context(tempfile.TemporaryFile())  # noqa: SIM115
-        size = 0
-        try:
-            for chunk in resp.iter_content(_DOWNLOAD_CHUNK):
-                size += len(chunk)
-                if cap and size > cap:
-                    raise Rejected(f"{label} is over LinkedIn's {cap} bytes; use a smaller file")
-                tmp.write(chunk)
-        except requests.exceptions.RequestException as exc:
-            raise Transient(
-                f"the download broke off while {what} ({type(exc).__name__}); will retry"
-            ) from None
-        if size == 0:
-            raise Rejected(f"{label}: its URL returned no bytes; check the link")
-        return _Blob(tmp, size, label)
 
     def _upload_image(
         self, blob: _Blob, author: str, credential: Credential, meter: _Progress
@@ -673,7 +629,7 @@ class LinkedInPublisher(Publisher):
         resp = send(
             self.session, method, url, what=what, create=create, timeout=self.timeout, **kwargs
         )
-        self.log.info("%s %s -> %s", method, _safe_url(url), resp.status_code)
+        self.log.info("%s %s -> %s", method, safe_url(url), resp.status_code)
         if 200 <= resp.status_code < 300:
             return resp
         raise self._error(resp, what=what, create=create, credential=credential)
@@ -684,7 +640,7 @@ class LinkedInPublisher(Publisher):
         """LinkedIn's answer as a typed error (sections 0.1 and 1.8)."""
         status = resp.status_code
         body = json_body(resp)
-        said = _scrub(str(body.get("message") or ""), credential)[:300]
+        said = scrub(str(body.get("message") or ""), credential_secrets(credential))[:300]
         code = body.get("code")
         if status == 401:
             if body.get("serviceErrorCode") == 65601 or code == "REVOKED_ACCESS_TOKEN":
@@ -765,15 +721,6 @@ class _Progress:
             self.callback(self.done, self.total)
 
 
-def _drain(resp: requests.Response, limit: int = 64 * 1024) -> None:
-    """Read a small unwanted body, so closing the response releases the connection
-    instead of resetting it (closing a socket with unread data sends a TCP RST)."""
-    length = resp.headers.get("Content-Length", "")
-    if length.isdigit() and int(length) <= limit:
-        with contextlib.suppress(requests.exceptions.RequestException):
-            _ = resp.content
-
-
 def _is_duplicate(body: dict[str, Any]) -> bool:
     details = body.get("errorDetails")
     inputs = details.get("inputErrors") if isinstance(details, dict) else None
@@ -784,14 +731,6 @@ def _is_duplicate(body: dict[str, Any]) -> bool:
     return (
         body.get("code") == "DUPLICATE_POST" or "duplicate" in str(body.get("message", "")).lower()
     )
-
-
-def _scrub(text: str, credential: Credential) -> str:
-    """Remove anything secret a server might echo back before it reaches a message."""
-    for secret in (credential.access_token, credential.refresh_token, credential.client_secret):
-        if secret:
-            text = text.replace(secret, "[redacted]")
-    return text
 
 
 PUBLISHER = LinkedInPublisher

@@ -19,15 +19,15 @@ import logging
 import mimetypes
 import os
 import secrets
-import tempfile
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import IO, Any, ClassVar
-from urllib.parse import quote, urlencode, urljoin, urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 
 import requests
 
 from milton_desktop import validation
+from milton_desktop.publishers import PLATFORM_LABELS
 from milton_desktop.publishers.base import (
     AccountRef,
     AuthExpired,
@@ -44,7 +44,15 @@ from milton_desktop.publishers.base import (
     Rejected,
     Transient,
 )
-from milton_desktop.publishers.http import epoch_to_datetime, json_body, send, server_error
+from milton_desktop.publishers.http import (
+    credential_secrets,
+    download,
+    epoch_to_datetime,
+    json_body,
+    scrub,
+    send,
+    server_error,
+)
 
 AUTHORIZE_BASE = "https://x.com"
 #: offline.access is what makes X hand out a refresh token; media.write is needed
@@ -52,8 +60,9 @@ AUTHORIZE_BASE = "https://x.com"
 SCOPES = ("tweet.read", "tweet.write", "users.read", "offline.access", "media.write")
 
 CHUNK_SIZE = 1024 * 1024  # 1 MiB, as postiz does; X caps APPEND at 5 MB
-MAX_REDIRECTS = 5
 DEFAULT_RATE_WAIT = timedelta(minutes=15)  # X's standard window when no header says more
+#: what stands in for a secret a server echoed back in its message
+_MASK = "***"
 
 
 # ---------------------------------------------------------------- OAuth 2 PKCE helpers
@@ -121,12 +130,6 @@ def _rule_kind(item: MediaItem) -> str:
     if item.mime == "image/gif":
         return "gif"
     return "video" if item.kind == "video" else "image"
-
-
-def _where(url: str) -> str:
-    """A URL without its query: signed media links carry secrets in the query string."""
-    parts = urlsplit(url)
-    return f"{parts.netloc}{parts.path}"
 
 
 def _problem_text(body: dict[str, Any]) -> str:
@@ -268,8 +271,21 @@ class XPublisher(Publisher):
             size = _fstat_size(fh)
             mime = item.mime or mimetypes.guess_type(item.path.name)[0] or ""
         elif item.url:
-            fh, size, served = self._download(number, item, stack)
-            mime = item.mime or served
+            # the host alone: a link's user:password@ and query string are secrets
+            host = urlsplit(item.url).hostname or "its host"
+            got = download(
+                self.session,
+                item.url,
+                what=f"downloading media {number} from {host}",
+                label=f"media {number}",
+                cap=validation.MEDIA_RULES["x"][_rule_kind(item)][1],
+                timeout=self.timeout,
+                stack=stack,
+                platform=PLATFORM_LABELS[self.platform],
+                log=self.log,
+            )
+            fh, size = got.file, got.size
+            mime = item.mime or got.content_type
         else:
             raise Rejected(f"media {number} has neither a file nor a link: attach it again")
         if not mime:
@@ -277,59 +293,6 @@ class XPublisher(Publisher):
         if size == 0:
             raise Rejected(f"media {number} is an empty file: attach it again")
         return _Source(number, item, fh, size, mime)
-
-    def _download(
-        self, number: int, item: MediaItem, stack: contextlib.ExitStack
-    ) -> tuple[IO[bytes], int, str]:
-        """Fetch a media link into a spooled temp file, refusing more than X would take."""
-        assert item.url is not None
-        cap = validation.MEDIA_RULES["x"][_rule_kind(item)][1]
-        what = f"downloading media {number} from {urlsplit(item.url).netloc}"
-        url = item.url
-        # send() never follows redirects (a redirected API call is a bug), but media
-        # links often go through a CDN redirect, so follow a few here by hand.
-        for _ in range(MAX_REDIRECTS + 1):
-            if urlsplit(url).scheme not in ("http", "https"):
-                raise Rejected(f"media {number}: only http and https links can be downloaded")
-            resp = send(self.session, "GET", url, what=what, timeout=self.timeout, stream=True)
-            if resp.is_redirect and resp.headers.get("Location"):
-                resp.close()
-                url = urljoin(url, resp.headers["Location"])
-                continue
-            break
-        else:
-            raise Rejected(
-                f"media {number}: the link redirects too many times ({_where(item.url)})"
-            )
-        with contextlib.closing(resp):
-            if resp.status_code == 429 or resp.status_code >= 500:
-                raise Transient(
-                    f"{resp.status_code} while {what}; will retry", http_status=resp.status_code
-                )
-            if not 200 <= resp.status_code < 300:
-                raise Rejected(
-                    f"media {number}: the link answered {resp.status_code} "
-                    f"({_where(item.url)}); check that it is public and still there",
-                    http_status=resp.status_code,
-                )
-            declared = resp.headers.get("Content-Length", "")
-            if declared.isdigit() and int(declared) > cap:
-                raise Rejected(_too_big(number, int(declared), cap))
-            spool = stack.enter_context(
-                tempfile.SpooledTemporaryFile(max_size=8 * CHUNK_SIZE)  # noqa: SIM115 - the stack closes it
-            )
-            size = 0
-            try:
-                for chunk in resp.iter_content(64 * 1024):
-                    size += len(chunk)
-                    if size > cap:
-                        raise Rejected(_too_big(number, size, cap))
-                    spool.write(chunk)
-            except requests.exceptions.RequestException:
-                raise Transient(f"the connection broke while {what}; will retry") from None
-            spool.seek(0)
-            served = (resp.headers.get("Content-Type") or "").split(";")[0].strip().lower()
-        return spool, size, served
 
     def _upload(
         self,
@@ -443,10 +406,14 @@ class XPublisher(Publisher):
         if resp.status_code in (400, 401):
             code = str(body.get("error") or "refused")
             reason = str(body.get("error_description") or "")
-            # never echo the spent refresh token, the code or the secret back to the user
-            for secret in (form.get("refresh_token"), form.get("code"), client_secret):
-                if secret:
-                    code, reason = code.replace(secret, "***"), reason.replace(secret, "***")
+            # never echo the spent refresh token, the code, the verifier or the secret back
+            sent = (
+                form.get("refresh_token"),
+                form.get("code"),
+                form.get("code_verifier"),
+                client_secret,
+            )
+            code, reason = scrub(code, sent, mask=_MASK), scrub(reason, sent, mask=_MASK)
             raise AuthExpired(
                 f"X refused the sign-in ({code}{': ' + reason if reason else ''}): "
                 "reconnect the X account",
@@ -528,7 +495,7 @@ class XPublisher(Publisher):
     ) -> Exception:
         status = resp.status_code
         body = json_body(resp)
-        text = _scrub(_problem_text(body), credential)
+        text = scrub(_problem_text(body), credential_secrets(credential), mask=_MASK)
         kind = str(body.get("type") or "")
         if status == 401:
             return AuthExpired(
@@ -611,19 +578,6 @@ def _forbidden_message(kind: str, text: str, body: dict[str, Any]) -> str:
             "be suspended or locked, or the post breaks X's rules)"
         )
     return f"X refused the request: {text or 'forbidden'}"
-
-
-def _scrub(text: str, credential: Credential) -> str:
-    """Belt and braces: never echo a token, even if a server put one in its message."""
-    for secret in (credential.access_token, credential.refresh_token, credential.client_secret):
-        if secret:
-            text = text.replace(secret, "***")
-    return text
-
-
-def _too_big(number: int, size: int, cap: int) -> str:
-    mb = 1024 * 1024
-    return f"media {number} is {size / mb:.1f} MB, over X's {cap / mb:.0f} MB limit: use a smaller file"
 
 
 def _fstat_size(fh: IO[bytes]) -> int:
