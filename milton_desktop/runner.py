@@ -83,6 +83,7 @@ class Runner(QObject):
             self.engine.worker_id,
         )
         self.engine.warm_up()
+        self._heartbeat()  # `milton-desktop status` sees this scheduler from its first second
         self._watchdog.start()
         self.tick()
 
@@ -218,7 +219,6 @@ def run_headless(
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         runner.start()
-        runner._heartbeat()
         app.exec()
     finally:
         for sig, handler in previous.items():

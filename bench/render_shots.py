@@ -1,0 +1,354 @@
+"""Render the whole app to PNG files, so a person can look at it without a screen.
+
+    .venv/bin/python bench/render_shots.py OUT_DIR
+
+Seeds about thirty posts across platforms and statuses in a throwaway MILTON_HOME,
+with a fixed "now", and writes:
+
+- ``main-month.png``, ``main-week.png``: the main window as a tray user sees it;
+- ``main-no-tray.png``: the window on a desktop without a tray, with its in-window notices;
+- ``editor-x-overlong.png``: the editor on an X post that is too long;
+- ``missed-dialog.png``, ``about.png``, ``tray-menu.png``, ``tray-icons.png``;
+- ``tray-balloon.png``: only under a real X server with a tray (Xvfb + trayer), a
+  screenshot of the whole screen with the tray icon and a notification balloon.
+
+Offscreen is used when there is no DISPLAY; QT_QPA_PLATFORM, when set, is respected.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from datetime import UTC, datetime, time, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+ZONE = ZoneInfo("Europe/Paris")
+NOW_LOCAL = datetime(2027, 3, 17, 9, 48, tzinfo=ZONE)
+
+TEXTS = [
+    "Three lessons from shipping our first desktop app to 2,000 beta users",
+    "We're hiring: a senior Python engineer who loves Qt and good tests",
+    "Behind the scenes of today's studio shoot #design #studio",
+    "New blog post: scheduling posts across time zones without surprises",
+    "Thank you to everyone who came to the meetup last night!",
+    "Quick tip: keep your drafts short and let the calendar do the rest",
+    "Our spring collection drops next week — sneak peek inside",
+    "Case study: how a 4-person team publishes to three networks",
+    "Poll: do you plan your posts weekly or monthly?",
+    "Live Q&A on Thursday at 18:00 — bring your questions",
+]
+
+#: (day of the month, local time, platform, status)
+PLAN = [
+    (1, "09:00", "linkedin", "published"),
+    (1, "12:30", "x", "published"),
+    (2, "10:00", "instagram", "published"),
+    (3, "08:30", "linkedin", "published"),
+    (4, "10:00", "x", "failed"),
+    (5, "18:00", "instagram", "published"),
+    (8, "09:15", "linkedin", "published"),
+    (8, "09:15", "x", "published"),
+    (8, "09:15", "instagram", "published"),
+    (8, "17:00", "linkedin", "published"),
+    (9, "11:00", "x", "uncertain"),
+    (10, "10:00", "linkedin", "missed"),
+    (11, "15:45", "instagram", "published"),
+    (12, "10:00", "linkedin", "cancelled"),
+    (15, "09:00", "x", "failed"),
+    (16, "10:00", "linkedin", "published"),
+    (16, "12:00", "x", "published"),
+    (17, "06:00", "linkedin", "missed"),
+    (17, "06:30", "x", "missed"),
+    (17, "10:00", "linkedin", "pending"),
+    (17, "16:30", "instagram", "pending"),
+    (18, "10:00", "x", "pending"),
+    (18, "10:00", "linkedin", "pending"),
+    (18, "19:30", "instagram", "pending"),
+    (21, "09:00", "linkedin", "pending"),
+    (22, "10:00", "x", "cancelled"),
+    (23, "13:00", "instagram", "pending"),
+    (24, "08:00", "linkedin", "pending"),
+    (25, "10:00", "x", "pending"),
+    (29, "10:00", "linkedin", "pending"),
+    (30, "11:30", "instagram", "pending"),
+]
+
+OVERLONG_X = (
+    "Thread: what we learned moving a scheduling daemon to a desktop app. "
+    "1) Local-first means the computer may be asleep at posting time, so missed posts "
+    "need a decision, not a silent late publish. 2) One scheduler per database, or two "
+    "processes will publish twice. 3) The tray is where people look, so it must say what "
+    "is next. 4) Tokens belong in the keyring. 5) Tests need a fake clock. #python #qt"
+)
+
+
+def seed() -> dict[str, int]:
+    """Accounts, scheduled posts in every status, drafts; returns ids the shots need."""
+    from milton_desktop import settings
+    from milton_desktop.models import Account, Media, Post, ScheduledPost
+
+    settings.set_value("timezone", "Europe/Paris")
+    accounts = {
+        "linkedin": Account.create(platform="linkedin", display_name="Work LinkedIn"),
+        "x": Account.create(platform="x", display_name="My X"),
+        "instagram": Account.create(platform="instagram", display_name="Studio IG"),
+    }
+    now = NOW_LOCAL.astimezone(UTC)
+    first = NOW_LOCAL.date().replace(day=1)
+    ids: dict[str, int] = {}
+    missed: list[int] = []
+    for n, (day, hhmm, platform, status) in enumerate(PLAN):
+        hh, mm = map(int, hhmm.split(":"))
+        when = datetime.combine(first.replace(day=day), time(hh, mm), tzinfo=ZONE).astimezone(UTC)
+        post = Post.create(body=TEXTS[n % len(TEXTS)], created_at=now, updated_at=now)
+        if platform == "instagram":
+            Media.create(post=post, kind="image", url=f"https://example.com/{n}.jpg")
+        row = ScheduledPost.create(
+            post=post,
+            account=accounts[platform],
+            scheduled_time=when,
+            next_attempt_at=when,
+            timezone="Europe/Paris",
+            status=status,
+            error_message={
+                "failed": "X refused the post: duplicate content",
+                "uncertain": "the connection dropped after the post was sent",
+                "missed": "not published in time: the computer was asleep",
+            }.get(status),
+            remote_url=f"https://example.com/p/{n}" if status == "published" else None,
+        )
+        if status == "missed":
+            missed.append(row.id)
+    post = Post.create(body=OVERLONG_X, created_at=now, updated_at=now)
+    when = now + timedelta(days=2)
+    row = ScheduledPost.create(
+        post=post,
+        account=accounts["x"],
+        scheduled_time=when,
+        next_attempt_at=when,
+        timezone="Europe/Paris",
+        status="pending",
+    )
+    ids["overlong_post"], ids["overlong_schedule"] = post.id, row.id
+    for n, text in enumerate(
+        [
+            "Draft: what we learned moving from a daemon to a desktop app.",
+            "Teaser for the April webinar",
+            "Photo dump from the offsite",
+        ]
+    ):
+        Post.create(body=text, created_at=now, updated_at=now - timedelta(days=n))
+    ids["missed"] = missed  # type: ignore[assignment]
+    return ids
+
+
+def _settle(app, rounds: int = 5) -> None:
+    for _ in range(rounds):
+        app.processEvents()
+
+
+def _memory_keyring():
+    """A keyring backend in memory: the shots never touch the user's real keyring."""
+    import keyring.backend
+
+    class MemoryKeyring(keyring.backend.KeyringBackend):
+        priority = 1  # type: ignore[assignment]
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.store: dict[tuple[str, str], str] = {}
+
+        def get_password(self, service: str, username: str) -> str | None:
+            return self.store.get((service, username))
+
+        def set_password(self, service: str, username: str, password: str) -> None:
+            self.store[(service, username)] = password
+
+        def delete_password(self, service: str, username: str) -> None:
+            self.store.pop((service, username), None)
+
+    return MemoryKeyring()
+
+
+def main(out_dir: Path) -> list[Path]:
+    import keyring
+
+    keyring.set_keyring(_memory_keyring())
+    home = tempfile.mkdtemp(prefix="milton-shots-")
+    os.environ["MILTON_HOME"] = home
+
+    from PySide6.QtGui import QUndoStack
+    from PySide6.QtWidgets import QApplication
+
+    from milton_desktop.clock import FakeClock
+    from milton_desktop.context import open_context
+    from milton_desktop.runner import Runner
+    from milton_desktop.scheduling import Engine
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("Milton Desktop")
+    from milton_desktop.ui import icons
+
+    app.setWindowIcon(icons.app_icon())
+    ctx = open_context(home, stderr_logging=False)
+    ids = seed()
+    clock = FakeClock(NOW_LOCAL.astimezone(UTC))
+    runner = Runner(Engine(ctx.credentials, clock=clock), clock=clock)  # never started
+
+    from milton_desktop.ui.main_window import MainWindow
+    from milton_desktop.ui.tray import Notice, TrayController
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    shots: list[Path] = []
+
+    def save(widget, name: str) -> None:
+        _settle(app)
+        path = out_dir / name
+        widget.grab().save(str(path))
+        shots.append(path)
+
+    # The window as a tray user sees it.
+    window = MainWindow(ctx, runner, QUndoStack(), clock=clock)
+    window.set_tray_available(True)
+    window.resize(1440, 900)
+    window.show()
+    window.calendar.go_to(NOW_LOCAL.date())
+    window.set_view("month")
+    save(window, "main-month.png")
+    window.set_view("week")
+    save(window, "main-week.png")
+    window.set_view("month")
+
+    # The tray's menu and its icons.
+    tray = TrayController(runner, window, icons.tray_icon, available=False, clock=clock)
+    tray.refresh()
+    tray.menu.adjustSize()
+    save(tray.menu, "tray-menu.png")
+    sheet = _icon_sheet()
+    path = out_dir / "tray-icons.png"
+    sheet.save(str(path))
+    shots.append(path)
+
+    # Missed posts, as the window shows them on start.
+    dialog = window.show_missed(ids["missed"])
+    if dialog is not None:
+        save(dialog, "missed-dialog.png")
+        dialog.close()
+
+    box = window.show_about()
+    save(box, "about.png")
+    box.close()
+
+    editor = window.open_editor(post_id=ids["overlong_post"], schedule_id=ids["overlong_schedule"])
+    editor.resize(900, 640)
+    save(editor, "editor-x-overlong.png")
+    editor.close()
+
+    # A desktop without a tray: notices appear in the window.
+    window.set_tray_available(False)
+    window.notify(
+        Notice(
+            "failed",
+            "Could not publish to X",
+            "X refused the post: duplicate content. (My X: “Poll: do you plan your posts…”)",
+            level="critical",
+            schedule_ids=(5,),
+        )
+    )
+    window.notify(
+        Notice(
+            "published",
+            "Published on LinkedIn",
+            "Work LinkedIn: “Three lessons from shipping our first desktop app…”",
+            url="https://example.com/p/1",
+        )
+    )
+    save(window, "main-no-tray.png")
+
+    from PySide6.QtWidgets import QSystemTrayIcon
+
+    if QSystemTrayIcon.isSystemTrayAvailable() and shutil.which("import"):
+        shots.append(_tray_balloon(app, runner, window, out_dir))
+    else:
+        print("(no system tray here: run under Xvfb with trayer for tray-balloon.png)")
+    runner.stop(1)
+    from milton_desktop.db import close_database
+
+    close_database()
+    shutil.rmtree(home, ignore_errors=True)
+    for p in shots:
+        print(p)
+    return shots
+
+
+def _icon_sheet():
+    """Every tray state at tray sizes, on a light and a dark panel."""
+    from PySide6.QtGui import QColor, QImage, QPainter
+
+    from milton_desktop.resources import TRAY_STATES
+    from milton_desktop.ui import icons
+
+    sizes = (16, 22, 24, 32, 48)
+    cell = 64
+    image = QImage(
+        cell * len(sizes) * 2, cell * (len(TRAY_STATES) + 1), QImage.Format.Format_ARGB32
+    )
+    image.fill(QColor("#f4f4f4"))
+    painter = QPainter(image)
+    painter.fillRect(cell * len(sizes), 0, cell * len(sizes), image.height(), QColor("#2b2b2b"))
+    rows = [("app", icons.app_svg())] + [(s, icons.tray_svg(s)) for s in TRAY_STATES]
+    for r, (_name, svg) in enumerate(rows):
+        for half in (0, 1):
+            for c, size in enumerate(sizes):
+                x = (half * len(sizes) + c) * cell + (cell - size) // 2
+                y = r * cell + (cell - size) // 2
+                painter.drawImage(x, y, icons.render(svg, size))
+    painter.end()
+    return image
+
+
+def _tray_balloon(app, runner, window, out_dir: Path) -> Path:
+    from milton_desktop.scheduling import Outcome
+    from milton_desktop.ui import icons
+    from milton_desktop.ui.tray import TrayController
+
+    window.set_tray_available(True)
+    window.resize(1000, 640)
+    window.move(40, 80)
+    tray = TrayController(runner, window, icons.tray_icon, clock=runner.clock, prefs=dict)
+    tray.show()
+    for _ in range(50):
+        _settle(app)
+        if tray.tray is not None and tray.tray.geometry().width() > 0:
+            break
+        subprocess.run(["sleep", "0.05"], check=False)
+    tray._on_runner_outcome(
+        Outcome(
+            schedule_id=1,
+            status="uncertain",
+            account="Work LinkedIn",
+            platform="linkedin",
+            text="Three lessons from shipping our first desktop app to 2,000 beta users",
+            message="the connection dropped after the post was sent",
+        )
+    )
+    tray.flush()
+    for _ in range(20):
+        _settle(app)
+        subprocess.run(["sleep", "0.05"], check=False)
+    path = out_dir / "tray-balloon.png"
+    subprocess.run(["import", "-window", "root", str(path)], check=True, timeout=30)
+    tray.hide()
+    return path
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    main(Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).resolve().parents[1] / "shots")

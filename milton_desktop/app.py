@@ -1,0 +1,338 @@
+"""The desktop app, wired in one straight, logged start-up (qutebrowser's ``run()`` shape):
+
+1. folders and logging;
+2. the QApplication (name, organisation, icon) and Qt's messages routed into logging;
+3. single instance: if this data folder's app already runs, hand it "show" and exit;
+4. database and keyring store;
+5. the scheduler, unless a background scheduler (``milton-desktop run``) holds the
+   database's lock: then this window only shows, and says who publishes;
+6. window and tray; closing the window hides it while a tray exists;
+7. the event loop; on Quit, stop claiming work, let in-flight publishes finish
+   (bounded), release the lock and close the database.
+
+``QT_QPA_PLATFORM`` is left alone: the user's desktop chooses the platform.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import socket
+import sys
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from milton_desktop import APP_ID, APP_NAME, __version__
+
+log = logging.getLogger("milton.app")
+
+#: the scheduler's watchdog interval in the window app (the precise timer does the rest)
+WATCHDOG_S = 60.0
+#: how long Quit waits for publishes already sent to finish
+STOP_TIMEOUT_S = 20.0
+#: how often a window without the scheduler checks whether it may take it over
+LOCK_RETRY_MS = 30_000
+
+
+@dataclass
+class Session:
+    """Everything the running app owns, so shutdown can undo it in order."""
+
+    app: Any
+    ctx: Any
+    instance: Any
+    lock: Any
+    owns_lock: bool
+    undo_stack: Any
+    window: Any = None
+    tray: Any = None
+    runner: Any = None
+    cleanups: list[Callable[[], None]] = field(default_factory=list)
+
+
+def _qt_message_handler(mode: Any, context: Any, message: str) -> None:
+    # Qt's own warnings (fonts, platform plugins) belong in the log file, not on a lost stderr.
+    from PySide6.QtCore import QtMsgType
+
+    level = {
+        QtMsgType.QtDebugMsg: logging.DEBUG,
+        QtMsgType.QtInfoMsg: logging.INFO,
+        QtMsgType.QtWarningMsg: logging.WARNING,
+        QtMsgType.QtCriticalMsg: logging.ERROR,
+        QtMsgType.QtFatalMsg: logging.CRITICAL,
+    }.get(mode, logging.WARNING)
+    logging.getLogger("milton.qt").log(level, "%s", message)
+
+
+def _engine_config() -> Any:
+    from milton_desktop import settings
+    from milton_desktop.scheduling import EngineConfig
+
+    return EngineConfig(
+        grace=timedelta(minutes=float(settings.get("grace_minutes"))),
+        max_attempts=int(settings.get("max_attempts")),
+    )
+
+
+def _start_runner(session: Session) -> None:
+    from milton_desktop.runner import Runner
+    from milton_desktop.scheduling import Engine
+
+    engine = Engine(session.ctx.credentials, config=_engine_config())
+    session.runner = Runner(engine, interval_s=WATCHDOG_S, parent=session.app)
+    if session.window is not None:
+        session.window.set_runner(session.runner)
+    if session.tray is not None:
+        session.tray.set_runner(session.runner)
+    session.runner.start()
+
+
+def _install_signal_handlers(session: Session) -> None:
+    """SIGINT/SIGTERM quit like the Quit menu (in-flight publishes still finish)."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+    from PySide6.QtCore import QSocketNotifier
+
+    # Python runs signal handlers only between bytecodes; Qt's loop sits in C, so a
+    # wakeup fd turns the signal into a socket event the loop notices at once.
+    rfd, wfd = socket.socketpair()
+    rfd.setblocking(False)
+    wfd.setblocking(False)
+    old_fd = signal.set_wakeup_fd(wfd.fileno())
+    notifier = QSocketNotifier(rfd.fileno(), QSocketNotifier.Type.Read, session.app)
+    notifier.setObjectName("milton-signal-notifier")
+    received: list[int] = []
+
+    def on_signal(signum: int, _frame: object) -> None:
+        received.append(signum)
+
+    def on_signal_notifier_activated() -> None:
+        try:
+            rfd.recv(64)
+        except OSError:
+            pass
+        if received:
+            log.info("signal %s received: quitting", received[0])
+            session.window.request_quit()
+
+    notifier.activated.connect(on_signal_notifier_activated)
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+
+    def restore() -> None:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        signal.set_wakeup_fd(old_fd)
+        notifier.setEnabled(False)
+        rfd.close()
+        wfd.close()
+
+    session.cleanups.append(restore)
+
+
+def run_app(args: argparse.Namespace) -> int:
+    """Open the window (or hand over to the one already open); returns the exit code."""
+    from PySide6.QtCore import QTimer, qInstallMessageHandler
+    from PySide6.QtGui import QUndoStack
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    from milton_desktop.db import DatabaseError
+    from milton_desktop.logsetup import setup_logging
+    from milton_desktop.paths import resolve_paths
+
+    home = getattr(args, "home", None)
+    verbose = bool(getattr(args, "verbose", False))
+    minimized = bool(getattr(args, "minimized", False))
+
+    # 1. Folders and logging, first, so every later step can be logged.
+    paths = resolve_paths(home).ensure()
+    setup_logging(paths.log_dir, verbose=verbose)
+    log.info("starting %s %s (data in %s)", APP_NAME, __version__, paths.data_dir)
+
+    # 2. The application object.
+    previous_handler = qInstallMessageHandler(_qt_message_handler)
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName(APP_NAME)
+    app.setApplicationVersion(__version__)
+    app.setOrganizationName("Milton")
+    app.setOrganizationDomain("milton-desktop.app")
+    app.setDesktopFileName(APP_ID)  # Wayland and task bars match the .desktop entry by it
+    from milton_desktop.ui import icons
+
+    app.setWindowIcon(icons.app_icon())
+    log.info("Qt platform: %s", app.platformName())
+
+    # 3. Single instance: hand over to a running window of the same data folder.
+    from milton_desktop.ui.single_instance import SingleInstance, server_name
+
+    instance = SingleInstance(server_name(paths.db_path), app)
+    if instance.try_hand_off({"cmd": "noop" if minimized else "show"}):
+        log.info("%s is already running for this data folder; it was asked to show", APP_NAME)
+        print(f"{APP_ID}: already running; its window was brought to the front", file=sys.stderr)
+        qInstallMessageHandler(previous_handler)
+        return 0
+
+    # 4. Database and keyring store.
+    from milton_desktop.context import open_context
+
+    try:
+        ctx = open_context(home, verbose=verbose, allow_memory_tokens=True)
+    except (DatabaseError, OSError) as exc:
+        log.error("cannot open the data folder: %s", exc)
+        QMessageBox.critical(None, APP_NAME, f"{APP_NAME} cannot start.\n\n{exc}")
+        qInstallMessageHandler(previous_handler)
+        return 1
+    instance.listen()
+
+    from milton_desktop.credentials import backend_is_secure
+
+    keyring_ok, keyring_backend = backend_is_secure()
+    log.info("keyring backend: %s (%s)", keyring_backend, "secure" if keyring_ok else "NOT secure")
+
+    # 5. The scheduler, unless another process already runs one for this database.
+    from milton_desktop.runner import SchedulerLock
+
+    lock = SchedulerLock(ctx.paths.data_dir)
+    owns_lock = lock.acquire()
+    session = Session(app, ctx, instance, lock, owns_lock, QUndoStack(app))
+    owner = None if owns_lock else lock.owner()
+    if owner:
+        log.info("a background scheduler holds the lock (%s): this window will not publish", owner)
+
+    # 6. Window and tray.
+    from milton_desktop.ui.main_window import MainWindow
+    from milton_desktop.ui.tray import Notice, TrayController
+
+    window = MainWindow(ctx, None, session.undo_stack)
+    tray = TrayController(None, window, icons.tray_icon, app)
+    session.window, session.tray = window, tray
+    window.set_tray_available(tray.available)
+    app.setQuitOnLastWindowClosed(not tray.available)
+    if owner:
+        window.set_runner(None, owner)
+        tray.set_runner(None, owner)
+
+    window.quitRequested.connect(app.quit)
+    window.activated.connect(tray.clear_attention)
+    window.pausedChanged.connect(lambda _paused: tray.refresh())
+    tray.pausedChanged.connect(lambda _paused: window.sync_paused())
+    window.trayHintRequested.connect(
+        lambda: tray.show_hint(
+            f"{APP_NAME} is still running",
+            "It keeps publishing your scheduled posts from here. "
+            "To stop it, choose Quit in this icon's menu.",
+        )
+    )
+
+    def on_instance_message_received(message: dict) -> None:
+        if message.get("cmd") == "show":
+            window.bring_to_front()
+
+    instance.messageReceived.connect(on_instance_message_received)
+
+    if not keyring_ok:
+        fix = (
+            "install and unlock a Secret Service keyring (GNOME Keyring or KWallet, "
+            "for example with: apt install gnome-keyring) in your desktop session"
+            if sys.platform.startswith("linux")
+            else "make sure the system keychain is available to this user"
+        )
+        window.notify(
+            Notice(
+                "info",
+                "No secure keyring: account tokens last only until you quit",
+                f"Accounts you connect now must be reconnected after a restart. To keep them, "
+                f"{fix}, then restart {APP_NAME}. (Keyring in use: {keyring_backend})",
+                level="warning",
+            )
+        )
+    if not tray.available and not window.ui_state.value("hints/no-tray", False, type=bool):
+        window.ui_state.setValue("hints/no-tray", True)
+        window.notify(
+            Notice(
+                "info",
+                "No system tray on this desktop",
+                f"{APP_NAME} publishes only while this window is open: closing it quits. "
+                "To publish with the window closed, run `milton-desktop run` in the background.",
+            )
+        )
+
+    if owns_lock:
+        _start_runner(session)
+    else:
+        # When the background scheduler stops, this window takes over publishing.
+        retry = QTimer(app)
+        retry.setObjectName("milton-lock-retry")
+        retry.setInterval(LOCK_RETRY_MS)
+
+        def on_lock_retry_timeout() -> None:
+            if lock.acquire():
+                retry.stop()
+                session.owns_lock = True
+                log.info("the background scheduler stopped: this window publishes now")
+                _start_runner(session)
+                window.statusBar().showMessage(
+                    "The background scheduler stopped: this window publishes your posts now",
+                    10_000,
+                )
+
+        retry.timeout.connect(on_lock_retry_timeout)
+        retry.start()
+
+    _install_signal_handlers(session)
+
+    # 7. Show, or stay in the tray.
+    missed = window.check_missed_on_start()
+    tray.show()
+    if minimized and tray.available:
+        log.info("started minimized to the tray")
+        if missed:
+            tray.set_attention(True)
+            tray.notify(
+                Notice(
+                    "missed",
+                    f"{len(missed)} posts missed their time"
+                    if len(missed) > 1
+                    else "A post missed its time",
+                    "Open Milton Desktop to publish, reschedule or skip them.",
+                    level="warning",
+                    schedule_ids=tuple(missed),
+                )
+            )
+    else:
+        if minimized:
+            log.warning("--minimized ignored: there is no system tray to start in")
+        window.show()
+        log.info("window shown")
+
+    log.info("start-up complete")
+    try:
+        return app.exec()
+    finally:
+        _shutdown(session)
+        qInstallMessageHandler(previous_handler)
+
+
+def _shutdown(session: Session) -> None:
+    """Undo start-up in reverse; each step is bounded so Quit never hangs."""
+    from milton_desktop.db import close_database
+
+    log.info("shutting down")
+    if session.tray is not None:
+        session.tray.hide()
+    if session.window is not None:
+        session.window.hide()
+    if session.runner is not None:
+        done = session.runner.stop(STOP_TIMEOUT_S)
+        if not done:
+            log.warning("quit with publishes still in flight; they will be marked uncertain")
+    if session.owns_lock:
+        session.lock.release()
+    session.instance.close()
+    for cleanup in reversed(session.cleanups):
+        cleanup()
+    close_database()
+    log.info("%s exited", APP_NAME)

@@ -1,0 +1,253 @@
+"""The app icon and the tray icons, drawn once as SVG.
+
+The SVG text below is the single source of truth: ``resources/icons`` holds the same
+files written out (plus PNG, ICO and ICNS renderings for packaging), and
+``python -m milton_desktop.ui.icons [DIR]`` writes them again after a change. At run
+time the files are read from :func:`milton_desktop.resources.resources_dir`; if they
+are missing (a broken install) the built-in text is rendered instead, so the tray
+never shows an empty square.
+
+Design: a solid rounded tile with a white paper plane reads on light and dark
+panels alike (the tile carries its own contrast); states add a badge rather than
+changing the shape, so the icon stays recognisable: attention adds a red dot,
+publishing a green arrow badge, paused greys the tile and adds an amber pause badge.
+"""
+
+from __future__ import annotations
+
+import logging
+import struct
+import sys
+from functools import cache
+from pathlib import Path
+
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QRectF, Qt
+from PySide6.QtGui import QIcon, QImage, QPainter, QPixmap
+from PySide6.QtSvg import QSvgRenderer
+
+from milton_desktop import resources
+from milton_desktop.resources import APP_ICON_NAME, APP_ICON_SIZES, TRAY_STATES
+
+log = logging.getLogger("milton.ui")
+
+#: sizes a tray or panel may ask for; pre-rendered so small sizes stay crisp
+TRAY_SIZES = (16, 20, 22, 24, 32, 48, 64)
+
+_TILE_COLORS = {
+    "active": ("#5C7CFA", "#364FC7", "#23369E"),
+    "paused": ("#9AA3AD", "#5C656E", "#3E454C"),
+}
+
+# The paper plane (the "send" shape) in a 24-unit box, split into two wings so the
+# lower one can be shaded: it reads as folded paper at large sizes and as one
+# solid arrow at 16 px.
+_UPPER_WING = "M2.01 3 L23 12 L17 12 L2 10 Z"
+_LOWER_WING = "M2 14 L17 12 L23 12 L2.01 21 Z"
+
+
+def _tile(colors: tuple[str, str, str]) -> str:
+    top, bottom, edge = colors
+    return (
+        "<defs><linearGradient id='bg' x1='0' y1='0' x2='0' y2='1'>"
+        f"<stop offset='0' stop-color='{top}'/><stop offset='1' stop-color='{bottom}'/>"
+        "</linearGradient></defs>"
+        f"<rect x='1.5' y='1.5' width='29' height='29' rx='7' fill='url(#bg)' "
+        f"stroke='{edge}' stroke-width='1'/>"
+    )
+
+
+def _plane(lower: str = "#D0DBFF") -> str:
+    # 24-unit glyph scaled into the tile, nudged left so it looks centred optically
+    return (
+        "<g transform='translate(4.6 5.7) scale(0.86)'>"
+        f"<path d='{_UPPER_WING}' fill='#FFFFFF'/>"
+        f"<path d='{_LOWER_WING}' fill='{lower}'/>"
+        "</g>"
+    )
+
+
+#: badge centre offset from the tile's corner, and radius: kept inside the 32-unit
+#: canvas with its ring, and as large as the plane allows so it survives 16 px
+_BADGE_LOW, _BADGE_HIGH, _BADGE_R = 7.6, 24.4, 6.6
+
+
+def _badge(cx: float, cy: float, fill: str, glyph: str = "") -> str:
+    # the white ring keeps the badge apart from the tile and from a dark panel
+    return (
+        f"<circle cx='{cx}' cy='{cy}' r='{_BADGE_R}' fill='{fill}' "
+        f"stroke='#FFFFFF' stroke-width='1.6'/>" + glyph
+    )
+
+
+def _svg(body: str, size: int = 32) -> str:
+    return (
+        "<?xml version='1.0' encoding='UTF-8'?>\n"
+        f"<svg xmlns='http://www.w3.org/2000/svg' width='{size}' height='{size}' "
+        f"viewBox='0 0 32 32'>{body}</svg>\n"
+    )
+
+
+def app_svg() -> str:
+    """The application icon (window, task bar, desktop entry)."""
+    return _svg(_tile(_TILE_COLORS["active"]) + _plane(), size=256)
+
+
+def tray_svg(state: str) -> str:
+    """The tray icon for ``state`` (idle, publishing, attention or paused)."""
+    if state not in TRAY_STATES:
+        raise ValueError(f"unknown tray state {state!r}: one of {', '.join(TRAY_STATES)}")
+    c = _BADGE_HIGH
+    if state == "paused":
+        bars = (
+            f"<g transform='translate({c} {c})' fill='#212529'>"
+            "<rect x='-3' y='-3.5' width='2.2' height='7' rx='0.6'/>"
+            "<rect x='0.8' y='-3.5' width='2.2' height='7' rx='0.6'/></g>"
+        )
+        return _svg(
+            _tile(_TILE_COLORS["paused"]) + _plane("#E9ECEF") + _badge(c, c, "#FAB005", bars)
+        )
+    body = _tile(_TILE_COLORS["active"]) + _plane()
+    if state == "attention":
+        body += _badge(c, _BADGE_LOW, "#F03E3E")
+    elif state == "publishing":
+        arrow = (
+            f"<path transform='translate({c} {c})' fill='#FFFFFF' "
+            "d='M0 -4.2 L3.8 0 L1.3 0 L1.3 4 L-1.3 4 L-1.3 0 L-3.8 0 Z'/>"
+        )
+        body += _badge(c, c, "#2F9E44", arrow)
+    return _svg(body)
+
+
+# ---------------------------------------------------------------- rendering
+
+
+def render(svg: str | bytes, size: int) -> QImage:
+    """Render SVG text to a square ARGB image of ``size`` pixels."""
+    data = svg.encode() if isinstance(svg, str) else svg
+    renderer = QSvgRenderer(QByteArray(data))
+    if not renderer.isValid():
+        raise ValueError("invalid SVG")
+    image = QImage(size, size, QImage.Format.Format_ARGB32_Premultiplied)
+    image.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(image)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    renderer.render(painter, QRectF(0, 0, size, size))
+    painter.end()
+    return image
+
+
+def _read_svg(path: Path, builtin: str) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError:
+        log.warning("icon %s is missing; using the built-in drawing", path)
+        return builtin
+
+
+def _icon_from_svg(svg: str, sizes: tuple[int, ...]) -> QIcon:
+    icon = QIcon()
+    for size in sizes:
+        icon.addPixmap(QPixmap.fromImage(render(svg, size)))
+    return icon
+
+
+@cache
+def app_icon() -> QIcon:
+    """The application icon, crisp at every common size (needs a QGuiApplication)."""
+    icon = QIcon()
+    for size in APP_ICON_SIZES:
+        png = resources.app_icon_png(size)
+        pixmap = QPixmap(str(png)) if png.is_file() else QPixmap()
+        if pixmap.isNull():
+            pixmap = QPixmap.fromImage(render(app_svg(), size))
+        icon.addPixmap(pixmap)
+    return icon
+
+
+@cache
+def tray_icon(state: str) -> QIcon:
+    """The tray icon for a state; also usable as ``TrayController``'s icon provider."""
+    svg = _read_svg(resources.tray_icon_svg(state), tray_svg(state))
+    return _icon_from_svg(svg, TRAY_SIZES)
+
+
+# ---------------------------------------------------------------- packaging files
+
+
+def _png_bytes(image: QImage) -> bytes:
+    buffer = QBuffer()
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    if not image.save(buffer, "PNG"):
+        raise OSError("could not encode PNG")
+    return bytes(buffer.data().data())
+
+
+def ico_bytes(images: list[QImage]) -> bytes:
+    """A multi-size Windows .ico with PNG-compressed entries.
+
+    Qt's ico writer stores one image per file; Windows picks the best of several,
+    so the directory is written here (the format is a small header plus a table).
+    """
+    blobs = [_png_bytes(img) for img in images]
+    header = struct.pack("<HHH", 0, 1, len(images))
+    offset = 6 + 16 * len(images)
+    table = b""
+    for img, blob in zip(images, blobs, strict=True):
+        w = img.width() if img.width() < 256 else 0  # 0 means 256 in this format
+        h = img.height() if img.height() < 256 else 0
+        table += struct.pack("<BBBBHHII", w, h, 0, 0, 1, 32, len(blob), offset)
+        offset += len(blob)
+    return header + table + b"".join(blobs)
+
+
+#: ICNS element types that hold PNG data, by pixel size (Apple's icns format)
+_ICNS_TYPES = {16: b"icp4", 32: b"icp5", 64: b"icp6", 128: b"ic07", 256: b"ic08", 512: b"ic09"}
+
+
+def icns_bytes(images: list[QImage]) -> bytes:
+    """A macOS .icns holding each image whose size has a PNG element type."""
+    elements = b""
+    for img in images:
+        kind = _ICNS_TYPES.get(img.width())
+        if kind is None:
+            continue
+        blob = _png_bytes(img)
+        elements += kind + struct.pack(">I", len(blob) + 8) + blob
+    return b"icns" + struct.pack(">I", len(elements) + 8) + elements
+
+
+def write_resources(icons_dir: Path) -> list[Path]:
+    """Write every icon file (SVG sources, PNGs, .ico, .icns) into ``icons_dir``."""
+    icons_dir.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+
+    def put(name: str, data: bytes) -> None:
+        path = icons_dir / name
+        path.write_bytes(data)
+        written.append(path)
+
+    put(f"{APP_ICON_NAME}.svg", app_svg().encode())
+    for state in TRAY_STATES:
+        put(f"tray-{state}.svg", tray_svg(state).encode())
+    images = {size: render(app_svg(), size) for size in (*APP_ICON_SIZES, 512)}
+    for size in APP_ICON_SIZES:
+        put(f"{APP_ICON_NAME}-{size}.png", _png_bytes(images[size]))
+    put(f"{APP_ICON_NAME}.ico", ico_bytes([images[s] for s in (16, 32, 48, 64, 128, 256)]))
+    put(f"{APP_ICON_NAME}.icns", icns_bytes([images[s] for s in (16, 32, 64, 128, 256, 512)]))
+    return written
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m milton_desktop.ui.icons [DIR]``: regenerate the icon files."""
+    from PySide6.QtGui import QGuiApplication
+
+    args = sys.argv[1:] if argv is None else argv
+    target = Path(args[0]) if args else resources.resources_dir() / "icons"
+    _app = QGuiApplication.instance() or QGuiApplication(["milton-icons"])
+    for path in write_resources(target):
+        print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
