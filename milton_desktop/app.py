@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import signal
 import socket
 import sys
@@ -34,6 +35,8 @@ log = logging.getLogger("milton.app")
 WATCHDOG_S = 60.0
 #: how long Quit waits for publishes already sent to finish
 STOP_TIMEOUT_S = 20.0
+#: set by bench/bench_startup.py: report the moment the window is shown, then quit
+STARTUP_PROBE_ENV = "MILTON_STARTUP_PROBE"
 #: how often a window without the scheduler checks whether it may take it over
 LOCK_RETRY_MS = 30_000
 
@@ -307,6 +310,8 @@ def run_app(args: argparse.Namespace) -> int:
             log.warning("--minimized ignored: there is no system tray to start in")
         window.show()
         log.info("window shown")
+        if os.environ.get(STARTUP_PROBE_ENV):
+            _report_startup_and_quit(app)
 
     log.info("start-up complete")
     try:
@@ -314,6 +319,16 @@ def run_app(args: argparse.Namespace) -> int:
     finally:
         _shutdown(session)
         qInstallMessageHandler(previous_handler)
+
+
+def _report_startup_and_quit(app: Any) -> None:
+    """For bench/bench_startup.py: print when the window was shown, then quit normally."""
+    import time
+
+    from PySide6.QtCore import QTimer
+
+    print(f"startup-shown {time.time():.6f}", flush=True)
+    QTimer.singleShot(0, app.quit)
 
 
 def _shutdown(session: Session) -> None:

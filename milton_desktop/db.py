@@ -87,6 +87,10 @@ def _migrate() -> None:
     if version == SCHEMA_VERSION:
         return
     with database.atomic():
+        # Another process may have migrated while this one waited for the write lock.
+        version = database.execute_sql("PRAGMA user_version").fetchone()[0]
+        if version == SCHEMA_VERSION:
+            return
         if version == 0:
             database.create_tables(ALL_MODELS, safe=True)
         # Later migrations go here, one step per schema version.

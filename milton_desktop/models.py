@@ -10,7 +10,17 @@ from datetime import UTC, datetime
 
 import peewee as pw
 
-database = pw.SqliteDatabase(None)
+
+class _Database(pw.SqliteDatabase):
+    """Write transactions start IMMEDIATE: in WAL mode a transaction that reads first
+    and writes later fails at once (SQLITE_BUSY, no waiting) when another process
+    committed in between; taking the write lock up front makes it wait its turn."""
+
+    def atomic(self, lock_type: str | None = "IMMEDIATE") -> pw._atomic:  # type: ignore[override]
+        return super().atomic(lock_type=lock_type)
+
+
+database = _Database(None)
 
 _FMT = "%Y-%m-%d %H:%M:%S.%f"
 

@@ -2,7 +2,6 @@
 # Build the double-clickable bundle into dist/milton-desktop/ (PyInstaller, onedir).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/setup.sh
-.venv/bin/python -m pip install -q --disable-pip-version-check "pyinstaller>=6"
+scripts/setup.sh --dev
 .venv/bin/pyinstaller --noconfirm --clean --log-level WARN build.spec
 echo "built: dist/milton-desktop/milton-desktop (window) and dist/milton-desktop/milton-desktop-cli (command line)"

@@ -23,7 +23,16 @@ echo "== tests (offscreen Qt, real keyring in a private D-Bus session)"
 set +e
 env -u DISPLAY QT_QPA_PLATFORM=offscreen timeout 1200 dbus-run-session -- bash -c '
   echo -n "milton-test-keyring" | gnome-keyring-daemon --unlock --components=secrets >/dev/null
-  exec "$@"' _ "${PYTEST[@]}" -m "not xvfb" "$@" 2>&1 | grep -v "Failed to set fd limit" ; rc=${PIPESTATUS[0]}
+  exec "$@"' _ "${PYTEST[@]}" -m "not xvfb and not bundle" "$@" 2>&1 | grep -v "Failed to set fd limit" ; rc=${PIPESTATUS[0]}
+set -e
+[ "$rc" = 0 ] || exit "$rc"
+
+echo "== frozen bundle: build, self-test, end-to-end publish"
+.venv/bin/pyinstaller --noconfirm --clean --log-level ERROR --distpath "$OUT/dist" --workpath "$OUT/build" build.spec
+set +e
+env -u DISPLAY MILTON_BUNDLE="$OUT/dist/milton-desktop" timeout 600 dbus-run-session -- bash -c '
+  echo -n "milton-test-keyring" | gnome-keyring-daemon --unlock --components=secrets >/dev/null
+  exec "$@"' _ "${PYTEST[@]}" -m bundle "$@" 2>&1 | grep -v "Failed to set fd limit" ; rc=${PIPESTATUS[0]}
 set -e
 [ "$rc" = 0 ] || exit "$rc"
 
