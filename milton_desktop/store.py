@@ -10,7 +10,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import Enum
 from pathlib import Path
+from typing import Final
 
 import peewee as pw
 
@@ -99,21 +101,16 @@ class MediaInput:
     path: Path | None = None
     url: str | None = None
     alt_text: str = ""
+    #: the name shown for it; empty means the file's or link's own name. A file that is
+    #: already in the media folder (named by its hash) passes its first name on here.
+    original_name: str = ""
 
 
-def add_post(
-    text: str,
-    voice: str = "personal",
-    media: Sequence[MediaInput] = (),
-    media_dir: Path | None = None,
-    clock: Clock | None = None,
-) -> Post:
-    """Create a draft post; media files are checked and copied before anything is stored."""
-    check_voice(voice)
-    if "\x00" in text:
-        raise UserError("the text contains a NUL character: remove it")
-    if not text.strip() and not media:
-        raise UserError("the post is empty: give --text or at least one --media/--media-url")
+def _media_rows(media: Sequence[MediaInput], media_dir: Path | None) -> list[dict]:
+    """Check every attachment and copy local files into ``media_dir``; the Media row fields.
+
+    Raises :class:`UserError` on the first unusable item, before anything is stored.
+    """
     rows: list[dict] = []
     for pos, item in enumerate(media):
         if item.path is not None:
@@ -133,7 +130,7 @@ def add_post(
                     width=info.width,
                     height=info.height,
                     alt_text=item.alt_text,
-                    original_name=Path(item.path).name,
+                    original_name=item.original_name or Path(item.path).name,
                 )
             )
         elif item.url:
@@ -148,9 +145,26 @@ def add_post(
                     url=item.url,
                     mime=mime,
                     alt_text=item.alt_text,
-                    original_name=item.url.rsplit("/", 1)[-1][:200],
+                    original_name=item.original_name or item.url.rsplit("/", 1)[-1][:200],
                 )
             )
+    return rows
+
+
+def add_post(
+    text: str,
+    voice: str = "personal",
+    media: Sequence[MediaInput] = (),
+    media_dir: Path | None = None,
+    clock: Clock | None = None,
+) -> Post:
+    """Create a draft post; media files are checked and copied before anything is stored."""
+    check_voice(voice)
+    if "\x00" in text:
+        raise UserError("the text contains a NUL character: remove it")
+    if not text.strip() and not media:
+        raise UserError("the post is empty: give --text or at least one --media/--media-url")
+    rows = _media_rows(media, media_dir)
     now = (clock or SystemClock()).now()
     with database.atomic():
         post = Post.create(body=text, voice=voice, created_at=now, updated_at=now)
@@ -170,6 +184,70 @@ def update_post(post_id: int, text: str | None = None, voice: str | None = None)
     return post
 
 
+#: schedules that may still go out as they are: publish_now() sends a missed one unchecked
+_STILL_TO_GO = ("pending", "missed")
+
+
+def replace_media(
+    post_id: int,
+    media: Sequence[MediaInput],
+    media_dir: Path,
+    clock: Clock | None = None,
+) -> Post:
+    """Replace all of a post's media with ``media`` (in order), or change nothing.
+
+    Every new item is checked, and local files copied into ``media_dir``, before the
+    database is touched (as in :func:`add_post`). Then, in one transaction, the change
+    is refused while a schedule of the post is being published (its publisher is
+    reading the old media) and when any schedule still to go out would be refused by
+    its platform with the new media (e.g. Instagram and a local-only file).
+    """
+    now = (clock or SystemClock()).now()
+    get_post(post_id)  # say "no such post" before copying any file
+    rows = _media_rows(media, media_dir)
+    items = tuple(_media_item(Media(**row)) for row in rows)
+    with database.atomic():
+        # read again under the write lock: the engine cannot claim a row until we are done
+        post = get_post(post_id)
+        if not post.body.strip() and not rows:
+            raise UserError(
+                f"post {post_id} would be empty: keep at least one image or video, "
+                "or give the post some text"
+            )
+        live = list(
+            ScheduledPost.select(ScheduledPost, Account)
+            .join(Account)
+            .where(
+                (ScheduledPost.post == post_id)
+                & ScheduledPost.status.in_(("publishing", *_STILL_TO_GO))
+            )
+            .order_by(ScheduledPost.id)
+        )
+        if any(s.status == "publishing" for s in live):
+            raise UserError(
+                f"the media of post {post_id} cannot be changed: "
+                "it is being published right now; try again in a moment"
+            )
+        refusals = []
+        for s in live:
+            text = s.text_override if s.text_override is not None else post.body
+            details = _problems_for(s.account, Content(text=text, media=items))
+            if details:
+                label = PLATFORM_LABELS.get(s.account.platform, s.account.platform)
+                refusals.append(
+                    f"{label} account {s.account.display_name!r} (schedule {s.id}) "
+                    f"would refuse them: {details}"
+                )
+        if refusals:
+            raise UserError(f"cannot change the media of post {post_id}: " + "; ".join(refusals))
+        Media.delete().where(Media.post == post_id).execute()
+        for row in rows:
+            Media.create(post=post, **row)
+        post.updated_at = now
+        post.save()
+    return post
+
+
 def get_post(post_id: int) -> Post:
     post = Post.get_or_none(Post.id == post_id)
     if post is None:
@@ -177,20 +255,22 @@ def get_post(post_id: int) -> Post:
     return post
 
 
-def media_items(post: Post) -> tuple[MediaItem, ...]:
-    return tuple(
-        MediaItem(
-            kind=m.kind,
-            mime=m.mime,
-            path=Path(m.path) if m.path else None,
-            url=m.url,
-            alt_text=m.alt_text or "",
-            size=m.bytes or 0,
-            width=m.width,
-            height=m.height,
-        )
-        for m in post.media.order_by(Media.position)
+def _media_item(m: Media) -> MediaItem:
+    """What publishers and validation see of a Media row (stored, or about to be)."""
+    return MediaItem(
+        kind=m.kind,
+        mime=m.mime,
+        path=Path(m.path) if m.path else None,
+        url=m.url,
+        alt_text=m.alt_text or "",
+        size=m.bytes or 0,
+        width=m.width,
+        height=m.height,
     )
+
+
+def media_items(post: Post) -> tuple[MediaItem, ...]:
+    return tuple(_media_item(m) for m in post.media.order_by(Media.position))
 
 
 def content_for(schedule: ScheduledPost) -> Content:
@@ -212,11 +292,15 @@ def _check_future(when: datetime, now: datetime) -> None:
         raise UserError(f"{iso_z(when)} is in the past (now is {iso_z(now)}): choose a future time")
 
 
+def _problems_for(account: Account, content: Content) -> str:
+    """What ``account``'s platform would refuse in ``content``, as one line ("" if nothing)."""
+    return "; ".join(p.message for p in validate(account.platform, content))
+
+
 def _validate_for(account: Account, content: Content) -> None:
-    problems = validate(account.platform, content)
-    if problems:
+    details = _problems_for(account, content)
+    if details:
         label = PLATFORM_LABELS.get(account.platform, account.platform)
-        details = "; ".join(p.message for p in problems)
         raise UserError(f"cannot schedule to {label} account {account.display_name!r}: {details}")
 
 
@@ -342,6 +426,66 @@ def reschedule(schedule_id: int, when: datetime, *, clock: Clock | None = None) 
         raise UserError(
             f"schedule {schedule_id} changed while moving it (it may be publishing now); try again"
         )
+    return get_schedule(schedule_id)
+
+
+class _Unset(Enum):
+    """The type of :data:`UNSET`."""
+
+    UNSET = "UNSET"
+
+
+#: "leave it as it is", for arguments where None already means something
+UNSET: Final = _Unset.UNSET
+
+
+def update_schedule(
+    schedule_id: int,
+    *,
+    when: datetime | None = None,
+    text: str | _Unset | None = UNSET,
+    clock: Clock | None = None,
+) -> ScheduledPost:
+    """Change a schedule's time and/or its own text in place: same row, same repeat.
+
+    ``text=None`` drops the schedule's own text (it gets the post's); :data:`UNSET`
+    keeps it. A missed or failed schedule goes back to pending with its attempts
+    reset, as with :func:`reschedule`, so it needs a time that has not passed.
+    """
+    now = (clock or SystemClock()).now()
+    with database.atomic():
+        row = get_schedule(schedule_id)
+        if row.status not in RESCHEDULABLE:
+            raise UserError(_why_not_movable(row))
+        new_text = row.text_override if isinstance(text, _Unset) else text
+        revive = row.status != "pending"
+        if when is not None or revive:
+            _check_future(when if when is not None else row.scheduled_time, now)
+        body = new_text if new_text is not None else row.post.body
+        _validate_for(row.account, Content(text=body, media=media_items(row.post)))
+        updates: dict[str, object] = {"text_override": new_text, "updated_at": now}
+        if revive or (when is not None and when != row.scheduled_time):
+            at = when if when is not None else row.scheduled_time
+            # a note about the old time (a DST shift, a past error) no longer applies
+            updates.update(scheduled_time=at, next_attempt_at=at, error_message=None)
+        if revive:
+            updates.update(status="pending", attempts=0)
+        n = (
+            ScheduledPost.update(**updates)
+            .where((ScheduledPost.id == schedule_id) & (ScheduledPost.status == row.status))
+            .execute()
+        )
+        if n != 1:
+            # the scheduler claimed it (or someone changed it) after it was read
+            current = get_schedule(schedule_id)
+            if current.status == "publishing":
+                raise UserError(
+                    f"schedule {schedule_id} was not changed: it is being published right now"
+                )
+            raise UserError(
+                f"schedule {schedule_id} was not changed: it became {current.status} "
+                "while it was being edited; try again"
+            )
     return get_schedule(schedule_id)
 
 

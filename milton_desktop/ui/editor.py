@@ -5,7 +5,9 @@ length (URLs cost 23), LinkedIn's and Instagram's characters, Instagram's hashta
 Problems for the chosen accounts are listed under the text in plain words, and the
 Schedule button stays off until there are none. Nothing is written unless every
 chosen account accepts the post; the write itself (media hashing and copying
-included) runs on a worker, in one transaction.
+included) runs on a worker, in one transaction. Editing a schedule changes that
+row in place (:func:`store.update_schedule`); a saved post's media are replaced
+as a whole (:func:`store.replace_media`), or not at all.
 """
 
 from __future__ import annotations
@@ -61,7 +63,7 @@ from PySide6.QtWidgets import (
 from milton_desktop import accounts, settings, store
 from milton_desktop import media as media_mod
 from milton_desktop.clock import Clock, SystemClock
-from milton_desktop.models import PLATFORMS, VOICES, Account, database
+from milton_desktop.models import PLATFORMS, VOICES, Account, Media, database
 from milton_desktop.paths import resolve_paths
 from milton_desktop.publishers import PLATFORM_LABELS
 from milton_desktop.publishers.base import Content, MediaItem, PublishError
@@ -93,6 +95,8 @@ _GUI_WORDS = (
     (re.compile(r"\(--media-url\)"), "(use “Add link”)"),
     (re.compile(r"with --media-url"), "with “Add link”"),
     (re.compile(r"--media-url"), "“Add link”"),
+    # store.update_schedule refuses an uncertain row with the CLI's way of settling it
+    (re.compile(r"then use `milton-desktop resolve` to mark it"), "then mark it"),
 )
 
 
@@ -211,10 +215,14 @@ class MediaEntry:
     width: int | None = None
     height: int | None = None
     state: str = "loading"  # loading | ready
-    stored: bool = False  # already part of the saved post (read only here)
+    stored: bool = False  # already part of the saved post (its file is in the media folder)
+    #: the name it was added under; a stored file's own name is its content hash
+    original_name: str = ""
 
     @property
     def name(self) -> str:
+        if self.original_name:
+            return self.original_name
         if self.path is not None:
             return self.path.name
         parts = urlsplit(self.url or "")
@@ -230,6 +238,11 @@ class MediaEntry:
             size=self.size,
             width=self.width,
             height=self.height,
+        )
+
+    def media_input(self) -> store.MediaInput:
+        return store.MediaInput(
+            path=self.path, url=self.url, alt_text=self.alt_text, original_name=self.original_name
         )
 
 
@@ -267,6 +280,8 @@ class SavePlan:
     voice: str
     media: tuple[store.MediaInput, ...] = ()
     post_id: int | None = None
+    #: a saved post's media were changed: they are all replaced by ``media``
+    media_changed: bool = False
     when: datetime | None = None  # None: a draft, no schedule
     timezone: str = "UTC"
     targets: tuple[Target, ...] = ()
@@ -280,8 +295,9 @@ class SavePlan:
 def write_plan(plan: SavePlan, media_dir: Path, clock: Clock) -> int:
     """Worker: apply ``plan`` in one transaction and return the post id.
 
-    Media files are hashed and copied by :func:`store.add_post` here, off the GUI
-    thread. A refusal anywhere rolls the whole transaction back.
+    Media files are hashed and copied by :func:`store.add_post` or
+    :func:`store.replace_media` here, off the GUI thread. A refusal anywhere rolls
+    the whole transaction back.
     """
     with database.atomic():
         if plan.post_id is None:
@@ -290,10 +306,14 @@ def write_plan(plan: SavePlan, media_dir: Path, clock: Clock) -> int:
             )
         else:
             post = store.update_post(plan.post_id, text=plan.text, voice=plan.voice)
+        if plan.when is not None and plan.schedule_id is not None:
+            _apply_to_schedule(plan, clock)
+        if plan.post_id is not None and plan.media_changed:
+            # After the edited schedule's own change: replace_media checks every schedule
+            # still to go out against the new media, and that one is then final (or gone).
+            store.replace_media(post.id, plan.media, media_dir, clock=clock)
         if plan.when is None:
             return post.id
-        if plan.schedule_id is not None:
-            _apply_to_schedule(plan, post.id, clock)
         for target in plan.targets:
             store.schedule(
                 post.id,
@@ -306,31 +326,25 @@ def write_plan(plan: SavePlan, media_dir: Path, clock: Clock) -> int:
     return post.id
 
 
-def _apply_to_schedule(plan: SavePlan, post_id: int, clock: Clock) -> None:
+def _apply_to_schedule(plan: SavePlan, clock: Clock) -> None:
     assert plan.schedule_id is not None and plan.when is not None
     row = store.get_schedule(plan.schedule_id)
     if not plan.keep_schedule:
         if row.status in ("pending", "missed"):
             store.cancel(row.id, clock=clock)
         return
-    if plan.schedule_text != row.text_override:
-        # No core call changes a schedule's own text, so the row is replaced by one
-        # with the new text (same account); cancel() only takes pending or missed rows.
-        if row.status not in ("pending", "missed"):
-            store.reschedule(row.id, plan.when, clock=clock)
-        store.cancel(row.id, clock=clock)
-        store.schedule(
-            post_id,
-            row.account_id,
-            plan.when,
-            timezone=plan.timezone,
-            text=plan.schedule_text,
-            clock=clock,
-        )
-    elif plan.publish_now:
+    text_changed = plan.schedule_text != row.text_override
+    text = plan.schedule_text if text_changed else store.UNSET
+    if plan.publish_now and not text_changed:
         store.publish_now(row.id, clock=clock)
-    elif row.status != "pending" or row.scheduled_time != plan.when:
-        store.reschedule(row.id, plan.when, clock=clock)
+    elif plan.publish_now:
+        # publish_now() takes no text, so the row is set to the new text and to now
+        store.update_schedule(row.id, when=plan.when, text=text, clock=clock)
+    elif text_changed or row.status != "pending" or row.scheduled_time != plan.when:
+        # the same row, so its id, repeat and history stay; an unchanged time is left
+        # alone (None) so a retry's back-off or a DST note on it survives a text edit
+        moved = row.status != "pending" or row.scheduled_time != plan.when
+        store.update_schedule(row.id, when=plan.when if moved else None, text=text, clock=clock)
 
 
 # ---------------------------------------------------------------- the dialog
@@ -401,6 +415,7 @@ class PostEditorDialog(QDialog):
         self._build()
         self._load()
         self._initial = self._snapshot()
+        self._initial_media = self._media_state()
         self._refresh()
         self.resize(980, 700)
 
@@ -643,7 +658,8 @@ class PostEditorDialog(QDialog):
             self.text_edit.setPlainText(post.body)
             index = self.voice_combo.findData(post.voice)
             self.voice_combo.setCurrentIndex(max(index, 0))
-            for item in store.media_items(post):
+            names = [m.original_name for m in post.media.order_by(Media.position)]
+            for item, name in zip(store.media_items(post), names, strict=True):
                 entry = MediaEntry(
                     key=next(_keys),
                     path=item.path,
@@ -656,6 +672,7 @@ class PostEditorDialog(QDialog):
                     height=item.height,
                     state="ready",
                     stored=True,
+                    original_name=name,
                 )
                 self._add_entry(entry)
         checked = {row.account_id} if row is not None else set()
@@ -771,9 +788,13 @@ class PostEditorDialog(QDialog):
             self.text_edit.toPlainText(),
             self.voice_combo.currentData(),
             tuple((p, self.variant(p)) for p in PLATFORMS),
-            tuple((e.path, e.url, e.alt_text) for e in self._media),
+            self._media_state(),
             tuple(a.id for a in self.selected_accounts()),
         )
+
+    def _media_state(self) -> tuple:
+        """The media as saving would store them: order, file or link, alt text."""
+        return tuple((e.path, e.url, e.alt_text) for e in self._media)
 
     def is_dirty(self) -> bool:
         return self._snapshot() != self._initial
@@ -941,13 +962,10 @@ class PostEditorDialog(QDialog):
         self.publish_button.setToolTip(
             "" if can_publish else (reason or "Choose at least one account to publish to.")
         )
-        stored = self._post is not None
         for widget in (self.add_files_button, self.add_link_button, self.url_edit):
-            widget.setEnabled(free and not stored)
-        self.remove_media_button.setEnabled(
-            free and not stored and bool(self.media_list.selectedItems())
-        )
-        self.alt_edit.setEnabled(free and not stored and len(self.media_list.selectedItems()) == 1)
+            widget.setEnabled(free)
+        self.remove_media_button.setEnabled(free and bool(self.media_list.selectedItems()))
+        self.alt_edit.setEnabled(free and len(self.media_list.selectedItems()) == 1)
 
     # ------------------------------------------------------------ text slots
 
@@ -1057,11 +1075,8 @@ class PostEditorDialog(QDialog):
             self.media_note.setText(text)
             _coloured(self.media_note, ERROR_COLOUR)
             return
-        # no core call changes a saved post's media yet (see store.add_post)
         self.media_note.setText(
-            "Media of a saved post cannot be changed here."
-            if self._post is not None
-            else "Images or videos from this computer, or public links (Instagram needs links)."
+            "Images or videos from this computer, or public links (Instagram needs links)."
         )
         _coloured(self.media_note, _dim_colour(self.media_note))
 
@@ -1152,16 +1167,13 @@ class PostEditorDialog(QDialog):
         if any(e.state == "loading" for e in self._media):
             return self._refuse("Wait a moment: the media files are still being read.")
         voice = str(self.voice_combo.currentData())
-        media: tuple[store.MediaInput, ...] = ()
-        if self._post is None:
-            media = tuple(
-                store.MediaInput(path=e.path, url=e.url, alt_text=e.alt_text) for e in self._media
-            )
         plan = SavePlan(
             text=text,
             voice=voice,
-            media=media,
+            media=tuple(e.media_input() for e in self._media),
             post_id=self._post.id if self._post is not None else None,
+            # untouched media are not re-imported (nor refused while a schedule publishes)
+            media_changed=self._post is not None and self._media_state() != self._initial_media,
             timezone=self.zone_name,
         )
         if mode == "draft":

@@ -11,7 +11,14 @@ from PySide6.QtGui import QColor, QImage, QPalette
 from milton_desktop import store
 from milton_desktop.clock import FakeClock
 from milton_desktop.models import Media, Post, ScheduledPost
-from milton_desktop.ui.editor import ERROR_COLOUR, PostEditorDialog, SavePlan, Target, write_plan
+from milton_desktop.ui.editor import (
+    ERROR_COLOUR,
+    PostEditorDialog,
+    SavePlan,
+    Target,
+    gui_wording,
+    write_plan,
+)
 
 #: 10:00 in Paris on a winter Sunday; the next DST changes are 28 Mar and 31 Oct 2027
 NOW = datetime(2027, 1, 10, 9, 0, tzinfo=UTC)
@@ -417,10 +424,36 @@ def test_edit_a_schedules_own_text(qtbot, editor, accounts, clock):
     dlg.variant_edits["x"].setPlainText("Better X words")
     with qtbot.waitSignal(dlg.saved, timeout=10000):
         dlg.schedule_button.click()
-    live = ScheduledPost.get(ScheduledPost.status == "pending")
-    assert live.text_override == "Better X words"
+    # the same row is changed: no cancelled copy is left behind
+    assert ScheduledPost.select().count() == 1
+    live = ScheduledPost.get_by_id(row.id)
+    assert (live.status, live.text_override) == ("pending", "Better X words")
     assert live.account_id == accounts["x"].id
-    assert ScheduledPost.get_by_id(row.id).status == "cancelled"
+    assert live.scheduled_time == datetime(2027, 2, 1, 9, tzinfo=UTC)
+
+
+def test_editing_an_occurrence_keeps_it_in_its_repeat(qtbot, editor, accounts, clock):
+    post = store.add_post("Weekly tip")
+    rec = store.schedule_repeating(
+        post.id,
+        accounts["linkedin"],
+        datetime(2027, 1, 12, 10, 0),
+        "Europe/Paris",
+        "FREQ=WEEKLY;COUNT=2",
+        clock=clock,
+    )
+    first = ScheduledPost.select().where(ScheduledPost.recurrence == rec.id).first()
+    dlg = editor(schedule_id=first.id)
+    dlg.variant_checks["linkedin"].setChecked(True)
+    dlg.variant_edits["linkedin"].setPlainText("This week's tip")
+    dlg.time_edit.setTime(QTime(11, 30))
+    with qtbot.waitSignal(dlg.saved, timeout=10000):
+        dlg.schedule_button.click()
+    edited = ScheduledPost.get_by_id(first.id)
+    assert edited.recurrence_id == rec.id
+    assert edited.text_override == "This week's tip"
+    assert edited.scheduled_time == datetime(2027, 1, 12, 10, 30, tzinfo=UTC)
+    assert ScheduledPost.select().count() == 2  # the other occurrence, untouched
 
 
 def test_a_published_schedule_is_history(qtbot, editor, accounts, clock):
@@ -430,7 +463,7 @@ def test_a_published_schedule_is_history(qtbot, editor, accounts, clock):
     dlg = editor(schedule_id=row.id)
     assert "This post was published on My X" in dlg.history_label.text()
     assert dlg.selected_accounts() == []
-    assert not dlg.add_files_button.isEnabled()  # a saved post's media stay as they are
+    assert dlg.add_files_button.isEnabled()  # the post's media can change; the row stays
     dlg.set_account_checked("Work LinkedIn")
     with qtbot.waitSignal(dlg.saved, timeout=10000):
         dlg.schedule_button.click()
@@ -438,7 +471,7 @@ def test_a_published_schedule_is_history(qtbot, editor, accounts, clock):
     assert ScheduledPost.select().where(ScheduledPost.status == "pending").count() == 1
 
 
-def test_a_failed_schedule_with_new_text_is_replaced(qtbot, editor, accounts, clock):
+def test_a_failed_schedule_with_new_text_is_edited_in_place(qtbot, editor, accounts, clock):
     post = store.add_post("Common words")
     row = store.schedule(
         post.id,
@@ -455,8 +488,9 @@ def test_a_failed_schedule_with_new_text_is_replaced(qtbot, editor, accounts, cl
     _set_when(dlg, 2027, 1, 12, 10, 0)
     with qtbot.waitSignal(dlg.saved, timeout=10000):
         dlg.schedule_button.click()
-    assert ScheduledPost.get_by_id(row.id).status == "cancelled"
-    live = ScheduledPost.get(ScheduledPost.status == "pending")
+    assert ScheduledPost.select().count() == 1
+    live = ScheduledPost.get_by_id(row.id)
+    assert (live.status, live.attempts, live.error_message) == ("pending", 0, None)
     assert live.text_override == "Fixed words"
     assert live.scheduled_time == datetime(2027, 1, 12, 9, 0, tzinfo=UTC)
 
@@ -472,3 +506,122 @@ def test_unticking_the_schedules_account_cancels_it(qtbot, editor, accounts, clo
     assert ScheduledPost.get_by_id(row.id).status == "cancelled"
     live = ScheduledPost.get(ScheduledPost.status == "pending")
     assert live.account_id == accounts["linkedin"].id
+
+
+# ---------------------------------------------------------------- a saved post's media
+
+
+def test_media_of_a_saved_draft_are_editable(qtbot, editor, tmp_path, milton_home):
+    photo = _jpeg(tmp_path / "holiday.jpg", 640, 480)
+    post = store.add_post(
+        "Holiday", media=[store.MediaInput(path=photo)], media_dir=milton_home / "media"
+    )
+    dlg = editor(post_id=post.id)
+    assert dlg.media_list.item(0).text() == "holiday.jpg"  # its name, not its hash
+    assert "cannot be changed" not in dlg.media_note.text()
+    for widget in (dlg.add_files_button, dlg.add_link_button, dlg.url_edit):
+        assert widget.isEnabled()
+    dlg.media_list.item(0).setSelected(True)
+    assert dlg.remove_media_button.isEnabled() and dlg.alt_edit.isEnabled()
+    qtbot.keyClicks(dlg.alt_edit, "A beach")
+    dlg.url_edit.setText("https://cdn.example.com/map.png")
+    dlg.add_link_button.click()
+    dlg.add_media_files([_jpeg(tmp_path / "sunset.jpg", 1000, 800)])
+    _wait_media(qtbot, dlg)
+    with qtbot.waitSignal(dlg.saved, timeout=10000) as blocker:
+        dlg.draft_button.click()
+    assert blocker.args == [post.id]
+    rows = list(Media.select().where(Media.post == post.id).order_by(Media.position))
+    assert [(m.original_name, m.alt_text) for m in rows] == [
+        ("holiday.jpg", "A beach"),
+        ("map.png", ""),
+        ("sunset.jpg", ""),
+    ]
+    assert rows[1].url == "https://cdn.example.com/map.png"
+    assert (rows[2].width, rows[2].height) == (1000, 800)
+
+
+def test_removing_a_saved_posts_media_while_editing_its_schedule(qtbot, editor, accounts, clock):
+    link = store.MediaInput(url="https://cdn.example.com/old.jpg")
+    post = store.add_post("Words and a picture", media=[link])
+    row = store.schedule(post.id, accounts["x"], datetime(2027, 2, 1, 9, tzinfo=UTC), clock=clock)
+    dlg = editor(schedule_id=row.id)
+    dlg.media_list.item(0).setSelected(True)
+    dlg.remove_media_button.click()
+    dlg.time_edit.setTime(QTime(12, 0))
+    with qtbot.waitSignal(dlg.saved, timeout=10000):
+        dlg.schedule_button.click()
+    assert Media.select().where(Media.post == post.id).count() == 0
+    assert ScheduledPost.select().count() == 1
+    assert ScheduledPost.get_by_id(row.id).scheduled_time == datetime(2027, 2, 1, 11, 0, tzinfo=UTC)
+
+
+def test_new_media_another_schedule_refuses_are_explained(qtbot, editor, accounts, clock, tmp_path):
+    link = store.MediaInput(url="https://cdn.example.com/square.jpg")
+    post = store.add_post("A square", media=[link])
+    when = datetime(2027, 2, 1, 9, tzinfo=UTC)
+    store.schedule(post.id, accounts["instagram"], when, clock=clock)
+    row = store.schedule(post.id, accounts["linkedin"], when, clock=clock)
+    dlg = editor(schedule_id=row.id)
+    dlg.media_list.item(0).setSelected(True)
+    dlg.remove_media_button.click()
+    dlg.add_media_files([_jpeg(tmp_path / "square.jpg")])
+    _wait_media(qtbot, dlg)
+    assert dlg.schedule_button.isEnabled()  # LinkedIn, the account edited here, takes it
+    with qtbot.assertNotEmitted(dlg.saved, wait=200):
+        dlg.schedule_button.click()
+    qtbot.waitUntil(lambda: not dlg._busy, timeout=10000)
+    status = dlg.status_label.text()
+    assert status.startswith("Nothing was saved: cannot change the media of post")
+    assert "Instagram account 'Studio IG'" in status
+    assert "“Add link”" in status and "--media-url" not in status
+    assert Media.get(Media.post == post.id).url == "https://cdn.example.com/square.jpg"
+    assert dlg.isVisible()
+
+
+def test_untouched_media_do_not_wait_for_a_publish_in_progress(qtbot, editor, accounts, clock):
+    link = store.MediaInput(url="https://cdn.example.com/a.jpg")
+    post = store.add_post("Words", media=[link])
+    when = datetime(2027, 2, 1, 9, tzinfo=UTC)
+    busy = store.schedule(post.id, accounts["linkedin"], when, clock=clock)
+    ScheduledPost.update(status="publishing").where(ScheduledPost.id == busy.id).execute()
+    row = store.schedule(post.id, accounts["x"], when, clock=clock)
+    dlg = editor(schedule_id=row.id)
+    dlg.variant_checks["x"].setChecked(True)
+    dlg.variant_edits["x"].setPlainText("Words for X")
+    with qtbot.waitSignal(dlg.saved, timeout=10000):
+        dlg.schedule_button.click()
+    assert ScheduledPost.get_by_id(row.id).text_override == "Words for X"
+
+    # changing the media then is refused, with the reason, until the publish is over
+    dlg = editor(schedule_id=row.id)
+    dlg.media_list.item(0).setSelected(True)
+    qtbot.keyClicks(dlg.alt_edit, "A picture")
+    with qtbot.assertNotEmitted(dlg.saved, wait=200):
+        dlg.schedule_button.click()
+    qtbot.waitUntil(lambda: not dlg._busy, timeout=10000)
+    assert "it is being published right now; try again in a moment" in dlg.status_label.text()
+    assert Media.get(Media.post == post.id).alt_text == ""
+
+
+def test_a_schedule_that_became_uncertain_meanwhile_is_explained_in_window_words(
+    qtbot, editor, accounts, clock
+):
+    post = store.add_post("Words")
+    row = store.schedule(post.id, accounts["x"], datetime(2027, 2, 1, 9, tzinfo=UTC), clock=clock)
+    dlg = editor(schedule_id=row.id)
+    dlg.variant_checks["x"].setChecked(True)
+    dlg.variant_edits["x"].setPlainText("Words for X")
+    # the scheduler got there while the dialog was open
+    ScheduledPost.update(status="uncertain").where(ScheduledPost.id == row.id).execute()
+    with qtbot.assertNotEmitted(dlg.saved, wait=200):
+        dlg.schedule_button.click()
+    qtbot.waitUntil(lambda: not dlg._busy, timeout=10000)
+    status = dlg.status_label.text()
+    assert "may have gone through: check the account, then mark it published" in status
+    assert "milton-desktop" not in status
+    assert ScheduledPost.get_by_id(row.id).text_override is None
+    assert gui_wording(store._why_not_movable(ScheduledPost.get_by_id(row.id))) == (
+        f"schedule {row.id} cannot be moved: its last publish may have gone through: "
+        "check the account, then mark it published or publish it again"
+    )
