@@ -321,6 +321,14 @@ def run_app(args: argparse.Namespace) -> int:
         qInstallMessageHandler(previous_handler)
 
 
+def run_self_test(home: str | None = None) -> int:
+    """``--self-test``: the core checks plus Qt's (platform, icons)."""
+    from milton_desktop import selftest
+    from milton_desktop.ui.qt_checks import check_icons, check_qt
+
+    return selftest.run_self_test(home, qt_checks=[("qt", check_qt), ("icons", check_icons)])
+
+
 def _report_startup_and_quit(app: Any) -> None:
     """For bench/bench_startup.py: print when the window was shown, then quit normally."""
     import time

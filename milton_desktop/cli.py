@@ -591,7 +591,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.headless and args.command is None:
         args = parser.parse_args([*(argv if argv is not None else sys.argv[1:]), "run"])
     if args.self_test:
-        from milton_desktop.selftest import run_self_test
+        from milton_desktop.app import run_self_test
 
         return run_self_test(args.home)
     if args.command is None:

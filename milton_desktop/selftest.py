@@ -2,16 +2,17 @@
 
 Each line reads ``ok   <check>: detail`` or ``FAIL <check>: reason``, so a person
 and a script read the same output; the exit code is 0 only when every check passed.
-No Qt at module level (this is core): the Qt check imports it when it runs.
+This module is core and imports no Qt: the Qt and icon checks live in
+``milton_desktop.ui.qt_checks``, and the app layer passes them in
+(``milton_desktop.app.run_self_test``).
 """
 
 from __future__ import annotations
 
 import importlib
 import os
-import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 Check = Callable[[], str]
@@ -49,103 +50,6 @@ def check_keyring() -> str:
     if not secure:
         raise CheckFailed(f"{KEYRING_HELP} (backend in use: {name})")
     return name
-
-
-_QT_PROBE = (
-    "import sys\n"
-    "from PySide6 import __version__ as v\n"
-    "from PySide6.QtGui import QGuiApplication\n"
-    "app = QGuiApplication(sys.argv[:1])\n"
-    "print(v, QGuiApplication.platformName())\n"
-)
-
-
-def check_qt() -> str:
-    """Start a QGuiApplication on the platform the app would use.
-
-    It runs in a child process: Qt aborts the whole process when its platform
-    cannot start (a DISPLAY that does not answer), and the self-test must go on to
-    report the other checks. A frozen app has no separate interpreter, so it runs
-    in-process there.
-    """
-    import subprocess
-
-    from milton_desktop.resources import IS_FROZEN
-
-    env = dict(os.environ)
-    note = ""
-    if (
-        not env.get("QT_QPA_PLATFORM")
-        and sys.platform.startswith("linux")
-        and not (env.get("DISPLAY") or env.get("WAYLAND_DISPLAY"))
-    ):
-        # No display (a server, CI): offscreen still proves Qt and its plugins load.
-        env["QT_QPA_PLATFORM"] = "offscreen"
-        note = " (no display, so offscreen)"
-    wanted = env.get("QT_QPA_PLATFORM") or "default"
-    if IS_FROZEN:
-        os.environ.update(env)
-        from PySide6 import __version__ as version
-        from PySide6.QtGui import QGuiApplication
-
-        global _qt_app
-        _qt_app = QGuiApplication.instance() or QGuiApplication(sys.argv[:1])
-        return f"PySide6 {version}, platform {QGuiApplication.platformName()}{note}"
-    try:
-        proc = subprocess.run(
-            [sys.executable, "-c", _QT_PROBE],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
-    except subprocess.TimeoutExpired:
-        raise CheckFailed(f"Qt did not start the {wanted} platform within 60 s") from None
-    lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
-    if proc.returncode != 0 or not proc.stdout.strip():
-        # Qt's first platform message names the cause ("could not connect to display").
-        qpa = [ln.split(": ", 1)[-1] for ln in lines if ln.startswith("qt.qpa")]
-        reason = (qpa or lines or [f"exit code {proc.returncode}"])[0]
-        raise CheckFailed(
-            f"Qt cannot start the {wanted} platform: {reason}. On Linux install the "
-            "libraries Qt needs (scripts/setup.sh lists them) or check DISPLAY"
-        )
-    version, _, name = proc.stdout.strip().rpartition("\n")[-1].partition(" ")
-    return f"PySide6 {version}, platform {name}{note}"
-
-
-#: the QGuiApplication a frozen self-test made, kept for the rest of the run
-_qt_app: object = None
-
-
-def check_icons() -> str:
-    from milton_desktop import resources
-
-    wanted = [
-        resources.app_icon_svg(),
-        *(resources.tray_icon_svg(s) for s in resources.TRAY_STATES),
-    ]
-    wanted += [resources.app_icon_png(size) for size in resources.APP_ICON_SIZES]
-    missing = [p.name for p in wanted if not p.is_file()]
-    if missing:
-        raise CheckFailed(
-            f"missing in {resources.icons_dir()}: {', '.join(missing)} (reinstall, or "
-            "regenerate with `python -m milton_desktop.ui.icons`)"
-        )
-    # Rendering an SVG into a QImage needs no QGuiApplication, so this runs in-process.
-    from PySide6.QtGui import QImage
-
-    from milton_desktop.ui import icons
-
-    for state in resources.TRAY_STATES:
-        image = icons.render(resources.tray_icon_svg(state).read_bytes(), 22)
-        if image.isNull():
-            raise CheckFailed(f"tray-{state}.svg does not render")
-    png = QImage(str(resources.app_icon_png(256)))
-    if png.isNull():
-        raise CheckFailed(f"{resources.app_icon_png(256)} is not a readable PNG")
-    return f"{len(wanted)} icons in {resources.icons_dir()}"
 
 
 def check_publishers() -> str:
@@ -197,7 +101,9 @@ def _run(name: str, check: Check, out: Callable[[str], None]) -> bool:
 
 
 def run_self_test(
-    home: str | os.PathLike[str] | None = None, out: Callable[[str], None] = print
+    home: str | os.PathLike[str] | None = None,
+    out: Callable[[str], None] = print,
+    qt_checks: Sequence[tuple[str, Check]] = (),
 ) -> int:
     """Run every check; 0 when all pass, 1 otherwise.
 
@@ -211,8 +117,7 @@ def run_self_test(
     checks: list[tuple[str, Check]] = [
         ("database", lambda: check_database(home)),
         ("keyring", check_keyring),
-        ("qt", check_qt),
-        ("icons", check_icons),
+        *qt_checks,
         ("publishers", check_publishers),
         ("tls", check_tls),
     ]

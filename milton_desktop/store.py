@@ -724,3 +724,29 @@ def attempts_of(schedule_id: int) -> Iterable[PublishingResult]:
         .where(PublishingResult.schedule == schedule_id)
         .order_by(PublishingResult.id)
     )
+
+
+def next_pending() -> tuple[datetime, str, str] | None:
+    """(instant, platform, account name) of the pending post that goes out first, on an
+    account that can publish; None when nothing is waiting."""
+    row = database.execute_sql(
+        "SELECT s.next_attempt_at, a.platform, a.display_name FROM scheduled_posts s"
+        " JOIN accounts a ON a.id = s.account_id"
+        " WHERE s.status = 'pending' AND a.status = 'connected'"
+        " ORDER BY s.next_attempt_at, s.id LIMIT 1"
+    ).fetchone()
+    if row is None:
+        return None
+    when, platform, account = row
+    return ScheduledPost.next_attempt_at.python_value(when), platform, account
+
+
+def data_version() -> int:
+    """A number that changes whenever another connection (another process) commits:
+    the window polls it to notice edits made from the command line."""
+    return int(database.execute_sql("PRAGMA data_version").fetchone()[0])
+
+
+def list_accounts() -> list[Account]:
+    """Every account, by name."""
+    return list(Account.select().order_by(Account.display_name))

@@ -27,7 +27,7 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QColor, QFont
 
 from milton_desktop import settings, store
-from milton_desktop.models import Account, ScheduledPost
+from milton_desktop.models import ScheduledPost
 from milton_desktop.timeutil import TimeInputError, get_zone, local_zone_name
 from milton_desktop.ui import style
 
@@ -497,14 +497,10 @@ class AccountChoice:
 
 
 def account_choices() -> list[AccountChoice]:
-    """Every account, by name.
-
-    ``store`` has no account listing yet (the CLI queries the model itself); this
-    read-only select stays here until ``store.list_accounts()`` exists.
-    """
+    """Every account, by name."""
     return [
         AccountChoice(a.id, a.display_name, a.platform, a.status == "needs_reconnect")
-        for a in Account.select().order_by(Account.display_name)
+        for a in store.list_accounts()
     ]
 
 

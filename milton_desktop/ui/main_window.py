@@ -51,7 +51,6 @@ from PySide6.QtWidgets import (
 from milton_desktop import APP_NAME, __version__, settings, store
 from milton_desktop.clock import Clock, SystemClock
 from milton_desktop.context import AppContext
-from milton_desktop.models import database
 from milton_desktop.runner import Runner
 from milton_desktop.scheduling import EngineConfig, Outcome
 from milton_desktop.timeutil import get_zone
@@ -761,7 +760,7 @@ class MainWindow(QMainWindow):
 
     def _read_data_version(self) -> int | None:
         try:
-            return int(database.execute_sql("PRAGMA data_version").fetchone()[0])
+            return store.data_version()
         except Exception:  # a closed database while shutting down: nothing to watch
             return None
 

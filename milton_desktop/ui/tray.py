@@ -24,9 +24,8 @@ from PySide6.QtCore import QObject, QTimer, QUrl, Signal
 from PySide6.QtGui import QAction, QDesktopServices, QFont, QIcon
 from PySide6.QtWidgets import QMenu, QSystemTrayIcon
 
-from milton_desktop import APP_NAME, settings
+from milton_desktop import APP_NAME, settings, store
 from milton_desktop.clock import Clock, SystemClock
-from milton_desktop.models import Account, ScheduledPost
 from milton_desktop.publishers import PLATFORM_LABELS
 from milton_desktop.runner import Runner
 from milton_desktop.scheduling import Outcome
@@ -66,19 +65,8 @@ class NextPost:
 
 def next_post() -> NextPost | None:
     """The pending post that goes out first, on an account that can publish."""
-    row = (
-        ScheduledPost.select(ScheduledPost.next_attempt_at, Account.platform, Account.display_name)
-        .join(Account)
-        .where((ScheduledPost.status == "pending") & (Account.status == "connected"))
-        .order_by(ScheduledPost.next_attempt_at, ScheduledPost.id)
-        .limit(1)
-        .tuples()
-        .first()
-    )
-    if row is None:
-        return None
-    when, platform, account = row
-    return NextPost(ScheduledPost.next_attempt_at.python_value(when), platform, account)
+    found = store.next_pending()
+    return None if found is None else NextPost(*found)
 
 
 def external_owner_pid(owner: str) -> str:

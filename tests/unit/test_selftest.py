@@ -16,6 +16,7 @@ import keyring.backends.fail
 import pytest
 
 from milton_desktop import resources, selftest
+from milton_desktop.ui import qt_checks
 
 ROOT = Path(__file__).resolve().parents[2]
 CHECKS = ("database", "keyring", "qt", "icons", "publishers", "tls")
@@ -31,6 +32,7 @@ def fail_keyring():
 
 def _lines(home, **kwargs) -> tuple[int, list[str]]:
     out: list[str] = []
+    kwargs.setdefault("qt_checks", [("qt", qt_checks.check_qt), ("icons", qt_checks.check_icons)])
     code = selftest.run_self_test(home, out=out.append, **kwargs)
     return code, out
 
@@ -71,7 +73,7 @@ def test_a_damaged_database_fails(tmp_path, memory_keyring):
 def test_missing_icons_fail_with_where_they_were_looked_for(tmp_path, monkeypatch):
     monkeypatch.setattr(resources, "resources_dir", lambda: tmp_path)
     with pytest.raises(selftest.CheckFailed, match=r"milton-desktop\.svg"):
-        selftest.check_icons()
+        qt_checks.check_icons()
 
 
 def test_a_check_that_crashes_is_a_fail_not_a_crash():
@@ -89,7 +91,7 @@ def test_qt_failure_is_reported_not_fatal(monkeypatch):
     monkeypatch.setenv("QT_QPA_PLATFORM", "xcb")
     monkeypatch.setenv("DISPLAY", ":9876")
     with pytest.raises(selftest.CheckFailed, match="cannot start the xcb platform"):
-        selftest.check_qt()
+        qt_checks.check_qt()
 
 
 def test_qt_without_a_display_uses_offscreen(monkeypatch):
@@ -98,7 +100,7 @@ def test_qt_without_a_display_uses_offscreen(monkeypatch):
     monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
     if not sys.platform.startswith("linux"):
         pytest.skip("the offscreen fallback is for headless Linux")
-    assert "platform offscreen" in selftest.check_qt()
+    assert "platform offscreen" in qt_checks.check_qt()
 
 
 def test_command_line_self_test(tmp_path):
