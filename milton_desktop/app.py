@@ -190,11 +190,6 @@ def run_app(args: argparse.Namespace) -> int:
         return 1
     instance.listen()
 
-    from milton_desktop.credentials import backend_is_secure
-
-    keyring_ok, keyring_backend = backend_is_secure()
-    log.info("keyring backend: %s (%s)", keyring_backend, "secure" if keyring_ok else "NOT secure")
-
     # 5. The scheduler, unless another process already runs one for this database.
     from milton_desktop.runner import SchedulerLock
 
@@ -236,7 +231,13 @@ def run_app(args: argparse.Namespace) -> int:
 
     instance.messageReceived.connect(on_instance_message_received)
 
-    if not keyring_ok:
+    def on_keyring_checked(result: tuple[bool, str]) -> None:
+        keyring_ok, keyring_backend = result
+        log.info(
+            "keyring backend: %s (%s)", keyring_backend, "secure" if keyring_ok else "NOT secure"
+        )
+        if keyring_ok:
+            return
         fix = (
             "install and unlock a Secret Service keyring (GNOME Keyring or KWallet, "
             "for example with: apt install gnome-keyring) in your desktop session"
@@ -252,6 +253,7 @@ def run_app(args: argparse.Namespace) -> int:
                 level="warning",
             )
         )
+
     if not tray.available and not window.ui_state.value("hints/no-tray", False, type=bool):
         window.ui_state.setValue("hints/no-tray", True)
         window.notify(
@@ -264,7 +266,9 @@ def run_app(args: argparse.Namespace) -> int:
         )
 
     if owns_lock:
-        _start_runner(session)
+        # After the first paint: the scheduler's warm-up (publishers, keyring) is not
+        # what the user waits for when the window opens.
+        QTimer.singleShot(0, lambda: _start_runner(session))
     else:
         # When the background scheduler stops, this window takes over publishing.
         retry = QTimer(app)
@@ -286,6 +290,12 @@ def run_app(args: argparse.Namespace) -> int:
         retry.start()
 
     _install_signal_handlers(session)
+
+    # Loading the keyring backends takes a while and may block on D-Bus: off the GUI thread.
+    from milton_desktop.credentials import backend_is_secure
+    from milton_desktop.ui.tasks import run_in_background
+
+    run_in_background(backend_is_secure, on_success=on_keyring_checked)
 
     # 7. Show, or stay in the tray.
     missed = window.check_missed_on_start()

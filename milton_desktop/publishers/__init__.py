@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import importlib
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from milton_desktop.publishers.base import Publisher
+if TYPE_CHECKING:
+    from milton_desktop.publishers.base import Publisher
 
 #: platform name -> module holding its ``Publisher`` subclass (imported on first use)
 REGISTRY: dict[str, str] = {

@@ -21,9 +21,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-import requests
+if TYPE_CHECKING:  # requests is imported when a publisher is made: the window starts faster
+    import requests
+
 
 DEFAULT_TIMEOUT = (10.0, 60.0)  # (connect, read) seconds
 USER_AGENT = "MiltonDesktop/0.1 (+local-first publisher)"
@@ -205,7 +207,11 @@ class Publisher(ABC):
         import time
 
         self.api_base = api_base.rstrip("/") if api_base else None
-        self.session = session or requests.Session()
+        if session is None:
+            import requests
+
+            session = requests.Session()
+        self.session = session
         self.session.headers.setdefault("User-Agent", USER_AGENT)
         self.timeout = timeout
         self.now = now or (lambda: datetime.now(UTC))

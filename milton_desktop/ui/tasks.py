@@ -37,9 +37,17 @@ class _Task(QRunnable):
             with database.connection_context():
                 result = self.fn()
         except Exception as exc:  # handed to the GUI thread, which decides what to show
-            self.relay.failed.emit(exc)
+            self._emit(self.relay.failed, exc)
         else:
-            self.relay.succeeded.emit(result)
+            self._emit(self.relay.succeeded, result)
+
+    @staticmethod
+    def _emit(signal: Any, value: Any) -> None:
+        try:
+            signal.emit(value)
+        except RuntimeError:
+            # The app is quitting and its objects are gone: nobody is left to tell.
+            log.debug("background result dropped: the application is shutting down")
 
 
 _live: set[_Relay] = set()
