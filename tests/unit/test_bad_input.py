@@ -236,3 +236,33 @@ def test_full_disk_is_reported_and_nothing_half_written(home):
     assert "full" in proc.stderr.lower() or "disk" in proc.stderr.lower(), proc.stderr
     assert "Traceback" not in proc.stderr
     assert snapshot(home) == before
+
+
+def test_a_failure_midway_leaves_no_half_post(home, tmp_path, monkeypatch):
+    """The database refusing the second media row (disk full) must not leave the post
+    and its first media row behind."""
+    import peewee
+
+    from milton_desktop.models import Media
+
+    images = []
+    for i in range(2):
+        path = tmp_path / f"img{i}.gif"
+        path.write_bytes(b"GIF89a\x01\x00\x01\x00\x00\x00\x00;" + bytes([i]) + b";")
+        images.append(str(path))
+    real_create = Media.create
+    calls = []
+
+    def failing_create(**kw):
+        calls.append(kw)
+        if len(calls) == 2:
+            raise peewee.OperationalError("database or disk is full")
+        return real_create(**kw)
+
+    monkeypatch.setattr(Media, "create", failing_create)
+    before = snapshot(home)
+    code, _, err = call(
+        "post", "add", "--text", "two pictures", "--media", images[0], "--media", images[1]
+    )
+    assert code == 1 and "full" in err and "Traceback" not in err
+    assert snapshot(home) == before
