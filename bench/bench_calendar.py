@@ -72,7 +72,6 @@ def seed(posts: int, spread_days: int, rng: random.Random) -> None:
         ScheduledPost.next_attempt_at,
         ScheduledPost.created_at,
         ScheduledPost.updated_at,
-        ScheduledPost.notified,
     ]
 
     def insert_sql(model: type, cols: list) -> str:
@@ -113,34 +112,9 @@ def seed(posts: int, spread_days: int, rng: random.Random) -> None:
                     w,
                     stamp,
                     stamp,
-                    0,
                 )
             )
         cur.executemany(insert_sql(ScheduledPost, sched_cols), rows)
-
-
-def guard_none_refcount() -> None:
-    """Keep this benchmark alive on PySide6 6.12.0 with Python 3.11.
-
-    That pair drops one reference to ``None`` on every void Qt call (``setFont``,
-    ``update``, ...), so a few thousand paint calls end in "Fatal Python error:
-    none_dealloc". Python 3.12 made ``None`` immortal (PEP 683); this gives it the
-    same effect here, for this process only, when the leak is detected. It changes
-    no timing; the project's real fix is a PySide6 or Python version without the bug.
-    """
-    if sys.version_info >= (3, 12):
-        return
-    from PySide6.QtCore import QObject
-
-    probe = QObject()
-    before = sys.getrefcount(None)
-    for _ in range(100):
-        probe.setObjectName("probe")
-    if before - sys.getrefcount(None) >= 100:
-        import ctypes
-
-        ctypes.c_ssize_t.from_address(id(None)).value += 1 << 40  # ob_refcnt is the first field
-        print("note: this PySide6/Python pair leaks None references; made None immortal here")
 
 
 def median_ms(fn: Callable[[], object], runs: int, warmup: int = 2) -> tuple[float, list[float]]:
@@ -168,7 +142,6 @@ def main() -> int:
     from milton_desktop.db import open_database
     from milton_desktop.paths import resolve_paths
 
-    guard_none_refcount()
     os.environ["MILTON_HOME"] = tempfile.mkdtemp(prefix="milton-bench-")
     open_database(resolve_paths().ensure().db_path)
     rng = random.Random(20300312)

@@ -74,7 +74,7 @@ def seed_schedules(rows: list[tuple[int, datetime, str]], status: str = "pending
         )
         cur.executemany(
             "INSERT INTO scheduled_posts (post_id, account_id, scheduled_time, timezone, status, attempts,"
-            " next_attempt_at, created_at, updated_at, notified) VALUES (?, ?, ?, 'UTC', ?, 0, ?, ?, ?, 0)",
+            " next_attempt_at, created_at, updated_at) VALUES (?, ?, ?, 'UTC', ?, 0, ?, ?, ?)",
             [
                 (start + i, acc, utc_text(when), status, utc_text(when), now, now)
                 for i, (acc, when, _t) in enumerate(rows)

@@ -138,7 +138,6 @@ class ScheduledPost(BaseModel):
     recurrence = pw.ForeignKeyField(
         Recurrence, null=True, backref="schedules", on_delete="SET NULL"
     )
-    notified = pw.BooleanField(default=False)
 
     class Meta:
         table_name = "scheduled_posts"
