@@ -214,6 +214,7 @@ def run_app(args: argparse.Namespace) -> int:
         tray.set_runner(None, owner)
 
     window.quitRequested.connect(app.quit)
+    window.backgroundOutcome.connect(tray.show_outcome)
     window.activated.connect(tray.clear_attention)
     window.pausedChanged.connect(lambda _paused: tray.refresh())
     tray.pausedChanged.connect(lambda _paused: window.sync_paused())

@@ -557,3 +557,53 @@ class Engine:
             url=url,
             **extra,
         )
+
+
+_RESULT_STATUS = {"published": "published", "failed": "failed", "uncertain": "uncertain"}
+
+
+def last_result_id() -> int:
+    """The newest attempt's id (0 when none): where :func:`outcomes_since` starts."""
+    (value,) = database.execute_sql(
+        "SELECT COALESCE(MAX(id), 0) FROM publishing_results"
+    ).fetchone()
+    return int(value)
+
+
+def outcomes_since(result_id: int) -> tuple[int, list[Outcome]]:
+    """Outcomes recorded by any process after attempt ``result_id``, and the new high mark.
+
+    A window that does not run the scheduler itself (a background ``milton-desktop run``
+    does) reads these to tell the user what happened. Retries are not news; a final
+    result is.
+    """
+    rows = database.execute_sql(
+        "SELECT r.id, r.schedule_id, r.outcome, r.error_kind, r.error_message, r.remote_url,"
+        " COALESCE(s.text_override, p.body), a.display_name, a.platform, a.status"
+        " FROM publishing_results r JOIN scheduled_posts s ON s.id = r.schedule_id"
+        " JOIN posts p ON p.id = s.post_id JOIN accounts a ON a.id = s.account_id"
+        " WHERE r.id > ? ORDER BY r.id",
+        (result_id,),
+    ).fetchall()
+    outcomes = []
+    high = result_id
+    for rid, sid, outcome, kind, message, url, text, account, platform, account_status in rows:
+        high = max(high, rid)
+        status = _RESULT_STATUS.get(outcome)
+        if status is None:
+            continue
+        outcomes.append(
+            Outcome(
+                schedule_id=sid,
+                status=status,
+                account=account,
+                platform=platform,
+                text=text,
+                message=message,
+                url=url,
+                needs_reconnect=status == "failed"
+                and account_status == "needs_reconnect"
+                and kind in ("auth", "rejected"),
+            )
+        )
+    return high, outcomes

@@ -223,6 +223,8 @@ class MainWindow(QMainWindow):
     activated = Signal()
     #: the window was closed into the tray for the first time: explain where it went
     trayHintRequested = Signal()
+    #: an Outcome recorded by a background scheduler (another process publishes)
+    backgroundOutcome = Signal(object)
 
     def __init__(
         self,
@@ -295,6 +297,9 @@ class MainWindow(QMainWindow):
 
         self._restore_ui_state()
         self._data_version = self._read_data_version()
+        from milton_desktop.scheduling import last_result_id
+
+        self._seen_result_id = last_result_id()  # only what happens from now on is news
         self.set_runner(runner)
 
     # ------------------------------------------------------------ construction
@@ -788,6 +793,20 @@ class MainWindow(QMainWindow):
             self.schedule_refresh()
             if self.runner is not None:
                 self.runner.rearm()
+            else:
+                self._report_background_outcomes()
+
+    def _report_background_outcomes(self) -> None:
+        """When a background scheduler publishes, tell the user as if this window had."""
+        from milton_desktop.scheduling import outcomes_since
+
+        try:
+            self._seen_result_id, outcomes = outcomes_since(self._seen_result_id)
+        except Exception:  # the database is closing: nothing to report
+            return
+        for outcome in outcomes:
+            self._on_runner_outcome(outcome)
+            self.backgroundOutcome.emit(outcome)
 
     def _on_missed_timer_timeout(self) -> None:
         if self.isVisible() and self._pending_missed:

@@ -474,6 +474,10 @@ class TrayController(QObject):
         self.menu.setToolTipsVisible(True)
 
     def _on_runner_outcome(self, outcome: Outcome) -> None:
+        self.show_outcome(outcome)
+
+    def show_outcome(self, outcome: Outcome) -> None:
+        """Notify (and flag for attention) as the user's preferences say."""
         needs_user = outcome.status in ("failed", "uncertain", "missed") or outcome.needs_reconnect
         if needs_user and not self._window_is_active():
             self.attention = True

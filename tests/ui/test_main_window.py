@@ -293,3 +293,44 @@ def test_layout_is_restored_from_ui_state(qtbot, make_window, ctx):
     second = make_window()
     assert second.size().width() == 700 and second.size().height() == 500
     assert second.calendar.current_view() == "week" and second.view_actions["week"].isChecked()
+
+
+def test_outcomes_of_a_background_scheduler_are_reported(
+    qtbot, make_window, ctx, make_schedule, later
+):
+    """Another process (`milton-desktop run`) publishes and fails posts: this window,
+    which does not publish itself, tells the user about each final result once."""
+    window = make_window(run=None)
+    window.set_runner(None, "pid 4242 on laptop")
+    ok = make_schedule("Published in the background", later)
+    bad = make_schedule("Refused in the background", later + timedelta(hours=1))
+    seen = []
+    window.backgroundOutcome.connect(seen.append)
+
+    other = sqlite3.connect(ctx.paths.db_path)
+    now = "2030-01-01 10:00:00.000000"
+    rows = [
+        (ok.id, "retry", None, None, None),
+        (ok.id, "published", None, None, "https://www.linkedin.com/feed/update/urn:li:share:1"),
+        (
+            bad.id,
+            "failed",
+            "rejected",
+            "LinkedIn refused this as a duplicate of a recent post",
+            None,
+        ),
+    ]
+    for sid, outcome, kind, message, url in rows:
+        other.execute(
+            "INSERT INTO publishing_results (schedule_id, attempt, started_at, finished_at, outcome,"
+            " error_kind, error_message, remote_url, lateness_ms) VALUES (?, 1, ?, ?, ?, ?, ?, ?, 0)",
+            (sid, now, now, outcome, kind, message, url),
+        )
+    other.commit()
+    other.close()
+    window._on_db_watch_timer_timeout()
+    assert [(o.schedule_id, o.status) for o in seen] == [(ok.id, "published"), (bad.id, "failed")]
+    assert seen[0].url.startswith("https://www.linkedin.com/")
+    assert "duplicate" in seen[1].message
+    window._on_db_watch_timer_timeout()  # nothing new: nothing reported twice
+    assert len(seen) == 2
