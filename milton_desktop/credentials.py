@@ -13,9 +13,7 @@ from __future__ import annotations
 
 import logging
 import threading
-
-import keyring
-import keyring.errors
+from typing import Any
 
 from milton_desktop.publishers.base import Credential
 
@@ -33,6 +31,15 @@ KEYRING_HELP = (
 )
 
 
+def _keyring() -> Any:
+    """keyring, imported on first use: loading it (and its backends) is slow, and the
+    window should not wait for it before it shows."""
+    import keyring
+    import keyring.errors
+
+    return keyring
+
+
 class KeyringUnavailable(RuntimeError):
     """No secure keyring backend: the message says what to do."""
 
@@ -42,14 +49,14 @@ class CredentialMissing(LookupError):
 
 
 def backend_name() -> str:
-    kr = keyring.get_keyring()
+    kr = _keyring().get_keyring()
     return f"{type(kr).__module__}.{type(kr).__name__}"
 
 
 def backend_is_secure() -> tuple[bool, str]:
     """Whether the active backend is one we will store tokens in, and its name."""
     name = backend_name()
-    kr = keyring.get_keyring()
+    kr = _keyring().get_keyring()
     try:
         priority = float(type(kr).priority)  # type: ignore[arg-type]
     except Exception:
@@ -83,6 +90,7 @@ class CredentialStore:
     def save(self, platform: str, account_id: int, credential: Credential) -> str:
         """Store ``credential``; returns ``"keyring"`` or ``"memory"`` (session only)."""
         key = self.key(platform, account_id)
+        keyring = _keyring()
         try:
             self._check_backend()
             keyring.set_password(SERVICE, key, credential.to_json())
@@ -108,6 +116,7 @@ class CredentialStore:
         with self._lock:
             if key in self._memory:
                 return Credential.from_json(self._memory[key])
+        keyring = _keyring()
         try:
             self._check_backend()
             value = keyring.get_password(SERVICE, key)
@@ -124,6 +133,7 @@ class CredentialStore:
         key = self.key(platform, account_id)
         with self._lock:
             self._memory.pop(key, None)
+        keyring = _keyring()
         try:
             keyring.delete_password(SERVICE, key)
         except keyring.errors.PasswordDeleteError:
