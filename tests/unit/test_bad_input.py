@@ -266,3 +266,57 @@ def test_a_failure_midway_leaves_no_half_post(home, tmp_path, monkeypatch):
     )
     assert code == 1 and "full" in err and "Traceback" not in err
     assert snapshot(home) == before
+
+
+def test_read_only_database_is_refused_clearly(tmp_path):
+    """A database the user cannot write (a restored backup, a wrong owner): one clear
+    line, exit 1, the data untouched. Root ignores file modes, so as root the command
+    runs as `nobody`."""
+    import os
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    base = Path(tempfile.mkdtemp(prefix="milton-ro-"))
+    try:
+        home = base / "home"
+        env = {**os.environ, "MILTON_HOME": str(home)}
+        cmd = [sys.executable, "-m", "milton_desktop"]
+        assert (
+            subprocess.run(
+                [*cmd, "post", "add", "--text", "kept"], env=env, capture_output=True
+            ).returncode
+            == 0
+        )
+        for path in [base, *base.rglob("*")]:
+            path.chmod(0o755 if path.is_dir() else 0o644)
+        (home / "logs").chmod(0o777)
+        for log in (home / "logs").glob("*"):
+            log.chmod(0o666)
+        for db in home.glob("milton.sqlite3*"):
+            db.chmod(0o444)
+        prefix = []
+        if os.geteuid() == 0:
+            setpriv = shutil.which("setpriv")
+            if setpriv is None:
+                pytest.skip("running as root without setpriv to drop privileges")
+            prefix = [setpriv, "--reuid=65534", "--regid=65534", "--clear-groups"]
+            probe = subprocess.run(
+                [*prefix, *cmd, "--version"], env=env, capture_output=True, timeout=60
+            )
+            if probe.returncode != 0:
+                pytest.skip("`nobody` cannot run this checkout's Python (its folders are private)")
+        before = snapshot(home)
+        r = subprocess.run(
+            [*prefix, *cmd, "post", "add", "--text", "refused"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert r.returncode == 1
+        assert "cannot write the database" in r.stderr and "permissions" in r.stderr
+        assert r.stderr.count("\n") == 1 and "Traceback" not in r.stderr
+        assert snapshot(home) == before
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
