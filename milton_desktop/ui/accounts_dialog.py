@@ -22,10 +22,7 @@ from PySide6.QtGui import (
     QColor,
     QDesktopServices,
     QGuiApplication,
-    QIcon,
-    QPainter,
     QPalette,
-    QPixmap,
 )
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -58,7 +55,7 @@ from milton_desktop.publishers import PLATFORM_LABELS
 from milton_desktop.publishers.base import PublishError
 from milton_desktop.store import UserError
 from milton_desktop.timeutil import TimeInputError, get_zone
-from milton_desktop.ui.style import platform_style
+from milton_desktop.ui.style import platform_dot
 from milton_desktop.ui.tasks import run_in_background
 
 log = logging.getLogger("milton.ui.accounts")
@@ -163,19 +160,6 @@ def _alive(dialog: QDialog) -> bool:
 
 def _open_with_desktop(url: QUrl) -> bool:
     return QDesktopServices.openUrl(url)
-
-
-def _platform_dot(platform: str) -> QIcon:
-    """A small disc in the platform's colour, so rows can be told apart at a glance."""
-    pixmap = QPixmap(12, 12)
-    pixmap.fill(Qt.GlobalColor.transparent)
-    painter = QPainter(pixmap)
-    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-    painter.setPen(Qt.PenStyle.NoPen)
-    painter.setBrush(QColor(platform_style(platform).color))
-    painter.drawEllipse(1, 1, 10, 10)
-    painter.end()
-    return QIcon(pixmap)
 
 
 def _who(acc: Account) -> str:
@@ -778,7 +762,7 @@ class AccountsDialog(QDialog):
                 item = QTableWidgetItem(text)
                 item.setData(Qt.ItemDataRole.UserRole, acc.id)
                 if c == 1:
-                    item.setIcon(_platform_dot(acc.platform))
+                    item.setIcon(platform_dot(acc.platform))
                 if c == 3:
                     item.setForeground(QColor(ERROR_COLOUR if needs else OK_COLOUR))
                     if needs:

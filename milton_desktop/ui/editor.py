@@ -68,7 +68,7 @@ from milton_desktop.paths import resolve_paths
 from milton_desktop.publishers import PLATFORM_LABELS
 from milton_desktop.publishers.base import Content, MediaItem, PublishError
 from milton_desktop.timeutil import TimeInputError, get_zone, human_delta, is_ambiguous, localize
-from milton_desktop.ui.style import platform_style
+from milton_desktop.ui.style import platform_dot
 from milton_desktop.ui.tasks import run_in_background
 from milton_desktop.validation import (
     INSTAGRAM_MAX_HASHTAGS,
@@ -124,18 +124,6 @@ def _coloured(label: QLabel, colour: QColor | str) -> None:
 
 def _dim_colour(widget: QWidget) -> QColor:
     return widget.palette().color(QPalette.ColorRole.PlaceholderText)
-
-
-def _platform_dot(platform: str) -> QIcon:
-    pixmap = QPixmap(12, 12)
-    pixmap.fill(Qt.GlobalColor.transparent)
-    painter = QPainter(pixmap)
-    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-    painter.setPen(Qt.PenStyle.NoPen)
-    painter.setBrush(QColor(platform_style(platform).color))
-    painter.drawEllipse(1, 1, 10, 10)
-    painter.end()
-    return QIcon(pixmap)
 
 
 def _handle(acc: Account) -> str:
@@ -682,7 +670,7 @@ class PostEditorDialog(QDialog):
             text = f"{acc.display_name}  ·  {PLATFORM_LABELS.get(acc.platform, acc.platform)}"
             if handle:
                 text += f" {handle}"
-            item = QListWidgetItem(_platform_dot(acc.platform), text)
+            item = QListWidgetItem(platform_dot(acc.platform), text)
             item.setData(Qt.ItemDataRole.UserRole, acc.id)
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
             item.setCheckState(

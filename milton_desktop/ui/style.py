@@ -141,6 +141,19 @@ def paint_platform_badge(painter: QPainter, rect: QRectF, platform: str) -> None
 
 
 @cache
+def platform_dot(platform: str) -> QIcon:
+    """A small disc in the platform's colour, so rows can be told apart at a glance."""
+    pixmap = QPixmap(12, 12)
+    pixmap.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(pixmap)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    painter.setPen(Qt.PenStyle.NoPen)
+    painter.setBrush(QColor(platform_style(platform).color))
+    painter.drawEllipse(1, 1, 10, 10)
+    painter.end()
+    return QIcon(pixmap)
+
+
 def platform_icon(platform: str, size: int = 16) -> QIcon:
     """The platform badge as an icon, for list rows, menus and the upcoming panel."""
     pm = QPixmap(size * 2, size * 2)  # drawn at 2x so it stays crisp on HiDPI screens
