@@ -18,8 +18,6 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import signal
-import socket
 import sys
 import threading
 from collections.abc import Callable
@@ -98,41 +96,13 @@ def _install_signal_handlers(session: Session) -> None:
     """SIGINT/SIGTERM quit like the Quit menu (in-flight publishes still finish)."""
     if threading.current_thread() is not threading.main_thread():
         return
-    from PySide6.QtCore import QSocketNotifier
+    from milton_desktop.runner import install_quit_signals
 
-    # Python runs signal handlers only between bytecodes; Qt's loop sits in C, so a
-    # wakeup fd turns the signal into a socket event the loop notices at once.
-    rfd, wfd = socket.socketpair()
-    rfd.setblocking(False)
-    wfd.setblocking(False)
-    old_fd = signal.set_wakeup_fd(wfd.fileno())
-    notifier = QSocketNotifier(rfd.fileno(), QSocketNotifier.Type.Read, session.app)
-    notifier.setObjectName("milton-signal-notifier")
-    received: list[int] = []
+    def on_signal(signum: int) -> None:
+        log.info("signal %s received: quitting", signum)
+        session.window.request_quit()
 
-    def on_signal(signum: int, _frame: object) -> None:
-        received.append(signum)
-
-    def on_signal_notifier_activated() -> None:
-        try:
-            rfd.recv(64)
-        except OSError:
-            pass
-        if received:
-            log.info("signal %s received: quitting", received[0])
-            session.window.request_quit()
-
-    notifier.activated.connect(on_signal_notifier_activated)
-    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
-
-    def restore() -> None:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-        signal.set_wakeup_fd(old_fd)
-        notifier.setEnabled(False)
-        rfd.close()
-        wfd.close()
-
+    restore = install_quit_signals(on_signal, session.app)
     session.cleanups.append(restore)
 
 

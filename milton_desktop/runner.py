@@ -12,6 +12,7 @@ import logging
 import os
 import socket
 import sys
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -150,6 +151,51 @@ class Runner(QObject):
         self.tick()  # the account is free again: its later rows are the timer's now
 
 
+def install_quit_signals(
+    on_signal: Callable[[int], None], parent: QObject | None = None
+) -> Callable[[], None]:
+    """Call ``on_signal(signum)`` on the Qt thread for SIGINT and SIGTERM; returns a restore.
+
+    Python runs signal handlers only between bytecodes and Qt's loop sits in C, so a
+    wakeup fd turns the signal into a socket event that the loop notices at once.
+    """
+    import signal
+
+    from PySide6.QtCore import QSocketNotifier
+
+    rfd, wfd = socket.socketpair()
+    rfd.setblocking(False)
+    wfd.setblocking(False)
+    old_fd = signal.set_wakeup_fd(wfd.fileno())
+    notifier = QSocketNotifier(rfd.fileno(), QSocketNotifier.Type.Read, parent)
+    notifier.setObjectName("milton-signal-notifier")
+    received: list[int] = []
+
+    def handler(signum: int, _frame: object) -> None:
+        received.append(signum)
+
+    def on_notifier_activated() -> None:
+        try:
+            rfd.recv(64)
+        except OSError:
+            pass
+        if received:
+            on_signal(received[0])
+
+    notifier.activated.connect(on_notifier_activated)
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+
+    def restore() -> None:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+        signal.set_wakeup_fd(old_fd)
+        notifier.setEnabled(False)
+        rfd.close()
+        wfd.close()
+
+    return restore
+
+
 class SchedulerLock:
     """One scheduler per database: an OS-checked lock file beside it (stale locks of
     dead processes are taken over)."""
@@ -178,9 +224,7 @@ def run_headless(
     engine: Engine, data_dir: Path, *, interval_s: float = 60.0, stop_timeout: float = 30.0
 ) -> int:
     """``milton-desktop run``: the scheduler in a bare QtCore event loop until SIGINT/SIGTERM."""
-    import signal
-
-    from PySide6.QtCore import QCoreApplication, QSocketNotifier
+    from PySide6.QtCore import QCoreApplication
 
     lock = SchedulerLock(data_dir)
     if not lock.acquire():
@@ -194,39 +238,17 @@ def run_headless(
     runner = Runner(engine, interval_s=interval_s)
     runner.outcome.connect(_log_outcome)
 
-    # Signals reach Python only between bytecodes; a wakeup fd lets the Qt loop notice at once.
-    rfd, wfd = socket.socketpair()
-    rfd.setblocking(False)
-    wfd.setblocking(False)
-    old_fd = signal.set_wakeup_fd(wfd.fileno())
-    notifier = QSocketNotifier(rfd.fileno(), QSocketNotifier.Type.Read)
-    received: list[int] = []
+    def on_signal(signum: int) -> None:
+        log.info("signal %s received: finishing in-flight publishes and stopping", signum)
+        runner.stop(stop_timeout)
+        app.quit()
 
-    def on_signal(signum: int, _frame: object) -> None:
-        received.append(signum)
-
-    def on_wakeup() -> None:
-        try:
-            rfd.recv(64)
-        except OSError:
-            pass
-        if received:
-            log.info("signal %s received: finishing in-flight publishes and stopping", received[0])
-            runner.stop(stop_timeout)
-            app.quit()
-
-    notifier.activated.connect(on_wakeup)
-    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    restore_signals = install_quit_signals(on_signal, app)
     try:
         runner.start()
         app.exec()
     finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-        signal.set_wakeup_fd(old_fd)
-        notifier.setEnabled(False)
-        rfd.close()
-        wfd.close()
+        restore_signals()
         if not runner.dispatcher.stopping:
             runner.stop(stop_timeout)
         lock.release()
