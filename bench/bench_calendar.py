@@ -1,11 +1,15 @@
 """How fast the calendar renders a month, and commits a drag-and-drop reschedule.
 
     QT_QPA_PLATFORM=offscreen .venv/bin/python bench/bench_calendar.py [--posts 10000]
-        [--spread-days 365] [--runs 10]
+        [--spread-days 365] [--runs 10] [--scenario spread|dense|both]
 
-Seeds ``--posts`` posts, each with one schedule, spread evenly at random over
-``--spread-days`` days centred on the benchmark month, in a throwaway MILTON_HOME
-(one transaction, ``executemany``). Then prints medians over ``--runs`` runs of:
+Each scenario seeds ``--posts`` posts, each with one schedule, at random times in a
+throwaway MILTON_HOME (one transaction, ``executemany``):
+
+- spread: over ``--spread-days`` days centred on the benchmark month (a busy year);
+- dense: all inside the six weeks the month grid shows (the worst case for a month).
+
+Then prints medians over ``--runs`` runs of:
 
 - month render: ``CalendarPane.refresh()`` (the store query for the 6 visible weeks,
   the model reset, the layout) plus painting the month view (``grab()``);
@@ -25,8 +29,10 @@ import sys
 import tempfile
 import time as _time
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -34,20 +40,60 @@ MONTH_TARGET_MS = 100.0
 COMMIT_TARGET_MS = 20.0
 #: the benchmark's "now" and month: fixed, so runs compare across days
 NOW = datetime(2030, 3, 12, 9, 0, tzinfo=UTC)
+ZONE = "Europe/Paris"
+SCENARIOS = ("spread", "dense")
 STATUSES = ("pending",) * 6 + ("published",) * 3 + ("failed", "cancelled", "missed")
 
 
-def seed(posts: int, spread_days: int, rng: random.Random) -> None:
+@dataclass(frozen=True)
+class Scenario:
+    """Where the posts go: minutes drawn at random in ``[first, first + span)``."""
+
+    name: str
+    what: str
+    first: datetime
+    span: timedelta
+
+
+def make_scenario(name: str, spread_days: int) -> Scenario:
+    if name == "spread":
+        centre = NOW.replace(day=15)
+        return Scenario(
+            name,
+            f"spread over {spread_days} days",
+            centre - timedelta(days=spread_days / 2),
+            timedelta(days=spread_days),
+        )
+    # The grid's six weeks as the pane computes them (the locale's first weekday), in
+    # the display zone, so every post lands in a visible cell.
+    from milton_desktop.ui.calendar_view import _first_weekday, month_grid_start
+
+    zone = ZoneInfo(ZONE)
+    grid = month_grid_start(NOW.astimezone(zone).date(), _first_weekday())
+
+    def midnight(d: date) -> datetime:
+        return datetime.combine(d, time(0), tzinfo=zone).astimezone(UTC)
+
+    first = midnight(grid)
+    return Scenario(
+        name,
+        f"dense: all in the 6 visible weeks from {grid}",
+        first,
+        midnight(grid + timedelta(days=42)) - first,
+    )
+
+
+def seed(posts: int, scenario: Scenario, rng: random.Random) -> None:
     from milton_desktop import settings
     from milton_desktop.models import Account, Post, ScheduledPost, database, utc_text
 
-    settings.set_value("timezone", "Europe/Paris")
+    settings.set_value("timezone", ZONE)
     accounts = [
         Account.create(platform=p, display_name=n)
         for p, n in (("linkedin", "Work LinkedIn"), ("x", "My X"), ("instagram", "Studio IG"))
     ]
-    centre = NOW.replace(day=15)
-    first = centre - timedelta(days=spread_days / 2)
+    first = scenario.first
+    span_minutes = int(scenario.span.total_seconds() // 60)
     stamp = utc_text(NOW)
     words = [
         "launch",
@@ -96,7 +142,7 @@ def seed(posts: int, spread_days: int, rng: random.Random) -> None:
         )
         rows = []
         for n in range(posts):
-            when = first + timedelta(minutes=rng.randrange(spread_days * 24 * 60))
+            when = first + timedelta(minutes=rng.randrange(span_minutes))
             # 5-minute grid, as people schedule
             when = when.replace(minute=when.minute // 5 * 5, second=0, microsecond=0)
             status = "pending" if when > NOW else rng.choice(STATUSES[6:])
@@ -106,7 +152,7 @@ def seed(posts: int, spread_days: int, rng: random.Random) -> None:
                     start_id + n + 1,
                     accounts[n % 3].id,
                     w,
-                    "Europe/Paris",
+                    ZONE,
                     status,
                     0,
                     w,
@@ -128,36 +174,45 @@ def median_ms(fn: Callable[[], object], runs: int, warmup: int = 2) -> tuple[flo
     return statistics.median(times), times
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--posts", type=int, default=10_000)
-    parser.add_argument("--spread-days", type=int, default=365)
-    parser.add_argument("--runs", type=int, default=10)
-    args = parser.parse_args()
+@dataclass(frozen=True)
+class MonthFigure:
+    scenario: Scenario
+    in_view: int
+    median_ms: float
 
+
+def verdict(value: float, target: float) -> str:
+    return "OK" if value <= target else "OVER"
+
+
+def run_scenario(scenario: Scenario, posts: int, runs: int) -> MonthFigure:
+    """Seed a fresh database for ``scenario``, measure, print; the month figure back."""
     from PySide6.QtGui import QUndoStack
     from PySide6.QtWidgets import QApplication
 
+    from milton_desktop import store
     from milton_desktop.clock import FakeClock
     from milton_desktop.db import open_database
     from milton_desktop.paths import resolve_paths
-
-    os.environ["MILTON_HOME"] = tempfile.mkdtemp(prefix="milton-bench-")
-    open_database(resolve_paths().ensure().db_path)
-    rng = random.Random(20300312)
-    t0 = _time.perf_counter()
-    seed(args.posts, args.spread_days, rng)
-    print(
-        f"seeded {args.posts} posts + schedules over {args.spread_days} days in {_time.perf_counter() - t0:.2f} s"
-    )
-
-    from milton_desktop import store
+    from milton_desktop.ui.calendar_model import SCHEDULE_MIME, make_mime
     from milton_desktop.ui.calendar_view import CalendarPane
     from milton_desktop.ui.undo import RescheduleCommand
 
-    app = QApplication.instance() or QApplication(sys.argv)
+    os.environ["MILTON_HOME"] = tempfile.mkdtemp(prefix=f"milton-bench-{scenario.name}-")
+    open_database(resolve_paths().ensure().db_path)
+    rng = random.Random(20300312)
+    t0 = _time.perf_counter()
+    seed(posts, scenario, rng)
+    print(f"\n== {scenario.name} ==")
+    print(
+        f"seeded {posts} posts + schedules ({scenario.what}) in {_time.perf_counter() - t0:.2f} s"
+    )
+
+    app = QApplication.instance()
+    assert app is not None
     clock = FakeClock(NOW)
-    pane = CalendarPane(QUndoStack(), clock=clock)
+    undo_stack = QUndoStack()
+    pane = CalendarPane(undo_stack, clock=clock)
     pane.resize(1280, 820)
     pane.show()
     pane.go_to(NOW.date())
@@ -169,13 +224,13 @@ def main() -> int:
         pane.refresh()
         pane.month_view.grab()
 
-    month_ms, month_all = median_ms(render_month, args.runs)
-    query_ms, _ = median_ms(pane.refresh, args.runs)
-    paint_ms, _ = median_ms(pane.month_view.grab, args.runs)
+    month_ms, month_all = median_ms(render_month, runs)
+    query_ms, _ = median_ms(pane.refresh, runs)
+    paint_ms, _ = median_ms(pane.month_view.grab, runs)
 
     pane.set_view("week")
     app.processEvents()
-    week_ms, _ = median_ms(lambda: (pane.refresh(), pane.week_view.grab()), args.runs)
+    week_ms, _ = median_ms(lambda: (pane.refresh(), pane.week_view.grab()), runs)
     week_rows = pane.model.rowCount()
 
     # Reschedule commits: move pending chips of the month by a day, as a drop does.
@@ -185,13 +240,13 @@ def main() -> int:
             "pending", start=NOW + timedelta(days=1), end=NOW + timedelta(days=20)
         )
     ]
-    picks = rng.sample(ids, min(len(ids), args.runs + 2))
+    picks = rng.sample(ids, min(len(ids), runs + 2))
     commands = []
     for sid in picks:
         old = store.get_schedule(sid).scheduled_time
         commands.append(RescheduleCommand(sid, old, old + timedelta(days=1), "bench", clock=clock))
     it = iter(commands)
-    commit_ms, _ = median_ms(lambda: next(it).redo(), args.runs)
+    commit_ms, _ = median_ms(lambda: next(it).redo(), runs)
     assert not any(c.isObsolete() for c in commands), "a benchmark reschedule was refused"
 
     # The whole drop as the user feels it: command, push, and the view reloaded.
@@ -199,17 +254,12 @@ def main() -> int:
     target_days = iter(range(1, 100))
 
     def drop() -> None:
-        from milton_desktop.ui.calendar_model import SCHEDULE_MIME, make_mime
-
         pane.drop_mime(
             make_mime(SCHEDULE_MIME, [sid]), NOW.date() + timedelta(days=next(target_days)), None
         )
 
     pane.set_view("month")
-    drop_ms, _ = median_ms(drop, args.runs)
-
-    def verdict(value: float, target: float) -> str:
-        return "OK" if value <= target else "OVER"
+    drop_ms, _ = median_ms(drop, runs)
 
     print(f"month view: {in_view} schedules in the 6 visible weeks, {shown} chips drawn")
     print(
@@ -225,6 +275,39 @@ def main() -> int:
         f"[target <= {COMMIT_TARGET_MS:.0f} ms: {verdict(commit_ms, COMMIT_TARGET_MS)}]"
     )
     print(f"whole drop (command + push + month reload): median {drop_ms:.1f} ms")
+
+    # The pane listens to its stack: take both down before the next scenario's database.
+    pane.close()
+    pane.deleteLater()
+    undo_stack.deleteLater()
+    app.processEvents()
+    return MonthFigure(scenario, in_view, month_ms)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--posts", type=int, default=10_000)
+    parser.add_argument("--spread-days", type=int, default=365)
+    parser.add_argument("--runs", type=int, default=10)
+    parser.add_argument("--scenario", choices=(*SCENARIOS, "both"), default="both")
+    args = parser.parse_args()
+
+    from PySide6.QtWidgets import QApplication
+
+    # One application for every scenario; made first, as the widgets need it.
+    _app = QApplication.instance() or QApplication(sys.argv)
+    names = SCENARIOS if args.scenario == "both" else (args.scenario,)
+    figures = [
+        run_scenario(make_scenario(name, args.spread_days), args.posts, args.runs) for name in names
+    ]
+
+    print(f"\n== month render (refresh + paint), target <= {MONTH_TARGET_MS:.0f} ms ==")
+    for f in figures:
+        print(
+            f"{f.scenario.name:>7}: median {f.median_ms:6.1f} ms "
+            f"[{verdict(f.median_ms, MONTH_TARGET_MS)}]  "
+            f"({f.in_view} schedules in view; {f.scenario.what})"
+        )
     return 0
 
 

@@ -125,12 +125,10 @@ def main(out_dir: Path) -> None:
     from PySide6.QtGui import QDragEnterEvent, QDragLeaveEvent, QDragMoveEvent, QUndoStack
     from PySide6.QtWidgets import QApplication
 
-    from bench.bench_calendar import guard_none_refcount
     from milton_desktop.clock import FakeClock
     from milton_desktop.db import open_database
     from milton_desktop.paths import resolve_paths
 
-    guard_none_refcount()
     home = tempfile.mkdtemp(prefix="milton-shots-")
     os.environ["MILTON_HOME"] = home
     open_database(resolve_paths().ensure().db_path)
@@ -163,7 +161,8 @@ def main(out_dir: Path) -> None:
     chosen = month.shown_ids(date(2027, 3, 18))[0]
     pane.select(chosen)
     mime = pane.model.mimeData([pane.model.index_of(chosen)])
-    pos = QPointF(month.day_rect(date(2027, 3, 24)).center())
+    # QDragEnterEvent takes a QPoint up to Qt 6.11 (a QPointF from 6.12)
+    pos = QPointF(month.day_rect(date(2027, 3, 24)).center()).toPoint()
     actions = Qt.DropAction.MoveAction
     for event in (
         QDragEnterEvent(

@@ -750,3 +750,50 @@ def data_version() -> int:
 def list_accounts() -> list[Account]:
     """Every account, by name."""
     return list(Account.select().order_by(Account.display_name))
+
+
+def calendar_rows(
+    start: datetime,
+    end: datetime,
+    status: str | None = None,
+    *,
+    include_cancelled: bool = True,
+) -> tuple[dict[int, tuple[str, str]], list[tuple]]:
+    """What the calendar shows of the schedules in ``[start, end)``: ``(accounts, rows)``.
+
+    ``accounts`` maps each account id to its ``(display name, platform)``. Each row is
+    ``(id, post_id, account_id, scheduled_time, status, text, remote_url, error_message)``,
+    ordered by time then id; ``scheduled_time`` is the stored UTC text, fixed-width
+    ``YYYY-MM-DD HH:MM:SS.ffffff`` (so it sorts as the instants do), and ``text`` is the
+    schedule's own text or else its post's body.
+
+    A dense month is ten thousand rows: parsing every time and repeating account names
+    on every row cost more than the read itself, so times stay text (the caller parses
+    the few it shows) and names come once per account.
+    """
+    if status is not None and status not in STATUSES:
+        raise UserError(f"unknown status {status!r}: choose one of {', '.join(STATUSES)}")
+    clauses = ["s.scheduled_time >= ?", "s.scheduled_time < ?"]
+    params: list[object] = [utc_text(start), utc_text(end)]
+    if status:
+        clauses.append("s.status = ?")
+        params.append(status)
+    if not include_cancelled:
+        clauses.append("s.status <> 'cancelled'")
+    sql = (
+        "SELECT s.id, s.post_id, s.account_id, s.scheduled_time, s.status,"
+        " COALESCE(s.text_override, p.body), s.remote_url, s.error_message"
+        " FROM scheduled_posts s JOIN accounts a ON a.id = s.account_id"
+        " JOIN posts p ON p.id = s.post_id"
+        " WHERE " + " AND ".join(clauses) + " ORDER BY s.scheduled_time, s.id"
+    )
+    # One transaction, so every row's account is in the accounts read with it.
+    with database.atomic():
+        rows = database.execute_sql(sql, params).fetchall()
+        accounts = {
+            aid: (name, platform)
+            for aid, name, platform in database.execute_sql(
+                "SELECT id, display_name, platform FROM accounts"
+            )
+        }
+    return accounts, rows

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import json
 import logging
+from bisect import bisect_left
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
 
 from PySide6.QtCore import (
@@ -90,6 +91,19 @@ def zone_name(zone: tzinfo) -> str:
 def local_midnight_utc(day: date, zone: tzinfo) -> datetime:
     """The UTC instant the local ``day`` starts (a range bound, so a gap at 00:00 is harmless)."""
     return datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)
+
+
+#: one :func:`store.calendar_rows` row:
+#: (id, post_id, account_id, UTC time text, status, text, remote_url, error_message)
+CalendarRow = tuple[int, int, int, str, str, str | None, str | None, str | None]
+
+#: the smallest step between two instants the store keeps
+_TICK = timedelta(microseconds=1)
+
+
+def utc_from_text(text: str) -> datetime:
+    """The aware UTC instant of a stored time (``YYYY-MM-DD HH:MM:SS.ffffff``, UTC)."""
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
 
 
 def short_text(text: str, limit: int = 80) -> str:
@@ -180,6 +194,27 @@ class ScheduleItem:
             error=row["error"],
         )
 
+    @classmethod
+    def from_calendar_row(
+        cls, row: CalendarRow, accounts: Mapping[int, tuple[str, str]], zone: tzinfo
+    ) -> ScheduleItem:
+        """From one :func:`store.calendar_rows` row and that call's accounts."""
+        sid, post_id, account_id, when, status, text, url, error = row
+        name, platform = accounts[account_id]
+        text = text or ""
+        return cls(
+            id=sid,
+            post_id=post_id,
+            account=name,
+            platform=platform,
+            local=utc_from_text(when).astimezone(zone),
+            status=status,
+            short_text=short_text(text),
+            text=text,
+            url=url,
+            error=error,
+        )
+
     def tooltip(self) -> str:
         """Plain text: the full post, where and when, and what went wrong if anything did."""
         ps = style.platform_style(self.platform)
@@ -196,18 +231,64 @@ class ScheduleItem:
         return "\n".join(lines)
 
 
+def _row_instant(row: CalendarRow) -> datetime:
+    """A row's instant as naive UTC: the bisection key of :func:`day_row_ranges`."""
+    return datetime.fromisoformat(row[3])
+
+
+def _day_is_regular(day: date, first: datetime, after: datetime, zone: tzinfo) -> bool:
+    """Whether every instant in ``[first, after)`` (UTC) falls on local ``day``.
+
+    True when one offset holds from the first instant to the last one and they read
+    00:00 and 23:59:59.999999 on ``day``: then local time is UTC plus that offset
+    throughout (no zone has two transitions within one day that cancel out).
+    """
+    head = first.astimezone(zone)
+    tail = (after - _TICK).astimezone(zone)
+    return (
+        head.utcoffset() == tail.utcoffset()
+        and head.replace(tzinfo=None) == datetime.combine(day, time(0))
+        and tail.date() == day
+    )
+
+
+def day_row_ranges(
+    rows: Sequence[CalendarRow], start: date, end: date, zone: tzinfo
+) -> dict[date, Sequence[int]]:
+    """The positions in ``rows`` (sorted by time) of each local day's schedules.
+
+    Rows sorted by instant are sorted by local day too, so each day is the slice
+    between two bisections on its local midnights: no row is converted. A day with a
+    clock change (or a local midnight that does not exist) is the exception; its rows
+    are converted one by one, so a schedule always lands on the day its local time says.
+    """
+    days = [start + timedelta(days=n) for n in range((end - start).days + 1)]
+    bounds = [local_midnight_utc(d, zone) for d in days]
+    cuts = [bisect_left(rows, b.replace(tzinfo=None), key=_row_instant) for b in bounds]
+    out: dict[date, Sequence[int]] = {}
+    odd: dict[date, list[int]] = {}
+    for n, day in enumerate(days[:-1]):
+        lo, hi = cuts[n], cuts[n + 1]
+        if lo == hi:
+            continue
+        if _day_is_regular(day, bounds[n], bounds[n + 1], zone):
+            out[day] = range(lo, hi)
+        else:
+            for r in range(lo, hi):
+                odd.setdefault(utc_from_text(rows[r][3]).astimezone(zone).date(), []).append(r)
+    for day, extra in odd.items():
+        out[day] = sorted([*out.get(day, ()), *extra])
+    return out
+
+
 def load_schedule_items(
     start: date, end: date, zone: tzinfo, status: str | None = None
 ) -> list[ScheduleItem]:
-    """Schedules whose local day is in ``[start, end)``, ordered by time (one store query).
-
-    ``store.schedule_rows`` reads plain rows; building a peewee model per row
-    (``list_schedules``) costs several times more on a busy month.
-    """
-    rows = store.schedule_rows(
-        status, start=local_midnight_utc(start, zone), end=local_midnight_utc(end, zone)
+    """Schedules whose local day is in ``[start, end)``, ordered by time (one store read)."""
+    accounts, rows = store.calendar_rows(
+        local_midnight_utc(start, zone), local_midnight_utc(end, zone), status
     )
-    return [ScheduleItem.from_json(row, zone) for row in rows]
+    return [ScheduleItem.from_calendar_row(row, accounts, zone) for row in rows]
 
 
 class ScheduleModel(QAbstractTableModel):
@@ -230,9 +311,14 @@ class ScheduleModel(QAbstractTableModel):
 
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
-        self._items: list[ScheduleItem] = []
-        self._row_of: dict[int, int] = {}
-        self._by_day: dict[date, list[ScheduleItem]] = {}
+        # Rows from the store become ScheduleItems only when asked for: a dense month is
+        # ten thousand schedules, of which the month view shows a couple of hundred.
+        self._rows: Sequence[CalendarRow] = ()
+        self._accounts: Mapping[int, tuple[str, str]] = {}
+        self._zone: tzinfo = UTC
+        self._items: list[ScheduleItem | None] = []
+        self._row_of_cache: dict[int, int] | None = None
+        self._day_rows: Mapping[date, Sequence[int]] = {}
         self.start: date | None = None
         self.end: date | None = None
         self.status: str | None = None
@@ -249,33 +335,69 @@ class ScheduleModel(QAbstractTableModel):
         hide_cancelled: bool = False,
     ) -> None:
         """Reload the local days ``[start, end)`` (optionally one status) from the store."""
-        items = load_schedule_items(start, end, zone, status)
-        if hide_cancelled:
-            items = [it for it in items if it.status != "cancelled"]
+        accounts, rows = store.calendar_rows(
+            local_midnight_utc(start, zone),
+            local_midnight_utc(end, zone),
+            status,
+            include_cancelled=not hide_cancelled,
+        )
         self.start, self.end, self.status = start, end, status
-        self.set_items(items)
+        self.beginResetModel()
+        self._rows, self._accounts, self._zone = rows, accounts, zone
+        self._items = [None] * len(rows)
+        self._row_of_cache = None
+        self._day_rows = day_row_ranges(rows, start, end, zone)
+        self.endResetModel()
 
     def set_items(self, items: Sequence[ScheduleItem]) -> None:
+        """Show ``items`` (already built, in the order given) instead of a store read."""
         self.beginResetModel()
+        self._rows, self._accounts = (), {}
         self._items = list(items)
-        self._row_of = {it.id: n for n, it in enumerate(self._items)}
-        by_day: dict[date, list[ScheduleItem]] = {}
-        for it in self._items:
-            by_day.setdefault(it.day, []).append(it)
-        self._by_day = by_day
+        self._row_of_cache = None
+        day_rows: dict[date, list[int]] = {}
+        for n, it in enumerate(items):
+            day_rows.setdefault(it.day, []).append(n)
+        self._day_rows = day_rows
         self.endResetModel()
+
+    def _at(self, row: int) -> ScheduleItem:
+        """The item of ``row``, built from its store row on first use."""
+        it = self._items[row]
+        if it is None:
+            it = ScheduleItem.from_calendar_row(self._rows[row], self._accounts, self._zone)
+            self._items[row] = it
+        return it
+
+    @property
+    def _row_of(self) -> dict[int, int]:
+        # Built on the first lookup by id: a plain refresh never needs it.
+        if self._row_of_cache is None:
+            if self._rows:
+                self._row_of_cache = {r[0]: n for n, r in enumerate(self._rows)}
+            else:
+                self._row_of_cache = {it.id: n for n, it in enumerate(self._items) if it}
+        return self._row_of_cache
 
     # -- plain-Python access for the painted views
 
     def items(self) -> list[ScheduleItem]:
-        return list(self._items)
+        return [self._at(n) for n in range(len(self._items))]
 
-    def items_on(self, day: date) -> list[ScheduleItem]:
-        return self._by_day.get(day, [])
+    def items_on(self, day: date, limit: int | None = None) -> list[ScheduleItem]:
+        """The schedules of local ``day`` by time; only the first ``limit`` if given."""
+        rows = self._day_rows.get(day, ())
+        if limit is not None:
+            rows = rows[: max(0, limit)]
+        return [self._at(n) for n in rows]
+
+    def count_on(self, day: date) -> int:
+        """How many schedules local ``day`` has, without building them."""
+        return len(self._day_rows.get(day, ()))
 
     def item(self, schedule_id: int) -> ScheduleItem | None:
         row = self._row_of.get(schedule_id)
-        return None if row is None else self._items[row]
+        return None if row is None else self._at(row)
 
     def index_of(self, schedule_id: int, column: int = 0) -> QModelIndex:
         row = self._row_of.get(schedule_id)
@@ -306,7 +428,7 @@ class ScheduleModel(QAbstractTableModel):
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or not 0 <= index.row() < len(self._items):
             return None
-        it = self._items[index.row()]
+        it = self._at(index.row())
         col = index.column()
         if role == Qt.ItemDataRole.DisplayRole:
             return self._display(it, col)
@@ -357,7 +479,7 @@ class ScheduleModel(QAbstractTableModel):
         if not index.isValid():
             return Qt.ItemFlag.NoItemFlags
         flags = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
-        if self._items[index.row()].movable:
+        if self._at(index.row()).movable:
             flags |= Qt.ItemFlag.ItemIsDragEnabled
         return flags
 
@@ -382,7 +504,7 @@ class ScheduleModel(QAbstractTableModel):
         ids: list[int] = []
         for index in indexes:
             if index.isValid():
-                sid = self._items[index.row()].id
+                sid = self._at(index.row()).id
                 if sid not in ids:
                     ids.append(sid)
         return make_mime(SCHEDULE_MIME, ids)

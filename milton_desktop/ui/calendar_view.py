@@ -397,7 +397,7 @@ class CalendarSurface(QWidget):
 
     def hidden_count(self, day: date) -> int:
         """How many schedules of ``day`` are folded into "+N more"."""
-        return len(self.model.items_on(day)) - len(self.shown_ids(day))
+        return self.model.count_on(day) - len(self.shown_ids(day))
 
     # -- mouse
 
@@ -601,24 +601,25 @@ class MonthView(CalendarSurface):
             # Only the day number is a link to the day view, not the whole strip.
             link_w = self.fontMetrics().horizontalAdvance(f"{day.day} {day:%b}") + 16
             self._day_links.append((QRectF(cell.left(), cell.top(), link_w, label_h), day))
-            items = self.model.items_on(day)
-            if not items:
+            count = self.model.count_on(day)
+            if not count:
                 continue
             x, width = cell.left() + 3, cw - 6
             y = cell.top() + label_h
             bottom = cell.bottom() - 3
             fits = max(0, int((bottom - y + gap) // (cp.height + gap)))
-            shown = items
-            if len(items) > fits:
+            if count > fits:
                 # Keep a line for "+N more": it is the way to the rest of the day.
                 room_with_more = bottom - more_h - y + gap
-                shown = items[: max(0, int(room_with_more // (cp.height + gap)))]
+                fits = max(0, int(room_with_more // (cp.height + gap)))
+            # Only the chips that fit are built; the rest of a busy day is just a count.
+            shown = self.model.items_on(day, limit=fits)
             for it in shown:
                 self._chips.append((QRectF(x, y, width, cp.height), it))
                 y += cp.height + gap
-            if len(shown) < len(items):
+            if len(shown) < count:
                 self._mores.append((QRectF(x, y, width, more_h), day))
-                self._more_counts.append(len(items) - len(shown))
+                self._more_counts.append(count - len(shown))
 
     def target_at(self, pos: QPointF) -> DropTarget | None:
         self._ensure_layout()

@@ -8,7 +8,7 @@ returns at once, so a drag cannot be simulated end to end).
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -172,6 +172,119 @@ def test_published_chip_is_not_draggable(make_schedule, later):
     day = later.astimezone(PARIS).date()
     model.load(day, day + timedelta(days=1), PARIS)
     assert not model.flags(model.index(0, 0)) & Qt.ItemFlag.ItemIsDragEnabled
+
+
+def by_item_day(model: ScheduleModel) -> dict[date, list[int]]:
+    """Each local day's ids as the items themselves say (what the day buckets must match)."""
+    days: dict[date, list[int]] = {}
+    for it in model.items():
+        days.setdefault(it.day, []).append(it.id)
+    return days
+
+
+def by_bucket(model: ScheduleModel, days: list[date]) -> dict[date, list[int]]:
+    out = {d: [it.id for it in model.items_on(d)] for d in days}
+    assert all(model.count_on(d) == len(ids) for d, ids in out.items())
+    return {d: ids for d, ids in out.items() if ids}
+
+
+def test_schedule_model_builds_items_on_demand_and_counts_without_building(make_schedule, later):
+    day = later.astimezone(PARIS).date()
+    ids = [make_schedule(f"Post {n}", later + timedelta(minutes=10 * n)).id for n in range(5)]
+    model = ScheduleModel()
+    model.load(day, day + timedelta(days=1), PARIS)
+    assert model.count_on(day) == 5 and model.count_on(day + timedelta(days=1)) == 0
+    assert [it.id for it in model.items_on(day, limit=2)] == ids[:2]
+    assert model.items_on(day, limit=0) == []
+    assert model.item(ids[4]).short_text == "Post 4"
+    assert model.index_of(ids[3]).row() == 3
+    assert model.item(ids[4]) is model.items_on(day)[4]  # one snapshot per row
+
+    # Items handed in (not read from the store) answer the same questions.
+    model.set_items(model.items()[::-1])
+    assert [it.id for it in model.items_on(day)] == ids[::-1]
+    assert model.count_on(day) == 5
+    assert model.index_of(ids[0]).row() == 4 and model.item(ids[0]).id == ids[0]
+
+
+def test_schedule_model_puts_schedules_on_their_local_day_across_clock_changes(
+    make_schedule, spring
+):
+    dst, _clock = spring
+    autumn = date(dst.year, 10, 31) - timedelta(days=(date(dst.year, 10, 31).weekday() + 1) % 7)
+    model = ScheduleModel()
+    for change in (dst, autumn):
+        eve, after = change - timedelta(days=1), change + timedelta(days=1)
+        walls = [
+            (eve, time(23, 59)),
+            (change, time(0, 0)),
+            (change, time(1, 59)),
+            (change, time(3, 0)),
+            (change, time(23, 59)),
+            (after, time(0, 0)),
+        ]
+        ids = [
+            make_schedule(f"{d} {t}", datetime.combine(d, t, tzinfo=PARIS).astimezone(UTC)).id
+            for d, t in walls
+        ]
+        # An instant in autumn's repeated hour, on its second pass (02:30, then 02:30 again).
+        second_pass = datetime.combine(change, time(2, 30), tzinfo=PARIS).replace(fold=1)
+        repeat = make_schedule("second 02:30", second_pass.astimezone(UTC)).id
+        days = [change + timedelta(days=n) for n in range(-3, 4)]
+        model.load(days[0], days[-1] + timedelta(days=1), PARIS)
+        expected = {eve: [ids[0]], change: [*ids[1:5]], after: [ids[5]]}
+        assert sorted(by_bucket(model, days)[change]) == sorted([*expected[change], repeat])
+        assert by_bucket(model, days) == by_item_day(model)
+        assert by_bucket(model, days)[eve] == expected[eve]
+        assert by_bucket(model, days)[after] == expected[after]
+
+
+class BackPastMidnight(tzinfo):
+    """UTC+1 until ``switch`` (naive UTC, 23:30), then UTC+0: local clocks go from 00:30 back
+    to 23:30 of the day before, so a later instant can fall on an earlier local day."""
+
+    def __init__(self, switch: datetime) -> None:
+        self.switch = switch
+
+    def utcoffset(self, dt: datetime | None) -> timedelta:
+        wall = dt.replace(tzinfo=None)
+        if wall < self.switch or (wall < self.switch + timedelta(hours=1) and not dt.fold):
+            return timedelta(hours=1)
+        return timedelta(0)
+
+    def dst(self, dt: datetime | None) -> timedelta:
+        return timedelta(0)
+
+    def tzname(self, dt: datetime | None) -> str:
+        return "ODD"
+
+    def fromutc(self, dt: datetime) -> datetime:
+        u = dt.replace(tzinfo=None)
+        if u < self.switch:
+            return (u + timedelta(hours=1)).replace(tzinfo=self)
+        return u.replace(tzinfo=self, fold=int(u < self.switch + timedelta(hours=1)))
+
+
+def test_schedule_model_follows_a_clock_that_goes_back_past_midnight(make_schedule):
+    year = datetime.now(UTC).year + 1
+    switch = datetime(year, 3, 10, 23, 30)
+    zone = BackPastMidnight(switch)
+    before = make_schedule(
+        "00:20 on the 11th", (switch - timedelta(minutes=10)).replace(tzinfo=UTC)
+    )
+    after = make_schedule("23:40 on the 10th", (switch + timedelta(minutes=10)).replace(tzinfo=UTC))
+    noon = make_schedule("noon on the 11th", datetime(year, 3, 11, 11, 0, tzinfo=UTC))
+    days = [date(year, 3, 9) + timedelta(days=n) for n in range(4)]
+    model = ScheduleModel()
+    model.load(days[0], days[-1], zone)
+    assert (
+        by_bucket(model, days)
+        == by_item_day(model)
+        == {
+            date(year, 3, 10): [after.id],
+            date(year, 3, 11): [before.id, noon.id],
+        }
+    )
 
 
 def test_drafts_model_passes_the_model_tester_and_drags_post_ids(qtmodeltester, accounts):
