@@ -19,6 +19,7 @@ import platform
 import sys
 from datetime import datetime, timedelta
 from html import escape
+from typing import TYPE_CHECKING
 
 from PySide6 import __version__ as pyside_version
 from PySide6.QtCore import QEvent, QSettings, Qt, QTimer, QUrl, Signal
@@ -54,21 +55,16 @@ from milton_desktop.context import AppContext
 from milton_desktop.runner import Runner
 from milton_desktop.scheduling import EngineConfig, Outcome
 from milton_desktop.timeutil import get_zone
+from milton_desktop.ui.calendar_view import CalendarPane
+from milton_desktop.ui.drafts import DraftsPane
 from milton_desktop.ui.missed_dialog import MissedPostsDialog
 from milton_desktop.ui.tray import Notice, external_scheduler_text, next_post
+from milton_desktop.ui.upcoming import UpcomingPanel
 
-try:  # the panes are built by other modules; say plainly which one is missing
+if TYPE_CHECKING:  # the dialogs are imported when first opened: the window shows sooner
     from milton_desktop.ui.accounts_dialog import AccountsDialog
-    from milton_desktop.ui.calendar_view import CalendarPane
-    from milton_desktop.ui.drafts import DraftsPane
     from milton_desktop.ui.editor import PostEditorDialog
     from milton_desktop.ui.settings_dialog import SettingsDialog
-    from milton_desktop.ui.upcoming import UpcomingPanel
-except ImportError as exc:  # pragma: no cover - only on a broken install
-    raise ImportError(
-        f"the main window cannot be built: {exc}. The installation is incomplete; "
-        "reinstall Milton Desktop"
-    ) from exc
 
 log = logging.getLogger("milton.ui")
 
@@ -707,6 +703,8 @@ class MainWindow(QMainWindow):
     def open_editor(
         self, post_id: int | None = None, schedule_id: int | None = None
     ) -> PostEditorDialog:
+        from milton_desktop.ui.editor import PostEditorDialog
+
         editor = PostEditorDialog(
             post_id=post_id, schedule_id=schedule_id, parent=self, clock=self.clock
         )
@@ -871,6 +869,8 @@ class MainWindow(QMainWindow):
         self.open_editor()
 
     def _on_accounts_action_triggered(self) -> None:
+        from milton_desktop.ui.accounts_dialog import AccountsDialog
+
         dialog = AccountsDialog(self.ctx.credentials, self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.accounts_changed.connect(self._on_accounts_dialog_accounts_changed)
@@ -886,6 +886,8 @@ class MainWindow(QMainWindow):
         self._changed()  # a reconnected account makes its held posts due again
 
     def _on_settings_action_triggered(self) -> None:
+        from milton_desktop.ui.settings_dialog import SettingsDialog
+
         dialog = SettingsDialog(self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.saved.connect(self._on_settings_dialog_saved)
