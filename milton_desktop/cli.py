@@ -587,9 +587,12 @@ COMMANDS = {
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
-    if args.headless and args.command is None:
-        args = parser.parse_args([*(argv if argv is not None else sys.argv[1:]), "run"])
+    words = list(argv if argv is not None else sys.argv[1:])
+    if "--headless" in words:
+        # `--headless [run options]` is the original daemon's spelling of `run [run options]`.
+        at = words.index("--headless")
+        words = [*words[:at], "run", *words[at + 1 :]]
+    args = parser.parse_args(words)
     if args.self_test:
         from milton_desktop.app import run_self_test
 

@@ -354,3 +354,17 @@ def test_schedule_repeat_and_cancel_series(capsys, account):
     assert code == 2 and "cannot read the repeat rule" in err
     code, _, err = run(capsys, "cancel", "1", "--series")
     assert code == 2 and "no scheduled post with id 1" in err
+
+
+def test_headless_is_run_with_its_options(milton_home, monkeypatch):
+    """`--headless [options]` is the original daemon's spelling of `run [options]`."""
+    import milton_desktop.cli as cli_module
+
+    seen = []
+    monkeypatch.setattr(
+        cli_module, "cmd_run", lambda ctx, args: seen.append((args.once, args.interval)) or 0
+    )
+    monkeypatch.setitem(cli_module.COMMANDS, "run", cli_module.cmd_run)
+    assert main(["--headless", "--interval", "5"]) == 0
+    assert main(["--headless", "--once"]) == 0
+    assert seen == [(False, 5.0), (True, None)]
