@@ -12,112 +12,16 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-ZONE = ZoneInfo("Europe/Paris")
+# Runnable as a plain script: the repository root makes `bench` importable.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench.sample_data import ZONE, seed_month
+
 NOW_LOCAL = datetime(2027, 3, 17, 14, 20, tzinfo=ZONE)
-
-TEXTS = [
-    "Three lessons from shipping our first desktop app to 2,000 beta users",
-    "We're hiring: a senior Python engineer who loves Qt and good tests",
-    "Behind the scenes of today's studio shoot 📸 #design #studio",
-    "New blog post: scheduling posts across time zones without surprises",
-    "Thank you to everyone who came to the meetup last night!",
-    "Quick tip: keep your drafts short and let the calendar do the rest",
-    "Our spring collection drops next week — sneak peek inside",
-    "Case study: how a 4-person team publishes to three networks",
-    "Poll: do you plan your posts weekly or monthly?",
-    "Live Q&A on Thursday at 18:00 — bring your questions",
-    "The one chart that explains our growth this quarter",
-    "Reminder: the early-bird price ends on Friday",
-]
-
-#: (day offset from the 1st, local time, platform, status)
-PLAN = [
-    (1, "09:00", "linkedin", "published"),
-    (1, "12:30", "x", "published"),
-    (2, "10:00", "instagram", "published"),
-    (3, "08:30", "linkedin", "published"),
-    (4, "10:00", "x", "failed"),
-    (5, "18:00", "instagram", "published"),
-    (8, "09:15", "linkedin", "published"),
-    (8, "09:15", "x", "published"),
-    (8, "09:15", "instagram", "published"),
-    (8, "17:00", "linkedin", "published"),
-    (9, "11:00", "x", "uncertain"),
-    (10, "10:00", "linkedin", "missed"),
-    (11, "15:45", "instagram", "published"),
-    (12, "10:00", "linkedin", "cancelled"),
-    (15, "09:00", "x", "failed"),
-    (16, "14:20", "linkedin", "publishing"),
-    (16, "10:00", "linkedin", "published"),
-    (16, "12:00", "x", "published"),
-    (16, "16:30", "instagram", "pending"),
-    (16, "18:00", "x", "pending"),
-    (17, "10:00", "linkedin", "pending"),
-    (18, "10:00", "x", "pending"),
-    (18, "10:00", "linkedin", "pending"),
-    (18, "19:30", "instagram", "pending"),
-    (21, "09:00", "linkedin", "pending"),
-    (22, "10:00", "x", "cancelled"),
-    (23, "13:00", "instagram", "pending"),
-    (24, "08:00", "linkedin", "pending"),
-    (25, "10:00", "x", "pending"),
-    (29, "10:00", "linkedin", "pending"),
-    (30, "11:30", "instagram", "pending"),
-    (33, "10:00", "linkedin", "pending"),
-]
-
-
-def seed() -> None:
-    from milton_desktop import settings
-    from milton_desktop.models import Account, Media, Post, ScheduledPost
-
-    settings.set_value("timezone", "Europe/Paris")
-    accounts = {
-        "linkedin": Account.create(platform="linkedin", display_name="Work LinkedIn"),
-        "x": Account.create(platform="x", display_name="My X"),
-        "instagram": Account.create(platform="instagram", display_name="Studio IG"),
-    }
-    first = NOW_LOCAL.date().replace(day=1)
-    now = NOW_LOCAL.astimezone(UTC)
-    for n, (offset, hhmm, platform, status) in enumerate(PLAN):
-        day = first + timedelta(days=offset - 1)
-        hh, mm = map(int, hhmm.split(":"))
-        when = datetime.combine(day, time(hh, mm), tzinfo=ZONE).astimezone(UTC)
-        post = Post.create(body=TEXTS[n % len(TEXTS)], created_at=now, updated_at=now)
-        ScheduledPost.create(
-            post=post,
-            account=accounts[platform],
-            scheduled_time=when,
-            next_attempt_at=when,
-            timezone="Europe/Paris",
-            status=status,
-            error_message=(
-                "LinkedIn refused the post: the image is larger than 36 MB"
-                if status == "failed"
-                else None
-            ),
-            remote_url=f"https://example.com/p/{n}" if status == "published" else None,
-        )
-    for n, text in enumerate(
-        [
-            "Draft: a thread on what we learned moving from a daemon to a desktop app. "
-            "Five points, each with a screenshot.",
-            "Teaser for the April webinar",
-            "Photo dump from the offsite 🌲",
-        ]
-    ):
-        post = Post.create(body=text, created_at=now, updated_at=now - timedelta(days=n))
-        if n == 2:
-            for k in range(3):
-                Media.create(
-                    post=post, position=k, kind="image", url=f"https://example.com/{k}.jpg"
-                )
 
 
 def main(out_dir: Path) -> None:
@@ -132,7 +36,7 @@ def main(out_dir: Path) -> None:
     home = tempfile.mkdtemp(prefix="milton-shots-")
     os.environ["MILTON_HOME"] = home
     open_database(resolve_paths().ensure().db_path)
-    seed()
+    seed_month(NOW_LOCAL)
 
     from milton_desktop.ui.calendar_view import CalendarPane
     from milton_desktop.ui.drafts import DraftsPane
@@ -206,5 +110,4 @@ def main(out_dir: Path) -> None:
 
 
 if __name__ == "__main__":
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     main(Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).resolve().parents[1] / "shots")

@@ -22,63 +22,17 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-ZONE = ZoneInfo("Europe/Paris")
+# Runnable as a plain script: the repository root makes `bench` importable.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench.sample_data import ZONE, seed_month
+
 NOW_LOCAL = datetime(2027, 3, 17, 9, 48, tzinfo=ZONE)
-
-TEXTS = [
-    "Three lessons from shipping our first desktop app to 2,000 beta users",
-    "We're hiring: a senior Python engineer who loves Qt and good tests",
-    "Behind the scenes of today's studio shoot #design #studio",
-    "New blog post: scheduling posts across time zones without surprises",
-    "Thank you to everyone who came to the meetup last night!",
-    "Quick tip: keep your drafts short and let the calendar do the rest",
-    "Our spring collection drops next week — sneak peek inside",
-    "Case study: how a 4-person team publishes to three networks",
-    "Poll: do you plan your posts weekly or monthly?",
-    "Live Q&A on Thursday at 18:00 — bring your questions",
-]
-
-#: (day of the month, local time, platform, status)
-PLAN = [
-    (1, "09:00", "linkedin", "published"),
-    (1, "12:30", "x", "published"),
-    (2, "10:00", "instagram", "published"),
-    (3, "08:30", "linkedin", "published"),
-    (4, "10:00", "x", "failed"),
-    (5, "18:00", "instagram", "published"),
-    (8, "09:15", "linkedin", "published"),
-    (8, "09:15", "x", "published"),
-    (8, "09:15", "instagram", "published"),
-    (8, "17:00", "linkedin", "published"),
-    (9, "11:00", "x", "uncertain"),
-    (10, "10:00", "linkedin", "missed"),
-    (11, "15:45", "instagram", "published"),
-    (12, "10:00", "linkedin", "cancelled"),
-    (15, "09:00", "x", "failed"),
-    (16, "10:00", "linkedin", "published"),
-    (16, "12:00", "x", "published"),
-    (17, "06:00", "linkedin", "missed"),
-    (17, "06:30", "x", "missed"),
-    (17, "10:00", "linkedin", "pending"),
-    (17, "16:30", "instagram", "pending"),
-    (18, "10:00", "x", "pending"),
-    (18, "10:00", "linkedin", "pending"),
-    (18, "19:30", "instagram", "pending"),
-    (21, "09:00", "linkedin", "pending"),
-    (22, "10:00", "x", "cancelled"),
-    (23, "13:00", "instagram", "pending"),
-    (24, "08:00", "linkedin", "pending"),
-    (25, "10:00", "x", "pending"),
-    (29, "10:00", "linkedin", "pending"),
-    (30, "11:30", "instagram", "pending"),
-]
 
 OVERLONG_X = (
     "Thread: what we learned moving a scheduling daemon to a desktop app. "
@@ -89,43 +43,12 @@ OVERLONG_X = (
 )
 
 
-def seed() -> dict[str, int]:
-    """Accounts, scheduled posts in every status, drafts; returns ids the shots need."""
-    from milton_desktop import settings
-    from milton_desktop.models import Account, Media, Post, ScheduledPost
+def seed() -> dict:
+    """The sample month plus an over-long X post; returns ids the shots need."""
+    from milton_desktop.models import Post, ScheduledPost
 
-    settings.set_value("timezone", "Europe/Paris")
-    accounts = {
-        "linkedin": Account.create(platform="linkedin", display_name="Work LinkedIn"),
-        "x": Account.create(platform="x", display_name="My X"),
-        "instagram": Account.create(platform="instagram", display_name="Studio IG"),
-    }
+    accounts, by_status = seed_month(NOW_LOCAL)
     now = NOW_LOCAL.astimezone(UTC)
-    first = NOW_LOCAL.date().replace(day=1)
-    ids: dict[str, int] = {}
-    missed: list[int] = []
-    for n, (day, hhmm, platform, status) in enumerate(PLAN):
-        hh, mm = map(int, hhmm.split(":"))
-        when = datetime.combine(first.replace(day=day), time(hh, mm), tzinfo=ZONE).astimezone(UTC)
-        post = Post.create(body=TEXTS[n % len(TEXTS)], created_at=now, updated_at=now)
-        if platform == "instagram":
-            Media.create(post=post, kind="image", url=f"https://example.com/{n}.jpg")
-        row = ScheduledPost.create(
-            post=post,
-            account=accounts[platform],
-            scheduled_time=when,
-            next_attempt_at=when,
-            timezone="Europe/Paris",
-            status=status,
-            error_message={
-                "failed": "X refused the post: duplicate content",
-                "uncertain": "the connection dropped after the post was sent",
-                "missed": "not published in time: the computer was asleep",
-            }.get(status),
-            remote_url=f"https://example.com/p/{n}" if status == "published" else None,
-        )
-        if status == "missed":
-            missed.append(row.id)
     post = Post.create(body=OVERLONG_X, created_at=now, updated_at=now)
     when = now + timedelta(days=2)
     row = ScheduledPost.create(
@@ -136,17 +59,7 @@ def seed() -> dict[str, int]:
         timezone="Europe/Paris",
         status="pending",
     )
-    ids["overlong_post"], ids["overlong_schedule"] = post.id, row.id
-    for n, text in enumerate(
-        [
-            "Draft: what we learned moving from a daemon to a desktop app.",
-            "Teaser for the April webinar",
-            "Photo dump from the offsite",
-        ]
-    ):
-        Post.create(body=text, created_at=now, updated_at=now - timedelta(days=n))
-    ids["missed"] = missed  # type: ignore[assignment]
-    return ids
+    return {"overlong_post": post.id, "overlong_schedule": row.id, "missed": by_status["missed"]}
 
 
 def _settle(app, rounds: int = 5) -> None:
@@ -350,5 +263,4 @@ def _tray_balloon(app, runner, window, out_dir: Path) -> Path:
 
 
 if __name__ == "__main__":
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     main(Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).resolve().parents[1] / "shots")

@@ -162,6 +162,16 @@ def _open_with_desktop(url: QUrl) -> bool:
     return QDesktopServices.openUrl(url)
 
 
+def _error_label(name: str) -> QLabel:
+    """A hidden, selectable red line where a dialog explains what went wrong."""
+    label = _coloured(QLabel(), ERROR_COLOUR)
+    label.setObjectName(name)
+    label.setWordWrap(True)
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    label.hide()
+    return label
+
+
 def _who(acc: Account) -> str:
     if acc.username and acc.username != acc.remote_id:
         return f"@{acc.username.lstrip('@')}"
@@ -223,11 +233,7 @@ class ConnectDialog(QDialog):
 
         self.busy = BusyLine()
         layout.addWidget(self.busy)
-        self.error_label = _coloured(QLabel(), ERROR_COLOUR)
-        self.error_label.setObjectName("connectError")
-        self.error_label.setWordWrap(True)
-        self.error_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.error_label.hide()
+        self.error_label = _error_label("connectError")
         layout.addWidget(self.error_label)
 
         buttons = QHBoxLayout()
@@ -709,11 +715,7 @@ class AccountsDialog(QDialog):
 
         self.busy = BusyLine()
         layout.addWidget(self.busy)
-        self.error_label = _coloured(QLabel(), ERROR_COLOUR)
-        self.error_label.setObjectName("accountsError")
-        self.error_label.setWordWrap(True)
-        self.error_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.error_label.hide()
+        self.error_label = _error_label("accountsError")
         layout.addWidget(self.error_label)
 
         buttons = QHBoxLayout()

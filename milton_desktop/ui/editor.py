@@ -216,6 +216,24 @@ class MediaEntry:
         parts = urlsplit(self.url or "")
         return parts.path.rsplit("/", 1)[-1] or parts.netloc
 
+    @classmethod
+    def from_item(cls, item: MediaItem, original_name: str) -> MediaEntry:
+        """An entry for media already stored with the post (ready, nothing to import)."""
+        return cls(
+            key=next(_keys),
+            path=item.path,
+            url=item.url,
+            alt_text=item.alt_text,
+            kind=item.kind,
+            mime=item.mime,
+            size=item.size,
+            width=item.width,
+            height=item.height,
+            state="ready",
+            stored=True,
+            original_name=original_name,
+        )
+
     def item(self) -> MediaItem:
         return MediaItem(
             kind=self.kind,
@@ -648,20 +666,7 @@ class PostEditorDialog(QDialog):
             self.voice_combo.setCurrentIndex(max(index, 0))
             names = [m.original_name for m in post.media.order_by(Media.position)]
             for item, name in zip(store.media_items(post), names, strict=True):
-                entry = MediaEntry(
-                    key=next(_keys),
-                    path=item.path,
-                    url=item.url,
-                    alt_text=item.alt_text,
-                    kind=item.kind,
-                    mime=item.mime,
-                    size=item.size,
-                    width=item.width,
-                    height=item.height,
-                    state="ready",
-                    stored=True,
-                    original_name=name,
-                )
+                entry = MediaEntry.from_item(item, name)
                 self._add_entry(entry)
         checked = {row.account_id} if row is not None else set()
         self.account_list.blockSignals(True)
