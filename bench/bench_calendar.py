@@ -66,7 +66,7 @@ def make_scenario(name: str, spread_days: int) -> Scenario:
         )
     # The grid's six weeks as the pane computes them (the locale's first weekday), in
     # the display zone, so every post lands in a visible cell.
-    from milton_desktop.ui.calendar_view import _first_weekday, month_grid_start
+    from milton_desktop.ui.calendar.view import _first_weekday, month_grid_start
 
     zone = ZoneInfo(ZONE)
     grid = month_grid_start(NOW.astimezone(zone).date(), _first_weekday())
@@ -84,8 +84,8 @@ def make_scenario(name: str, spread_days: int) -> Scenario:
 
 
 def seed(posts: int, scenario: Scenario, rng: random.Random) -> None:
-    from milton_desktop import settings
-    from milton_desktop.models import Account, Post, ScheduledPost, database, utc_text
+    from milton_desktop.storage import settings
+    from milton_desktop.storage.models import Account, Post, ScheduledPost, database, utc_text
 
     settings.set_value("timezone", ZONE)
     accounts = [
@@ -190,13 +190,13 @@ def run_scenario(scenario: Scenario, posts: int, runs: int) -> MonthFigure:
     from PySide6.QtGui import QUndoStack
     from PySide6.QtWidgets import QApplication
 
-    from milton_desktop import store
-    from milton_desktop.clock import FakeClock
-    from milton_desktop.db import open_database
+    from milton_desktop.domain.clock import FakeClock
+    from milton_desktop.operations import store
     from milton_desktop.paths import resolve_paths
-    from milton_desktop.ui.calendar_model import SCHEDULE_MIME, make_mime
-    from milton_desktop.ui.calendar_view import CalendarPane
-    from milton_desktop.ui.undo import RescheduleCommand
+    from milton_desktop.storage.db import open_database
+    from milton_desktop.ui.calendar.model import SCHEDULE_MIME, make_mime
+    from milton_desktop.ui.calendar.undo import RescheduleCommand
+    from milton_desktop.ui.calendar.view import CalendarPane
 
     os.environ["MILTON_HOME"] = tempfile.mkdtemp(prefix=f"milton-bench-{scenario.name}-")
     open_database(resolve_paths().ensure().db_path)

@@ -26,9 +26,9 @@ def timed(fn, n=200) -> float:
 
 
 def main() -> None:
-    from milton_desktop import store
-    from milton_desktop.models import ScheduledPost, database
-    from milton_desktop.scheduling import Engine
+    from milton_desktop.engine.machine import Engine
+    from milton_desktop.operations import store
+    from milton_desktop.storage.models import ScheduledPost, database
 
     home = temp_home("scale")
     ctx = open_home(home)

@@ -43,8 +43,8 @@ def open_home(home: Path):
 
 def add_accounts(ctx, fake_url: str, tokens: list[tuple[str, str, str]], platform_name: str = "x"):
     """tokens: (name, remote_id, token). Returns the Account rows."""
-    from milton_desktop.models import Account
     from milton_desktop.publishers.base import Credential
+    from milton_desktop.storage.models import Account
 
     made = []
     for name, remote_id, token in tokens:
@@ -62,7 +62,7 @@ def add_accounts(ctx, fake_url: str, tokens: list[tuple[str, str, str]], platfor
 
 def seed_schedules(rows: list[tuple[int, datetime, str]], status: str = "pending") -> None:
     """rows: (account id, UTC instant, text). One post per row, inserted in bulk."""
-    from milton_desktop.models import Post, ScheduledPost, database, utc_text
+    from milton_desktop.storage.models import Post, ScheduledPost, database, utc_text
 
     now = utc_text(datetime.now(UTC))
     with database.atomic():

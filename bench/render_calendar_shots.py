@@ -29,18 +29,18 @@ def main(out_dir: Path) -> None:
     from PySide6.QtGui import QDragEnterEvent, QDragLeaveEvent, QDragMoveEvent, QUndoStack
     from PySide6.QtWidgets import QApplication
 
-    from milton_desktop.clock import FakeClock
-    from milton_desktop.db import open_database
+    from milton_desktop.domain.clock import FakeClock
     from milton_desktop.paths import resolve_paths
+    from milton_desktop.storage.db import open_database
 
     home = tempfile.mkdtemp(prefix="milton-shots-")
     os.environ["MILTON_HOME"] = home
     open_database(resolve_paths().ensure().db_path)
     seed_month(NOW_LOCAL)
 
-    from milton_desktop.ui.calendar_view import CalendarPane
-    from milton_desktop.ui.drafts import DraftsPane
-    from milton_desktop.ui.upcoming import UpcomingPanel
+    from milton_desktop.ui.calendar.drafts import DraftsPane
+    from milton_desktop.ui.calendar.upcoming import UpcomingPanel
+    from milton_desktop.ui.calendar.view import CalendarPane
 
     app = QApplication.instance() or QApplication(sys.argv)
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -45,7 +45,7 @@ OVERLONG_X = (
 
 def seed() -> dict:
     """The sample month plus an over-long X post; returns ids the shots need."""
-    from milton_desktop.models import Post, ScheduledPost
+    from milton_desktop.storage.models import Post, ScheduledPost
 
     accounts, by_status = seed_month(NOW_LOCAL)
     now = NOW_LOCAL.astimezone(UTC)
@@ -100,10 +100,10 @@ def main(out_dir: Path) -> list[Path]:
     from PySide6.QtGui import QUndoStack
     from PySide6.QtWidgets import QApplication
 
-    from milton_desktop.clock import FakeClock
     from milton_desktop.context import open_context
-    from milton_desktop.runner import Runner
-    from milton_desktop.scheduling import Engine
+    from milton_desktop.domain.clock import FakeClock
+    from milton_desktop.engine.machine import Engine
+    from milton_desktop.engine.runner import Runner
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("Milton Desktop")
@@ -115,8 +115,8 @@ def main(out_dir: Path) -> list[Path]:
     clock = FakeClock(NOW_LOCAL.astimezone(UTC))
     runner = Runner(Engine(ctx.credentials, clock=clock), clock=clock)  # never started
 
-    from milton_desktop.ui.main_window import MainWindow
-    from milton_desktop.ui.tray import Notice, TrayController
+    from milton_desktop.ui.shell.main_window import MainWindow
+    from milton_desktop.ui.shell.tray import Notice, TrayController
 
     out_dir.mkdir(parents=True, exist_ok=True)
     shots: list[Path] = []
@@ -192,7 +192,7 @@ def main(out_dir: Path) -> list[Path]:
     else:
         print("(no system tray here: run under Xvfb with trayer for tray-balloon.png)")
     runner.stop(1)
-    from milton_desktop.db import close_database
+    from milton_desktop.storage.db import close_database
 
     close_database()
     shutil.rmtree(home, ignore_errors=True)
@@ -228,9 +228,9 @@ def _icon_sheet():
 
 
 def _tray_balloon(app, runner, window, out_dir: Path) -> Path:
-    from milton_desktop.scheduling import Outcome
+    from milton_desktop.engine.machine import Outcome
     from milton_desktop.ui import icons
-    from milton_desktop.ui.tray import TrayController
+    from milton_desktop.ui.shell.tray import TrayController
 
     window.set_tray_available(True)
     window.resize(1000, 640)

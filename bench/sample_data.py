@@ -80,8 +80,8 @@ def seed_month(now_local: datetime) -> tuple[dict, dict[str, list[int]]]:
 
     Returns (accounts by platform, schedule ids by status).
     """
-    from milton_desktop import settings
-    from milton_desktop.models import Account, Media, Post, ScheduledPost
+    from milton_desktop.storage import settings
+    from milton_desktop.storage.models import Account, Media, Post, ScheduledPost
 
     settings.set_value("timezone", "Europe/Paris")
     accounts = {

@@ -70,8 +70,8 @@ def _qt_message_handler(mode: Any, context: Any, message: str) -> None:
 
 
 def _engine_config() -> Any:
-    from milton_desktop import settings
-    from milton_desktop.scheduling import EngineConfig
+    from milton_desktop.engine.machine import EngineConfig
+    from milton_desktop.storage import settings
 
     return EngineConfig(
         grace=timedelta(minutes=float(settings.get("grace_minutes"))),
@@ -80,8 +80,8 @@ def _engine_config() -> Any:
 
 
 def _start_runner(session: Session) -> None:
-    from milton_desktop.runner import Runner
-    from milton_desktop.scheduling import Engine
+    from milton_desktop.engine.machine import Engine
+    from milton_desktop.engine.runner import Runner
 
     engine = Engine(session.ctx.credentials, config=_engine_config())
     session.runner = Runner(engine, interval_s=WATCHDOG_S, parent=session.app)
@@ -96,7 +96,7 @@ def _install_signal_handlers(session: Session) -> None:
     """SIGINT/SIGTERM quit like the Quit menu (in-flight publishes still finish)."""
     if threading.current_thread() is not threading.main_thread():
         return
-    from milton_desktop.runner import install_quit_signals
+    from milton_desktop.engine.runner import install_quit_signals
 
     def on_signal(signum: int) -> None:
         log.info("signal %s received: quitting", signum)
@@ -112,9 +112,9 @@ def run_app(args: argparse.Namespace) -> int:
     from PySide6.QtGui import QUndoStack
     from PySide6.QtWidgets import QApplication, QMessageBox
 
-    from milton_desktop.db import DatabaseError
     from milton_desktop.logsetup import setup_logging
     from milton_desktop.paths import resolve_paths
+    from milton_desktop.storage.db import DatabaseError
 
     home = getattr(args, "home", None)
     verbose = bool(getattr(args, "verbose", False))
@@ -139,7 +139,7 @@ def run_app(args: argparse.Namespace) -> int:
     log.info("Qt platform: %s", app.platformName())
 
     # 3. Single instance: hand over to a running window of the same data folder.
-    from milton_desktop.ui.single_instance import SingleInstance, server_name
+    from milton_desktop.ui.shell.single_instance import SingleInstance, server_name
 
     instance = SingleInstance(server_name(paths.db_path), app)
     if instance.try_hand_off({"cmd": "noop" if minimized else "show"}):
@@ -161,7 +161,7 @@ def run_app(args: argparse.Namespace) -> int:
     instance.listen()
 
     # 5. The scheduler, unless another process already runs one for this database.
-    from milton_desktop.runner import SchedulerLock
+    from milton_desktop.engine.runner import SchedulerLock
 
     lock = SchedulerLock(ctx.paths.data_dir)
     owns_lock = lock.acquire()
@@ -171,8 +171,8 @@ def run_app(args: argparse.Namespace) -> int:
         log.info("a background scheduler holds the lock (%s): this window will not publish", owner)
 
     # 6. Window and tray.
-    from milton_desktop.ui.main_window import MainWindow
-    from milton_desktop.ui.tray import Notice, TrayController
+    from milton_desktop.ui.shell.main_window import MainWindow
+    from milton_desktop.ui.shell.tray import Notice, TrayController
 
     window = MainWindow(ctx, None, session.undo_stack)
     tray = TrayController(None, window, icons.tray_icon, app)
@@ -263,7 +263,7 @@ def run_app(args: argparse.Namespace) -> int:
     _install_signal_handlers(session)
 
     # Loading the keyring backends takes a while and may block on D-Bus: off the GUI thread.
-    from milton_desktop.credentials import backend_is_secure
+    from milton_desktop.storage.credentials import backend_is_secure
     from milton_desktop.ui.tasks import run_in_background
 
     run_in_background(backend_is_secure, on_success=on_keyring_checked)
@@ -322,7 +322,7 @@ def _report_startup_and_quit(app: Any) -> None:
 
 def _shutdown(session: Session) -> None:
     """Undo start-up in reverse; each step is bounded so Quit never hangs."""
-    from milton_desktop.db import close_database
+    from milton_desktop.storage.db import close_database
 
     log.info("shutting down")
     if session.tray is not None:

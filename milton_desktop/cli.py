@@ -17,15 +17,17 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from milton_desktop import APP_NAME, __version__, settings, store
-from milton_desktop.clock import SystemClock
+from milton_desktop import APP_NAME, __version__
 from milton_desktop.context import AppContext, open_context
-from milton_desktop.credentials import CredentialMissing, KeyringUnavailable
-from milton_desktop.db import DatabaseError
-from milton_desktop.models import PLATFORMS, STATUSES, VOICES, Account, Post, database
+from milton_desktop.domain.clock import SystemClock
+from milton_desktop.domain.timeutil import TimeInputError, get_zone, iso_z, parse_when
+from milton_desktop.operations import store
 from milton_desktop.publishers import PLATFORM_LABELS, make_publisher
 from milton_desktop.publishers.base import AuthExpired, Credential, PublishError
-from milton_desktop.timeutil import TimeInputError, get_zone, iso_z, parse_when
+from milton_desktop.storage import settings
+from milton_desktop.storage.credentials import CredentialMissing, KeyringUnavailable
+from milton_desktop.storage.db import DatabaseError
+from milton_desktop.storage.models import PLATFORMS, STATUSES, VOICES, Account, Post, database
 
 log = logging.getLogger("milton.cli")
 
@@ -521,7 +523,7 @@ def scheduler_state(now: datetime | None = None) -> dict[str, Any]:
 
 
 def cmd_status(ctx: AppContext, args: argparse.Namespace) -> int:
-    from milton_desktop.scheduling import Engine
+    from milton_desktop.engine.machine import Engine
 
     state = scheduler_state()
     nxt = Engine(ctx.credentials).next_wakeup()
@@ -547,7 +549,7 @@ def cmd_status(ctx: AppContext, args: argparse.Namespace) -> int:
 
 
 def cmd_run(ctx: AppContext, args: argparse.Namespace) -> int:
-    from milton_desktop.scheduling import Engine, EngineConfig
+    from milton_desktop.engine.machine import Engine, EngineConfig
 
     config = EngineConfig(
         grace=timedelta(minutes=float(settings.get("grace_minutes"))),
@@ -555,7 +557,7 @@ def cmd_run(ctx: AppContext, args: argparse.Namespace) -> int:
     )
     engine = Engine(ctx.credentials, config=config)
     if args.once:
-        from milton_desktop.dispatch import Dispatcher
+        from milton_desktop.engine.dispatch import Dispatcher
 
         outcomes = Dispatcher(engine, lambda o: None).run_once()
         for o in outcomes:
@@ -565,7 +567,7 @@ def cmd_run(ctx: AppContext, args: argparse.Namespace) -> int:
     interval = args.interval if args.interval is not None else (10.0 if args.test else 60.0)
     if not 0.05 <= interval <= 86400:
         raise CliError("--interval must be between 0.05 and 86400 seconds")
-    from milton_desktop.runner import run_headless
+    from milton_desktop.engine.runner import run_headless
 
     return run_headless(engine, ctx.paths.data_dir, interval_s=interval)
 
@@ -629,7 +631,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         import peewee
 
         if isinstance(exc, peewee.PeeweeException | __import__("sqlite3").Error):
-            from milton_desktop.db import explain_error
+            from milton_desktop.storage.db import explain_error
 
             print(f"milton-desktop: {explain_error(ctx.paths.db_path, exc)}", file=sys.stderr)
             return EXIT_FAIL

@@ -6,11 +6,11 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from milton_desktop import settings
-from milton_desktop.credentials import CredentialStore
-from milton_desktop.db import open_database
 from milton_desktop.logsetup import setup_logging
 from milton_desktop.paths import Paths, resolve_paths
+from milton_desktop.storage import settings
+from milton_desktop.storage.credentials import CredentialStore
+from milton_desktop.storage.db import open_database
 
 log = logging.getLogger("milton.app")
 
@@ -32,7 +32,7 @@ def open_context(
     """Resolve folders, start logging, open and migrate the database.
 
     Raises:
-        milton_desktop.db.DatabaseError: the database cannot be opened (message says why).
+        milton_desktop.storage.db.DatabaseError: the database cannot be opened (message says why).
         OSError: a folder cannot be created.
     """
     paths = resolve_paths(home).ensure()

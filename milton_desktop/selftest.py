@@ -23,8 +23,8 @@ class CheckFailed(Exception):
 
 
 def check_database(home: str | os.PathLike[str] | None) -> str:
-    from milton_desktop.db import DatabaseError, close_database, open_database
     from milton_desktop.paths import resolve_paths
+    from milton_desktop.storage.db import DatabaseError, close_database, open_database
 
     paths = resolve_paths(home)
     try:
@@ -39,7 +39,7 @@ def check_database(home: str | os.PathLike[str] | None) -> str:
 
 
 def check_keyring() -> str:
-    from milton_desktop.credentials import KEYRING_HELP, backend_is_secure
+    from milton_desktop.storage.credentials import KEYRING_HELP, backend_is_secure
 
     try:
         secure, name = backend_is_secure()

@@ -63,8 +63,8 @@ def memory_keyring():
 @pytest.fixture
 def db(milton_home):
     """A real SQLite database file in the test's MILTON_HOME."""
-    from milton_desktop.db import close_database, open_database
     from milton_desktop.paths import resolve_paths
+    from milton_desktop.storage.db import close_database, open_database
 
     paths = resolve_paths().ensure()
     database = open_database(paths.db_path)

@@ -25,6 +25,7 @@ from urllib.parse import quote, urlencode
 
 import requests
 
+from milton_desktop.domain.validation import validate
 from milton_desktop.publishers.base import (
     AccountRef,
     AuthExpired,
@@ -50,7 +51,6 @@ from milton_desktop.publishers.http import (
     send,
     server_error,
 )
-from milton_desktop.validation import validate
 
 #: the Graph API version pinned in every path; Meta keeps a version about two years
 GRAPH_VERSION = "v25.0"

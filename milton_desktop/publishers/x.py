@@ -26,7 +26,7 @@ from urllib.parse import quote, urlencode, urlsplit
 
 import requests
 
-from milton_desktop import validation
+from milton_desktop.domain import validation
 from milton_desktop.publishers import PLATFORM_LABELS
 from milton_desktop.publishers.base import (
     AccountRef,

@@ -15,7 +15,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
-from milton_desktop.models import database
+from milton_desktop.storage.models import database
 
 log = logging.getLogger("milton.ui")
 

@@ -24,7 +24,7 @@ def _iso(dt: datetime) -> str:
 
 
 def _jpeg(width=1080, height=1080) -> bytes:
-    from tests.unit.test_publisher_instagram import make_jpeg  # a real baseline JPEG
+    from tests.publishers.test_instagram import make_jpeg  # a real baseline JPEG
 
     return make_jpeg(width, height)
 

@@ -119,7 +119,7 @@ class InstagramPlatform(Platform):
     upload_route = r"POST /v\d+\.0/\d+/media"  # container creation: Meta fetches the media
 
     def start(self, cli, tmp_path):
-        from tests.unit.test_publisher_instagram import make_jpeg
+        from tests.publishers.test_instagram import make_jpeg
 
         self.fake = FakeInstagram().start()
         self.cdn = MediaHost().start()

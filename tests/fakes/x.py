@@ -546,7 +546,7 @@ class FakeX(FakeServer):
     # ------------------------------------------------------------ POST /2/tweets
 
     def _create_tweet(self, req: Request, user: XUser) -> Reply:
-        from milton_desktop.twittertext import parse_tweet
+        from milton_desktop.domain.twittertext import parse_tweet
 
         if self.usage_capped:
             raise problem(429, USAGE_CAPPED)

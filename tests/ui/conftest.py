@@ -6,10 +6,11 @@ from datetime import timedelta
 
 import pytest
 
-from milton_desktop import settings, store
-from milton_desktop.credentials import CredentialStore
-from milton_desktop.models import Account
+from milton_desktop.operations import store
 from milton_desktop.publishers.base import Credential
+from milton_desktop.storage import settings
+from milton_desktop.storage.credentials import CredentialStore
+from milton_desktop.storage.models import Account
 
 
 @pytest.fixture

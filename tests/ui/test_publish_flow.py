@@ -8,18 +8,19 @@ from datetime import UTC, datetime, timedelta
 
 from PySide6.QtGui import QUndoStack
 
-from milton_desktop import settings, store
 from milton_desktop.context import AppContext
-from milton_desktop.models import Account
+from milton_desktop.engine.machine import Engine
+from milton_desktop.engine.runner import Runner
+from milton_desktop.operations import store
 from milton_desktop.paths import resolve_paths
 from milton_desktop.publishers.base import Credential
-from milton_desktop.runner import Runner
-from milton_desktop.scheduling import Engine
-from milton_desktop.ui.calendar_model import POST_MIME, make_mime
-from milton_desktop.ui.main_window import MainWindow
-from milton_desktop.ui.tray import TrayController
+from milton_desktop.storage import settings
+from milton_desktop.storage.models import Account
+from milton_desktop.ui.calendar.model import POST_MIME, make_mime
+from milton_desktop.ui.shell.main_window import MainWindow
+from milton_desktop.ui.shell.tray import TrayController
 from tests.fakes.linkedin import FakeLinkedIn
-from tests.ui.test_tray import ALL_ON, FakeTray, IconRecorder, url_opened  # noqa: F401 - fixture
+from tests.ui.shell.test_tray import ALL_ON, FakeTray, IconRecorder, url_opened  # noqa: F401 - fixture
 
 
 def test_drop_close_publish_notify(qtbot, db, creds, url_opened):  # noqa: F811

@@ -1,0 +1,1 @@
+"""The domain: plain Python that imports nothing of the project but domain/."""

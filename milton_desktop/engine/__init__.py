@@ -1,0 +1,1 @@
+"""The publishing engine: claim, state machine, dispatch and the QtCore runner."""

@@ -1,0 +1,619 @@
+"""The publishing engine: claim due work, publish it, record the truth.
+
+No Qt here; time comes from an injected clock. The state machine is DESIGN.md §3::
+
+    pending ──claim──▶ publishing ──ok──────────────▶ published
+       │                   ├──transient, before send──▶ pending (backoff)
+       │                   ├──rate limited───────────▶ pending (reset time)
+       │                   ├──auth expired──▶ refresh once, else failed (needs_reconnect)
+       │                   ├──rejected──────────────▶ failed
+       │                   └──outcome unknown────────▶ uncertain
+       ├──cancel──▶ cancelled
+       └──later than grace window──▶ missed
+
+The claim is one UPDATE committed before any network call, so two engines (two
+processes, or a crash and a restart) never publish one row twice.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import random
+import secrets
+import socket
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from milton_desktop.domain.clock import Clock, SystemClock
+from milton_desktop.engine.faults import crash_point
+from milton_desktop.operations import store
+from milton_desktop.publishers import PLATFORM_LABELS, make_publisher
+from milton_desktop.publishers.base import (
+    AccountRef,
+    AuthExpired,
+    Credential,
+    OutcomeUnknown,
+    Published,
+    Publisher,
+    PublishError,
+    RateLimited,
+    Rejected,
+    Transient,
+)
+from milton_desktop.storage.credentials import (
+    CredentialMissing,
+    CredentialStore,
+    KeyringUnavailable,
+)
+from milton_desktop.storage.models import (
+    Account,
+    PublishingResult,
+    ScheduledPost,
+    database,
+    utc_text,
+)
+
+log = logging.getLogger("milton.scheduler")
+
+#: a claim older than this belongs to a process that can no longer be publishing it
+STALE_CLAIM = timedelta(minutes=30)
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    grace: timedelta = timedelta(hours=2)
+    max_attempts: int = 5
+    backoff_base: timedelta = timedelta(seconds=30)
+    backoff_cap: timedelta = timedelta(minutes=15)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What happened to one schedule; the tray turns these into notifications."""
+
+    schedule_id: int
+    status: str  # the row's new status
+    account: str
+    platform: str
+    text: str
+    message: str | None = None
+    url: str | None = None
+    retry_at: datetime | None = None
+    needs_reconnect: bool = False
+
+    @property
+    def label(self) -> str:
+        return PLATFORM_LABELS.get(self.platform, self.platform)
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    except OSError:
+        return False
+    return True
+
+
+class Engine:
+    """Owns the state machine. Thread-safe: each call uses the calling thread's connection."""
+
+    def __init__(
+        self,
+        credentials: CredentialStore,
+        *,
+        clock: Clock | None = None,
+        config: EngineConfig | None = None,
+        publisher_factory: Callable[..., Publisher] = make_publisher,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.credentials = credentials
+        self.clock = clock or SystemClock()
+        self.config = config or EngineConfig()
+        self.publisher_factory = publisher_factory
+        self.rng = rng or random.Random()
+        self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+        self._local = threading.local()
+
+    @contextlib.contextmanager
+    def batch(self) -> Iterator[None]:
+        """Back-to-back publishes of one worker reuse each account's token and HTTP
+        connection instead of asking the keyring and opening a connection every time."""
+        self._local.cache = {}
+        try:
+            yield
+        finally:
+            for _credential, publisher in self._local.cache.values():
+                publisher.session.close()
+            self._local.cache = None
+
+    def _tools(self, account: Account) -> tuple[Credential, Publisher]:
+        cache = getattr(self._local, "cache", None)
+        if cache is not None and account.id in cache:
+            return cache[account.id]
+        credential = self.credentials.load(account.platform, account.id)
+        publisher = self.publisher_factory(account.platform, api_base=account.api_base)
+        if cache is not None:
+            cache[account.id] = (credential, publisher)
+        return credential, publisher
+
+    def _remember(self, account: Account, credential: Credential, publisher: Publisher) -> None:
+        cache = getattr(self._local, "cache", None)
+        if cache is not None:
+            cache[account.id] = (credential, publisher)
+
+    def warm_up(self) -> None:
+        """Import and exercise the publishers in use now, not at the first due instant."""
+        from milton_desktop.publishers import publisher_class
+        from milton_desktop.publishers.base import Content
+
+        platforms = {p for (p,) in Account.select(Account.platform).distinct().tuples()}
+        for platform in platforms:
+            try:
+                publisher_class(platform)
+                self.publisher_factory(platform).validate(Content(text="warm up"))
+            except Exception:  # a broken platform must not stop the others from publishing
+                log.exception("could not prepare the %s publisher", platform)
+
+    # ------------------------------------------------------------ queries
+    # The hot path (every tick and every publish) uses plain SQL: peewee's query
+    # building cost more than the queries themselves at 1 000 publishes a minute.
+    _READY = "s.status = 'pending' AND s.account_id IN (SELECT id FROM accounts WHERE status = 'connected')"
+
+    def next_wakeup(
+        self, exclude_accounts: frozenset[int] | set[int] = frozenset()
+    ) -> datetime | None:
+        """The earliest instant a pending row becomes due (for the timer).
+
+        Accounts already being worked on are left out: their worker picks up their
+        next due row itself, and counting them would spin the timer on a past instant.
+        """
+        sql = f"SELECT MIN(s.next_attempt_at) FROM scheduled_posts s WHERE {self._READY}"
+        params: list[object] = []
+        if exclude_accounts:
+            sql += f" AND s.account_id NOT IN ({','.join('?' * len(exclude_accounts))})"
+            params += list(exclude_accounts)
+        (value,) = database.execute_sql(sql, params).fetchone()
+        return ScheduledPost.next_attempt_at.python_value(value)
+
+    def due(self, limit: int = 200, account_id: int | None = None) -> list[tuple[int, int]]:
+        """(schedule id, account id) of pending rows due now, oldest first."""
+        sql = f"SELECT s.id, s.account_id FROM scheduled_posts s WHERE {self._READY} AND s.next_attempt_at <= ?"
+        params: list[object] = [utc_text(self.clock.now())]
+        if account_id is not None:
+            sql += " AND s.account_id = ?"
+            params.append(account_id)
+        sql += " ORDER BY s.next_attempt_at, s.id LIMIT ?"
+        params.append(limit)
+        return [(sid, acc) for sid, acc in database.execute_sql(sql, params).fetchall()]
+
+    # ------------------------------------------------------------ housekeeping
+    def materialize_recurrences(self) -> None:
+        """Create rows for the coming occurrences of repeating posts (cheap when up to date)."""
+        from milton_desktop.operations import repeats as recurrence
+
+        try:
+            recurrence.materialize(self.clock.now())
+        except Exception:  # a bad rule must never stop publishing
+            log.exception("could not prepare repeating posts")
+
+    def mark_missed(self) -> list[Outcome]:
+        """Pending rows later than the grace window become missed (the user decides)."""
+        now = self.clock.now()
+        cutoff = now - self.config.grace
+        ids = [
+            sid
+            for (sid,) in ScheduledPost.select(ScheduledPost.id)
+            .where((ScheduledPost.status == "pending") & (ScheduledPost.next_attempt_at < cutoff))
+            .tuples()
+        ]
+        outcomes = []
+        for sid in ids:
+            n = (
+                ScheduledPost.update(
+                    status="missed",
+                    updated_at=now,
+                    error_message="not published in time: the computer was off or asleep, or the "
+                    "app was not running. Publish it now, reschedule it, or skip it",
+                )
+                .where((ScheduledPost.id == sid) & (ScheduledPost.status == "pending"))
+                .execute()
+            )
+            if n:
+                log.warning("schedule %s missed its time by more than the grace window", sid)
+                outcomes.append(self._outcome(sid))
+        return outcomes
+
+    def recover_interrupted(self) -> list[Outcome]:
+        """Rows left in ``publishing`` by a dead process become ``uncertain``."""
+        now = self.clock.now()
+        host = socket.gethostname()
+        outcomes = []
+        rows = list(
+            ScheduledPost.select(
+                ScheduledPost.id,
+                ScheduledPost.claimed_by,
+                ScheduledPost.updated_at,
+                ScheduledPost.attempts,
+            )
+            .where(ScheduledPost.status == "publishing")
+            .tuples()
+        )
+        for sid, claimed_by, claimed_at, attempts in rows:
+            if claimed_by == self.worker_id:
+                continue
+            owner_host, _, rest = (claimed_by or "").partition(":")
+            pid_text = rest.split(":", 1)[0]
+            dead = owner_host == host and pid_text.isdigit() and not _pid_alive(int(pid_text))
+            stale = claimed_at is None or now - claimed_at > STALE_CLAIM
+            if not (dead or stale):
+                continue
+            message = (
+                "publishing was interrupted (the app stopped mid-publish); the post may or may "
+                "not have gone out: check the account before publishing again"
+            )
+            with database.atomic():
+                n = (
+                    ScheduledPost.update(status="uncertain", error_message=message, updated_at=now)
+                    .where(
+                        (ScheduledPost.id == sid)
+                        & (ScheduledPost.status == "publishing")
+                        & (ScheduledPost.claimed_by == claimed_by)
+                    )
+                    .execute()
+                )
+                if n:
+                    PublishingResult.create(
+                        schedule=sid,
+                        attempt=attempts,
+                        started_at=claimed_at or now,
+                        finished_at=now,
+                        outcome="uncertain",
+                        error_kind="interrupted",
+                        error_message=message,
+                    )
+            if n:
+                log.warning(
+                    "schedule %s was left publishing by %s; marked uncertain", sid, claimed_by
+                )
+                outcomes.append(self._outcome(sid))
+        return outcomes
+
+    # ------------------------------------------------------------ claim and publish
+    def claim(self, schedule_id: int) -> bool:
+        """Atomically take a due pending row; False if another engine (or a user) got there first."""
+        now = utc_text(self.clock.now())
+        cursor = database.execute_sql(
+            "UPDATE scheduled_posts SET status = 'publishing', attempts = attempts + 1,"
+            " claimed_by = ?, updated_at = ? WHERE id = ? AND status = 'pending' AND next_attempt_at <= ?",
+            (self.worker_id, now, schedule_id, now),
+        )
+        return cursor.rowcount == 1
+
+    def publish_due(self) -> list[Outcome]:
+        """Serially publish everything due now (``run --once`` and tests)."""
+        self.materialize_recurrences()
+        outcomes = self.recover_interrupted() + self.mark_missed()
+        for sid, _account in self.due():
+            if self.claim(sid):
+                outcomes.append(self.execute(sid))
+        return outcomes
+
+    def execute(self, schedule_id: int) -> Outcome:
+        """Publish a row this engine has claimed and record the result."""
+        row = (
+            ScheduledPost.select(ScheduledPost, Account)
+            .join(Account)
+            .where(ScheduledPost.id == schedule_id)
+            .get()
+        )
+        assert row.status == "publishing" and row.claimed_by == self.worker_id, (
+            "execute() needs a claim"
+        )
+        crash_point("after_claim")
+        account: Account = row.account
+        started = self.clock.now()
+        planned = row.next_attempt_at
+        lateness_ms = int((started - planned).total_seconds() * 1000)
+        log.info(
+            "publishing schedule %s to %s %r (attempt %s, %d ms after its time)",
+            schedule_id,
+            account.platform,
+            account.display_name,
+            row.attempts,
+            lateness_ms,
+        )
+
+        def record(
+            outcome: str,
+            *,
+            error: PublishError | None = None,
+            published: Published | None = None,
+            kind: str | None = None,
+            message: str | None = None,
+        ) -> None:
+            PublishingResult.create(
+                schedule=schedule_id,
+                attempt=row.attempts,
+                started_at=started,
+                finished_at=self.clock.now(),
+                outcome=outcome,
+                http_status=error.http_status if error else None,
+                error_kind=kind or (error.kind if error else None),
+                error_message=message or (str(error) if error else None),
+                remote_id=published.remote_id if published else None,
+                remote_url=published.url if published else None,
+                lateness_ms=lateness_ms,
+            )
+
+        try:
+            credential, publisher = self._tools(account)
+        except CredentialMissing as exc:
+            return self._finish_failed(row, record, Rejected(str(exc)), reconnect=True)
+        except KeyringUnavailable as exc:
+            return self._finish_retry(
+                row, record, Transient(f"the keyring could not be read: {exc}")
+            )
+
+        content = store.content_for(row)
+        problems = publisher.validate(content)
+        if problems:
+            return self._finish_failed(
+                row, record, Rejected("; ".join(p.message for p in problems))
+            )
+        ref = AccountRef(remote_id=account.remote_id, username=account.username)
+
+        try:
+            try:
+                published = publisher.publish(content, credential, ref)
+            except AuthExpired as exc:
+                credential = self._renewed(publisher, account, credential, exc, record)
+                self._remember(account, credential, publisher)
+                published = publisher.publish(content, credential, ref)
+        except AuthExpired as exc:
+            return self._finish_failed(row, record, exc, reconnect=True)
+        except RateLimited as exc:
+            return self._finish_rate_limited(row, record, exc)
+        except Transient as exc:
+            return self._finish_retry(row, record, exc)
+        except Rejected as exc:
+            return self._finish_failed(row, record, exc)
+        except OutcomeUnknown as exc:
+            return self._finish_uncertain(row, record, exc)
+        except Exception as exc:  # a bug: the request may have been sent, so never retry blindly
+            log.exception("unexpected error publishing schedule %s", schedule_id)
+            return self._finish_uncertain(
+                row,
+                record,
+                OutcomeUnknown(
+                    f"unexpected error ({type(exc).__name__}); check the account before publishing again"
+                ),
+            )
+        crash_point("before_commit")
+        return self._finish_published(row, record, published)
+
+    # ------------------------------------------------------------ transitions
+    def _renewed(
+        self,
+        publisher: Publisher,
+        account: Account,
+        credential: Credential,
+        exc: AuthExpired,
+        record: Callable[..., None],
+    ) -> Credential:
+        """A token to replay with after a 401: the keyring's, if another process (the
+        window, a reconnect) replaced it meanwhile; else a refreshed one."""
+        try:
+            stored = self.credentials.load(account.platform, account.id)
+        except (CredentialMissing, KeyringUnavailable):
+            stored = credential
+        if stored.access_token != credential.access_token:
+            log.info(
+                "token for %s %r changed in the keyring; using it",
+                account.platform,
+                account.display_name,
+            )
+            return stored
+        return self._refresh(publisher, account, credential, exc, record)
+
+    def _refresh(
+        self,
+        publisher: Publisher,
+        account: Account,
+        credential: Credential,
+        exc: AuthExpired,
+        record: Callable[..., None],
+    ) -> Credential:
+        if not exc.refreshable or not credential.refresh_token:
+            raise AuthExpired(str(exc), refreshable=False, http_status=exc.http_status)
+        log.info("token for %s %r expired; refreshing once", account.platform, account.display_name)
+        fresh = publisher.refresh(credential)
+        try:
+            self.credentials.save(account.platform, account.id, fresh)
+        except KeyringUnavailable:
+            log.warning(
+                "refreshed token could not be saved to the keyring; using it for this attempt only"
+            )
+        if fresh.expires_at:
+            Account.update(token_expires_at=fresh.expires_at).where(
+                Account.id == account.id
+            ).execute()
+        record("auth_refreshed", error=exc, kind="auth", message="token refreshed")
+        return fresh
+
+    def _transition(self, row: ScheduledPost, **fields) -> None:
+        fields.setdefault("updated_at", self.clock.now())
+        with database.atomic():
+            n = (
+                ScheduledPost.update(claimed_by=None, **fields)
+                .where(
+                    (ScheduledPost.id == row.id)
+                    & (ScheduledPost.status == "publishing")
+                    & (ScheduledPost.claimed_by == self.worker_id)
+                )
+                .execute()
+            )
+        if n != 1:
+            log.error(
+                "schedule %s was taken from this engine mid-publish; result not recorded", row.id
+            )
+
+    def _finish_published(self, row, record, published: Published) -> Outcome:
+        now = self.clock.now()
+        with database.atomic():
+            record("published", published=published)
+            self._transition(
+                row,
+                status="published",
+                published_at=now,
+                remote_id=published.remote_id,
+                remote_url=published.url,
+                error_message=None,
+            )
+        log.info("schedule %s published: %s", row.id, published.url)
+        return self._outcome(row.id)
+
+    def _finish_failed(self, row, record, exc: PublishError, *, reconnect: bool = False) -> Outcome:
+        with database.atomic():
+            record("failed", error=exc)
+            self._transition(row, status="failed", error_message=str(exc))
+            if reconnect:
+                Account.update(status="needs_reconnect").where(
+                    Account.id == row.account_id
+                ).execute()
+        log.warning("schedule %s failed: %s", row.id, exc)
+        return self._outcome(row.id, needs_reconnect=reconnect)
+
+    def _finish_uncertain(self, row, record, exc: PublishError) -> Outcome:
+        with database.atomic():
+            record("uncertain", error=exc)
+            self._transition(row, status="uncertain", error_message=str(exc))
+        log.warning("schedule %s outcome unknown: %s", row.id, exc)
+        return self._outcome(row.id)
+
+    def _finish_rate_limited(self, row, record, exc: RateLimited) -> Outcome:
+        now = self.clock.now()
+        retry_at = max(exc.retry_at, now) + timedelta(seconds=self.rng.uniform(0, 3))
+        with database.atomic():
+            record("rate_limited", error=exc)
+            self._transition(
+                row,
+                status="pending",
+                next_attempt_at=retry_at,
+                error_message=f"rate limited; retrying at {retry_at:%Y-%m-%d %H:%M:%S} UTC",
+            )
+        log.info("schedule %s rate limited until %s", row.id, retry_at.isoformat())
+        return self._outcome(row.id, retry_at=retry_at)
+
+    def _finish_retry(self, row, record, exc: PublishError) -> Outcome:
+        transient_attempts = (
+            PublishingResult.select()
+            .where((PublishingResult.schedule == row.id) & (PublishingResult.outcome == "retry"))
+            .count()
+            + 1
+        )
+        if transient_attempts >= self.config.max_attempts:
+            return self._finish_failed(
+                row,
+                record,
+                Transient(
+                    f"gave up after {transient_attempts} attempts: {exc}",
+                    http_status=exc.http_status,
+                ),
+            )
+        delay = self.backoff(transient_attempts)
+        retry_at = self.clock.now() + delay
+        with database.atomic():
+            record("retry", error=exc)
+            self._transition(
+                row, status="pending", next_attempt_at=retry_at, error_message=str(exc)
+            )
+        log.info(
+            "schedule %s: %s; retry %s in %.0f s",
+            row.id,
+            exc,
+            transient_attempts + 1,
+            delay.total_seconds(),
+        )
+        return self._outcome(row.id, retry_at=retry_at)
+
+    def backoff(self, attempt: int) -> timedelta:
+        """Capped exponential backoff with equal jitter: [d/2, d] where d = base·2^(n-1) ≤ cap."""
+        cap = self.config.backoff_cap.total_seconds()
+        d = min(cap, self.config.backoff_base.total_seconds() * (2 ** (attempt - 1)))
+        return timedelta(seconds=d / 2 + self.rng.uniform(0, d / 2))
+
+    def _outcome(self, schedule_id: int, **extra) -> Outcome:
+        status, message, url, override, body, name, platform = database.execute_sql(
+            "SELECT s.status, s.error_message, s.remote_url, s.text_override, p.body,"
+            " a.display_name, a.platform FROM scheduled_posts s"
+            " JOIN posts p ON p.id = s.post_id JOIN accounts a ON a.id = s.account_id WHERE s.id = ?",
+            (schedule_id,),
+        ).fetchone()
+        return Outcome(
+            schedule_id=schedule_id,
+            status=status,
+            account=name,
+            platform=platform,
+            text=override if override is not None else body,
+            message=message,
+            url=url,
+            **extra,
+        )
+
+
+_RESULT_STATUS = {"published": "published", "failed": "failed", "uncertain": "uncertain"}
+
+
+def last_result_id() -> int:
+    """The newest attempt's id (0 when none): where :func:`outcomes_since` starts."""
+    (value,) = database.execute_sql(
+        "SELECT COALESCE(MAX(id), 0) FROM publishing_results"
+    ).fetchone()
+    return int(value)
+
+
+def outcomes_since(result_id: int) -> tuple[int, list[Outcome]]:
+    """Outcomes recorded by any process after attempt ``result_id``, and the new high mark.
+
+    A window that does not run the scheduler itself (a background ``milton-desktop run``
+    does) reads these to tell the user what happened. Retries are not news; a final
+    result is.
+    """
+    rows = database.execute_sql(
+        "SELECT r.id, r.schedule_id, r.outcome, r.error_kind, r.error_message, r.remote_url,"
+        " COALESCE(s.text_override, p.body), a.display_name, a.platform, a.status"
+        " FROM publishing_results r JOIN scheduled_posts s ON s.id = r.schedule_id"
+        " JOIN posts p ON p.id = s.post_id JOIN accounts a ON a.id = s.account_id"
+        " WHERE r.id > ? ORDER BY r.id",
+        (result_id,),
+    ).fetchall()
+    outcomes = []
+    high = result_id
+    for rid, sid, outcome, kind, message, url, text, account, platform, account_status in rows:
+        high = max(high, rid)
+        status = _RESULT_STATUS.get(outcome)
+        if status is None:
+            continue
+        outcomes.append(
+            Outcome(
+                schedule_id=sid,
+                status=status,
+                account=account,
+                platform=platform,
+                text=text,
+                message=message,
+                url=url,
+                needs_reconnect=status == "failed"
+                and account_status == "needs_reconnect"
+                and kind in ("auth", "rejected"),
+            )
+        )
+    return high, outcomes

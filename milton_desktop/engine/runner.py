@@ -1,0 +1,261 @@
+"""The timer that drives the engine, shared by the tray app and ``run`` (QtCore only).
+
+One single-shot precise timer is armed for the next due instant, so a post goes
+out at its time rather than on the next poll; a slow watchdog tick catches clock
+jumps, sleep and wake, and rows added by other processes. Slots only decide what
+is due and hand it to the dispatcher's worker threads.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import sys
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
+
+from milton_desktop.domain.clock import Clock, SystemClock
+from milton_desktop.engine.dispatch import Dispatcher
+from milton_desktop.engine.machine import Engine, Outcome
+from milton_desktop.storage import settings
+
+log = logging.getLogger("milton.scheduler")
+
+#: QTimer takes a 32-bit millisecond interval; anything further is the watchdog's job
+_MAX_ARM_MS = 2**31 - 1
+
+
+class Runner(QObject):
+    """Owns the timers; emits each :class:`Outcome` on the thread that created it."""
+
+    #: an Outcome, emitted on the runner's thread after every publish attempt or state change
+    outcome = Signal(object)
+    #: the next due instant (or None), whenever the timer is re-armed
+    rearmed = Signal(object)
+
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        interval_s: float = 60.0,
+        clock: Clock | None = None,
+        max_workers: int = 16,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.engine = engine
+        self.clock = clock or SystemClock()
+        self.interval_s = interval_s
+        self.paused = False
+        self.dispatcher = Dispatcher(
+            engine,
+            self._worker_outcome.emit,
+            on_idle=self._worker_idle.emit,
+            max_workers=max_workers,
+        )
+        # Emitted from worker threads; Qt queues them onto this object's thread.
+        self._worker_outcome.connect(self._on_worker_outcome, Qt.ConnectionType.QueuedConnection)
+        self._worker_idle.connect(self._on_worker_idle, Qt.ConnectionType.QueuedConnection)
+
+        self._due_timer = QTimer(self)
+        self._due_timer.setObjectName("milton-due-timer")
+        self._due_timer.setSingleShot(True)
+        self._due_timer.setTimerType(Qt.TimerType.PreciseTimer)
+        self._due_timer.timeout.connect(self._on_due_timer_timeout)
+
+        self._watchdog = QTimer(self)
+        self._watchdog.setObjectName("milton-watchdog")
+        self._watchdog.setInterval(int(interval_s * 1000))
+        self._watchdog.setTimerType(Qt.TimerType.CoarseTimer)
+        self._watchdog.timeout.connect(self._on_watchdog_timeout)
+
+    _worker_outcome = Signal(object)
+    _worker_idle = Signal()
+
+    # ------------------------------------------------------------ lifecycle
+    def start(self) -> None:
+        log.info(
+            "scheduler started (watchdog every %.0f s, worker %s)",
+            self.interval_s,
+            self.engine.worker_id,
+        )
+        self.engine.warm_up()
+        self._heartbeat()  # `milton-desktop status` sees this scheduler from its first second
+        self._watchdog.start()
+        self.tick()
+
+    def stop(self, timeout: float = 30.0) -> bool:
+        """Stop claiming; wait (bounded) for in-flight publishes; True when none was cut off."""
+        self._due_timer.stop()
+        self._watchdog.stop()
+        done = self.dispatcher.shutdown(timeout)
+        settings.set_internal("heartbeat", None)
+        log.info("scheduler stopped%s", "" if done else " with publishes still in flight")
+        return done
+
+    def set_paused(self, paused: bool) -> None:
+        self.paused = paused
+        log.info("publishing %s", "paused" if paused else "resumed")
+        if not paused:
+            self.tick()
+        else:
+            self._due_timer.stop()
+
+    # ------------------------------------------------------------ ticking
+    def tick(self) -> None:
+        """Dispatch what is due now and arm the timer for the next instant."""
+        if not self.paused and not self.dispatcher.stopping:
+            self.dispatcher.dispatch_due()
+        self.rearm()
+
+    def rearm(self) -> datetime | None:
+        if self.dispatcher.stopping:
+            return None
+        nxt = self.engine.next_wakeup(self.dispatcher.busy_accounts())
+        if nxt is None or self.paused:
+            self._due_timer.stop()
+        else:
+            delay_ms = (nxt - self.clock.now()) / timedelta(milliseconds=1)
+            self._due_timer.start(int(min(max(delay_ms, 0), _MAX_ARM_MS)))
+        self.rearmed.emit(nxt)
+        return nxt
+
+    def _heartbeat(self) -> None:
+        settings.set_internal(
+            "heartbeat",
+            {
+                "pid": os.getpid(),
+                "host": socket.gethostname(),
+                "at": self.clock.now().isoformat(),
+                "interval": self.interval_s,
+                "paused": self.paused,
+            },
+        )
+
+    def _on_due_timer_timeout(self) -> None:
+        self.tick()
+
+    def _on_watchdog_timeout(self) -> None:
+        self._heartbeat()
+        self.tick()
+
+    def _on_worker_outcome(self, outcome: Outcome) -> None:
+        self.outcome.emit(outcome)
+        self.rearm()  # a retry time may now be the earliest instant
+
+    def _on_worker_idle(self) -> None:
+        self.tick()  # the account is free again: its later rows are the timer's now
+
+
+def install_quit_signals(
+    on_signal: Callable[[int], None], parent: QObject | None = None
+) -> Callable[[], None]:
+    """Call ``on_signal(signum)`` on the Qt thread for SIGINT and SIGTERM; returns a restore.
+
+    Python runs signal handlers only between bytecodes and Qt's loop sits in C, so a
+    wakeup fd turns the signal into a socket event that the loop notices at once.
+    """
+    import signal
+
+    from PySide6.QtCore import QSocketNotifier
+
+    rfd, wfd = socket.socketpair()
+    rfd.setblocking(False)
+    wfd.setblocking(False)
+    old_fd = signal.set_wakeup_fd(wfd.fileno())
+    notifier = QSocketNotifier(rfd.fileno(), QSocketNotifier.Type.Read, parent)
+    notifier.setObjectName("milton-signal-notifier")
+    received: list[int] = []
+
+    def handler(signum: int, _frame: object) -> None:
+        received.append(signum)
+
+    def on_notifier_activated() -> None:
+        try:
+            rfd.recv(64)
+        except OSError:
+            pass
+        if received:
+            on_signal(received[0])
+
+    notifier.activated.connect(on_notifier_activated)
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+
+    def restore() -> None:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+        signal.set_wakeup_fd(old_fd)
+        notifier.setEnabled(False)
+        rfd.close()
+        wfd.close()
+
+    return restore
+
+
+class SchedulerLock:
+    """One scheduler per database: an OS-checked lock file beside it (stale locks of
+    dead processes are taken over)."""
+
+    def __init__(self, data_dir: Path) -> None:
+        from PySide6.QtCore import QLockFile
+
+        self.path = data_dir / "scheduler.lock"
+        self._lock = QLockFile(str(self.path))
+        self._lock.setStaleLockTime(0)  # only a dead owner makes the lock stale
+
+    def acquire(self) -> bool:
+        return self._lock.tryLock(100)
+
+    def owner(self) -> str:
+        info = self._lock.getLockInfo()  # (pid, host, app), or with a leading ok flag
+        if isinstance(info, tuple) and len(info) >= 3 and info[-3]:
+            return f"pid {info[-3]} on {info[-2]}"
+        return "another process"
+
+    def release(self) -> None:
+        self._lock.unlock()
+
+
+def run_headless(
+    engine: Engine, data_dir: Path, *, interval_s: float = 60.0, stop_timeout: float = 30.0
+) -> int:
+    """``milton-desktop run``: the scheduler in a bare QtCore event loop until SIGINT/SIGTERM."""
+    from PySide6.QtCore import QCoreApplication
+
+    lock = SchedulerLock(data_dir)
+    if not lock.acquire():
+        print(
+            f"milton-desktop: a scheduler is already running for this database ({lock.owner()}); "
+            "stop it first, or use `milton-desktop run --once` to publish what is due",
+            file=sys.stderr,
+        )
+        return 1
+    app = QCoreApplication.instance() or QCoreApplication(["milton-desktop"])
+    runner = Runner(engine, interval_s=interval_s)
+    runner.outcome.connect(_log_outcome)
+
+    def on_signal(signum: int) -> None:
+        log.info("signal %s received: finishing in-flight publishes and stopping", signum)
+        runner.stop(stop_timeout)
+        app.quit()
+
+    restore_signals = install_quit_signals(on_signal, app)
+    try:
+        runner.start()
+        app.exec()
+    finally:
+        restore_signals()
+        if not runner.dispatcher.stopping:
+            runner.stop(stop_timeout)
+        lock.release()
+    log.info("scheduler exited")
+    return 0
+
+
+def _log_outcome(outcome: Outcome) -> None:
+    line = f"{outcome.schedule_id}\t{outcome.status}\t{outcome.label}\t{outcome.url or outcome.message or ''}"
+    print(line, flush=True)

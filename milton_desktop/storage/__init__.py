@@ -1,0 +1,1 @@
+"""Storage: the database, settings, media files and the keyring."""

@@ -1,0 +1,103 @@
+"""Opening the database: pragmas, schema creation and migrations."""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from pathlib import Path
+
+import peewee as pw
+
+from milton_desktop.storage.models import ALL_MODELS, database
+
+log = logging.getLogger("milton.db")
+
+SCHEMA_VERSION = 1
+
+# busy_timeout comes first: the pragmas after it may have to wait for another writer.
+PRAGMAS = {
+    "busy_timeout": 10000,
+    "journal_mode": "wal",
+    "synchronous": "normal",
+    "foreign_keys": 1,
+    "cache_size": -16000,
+    "temp_store": "memory",
+}
+
+
+class DatabaseError(RuntimeError):
+    """The database cannot be opened or used; the message says why and what to do."""
+
+
+def open_database(path: Path) -> pw.SqliteDatabase:
+    """Open (creating if needed) and migrate the database at ``path``."""
+    path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DatabaseError(
+            f"cannot create the data folder {path.parent}: {exc.strerror}"
+        ) from None
+    if not database.is_closed():
+        database.close()
+    database.init(str(path), pragmas=PRAGMAS, check_same_thread=False, timeout=10)
+    try:
+        database.connect(reuse_if_open=True)
+        _check_integrity_quick()
+        _migrate()
+    except (pw.DatabaseError, sqlite3.DatabaseError) as exc:
+        database.close()
+        raise DatabaseError(explain_error(path, exc)) from None
+    except pw.OperationalError as exc:  # pragma: no cover - subclass of DatabaseError
+        database.close()
+        raise DatabaseError(explain_error(path, exc)) from None
+    return database
+
+
+def explain_error(path: Path, exc: Exception) -> str:
+    text = str(exc)
+    low = text.lower()
+    if "not a database" in low or "malformed" in low or "corrupt" in low:
+        return (
+            f"the database {path} is damaged ({text}). Move it aside and start again, "
+            "or restore it from a backup"
+        )
+    if "readonly" in low or "read-only" in low or "unable to open" in low:
+        return f"cannot write the database {path} ({text}): check the folder's permissions"
+    if "locked" in low or "busy" in low:
+        return f"the database {path} is locked by another program ({text}); try again in a moment"
+    if "disk" in low and "full" in low:
+        return f"the disk holding {path} is full; free some space and try again"
+    return f"database error on {path}: {text}"
+
+
+def _check_integrity_quick() -> None:
+    row = database.execute_sql("PRAGMA quick_check(1)").fetchone()
+    if row and row[0] != "ok":
+        raise pw.DatabaseError(f"database disk image is malformed: {row[0]}")
+
+
+def _migrate() -> None:
+    version = database.execute_sql("PRAGMA user_version").fetchone()[0]
+    if version > SCHEMA_VERSION:
+        raise pw.DatabaseError(
+            f"the database was written by a newer Milton Desktop (schema {version}); "
+            "update the app to open it"
+        )
+    if version == SCHEMA_VERSION:
+        return
+    with database.atomic():
+        # Another process may have migrated while this one waited for the write lock.
+        version = database.execute_sql("PRAGMA user_version").fetchone()[0]
+        if version == SCHEMA_VERSION:
+            return
+        if version == 0:
+            database.create_tables(ALL_MODELS, safe=True)
+        # Later migrations go here, one step per schema version.
+        database.execute_sql(f"PRAGMA user_version = {SCHEMA_VERSION}")
+    log.info("database schema at version %s", SCHEMA_VERSION)
+
+
+def close_database() -> None:
+    if not database.is_closed():
+        database.close()

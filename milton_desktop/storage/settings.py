@@ -1,0 +1,79 @@
+"""Preferences, each declared once with its default, kept in the ``settings`` table."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from milton_desktop.storage.models import Setting, database
+
+
+@dataclass(frozen=True)
+class Option:
+    key: str
+    default: Any
+    label: str
+
+
+def _default_zone() -> str:
+    from milton_desktop.domain.timeutil import local_zone_name
+
+    return local_zone_name()
+
+
+OPTIONS: dict[str, Option] = {
+    o.key: o
+    for o in (
+        Option("timezone", None, "Time zone for showing and entering times"),
+        Option("default_post_time", "10:00", "Default posting time for drops on a day"),
+        Option("grace_minutes", 120, "Publish late posts up to this many minutes after their time"),
+        Option("max_attempts", 5, "Attempts before a temporary failure becomes final"),
+        Option("notify_published", True, "Notify when a post is published"),
+        Option("notify_failed", True, "Notify when a post fails"),
+        Option("notify_uncertain", True, "Notify when a post's outcome is unknown"),
+        Option("notify_reconnect", True, "Notify when an account needs reconnecting"),
+        Option("start_at_login", False, "Start Milton Desktop at login, in the tray"),
+    )
+}
+
+
+def get(key: str) -> Any:
+    option = OPTIONS[key]
+    row = Setting.get_or_none(Setting.key == key)
+    if row is None:
+        return _default_zone() if key == "timezone" else option.default
+    return json.loads(row.value)
+
+
+def set_value(key: str, value: Any) -> None:
+    if key not in OPTIONS:
+        raise KeyError(f"unknown setting {key!r}")
+    Setting.replace(key=key, value=json.dumps(value)).execute()
+
+
+def all_values() -> dict[str, Any]:
+    return {key: get(key) for key in OPTIONS}
+
+
+def install_id() -> str:
+    """A random id for this data folder, made once; scopes keyring entries to it."""
+    with database.atomic():
+        row = Setting.get_or_none(Setting.key == "_install_id")
+        if row is None:
+            value = secrets.token_hex(8)
+            Setting.insert(
+                key="_install_id", value=json.dumps(value)
+            ).on_conflict_ignore().execute()
+            row = Setting.get(Setting.key == "_install_id")
+    return json.loads(row.value)
+
+
+def get_internal(key: str, default: Any = None) -> Any:
+    row = Setting.get_or_none(Setting.key == f"_{key}")
+    return default if row is None else json.loads(row.value)
+
+
+def set_internal(key: str, value: Any) -> None:
+    Setting.replace(key=f"_{key}", value=json.dumps(value)).execute()

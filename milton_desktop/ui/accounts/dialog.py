@@ -1,0 +1,929 @@
+"""Accounts: see what is connected, connect (browser sign-in or a pasted token),
+reconnect and remove.
+
+Keyring and network calls never run on the GUI thread: they go through
+:func:`~milton_desktop.ui.tasks.run_in_background` and report back here, where a busy
+line shows while waiting and any error is shown inline, in words.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import re
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import shiboken6
+from PySide6.QtCore import QObject, Qt, QUrl, Signal
+from PySide6.QtGui import (
+    QColor,
+    QDesktopServices,
+    QGuiApplication,
+    QPalette,
+)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QButtonGroup,
+    QCheckBox,
+    QCommandLinkButton,
+    QDialog,
+    QFormLayout,
+    QFrame,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QProgressBar,
+    QPushButton,
+    QRadioButton,
+    QSpinBox,
+    QStackedWidget,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from milton_desktop.domain.timeutil import TimeInputError, get_zone
+from milton_desktop.operations import accounts
+from milton_desktop.operations.store import UserError
+from milton_desktop.publishers import PLATFORM_LABELS, oauth
+from milton_desktop.publishers.base import PublishError
+from milton_desktop.storage import settings
+from milton_desktop.storage.credentials import KEYRING_HELP, CredentialStore, backend_is_secure
+from milton_desktop.storage.models import PLATFORMS, Account
+from milton_desktop.ui.style import platform_dot
+from milton_desktop.ui.tasks import run_in_background
+
+log = logging.getLogger("milton.ui.accounts")
+
+ERROR_COLOUR = "#b3261e"
+OK_COLOUR = "#1b7f3b"
+
+#: where a pasted token comes from, and what it is worth, per platform
+TOKEN_HINTS = {
+    "x": (
+        "Paste an OAuth 2.0 user access token (it must allow tweet.read, tweet.write, "
+        "users.read and media.write). A pasted X token cannot be renewed and X user tokens "
+        "last only 2 hours: for lasting access, sign in with the browser instead."
+    ),
+    "linkedin": (
+        "LinkedIn's developer portal has a token generator for your app: create a token "
+        "with the openid, profile and w_member_social permissions and paste it here. "
+        "It lasts 60 days; reconnect the account before then."
+    ),
+    "instagram": (
+        "In Meta's app dashboard, open your app's Instagram API setup (Instagram login), "
+        "generate a token for your professional account and paste it here. It lasts 60 "
+        "days, and Milton renews it while it is still valid."
+    ),
+}
+
+
+def sentence(text: str) -> str:
+    """A core message as a sentence: capital first letter, final full stop."""
+    text = str(text).strip()
+    if not text:
+        return ""
+    text = text[0].upper() + text[1:]
+    return text if text.endswith((".", "!", "?")) else text + "."
+
+
+def describe_error(exc: BaseException) -> str:
+    """What to show the user for a failed background task."""
+    if isinstance(exc, UserError | oauth.OAuthError | PublishError | TimeInputError):
+        return sentence(str(exc))
+    log.error("unexpected error in the accounts dialog", exc_info=exc)
+    return sentence(
+        f"something unexpected went wrong ({type(exc).__name__}: {exc}); "
+        "try again, and see the log file if it keeps happening"
+    )
+
+
+def _coloured(label: QLabel, colour: str) -> QLabel:
+    palette = label.palette()
+    palette.setColor(QPalette.ColorRole.WindowText, QColor(colour))
+    label.setPalette(palette)
+    return label
+
+
+def _hint(text: str = "") -> QLabel:
+    label = QLabel(text)
+    label.setWordWrap(True)
+    palette = label.palette()
+    palette.setColor(
+        QPalette.ColorRole.WindowText, palette.color(QPalette.ColorRole.PlaceholderText)
+    )
+    label.setPalette(palette)
+    return label
+
+
+class BusyLine(QWidget):
+    """An indeterminate progress bar and a line saying what we are waiting for."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        row = QHBoxLayout(self)
+        row.setContentsMargins(0, 0, 0, 0)
+        self.bar = QProgressBar()
+        self.bar.setRange(0, 0)  # no known end: the bar just moves
+        self.bar.setTextVisible(False)
+        self.bar.setFixedWidth(90)
+        self.bar.setMaximumHeight(12)
+        self.label = QLabel()
+        self.label.setWordWrap(True)
+        row.addWidget(self.bar)
+        row.addWidget(self.label, 1)
+        self.hide()
+
+    def start(self, text: str) -> None:
+        self.label.setText(text)
+        self.show()
+
+    def stop(self) -> None:
+        self.hide()
+
+
+class _BrowserOpener(QObject):
+    """Carries the consent URL from the sign-in worker to the GUI thread."""
+
+    requested = Signal(str)
+
+
+def _alive(dialog: QDialog) -> bool:
+    """Whether a background result may still touch ``dialog`` (not closed, not deleted)."""
+    return shiboken6.isValid(dialog) and not getattr(dialog, "_closed", True)
+
+
+def _open_with_desktop(url: QUrl) -> bool:
+    return QDesktopServices.openUrl(url)
+
+
+def _error_label(name: str) -> QLabel:
+    """A hidden, selectable red line where a dialog explains what went wrong."""
+    label = _coloured(QLabel(), ERROR_COLOUR)
+    label.setObjectName(name)
+    label.setWordWrap(True)
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    label.hide()
+    return label
+
+
+def _who(acc: Account) -> str:
+    if acc.username and acc.username != acc.remote_id:
+        return f"@{acc.username.lstrip('@')}"
+    return f"member id {acc.remote_id}" if acc.remote_id else "—"
+
+
+# ---------------------------------------------------------------- the connect wizard
+
+
+class ConnectDialog(QDialog):
+    """Connect a new account, or reconnect ``account``: browser sign-in or a pasted token.
+
+    Signals:
+        connected(int): the account id, after its row and token are stored.
+    """
+
+    connected = Signal(int)
+
+    PAGE_CHOOSE, PAGE_BROWSER, PAGE_TOKEN = range(3)
+
+    def __init__(
+        self,
+        credentials: CredentialStore,
+        account: Account | None = None,
+        parent: QWidget | None = None,
+        *,
+        open_url: Callable[[QUrl], bool] | None = None,
+        sign_in_timeout: float = 600,
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("connectDialog")
+        self.credentials = credentials
+        self.account = account
+        self.open_url = open_url or _open_with_desktop
+        self.sign_in_timeout = sign_in_timeout
+        self._cancel: threading.Event | None = None
+        self._busy = False
+        self._closed = False
+        self._opener = _BrowserOpener(self)
+        self._opener.requested.connect(self._on_opener_requested)
+
+        title = (
+            f"Reconnect “{account.display_name}”" if account is not None else "Connect an account"
+        )
+        self.setWindowTitle(title)
+        self.setMinimumWidth(560)
+
+        layout = QVBoxLayout(self)
+        # Pages are shown and hidden in one layout rather than stacked: a stack does not
+        # pass on the height its wrapped text needs, which then gets clipped.
+        self._pages = [
+            self._build_choose_page(),
+            self._build_browser_page(),
+            self._build_token_page(),
+        ]
+        for page in self._pages:
+            layout.addWidget(page)
+        self._page = self.PAGE_CHOOSE
+
+        self.busy = BusyLine()
+        layout.addWidget(self.busy)
+        self.error_label = _error_label("connectError")
+        layout.addWidget(self.error_label)
+
+        buttons = QHBoxLayout()
+        self.back_button = QPushButton("Back")
+        self.back_button.clicked.connect(self._on_back_clicked)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.clicked.connect(self._on_cancel_clicked)
+        buttons.addWidget(self.back_button)
+        buttons.addStretch(1)
+        buttons.addWidget(self.cancel_button)
+        layout.addLayout(buttons)
+
+        if account is not None:
+            self._select_platform(account.platform)
+        self._show_page(self.PAGE_CHOOSE)
+
+    # ------------------------------------------------------------ pages
+
+    def _build_choose_page(self) -> QWidget:
+        page = QWidget()
+        box = QVBoxLayout(page)
+        box.setContentsMargins(0, 0, 0, 0)
+        if self.account is not None:
+            acc = self.account
+            intro = QLabel(
+                f"Sign in again to {PLATFORM_LABELS[acc.platform]} as {_who(acc)} to give "
+                f"“{acc.display_name}” a new token. Its scheduled posts stay as they are."
+            )
+            intro.setWordWrap(True)
+            box.addWidget(intro)
+        form = QFormLayout()
+        platform_row = QHBoxLayout()
+        self.platform_group = QButtonGroup(self)
+        self.platform_buttons: dict[str, QRadioButton] = {}
+        for platform in PLATFORMS:
+            radio = QRadioButton(PLATFORM_LABELS[platform])
+            radio.setObjectName(f"platform_{platform}")
+            self.platform_group.addButton(radio)
+            self.platform_buttons[platform] = radio
+            platform_row.addWidget(radio)
+            radio.setEnabled(self.account is None)
+        platform_row.addStretch(1)
+        self.platform_buttons[PLATFORMS[0]].setChecked(True)
+        self.platform_group.buttonToggled.connect(self._on_platform_group_toggled)
+        form.addRow("Platform:", platform_row)
+        self.name_edit = QLineEdit()
+        self.name_edit.setObjectName("accountName")
+        self.name_edit.setPlaceholderText("Optional, e.g. Work LinkedIn (filled in for you)")
+        self.name_edit.setMaxLength(100)
+        if self.account is None:
+            form.addRow("Name in Milton:", self.name_edit)
+        box.addLayout(form)
+
+        box.addWidget(QLabel("How do you want to connect?"))
+        self.browser_choice = QCommandLinkButton(
+            "Sign in with the browser",
+            "Uses a developer app you own on the platform. Recommended: tokens can be renewed.",
+        )
+        self.browser_choice.setObjectName("chooseBrowser")
+        self.browser_choice.clicked.connect(self._on_browser_choice_clicked)
+        self.token_choice = QCommandLinkButton(
+            "Paste an access token",
+            "If you already have a token from the platform's developer portal.",
+        )
+        self.token_choice.setObjectName("chooseToken")
+        self.token_choice.clicked.connect(self._on_token_choice_clicked)
+        box.addWidget(self.browser_choice)
+        box.addWidget(self.token_choice)
+        box.addStretch(1)
+        return page
+
+    def _build_browser_page(self) -> QWidget:
+        page = QWidget()
+        box = QVBoxLayout(page)
+        box.setContentsMargins(0, 0, 0, 0)
+        self.browser_intro = QLabel()
+        self.browser_intro.setWordWrap(True)
+        self.browser_intro.setOpenExternalLinks(True)
+        self.browser_intro.setTextFormat(Qt.TextFormat.RichText)
+        box.addWidget(self.browser_intro)
+
+        redirect_row = QHBoxLayout()
+        self.redirect_edit = QLineEdit()
+        self.redirect_edit.setObjectName("redirectUri")
+        self.redirect_edit.setReadOnly(True)
+        copy = QPushButton("Copy")
+        copy.clicked.connect(self._on_copy_clicked)
+        redirect_row.addWidget(self.redirect_edit, 1)
+        redirect_row.addWidget(copy)
+
+        form = QFormLayout()
+        form.addRow("Redirect URL:", redirect_row)
+        self.port_spin = QSpinBox()
+        self.port_spin.setObjectName("port")
+        self.port_spin.setRange(1024, 65535)
+        self.port_spin.setValue(oauth.DEFAULT_PORT)
+        self.port_spin.setMinimumWidth(100)
+        self.port_spin.valueChanged.connect(self._on_port_spin_value_changed)
+        port_row = QHBoxLayout()
+        port_row.addWidget(self.port_spin)
+        port_row.addWidget(_hint("change it only if another program uses this port"), 1)
+        form.addRow("Port:", port_row)
+        self.client_id_edit = QLineEdit()
+        self.client_id_edit.setObjectName("clientId")
+        self.client_id_edit.setPlaceholderText("From your app's settings in the developer portal")
+        form.addRow("Client ID:", self.client_id_edit)
+        self.client_secret_edit = QLineEdit()
+        self.client_secret_edit.setObjectName("clientSecret")
+        self.client_secret_edit.setEchoMode(QLineEdit.EchoMode.Password)
+        self.secret_label = QLabel("Client secret:")
+        form.addRow(self.secret_label, self.client_secret_edit)
+        box.addLayout(form)
+
+        self.sign_in_button = QPushButton("Sign in with the browser")
+        self.sign_in_button.setObjectName("signIn")
+        self.sign_in_button.setDefault(True)
+        self.sign_in_button.clicked.connect(self._on_sign_in_clicked)
+        row = QHBoxLayout()
+        row.addStretch(1)
+        row.addWidget(self.sign_in_button)
+        box.addLayout(row)
+
+        self.fallback_label = QLabel()
+        self.fallback_label.setObjectName("browserFallback")
+        self.fallback_label.setWordWrap(True)
+        self.fallback_label.setOpenExternalLinks(True)
+        self.fallback_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextBrowserInteraction)
+        self.fallback_label.hide()
+        box.addWidget(self.fallback_label)
+        box.addStretch(1)
+        return page
+
+    def _build_token_page(self) -> QWidget:
+        page = QWidget()
+        box = QVBoxLayout(page)
+        box.setContentsMargins(0, 0, 0, 0)
+        self.token_hint = QLabel()
+        self.token_hint.setWordWrap(True)
+        box.addWidget(self.token_hint)
+        form = QFormLayout()
+        self.token_edit = QLineEdit()
+        self.token_edit.setObjectName("token")
+        self.token_edit.setEchoMode(QLineEdit.EchoMode.Password)
+        self.token_edit.setPlaceholderText("Paste the access token")
+        self.token_edit.returnPressed.connect(self._on_connect_token_clicked)
+        form.addRow("Access token:", self.token_edit)
+        self.show_token = QCheckBox("Show the token")
+        self.show_token.toggled.connect(self._on_show_token_toggled)
+        form.addRow("", self.show_token)
+        box.addLayout(form)
+        self.connect_token_button = QPushButton(
+            "Reconnect" if self.account is not None else "Connect"
+        )
+        self.connect_token_button.setObjectName("connectToken")
+        self.connect_token_button.clicked.connect(self._on_connect_token_clicked)
+        row = QHBoxLayout()
+        row.addStretch(1)
+        row.addWidget(self.connect_token_button)
+        box.addLayout(row)
+        box.addStretch(1)
+        return page
+
+    # ------------------------------------------------------------ state
+
+    @property
+    def platform(self) -> str:
+        for platform, radio in self.platform_buttons.items():
+            if radio.isChecked():
+                return platform
+        return PLATFORMS[0]
+
+    def _select_platform(self, platform: str) -> None:
+        self.platform_buttons[platform].setChecked(True)
+
+    @property
+    def page(self) -> int:
+        """The page on show: ``PAGE_CHOOSE``, ``PAGE_BROWSER`` or ``PAGE_TOKEN``."""
+        return self._page
+
+    def _show_page(self, index: int) -> None:
+        self._page = index
+        for n, page in enumerate(self._pages):
+            page.setVisible(n == index)
+        self.back_button.setVisible(index != self.PAGE_CHOOSE)
+        self.error_label.hide()
+        if index == self.PAGE_BROWSER:
+            self._fill_browser_page()
+            (
+                self.client_id_edit if not self.client_id_edit.text() else self.sign_in_button
+            ).setFocus()
+        elif index == self.PAGE_TOKEN:
+            self.token_hint.setText(TOKEN_HINTS[self.platform])
+            self.token_edit.setFocus()
+        self.adjustSize()
+
+    def _fill_browser_page(self) -> None:
+        platform = self.platform
+        label = PLATFORM_LABELS[platform]
+        portal = oauth.DEVELOPER_PORTALS[platform]
+        needs_secret = oauth.needs_client_secret(platform)
+        what = "client ID and client secret" if needs_secret else "client ID"
+        self.browser_intro.setText(
+            f"Milton signs in to {label} through a developer app that <b>you</b> own, so "
+            "your tokens go only between your computer and the platform."
+            "<ol style='margin-left: 0'>"
+            f"<li>Open your app in the <a href='{portal}'>{label} developer portal</a> "
+            "(or create one).</li>"
+            "<li>Add the redirect URL below to the app, exactly as shown.</li>"
+            f"<li>Enter the app's {what} and sign in: your browser opens so you can "
+            "allow access.</li></ol>"
+        )
+        self.secret_label.setText("Client secret:" if needs_secret else "Client secret (optional):")
+        self.client_secret_edit.setPlaceholderText(
+            "Required by " + label if needs_secret else "Only for confidential (web) apps"
+        )
+        saved = settings.get_internal(f"oauth_app_{platform}", {}) or {}
+        if saved.get("client_id") and not self.client_id_edit.text():
+            self.client_id_edit.setText(str(saved["client_id"]))
+        port = saved.get("port")
+        if isinstance(port, int) and 1024 <= port <= 65535:
+            self.port_spin.setValue(port)
+        self._on_port_spin_value_changed(self.port_spin.value())
+
+    def _set_busy(self, text: str | None) -> None:
+        self._busy = text is not None
+        if text is None:
+            self.busy.stop()
+        else:
+            self.busy.start(text)
+            self.error_label.hide()
+        self.adjustSize()
+        for widget in (
+            self.sign_in_button,
+            self.connect_token_button,
+            self.back_button,
+            self.client_id_edit,
+            self.client_secret_edit,
+            self.port_spin,
+            self.token_edit,
+        ):
+            widget.setEnabled(not self._busy)
+        self.cancel_button.setText(
+            "Stop waiting" if self._cancel is not None and self._busy else "Cancel"
+        )
+
+    def show_error(self, message: str) -> None:
+        self.error_label.setText(message)
+        self.error_label.show()
+        self.adjustSize()
+
+    # ------------------------------------------------------------ slots
+
+    def _on_platform_group_toggled(self, _button: QRadioButton, checked: bool) -> None:
+        if checked:
+            self.client_id_edit.clear()
+            self.client_secret_edit.clear()
+
+    def _on_browser_choice_clicked(self) -> None:
+        self._show_page(self.PAGE_BROWSER)
+
+    def _on_token_choice_clicked(self) -> None:
+        self._show_page(self.PAGE_TOKEN)
+
+    def _on_back_clicked(self) -> None:
+        if not self._busy:
+            self._show_page(self.PAGE_CHOOSE)
+
+    def _on_cancel_clicked(self) -> None:
+        if self._busy and self._cancel is not None:
+            self._cancel.set()  # the worker notices within a tenth of a second
+            return
+        self.reject()
+
+    def _on_port_spin_value_changed(self, port: int) -> None:
+        self.redirect_edit.setText(oauth.redirect_uri_for(port))
+
+    def _on_copy_clicked(self) -> None:
+        QGuiApplication.clipboard().setText(self.redirect_edit.text())
+
+    def _on_show_token_toggled(self, shown: bool) -> None:
+        self.token_edit.setEchoMode(
+            QLineEdit.EchoMode.Normal if shown else QLineEdit.EchoMode.Password
+        )
+
+    def _on_opener_requested(self, url: str) -> None:
+        if not _alive(self):
+            return
+        opened = self.open_url(QUrl(url))
+        link = f"<a href='{url}'>open the sign-in page</a>"
+        if opened:
+            self.fallback_label.setText(f"No browser window? You can also {link} yourself.")
+        else:
+            self.fallback_label.setText(
+                f"Milton could not start your browser: {link} yourself, or copy it from here."
+            )
+        self.fallback_label.show()
+        self.adjustSize()
+
+    def _name(self) -> str:
+        return self.name_edit.text().strip()
+
+    def _check_name_first(self) -> bool:
+        """A taken name is refused before the user spends time in the browser."""
+        if self.account is None and self._name():
+            try:
+                accounts.check_name(self._name())
+            except UserError as exc:
+                self._show_page(self.PAGE_CHOOSE)
+                self.show_error(sentence(str(exc)))
+                self.name_edit.setFocus()
+                return False
+        return True
+
+    def _on_sign_in_clicked(self) -> None:
+        if self._busy or not self._check_name_first():
+            return
+        platform = self.platform
+        client_id = self.client_id_edit.text().strip()
+        secret = self.client_secret_edit.text().strip() or None
+        label = PLATFORM_LABELS[platform]
+        if not client_id:
+            self.show_error(f"Enter the client ID of your {label} developer app.")
+            self.client_id_edit.setFocus()
+            return
+        if oauth.needs_client_secret(platform) and not secret:
+            self.show_error(f"{label} also needs the app's client secret: enter it.")
+            self.client_secret_edit.setFocus()
+            return
+        port = self.port_spin.value()
+        # the client id and port are not secret: remember them for next time
+        settings.set_internal(f"oauth_app_{platform}", {"client_id": client_id, "port": port})
+        cancel = self._cancel = threading.Event()
+        credentials, account, name = self.credentials, self.account, self._name()
+        api_base = account.api_base if account is not None else None
+        timeout = self.sign_in_timeout
+        opener = self._opener
+
+        def work() -> Account:
+            credential, identity = oauth.connect_flow(
+                platform,
+                client_id,
+                secret,
+                opener.requested.emit,  # queued to the GUI thread, which opens the browser
+                port=port,
+                timeout=timeout,
+                api_base=api_base,
+                cancel=cancel,
+            )
+            if account is not None:
+                return accounts.reconnect_account(credentials, account.id, credential, identity)
+            return accounts.connect_account(credentials, platform, name, credential, identity)
+
+        self.fallback_label.hide()
+        self._set_busy(f"Waiting for you to allow access in your browser ({label})…")
+        run_in_background(work, on_success=self._on_work_done, on_failure=self._on_work_failed)
+
+    def _on_connect_token_clicked(self) -> None:
+        if self._busy or not self._check_name_first():
+            return
+        token = self.token_edit.text().strip()
+        platform = self.platform
+        label = PLATFORM_LABELS[platform]
+        if not token:
+            self.show_error(f"Paste the {label} access token first.")
+            self.token_edit.setFocus()
+            return
+        self._cancel = None
+        credentials, account, name = self.credentials, self.account, self._name()
+
+        def work() -> Account:
+            if account is not None:
+                return accounts.reconnect_with_token(credentials, account.id, token)
+            return accounts.connect_with_token(credentials, platform, name, token)
+
+        self._set_busy(f"Checking the token with {label}…")
+        run_in_background(work, on_success=self._on_work_done, on_failure=self._on_work_failed)
+
+    def _on_work_done(self, account: Any) -> None:
+        self._cancel = None
+        if not _alive(self):
+            return
+        self._set_busy(None)
+        self.token_edit.clear()
+        self.connected.emit(int(account.id))
+        self.accept()
+
+    def _on_work_failed(self, exc: Exception) -> None:
+        cancelled = isinstance(exc, oauth.OAuthCancelled)
+        self._cancel = None
+        if not _alive(self):
+            return
+        self._set_busy(None)
+        if cancelled:
+            self.show_error("Sign-in stopped. Start it again when you are ready.")
+        else:
+            self.show_error(describe_error(exc))
+
+    def done(self, result: int) -> None:
+        # closing while a sign-in waits: stop the worker, and ignore what it reports
+        self._closed = True
+        if self._cancel is not None:
+            self._cancel.set()
+        super().done(result)
+
+
+# ---------------------------------------------------------------- the accounts list
+
+
+class AccountsDialog(QDialog):
+    """The connected accounts, with Connect…, Reconnect… and Remove….
+
+    Signals:
+        accounts_changed: an account was connected, reconnected or removed.
+    """
+
+    accounts_changed = Signal()
+
+    COLUMNS = ("Name", "Platform", "User", "State", "Token expires")
+
+    def __init__(
+        self,
+        credentials: CredentialStore,
+        parent: QWidget | None = None,
+        *,
+        open_url: Callable[[QUrl], bool] | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("accountsDialog")
+        self.setWindowTitle("Accounts")
+        self.credentials = credentials
+        self.open_url = open_url
+        self._closed = False
+        self._busy = False
+        #: asks the user to confirm; replaced in tests (a modal box would block them)
+        self.confirm: Callable[[str, str, str], bool] = self._ask
+
+        layout = QVBoxLayout(self)
+        self.keyring_banner = QFrame()
+        self.keyring_banner.setObjectName("keyringBanner")
+        self.keyring_banner.setFrameShape(QFrame.Shape.StyledPanel)
+        self.keyring_banner.setStyleSheet(
+            "#keyringBanner { background: #fff4e5; border: 1px solid #f0c36d; border-radius: 4px; }"
+            "#keyringBanner QLabel { color: #5f4100; }"
+        )
+        banner_box = QVBoxLayout(self.keyring_banner)
+        self.keyring_label = QLabel()
+        self.keyring_label.setObjectName("keyringText")
+        self.keyring_label.setWordWrap(True)
+        self.keyring_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        banner_box.addWidget(self.keyring_label)
+        self.keyring_banner.hide()
+        layout.addWidget(self.keyring_banner)
+
+        self.stack = QStackedWidget()
+        self.table = QTableWidget(0, len(self.COLUMNS))
+        self.table.setObjectName("accountsTable")
+        self.table.setHorizontalHeaderLabels(list(self.COLUMNS))
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.verticalHeader().hide()
+        self.table.setShowGrid(False)
+        self.table.setAlternatingRowColors(True)
+        self.table.setStyleSheet("QTableView::item { padding: 0 10px; }")
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setStretchLastSection(True)
+        self.table.itemSelectionChanged.connect(self._on_table_selection_changed)
+        self.table.itemDoubleClicked.connect(self._on_table_double_clicked)
+        self.empty_label = QLabel(
+            "No accounts yet.\nClick Connect… to add your LinkedIn, X or Instagram account."
+        )
+        self.empty_label.setObjectName("accountsEmpty")
+        self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty_label.setWordWrap(True)
+        self.stack.addWidget(self.table)
+        self.stack.addWidget(self.empty_label)
+        layout.addWidget(self.stack, 1)
+
+        self.busy = BusyLine()
+        layout.addWidget(self.busy)
+        self.error_label = _error_label("accountsError")
+        layout.addWidget(self.error_label)
+
+        buttons = QHBoxLayout()
+        self.connect_button = QPushButton("Connect…")
+        self.connect_button.setObjectName("connectButton")
+        self.connect_button.clicked.connect(self._on_connect_clicked)
+        self.reconnect_button = QPushButton("Reconnect…")
+        self.reconnect_button.setObjectName("reconnectButton")
+        self.reconnect_button.clicked.connect(self._on_reconnect_clicked)
+        self.remove_button = QPushButton("Remove…")
+        self.remove_button.setObjectName("removeButton")
+        self.remove_button.clicked.connect(self._on_remove_clicked)
+        close = QPushButton("Close")
+        close.clicked.connect(self.accept)
+        for button in (self.connect_button, self.reconnect_button, self.remove_button):
+            buttons.addWidget(button)
+        buttons.addStretch(1)
+        buttons.addWidget(close)
+        layout.addLayout(buttons)
+
+        self.resize(760, 380)
+        self.refresh()
+        run_in_background(
+            backend_is_secure,
+            on_success=self._on_keyring_checked,
+            on_failure=self._on_keyring_failed,
+        )
+
+    # ------------------------------------------------------------ the table
+
+    def refresh(self, select_id: int | None = None) -> None:
+        """Reload the accounts from the database."""
+        rows = accounts.list_accounts()
+        zone = self._zone()
+        self.table.setRowCount(len(rows))
+        for r, acc in enumerate(rows):
+            needs = acc.status != "connected"
+            cells = [
+                acc.display_name,
+                PLATFORM_LABELS.get(acc.platform, acc.platform),
+                _who(acc),
+                "Needs reconnecting" if needs else "Connected",
+                self._expiry_text(acc.token_expires_at, zone),
+            ]
+            for c, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                item.setData(Qt.ItemDataRole.UserRole, acc.id)
+                if c == 1:
+                    item.setIcon(platform_dot(acc.platform))
+                if c == 3:
+                    item.setForeground(QColor(ERROR_COLOUR if needs else OK_COLOUR))
+                    if needs:
+                        item.setToolTip(
+                            "The platform no longer accepts its token: click Reconnect…"
+                        )
+                self.table.setItem(r, c, item)
+            if acc.id == select_id:
+                self.table.selectRow(r)
+        self.stack.setCurrentWidget(self.table if rows else self.empty_label)
+        self._on_table_selection_changed()
+
+    @staticmethod
+    def _zone() -> Any:
+        try:
+            return get_zone(settings.get("timezone") or "UTC")
+        except TimeInputError:
+            return UTC
+
+    @staticmethod
+    def _expiry_text(when: datetime | None, zone: Any) -> str:
+        if when is None:
+            return "Not known"
+        local = when.astimezone(zone)
+        text = local.strftime("%d %b %Y, %H:%M %Z").lstrip("0")
+        return f"{text} (passed)" if when < datetime.now(UTC) else text
+
+    def selected_account(self) -> Account | None:
+        items = self.table.selectedItems()
+        if not items:
+            return None
+        return accounts.find_account(int(items[0].data(Qt.ItemDataRole.UserRole)))
+
+    def _on_table_selection_changed(self) -> None:
+        chosen = bool(self.table.selectedItems())
+        self.reconnect_button.setEnabled(chosen and not self._busy)
+        self.remove_button.setEnabled(chosen and not self._busy)
+
+    def _on_table_double_clicked(self, _item: QTableWidgetItem) -> None:
+        self._on_reconnect_clicked()
+
+    # ------------------------------------------------------------ keyring banner
+
+    def _on_keyring_checked(self, result: tuple[bool, str]) -> None:
+        if not _alive(self):
+            return
+        secure, name = result
+        if not secure:
+            self._show_keyring_warning(name)
+
+    def _on_keyring_failed(self, exc: Exception) -> None:
+        if _alive(self):
+            self._show_keyring_warning(type(exc).__name__)
+
+    def _show_keyring_warning(self, backend: str) -> None:
+        # KEYRING_HELP marks commands with backticks, as in a terminal; show them as code
+        help_html = re.sub(r"`([^`]+)`", r"<code>\1</code>", html.escape(sentence(KEYRING_HELP)))
+        self.keyring_label.setText(
+            "<b>No system keyring: tokens are kept for this session only.</b><br>"
+            f"{help_html} Until then, accounts you connect work until Milton quits, and "
+            "you will have to reconnect them next time."
+            + (
+                f" <span style='color:#8a6d3b'>(Keyring backend in use: {html.escape(backend)}.)</span>"
+                if backend
+                else ""
+            )
+        )
+        self.keyring_banner.show()
+
+    # ------------------------------------------------------------ actions
+
+    def _set_busy(self, text: str | None) -> None:
+        self._busy = text is not None
+        if text is None:
+            self.busy.stop()
+        else:
+            self.busy.start(text)
+            self.error_label.hide()
+        self.connect_button.setEnabled(not self._busy)
+        self._on_table_selection_changed()
+
+    def show_error(self, message: str) -> None:
+        self.error_label.setText(message)
+        self.error_label.show()
+
+    def _connect_dialog(self, account: Account | None) -> ConnectDialog:
+        dlg = ConnectDialog(self.credentials, account, self, open_url=self.open_url)
+        dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dlg.connected.connect(self._on_connect_dialog_connected)
+        return dlg
+
+    def _on_connect_clicked(self) -> None:
+        self.error_label.hide()
+        self._connect_dialog(None).open()
+
+    def _on_reconnect_clicked(self) -> None:
+        acc = self.selected_account()
+        if acc is None:
+            return
+        self.error_label.hide()
+        self._connect_dialog(acc).open()
+
+    def _on_connect_dialog_connected(self, account_id: int) -> None:
+        self.refresh(select_id=account_id)
+        if self.credentials.memory_only and self.keyring_banner.isHidden():
+            # the backend looked usable but refused the token (e.g. a locked keyring)
+            self._show_keyring_warning("")
+        self.accounts_changed.emit()
+
+    def _on_remove_clicked(self) -> None:
+        acc = self.selected_account()
+        if acc is None or self._busy:
+            return
+        waiting = accounts.pending_count(acc.id)
+        text = (
+            f"Remove “{acc.display_name}” ({PLATFORM_LABELS[acc.platform]} {_who(acc)})?\n\n"
+            "Its token is deleted from this computer and Milton stops publishing to it. "
+            "The account itself on the platform is not affected."
+        )
+        if waiting:
+            posts = "post that is" if waiting == 1 else "posts that are"
+            text += f"\n\nIts {waiting} scheduled {posts} still waiting will be deleted too."
+        if not self.confirm("Remove account", text, "Remove"):
+            return
+        credentials, account_id, name = self.credentials, acc.id, acc.display_name
+
+        def work() -> None:
+            accounts.remove_account(credentials, account_id, force=True)
+
+        self._set_busy(f"Removing “{name}”…")
+        run_in_background(work, on_success=self._on_remove_done, on_failure=self._on_task_failed)
+
+    def _on_remove_done(self, _result: object) -> None:
+        if not _alive(self):
+            return
+        self._set_busy(None)
+        self.refresh()
+        self.accounts_changed.emit()
+
+    def _on_task_failed(self, exc: Exception) -> None:
+        if not _alive(self):
+            return
+        self._set_busy(None)
+        self.refresh()
+        self.show_error(describe_error(exc))
+
+    def _ask(self, title: str, text: str, ok_label: str) -> bool:
+        box = QMessageBox(QMessageBox.Icon.Warning, title, text, parent=self)
+        ok = box.addButton(ok_label, QMessageBox.ButtonRole.DestructiveRole)
+        box.addButton(QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        box.exec()
+        return box.clickedButton() is ok
+
+    def showEvent(self, event: Any) -> None:
+        self._closed = False  # shown again after being closed: results count again
+        super().showEvent(event)
+
+    def done(self, result: int) -> None:
+        self._closed = True
+        super().done(result)

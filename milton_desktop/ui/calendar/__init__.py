@@ -1,0 +1,1 @@
+"""The calendar: month, week, day and list views, drafts, upcoming, undo."""

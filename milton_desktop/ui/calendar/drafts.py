@@ -1,0 +1,171 @@
+"""The drafts pane: posts not scheduled yet, ready to drag onto the calendar."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRectF, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QTextLayout
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QLabel,
+    QListView,
+    QPushButton,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from milton_desktop.ui import style
+from milton_desktop.ui.calendar.model import DraftItem, DraftsModel, display_zone, format_day
+
+
+def _two_lines(text: str, font: QFont, width: int) -> list[str]:
+    """``text`` word-wrapped into at most two lines, the second elided if it runs over."""
+    if width <= 0:
+        return []
+    layout = QTextLayout(text, font)
+    layout.beginLayout()
+    line = layout.createLine()
+    if not line.isValid():
+        layout.endLayout()
+        return []
+    line.setLineWidth(width)
+    cut = line.textStart() + line.textLength()
+    layout.endLayout()
+    first = text[:cut].rstrip()
+    rest = text[cut:].strip()
+    if not rest:
+        return [first]
+    return [first, QFontMetrics(font).elidedText(rest, Qt.TextElideMode.ElideRight, width)]
+
+
+def media_label(n: int) -> str:
+    return "no media" if n == 0 else f"{n} media file{'s' if n != 1 else ''}"
+
+
+class DraftDelegate(QStyledItemDelegate):
+    """Two lines of the post, then a dim line with its media and when it was edited."""
+
+    PAD = 8
+
+    def sizeHint(
+        self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
+    ) -> QSize:
+        fm = option.fontMetrics
+        return QSize(200, fm.height() * 3 + fm.leading() * 2 + self.PAD * 2 + 2)
+
+    def paint(
+        self,
+        painter: QPainter,
+        option: QStyleOptionViewItem,
+        index: QModelIndex | QPersistentModelIndex,
+    ) -> None:
+        it: DraftItem | None = index.data(DraftsModel.ItemRole)
+        if it is None:
+            super().paint(painter, option, index)
+            return
+        painter.save()
+        rect = option.rect
+        selected = bool(option.state & QStyle.StateFlag.State_Selected)
+        if selected:
+            painter.fillRect(rect, option.palette.highlight())
+        elif option.state & QStyle.StateFlag.State_MouseOver:
+            painter.fillRect(rect, QColor(style.GRID_LINE_SOFT))
+        fm = option.fontMetrics
+        inner = rect.adjusted(self.PAD + 2, self.PAD, -self.PAD, -self.PAD)
+        text_color = option.palette.highlightedText().color() if selected else QColor(style.TEXT)
+        painter.setPen(text_color)
+        painter.setFont(option.font)
+        lines = _two_lines(it.short_text or "(no text)", option.font, inner.width())
+        y = inner.top()
+        for line in lines:
+            painter.drawText(
+                QRectF(inner.left(), y, inner.width(), fm.height()),
+                Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                line,
+            )
+            y += fm.height() + fm.leading()
+        meta = f"{media_label(it.media_count)} · edited {format_day(it.updated_local.date(), weekday=False)}"
+        small = QFont(option.font)
+        small.setPointSizeF(option.font.pointSizeF() * 0.9)
+        painter.setFont(small)
+        painter.setPen(text_color if selected else QColor(style.TEXT_DIM))
+        painter.drawText(
+            QRectF(inner.left(), inner.bottom() - fm.height() + 1, inner.width(), fm.height()),
+            Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+            QFontMetrics(small).elidedText(meta, Qt.TextElideMode.ElideRight, inner.width()),
+        )
+        painter.setPen(QColor(style.GRID_LINE))
+        painter.drawLine(
+            rect.left() + self.PAD, rect.bottom(), rect.right() - self.PAD, rect.bottom()
+        )
+        painter.restore()
+
+
+class DraftsPane(QWidget):
+    """Unscheduled posts (``store.drafts()``), draggable onto the calendar."""
+
+    #: the user wants to edit a draft (its post id)
+    editPostRequested = Signal(int)
+    #: the user wants to write a new post
+    newPostRequested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("draftsPane")
+        self.model = DraftsModel(self)
+        self.new_button = QPushButton("New post", self)
+        self.new_button.setObjectName("draftsNewPostButton")
+        self.new_button.setToolTip("Write a new post (it is kept here until you schedule it)")
+        self.list_view = QListView(self)
+        self.list_view.setObjectName("draftsList")
+        self.list_view.setModel(self.model)
+        self.list_view.setItemDelegate(DraftDelegate(self.list_view))
+        self.list_view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.list_view.setDragEnabled(True)
+        self.list_view.setDragDropMode(QAbstractItemView.DragDropMode.DragOnly)
+        self.list_view.setDefaultDropAction(Qt.DropAction.CopyAction)
+        self.list_view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.list_view.setMouseTracking(True)
+        self.list_view.setUniformItemSizes(True)
+        self.empty_label = QLabel("No drafts.\nClick “New post” to write one.", self)
+        self.empty_label.setObjectName("draftsEmpty")
+        self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty_label.setWordWrap(True)
+        self.empty_label.setStyleSheet(f"color: {style.TEXT_DIM}; padding: 24px;")
+        self.hint_label = QLabel("Drag a draft onto the calendar to schedule it.", self)
+        self.hint_label.setObjectName("draftsHint")
+        self.hint_label.setWordWrap(True)
+        self.hint_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.hint_label.setStyleSheet(f"color: {style.TEXT_DIM};")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.addWidget(self.new_button)
+        layout.addWidget(self.list_view, 1)
+        layout.addWidget(self.empty_label, 1)
+        layout.addWidget(self.hint_label)
+        self.new_button.clicked.connect(self._on_new_button_clicked)
+        self.list_view.doubleClicked.connect(self._on_list_view_double_clicked)
+        self.list_view.activated.connect(self._on_list_view_double_clicked)
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Reload the drafts from the store."""
+        self.model.load(display_zone())
+        empty = self.model.rowCount() == 0
+        self.list_view.setVisible(not empty)
+        self.hint_label.setVisible(not empty)
+        self.empty_label.setVisible(empty)
+
+    def post_ids(self) -> list[int]:
+        """The drafts shown, top to bottom."""
+        return [it.post_id for it in self.model.items()]
+
+    def _on_new_button_clicked(self) -> None:
+        self.newPostRequested.emit()
+
+    def _on_list_view_double_clicked(self, index: QModelIndex) -> None:
+        post_id = index.data(DraftsModel.PostIdRole)
+        if post_id:
+            self.editPostRequested.emit(post_id)

@@ -1,0 +1,636 @@
+"""Qt item models that adapt the domain (``store``) for the calendar, list and drafts.
+
+The views never read the database themselves: they get :class:`ScheduleItem` and
+:class:`DraftItem` snapshots from these models, which load them through ``store``
+for the range on screen only. Drags carry ids, never rows, so a drop always acts
+on the current state in the database.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from bisect import bisect_left
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from typing import Any
+
+from PySide6.QtCore import (
+    QAbstractListModel,
+    QAbstractTableModel,
+    QByteArray,
+    QMimeData,
+    QModelIndex,
+    QPersistentModelIndex,
+    Qt,
+)
+from PySide6.QtGui import QColor, QFont
+
+from milton_desktop.domain.timeutil import TimeInputError, get_zone, local_zone_name
+from milton_desktop.operations import store
+from milton_desktop.storage import settings
+from milton_desktop.storage.models import ScheduledPost
+from milton_desktop.ui import style
+
+log = logging.getLogger("milton.ui.calendar")
+
+SCHEDULE_MIME = "application/x-milton-schedule"
+POST_MIME = "application/x-milton-post"
+
+_Index = QModelIndex | QPersistentModelIndex
+
+
+# ---------------------------------------------------------------- drag payloads
+
+
+def encode_ids(ids: Iterable[int]) -> QByteArray:
+    """The payload of a drag: a JSON list of ids."""
+    return QByteArray(json.dumps([int(i) for i in ids]).encode("ascii"))
+
+
+def decode_ids(mime: QMimeData, mime_type: str) -> list[int]:
+    """The ids in ``mime`` under ``mime_type``; an empty list for anything malformed."""
+    if mime is None or not mime.hasFormat(mime_type):
+        return []
+    try:
+        value = json.loads(bytes(mime.data(mime_type).data()).decode("ascii"))
+    except (UnicodeDecodeError, ValueError):
+        return []
+    if not isinstance(value, list):
+        return []
+    # bool is an int subclass; a payload of true/false is not a list of ids
+    return [v for v in value if isinstance(v, int) and not isinstance(v, bool) and v > 0]
+
+
+def make_mime(mime_type: str, ids: Iterable[int]) -> QMimeData:
+    """A QMimeData carrying ``ids`` as ``mime_type`` (what chips and drafts drag)."""
+    mime = QMimeData()
+    mime.setData(mime_type, encode_ids(ids))
+    return mime
+
+
+# ---------------------------------------------------------------- time helpers
+
+
+def display_zone() -> tzinfo:
+    """The zone times are shown and entered in: the ``timezone`` setting, else this computer's."""
+    name = settings.get("timezone") or local_zone_name()
+    try:
+        return get_zone(name)
+    except TimeInputError as exc:
+        # A bad setting must not make the calendar unusable; UTC is at least unambiguous.
+        log.warning("%s; showing times in UTC", exc)
+        return UTC
+
+
+def zone_name(zone: tzinfo) -> str:
+    """The IANA name to store with a schedule made in ``zone``."""
+    return getattr(zone, "key", None) or "UTC"
+
+
+def local_midnight_utc(day: date, zone: tzinfo) -> datetime:
+    """The UTC instant the local ``day`` starts (a range bound, so a gap at 00:00 is harmless)."""
+    return datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)
+
+
+#: one :func:`store.calendar_rows` row:
+#: (id, post_id, account_id, UTC time text, status, text, remote_url, error_message)
+CalendarRow = tuple[int, int, int, str, str, str | None, str | None, str | None]
+
+#: the smallest step between two instants the store keeps
+_TICK = timedelta(microseconds=1)
+
+
+def utc_from_text(text: str) -> datetime:
+    """The aware UTC instant of a stored time (``YYYY-MM-DD HH:MM:SS.ffffff``, UTC)."""
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
+def short_text(text: str, limit: int = 80) -> str:
+    """The first line of ``text`` with whitespace collapsed, cut at ``limit`` characters."""
+    line = " ".join((text or "").split())
+    if len(line) > limit:
+        return line[: limit - 1].rstrip() + "…"
+    return line
+
+
+def format_day(d: date, *, weekday: bool = True, year: bool = False) -> str:
+    """``Fri 27 March`` (English, like the rest of the interface), optionally with the year."""
+    text = f"{d.day} {d:%B}"
+    if weekday:
+        text = f"{d:%a} {text}"
+    if year:
+        text += f" {d.year}"
+    return text
+
+
+# ---------------------------------------------------------------- schedules
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduleItem:
+    """A snapshot of one scheduled post as the calendar shows it."""
+
+    id: int
+    post_id: int
+    account: str
+    platform: str
+    local: datetime  # aware, in the display zone
+    status: str
+    short_text: str
+    text: str
+    url: str | None
+    error: str | None
+    # Derived once: the views ask for these on every layout and paint.
+    day: date = field(init=False)
+    time_label: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "day", self.local.date())
+        object.__setattr__(self, "time_label", f"{self.local.hour:02d}:{self.local.minute:02d}")
+
+    @property
+    def when_utc(self) -> datetime:
+        return self.local.astimezone(UTC)
+
+    @property
+    def movable(self) -> bool:
+        return self.status in style.MOVABLE_STATUSES
+
+    @property
+    def cancellable(self) -> bool:
+        return self.status in style.CANCELLABLE_STATUSES
+
+    @classmethod
+    def from_row(cls, row: ScheduledPost, zone: tzinfo) -> ScheduleItem:
+        text = row.text_override if row.text_override is not None else row.post.body
+        return cls(
+            id=row.id,
+            post_id=row.post_id,
+            account=row.account.display_name,
+            platform=row.account.platform,
+            local=row.scheduled_time.astimezone(zone),
+            status=row.status,
+            short_text=short_text(text),
+            text=text or "",
+            url=row.remote_url,
+            error=row.error_message,
+        )
+
+    @classmethod
+    def from_json(cls, row: Mapping[str, Any], zone: tzinfo) -> ScheduleItem:
+        """From one :func:`store.schedule_rows` dict (the ``schedule_json`` shape)."""
+        text = row["text"] or ""
+        return cls(
+            id=row["id"],
+            post_id=row["post_id"],
+            account=row["account"],
+            platform=row["platform"],
+            local=datetime.fromisoformat(row["scheduled_time"]).astimezone(zone),
+            status=row["status"],
+            short_text=short_text(text),
+            text=text,
+            url=row["url"],
+            error=row["error"],
+        )
+
+    @classmethod
+    def from_calendar_row(
+        cls, row: CalendarRow, accounts: Mapping[int, tuple[str, str]], zone: tzinfo
+    ) -> ScheduleItem:
+        """From one :func:`store.calendar_rows` row and that call's accounts."""
+        sid, post_id, account_id, when, status, text, url, error = row
+        name, platform = accounts[account_id]
+        text = text or ""
+        return cls(
+            id=sid,
+            post_id=post_id,
+            account=name,
+            platform=platform,
+            local=utc_from_text(when).astimezone(zone),
+            status=status,
+            short_text=short_text(text),
+            text=text,
+            url=url,
+            error=error,
+        )
+
+    def tooltip(self) -> str:
+        """Plain text: the full post, where and when, and what went wrong if anything did."""
+        ps = style.platform_style(self.platform)
+        lines = [
+            f"{style.status_label(self.status)} · {ps.label} · {self.account}",
+            f"{format_day(self.local.date())} {self.time_label} ({zone_name(self.local.tzinfo)})",
+            "",
+            self.text.strip() or "(no text)",
+        ]
+        if self.error:
+            lines += ["", f"Error: {self.error}"]
+        if self.url:
+            lines += ["", self.url]
+        return "\n".join(lines)
+
+
+def _row_instant(row: CalendarRow) -> datetime:
+    """A row's instant as naive UTC: the bisection key of :func:`day_row_ranges`."""
+    return datetime.fromisoformat(row[3])
+
+
+def _day_is_regular(day: date, first: datetime, after: datetime, zone: tzinfo) -> bool:
+    """Whether every instant in ``[first, after)`` (UTC) falls on local ``day``.
+
+    True when one offset holds from the first instant to the last one and they read
+    00:00 and 23:59:59.999999 on ``day``: then local time is UTC plus that offset
+    throughout (no zone has two transitions within one day that cancel out).
+    """
+    head = first.astimezone(zone)
+    tail = (after - _TICK).astimezone(zone)
+    return (
+        head.utcoffset() == tail.utcoffset()
+        and head.replace(tzinfo=None) == datetime.combine(day, time(0))
+        and tail.date() == day
+    )
+
+
+def day_row_ranges(
+    rows: Sequence[CalendarRow], start: date, end: date, zone: tzinfo
+) -> dict[date, Sequence[int]]:
+    """The positions in ``rows`` (sorted by time) of each local day's schedules.
+
+    Rows sorted by instant are sorted by local day too, so each day is the slice
+    between two bisections on its local midnights: no row is converted. A day with a
+    clock change (or a local midnight that does not exist) is the exception; its rows
+    are converted one by one, so a schedule always lands on the day its local time says.
+    """
+    days = [start + timedelta(days=n) for n in range((end - start).days + 1)]
+    bounds = [local_midnight_utc(d, zone) for d in days]
+    cuts = [bisect_left(rows, b.replace(tzinfo=None), key=_row_instant) for b in bounds]
+    out: dict[date, Sequence[int]] = {}
+    odd: dict[date, list[int]] = {}
+    for n, day in enumerate(days[:-1]):
+        lo, hi = cuts[n], cuts[n + 1]
+        if lo == hi:
+            continue
+        if _day_is_regular(day, bounds[n], bounds[n + 1], zone):
+            out[day] = range(lo, hi)
+        else:
+            for r in range(lo, hi):
+                odd.setdefault(utc_from_text(rows[r][3]).astimezone(zone).date(), []).append(r)
+    for day, extra in odd.items():
+        out[day] = sorted([*out.get(day, ()), *extra])
+    return out
+
+
+def load_schedule_items(
+    start: date, end: date, zone: tzinfo, status: str | None = None
+) -> list[ScheduleItem]:
+    """Schedules whose local day is in ``[start, end)``, ordered by time (one store read)."""
+    accounts, rows = store.calendar_rows(
+        local_midnight_utc(start, zone), local_midnight_utc(end, zone), status
+    )
+    return [ScheduleItem.from_calendar_row(row, accounts, zone) for row in rows]
+
+
+class ScheduleModel(QAbstractTableModel):
+    """Schedules of one date range, as a table (When, Status, Platform, Account, Text).
+
+    The calendar views read :meth:`items_on` / :meth:`item`; the list view shows the
+    table. Column 0 carries every custom role.
+    """
+
+    ItemRole = Qt.ItemDataRole.UserRole + 1
+    IdRole = Qt.ItemDataRole.UserRole + 2
+    StatusRole = Qt.ItemDataRole.UserRole + 3
+    StatusColorRole = Qt.ItemDataRole.UserRole + 4
+    PlatformRole = Qt.ItemDataRole.UserRole + 5
+    LocalTimeRole = Qt.ItemDataRole.UserRole + 6
+    PostIdRole = Qt.ItemDataRole.UserRole + 7
+
+    COL_WHEN, COL_STATUS, COL_PLATFORM, COL_ACCOUNT, COL_TEXT = range(5)
+    HEADERS = ("When", "Status", "Platform", "Account", "Text")
+
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(parent)
+        # Rows from the store become ScheduleItems only when asked for: a dense month is
+        # ten thousand schedules, of which the month view shows a couple of hundred.
+        self._rows: Sequence[CalendarRow] = ()
+        self._accounts: Mapping[int, tuple[str, str]] = {}
+        self._zone: tzinfo = UTC
+        self._items: list[ScheduleItem | None] = []
+        self._row_of_cache: dict[int, int] | None = None
+        self._day_rows: Mapping[date, Sequence[int]] = {}
+        self.start: date | None = None
+        self.end: date | None = None
+        self.status: str | None = None
+
+    # -- loading
+
+    def load(
+        self,
+        start: date,
+        end: date,
+        zone: tzinfo,
+        status: str | None = None,
+        *,
+        hide_cancelled: bool = False,
+    ) -> None:
+        """Reload the local days ``[start, end)`` (optionally one status) from the store."""
+        accounts, rows = store.calendar_rows(
+            local_midnight_utc(start, zone),
+            local_midnight_utc(end, zone),
+            status,
+            include_cancelled=not hide_cancelled,
+        )
+        self.start, self.end, self.status = start, end, status
+        self.beginResetModel()
+        self._rows, self._accounts, self._zone = rows, accounts, zone
+        self._items = [None] * len(rows)
+        self._row_of_cache = None
+        self._day_rows = day_row_ranges(rows, start, end, zone)
+        self.endResetModel()
+
+    def set_items(self, items: Sequence[ScheduleItem]) -> None:
+        """Show ``items`` (already built, in the order given) instead of a store read."""
+        self.beginResetModel()
+        self._rows, self._accounts = (), {}
+        self._items = list(items)
+        self._row_of_cache = None
+        day_rows: dict[date, list[int]] = {}
+        for n, it in enumerate(items):
+            day_rows.setdefault(it.day, []).append(n)
+        self._day_rows = day_rows
+        self.endResetModel()
+
+    def _at(self, row: int) -> ScheduleItem:
+        """The item of ``row``, built from its store row on first use."""
+        it = self._items[row]
+        if it is None:
+            it = ScheduleItem.from_calendar_row(self._rows[row], self._accounts, self._zone)
+            self._items[row] = it
+        return it
+
+    @property
+    def _row_of(self) -> dict[int, int]:
+        # Built on the first lookup by id: a plain refresh never needs it.
+        if self._row_of_cache is None:
+            if self._rows:
+                self._row_of_cache = {r[0]: n for n, r in enumerate(self._rows)}
+            else:
+                self._row_of_cache = {it.id: n for n, it in enumerate(self._items) if it}
+        return self._row_of_cache
+
+    # -- plain-Python access for the painted views
+
+    def items(self) -> list[ScheduleItem]:
+        return [self._at(n) for n in range(len(self._items))]
+
+    def items_on(self, day: date, limit: int | None = None) -> list[ScheduleItem]:
+        """The schedules of local ``day`` by time; only the first ``limit`` if given."""
+        rows = self._day_rows.get(day, ())
+        if limit is not None:
+            rows = rows[: max(0, limit)]
+        return [self._at(n) for n in rows]
+
+    def count_on(self, day: date) -> int:
+        """How many schedules local ``day`` has, without building them."""
+        return len(self._day_rows.get(day, ()))
+
+    def item(self, schedule_id: int) -> ScheduleItem | None:
+        row = self._row_of.get(schedule_id)
+        return None if row is None else self._at(row)
+
+    def index_of(self, schedule_id: int, column: int = 0) -> QModelIndex:
+        row = self._row_of.get(schedule_id)
+        return QModelIndex() if row is None else self.index(row, column)
+
+    # -- QAbstractItemModel
+
+    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
+        return 0 if parent.isValid() else len(self._items)
+
+    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.HEADERS)
+
+    def headerData(
+        self,
+        section: int,
+        orientation: Qt.Orientation,
+        role: int = Qt.ItemDataRole.DisplayRole,
+    ) -> Any:
+        if (
+            orientation == Qt.Orientation.Horizontal
+            and role == Qt.ItemDataRole.DisplayRole
+            and 0 <= section < len(self.HEADERS)
+        ):
+            return self.HEADERS[section]
+        return None
+
+    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not 0 <= index.row() < len(self._items):
+            return None
+        it = self._at(index.row())
+        col = index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._display(it, col)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return it.tooltip()
+        if role == Qt.ItemDataRole.DecorationRole:
+            if col == self.COL_STATUS:
+                return style.status_icon(it.status)
+            if col == self.COL_PLATFORM:
+                return style.platform_icon(it.platform)
+            return None
+        if role == Qt.ItemDataRole.ForegroundRole:
+            return QColor(style.TEXT_DIM) if it.status == "cancelled" else None
+        if role == Qt.ItemDataRole.FontRole:
+            if it.status == "cancelled" and col == self.COL_TEXT:
+                font = QFont()
+                font.setStrikeOut(True)
+                return font
+            return None
+        if role == self.ItemRole:
+            return it
+        if role == self.IdRole:
+            return it.id
+        if role == self.PostIdRole:
+            return it.post_id
+        if role == self.StatusRole:
+            return it.status
+        if role == self.StatusColorRole:
+            return style.status_color(it.status)
+        if role == self.PlatformRole:
+            return it.platform
+        if role == self.LocalTimeRole:
+            return it.time_label
+        return None
+
+    def _display(self, it: ScheduleItem, col: int) -> str:
+        if col == self.COL_WHEN:
+            return f"{format_day(it.local.date(), year=True)}  {it.time_label}"
+        if col == self.COL_STATUS:
+            return style.status_label(it.status)
+        if col == self.COL_PLATFORM:
+            return style.platform_style(it.platform).label
+        if col == self.COL_ACCOUNT:
+            return it.account
+        return it.short_text
+
+    def flags(self, index: _Index) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        flags = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+        if self._at(index.row()).movable:
+            flags |= Qt.ItemFlag.ItemIsDragEnabled
+        return flags
+
+    def roleNames(self) -> dict[int, QByteArray]:
+        names = dict(super().roleNames())
+        for role, name in (
+            (self.ItemRole, b"item"),
+            (self.IdRole, b"scheduleId"),
+            (self.PostIdRole, b"postId"),
+            (self.StatusRole, b"status"),
+            (self.StatusColorRole, b"statusColor"),
+            (self.PlatformRole, b"platform"),
+            (self.LocalTimeRole, b"localTime"),
+        ):
+            names[role] = QByteArray(name)
+        return names
+
+    def mimeTypes(self) -> list[str]:
+        return [SCHEDULE_MIME]
+
+    def mimeData(self, indexes: Sequence[QModelIndex]) -> QMimeData:
+        ids: list[int] = []
+        for index in indexes:
+            if index.isValid():
+                sid = self._at(index.row()).id
+                if sid not in ids:
+                    ids.append(sid)
+        return make_mime(SCHEDULE_MIME, ids)
+
+    def supportedDragActions(self) -> Qt.DropAction:
+        return Qt.DropAction.MoveAction
+
+
+# ---------------------------------------------------------------- drafts
+
+
+@dataclass(frozen=True, slots=True)
+class DraftItem:
+    """A post with no live schedule, as the drafts pane shows it."""
+
+    post_id: int
+    text: str
+    short_text: str
+    media_count: int
+    updated_local: datetime
+
+
+def load_draft_items(zone: tzinfo) -> list[DraftItem]:
+    """Unscheduled posts, most recently edited first."""
+    return [
+        DraftItem(
+            post_id=post.id,
+            text=post.body or "",
+            short_text=short_text(post.body, 140),
+            media_count=len(store.media_items(post)),
+            updated_local=post.updated_at.astimezone(zone),
+        )
+        for post in store.drafts()
+    ]
+
+
+class DraftsModel(QAbstractListModel):
+    """Draft posts, draggable onto the calendar as ``application/x-milton-post``."""
+
+    ItemRole = Qt.ItemDataRole.UserRole + 1
+    PostIdRole = Qt.ItemDataRole.UserRole + 2
+    MediaCountRole = Qt.ItemDataRole.UserRole + 3
+
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(parent)
+        self._items: list[DraftItem] = []
+
+    def load(self, zone: tzinfo) -> None:
+        self.set_items(load_draft_items(zone))
+
+    def set_items(self, items: Sequence[DraftItem]) -> None:
+        self.beginResetModel()
+        self._items = list(items)
+        self.endResetModel()
+
+    def items(self) -> list[DraftItem]:
+        return list(self._items)
+
+    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._items)
+
+    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not 0 <= index.row() < len(self._items):
+            return None
+        it = self._items[index.row()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return it.short_text or "(no text)"
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return it.text.strip() or "(no text)"
+        if role == self.ItemRole:
+            return it
+        if role == self.PostIdRole:
+            return it.post_id
+        if role == self.MediaCountRole:
+            return it.media_count
+        return None
+
+    def flags(self, index: _Index) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        return (
+            Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsDragEnabled
+        )
+
+    def mimeTypes(self) -> list[str]:
+        return [POST_MIME]
+
+    def mimeData(self, indexes: Sequence[QModelIndex]) -> QMimeData:
+        ids: list[int] = []
+        for index in indexes:
+            if index.isValid():
+                pid = self._items[index.row()].post_id
+                if pid not in ids:
+                    ids.append(pid)
+        return make_mime(POST_MIME, ids)
+
+    def supportedDragActions(self) -> Qt.DropAction:
+        return Qt.DropAction.CopyAction
+
+
+# ---------------------------------------------------------------- accounts
+
+
+@dataclass(frozen=True, slots=True)
+class AccountChoice:
+    """An account a dropped draft can be scheduled on."""
+
+    id: int
+    name: str
+    platform: str
+    needs_reconnect: bool
+
+
+def account_choices() -> list[AccountChoice]:
+    """Every account, by name."""
+    return [
+        AccountChoice(a.id, a.display_name, a.platform, a.status == "needs_reconnect")
+        for a in store.list_accounts()
+    ]
+
+
+def parse_hhmm(text: str, fallback: time = time(10, 0)) -> time:
+    """``"09:30"`` -> 09:30; a malformed setting falls back rather than breaking drops."""
+    try:
+        hh, mm = str(text).strip().split(":")
+        return time(int(hh), int(mm))
+    except (ValueError, TypeError):
+        return fallback

@@ -1,0 +1,240 @@
+"""Undoable calendar edits: each command is one ``store`` call per do and per undo.
+
+A store call can be refused at any time (the scheduler published the post in the
+meantime, a time has passed, another process changed the row). A refused call never
+corrupts the undo stack: the command marks itself obsolete, which makes
+``QUndoStack`` drop it instead of moving its index, and reports the message.
+
+Push a new command with :func:`push_command`, which performs it first and pushes it
+only if the store accepted it, so a refused drop leaves the stack untouched.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from datetime import datetime
+
+from PySide6.QtGui import QUndoCommand, QUndoStack
+
+from milton_desktop.domain.clock import Clock, SystemClock
+from milton_desktop.domain.timeutil import TimeInputError, iso_z
+from milton_desktop.operations import store
+
+log = logging.getLogger("milton.ui.undo")
+
+Report = Callable[[str], None]
+
+
+class StoreCommand(QUndoCommand):
+    """Base class: subclasses implement :meth:`apply` and :meth:`revert`, which may raise.
+
+    Args:
+        text: what the Edit menu shows (``Undo <text>``).
+        clock: the time source handed to the store.
+        report: called with a plain-words message when the store refuses a step.
+    """
+
+    def __init__(
+        self,
+        text: str,
+        *,
+        clock: Clock | None = None,
+        report: Report | None = None,
+        parent: QUndoCommand | None = None,
+    ) -> None:
+        super().__init__(text, parent)
+        self.clock: Clock = clock or SystemClock()
+        self.report = report
+        self.error: str | None = None
+        self._skip_next_redo = False
+
+    # Subclasses: exactly one store call each; raise store.UserError to refuse.
+    def apply(self) -> None:
+        raise NotImplementedError
+
+    def revert(self) -> None:
+        raise NotImplementedError
+
+    def redo(self) -> None:
+        if self._skip_next_redo:  # push_command already did it
+            self._skip_next_redo = False
+            return
+        self._guarded(self.apply, "redo")
+
+    def undo(self) -> None:
+        self._guarded(self.revert, "undo")
+
+    def _guarded(self, step: Callable[[], None], verb: str) -> None:
+        try:
+            step()
+        except (store.UserError, TimeInputError) as exc:
+            what = self.text()
+            # "Cannot undo move “Launch” to Fri 27 March 10:00: <why>"
+            self.fail(f"Cannot {verb} {what[:1].lower()}{what[1:]}: {exc}")
+
+    def fail(self, message: str) -> None:
+        """Record a refusal: the stack discards this command and the user is told why."""
+        self.error = message
+        self.setObsolete(True)
+        log.info("%s", message)
+        if self.report is not None:
+            self.report(message)
+
+
+class ScheduleDraftCommand(StoreCommand):
+    """Schedule a draft on one account at a UTC instant; undo cancels that schedule.
+
+    Redo after undo restores the same row (``store.restore``) so its id, and anything
+    that refers to it, survives an undo/redo round trip.
+    """
+
+    def __init__(
+        self,
+        post_id: int,
+        account_id: int,
+        when: datetime,
+        timezone: str,
+        text: str,
+        *,
+        clock: Clock | None = None,
+        report: Report | None = None,
+    ) -> None:
+        super().__init__(text, clock=clock, report=report)
+        self.post_id = post_id
+        self.account_id = account_id
+        self.when = when
+        self.timezone = timezone
+        self.schedule_id: int | None = None
+
+    def apply(self) -> None:
+        if self.schedule_id is None:
+            row = store.schedule(
+                self.post_id, self.account_id, self.when, timezone=self.timezone, clock=self.clock
+            )
+            self.schedule_id = row.id
+            return
+        # store.restore does not look at the clock; putting back a time that has
+        # passed would make the scheduler publish it late, so refuse that here.
+        now = self.clock.now()
+        if self.when < now - store.PAST_TOLERANCE:
+            raise store.UserError(
+                f"{iso_z(self.when)} has passed since it was undone: drag the post from "
+                "Drafts onto a new time instead"
+            )
+        store.restore(self.schedule_id, "pending")
+
+    def revert(self) -> None:
+        assert self.schedule_id is not None, "undo before the first redo"
+        store.cancel(self.schedule_id, clock=self.clock)
+
+
+class RescheduleCommand(StoreCommand):
+    """Move a schedule between two UTC instants (``store.reschedule`` both ways)."""
+
+    def __init__(
+        self,
+        schedule_id: int,
+        old: datetime,
+        new: datetime,
+        text: str,
+        *,
+        clock: Clock | None = None,
+        report: Report | None = None,
+    ) -> None:
+        super().__init__(text, clock=clock, report=report)
+        self.schedule_id = schedule_id
+        self.old = old
+        self.new = new
+
+    def apply(self) -> None:
+        store.reschedule(self.schedule_id, self.new, clock=self.clock)
+
+    def revert(self) -> None:
+        store.reschedule(self.schedule_id, self.old, clock=self.clock)
+
+
+class CancelCommand(StoreCommand):
+    """Cancel a pending (or missed) schedule; undo restores its previous status."""
+
+    def __init__(
+        self,
+        schedule_id: int,
+        text: str,
+        previous_status: str = "pending",
+        *,
+        clock: Clock | None = None,
+        report: Report | None = None,
+    ) -> None:
+        super().__init__(text, clock=clock, report=report)
+        self.schedule_id = schedule_id
+        self.previous_status = previous_status
+
+    def apply(self) -> None:
+        store.cancel(self.schedule_id, clock=self.clock)
+
+    def revert(self) -> None:
+        store.restore(self.schedule_id, self.previous_status)
+
+
+class CommandGroup(StoreCommand):
+    """Several store commands as one undo step, all or nothing (a draft dropped on N accounts)."""
+
+    def __init__(
+        self,
+        commands: Sequence[StoreCommand],
+        text: str,
+        *,
+        clock: Clock | None = None,
+        report: Report | None = None,
+    ) -> None:
+        super().__init__(text, clock=clock, report=report)
+        if not commands:
+            raise ValueError("a command group needs at least one command")
+        self.commands = list(commands)
+
+    def apply(self) -> None:
+        done: list[StoreCommand] = []
+        try:
+            for cmd in self.commands:
+                cmd.apply()
+                done.append(cmd)
+        except (store.UserError, TimeInputError):
+            self._roll_back(done, forward=False)
+            raise
+
+    def revert(self) -> None:
+        done: list[StoreCommand] = []
+        try:
+            for cmd in reversed(self.commands):
+                cmd.revert()
+                done.append(cmd)
+        except (store.UserError, TimeInputError):
+            self._roll_back(done, forward=True)
+            raise
+
+    @staticmethod
+    def _roll_back(done: list[StoreCommand], *, forward: bool) -> None:
+        for cmd in reversed(done):
+            try:
+                cmd.apply() if forward else cmd.revert()
+            except (store.UserError, TimeInputError) as exc:
+                # Nothing more can be done from here; the log keeps the trail.
+                log.warning("could not roll back %r: %s", cmd.text(), exc)
+
+
+def push_command(stack: QUndoStack, command: StoreCommand) -> bool:
+    """Perform ``command`` now and push it on ``stack`` only if the store accepted it.
+
+    Returns:
+        True when the change was made and is undoable; False when it was refused
+        (the command's ``report`` callback has the message, and so does ``command.error``).
+    """
+    command.redo()
+    if command.isObsolete():
+        return False
+    command._skip_next_redo = True
+    stack.push(command)
+    if command._skip_next_redo:  # a stack in a macro or a merge may not call redo()
+        command._skip_next_redo = False
+    return True

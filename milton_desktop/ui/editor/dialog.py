@@ -1,0 +1,1326 @@
+"""The post editor: write once, check it against every platform as you type, schedule.
+
+What the user sees while typing is what each platform will count: X's weighted
+length (URLs cost 23), LinkedIn's and Instagram's characters, Instagram's hashtags.
+Problems for the chosen accounts are listed under the text in plain words, and the
+Schedule button stays off until there are none. Nothing is written unless every
+chosen account accepts the post; the write itself (media hashing and copying
+included) runs on a worker, in one transaction. Editing a schedule changes that
+row in place (:func:`store.update_schedule`); a saved post's media are replaced
+as a whole (:func:`store.replace_media`), or not at all.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, time, timedelta
+from itertools import count
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import shiboken6
+from PySide6.QtCore import QDate, QSize, Qt, QTime, Signal
+from PySide6.QtGui import (
+    QColor,
+    QIcon,
+    QImage,
+    QImageReader,
+    QKeySequence,
+    QPainter,
+    QPalette,
+    QPixmap,
+    QShortcut,
+)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QDateEdit,
+    QDialog,
+    QFileDialog,
+    QFormLayout,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListView,
+    QListWidget,
+    QListWidgetItem,
+    QMessageBox,
+    QPlainTextEdit,
+    QPushButton,
+    QTabWidget,
+    QTimeEdit,
+    QVBoxLayout,
+    QWidget,
+)
+
+from milton_desktop.domain.clock import Clock, SystemClock
+from milton_desktop.domain.timeutil import (
+    TimeInputError,
+    get_zone,
+    human_delta,
+    is_ambiguous,
+    localize,
+)
+from milton_desktop.domain.validation import (
+    INSTAGRAM_MAX_HASHTAGS,
+    count_hashtags,
+    text_length,
+    validate,
+)
+from milton_desktop.operations import accounts, store
+from milton_desktop.paths import resolve_paths
+from milton_desktop.publishers import PLATFORM_LABELS
+from milton_desktop.publishers.base import Content, MediaItem, PublishError
+from milton_desktop.storage import media as media_mod
+from milton_desktop.storage import settings
+from milton_desktop.storage.models import PLATFORMS, VOICES, Account, Media, database
+from milton_desktop.ui.style import platform_dot
+from milton_desktop.ui.tasks import run_in_background
+
+log = logging.getLogger("milton.ui.editor")
+
+ERROR_COLOUR = "#b3261e"
+WARN_COLOUR = "#8a5a00"
+THUMB = 88
+
+VOICE_LABELS = {"personal": "Personal", "coach": "Coach", "pr": "PR"}
+
+MEDIA_FILTER = (
+    "Images and videos (*.jpg *.jpeg *.png *.gif *.webp *.mp4 *.mov "
+    "*.JPG *.JPEG *.PNG *.GIF *.WEBP *.MP4 *.MOV);;All files (*)"
+)
+
+#: the CLI's words in core messages, and what the same action is called here
+_GUI_WORDS = (
+    (re.compile(r"\(--media-url\)"), "(use “Add link”)"),
+    (re.compile(r"with --media-url"), "with “Add link”"),
+    (re.compile(r"--media-url"), "“Add link”"),
+    # store.update_schedule refuses an uncertain row with the CLI's way of settling it
+    (re.compile(r"then use `milton-desktop resolve` to mark it"), "then mark it"),
+)
+
+
+def gui_wording(message: str) -> str:
+    """A core message with command-line hints replaced by this window's controls."""
+    for pattern, words in _GUI_WORDS:
+        message = pattern.sub(words, message)
+    return message
+
+
+def sentence(text: str) -> str:
+    """A message as a sentence: capital first letter, final full stop."""
+    text = str(text).strip()
+    if not text:
+        return ""
+    text = text[0].upper() + text[1:]
+    return text if text.endswith((".", "!", "?")) else text + "."
+
+
+def _coloured(label: QLabel, colour: QColor | str) -> None:
+    palette = label.palette()
+    palette.setColor(QPalette.ColorRole.WindowText, QColor(colour))
+    label.setPalette(palette)
+
+
+def _dim_colour(widget: QWidget) -> QColor:
+    return widget.palette().color(QPalette.ColorRole.PlaceholderText)
+
+
+def _handle(acc: Account) -> str:
+    if acc.username and acc.username != acc.remote_id:
+        return f"@{acc.username.lstrip('@')}"
+    return ""
+
+
+_HAS_THUMB = Qt.ItemDataRole.UserRole + 1
+
+#: how a schedule that can no longer be edited is described
+_HISTORY_WORDS = {
+    "published": "was published",
+    "publishing": "is being published right now",
+    "uncertain": "may or may not have been published",
+    "cancelled": "was cancelled",
+}
+
+
+def _tile(image: QImage | None, caption: str = "") -> QIcon:
+    """A square thumbnail tile, so every item's label sits on the same line.
+
+    With no image (a link, a video, a file still being read) the tile shows a word
+    instead: links and videos are not downloaded or decoded just to preview them.
+    """
+    pixmap = QPixmap(THUMB, THUMB)
+    pixmap.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(pixmap)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    if image is not None and not image.isNull():
+        scaled = image.scaled(
+            THUMB,
+            THUMB,
+            Qt.AspectRatioMode.KeepAspectRatio,
+            Qt.TransformationMode.SmoothTransformation,
+        )
+        painter.drawImage((THUMB - scaled.width()) // 2, (THUMB - scaled.height()) // 2, scaled)
+    else:
+        painter.setPen(QColor("#c9ced6"))
+        painter.setBrush(QColor("#eef0f3"))
+        painter.drawRoundedRect(1, 1, THUMB - 2, THUMB - 2, 8, 8)
+        painter.setPen(QColor("#5b6270"))
+        painter.drawText(pixmap.rect(), Qt.AlignmentFlag.AlignCenter, caption)
+    painter.end()
+    return QIcon(pixmap)
+
+
+def _caption(entry: MediaEntry) -> str:
+    if entry.state == "loading":
+        return "Reading…"
+    if entry.url:
+        return "Link\n" + ("video" if entry.kind == "video" else "image")
+    return "Video" if entry.kind == "video" else "Image"
+
+
+def _alive(widget: QWidget) -> bool:
+    return shiboken6.isValid(widget) and not getattr(widget, "_closed", True)
+
+
+# ---------------------------------------------------------------- media entries
+
+
+_keys = count(1)
+
+
+@dataclass
+class MediaEntry:
+    """One attachment in the editor; ``info`` arrives from a worker for local files."""
+
+    key: int
+    path: Path | None = None
+    url: str | None = None
+    alt_text: str = ""
+    kind: str = "image"
+    mime: str = ""
+    size: int = 0
+    width: int | None = None
+    height: int | None = None
+    state: str = "loading"  # loading | ready
+    stored: bool = False  # already part of the saved post (its file is in the media folder)
+    #: the name it was added under; a stored file's own name is its content hash
+    original_name: str = ""
+
+    @property
+    def name(self) -> str:
+        if self.original_name:
+            return self.original_name
+        if self.path is not None:
+            return self.path.name
+        parts = urlsplit(self.url or "")
+        return parts.path.rsplit("/", 1)[-1] or parts.netloc
+
+    @classmethod
+    def from_item(cls, item: MediaItem, original_name: str) -> MediaEntry:
+        """An entry for media already stored with the post (ready, nothing to import)."""
+        return cls(
+            key=next(_keys),
+            path=item.path,
+            url=item.url,
+            alt_text=item.alt_text,
+            kind=item.kind,
+            mime=item.mime,
+            size=item.size,
+            width=item.width,
+            height=item.height,
+            state="ready",
+            stored=True,
+            original_name=original_name,
+        )
+
+    def item(self) -> MediaItem:
+        return MediaItem(
+            kind=self.kind,
+            mime=self.mime,
+            path=self.path,
+            url=self.url,
+            alt_text=self.alt_text,
+            size=self.size,
+            width=self.width,
+            height=self.height,
+        )
+
+    def media_input(self) -> store.MediaInput:
+        return store.MediaInput(
+            path=self.path, url=self.url, alt_text=self.alt_text, original_name=self.original_name
+        )
+
+
+def read_media(path: Path) -> tuple[media_mod.MediaInfo, QImage | None]:
+    """Worker: what a file is (hashing it) and a small thumbnail, if it is an image."""
+    info = media_mod.inspect(path)
+    return info, thumbnail(path) if info.kind == "image" else None
+
+
+def thumbnail(path: Path, size: int = THUMB) -> QImage | None:
+    """Worker: a thumbnail decoded at reduced size (QImage is safe off the GUI thread)."""
+    reader = QImageReader(str(path))
+    reader.setAutoTransform(True)
+    full = reader.size()
+    if full.isValid():
+        reader.setScaledSize(full.scaled(size, size, Qt.AspectRatioMode.KeepAspectRatio))
+    image = reader.read()
+    return None if image.isNull() else image
+
+
+# ---------------------------------------------------------------- what Save writes
+
+
+@dataclass(frozen=True)
+class Target:
+    account_id: int
+    text: str | None  # the platform's own text, or None for the post's text
+
+
+@dataclass(frozen=True)
+class SavePlan:
+    """Everything one press of Save draft, Schedule or Publish now writes."""
+
+    text: str
+    voice: str
+    media: tuple[store.MediaInput, ...] = ()
+    post_id: int | None = None
+    #: a saved post's media were changed: they are all replaced by ``media``
+    media_changed: bool = False
+    when: datetime | None = None  # None: a draft, no schedule
+    timezone: str = "UTC"
+    targets: tuple[Target, ...] = ()
+    publish_now: bool = False
+    #: the schedule being edited, and what becomes of it
+    schedule_id: int | None = None
+    keep_schedule: bool = True
+    schedule_text: str | None = None
+
+
+def write_plan(plan: SavePlan, media_dir: Path, clock: Clock) -> int:
+    """Worker: apply ``plan`` in one transaction and return the post id.
+
+    Media files are hashed and copied by :func:`store.add_post` or
+    :func:`store.replace_media` here, off the GUI thread. A refusal anywhere rolls
+    the whole transaction back.
+    """
+    with database.atomic():
+        if plan.post_id is None:
+            post = store.add_post(
+                plan.text, plan.voice, plan.media, media_dir=media_dir, clock=clock
+            )
+        else:
+            post = store.update_post(plan.post_id, text=plan.text, voice=plan.voice)
+        if plan.when is not None and plan.schedule_id is not None:
+            _apply_to_schedule(plan, clock)
+        if plan.post_id is not None and plan.media_changed:
+            # After the edited schedule's own change: replace_media checks every schedule
+            # still to go out against the new media, and that one is then final (or gone).
+            store.replace_media(post.id, plan.media, media_dir, clock=clock)
+        if plan.when is None:
+            return post.id
+        for target in plan.targets:
+            store.schedule(
+                post.id,
+                target.account_id,
+                plan.when,
+                timezone=plan.timezone,
+                text=target.text,
+                clock=clock,
+            )
+    return post.id
+
+
+def _apply_to_schedule(plan: SavePlan, clock: Clock) -> None:
+    assert plan.schedule_id is not None and plan.when is not None
+    row = store.get_schedule(plan.schedule_id)
+    if not plan.keep_schedule:
+        if row.status in ("pending", "missed"):
+            store.cancel(row.id, clock=clock)
+        return
+    text_changed = plan.schedule_text != row.text_override
+    text = plan.schedule_text if text_changed else store.UNSET
+    if plan.publish_now and not text_changed:
+        store.publish_now(row.id, clock=clock)
+    elif plan.publish_now:
+        # publish_now() takes no text, so the row is set to the new text and to now
+        store.update_schedule(row.id, when=plan.when, text=text, clock=clock)
+    elif text_changed or row.status != "pending" or row.scheduled_time != plan.when:
+        # the same row, so its id, repeat and history stay; an unchanged time is left
+        # alone (None) so a retry's back-off or a DST note on it survives a text edit
+        moved = row.status != "pending" or row.scheduled_time != plan.when
+        store.update_schedule(row.id, when=plan.when if moved else None, text=text, clock=clock)
+
+
+# ---------------------------------------------------------------- the dialog
+
+
+@dataclass
+class Check:
+    """The result of checking the editor's content: what blocks which action."""
+
+    problems: list[str] = field(default_factory=list)  # HTML lines, already escaped
+    blocking: bool = False
+    time_ok: bool = False
+    reason: str = ""  # why Schedule is off, for its tooltip
+
+
+class PostEditorDialog(QDialog):
+    """Write, check and schedule a post.
+
+    Args:
+        post_id: edit this post (draft or scheduled); None for a new post.
+        schedule_id: edit this schedule of the post: its account, time and own text.
+        clock: the time source (tests pass a fake one).
+
+    Raises:
+        milton_desktop.operations.store.UserError: ``post_id`` or ``schedule_id`` does not exist.
+
+    Signals:
+        saved(int): the post id, after Save draft, Schedule or Publish now wrote it.
+    """
+
+    saved = Signal(int)
+
+    def __init__(
+        self,
+        post_id: int | None = None,
+        schedule_id: int | None = None,
+        parent: QWidget | None = None,
+        clock: Clock | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("postEditor")
+        self.clock: Clock = clock or SystemClock()
+        self.media_dir = resolve_paths().media_dir
+        self._closed = False
+        self._busy = False
+        self._media: list[MediaEntry] = []
+        self._loading_alt = False
+        #: asks the user to confirm; replaced in tests (a modal box would block them)
+        self.confirm: Callable[[str, str, str], bool] = self._ask
+
+        self.zone_name = str(settings.get("timezone") or "UTC")
+        try:
+            self.zone: Any = get_zone(self.zone_name)
+        except TimeInputError:
+            self.zone_name, self.zone = "UTC", UTC
+
+        row = store.get_schedule(schedule_id) if schedule_id is not None else None
+        if row is not None:
+            post_id = row.post_id
+        # a published, in-flight or cancelled schedule is history: shown, not edited
+        editable = row is not None and row.status in store.RESCHEDULABLE
+        self._schedule = row if editable else None
+        self._history = row if row is not None and not editable else None
+        self._post = store.get_post(post_id) if post_id is not None else None
+        self._accounts = accounts.list_accounts()
+
+        self.setWindowTitle(self._title())
+        self._build()
+        self._load()
+        self._initial = self._snapshot()
+        self._initial_media = self._media_state()
+        self._refresh()
+        self.resize(980, 700)
+
+    # ------------------------------------------------------------ building
+
+    def _title(self) -> str:
+        if self._schedule is not None:
+            return f"Edit scheduled post – {self._schedule.account.display_name}"
+        return "Edit post" if self._post is not None else "New post"
+
+    def _build(self) -> None:
+        outer = QVBoxLayout(self)
+        body = QHBoxLayout()
+        outer.addLayout(body, 1)
+
+        left = QVBoxLayout()
+        body.addLayout(left, 3)
+        self.tabs = QTabWidget()
+        self.tabs.setObjectName("textTabs")
+        self.text_edit = QPlainTextEdit()
+        self.text_edit.setObjectName("postText")
+        self.text_edit.setPlaceholderText("What do you want to say?")
+        self.text_edit.textChanged.connect(self._on_text_edit_text_changed)
+        self.tabs.addTab(self.text_edit, "All platforms")
+        self.variant_checks: dict[str, QCheckBox] = {}
+        self.variant_edits: dict[str, QPlainTextEdit] = {}
+        for platform in PLATFORMS:
+            self.tabs.addTab(self._build_variant_tab(platform), PLATFORM_LABELS[platform])
+        left.addWidget(self.tabs, 1)
+
+        counters = QHBoxLayout()
+        counters.setSpacing(18)
+        self.counters: dict[str, QLabel] = {}
+        for platform in PLATFORMS:
+            label = QLabel()
+            label.setObjectName(f"counter_{platform}")
+            self.counters[platform] = label
+            counters.addWidget(label)
+        self.hashtag_counter = QLabel()
+        self.hashtag_counter.setObjectName("counter_hashtags")
+        counters.addWidget(self.hashtag_counter)
+        counters.addStretch(1)
+        left.addLayout(counters)
+
+        self.problems_label = QLabel()
+        self.problems_label.setObjectName("problems")
+        self.problems_label.setWordWrap(True)
+        self.problems_label.setTextFormat(Qt.TextFormat.RichText)
+        self.problems_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        left.addWidget(self.problems_label)
+
+        left.addWidget(self._build_media_box())
+
+        body.addWidget(self._build_side_panel(), 0)
+
+        self.status_label = QLabel()
+        self.status_label.setObjectName("editorStatus")
+        self.status_label.setWordWrap(True)
+        _coloured(self.status_label, ERROR_COLOUR)
+        self.status_label.hide()
+        outer.addWidget(self.status_label)
+
+        buttons = QHBoxLayout()
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.clicked.connect(self.reject)
+        self.draft_button = QPushButton("Save draft")
+        self.draft_button.setObjectName("saveDraft")
+        self.draft_button.clicked.connect(self._on_draft_button_clicked)
+        self.publish_button = QPushButton("Publish now")
+        self.publish_button.setObjectName("publishNow")
+        self.publish_button.clicked.connect(self._on_publish_button_clicked)
+        self.schedule_button = QPushButton("Schedule")
+        self.schedule_button.setObjectName("schedule")
+        self.schedule_button.setDefault(True)
+        self.schedule_button.setToolTip("Schedule (Ctrl+Enter)")
+        self.schedule_button.clicked.connect(self._on_schedule_button_clicked)
+        buttons.addWidget(self.cancel_button)
+        buttons.addStretch(1)
+        for button in (self.draft_button, self.publish_button, self.schedule_button):
+            buttons.addWidget(button)
+        outer.addLayout(buttons)
+
+        for keys in ("Ctrl+Return", "Ctrl+Enter"):
+            shortcut = QShortcut(QKeySequence(keys), self)
+            shortcut.activated.connect(self._on_schedule_shortcut_activated)
+
+    def _build_variant_tab(self, platform: str) -> QWidget:
+        page = QWidget()
+        box = QVBoxLayout(page)
+        label = PLATFORM_LABELS[platform]
+        check = QCheckBox(f"Use a different text on {label}")
+        check.setObjectName(f"variant_check_{platform}")
+        check.toggled.connect(lambda on, p=platform: self._on_variant_check_toggled(p, on))
+        edit = QPlainTextEdit()
+        edit.setObjectName(f"variant_{platform}")
+        edit.setEnabled(False)
+        edit.setPlaceholderText(f"{label} gets the text of the All platforms tab.")
+        edit.textChanged.connect(self._on_variant_edit_text_changed)
+        note = QLabel(
+            f"Stored with each {label} schedule. A draft keeps only the text of the "
+            "All platforms tab."
+        )
+        note.setWordWrap(True)
+        _coloured(note, _dim_colour(note))
+        self.variant_checks[platform] = check
+        self.variant_edits[platform] = edit
+        box.addWidget(check)
+        box.addWidget(edit, 1)
+        box.addWidget(note)
+        return page
+
+    def _build_media_box(self) -> QWidget:
+        box = QFrame()
+        layout = QVBoxLayout(box)
+        layout.setContentsMargins(0, 4, 0, 0)
+        header = QHBoxLayout()
+        title = QLabel("<b>Media</b>")
+        header.addWidget(title)
+        self.media_note = QLabel()
+        self.media_note.setObjectName("mediaNote")
+        self.media_note.setWordWrap(True)
+        header.addWidget(self.media_note, 1)
+        layout.addLayout(header)
+
+        self.media_list = QListWidget()
+        self.media_list.setObjectName("mediaList")
+        self.media_list.setViewMode(QListView.ViewMode.IconMode)
+        self.media_list.setIconSize(QSize(THUMB, THUMB))
+        self.media_list.setGridSize(QSize(THUMB + 36, THUMB + 30))
+        self.media_list.setSpacing(4)
+        self.media_list.setMovement(QListView.Movement.Static)
+        self.media_list.setResizeMode(QListView.ResizeMode.Adjust)
+        self.media_list.setWrapping(True)
+        self.media_list.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.media_list.setFixedHeight(THUMB + 44)
+        self.media_list.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.media_list.itemSelectionChanged.connect(self._on_media_list_selection_changed)
+        layout.addWidget(self.media_list)
+
+        row = QHBoxLayout()
+        self.add_files_button = QPushButton("Add files…")
+        self.add_files_button.setObjectName("addFiles")
+        self.add_files_button.clicked.connect(self._on_add_files_clicked)
+        self.url_edit = QLineEdit()
+        self.url_edit.setObjectName("mediaUrl")
+        self.url_edit.setPlaceholderText("https://… public link to an image or video")
+        self.url_edit.returnPressed.connect(self._on_add_link_clicked)
+        self.add_link_button = QPushButton("Add link")
+        self.add_link_button.setObjectName("addLink")
+        self.add_link_button.clicked.connect(self._on_add_link_clicked)
+        self.remove_media_button = QPushButton("Remove")
+        self.remove_media_button.setObjectName("removeMedia")
+        self.remove_media_button.clicked.connect(self._on_remove_media_clicked)
+        row.addWidget(self.add_files_button)
+        row.addWidget(self.url_edit, 1)
+        row.addWidget(self.add_link_button)
+        row.addWidget(self.remove_media_button)
+        layout.addLayout(row)
+
+        alt_row = QHBoxLayout()
+        alt_row.addWidget(QLabel("Alt text:"))
+        self.alt_edit = QLineEdit()
+        self.alt_edit.setObjectName("altText")
+        self.alt_edit.setMaxLength(1000)
+        self.alt_edit.setPlaceholderText(
+            "Select an image, then describe it for people who cannot see it"
+        )
+        self.alt_edit.textEdited.connect(self._on_alt_edit_text_edited)
+        alt_row.addWidget(self.alt_edit, 1)
+        layout.addLayout(alt_row)
+        return box
+
+    def _build_side_panel(self) -> QWidget:
+        panel = QWidget()
+        panel.setFixedWidth(300)
+        box = QVBoxLayout(panel)
+        box.setContentsMargins(8, 0, 0, 0)
+
+        form = QFormLayout()
+        self.voice_combo = QComboBox()
+        self.voice_combo.setObjectName("voice")
+        for voice in VOICES:
+            self.voice_combo.addItem(VOICE_LABELS.get(voice, voice.capitalize()), voice)
+        self.voice_combo.currentIndexChanged.connect(self._on_voice_combo_changed)
+        form.addRow("Voice:", self.voice_combo)
+        box.addLayout(form)
+
+        box.addWidget(QLabel("<b>Publish to</b>"))
+        self.account_list = QListWidget()
+        self.account_list.setObjectName("accountList")
+        self.account_list.itemChanged.connect(self._on_account_list_item_changed)
+        self.account_list.setMaximumHeight(170)
+        box.addWidget(self.account_list)
+        self.accounts_hint = QLabel()
+        self.accounts_hint.setWordWrap(True)
+        _coloured(self.accounts_hint, _dim_colour(self.accounts_hint))
+        box.addWidget(self.accounts_hint)
+
+        box.addSpacing(6)
+        box.addWidget(QLabel("<b>When</b>"))
+        when_row = QHBoxLayout()
+        self.date_edit = QDateEdit()
+        self.date_edit.setObjectName("date")
+        self.date_edit.setCalendarPopup(True)
+        self.date_edit.setDisplayFormat("ddd d MMM yyyy")
+        self.date_edit.dateChanged.connect(self._on_when_changed)
+        self.time_edit = QTimeEdit()
+        self.time_edit.setObjectName("time")
+        self.time_edit.setDisplayFormat("HH:mm")
+        self.time_edit.timeChanged.connect(self._on_when_changed)
+        when_row.addWidget(self.date_edit, 1)
+        when_row.addWidget(self.time_edit)
+        box.addLayout(when_row)
+        self.zone_label = QLabel()
+        self.zone_label.setObjectName("zone")
+        _coloured(self.zone_label, _dim_colour(self.zone_label))
+        box.addWidget(self.zone_label)
+        self.second_check = QCheckBox()
+        self.second_check.setObjectName("secondOccurrence")
+        self.second_check.toggled.connect(self._on_when_changed)
+        self.second_check.hide()
+        self.time_note = QLabel()
+        self.time_note.setObjectName("timeNote")
+        self.time_note.setWordWrap(True)
+        box.addWidget(self.time_note)
+        box.addWidget(self.second_check)
+        self.history_label = QLabel()
+        self.history_label.setWordWrap(True)
+        _coloured(self.history_label, _dim_colour(self.history_label))
+        self.history_label.hide()
+        box.addWidget(self.history_label)
+        box.addStretch(1)
+        return panel
+
+    # ------------------------------------------------------------ loading
+
+    def _load(self) -> None:
+        post, row = self._post, self._schedule
+        if post is not None:
+            self.text_edit.setPlainText(post.body)
+            index = self.voice_combo.findData(post.voice)
+            self.voice_combo.setCurrentIndex(max(index, 0))
+            names = [m.original_name for m in post.media.order_by(Media.position)]
+            for item, name in zip(store.media_items(post), names, strict=True):
+                entry = MediaEntry.from_item(item, name)
+                self._add_entry(entry)
+        checked = {row.account_id} if row is not None else set()
+        self.account_list.blockSignals(True)
+        for acc in self._accounts:
+            handle = _handle(acc)
+            text = f"{acc.display_name}  ·  {PLATFORM_LABELS.get(acc.platform, acc.platform)}"
+            if handle:
+                text += f" {handle}"
+            item = QListWidgetItem(platform_dot(acc.platform), text)
+            item.setData(Qt.ItemDataRole.UserRole, acc.id)
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            item.setCheckState(
+                Qt.CheckState.Checked if acc.id in checked else Qt.CheckState.Unchecked
+            )
+            if acc.status != "connected":
+                item.setText(text + " (needs reconnecting)")
+                item.setForeground(QColor(ERROR_COLOUR))
+            self.account_list.addItem(item)
+        self.account_list.blockSignals(False)
+        if not self._accounts:
+            self.accounts_hint.setText(
+                "No accounts connected yet: connect one under Accounts. You can save a draft meanwhile."
+            )
+        if row is not None and row.text_override is not None:
+            platform = row.account.platform
+            self.variant_checks[platform].setChecked(True)
+            self.variant_edits[platform].setPlainText(row.text_override)
+        if self._history is not None:
+            h = self._history
+            when = h.scheduled_time.astimezone(self.zone).strftime("%a %d %b %Y, %H:%M")
+            what = _HISTORY_WORDS.get(h.status, h.status)
+            self.history_label.setText(
+                f"This post {what} on {h.account.display_name} ({when}). "
+                "Scheduling it again creates new posts; the one above stays as it is."
+            )
+            self.history_label.show()
+        self._media_message("")
+        self._set_when(self._initial_when())
+
+    def _initial_when(self) -> datetime:
+        now = self.clock.now().astimezone(self.zone)
+        if self._schedule is not None:
+            return self._schedule.scheduled_time.astimezone(self.zone)
+        hhmm = QTime.fromString(str(settings.get("default_post_time")), "HH:mm")
+        at = time(hhmm.hour(), hhmm.minute()) if hhmm.isValid() else time(10, 0)
+        candidate = datetime.combine(now.date(), at)
+        # today's default time if it is still comfortably ahead, else tomorrow's
+        if candidate <= now.replace(tzinfo=None) + timedelta(minutes=15):
+            candidate += timedelta(days=1)
+        return candidate
+
+    def _set_when(self, when: datetime) -> None:
+        self.date_edit.blockSignals(True)
+        self.time_edit.blockSignals(True)
+        self.date_edit.setDate(QDate(when.year, when.month, when.day))
+        self.time_edit.setTime(QTime(when.hour, when.minute))
+        self.second_check.setChecked(bool(getattr(when, "fold", 0)))
+        self.date_edit.blockSignals(False)
+        self.time_edit.blockSignals(False)
+
+    # ------------------------------------------------------------ reading the form
+
+    def selected_accounts(self) -> list[Account]:
+        by_id = {acc.id: acc for acc in self._accounts}
+        chosen = []
+        for row in range(self.account_list.count()):
+            item = self.account_list.item(row)
+            if item.checkState() == Qt.CheckState.Checked:
+                chosen.append(by_id[int(item.data(Qt.ItemDataRole.UserRole))])
+        return chosen
+
+    def set_account_checked(self, name_or_id: str | int, checked: bool = True) -> None:
+        """Tick or untick an account by its name or id (keyboard users and tests)."""
+        for row in range(self.account_list.count()):
+            item = self.account_list.item(row)
+            acc_id = int(item.data(Qt.ItemDataRole.UserRole))
+            acc = next(a for a in self._accounts if a.id == acc_id)
+            if name_or_id in (acc.id, acc.display_name):
+                item.setCheckState(Qt.CheckState.Checked if checked else Qt.CheckState.Unchecked)
+                return
+        raise KeyError(name_or_id)
+
+    def text_for(self, platform: str) -> str:
+        """The text ``platform`` will get: its own variant, or the common text."""
+        if self.variant_checks[platform].isChecked():
+            return self.variant_edits[platform].toPlainText()
+        return self.text_edit.toPlainText()
+
+    def variant(self, platform: str) -> str | None:
+        if self.variant_checks[platform].isChecked():
+            return self.variant_edits[platform].toPlainText()
+        return None
+
+    def media_items(self) -> tuple[MediaItem, ...]:
+        return tuple(e.item() for e in self._media)
+
+    def _naive_when(self) -> datetime:
+        d, t = self.date_edit.date(), self.time_edit.time()
+        return datetime.combine(date(d.year(), d.month(), d.day()), time(t.hour(), t.minute()))
+
+    def when(self) -> datetime:
+        """The chosen local time as a UTC instant.
+
+        Raises:
+            TimeInputError: the time does not exist in the zone (a DST gap).
+        """
+        fold = 1 if self.second_check.isChecked() else 0
+        return localize(self._naive_when(), self.zone, fold=fold).astimezone(UTC)
+
+    def _snapshot(self) -> tuple:
+        return (
+            self.text_edit.toPlainText(),
+            self.voice_combo.currentData(),
+            tuple((p, self.variant(p)) for p in PLATFORMS),
+            self._media_state(),
+            tuple(a.id for a in self.selected_accounts()),
+        )
+
+    def _media_state(self) -> tuple:
+        """The media as saving would store them: order, file or link, alt text."""
+        return tuple((e.path, e.url, e.alt_text) for e in self._media)
+
+    def is_dirty(self) -> bool:
+        return self._snapshot() != self._initial
+
+    # ------------------------------------------------------------ checking
+
+    def _refresh(self) -> None:
+        """Recount, re-check and set the buttons; cheap enough for every keystroke."""
+        chosen = self.selected_accounts()
+        chosen_platforms = {a.platform for a in chosen}
+        for platform in PLATFORMS:
+            self._update_counter(platform, chosen_platforms)
+        self._update_hashtags(chosen_platforms)
+        for n, platform in enumerate(PLATFORMS, start=1):
+            mark = " ✎" if self.variant_checks[platform].isChecked() else ""
+            self.tabs.setTabText(n, PLATFORM_LABELS[platform] + mark)
+        check = self._check(chosen)
+        self._show_problems(check)
+        self._update_time_note()
+        self._update_buttons(check, chosen)
+
+    def _update_counter(self, platform: str, chosen: set[str]) -> None:
+        label = self.counters[platform]
+        n, limit = text_length(platform, self.text_for(platform))
+        own = " (own text)" if self.variant_checks[platform].isChecked() else ""
+        label.setText(f"{PLATFORM_LABELS[platform]}{own} {n}/{limit}")
+        over = n > limit
+        label.setProperty("over", over)
+        if over:
+            colour = QColor(ERROR_COLOUR)
+        elif chosen and platform not in chosen:
+            colour = _dim_colour(label)  # not going there: keep it quiet
+        else:
+            colour = self.palette().color(QPalette.ColorRole.WindowText)
+        _coloured(label, colour)
+        font = label.font()
+        font.setBold(over)
+        label.setFont(font)
+        unit = "weighted characters (a link counts 23)" if platform == "x" else "characters"
+        label.setToolTip(f"{n} {unit} of {limit} allowed on {PLATFORM_LABELS[platform]}")
+
+    def _update_hashtags(self, chosen: set[str]) -> None:
+        tags = count_hashtags(self.text_for("instagram"))
+        label = self.hashtag_counter
+        label.setVisible(tags > 0)
+        label.setText(f"Instagram hashtags {tags}/{INSTAGRAM_MAX_HASHTAGS}")
+        over = tags > INSTAGRAM_MAX_HASHTAGS
+        label.setProperty("over", over)
+        if over:
+            colour = QColor(ERROR_COLOUR)
+        elif chosen and "instagram" not in chosen:
+            colour = _dim_colour(label)
+        else:
+            colour = self.palette().color(QPalette.ColorRole.WindowText)
+        _coloured(label, colour)
+
+    def _check(self, chosen: list[Account]) -> Check:
+        check = Check()
+        loading = [e for e in self._media if e.state == "loading"]
+        if loading:
+            check.blocking = True
+            check.reason = "Wait until the media files are read."
+        by_platform: dict[str, list[Account]] = {}
+        for acc in chosen:
+            by_platform.setdefault(acc.platform, []).append(acc)
+        items = self.media_items()
+        for platform, accs in by_platform.items():
+            names = ", ".join(a.display_name for a in accs)
+            found = validate(platform, Content(text=self.text_for(platform), media=items))
+            for problem in found:
+                check.problems.append(
+                    f"<b>{html.escape(PLATFORM_LABELS[platform])}</b> "
+                    f"({html.escape(names)}): {html.escape(sentence(gui_wording(problem.message)))}"
+                )
+            if found:
+                check.blocking = True
+                check.reason = (
+                    check.reason or f"Fix what {PLATFORM_LABELS[platform]} refuses first."
+                )
+            for acc in accs:
+                if acc.status != "connected":
+                    check.problems.append(
+                        f"<b>{html.escape(acc.display_name)}</b> needs reconnecting: reconnect it "
+                        "under Accounts before scheduling to it."
+                    )
+                    check.blocking = True
+                    check.reason = check.reason or f"Reconnect {acc.display_name} first."
+        if not chosen:
+            check.reason = check.reason or "Choose at least one account to publish to."
+        try:
+            when = self.when()
+        except TimeInputError:
+            check.reason = (
+                check.reason or "Choose a time that exists (see the note under the time)."
+            )
+        else:
+            check.time_ok = when >= self.clock.now() - store.PAST_TOLERANCE
+            if not check.time_ok:
+                check.reason = check.reason or "Choose a time in the future."
+        return check
+
+    def _show_problems(self, check: Check) -> None:
+        if not check.problems:
+            self.problems_label.clear()
+            self.problems_label.hide()
+            return
+        lines = "".join(f"<li>{line}</li>" for line in check.problems)
+        self.problems_label.setText(
+            f"<ul style='margin: 0; -qt-list-indent: 1; color: {ERROR_COLOUR}'>{lines}</ul>"
+        )
+        self.problems_label.show()
+
+    def _update_time_note(self) -> None:
+        naive = self._naive_when()
+        try:
+            aware = localize(naive, self.zone, fold=1 if self.second_check.isChecked() else 0)
+        except TimeInputError as exc:
+            self.zone_label.setText(self.zone_name)
+            self._note(sentence(str(exc)), ERROR_COLOUR)
+            self.second_check.hide()
+            return
+        self.zone_label.setText(f"{self.zone_name} ({aware.tzname()})")
+        if is_ambiguous(naive, self.zone):
+            first = naive.replace(tzinfo=self.zone, fold=0)
+            second = naive.replace(tzinfo=self.zone, fold=1)
+            used, other = (second, first) if self.second_check.isChecked() else (first, second)
+            order = "second" if used is second else "first"
+            self._note(
+                f"{naive:%H:%M} happens twice on {naive:%d %b} because the clocks go back: "
+                f"Milton uses the {order} one ({used.tzname()}, {_utc_offset(used)}).",
+                WARN_COLOUR,
+            )
+            self.second_check.setText(
+                f"Use the other {naive:%H:%M} ({other.tzname()}, {_utc_offset(other)})"
+                if order == "first"
+                else f"Use the first {naive:%H:%M} ({other.tzname()}, {_utc_offset(other)})"
+            )
+            self.second_check.show()
+            return
+        self.second_check.hide()
+        delta = aware.astimezone(UTC) - self.clock.now()
+        if delta < -store.PAST_TOLERANCE:
+            self._note(
+                "That time has passed: choose a later one, or use Publish now.", ERROR_COLOUR
+            )
+        else:
+            self._note(f"In {human_delta(delta)}.", _dim_colour(self.time_note))
+
+    def _note(self, text: str, colour: QColor | str) -> None:
+        self.time_note.setText(text)
+        _coloured(self.time_note, colour)
+
+    def _update_buttons(self, check: Check, chosen: list[Account]) -> None:
+        has_content = bool(self.text_edit.toPlainText().strip() or self._media)
+        loading = any(e.state == "loading" for e in self._media)
+        free = not self._busy
+        can_publish = free and has_content and bool(chosen) and not check.blocking
+        self.publish_button.setEnabled(can_publish)
+        self.schedule_button.setEnabled(can_publish and check.time_ok)
+        self.draft_button.setEnabled(free and has_content and not loading)
+        reason = "" if self.schedule_button.isEnabled() else check.reason
+        if not has_content:
+            reason = "Write some text or add media first."
+        self.schedule_button.setToolTip(reason or "Schedule (Ctrl+Enter)")
+        self.publish_button.setToolTip(
+            "" if can_publish else (reason or "Choose at least one account to publish to.")
+        )
+        for widget in (self.add_files_button, self.add_link_button, self.url_edit):
+            widget.setEnabled(free)
+        self.remove_media_button.setEnabled(free and bool(self.media_list.selectedItems()))
+        self.alt_edit.setEnabled(free and len(self.media_list.selectedItems()) == 1)
+
+    # ------------------------------------------------------------ text slots
+
+    def _on_text_edit_text_changed(self) -> None:
+        self._refresh()
+
+    def _on_variant_edit_text_changed(self) -> None:
+        self._refresh()
+
+    def _on_variant_check_toggled(self, platform: str, on: bool) -> None:
+        edit = self.variant_edits[platform]
+        edit.setEnabled(on)
+        if on and not edit.toPlainText():
+            edit.setPlainText(self.text_edit.toPlainText())  # start from the common text
+        if on:
+            edit.setFocus()
+        self._refresh()
+
+    def _on_voice_combo_changed(self, _index: int) -> None:
+        self._refresh()
+
+    def _on_account_list_item_changed(self, _item: QListWidgetItem) -> None:
+        self._refresh()
+
+    def _on_when_changed(self, *_args: object) -> None:
+        self._refresh()
+
+    # ------------------------------------------------------------ media
+
+    def _add_entry(self, entry: MediaEntry, image: QImage | None = None) -> None:
+        self._media.append(entry)
+        item = QListWidgetItem(entry.name)
+        item.setData(Qt.ItemDataRole.UserRole, entry.key)
+        item.setTextAlignment(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)
+        self.media_list.addItem(item)
+        self._paint_entry(entry, image)
+        if entry.stored and entry.kind == "image" and entry.path is not None:
+            path, key = entry.path, entry.key
+            run_in_background(
+                lambda: thumbnail(path),
+                on_success=lambda img: self._on_thumbnail_ready(key, img),
+            )
+
+    def _item_for(self, key: int) -> QListWidgetItem | None:
+        for row in range(self.media_list.count()):
+            item = self.media_list.item(row)
+            if item.data(Qt.ItemDataRole.UserRole) == key:
+                return item
+        return None
+
+    def _entry(self, key: int) -> MediaEntry | None:
+        return next((e for e in self._media if e.key == key), None)
+
+    def _paint_entry(self, entry: MediaEntry, image: QImage | None = None) -> None:
+        item = self._item_for(entry.key)
+        if item is None:
+            return
+        if image is not None and not image.isNull():
+            item.setIcon(_tile(image))
+            item.setData(_HAS_THUMB, True)
+        elif not item.data(_HAS_THUMB):
+            item.setIcon(_tile(None, _caption(entry)))
+        item.setText("Reading…" if entry.state == "loading" else entry.name)
+        tip = [str(entry.path or entry.url)]
+        if entry.state == "ready":
+            bits = [entry.mime or entry.kind]
+            if entry.size:
+                bits.append(f"{entry.size / 1024 / 1024:.1f} MB")
+            if entry.width and entry.height:
+                bits.append(f"{entry.width}×{entry.height}")
+            tip.append(", ".join(bits))
+        tip.append(f"Alt text: {entry.alt_text}" if entry.alt_text else "No alt text yet")
+        item.setToolTip("\n".join(tip))
+
+    def add_media_files(self, paths: list[str | Path]) -> None:
+        """Attach local files; each is read (type, size, hash, thumbnail) on a worker."""
+        for raw in paths:
+            path = Path(raw)
+            entry = MediaEntry(key=next(_keys), path=path)
+            self._add_entry(entry)
+            key = entry.key
+            run_in_background(
+                lambda p=path: read_media(p),
+                on_success=lambda result, k=key: self._on_media_read(k, result),
+                on_failure=lambda exc, k=key: self._on_media_failed(k, exc),
+            )
+        self._refresh()
+
+    def add_media_url(self, url: str) -> bool:
+        """Attach a public link; returns False (and says why) when it cannot be used."""
+        url = url.strip()
+        if not url:
+            return False
+        try:
+            kind, mime = media_mod.describe_url(url)
+        except media_mod.MediaError as exc:
+            self._media_message(sentence(str(exc)) + " Paste a link starting with https://.")
+            return False
+        self._add_entry(MediaEntry(key=next(_keys), url=url, kind=kind, mime=mime, state="ready"))
+        self._media_message("")
+        self._refresh()
+        return True
+
+    def _media_message(self, text: str) -> None:
+        """Show a media problem, or (with no text) the usual hint."""
+        if text:
+            self.media_note.setText(text)
+            _coloured(self.media_note, ERROR_COLOUR)
+            return
+        self.media_note.setText(
+            "Images or videos from this computer, or public links (Instagram needs links)."
+        )
+        _coloured(self.media_note, _dim_colour(self.media_note))
+
+    def _on_media_read(self, key: int, result: tuple[media_mod.MediaInfo, QImage | None]) -> None:
+        if not _alive(self):
+            return
+        entry = self._entry(key)
+        if entry is None:
+            return  # removed while it was being read
+        info, image = result
+        entry.kind, entry.mime, entry.size = info.kind, info.mime, info.size
+        entry.width, entry.height, entry.state = info.width, info.height, "ready"
+        self._paint_entry(entry, image)
+        self._refresh()
+
+    def _on_media_failed(self, key: int, exc: Exception) -> None:
+        if not _alive(self):
+            return
+        entry = self._entry(key)
+        if entry is None:
+            return
+        self._remove_entry(key)
+        if isinstance(exc, media_mod.MediaError):
+            message = sentence(str(exc))
+        else:
+            log.error("reading media failed", exc_info=exc)
+            message = sentence(f"{entry.name} could not be read ({exc})")
+        self._media_message(message)
+        self._refresh()
+
+    def _on_thumbnail_ready(self, key: int, image: QImage | None) -> None:
+        if not _alive(self):
+            return
+        entry = self._entry(key)
+        if entry is not None and image is not None:
+            self._paint_entry(entry, image)
+
+    def _remove_entry(self, key: int) -> None:
+        self._media = [e for e in self._media if e.key != key]
+        item = self._item_for(key)
+        if item is not None:
+            self.media_list.takeItem(self.media_list.row(item))
+
+    def _on_add_files_clicked(self) -> None:
+        start = str(Path.home())
+        paths, _ = QFileDialog.getOpenFileNames(self, "Add images or videos", start, MEDIA_FILTER)
+        if paths:
+            self._media_message("")
+            self.add_media_files(paths)
+
+    def _on_add_link_clicked(self) -> None:
+        if self.add_media_url(self.url_edit.text()):
+            self.url_edit.clear()
+
+    def _on_remove_media_clicked(self) -> None:
+        for item in self.media_list.selectedItems():
+            self._remove_entry(int(item.data(Qt.ItemDataRole.UserRole)))
+        self._media_message("")
+        self._refresh()
+
+    def _on_media_list_selection_changed(self) -> None:
+        items = self.media_list.selectedItems()
+        entry = (
+            self._entry(int(items[0].data(Qt.ItemDataRole.UserRole))) if len(items) == 1 else None
+        )
+        self._loading_alt = True
+        self.alt_edit.setText(entry.alt_text if entry else "")
+        self._loading_alt = False
+        self._refresh()
+
+    def _on_alt_edit_text_edited(self, text: str) -> None:
+        items = self.media_list.selectedItems()
+        if self._loading_alt or len(items) != 1:
+            return
+        entry = self._entry(int(items[0].data(Qt.ItemDataRole.UserRole)))
+        if entry is not None:
+            entry.alt_text = text
+            self._paint_entry(entry)
+
+    # ------------------------------------------------------------ saving
+
+    def _plan(self, mode: str) -> SavePlan | None:
+        """Check everything for ``mode`` (draft, schedule, now); None after saying why."""
+        self.status_label.hide()
+        text = self.text_edit.toPlainText()
+        if not text.strip() and not self._media:
+            return self._refuse("The post is empty: write some text or add an image or video.")
+        if any(e.state == "loading" for e in self._media):
+            return self._refuse("Wait a moment: the media files are still being read.")
+        voice = str(self.voice_combo.currentData())
+        plan = SavePlan(
+            text=text,
+            voice=voice,
+            media=tuple(e.media_input() for e in self._media),
+            post_id=self._post.id if self._post is not None else None,
+            # untouched media are not re-imported (nor refused while a schedule publishes)
+            media_changed=self._post is not None and self._media_state() != self._initial_media,
+            timezone=self.zone_name,
+        )
+        if mode == "draft":
+            return plan
+        chosen = self.selected_accounts()
+        if not chosen:
+            return self._refuse("Choose at least one account to publish to.")
+        check = self._check(chosen)
+        if check.blocking:
+            # every account is checked before anything is written
+            return self._refuse(
+                "Nothing was saved: fix the problems listed under the text first."
+                if check.problems
+                else check.reason
+            )
+        if mode == "now":
+            when = self.clock.now()
+        else:
+            try:
+                when = self.when()
+            except TimeInputError as exc:
+                return self._refuse(sentence(str(exc)))
+            if when < self.clock.now() - store.PAST_TOLERANCE:
+                return self._refuse("That time has passed: choose a later one, or use Publish now.")
+        targets = []
+        keep, own_text = True, None
+        for acc in chosen:
+            if self._schedule is not None and acc.id == self._schedule.account_id:
+                own_text = self.variant(acc.platform)
+                continue
+            targets.append(Target(acc.id, self.variant(acc.platform)))
+        if self._schedule is not None:
+            keep = any(acc.id == self._schedule.account_id for acc in chosen)
+        return replace(
+            plan,
+            when=when,
+            targets=tuple(targets),
+            publish_now=mode == "now",
+            schedule_id=self._schedule.id if self._schedule is not None else None,
+            keep_schedule=keep,
+            schedule_text=own_text,
+        )
+
+    def _refuse(self, message: str) -> None:
+        """Say why an action cannot run (the caller returns the None this gives)."""
+        self.status_label.setText(message)
+        self.status_label.show()
+        return None
+
+    def save(self, mode: str) -> bool:
+        """Start saving: ``draft``, ``schedule`` or ``now``. False when refused up front."""
+        if self._busy:
+            return False
+        plan = self._plan(mode)
+        if plan is None:
+            return False
+        media_dir, clock = self.media_dir, self.clock
+        self._busy = True
+        words = {"draft": "Saving the draft…", "schedule": "Scheduling…", "now": "Publishing…"}
+        self.status_label.setText(words[mode])
+        _coloured(self.status_label, self.palette().color(QPalette.ColorRole.WindowText))
+        self.status_label.show()
+        self._refresh()
+        run_in_background(
+            lambda: write_plan(plan, media_dir, clock),
+            on_success=self._on_write_done,
+            on_failure=self._on_write_failed,
+        )
+        return True
+
+    def _on_write_done(self, post_id: int) -> None:
+        if not shiboken6.isValid(self):
+            return
+        self._busy = False
+        self.saved.emit(int(post_id))
+        self._closed = True
+        super().accept()
+
+    def _on_write_failed(self, exc: Exception) -> None:
+        if not _alive(self):
+            return
+        self._busy = False
+        if isinstance(exc, store.UserError | media_mod.MediaError | PublishError | TimeInputError):
+            message = "Nothing was saved: " + gui_wording(str(exc))
+        else:
+            log.error("saving the post failed", exc_info=exc)
+            message = (
+                f"Nothing was saved: something unexpected went wrong ({type(exc).__name__}: {exc})"
+            )
+        self.status_label.setText(sentence(message))
+        _coloured(self.status_label, ERROR_COLOUR)
+        self.status_label.show()
+        self._refresh()
+
+    def _on_draft_button_clicked(self) -> None:
+        self.save("draft")
+
+    def _on_schedule_button_clicked(self) -> None:
+        self.save("schedule")
+
+    def _on_publish_button_clicked(self) -> None:
+        self.save("now")
+
+    def keyPressEvent(self, event: Any) -> None:
+        # The shortcut above fires while the window is active; a Ctrl+Enter that reaches
+        # the dialog as a plain key press (no active window, e.g. offscreen) is the same.
+        ctrl = event.modifiers() & Qt.KeyboardModifier.ControlModifier
+        if ctrl and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            self._on_schedule_shortcut_activated()
+            return
+        super().keyPressEvent(event)
+
+    def _on_schedule_shortcut_activated(self) -> None:
+        if self.schedule_button.isEnabled():
+            self.save("schedule")
+        else:
+            # say why instead of doing nothing
+            self._refuse(self.schedule_button.toolTip())
+
+    # ------------------------------------------------------------ closing
+
+    def _ask(self, title: str, text: str, ok_label: str) -> bool:
+        box = QMessageBox(QMessageBox.Icon.Question, title, text, parent=self)
+        ok = box.addButton(ok_label, QMessageBox.ButtonRole.DestructiveRole)
+        keep = box.addButton("Keep editing", QMessageBox.ButtonRole.RejectRole)
+        box.setDefaultButton(keep)
+        box.exec()
+        return box.clickedButton() is ok
+
+    def reject(self) -> None:
+        if self._busy:
+            return  # the write is under way: its result closes the dialog
+        if self.is_dirty() and not self.confirm(
+            "Discard changes?",
+            "This post has changes that are not saved. Discard them?",
+            "Discard",
+        ):
+            return
+        self._closed = True
+        super().reject()
+
+    def showEvent(self, event: Any) -> None:
+        self._closed = False
+        super().showEvent(event)
+        self.text_edit.setFocus()
+
+
+def _utc_offset(value: datetime) -> str:
+    offset = value.strftime("%z")
+    return f"UTC{offset[0]}{offset[1:3]}:{offset[3:5]}"

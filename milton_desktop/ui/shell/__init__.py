@@ -1,0 +1,1 @@
+"""The main window, the tray, notices and the single-instance hand-off."""

@@ -1,0 +1,950 @@
+"""The main window: the calendar in the middle, drafts on the left, what is next on
+the right, and the scheduler's state along the bottom.
+
+The window never publishes by itself: it shows the database, asks the runner to
+re-check after a change, and lets the user pause or publish what is due. It
+refreshes from the database when the runner reports an outcome, when a pane
+changes something, and when another process (``milton-desktop schedule`` in a
+terminal, a background scheduler) writes to it, which SQLite's ``data_version``
+tells cheaply.
+
+UI state (geometry, dock layout, one-time hints) lives in ``ui-state.ini`` in the
+data folder, apart from the preferences, which are in the database.
+"""
+
+from __future__ import annotations
+
+import logging
+import platform
+import sys
+from datetime import datetime, timedelta
+from html import escape
+from typing import TYPE_CHECKING
+
+from PySide6 import __version__ as pyside_version
+from PySide6.QtCore import QEvent, QSettings, Qt, QTimer, QUrl, Signal
+from PySide6.QtGui import (
+    QAction,
+    QActionGroup,
+    QCloseEvent,
+    QDesktopServices,
+    QIcon,
+    QKeySequence,
+    QShowEvent,
+    QUndoStack,
+)
+from PySide6.QtWidgets import (
+    QApplication,
+    QDockWidget,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QPushButton,
+    QSizePolicy,
+    QToolBar,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from milton_desktop import APP_NAME, __version__
+from milton_desktop.context import AppContext
+from milton_desktop.domain.clock import Clock, SystemClock
+from milton_desktop.domain.timeutil import get_zone
+from milton_desktop.engine.machine import EngineConfig, Outcome
+from milton_desktop.engine.runner import Runner
+from milton_desktop.operations import store
+from milton_desktop.storage import settings
+from milton_desktop.ui.calendar.drafts import DraftsPane
+from milton_desktop.ui.calendar.upcoming import UpcomingPanel
+from milton_desktop.ui.calendar.view import CalendarPane
+from milton_desktop.ui.shell.missed_dialog import MissedPostsDialog
+from milton_desktop.ui.shell.tray import Notice, external_scheduler_text, next_post
+
+if TYPE_CHECKING:  # the dialogs are imported when first opened: the window shows sooner
+    from milton_desktop.ui.accounts.dialog import AccountsDialog
+    from milton_desktop.ui.editor.dialog import PostEditorDialog
+    from milton_desktop.ui.shell.settings_dialog import SettingsDialog
+
+log = logging.getLogger("milton.ui")
+
+VIEWS = (
+    ("month", "&Month", "Ctrl+1"),
+    ("week", "&Week", "Ctrl+2"),
+    ("day", "&Day", "Ctrl+3"),
+    ("list", "&List", "Ctrl+4"),
+)
+
+#: how often "in 12 min" in the status bar is brought up to date
+STATUS_REFRESH_MS = 30_000
+#: how often the database is asked whether another connection wrote to it
+DB_WATCH_MS = 3_000
+#: changes arriving together (a burst of outcomes) cause one refresh
+REFRESH_DEBOUNCE_MS = 150
+#: missed posts arriving together (a wake-up) open one dialog
+MISSED_BATCH_MS = 600
+#: at most this many notices are shown at once in the window
+MAX_VISIBLE_NOTICES = 3
+UI_STATE_VERSION = 1
+
+_LEVEL_COLORS = {"info": "#2563eb", "warning": "#ea580c", "critical": "#dc2626"}
+
+
+def _theme_icon(name: str) -> QIcon:
+    """A themed icon where the desktop has one; toolbar buttons fall back to their text."""
+    return QIcon.fromTheme(name)
+
+
+# ---------------------------------------------------------------- in-window notices
+
+
+class NoticeCard(QFrame):
+    """One notice: a coloured edge for its level, title, text, actions, a close button."""
+
+    def __init__(self, notice: Notice, area: NotificationArea) -> None:
+        super().__init__(area)
+        self.notice = notice
+        self.setObjectName("notice-card")
+        color = _LEVEL_COLORS.get(notice.level, _LEVEL_COLORS["info"])
+        self.setStyleSheet(
+            f"#notice-card {{ border: 1px solid palette(mid); border-left: 4px solid {color};"
+            " border-radius: 4px; background: palette(base); }"
+            " #notice-card QLabel { background: transparent; }"
+        )
+        title = QLabel(f"<b>{escape(notice.title)}</b>")
+        title.setTextFormat(Qt.TextFormat.RichText)
+        body = QLabel(notice.body)
+        body.setWordWrap(True)
+        body.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        text = QVBoxLayout()
+        text.setSpacing(2)
+        text.addWidget(title)
+        text.addWidget(body)
+
+        row = QHBoxLayout(self)
+        row.setContentsMargins(10, 6, 6, 6)
+        row.addLayout(text, 1)
+        for label, action in self._actions():
+            button = QPushButton(label)
+            button.clicked.connect(lambda _=False, a=action: area.actionRequested.emit(notice, a))
+            row.addWidget(button, 0, Qt.AlignmentFlag.AlignVCenter)
+        self.close_button = QToolButton()
+        self.close_button.setText("✕")
+        self.close_button.setAutoRaise(True)
+        self.close_button.setToolTip("Dismiss")
+        self.close_button.clicked.connect(lambda: area.dismiss(self))
+        row.addWidget(self.close_button, 0, Qt.AlignmentFlag.AlignTop)
+
+    def _actions(self) -> list[tuple[str, str]]:
+        kind = self.notice.kind
+        if kind == "published" and self.notice.url:
+            return [("Open post", "open_url")]
+        if kind == "missed":
+            return [("Review…", "missed")]
+        if kind == "reconnect":
+            return [("Accounts…", "accounts")]
+        if kind in ("failed", "uncertain") and self.notice.schedule_ids:
+            return [("Show", "show")]
+        return []
+
+
+class NotificationArea(QWidget):
+    """A dismissible list of notices above the calendar, used when there is no tray."""
+
+    #: (notice, action) for a notice's button: open_url, missed, accounts or show
+    actionRequested = Signal(object, str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("notification-area")
+        self._cards: list[NoticeCard] = []
+        self._layout = QVBoxLayout(self)
+        self._layout.setContentsMargins(8, 8, 8, 0)
+        self._layout.setSpacing(6)
+        self._more = QWidget()
+        more_row = QHBoxLayout(self._more)
+        more_row.setContentsMargins(4, 0, 4, 0)
+        self._more_label = QLabel()
+        dismiss_all = QPushButton("Dismiss all")
+        dismiss_all.setFlat(True)
+        dismiss_all.clicked.connect(self.clear)
+        more_row.addWidget(self._more_label, 1)
+        more_row.addWidget(dismiss_all)
+        self._layout.addWidget(self._more)
+        self._update()
+
+    def add(self, notice: Notice) -> None:
+        card = NoticeCard(notice, self)
+        self._cards.insert(0, card)  # newest first
+        self._layout.insertWidget(0, card)
+        self._update()
+
+    def notices(self) -> list[Notice]:
+        return [c.notice for c in self._cards]
+
+    def count(self) -> int:
+        return len(self._cards)
+
+    def dismiss(self, card: NoticeCard) -> None:
+        if card in self._cards:
+            self._cards.remove(card)
+            card.hide()
+            card.deleteLater()
+        self._update()
+
+    def clear(self) -> None:
+        for card in list(self._cards):
+            self.dismiss(card)
+
+    def _update(self) -> None:
+        for i, card in enumerate(self._cards):
+            card.setVisible(i < MAX_VISIBLE_NOTICES)
+        hidden = len(self._cards) - MAX_VISIBLE_NOTICES
+        self._more_label.setText(f"and {hidden} more" if hidden > 0 else "")
+        self._more.setVisible(len(self._cards) > 1)
+        self.setVisible(bool(self._cards))
+
+
+# ---------------------------------------------------------------- the window
+
+
+class MainWindow(QMainWindow):
+    """Calendar, drafts and upcoming posts, with the scheduler's state in the status bar."""
+
+    #: the user chose Quit (File menu or tray): the app shuts down
+    quitRequested = Signal()
+    #: the user paused (True) or resumed (False) publishing from the window
+    pausedChanged = Signal(bool)
+    #: the window was opened or focused: anything flagged for attention has been seen
+    activated = Signal()
+    #: the window was closed into the tray for the first time: explain where it went
+    trayHintRequested = Signal()
+    #: an Outcome recorded by a background scheduler (another process publishes)
+    backgroundOutcome = Signal(object)
+
+    def __init__(
+        self,
+        ctx: AppContext,
+        runner: Runner | None,
+        undo_stack: QUndoStack,
+        parent: QWidget | None = None,
+        *,
+        clock: Clock | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.runner: Runner | None = None
+        self.external_owner: str | None = None
+        self.undo_stack = undo_stack
+        self.clock = clock or (runner.clock if runner is not None else SystemClock())
+        self.tray_available = False
+        self._quitting = False
+        self._pending_missed: set[int] = set()
+        self._missed_dialog: MissedPostsDialog | None = None
+        self._data_version: int | None = None
+        self.about_box: QMessageBox | None = None
+        self.editor: PostEditorDialog | None = None
+        self.accounts_dialog: AccountsDialog | None = None
+        self.settings_dialog: SettingsDialog | None = None
+        self.ui_state = QSettings(
+            str(ctx.paths.data_dir / "ui-state.ini"), QSettings.Format.IniFormat
+        )
+
+        self.setObjectName("milton-main-window")
+        self.setWindowTitle(APP_NAME)
+        self.setDockOptions(
+            QMainWindow.DockOption.AnimatedDocks | QMainWindow.DockOption.AllowTabbedDocks
+        )
+
+        self.calendar = CalendarPane(undo_stack, clock=clock, parent=self)
+        self.notices = NotificationArea(self)
+        self.notices.actionRequested.connect(self._on_notices_action_requested)
+        central = QWidget(self)
+        column = QVBoxLayout(central)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(0)
+        column.addWidget(self.notices)
+        column.addWidget(self.calendar, 1)
+        self.setCentralWidget(central)
+
+        self.drafts = DraftsPane(self)
+        self.upcoming = UpcomingPanel(self, clock=clock)
+        self.drafts_dock = self._dock("Drafts", "drafts-dock", self.drafts)
+        self.upcoming_dock = self._dock("Upcoming", "upcoming-dock", self.upcoming)
+        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.drafts_dock)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.upcoming_dock)
+
+        self._build_actions()
+        self._build_menus()
+        self._build_toolbar()
+        self._build_status_bar()
+        self._connect_panes()
+
+        self._refresh_timer = self._timer("milton-ui-refresh", REFRESH_DEBOUNCE_MS, single=True)
+        self._refresh_timer.timeout.connect(self._on_refresh_timer_timeout)
+        self._status_timer = self._timer("milton-ui-status-clock", STATUS_REFRESH_MS)
+        self._status_timer.timeout.connect(self._on_status_timer_timeout)
+        self._status_timer.start()
+        self._db_watch_timer = self._timer("milton-ui-db-watch", DB_WATCH_MS)
+        self._db_watch_timer.timeout.connect(self._on_db_watch_timer_timeout)
+        self._db_watch_timer.start()
+        self._missed_timer = self._timer("milton-ui-missed-batch", MISSED_BATCH_MS, single=True)
+        self._missed_timer.timeout.connect(self._on_missed_timer_timeout)
+
+        self._restore_ui_state()
+        self._data_version = self._read_data_version()
+        from milton_desktop.engine.machine import last_result_id
+
+        self._seen_result_id = last_result_id()  # only what happens from now on is news
+        self.set_runner(runner)
+
+    # ------------------------------------------------------------ construction
+    def _timer(self, name: str, interval_ms: int, *, single: bool = False) -> QTimer:
+        timer = QTimer(self)
+        timer.setObjectName(name)
+        timer.setInterval(interval_ms)
+        timer.setSingleShot(single)
+        return timer
+
+    def _dock(self, title: str, name: str, widget: QWidget) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(name)  # saveState() finds docks by object name
+        dock.setWidget(widget)
+        dock.setFeatures(
+            QDockWidget.DockWidgetFeature.DockWidgetClosable
+            | QDockWidget.DockWidgetFeature.DockWidgetMovable
+            | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+        )
+        return dock
+
+    def _action(
+        self,
+        text: str,
+        slot: object,
+        *,
+        shortcut: QKeySequence | str | None = None,
+        tip: str | None = None,
+        icon: str | None = None,
+    ) -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        if tip:
+            action.setToolTip(tip)
+            action.setStatusTip(tip)
+        if icon:
+            action.setIcon(_theme_icon(icon))
+        action.triggered.connect(slot)
+        return action
+
+    def _build_actions(self) -> None:
+        self.new_post_action = self._action(
+            "&New post…",
+            self._on_new_post_action_triggered,
+            shortcut=QKeySequence.StandardKey.New,
+            tip="Write a new post",
+            icon="document-new",
+        )
+        self.accounts_action = self._action(
+            "&Accounts…",
+            self._on_accounts_action_triggered,
+            tip="Connect, reconnect or remove LinkedIn, X and Instagram accounts",
+            icon="system-users",
+        )
+        self.settings_action = self._action(
+            "&Settings…",
+            self._on_settings_action_triggered,
+            shortcut=QKeySequence.StandardKey.Preferences,
+            tip="Time zone, posting time, notifications, start at login",
+            icon="preferences-system",
+        )
+        self.pause_action = self._action(
+            "&Pause publishing",
+            self._on_pause_action_triggered,
+            tip="Hold every scheduled post until you resume",
+        )
+        self.pause_action.setCheckable(True)
+        self.publish_now_action = self._action(
+            "Publish &due now",
+            self._on_publish_now_action_triggered,
+            tip="Publish every post whose time has come, without waiting for the next check",
+            icon="mail-send",
+        )
+        self.log_folder_action = self._action(
+            "Open &log folder",
+            self._on_log_folder_action_triggered,
+            tip=str(self.ctx.paths.log_dir),
+        )
+        self.quit_action = self._action(
+            "&Quit",
+            self.request_quit,
+            shortcut=QKeySequence.StandardKey.Quit,
+            icon="application-exit",
+        )
+        self.quit_action.setMenuRole(QAction.MenuRole.QuitRole)
+
+        # The menu's undo/redo come from the stack so their text names the command.
+        self.undo_action = self.undo_stack.createUndoAction(self, "&Undo")
+        self.undo_action.setShortcut(QKeySequence("Ctrl+Z"))
+        self.redo_action = self.undo_stack.createRedoAction(self, "&Redo")
+        self.redo_action.setShortcut(QKeySequence("Ctrl+Shift+Z"))
+        # Toolbar twins keep a short fixed label (the stack's text would make the bar jump)
+        # and have no shortcut, so Ctrl+Z stays unambiguous.
+        self.undo_tool_action = self._action("Undo", self.undo_stack.undo, icon="edit-undo")
+        self.redo_tool_action = self._action("Redo", self.undo_stack.redo, icon="edit-redo")
+        self.undo_stack.canUndoChanged.connect(self.undo_tool_action.setEnabled)
+        self.undo_stack.canRedoChanged.connect(self.redo_tool_action.setEnabled)
+        # Bound slots, not lambdas: the stack outlives the window, and Qt disconnects a
+        # destroyed receiver's slots but not a lambda that still refers to it.
+        self.undo_stack.undoTextChanged.connect(self._on_undo_stack_undo_text_changed)
+        self.undo_stack.redoTextChanged.connect(self._on_undo_stack_redo_text_changed)
+        self.undo_tool_action.setEnabled(self.undo_stack.canUndo())
+        self.redo_tool_action.setEnabled(self.undo_stack.canRedo())
+
+        self.today_action = self._action(
+            "&Today",
+            self._on_today_action_triggered,
+            shortcut="Ctrl+T",
+            tip="Go to today",
+            icon="go-jump-today",
+        )
+        self.view_group = QActionGroup(self)
+        self.view_group.setExclusive(True)
+        self.view_actions: dict[str, QAction] = {}
+        for name, text, shortcut in VIEWS:
+            action = QAction(text, self)
+            action.setCheckable(True)
+            action.setShortcut(QKeySequence(shortcut))
+            action.setToolTip(f"{text.replace('&', '')} view ({shortcut})")
+            action.triggered.connect(lambda _=False, n=name: self.set_view(n))
+            self.view_group.addAction(action)
+            self.view_actions[name] = action
+        self.view_actions["month"].setChecked(True)
+
+        self.about_action = self._action(f"&About {APP_NAME}", self.show_about)
+        self.about_action.setMenuRole(QAction.MenuRole.AboutRole)
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        file_menu.addAction(self.new_post_action)
+        file_menu.addSeparator()
+        file_menu.addAction(self.accounts_action)
+        file_menu.addAction(self.settings_action)
+        file_menu.addSeparator()
+        file_menu.addAction(self.pause_action)
+        file_menu.addAction(self.publish_now_action)
+        file_menu.addSeparator()
+        file_menu.addAction(self.log_folder_action)
+        file_menu.addSeparator()
+        file_menu.addAction(self.quit_action)
+
+        edit_menu = bar.addMenu("&Edit")
+        edit_menu.addAction(self.undo_action)
+        edit_menu.addAction(self.redo_action)
+
+        view_menu = bar.addMenu("&View")
+        view_menu.addAction(self.today_action)
+        view_menu.addSeparator()
+        for action in self.view_actions.values():
+            view_menu.addAction(action)
+        view_menu.addSeparator()
+        view_menu.addAction(self.drafts_dock.toggleViewAction())
+        view_menu.addAction(self.upcoming_dock.toggleViewAction())
+
+        help_menu = bar.addMenu("&Help")
+        help_menu.addAction(self.about_action)
+
+    def _build_toolbar(self) -> None:
+        bar = QToolBar("Main toolbar", self)
+        bar.setObjectName("main-toolbar")
+        bar.setMovable(False)
+        bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        bar.addAction(self.new_post_action)
+        bar.addSeparator()
+        bar.addAction(self.undo_tool_action)
+        bar.addAction(self.redo_tool_action)
+        bar.addSeparator()
+        bar.addAction(self.today_action)
+        for action in self.view_actions.values():
+            bar.addAction(action)
+        spacer = QWidget()
+        spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        bar.addWidget(spacer)
+        bar.addAction(self.publish_now_action)
+        bar.addSeparator()
+        bar.addAction(self.accounts_action)
+        bar.addAction(self.settings_action)
+        self.toolbar = bar
+        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, bar)
+
+    def _build_status_bar(self) -> None:
+        status = self.statusBar()
+        self.scheduler_label = QLabel()
+        self.scheduler_label.setObjectName("scheduler-state")
+        self.scheduler_label.setTextFormat(Qt.TextFormat.RichText)
+        self.next_label = QLabel()
+        self.next_label.setObjectName("next-post")
+        status.addWidget(self.scheduler_label, 1)
+        status.addPermanentWidget(self.next_label)
+
+    def _connect_panes(self) -> None:
+        # One set of view controls, the window's toolbar: the pane's own Today and view
+        # buttons would repeat it a few pixels lower. Its arrows and title stay.
+        for twin in (
+            getattr(self.calendar, "today_button", None),
+            *getattr(self.calendar, "view_buttons", {}).values(),
+        ):
+            if twin is not None:
+                twin.hide()
+        stack = getattr(self.calendar, "stack", None)
+        if stack is not None:
+            # The pane switches views itself too (a click on a day opens the day view).
+            stack.currentChanged.connect(self._on_calendar_stack_current_changed)
+        self.calendar.message.connect(self._on_calendar_message)
+        self.calendar.editScheduleRequested.connect(self._on_calendar_edit_schedule_requested)
+        self.calendar.editPostRequested.connect(self._on_pane_edit_post_requested)
+        self.calendar.changed.connect(self._on_pane_changed)
+        self.drafts.editPostRequested.connect(self._on_pane_edit_post_requested)
+        self.drafts.newPostRequested.connect(self._on_new_post_action_triggered)
+        self.upcoming.editScheduleRequested.connect(self._on_calendar_edit_schedule_requested)
+        self.undo_stack.indexChanged.connect(self._on_undo_stack_index_changed)
+
+    # ------------------------------------------------------------ public
+    def set_runner(self, runner: Runner | None, external_owner: str | None = None) -> None:
+        """Follow ``runner``; with None, ``external_owner`` names who publishes instead."""
+        if self.runner is not None:
+            self.runner.outcome.disconnect(self._on_runner_outcome)
+            self.runner.rearmed.disconnect(self._on_runner_rearmed)
+        self.runner = runner
+        self.external_owner = external_owner if runner is None else None
+        if runner is not None:
+            runner.outcome.connect(self._on_runner_outcome)
+            runner.rearmed.connect(self._on_runner_rearmed)
+        self.sync_paused()
+
+    def set_tray_available(self, available: bool) -> None:
+        """With a tray, closing the window hides it; without, closing quits."""
+        self.tray_available = available
+
+    def set_view(self, name: str) -> None:
+        """Show the calendar's ``month``, ``week``, ``day`` or ``list`` view."""
+        self.calendar.set_view(name)
+        self._sync_view_actions()
+
+    def refresh_all(self) -> None:
+        """Reload every pane from the database (cheap enough to do on each change)."""
+        self._refresh_timer.stop()
+        self.calendar.refresh()
+        self.drafts.refresh()
+        self.upcoming.refresh()
+        self.refresh_status()
+
+    def schedule_refresh(self) -> None:
+        """Refresh soon, once, however many changes arrive meanwhile."""
+        if not self._refresh_timer.isActive():
+            self._refresh_timer.start()
+
+    def refresh_status(self) -> None:
+        """The scheduler's state and the next post, in the status bar."""
+        runner = self.runner
+        if runner is None:
+            if self.external_owner:
+                state = external_scheduler_text(self.external_owner)
+                dot = "#2f9e44"
+            else:
+                state = "Not publishing: the scheduler is not running"
+                dot = "#dc2626"
+        elif runner.paused:
+            state = (
+                "Publishing paused: scheduled posts wait until you resume (File ▸ Pause publishing)"
+            )
+            dot = "#f59f00"
+        elif runner.dispatcher.in_flight():
+            n = runner.dispatcher.in_flight()
+            state = f"Publishing {n} post{'s' if n != 1 else ''}…"
+            dot = "#2563eb"
+        else:
+            state = "Publishing on: posts go out at their time while Milton Desktop runs"
+            dot = "#2f9e44"
+        self.scheduler_label.setText(f"<span style='color:{dot}'>●</span>&nbsp;{escape(state)}")
+        nxt = next_post()
+        self.next_label.setText(
+            f"Next: {nxt.describe(self.clock.now())}" if nxt else "Nothing scheduled"
+        )
+        if nxt is not None:
+            local = nxt.when.astimezone(get_zone(settings.get("timezone") or "UTC"))
+            self.next_label.setToolTip(f"{nxt.account}, {local:%a %d %b %H:%M %Z}")
+        else:
+            self.next_label.setToolTip("")
+        self.publish_now_action.setEnabled(runner is not None and not runner.paused)
+        if runner is None:
+            self.publish_now_action.setToolTip(state)
+
+    def sync_paused(self) -> None:
+        """Follow the runner's paused state (it may have been changed from the tray)."""
+        runner = self.runner
+        self.pause_action.blockSignals(True)
+        self.pause_action.setChecked(runner is not None and runner.paused)
+        self.pause_action.blockSignals(False)
+        self.pause_action.setEnabled(runner is not None)
+        self.refresh_status()
+
+    def notify(self, notice: Notice) -> None:
+        """Show a notice in the window (the tray routes here when there is no tray)."""
+        self.notices.add(notice)
+
+    def bring_to_front(self) -> None:
+        """Show the window from the tray, restored and focused."""
+        if self.isMinimized():
+            self.showNormal()
+        else:
+            self.show()
+        self.raise_()
+        self.activateWindow()
+        self.activated.emit()
+
+    def request_quit(self) -> None:
+        """Quit the app (not just close the window): save the layout, then tell the app."""
+        if self._quitting:
+            return
+        self._quitting = True
+        self._save_ui_state()
+        log.info("quit requested from the window")
+        self.quitRequested.emit()
+
+    def check_missed_on_start(self) -> list[int]:
+        """Posts that became missed before this start (the app or computer was off).
+
+        They are shown as soon as the window is visible; the ids are returned so the
+        app can tell the user from the tray when it starts minimized.
+        """
+        ids = [row.id for row in store.list_schedules("missed")]
+        if ids:
+            log.info("%d missed post(s) waiting for a decision", len(ids))
+            self.queue_missed(ids)
+        return ids
+
+    def queue_missed(self, schedule_ids: list[int]) -> None:
+        """Missed posts to decide on: shown now if the window is open, else when it opens."""
+        self._pending_missed.update(schedule_ids)
+        if self.isVisible():
+            self._missed_timer.start()
+
+    def show_missed(self, schedule_ids: list[int] | None = None) -> MissedPostsDialog | None:
+        """Open (or extend) the missed-posts dialog; with no ids, every missed post."""
+        ids = set(schedule_ids or ()) | self._pending_missed
+        if not ids:
+            ids = {row.id for row in store.list_schedules("missed")}
+        self._pending_missed.clear()
+        if not ids:
+            return None
+        ordered = sorted(ids)
+        if self._missed_dialog is not None:
+            self._missed_dialog.add_schedule_ids(ordered)
+            self._missed_dialog.raise_()
+            self._missed_dialog.activateWindow()
+            return self._missed_dialog
+        dialog = MissedPostsDialog(ordered, self, clock=self.clock)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.changed.connect(self._on_missed_dialog_changed)
+        dialog.finished.connect(self._on_missed_dialog_finished)
+        self._missed_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def about_text(self) -> str:
+        """The About box's text: version, where the data and logs are, what runs it."""
+        paths = self.ctx.paths
+
+        def link(path: object) -> str:
+            url = QUrl.fromLocalFile(str(path)).toString()
+            return f"<a href='{escape(url)}'>{escape(str(path))}</a>"
+
+        qt_platform = QApplication.platformName() or "?"
+        rows = [
+            ("Data folder", link(paths.data_dir)),
+            ("Database", escape(str(paths.db_path))),
+            ("Log folder", link(paths.log_dir)),
+            ("Media", escape(str(paths.media_dir))),
+            ("Qt", escape(f"PySide6 {pyside_version}, platform {qt_platform}")),
+            ("Python", escape(f"{platform.python_version()} on {sys.platform}")),
+        ]
+        table = "".join(
+            f"<tr><td style='padding-right:12px; color:#868e96; white-space:nowrap'>{k}</td>"
+            f"<td style='white-space:nowrap'>{v}</td></tr>"
+            for k, v in rows
+        )
+        return (
+            f"<h3>{APP_NAME} {escape(__version__)}</h3>"
+            "<p>Write, schedule and publish posts to LinkedIn, X and Instagram "
+            "from your own computer.</p>"
+            f"<table>{table}</table>"
+        )
+
+    def show_about(self) -> QMessageBox:
+        box = QMessageBox(self)
+        box.setObjectName("about-box")
+        box.setWindowTitle(f"About {APP_NAME}")
+        box.setIconPixmap(self.windowIcon().pixmap(64, 64))
+        box.setTextFormat(Qt.TextFormat.RichText)
+        box.setText(self.about_text())
+        box.setTextInteractionFlags(
+            Qt.TextInteractionFlag.TextBrowserInteraction
+            | Qt.TextInteractionFlag.TextSelectableByMouse
+        )
+        box.setStandardButtons(QMessageBox.StandardButton.Close)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.destroyed.connect(self._on_about_box_destroyed)
+        self.about_box = box
+        box.open()
+        return box
+
+    def open_editor(
+        self, post_id: int | None = None, schedule_id: int | None = None
+    ) -> PostEditorDialog:
+        from milton_desktop.ui.editor.dialog import PostEditorDialog
+
+        editor = PostEditorDialog(
+            post_id=post_id, schedule_id=schedule_id, parent=self, clock=self.clock
+        )
+        editor.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        editor.saved.connect(self._on_editor_saved)
+        editor.destroyed.connect(self._on_editor_destroyed)
+        self.editor = editor
+        editor.open()
+        return editor
+
+    # ------------------------------------------------------------ events
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        self.activated.emit()
+        if self._pending_missed:
+            self._missed_timer.start()
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.ActivationChange and self.isActiveWindow():
+            self.activated.emit()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self._save_ui_state()
+        if self.tray_available and not self._quitting:
+            # Closing hides: the scheduler keeps publishing from the tray.
+            event.ignore()
+            self.hide()
+            if not self.ui_state.value("hints/closed-to-tray", False, type=bool):
+                self.ui_state.setValue("hints/closed-to-tray", True)
+                self.trayHintRequested.emit()
+            return
+        event.accept()
+        self.request_quit()
+
+    # ------------------------------------------------------------ state
+    def _restore_ui_state(self) -> None:
+        geometry = self.ui_state.value("window/geometry")
+        if geometry is None or not self.restoreGeometry(geometry):
+            # First start: roomy, but never larger than a small laptop's screen.
+            avail = self.screen().availableGeometry()
+            self.resize(min(1280, int(avail.width() * 0.92)), min(820, int(avail.height() * 0.9)))
+        state = self.ui_state.value("window/state")
+        if state is None or not self.restoreState(state, UI_STATE_VERSION):
+            self.resizeDocks(
+                [self.drafts_dock, self.upcoming_dock], [250, 290], Qt.Orientation.Horizontal
+            )
+        view = self.ui_state.value("calendar/view", "month")
+        if view in self.view_actions:
+            self.set_view(str(view))
+
+    def _save_ui_state(self) -> None:
+        self.ui_state.setValue("window/geometry", self.saveGeometry())
+        self.ui_state.setValue("window/state", self.saveState(UI_STATE_VERSION))
+        self.ui_state.sync()
+
+    def _read_data_version(self) -> int | None:
+        try:
+            return store.data_version()
+        except Exception:  # a closed database while shutting down: nothing to watch
+            return None
+
+    # ------------------------------------------------------------ slots
+    def _sync_view_actions(self) -> None:
+        name = self.calendar.current_view()
+        if name in self.view_actions:
+            self.view_actions[name].setChecked(True)
+            self.ui_state.setValue("calendar/view", name)
+
+    def _on_calendar_stack_current_changed(self, _index: int) -> None:
+        self._sync_view_actions()
+
+    def _on_refresh_timer_timeout(self) -> None:
+        self.refresh_all()
+
+    def _on_status_timer_timeout(self) -> None:
+        self.refresh_status()
+
+    def _on_db_watch_timer_timeout(self) -> None:
+        version = self._read_data_version()
+        if version is not None and version != self._data_version:
+            self._data_version = version
+            # Another connection wrote (a worker thread, the command line, another process).
+            self.schedule_refresh()
+            if self.runner is not None:
+                self.runner.rearm()
+            else:
+                self._report_background_outcomes()
+
+    def _report_background_outcomes(self) -> None:
+        """When a background scheduler publishes, tell the user as if this window had."""
+        from milton_desktop.engine.machine import outcomes_since
+
+        try:
+            self._seen_result_id, outcomes = outcomes_since(self._seen_result_id)
+        except Exception:  # the database is closing: nothing to report
+            return
+        for outcome in outcomes:
+            self._on_runner_outcome(outcome)
+            self.backgroundOutcome.emit(outcome)
+
+    def _on_missed_timer_timeout(self) -> None:
+        if self.isVisible() and self._pending_missed:
+            self.show_missed()
+
+    def _on_runner_outcome(self, outcome: Outcome) -> None:
+        if outcome.status == "missed":
+            self.queue_missed([outcome.schedule_id])
+        self.schedule_refresh()
+
+    def _on_runner_rearmed(self, _next: datetime | None) -> None:
+        self.refresh_status()
+
+    def _changed(self) -> None:
+        """Something was edited here: refresh, and let the runner re-arm its timer."""
+        self.schedule_refresh()
+        if self.runner is not None:
+            self.runner.rearm()
+
+    def _on_pane_changed(self) -> None:
+        self._changed()
+
+    def _on_undo_stack_index_changed(self, _index: int) -> None:
+        self._changed()
+
+    def _on_undo_stack_undo_text_changed(self, text: str) -> None:
+        self.undo_tool_action.setToolTip(f"Undo {text}" if text else "Nothing to undo")
+
+    def _on_undo_stack_redo_text_changed(self, text: str) -> None:
+        self.redo_tool_action.setToolTip(f"Redo {text}" if text else "Nothing to redo")
+
+    def _on_missed_dialog_changed(self) -> None:
+        self._changed()
+
+    def _on_missed_dialog_finished(self, _result: int) -> None:
+        self._missed_dialog = None
+
+    def _on_editor_saved(self, _id: int) -> None:
+        self._changed()
+
+    def _on_editor_destroyed(self) -> None:
+        self.editor = None
+
+    def _on_about_box_destroyed(self) -> None:
+        self.about_box = None
+
+    def _on_calendar_message(self, text: str) -> None:
+        self.statusBar().showMessage(text, 6000)
+
+    def _on_calendar_edit_schedule_requested(self, schedule_id: int) -> None:
+        try:
+            row = store.get_schedule(schedule_id)
+        except store.UserError as exc:
+            self.statusBar().showMessage(str(exc), 6000)
+            return
+        self.open_editor(post_id=row.post_id, schedule_id=schedule_id)
+
+    def _on_pane_edit_post_requested(self, post_id: int) -> None:
+        self.open_editor(post_id=post_id)
+
+    def _on_new_post_action_triggered(self) -> None:
+        self.open_editor()
+
+    def _on_accounts_action_triggered(self) -> None:
+        from milton_desktop.ui.accounts.dialog import AccountsDialog
+
+        dialog = AccountsDialog(self.ctx.credentials, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.accounts_changed.connect(self._on_accounts_dialog_accounts_changed)
+        dialog.finished.connect(self._on_accounts_dialog_finished)
+        self.accounts_dialog = dialog
+        dialog.open()
+
+    def _on_accounts_dialog_accounts_changed(self) -> None:
+        self._changed()
+
+    def _on_accounts_dialog_finished(self, _result: int) -> None:
+        self.accounts_dialog = None
+        self._changed()  # a reconnected account makes its held posts due again
+
+    def _on_settings_action_triggered(self) -> None:
+        from milton_desktop.ui.shell.settings_dialog import SettingsDialog
+
+        dialog = SettingsDialog(self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.saved.connect(self._on_settings_dialog_saved)
+        dialog.finished.connect(self._on_settings_dialog_finished)
+        self.settings_dialog = dialog
+        dialog.open()
+
+    def _on_settings_dialog_saved(self) -> None:
+        if self.runner is not None:
+            # The engine reads its limits from its config: give it the new preferences.
+            old = self.runner.engine.config
+            self.runner.engine.config = EngineConfig(
+                grace=timedelta(minutes=float(settings.get("grace_minutes"))),
+                max_attempts=int(settings.get("max_attempts")),
+                backoff_base=old.backoff_base,
+                backoff_cap=old.backoff_cap,
+            )
+        self._changed()  # a new time zone redraws every time shown
+
+    def _on_settings_dialog_finished(self, _result: int) -> None:
+        self.settings_dialog = None
+
+    def _on_pause_action_triggered(self, checked: bool) -> None:
+        if self.runner is None:
+            return
+        self.runner.set_paused(checked)
+        self.pausedChanged.emit(checked)
+        self.refresh_status()
+
+    def _on_publish_now_action_triggered(self) -> None:
+        if self.runner is None or self.runner.paused:
+            return
+        nothing_due = not self.runner.engine.due(limit=1)
+        self.runner.tick()
+        if nothing_due:
+            nxt = next_post()
+            after = f" Next: {nxt.describe(self.clock.now())}." if nxt else ""
+            self.statusBar().showMessage(f"Nothing is due right now.{after}", 6000)
+        else:
+            self.statusBar().showMessage("Publishing the posts that are due…", 6000)
+        self.schedule_refresh()
+
+    def _on_today_action_triggered(self) -> None:
+        zone = get_zone(settings.get("timezone") or "UTC")
+        self.calendar.go_to(self.clock.now().astimezone(zone).date())
+
+    def _on_log_folder_action_triggered(self) -> None:
+        QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.ctx.paths.log_dir)))
+
+    def _on_notices_action_requested(self, notice: Notice, action: str) -> None:
+        if action == "open_url" and notice.url:
+            QDesktopServices.openUrl(QUrl(notice.url))
+        elif action == "missed":
+            self.show_missed(list(notice.schedule_ids))
+        elif action == "accounts":
+            self._on_accounts_action_triggered()
+        elif action == "show" and notice.schedule_ids:
+            self._on_calendar_edit_schedule_requested(notice.schedule_ids[0])

@@ -1,0 +1,394 @@
+"""The publishing state machine over a real SQLite file, with a fake clock and a
+scripted publisher (the HTTP publishers have their own tests against fake servers)."""
+
+from __future__ import annotations
+
+import random
+import threading
+from datetime import timedelta
+
+import pytest
+
+from milton_desktop.domain.clock import FakeClock
+from milton_desktop.engine.machine import Engine, EngineConfig
+from milton_desktop.operations import store
+from milton_desktop.publishers.base import (
+    AuthExpired,
+    Credential,
+    Identity,
+    OutcomeUnknown,
+    Published,
+    Publisher,
+    RateLimited,
+    Rejected,
+    Transient,
+)
+from milton_desktop.storage.credentials import CredentialStore
+from milton_desktop.storage.models import Account, PublishingResult, ScheduledPost
+
+
+class ScriptedPublisher(Publisher):
+    """Answers each publish with the next scripted result (a Published or an exception)."""
+
+    platform = "linkedin"
+    default_bases = {"api": "http://127.0.0.1:9"}
+    script: list = []
+    calls: list = []
+    refreshes: list = []
+    refresh_result: object = None
+
+    def validate(self, content):
+        from milton_desktop.domain.validation import validate
+
+        return validate("linkedin", content)
+
+    def identify(self, credential):
+        return Identity("1", "someone")
+
+    def publish(self, content, credential, account, progress=None):
+        type(self).calls.append((content.text, credential.access_token))
+        result = (
+            type(self).script.pop(0) if type(self).script else Published("99", "https://x.com/s/99")
+        )
+        if isinstance(result, BaseException):
+            raise result
+        return result
+
+    def refresh(self, credential):
+        type(self).refreshes.append(credential.refresh_token)
+        result = type(self).refresh_result
+        if isinstance(result, BaseException):
+            raise result
+        return result
+
+
+@pytest.fixture
+def scripted():
+    ScriptedPublisher.script = []
+    ScriptedPublisher.calls = []
+    ScriptedPublisher.refreshes = []
+    ScriptedPublisher.refresh_result = AuthExpired("cannot refresh", refreshable=False)
+    return ScriptedPublisher
+
+
+@pytest.fixture
+def clock():
+    return FakeClock()
+
+
+@pytest.fixture
+def creds(db, memory_keyring):
+    return CredentialStore("test")
+
+
+@pytest.fixture
+def engine(db, creds, clock, scripted):
+    return Engine(
+        creds,
+        clock=clock,
+        config=EngineConfig(grace=timedelta(hours=2), max_attempts=3),
+        publisher_factory=lambda platform, api_base=None: scripted(),
+        rng=random.Random(7),
+    )
+
+
+@pytest.fixture
+def account(db, creds):
+    acc = Account.create(platform="linkedin", display_name="me", username="me", remote_id="1")
+    creds.save("linkedin", acc.id, Credential("tok-123", refresh_token="rt-1"))
+    return acc
+
+
+def _schedule(clock, account, minutes=10, text="hello"):
+    post = store.add_post(text)
+    return store.schedule(post.id, account, clock.now() + timedelta(minutes=minutes), clock=clock)
+
+
+def _row(sid):
+    return ScheduledPost.get_by_id(sid)
+
+
+def test_nothing_is_due_before_its_time(engine, clock, account):
+    sched = _schedule(clock, account)
+    assert engine.due() == []
+    assert engine.next_wakeup() == sched.scheduled_time
+    assert engine.publish_due() == []
+
+
+def test_due_post_is_published_once_with_a_result_row(engine, clock, account, scripted):
+    sched = _schedule(clock, account)
+    clock.advance(timedelta(minutes=10, milliseconds=40))
+    outcomes = engine.publish_due()
+    assert [o.status for o in outcomes] == ["published"]
+    row = _row(sched.id)
+    assert row.status == "published"
+    assert row.remote_url == "https://x.com/s/99"
+    assert row.published_at == clock.now()
+    results = list(PublishingResult.select().where(PublishingResult.schedule == sched.id))
+    assert [(r.outcome, r.lateness_ms) for r in results] == [("published", 40)]
+    assert scripted.calls == [("hello", "tok-123")]
+    assert engine.publish_due() == []  # never twice
+    assert len(scripted.calls) == 1
+
+
+def test_claim_is_atomic_between_two_engines(engine, creds, clock, account, scripted):
+    sched = _schedule(clock, account)
+    clock.advance(timedelta(minutes=11))
+    other = Engine(creds, clock=clock, publisher_factory=lambda p, api_base=None: scripted())
+    assert engine.claim(sched.id) is True
+    assert other.claim(sched.id) is False
+    assert engine.claim(sched.id) is False
+    assert _row(sched.id).attempts == 1
+
+
+def test_many_threads_racing_claim_exactly_one_wins(engine, creds, clock, account, db):
+    sched = _schedule(clock, account)
+    clock.advance(timedelta(minutes=11))
+    engines = [Engine(creds, clock=clock) for _ in range(8)]
+    wins = []
+    barrier = threading.Barrier(len(engines))
+
+    def go(e):
+        with db.connection_context():
+            barrier.wait()
+            if e.claim(sched.id):
+                wins.append(e)
+
+    threads = [threading.Thread(target=go, args=(e,)) for e in engines]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(wins) == 1
+
+
+def test_transient_error_retries_with_capped_backoff_then_fails(engine, clock, account, scripted):
+    sched = _schedule(clock, account)
+    scripted.script = [Transient("503 on upload")] * 3
+    clock.advance(timedelta(minutes=10))
+    (o,) = engine.publish_due()
+    assert o.status == "pending"
+    row = _row(sched.id)
+    first_delay = row.next_attempt_at - clock.now()
+    assert timedelta(seconds=15) <= first_delay <= timedelta(seconds=30)
+    assert engine.publish_due() == []  # not before the backoff
+    clock.set(row.next_attempt_at)
+    (o,) = engine.publish_due()
+    assert o.status == "pending"
+    row = _row(sched.id)
+    assert timedelta(seconds=30) <= row.next_attempt_at - clock.now() <= timedelta(seconds=60)
+    clock.set(row.next_attempt_at)
+    (o,) = engine.publish_due()
+    assert o.status == "failed"
+    assert "gave up after 3 attempts" in _row(sched.id).error_message
+    outcomes = [
+        r.outcome for r in PublishingResult.select().where(PublishingResult.schedule == sched.id)
+    ]
+    assert outcomes == ["retry", "retry", "failed"]
+
+
+def test_backoff_is_capped(engine):
+    for attempt in range(1, 30):
+        assert engine.backoff(attempt) <= engine.config.backoff_cap
+
+
+def test_rate_limit_waits_for_the_reset(engine, clock, account, scripted):
+    sched = _schedule(clock, account)
+    clock.advance(timedelta(minutes=10))
+    reset = clock.now() + timedelta(minutes=15)
+    scripted.script = [RateLimited("429", reset)]
+    (o,) = engine.publish_due()
+    assert o.status == "pending"
+    row = _row(sched.id)
+    assert reset <= row.next_attempt_at <= reset + timedelta(seconds=3)
+    clock.advance(timedelta(minutes=14))
+    assert engine.publish_due() == []
+    clock.set(row.next_attempt_at)
+    (o,) = engine.publish_due()
+    assert o.status == "published"
+
+
+def test_rejected_fails_without_retry(engine, clock, account, scripted):
+    sched = _schedule(clock, account)
+    scripted.script = [Rejected("duplicate content", http_status=403)]
+    clock.advance(timedelta(minutes=10))
+    (o,) = engine.publish_due()
+    assert o.status == "failed"
+    assert _row(sched.id).error_message == "duplicate content"
+    clock.advance(timedelta(days=1))
+    assert engine.publish_due() == []
+    assert len(scripted.calls) == 1
+
+
+def test_outcome_unknown_is_uncertain_and_never_retried(engine, clock, account, scripted):
+    _schedule(clock, account)
+    scripted.script = [OutcomeUnknown("read timeout on create")]
+    clock.advance(timedelta(minutes=10))
+    (o,) = engine.publish_due()
+    assert o.status == "uncertain"
+    clock.advance(timedelta(days=1))
+    assert engine.publish_due() == []
+    assert len(scripted.calls) == 1
+
+
+def test_unexpected_exception_is_treated_as_uncertain(engine, clock, account, scripted):
+    sched = _schedule(clock, account)
+    scripted.script = [KeyError("bug")]
+    clock.advance(timedelta(minutes=10))
+    (o,) = engine.publish_due()
+    assert o.status == "uncertain"
+    assert _row(sched.id).status == "uncertain"
+
+
+def test_expired_auth_refreshes_once_and_replays(engine, clock, account, scripted, creds):
+    _schedule(clock, account)
+    scripted.script = [AuthExpired("401")]
+    scripted.refresh_result = Credential(
+        "tok-new", refresh_token="rt-2", expires_at=clock.now() + timedelta(hours=2)
+    )
+    clock.advance(timedelta(minutes=10))
+    (o,) = engine.publish_due()
+    assert o.status == "published"
+    assert scripted.refreshes == ["rt-1"]
+    assert scripted.calls == [("hello", "tok-123"), ("hello", "tok-new")]
+    assert creds.load("linkedin", account.id).refresh_token == "rt-2"  # rotated token kept
+    assert Account.get_by_id(account.id).token_expires_at is not None
+
+
+def test_failed_refresh_fails_and_account_needs_reconnect(engine, clock, account, scripted):
+    s1 = _schedule(clock, account)
+    s2 = _schedule(clock, account, minutes=20, text="second")
+    scripted.script = [AuthExpired("401")]
+    clock.advance(timedelta(minutes=10))
+    (o,) = engine.publish_due()
+    assert o.status == "failed" and o.needs_reconnect
+    assert Account.get_by_id(account.id).status == "needs_reconnect"
+    # The account's other posts wait (not failed, not published) until it is reconnected.
+    clock.advance(timedelta(minutes=15))
+    assert engine.publish_due() == []
+    assert _row(s2.id).status == "pending"
+    assert engine.next_wakeup() is None
+    assert _row(s1.id).status == "failed"
+
+
+def test_auth_expired_twice_does_not_loop(engine, clock, account, scripted):
+    _schedule(clock, account)
+    scripted.script = [AuthExpired("401"), AuthExpired("401 again")]
+    scripted.refresh_result = Credential("tok-new", refresh_token="rt-2")
+    clock.advance(timedelta(minutes=10))
+    (o,) = engine.publish_due()
+    assert o.status == "failed"
+    assert len(scripted.calls) == 2 and len(scripted.refreshes) == 1
+
+
+def test_missing_token_fails_with_reconnect(engine, clock, account, creds, scripted):
+    sched = _schedule(clock, account)
+    creds.delete("linkedin", account.id)
+    clock.advance(timedelta(minutes=10))
+    (o,) = engine.publish_due()
+    assert o.status == "failed" and o.needs_reconnect
+    assert "reconnect" in _row(sched.id).error_message
+    assert scripted.calls == []
+
+
+def test_late_within_grace_is_published_beyond_is_missed(engine, clock, account, scripted):
+    early = _schedule(clock, account, minutes=10, text="a")
+    late = _schedule(clock, account, minutes=200, text="b")
+    clock.advance(timedelta(minutes=10) + timedelta(hours=1, minutes=59))  # laptop slept
+    outcomes = {o.schedule_id: o.status for o in engine.publish_due()}
+    assert outcomes == {early.id: "published"}
+    clock.advance(timedelta(hours=5))  # wakes long after `late`
+    outcomes = {o.schedule_id: o.status for o in engine.publish_due()}
+    assert outcomes == {late.id: "missed"}
+    assert "Publish it now, reschedule it, or skip it" in _row(late.id).error_message
+    assert [c[0] for c in scripted.calls] == ["a"]
+
+
+def test_clock_jumping_back_publishes_nothing_twice(engine, clock, account, scripted):
+    sched = _schedule(clock, account, minutes=10)
+    clock.advance(timedelta(minutes=10))
+    engine.publish_due()
+    clock.advance(timedelta(hours=-1))
+    clock.advance(timedelta(hours=3))
+    assert engine.publish_due() == []
+    assert _row(sched.id).status == "published"
+    assert len(scripted.calls) == 1
+
+
+def test_crash_recovery_marks_dead_claims_uncertain(engine, creds, clock, account, scripted):
+    sched = _schedule(clock, account)
+    clock.advance(timedelta(minutes=10))
+    assert engine.claim(sched.id)
+    # Simulate the claiming process having died: its pid no longer exists.
+    ScheduledPost.update(claimed_by=f"{engine.worker_id.split(':')[0]}:999999999:dead").where(
+        ScheduledPost.id == sched.id
+    ).execute()
+    fresh = Engine(creds, clock=clock, publisher_factory=lambda p, api_base=None: scripted())
+    (o,) = fresh.recover_interrupted()
+    assert o.status == "uncertain"
+    assert "interrupted" in _row(sched.id).error_message
+    assert fresh.publish_due() == []
+    assert scripted.calls == []
+
+
+def test_live_claim_of_another_process_is_left_alone(engine, creds, clock, account):
+    sched = _schedule(clock, account)
+    clock.advance(timedelta(minutes=10))
+    assert engine.claim(sched.id)  # this process is alive
+    other = Engine(creds, clock=clock)
+    assert other.recover_interrupted() == []
+    assert _row(sched.id).status == "publishing"
+    clock.advance(timedelta(minutes=31))  # but a claim that old is abandoned
+    (o,) = other.recover_interrupted()
+    assert o.status == "uncertain"
+
+
+def test_validation_problem_at_publish_time_fails_clearly(engine, clock, account, scripted):
+    sched = _schedule(clock, account)
+    # The text was edited after scheduling to something X refuses.
+    ScheduledPost.update(text_override="x" * 3001).where(ScheduledPost.id == sched.id).execute()
+    clock.advance(timedelta(minutes=10))
+    (o,) = engine.publish_due()
+    assert o.status == "failed"
+    assert "over the limit of 3000" in o.message
+    assert scripted.calls == []
+
+
+def test_cancel_only_from_pending(engine, clock, account):
+    sched = _schedule(clock, account)
+    store.cancel(sched.id, clock=clock)
+    assert _row(sched.id).status == "cancelled"
+    with pytest.raises(store.UserError, match="only pending"):
+        store.cancel(sched.id, clock=clock)
+    clock.advance(timedelta(minutes=10))
+    assert engine.publish_due() == []
+
+
+def test_cancel_loses_to_a_claim(engine, clock, account):
+    sched = _schedule(clock, account)
+    clock.advance(timedelta(minutes=10))
+    assert engine.claim(sched.id)
+    with pytest.raises(store.UserError, match="publishing"):
+        store.cancel(sched.id, clock=clock)
+
+
+def test_schedule_in_the_past_is_refused(db, clock, account):
+    post = store.add_post("hi")
+    with pytest.raises(store.UserError, match="in the past"):
+        store.schedule(post.id, account, clock.now() - timedelta(hours=1), clock=clock)
+    assert ScheduledPost.select().count() == 0
+
+
+def test_reschedule_and_publish_now(engine, clock, account, scripted):
+    sched = _schedule(clock, account, minutes=10)
+    moved = store.reschedule(sched.id, clock.now() + timedelta(hours=1), clock=clock)
+    assert moved.scheduled_time == clock.now() + timedelta(hours=1)
+    assert engine.next_wakeup() == moved.scheduled_time
+    clock.advance(timedelta(hours=4))
+    (o,) = engine.publish_due()
+    assert o.status == "missed"
+    store.publish_now(sched.id, clock=clock)
+    (o,) = engine.publish_due()
+    assert o.status == "published"
+    with pytest.raises(store.UserError, match="already published"):
+        store.reschedule(sched.id, clock.now() + timedelta(hours=1), clock=clock)

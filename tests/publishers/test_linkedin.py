@@ -1,0 +1,942 @@
+"""LinkedInPublisher over real HTTP against FakeLinkedIn (CONTRACTS.md section 1)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import logging
+import socket
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+import requests
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from milton_desktop.domain import validation
+from milton_desktop.publishers import make_publisher
+from milton_desktop.publishers.base import (
+    AccountRef,
+    AuthExpired,
+    Content,
+    Credential,
+    MediaItem,
+    OutcomeUnknown,
+    PublishError,
+    RateLimited,
+    Rejected,
+    Transient,
+)
+from milton_desktop.publishers.linkedin import (
+    LINKEDIN_VERSION,
+    LinkedInPublisher,
+    authorize_url,
+    escape_commentary,
+)
+from tests.fakes.linkedin import FakeLinkedIn, decode_little
+from tests.fakes.server import FakeServer, Reply, Request
+
+SUB = "782bbtaQ"
+AUTHOR = f"urn:li:person:{SUB}"
+ACCOUNT = AccountRef(remote_id=SUB)
+NOW = datetime(2026, 3, 10, 15, 30, tzinfo=UTC)
+PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4
+
+
+# ---------------------------------------------------------------- fixtures
+
+
+class MediaHost(FakeServer):
+    """A public web server holding media files, for ``MediaItem.url``."""
+
+    def __init__(self, files: dict[str, bytes]) -> None:
+        super().__init__()
+        self.files = files
+
+    def handle(self, req: Request) -> Reply:
+        if req.path in self.files:
+            return Reply(200, self.files[req.path], content_type="image/jpeg")
+        if req.path == "/moved":
+            return Reply(302, None, {"Location": "/photo.jpg"})
+        return Reply(404, "<html>not here</html>")
+
+
+@pytest.fixture(scope="module")
+def linkedin_server() -> Iterator[FakeLinkedIn]:
+    # one server per module: stopping one takes up to half a second
+    server = FakeLinkedIn()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def fake(linkedin_server: FakeLinkedIn) -> FakeLinkedIn:
+    # small video parts keep the multi-part flow fast; the real size is about 4 MiB
+    return linkedin_server.reset(video_part_size=1000, video_polls=2)
+
+
+@pytest.fixture
+def token(fake: FakeLinkedIn) -> str:
+    return fake.add_member(SUB, "John Doe")
+
+
+@pytest.fixture
+def cred(token: str) -> Credential:
+    return Credential(access_token=token)
+
+
+@pytest.fixture
+def sleeps() -> list[float]:
+    return []
+
+
+@pytest.fixture
+def pub(fake: FakeLinkedIn, sleeps: list[float]) -> Iterator[LinkedInPublisher]:
+    publisher = LinkedInPublisher(
+        api_base=fake.url, timeout=(2, 1), sleep=sleeps.append, now=lambda: NOW
+    )
+    yield publisher
+    publisher.session.close()
+
+
+@pytest.fixture(scope="module")
+def media_server() -> Iterator[MediaHost]:
+    host = MediaHost({"/photo.jpg": PNG})
+    host.start()
+    yield host
+    host.stop()
+
+
+@pytest.fixture
+def media_host(media_server: MediaHost) -> MediaHost:
+    media_server.requests.clear()
+    media_server.clear_faults()
+    return media_server
+
+
+def image_file(tmp_path: Path, name: str, data: bytes = PNG) -> Path:
+    path = tmp_path / name
+    path.write_bytes(data)
+    return path
+
+
+def image(path: Path, alt: str = "") -> MediaItem:
+    return MediaItem(
+        kind="image", mime="image/png", path=path, alt_text=alt, size=path.stat().st_size
+    )
+
+
+def closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def rest_headers(token: str, version: str = LINKEDIN_VERSION) -> dict[str, str]:
+    return {
+        "Authorization": f"Bearer {token}",
+        "LinkedIn-Version": version,
+        "X-Restli-Protocol-Version": "2.0.0",
+        "Content-Type": "application/json",
+    }
+
+
+def post_body(commentary: str, author: str = AUTHOR, **extra: object) -> dict[str, object]:
+    body: dict[str, object] = {
+        "author": author,
+        "commentary": commentary,
+        "visibility": "PUBLIC",
+        "distribution": {
+            "feedDistribution": "MAIN_FEED",
+            "targetEntities": [],
+            "thirdPartyDistributionChannels": [],
+        },
+        "lifecycleState": "PUBLISHED",
+        "isReshareDisabledByAuthor": False,
+    }
+    body.update(extra)
+    return body
+
+
+# ---------------------------------------------------------------- text posts
+
+
+def test_text_post_sends_documented_body_and_headers(
+    pub: LinkedInPublisher, fake: FakeLinkedIn, cred: Credential, token: str
+) -> None:
+    result = pub.publish(Content("Hello LinkedIn"), cred, ACCOUNT)
+
+    assert len(fake.posts) == 1
+    urn = fake.posts[0]["urn"]
+    assert urn.startswith("urn:li:share:")
+    assert result.remote_id == urn
+    assert result.url == f"https://www.linkedin.com/feed/update/{urn}"
+    (call,) = fake.calls("POST /rest/posts")
+    assert call.header("authorization") == f"Bearer {token}"
+    assert call.header("linkedin-version") == "202601"
+    assert call.header("x-restli-protocol-version") == "2.0.0"
+    assert call.header("content-type") == "application/json"
+    assert call.json() == post_body("Hello LinkedIn")
+    assert fake.posts[0]["truncated_at"] is None
+
+
+def test_registry_finds_the_publisher(fake: FakeLinkedIn) -> None:
+    publisher = make_publisher("linkedin", api_base=fake.url)
+    try:
+        assert isinstance(publisher, LinkedInPublisher)
+        assert publisher.base("api") == publisher.base("oauth") == fake.url
+    finally:
+        publisher.session.close()
+    assert LinkedInPublisher.default_bases["api"] == "https://api.linkedin.com"
+    assert LinkedInPublisher.default_bases["oauth"] == "https://www.linkedin.com"
+
+
+def test_version_can_be_overridden_by_environment(
+    fake: FakeLinkedIn, cred: Credential, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MILTON_LINKEDIN_VERSION", "202512")
+    publisher = LinkedInPublisher(api_base=fake.url, timeout=(2, 1))
+    try:
+        publisher.publish(Content("versioned"), cred, ACCOUNT)
+    finally:
+        publisher.session.close()
+    assert fake.calls("POST /rest/posts")[0].header("linkedin-version") == "202512"
+
+
+# ---------------------------------------------------------------- escaping
+
+TRICKY = (
+    "Shipping v2 (finally) [beta] with snake_case *stars* ~tilde~ <angle> {a|b} "
+    "and C# back\\slash \\( mail me@example.com, "
+    "see https://en.wikipedia.org/wiki/Foo_(bar) and (https://example.com/a_b?x=1&y=(2)). "
+    "Thanks @[Jane Doe](urn:li:person:abc-123_X) and @[Acme](urn:li:organization:42) "
+    "#launch #2026 # lone ## done_"
+)
+
+
+def test_escaped_text_reaches_linkedin_exactly_as_written(
+    pub: LinkedInPublisher, fake: FakeLinkedIn, cred: Credential
+) -> None:
+    pub.publish(Content(TRICKY), cred, ACCOUNT)
+
+    post = fake.posts[0]
+    assert post["commentary_decoded"] == TRICKY
+    assert post["truncated_at"] is None
+    assert post["mentions"] == [
+        "@[Jane Doe](urn:li:person:abc-123_X)",
+        "@[Acme](urn:li:organization:42)",
+    ]
+    assert post["hashtags"] == ["launch", "2026"]
+    raw = post["commentary_raw"]
+    assert "v2 \\(finally\\) \\[beta\\]" in raw
+    assert "https://en.wikipedia.org/wiki/Foo_(bar)" in raw  # URLs untouched
+    assert "\\(https://example.com/a_b?x=1&y=(2)\\)." in raw
+    assert "back\\\\slash \\\\\\(" in raw
+    assert raw.endswith("#launch #2026 \\# lone \\#\\# done\\_")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("(finally)", "\\(finally\\)"),
+        ("a\\b", "a\\\\b"),  # the backslash is escaped first, once
+        ("\\(", "\\\\\\("),
+        ("snake_case", "snake\\_case"),
+        ("#tag and #", "#tag and \\#"),
+        ("C#", "C\\#"),
+        ("#my_tag", "#my\\_tag"),
+        ("x@y.z", "x\\@y.z"),
+        ("@[Jane](urn:li:person:abc)", "@[Jane](urn:li:person:abc)"),
+        ("@[Jane](https://evil)", "\\@\\[Jane\\]\\(https://evil\\)"),
+        ("https://a.b/c_(d)", "https://a.b/c_(d)"),
+        ("(https://a.b/c)", "\\(https://a.b/c\\)"),
+        ("<https://a.b>", "\\<https://a.b\\>"),
+        ("plain words", "plain words"),
+        ("", ""),
+    ],
+)
+def test_escape_commentary(text: str, expected: str) -> None:
+    assert escape_commentary(text) == expected
+
+
+FRAGMENTS = st.sampled_from(
+    [
+        "https://",
+        "http://x.y/",
+        "@[Jane](urn:li:person:a1)",
+        "@[",
+        "](urn:li:person:b)",
+        "#tag",
+        "#",
+        "\\",
+        "{hashtag|\\#|x}",
+        "_",
+        "(",
+        ")",
+        " ",
+        "\n",
+        "é",
+    ]
+)
+
+
+@settings(max_examples=200, deadline=None, database=None)
+@given(st.lists(st.one_of(FRAGMENTS, st.text(max_size=6)), max_size=12).map("".join))
+def test_escaping_round_trips_through_linkedins_reading(text: str) -> None:
+    little = decode_little(escape_commentary(text), strict=True)
+    assert little.decoded == text
+    assert little.truncated_at is None
+
+
+def test_fake_flags_unescaped_markup(fake: FakeLinkedIn, token: str) -> None:
+    with requests.Session() as s:
+        resp = s.post(
+            f"{fake.url}/rest/posts",
+            json=post_body("Big news (really)"),
+            headers=rest_headers(token),
+        )
+    assert resp.status_code == 201  # LinkedIn accepts it...
+    assert fake.posts[0]["truncated_at"] == 9  # ...and would cut it at the "("
+
+
+# ---------------------------------------------------------------- images and video
+
+
+def test_single_image_with_alt_text(
+    pub: LinkedInPublisher, fake: FakeLinkedIn, cred: Credential, token: str, tmp_path: Path
+) -> None:
+    progress: list[tuple[int, int]] = []
+    path = image_file(tmp_path, "chart.png")
+
+    pub.publish(
+        Content("Q1 chart", (image(path, "A bar chart"),)),
+        cred,
+        ACCOUNT,
+        lambda done, total: progress.append((done, total)),
+    )
+
+    (init,) = fake.calls("POST /rest/images")
+    assert init.query == {"action": ["initializeUpload"]}
+    assert init.json() == {"initializeUploadRequest": {"owner": AUTHOR}}
+    (put,) = fake.calls("PUT /dms-uploads/.*")
+    assert put.body == PNG  # one PUT of the whole file
+    assert put.header("authorization") == f"Bearer {token}"
+    (img,) = fake.images.values()
+    assert img.puts == 1 and img.status == "AVAILABLE" and img.owner == AUTHOR
+    assert fake.posts[0]["content"] == {"media": {"id": img.urn, "altText": "A bar chart"}}
+    assert progress == [(len(PNG), len(PNG))]
+
+
+def test_multi_image_keeps_order_and_only_non_empty_alt_text(
+    pub: LinkedInPublisher, fake: FakeLinkedIn, cred: Credential, tmp_path: Path
+) -> None:
+    files = [image_file(tmp_path, f"{n}.png", PNG + bytes([n])) for n in range(3)]
+    progress: list[tuple[int, int]] = []
+    items = (image(files[0], "first"), image(files[1]), image(files[2], "third"))
+
+    pub.publish(
+        Content("Three pictures", items), cred, ACCOUNT, lambda d, t: progress.append((d, t))
+    )
+
+    urns = list(fake.images)
+    assert [fake.images[u].data for u in urns] == [f.read_bytes() for f in files]
+    assert fake.posts[0]["content"] == {
+        "multiImage": {
+            "images": [
+                {"id": urns[0], "altText": "first"},
+                {"id": urns[1]},
+                {"id": urns[2], "altText": "third"},
+            ]
+        }
+    }
+    total = sum(f.stat().st_size for f in files)
+    assert progress[-1] == (total, total) and len(progress) == 3
+
+
+def test_video_parts_etags_finalize_and_polling(
+    pub: LinkedInPublisher,
+    fake: FakeLinkedIn,
+    cred: Credential,
+    sleeps: list[float],
+    tmp_path: Path,
+) -> None:
+    data = bytes(i % 251 for i in range(2500))
+    path = tmp_path / "clip.mp4"
+    path.write_bytes(data)
+    video = MediaItem(kind="video", mime="video/mp4", path=path, size=len(data))
+    progress: list[tuple[int, int]] = []
+
+    pub.publish(Content("Watch", (video,)), cred, ACCOUNT, lambda d, t: progress.append((d, t)))
+
+    init, finalize = fake.calls("POST /rest/videos")
+    assert init.query == {"action": ["initializeUpload"]}
+    assert init.json()["initializeUploadRequest"] == {
+        "owner": AUTHOR,
+        "fileSizeBytes": 2500,
+        "uploadCaptions": False,
+        "uploadThumbnail": False,
+    }
+    parts = fake.calls("PUT /dms-uploads/video/.*")
+    assert [len(p.body) for p in parts] == [1000, 1000, 500]
+    assert all(p.header("content-type") == "application/octet-stream" for p in parts)
+    (vid,) = fake.videos.values()
+    assert b"".join(vid.data[i] for i in range(3)) == data
+    # the ETag of each part, in order, is what finalizes the upload
+    assert finalize.query == {"action": ["finalizeUpload"]}
+    assert finalize.json()["finalizeUploadRequest"] == {
+        "video": vid.urn,
+        "uploadToken": "",
+        "uploadedPartIds": [p.etag for p in vid.parts],
+    }
+    assert len(fake.calls("GET /rest/videos/.*")) == 3  # PROCESSING, PROCESSING, AVAILABLE
+    assert sleeps == [pub.video_poll_interval] * 2
+    assert fake.posts[0]["content"] == {"media": {"id": vid.urn}}
+    assert progress == [(1000, 2500), (2000, 2500), (2500, 2500)]
+
+
+def test_video_processing_failure_is_rejected(
+    pub: LinkedInPublisher, fake: FakeLinkedIn, cred: Credential, tmp_path: Path
+) -> None:
+    fake.video_fails = True
+    path = tmp_path / "bad.mp4"
+    path.write_bytes(b"x" * 10)
+    with pytest.raises(Rejected, match="could not process"):
+        pub.publish(Content("v", (MediaItem("video", "video/mp4", path=path),)), cred, ACCOUNT)
+    assert fake.posts == []
+
+
+def test_video_that_never_finishes_is_transient_and_bounded(
+    fake: FakeLinkedIn, cred: Credential, sleeps: list[float], tmp_path: Path
+) -> None:
+    fake.video_polls = 10**6
+    path = tmp_path / "slow.mp4"
+    path.write_bytes(b"x" * 10)
+    publisher = LinkedInPublisher(
+        api_base=fake.url,
+        timeout=(2, 1),
+        sleep=sleeps.append,
+        video_poll_interval=5,
+        video_max_wait=20,
+    )
+    try:
+        with pytest.raises(Transient, match="still processing"):
+            publisher.publish(
+                Content("v", (MediaItem("video", "video/mp4", path=path),)), cred, ACCOUNT
+            )
+    finally:
+        publisher.session.close()
+    assert sum(sleeps) == 20
+    assert fake.posts == []
+
+
+def test_image_from_url_follows_redirect_and_sends_no_token(
+    pub: LinkedInPublisher,
+    fake: FakeLinkedIn,
+    cred: Credential,
+    token: str,
+    media_host: MediaHost,
+) -> None:
+    item = MediaItem("image", "image/jpeg", url=f"{media_host.url}/moved", alt_text="from the web")
+
+    pub.publish(Content("Remote picture", (item,)), cred, ACCOUNT)
+
+    (img,) = fake.images.values()
+    assert img.data == PNG
+    assert [r.path for r in media_host.requests] == ["/moved", "/photo.jpg"]
+    assert all(token not in str(r.headers) for r in media_host.requests)
+    assert all("linkedin-version" not in r.headers for r in media_host.requests)
+
+
+@pytest.mark.parametrize(("path", "error"), [("/missing.jpg", Rejected), ("/fail.jpg", Transient)])
+def test_media_url_failures_stop_before_linkedin(
+    pub: LinkedInPublisher,
+    fake: FakeLinkedIn,
+    cred: Credential,
+    media_host: MediaHost,
+    path: str,
+    error: type[PublishError],
+) -> None:
+    media_host.inject("GET /fail.jpg", status=503)
+    item = MediaItem("image", "image/jpeg", url=f"{media_host.url}{path}")
+    with pytest.raises(error):
+        pub.publish(Content("x", (item,)), cred, ACCOUNT)
+    assert fake.requests == []
+
+
+def test_media_url_over_the_size_cap_is_rejected(
+    pub: LinkedInPublisher,
+    fake: FakeLinkedIn,
+    cred: Credential,
+    media_host: MediaHost,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    mimes, _ = validation.MEDIA_RULES["linkedin"]["image"]
+    monkeypatch.setitem(validation.MEDIA_RULES["linkedin"], "image", (mimes, 100))
+    item = MediaItem("image", "image/jpeg", url=f"{media_host.url}/photo.jpg")
+    with pytest.raises(Rejected, match="smaller file"):
+        pub.publish(Content("x", (item,)), cred, ACCOUNT)
+    assert fake.requests == []
+
+
+def test_missing_local_copy_falls_back_to_the_url(
+    pub: LinkedInPublisher,
+    fake: FakeLinkedIn,
+    cred: Credential,
+    media_host: MediaHost,
+    tmp_path: Path,
+) -> None:
+    item = MediaItem(
+        "image", "image/jpeg", path=tmp_path / "gone.jpg", url=f"{media_host.url}/photo.jpg"
+    )
+    pub.publish(Content("fallback", (item,)), cred, ACCOUNT)
+    (img,) = fake.images.values()
+    assert img.data == PNG
+
+
+def test_missing_local_file_is_rejected(
+    pub: LinkedInPublisher, fake: FakeLinkedIn, cred: Credential, tmp_path: Path
+) -> None:
+    item = MediaItem("image", "image/png", path=tmp_path / "gone.png")
+    with pytest.raises(Rejected, match="cannot read image 1"):
+        pub.publish(Content("x", (item,)), cred, ACCOUNT)
+    assert fake.requests == []
+
+
+# ---------------------------------------------------------------- create faults (section 0.2)
+
+
+@pytest.mark.parametrize("status", [500, 502, 503])
+@pytest.mark.parametrize("when", ["before", "after"])
+def test_5xx_on_create_is_outcome_unknown(
+    pub: LinkedInPublisher, fake: FakeLinkedIn, cred: Credential, status: int, when: str
+) -> None:
+    body = (
+        "<html><body>Bad Gateway</body></html>"
+        if status == 502
+        else {"message": "Internal Server Error", "status": status}
+    )
+    fake.inject("POST /rest/posts", status=status, body=body, when=when)
+    with pytest.raises(OutcomeUnknown) as err:
+        pub.publish(Content(f"status {status}"), cred, ACCOUNT)
+    assert err.value.http_status == status
+    assert len(fake.posts) == (1 if when == "after" else 0)
+
+
+def test_read_timeout_on_create_is_outcome_unknown_and_posted_once(
+    pub: LinkedInPublisher, fake: FakeLinkedIn, cred: Credential
+) -> None:
+    fake.inject("POST /rest/posts", mode="timeout", when="after", delay=1.5)
+    started = time.monotonic()
+    with pytest.raises(OutcomeUnknown, match="may or may not"):
+        pub.publish(Content("slow answer"), cred, ACCOUNT)
+    assert time.monotonic() - started < 2
+    assert len(fake.posts) == 1
+    assert len(fake.calls("POST /rest/posts")) == 1  # never replayed
+
+
+def test_accept_then_drop_on_create_is_outcome_unknown(
+    pub: LinkedInPublisher, fake: FakeLinkedIn, cred: Credential
+) -> None:
+    fake.inject("POST /rest/posts", mode="drop", when="after")
+    with pytest.raises(OutcomeUnknown):
+        pub.publish(Content("dropped"), cred, ACCOUNT)
+    assert len(fake.posts) == 1
+    assert len(fake.calls("POST /rest/posts")) == 1
+
+
+def test_2xx_without_restli_id_is_outcome_unknown(
+    pub: LinkedInPublisher, fake: FakeLinkedIn, cred: Credential
+) -> None:
+    fake.inject("POST /rest/posts", status=201, when="after")
+    with pytest.raises(OutcomeUnknown, match="probably published"):
+        pub.publish(Content("no id"), cred, ACCOUNT)
+    assert len(fake.posts) == 1
+
+
+def test_connection_refused_is_transient(cred: Credential) -> None:
+    publisher = LinkedInPublisher(api_base=f"http://127.0.0.1:{closed_port()}", timeout=(2, 1))
+    try:
+        with pytest.raises(Transient, match="could not connect"):
+            publisher.publish(Content("nobody home"), cred, ACCOUNT)
+    finally:
+        publisher.session.close()
+
+
+# ---------------------------------------------------------------- upload faults
+
+
+def test_503_on_image_put_is_transient(
+    pub: LinkedInPublisher, fake: FakeLinkedIn, cred: Credential, tmp_path: Path
+) -> None:
+    fake.inject("PUT /dms-uploads/.*", status=503, body="Service Unavailable")
+    with pytest.raises(Transient, match="will retry"):
+        pub.publish(Content("pic", (image(image_file(tmp_path, "a.png")),)), cred, ACCOUNT)
+    assert fake.calls("POST /rest/posts") == []
+
+
+def test_postiz_retry_text_on_upload_step_is_transient(
+    pub: LinkedInPublisher, fake: FakeLinkedIn, cred: Credential, tmp_path: Path
+) -> None:
+    fake.inject(
+        "POST /rest/images", status=403, body={"status": 403, "message": "resource is forbidden"}
+    )
+    with pytest.raises(Transient):
+        pub.publish(Content("pic", (image(image_file(tmp_path, "a.png")),)), cred, ACCOUNT)
+
+
+def test_postiz_retry_text_on_create_is_not_retried(
+    pub: LinkedInPublisher, fake: FakeLinkedIn, cred: Credential
+) -> None:
+    fake.inject(
+        "POST /rest/posts", status=403, body={"status": 403, "message": "resource is forbidden"}
+    )
+    with pytest.raises(Rejected, match="w_member_social"):
+        pub.publish(Content("x"), cred, ACCOUNT)
+
+
+def test_dropped_image_put_is_transient(
+    pub: LinkedInPublisher, fake: FakeLinkedIn, cred: Credential, tmp_path: Path
+) -> None:
+    fake.inject("PUT /dms-uploads/.*", mode="drop", when="after")
+    with pytest.raises(Transient):
+        pub.publish(Content("pic", (image(image_file(tmp_path, "a.png")),)), cred, ACCOUNT)
+    assert fake.posts == []
+
+
+# ---------------------------------------------------------------- platform refusals
+
+
+def test_daily_limit_is_rate_limited_until_utc_midnight(
+    pub: LinkedInPublisher, fake: FakeLinkedIn, cred: Credential
+) -> None:
+    fake.daily_post_limit = 1
+    pub.publish(Content("first"), cred, ACCOUNT)
+    with pytest.raises(RateLimited) as err:
+        pub.publish(Content("second"), cred, ACCOUNT)
+    assert err.value.retry_at == datetime(2026, 3, 11, tzinfo=UTC)
+    assert err.value.http_status == 429
+    assert len(fake.posts) == 1
+
+
+def test_429_on_upload_is_rate_limited(
+    pub: LinkedInPublisher, fake: FakeLinkedIn, cred: Credential, tmp_path: Path
+) -> None:
+    fake.inject("POST /rest/images", status=429, body={"status": 429, "code": "TOO_MANY_REQUESTS"})
+    with pytest.raises(RateLimited) as err:
+        pub.publish(Content("pic", (image(image_file(tmp_path, "a.png")),)), cred, ACCOUNT)
+    assert err.value.retry_at == datetime(2026, 3, 11, tzinfo=UTC)
+
+
+def test_duplicate_is_rejected(
+    pub: LinkedInPublisher, fake: FakeLinkedIn, cred: Credential
+) -> None:
+    pub.publish(Content("Same words"), cred, ACCOUNT)
+    with pytest.raises(Rejected, match="duplicate of a recent post") as err:
+        pub.publish(Content("Same words"), cred, ACCOUNT)
+    assert err.value.http_status == 422
+    assert len(fake.posts) == 1
+
+
+def test_sunset_version_is_rejected(fake: FakeLinkedIn, cred: Credential) -> None:
+    publisher = LinkedInPublisher(api_base=fake.url, timeout=(2, 1), version="202401")
+    try:
+        with pytest.raises(Rejected, match="202401 is no longer active") as err:
+            publisher.publish(Content("old"), cred, ACCOUNT)
+    finally:
+        publisher.session.close()
+    assert "update" in str(err.value)
+    assert err.value.http_status == 426
+    assert fake.posts == []
+
+
+def test_missing_permission_is_rejected_with_reconnect_advice(
+    pub: LinkedInPublisher, fake: FakeLinkedIn, token: str
+) -> None:
+    read_only = fake.issue_token(SUB, frozenset({"openid", "profile"}))
+    with pytest.raises(Rejected, match="reconnect the account and grant"):
+        pub.publish(Content("x"), Credential(access_token=read_only), ACCOUNT)
+
+
+def test_400_carries_linkedins_message(
+    pub: LinkedInPublisher, fake: FakeLinkedIn, cred: Credential
+) -> None:
+    fake.inject(
+        "POST /rest/posts",
+        status=400,
+        body={"status": 400, "message": "Unpermitted fields present in REQUEST_BODY: [/foo]"},
+    )
+    with pytest.raises(Rejected, match="Unpermitted fields"):
+        pub.publish(Content("x"), cred, ACCOUNT)
+
+
+def test_text_over_3000_is_a_problem_and_never_sent(
+    pub: LinkedInPublisher, fake: FakeLinkedIn, cred: Credential
+) -> None:
+    content = Content("a" * 3001)
+    (problem,) = pub.validate(content)
+    assert problem.platform == "linkedin" and problem.field == "text"
+    assert "3001" in problem.message and "3000" in problem.message
+    assert pub.validate(Content("a" * 3000)) == []
+    with pytest.raises(Rejected, match="limit of 3000"):
+        pub.publish(content, cred, ACCOUNT)
+    assert fake.requests == []
+
+
+# ---------------------------------------------------------------- auth
+
+
+def test_expired_token_is_auth_expired_refreshable_only_with_refresh_token(
+    pub: LinkedInPublisher, fake: FakeLinkedIn, token: str
+) -> None:
+    fake.expire_token(token)
+    with pytest.raises(AuthExpired) as err:
+        pub.publish(Content("x"), Credential(access_token=token), ACCOUNT)
+    assert not err.value.refreshable and "reconnect" in str(err.value)
+    with pytest.raises(AuthExpired) as err:
+        pub.publish(Content("x"), Credential(access_token=token, refresh_token="AQXrt"), ACCOUNT)
+    assert err.value.refreshable
+
+
+def test_revoked_token_is_not_refreshable(
+    pub: LinkedInPublisher, fake: FakeLinkedIn, token: str
+) -> None:
+    fake.revoke_token(token)
+    with pytest.raises(AuthExpired, match="revoked") as err:
+        pub.publish(Content("x"), Credential(access_token=token, refresh_token="AQXrt"), ACCOUNT)
+    assert not err.value.refreshable
+
+
+def test_garbage_token_is_auth_expired(pub: LinkedInPublisher, fake: FakeLinkedIn) -> None:
+    with pytest.raises(AuthExpired):
+        pub.publish(Content("x"), Credential(access_token="not-a-token"), ACCOUNT)
+
+
+def test_refresh_success_gives_a_working_credential(
+    pub: LinkedInPublisher, fake: FakeLinkedIn, token: str
+) -> None:
+    rt = fake.add_refresh_token(SUB)
+    old = Credential(
+        access_token=token,
+        refresh_token=rt,
+        client_id=FakeLinkedIn.CLIENT_ID,
+        client_secret=FakeLinkedIn.CLIENT_SECRET,
+    )
+    fake.expire_token(token)
+    with pytest.raises(AuthExpired) as err:
+        pub.publish(Content("after refresh"), old, ACCOUNT)
+    assert err.value.refreshable
+
+    new = pub.refresh(old)
+
+    (call,) = fake.calls("POST /oauth/v2/accessToken")
+    assert call.header("content-type") == "application/x-www-form-urlencoded"
+    assert call.form() == {
+        "grant_type": ["refresh_token"],
+        "refresh_token": [rt],
+        "client_id": [FakeLinkedIn.CLIENT_ID],
+        "client_secret": [FakeLinkedIn.CLIENT_SECRET],
+    }
+    assert new.access_token != token
+    assert new.refresh_token == rt
+    assert new.expires_at == NOW + timedelta(seconds=5_184_000)
+    assert new.client_id == FakeLinkedIn.CLIENT_ID
+    assert "refresh_token_expires_at" in new.extra
+    pub.publish(Content("after refresh"), new, ACCOUNT)
+    assert len(fake.posts) == 1
+
+
+def test_refresh_failure_means_reconnect(pub: LinkedInPublisher, fake: FakeLinkedIn) -> None:
+    bad = Credential(
+        access_token="AQVold",
+        refresh_token="AQXunknown",
+        client_id=FakeLinkedIn.CLIENT_ID,
+        client_secret=FakeLinkedIn.CLIENT_SECRET,
+    )
+    with pytest.raises(AuthExpired, match="reconnect") as err:
+        pub.refresh(bad)
+    assert not err.value.refreshable
+    assert err.value.http_status == 400
+
+
+def test_refresh_without_refresh_token_explains_60_days(pub: LinkedInPublisher) -> None:
+    with pytest.raises(AuthExpired, match="60 days; reconnect") as err:
+        pub.refresh(Credential(access_token="AQV"))
+    assert not err.value.refreshable
+
+
+@pytest.mark.parametrize("locale", ["en-US", {"country": "US", "language": "en"}])
+def test_identify(pub: LinkedInPublisher, fake: FakeLinkedIn, locale: object) -> None:
+    token = fake.add_member("Ab3-xY_9", "Ada Lovelace", locale=locale)  # type: ignore[arg-type]
+    identity = pub.identify(Credential(access_token=token))
+    assert identity.remote_id == identity.username == "Ab3-xY_9"
+    assert identity.display_name == "Ada Lovelace"
+    (call,) = fake.calls("GET /v2/userinfo")
+    assert call.header("authorization") == f"Bearer {token}"
+
+
+def test_identify_with_bad_token(pub: LinkedInPublisher, fake: FakeLinkedIn) -> None:
+    with pytest.raises(AuthExpired):
+        pub.identify(Credential(access_token="nope"))
+
+
+def test_oauth_connect_flow_with_pkce(pub: LinkedInPublisher, fake: FakeLinkedIn) -> None:
+    fake.add_member(SUB, "John Doe")
+    fake.issue_refresh_tokens = True
+    verifier = "v" * 64
+    challenge = (
+        base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    )
+    redirect = "http://127.0.0.1:51234/callback"
+    url = authorize_url(FakeLinkedIn.CLIENT_ID, redirect, "st4te", challenge, base=fake.url)
+    assert "scope=openid%20profile%20w_member_social" in url
+    assert authorize_url("id", redirect, "s").startswith(
+        "https://www.linkedin.com/oauth/v2/authorization?response_type=code&"
+    )
+
+    with requests.Session() as browser:
+        resp = browser.get(url, allow_redirects=False)
+    assert resp.status_code == 302
+    location = urlsplit(resp.headers["Location"])
+    query = parse_qs(location.query)
+    assert query["state"] == ["st4te"]
+
+    cred = pub.exchange_code(
+        query["code"][0], redirect, FakeLinkedIn.CLIENT_ID, FakeLinkedIn.CLIENT_SECRET, verifier
+    )
+    assert cred.refresh_token and cred.expires_at == NOW + timedelta(seconds=5_184_000)
+    assert cred.client_secret == FakeLinkedIn.CLIENT_SECRET
+    assert "w_member_social" in cred.extra["scope"]
+    assert pub.identify(cred).remote_id == SUB
+
+    with pytest.raises(AuthExpired, match="connect the account again") as err:
+        pub.exchange_code(
+            query["code"][0], redirect, FakeLinkedIn.CLIENT_ID, FakeLinkedIn.CLIENT_SECRET, verifier
+        )  # codes are single-use
+    assert not err.value.refreshable
+
+
+# ---------------------------------------------------------------- secrets stay secret
+
+
+def test_no_token_in_any_error_or_log(
+    fake: FakeLinkedIn,
+    token: str,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="milton.publish.linkedin")
+    rt = fake.add_refresh_token(SUB)
+    cred = Credential(
+        access_token=token,
+        refresh_token=rt,
+        client_id=FakeLinkedIn.CLIENT_ID,
+        client_secret=FakeLinkedIn.CLIENT_SECRET,
+    )
+    pic = (image(image_file(tmp_path, "a.png")),)
+    scenarios = [
+        ("POST /rest/posts", {"status": 400, "body": {"status": 400, "message": f"bad {token}"}}),
+        ("POST /rest/posts", {"status": 500}),
+        ("POST /rest/posts", {"mode": "drop", "when": "after"}),
+        ("POST /rest/posts", {"status": 401, "body": {"status": 401, "message": f"no {token}"}}),
+        ("POST /rest/posts", {"status": 403, "body": {"status": 403, "message": f"x {token}"}}),
+        ("POST /rest/posts", {"status": 429}),
+        ("POST /rest/posts", {"status": 426}),
+        ("PUT /dms-uploads/.*", {"status": 503, "body": f"Service Unavailable {token}"}),
+        ("POST /rest/images", {"status": 422, "body": {"status": 422, "message": f"{token}"}}),
+    ]
+    errors: list[PublishError] = []
+    publisher = LinkedInPublisher(api_base=fake.url, timeout=(2, 1), sleep=lambda s: None)
+    try:
+        for n, (route, fault) in enumerate(scenarios):
+            fake.clear_faults()
+            fake.inject(route, **fault)  # type: ignore[arg-type]
+            with pytest.raises(PublishError) as err:
+                publisher.publish(Content(f"attempt {n}", pic), cred, ACCOUNT)
+            errors.append(err.value)
+        fake.clear_faults()
+        fake.inject(
+            "POST /oauth/v2/accessToken",
+            status=400,
+            body={"error": "invalid_request", "error_description": f"bad {rt} {token}"},
+        )
+        with pytest.raises(AuthExpired) as err:
+            publisher.refresh(cred)
+        errors.append(err.value)
+    finally:
+        publisher.session.close()
+    assert len(errors) == len(scenarios) + 1
+    for error in errors:
+        for secret in (token, rt, FakeLinkedIn.CLIENT_SECRET):
+            assert secret not in str(error)
+            assert secret not in repr(error.args)
+    for secret in (token, rt, FakeLinkedIn.CLIENT_SECRET):
+        assert secret not in caplog.text
+    assert "POST" in caplog.text  # request summaries are logged
+
+
+# ---------------------------------------------------------------- the fake itself
+
+
+def test_fake_enforces_headers_version_and_fields(fake: FakeLinkedIn, token: str) -> None:
+    url = f"{fake.url}/rest/posts"
+    with requests.Session() as s:
+        no_version = {k: v for k, v in rest_headers(token).items() if k != "LinkedIn-Version"}
+        assert s.post(url, json=post_body("a"), headers=no_version).status_code == 400
+        no_restli = {
+            k: v for k, v in rest_headers(token).items() if k != "X-Restli-Protocol-Version"
+        }
+        assert s.post(url, json=post_body("a"), headers=no_restli).status_code == 400
+        old = s.post(url, json=post_body("a"), headers=rest_headers(token, "202401"))
+        assert old.status_code == 426
+        assert old.json() == {
+            "status": 426,
+            "code": "NONEXISTENT_VERSION",
+            "message": "Requested version 20240101 is not active",
+        }
+        missing = post_body("a")
+        del missing["distribution"]
+        assert s.post(url, json=missing, headers=rest_headers(token)).status_code == 400
+        extra = post_body("a", foo=1)
+        assert (
+            "Unpermitted" in s.post(url, json=extra, headers=rest_headers(token)).json()["message"]
+        )
+        other = post_body("a", author="urn:li:person:someoneElse")
+        assert s.post(url, json=other, headers=rest_headers(token)).status_code == 403
+        ghost = post_body("a", content={"media": {"id": "urn:li:image:C4E10AQnope"}})
+        assert s.post(url, json=ghost, headers=rest_headers(token)).status_code == 400
+        too_long = post_body("\\(" * 3001)
+        assert s.post(url, json=too_long, headers=rest_headers(token)).status_code == 400
+        ok = s.post(url, json=post_body("\\(" * 3000), headers=rest_headers(token))
+        assert ok.status_code == 201 and ok.headers["x-restli-id"].startswith("urn:li:share:")
+    assert len(fake.posts) == 1
+
+
+def test_fake_requires_image_owner_to_be_author_and_uploaded(
+    fake: FakeLinkedIn, token: str
+) -> None:
+    other_token = fake.add_member("other1", "Other Person")
+    with requests.Session() as s:
+        init = s.post(
+            f"{fake.url}/rest/images?action=initializeUpload",
+            json={"initializeUploadRequest": {"owner": "urn:li:person:other1"}},
+            headers=rest_headers(other_token),
+        ).json()["value"]
+        theirs = post_body("mine", content={"media": {"id": init["image"]}})
+        assert (
+            s.post(f"{fake.url}/rest/posts", json=theirs, headers=rest_headers(token)).status_code
+            == 400
+        )
+        mine = s.post(
+            f"{fake.url}/rest/images?action=initializeUpload",
+            json={"initializeUploadRequest": {"owner": AUTHOR}},
+            headers=rest_headers(token),
+        ).json()["value"]
+        not_uploaded = post_body("pending", content={"media": {"id": mine["image"]}})
+        resp = s.post(f"{fake.url}/rest/posts", json=not_uploaded, headers=rest_headers(token))
+        assert resp.status_code == 422
+    assert fake.posts == []

@@ -1,0 +1,370 @@
+"""The command line in-process: exit codes, messages, JSON shapes, nothing half-written."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import struct
+import zlib
+
+import pytest
+
+from milton_desktop.cli import main
+from milton_desktop.publishers.base import Credential
+from milton_desktop.storage.credentials import CredentialStore
+from milton_desktop.storage.models import Account
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def png_bytes(w=4, h=3):
+    raw = b"".join(b"\x00" + b"\xff\x00\x00" * w for _ in range(h))
+
+    def chunk(tag, data):
+        return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data))
+
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
+        + chunk(b"IDAT", zlib.compress(raw))
+        + chunk(b"IEND", b"")
+    )
+
+
+@pytest.fixture
+def account(milton_home, memory_keyring):
+    """An account created the way `account add` does, without the network round trip."""
+    from milton_desktop.context import open_context
+    from milton_desktop.storage import settings
+
+    open_context(None, stderr_logging=False)
+    acc = Account.create(platform="linkedin", display_name="work", username="abc", remote_id="abc")
+    CredentialStore(settings.install_id()).save("linkedin", acc.id, Credential("tok-abc-123"))
+    return acc
+
+
+def db_counts(home):
+    con = sqlite3.connect(home / "milton.sqlite3")
+    try:
+        assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        return {
+            t: con.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0]
+            for t in ("posts", "media", "scheduled_posts")
+        }
+    finally:
+        con.close()
+
+
+def test_post_add_prints_the_id_and_json(capsys, account):
+    code, out, _ = run(capsys, "post", "add", "--text", "hello world")
+    assert code == 0 and out.strip() == "1"
+    code, out, _ = run(capsys, "post", "add", "--text", "again", "--json")
+    assert json.loads(out) == {"id": 2}
+
+
+def test_post_with_media_is_copied_by_content_hash(capsys, account, tmp_path, milton_home):
+    img = tmp_path / "photo.png"
+    img.write_bytes(png_bytes())
+    code, out, err = run(
+        capsys, "post", "add", "--text", "pic", "--media", str(img), "--alt", "a red square"
+    )
+    assert code == 0, err
+    code, out, _ = run(capsys, "post", "list", "--json")
+    (post,) = json.loads(out)
+    (media,) = post["media"]
+    assert media["mime"] == "image/png" and media["alt_text"] == "a red square"
+    assert media["path"].startswith(str(milton_home / "media"))
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", "empty"),
+        (b"just some text, not an image", "not an image or video"),
+        (png_bytes()[:-12], "cut short"),
+    ],
+)
+def test_bad_media_is_refused_and_nothing_written(
+    capsys, account, tmp_path, milton_home, content, message
+):
+    before = db_counts(milton_home)
+    bad = tmp_path / "bad.jpg"
+    bad.write_bytes(content)
+    code, _out, err = run(capsys, "post", "add", "--text", "x", "--media", str(bad))
+    assert code == 2
+    assert message in err and err.count("\n") == 1
+    assert db_counts(milton_home) == before
+
+
+def test_missing_media_file(capsys, account):
+    code, _, err = run(capsys, "post", "add", "--text", "x", "--media", "/nonexistent/file.png")
+    assert code == 2 and "no such file" in err
+
+
+def test_schedule_list_upcoming_cancel(capsys, account):
+    run(capsys, "post", "add", "--text", "hello (world)")
+    code, out, err = run(
+        capsys,
+        "schedule",
+        "1",
+        "--account",
+        "work",
+        "--at",
+        "2099-03-10T10:00",
+        "--tz",
+        "Europe/Paris",
+    )
+    assert code == 0, err
+    sid = int(out)
+    code, out, _ = run(capsys, "list", "--json")
+    (row,) = json.loads(out)
+    for key in (
+        "id",
+        "post_id",
+        "account",
+        "platform",
+        "scheduled_time",
+        "status",
+        "attempts",
+        "published_at",
+        "remote_id",
+        "url",
+        "error",
+    ):
+        assert key in row
+    assert row["scheduled_time"] == "2099-03-10T09:00:00Z"
+    assert row["status"] == "pending" and row["platform"] == "linkedin"
+    code, out, _ = run(capsys, "upcoming", "--json")
+    assert json.loads(out) == []  # 2099 is not within 7 days
+    code, out, _ = run(capsys, "cancel", str(sid))
+    assert code == 0
+    code, out, err = run(capsys, "cancel", str(sid))
+    assert code == 2 and "not pending" in err
+    code, out, _ = run(capsys, "list", "--status", "cancelled", "--json")
+    assert [r["id"] for r in json.loads(out)] == [sid]
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["schedule", "1", "--account", "work", "--at", "tomorrow"], "cannot read"),
+        (["schedule", "1", "--account", "work", "--at", "2099-03-10T10:00"], "no time zone"),
+        (
+            [
+                "schedule",
+                "1",
+                "--account",
+                "work",
+                "--at",
+                "2099-03-29T02:30",
+                "--tz",
+                "Europe/Paris",
+            ],
+            "does not exist",
+        ),
+        (
+            [
+                "schedule",
+                "1",
+                "--account",
+                "work",
+                "--at",
+                "2099-03-10T10:00",
+                "--tz",
+                "Nowhere/City",
+            ],
+            "unknown time zone",
+        ),
+        (["schedule", "1", "--account", "work", "--at", "2001-01-01T10:00Z"], "in the past"),
+        (["schedule", "1", "--account", "nobody", "--at", "2099-01-01T10:00Z"], "no account named"),
+        (["schedule", "9", "--account", "work", "--at", "2099-01-01T10:00Z"], "no post with id 9"),
+    ],
+)
+def test_schedule_errors_exit_2_with_one_line(capsys, account, argv, message):
+    run(capsys, "post", "add", "--text", "hello")
+    code, out, err = run(capsys, *argv)
+    assert code == 2
+    assert message in err
+    assert err.count("\n") == 1
+    code, out, _ = run(capsys, "list", "--json")
+    assert json.loads(out) == []
+
+
+def test_instagram_refuses_local_only_media_at_scheduling(capsys, account, tmp_path):
+    Account.create(platform="instagram", display_name="ig", username="studio", remote_id="17841")
+    img = tmp_path / "p.png"
+    img.write_bytes(png_bytes())
+    run(capsys, "post", "add", "--text", "look", "--media", str(img))
+    code, _, err = run(capsys, "schedule", "1", "--account", "ig", "--at", "2099-01-01T10:00Z")
+    assert code == 2
+    assert "Instagram fetches media from a public URL" in err
+
+
+def test_over_long_text_is_refused_for_the_platform(capsys, account):
+    run(capsys, "post", "add", "--text", "a" * 3001)
+    code, _, err = run(capsys, "schedule", "1", "--account", "work", "--at", "2099-01-01T10:00Z")
+    assert code == 2 and "3001 characters, over the limit of 3000" in err
+    code, _out, err = run(
+        capsys, "schedule", "1", "--account", "work", "--at", "2099-01-01T10:00Z", "--text", "short"
+    )
+    assert code == 0, err
+
+
+def test_bad_usage_exits_2(capsys, milton_home):
+    with pytest.raises(SystemExit) as exc:
+        main(["list", "--status", "bogus"])
+    assert exc.value.code == 2
+    with pytest.raises(SystemExit) as exc:
+        main(["schedule"])
+    assert exc.value.code == 2
+
+
+def test_status_json(capsys, account):
+    _code, out, _ = run(capsys, "status", "--json")
+    data = json.loads(out)
+    assert data["scheduler"]["running"] is False
+    assert data["next_due"] is None
+    assert data["counts"]["pending"] == 0
+
+
+def test_account_add_refuses_empty_token(capsys, milton_home, monkeypatch, memory_keyring):
+    import io
+
+    monkeypatch.setattr("sys.stdin", io.StringIO("\n"))
+    code, _, err = run(capsys, "account", "add", "x", "--name", "me", "--token-stdin")
+    assert code == 2 and "no token on stdin" in err
+
+
+def test_corrupt_database_is_reported_not_crashed(capsys, milton_home):
+    (milton_home / "milton.sqlite3").write_bytes(b"this is not a database" * 100)
+    code, _, err = run(capsys, "list")
+    assert code == 1
+    assert "damaged" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("fault", "expect"),
+    [
+        (dict(status=500, body="<html>oops</html>"), "500"),
+        (dict(status=503), "503"),
+        (dict(mode="timeout", delay=3), "timed out"),
+        (dict(mode="drop"), "dropped"),
+        (
+            dict(
+                status=401,
+                body={
+                    "title": "Unauthorized",
+                    "status": 401,
+                    "detail": "Unauthorized",
+                    "type": "about:blank",
+                },
+            ),
+            "refused the token",
+        ),
+    ],
+)
+def test_identity_lookup_faults_add_nothing(
+    capsys, milton_home, memory_keyring, monkeypatch, fault, expect
+):
+    import io
+
+    from milton_desktop.publishers import x as x_module
+    from tests.fakes.x import FakeX
+
+    monkeypatch.setattr(
+        x_module.XPublisher, "__init__", _short_timeout(x_module.XPublisher.__init__)
+    )
+    with FakeX() as fake:
+        fake.add_user("1", "me", "Me", token="tok-identity-1")
+        fake.inject(r"GET /2/users/me", **fault)
+        monkeypatch.setattr("sys.stdin", io.StringIO("tok-identity-1\n"))
+        code, _, err = run(
+            capsys, "account", "add", "x", "--name", "me", "--api-base", fake.url, "--token-stdin"
+        )
+    assert code == 1
+    assert expect in err and "tok-identity-1" not in err
+    assert json.loads(run(capsys, "account", "list", "--json")[1]) == []
+    assert memory_keyring.store == {}
+
+
+def _short_timeout(init):
+    def patched(self, *args, **kwargs):
+        kwargs["timeout"] = (2, 1)
+        init(self, *args, **kwargs)
+
+    return patched
+
+
+def test_refused_connection_on_identity_lookup(capsys, milton_home, memory_keyring, monkeypatch):
+    import io
+
+    monkeypatch.setattr("sys.stdin", io.StringIO("tok-identity-2\n"))
+    code, _, err = run(
+        capsys,
+        "account",
+        "add",
+        "linkedin",
+        "--name",
+        "me",
+        "--api-base",
+        "http://127.0.0.1:9",
+        "--token-stdin",
+    )
+    assert code == 1 and "could not connect" in err
+
+
+def test_schedule_repeat_and_cancel_series(capsys, account):
+    run(capsys, "post", "add", "--text", "weekly tip")
+    code, out, err = run(
+        capsys,
+        "schedule",
+        "1",
+        "--account",
+        "work",
+        "--at",
+        "2099-03-10T10:00",
+        "--tz",
+        "Europe/Paris",
+        "--repeat",
+        "FREQ=WEEKLY;BYDAY=TU",
+        "--json",
+    )
+    assert code == 0, err
+    data = json.loads(out)
+    assert (
+        data["recurrence_id"] == 1 and data["id"] is None
+    )  # 2099 is beyond the three-week horizon
+    code, _, err = run(
+        capsys,
+        "schedule",
+        "1",
+        "--account",
+        "work",
+        "--at",
+        "2099-03-10T10:00",
+        "--tz",
+        "Europe/Paris",
+        "--repeat",
+        "FREQ=NEVER",
+    )
+    assert code == 2 and "cannot read the repeat rule" in err
+    code, _, err = run(capsys, "cancel", "1", "--series")
+    assert code == 2 and "no scheduled post with id 1" in err
+
+
+def test_headless_is_run_with_its_options(milton_home, monkeypatch):
+    """`--headless [options]` is the original daemon's spelling of `run [options]`."""
+    import milton_desktop.cli as cli_module
+
+    seen = []
+    monkeypatch.setattr(
+        cli_module, "cmd_run", lambda ctx, args: seen.append((args.once, args.interval)) or 0
+    )
+    monkeypatch.setitem(cli_module.COMMANDS, "run", cli_module.cmd_run)
+    assert main(["--headless", "--interval", "5"]) == 0
+    assert main(["--headless", "--once"]) == 0
+    assert seen == [(False, 5.0), (True, None)]

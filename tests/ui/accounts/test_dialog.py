@@ -1,0 +1,388 @@
+"""The accounts dialog against the fake platforms: paste a token, sign in, reconnect, remove."""
+
+from __future__ import annotations
+
+import socket
+import threading
+from datetime import UTC, datetime, timedelta
+
+import keyring
+import keyring.backends.fail
+import pytest
+import requests
+from PySide6.QtCore import QUrl
+
+from milton_desktop.operations import store
+from milton_desktop.storage import settings
+from milton_desktop.storage.credentials import CredentialMissing, CredentialStore
+from milton_desktop.storage.models import Account, ScheduledPost
+from milton_desktop.ui.accounts.dialog import AccountsDialog, ConnectDialog
+from tests.fakes.x import FakeX
+
+
+@pytest.fixture
+def fake_x(monkeypatch):
+    fake = FakeX()
+    fake.add_user("2244994945", "XDevelopers", "X Developers", token="good-token")
+    with fake:
+        monkeypatch.setenv("MILTON_X_API_BASE", fake.url)
+        yield fake
+
+
+def _dialog(qtbot, creds, **kwargs) -> AccountsDialog:
+    dlg = AccountsDialog(creds, **kwargs)
+    qtbot.addWidget(dlg)
+    dlg.show()
+    return dlg
+
+
+def _open_connect(qtbot, dlg: AccountsDialog) -> ConnectDialog:
+    dlg.connect_button.click()
+    return _wizard(dlg)
+
+
+def _wizard(dlg: AccountsDialog) -> ConnectDialog:
+    # a finished wizard lingers until its deferred delete: take the one on screen
+    shown = [w for w in dlg.findChildren(ConnectDialog) if w.isVisible()]
+    assert len(shown) == 1
+    return shown[0]
+
+
+def _select(dlg: AccountsDialog, name: str) -> None:
+    for row in range(dlg.table.rowCount()):
+        if dlg.table.item(row, 0).text() == name:
+            dlg.table.selectRow(row)
+            return
+    raise AssertionError(f"no row {name!r}")
+
+
+def _rows(dlg: AccountsDialog) -> list[list[str]]:
+    return [
+        [dlg.table.item(r, c).text() for c in range(dlg.table.columnCount())]
+        for r in range(dlg.table.rowCount())
+    ]
+
+
+def test_lists_accounts_with_state_and_local_expiry(qtbot, accounts, creds):
+    acc = accounts["x"]
+    acc.token_expires_at = datetime(2031, 7, 1, 8, 0, tzinfo=UTC)
+    acc.save()
+    accounts["linkedin"].status = "needs_reconnect"
+    accounts["linkedin"].save()
+    dlg = _dialog(qtbot, creds)
+    rows = {r[0]: r for r in _rows(dlg)}
+    assert rows["My X"][1:4] == ["X", "@x", "Connected"]
+    assert rows["My X"][4] == "1 Jul 2031, 10:00 CEST"  # Europe/Paris, summer time
+    assert rows["Work LinkedIn"][3] == "Needs reconnecting"
+    assert rows["Studio IG"][4] == "Not known"
+    assert not dlg.reconnect_button.isEnabled()
+    _select(dlg, "My X")
+    assert dlg.reconnect_button.isEnabled() and dlg.remove_button.isEnabled()
+
+
+def test_empty_state_says_what_to_do(qtbot, db, creds):
+    dlg = _dialog(qtbot, creds)
+    assert dlg.stack.currentWidget() is dlg.empty_label
+    assert "Connect…" in dlg.empty_label.text()
+
+
+def test_paste_token_connects_through_a_worker(qtbot, db, creds, fake_x):
+    dlg = _dialog(qtbot, creds)
+    wizard = _open_connect(qtbot, dlg)
+    wizard.platform_buttons["x"].setChecked(True)
+    wizard.name_edit.setText("Brand X")
+    wizard.token_choice.click()
+    assert "2 hours" in wizard.token_hint.text()  # says what a pasted X token is worth
+    wizard.token_edit.setText("  good-token ")
+    with qtbot.waitSignal(wizard.connected, timeout=10000) as blocker:
+        wizard.connect_token_button.click()
+        assert wizard.busy.isVisible()  # the check runs off the GUI thread
+        assert "Checking the token with X" in wizard.busy.label.text()
+    acc = Account.get_by_id(blocker.args[0])
+    assert (acc.display_name, acc.platform, acc.username, acc.remote_id, acc.status) == (
+        "Brand X",
+        "x",
+        "XDevelopers",
+        "2244994945",
+        "connected",
+    )
+    assert creds.load("x", acc.id).access_token == "good-token"
+    assert fake_x.calls("GET /2/users/me")
+    assert [r[0] for r in _rows(dlg)] == ["Brand X"]
+    assert dlg.table.selectedItems()[0].text() == "Brand X"
+
+
+def test_pasted_token_without_a_name_gets_one(qtbot, db, creds, fake_x):
+    dlg = _dialog(qtbot, creds)
+    wizard = _open_connect(qtbot, dlg)
+    wizard.platform_buttons["x"].setChecked(True)
+    wizard.token_choice.click()
+    wizard.token_edit.setText("good-token")
+    with qtbot.waitSignal(wizard.connected, timeout=10000):
+        wizard.connect_token_button.click()
+    assert Account.get().display_name == "X @XDevelopers"
+
+
+def test_refused_token_is_explained_inline(qtbot, db, creds, fake_x):
+    dlg = _dialog(qtbot, creds)
+    wizard = _open_connect(qtbot, dlg)
+    wizard.platform_buttons["x"].setChecked(True)
+    wizard.token_choice.click()
+    wizard.token_edit.setText("wrong-token")
+    wizard.connect_token_button.click()
+    qtbot.waitUntil(lambda: wizard.error_label.isVisible(), timeout=10000)
+    assert "did not accept this token" in wizard.error_label.text()
+    assert wizard.error_label.text()[0].isupper()
+    assert not wizard.busy.isVisible()
+    assert wizard.connect_token_button.isEnabled()
+    assert Account.select().count() == 0
+
+
+def test_taken_name_is_refused_before_any_network_call(qtbot, accounts, creds, fake_x):
+    dlg = _dialog(qtbot, creds)
+    wizard = _open_connect(qtbot, dlg)
+    wizard.platform_buttons["x"].setChecked(True)
+    wizard.name_edit.setText("My X")
+    wizard.token_choice.click()
+    wizard.token_edit.setText("good-token")
+    wizard.connect_token_button.click()
+    assert "already exists" in wizard.error_label.text()
+    assert wizard.page == ConnectDialog.PAGE_CHOOSE
+    assert fake_x.calls("GET /2/users/me") == []
+
+
+def test_same_platform_account_twice_points_to_reconnect(qtbot, db, creds, fake_x):
+    dlg = _dialog(qtbot, creds)
+    for attempt in range(2):
+        wizard = _open_connect(qtbot, dlg)
+        wizard.platform_buttons["x"].setChecked(True)
+        wizard.token_choice.click()
+        wizard.token_edit.setText("good-token")
+        if attempt == 0:
+            with qtbot.waitSignal(wizard.connected, timeout=10000):
+                wizard.connect_token_button.click()
+        else:
+            wizard.connect_token_button.click()
+            qtbot.waitUntil(lambda w=wizard: w.error_label.isVisible(), timeout=10000)
+    assert "already connected as “X @XDevelopers”" in wizard.error_label.text()
+    assert "Reconnect" in wizard.error_label.text()
+    assert Account.select().count() == 1
+
+
+def test_reconnect_with_a_token_marks_the_account_connected(qtbot, accounts, creds, fake_x):
+    fake_x.add_user("42", "x", "Same user", token="fresh-token")
+    acc = accounts["x"]
+    acc.status = "needs_reconnect"
+    acc.save()
+    dlg = _dialog(qtbot, creds)
+    _select(dlg, "My X")
+    dlg.reconnect_button.click()
+    wizard = _wizard(dlg)
+    assert not wizard.platform_buttons["linkedin"].isEnabled()  # the platform is fixed
+    wizard.token_choice.click()
+    wizard.token_edit.setText("fresh-token")
+    with qtbot.waitSignal(wizard.connected, timeout=10000):
+        wizard.connect_token_button.click()
+    assert Account.get_by_id(acc.id).status == "connected"
+    assert creds.load("x", acc.id).access_token == "fresh-token"
+    assert dict((r[0], r[3]) for r in _rows(dlg))["My X"] == "Connected"
+
+
+def test_reconnect_as_another_user_is_refused(qtbot, accounts, creds, fake_x):
+    dlg = _dialog(qtbot, creds)
+    _select(dlg, "My X")
+    dlg.reconnect_button.click()
+    wizard = _wizard(dlg)
+    wizard.token_choice.click()
+    wizard.token_edit.setText("good-token")  # belongs to @XDevelopers, not user 42
+    wizard.connect_token_button.click()
+    qtbot.waitUntil(lambda: wizard.error_label.isVisible(), timeout=10000)
+    assert "You signed in as @XDevelopers" in wizard.error_label.text()
+    assert creds.load("x", accounts["x"].id).access_token == "token-x"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_browser_sign_in_connects(qtbot, db, creds, fake_x):
+    fake_x.add_client("native-app")
+    opened: list[str] = []
+
+    def browser(url: QUrl) -> bool:
+        # runs on the GUI thread, as QDesktopServices.openUrl would; the "browser"
+        # then follows the consent page's redirect on its own thread
+        opened.append(url.toString())
+
+        def follow(target: str = url.toString()) -> None:
+            with requests.Session() as session:
+                session.trust_env = False
+                session.get(target, timeout=10)
+
+        threading.Thread(target=follow, daemon=True).start()
+        return True
+
+    dlg = _dialog(qtbot, creds, open_url=browser)
+    wizard = _open_connect(qtbot, dlg)
+    wizard.platform_buttons["x"].setChecked(True)
+    wizard.browser_choice.click()
+    port = _free_port()
+    wizard.port_spin.setValue(port)
+    assert wizard.redirect_edit.text() == f"http://127.0.0.1:{port}/callback"
+    assert "optional" in wizard.secret_label.text()
+    wizard.client_id_edit.setText("native-app")
+    with qtbot.waitSignal(wizard.connected, timeout=15000) as blocker:
+        wizard.sign_in_button.click()
+        assert "allow access in your browser" in wizard.busy.label.text()
+    assert opened and opened[0].startswith(fake_x.url + "/i/oauth2/authorize?")
+    acc = Account.get_by_id(blocker.args[0])
+    assert acc.username == "XDevelopers"
+    cred = creds.load("x", acc.id)
+    assert cred.refresh_token and cred.client_id == "native-app"
+    assert acc.token_expires_at is not None
+    # the client id and port are remembered for next time; the secret is not
+    assert settings.get_internal("oauth_app_x") == {"client_id": "native-app", "port": port}
+
+
+def test_stop_waiting_for_the_browser(qtbot, db, creds, fake_x):
+    fake_x.add_client("native-app")
+    dlg = _dialog(qtbot, creds, open_url=lambda url: True)  # the user never approves
+    wizard = _open_connect(qtbot, dlg)
+    wizard.platform_buttons["x"].setChecked(True)
+    wizard.browser_choice.click()
+    wizard.port_spin.setValue(_free_port())
+    wizard.client_id_edit.setText("native-app")
+    wizard.sign_in_button.click()
+    qtbot.waitUntil(lambda: wizard.fallback_label.isVisible(), timeout=5000)
+    assert "open the sign-in page" in wizard.fallback_label.text()
+    assert wizard.cancel_button.text() == "Stop waiting"
+    wizard.cancel_button.click()
+    qtbot.waitUntil(lambda: wizard.error_label.isVisible(), timeout=5000)
+    assert "Sign-in stopped" in wizard.error_label.text()
+    assert wizard.sign_in_button.isEnabled()
+    assert Account.select().count() == 0
+
+
+def test_linkedin_browser_sign_in_needs_the_secret(qtbot, db, creds):
+    dlg = _dialog(qtbot, creds)
+    wizard = _open_connect(qtbot, dlg)
+    wizard.platform_buttons["linkedin"].setChecked(True)
+    wizard.browser_choice.click()
+    assert wizard.secret_label.text() == "Client secret:"
+    wizard.client_id_edit.setText("abc")
+    wizard.sign_in_button.click()
+    assert "client secret" in wizard.error_label.text()
+    assert not wizard.busy.isVisible()
+
+
+def test_remove_deletes_token_and_account(qtbot, accounts, creds):
+    dlg = _dialog(qtbot, creds)
+    asked: list[str] = []
+    dlg.confirm = lambda title, text, ok: asked.append(text) or True
+    _select(dlg, "My X")
+    dlg.remove_button.click()
+    qtbot.waitUntil(lambda: Account.get_or_none(Account.id == accounts["x"].id) is None)
+    qtbot.waitUntil(lambda: not dlg.busy.isVisible())
+    assert "My X" in asked[0] and "scheduled" not in asked[0]
+    with pytest.raises(CredentialMissing):
+        creds.load("x", accounts["x"].id)
+    assert sorted(r[0] for r in _rows(dlg)) == ["Studio IG", "Work LinkedIn"]
+
+
+def test_remove_warns_about_waiting_posts(qtbot, accounts, creds, make_schedule, later):
+    row = make_schedule("hello", later, platform="x")
+    dlg = _dialog(qtbot, creds)
+    asked: list[str] = []
+    dlg.confirm = lambda title, text, ok: asked.append(text) or False  # the user says no
+    _select(dlg, "My X")
+    dlg.remove_button.click()
+    assert "1 scheduled post that is still waiting will be deleted too" in asked[0]
+    assert Account.get_or_none(Account.id == accounts["x"].id) is not None
+
+    dlg.confirm = lambda *a: True
+    dlg.remove_button.click()
+    qtbot.waitUntil(lambda: ScheduledPost.get_or_none(ScheduledPost.id == row.id) is None)
+    assert store.list_schedules() == []
+
+
+@pytest.fixture
+def no_keyring(db):
+    previous = keyring.get_keyring()
+    keyring.set_keyring(keyring.backends.fail.Keyring())
+    yield
+    keyring.set_keyring(previous)
+
+
+def test_no_keyring_banner_and_session_only_tokens(qtbot, no_keyring, fake_x):
+    creds = CredentialStore(settings.install_id(), allow_memory_fallback=True)
+    dlg = _dialog(qtbot, creds)
+    qtbot.waitUntil(lambda: dlg.keyring_banner.isVisible(), timeout=5000)
+    text = dlg.keyring_label.text()
+    assert "tokens are kept for this session only" in text
+    assert "No working system keyring was found" in text  # KEYRING_HELP, as a sentence
+    assert "gnome-keyring" in text
+
+    wizard = _open_connect(qtbot, dlg)
+    wizard.platform_buttons["x"].setChecked(True)
+    wizard.token_choice.click()
+    wizard.token_edit.setText("good-token")
+    with qtbot.waitSignal(wizard.connected, timeout=10000) as blocker:
+        wizard.connect_token_button.click()
+    assert creds.memory_only
+    assert creds.load("x", blocker.args[0]).access_token == "good-token"
+
+    dlg.confirm = lambda *a: True
+    _select(dlg, "X @XDevelopers")
+    dlg.remove_button.click()  # nothing in a keyring to delete: still removable
+    qtbot.waitUntil(lambda: Account.select().count() == 0)
+    assert not dlg.error_label.isVisible()
+
+
+def test_secure_keyring_shows_no_banner(qtbot, accounts, creds):
+    dlg = _dialog(qtbot, creds)
+    with qtbot.waitSignal(dlg.accounts_changed, timeout=500, raising=False):
+        pass  # give the keyring check time to come back
+    assert not dlg.keyring_banner.isVisible()
+
+
+def test_expired_expiry_is_marked(qtbot, accounts, creds):
+    acc = accounts["linkedin"]
+    acc.token_expires_at = datetime.now(UTC) - timedelta(days=2)
+    acc.save()
+    dlg = _dialog(qtbot, creds)
+    assert dict((r[0], r[4]) for r in _rows(dlg))["Work LinkedIn"].endswith("(passed)")
+
+
+def test_keyring_that_refuses_a_token_brings_the_banner(qtbot, db, fake_x):
+    import keyring.backend
+    import keyring.errors
+
+    class Locked(keyring.backend.KeyringBackend):
+        priority = 1  # looks like a real keyring, but is locked
+
+        def get_password(self, service, username):
+            return None
+
+        def set_password(self, service, username, password):
+            raise keyring.errors.KeyringLocked("locked")
+
+        def delete_password(self, service, username):
+            raise keyring.errors.PasswordDeleteError(username)
+
+    previous = keyring.get_keyring()
+    keyring.set_keyring(Locked())
+    try:
+        creds = CredentialStore(settings.install_id(), allow_memory_fallback=True)
+        dlg = _dialog(qtbot, creds)
+        wizard = _open_connect(qtbot, dlg)
+        wizard.platform_buttons["x"].setChecked(True)
+        wizard.token_choice.click()
+        wizard.token_edit.setText("good-token")
+        with qtbot.waitSignal(wizard.connected, timeout=10000):
+            wizard.connect_token_button.click()
+        assert dlg.keyring_banner.isVisible()
+        assert "session only" in dlg.keyring_label.text()
+    finally:
+        keyring.set_keyring(previous)
