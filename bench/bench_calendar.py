@@ -13,7 +13,7 @@ Then prints medians over ``--runs`` runs of:
 
 - month render: ``CalendarPane.refresh()`` (the store query for the 6 visible weeks,
   the model reset, the layout) plus painting the month view (``grab()``);
-- reschedule commit: ``RescheduleCommand.redo()``, the one ``store.reschedule`` call
+- reschedule commit: ``RescheduleCommand.redo()``, the one ``schedules.reschedule`` call
   a chip drop makes;
 
 against the targets (100 ms and 20 ms).
@@ -191,8 +191,8 @@ def run_scenario(scenario: Scenario, posts: int, runs: int) -> MonthFigure:
     from PySide6.QtWidgets import QApplication
 
     from milton_desktop.domain.clock import FakeClock
-    from milton_desktop.operations import store
     from milton_desktop.paths import resolve_paths
+    from milton_desktop.storage import queries
     from milton_desktop.storage.db import open_database
     from milton_desktop.ui.calendar.model import SCHEDULE_MIME, make_mime
     from milton_desktop.ui.calendar.undo import RescheduleCommand
@@ -236,14 +236,14 @@ def run_scenario(scenario: Scenario, posts: int, runs: int) -> MonthFigure:
     # Reschedule commits: move pending chips of the month by a day, as a drop does.
     ids = [
         r.id
-        for r in store.list_schedules(
+        for r in queries.list_schedules(
             "pending", start=NOW + timedelta(days=1), end=NOW + timedelta(days=20)
         )
     ]
     picks = rng.sample(ids, min(len(ids), runs + 2))
     commands = []
     for sid in picks:
-        old = store.get_schedule(sid).scheduled_time
+        old = queries.get_schedule(sid).scheduled_time
         commands.append(RescheduleCommand(sid, old, old + timedelta(days=1), "bench", clock=clock))
     it = iter(commands)
     commit_ms, _ = median_ms(lambda: next(it).redo(), runs)

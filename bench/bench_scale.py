@@ -27,7 +27,7 @@ def timed(fn, n=200) -> float:
 
 def main() -> None:
     from milton_desktop.engine.machine import Engine
-    from milton_desktop.operations import store
+    from milton_desktop.operations import schedules
     from milton_desktop.storage.models import ScheduledPost, database
 
     home = temp_home("scale")
@@ -81,7 +81,7 @@ def main() -> None:
     target = now + timedelta(days=40)
 
     def reschedule_one():
-        store.reschedule(pending.pop(), target)
+        schedules.reschedule(pending.pop(), target)
 
     print(
         f"reschedule commit:        {timed(reschedule_one, n=200):7.2f} ms median   (target <= 20 ms)"

@@ -43,7 +43,7 @@ def open_home(home: Path):
 
 def add_accounts(ctx, fake_url: str, tokens: list[tuple[str, str, str]], platform_name: str = "x"):
     """tokens: (name, remote_id, token). Returns the Account rows."""
-    from milton_desktop.publishers.base import Credential
+    from milton_desktop.domain.credential import Credential
     from milton_desktop.storage.models import Account
 
     made = []

@@ -20,18 +20,37 @@ from typing import Any
 from milton_desktop import APP_NAME, __version__
 from milton_desktop.context import AppContext, open_context
 from milton_desktop.domain.clock import SystemClock
-from milton_desktop.domain.timeutil import TimeInputError, get_zone, iso_z, parse_when
-from milton_desktop.operations import store
-from milton_desktop.publishers import PLATFORM_LABELS, make_publisher
-from milton_desktop.publishers.base import AuthExpired, Credential, PublishError
-from milton_desktop.storage import settings
+from milton_desktop.domain.content import VOICES
+from milton_desktop.domain.errors import Hint, OperationFailed, UserError
+from milton_desktop.domain.recurrence import HORIZON
+from milton_desktop.domain.status import Status
+from milton_desktop.domain.timeutil import get_zone, iso_z, parse_when
+from milton_desktop.operations import accounts, posts, repeats, schedules
+from milton_desktop.publishers import registry
+from milton_desktop.storage import queries, settings
 from milton_desktop.storage.credentials import CredentialMissing, KeyringUnavailable
 from milton_desktop.storage.db import DatabaseError
-from milton_desktop.storage.models import PLATFORMS, STATUSES, VOICES, Account, Post, database
 
 log = logging.getLogger("milton.cli")
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+
+
+#: what to do next, in this command line's words
+HINTS: dict[Hint, str] = {
+    Hint.LIST_POSTS: "see `milton-desktop post list`",
+    Hint.LIST_SCHEDULES: "see `milton-desktop list`",
+    Hint.ADD_ACCOUNT: "add one with `milton-desktop account add`",
+    Hint.RESOLVE_UNCERTAIN: "`milton-desktop resolve ID --published` or `--not-published`",
+    Hint.PUBLIC_URL: "give it with --media-url",
+    Hint.FORCE_REMOVE: "or pass --force to cancel them with the account",
+}
+
+
+def with_hint(exc: UserError) -> str:
+    """A core message followed by this command line's words for its hint."""
+    words = HINTS.get(exc.hint) if exc.hint is not None else None
+    return f"{exc} ({words})" if words else str(exc)
 
 
 class CliError(Exception):
@@ -47,10 +66,16 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message}; see `{self.prog} --help`\n")
 
 
+def _platform_list() -> str:
+    labels = [p.label for p in registry.platforms()]
+    return ", ".join(labels[:-1]) + f" and {labels[-1]}" if len(labels) > 1 else "".join(labels)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(
         prog="milton-desktop",
-        description=f"{APP_NAME}: write, schedule and publish posts to LinkedIn, X and Instagram. "
+        description=f"{APP_NAME}: write, schedule and publish posts to "
+        f"{_platform_list()}. "
         "With no command, opens the window.",
     )
     p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
@@ -72,7 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
         dest="action", metavar="ACTION", required=True, parser_class=_Parser
     )
     a = acc_sub.add_parser("add", help="connect an account with an access token read from stdin")
-    a.add_argument("platform", choices=PLATFORMS)
+    a.add_argument("platform", choices=registry.names())
     a.add_argument("--name", required=True, help="a name for this account, used by --account")
     a.add_argument(
         "--api-base", metavar="URL", help="send every call of this account to URL (tests, staging)"
@@ -142,7 +167,7 @@ def build_parser() -> argparse.ArgumentParser:
     rs.add_argument("--tz", metavar="ZONE")
 
     ls = sub.add_parser("list", help="list schedules")
-    ls.add_argument("--status", choices=STATUSES)
+    ls.add_argument("--status", choices=[s.value for s in Status])
     ls.add_argument("--json", action="store_true")
 
     up = sub.add_parser("upcoming", help="pending schedules in the next days")
@@ -223,7 +248,7 @@ def _schedules_out(rows: list[dict], as_json: bool) -> None:
             str(r["id"]),
             str(r["post_id"]),
             r["account"],
-            PLATFORM_LABELS[r["platform"]],
+            registry.label(r["platform"]),
             datetime.fromisoformat(r["scheduled_time"].replace("Z", "+00:00"))
             .astimezone(zone)
             .strftime("%Y-%m-%d %H:%M %Z"),
@@ -244,7 +269,7 @@ def _read_token() -> str:
     token = line.strip()
     if not token:
         raise CliError("no token on stdin: the first line must hold the access token")
-    if any(c.isspace() for c in token) or len(token) > 8192:
+    if any(c.isspace() for c in token) or len(token) > accounts.MAX_TOKEN_LENGTH:
         raise CliError("the token on stdin does not look like an access token (spaces or too long)")
     return token
 
@@ -254,39 +279,11 @@ def _read_token() -> str:
 
 def cmd_account(ctx: AppContext, args: argparse.Namespace) -> int:
     if args.action == "add":
-        name = store.check_account_name(args.name)
+        name = accounts.check_name(args.name)
         token = _read_token()
-        from milton_desktop.logsetup import register_secret
-
-        register_secret(token)
-        api_base = args.api_base.rstrip("/") if args.api_base else None
-        if api_base and not api_base.startswith(("http://", "https://")):
-            raise CliError(f"--api-base must be an http(s) URL, not {args.api_base!r}")
-        credential = Credential(access_token=token)
-        publisher = make_publisher(args.platform, api_base=api_base)
-        try:
-            identity = publisher.identify(credential)
-        except AuthExpired as exc:
-            raise CliError(
-                f"{PLATFORM_LABELS[args.platform]} refused the token: {exc}", EXIT_FAIL
-            ) from None
-        except PublishError as exc:
-            raise CliError(
-                f"could not check the token with {PLATFORM_LABELS[args.platform]}: {exc}", EXIT_FAIL
-            ) from None
-        try:
-            with database.atomic():
-                acc = Account.create(
-                    platform=args.platform,
-                    display_name=name,
-                    username=identity.username,
-                    remote_id=identity.remote_id,
-                    api_base=api_base,
-                    status="connected",
-                )
-                ctx.credentials.save(args.platform, acc.id, credential)
-        except KeyringUnavailable as exc:
-            raise CliError(f"account not added: {exc}", EXIT_FAIL) from None
+        acc = accounts.connect_with_token(
+            ctx.credentials, args.platform, name, token, api_base=args.api_base
+        )
         _out(
             {
                 "id": acc.id,
@@ -296,11 +293,12 @@ def cmd_account(ctx: AppContext, args: argparse.Namespace) -> int:
                 "remote_id": acc.remote_id,
             },
             args.json,
-            f"connected {PLATFORM_LABELS[acc.platform]} account {name!r} as {identity.username or identity.remote_id}",
+            f"connected {registry.label(acc.platform)} account {acc.display_name!r} as "
+            f"{acc.username or acc.remote_id}",
         )
         return EXIT_OK
     if args.action == "list":
-        accounts = list(Account.select().order_by(Account.display_name))
+        rows = sorted(accounts.list_accounts(), key=lambda a: a.display_name)
         if args.json:
             print(
                 json.dumps(
@@ -315,7 +313,7 @@ def cmd_account(ctx: AppContext, args: argparse.Namespace) -> int:
                             "api_base": a.api_base,
                             "token_expires_at": iso_z(a.token_expires_at),
                         }
-                        for a in accounts
+                        for a in rows
                     ]
                 )
             )
@@ -326,87 +324,54 @@ def cmd_account(ctx: AppContext, args: argparse.Namespace) -> int:
                         [
                             str(a.id),
                             a.display_name,
-                            PLATFORM_LABELS[a.platform],
+                            registry.label(a.platform),
                             a.username,
                             a.status,
                         ]
-                        for a in accounts
+                        for a in rows
                     ],
                     ["ID", "NAME", "PLATFORM", "USER", "STATUS"],
                 )
             )
         return EXIT_OK
     if args.action == "remove":
-        acc = store.get_account(args.name)
-        pending = acc.schedules.where(
-            store.ScheduledPost.status.in_(("pending", "publishing"))
-        ).count()
-        if pending and not args.force:
-            raise CliError(
-                f"account {acc.display_name!r} has {pending} pending post(s): cancel them first, "
-                "or pass --force to remove the account with them"
-            )
-        try:
-            ctx.credentials.delete(acc.platform, acc.id)
-        except KeyringUnavailable as exc:
-            raise CliError(
-                f"account not removed: its token could not be deleted: {exc}", EXIT_FAIL
-            ) from None
-        with database.atomic():
-            acc.delete_instance(recursive=False)
-        print(f"removed account {acc.display_name!r}")
+        acc = accounts.get_account(args.name)
+        cancelled = accounts.remove_account(ctx.credentials, acc.id, force=args.force)
+        done = f"removed account {acc.display_name!r}"
+        if cancelled:
+            done += f"; {cancelled} of its post(s) cancelled (see `milton-desktop list --status cancelled`)"
+        print(done)
         return EXIT_OK
     raise CliError(f"unknown action {args.action}")
 
 
 def cmd_post(ctx: AppContext, args: argparse.Namespace) -> int:
     if args.action == "add":
-        inputs = [store.MediaInput(path=Path(f)) for f in args.media]
-        inputs += [store.MediaInput(url=u) for u in args.media_url]
+        inputs = [posts.MediaInput(path=Path(f)) for f in args.media]
+        inputs += [posts.MediaInput(url=u) for u in args.media_url]
         if len(args.alt) > len(inputs):
             raise CliError(
                 f"{len(args.alt)} --alt texts for {len(inputs)} media: give at most one per media"
             )
         inputs = [
-            store.MediaInput(
+            posts.MediaInput(
                 path=m.path, url=m.url, alt_text=args.alt[i] if i < len(args.alt) else ""
             )
             for i, m in enumerate(inputs)
         ]
-        post = store.add_post(args.text, args.voice, inputs, media_dir=ctx.paths.media_dir)
+        post = posts.add_post(args.text, args.voice, inputs, media_dir=ctx.paths.media_dir)
         _out({"id": post.id}, args.json, str(post.id))
         return EXIT_OK
-    posts = list(Post.select().order_by(Post.id))
+    rows = queries.post_rows()
     if args.json:
-        print(
-            json.dumps(
-                [
-                    {
-                        "id": p.id,
-                        "text": p.body,
-                        "voice": p.voice,
-                        "created_at": iso_z(p.created_at),
-                        "media": [
-                            {
-                                "kind": m.kind,
-                                "mime": m.mime,
-                                "path": m.path,
-                                "url": m.url,
-                                "alt_text": m.alt_text,
-                            }
-                            for m in p.media
-                        ],
-                        "schedules": [s.id for s in p.schedules],
-                    }
-                    for p in posts
-                ],
-                ensure_ascii=False,
-            )
-        )
+        print(json.dumps(rows, ensure_ascii=False))
     else:
         print(
             _table(
-                [[str(p.id), p.voice, str(p.media.count()), _short(p.body, 60)] for p in posts],
+                [
+                    [str(r["id"]), r["voice"], str(len(r["media"])), _short(r["text"], 60)]
+                    for r in rows
+                ],
                 ["ID", "VOICE", "MEDIA", "TEXT"],
             )
         )
@@ -425,15 +390,15 @@ def cmd_schedule(ctx: AppContext, args: argparse.Namespace) -> int:
     if args.repeat is not None:
         zone = args.tz or _zone_name()
         first_local = when.astimezone(get_zone(zone)).replace(tzinfo=None)
-        rec = store.schedule_repeating(
+        rec = repeats.schedule_repeating(
             args.post_id, args.account, first_local, zone, args.repeat, text=args.text
         )
-        first = rec.schedules.order_by(store.ScheduledPost.scheduled_time).first()
+        first = queries.first_schedule_of(rec.id)
         if first is None:
             _out(
                 {"id": None, "recurrence_id": rec.id},
                 args.json,
-                f"repeat {rec.id} created; its first occurrence is more than three weeks away",
+                f"repeat {rec.id} created; its first occurrence is more than {HORIZON.days} days away",
             )
         else:
             _out(
@@ -446,20 +411,20 @@ def cmd_schedule(ctx: AppContext, args: argparse.Namespace) -> int:
                 str(first.id),
             )
         return EXIT_OK
-    row = store.schedule(args.post_id, args.account, when, timezone=zone, text=args.text)
+    row = schedules.schedule(args.post_id, args.account, when, timezone=zone, text=args.text)
     _out({"id": row.id, "scheduled_time": iso_z(row.scheduled_time)}, args.json, str(row.id))
     return EXIT_OK
 
 
 def cmd_reschedule(ctx: AppContext, args: argparse.Namespace) -> int:
     when, _zone = _when(args)
-    row = store.reschedule(args.schedule_id, when)
+    row = schedules.reschedule(args.schedule_id, when)
     print(f"schedule {row.id} moved to {_local(row.scheduled_time)}")
     return EXIT_OK
 
 
 def cmd_list(ctx: AppContext, args: argparse.Namespace) -> int:
-    _schedules_out(store.schedule_rows(args.status), args.json)
+    _schedules_out(queries.schedule_rows(args.status), args.json)
     return EXIT_OK
 
 
@@ -467,7 +432,7 @@ def cmd_upcoming(ctx: AppContext, args: argparse.Namespace) -> int:
     if not 0 < args.days <= 3660:
         raise CliError("--days must be between 0 and 3660")
     _schedules_out(
-        store.schedule_rows(pending_before=SystemClock().now() + timedelta(days=args.days)),
+        queries.schedule_rows(pending_before=SystemClock().now() + timedelta(days=args.days)),
         args.json,
     )
     return EXIT_OK
@@ -475,16 +440,16 @@ def cmd_upcoming(ctx: AppContext, args: argparse.Namespace) -> int:
 
 def cmd_cancel(ctx: AppContext, args: argparse.Namespace) -> int:
     if args.series:
-        n = store.stop_series(args.schedule_id)
+        n = repeats.stop_series(args.schedule_id)
         print(f"stopped the repeat; cancelled {n} pending occurrence(s)")
         return EXIT_OK
-    row = store.cancel(args.schedule_id)
+    row = schedules.cancel(args.schedule_id)
     print(f"cancelled schedule {row.id}")
     return EXIT_OK
 
 
 def cmd_publish_now(ctx: AppContext, args: argparse.Namespace) -> int:
-    row = store.publish_now(args.schedule_id)
+    row = schedules.publish_now(args.schedule_id)
     print(
         f"schedule {row.id} will be published by the running scheduler now (or run `milton-desktop run --once`)"
     )
@@ -492,7 +457,7 @@ def cmd_publish_now(ctx: AppContext, args: argparse.Namespace) -> int:
 
 
 def cmd_resolve(ctx: AppContext, args: argparse.Namespace) -> int:
-    row = store.resolve_uncertain(args.schedule_id, bool(args.published), args.url)
+    row = schedules.resolve_uncertain(args.schedule_id, bool(args.published), args.url)
     print(f"schedule {row.id} is now {row.status}")
     return EXIT_OK
 
@@ -527,7 +492,7 @@ def cmd_status(ctx: AppContext, args: argparse.Namespace) -> int:
 
     state = scheduler_state()
     nxt = Engine(ctx.credentials).next_wakeup()
-    counts = store.counts_by_status()
+    counts = queries.counts_by_status()
     data = {
         "scheduler": state,
         "next_due": iso_z(nxt),
@@ -618,8 +583,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CliError as exc:
         print(f"milton-desktop: {exc}", file=sys.stderr)
         return exc.code
-    except (store.UserError, TimeInputError) as exc:
-        print(f"milton-desktop: {exc}", file=sys.stderr)
+    except OperationFailed as exc:
+        print(f"milton-desktop: {with_hint(exc)}", file=sys.stderr)
+        return EXIT_FAIL
+    except UserError as exc:
+        print(f"milton-desktop: {with_hint(exc)}", file=sys.stderr)
         return EXIT_USAGE
     except (KeyringUnavailable, CredentialMissing) as exc:
         print(f"milton-desktop: {exc}", file=sys.stderr)

@@ -9,7 +9,6 @@ This module is core and imports no Qt: the Qt and icon checks live in
 
 from __future__ import annotations
 
-import importlib
 import os
 import tempfile
 from collections.abc import Callable, Sequence
@@ -53,20 +52,21 @@ def check_keyring() -> str:
 
 
 def check_publishers() -> str:
-    from milton_desktop.publishers import REGISTRY
+    from milton_desktop.publishers import registry
     from milton_desktop.publishers.base import Publisher
 
-    names = []
-    for platform, module_name in REGISTRY.items():
-        try:
-            module = importlib.import_module(module_name)
-        except Exception as exc:
-            raise CheckFailed(f"{platform}: {module_name} does not import ({exc})") from None
-        cls = getattr(module, "PUBLISHER", None)
-        if not (isinstance(cls, type) and issubclass(cls, Publisher)):
-            raise CheckFailed(f"{platform}: {module_name}.PUBLISHER is not a Publisher class")
-        names.append(platform)
-    return ", ".join(names)
+    try:
+        found = registry.platforms()
+    except Exception as exc:
+        raise CheckFailed(f"the platform modules do not import ({exc})") from None
+    if not found:
+        raise CheckFailed(
+            "no platform module found: the bundle is missing milton_desktop.publishers"
+        )
+    for platform in found:
+        if not issubclass(platform.publisher, Publisher):
+            raise CheckFailed(f"{platform.name}: its publisher is not a Publisher class")
+    return ", ".join(p.name for p in found)
 
 
 def check_tls() -> str:

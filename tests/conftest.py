@@ -15,8 +15,10 @@ def milton_home(tmp_path, monkeypatch):
     home = tmp_path / "home"
     home.mkdir()
     monkeypatch.setenv("MILTON_HOME", str(home))
-    for platform in ("LINKEDIN", "X", "INSTAGRAM"):
-        monkeypatch.delenv(f"MILTON_{platform}_API_BASE", raising=False)
+    from milton_desktop.publishers import registry
+
+    for platform in registry.names():
+        monkeypatch.delenv(f"MILTON_{platform.upper()}_API_BASE", raising=False)
     return home
 
 

@@ -10,7 +10,7 @@ import zlib
 import pytest
 
 from milton_desktop.cli import main
-from milton_desktop.publishers.base import Credential
+from milton_desktop.domain.credential import Credential
 from milton_desktop.storage.credentials import CredentialStore
 from milton_desktop.storage.models import Account
 

@@ -34,7 +34,11 @@ def modules(*globs: str) -> list[Path]:
     return found
 
 
-CORE = [p for p in modules("*.py", "domain/*.py", "storage/*.py", "operations/*.py", "engine/*.py") if p.name not in ("app.py", "runner.py")]
+CORE = [
+    p
+    for p in modules("*.py", "domain/*.py", "storage/*.py", "operations/*.py", "engine/*.py")
+    if p.name not in ("app.py", "runner.py")
+]
 
 
 @pytest.mark.parametrize("path", CORE, ids=lambda p: p.name)

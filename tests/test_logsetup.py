@@ -2,7 +2,8 @@ from __future__ import annotations
 
 import logging
 
-from milton_desktop.logsetup import redact, register_secret, setup_logging
+from milton_desktop.domain.redaction import redact, register_secret
+from milton_desktop.logsetup import setup_logging
 
 
 def test_redacts_headers_tokens_and_known_secrets(tmp_path):

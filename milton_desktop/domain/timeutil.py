@@ -12,12 +12,14 @@ import re
 from datetime import UTC, datetime, timedelta, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from milton_desktop.domain.errors import UserError
+
 _ISO_HINT = (
     "use ISO 8601 such as 2026-03-10T10:00:00Z, 2026-03-10T10:00+01:00, or a local time with --tz"
 )
 
 
-class TimeInputError(ValueError):
+class TimeInputError(UserError):
     """A date, time or zone given by the user that cannot be used as it is."""
 
 

@@ -1,39 +1,23 @@
-"""Per-platform limits, checked before anything is stored and again before sending.
+"""What a platform accepts, as data, and one checker that reads it.
 
-Every problem says what is wrong and what to do about it, in the user's words.
+Each platform's :class:`Rules` live in its Platform descriptor (``publishers/``);
+this module knows no platform by name. Every problem says what is wrong and what to
+do about it, in words that fit the command line and the window alike.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 
-from milton_desktop.publishers.base import Content, MediaItem, Problem
+from milton_desktop.domain.content import Content, MediaItem, Problem
+from milton_desktop.domain.errors import Hint
 
 MB = 1024 * 1024
 
-LINKEDIN_MAX_CHARS = 3000
-INSTAGRAM_MAX_CHARS = 2200
-INSTAGRAM_MAX_HASHTAGS = 30
-INSTAGRAM_MAX_MENTIONS = 20
-X_MAX_WEIGHTED = 280
-
-#: platform -> kind -> (accepted mime types, max bytes)
-MEDIA_RULES: dict[str, dict[str, tuple[frozenset[str], int]]] = {
-    "x": {
-        "image": (frozenset({"image/jpeg", "image/png", "image/webp"}), 5 * MB),
-        "gif": (frozenset({"image/gif"}), 15 * MB),
-        "video": (frozenset({"video/mp4", "video/quicktime"}), 512 * MB),
-    },
-    "linkedin": {
-        "image": (frozenset({"image/jpeg", "image/png", "image/gif"}), 36 * MB),
-        "video": (frozenset({"video/mp4"}), 500 * MB),
-    },
-    "instagram": {
-        "image": (frozenset({"image/jpeg"}), 8 * MB),
-        "video": (frozenset({"video/mp4", "video/quicktime"}), 300 * MB),
-    },
-}
+#: alt text longer than this is refused by every platform we publish to
+DEFAULT_MAX_ALT_TEXT = 1000
 
 _HASHTAG_RE = re.compile(r"(?<![\w&])#(\w+)", re.UNICODE)
 _MENTION_RE = re.compile(r"(?<![\w.])@([A-Za-z0-9_.]+)")
@@ -47,177 +31,149 @@ def count_mentions(text: str) -> int:
     return len(_MENTION_RE.findall(text))
 
 
-def x_weighted_length(text: str) -> int:
-    from milton_desktop.domain.twittertext import parse_tweet
+@dataclass(frozen=True)
+class MediaRule:
+    """One kind of attachment a platform takes: its types and its size cap."""
 
-    return parse_tweet(text).weighted_length
-
-
-def text_length(platform: str, text: str) -> tuple[int, int]:
-    """(length as the platform counts it, the platform's limit)."""
-    if platform == "x":
-        return x_weighted_length(text), X_MAX_WEIGHTED
-    if platform == "linkedin":
-        return len(text), LINKEDIN_MAX_CHARS
-    if platform == "instagram":
-        return len(text), INSTAGRAM_MAX_CHARS
-    raise ValueError(f"unknown platform {platform!r}")
+    mimes: frozenset[str]
+    max_bytes: int
 
 
-def _media_kind(platform: str, item: MediaItem) -> str:
-    if platform == "x" and item.mime == "image/gif":
-        return "gif"
+def _own_kind(item: MediaItem) -> str:
     return item.kind
+
+
+@dataclass(frozen=True)
+class Rules:
+    """Everything that makes a platform refuse a post before it is sent."""
+
+    platform: str
+    label: str
+    max_chars: int
+    media: Mapping[str, MediaRule]
+    max_media: int
+    #: how the platform counts the text (X weighs characters and links)
+    count: Callable[[str], int] = len
+    unit: str = "characters"
+    #: the rule kind of an item ("gif" is its own kind on X)
+    kind_of: Callable[[MediaItem], str] = _own_kind
+    #: kinds that must be the only attachment of a post
+    alone: frozenset[str] = frozenset({"video"})
+    requires_media: bool = False
+    #: the platform fetches media itself, so each needs a public URL
+    requires_url: bool = False
+    #: allowed width/height ratio of images, inclusive
+    image_aspect: tuple[float, float] | None = None
+    max_alt_text: int = DEFAULT_MAX_ALT_TEXT
+    max_hashtags: int | None = None
+    max_mentions: int | None = None
+    #: further checks of the text, each returning the problems' messages
+    text_checks: tuple[Callable[[str], list[str]], ...] = field(default=())
+
+    def length(self, text: str) -> tuple[int, int]:
+        """(length as the platform counts it, the platform's limit)."""
+        return self.count(text), self.max_chars
 
 
 def _fmt_size(n: int) -> str:
     return f"{n / MB:.1f} MB" if n >= MB else f"{n / 1024:.0f} kB"
 
 
-def validate_text(platform: str, text: str) -> list[Problem]:
-    problems: list[Problem] = []
+def validate_text(rules: Rules, text: str) -> list[Problem]:
+    found: list[str] = []
     if "\x00" in text:
-        problems.append(Problem(platform, "text", "the text contains a NUL character: remove it"))
-    length, limit = text_length(platform, text)
+        found.append("the text contains a NUL character: remove it")
+    length, limit = rules.length(text)
     if length > limit:
-        unit = "weighted characters" if platform == "x" else "characters"
-        problems.append(
+        found.append(
+            f"the text is {length} {rules.unit}, over the limit of {limit}: "
+            f"shorten it by {length - limit}"
+        )
+    if rules.max_hashtags is not None:
+        tags = count_hashtags(text)
+        if tags > rules.max_hashtags:
+            found.append(
+                f"{tags} hashtags: {rules.label} allows at most {rules.max_hashtags}; "
+                f"remove {tags - rules.max_hashtags}"
+            )
+    if rules.max_mentions is not None:
+        mentions = count_mentions(text)
+        if mentions > rules.max_mentions:
+            found.append(
+                f"{mentions} @mentions: {rules.label} allows at most {rules.max_mentions}; "
+                f"remove {mentions - rules.max_mentions}"
+            )
+    for check in rules.text_checks:
+        found += check(text)
+    return [Problem(rules.platform, "text", message) for message in found]
+
+
+def _item_problems(rules: Rules, n: int, item: MediaItem) -> list[str | Problem]:
+    label = f"media {n} ({item.path.name if item.path else item.url or item.kind})"
+    kind = rules.kind_of(item)
+    rule = rules.media.get(kind)
+    if rule is None:
+        return [f"{label}: {rules.label} does not take {item.kind} files"]
+    found: list[str | Problem] = []
+    if item.mime not in rule.mimes:
+        accepted = ", ".join(sorted(m.split("/")[1].upper() for m in rule.mimes))
+        found.append(f"{label}: {item.mime or 'unknown type'} is not accepted; use {accepted}")
+    if item.size and item.size > rule.max_bytes:
+        found.append(
+            f"{label}: {_fmt_size(item.size)} is over the {_fmt_size(rule.max_bytes)} limit; "
+            "use a smaller file"
+        )
+    if rules.image_aspect and kind == "image" and item.width and item.height:
+        low, high = rules.image_aspect
+        ratio = item.width / item.height
+        if not low <= ratio <= high:
+            found.append(
+                f"{label}: aspect ratio {ratio:.2f} is outside {rules.label}'s "
+                f"{low:g}:1 to {high:g}:1; crop the image"
+            )
+    if rules.requires_url and not item.url:
+        found.append(
             Problem(
-                platform,
-                "text",
-                f"the text is {length} {unit}, over the limit of {limit}: "
-                f"shorten it by {length - limit}",
+                rules.platform,
+                "media",
+                f"{label}: {rules.label} fetches media from a public URL and this one is only "
+                "a local file; add it as a public https link instead",
+                Hint.PUBLIC_URL,
             )
         )
-    if platform == "x":
-        from milton_desktop.domain.twittertext import parse_tweet
-
-        if parse_tweet(text).has_invalid_characters:
-            problems.append(
-                Problem(
-                    platform,
-                    "text",
-                    "the text contains characters X refuses (U+FFFE, U+FEFF or U+FFFF): remove them",
-                )
-            )
-    if platform == "instagram":
-        tags = count_hashtags(text)
-        if tags > INSTAGRAM_MAX_HASHTAGS:
-            problems.append(
-                Problem(
-                    platform,
-                    "text",
-                    f"{tags} hashtags: Instagram allows at most {INSTAGRAM_MAX_HASHTAGS}; remove {tags - INSTAGRAM_MAX_HASHTAGS}",
-                )
-            )
-        mentions = count_mentions(text)
-        if mentions > INSTAGRAM_MAX_MENTIONS:
-            problems.append(
-                Problem(
-                    platform,
-                    "text",
-                    f"{mentions} @mentions: Instagram allows at most {INSTAGRAM_MAX_MENTIONS}; remove {mentions - INSTAGRAM_MAX_MENTIONS}",
-                )
-            )
-    return problems
+    if item.alt_text and len(item.alt_text) > rules.max_alt_text:
+        found.append(f"{label}: alt text is over {rules.max_alt_text} characters; shorten it")
+    return found
 
 
-def validate_media(platform: str, media: Sequence[MediaItem]) -> list[Problem]:
-    problems: list[Problem] = []
-    rules = MEDIA_RULES[platform]
+def validate_media(rules: Rules, media: Sequence[MediaItem]) -> list[Problem]:
+    found: list[str | Problem] = []
     for n, item in enumerate(media, 1):
-        label = f"media {n} ({item.path.name if item.path else item.url or item.kind})"
-        kind = _media_kind(platform, item)
-        if kind not in rules:
-            problems.append(
-                Problem(platform, "media", f"{label}: {platform} does not take {item.kind} files")
+        found += _item_problems(rules, n, item)
+    kinds = [rules.kind_of(m) for m in media]
+    if len(media) > rules.max_media:
+        found.append(f"{len(media)} media: {rules.label} takes at most {rules.max_media}")
+    elif len(media) > 1 and any(k in rules.alone for k in kinds):
+        alone = " or ".join(sorted(rules.alone))
+        found.append(f"{rules.label} takes one {alone} alone, or up to {rules.max_media} images")
+    if rules.requires_media and not media:
+        found.append(
+            Problem(
+                rules.platform,
+                "media",
+                f"{rules.label} needs at least one image or video, from a public https link",
+                Hint.PUBLIC_URL,
             )
-            continue
-        mimes, max_bytes = rules[kind]
-        if item.mime not in mimes:
-            accepted = ", ".join(sorted(m.split("/")[1].upper() for m in mimes))
-            problems.append(
-                Problem(
-                    platform,
-                    "media",
-                    f"{label}: {item.mime or 'unknown type'} is not accepted; use {accepted}",
-                )
-            )
-        if item.size and item.size > max_bytes:
-            problems.append(
-                Problem(
-                    platform,
-                    "media",
-                    f"{label}: {_fmt_size(item.size)} is over the {_fmt_size(max_bytes)} limit; use a smaller file",
-                )
-            )
-        if platform == "instagram" and kind == "image" and item.width and item.height:
-            ratio = item.width / item.height
-            if not 0.8 <= ratio <= 1.91:
-                problems.append(
-                    Problem(
-                        platform,
-                        "media",
-                        f"{label}: aspect ratio {ratio:.2f} is outside Instagram's 4:5 to 1.91:1; crop the image",
-                    )
-                )
-        if platform == "instagram" and not item.url:
-            problems.append(
-                Problem(
-                    platform,
-                    "media",
-                    f"{label}: Instagram fetches media from a public URL and this one is only a local "
-                    "file; add it as a public https link (--media-url) instead",
-                )
-            )
-        if item.alt_text and len(item.alt_text) > 1000:
-            problems.append(
-                Problem(platform, "media", f"{label}: alt text is over 1000 characters; shorten it")
-            )
-    kinds = [_media_kind(platform, m) for m in media]
-    videos = kinds.count("video") + kinds.count("gif")
-    if platform == "x":
-        if len(media) > 4:
-            problems.append(
-                Problem(platform, "media", f"{len(media)} media: X takes at most 4 images")
-            )
-        elif videos and len(media) > 1:
-            problems.append(
-                Problem(platform, "media", "X takes one video or one GIF alone, or up to 4 images")
-            )
-    elif platform == "linkedin":
-        if len(media) > 20:
-            problems.append(
-                Problem(platform, "media", f"{len(media)} images: LinkedIn takes at most 20")
-            )
-        elif videos and len(media) > 1:
-            problems.append(
-                Problem(platform, "media", "LinkedIn takes one video alone, or up to 20 images")
-            )
-    elif platform == "instagram":
-        if not media:
-            problems.append(
-                Problem(
-                    platform,
-                    "media",
-                    "Instagram needs at least one image or video: add one with --media-url",
-                )
-            )
-        elif len(media) > 10:
-            problems.append(
-                Problem(
-                    platform, "media", f"{len(media)} media: an Instagram carousel takes at most 10"
-                )
-            )
-    return problems
+        )
+    return [m if isinstance(m, Problem) else Problem(rules.platform, "media", m) for m in found]
 
 
-def validate(platform: str, content: Content) -> list[Problem]:
-    """Everything that would make ``platform`` refuse ``content``."""
-    problems = validate_text(platform, content.text)
-    problems += validate_media(platform, content.media)
+def validate(rules: Rules, content: Content) -> list[Problem]:
+    """Everything that would make the platform of ``rules`` refuse ``content``."""
+    problems = validate_text(rules, content.text)
+    problems += validate_media(rules, content.media)
     if not content.text.strip() and not content.media:
         problems.append(
-            Problem(platform, "text", "the post is empty: write some text or add media")
+            Problem(rules.platform, "text", "the post is empty: write some text or add media")
         )
     return problems

@@ -29,21 +29,20 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from milton_desktop.domain.clock import Clock, SystemClock
+from milton_desktop.domain.content import Published
+from milton_desktop.domain.credential import AccountRef, Credential
 from milton_desktop.engine.faults import crash_point
-from milton_desktop.operations import store
-from milton_desktop.publishers import PLATFORM_LABELS, make_publisher
+from milton_desktop.publishers import registry
 from milton_desktop.publishers.base import (
-    AccountRef,
     AuthExpired,
-    Credential,
     OutcomeUnknown,
-    Published,
     Publisher,
     PublishError,
     RateLimited,
     Rejected,
     Transient,
 )
+from milton_desktop.storage import queries
 from milton_desktop.storage.credentials import (
     CredentialMissing,
     CredentialStore,
@@ -87,7 +86,7 @@ class Outcome:
 
     @property
     def label(self) -> str:
-        return PLATFORM_LABELS.get(self.platform, self.platform)
+        return registry.label(self.platform)
 
 
 def _pid_alive(pid: int) -> bool:
@@ -111,7 +110,7 @@ class Engine:
         *,
         clock: Clock | None = None,
         config: EngineConfig | None = None,
-        publisher_factory: Callable[..., Publisher] = make_publisher,
+        publisher_factory: Callable[..., Publisher] = registry.make_publisher,
         rng: random.Random | None = None,
     ) -> None:
         self.credentials = credentials
@@ -151,13 +150,13 @@ class Engine:
 
     def warm_up(self) -> None:
         """Import and exercise the publishers in use now, not at the first due instant."""
-        from milton_desktop.publishers import publisher_class
-        from milton_desktop.publishers.base import Content
+        from milton_desktop.domain.content import Content
+        from milton_desktop.publishers import registry
 
         platforms = {p for (p,) in Account.select(Account.platform).distinct().tuples()}
         for platform in platforms:
             try:
-                publisher_class(platform)
+                registry.platform(platform)
                 self.publisher_factory(platform).validate(Content(text="warm up"))
             except Exception:  # a broken platform must not stop the others from publishing
                 log.exception("could not prepare the %s publisher", platform)
@@ -362,7 +361,7 @@ class Engine:
                 row, record, Transient(f"the keyring could not be read: {exc}")
             )
 
-        content = store.content_for(row)
+        content = queries.content_for(row)
         problems = publisher.validate(content)
         if problems:
             return self._finish_failed(

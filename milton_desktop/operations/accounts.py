@@ -2,8 +2,13 @@
 
 A connected account is two things in two places: a row in ``accounts`` and a token
 in the OS keyring. Each function here changes both or neither, and refuses with a
-:class:`~milton_desktop.operations.store.UserError` whose message says what to do. Keyring
-calls can block on an unlock prompt, so callers in the UI run these on a worker.
+:class:`~milton_desktop.domain.errors.UserError` whose message says what to do. The
+command line and the window call the same functions, so they follow the same rules.
+
+The keyring can block on an unlock prompt, so it is never called inside a database
+transaction (which would hold the write lock, and the scheduler's commits, hostage):
+a new account's row is committed first and taken back if the keyring refuses.
+Callers in the UI run these on a worker.
 """
 
 from __future__ import annotations
@@ -11,34 +16,44 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime
 
-from milton_desktop.operations.store import UserError
-from milton_desktop.publishers import PLATFORM_LABELS, make_publisher
-from milton_desktop.publishers.base import AuthExpired, Credential, Identity, PublishError
+from milton_desktop.domain.clock import Clock, SystemClock
+from milton_desktop.domain.credential import Credential, Identity
+from milton_desktop.domain.errors import Hint, OperationFailed, UserError
+from milton_desktop.domain.redaction import register_secret
+from milton_desktop.domain.status import CANCELLABLE, LIVE, AccountStatus, Status
+from milton_desktop.publishers import registry
+from milton_desktop.publishers.base import AuthExpired, PublishError
 from milton_desktop.storage.credentials import (
     CredentialStore,
     KeyringUnavailable,
     backend_is_secure,
 )
-from milton_desktop.storage.models import PLATFORMS, Account, ScheduledPost, database
+from milton_desktop.storage.models import Account, Recurrence, ScheduledPost, database
+from milton_desktop.storage.queries import find_account, get_account, list_accounts, live_count
 
 log = logging.getLogger("milton.accounts")
 
-#: schedules that would still try to publish through an account
-LIVE_STATUSES = ("pending", "publishing", "missed")
+#: longer than any platform's token; a longer paste is not a token
+MAX_TOKEN_LENGTH = 8192
+MAX_NAME_LENGTH = 100
 
-
-def list_accounts() -> list[Account]:
-    """Every account, by platform and then name."""
-    return list(Account.select().order_by(Account.platform, Account.display_name))
-
-
-def find_account(account_id: int) -> Account | None:
-    """The account with this id, or None when it has been removed."""
-    return Account.get_or_none(Account.id == account_id)
-
-
-def label(platform: str) -> str:
-    return PLATFORM_LABELS.get(platform, platform)
+__all__ = [
+    "MAX_TOKEN_LENGTH",
+    "check_name",
+    "check_token",
+    "connect_account",
+    "connect_with_token",
+    "find_account",
+    "get_account",
+    "identify_token",
+    "list_accounts",
+    "live_count",
+    "reconnect_account",
+    "reconnect_with_token",
+    "remove_account",
+    "suggest_name",
+    "who",
+]
 
 
 def who(identity: Identity) -> str:
@@ -50,7 +65,7 @@ def who(identity: Identity) -> str:
 
 def suggest_name(platform: str, identity: Identity) -> str:
     """A free account name such as ``X @milton`` or ``LinkedIn John Doe``."""
-    base = f"{label(platform)} {who(identity)}".strip()[:90]
+    base = f"{registry.label(platform)} {who(identity)}".strip()[:90]
     name, n = base, 2
     while Account.select().where(Account.display_name == name).exists():
         name, n = f"{base} ({n})", n + 1
@@ -62,14 +77,29 @@ def check_name(name: str, *, exclude_id: int | None = None) -> str:
     name = (name or "").strip()
     if not name:
         raise UserError("give the account a name, e.g. “Work LinkedIn”")
-    if len(name) > 100 or any(ord(c) < 32 for c in name):
-        raise UserError("the account name must be at most 100 printable characters: shorten it")
+    if len(name) > MAX_NAME_LENGTH or any(ord(c) < 32 for c in name):
+        raise UserError(
+            f"the account name must be at most {MAX_NAME_LENGTH} printable characters: shorten it"
+        )
     query = Account.select().where(Account.display_name == name)
     if exclude_id is not None:
         query = query.where(Account.id != exclude_id)
     if query.exists():
         raise UserError(f"an account named “{name}” already exists: choose another name")
     return name
+
+
+def check_token(platform: str, token: str) -> str:
+    """``token`` stripped, or :class:`UserError` when it cannot be an access token."""
+    token = (token or "").strip()
+    if not token:
+        raise UserError(f"give the {registry.label(platform)} access token")
+    if any(c.isspace() for c in token) or len(token) > MAX_TOKEN_LENGTH:
+        raise UserError(
+            "that does not look like an access token (it has spaces or is too long): "
+            "copy only the token itself"
+        )
+    return token
 
 
 def _expiry(credential: Credential) -> datetime | None:
@@ -87,43 +117,50 @@ def connect_account(
     identity: Identity,
     api_base: str | None = None,
 ) -> Account:
-    """Create the account row and store its token, in one transaction.
+    """Create the account row and store its token; on any refusal, neither remains.
 
     Raises:
-        UserError: bad name, unknown platform, the same platform account is already
-            connected, or the token cannot be stored (no keyring and no session fallback).
+        UserError: bad name, unknown platform, or the same platform account is
+            already connected.
+        OperationFailed: the token cannot be stored (no keyring and no session fallback).
     """
-    if platform not in PLATFORMS:
-        raise UserError(f"unknown platform {platform!r}: choose one of {', '.join(PLATFORMS)}")
+    registry.platform(platform)
     name = check_name(name) if (name or "").strip() else suggest_name(platform, identity)
     same_server = Account.api_base.is_null() if api_base is None else Account.api_base == api_base
-    twin = (
-        Account.select()
-        .where(
-            (Account.platform == platform) & (Account.remote_id == identity.remote_id) & same_server
+    with database.atomic():
+        twin = (
+            Account.select()
+            .where(
+                (Account.platform == platform)
+                & (Account.remote_id == identity.remote_id)
+                & (Account.status != AccountStatus.REMOVED)
+                & same_server
+            )
+            .first()
         )
-        .first()
-    )
-    if twin is not None:
-        raise UserError(
-            f"this {label(platform)} account ({who(identity)}) is already connected as "
-            f"“{twin.display_name}”: use Reconnect on it instead"
+        if twin is not None:
+            raise UserError(
+                f"this {registry.label(platform)} account ({who(identity)}) is already "
+                f"connected as “{twin.display_name}”: reconnect that one instead"
+            )
+        acc = Account.create(
+            platform=platform,
+            display_name=name,
+            username=identity.username,
+            remote_id=identity.remote_id,
+            api_base=api_base,
+            status=AccountStatus.CONNECTED,
+            token_expires_at=_expiry(credential),
         )
     try:
+        credentials.save(platform, acc.id, credential)
+    except BaseException as exc:
+        # the row has no token: take it back (it has no schedules yet)
         with database.atomic():
-            acc = Account.create(
-                platform=platform,
-                display_name=name,
-                username=identity.username,
-                remote_id=identity.remote_id,
-                api_base=api_base,
-                status="connected",
-                token_expires_at=_expiry(credential),
-            )
-            # inside the transaction: if the keyring refuses, the row is rolled back
-            credentials.save(platform, acc.id, credential)
-    except KeyringUnavailable as exc:
-        raise UserError(f"the account was not added: {exc}") from None
+            Account.delete().where(Account.id == acc.id).execute()
+        if isinstance(exc, KeyringUnavailable):
+            raise OperationFailed(f"the account was not added: {exc}") from None
+        raise
     log.info("connected %s account %s (id %s)", platform, acc.remote_id, acc.id)
     return acc
 
@@ -134,55 +171,65 @@ def reconnect_account(
     """Replace an account's token and mark it connected again.
 
     Raises:
-        UserError: no such account, the token belongs to another platform user, or
-            the token cannot be stored.
+        UserError: no such account, or the token belongs to another platform user.
+        OperationFailed: the token cannot be stored.
     """
     acc = _get(account_id)
     if acc.remote_id and identity.remote_id != acc.remote_id:
         raise UserError(
             f"you signed in as {who(identity)}, but “{acc.display_name}” is "
-            f"{_known_as(acc)} on {label(acc.platform)}: sign in as that user (sign out "
-            f"of {who(identity)} in the browser first), or connect {who(identity)} "
+            f"{_known_as(acc)} on {registry.label(acc.platform)}: sign in as that user (sign "
+            f"out of {who(identity)} in the browser first), or connect {who(identity)} "
             "as a new account"
         )
+    # The token first: if the keyring refuses, the account is left as it was.
     try:
-        with database.atomic():
-            Account.update(
-                status="connected",
-                username=identity.username or acc.username,
-                remote_id=identity.remote_id,
-                token_expires_at=_expiry(credential),
-            ).where(Account.id == acc.id).execute()
-            credentials.save(acc.platform, acc.id, credential)
+        credentials.save(acc.platform, acc.id, credential)
     except KeyringUnavailable as exc:
-        raise UserError(f"the account was not reconnected: {exc}") from None
+        raise OperationFailed(f"the account was not reconnected: {exc}") from None
+    with database.atomic():
+        Account.update(
+            status=AccountStatus.CONNECTED,
+            username=identity.username or acc.username,
+            remote_id=identity.remote_id,
+            token_expires_at=_expiry(credential),
+        ).where(Account.id == acc.id).execute()
     log.info("reconnected %s account id %s", acc.platform, acc.id)
     return _get(account_id)
 
 
-def pending_count(account_id: int) -> int:
-    """Posts still waiting to go out through the account."""
-    return (
-        ScheduledPost.select()
-        .where((ScheduledPost.account == account_id) & ScheduledPost.status.in_(LIVE_STATUSES))
-        .count()
-    )
+def remove_account(
+    credentials: CredentialStore,
+    account: int | str,
+    *,
+    force: bool = False,
+    clock: Clock | None = None,
+) -> int:
+    """Delete the account's token and retire the account; returns how many posts were cancelled.
 
-
-def remove_account(credentials: CredentialStore, account_id: int, force: bool = False) -> None:
-    """Delete the account's token, then the account (and, with ``force``, its schedules).
+    The account's row stays, marked removed and renamed "NAME (removed)", so its
+    history (and the posts cancelled here, with their reason) stays in the calendar
+    and the name is free for a new account. While posts are still live on the account (pending, missed, uncertain or being
+    published) the removal is refused, unless ``force``: then the ones that have not
+    started to go out are cancelled, each with a note saying why, and an uncertain one
+    is closed as cancelled with a note that it may be on the platform. A post being
+    published right now always blocks the removal for the moment it takes.
 
     Raises:
-        UserError: no such account, posts are still waiting and ``force`` is False,
-            or the keyring holds the token and refused to delete it.
+        UserError: no such account, posts are live and ``force`` is False, or one is
+            being published.
+        OperationFailed: the keyring holds the token and refused to delete it.
     """
-    acc = _get(account_id)
-    waiting = pending_count(acc.id)
+    now = (clock or SystemClock()).now()
+    acc = get_account(account)
+    waiting = live_count(acc.id)
     if waiting and not force:
         posts = "post is" if waiting == 1 else "posts are"
         raise UserError(
-            f"{waiting} scheduled {posts} waiting to go out through “{acc.display_name}”: "
-            "cancel them first, or remove the account together with them"
+            f"{waiting} scheduled {posts} still live on “{acc.display_name}” (waiting, "
+            "missed, uncertain or being published): cancel them first, or remove the "
+            "account together with them",
+            Hint.FORCE_REMOVE,
         )
     try:
         credentials.delete(acc.platform, acc.id)
@@ -190,41 +237,71 @@ def remove_account(credentials: CredentialStore, account_id: int, force: bool = 
         # With no secure keyring the token only ever lived in memory, and delete()
         # already dropped it; a working keyring that refuses is a real problem.
         if backend_is_secure()[0]:
-            raise UserError(
+            raise OperationFailed(
                 f"“{acc.display_name}” was not removed: its token could not be deleted ({exc})"
             ) from None
     with database.atomic():
-        # schedules and recurrences go with it (ON DELETE CASCADE)
-        acc.delete_instance(recursive=False)
-    log.info("removed %s account id %s", acc.platform, account_id)
+        mine = ScheduledPost.account == acc.id
+        if (
+            ScheduledPost.select()
+            .where(mine & (ScheduledPost.status == Status.PUBLISHING))
+            .exists()
+        ):
+            raise UserError(
+                f"“{acc.display_name}” was not removed: one of its posts is being published "
+                "right now; try again in a moment"
+            )
+        note = f"cancelled: the account “{acc.display_name}” was removed"
+        cancelled = (
+            ScheduledPost.update(status=Status.CANCELLED, error_message=note, updated_at=now)
+            .where(mine & ScheduledPost.status.in_(CANCELLABLE))
+            .execute()
+        )
+        cancelled += (
+            ScheduledPost.update(
+                status=Status.CANCELLED,
+                error_message=note + "; its last publish may have gone through",
+                updated_at=now,
+            )
+            .where(mine & (ScheduledPost.status == Status.UNCERTAIN))
+            .execute()
+        )
+        assert not ScheduledPost.select().where(mine & ScheduledPost.status.in_(LIVE)).exists()
+        Recurrence.update(active=False).where(Recurrence.account == acc.id).execute()
+        Account.update(
+            status=AccountStatus.REMOVED, display_name=_retired_name(acc.display_name)
+        ).where(Account.id == acc.id).execute()
+    log.info("removed %s account id %s (%d post(s) cancelled)", acc.platform, acc.id, cancelled)
+    return cancelled
+
+
+def _retired_name(name: str) -> str:
+    base = f"{name} (removed)"
+    candidate, n = base, 2
+    while Account.select().where(Account.display_name == candidate).exists():
+        candidate, n = f"{base} {n}", n + 1
+    return candidate
 
 
 def identify_token(platform: str, token: str, api_base: str | None = None) -> Identity:
     """Ask the platform whose ``token`` this is (network: call from a worker).
 
     Raises:
-        UserError: the token is refused or the platform cannot be reached.
+        UserError: the token is malformed.
+        OperationFailed: the platform refused the token or cannot be reached.
     """
-    token = (token or "").strip()
-    if not token:
-        raise UserError(f"paste the {label(platform)} access token first")
-    if any(c.isspace() for c in token) or len(token) > 8192:
-        raise UserError(
-            "that does not look like an access token (it has spaces or is too long): "
-            "copy only the token itself"
-        )
-    from milton_desktop.logsetup import register_secret
-
+    token = check_token(platform, token)
     register_secret(token)
+    label = registry.label(platform)
     try:
-        return make_publisher(platform, api_base=api_base).identify(Credential(token))
+        return registry.make_publisher(platform, api_base=api_base).identify(Credential(token))
     except AuthExpired:
-        raise UserError(
-            f"{label(platform)} did not accept this token (expired, revoked or mistyped): "
+        raise OperationFailed(
+            f"{label} refused the token (expired, revoked or mistyped): "
             "copy a fresh one and try again"
         ) from None
     except PublishError as exc:
-        raise UserError(f"could not check the token with {label(platform)}: {exc}") from None
+        raise OperationFailed(f"could not check the token with {label}: {exc}") from None
 
 
 def connect_with_token(
@@ -235,8 +312,13 @@ def connect_with_token(
     api_base: str | None = None,
 ) -> Account:
     """Check a pasted token with the platform, then connect the account it belongs to."""
+    registry.platform(platform)
     if (name or "").strip():
         check_name(name)  # before any network call: a taken name fails fast
+    if api_base is not None:
+        api_base = api_base.rstrip("/")
+        if not api_base.startswith(("http://", "https://")):
+            raise UserError(f"the server address must be an http(s) URL, not {api_base!r}")
     identity = identify_token(platform, token, api_base)
     return connect_account(
         credentials, platform, name, Credential(token.strip()), identity, api_base
@@ -251,7 +333,7 @@ def reconnect_with_token(credentials: CredentialStore, account_id: int, token: s
 
 
 def _get(account_id: int) -> Account:
-    acc = Account.get_or_none(Account.id == account_id)
+    acc = find_account(account_id)
     if acc is None:
         raise UserError("that account no longer exists: it may have been removed meanwhile")
     return acc

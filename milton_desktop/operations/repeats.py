@@ -1,117 +1,21 @@
-"""Repeating posts: an RFC 5545 RRULE evaluated in the user's wall-clock time.
-
-"Every Tuesday at 10:00 Europe/Paris" stays 10:00 across daylight-saving changes,
-because occurrences are computed as local times and only then turned into UTC
-instants. Two local times need a decision, and each is made visibly:
-
-- a time inside a DST gap (02:30 on the night the clocks skip 02:00–03:00) does not
-  exist; the occurrence goes out at the first instant after the gap and its row
-  says so;
-- a time inside a DST fold (02:30 on the night the clocks go back) happens twice;
-  the first occurrence is used, as for one-off schedules.
-
-The engine materialises upcoming occurrences as ordinary ``scheduled_posts`` rows a
-couple of weeks ahead, so the timer, the calendar and the CLI need nothing special.
-"""
+"""Repeating posts as rows: upcoming occurrences of each active rule become ordinary
+pending schedules a few weeks ahead (``domain.recurrence`` has the rule arithmetic)."""
 
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
-from dateutil.rrule import rrulestr
-
-from milton_desktop.domain.timeutil import TimeInputError, get_zone, is_ambiguous, localize
-from milton_desktop.storage.models import Recurrence, ScheduledPost, database
+from milton_desktop.domain.clock import Clock, SystemClock
+from milton_desktop.domain.content import Content
+from milton_desktop.domain.errors import UserError
+from milton_desktop.domain.recurrence import HORIZON, RecurrenceError, check_rule, occurrences
+from milton_desktop.domain.status import CANCELLABLE, Status
+from milton_desktop.operations.schedules import validate_for
+from milton_desktop.storage.models import Account, Recurrence, ScheduledPost, database
+from milton_desktop.storage.queries import get_account, get_post, get_schedule, media_items
 
 log = logging.getLogger("milton.recurrence")
-
-#: how far ahead occurrences exist as rows
-HORIZON = timedelta(days=21)
-#: a rule that yields more than this within the horizon is refused (e.g. FREQ=MINUTELY)
-MAX_PER_HORIZON = 200
-
-
-class RecurrenceError(ValueError):
-    """A rule that cannot be used; the message says why."""
-
-
-def parse_rule(rule: str, dtstart_local: datetime):
-    """The dateutil rule for ``rule`` starting at the naive local ``dtstart_local``."""
-    text = (rule or "").strip()
-    if text.upper().startswith("RRULE:"):
-        text = text[6:]
-    if not text or "\n" in text:
-        raise RecurrenceError("give one RRULE, e.g. FREQ=WEEKLY;BYDAY=TU")
-    if "DTSTART" in text.upper():
-        raise RecurrenceError("leave DTSTART out of the rule: the first time comes from --at")
-    try:
-        rule_obj = rrulestr(text, dtstart=dtstart_local)
-    except (ValueError, TypeError) as exc:
-        raise RecurrenceError(
-            f"cannot read the repeat rule {rule!r}: {exc}; e.g. FREQ=WEEKLY;BYDAY=TU"
-        ) from None
-    return rule_obj
-
-
-def local_occurrence(naive: datetime, zone_name: str) -> tuple[datetime, str | None]:
-    """(UTC instant, note) for a wall-clock occurrence; the note explains any adjustment."""
-    zone = get_zone(zone_name)
-    try:
-        aware = localize(naive, zone)
-    except TimeInputError:
-        # In a gap: the same wall time read with the offset before the jump lands the
-        # same distance past it (02:30 -> 03:30), as calendar apps do; said out loud.
-        after = naive.replace(tzinfo=zone, fold=0).astimezone(UTC)
-        shown = after.astimezone(zone).strftime("%H:%M")
-        note = (
-            f"{naive:%H:%M} does not exist on {naive:%Y-%m-%d} in {zone_name} (the clocks skip that "
-            f"hour); this occurrence goes out at {shown}"
-        )
-        return after, note
-    note = None
-    if is_ambiguous(naive, zone):
-        note = (
-            f"{naive:%H:%M} happens twice on {naive:%Y-%m-%d} in {zone_name}; the first one is used"
-        )
-    return aware.astimezone(UTC), note
-
-
-def occurrences(
-    rec: Recurrence, start: datetime, end: datetime
-) -> list[tuple[datetime, str | None]]:
-    """Occurrences of ``rec`` with UTC instants in [start, end)."""
-    dtstart = datetime.fromisoformat(rec.dtstart_local)
-    rule = parse_rule(rec.rrule, dtstart)
-    zone = get_zone(rec.timezone)
-    # Compare in local wall time with a day of slack either side, then filter exactly in UTC.
-    lo = start.astimezone(zone).replace(tzinfo=None) - timedelta(days=1)
-    hi = end.astimezone(zone).replace(tzinfo=None) + timedelta(days=1)
-    out = []
-    for naive in rule.between(lo, hi, inc=True):
-        instant, note = local_occurrence(naive, rec.timezone)
-        if start <= instant < end:
-            out.append((instant, note))
-        if len(out) > MAX_PER_HORIZON:
-            raise RecurrenceError(
-                f"the rule {rec.rrule!r} repeats more than {MAX_PER_HORIZON} times in {HORIZON.days} days; "
-                "use a daily or weekly rule"
-            )
-    return out
-
-
-def check_rule(rule: str, dtstart_local: datetime, zone_name: str, now: datetime) -> None:
-    """Refuse a rule that cannot be read, never occurs, or occurs absurdly often."""
-    probe = Recurrence(rrule=rule, dtstart_local=dtstart_local.isoformat(), timezone=zone_name)
-    parse_rule(rule, dtstart_local)
-    occurrences(probe, now, now + HORIZON)
-    if (
-        parse_rule(rule, dtstart_local).after(
-            now.astimezone(get_zone(zone_name)).replace(tzinfo=None)
-        )
-        is None
-    ):
-        raise RecurrenceError(f"the rule {rule!r} has no occurrence after now")
 
 
 def materialize(now: datetime, horizon: timedelta = HORIZON) -> list[int]:
@@ -123,7 +27,9 @@ def materialize(now: datetime, horizon: timedelta = HORIZON) -> list[int]:
         if start >= end - timedelta(days=1):
             continue  # materialised far enough ahead; look again tomorrow
         try:
-            found = occurrences(rec, start, end)
+            found = occurrences(
+                rec.rrule, datetime.fromisoformat(rec.dtstart_local), rec.timezone, start, end
+            )
         except RecurrenceError as exc:
             log.warning("recurrence %s stopped: %s", rec.id, exc)
             Recurrence.update(active=False).where(Recurrence.id == rec.id).execute()
@@ -146,7 +52,7 @@ def materialize(now: datetime, horizon: timedelta = HORIZON) -> list[int]:
                     text_override=rec.text_override,
                     scheduled_time=instant,
                     timezone=rec.timezone,
-                    status="pending",
+                    status=Status.PENDING,
                     next_attempt_at=instant,
                     created_at=now,
                     updated_at=now,
@@ -158,3 +64,55 @@ def materialize(now: datetime, horizon: timedelta = HORIZON) -> list[int]:
     if created:
         log.info("materialised %d upcoming occurrence(s)", len(created))
     return created
+
+
+def schedule_repeating(
+    post_id: int,
+    account: str | int | Account,
+    first_local: datetime,
+    timezone: str,
+    rule: str,
+    *,
+    text: str | None = None,
+    clock: Clock | None = None,
+) -> Recurrence:
+    """Repeat a post by an RRULE from the naive local time ``first_local`` in ``timezone``.
+
+    Upcoming occurrences become ordinary pending schedules right away.
+    """
+    now = (clock or SystemClock()).now()
+    post = get_post(post_id)
+    acc = account if isinstance(account, Account) else get_account(account)
+    body = text if text is not None else post.body
+    validate_for(acc, Content(text=body, media=media_items(post)))
+    check_rule(rule, first_local, timezone, now)
+    with database.atomic():
+        rec = Recurrence.create(
+            post=post,
+            account=acc,
+            rrule=rule.strip().removeprefix("RRULE:"),
+            dtstart_local=first_local.isoformat(),
+            timezone=timezone,
+            text_override=text,
+            created_at=now,
+        )
+        materialize(now)
+    return rec
+
+
+def stop_series(schedule_id: int, *, clock: Clock | None = None) -> int:
+    """Stop the repeat a schedule belongs to and cancel its pending occurrences."""
+    now = (clock or SystemClock()).now()
+    row = get_schedule(schedule_id)
+    if row.recurrence_id is None:
+        raise UserError(f"schedule {schedule_id} does not repeat: cancel it on its own")
+    with database.atomic():
+        Recurrence.update(active=False).where(Recurrence.id == row.recurrence_id).execute()
+        return (
+            ScheduledPost.update(status=Status.CANCELLED, updated_at=now)
+            .where(
+                (ScheduledPost.recurrence == row.recurrence_id)
+                & ScheduledPost.status.in_(CANCELLABLE)
+            )
+            .execute()
+        )

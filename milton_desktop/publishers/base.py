@@ -14,14 +14,15 @@ maps the typed errors below onto the publishing state machine (DESIGN.md section
 
 from __future__ import annotations
 
-import json
 import logging
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
+
+from milton_desktop.domain.content import Content, Problem, Published
+from milton_desktop.domain.credential import AccountRef, Credential, Identity
+from milton_desktop.domain.validation import Rules, validate
 
 if TYPE_CHECKING:  # requests is imported when a publisher is made: the window starts faster
     import requests
@@ -29,111 +30,6 @@ if TYPE_CHECKING:  # requests is imported when a publisher is made: the window s
 
 DEFAULT_TIMEOUT = (10.0, 60.0)  # (connect, read) seconds
 USER_AGENT = "MiltonDesktop/0.1 (+local-first publisher)"
-
-
-# ---------------------------------------------------------------- content
-
-
-@dataclass(frozen=True)
-class MediaItem:
-    """One image or video attached to a post: a local file, a public URL, or both."""
-
-    kind: str  # "image" | "video"
-    mime: str
-    path: Path | None = None
-    url: str | None = None
-    alt_text: str = ""
-    size: int = 0
-    width: int | None = None
-    height: int | None = None
-
-
-@dataclass(frozen=True)
-class Content:
-    """What to publish: the text for this platform and its media, in order."""
-
-    text: str
-    media: tuple[MediaItem, ...] = ()
-
-
-@dataclass(frozen=True)
-class AccountRef:
-    """What a publisher needs to know of the account it posts as."""
-
-    remote_id: str  # LinkedIn member id (``sub``), X user id, IG user id
-    username: str = ""  # X username, IG username (for URLs)
-
-
-@dataclass
-class Credential:
-    """A token and what comes with it. Lives only in memory and in the OS keyring."""
-
-    access_token: str
-    refresh_token: str | None = None
-    expires_at: datetime | None = None
-    client_id: str | None = None
-    client_secret: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    def to_json(self) -> str:
-        return json.dumps(
-            {
-                "access_token": self.access_token,
-                "refresh_token": self.refresh_token,
-                "expires_at": self.expires_at.isoformat() if self.expires_at else None,
-                "client_id": self.client_id,
-                "client_secret": self.client_secret,
-                "extra": self.extra,
-            }
-        )
-
-    @classmethod
-    def from_json(cls, text: str) -> Credential:
-        data = json.loads(text)
-        exp = data.get("expires_at")
-        return cls(
-            access_token=data["access_token"],
-            refresh_token=data.get("refresh_token"),
-            expires_at=datetime.fromisoformat(exp) if exp else None,
-            client_id=data.get("client_id"),
-            client_secret=data.get("client_secret"),
-            extra=dict(data.get("extra") or {}),
-        )
-
-    def with_token(self, **changes: Any) -> Credential:
-        return replace(self, **changes)
-
-    def __repr__(self) -> str:  # never let a token reach a log or a traceback
-        return f"Credential(expires_at={self.expires_at!r}, refresh={'yes' if self.refresh_token else 'no'})"
-
-    __str__ = __repr__
-
-
-@dataclass(frozen=True)
-class Identity:
-    """Who a token belongs to, as the platform tells it."""
-
-    remote_id: str
-    username: str
-    display_name: str = ""
-
-
-@dataclass(frozen=True)
-class Published:
-    remote_id: str
-    url: str
-
-
-@dataclass(frozen=True)
-class Problem:
-    """A validation finding; ``message`` says what is wrong and what to do."""
-
-    platform: str
-    field: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.platform}: {self.message}"
 
 
 ProgressCallback = Callable[[int, int], None]  # (bytes_done, bytes_total)
@@ -192,6 +88,8 @@ class Publisher(ABC):
     """One platform's adapter. Instances are cheap; one per account and job is fine."""
 
     platform: ClassVar[str]
+    #: what the platform accepts; the same object as its descriptor's ``rules``
+    rules: ClassVar[Rules]
     #: the platform's real base URLs, by role; ``api_base`` replaces every one of them
     default_bases: ClassVar[Mapping[str, str]]
 
@@ -222,9 +120,9 @@ class Publisher(ABC):
         """The base URL for ``role`` (e.g. ``api``, ``oauth``), honouring ``api_base``."""
         return self.api_base or self.default_bases[role]
 
-    @abstractmethod
     def validate(self, content: Content) -> list[Problem]:
         """Problems that would make the platform refuse ``content`` (no network)."""
+        return validate(self.rules, content)
 
     @abstractmethod
     def identify(self, credential: Credential) -> Identity:

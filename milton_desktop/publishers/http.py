@@ -21,13 +21,15 @@ import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
-import requests
+from milton_desktop.domain import redaction
 
-from milton_desktop import logsetup
-from milton_desktop.publishers.base import Credential, OutcomeUnknown, Rejected, Transient
+if TYPE_CHECKING:  # imported on the first call: the window starts faster
+    import requests
+from milton_desktop.domain.credential import Credential
+from milton_desktop.publishers.base import OutcomeUnknown, Rejected, Transient
 
 #: redirect answers a media download follows by hand (``send`` never follows any)
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
@@ -52,10 +54,12 @@ _QUERY_SECRET = re.compile(
 # urllib3 logs every request line, query string included, at DEBUG. Publishers are
 # used without ``setup_logging`` too (tests, scripts), so the redaction is installed
 # as soon as any publisher can make a request, not only when logging is set up.
-logsetup.redact_urllib3_logs()
+redaction.redact_urllib3_logs()
 
 
 def _never_connected(exc: requests.exceptions.ConnectionError) -> bool:
+    import requests  # already loaded: the caller holds a session
+
     if isinstance(exc, requests.exceptions.ConnectTimeout):
         return True
     seen: set[int] = set()
@@ -89,6 +93,8 @@ def send(
         create: True for the call that makes the post exist; failures after the
             request may have been sent then mean the outcome is unknown.
     """
+    import requests  # already loaded: the caller holds a session
+
     try:
         return session.request(method, url, timeout=timeout, allow_redirects=False, **kwargs)
     except requests.exceptions.ConnectionError as exc:
@@ -241,6 +247,8 @@ def download(
             over ``cap``, no bytes).
         Transient: the host answered 429 or 5xx, or the network failed.
     """
+    import requests  # already loaded: the caller holds a session
+
     first = url
     for _ in range(MAX_REDIRECTS + 1):
         if urlsplit(url).scheme not in ("http", "https"):
@@ -307,6 +315,8 @@ def download(
 def _drain(resp: requests.Response) -> None:
     """Read a small unwanted body, so closing the response releases the connection
     instead of resetting it (closing a socket with unread data sends a TCP RST)."""
+    import requests  # already loaded: the caller holds a session
+
     length = resp.headers.get("Content-Length", "")
     if length.isdigit() and int(length) <= _DRAIN_LIMIT:
         with contextlib.suppress(requests.exceptions.RequestException):

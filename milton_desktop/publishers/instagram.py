@@ -20,23 +20,16 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import quote, urlencode
 
-import requests
-
-from milton_desktop.domain.validation import validate
+from milton_desktop.domain.content import Content, MediaItem, Published
+from milton_desktop.domain.credential import AccountRef, Credential, Identity
+from milton_desktop.domain.validation import MB, MediaRule, Rules
 from milton_desktop.publishers.base import (
-    AccountRef,
     AuthExpired,
-    Content,
-    Credential,
-    Identity,
-    MediaItem,
     OutcomeUnknown,
-    Problem,
     ProgressCallback,
-    Published,
     Publisher,
     PublishError,
     RateLimited,
@@ -50,6 +43,28 @@ from milton_desktop.publishers.http import (
     scrub,
     send,
     server_error,
+)
+from milton_desktop.publishers.platform import OAuthSpec, Platform
+
+if TYPE_CHECKING:  # requests is imported on the first call: the window starts faster
+    import requests
+
+RULES = Rules(
+    platform="instagram",
+    label="Instagram",
+    max_chars=2200,
+    media={
+        "image": MediaRule(frozenset({"image/jpeg"}), 8 * MB),
+        "video": MediaRule(frozenset({"video/mp4", "video/quicktime"}), 300 * MB),
+    },
+    max_media=10,
+    # a carousel mixes images and videos freely
+    alone=frozenset(),
+    requires_media=True,
+    requires_url=True,
+    image_aspect=(0.8, 1.91),
+    max_hashtags=30,
+    max_mentions=20,
 )
 
 #: the Graph API version pinned in every path; Meta keeps a version about two years
@@ -178,6 +193,7 @@ class InstagramPublisher(Publisher):
     """Publishes images, Reels and carousels to an Instagram professional account."""
 
     platform: ClassVar[str] = "instagram"
+    rules: ClassVar[Rules] = RULES
     default_bases: ClassVar[Mapping[str, str]] = {
         "api": "https://graph.instagram.com",
         "oauth": "https://api.instagram.com",
@@ -208,9 +224,6 @@ class InstagramPublisher(Publisher):
         self.max_not_ready = max_not_ready
 
     # ------------------------------------------------------------ contract
-
-    def validate(self, content: Content) -> list[Problem]:
-        return validate("instagram", content)
 
     def identify(self, credential: Credential) -> Identity:
         data = self._graph(
@@ -593,11 +606,7 @@ class InstagramPublisher(Publisher):
 
     def _permalink(self, media_id: str, credential: Credential, account: AccountRef) -> str:
         # The link is cosmetic: after a publish nothing may turn success into failure.
-        fallback = (
-            PROFILE_URL.format(username=account.username)
-            if account.username
-            else ("https://www.instagram.com/")
-        )
+        fallback = post_url(media_id, account.username)
         if not media_id:
             return fallback
         try:
@@ -844,4 +853,30 @@ def _regain_access(resp: requests.Response) -> timedelta | None:
     return timedelta(minutes=minutes) if minutes > 0 else None
 
 
-PUBLISHER = InstagramPublisher
+def post_url(_media_id: str, username: str) -> str:
+    """Without a permalink from the platform, the profile is the best address there is."""
+    return PROFILE_URL.format(username=username) if username else "https://www.instagram.com/"
+
+
+PLATFORM = Platform(
+    name="instagram",
+    label=RULES.label,
+    short="IG",
+    colour="#c13584",
+    order=30,
+    rules=RULES,
+    publisher=InstagramPublisher,
+    token_help=(
+        "In Meta's app dashboard, open your app's Instagram API setup (Instagram login), "
+        "generate a token for your professional account and paste it here. It lasts 60 "
+        "days, and Milton renews it while it is still valid."
+    ),
+    post_url=post_url,
+    oauth=OAuthSpec(
+        needs_client_secret=True,
+        # Instagram Login documents no PKCE
+        uses_pkce=False,
+        developer_portal="https://developers.facebook.com/apps",
+        authorize_url=authorize_url,
+    ),
+)

@@ -15,24 +15,16 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import IO, Any, ClassVar
+from typing import IO, TYPE_CHECKING, Any, ClassVar
 from urllib.parse import quote, urlencode, urlsplit
 
-import requests
-
-from milton_desktop.domain import validation
-from milton_desktop.publishers import PLATFORM_LABELS
+from milton_desktop.domain.content import Content, MediaItem, Published
+from milton_desktop.domain.credential import AccountRef, Credential, Identity
+from milton_desktop.domain.validation import MB, MediaRule, Rules
 from milton_desktop.publishers.base import (
-    AccountRef,
     AuthExpired,
-    Content,
-    Credential,
-    Identity,
-    MediaItem,
     OutcomeUnknown,
-    Problem,
     ProgressCallback,
-    Published,
     Publisher,
     PublishError,
     RateLimited,
@@ -49,6 +41,21 @@ from milton_desktop.publishers.http import (
     scrub,
     send,
     server_error,
+)
+from milton_desktop.publishers.platform import OAuthSpec, Platform
+
+if TYPE_CHECKING:  # requests is imported on the first call: the window starts faster
+    import requests
+
+RULES = Rules(
+    platform="linkedin",
+    label="LinkedIn",
+    max_chars=3000,
+    media={
+        "image": MediaRule(frozenset({"image/jpeg", "image/png", "image/gif"}), 36 * MB),
+        "video": MediaRule(frozenset({"video/mp4"}), 500 * MB),
+    },
+    max_media=20,
 )
 
 #: the ``LinkedIn-Version`` we were built and tested against; LinkedIn keeps roughly
@@ -200,6 +207,7 @@ class LinkedInPublisher(Publisher):
     """Posts as a LinkedIn member (``urn:li:person:{sub}``) with ``w_member_social``."""
 
     platform: ClassVar[str] = "linkedin"
+    rules: ClassVar[Rules] = RULES
     default_bases: ClassVar[Mapping[str, str]] = {
         "api": "https://api.linkedin.com",
         "oauth": "https://www.linkedin.com",
@@ -227,9 +235,6 @@ class LinkedInPublisher(Publisher):
         self.video_max_wait = video_max_wait
 
     # ------------------------------------------------------------ contract
-
-    def validate(self, content: Content) -> list[Problem]:
-        return validation.validate("linkedin", content)
 
     def identify(self, credential: Credential) -> Identity:
         what = "asking LinkedIn whose token this is"
@@ -443,7 +448,8 @@ class LinkedInPublisher(Publisher):
 
     def _open_media(self, n: int, item: MediaItem, stack: contextlib.ExitStack) -> _Blob:
         label = _media_label(n, item)
-        cap = validation.MEDIA_RULES["linkedin"].get(item.kind, (frozenset(), 0))[1]
+        rule = self.rules.media.get(item.kind)
+        cap = rule.max_bytes if rule else 0
         # a media item may carry both; the local copy wins, the URL is the fallback
         if item.path is not None and (item.url is None or item.path.exists()):
             try:
@@ -469,7 +475,7 @@ class LinkedInPublisher(Publisher):
                 cap=cap,
                 timeout=self.timeout,
                 stack=stack,
-                platform=PLATFORM_LABELS[self.platform],
+                platform=self.rules.label,
                 log=self.log,
             )
             return _Blob(got.file, got.size, label)
@@ -733,4 +739,26 @@ def _is_duplicate(body: dict[str, Any]) -> bool:
     )
 
 
-PUBLISHER = LinkedInPublisher
+PLATFORM = Platform(
+    name="linkedin",
+    label=RULES.label,
+    short="in",
+    colour="#0a66c2",
+    order=10,
+    rules=RULES,
+    publisher=LinkedInPublisher,
+    token_help=(
+        "LinkedIn's developer portal has a token generator for your app: create a token "
+        "with the openid, profile and w_member_social permissions and paste it here. "
+        "It lasts 60 days; reconnect the account before then."
+    ),
+    post_url=lambda remote_id, _username: POST_URL.format(urn=remote_id),
+    oauth=OAuthSpec(
+        needs_client_secret=True,
+        # LinkedIn ignores PKCE unless the app is enabled for it, as RFC 6749 section
+        # 3.1 requires of unknown parameters, so sending it costs nothing
+        uses_pkce=True,
+        developer_portal="https://www.linkedin.com/developers/apps",
+        authorize_url=authorize_url,
+    ),
+)

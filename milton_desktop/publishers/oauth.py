@@ -26,8 +26,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from milton_desktop.publishers import PLATFORM_LABELS, env_api_base, make_publisher
-from milton_desktop.publishers.base import Credential, Identity
+from milton_desktop.domain.credential import Credential, Identity
+from milton_desktop.domain.errors import UserError
+from milton_desktop.publishers import registry
+from milton_desktop.publishers.platform import OAuthSpec
 
 log = logging.getLogger("milton.oauth")
 
@@ -35,22 +37,6 @@ CALLBACK_PATH = "/callback"
 LOOPBACK_HOST = "127.0.0.1"
 #: a port to suggest when the platform wants the exact redirect URI registered
 DEFAULT_PORT = 8765
-
-#: platforms whose token endpoint needs the developer app's client secret. X apps
-#: of type "Native App" are public clients: PKCE alone proves who is asking.
-NEEDS_CLIENT_SECRET = {"x": False, "linkedin": True, "instagram": True}
-
-#: platforms whose authorize and token endpoints take a PKCE challenge. Instagram
-#: Login documents none; LinkedIn ignores it unless the app is enabled for it, as
-#: RFC 6749 section 3.1 requires of unknown parameters, so sending it costs nothing.
-USES_PKCE = {"x": True, "linkedin": True, "instagram": False}
-
-#: where the user creates the developer app whose client id they paste
-DEVELOPER_PORTALS = {
-    "x": "https://developer.x.com/en/portal/projects-and-apps",
-    "linkedin": "https://www.linkedin.com/developers/apps",
-    "instagram": "https://developers.facebook.com/apps",
-}
 
 
 class OAuthError(RuntimeError):
@@ -338,22 +324,22 @@ def _denied_message(error: str, reason: str) -> str:
 # ---------------------------------------------------------------- the whole flow
 
 
+def spec(platform: str) -> OAuthSpec:
+    """How ``platform`` signs in through the browser; :class:`OAuthError` if it cannot."""
+    try:
+        found = registry.platform(platform).oauth
+    except UserError as exc:
+        raise OAuthError(str(exc)) from None
+    if found is None:
+        raise OAuthError(
+            f"{registry.label(platform)} has no browser sign-in: paste a token instead"
+        )
+    return found
+
+
 def needs_client_secret(platform: str) -> bool:
     """Whether the developer app's client secret is needed to connect ``platform``."""
-    return NEEDS_CLIENT_SECRET.get(platform, True)
-
-
-def _platform_module(platform: str) -> Any:
-    import importlib
-
-    from milton_desktop.publishers import REGISTRY
-
-    try:
-        return importlib.import_module(REGISTRY[platform])
-    except KeyError:
-        raise OAuthError(
-            f"unknown platform {platform!r}: choose one of {', '.join(REGISTRY)}"
-        ) from None
+    return spec(platform).needs_client_secret
 
 
 def authorize_url(
@@ -365,12 +351,10 @@ def authorize_url(
     base: str | None = None,
 ) -> str:
     """The consent page for ``platform``, from the platform module's ``authorize_url``."""
-    module = _platform_module(platform)
-    if USES_PKCE.get(platform) and code_challenge:
-        return module.authorize_url(
-            client_id, redirect_uri, state, code_challenge=code_challenge, base=base
-        )
-    return module.authorize_url(client_id, redirect_uri, state, base=base)
+    build = spec(platform).authorize_url
+    if spec(platform).uses_pkce and code_challenge:
+        return build(client_id, redirect_uri, state, code_challenge=code_challenge, base=base)
+    return build(client_id, redirect_uri, state, base=base)
 
 
 def exchange_code(
@@ -384,14 +368,14 @@ def exchange_code(
     api_base: str | None = None,
 ) -> Credential:
     """Trade an authorization code for a credential through the platform's publisher."""
-    publisher: Any = make_publisher(platform, api_base=api_base)
+    publisher: Any = registry.make_publisher(platform, api_base=api_base)
     kwargs: dict[str, Any] = {
         "code": code,
         "redirect_uri": redirect_uri,
         "client_id": client_id,
         "client_secret": client_secret,
     }
-    if USES_PKCE.get(platform):
+    if spec(platform).uses_pkce:
         kwargs["code_verifier"] = code_verifier
     return publisher.exchange_code(**kwargs)
 
@@ -427,9 +411,9 @@ def connect_flow(
         milton_desktop.publishers.base.PublishError: the platform refused the code
             or the identity lookup.
     """
-    from milton_desktop.logsetup import register_secret
+    from milton_desktop.domain.redaction import register_secret
 
-    label = PLATFORM_LABELS.get(platform, platform)
+    label = registry.label(platform)
     client_id = (client_id or "").strip()
     client_secret = (client_secret or "").strip() or None
     if not client_id:
@@ -437,8 +421,8 @@ def connect_flow(
     if needs_client_secret(platform) and not client_secret:
         raise OAuthError(f"{label} also needs the client secret of your developer app: enter it")
     register_secret(client_secret)
-    base = api_base or env_api_base(platform)
-    verifier, challenge = make_pkce() if USES_PKCE.get(platform) else (None, None)
+    base = api_base or registry.env_api_base(platform)
+    verifier, challenge = make_pkce() if spec(platform).uses_pkce else (None, None)
     state = random_state()
     with LoopbackReceiver(port) as receiver:
         redirect = receiver.redirect_uri
@@ -462,6 +446,6 @@ def connect_flow(
     )
     register_secret(credential.access_token)
     register_secret(credential.refresh_token)
-    identity = make_publisher(platform, api_base=base).identify(credential)
+    identity = registry.make_publisher(platform, api_base=base).identify(credential)
     log.info("signed in to %s as %s", label, identity.username or identity.remote_id)
     return credential, identity

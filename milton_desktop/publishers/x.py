@@ -21,24 +21,16 @@ import os
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import IO, Any, ClassVar
+from typing import IO, TYPE_CHECKING, Any, ClassVar
 from urllib.parse import quote, urlencode, urlsplit
 
-import requests
-
-from milton_desktop.domain import validation
-from milton_desktop.publishers import PLATFORM_LABELS
+from milton_desktop.domain.content import Content, MediaItem, Published
+from milton_desktop.domain.credential import AccountRef, Credential, Identity
+from milton_desktop.domain.validation import MB, MediaRule, Rules
 from milton_desktop.publishers.base import (
-    AccountRef,
     AuthExpired,
-    Content,
-    Credential,
-    Identity,
-    MediaItem,
     OutcomeUnknown,
-    Problem,
     ProgressCallback,
-    Published,
     Publisher,
     RateLimited,
     Rejected,
@@ -52,6 +44,48 @@ from milton_desktop.publishers.http import (
     scrub,
     send,
     server_error,
+)
+from milton_desktop.publishers.platform import OAuthSpec, Platform
+
+if TYPE_CHECKING:  # requests is imported on the first call: the window starts faster
+    import requests
+
+
+def _weighted_length(text: str) -> int:
+    from milton_desktop.domain.twittertext import parse_tweet
+
+    return parse_tweet(text).weighted_length
+
+
+def _refused_characters(text: str) -> list[str]:
+    from milton_desktop.domain.twittertext import parse_tweet
+
+    if parse_tweet(text).has_invalid_characters:
+        return ["the text contains characters X refuses (U+FFFE, U+FEFF or U+FFFF): remove them"]
+    return []
+
+
+def _rule_kind(item: MediaItem) -> str:
+    if item.mime == "image/gif":
+        return "gif"
+    return "video" if item.kind == "video" else "image"
+
+
+RULES = Rules(
+    platform="x",
+    label="X",
+    max_chars=280,
+    count=_weighted_length,
+    unit="weighted characters",
+    media={
+        "image": MediaRule(frozenset({"image/jpeg", "image/png", "image/webp"}), 5 * MB),
+        "gif": MediaRule(frozenset({"image/gif"}), 15 * MB),
+        "video": MediaRule(frozenset({"video/mp4", "video/quicktime"}), 512 * MB),
+    },
+    max_media=4,
+    kind_of=_rule_kind,
+    alone=frozenset({"video", "gif"}),
+    text_checks=(_refused_characters,),
 )
 
 AUTHORIZE_BASE = "https://x.com"
@@ -126,12 +160,6 @@ class _Source:
         return "tweet_image"
 
 
-def _rule_kind(item: MediaItem) -> str:
-    if item.mime == "image/gif":
-        return "gif"
-    return "video" if item.kind == "video" else "image"
-
-
 def _problem_text(body: dict[str, Any]) -> str:
     """The most specific human text in an X error body (problem or v1.1 ``errors``)."""
     texts: list[str] = []
@@ -149,6 +177,7 @@ class XPublisher(Publisher):
     """Publishes to X through API v2 with an OAuth 2 user token."""
 
     platform: ClassVar[str] = "x"
+    rules: ClassVar[Rules] = RULES
     default_bases: ClassVar[dict[str, str]] = {
         "api": "https://api.x.com",
         "oauth": "https://api.x.com",
@@ -159,9 +188,6 @@ class XPublisher(Publisher):
     processing_timeout: float = 300.0
 
     # ------------------------------------------------------------ contract
-
-    def validate(self, content: Content) -> list[Problem]:
-        return validation.validate(self.platform, content)
 
     def identify(self, credential: Credential) -> Identity:
         resp = self._call("GET", "/2/users/me", credential, what="asking X who the token is for")
@@ -213,12 +239,7 @@ class XPublisher(Publisher):
             self.log.warning(
                 "X created post %s with partial errors: %s", tweet_id, _problem_text(payload)
             )
-        who = account.username.lstrip("@")
-        url = (
-            f"https://x.com/{who}/status/{tweet_id}"
-            if who
-            else f"https://x.com/i/web/status/{tweet_id}"
-        )
+        url = post_url(tweet_id, account.username)
         self.log.info("published X post %s with %d media", tweet_id, len(media_ids))
         return Published(remote_id=tweet_id, url=url)
 
@@ -278,10 +299,10 @@ class XPublisher(Publisher):
                 item.url,
                 what=f"downloading media {number} from {host}",
                 label=f"media {number}",
-                cap=validation.MEDIA_RULES["x"][_rule_kind(item)][1],
+                cap=self.rules.media[_rule_kind(item)].max_bytes,
                 timeout=self.timeout,
                 stack=stack,
-                platform=PLATFORM_LABELS[self.platform],
+                platform=self.rules.label,
                 log=self.log,
             )
             fh, size = got.file, got.size
@@ -584,4 +605,35 @@ def _fstat_size(fh: IO[bytes]) -> int:
     return os.fstat(fh.fileno()).st_size
 
 
-PUBLISHER = XPublisher
+def post_url(tweet_id: str, username: str) -> str:
+    """The public address of a post; X redirects the id-only form to the author's."""
+    who = username.lstrip("@")
+    return (
+        f"https://x.com/{who}/status/{tweet_id}"
+        if who
+        else f"https://x.com/i/web/status/{tweet_id}"
+    )
+
+
+PLATFORM = Platform(
+    name="x",
+    label=RULES.label,
+    short="X",
+    colour="#0f1419",
+    order=20,
+    rules=RULES,
+    publisher=XPublisher,
+    token_help=(
+        "Paste an OAuth 2.0 user access token (it must allow tweet.read, tweet.write, "
+        "users.read and media.write). A pasted X token cannot be renewed and X user tokens "
+        "last only 2 hours: for lasting access, sign in with the browser instead."
+    ),
+    post_url=post_url,
+    oauth=OAuthSpec(
+        # X apps of type "Native App" are public clients: PKCE alone proves who is asking
+        needs_client_secret=False,
+        uses_pkce=True,
+        developer_portal="https://developer.x.com/en/portal/projects-and-apps",
+        authorize_url=authorize_url,
+    ),
+)

@@ -15,7 +15,7 @@ import logging
 import threading
 from typing import Any
 
-from milton_desktop.publishers.base import Credential
+from milton_desktop.domain.credential import Credential
 
 log = logging.getLogger("milton.credentials")
 

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from milton_desktop.domain.errors import UserError
+
 MAX_IMPORT_BYTES = 512 * 1024 * 1024
 
 _EXT = {
@@ -24,7 +26,7 @@ _EXT = {
 }
 
 
-class MediaError(ValueError):
+class MediaError(UserError):
     """A media file that cannot be used; the message says why and what to do."""
 
 

@@ -10,6 +10,8 @@ from datetime import UTC, datetime
 
 import peewee as pw
 
+from milton_desktop.domain.status import AccountStatus, Status
+
 
 class _Database(pw.SqliteDatabase):
     """Write transactions start IMMEDIATE: in WAL mode a transaction that reads first
@@ -23,10 +25,6 @@ class _Database(pw.SqliteDatabase):
 database = _Database(None)
 
 _FMT = "%Y-%m-%d %H:%M:%S.%f"
-
-PLATFORMS = ("linkedin", "x", "instagram")
-VOICES = ("personal", "coach", "pr")
-STATUSES = ("pending", "publishing", "published", "failed", "cancelled", "missed", "uncertain")
 
 
 def utc_text(value: datetime) -> str:
@@ -69,7 +67,7 @@ class Account(BaseModel):
     username = pw.CharField(default="")
     remote_id = pw.CharField(default="")
     api_base = pw.CharField(null=True)
-    status = pw.CharField(default="connected")  # connected | needs_reconnect
+    status = pw.CharField(default=AccountStatus.CONNECTED.value)
     token_expires_at = UTCDateTimeField(null=True)
     created_at = UTCDateTimeField(default=_now)
 
@@ -125,7 +123,7 @@ class ScheduledPost(BaseModel):
     text_override = pw.TextField(null=True)
     scheduled_time = UTCDateTimeField()
     timezone = pw.CharField(default="UTC")
-    status = pw.CharField(default="pending")
+    status = pw.CharField(default=Status.PENDING.value)
     attempts = pw.IntegerField(default=0)
     next_attempt_at = UTCDateTimeField()
     claimed_by = pw.CharField(null=True)
@@ -153,9 +151,7 @@ class PublishingResult(BaseModel):
     attempt = pw.IntegerField()
     started_at = UTCDateTimeField()
     finished_at = UTCDateTimeField(null=True)
-    outcome = (
-        pw.CharField()
-    )  # published | retry | rate_limited | failed | uncertain | auth_refreshed
+    outcome = pw.CharField()  # an AttemptOutcome
     http_status = pw.IntegerField(null=True)
     error_kind = pw.CharField(null=True)
     error_message = pw.TextField(null=True)

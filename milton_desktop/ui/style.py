@@ -12,7 +12,7 @@ from functools import cache
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QIcon, QPainter, QPixmap
 
-from milton_desktop.publishers import PLATFORM_LABELS
+from milton_desktop.publishers import registry
 
 #: status -> strong colour (chip edge, list dot); hex so non-Qt code could read it too
 STATUS_COLORS: dict[str, str] = {
@@ -71,20 +71,11 @@ class PlatformStyle:
     color: str
 
 
-PLATFORM_STYLES: dict[str, PlatformStyle] = {
-    "linkedin": PlatformStyle(PLATFORM_LABELS["linkedin"], "in", "#0a66c2"),
-    "x": PlatformStyle(PLATFORM_LABELS["x"], "X", "#0f1419"),
-    "instagram": PlatformStyle(PLATFORM_LABELS["instagram"], "IG", "#c13584"),
-}
-
-PLATFORM_COLORS: dict[str, str] = {name: s.color for name, s in PLATFORM_STYLES.items()}
-
-
 def platform_style(platform: str) -> PlatformStyle:
     """The style of ``platform``; an unknown one (a newer database) still gets a readable badge."""
-    found = PLATFORM_STYLES.get(platform)
+    found = registry.find(platform)
     if found is not None:
-        return found
+        return PlatformStyle(found.label, found.short, found.colour)
     return PlatformStyle(platform.capitalize() or "?", (platform[:2] or "?").upper(), "#6b7280")
 
 
@@ -110,11 +101,6 @@ def _blend(hex_color: str, alpha: float) -> str:
 def status_fill(status: str) -> QColor:
     """A light tint of the status colour: a chip background dark text stays readable on."""
     return QColor(_blend(STATUS_COLORS.get(status, "#6b7280"), 0.16))
-
-
-def tint(hex_color: str, alpha: float) -> QColor:
-    """``hex_color`` mixed with white; ``alpha`` 1.0 is the colour itself."""
-    return QColor(_blend(hex_color, alpha))
 
 
 def badge_font(base: QFont) -> QFont:

@@ -47,7 +47,7 @@ def test_no_secret_leaks_anywhere(cli, milton_home):
         )
         # Give the stored credential a refresh token and client secret, as the browser flow would.
         from milton_desktop.context import open_context
-        from milton_desktop.publishers.base import Credential
+        from milton_desktop.domain.credential import Credential
         from milton_desktop.storage import settings
 
         ctx = open_context(None, stderr_logging=False)

@@ -10,14 +10,14 @@ from datetime import timedelta
 import pytest
 
 from milton_desktop.domain.clock import FakeClock
+from milton_desktop.domain.content import Published
+from milton_desktop.domain.credential import Credential, Identity
+from milton_desktop.domain.errors import UserError
 from milton_desktop.engine.machine import Engine, EngineConfig
-from milton_desktop.operations import store
+from milton_desktop.operations import posts, schedules
 from milton_desktop.publishers.base import (
     AuthExpired,
-    Credential,
-    Identity,
     OutcomeUnknown,
-    Published,
     Publisher,
     RateLimited,
     Rejected,
@@ -38,9 +38,9 @@ class ScriptedPublisher(Publisher):
     refresh_result: object = None
 
     def validate(self, content):
-        from milton_desktop.domain.validation import validate
+        from milton_desktop.publishers import registry
 
-        return validate("linkedin", content)
+        return registry.validate("linkedin", content)
 
     def identify(self, credential):
         return Identity("1", "someone")
@@ -100,8 +100,10 @@ def account(db, creds):
 
 
 def _schedule(clock, account, minutes=10, text="hello"):
-    post = store.add_post(text)
-    return store.schedule(post.id, account, clock.now() + timedelta(minutes=minutes), clock=clock)
+    post = posts.add_post(text)
+    return schedules.schedule(
+        post.id, account, clock.now() + timedelta(minutes=minutes), clock=clock
+    )
 
 
 def _row(sid):
@@ -356,10 +358,10 @@ def test_validation_problem_at_publish_time_fails_clearly(engine, clock, account
 
 def test_cancel_only_from_pending(engine, clock, account):
     sched = _schedule(clock, account)
-    store.cancel(sched.id, clock=clock)
+    schedules.cancel(sched.id, clock=clock)
     assert _row(sched.id).status == "cancelled"
-    with pytest.raises(store.UserError, match="only pending"):
-        store.cancel(sched.id, clock=clock)
+    with pytest.raises(UserError, match="only pending"):
+        schedules.cancel(sched.id, clock=clock)
     clock.advance(timedelta(minutes=10))
     assert engine.publish_due() == []
 
@@ -368,27 +370,27 @@ def test_cancel_loses_to_a_claim(engine, clock, account):
     sched = _schedule(clock, account)
     clock.advance(timedelta(minutes=10))
     assert engine.claim(sched.id)
-    with pytest.raises(store.UserError, match="publishing"):
-        store.cancel(sched.id, clock=clock)
+    with pytest.raises(UserError, match="publishing"):
+        schedules.cancel(sched.id, clock=clock)
 
 
 def test_schedule_in_the_past_is_refused(db, clock, account):
-    post = store.add_post("hi")
-    with pytest.raises(store.UserError, match="in the past"):
-        store.schedule(post.id, account, clock.now() - timedelta(hours=1), clock=clock)
+    post = posts.add_post("hi")
+    with pytest.raises(UserError, match="in the past"):
+        schedules.schedule(post.id, account, clock.now() - timedelta(hours=1), clock=clock)
     assert ScheduledPost.select().count() == 0
 
 
 def test_reschedule_and_publish_now(engine, clock, account, scripted):
     sched = _schedule(clock, account, minutes=10)
-    moved = store.reschedule(sched.id, clock.now() + timedelta(hours=1), clock=clock)
+    moved = schedules.reschedule(sched.id, clock.now() + timedelta(hours=1), clock=clock)
     assert moved.scheduled_time == clock.now() + timedelta(hours=1)
     assert engine.next_wakeup() == moved.scheduled_time
     clock.advance(timedelta(hours=4))
     (o,) = engine.publish_due()
     assert o.status == "missed"
-    store.publish_now(sched.id, clock=clock)
+    schedules.publish_now(sched.id, clock=clock)
     (o,) = engine.publish_due()
     assert o.status == "published"
-    with pytest.raises(store.UserError, match="already published"):
-        store.reschedule(sched.id, clock.now() + timedelta(hours=1), clock=clock)
+    with pytest.raises(UserError, match="already published"):
+        schedules.reschedule(sched.id, clock.now() + timedelta(hours=1), clock=clock)

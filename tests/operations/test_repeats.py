@@ -7,8 +7,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from milton_desktop.domain.clock import FakeClock
+from milton_desktop.domain.errors import UserError
+from milton_desktop.operations import posts, repeats
 from milton_desktop.operations import repeats as recurrence
-from milton_desktop.operations import store
 from milton_desktop.storage.models import Account, ScheduledPost
 
 
@@ -23,8 +24,8 @@ def rows(rec):
 
 def test_weekly_tuesday_ten_stays_ten_across_spring_forward(account):
     clock = FakeClock(datetime(2026, 3, 16, 12, tzinfo=UTC))
-    post = store.add_post("weekly tip")
-    rec = store.schedule_repeating(
+    post = posts.add_post("weekly tip")
+    rec = repeats.schedule_repeating(
         post.id,
         account,
         datetime(2026, 3, 17, 10, 0),
@@ -43,8 +44,8 @@ def test_weekly_tuesday_ten_stays_ten_across_spring_forward(account):
 
 def test_materialising_is_idempotent_and_rolls_forward(account):
     clock = FakeClock(datetime(2026, 3, 16, 12, tzinfo=UTC))
-    post = store.add_post("daily")
-    rec = store.schedule_repeating(
+    post = posts.add_post("daily")
+    rec = repeats.schedule_repeating(
         post.id, account, datetime(2026, 3, 17, 9, 0), "Europe/Paris", "FREQ=DAILY", clock=clock
     )
     n = len(rows(rec))
@@ -58,8 +59,8 @@ def test_materialising_is_idempotent_and_rolls_forward(account):
 
 def test_occurrence_in_the_spring_gap_goes_out_after_it_and_says_so(account):
     clock = FakeClock(datetime(2026, 3, 27, 12, tzinfo=UTC))
-    post = store.add_post("night owl")
-    rec = store.schedule_repeating(
+    post = posts.add_post("night owl")
+    rec = repeats.schedule_repeating(
         post.id,
         account,
         datetime(2026, 3, 28, 2, 30),
@@ -77,8 +78,8 @@ def test_occurrence_in_the_spring_gap_goes_out_after_it_and_says_so(account):
 
 def test_occurrence_in_the_autumn_fold_takes_the_first_and_says_so(account):
     clock = FakeClock(datetime(2026, 10, 23, 12, tzinfo=UTC))
-    post = store.add_post("fold")
-    rec = store.schedule_repeating(
+    post = posts.add_post("fold")
+    rec = repeats.schedule_repeating(
         post.id,
         account,
         datetime(2026, 10, 24, 2, 30),
@@ -104,9 +105,9 @@ def test_occurrence_in_the_autumn_fold_takes_the_first_and_says_so(account):
 )
 def test_bad_rules_are_refused_and_nothing_written(account, rule, message):
     clock = FakeClock(datetime(2026, 3, 16, 12, tzinfo=UTC))
-    post = store.add_post("x")
-    with pytest.raises(store.UserError, match=message):
-        store.schedule_repeating(
+    post = posts.add_post("x")
+    with pytest.raises(UserError, match=message):
+        repeats.schedule_repeating(
             post.id, account, datetime(2026, 3, 17, 10), "Europe/Paris", rule, clock=clock
         )
     assert ScheduledPost.select().count() == 0
@@ -114,12 +115,12 @@ def test_bad_rules_are_refused_and_nothing_written(account, rule, message):
 
 def test_stop_series_cancels_pending_occurrences(account):
     clock = FakeClock(datetime(2026, 3, 16, 12, tzinfo=UTC))
-    post = store.add_post("weekly")
-    rec = store.schedule_repeating(
+    post = posts.add_post("weekly")
+    rec = repeats.schedule_repeating(
         post.id, account, datetime(2026, 3, 17, 10), "Europe/Paris", "FREQ=WEEKLY", clock=clock
     )
     first = rows(rec)[0]
-    assert store.stop_series(first.id, clock=clock) == 3
+    assert repeats.stop_series(first.id, clock=clock) == 3
     assert {r.status for r in rows(rec)} == {"cancelled"}
     clock.advance(timedelta(days=30))
     assert recurrence.materialize(clock.now()) == []

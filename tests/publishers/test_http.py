@@ -11,8 +11,9 @@ from typing import Any
 import pytest
 import requests
 
-from milton_desktop.logsetup import RedactingFilter, redact_urllib3_logs
-from milton_desktop.publishers.base import Credential, Rejected, Transient
+from milton_desktop.domain.credential import Credential
+from milton_desktop.domain.redaction import RedactingFilter, redact_urllib3_logs
+from milton_desktop.publishers.base import Rejected, Transient
 from milton_desktop.publishers.http import (
     MAX_REDIRECTS,
     credential_secrets,

@@ -17,13 +17,11 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 
-from milton_desktop.publishers import make_publisher
+from milton_desktop.domain.content import Content, MediaItem
+from milton_desktop.domain.credential import AccountRef, Credential
+from milton_desktop.publishers import registry
 from milton_desktop.publishers.base import (
-    AccountRef,
     AuthExpired,
-    Content,
-    Credential,
-    MediaItem,
     OutcomeUnknown,
     PublishError,
     RateLimited,
@@ -156,7 +154,7 @@ def publish_json(fake: FakeInstagram) -> list[dict]:
 
 
 def test_registry_builds_the_instagram_publisher(fake):
-    pub = make_publisher("instagram", api_base=fake.url)
+    pub = registry.make_publisher("instagram", api_base=fake.url)
     try:
         assert isinstance(pub, InstagramPublisher)
         assert pub.base("api") == pub.base("oauth") == fake.url

@@ -8,6 +8,7 @@ import logging
 import socket
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -17,14 +18,12 @@ import requests
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from milton_desktop.domain import validation
-from milton_desktop.publishers import make_publisher
+from milton_desktop.domain.content import Content, MediaItem
+from milton_desktop.domain.credential import AccountRef, Credential
+from milton_desktop.domain.validation import MediaRule
+from milton_desktop.publishers import registry
 from milton_desktop.publishers.base import (
-    AccountRef,
     AuthExpired,
-    Content,
-    Credential,
-    MediaItem,
     OutcomeUnknown,
     PublishError,
     RateLimited,
@@ -33,6 +32,7 @@ from milton_desktop.publishers.base import (
 )
 from milton_desktop.publishers.linkedin import (
     LINKEDIN_VERSION,
+    RULES,
     LinkedInPublisher,
     authorize_url,
     escape_commentary,
@@ -186,7 +186,7 @@ def test_text_post_sends_documented_body_and_headers(
 
 
 def test_registry_finds_the_publisher(fake: FakeLinkedIn) -> None:
-    publisher = make_publisher("linkedin", api_base=fake.url)
+    publisher = registry.make_publisher("linkedin", api_base=fake.url)
     try:
         assert isinstance(publisher, LinkedInPublisher)
         assert publisher.base("api") == publisher.base("oauth") == fake.url
@@ -475,8 +475,10 @@ def test_media_url_over_the_size_cap_is_rejected(
     media_host: MediaHost,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    mimes, _ = validation.MEDIA_RULES["linkedin"]["image"]
-    monkeypatch.setitem(validation.MEDIA_RULES["linkedin"], "image", (mimes, 100))
+    small = replace(
+        RULES, media={**RULES.media, "image": MediaRule(RULES.media["image"].mimes, 100)}
+    )
+    monkeypatch.setattr(pub, "rules", small)
     item = MediaItem("image", "image/jpeg", url=f"{media_host.url}/photo.jpg")
     with pytest.raises(Rejected, match="smaller file"):
         pub.publish(Content("x", (item,)), cred, ACCOUNT)

@@ -21,13 +21,11 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 
-from milton_desktop.publishers import make_publisher, publisher_class
+from milton_desktop.domain.content import Content, MediaItem
+from milton_desktop.domain.credential import AccountRef, Credential
+from milton_desktop.publishers import registry
 from milton_desktop.publishers.base import (
-    AccountRef,
     AuthExpired,
-    Content,
-    Credential,
-    MediaItem,
     OutcomeUnknown,
     PublishError,
     RateLimited,
@@ -194,8 +192,8 @@ class MediaHost(FakeServer):
 
 
 def test_registry_finds_the_x_publisher(fake: FakeX) -> None:
-    assert publisher_class("x") is XPublisher
-    publisher = make_publisher("x", api_base=fake.url)
+    assert registry.platform("x").publisher is XPublisher
+    publisher = registry.make_publisher("x", api_base=fake.url)
     assert publisher.base("api") == fake.url
     assert publisher.base("oauth") == fake.url
     assert XPublisher().base("api") == "https://api.x.com"

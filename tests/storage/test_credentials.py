@@ -7,7 +7,7 @@ import keyring
 import keyring.backends.fail
 import pytest
 
-from milton_desktop.publishers.base import Credential
+from milton_desktop.domain.credential import Credential
 from milton_desktop.storage.credentials import (
     SERVICE,
     CredentialMissing,

@@ -6,8 +6,8 @@ from datetime import timedelta
 
 import pytest
 
-from milton_desktop.operations import store
-from milton_desktop.publishers.base import Credential
+from milton_desktop.domain.credential import Credential
+from milton_desktop.operations import posts, schedules
 from milton_desktop.storage import settings
 from milton_desktop.storage.credentials import CredentialStore
 from milton_desktop.storage.models import Account
@@ -41,8 +41,8 @@ def make_schedule(accounts):
     """make_schedule(text, when_utc, platform="linkedin") -> ScheduledPost."""
 
     def _make(text, when, platform="linkedin"):
-        post = store.add_post(text)
-        return store.schedule(post.id, accounts[platform], when, timezone="Europe/Paris")
+        post = posts.add_post(text)
+        return schedules.schedule(post.id, accounts[platform], when, timezone="Europe/Paris")
 
     return _make
 

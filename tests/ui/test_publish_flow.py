@@ -9,12 +9,12 @@ from datetime import UTC, datetime, timedelta
 from PySide6.QtGui import QUndoStack
 
 from milton_desktop.context import AppContext
+from milton_desktop.domain.credential import Credential
 from milton_desktop.engine.machine import Engine
 from milton_desktop.engine.runner import Runner
-from milton_desktop.operations import store
+from milton_desktop.operations import posts
 from milton_desktop.paths import resolve_paths
-from milton_desktop.publishers.base import Credential
-from milton_desktop.storage import settings
+from milton_desktop.storage import queries, settings
 from milton_desktop.storage.models import Account
 from milton_desktop.ui.calendar.model import POST_MIME, make_mime
 from milton_desktop.ui.shell.main_window import MainWindow
@@ -35,7 +35,7 @@ def test_drop_close_publish_notify(qtbot, db, creds, url_opened):  # noqa: F811
             api_base=fake.url,
         )
         creds.save("linkedin", account.id, Credential(token))
-        post = store.add_post("Tuesday thoughts (on local-first software)")
+        post = posts.add_post("Tuesday thoughts (on local-first software)")
 
         paths = resolve_paths().ensure()
         ctx = AppContext(paths=paths, credentials=creds, log_file=paths.log_file)
@@ -62,19 +62,21 @@ def test_drop_close_publish_notify(qtbot, db, creds, url_opened):  # noqa: F811
         when = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=3)
         local = when.astimezone(UTC)
         assert pane.drop_mime(make_mime(POST_MIME, [post.id]), local.date(), local.time())
-        (sched,) = store.list_schedules("pending")
+        (sched,) = queries.list_schedules("pending")
         assert sched.post_id == post.id
         window.close()  # hides into the tray; the scheduler keeps running
         assert not window.isVisible()
 
-        qtbot.waitUntil(lambda: store.get_schedule(sched.id).status == "published", timeout=20_000)
+        qtbot.waitUntil(
+            lambda: queries.get_schedule(sched.id).status == "published", timeout=20_000
+        )
         qtbot.waitUntil(lambda: bool(trays and trays[0].messages), timeout=5_000)
         assert len(fake.posts) == 1
         assert fake.posts[0]["commentary_decoded"] == "Tuesday thoughts (on local-first software)"
         title, body, _icon, _ms = trays[0].messages[-1]
         assert "Published" in title and "LinkedIn" in title + body
         trays[0].messageClicked.emit()
-        assert url_opened == [store.get_schedule(sched.id).remote_url]
+        assert url_opened == [queries.get_schedule(sched.id).remote_url]
         assert url_opened[0].startswith("https://www.linkedin.com/feed/update/urn:li:")
         runner.stop(5)
         window.set_runner(None)  # the window outlives this test's runner in qtbot's teardown

@@ -48,16 +48,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from milton_desktop.domain.errors import UserError
 from milton_desktop.domain.timeutil import TimeInputError, get_zone
 from milton_desktop.operations import accounts
-from milton_desktop.operations.store import UserError
-from milton_desktop.publishers import PLATFORM_LABELS, oauth
+from milton_desktop.publishers import oauth, registry
 from milton_desktop.publishers.base import PublishError
 from milton_desktop.storage import settings
 from milton_desktop.storage.credentials import KEYRING_HELP, CredentialStore, backend_is_secure
-from milton_desktop.storage.models import PLATFORMS, Account
+from milton_desktop.storage.models import Account
 from milton_desktop.ui.style import platform_dot
 from milton_desktop.ui.tasks import run_in_background
+from milton_desktop.ui.wording import sentence
 
 log = logging.getLogger("milton.ui.accounts")
 
@@ -82,15 +83,6 @@ TOKEN_HINTS = {
         "days, and Milton renews it while it is still valid."
     ),
 }
-
-
-def sentence(text: str) -> str:
-    """A core message as a sentence: capital first letter, final full stop."""
-    text = str(text).strip()
-    if not text:
-        return ""
-    text = text[0].upper() + text[1:]
-    return text if text.endswith((".", "!", "?")) else text + "."
 
 
 def describe_error(exc: BaseException) -> str:
@@ -260,7 +252,7 @@ class ConnectDialog(QDialog):
         if self.account is not None:
             acc = self.account
             intro = QLabel(
-                f"Sign in again to {PLATFORM_LABELS[acc.platform]} as {_who(acc)} to give "
+                f"Sign in again to {registry.label(acc.platform)} as {_who(acc)} to give "
                 f"“{acc.display_name}” a new token. Its scheduled posts stay as they are."
             )
             intro.setWordWrap(True)
@@ -269,15 +261,15 @@ class ConnectDialog(QDialog):
         platform_row = QHBoxLayout()
         self.platform_group = QButtonGroup(self)
         self.platform_buttons: dict[str, QRadioButton] = {}
-        for platform in PLATFORMS:
-            radio = QRadioButton(PLATFORM_LABELS[platform])
+        for platform in registry.names():
+            radio = QRadioButton(registry.label(platform))
             radio.setObjectName(f"platform_{platform}")
             self.platform_group.addButton(radio)
             self.platform_buttons[platform] = radio
             platform_row.addWidget(radio)
             radio.setEnabled(self.account is None)
         platform_row.addStretch(1)
-        self.platform_buttons[PLATFORMS[0]].setChecked(True)
+        self.platform_buttons[registry.names()[0]].setChecked(True)
         self.platform_group.buttonToggled.connect(self._on_platform_group_toggled)
         form.addRow("Platform:", platform_row)
         self.name_edit = QLineEdit()
@@ -404,7 +396,7 @@ class ConnectDialog(QDialog):
         for platform, radio in self.platform_buttons.items():
             if radio.isChecked():
                 return platform
-        return PLATFORMS[0]
+        return registry.names()[0]
 
     def _select_platform(self, platform: str) -> None:
         self.platform_buttons[platform].setChecked(True)
@@ -432,8 +424,8 @@ class ConnectDialog(QDialog):
 
     def _fill_browser_page(self) -> None:
         platform = self.platform
-        label = PLATFORM_LABELS[platform]
-        portal = oauth.DEVELOPER_PORTALS[platform]
+        label = registry.label(platform)
+        portal = oauth.spec(platform).developer_portal
         needs_secret = oauth.needs_client_secret(platform)
         what = "client ID and client secret" if needs_secret else "client ID"
         self.browser_intro.setText(
@@ -554,7 +546,7 @@ class ConnectDialog(QDialog):
         platform = self.platform
         client_id = self.client_id_edit.text().strip()
         secret = self.client_secret_edit.text().strip() or None
-        label = PLATFORM_LABELS[platform]
+        label = registry.label(platform)
         if not client_id:
             self.show_error(f"Enter the client ID of your {label} developer app.")
             self.client_id_edit.setFocus()
@@ -596,7 +588,7 @@ class ConnectDialog(QDialog):
             return
         token = self.token_edit.text().strip()
         platform = self.platform
-        label = PLATFORM_LABELS[platform]
+        label = registry.label(platform)
         if not token:
             self.show_error(f"Paste the {label} access token first.")
             self.token_edit.setFocus()
@@ -749,14 +741,14 @@ class AccountsDialog(QDialog):
 
     def refresh(self, select_id: int | None = None) -> None:
         """Reload the accounts from the database."""
-        rows = accounts.list_accounts()
+        rows = sorted(accounts.list_accounts(), key=lambda a: (a.platform, a.display_name))
         zone = self._zone()
         self.table.setRowCount(len(rows))
         for r, acc in enumerate(rows):
             needs = acc.status != "connected"
             cells = [
                 acc.display_name,
-                PLATFORM_LABELS.get(acc.platform, acc.platform),
+                registry.label(acc.platform),
                 _who(acc),
                 "Needs reconnecting" if needs else "Connected",
                 self._expiry_text(acc.token_expires_at, zone),
@@ -879,15 +871,18 @@ class AccountsDialog(QDialog):
         acc = self.selected_account()
         if acc is None or self._busy:
             return
-        waiting = accounts.pending_count(acc.id)
+        waiting = accounts.live_count(acc.id)
         text = (
-            f"Remove “{acc.display_name}” ({PLATFORM_LABELS[acc.platform]} {_who(acc)})?\n\n"
+            f"Remove “{acc.display_name}” ({registry.label(acc.platform)} {_who(acc)})?\n\n"
             "Its token is deleted from this computer and Milton stops publishing to it. "
             "The account itself on the platform is not affected."
         )
         if waiting:
             posts = "post that is" if waiting == 1 else "posts that are"
-            text += f"\n\nIts {waiting} scheduled {posts} still waiting will be deleted too."
+            text += (
+                f"\n\nIts {waiting} scheduled {posts} still live (waiting, missed or "
+                "uncertain) will be cancelled; they stay in the calendar as cancelled."
+            )
         if not self.confirm("Remove account", text, "Remove"):
             return
         credentials, account_id, name = self.credentials, acc.id, acc.display_name

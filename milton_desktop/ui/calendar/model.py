@@ -28,8 +28,7 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QColor, QFont
 
 from milton_desktop.domain.timeutil import TimeInputError, get_zone, local_zone_name
-from milton_desktop.operations import store
-from milton_desktop.storage import settings
+from milton_desktop.storage import queries, settings
 from milton_desktop.storage.models import ScheduledPost
 from milton_desktop.ui import style
 
@@ -94,7 +93,7 @@ def local_midnight_utc(day: date, zone: tzinfo) -> datetime:
     return datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)
 
 
-#: one :func:`store.calendar_rows` row:
+#: one :func:`queries.calendar_rows` row:
 #: (id, post_id, account_id, UTC time text, status, text, remote_url, error_message)
 CalendarRow = tuple[int, int, int, str, str, str | None, str | None, str | None]
 
@@ -180,7 +179,7 @@ class ScheduleItem:
 
     @classmethod
     def from_json(cls, row: Mapping[str, Any], zone: tzinfo) -> ScheduleItem:
-        """From one :func:`store.schedule_rows` dict (the ``schedule_json`` shape)."""
+        """From one :func:`queries.schedule_rows` dict (the ``schedule_json`` shape)."""
         text = row["text"] or ""
         return cls(
             id=row["id"],
@@ -199,7 +198,7 @@ class ScheduleItem:
     def from_calendar_row(
         cls, row: CalendarRow, accounts: Mapping[int, tuple[str, str]], zone: tzinfo
     ) -> ScheduleItem:
-        """From one :func:`store.calendar_rows` row and that call's accounts."""
+        """From one :func:`queries.calendar_rows` row and that call's accounts."""
         sid, post_id, account_id, when, status, text, url, error = row
         name, platform = accounts[account_id]
         text = text or ""
@@ -286,7 +285,7 @@ def load_schedule_items(
     start: date, end: date, zone: tzinfo, status: str | None = None
 ) -> list[ScheduleItem]:
     """Schedules whose local day is in ``[start, end)``, ordered by time (one store read)."""
-    accounts, rows = store.calendar_rows(
+    accounts, rows = queries.calendar_rows(
         local_midnight_utc(start, zone), local_midnight_utc(end, zone), status
     )
     return [ScheduleItem.from_calendar_row(row, accounts, zone) for row in rows]
@@ -336,7 +335,7 @@ class ScheduleModel(QAbstractTableModel):
         hide_cancelled: bool = False,
     ) -> None:
         """Reload the local days ``[start, end)`` (optionally one status) from the store."""
-        accounts, rows = store.calendar_rows(
+        accounts, rows = queries.calendar_rows(
             local_midnight_utc(start, zone),
             local_midnight_utc(end, zone),
             status,
@@ -535,10 +534,10 @@ def load_draft_items(zone: tzinfo) -> list[DraftItem]:
             post_id=post.id,
             text=post.body or "",
             short_text=short_text(post.body, 140),
-            media_count=len(store.media_items(post)),
+            media_count=len(queries.media_items(post)),
             updated_local=post.updated_at.astimezone(zone),
         )
-        for post in store.drafts()
+        for post in queries.drafts()
     ]
 
 
@@ -623,7 +622,7 @@ def account_choices() -> list[AccountChoice]:
     """Every account, by name."""
     return [
         AccountChoice(a.id, a.display_name, a.platform, a.status == "needs_reconnect")
-        for a in store.list_accounts()
+        for a in queries.list_accounts()
     ]
 
 

@@ -18,8 +18,9 @@ from datetime import datetime
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from milton_desktop.domain.clock import Clock, SystemClock
+from milton_desktop.domain.errors import UserError
 from milton_desktop.domain.timeutil import TimeInputError, iso_z
-from milton_desktop.operations import store
+from milton_desktop.operations import schedules
 
 log = logging.getLogger("milton.ui.undo")
 
@@ -49,7 +50,7 @@ class StoreCommand(QUndoCommand):
         self.error: str | None = None
         self._skip_next_redo = False
 
-    # Subclasses: exactly one store call each; raise store.UserError to refuse.
+    # Subclasses: exactly one store call each; raise UserError to refuse.
     def apply(self) -> None:
         raise NotImplementedError
 
@@ -68,7 +69,7 @@ class StoreCommand(QUndoCommand):
     def _guarded(self, step: Callable[[], None], verb: str) -> None:
         try:
             step()
-        except (store.UserError, TimeInputError) as exc:
+        except (UserError, TimeInputError) as exc:
             what = self.text()
             # "Cannot undo move “Launch” to Fri 27 March 10:00: <why>"
             self.fail(f"Cannot {verb} {what[:1].lower()}{what[1:]}: {exc}")
@@ -85,7 +86,7 @@ class StoreCommand(QUndoCommand):
 class ScheduleDraftCommand(StoreCommand):
     """Schedule a draft on one account at a UTC instant; undo cancels that schedule.
 
-    Redo after undo restores the same row (``store.restore``) so its id, and anything
+    Redo after undo restores the same row (``schedules.restore``) so its id, and anything
     that refers to it, survives an undo/redo round trip.
     """
 
@@ -109,28 +110,28 @@ class ScheduleDraftCommand(StoreCommand):
 
     def apply(self) -> None:
         if self.schedule_id is None:
-            row = store.schedule(
+            row = schedules.schedule(
                 self.post_id, self.account_id, self.when, timezone=self.timezone, clock=self.clock
             )
             self.schedule_id = row.id
             return
-        # store.restore does not look at the clock; putting back a time that has
+        # schedules.restore does not look at the clock; putting back a time that has
         # passed would make the scheduler publish it late, so refuse that here.
         now = self.clock.now()
-        if self.when < now - store.PAST_TOLERANCE:
-            raise store.UserError(
+        if self.when < now - schedules.PAST_TOLERANCE:
+            raise UserError(
                 f"{iso_z(self.when)} has passed since it was undone: drag the post from "
                 "Drafts onto a new time instead"
             )
-        store.restore(self.schedule_id, "pending")
+        schedules.restore(self.schedule_id, "pending")
 
     def revert(self) -> None:
         assert self.schedule_id is not None, "undo before the first redo"
-        store.cancel(self.schedule_id, clock=self.clock)
+        schedules.cancel(self.schedule_id, clock=self.clock)
 
 
 class RescheduleCommand(StoreCommand):
-    """Move a schedule between two UTC instants (``store.reschedule`` both ways)."""
+    """Move a schedule between two UTC instants (``schedules.reschedule`` both ways)."""
 
     def __init__(
         self,
@@ -148,10 +149,10 @@ class RescheduleCommand(StoreCommand):
         self.new = new
 
     def apply(self) -> None:
-        store.reschedule(self.schedule_id, self.new, clock=self.clock)
+        schedules.reschedule(self.schedule_id, self.new, clock=self.clock)
 
     def revert(self) -> None:
-        store.reschedule(self.schedule_id, self.old, clock=self.clock)
+        schedules.reschedule(self.schedule_id, self.old, clock=self.clock)
 
 
 class CancelCommand(StoreCommand):
@@ -171,10 +172,10 @@ class CancelCommand(StoreCommand):
         self.previous_status = previous_status
 
     def apply(self) -> None:
-        store.cancel(self.schedule_id, clock=self.clock)
+        schedules.cancel(self.schedule_id, clock=self.clock)
 
     def revert(self) -> None:
-        store.restore(self.schedule_id, self.previous_status)
+        schedules.restore(self.schedule_id, self.previous_status)
 
 
 class CommandGroup(StoreCommand):
@@ -199,7 +200,7 @@ class CommandGroup(StoreCommand):
             for cmd in self.commands:
                 cmd.apply()
                 done.append(cmd)
-        except (store.UserError, TimeInputError):
+        except (UserError, TimeInputError):
             self._roll_back(done, forward=False)
             raise
 
@@ -209,7 +210,7 @@ class CommandGroup(StoreCommand):
             for cmd in reversed(self.commands):
                 cmd.revert()
                 done.append(cmd)
-        except (store.UserError, TimeInputError):
+        except (UserError, TimeInputError):
             self._roll_back(done, forward=True)
             raise
 
@@ -218,7 +219,7 @@ class CommandGroup(StoreCommand):
         for cmd in reversed(done):
             try:
                 cmd.apply() if forward else cmd.revert()
-            except (store.UserError, TimeInputError) as exc:
+            except (UserError, TimeInputError) as exc:
                 # Nothing more can be done from here; the log keeps the trail.
                 log.warning("could not roll back %r: %s", cmd.text(), exc)
 

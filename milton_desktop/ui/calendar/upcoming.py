@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from milton_desktop.domain.clock import Clock, SystemClock
-from milton_desktop.operations import store
+from milton_desktop.storage import queries
 from milton_desktop.ui import style
 from milton_desktop.ui.calendar.model import ScheduleItem, display_zone, format_day
 
@@ -26,7 +26,7 @@ _ID_ROLE = Qt.ItemDataRole.UserRole + 1
 
 
 class UpcomingPanel(QWidget):
-    """Pending posts in the next seven days (``store.upcoming``); a click opens one.
+    """Pending posts in the next seven days (``queries.upcoming``); a click opens one.
 
     Args:
         parent: the owning widget.
@@ -78,7 +78,8 @@ class UpcomingPanel(QWidget):
         now_local = self.clock.now().astimezone(zone)
         today = now_local.date()
         items = [
-            ScheduleItem.from_row(row, zone) for row in store.upcoming(DAYS_AHEAD, clock=self.clock)
+            ScheduleItem.from_row(row, zone)
+            for row in queries.upcoming(DAYS_AHEAD, clock=self.clock)
         ]
         items.sort(key=lambda it: (it.local, it.id))
         self.tree.clear()

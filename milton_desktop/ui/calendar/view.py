@@ -76,11 +76,11 @@ from PySide6.QtWidgets import (
 )
 
 from milton_desktop.domain.clock import Clock, SystemClock
+from milton_desktop.domain.content import Content
+from milton_desktop.domain.errors import UserError
 from milton_desktop.domain.timeutil import TimeInputError, localize
-from milton_desktop.domain.validation import validate
-from milton_desktop.operations import store
-from milton_desktop.publishers.base import Content
-from milton_desktop.storage import settings
+from milton_desktop.publishers import registry
+from milton_desktop.storage import queries, settings
 from milton_desktop.ui import style
 from milton_desktop.ui.calendar.model import (
     POST_MIME,
@@ -1484,8 +1484,8 @@ class CalendarPane(QWidget):
         commands: list[StoreCommand] = []
         for post_id in post_ids:
             try:
-                post = store.get_post(post_id)
-            except store.UserError as exc:
+                post = queries.get_post(post_id)
+            except UserError as exc:
                 self.message.emit(f"{exc}.")
                 return False
             chosen = (
@@ -1496,7 +1496,7 @@ class CalendarPane(QWidget):
             if not chosen:
                 return False  # the user closed the account menu: nothing to say
             by_id = {c.id: c for c in choices}
-            content = Content(text=post.body, media=store.media_items(post))
+            content = Content(text=post.body, media=queries.media_items(post))
             for account_id in chosen:
                 acc = by_id.get(account_id)
                 if acc is None:
@@ -1504,7 +1504,7 @@ class CalendarPane(QWidget):
                     return False
                 # Checked before any write, so a refusal on the second account does not
                 # leave the first one scheduled and cancelled behind.
-                problems = validate(acc.platform, content)
+                problems = registry.validate(acc.platform, content)
                 if problems:
                     label = style.platform_style(acc.platform).label
                     details = "; ".join(pr.message for pr in problems)
@@ -1596,8 +1596,8 @@ class CalendarPane(QWidget):
             if it is not None:
                 return it
         try:
-            return ScheduleItem.from_row(store.get_schedule(schedule_id), self.zone)
-        except store.UserError:
+            return ScheduleItem.from_row(queries.get_schedule(schedule_id), self.zone)
+        except UserError:
             return None
 
     def _apply_selection(self) -> None:

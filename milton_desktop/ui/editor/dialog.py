@@ -1,20 +1,19 @@
 """The post editor: write once, check it against every platform as you type, schedule.
 
 What the user sees while typing is what each platform will count: X's weighted
-length (URLs cost 23), LinkedIn's and Instagram's characters, Instagram's hashtags.
+length (URLs cost 23), each platform's own limits, hashtags where they are limited.
 Problems for the chosen accounts are listed under the text in plain words, and the
 Schedule button stays off until there are none. Nothing is written unless every
 chosen account accepts the post; the write itself (media hashing and copying
 included) runs on a worker, in one transaction. Editing a schedule changes that
-row in place (:func:`store.update_schedule`); a saved post's media are replaced
-as a whole (:func:`store.replace_media`), or not at all.
+row in place (:func:`schedules.update_schedule`); a saved post's media are replaced
+as a whole (:func:`posts.replace_media`), or not at all.
 """
 
 from __future__ import annotations
 
 import html
 import logging
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
@@ -61,6 +60,9 @@ from PySide6.QtWidgets import (
 )
 
 from milton_desktop.domain.clock import Clock, SystemClock
+from milton_desktop.domain.content import VOICES, Content, MediaItem
+from milton_desktop.domain.errors import UserError
+from milton_desktop.domain.status import MOVABLE
 from milton_desktop.domain.timeutil import (
     TimeInputError,
     get_zone,
@@ -68,21 +70,16 @@ from milton_desktop.domain.timeutil import (
     is_ambiguous,
     localize,
 )
-from milton_desktop.domain.validation import (
-    INSTAGRAM_MAX_HASHTAGS,
-    count_hashtags,
-    text_length,
-    validate,
-)
-from milton_desktop.operations import accounts, store
-from milton_desktop.paths import resolve_paths
-from milton_desktop.publishers import PLATFORM_LABELS
-from milton_desktop.publishers.base import Content, MediaItem, PublishError
+from milton_desktop.domain.validation import count_hashtags
+from milton_desktop.operations import accounts, compose, posts, schedules
+from milton_desktop.publishers import registry
+from milton_desktop.publishers.base import PublishError
 from milton_desktop.storage import media as media_mod
-from milton_desktop.storage import settings
-from milton_desktop.storage.models import PLATFORMS, VOICES, Account, Media, database
+from milton_desktop.storage import queries, settings
+from milton_desktop.storage.models import Account, Media
 from milton_desktop.ui.style import platform_dot
 from milton_desktop.ui.tasks import run_in_background
+from milton_desktop.ui.wording import hinted, sentence, with_hint
 
 log = logging.getLogger("milton.ui.editor")
 
@@ -96,31 +93,6 @@ MEDIA_FILTER = (
     "Images and videos (*.jpg *.jpeg *.png *.gif *.webp *.mp4 *.mov "
     "*.JPG *.JPEG *.PNG *.GIF *.WEBP *.MP4 *.MOV);;All files (*)"
 )
-
-#: the CLI's words in core messages, and what the same action is called here
-_GUI_WORDS = (
-    (re.compile(r"\(--media-url\)"), "(use “Add link”)"),
-    (re.compile(r"with --media-url"), "with “Add link”"),
-    (re.compile(r"--media-url"), "“Add link”"),
-    # store.update_schedule refuses an uncertain row with the CLI's way of settling it
-    (re.compile(r"then use `milton-desktop resolve` to mark it"), "then mark it"),
-)
-
-
-def gui_wording(message: str) -> str:
-    """A core message with command-line hints replaced by this window's controls."""
-    for pattern, words in _GUI_WORDS:
-        message = pattern.sub(words, message)
-    return message
-
-
-def sentence(text: str) -> str:
-    """A message as a sentence: capital first letter, final full stop."""
-    text = str(text).strip()
-    if not text:
-        return ""
-    text = text[0].upper() + text[1:]
-    return text if text.endswith((".", "!", "?")) else text + "."
 
 
 def _coloured(label: QLabel, colour: QColor | str) -> None:
@@ -253,8 +225,8 @@ class MediaEntry:
             height=self.height,
         )
 
-    def media_input(self) -> store.MediaInput:
-        return store.MediaInput(
+    def media_input(self) -> posts.MediaInput:
+        return posts.MediaInput(
             path=self.path, url=self.url, alt_text=self.alt_text, original_name=self.original_name
         )
 
@@ -274,90 +246,6 @@ def thumbnail(path: Path, size: int = THUMB) -> QImage | None:
         reader.setScaledSize(full.scaled(size, size, Qt.AspectRatioMode.KeepAspectRatio))
     image = reader.read()
     return None if image.isNull() else image
-
-
-# ---------------------------------------------------------------- what Save writes
-
-
-@dataclass(frozen=True)
-class Target:
-    account_id: int
-    text: str | None  # the platform's own text, or None for the post's text
-
-
-@dataclass(frozen=True)
-class SavePlan:
-    """Everything one press of Save draft, Schedule or Publish now writes."""
-
-    text: str
-    voice: str
-    media: tuple[store.MediaInput, ...] = ()
-    post_id: int | None = None
-    #: a saved post's media were changed: they are all replaced by ``media``
-    media_changed: bool = False
-    when: datetime | None = None  # None: a draft, no schedule
-    timezone: str = "UTC"
-    targets: tuple[Target, ...] = ()
-    publish_now: bool = False
-    #: the schedule being edited, and what becomes of it
-    schedule_id: int | None = None
-    keep_schedule: bool = True
-    schedule_text: str | None = None
-
-
-def write_plan(plan: SavePlan, media_dir: Path, clock: Clock) -> int:
-    """Worker: apply ``plan`` in one transaction and return the post id.
-
-    Media files are hashed and copied by :func:`store.add_post` or
-    :func:`store.replace_media` here, off the GUI thread. A refusal anywhere rolls
-    the whole transaction back.
-    """
-    with database.atomic():
-        if plan.post_id is None:
-            post = store.add_post(
-                plan.text, plan.voice, plan.media, media_dir=media_dir, clock=clock
-            )
-        else:
-            post = store.update_post(plan.post_id, text=plan.text, voice=plan.voice)
-        if plan.when is not None and plan.schedule_id is not None:
-            _apply_to_schedule(plan, clock)
-        if plan.post_id is not None and plan.media_changed:
-            # After the edited schedule's own change: replace_media checks every schedule
-            # still to go out against the new media, and that one is then final (or gone).
-            store.replace_media(post.id, plan.media, media_dir, clock=clock)
-        if plan.when is None:
-            return post.id
-        for target in plan.targets:
-            store.schedule(
-                post.id,
-                target.account_id,
-                plan.when,
-                timezone=plan.timezone,
-                text=target.text,
-                clock=clock,
-            )
-    return post.id
-
-
-def _apply_to_schedule(plan: SavePlan, clock: Clock) -> None:
-    assert plan.schedule_id is not None and plan.when is not None
-    row = store.get_schedule(plan.schedule_id)
-    if not plan.keep_schedule:
-        if row.status in ("pending", "missed"):
-            store.cancel(row.id, clock=clock)
-        return
-    text_changed = plan.schedule_text != row.text_override
-    text = plan.schedule_text if text_changed else store.UNSET
-    if plan.publish_now and not text_changed:
-        store.publish_now(row.id, clock=clock)
-    elif plan.publish_now:
-        # publish_now() takes no text, so the row is set to the new text and to now
-        store.update_schedule(row.id, when=plan.when, text=text, clock=clock)
-    elif text_changed or row.status != "pending" or row.scheduled_time != plan.when:
-        # the same row, so its id, repeat and history stay; an unchanged time is left
-        # alone (None) so a retry's back-off or a DST note on it survives a text edit
-        moved = row.status != "pending" or row.scheduled_time != plan.when
-        store.update_schedule(row.id, when=plan.when if moved else None, text=text, clock=clock)
 
 
 # ---------------------------------------------------------------- the dialog
@@ -380,9 +268,10 @@ class PostEditorDialog(QDialog):
         post_id: edit this post (draft or scheduled); None for a new post.
         schedule_id: edit this schedule of the post: its account, time and own text.
         clock: the time source (tests pass a fake one).
+        media_dir: the media folder of the open data folder.
 
     Raises:
-        milton_desktop.operations.store.UserError: ``post_id`` or ``schedule_id`` does not exist.
+        milton_desktop.domain.errors.UserError: ``post_id`` or ``schedule_id`` does not exist.
 
     Signals:
         saved(int): the post id, after Save draft, Schedule or Publish now wrote it.
@@ -396,11 +285,14 @@ class PostEditorDialog(QDialog):
         schedule_id: int | None = None,
         parent: QWidget | None = None,
         clock: Clock | None = None,
+        *,
+        media_dir: Path,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("postEditor")
         self.clock: Clock = clock or SystemClock()
-        self.media_dir = resolve_paths().media_dir
+        #: where attached files are copied: the data folder chosen at start (``--home``)
+        self.media_dir = media_dir
         self._closed = False
         self._busy = False
         self._media: list[MediaEntry] = []
@@ -414,14 +306,14 @@ class PostEditorDialog(QDialog):
         except TimeInputError:
             self.zone_name, self.zone = "UTC", UTC
 
-        row = store.get_schedule(schedule_id) if schedule_id is not None else None
+        row = queries.get_schedule(schedule_id) if schedule_id is not None else None
         if row is not None:
             post_id = row.post_id
         # a published, in-flight or cancelled schedule is history: shown, not edited
-        editable = row is not None and row.status in store.RESCHEDULABLE
+        editable = row is not None and row.status in MOVABLE
         self._schedule = row if editable else None
         self._history = row if row is not None and not editable else None
-        self._post = store.get_post(post_id) if post_id is not None else None
+        self._post = queries.get_post(post_id) if post_id is not None else None
         self._accounts = accounts.list_accounts()
 
         self.setWindowTitle(self._title())
@@ -455,14 +347,14 @@ class PostEditorDialog(QDialog):
         self.tabs.addTab(self.text_edit, "All platforms")
         self.variant_checks: dict[str, QCheckBox] = {}
         self.variant_edits: dict[str, QPlainTextEdit] = {}
-        for platform in PLATFORMS:
-            self.tabs.addTab(self._build_variant_tab(platform), PLATFORM_LABELS[platform])
+        for platform in registry.names():
+            self.tabs.addTab(self._build_variant_tab(platform), registry.label(platform))
         left.addWidget(self.tabs, 1)
 
         counters = QHBoxLayout()
         counters.setSpacing(18)
         self.counters: dict[str, QLabel] = {}
-        for platform in PLATFORMS:
+        for platform in registry.names():
             label = QLabel()
             label.setObjectName(f"counter_{platform}")
             self.counters[platform] = label
@@ -518,7 +410,7 @@ class PostEditorDialog(QDialog):
     def _build_variant_tab(self, platform: str) -> QWidget:
         page = QWidget()
         box = QVBoxLayout(page)
-        label = PLATFORM_LABELS[platform]
+        label = registry.label(platform)
         check = QCheckBox(f"Use a different text on {label}")
         check.setObjectName(f"variant_check_{platform}")
         check.toggled.connect(lambda on, p=platform: self._on_variant_check_toggled(p, on))
@@ -672,14 +564,14 @@ class PostEditorDialog(QDialog):
             index = self.voice_combo.findData(post.voice)
             self.voice_combo.setCurrentIndex(max(index, 0))
             names = [m.original_name for m in post.media.order_by(Media.position)]
-            for item, name in zip(store.media_items(post), names, strict=True):
+            for item, name in zip(queries.media_items(post), names, strict=True):
                 entry = MediaEntry.from_item(item, name)
                 self._add_entry(entry)
         checked = {row.account_id} if row is not None else set()
         self.account_list.blockSignals(True)
         for acc in self._accounts:
             handle = _handle(acc)
-            text = f"{acc.display_name}  ·  {PLATFORM_LABELS.get(acc.platform, acc.platform)}"
+            text = f"{acc.display_name}  ·  {registry.label(acc.platform)}"
             if handle:
                 text += f" {handle}"
             item = QListWidgetItem(platform_dot(acc.platform), text)
@@ -787,7 +679,7 @@ class PostEditorDialog(QDialog):
         return (
             self.text_edit.toPlainText(),
             self.voice_combo.currentData(),
-            tuple((p, self.variant(p)) for p in PLATFORMS),
+            tuple((p, self.variant(p)) for p in registry.names()),
             self._media_state(),
             tuple(a.id for a in self.selected_accounts()),
         )
@@ -805,12 +697,12 @@ class PostEditorDialog(QDialog):
         """Recount, re-check and set the buttons; cheap enough for every keystroke."""
         chosen = self.selected_accounts()
         chosen_platforms = {a.platform for a in chosen}
-        for platform in PLATFORMS:
+        for platform in registry.names():
             self._update_counter(platform, chosen_platforms)
         self._update_hashtags(chosen_platforms)
-        for n, platform in enumerate(PLATFORMS, start=1):
+        for n, platform in enumerate(registry.names(), start=1):
             mark = " ✎" if self.variant_checks[platform].isChecked() else ""
-            self.tabs.setTabText(n, PLATFORM_LABELS[platform] + mark)
+            self.tabs.setTabText(n, registry.label(platform) + mark)
         check = self._check(chosen)
         self._show_problems(check)
         self._update_time_note()
@@ -818,9 +710,9 @@ class PostEditorDialog(QDialog):
 
     def _update_counter(self, platform: str, chosen: set[str]) -> None:
         label = self.counters[platform]
-        n, limit = text_length(platform, self.text_for(platform))
+        n, limit = registry.platform(platform).length(self.text_for(platform))
         own = " (own text)" if self.variant_checks[platform].isChecked() else ""
-        label.setText(f"{PLATFORM_LABELS[platform]}{own} {n}/{limit}")
+        label.setText(f"{registry.label(platform)}{own} {n}/{limit}")
         over = n > limit
         label.setProperty("over", over)
         if over:
@@ -833,19 +725,25 @@ class PostEditorDialog(QDialog):
         font = label.font()
         font.setBold(over)
         label.setFont(font)
-        unit = "weighted characters (a link counts 23)" if platform == "x" else "characters"
-        label.setToolTip(f"{n} {unit} of {limit} allowed on {PLATFORM_LABELS[platform]}")
+        unit = registry.platform(platform).rules.unit
+        label.setToolTip(f"{n} {unit} of {limit} allowed on {registry.label(platform)}")
 
     def _update_hashtags(self, chosen: set[str]) -> None:
-        tags = count_hashtags(self.text_for("instagram"))
+        # the platform that limits hashtags (Instagram), if any
+        counted = next((p for p in registry.platforms() if p.rules.max_hashtags), None)
         label = self.hashtag_counter
+        if counted is None or counted.rules.max_hashtags is None:
+            label.hide()
+            return
+        tags = count_hashtags(self.text_for(counted.name))
+        limit = counted.rules.max_hashtags
         label.setVisible(tags > 0)
-        label.setText(f"Instagram hashtags {tags}/{INSTAGRAM_MAX_HASHTAGS}")
-        over = tags > INSTAGRAM_MAX_HASHTAGS
+        label.setText(f"{counted.label} hashtags {tags}/{limit}")
+        over = tags > limit
         label.setProperty("over", over)
         if over:
             colour = QColor(ERROR_COLOUR)
-        elif chosen and "instagram" not in chosen:
+        elif chosen and counted.name not in chosen:
             colour = _dim_colour(label)
         else:
             colour = self.palette().color(QPalette.ColorRole.WindowText)
@@ -863,17 +761,15 @@ class PostEditorDialog(QDialog):
         items = self.media_items()
         for platform, accs in by_platform.items():
             names = ", ".join(a.display_name for a in accs)
-            found = validate(platform, Content(text=self.text_for(platform), media=items))
+            found = registry.validate(platform, Content(text=self.text_for(platform), media=items))
             for problem in found:
                 check.problems.append(
-                    f"<b>{html.escape(PLATFORM_LABELS[platform])}</b> "
-                    f"({html.escape(names)}): {html.escape(sentence(gui_wording(problem.message)))}"
+                    f"<b>{html.escape(registry.label(platform))}</b> "
+                    f"({html.escape(names)}): {html.escape(with_hint(problem.message, problem.hint))}"
                 )
             if found:
                 check.blocking = True
-                check.reason = (
-                    check.reason or f"Fix what {PLATFORM_LABELS[platform]} refuses first."
-                )
+                check.reason = check.reason or f"Fix what {registry.label(platform)} refuses first."
             for acc in accs:
                 if acc.status != "connected":
                     check.problems.append(
@@ -891,7 +787,7 @@ class PostEditorDialog(QDialog):
                 check.reason or "Choose a time that exists (see the note under the time)."
             )
         else:
-            check.time_ok = when >= self.clock.now() - store.PAST_TOLERANCE
+            check.time_ok = when >= self.clock.now() - schedules.PAST_TOLERANCE
             if not check.time_ok:
                 check.reason = check.reason or "Choose a time in the future."
         return check
@@ -936,7 +832,7 @@ class PostEditorDialog(QDialog):
             return
         self.second_check.hide()
         delta = aware.astimezone(UTC) - self.clock.now()
-        if delta < -store.PAST_TOLERANCE:
+        if delta < -schedules.PAST_TOLERANCE:
             self._note(
                 "That time has passed: choose a later one, or use Publish now.", ERROR_COLOUR
             )
@@ -1158,7 +1054,7 @@ class PostEditorDialog(QDialog):
 
     # ------------------------------------------------------------ saving
 
-    def _plan(self, mode: str) -> SavePlan | None:
+    def _plan(self, mode: str) -> compose.SavePlan | None:
         """Check everything for ``mode`` (draft, schedule, now); None after saying why."""
         self.status_label.hide()
         text = self.text_edit.toPlainText()
@@ -1167,7 +1063,7 @@ class PostEditorDialog(QDialog):
         if any(e.state == "loading" for e in self._media):
             return self._refuse("Wait a moment: the media files are still being read.")
         voice = str(self.voice_combo.currentData())
-        plan = SavePlan(
+        plan = compose.SavePlan(
             text=text,
             voice=voice,
             media=tuple(e.media_input() for e in self._media),
@@ -1196,7 +1092,7 @@ class PostEditorDialog(QDialog):
                 when = self.when()
             except TimeInputError as exc:
                 return self._refuse(sentence(str(exc)))
-            if when < self.clock.now() - store.PAST_TOLERANCE:
+            if when < self.clock.now() - schedules.PAST_TOLERANCE:
                 return self._refuse("That time has passed: choose a later one, or use Publish now.")
         targets = []
         keep, own_text = True, None
@@ -1204,7 +1100,7 @@ class PostEditorDialog(QDialog):
             if self._schedule is not None and acc.id == self._schedule.account_id:
                 own_text = self.variant(acc.platform)
                 continue
-            targets.append(Target(acc.id, self.variant(acc.platform)))
+            targets.append(compose.Target(acc.id, self.variant(acc.platform)))
         if self._schedule is not None:
             keep = any(acc.id == self._schedule.account_id for acc in chosen)
         return replace(
@@ -1238,7 +1134,7 @@ class PostEditorDialog(QDialog):
         self.status_label.show()
         self._refresh()
         run_in_background(
-            lambda: write_plan(plan, media_dir, clock),
+            lambda: compose.save(plan, media_dir, clock),
             on_success=self._on_write_done,
             on_failure=self._on_write_failed,
         )
@@ -1256,8 +1152,8 @@ class PostEditorDialog(QDialog):
         if not _alive(self):
             return
         self._busy = False
-        if isinstance(exc, store.UserError | media_mod.MediaError | PublishError | TimeInputError):
-            message = "Nothing was saved: " + gui_wording(str(exc))
+        if isinstance(exc, UserError | media_mod.MediaError | PublishError | TimeInputError):
+            message = "Nothing was saved: " + hinted(str(exc), getattr(exc, "hint", None))
         else:
             log.error("saving the post failed", exc_info=exc)
             message = (

@@ -52,11 +52,11 @@ from PySide6.QtWidgets import (
 from milton_desktop import APP_NAME, __version__
 from milton_desktop.context import AppContext
 from milton_desktop.domain.clock import Clock, SystemClock
+from milton_desktop.domain.errors import UserError
 from milton_desktop.domain.timeutil import get_zone
 from milton_desktop.engine.machine import EngineConfig, Outcome
 from milton_desktop.engine.runner import Runner
-from milton_desktop.operations import store
-from milton_desktop.storage import settings
+from milton_desktop.storage import queries, settings
 from milton_desktop.ui.calendar.drafts import DraftsPane
 from milton_desktop.ui.calendar.upcoming import UpcomingPanel
 from milton_desktop.ui.calendar.view import CalendarPane
@@ -621,7 +621,7 @@ class MainWindow(QMainWindow):
         They are shown as soon as the window is visible; the ids are returned so the
         app can tell the user from the tray when it starts minimized.
         """
-        ids = [row.id for row in store.list_schedules("missed")]
+        ids = [row.id for row in queries.list_schedules("missed")]
         if ids:
             log.info("%d missed post(s) waiting for a decision", len(ids))
             self.queue_missed(ids)
@@ -637,7 +637,7 @@ class MainWindow(QMainWindow):
         """Open (or extend) the missed-posts dialog; with no ids, every missed post."""
         ids = set(schedule_ids or ()) | self._pending_missed
         if not ids:
-            ids = {row.id for row in store.list_schedules("missed")}
+            ids = {row.id for row in queries.list_schedules("missed")}
         self._pending_missed.clear()
         if not ids:
             return None
@@ -708,7 +708,11 @@ class MainWindow(QMainWindow):
         from milton_desktop.ui.editor.dialog import PostEditorDialog
 
         editor = PostEditorDialog(
-            post_id=post_id, schedule_id=schedule_id, parent=self, clock=self.clock
+            post_id=post_id,
+            schedule_id=schedule_id,
+            parent=self,
+            clock=self.clock,
+            media_dir=self.ctx.paths.media_dir,
         )
         editor.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         editor.saved.connect(self._on_editor_saved)
@@ -765,7 +769,7 @@ class MainWindow(QMainWindow):
 
     def _read_data_version(self) -> int | None:
         try:
-            return store.data_version()
+            return queries.data_version()
         except Exception:  # a closed database while shutting down: nothing to watch
             return None
 
@@ -858,8 +862,8 @@ class MainWindow(QMainWindow):
 
     def _on_calendar_edit_schedule_requested(self, schedule_id: int) -> None:
         try:
-            row = store.get_schedule(schedule_id)
-        except store.UserError as exc:
+            row = queries.get_schedule(schedule_id)
+        except UserError as exc:
             self.statusBar().showMessage(str(exc), 6000)
             return
         self.open_editor(post_id=row.post_id, schedule_id=schedule_id)

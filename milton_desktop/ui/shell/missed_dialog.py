@@ -26,9 +26,10 @@ from PySide6.QtWidgets import (
 )
 
 from milton_desktop.domain.clock import Clock, SystemClock
+from milton_desktop.domain.errors import UserError
 from milton_desktop.domain.timeutil import TimeInputError, get_zone, human_delta, localize
-from milton_desktop.operations import store
-from milton_desktop.storage import settings
+from milton_desktop.operations import schedules
+from milton_desktop.storage import queries, settings
 from milton_desktop.ui.style import platform_style
 
 log = logging.getLogger("milton.ui")
@@ -64,7 +65,7 @@ class MissedRow(QFrame):
             "#missed-row { border: 1px solid palette(mid); border-radius: 6px;"
             " background: palette(base); }"
         )
-        row = store.get_schedule(schedule_id)
+        row = queries.get_schedule(schedule_id)
         zone = get_zone(_zone_name())
         now = dialog.clock.now()
         local = row.scheduled_time.astimezone(zone)
@@ -175,8 +176,8 @@ class MissedRow(QFrame):
 
     def publish_now(self) -> None:
         try:
-            store.publish_now(self.schedule_id, clock=self.dialog.clock)
-        except store.UserError as exc:
+            schedules.publish_now(self.schedule_id, clock=self.dialog.clock)
+        except UserError as exc:
             self._done(str(exc), ok=False)
             return
         log.info("missed schedule %s: publish now", self.schedule_id)
@@ -186,8 +187,8 @@ class MissedRow(QFrame):
     def reschedule(self, when: datetime | None = None) -> None:
         try:
             when = when or self.chosen_time()
-            store.reschedule(self.schedule_id, when, clock=self.dialog.clock)
-        except (store.UserError, TimeInputError) as exc:
+            schedules.reschedule(self.schedule_id, when, clock=self.dialog.clock)
+        except (UserError, TimeInputError) as exc:
             self._done(str(exc), ok=False)
             return
         local = when.astimezone(get_zone(_zone_name()))
@@ -197,8 +198,8 @@ class MissedRow(QFrame):
 
     def skip(self) -> None:
         try:
-            store.cancel(self.schedule_id, clock=self.dialog.clock)
-        except store.UserError as exc:
+            schedules.cancel(self.schedule_id, clock=self.dialog.clock)
+        except UserError as exc:
             self._done(str(exc), ok=False)
             return
         log.info("missed schedule %s: skipped", self.schedule_id)
@@ -290,7 +291,7 @@ class MissedPostsDialog(QDialog):
                 continue
             try:
                 row = MissedRow(sid, self)
-            except store.UserError:
+            except UserError:
                 continue  # deleted meanwhile: nothing to decide
             self.rows[sid] = row
             for button in row.findChildren(QPushButton):

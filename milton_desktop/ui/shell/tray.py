@@ -29,9 +29,8 @@ from milton_desktop.domain.clock import Clock, SystemClock
 from milton_desktop.domain.timeutil import human_delta
 from milton_desktop.engine.machine import Outcome
 from milton_desktop.engine.runner import Runner
-from milton_desktop.operations import store
-from milton_desktop.publishers import PLATFORM_LABELS
-from milton_desktop.storage import settings
+from milton_desktop.publishers import registry
+from milton_desktop.storage import queries, settings
 
 log = logging.getLogger("milton.ui.tray")
 
@@ -55,7 +54,7 @@ class NextPost:
 
     @property
     def label(self) -> str:
-        return PLATFORM_LABELS.get(self.platform, self.platform)
+        return registry.label(self.platform)
 
     def describe(self, now: datetime) -> str:
         """``LinkedIn in 12 min`` (or ``LinkedIn now`` when it is due)."""
@@ -67,7 +66,7 @@ class NextPost:
 
 def next_post() -> NextPost | None:
     """The pending post that goes out first, on an account that can publish."""
-    found = store.next_pending()
+    found = queries.next_pending()
     return None if found is None else NextPost(*found)
 
 

@@ -12,8 +12,7 @@ import pytest
 import requests
 from PySide6.QtCore import QUrl
 
-from milton_desktop.operations import store
-from milton_desktop.storage import settings
+from milton_desktop.storage import queries, settings
 from milton_desktop.storage.credentials import CredentialMissing, CredentialStore
 from milton_desktop.storage.models import Account, ScheduledPost
 from milton_desktop.ui.accounts.dialog import AccountsDialog, ConnectDialog
@@ -131,7 +130,7 @@ def test_refused_token_is_explained_inline(qtbot, db, creds, fake_x):
     wizard.token_edit.setText("wrong-token")
     wizard.connect_token_button.click()
     qtbot.waitUntil(lambda: wizard.error_label.isVisible(), timeout=10000)
-    assert "did not accept this token" in wizard.error_label.text()
+    assert "refused the token" in wizard.error_label.text()
     assert wizard.error_label.text()[0].isupper()
     assert not wizard.busy.isVisible()
     assert wizard.connect_token_button.isEnabled()
@@ -165,7 +164,7 @@ def test_same_platform_account_twice_points_to_reconnect(qtbot, db, creds, fake_
             wizard.connect_token_button.click()
             qtbot.waitUntil(lambda w=wizard: w.error_label.isVisible(), timeout=10000)
     assert "already connected as “X @XDevelopers”" in wizard.error_label.text()
-    assert "Reconnect" in wizard.error_label.text()
+    assert "reconnect that one instead" in wizard.error_label.text()
     assert Account.select().count() == 1
 
 
@@ -277,14 +276,15 @@ def test_linkedin_browser_sign_in_needs_the_secret(qtbot, db, creds):
     assert not wizard.busy.isVisible()
 
 
-def test_remove_deletes_token_and_account(qtbot, accounts, creds):
+def test_remove_deletes_token_and_retires_account(qtbot, accounts, creds):
     dlg = _dialog(qtbot, creds)
     asked: list[str] = []
     dlg.confirm = lambda title, text, ok: asked.append(text) or True
     _select(dlg, "My X")
     dlg.remove_button.click()
-    qtbot.waitUntil(lambda: Account.get_or_none(Account.id == accounts["x"].id) is None)
+    qtbot.waitUntil(lambda: Account.get_by_id(accounts["x"].id).status == "removed")
     qtbot.waitUntil(lambda: not dlg.busy.isVisible())
+    assert Account.get_by_id(accounts["x"].id).display_name == "My X (removed)"
     assert "My X" in asked[0] and "scheduled" not in asked[0]
     with pytest.raises(CredentialMissing):
         creds.load("x", accounts["x"].id)
@@ -298,13 +298,20 @@ def test_remove_warns_about_waiting_posts(qtbot, accounts, creds, make_schedule,
     dlg.confirm = lambda title, text, ok: asked.append(text) or False  # the user says no
     _select(dlg, "My X")
     dlg.remove_button.click()
-    assert "1 scheduled post that is still waiting will be deleted too" in asked[0]
+    assert (
+        "1 scheduled post that is still live (waiting, missed or uncertain) will be cancelled"
+        in asked[0]
+    )
     assert Account.get_or_none(Account.id == accounts["x"].id) is not None
 
     dlg.confirm = lambda *a: True
     dlg.remove_button.click()
-    qtbot.waitUntil(lambda: ScheduledPost.get_or_none(ScheduledPost.id == row.id) is None)
-    assert store.list_schedules() == []
+    # confirmed: the waiting post is cancelled with the reason, and stays visible
+    qtbot.waitUntil(lambda: ScheduledPost.get_by_id(row.id).status == "cancelled")
+    assert ScheduledPost.get_by_id(row.id).error_message == (
+        "cancelled: the account “My X” was removed"
+    )
+    assert [r.id for r in queries.list_schedules("cancelled")] == [row.id]
 
 
 @pytest.fixture
@@ -336,7 +343,7 @@ def test_no_keyring_banner_and_session_only_tokens(qtbot, no_keyring, fake_x):
     dlg.confirm = lambda *a: True
     _select(dlg, "X @XDevelopers")
     dlg.remove_button.click()  # nothing in a keyring to delete: still removable
-    qtbot.waitUntil(lambda: Account.select().count() == 0)
+    qtbot.waitUntil(lambda: Account.select().where(Account.status != "removed").count() == 0)
     assert not dlg.error_label.isVisible()
 
 

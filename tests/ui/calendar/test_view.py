@@ -17,8 +17,8 @@ from PySide6.QtGui import QColor, QDragEnterEvent, QDragMoveEvent, QDropEvent, Q
 from PySide6.QtWidgets import QApplication, QWidget
 
 from milton_desktop.domain.clock import FakeClock
-from milton_desktop.operations import store
-from milton_desktop.storage import settings
+from milton_desktop.operations import posts, schedules
+from milton_desktop.storage import queries, settings
 from milton_desktop.storage.models import ScheduledPost
 from milton_desktop.ui import style
 from milton_desktop.ui.calendar.drafts import DraftsPane
@@ -51,11 +51,11 @@ def utc(day: date, hh: int, mm: int = 0) -> datetime:
 
 
 def row_time(schedule_id: int) -> datetime:
-    return store.get_schedule(schedule_id).scheduled_time
+    return queries.get_schedule(schedule_id).scheduled_time
 
 
 def row_status(schedule_id: int) -> str:
-    return store.get_schedule(schedule_id).status
+    return queries.get_schedule(schedule_id).status
 
 
 def set_status(schedule_id: int, status: str) -> None:
@@ -289,8 +289,8 @@ def test_schedule_model_follows_a_clock_that_goes_back_past_midnight(make_schedu
 
 
 def test_drafts_model_passes_the_model_tester_and_drags_post_ids(qtmodeltester, accounts):
-    p1 = store.add_post("Draft one")
-    p2 = store.add_post("Draft two")
+    p1 = posts.add_post("Draft one")
+    p2 = posts.add_post("Draft two")
     model = DraftsModel()
     model.load(PARIS)
     qtmodeltester.check(model)
@@ -417,7 +417,7 @@ def test_draft_dropped_on_a_month_day_is_scheduled_at_the_default_time(
 ):
     dst, clock = spring
     settings.set_value("default_post_time", "09:30")
-    post = store.add_post("A draft for later")
+    post = posts.add_post("A draft for later")
     day = dst + timedelta(days=3)
     pane = make_pane(clock, view="month", day=day)
     messages.connect(pane)
@@ -437,12 +437,12 @@ def test_draft_dropped_on_a_month_day_is_scheduled_at_the_default_time(
     assert row.scheduled_time == utc(day, 9, 30)
     assert row.account_id == accounts["linkedin"].id
     assert row.timezone == "Europe/Paris" and row.status == "pending"
-    assert post.id not in [p.id for p in store.drafts()]
+    assert post.id not in [p.id for p in queries.drafts()]
     assert month.shown_ids(day) == [row.id]
 
     pane.undo_stack.undo()
     assert row_status(row.id) == "cancelled"
-    assert post.id in [p.id for p in store.drafts()]
+    assert post.id in [p.id for p in queries.drafts()]
     pane.undo_stack.redo()
     assert row_status(row.id) == "pending" and row_time(row.id) == utc(day, 9, 30)
     assert ScheduledPost.select().where(ScheduledPost.post == post.id).count() == 1
@@ -477,7 +477,7 @@ def test_default_account_chooser_is_a_menu_of_accounts(make_pane, accounts, qtbo
 
 def test_draft_dropped_on_several_accounts_is_one_undo_step(make_pane, accounts, spring):
     dst, clock = spring
-    post = store.add_post("Cross-posted")
+    post = posts.add_post("Cross-posted")
     day = dst + timedelta(days=4)
     pane = make_pane(clock, view="week", day=day)
     pane.choose_account = lambda post_id, choices: [
@@ -528,7 +528,7 @@ def test_week_view_slot_drop_moves_a_chip_to_that_slot(make_pane, make_schedule,
 def test_day_view_slot_drop_schedules_a_draft(make_pane, spring):
     dst, clock = spring
     day = dst + timedelta(days=5)
-    post = store.add_post("Lunchtime thought")
+    post = posts.add_post("Lunchtime thought")
     pane = make_pane(clock, view="day", day=day)
     grid = pane.day_view.grid
     assert send_drop(
@@ -551,7 +551,7 @@ def test_drop_into_the_past_is_refused(make_pane, make_schedule, spring, message
     assert row_time(sched.id) == utc(dst, 10)
     assert pane.undo_stack.count() == 0
 
-    post = store.add_post("Draft")
+    post = posts.add_post("Draft")
     # Today, but the default 10:00 is already behind the clock (12:00 UTC = 13:00 local).
     today = clock.now().astimezone(PARIS).date()
     assert not send_drop(
@@ -663,7 +663,7 @@ def test_double_click_on_a_chip_asks_to_edit_it(make_pane, make_schedule, spring
 
 def test_a_refused_undo_leaves_a_consistent_stack(make_pane, accounts, spring, messages):
     dst, clock = spring
-    post = store.add_post("Published behind our back")
+    post = posts.add_post("Published behind our back")
     day = dst + timedelta(days=2)
     pane = make_pane(clock, view="month", day=day)
     messages.connect(pane)
@@ -738,8 +738,8 @@ def test_list_view_filters_by_status(make_pane, make_schedule, spring):
 def test_drafts_pane_lists_only_unscheduled_posts(qtbot, make_schedule, later):
     scheduled = make_schedule("Scheduled", later)
     cancelled = make_schedule("Cancelled then", later + timedelta(hours=1))
-    store.cancel(cancelled.id)
-    draft = store.add_post("Never scheduled")
+    schedules.cancel(cancelled.id)
+    draft = posts.add_post("Never scheduled")
     pane = DraftsPane()
     qtbot.addWidget(pane)
     assert set(pane.post_ids()) == {draft.id, cancelled.post_id}
@@ -753,7 +753,9 @@ def test_drafts_pane_lists_only_unscheduled_posts(qtbot, make_schedule, later):
     assert blocker.args == [draft.id]
     assert decode_ids(pane.model.mimeData([index]), POST_MIME) == [draft.id]
 
-    store.schedule(draft.id, "Work LinkedIn", later + timedelta(days=1), timezone="Europe/Paris")
+    schedules.schedule(
+        draft.id, "Work LinkedIn", later + timedelta(days=1), timezone="Europe/Paris"
+    )
     pane.refresh()
     assert draft.id not in pane.post_ids()
 
@@ -764,7 +766,7 @@ def test_upcoming_panel_groups_pending_posts_by_day(qtbot, make_schedule, later)
     c = make_schedule("Next day", later + timedelta(days=1))
     make_schedule("Too far", later + timedelta(days=10))
     d = make_schedule("Cancelled", later + timedelta(hours=2))
-    store.cancel(d.id)
+    schedules.cancel(d.id)
     panel = UpcomingPanel()
     qtbot.addWidget(panel)
     panel.resize(320, 400)

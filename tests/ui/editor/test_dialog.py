@@ -9,16 +9,10 @@ from PySide6.QtCore import QDate, Qt, QTime
 from PySide6.QtGui import QColor, QImage, QPalette
 
 from milton_desktop.domain.clock import FakeClock
-from milton_desktop.operations import store
+from milton_desktop.operations import posts, repeats, schedules
 from milton_desktop.storage.models import Media, Post, ScheduledPost
-from milton_desktop.ui.editor.dialog import (
-    ERROR_COLOUR,
-    PostEditorDialog,
-    SavePlan,
-    Target,
-    gui_wording,
-    write_plan,
-)
+from milton_desktop.ui.editor.dialog import ERROR_COLOUR, PostEditorDialog
+from milton_desktop.ui.wording import describe
 
 #: 10:00 in Paris on a winter Sunday; the next DST changes are 28 Mar and 31 Oct 2027
 NOW = datetime(2027, 1, 10, 9, 0, tzinfo=UTC)
@@ -30,8 +24,9 @@ def clock():
 
 
 @pytest.fixture
-def editor(qtbot, accounts, clock):
+def editor(qtbot, accounts, clock, milton_home):
     def make(**kwargs) -> PostEditorDialog:
+        kwargs.setdefault("media_dir", milton_home / "media")
         dlg = PostEditorDialog(clock=clock, **kwargs)
         dlg.confirm = lambda *a: True
         qtbot.addWidget(dlg)
@@ -167,20 +162,6 @@ def test_nothing_written_when_one_account_fails_validation(qtbot, editor):
     with qtbot.assertNotEmitted(dlg.saved, wait=200):
         assert dlg.save("schedule") is False
     assert "Nothing was saved" in dlg.status_label.text()
-    assert Post.select().count() == 0
-    assert ScheduledPost.select().count() == 0
-
-
-def test_write_plan_rolls_back_everything(accounts, tmp_path, clock):
-    plan = SavePlan(
-        text="hello",
-        voice="personal",
-        when=datetime(2027, 2, 1, 9, tzinfo=UTC),
-        timezone="Europe/Paris",
-        targets=(Target(accounts["linkedin"].id, None), Target(accounts["instagram"].id, None)),
-    )
-    with pytest.raises(store.UserError, match="Instagram"):
-        write_plan(plan, tmp_path, clock)
     assert Post.select().count() == 0
     assert ScheduledPost.select().count() == 0
 
@@ -380,7 +361,7 @@ def test_escape_closes_an_untouched_editor_at_once(qtbot, editor):
 
 
 def test_edit_a_draft(qtbot, editor):
-    post = store.add_post("First words", voice="pr")
+    post = posts.add_post("First words", voice="pr")
     dlg = editor(post_id=post.id)
     assert dlg.text_edit.toPlainText() == "First words"
     assert dlg.voice_combo.currentData() == "pr"
@@ -393,8 +374,8 @@ def test_edit_a_draft(qtbot, editor):
 
 
 def test_edit_a_schedule_moves_it(qtbot, editor, accounts, clock):
-    post = store.add_post("Scheduled words")
-    row = store.schedule(
+    post = posts.add_post("Scheduled words")
+    row = schedules.schedule(
         post.id,
         accounts["x"],
         datetime(2027, 2, 1, 9, tzinfo=UTC),
@@ -414,8 +395,8 @@ def test_edit_a_schedule_moves_it(qtbot, editor, accounts, clock):
 
 
 def test_edit_a_schedules_own_text(qtbot, editor, accounts, clock):
-    post = store.add_post("Common words")
-    row = store.schedule(
+    post = posts.add_post("Common words")
+    row = schedules.schedule(
         post.id, accounts["x"], datetime(2027, 2, 1, 9, tzinfo=UTC), text="X words", clock=clock
     )
     dlg = editor(schedule_id=row.id)
@@ -433,8 +414,8 @@ def test_edit_a_schedules_own_text(qtbot, editor, accounts, clock):
 
 
 def test_editing_an_occurrence_keeps_it_in_its_repeat(qtbot, editor, accounts, clock):
-    post = store.add_post("Weekly tip")
-    rec = store.schedule_repeating(
+    post = posts.add_post("Weekly tip")
+    rec = repeats.schedule_repeating(
         post.id,
         accounts["linkedin"],
         datetime(2027, 1, 12, 10, 0),
@@ -457,8 +438,10 @@ def test_editing_an_occurrence_keeps_it_in_its_repeat(qtbot, editor, accounts, c
 
 
 def test_a_published_schedule_is_history(qtbot, editor, accounts, clock):
-    post = store.add_post("Already out")
-    row = store.schedule(post.id, accounts["x"], datetime(2027, 1, 10, 9, tzinfo=UTC), clock=clock)
+    post = posts.add_post("Already out")
+    row = schedules.schedule(
+        post.id, accounts["x"], datetime(2027, 1, 10, 9, tzinfo=UTC), clock=clock
+    )
     ScheduledPost.update(status="published").where(ScheduledPost.id == row.id).execute()
     dlg = editor(schedule_id=row.id)
     assert "This post was published on My X" in dlg.history_label.text()
@@ -472,8 +455,8 @@ def test_a_published_schedule_is_history(qtbot, editor, accounts, clock):
 
 
 def test_a_failed_schedule_with_new_text_is_edited_in_place(qtbot, editor, accounts, clock):
-    post = store.add_post("Common words")
-    row = store.schedule(
+    post = posts.add_post("Common words")
+    row = schedules.schedule(
         post.id,
         accounts["x"],
         datetime(2027, 1, 9, 9, tzinfo=UTC),
@@ -496,8 +479,10 @@ def test_a_failed_schedule_with_new_text_is_edited_in_place(qtbot, editor, accou
 
 
 def test_unticking_the_schedules_account_cancels_it(qtbot, editor, accounts, clock):
-    post = store.add_post("Moving house")
-    row = store.schedule(post.id, accounts["x"], datetime(2027, 2, 1, 9, tzinfo=UTC), clock=clock)
+    post = posts.add_post("Moving house")
+    row = schedules.schedule(
+        post.id, accounts["x"], datetime(2027, 2, 1, 9, tzinfo=UTC), clock=clock
+    )
     dlg = editor(schedule_id=row.id)
     dlg.set_account_checked("My X", False)
     dlg.set_account_checked("Work LinkedIn")
@@ -513,8 +498,8 @@ def test_unticking_the_schedules_account_cancels_it(qtbot, editor, accounts, clo
 
 def test_media_of_a_saved_draft_are_editable(qtbot, editor, tmp_path, milton_home):
     photo = _jpeg(tmp_path / "holiday.jpg", 640, 480)
-    post = store.add_post(
-        "Holiday", media=[store.MediaInput(path=photo)], media_dir=milton_home / "media"
+    post = posts.add_post(
+        "Holiday", media=[posts.MediaInput(path=photo)], media_dir=milton_home / "media"
     )
     dlg = editor(post_id=post.id)
     assert dlg.media_list.item(0).text() == "holiday.jpg"  # its name, not its hash
@@ -542,9 +527,11 @@ def test_media_of_a_saved_draft_are_editable(qtbot, editor, tmp_path, milton_hom
 
 
 def test_removing_a_saved_posts_media_while_editing_its_schedule(qtbot, editor, accounts, clock):
-    link = store.MediaInput(url="https://cdn.example.com/old.jpg")
-    post = store.add_post("Words and a picture", media=[link])
-    row = store.schedule(post.id, accounts["x"], datetime(2027, 2, 1, 9, tzinfo=UTC), clock=clock)
+    link = posts.MediaInput(url="https://cdn.example.com/old.jpg")
+    post = posts.add_post("Words and a picture", media=[link])
+    row = schedules.schedule(
+        post.id, accounts["x"], datetime(2027, 2, 1, 9, tzinfo=UTC), clock=clock
+    )
     dlg = editor(schedule_id=row.id)
     dlg.media_list.item(0).setSelected(True)
     dlg.remove_media_button.click()
@@ -557,11 +544,11 @@ def test_removing_a_saved_posts_media_while_editing_its_schedule(qtbot, editor, 
 
 
 def test_new_media_another_schedule_refuses_are_explained(qtbot, editor, accounts, clock, tmp_path):
-    link = store.MediaInput(url="https://cdn.example.com/square.jpg")
-    post = store.add_post("A square", media=[link])
+    link = posts.MediaInput(url="https://cdn.example.com/square.jpg")
+    post = posts.add_post("A square", media=[link])
     when = datetime(2027, 2, 1, 9, tzinfo=UTC)
-    store.schedule(post.id, accounts["instagram"], when, clock=clock)
-    row = store.schedule(post.id, accounts["linkedin"], when, clock=clock)
+    schedules.schedule(post.id, accounts["instagram"], when, clock=clock)
+    row = schedules.schedule(post.id, accounts["linkedin"], when, clock=clock)
     dlg = editor(schedule_id=row.id)
     dlg.media_list.item(0).setSelected(True)
     dlg.remove_media_button.click()
@@ -580,12 +567,12 @@ def test_new_media_another_schedule_refuses_are_explained(qtbot, editor, account
 
 
 def test_untouched_media_do_not_wait_for_a_publish_in_progress(qtbot, editor, accounts, clock):
-    link = store.MediaInput(url="https://cdn.example.com/a.jpg")
-    post = store.add_post("Words", media=[link])
+    link = posts.MediaInput(url="https://cdn.example.com/a.jpg")
+    post = posts.add_post("Words", media=[link])
     when = datetime(2027, 2, 1, 9, tzinfo=UTC)
-    busy = store.schedule(post.id, accounts["linkedin"], when, clock=clock)
+    busy = schedules.schedule(post.id, accounts["linkedin"], when, clock=clock)
     ScheduledPost.update(status="publishing").where(ScheduledPost.id == busy.id).execute()
-    row = store.schedule(post.id, accounts["x"], when, clock=clock)
+    row = schedules.schedule(post.id, accounts["x"], when, clock=clock)
     dlg = editor(schedule_id=row.id)
     dlg.variant_checks["x"].setChecked(True)
     dlg.variant_edits["x"].setPlainText("Words for X")
@@ -607,8 +594,10 @@ def test_untouched_media_do_not_wait_for_a_publish_in_progress(qtbot, editor, ac
 def test_a_schedule_that_became_uncertain_meanwhile_is_explained_in_window_words(
     qtbot, editor, accounts, clock
 ):
-    post = store.add_post("Words")
-    row = store.schedule(post.id, accounts["x"], datetime(2027, 2, 1, 9, tzinfo=UTC), clock=clock)
+    post = posts.add_post("Words")
+    row = schedules.schedule(
+        post.id, accounts["x"], datetime(2027, 2, 1, 9, tzinfo=UTC), clock=clock
+    )
     dlg = editor(schedule_id=row.id)
     dlg.variant_checks["x"].setChecked(True)
     dlg.variant_edits["x"].setPlainText("Words for X")
@@ -621,7 +610,8 @@ def test_a_schedule_that_became_uncertain_meanwhile_is_explained_in_window_words
     assert "may have gone through: check the account, then mark it published" in status
     assert "milton-desktop" not in status
     assert ScheduledPost.get_by_id(row.id).text_override is None
-    assert gui_wording(store._why_not_movable(ScheduledPost.get_by_id(row.id))) == (
-        f"schedule {row.id} cannot be moved: its last publish may have gone through: "
-        "check the account, then mark it published or publish it again"
+    assert describe(schedules._why_not_movable(ScheduledPost.get_by_id(row.id))) == (
+        f"Schedule {row.id} cannot be moved: its last publish may have gone through: "
+        "check the account, then mark it published or not published "
+        "(right-click it and choose whether it went out)."
     )

@@ -16,8 +16,8 @@ from milton_desktop.context import AppContext
 from milton_desktop.domain.clock import FakeClock
 from milton_desktop.engine.machine import Engine, Outcome
 from milton_desktop.engine.runner import Runner
-from milton_desktop.operations import store
 from milton_desktop.paths import resolve_paths
+from milton_desktop.storage import queries
 from milton_desktop.ui.calendar.drafts import DraftsPane
 from milton_desktop.ui.calendar.upcoming import UpcomingPanel
 from milton_desktop.ui.calendar.view import CalendarPane
@@ -248,7 +248,7 @@ def test_missed_outcomes_open_one_dialog_when_visible(
     assert isinstance(dialog, MissedPostsDialog)
     assert sorted(dialog.rows) == [r.id for r in rows]
     dialog.skip_all_button.click()
-    assert {store.get_schedule(r.id).status for r in rows} == {"cancelled"}
+    assert {queries.get_schedule(r.id).status for r in rows} == {"cancelled"}
     dialog.close()
 
 

@@ -10,7 +10,8 @@ from PySide6.QtCore import QDate, QDateTime, QTime
 from milton_desktop.domain.clock import FakeClock
 from milton_desktop.domain.timeutil import get_zone
 from milton_desktop.engine.machine import Engine
-from milton_desktop.operations import store
+from milton_desktop.operations import schedules
+from milton_desktop.storage import queries
 from milton_desktop.ui.shell.missed_dialog import MissedPostsDialog, MissedRow
 
 
@@ -56,7 +57,7 @@ def test_publish_now_makes_it_due_at_once(qtbot, dialog, missed, clock):
     row = dialog.rows[missed[0]]
     with qtbot.waitSignal(dialog.changed):
         row.publish_button.click()
-    sp = store.get_schedule(missed[0])
+    sp = queries.get_schedule(missed[0])
     assert sp.status == "pending" and sp.next_attempt_at == clock.now()
     assert row.resolved and row.status_label.text() == "Publishing now."
     assert dialog.title_label.text() == "2 posts missed their time"
@@ -75,7 +76,7 @@ def test_reschedule_to_the_chosen_time(qtbot, dialog, missed, clock):
     )
     with qtbot.waitSignal(dialog.changed):
         row.reschedule_button.click()
-    sp = store.get_schedule(missed[1])
+    sp = queries.get_schedule(missed[1])
     assert sp.status == "pending" and sp.scheduled_time == target
     assert row.status_label.text().startswith("Rescheduled to ")
 
@@ -94,21 +95,21 @@ def test_reschedule_into_the_past_is_refused_in_the_row(dialog, missed, clock):
     row.reschedule(clock.now() - timedelta(days=1))
     assert not row.resolved and row.actions.isVisibleTo(dialog)  # the choices stay offered
     assert "in the past" in row.status_label.text()
-    assert store.get_schedule(missed[0]).status == "missed"
+    assert queries.get_schedule(missed[0]).status == "missed"
 
 
 def test_skip_cancels(qtbot, dialog, missed):
     row = dialog.rows[missed[2]]
     with qtbot.waitSignal(dialog.changed):
         row.skip_button.click()
-    assert store.get_schedule(missed[2]).status == "cancelled"
+    assert queries.get_schedule(missed[2]).status == "cancelled"
     assert row.status_label.text().startswith("Skipped")
 
 
 def test_all_at_once_then_close(qtbot, dialog, missed):
     assert dialog.publish_all_button.isVisibleTo(dialog)
     dialog.skip_all_button.click()
-    assert {store.get_schedule(i).status for i in missed} == {"cancelled"}
+    assert {queries.get_schedule(i).status for i in missed} == {"cancelled"}
     assert dialog.title_label.text() == "All missed posts are taken care of"
     assert dialog.close_button.text() == "Close"
     assert not dialog.publish_all_button.isVisibleTo(dialog)
@@ -116,11 +117,11 @@ def test_all_at_once_then_close(qtbot, dialog, missed):
 
 def test_publish_all(dialog, missed):
     dialog.publish_all_button.click()
-    assert {store.get_schedule(i).status for i in missed} == {"pending"}
+    assert {queries.get_schedule(i).status for i in missed} == {"pending"}
 
 
 def test_posts_handled_elsewhere_show_as_done(qtbot, missed, clock):
-    store.cancel(missed[0], clock=clock)
+    schedules.cancel(missed[0], clock=clock)
     dlg = MissedPostsDialog(missed, clock=clock)
     qtbot.addWidget(dlg)
     assert dlg.rows[missed[0]].resolved

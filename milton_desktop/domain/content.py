@@ -1,0 +1,54 @@
+"""What a post is made of, as every layer sees it: text, media, and what a platform
+says back (its problems with the content, or where the post now lives)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from milton_desktop.domain.errors import Hint
+
+#: the voices a post can be written in (the drafting assistant's guides)
+VOICES = ("personal", "coach", "pr")
+
+
+@dataclass(frozen=True)
+class MediaItem:
+    """One image or video attached to a post: a local file, a public URL, or both."""
+
+    kind: str  # "image" | "video"
+    mime: str
+    path: Path | None = None
+    url: str | None = None
+    alt_text: str = ""
+    size: int = 0
+    width: int | None = None
+    height: int | None = None
+
+
+@dataclass(frozen=True)
+class Content:
+    """What to publish: the text for this platform and its media, in order."""
+
+    text: str
+    media: tuple[MediaItem, ...] = ()
+
+
+@dataclass(frozen=True)
+class Published:
+    remote_id: str
+    url: str
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A validation finding; ``message`` says what is wrong and what to do."""
+
+    platform: str
+    field: str
+    message: str
+    #: what would help, for a front end to phrase in its own words
+    hint: Hint | None = None
+
+    def __str__(self) -> str:
+        return f"{self.platform}: {self.message}"

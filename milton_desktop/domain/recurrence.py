@@ -1,0 +1,109 @@
+"""Repeating posts: an RFC 5545 RRULE evaluated in the user's wall-clock time.
+
+"Every Tuesday at 10:00 Europe/Paris" stays 10:00 across daylight-saving changes,
+because occurrences are computed as local times and only then turned into UTC
+instants. Two local times need a decision, and each is made visibly:
+
+- a time inside a DST gap (02:30 on the night the clocks skip 02:00–03:00) does not
+  exist; the occurrence goes out at the first instant after the gap and its row
+  says so;
+- a time inside a DST fold (02:30 on the night the clocks go back) happens twice;
+  the first occurrence is used, as for one-off schedules.
+
+Here are the rules and their arithmetic; ``operations.repeats`` turns upcoming
+occurrences into ordinary scheduled posts, so the timer, the calendar and the CLI
+need nothing special.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from dateutil.rrule import rrulestr
+
+from milton_desktop.domain.errors import UserError
+from milton_desktop.domain.timeutil import TimeInputError, get_zone, is_ambiguous, localize
+
+#: how far ahead occurrences exist as rows
+HORIZON = timedelta(days=21)
+#: a rule that yields more than this within the horizon is refused (e.g. FREQ=MINUTELY)
+MAX_PER_HORIZON = 200
+
+
+class RecurrenceError(UserError):
+    """A rule that cannot be used; the message says why."""
+
+
+def parse_rule(rule: str, dtstart_local: datetime):
+    """The dateutil rule for ``rule`` starting at the naive local ``dtstart_local``."""
+    text = (rule or "").strip()
+    if text.upper().startswith("RRULE:"):
+        text = text[6:]
+    if not text or "\n" in text:
+        raise RecurrenceError("give one RRULE, e.g. FREQ=WEEKLY;BYDAY=TU")
+    if "DTSTART" in text.upper():
+        raise RecurrenceError("leave DTSTART out of the rule: the first time comes from --at")
+    try:
+        rule_obj = rrulestr(text, dtstart=dtstart_local)
+    except (ValueError, TypeError) as exc:
+        raise RecurrenceError(
+            f"cannot read the repeat rule {rule!r}: {exc}; e.g. FREQ=WEEKLY;BYDAY=TU"
+        ) from None
+    return rule_obj
+
+
+def local_occurrence(naive: datetime, zone_name: str) -> tuple[datetime, str | None]:
+    """(UTC instant, note) for a wall-clock occurrence; the note explains any adjustment."""
+    zone = get_zone(zone_name)
+    try:
+        aware = localize(naive, zone)
+    except TimeInputError:
+        # In a gap: the same wall time read with the offset before the jump lands the
+        # same distance past it (02:30 -> 03:30), as calendar apps do; said out loud.
+        after = naive.replace(tzinfo=zone, fold=0).astimezone(UTC)
+        shown = after.astimezone(zone).strftime("%H:%M")
+        note = (
+            f"{naive:%H:%M} does not exist on {naive:%Y-%m-%d} in {zone_name} (the clocks skip that "
+            f"hour); this occurrence goes out at {shown}"
+        )
+        return after, note
+    note = None
+    if is_ambiguous(naive, zone):
+        note = (
+            f"{naive:%H:%M} happens twice on {naive:%Y-%m-%d} in {zone_name}; the first one is used"
+        )
+    return aware.astimezone(UTC), note
+
+
+def occurrences(
+    rrule: str, dtstart_local: datetime, zone_name: str, start: datetime, end: datetime
+) -> list[tuple[datetime, str | None]]:
+    """Occurrences of the rule with UTC instants in [start, end), each with its note."""
+    rule = parse_rule(rrule, dtstart_local)
+    zone = get_zone(zone_name)
+    # Compare in local wall time with a day of slack either side, then filter exactly in UTC.
+    lo = start.astimezone(zone).replace(tzinfo=None) - timedelta(days=1)
+    hi = end.astimezone(zone).replace(tzinfo=None) + timedelta(days=1)
+    out = []
+    for naive in rule.between(lo, hi, inc=True):
+        instant, note = local_occurrence(naive, zone_name)
+        if start <= instant < end:
+            out.append((instant, note))
+        if len(out) > MAX_PER_HORIZON:
+            raise RecurrenceError(
+                f"the rule {rrule!r} repeats more than {MAX_PER_HORIZON} times in {HORIZON.days} days; "
+                "use a daily or weekly rule"
+            )
+    return out
+
+
+def check_rule(rule: str, dtstart_local: datetime, zone_name: str, now: datetime) -> None:
+    """Refuse a rule that cannot be read, never occurs, or occurs absurdly often."""
+    occurrences(rule, dtstart_local, zone_name, now, now + HORIZON)
+    if (
+        parse_rule(rule, dtstart_local).after(
+            now.astimezone(get_zone(zone_name)).replace(tzinfo=None)
+        )
+        is None
+    ):
+        raise RecurrenceError(f"the rule {rule!r} has no occurrence after now")

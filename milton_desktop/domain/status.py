@@ -1,0 +1,69 @@
+"""Every status a schedule, an account and a publish attempt can have, named once.
+
+The values are the words stored in the database and printed by ``--json``, so they
+never change; the sets say which statuses share a rule, so a rule is written once
+(DESIGN.md section 3 draws the state machine they belong to).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Status(StrEnum):
+    """Where a scheduled post is in the publishing state machine."""
+
+    PENDING = "pending"
+    PUBLISHING = "publishing"
+    PUBLISHED = "published"
+    FAILED = "failed"
+    UNCERTAIN = "uncertain"
+    MISSED = "missed"
+    CANCELLED = "cancelled"
+
+
+#: still waiting to go out as they are (a missed post goes out when the user says so)
+WAITING = frozenset({Status.PENDING, Status.MISSED})
+#: what a user may cancel: whatever has not started to go out
+CANCELLABLE = WAITING
+#: what can be moved to another time (a failed post is tried again from scratch)
+MOVABLE = frozenset({Status.PENDING, Status.MISSED, Status.FAILED})
+#: what "publish now" accepts
+PUBLISHABLE_NOW = MOVABLE
+#: what still ties a post to its account: removing the account must deal with these
+LIVE = frozenset({Status.PENDING, Status.PUBLISHING, Status.MISSED, Status.UNCERTAIN})
+#: what the user has to look at: it went wrong, or nobody knows whether it went out
+NEEDS_ATTENTION = frozenset({Status.FAILED, Status.UNCERTAIN, Status.MISSED})
+#: history: nothing will happen to these any more
+FINAL = frozenset({Status.PUBLISHED, Status.CANCELLED})
+
+
+class AccountStatus(StrEnum):
+    """Whether an account can publish."""
+
+    CONNECTED = "connected"
+    NEEDS_RECONNECT = "needs_reconnect"
+    #: removed by the user: no token, never publishes; kept for its posts' history
+    REMOVED = "removed"
+
+
+class AttemptOutcome(StrEnum):
+    """How one publish attempt ended (a ``publishing_results`` row)."""
+
+    PUBLISHED = "published"
+    RETRY = "retry"
+    RATE_LIMITED = "rate_limited"
+    FAILED = "failed"
+    UNCERTAIN = "uncertain"
+    AUTH_REFRESHED = "auth_refreshed"
+
+
+def parse_status(text: str) -> Status:
+    """The :class:`Status` named ``text``; :class:`UserError` names the choices."""
+    from milton_desktop.domain.errors import UserError
+
+    try:
+        return Status(text)
+    except ValueError:
+        choices = ", ".join(s.value for s in Status)
+        raise UserError(f"unknown status {text!r}: choose one of {choices}") from None

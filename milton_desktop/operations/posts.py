@@ -1,0 +1,226 @@
+"""Posts and their media: create a draft, change its text or voice, replace its media.
+
+Media files are checked and copied into the media folder before any transaction
+starts (a large video takes seconds to hash and copy); the database then changes in
+one short transaction, or not at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from milton_desktop.domain.clock import Clock, SystemClock
+from milton_desktop.domain.content import VOICES, Content, MediaItem
+from milton_desktop.domain.errors import UserError
+from milton_desktop.domain.status import WAITING, Status
+from milton_desktop.publishers import registry
+from milton_desktop.storage import media as media_mod
+from milton_desktop.storage.models import Account, Media, Post, ScheduledPost, database
+from milton_desktop.storage.queries import get_post, media_item
+
+
+def check_voice(voice: str) -> str:
+    """``voice`` if it names a voice, else :class:`UserError` with the choices."""
+    if voice not in VOICES:
+        raise UserError(f"unknown voice {voice!r}: choose one of {', '.join(VOICES)}")
+    return voice
+
+
+@dataclass(frozen=True)
+class MediaInput:
+    """One attachment as the user gives it: a local file or a public URL."""
+
+    path: Path | None = None
+    url: str | None = None
+    alt_text: str = ""
+    #: the name shown for it; empty means the file's or link's own name. A file that is
+    #: already in the media folder (named by its hash) passes its first name on here.
+    original_name: str = ""
+
+
+@dataclass(frozen=True)
+class PreparedMedia:
+    """Attachments checked and copied into the media folder: ready to be stored.
+
+    Preparing reads, hashes and copies files, which takes seconds for a video, so it
+    happens before any transaction; storing them is then quick.
+    """
+
+    rows: tuple[dict[str, Any], ...] = ()
+
+    def items(self) -> tuple[MediaItem, ...]:
+        """What validation and the publishers will see of these attachments."""
+        return tuple(media_item(Media(**row)) for row in self.rows)
+
+    def __bool__(self) -> bool:
+        return bool(self.rows)
+
+
+def prepare_media(media: Sequence[MediaInput], media_dir: Path | None) -> PreparedMedia:
+    """Check every attachment and copy local files into ``media_dir``.
+
+    Raises :class:`UserError` on the first unusable item, before anything is stored.
+    """
+    rows: list[dict[str, Any]] = []
+    for pos, item in enumerate(media):
+        if item.path is not None:
+            if media_dir is None:
+                raise UserError("no media folder is set up to keep a copy of the file")
+            try:
+                stored, info = media_mod.import_file(Path(item.path), media_dir)
+            except media_mod.MediaError as exc:
+                raise UserError(str(exc)) from None
+            rows.append(
+                dict(
+                    position=pos,
+                    kind=info.kind,
+                    path=str(stored),
+                    mime=info.mime,
+                    bytes=info.size,
+                    width=info.width,
+                    height=info.height,
+                    alt_text=item.alt_text,
+                    original_name=item.original_name or Path(item.path).name,
+                )
+            )
+        elif item.url:
+            try:
+                kind, mime = media_mod.describe_url(item.url)
+            except media_mod.MediaError as exc:
+                raise UserError(str(exc)) from None
+            rows.append(
+                dict(
+                    position=pos,
+                    kind=kind,
+                    url=item.url,
+                    mime=mime,
+                    alt_text=item.alt_text,
+                    original_name=item.original_name or item.url.rsplit("/", 1)[-1][:200],
+                )
+            )
+    return PreparedMedia(tuple(rows))
+
+
+def _check_text(text: str) -> None:
+    if "\x00" in text:
+        raise UserError("the text contains a NUL character: remove it")
+
+
+def add_post(
+    text: str,
+    voice: str = "personal",
+    media: Sequence[MediaInput] = (),
+    media_dir: Path | None = None,
+    clock: Clock | None = None,
+) -> Post:
+    """Create a draft post; media files are checked and copied before anything is stored."""
+    check_voice(voice)
+    _check_text(text)
+    if not text.strip() and not media:
+        raise UserError("the post is empty: give it some text or at least one image or video")
+    prepared = prepare_media(media, media_dir)
+    with database.atomic():
+        return create_post(text, voice, prepared, clock=clock)
+
+
+def create_post(text: str, voice: str, media: PreparedMedia, *, clock: Clock | None = None) -> Post:
+    """Store a post with prepared media; the caller holds the transaction."""
+    check_voice(voice)
+    _check_text(text)
+    if not text.strip() and not media:
+        raise UserError("the post is empty: give it some text or at least one image or video")
+    now = (clock or SystemClock()).now()
+    post = Post.create(body=text, voice=voice, created_at=now, updated_at=now)
+    for row in media.rows:
+        Media.create(post=post, **row)
+    return post
+
+
+def update_post(
+    post_id: int,
+    text: str | None = None,
+    voice: str | None = None,
+    *,
+    clock: Clock | None = None,
+) -> Post:
+    """Change a post's text and/or voice (None keeps it)."""
+    post = get_post(post_id)
+    if voice is not None:
+        post.voice = check_voice(voice)
+    if text is not None:
+        _check_text(text)
+        post.body = text
+    post.updated_at = (clock or SystemClock()).now()
+    post.save()
+    return post
+
+
+def replace_media(
+    post_id: int,
+    media: Sequence[MediaInput],
+    media_dir: Path,
+    clock: Clock | None = None,
+) -> Post:
+    """Replace all of a post's media with ``media`` (in order), or change nothing.
+
+    Every new item is checked, and local files copied into ``media_dir``, before the
+    database is touched (as in :func:`add_post`); see :func:`set_media` for the rest.
+    """
+    get_post(post_id)  # say "no such post" before copying any file
+    prepared = prepare_media(media, media_dir)
+    with database.atomic():
+        return set_media(post_id, prepared, clock=clock)
+
+
+def set_media(post_id: int, media: PreparedMedia, *, clock: Clock | None = None) -> Post:
+    """Replace a post's media with prepared ones; the caller holds the transaction.
+
+    Refused while a schedule of the post is being published (its publisher is reading
+    the old media) and when any schedule still to go out would be refused by its
+    platform with the new media (e.g. Instagram and a local-only file).
+    """
+    now = (clock or SystemClock()).now()
+    items = media.items()
+    # read under the write lock: the engine cannot claim a row until we are done
+    post = get_post(post_id)
+    if not post.body.strip() and not media:
+        raise UserError(
+            f"post {post_id} would be empty: keep at least one image or video, "
+            "or give the post some text"
+        )
+    live = list(
+        ScheduledPost.select(ScheduledPost, Account)
+        .join(Account)
+        .where(
+            (ScheduledPost.post == post_id)
+            & ScheduledPost.status.in_([Status.PUBLISHING, *WAITING])
+        )
+        .order_by(ScheduledPost.id)
+    )
+    if any(s.status == Status.PUBLISHING for s in live):
+        raise UserError(
+            f"the media of post {post_id} cannot be changed: "
+            "it is being published right now; try again in a moment"
+        )
+    refusals = []
+    hint = None
+    for s in live:
+        text = s.text_override if s.text_override is not None else post.body
+        problems = registry.validate(s.account.platform, Content(text=text, media=items))
+        if problems:
+            hint = hint or next((p.hint for p in problems if p.hint), None)
+            refusals.append(
+                f"{registry.label(s.account.platform)} account {s.account.display_name!r} "
+                f"(schedule {s.id}) would refuse them: " + "; ".join(p.message for p in problems)
+            )
+    if refusals:
+        raise UserError(f"cannot change the media of post {post_id}: " + "; ".join(refusals), hint)
+    Media.delete().where(Media.post == post_id).execute()
+    for row in media.rows:
+        Media.create(post=post, **row)
+    post.updated_at = now
+    post.save()
+    return post

@@ -1,0 +1,267 @@
+"""Scheduling a post to an account, and every later change to that schedule.
+
+Each change is one conditional UPDATE (``WHERE status = <what we read>``), so a row
+the scheduler claimed in the meantime is never changed under it: the call refuses
+and says why instead.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from enum import Enum
+from typing import Final
+
+from milton_desktop.domain.clock import Clock, SystemClock
+from milton_desktop.domain.content import Content
+from milton_desktop.domain.errors import Hint, UserError
+from milton_desktop.domain.status import (
+    CANCELLABLE,
+    MOVABLE,
+    PUBLISHABLE_NOW,
+    AccountStatus,
+    Status,
+)
+from milton_desktop.domain.timeutil import iso_z
+from milton_desktop.publishers import registry
+from milton_desktop.storage.models import Account, ScheduledPost, database
+from milton_desktop.storage.queries import (
+    content_for,
+    get_account,
+    get_post,
+    get_schedule,
+    media_items,
+)
+
+#: how far in the past a schedule may be set and still count as "now"
+PAST_TOLERANCE = timedelta(seconds=60)
+
+
+def _check_future(when: datetime, now: datetime) -> None:
+    if when < now - PAST_TOLERANCE:
+        raise UserError(f"{iso_z(when)} is in the past (now is {iso_z(now)}): choose a future time")
+
+
+def _check_account(row: ScheduledPost) -> None:
+    """A post can only go out again through an account that still exists."""
+    if row.account.status == AccountStatus.REMOVED:
+        raise UserError(
+            f"schedule {row.id} belongs to “{row.account.display_name}”, which was removed: "
+            "schedule the post to another account instead"
+        )
+
+
+def validate_for(account: Account, content: Content) -> None:
+    """:class:`UserError` listing what ``account``'s platform would refuse in ``content``."""
+    problems = registry.validate(account.platform, content)
+    if problems:
+        label = registry.label(account.platform)
+        details = "; ".join(p.message for p in problems)
+        hint = next((p.hint for p in problems if p.hint), None)
+        raise UserError(
+            f"cannot schedule to {label} account {account.display_name!r}: {details}", hint
+        )
+
+
+def schedule(
+    post_id: int,
+    account: str | int | Account,
+    when: datetime,
+    *,
+    timezone: str = "UTC",
+    text: str | None = None,
+    clock: Clock | None = None,
+) -> ScheduledPost:
+    """Schedule a post to an account at the UTC instant ``when``."""
+    now = (clock or SystemClock()).now()
+    post = get_post(post_id)
+    acc = account if isinstance(account, Account) else get_account(account)
+    _check_future(when, now)
+    body = text if text is not None else post.body
+    validate_for(acc, Content(text=body, media=media_items(post)))
+    when = max(when, now)
+    return ScheduledPost.create(
+        post=post,
+        account=acc,
+        text_override=text,
+        scheduled_time=when,
+        timezone=timezone,
+        status=Status.PENDING,
+        next_attempt_at=when,
+        created_at=now,
+        updated_at=now,
+    )
+
+
+def reschedule(schedule_id: int, when: datetime, *, clock: Clock | None = None) -> ScheduledPost:
+    """Move a schedule to ``when``. Published, uncertain or in-flight posts cannot move."""
+    now = (clock or SystemClock()).now()
+    row = get_schedule(schedule_id)
+    _check_future(when, now)
+    if row.status not in MOVABLE:
+        raise _why_not_movable(row)
+    _check_account(row)
+    if row.status != Status.PENDING:
+        validate_for(row.account, content_for(row))
+    n = (
+        ScheduledPost.update(
+            scheduled_time=when,
+            next_attempt_at=when,
+            status=Status.PENDING,
+            updated_at=now,
+            error_message=None,
+            attempts=0 if row.status != Status.PENDING else ScheduledPost.attempts,
+        )
+        .where((ScheduledPost.id == schedule_id) & (ScheduledPost.status == row.status))
+        .execute()
+    )
+    if n != 1:
+        raise UserError(
+            f"schedule {schedule_id} changed while moving it (it may be publishing now); try again"
+        )
+    return get_schedule(schedule_id)
+
+
+class _Unset(Enum):
+    """The type of :data:`UNSET`."""
+
+    UNSET = "UNSET"
+
+
+#: "leave it as it is", for arguments where None already means something
+UNSET: Final = _Unset.UNSET
+
+
+def update_schedule(
+    schedule_id: int,
+    *,
+    when: datetime | None = None,
+    text: str | _Unset | None = UNSET,
+    clock: Clock | None = None,
+) -> ScheduledPost:
+    """Change a schedule's time and/or its own text in place: same row, same repeat.
+
+    ``text=None`` drops the schedule's own text (it gets the post's); :data:`UNSET`
+    keeps it. A missed or failed schedule goes back to pending with its attempts
+    reset, as with :func:`reschedule`, so it needs a time that has not passed.
+    """
+    now = (clock or SystemClock()).now()
+    with database.atomic():
+        row = get_schedule(schedule_id)
+        if row.status not in MOVABLE:
+            raise _why_not_movable(row)
+        _check_account(row)
+        new_text = row.text_override if isinstance(text, _Unset) else text
+        revive = row.status != Status.PENDING
+        if when is not None or revive:
+            _check_future(when if when is not None else row.scheduled_time, now)
+        body = new_text if new_text is not None else row.post.body
+        validate_for(row.account, Content(text=body, media=media_items(row.post)))
+        updates: dict[str, object] = {"text_override": new_text, "updated_at": now}
+        if revive or (when is not None and when != row.scheduled_time):
+            at = when if when is not None else row.scheduled_time
+            # a note about the old time (a DST shift, a past error) no longer applies
+            updates.update(scheduled_time=at, next_attempt_at=at, error_message=None)
+        if revive:
+            updates.update(status=Status.PENDING, attempts=0)
+        n = (
+            ScheduledPost.update(**updates)
+            .where((ScheduledPost.id == schedule_id) & (ScheduledPost.status == row.status))
+            .execute()
+        )
+        if n != 1:
+            # the scheduler claimed it (or someone changed it) after it was read
+            current = get_schedule(schedule_id)
+            if current.status == Status.PUBLISHING:
+                raise UserError(
+                    f"schedule {schedule_id} was not changed: it is being published right now"
+                )
+            raise UserError(
+                f"schedule {schedule_id} was not changed: it became {current.status} "
+                "while it was being edited; try again"
+            )
+    return get_schedule(schedule_id)
+
+
+def _why_not_movable(row: ScheduledPost) -> UserError:
+    prefix = f"schedule {row.id} cannot be moved: "
+    if row.status == Status.UNCERTAIN:
+        return UserError(
+            prefix + "its last publish may have gone through: check the account, then mark "
+            "it published or not published",
+            Hint.RESOLVE_UNCERTAIN,
+        )
+    reasons = {
+        Status.PUBLISHED: "it is already published",
+        Status.PUBLISHING: "it is being published right now",
+        Status.CANCELLED: "it was cancelled: schedule the post again instead",
+    }
+    return UserError(prefix + reasons.get(Status(row.status), row.status))
+
+
+def cancel(schedule_id: int, *, clock: Clock | None = None) -> ScheduledPost:
+    """Cancel a pending (or missed) schedule. Atomic, so a row being published stays put."""
+    now = (clock or SystemClock()).now()
+    row = get_schedule(schedule_id)
+    n = (
+        ScheduledPost.update(status=Status.CANCELLED, updated_at=now)
+        .where((ScheduledPost.id == schedule_id) & (ScheduledPost.status.in_(CANCELLABLE)))
+        .execute()
+    )
+    if n != 1:
+        row = get_schedule(schedule_id)
+        raise UserError(
+            f"schedule {schedule_id} is {row.status}, not pending: only pending posts can be cancelled"
+        )
+    return get_schedule(schedule_id)
+
+
+def restore(schedule_id: int, status: str, when: datetime | None = None) -> ScheduledPost:
+    """Undo support: put a cancelled row back to ``status`` (pending/missed)."""
+    row = get_schedule(schedule_id)
+    if row.status != Status.CANCELLED:
+        raise UserError(
+            f"schedule {schedule_id} is {row.status}; it can only be restored from cancelled"
+        )
+    _check_account(row)
+    updates = {"status": status, "updated_at": SystemClock().now()}
+    if when is not None:
+        updates.update(scheduled_time=when, next_attempt_at=when)
+    ScheduledPost.update(**updates).where(ScheduledPost.id == schedule_id).execute()
+    return get_schedule(schedule_id)
+
+
+def publish_now(schedule_id: int, *, clock: Clock | None = None) -> ScheduledPost:
+    """A missed or failed post goes out at once (the user chose it)."""
+    now = (clock or SystemClock()).now()
+    row = get_schedule(schedule_id)
+    if row.status not in PUBLISHABLE_NOW:
+        raise _why_not_movable(row)
+    _check_account(row)
+    ScheduledPost.update(
+        status=Status.PENDING, next_attempt_at=now, updated_at=now, error_message=None
+    ).where((ScheduledPost.id == schedule_id) & (ScheduledPost.status == row.status)).execute()
+    return get_schedule(schedule_id)
+
+
+def resolve_uncertain(
+    schedule_id: int, published: bool, url: str | None = None, *, clock: Clock | None = None
+) -> ScheduledPost:
+    """The user checked the platform: it did go out (published) or did not (back to pending now)."""
+    now = (clock or SystemClock()).now()
+    row = get_schedule(schedule_id)
+    if row.status != Status.UNCERTAIN:
+        raise UserError(f"schedule {schedule_id} is {row.status}, not uncertain")
+    if not published:
+        _check_account(row)
+    if published:
+        ScheduledPost.update(
+            status=Status.PUBLISHED,
+            published_at=now,
+            remote_url=url or row.remote_url,
+            updated_at=now,
+        ).where(ScheduledPost.id == schedule_id).execute()
+    else:
+        ScheduledPost.update(status=Status.PENDING, next_attempt_at=now, updated_at=now).where(
+            ScheduledPost.id == schedule_id
+        ).execute()
+    return get_schedule(schedule_id)

@@ -1,0 +1,62 @@
+"""The Platform descriptor: everything the rest of the app knows about a platform.
+
+Each platform module in ``publishers/`` declares one ``PLATFORM = Platform(...)``;
+the registry finds them, and validation, the command line, the accounts dialog, the
+calendar's badges, the bundle and the tests all read the descriptors instead of
+keeping lists of their own. Adding a platform is one module plus its tests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from milton_desktop.domain.content import Content, Problem
+from milton_desktop.domain.validation import Rules, validate
+
+if TYPE_CHECKING:
+    from milton_desktop.publishers.base import Publisher
+
+
+@dataclass(frozen=True)
+class OAuthSpec:
+    """How a platform's browser sign-in works (RFC 8252 loopback redirect)."""
+
+    #: the token endpoint needs the developer app's secret (a confidential client)
+    needs_client_secret: bool
+    #: authorize and token endpoints take a PKCE challenge
+    uses_pkce: bool
+    #: where the user creates the developer app whose client id they paste
+    developer_portal: str
+    #: the consent page: ``(client_id, redirect_uri, state, *, code_challenge=, base=)``
+    authorize_url: Callable[..., str]
+
+
+@dataclass(frozen=True)
+class Platform:
+    """One platform, described once."""
+
+    name: str  # stored in the database: never changes
+    label: str
+    #: a glyph or two for calendar chips
+    short: str
+    #: brand colour (hex), for badges and dots
+    colour: str
+    #: place in menus and lists
+    order: int
+    rules: Rules
+    publisher: type[Publisher]
+    #: how a pasted token is obtained and how long it lasts, shown where one is pasted
+    token_help: str
+    #: the public URL of a post from its id and the author's user name
+    post_url: Callable[[str, str], str]
+    oauth: OAuthSpec | None = None
+
+    def validate(self, content: Content) -> list[Problem]:
+        """Problems that would make this platform refuse ``content`` (no network)."""
+        return validate(self.rules, content)
+
+    def length(self, text: str) -> tuple[int, int]:
+        """(length as this platform counts it, its limit)."""
+        return self.rules.length(text)

@@ -1,0 +1,81 @@
+"""The platforms, found by looking at the modules of this package.
+
+A module of ``publishers/`` that declares ``PLATFORM`` (a :class:`Platform`) is a
+platform; nothing else keeps a list of them. Importing a platform module is cheap
+(``requests`` is imported only when a publisher makes its first call), so the
+window can read labels and colours at start-up.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import pkgutil
+from functools import cache
+from typing import TYPE_CHECKING, Any
+
+from milton_desktop.domain.content import Content, Problem
+from milton_desktop.domain.errors import UserError
+from milton_desktop.publishers.platform import Platform
+
+if TYPE_CHECKING:
+    from milton_desktop.publishers.base import Publisher
+
+PACKAGE = "milton_desktop.publishers"
+
+
+@cache
+def _platforms() -> dict[str, Platform]:
+    package = importlib.import_module(PACKAGE)
+    found: list[Platform] = []
+    for info in pkgutil.iter_modules(package.__path__):
+        module = importlib.import_module(f"{PACKAGE}.{info.name}")
+        descriptor = getattr(module, "PLATFORM", None)
+        if isinstance(descriptor, Platform):
+            found.append(descriptor)
+    return {p.name: p for p in sorted(found, key=lambda p: (p.order, p.name))}
+
+
+def platforms() -> tuple[Platform, ...]:
+    """Every platform, in display order."""
+    return tuple(_platforms().values())
+
+
+def names() -> tuple[str, ...]:
+    """Every platform's stored name, in display order."""
+    return tuple(_platforms())
+
+
+def find(name: str) -> Platform | None:
+    """The platform called ``name``, or None (a database written by a newer version)."""
+    return _platforms().get(name)
+
+
+def platform(name: str) -> Platform:
+    """The platform called ``name``; :class:`UserError` names the choices."""
+    found = find(name)
+    if found is None:
+        raise UserError(f"unknown platform {name!r}: choose one of {', '.join(names())}")
+    return found
+
+
+def label(name: str) -> str:
+    """How the user reads a platform's name (its stored name if it is unknown here)."""
+    found = find(name)
+    return found.label if found else name
+
+
+def validate(name: str, content: Content) -> list[Problem]:
+    """Problems that would make platform ``name`` refuse ``content`` (no network)."""
+    return platform(name).validate(content)
+
+
+def env_api_base(name: str) -> str | None:
+    """``MILTON_<PLATFORM>_API_BASE`` points every account of a platform at another server."""
+    return os.environ.get(f"MILTON_{name.upper()}_API_BASE") or None
+
+
+def make_publisher(name: str, api_base: str | None = None, **kwargs: Any) -> Publisher:
+    """A publisher for platform ``name``; the account's ``api_base`` wins over the environment."""
+    cls = platform(name).publisher
+    return cls(api_base=api_base or env_api_base(name), **kwargs)

@@ -1,0 +1,349 @@
+"""Read-only views of the database for the window, the tray and the command line.
+
+Nothing here writes, and nothing takes the write lock: a read that must see one
+consistent state runs in a deferred (read) transaction, so the window never waits
+behind the scheduler's writes. Lookups that the user names (a post, a schedule, an
+account) raise :class:`UserError` when the thing does not exist.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import peewee as pw
+
+from milton_desktop.domain.clock import Clock, SystemClock
+from milton_desktop.domain.content import Content, MediaItem
+from milton_desktop.domain.errors import Hint, UserError
+from milton_desktop.domain.status import LIVE, AccountStatus, Status, parse_status
+from milton_desktop.domain.timeutil import iso_z
+from milton_desktop.storage.models import Account, Media, Post, ScheduledPost, database, utc_text
+
+
+def _active_accounts() -> pw.ModelSelect:
+    return Account.select().where(Account.status != AccountStatus.REMOVED)
+
+
+def get_account(name_or_id: str | int) -> Account:
+    """The account named (or numbered) ``name_or_id``; a removed one is not found."""
+    query = _active_accounts()
+    if isinstance(name_or_id, int) or (isinstance(name_or_id, str) and name_or_id.isdigit()):
+        acc = query.where(
+            (Account.id == int(name_or_id)) | (Account.display_name == str(name_or_id))
+        ).first()
+    else:
+        acc = query.where(Account.display_name == name_or_id).first()
+    if acc is None:
+        names = ", ".join(a.display_name for a in _active_accounts().order_by(Account.display_name))
+        if names:
+            raise UserError(f"no account named {name_or_id!r} (accounts: {names})")
+        raise UserError(
+            f"no account named {name_or_id!r}: there are no accounts yet", Hint.ADD_ACCOUNT
+        )
+    return acc
+
+
+def get_post(post_id: int) -> Post:
+    post = Post.get_or_none(Post.id == post_id)
+    if post is None:
+        raise UserError(f"no post with id {post_id}", Hint.LIST_POSTS)
+    return post
+
+
+def get_schedule(schedule_id: int) -> ScheduledPost:
+    row = ScheduledPost.get_or_none(ScheduledPost.id == schedule_id)
+    if row is None:
+        raise UserError(f"no scheduled post with id {schedule_id}", Hint.LIST_SCHEDULES)
+    return row
+
+
+def media_item(m: Media) -> MediaItem:
+    """What publishers and validation see of a Media row (stored, or about to be)."""
+    return MediaItem(
+        kind=m.kind,
+        mime=m.mime,
+        path=Path(m.path) if m.path else None,
+        url=m.url,
+        alt_text=m.alt_text or "",
+        size=m.bytes or 0,
+        width=m.width,
+        height=m.height,
+    )
+
+
+def media_items(post: Post) -> tuple[MediaItem, ...]:
+    return tuple(media_item(m) for m in post.media.order_by(Media.position))
+
+
+def content_for(schedule: ScheduledPost) -> Content:
+    text = schedule.text_override if schedule.text_override is not None else schedule.post.body
+    return Content(text=text, media=media_items(schedule.post))
+
+
+def drafts() -> list[Post]:
+    """Posts with no live schedule (never scheduled, or only cancelled)."""
+    live = ScheduledPost.select(ScheduledPost.post).where(ScheduledPost.status != Status.CANCELLED)
+    return list(Post.select().where(Post.id.not_in(live)).order_by(Post.updated_at.desc()))
+
+
+def list_schedules(
+    status: str | None = None,
+    *,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    limit: int | None = None,
+) -> list[ScheduledPost]:
+    if status is not None:
+        status = parse_status(status)
+    q = (
+        ScheduledPost.select(ScheduledPost, Post, Account)
+        .join(Post)
+        .switch(ScheduledPost)
+        .join(Account)
+    )
+    if status:
+        q = q.where(ScheduledPost.status == status)
+    if start is not None:
+        q = q.where(ScheduledPost.scheduled_time >= start)
+    if end is not None:
+        q = q.where(ScheduledPost.scheduled_time < end)
+    q = q.order_by(ScheduledPost.scheduled_time, ScheduledPost.id)
+    if limit:
+        q = q.limit(limit)
+    return list(q)
+
+
+def upcoming(days: float = 7, *, clock: Clock | None = None) -> list[ScheduledPost]:
+    now = (clock or SystemClock()).now()
+    q = (
+        ScheduledPost.select(ScheduledPost, Post, Account)
+        .join(Post)
+        .switch(ScheduledPost)
+        .join(Account)
+        .where(
+            (ScheduledPost.status == Status.PENDING)
+            & (ScheduledPost.scheduled_time <= now + timedelta(days=days))
+        )
+        .order_by(ScheduledPost.next_attempt_at)
+    )
+    return list(q)
+
+
+def counts_by_status() -> dict[str, int]:
+    counts = {s.value: 0 for s in Status}
+    for status, n in (
+        ScheduledPost.select(ScheduledPost.status, pw.fn.COUNT(ScheduledPost.id))
+        .group_by(ScheduledPost.status)
+        .tuples()
+    ):
+        counts[status] = n
+    return counts
+
+
+_ROW_SQL = (
+    "SELECT s.id, s.post_id, a.display_name, a.platform, s.scheduled_time, s.timezone, s.status,"
+    " s.attempts, s.next_attempt_at, s.published_at, s.remote_id, s.remote_url, s.error_message,"
+    " COALESCE(s.text_override, p.body)"
+    " FROM scheduled_posts s JOIN accounts a ON a.id = s.account_id JOIN posts p ON p.id = s.post_id"
+)
+
+
+def schedule_rows(
+    status: str | None = None,
+    *,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    pending_before: datetime | None = None,
+) -> list[dict[str, Any]]:
+    """Schedules as the stable dicts scripts see (``--json``), read with one plain query.
+
+    Listing tens of thousands of rows through model instances costs seconds; this is
+    what ``list`` and ``upcoming`` use.
+    """
+    if status is not None:
+        status = parse_status(status)
+    clauses: list[str] = []
+    params: list[Any] = []
+    if status:
+        clauses.append("s.status = ?")
+        params.append(status)
+    if start is not None:
+        clauses.append("s.scheduled_time >= ?")
+        params.append(utc_text(start))
+    if end is not None:
+        clauses.append("s.scheduled_time < ?")
+        params.append(utc_text(end))
+    if pending_before is not None:
+        clauses.append("s.status = ? AND s.scheduled_time <= ?")
+        params += [Status.PENDING.value, utc_text(pending_before)]
+    sql = _ROW_SQL + (" WHERE " + " AND ".join(clauses) if clauses else "")
+    sql += (
+        " ORDER BY s.next_attempt_at, s.id"
+        if pending_before
+        else " ORDER BY s.scheduled_time, s.id"
+    )
+    parse = ScheduledPost.scheduled_time.python_value
+    out = []
+    for (
+        sid,
+        post_id,
+        account,
+        platform,
+        when,
+        zone,
+        st,
+        attempts,
+        nxt,
+        published,
+        remote_id,
+        url,
+        error,
+        text,
+    ) in database.execute_sql(sql, params):
+        out.append(
+            {
+                "id": sid,
+                "post_id": post_id,
+                "account": account,
+                "platform": platform,
+                "scheduled_time": iso_z(parse(when)),
+                "timezone": zone,
+                "status": st,
+                "attempts": attempts,
+                "next_attempt_at": iso_z(parse(nxt)) if st == Status.PENDING else None,
+                "published_at": iso_z(parse(published)),
+                "remote_id": remote_id,
+                "url": url,
+                "error": error,
+                "text": text,
+            }
+        )
+    return out
+
+
+def next_pending() -> tuple[datetime, str, str] | None:
+    """(instant, platform, account name) of the pending post that goes out first, on an
+    account that can publish; None when nothing is waiting."""
+    row = database.execute_sql(
+        "SELECT s.next_attempt_at, a.platform, a.display_name FROM scheduled_posts s"
+        " JOIN accounts a ON a.id = s.account_id"
+        " WHERE s.status = ? AND a.status = ?"
+        " ORDER BY s.next_attempt_at, s.id LIMIT 1",
+        (Status.PENDING.value, AccountStatus.CONNECTED.value),
+    ).fetchone()
+    if row is None:
+        return None
+    when, platform, account = row
+    return ScheduledPost.next_attempt_at.python_value(when), platform, account
+
+
+def data_version() -> int:
+    """A number that changes whenever another connection (another process) commits:
+    the window polls it to notice edits made from the command line."""
+    return int(database.execute_sql("PRAGMA data_version").fetchone()[0])
+
+
+def list_accounts() -> list[Account]:
+    """Every account that has not been removed, by name."""
+    return list(_active_accounts().order_by(Account.display_name))
+
+
+def find_account(account_id: int) -> Account | None:
+    """The account with this id, or None when it has been removed."""
+    return _active_accounts().where(Account.id == account_id).first()
+
+
+def live_count(account_id: int) -> int:
+    """Posts still live on the account: waiting, missed, uncertain or being published."""
+    return (
+        ScheduledPost.select()
+        .where((ScheduledPost.account == account_id) & ScheduledPost.status.in_(LIVE))
+        .count()
+    )
+
+
+def calendar_rows(
+    start: datetime,
+    end: datetime,
+    status: str | None = None,
+    *,
+    include_cancelled: bool = True,
+) -> tuple[dict[int, tuple[str, str]], list[tuple]]:
+    """What the calendar shows of the schedules in ``[start, end)``: ``(accounts, rows)``.
+
+    ``accounts`` maps each account id to its ``(display name, platform)``. Each row is
+    ``(id, post_id, account_id, scheduled_time, status, text, remote_url, error_message)``,
+    ordered by time then id; ``scheduled_time`` is the stored UTC text, fixed-width
+    ``YYYY-MM-DD HH:MM:SS.ffffff`` (so it sorts as the instants do), and ``text`` is the
+    schedule's own text or else its post's body.
+
+    A dense month is ten thousand rows: parsing every time and repeating account names
+    on every row cost more than the read itself, so times stay text (the caller parses
+    the few it shows) and names come once per account.
+    """
+    if status is not None:
+        status = parse_status(status)
+    clauses = ["s.scheduled_time >= ?", "s.scheduled_time < ?"]
+    params: list[object] = [utc_text(start), utc_text(end)]
+    if status:
+        clauses.append("s.status = ?")
+        params.append(status)
+    if not include_cancelled:
+        clauses.append("s.status <> ?")
+        params.append(Status.CANCELLED.value)
+    sql = (
+        "SELECT s.id, s.post_id, s.account_id, s.scheduled_time, s.status,"
+        " COALESCE(s.text_override, p.body), s.remote_url, s.error_message"
+        " FROM scheduled_posts s JOIN accounts a ON a.id = s.account_id"
+        " JOIN posts p ON p.id = s.post_id"
+        " WHERE " + " AND ".join(clauses) + " ORDER BY s.scheduled_time, s.id"
+    )
+    # One read transaction, so every row's account is in the accounts read with it;
+    # DEFERRED takes no write lock, so the window never waits behind a publish.
+    with database.atomic("DEFERRED"):
+        rows = database.execute_sql(sql, params).fetchall()
+        accounts = {
+            aid: (name, platform)
+            for aid, name, platform in database.execute_sql(
+                "SELECT id, display_name, platform FROM accounts"
+            )
+        }
+    return accounts, rows
+
+
+def post_rows() -> list[dict[str, Any]]:
+    """Every post as the stable dicts scripts see (``post list --json``), oldest first."""
+    out = []
+    for post in Post.select().order_by(Post.id):
+        out.append(
+            {
+                "id": post.id,
+                "text": post.body,
+                "voice": post.voice,
+                "created_at": iso_z(post.created_at),
+                "media": [
+                    {
+                        "kind": m.kind,
+                        "mime": m.mime,
+                        "path": m.path,
+                        "url": m.url,
+                        "alt_text": m.alt_text,
+                    }
+                    for m in post.media.order_by(Media.position)
+                ],
+                "schedules": [s.id for s in post.schedules.order_by(ScheduledPost.id)],
+            }
+        )
+    return out
+
+
+def first_schedule_of(recurrence_id: int) -> ScheduledPost | None:
+    """The earliest materialised occurrence of a repeat (None if none is near yet)."""
+    return (
+        ScheduledPost.select()
+        .where(ScheduledPost.recurrence == recurrence_id)
+        .order_by(ScheduledPost.scheduled_time)
+        .first()
+    )
