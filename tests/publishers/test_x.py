@@ -803,6 +803,45 @@ def test_too_long_text_is_rejected_by_x_with_its_message(pub: XPublisher, fake: 
     assert fake.tweets == []
 
 
+# Texts at X's limit and one step past it, where a naive count goes wrong: the fake
+# weighs them with its own counter (tests/fakes/tweetlength.py), not the client's.
+LIMIT_CASES = {
+    # CJK weighs 2: 140 fit, 141 characters already weigh 282
+    "cjk": ("字" * 140, "字" * 141),
+    # the ellipsis is general punctuation outside X's light ranges: it weighs 2
+    "ellipsis": ("…" * 140, "…" * 141),
+    # the em dash is inside them (U+2010-U+201F): it weighs 1
+    "em dash": ("—" * 280, "—" * 281),
+    # a family of four is seven code points and one emoji: it weighs 2
+    "zwj emoji": ("👨‍👩‍👧‍👦" * 140, "👨‍👩‍👧‍👦" * 141),
+    # "e" + combining acute is one character once NFC-normalised
+    "combining accent": ("e\u0301" * 280, "e\u0301" * 281),
+    # any URL weighs 23, however long
+    "long url": (
+        "x" * 256 + " https://example.com/" + "a" * 300,
+        "x" * 257 + " https://example.com/" + "a" * 300,
+    ),
+}
+
+
+@pytest.mark.parametrize("case", LIMIT_CASES.values(), ids=list(LIMIT_CASES))
+def test_text_at_the_limit_is_published_and_one_past_it_refused(
+    pub: XPublisher, fake: FakeX, case: tuple[str, str]
+) -> None:
+    fits, too_long = case
+    # the editor (the client's own counter) and X (the fake's) must agree on both
+    assert pub.validate(Content(fits)) == []
+    assert [p.field for p in pub.validate(Content(too_long))] == ["text"]
+
+    pub.publish(Content(fits), cred(), ACCOUNT)
+    err = expect(Rejected, lambda: pub.publish(Content(too_long), cred(), ACCOUNT))
+
+    assert "Your Tweet text is too long" in str(err) and err.http_status == 400
+    # the refusal came from X, not from a check before sending
+    assert [c.json()["text"] for c in fake.calls("POST /2/tweets")] == [fits, too_long]
+    assert [t["text"] for t in fake.tweets] == [fits]
+
+
 def test_an_echoed_token_is_scrubbed_from_messages(pub: XPublisher, fake: FakeX) -> None:
     fake.inject("POST /2/tweets", status=400, body={"detail": f"bad header Bearer {TOKEN}"})
     err = expect(Rejected, lambda: pub.publish(Content("x"), cred(), ACCOUNT))
