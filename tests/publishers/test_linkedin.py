@@ -37,8 +37,9 @@ from milton_desktop.publishers.linkedin import (
     authorize_url,
     escape_commentary,
 )
+from tests.fakes.linkedin import TOO_MANY_REQUESTS as TOO_MANY
 from tests.fakes.linkedin import FakeLinkedIn, UploadHost, decode_little
-from tests.fakes.server import FakeServer, Reply, Request
+from tests.fakes.server import FakeServer, Reply, Request, http_date
 
 SUB = "782bbtaQ"
 AUTHOR = f"urn:li:person:{SUB}"
@@ -742,6 +743,49 @@ def test_429_on_upload_is_rate_limited(
     with pytest.raises(RateLimited) as err:
         pub.publish(Content("pic", (image(image_file(tmp_path, "a.png")),)), cred, ACCOUNT)
     assert err.value.retry_at == datetime(2026, 3, 11, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("after", "form"),
+    [
+        pytest.param(120, "", id="seconds"),
+        pytest.param(NOW + timedelta(hours=2, seconds=7), "imf", id="imf-fixdate"),
+        pytest.param(NOW + timedelta(hours=2, seconds=7), "rfc850", id="rfc850-date"),
+        pytest.param(NOW + timedelta(hours=2, seconds=7), "asctime", id="asctime-date"),
+    ],
+)
+@pytest.mark.usefixtures("away_from_utc")
+def test_retry_after_on_429_sets_the_retry_time(
+    pub: LinkedInPublisher, fake: FakeLinkedIn, cred: Credential, after: object, form: str
+) -> None:
+    # LinkedIn documents no reset header; when a 429 does carry Retry-After, it beats
+    # the midnight-UTC guess, in any of the forms HTTP allows
+    fake.inject_retry_after("POST /rest/posts", after, form=form or "imf", body=TOO_MANY)
+    with pytest.raises(RateLimited) as err:
+        pub.publish(Content("later"), cred, ACCOUNT)
+    expected = NOW + timedelta(seconds=120) if form == "" else after
+    assert err.value.retry_at == expected
+    assert fake.posts == []
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        pytest.param("soon", datetime(2026, 3, 11, tzinfo=UTC), id="not-a-time"),
+        pytest.param("1e400", datetime(2026, 3, 11, tzinfo=UTC), id="infinite"),
+        pytest.param("9" * 20, datetime(2026, 3, 11, tzinfo=UTC), id="past-year-9999"),
+        pytest.param(http_date(NOW - timedelta(hours=1)), NOW, id="date-already-past"),
+    ],
+)
+def test_unusable_retry_after_falls_back_without_crashing(
+    pub: LinkedInPublisher, fake: FakeLinkedIn, cred: Credential, value: str, expected: datetime
+) -> None:
+    # a header that cannot be used is no header: the post waits for midnight UTC, as
+    # it would without one, instead of failing as an unexpected error
+    fake.inject_retry_after("POST /rest/posts", value, body=TOO_MANY)
+    with pytest.raises(RateLimited) as err:
+        pub.publish(Content("later"), cred, ACCOUNT)
+    assert err.value.retry_at == expected
 
 
 def test_duplicate_is_rejected(

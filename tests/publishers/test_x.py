@@ -592,6 +592,42 @@ def test_429_without_headers_waits_fifteen_minutes(
     assert err.retry_at == clock + timedelta(minutes=15)
 
 
+@pytest.mark.parametrize("form", ["seconds", "imf", "rfc850", "asctime"])
+@pytest.mark.usefixtures("away_from_utc")
+def test_429_with_only_retry_after_waits_that_long(
+    pub: XPublisher, fake: FakeX, clock: datetime, form: str
+) -> None:
+    # X documents x-rate-limit-reset, not Retry-After; a 429 with only the latter (from
+    # a proxy, say) must still not be retried sooner than it asks, nor 15 minutes late
+    when = clock + timedelta(seconds=90)
+    after = 90 if form == "seconds" else when
+    fake.inject_retry_after("POST /2/tweets", after, form="imf" if form == "seconds" else form)
+    err = expect(RateLimited, lambda: pub.publish(Content("soon"), cred(), ACCOUNT))
+    assert err.retry_at == when
+    assert fake.tweets == []
+
+
+@pytest.mark.parametrize(
+    ("reset_in", "retry_after", "waits"),
+    [
+        pytest.param(7 * 60, 20 * 60, 20 * 60, id="retry-after-later"),
+        pytest.param(7 * 60, 60, 7 * 60, id="reset-later"),
+    ],
+)
+def test_429_with_reset_and_retry_after_waits_for_the_later(
+    pub: XPublisher, fake: FakeX, clock: datetime, reset_in: int, retry_after: int, waits: int
+) -> None:
+    reset = int((clock + timedelta(seconds=reset_in)).timestamp())
+    fake.inject_retry_after(
+        "POST /2/tweets",
+        retry_after,
+        body={"title": "Too Many Requests", "status": 429},
+        headers={"x-rate-limit-remaining": "0", "x-rate-limit-reset": str(reset)},
+    )
+    err = expect(RateLimited, lambda: pub.publish(Content("x"), cred(), ACCOUNT))
+    assert err.retry_at == clock + timedelta(seconds=waits)
+
+
 def test_fake_post_limit_per_window(pub: XPublisher, fake: FakeX) -> None:
     fake.posts_per_window = 1
     pub.publish(Content("first"), cred(), ACCOUNT)
