@@ -8,6 +8,7 @@ night the clocks go back never moves silently.
 
 from __future__ import annotations
 
+import os
 import re
 from datetime import UTC, datetime, timedelta, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -35,33 +36,52 @@ def get_zone(name: str) -> ZoneInfo:
         ) from None
 
 
-def local_zone_name() -> str:
-    """The IANA name of this computer's zone, or ``UTC`` when it cannot be told."""
-    import os
+def _zone_exists(name: str) -> bool:
+    try:
+        get_zone(name)
+    except TimeInputError:
+        return False
+    return True
 
-    tz = os.environ.get("TZ", "").lstrip(":")
+
+def _zone_from_tz_env(value: str) -> str | None:
+    """The IANA name in a ``TZ`` value (``Europe/Paris``, ``:Europe/Paris`` or a path
+    to a zone file), or None when it names none."""
+    value = value.removeprefix(":")
+    if _zone_exists(value):
+        return value
+    if os.path.isabs(value):
+        # /usr/share/zoneinfo/Asia/Tokyo: the longest tail that loads as a zone, as
+        # tzlocal reads such a TZ
+        parts = os.path.realpath(value).replace(os.sep, "/").split("/")
+        for start in range(1, len(parts)):
+            candidate = "/".join(parts[start:])
+            if _zone_exists(candidate):
+                return candidate
+    return None
+
+
+def local_zone_name() -> str:
+    """The IANA name of this computer's zone, or ``UTC`` when it cannot be told.
+
+    ``TZ``, when set, is the user's explicit choice and wins over the system
+    setting. A ``TZ`` that names no IANA zone (a typo, or a POSIX rule such as
+    ``EST+05``, which has no name) gives ``UTC``, not the system's setting: that is
+    exactly what ``TZ`` was set to override. Otherwise :mod:`tzlocal` reads the system's
+    setting (``/etc/localtime`` and the distributions' files, the Windows
+    registry); none at all, several that disagree, or a name this Python's zone
+    database lacks, all give ``UTC`` instead of an error.
+    """
+    tz = os.environ.get("TZ", "").strip()
     if tz:
-        try:
-            ZoneInfo(tz)
-            return tz
-        except (ZoneInfoNotFoundError, ValueError, OSError):
-            pass
+        return _zone_from_tz_env(tz) or "UTC"
+    import tzlocal  # imported here: only a new settings file or the calendar needs it
+
     try:
-        link = os.path.realpath("/etc/localtime")
-        if "zoneinfo/" in link:
-            name = link.split("zoneinfo/", 1)[1]
-            ZoneInfo(name)
-            return name
-    except (ZoneInfoNotFoundError, ValueError, OSError):
-        pass
-    try:
-        with open("/etc/timezone", encoding="utf-8") as fh:
-            name = fh.read().strip()
-            ZoneInfo(name)
-            return name
-    except (OSError, ZoneInfoNotFoundError, ValueError):
-        pass
-    return "UTC"
+        name = tzlocal.get_localzone_name()
+    except (LookupError, OSError, ValueError):  # ZoneInfoNotFoundError is a KeyError
+        return "UTC"
+    return name if name and _zone_exists(name) else "UTC"
 
 
 def localize(naive: datetime, zone: tzinfo, *, fold: int = 0) -> datetime:

@@ -16,20 +16,22 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import math
 import re
 import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
 from typing import IO, TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
 from milton_desktop.domain import redaction
+from milton_desktop.domain.credential import Credential
+from milton_desktop.publishers.base import OutcomeUnknown, Rejected, Transient
 
 if TYPE_CHECKING:  # imported on the first call: the window starts faster
     import requests
-from milton_desktop.domain.credential import Credential
-from milton_desktop.publishers.base import OutcomeUnknown, Rejected, Transient
 
 #: redirect answers a media download follows by hand (``send`` never follows any)
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
@@ -153,20 +155,43 @@ def epoch_to_datetime(value: str | float | None, default: datetime) -> datetime:
         return default
 
 
+def retry_after_hint(resp: requests.Response, now: datetime) -> datetime | None:
+    """The instant a ``Retry-After`` header asks to wait until, or None without a usable one.
+
+    RFC 9110 section 10.2.3 allows delta-seconds or an HTTP-date, and a recipient must
+    read all three date formats; every one of them is GMT, including the asctime form
+    that carries no zone (so it must not be read as local time). A value that cannot
+    be read, or that points past what a datetime holds, counts as no header rather
+    than an error: it must not turn a plain rate limit into a crash.
+    """
+    value = (resp.headers.get("Retry-After") or "").strip()
+    if not value:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        pass
+    else:
+        if not math.isfinite(seconds):
+            return None
+        try:
+            return now + timedelta(seconds=max(0.0, seconds))
+        except OverflowError:
+            return None
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    # a date already past means "now", never a retry time before the answer came
+    return max(when.astimezone(UTC), now)
+
+
 def retry_after(resp: requests.Response, now: datetime, default: timedelta) -> datetime:
     """When to retry from a ``Retry-After`` header (seconds or HTTP date), else ``now+default``."""
-    value = resp.headers.get("Retry-After")
-    if value:
-        try:
-            return now + timedelta(seconds=max(0.0, float(value)))
-        except ValueError:
-            from email.utils import parsedate_to_datetime
-
-            try:
-                return parsedate_to_datetime(value).astimezone(UTC)
-            except (TypeError, ValueError):
-                pass
-    return now + default
+    hint = retry_after_hint(resp, now)
+    return hint if hint is not None else now + default
 
 
 def next_utc_midnight(now: datetime) -> datetime:

@@ -40,6 +40,7 @@ from milton_desktop.publishers.http import (
     credential_secrets,
     json_body,
     retry_after,
+    retry_after_hint,
     scrub,
     send,
     server_error,
@@ -721,7 +722,14 @@ class InstagramPublisher(Publisher):
         # Call limits come before is_transient: Graph marks them transient too, but
         # retrying them on a short backoff would only extend the block.
         if code in _CALL_LIMIT_CODES:
-            retry_at = now + (_regain_access(resp) or CALL_LIMIT_WAIT)
+            # the later of the server's own hints (BUC usage, Retry-After); the
+            # one-hour guess only when it gave none
+            regain = _regain_access(resp)
+            hints = [now + regain] if regain is not None else []
+            header = retry_after_hint(resp, now)
+            if header is not None:
+                hints.append(header)
+            retry_at = max(hints) if hints else now + CALL_LIMIT_WAIT
             return RateLimited(
                 f"Instagram's API call limit was reached while {what} ({ref}); will try "
                 f"again after {retry_at:%H:%M} UTC",

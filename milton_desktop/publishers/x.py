@@ -41,6 +41,7 @@ from milton_desktop.publishers.http import (
     download,
     epoch_to_datetime,
     json_body,
+    retry_after_hint,
     scrub,
     send,
     server_error,
@@ -550,7 +551,8 @@ class XPublisher(Publisher):
         return server_error(resp, what=what, create=create)
 
     def _retry_at(self, resp: requests.Response) -> datetime:
-        """When the exhausted window resets, per the x-rate-limit / 24-hour headers."""
+        """When the exhausted window resets, per the x-rate-limit / 24-hour headers
+        (and ``Retry-After``, when sent): the latest of them, else 15 minutes."""
         h = resp.headers
         now = self.now()
 
@@ -573,6 +575,9 @@ class XPublisher(Publisher):
         # the 15-minute window counts when it is the one used up, or when nothing else is
         if window_out or not day_out:
             candidates.append(reset("x-rate-limit-reset"))
+        # X documents no Retry-After, but a proxy or X itself may send one: it is the
+        # server's own word on when to come back, so no retry goes out before it
+        candidates.append(retry_after_hint(resp, now))
         known = [c for c in candidates if c is not None]
         retry_at = max(known) if known else now + DEFAULT_RATE_WAIT
         return max(retry_at, now)

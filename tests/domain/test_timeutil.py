@@ -1,13 +1,23 @@
 from __future__ import annotations
 
+import sys
 from datetime import UTC, datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from milton_desktop.domain.timeutil import TimeInputError, is_ambiguous, iso_z, localize, parse_when
+from milton_desktop.domain.timeutil import (
+    TimeInputError,
+    get_zone,
+    is_ambiguous,
+    iso_z,
+    local_zone_name,
+    localize,
+    parse_when,
+)
 
 PARIS = ZoneInfo("Europe/Paris")
 
@@ -62,3 +72,98 @@ def test_any_input_parses_or_says_why(text, tz):
         assert str(exc)
     else:
         assert value.tzinfo is not None and value.utcoffset().total_seconds() == 0
+
+
+# ---------------------------------------------------------------- the computer's zone
+
+
+@pytest.fixture
+def system_root(monkeypatch, tmp_path):
+    """Make tzlocal read the system's zone setting under ``tmp_path`` instead of ``/``.
+
+    tzlocal's Unix reader takes the root to look under (its own tests use it), so
+    these cases run its real file handling on a made-up system. ``TZ`` is unset.
+    """
+    if sys.platform == "win32":
+        pytest.skip("tzlocal reads the registry on Windows, not files")
+    import tzlocal
+    import tzlocal.unix
+
+    monkeypatch.delenv("TZ", raising=False)
+    monkeypatch.setattr(
+        tzlocal, "get_localzone_name", lambda: tzlocal.unix._get_localzone_name(str(tmp_path))
+    )
+    (tmp_path / "etc").mkdir()
+    return tmp_path
+
+
+def test_tz_names_the_zone(monkeypatch):
+    monkeypatch.setenv("TZ", "America/New_York")
+    assert local_zone_name() == "America/New_York"
+    monkeypatch.setenv("TZ", ":Asia/Tokyo")  # the leading colon POSIX allows
+    assert local_zone_name() == "Asia/Tokyo"
+
+
+def test_tz_may_be_the_path_of_a_zone_file(monkeypatch):
+    path = Path("/usr/share/zoneinfo/Europe/Paris")
+    if not path.exists():
+        pytest.skip("no system zone database here")
+    monkeypatch.setenv("TZ", str(path))
+    assert local_zone_name() == "Europe/Paris"
+
+
+def test_tz_wins_over_the_system_setting(monkeypatch, system_root):
+    (system_root / "etc" / "timezone").write_text("Asia/Tokyo\n")
+    monkeypatch.setenv("TZ", "Europe/Paris")
+    assert local_zone_name() == "Europe/Paris"
+
+
+@pytest.mark.parametrize("value", ["Mars/Olympus", "EST+05", "../../etc/passwd", "Europe/Nowhere"])
+def test_a_tz_that_names_no_zone_gives_utc(monkeypatch, system_root, value):
+    # the system says Tokyo, but TZ was set on purpose: neither is guessed at
+    (system_root / "etc" / "timezone").write_text("Asia/Tokyo\n")
+    monkeypatch.setenv("TZ", value)
+    assert local_zone_name() == "UTC"
+
+
+def test_system_zone_from_the_localtime_link(system_root):
+    target = Path("/usr/share/zoneinfo/America/Sao_Paulo")
+    if not target.exists():
+        pytest.skip("no system zone database here")
+    (system_root / "etc" / "localtime").symlink_to(target)
+    assert local_zone_name() == "America/Sao_Paulo"
+
+
+def test_system_zone_from_etc_timezone(system_root):
+    (system_root / "etc" / "timezone").write_text("Australia/Adelaide\n")
+    assert local_zone_name() == "Australia/Adelaide"
+
+
+def test_no_system_setting_at_all_gives_utc(system_root):
+    # a container or a minimal install: no /etc/localtime, no /etc/timezone
+    assert local_zone_name() == "UTC"
+
+
+def test_conflicting_system_settings_give_utc(system_root):
+    target = Path("/usr/share/zoneinfo/Europe/Berlin")
+    if not target.exists():
+        pytest.skip("no system zone database here")
+    (system_root / "etc" / "localtime").symlink_to(target)
+    (system_root / "etc" / "sysconfig").mkdir()
+    (system_root / "etc" / "sysconfig" / "clock").write_text('ZONE="Asia/Tokyo"\n')
+    import tzlocal
+
+    with pytest.raises(LookupError):  # what tzlocal itself does with them
+        tzlocal.get_localzone_name()
+    assert local_zone_name() == "UTC"
+
+
+def test_a_system_zone_this_python_does_not_know_gives_utc(system_root):
+    (system_root / "etc" / "timezone").write_text("Atlantis/Capital\n")
+    assert local_zone_name() == "UTC"
+
+
+def test_the_zone_found_can_be_used(monkeypatch):
+    # whatever this machine says, the answer is a zone the rest of the app can load
+    monkeypatch.delenv("TZ", raising=False)
+    assert get_zone(local_zone_name())

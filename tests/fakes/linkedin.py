@@ -292,6 +292,9 @@ class FakeLinkedIn(FakeServer):
         self.strict_little: bool = config["strict_little"]
         self.clock: Callable[[], float] = config["clock"]
         self.video_fails = False  # finalised videos end in PROCESSING_FAILED
+        # where initializeUpload points the uploadUrl(s): this server when None, else
+        # another origin (see UploadHost), to test that no token is sent there
+        self.upload_base: str | None = None
         self.video_upload_token = ""
         self.issue_refresh_tokens = False  # only approved apps get them (section 1.2)
 
@@ -625,7 +628,7 @@ class FakeLinkedIn(FakeServer):
             {
                 "value": {
                     "uploadUrlExpiresAt": int((self.clock() + 86400) * 1000),
-                    "uploadUrl": f"{self.url}/dms-uploads/image/{key}?ut={image.upload_token}",
+                    "uploadUrl": f"{self._upload_root}/dms-uploads/image/{key}?ut={image.upload_token}",
                     "image": image.urn,
                 }
             },
@@ -661,7 +664,7 @@ class FakeLinkedIn(FakeServer):
                     "uploadUrlsExpireAt": int((self.clock() + 86400) * 1000),
                     "uploadInstructions": [
                         {
-                            "uploadUrl": f"{self.url}/dms-uploads/video/{key}/part/{i}?ut={url_token}",
+                            "uploadUrl": f"{self._upload_root}/dms-uploads/video/{key}/part/{i}?ut={url_token}",
                             "firstByte": p.first,
                             "lastByte": p.last,
                         }
@@ -670,6 +673,10 @@ class FakeLinkedIn(FakeServer):
                 }
             },
         )
+
+    @property
+    def _upload_root(self) -> str:
+        return (self.upload_base or self.url).rstrip("/")
 
     def _upload(self, req: Request) -> Reply:
         # the signed ``ut`` in the URL is what authorizes an upload; a bearer token,
@@ -926,3 +933,38 @@ class FakeLinkedIn(FakeServer):
         """A stored post's request body as JSON, for assertions on the wire format."""
         with self._lock:
             return json.dumps(self.posts[index]["body"])
+
+
+class UploadHost(FakeServer):
+    """A second origin (another port on 127.0.0.1) that takes LinkedIn's upload PUTs.
+
+    Point a :class:`FakeLinkedIn` at it with ``fake.upload_base = host.url`` and
+    initializeUpload hands out upload URLs there, as if LinkedIn's uploads lived on
+    a storage host of their own. The PUTs land in the LinkedIn fake's images and
+    videos, so a post can still use them, and ``requests`` records exactly what the
+    client sent to this host.
+
+    Like presigned-URL storage (S3 answers 400 ``InvalidArgument`` when a request
+    carries both a signature and an ``Authorization`` header), it refuses any PUT
+    with an ``Authorization`` header: the signed ``ut`` in the URL is the only
+    credential it takes, and a bearer token sent here would be a leak.
+    """
+
+    def __init__(self, linkedin: FakeLinkedIn) -> None:
+        super().__init__()
+        self.linkedin = linkedin
+
+    def reset(self) -> UploadHost:
+        with self._lock:
+            self.requests.clear()
+            self._faults.clear()
+        return self
+
+    def handle(self, req: Request) -> Reply:
+        if req.header("authorization") is not None:
+            return _error(400, "Only one auth mechanism allowed: the upload URL is already signed")
+        if req.method != "PUT" or not req.path.startswith("/dms-uploads/"):
+            return _error(404, f"No resource found for {req.method} {req.path}")
+        # this server's lock is held here; LinkedIn's state is guarded by its own
+        with self.linkedin._lock:
+            return self.linkedin._upload(req)

@@ -7,6 +7,8 @@ returning a :class:`Reply`. Tests inject faults by route::
     fake.inject("POST /rest/posts", mode="drop", when="after")  # create, then hang up
     fake.inject("POST /2/tweets", mode="timeout", when="after", delay=2)
     fake.inject("POST /2/tweets", status=429, headers={"x-rate-limit-reset": "..."})
+    fake.inject_retry_after("POST /rest/posts", 120)                 # Retry-After: 120
+    fake.inject_retry_after("POST /rest/posts", when, form="asctime")  # an HTTP-date
 
 ``when="before"`` means the platform never processed the request (nothing was
 created); ``when="after"`` means it did, and only the answer was lost.
@@ -20,6 +22,8 @@ import socket
 import threading
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -175,6 +179,39 @@ class FakeServer:
                 )
             )
 
+    def inject_retry_after(
+        self,
+        route: str,
+        after: float | datetime | str,
+        *,
+        form: str = "imf",
+        status: int = 429,
+        body: Any = None,
+        headers: dict[str, str] | None = None,
+        times: int = 1,
+    ) -> str:
+        """Answer ``status`` with a ``Retry-After`` header; return the header's value.
+
+        ``after`` is delta-seconds (a number), an instant (a datetime, written in
+        ``form``: ``"imf"`` is the IMF-fixdate servers must send, ``"rfc850"`` and
+        ``"asctime"`` the obsolete forms clients must still read, RFC 9110 section
+        5.6.7), or a string sent as it is, for malformed values.
+        """
+        if isinstance(after, datetime):
+            value = http_date(after, form)
+        elif isinstance(after, str):
+            value = after
+        else:
+            value = str(after)
+        self.inject(
+            route,
+            status=status,
+            body=body,
+            headers={**(headers or {}), "Retry-After": value},
+            times=times,
+        )
+        return value
+
     def clear_faults(self) -> None:
         with self._lock:
             self._faults.clear()
@@ -250,6 +287,18 @@ class FakeServer:
             h.connection.shutdown(socket.SHUT_RDWR)
         except OSError:
             pass
+
+
+def http_date(when: datetime, form: str = "imf") -> str:
+    """``when`` as an HTTP-date in one of RFC 9110's three forms (all of them GMT)."""
+    when = when.astimezone(UTC)
+    if form == "imf":  # Sun, 06 Nov 1994 08:49:37 GMT
+        return format_datetime(when, usegmt=True)
+    if form == "rfc850":  # Sunday, 06-Nov-94 08:49:37 GMT
+        return when.strftime("%A, %d-%b-%y %H:%M:%S GMT")
+    if form == "asctime":  # Sun Nov  6 08:49:37 1994: no zone, yet GMT
+        return f"{when:%a %b} {when.day:2d} {when:%H:%M:%S %Y}"
+    raise ValueError(f"unknown HTTP-date form {form!r}")
 
 
 def bearer(req: Request) -> str | None:

@@ -434,6 +434,43 @@ def test_call_limit_honours_business_use_case_header(fake, pub, host):
     assert err.retry_at == NOW + timedelta(minutes=30)
 
 
+@pytest.mark.parametrize("form", ["seconds", "imf", "rfc850", "asctime"])
+@pytest.mark.usefixtures("away_from_utc")
+def test_bare_429_honours_retry_after(fake, pub, host, form):
+    # a 429 with no Graph error body (an edge proxy's): only the header says when
+    when = NOW + timedelta(minutes=5)
+    after = 300 if form == "seconds" else when
+    fake.inject_retry_after(
+        CREATE, after, form="imf" if form == "seconds" else form, body="<html>slow down</html>"
+    )
+    err = fails(RateLimited, pub.publish, post(image(f"{host.url}/square.jpg")), cred(), ACCOUNT)
+    assert err.retry_at == when
+    assert fake.published == []
+
+
+@pytest.mark.parametrize(
+    ("regain_minutes", "retry_after", "waits"),
+    [
+        pytest.param(None, 600, timedelta(minutes=10), id="retry-after-alone"),
+        pytest.param(30, 600, timedelta(minutes=30), id="usage-header-later"),
+        pytest.param(5, 600, timedelta(minutes=10), id="retry-after-later"),
+    ],
+)
+def test_call_limit_honours_retry_after(fake, pub, host, regain_minutes, retry_after, waits):
+    headers = {}
+    if regain_minutes is not None:
+        usage = {
+            USER_ID: [{"type": "instagram", "estimated_time_to_regain_access": regain_minutes}]
+        }
+        headers["X-Business-Use-Case-Usage"] = json.dumps(usage)
+    fake.inject_retry_after(
+        CREATE, retry_after, status=400, body=_err(4, is_transient=True), headers=headers
+    )
+    err = fails(RateLimited, pub.publish, post(image(f"{host.url}/square.jpg")), cred(), ACCOUNT)
+    # the server's own hints, the later of them, never the one-hour guess
+    assert err.retry_at == NOW + waits
+
+
 def test_a_token_echoed_by_graph_is_scrubbed(fake, pub, host):
     body = _err(100, message=f"Invalid parameter near access_token={TOKEN}&x=1 or {TOKEN}")
     fake.inject(CREATE, status=400, body=body)

@@ -37,8 +37,9 @@ from milton_desktop.publishers.linkedin import (
     authorize_url,
     escape_commentary,
 )
-from tests.fakes.linkedin import FakeLinkedIn, decode_little
-from tests.fakes.server import FakeServer, Reply, Request
+from tests.fakes.linkedin import TOO_MANY_REQUESTS as TOO_MANY
+from tests.fakes.linkedin import FakeLinkedIn, UploadHost, decode_little
+from tests.fakes.server import FakeServer, Reply, Request, http_date
 
 SUB = "782bbtaQ"
 AUTHOR = f"urn:li:person:{SUB}"
@@ -102,6 +103,14 @@ def pub(fake: FakeLinkedIn, sleeps: list[float]) -> Iterator[LinkedInPublisher]:
     )
     yield publisher
     publisher.session.close()
+
+
+@pytest.fixture(scope="module")
+def upload_server(linkedin_server: FakeLinkedIn) -> Iterator[UploadHost]:
+    host = UploadHost(linkedin_server)
+    host.start()
+    yield host
+    host.stop()
 
 
 @pytest.fixture(scope="module")
@@ -399,6 +408,110 @@ def test_video_parts_etags_finalize_and_polling(
     assert progress == [(1000, 2500), (2000, 2500), (2500, 2500)]
 
 
+# ---------------------------------------------------------------- where the token goes
+
+
+def media_item(kind: str, tmp_path: Path) -> tuple[MediaItem, bytes]:
+    if kind == "image":
+        return image(image_file(tmp_path, "photo.png")), PNG
+    data = bytes(i % 251 for i in range(2500))  # three parts of 1000, 1000, 500 bytes
+    path = tmp_path / "clip.mp4"
+    path.write_bytes(data)
+    return MediaItem(kind="video", mime="video/mp4", path=path, size=len(data)), data
+
+
+def uploaded(fake: FakeLinkedIn, kind: str) -> bytes:
+    """The bytes LinkedIn holds for the one image or video of the test."""
+    if kind == "image":
+        (img,) = fake.images.values()
+        return img.data
+    (vid,) = fake.videos.values()
+    return b"".join(vid.data[i] for i in sorted(vid.data))
+
+
+def carries_token(req: Request, token: str) -> bool:
+    where = [req.path, str(req.query), *req.headers.values()]
+    return any(token in text for text in where) or token.encode() in req.body
+
+
+@pytest.mark.parametrize("kind", ["image", "video"])
+@pytest.mark.parametrize("origin", ["another port", "another host name"])
+def test_uploads_to_a_foreign_origin_get_the_bytes_and_never_the_token(
+    pub: LinkedInPublisher,
+    fake: FakeLinkedIn,
+    upload_server: UploadHost,
+    cred: Credential,
+    token: str,
+    tmp_path: Path,
+    kind: str,
+    origin: str,
+) -> None:
+    if origin == "another port":
+        receiver: FakeServer = upload_server.reset()
+        fake.upload_base = upload_server.url
+    else:
+        # the same server under a name that is not the API's: still another origin
+        receiver = fake
+        fake.upload_base = fake.url.replace("127.0.0.1", "localhost")
+    item, data = media_item(kind, tmp_path)
+
+    pub.publish(Content(f"a {kind} stored elsewhere", (item,)), cred, ACCOUNT)
+
+    puts = receiver.calls("PUT /dms-uploads/.*")
+    assert puts and all(urlsplit(fake.upload_base).netloc == p.header("host") for p in puts)
+    assert b"".join(p.body for p in puts) == data == uploaded(fake, kind)
+    assert all("authorization" not in p.headers for p in puts)
+    assert not any(carries_token(p, token) for p in puts)
+    if origin == "another port":
+        assert len(receiver.requests) == len(puts)  # nothing else was sent there
+        assert fake.calls("PUT .*") == []
+    # the post went through with the media uploaded elsewhere
+    (post,) = fake.posts
+    assert post["content"]["media"]["id"] in (*fake.images, *fake.videos)
+
+
+@pytest.mark.parametrize("kind", ["image", "video"])
+def test_uploads_to_linkedins_own_host_carry_the_bearer_token(
+    pub: LinkedInPublisher,
+    fake: FakeLinkedIn,
+    cred: Credential,
+    token: str,
+    tmp_path: Path,
+    kind: str,
+) -> None:
+    item, data = media_item(kind, tmp_path)
+
+    pub.publish(Content(f"a {kind} on LinkedIn", (item,)), cred, ACCOUNT)
+
+    puts = fake.calls("PUT /dms-uploads/.*")
+    assert puts and b"".join(p.body for p in puts) == data == uploaded(fake, kind)
+    for put in puts:
+        # section 1.4: the PUT to LinkedIn's upload URL carries the member's bearer token
+        assert put.header("authorization") == f"Bearer {token}"
+        assert put.header("content-type") == "application/octet-stream"
+
+
+def test_foreign_upload_host_refuses_a_bearer_token(
+    fake: FakeLinkedIn, upload_server: UploadHost, token: str
+) -> None:
+    # what a leak would look like to the user: the upload fails and nothing is posted
+    upload_server.reset()
+    fake.upload_base = upload_server.url
+    init = requests.post(
+        f"{fake.url}/rest/images?action=initializeUpload",
+        json={"initializeUploadRequest": {"owner": AUTHOR}},
+        headers=rest_headers(token),
+        timeout=2,
+    )
+    url = init.json()["value"]["uploadUrl"]
+    assert url.startswith(upload_server.url + "/dms-uploads/")
+    leaked = requests.put(url, data=PNG, headers={"Authorization": f"Bearer {token}"}, timeout=2)
+    assert leaked.status_code == 400
+    assert requests.put(url, data=PNG, timeout=2).status_code == 201
+    (img,) = fake.images.values()
+    assert img.data == PNG and img.status == "AVAILABLE"
+
+
 def test_video_processing_failure_is_rejected(
     pub: LinkedInPublisher, fake: FakeLinkedIn, cred: Credential, tmp_path: Path
 ) -> None:
@@ -632,6 +745,49 @@ def test_429_on_upload_is_rate_limited(
     with pytest.raises(RateLimited) as err:
         pub.publish(Content("pic", (image(image_file(tmp_path, "a.png")),)), cred, ACCOUNT)
     assert err.value.retry_at == datetime(2026, 3, 11, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("after", "form"),
+    [
+        pytest.param(120, "", id="seconds"),
+        pytest.param(NOW + timedelta(hours=2, seconds=7), "imf", id="imf-fixdate"),
+        pytest.param(NOW + timedelta(hours=2, seconds=7), "rfc850", id="rfc850-date"),
+        pytest.param(NOW + timedelta(hours=2, seconds=7), "asctime", id="asctime-date"),
+    ],
+)
+@pytest.mark.usefixtures("away_from_utc")
+def test_retry_after_on_429_sets_the_retry_time(
+    pub: LinkedInPublisher, fake: FakeLinkedIn, cred: Credential, after: object, form: str
+) -> None:
+    # LinkedIn documents no reset header; when a 429 does carry Retry-After, it beats
+    # the midnight-UTC guess, in any of the forms HTTP allows
+    fake.inject_retry_after("POST /rest/posts", after, form=form or "imf", body=TOO_MANY)
+    with pytest.raises(RateLimited) as err:
+        pub.publish(Content("later"), cred, ACCOUNT)
+    expected = NOW + timedelta(seconds=120) if form == "" else after
+    assert err.value.retry_at == expected
+    assert fake.posts == []
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        pytest.param("soon", datetime(2026, 3, 11, tzinfo=UTC), id="not-a-time"),
+        pytest.param("1e400", datetime(2026, 3, 11, tzinfo=UTC), id="infinite"),
+        pytest.param("9" * 20, datetime(2026, 3, 11, tzinfo=UTC), id="past-year-9999"),
+        pytest.param(http_date(NOW - timedelta(hours=1)), NOW, id="date-already-past"),
+    ],
+)
+def test_unusable_retry_after_falls_back_without_crashing(
+    pub: LinkedInPublisher, fake: FakeLinkedIn, cred: Credential, value: str, expected: datetime
+) -> None:
+    # a header that cannot be used is no header: the post waits for midnight UTC, as
+    # it would without one, instead of failing as an unexpected error
+    fake.inject_retry_after("POST /rest/posts", value, body=TOO_MANY)
+    with pytest.raises(RateLimited) as err:
+        pub.publish(Content("later"), cred, ACCOUNT)
+    assert err.value.retry_at == expected
 
 
 def test_duplicate_is_rejected(

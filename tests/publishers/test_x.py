@@ -590,6 +590,42 @@ def test_429_without_headers_waits_fifteen_minutes(
     assert err.retry_at == clock + timedelta(minutes=15)
 
 
+@pytest.mark.parametrize("form", ["seconds", "imf", "rfc850", "asctime"])
+@pytest.mark.usefixtures("away_from_utc")
+def test_429_with_only_retry_after_waits_that_long(
+    pub: XPublisher, fake: FakeX, clock: datetime, form: str
+) -> None:
+    # X documents x-rate-limit-reset, not Retry-After; a 429 with only the latter (from
+    # a proxy, say) must still not be retried sooner than it asks, nor 15 minutes late
+    when = clock + timedelta(seconds=90)
+    after = 90 if form == "seconds" else when
+    fake.inject_retry_after("POST /2/tweets", after, form="imf" if form == "seconds" else form)
+    err = expect(RateLimited, lambda: pub.publish(Content("soon"), cred(), ACCOUNT))
+    assert err.retry_at == when
+    assert fake.tweets == []
+
+
+@pytest.mark.parametrize(
+    ("reset_in", "retry_after", "waits"),
+    [
+        pytest.param(7 * 60, 20 * 60, 20 * 60, id="retry-after-later"),
+        pytest.param(7 * 60, 60, 7 * 60, id="reset-later"),
+    ],
+)
+def test_429_with_reset_and_retry_after_waits_for_the_later(
+    pub: XPublisher, fake: FakeX, clock: datetime, reset_in: int, retry_after: int, waits: int
+) -> None:
+    reset = int((clock + timedelta(seconds=reset_in)).timestamp())
+    fake.inject_retry_after(
+        "POST /2/tweets",
+        retry_after,
+        body={"title": "Too Many Requests", "status": 429},
+        headers={"x-rate-limit-remaining": "0", "x-rate-limit-reset": str(reset)},
+    )
+    err = expect(RateLimited, lambda: pub.publish(Content("x"), cred(), ACCOUNT))
+    assert err.retry_at == clock + timedelta(seconds=waits)
+
+
 def test_fake_post_limit_per_window(pub: XPublisher, fake: FakeX) -> None:
     fake.posts_per_window = 1
     pub.publish(Content("first"), cred(), ACCOUNT)
@@ -799,6 +835,45 @@ def test_too_long_text_is_rejected_by_x_with_its_message(pub: XPublisher, fake: 
     assert "Your Tweet text is too long" in str(err)
     assert err.http_status == 400
     assert fake.tweets == []
+
+
+# Texts at X's limit and one step past it, where a naive count goes wrong: the fake
+# weighs them with its own counter (tests/fakes/tweetlength.py), not the client's.
+LIMIT_CASES = {
+    # CJK weighs 2: 140 fit, 141 characters already weigh 282
+    "cjk": ("字" * 140, "字" * 141),
+    # the ellipsis is general punctuation outside X's light ranges: it weighs 2
+    "ellipsis": ("…" * 140, "…" * 141),
+    # the em dash is inside them (U+2010-U+201F): it weighs 1
+    "em dash": ("—" * 280, "—" * 281),
+    # a family of four is seven code points and one emoji: it weighs 2
+    "zwj emoji": ("👨‍👩‍👧‍👦" * 140, "👨‍👩‍👧‍👦" * 141),
+    # "e" + combining acute is one character once NFC-normalised
+    "combining accent": ("e\u0301" * 280, "e\u0301" * 281),
+    # any URL weighs 23, however long
+    "long url": (
+        "x" * 256 + " https://example.com/" + "a" * 300,
+        "x" * 257 + " https://example.com/" + "a" * 300,
+    ),
+}
+
+
+@pytest.mark.parametrize("case", LIMIT_CASES.values(), ids=list(LIMIT_CASES))
+def test_text_at_the_limit_is_published_and_one_past_it_refused(
+    pub: XPublisher, fake: FakeX, case: tuple[str, str]
+) -> None:
+    fits, too_long = case
+    # the editor (the client's own counter) and X (the fake's) must agree on both
+    assert pub.validate(Content(fits)) == []
+    assert [p.field for p in pub.validate(Content(too_long))] == ["text"]
+
+    pub.publish(Content(fits), cred(), ACCOUNT)
+    err = expect(Rejected, lambda: pub.publish(Content(too_long), cred(), ACCOUNT))
+
+    assert "Your Tweet text is too long" in str(err) and err.http_status == 400
+    # the refusal came from X, not from a check before sending
+    assert [c.json()["text"] for c in fake.calls("POST /2/tweets")] == [fits, too_long]
+    assert [t["text"] for t in fake.tweets] == [fits]
 
 
 def test_an_echoed_token_is_scrubbed_from_messages(pub: XPublisher, fake: FakeX) -> None:
