@@ -26,6 +26,7 @@ from datetime import timedelta
 from typing import Any
 
 from milton_desktop import APP_ID, APP_NAME, __version__
+from milton_desktop.domain.status import Status
 
 log = logging.getLogger("milton.app")
 
@@ -277,7 +278,7 @@ def run_app(args: argparse.Namespace) -> int:
             tray.set_attention(True)
             tray.notify(
                 Notice(
-                    "missed",
+                    Status.MISSED,
                     f"{len(missed)} posts missed their time"
                     if len(missed) > 1
                     else "A post missed its time",

@@ -527,7 +527,7 @@ def cmd_run(ctx: AppContext, args: argparse.Namespace) -> int:
         outcomes = Dispatcher(engine, lambda o: None).run_once()
         for o in outcomes:
             print(f"{o.schedule_id}\t{o.status}\t{o.label}\t{o.url or o.message or ''}")
-        bad = [o for o in outcomes if o.status in ("failed", "uncertain")]
+        bad = [o for o in outcomes if o.status in (Status.FAILED, Status.UNCERTAIN)]
         return EXIT_FAIL if bad else EXIT_OK
     interval = args.interval if args.interval is not None else (10.0 if args.test else 60.0)
     if not 0.05 <= interval <= 86400:

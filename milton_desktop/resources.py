@@ -17,7 +17,7 @@ RESOURCES_ENV = "MILTON_RESOURCES"
 IS_FROZEN: bool = bool(getattr(sys, "frozen", False)) and hasattr(sys, "_MEIPASS")
 
 APP_ICON_NAME = "milton-desktop"
-TRAY_STATES = ("idle", "publishing", "attention", "paused")
+TRAY_STATES = ("idle", "publishing", "attention", "paused")  # not a status: icon states
 APP_ICON_SIZES = (16, 32, 48, 64, 128, 256)
 
 

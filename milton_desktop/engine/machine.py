@@ -31,6 +31,7 @@ from datetime import datetime, timedelta
 from milton_desktop.domain.clock import Clock, SystemClock
 from milton_desktop.domain.content import Published
 from milton_desktop.domain.credential import AccountRef, Credential
+from milton_desktop.domain.status import AccountStatus, AttemptOutcome, Status
 from milton_desktop.engine.faults import crash_point
 from milton_desktop.publishers import registry
 from milton_desktop.publishers.base import (
@@ -164,7 +165,10 @@ class Engine:
     # ------------------------------------------------------------ queries
     # The hot path (every tick and every publish) uses plain SQL: peewee's query
     # building cost more than the queries themselves at 1 000 publishes a minute.
-    _READY = "s.status = 'pending' AND s.account_id IN (SELECT id FROM accounts WHERE status = 'connected')"
+    _READY = (
+        f"s.status = '{Status.PENDING}' AND s.account_id IN"
+        f" (SELECT id FROM accounts WHERE status = '{AccountStatus.CONNECTED}')"
+    )
 
     def next_wakeup(
         self, exclude_accounts: frozenset[int] | set[int] = frozenset()
@@ -210,19 +214,21 @@ class Engine:
         ids = [
             sid
             for (sid,) in ScheduledPost.select(ScheduledPost.id)
-            .where((ScheduledPost.status == "pending") & (ScheduledPost.next_attempt_at < cutoff))
+            .where(
+                (ScheduledPost.status == Status.PENDING) & (ScheduledPost.next_attempt_at < cutoff)
+            )
             .tuples()
         ]
         outcomes = []
         for sid in ids:
             n = (
                 ScheduledPost.update(
-                    status="missed",
+                    status=Status.MISSED,
                     updated_at=now,
                     error_message="not published in time: the computer was off or asleep, or the "
                     "app was not running. Publish it now, reschedule it, or skip it",
                 )
-                .where((ScheduledPost.id == sid) & (ScheduledPost.status == "pending"))
+                .where((ScheduledPost.id == sid) & (ScheduledPost.status == Status.PENDING))
                 .execute()
             )
             if n:
@@ -242,7 +248,7 @@ class Engine:
                 ScheduledPost.updated_at,
                 ScheduledPost.attempts,
             )
-            .where(ScheduledPost.status == "publishing")
+            .where(ScheduledPost.status == Status.PUBLISHING)
             .tuples()
         )
         for sid, claimed_by, claimed_at, attempts in rows:
@@ -260,10 +266,12 @@ class Engine:
             )
             with database.atomic():
                 n = (
-                    ScheduledPost.update(status="uncertain", error_message=message, updated_at=now)
+                    ScheduledPost.update(
+                        status=Status.UNCERTAIN, error_message=message, updated_at=now
+                    )
                     .where(
                         (ScheduledPost.id == sid)
-                        & (ScheduledPost.status == "publishing")
+                        & (ScheduledPost.status == Status.PUBLISHING)
                         & (ScheduledPost.claimed_by == claimed_by)
                     )
                     .execute()
@@ -274,7 +282,7 @@ class Engine:
                         attempt=attempts,
                         started_at=claimed_at or now,
                         finished_at=now,
-                        outcome="uncertain",
+                        outcome=AttemptOutcome.UNCERTAIN,
                         error_kind="interrupted",
                         error_message=message,
                     )
@@ -290,8 +298,9 @@ class Engine:
         """Atomically take a due pending row; False if another engine (or a user) got there first."""
         now = utc_text(self.clock.now())
         cursor = database.execute_sql(
-            "UPDATE scheduled_posts SET status = 'publishing', attempts = attempts + 1,"
-            " claimed_by = ?, updated_at = ? WHERE id = ? AND status = 'pending' AND next_attempt_at <= ?",
+            f"UPDATE scheduled_posts SET status = '{Status.PUBLISHING}', attempts = attempts + 1,"
+            f" claimed_by = ?, updated_at = ? WHERE id = ? AND status = '{Status.PENDING}'"
+            " AND next_attempt_at <= ?",
             (self.worker_id, now, schedule_id, now),
         )
         return cursor.rowcount == 1
@@ -313,7 +322,7 @@ class Engine:
             .where(ScheduledPost.id == schedule_id)
             .get()
         )
-        assert row.status == "publishing" and row.claimed_by == self.worker_id, (
+        assert row.status == Status.PUBLISHING and row.claimed_by == self.worker_id, (
             "execute() needs a claim"
         )
         crash_point("after_claim")
@@ -444,7 +453,7 @@ class Engine:
             Account.update(token_expires_at=fresh.expires_at).where(
                 Account.id == account.id
             ).execute()
-        record("auth_refreshed", error=exc, kind="auth", message="token refreshed")
+        record(AttemptOutcome.AUTH_REFRESHED, error=exc, kind="auth", message="token refreshed")
         return fresh
 
     def _transition(self, row: ScheduledPost, **fields) -> None:
@@ -454,7 +463,7 @@ class Engine:
                 ScheduledPost.update(claimed_by=None, **fields)
                 .where(
                     (ScheduledPost.id == row.id)
-                    & (ScheduledPost.status == "publishing")
+                    & (ScheduledPost.status == Status.PUBLISHING)
                     & (ScheduledPost.claimed_by == self.worker_id)
                 )
                 .execute()
@@ -467,10 +476,10 @@ class Engine:
     def _finish_published(self, row, record, published: Published) -> Outcome:
         now = self.clock.now()
         with database.atomic():
-            record("published", published=published)
+            record(AttemptOutcome.PUBLISHED, published=published)
             self._transition(
                 row,
-                status="published",
+                status=Status.PUBLISHED,
                 published_at=now,
                 remote_id=published.remote_id,
                 remote_url=published.url,
@@ -481,10 +490,10 @@ class Engine:
 
     def _finish_failed(self, row, record, exc: PublishError, *, reconnect: bool = False) -> Outcome:
         with database.atomic():
-            record("failed", error=exc)
-            self._transition(row, status="failed", error_message=str(exc))
+            record(AttemptOutcome.FAILED, error=exc)
+            self._transition(row, status=Status.FAILED, error_message=str(exc))
             if reconnect:
-                Account.update(status="needs_reconnect").where(
+                Account.update(status=AccountStatus.NEEDS_RECONNECT).where(
                     Account.id == row.account_id
                 ).execute()
         log.warning("schedule %s failed: %s", row.id, exc)
@@ -492,8 +501,8 @@ class Engine:
 
     def _finish_uncertain(self, row, record, exc: PublishError) -> Outcome:
         with database.atomic():
-            record("uncertain", error=exc)
-            self._transition(row, status="uncertain", error_message=str(exc))
+            record(AttemptOutcome.UNCERTAIN, error=exc)
+            self._transition(row, status=Status.UNCERTAIN, error_message=str(exc))
         log.warning("schedule %s outcome unknown: %s", row.id, exc)
         return self._outcome(row.id)
 
@@ -501,10 +510,10 @@ class Engine:
         now = self.clock.now()
         retry_at = max(exc.retry_at, now) + timedelta(seconds=self.rng.uniform(0, 3))
         with database.atomic():
-            record("rate_limited", error=exc)
+            record(AttemptOutcome.RATE_LIMITED, error=exc)
             self._transition(
                 row,
-                status="pending",
+                status=Status.PENDING,
                 next_attempt_at=retry_at,
                 error_message=f"rate limited; retrying at {retry_at:%Y-%m-%d %H:%M:%S} UTC",
             )
@@ -514,7 +523,10 @@ class Engine:
     def _finish_retry(self, row, record, exc: PublishError) -> Outcome:
         transient_attempts = (
             PublishingResult.select()
-            .where((PublishingResult.schedule == row.id) & (PublishingResult.outcome == "retry"))
+            .where(
+                (PublishingResult.schedule == row.id)
+                & (PublishingResult.outcome == AttemptOutcome.RETRY)
+            )
             .count()
             + 1
         )
@@ -530,9 +542,9 @@ class Engine:
         delay = self.backoff(transient_attempts)
         retry_at = self.clock.now() + delay
         with database.atomic():
-            record("retry", error=exc)
+            record(AttemptOutcome.RETRY, error=exc)
             self._transition(
-                row, status="pending", next_attempt_at=retry_at, error_message=str(exc)
+                row, status=Status.PENDING, next_attempt_at=retry_at, error_message=str(exc)
             )
         log.info(
             "schedule %s: %s; retry %s in %.0f s",
@@ -568,7 +580,12 @@ class Engine:
         )
 
 
-_RESULT_STATUS = {"published": "published", "failed": "failed", "uncertain": "uncertain"}
+#: the attempts that end a post's story, and the status they leave it in
+_RESULT_STATUS = {
+    AttemptOutcome.PUBLISHED: Status.PUBLISHED,
+    AttemptOutcome.FAILED: Status.FAILED,
+    AttemptOutcome.UNCERTAIN: Status.UNCERTAIN,
+}
 
 
 def last_result_id() -> int:
@@ -610,8 +627,8 @@ def outcomes_since(result_id: int) -> tuple[int, list[Outcome]]:
                 text=text,
                 message=message,
                 url=url,
-                needs_reconnect=status == "failed"
-                and account_status == "needs_reconnect"
+                needs_reconnect=status == Status.FAILED
+                and account_status == AccountStatus.NEEDS_RECONNECT
                 and kind in ("auth", "rejected"),
             )
         )

@@ -54,7 +54,7 @@ class Transient(PublishError):
 
 
 class RateLimited(PublishError):
-    kind = "rate_limited"
+    kind = "rate_limited"  # not a status: an error kind
 
     def __init__(self, message: str, retry_at: datetime, *, http_status: int | None = 429) -> None:
         super().__init__(message, http_status=http_status)

@@ -160,7 +160,7 @@ class _MediaNotReady(Transient):
 class _Landed:
     """What a container check after an uncertain publish found."""
 
-    state: str  # "published" | "finished" | "unknown"
+    state: str  # the container's own word: "PUBLISHED" | "FINISHED" | "UNKNOWN"
     media_id: str = ""
     permalink: str | None = None
 
@@ -534,9 +534,9 @@ class InstagramPublisher(Publisher):
                     return self._find_recent_media(ig_user, credential, caption)
             except OutcomeUnknown as unknown:
                 landed = self._check_landed(ig_user, creation_id, credential, caption)
-                if landed.state == "published":
+                if landed.state == "PUBLISHED":
                     return landed.media_id, landed.permalink
-                if landed.state == "finished" and first_unknown is None:
+                if landed.state == "FINISHED" and first_unknown is None:
                     # The container is unpublished, so the request did not land, and a
                     # container publishes at most once: one retry cannot post twice.
                     self.log.warning(
@@ -551,9 +551,9 @@ class InstagramPublisher(Publisher):
                     # The retry was refused, perhaps because the first attempt landed
                     # late and consumed the container: look once more before failing.
                     landed = self._check_landed(ig_user, creation_id, credential, caption)
-                    if landed.state == "published":
+                    if landed.state == "PUBLISHED":
                         return landed.media_id, landed.permalink
-                    if landed.state != "finished":
+                    if landed.state != "FINISHED":
                         raise first_unknown from None
                 raise
 
@@ -563,15 +563,15 @@ class InstagramPublisher(Publisher):
         try:
             status = self._container_status(creation_id, credential)
         except PublishError:
-            return _Landed("unknown")
+            return _Landed("UNKNOWN")
         code = str(status.get("status_code") or "")
         if code == "FINISHED":
-            return _Landed("finished")
+            return _Landed("FINISHED")
         if code != "PUBLISHED":
-            return _Landed("unknown")
+            return _Landed("UNKNOWN")
         self.log.info("container %s is PUBLISHED: the uncertain publish landed", creation_id)
         media_id, permalink = self._find_recent_media(ig_user, credential, caption)
-        return _Landed("published", media_id, permalink)
+        return _Landed("PUBLISHED", media_id, permalink)
 
     def _find_recent_media(
         self, ig_user: str, credential: Credential, caption: str

@@ -371,7 +371,7 @@ class XPublisher(Publisher):
             state = info.get("state")
             if state == "succeeded":
                 return
-            if state == "failed":
+            if state == "failed":  # not a status: X's processing state
                 error = info.get("error") or {}
                 reason = error.get("message") or error.get("name") or "no reason given"
                 raise Rejected(f"X could not process media {n}: {reason}")

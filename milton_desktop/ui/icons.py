@@ -109,7 +109,7 @@ def tray_svg(state: str) -> str:
     body = _tile(_TILE_COLORS["active"]) + _plane()
     if state == "attention":
         body += _badge(c, _BADGE_LOW, "#F03E3E")
-    elif state == "publishing":
+    elif state == "publishing":  # not a status: the tray icon state
         arrow = (
             f"<path transform='translate({c} {c})' fill='#FFFFFF' "
             "d='M0 -4.2 L3.8 0 L1.3 0 L1.3 4 L-1.3 4 L-1.3 0 L-3.8 0 Z'/>"

@@ -12,42 +12,39 @@ from functools import cache
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QIcon, QPainter, QPixmap
 
+from milton_desktop.domain.status import Status
 from milton_desktop.publishers import registry
 
 #: status -> strong colour (chip edge, list dot); hex so non-Qt code could read it too
 STATUS_COLORS: dict[str, str] = {
-    "pending": "#2563eb",  # blue
-    "publishing": "#d99a00",  # amber
-    "published": "#16a34a",  # green
-    "failed": "#dc2626",  # red
-    "uncertain": "#ea580c",  # orange
-    "missed": "#7d6e9e",  # grey-purple
-    "cancelled": "#9ca3af",  # grey
+    Status.PENDING: "#2563eb",  # blue
+    Status.PUBLISHING: "#d99a00",  # amber
+    Status.PUBLISHED: "#16a34a",  # green
+    Status.FAILED: "#dc2626",  # red
+    Status.UNCERTAIN: "#ea580c",  # orange
+    Status.MISSED: "#7d6e9e",  # grey-purple
+    Status.CANCELLED: "#9ca3af",  # grey
 }
 
 STATUS_LABELS: dict[str, str] = {
-    "pending": "Pending",
-    "publishing": "Publishing",
-    "published": "Published",
-    "failed": "Failed",
-    "uncertain": "Uncertain",
-    "missed": "Missed",
-    "cancelled": "Cancelled",
+    Status.PENDING: "Pending",
+    Status.PUBLISHING: "Publishing",
+    Status.PUBLISHED: "Published",
+    Status.FAILED: "Failed",
+    Status.UNCERTAIN: "Uncertain",
+    Status.MISSED: "Missed",
+    Status.CANCELLED: "Cancelled",
 }
 
 #: a one-character mark drawn on chips so a status never depends on colour alone
 STATUS_MARKS: dict[str, str] = {
-    "publishing": "↑",
-    "published": "✓",
-    "failed": "!",
-    "uncertain": "?",
-    "missed": "◷",
+    Status.PUBLISHING: "↑",
+    Status.PUBLISHED: "✓",
+    Status.FAILED: "!",
+    Status.UNCERTAIN: "?",
+    Status.MISSED: "◷",
 }
 
-#: statuses whose post can still be moved in time (mirrors store.RESCHEDULABLE)
-MOVABLE_STATUSES = frozenset({"pending", "missed", "failed"})
-#: statuses a user can cancel (store.cancel accepts these)
-CANCELLABLE_STATUSES = frozenset({"pending", "missed"})
 
 # Neutral colours of the calendar surfaces.
 ACCENT = "#2563eb"

@@ -49,6 +49,7 @@ from PySide6.QtWidgets import (
 )
 
 from milton_desktop.domain.errors import UserError
+from milton_desktop.domain.status import AccountStatus
 from milton_desktop.domain.timeutil import TimeInputError, get_zone
 from milton_desktop.operations import accounts
 from milton_desktop.publishers import oauth, registry
@@ -745,7 +746,7 @@ class AccountsDialog(QDialog):
         zone = self._zone()
         self.table.setRowCount(len(rows))
         for r, acc in enumerate(rows):
-            needs = acc.status != "connected"
+            needs = acc.status != AccountStatus.CONNECTED
             cells = [
                 acc.display_name,
                 registry.label(acc.platform),

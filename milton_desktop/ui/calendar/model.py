@@ -27,6 +27,7 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QColor, QFont
 
+from milton_desktop.domain.status import CANCELLABLE, MOVABLE, AccountStatus, Status
 from milton_desktop.domain.timeutil import TimeInputError, get_zone, local_zone_name
 from milton_desktop.storage import queries, settings
 from milton_desktop.storage.models import ScheduledPost
@@ -155,11 +156,11 @@ class ScheduleItem:
 
     @property
     def movable(self) -> bool:
-        return self.status in style.MOVABLE_STATUSES
+        return self.status in MOVABLE
 
     @property
     def cancellable(self) -> bool:
-        return self.status in style.CANCELLABLE_STATUSES
+        return self.status in CANCELLABLE
 
     @classmethod
     def from_row(cls, row: ScheduledPost, zone: tzinfo) -> ScheduleItem:
@@ -441,9 +442,9 @@ class ScheduleModel(QAbstractTableModel):
                 return style.platform_icon(it.platform)
             return None
         if role == Qt.ItemDataRole.ForegroundRole:
-            return QColor(style.TEXT_DIM) if it.status == "cancelled" else None
+            return QColor(style.TEXT_DIM) if it.status == Status.CANCELLED else None
         if role == Qt.ItemDataRole.FontRole:
-            if it.status == "cancelled" and col == self.COL_TEXT:
+            if it.status == Status.CANCELLED and col == self.COL_TEXT:
                 font = QFont()
                 font.setStrikeOut(True)
                 return font
@@ -621,7 +622,7 @@ class AccountChoice:
 def account_choices() -> list[AccountChoice]:
     """Every account, by name."""
     return [
-        AccountChoice(a.id, a.display_name, a.platform, a.status == "needs_reconnect")
+        AccountChoice(a.id, a.display_name, a.platform, a.status == AccountStatus.NEEDS_RECONNECT)
         for a in queries.list_accounts()
     ]
 

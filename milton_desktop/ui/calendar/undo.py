@@ -19,6 +19,7 @@ from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from milton_desktop.domain.clock import Clock, SystemClock
 from milton_desktop.domain.errors import UserError
+from milton_desktop.domain.status import Status
 from milton_desktop.domain.timeutil import TimeInputError, iso_z
 from milton_desktop.operations import schedules
 
@@ -123,7 +124,7 @@ class ScheduleDraftCommand(StoreCommand):
                 f"{iso_z(self.when)} has passed since it was undone: drag the post from "
                 "Drafts onto a new time instead"
             )
-        schedules.restore(self.schedule_id, "pending")
+        schedules.restore(self.schedule_id, Status.PENDING)
 
     def revert(self) -> None:
         assert self.schedule_id is not None, "undo before the first redo"
@@ -162,7 +163,7 @@ class CancelCommand(StoreCommand):
         self,
         schedule_id: int,
         text: str,
-        previous_status: str = "pending",
+        previous_status: str = Status.PENDING,
         *,
         clock: Clock | None = None,
         report: Report | None = None,

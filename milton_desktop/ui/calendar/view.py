@@ -78,6 +78,7 @@ from PySide6.QtWidgets import (
 from milton_desktop.domain.clock import Clock, SystemClock
 from milton_desktop.domain.content import Content
 from milton_desktop.domain.errors import UserError
+from milton_desktop.domain.status import Status
 from milton_desktop.domain.timeutil import TimeInputError, localize
 from milton_desktop.publishers import registry
 from milton_desktop.storage import queries, settings
@@ -113,11 +114,11 @@ WORKDAY_START_HOUR = 8
 
 #: why a chip in each status cannot be dragged, in the user's words
 _WHY_NOT_MOVABLE = {
-    "published": "it is already published",
-    "publishing": "it is being published right now",
-    "uncertain": "its last publish may have gone through; check the account, then mark it "
+    Status.PUBLISHED: "it is already published",
+    Status.PUBLISHING: "it is being published right now",
+    Status.UNCERTAIN: "its last publish may have gone through; check the account, then mark it "
     "published or publish it again",
-    "cancelled": "it was cancelled; drag the post from Drafts to schedule it again",
+    Status.CANCELLED: "it was cancelled; drag the post from Drafts to schedule it again",
 }
 
 #: (date, time or None) — a drop target; None time means "keep / default time" (month view)
@@ -256,7 +257,7 @@ class ChipPainter:
             pm = self._badge(it.platform, bw, bh, p.device().devicePixelRatioF())
             p.drawPixmap(QPointF(left, round(top + (h - bh) / 2)), pm)
             left += bw + 4
-        cancelled = it.status == "cancelled"
+        cancelled = it.status == Status.CANCELLED
         text_color = self._text_dim if cancelled else self._text
         valign = Qt.AlignmentFlag.AlignVCenter
 
@@ -532,7 +533,7 @@ class CalendarSurface(QWidget):
             return
         rect = self.target_rect(self._hover).adjusted(1, 1, -1, -1)
         bad = self.target_in_past(self._hover)
-        color = QColor(style.STATUS_COLORS["failed"] if bad else style.ACCENT)
+        color = QColor(style.STATUS_COLORS[Status.FAILED] if bad else style.ACCENT)
         fill = QColor(color)
         fill.setAlpha(28)
         p.fillRect(rect, fill)
@@ -1096,12 +1097,12 @@ class ListView(QWidget):
 
     FILTERS = (
         ("All statuses", None),
-        ("Pending", "pending"),
-        ("Published", "published"),
-        ("Failed", "failed"),
-        ("Uncertain", "uncertain"),
-        ("Missed", "missed"),
-        ("Cancelled", "cancelled"),
+        ("Pending", Status.PENDING),
+        ("Published", Status.PUBLISHED),
+        ("Failed", Status.FAILED),
+        ("Uncertain", Status.UNCERTAIN),
+        ("Missed", Status.MISSED),
+        ("Cancelled", Status.CANCELLED),
     )
 
     def __init__(self, model: ScheduleModel, parent: QWidget | None = None) -> None:

@@ -62,7 +62,7 @@ from PySide6.QtWidgets import (
 from milton_desktop.domain.clock import Clock, SystemClock
 from milton_desktop.domain.content import VOICES, Content, MediaItem
 from milton_desktop.domain.errors import UserError
-from milton_desktop.domain.status import MOVABLE
+from milton_desktop.domain.status import MOVABLE, AccountStatus, Status
 from milton_desktop.domain.timeutil import (
     TimeInputError,
     get_zone,
@@ -115,10 +115,10 @@ _HAS_THUMB = Qt.ItemDataRole.UserRole + 1
 
 #: how a schedule that can no longer be edited is described
 _HISTORY_WORDS = {
-    "published": "was published",
-    "publishing": "is being published right now",
-    "uncertain": "may or may not have been published",
-    "cancelled": "was cancelled",
+    Status.PUBLISHED: "was published",
+    Status.PUBLISHING: "is being published right now",
+    Status.UNCERTAIN: "may or may not have been published",
+    Status.CANCELLED: "was cancelled",
 }
 
 
@@ -580,7 +580,7 @@ class PostEditorDialog(QDialog):
             item.setCheckState(
                 Qt.CheckState.Checked if acc.id in checked else Qt.CheckState.Unchecked
             )
-            if acc.status != "connected":
+            if acc.status != AccountStatus.CONNECTED:
                 item.setText(text + " (needs reconnecting)")
                 item.setForeground(QColor(ERROR_COLOUR))
             self.account_list.addItem(item)
@@ -771,7 +771,7 @@ class PostEditorDialog(QDialog):
                 check.blocking = True
                 check.reason = check.reason or f"Fix what {registry.label(platform)} refuses first."
             for acc in accs:
-                if acc.status != "connected":
+                if acc.status != AccountStatus.CONNECTED:
                     check.problems.append(
                         f"<b>{html.escape(acc.display_name)}</b> needs reconnecting: reconnect it "
                         "under Accounts before scheduling to it."

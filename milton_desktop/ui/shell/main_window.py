@@ -53,6 +53,7 @@ from milton_desktop import APP_NAME, __version__
 from milton_desktop.context import AppContext
 from milton_desktop.domain.clock import Clock, SystemClock
 from milton_desktop.domain.errors import UserError
+from milton_desktop.domain.status import Status
 from milton_desktop.domain.timeutil import get_zone
 from milton_desktop.engine.machine import EngineConfig, Outcome
 from milton_desktop.engine.runner import Runner
@@ -139,13 +140,13 @@ class NoticeCard(QFrame):
 
     def _actions(self) -> list[tuple[str, str]]:
         kind = self.notice.kind
-        if kind == "published" and self.notice.url:
+        if kind == Status.PUBLISHED and self.notice.url:
             return [("Open post", "open_url")]
-        if kind == "missed":
-            return [("Review…", "missed")]
+        if kind == Status.MISSED:
+            return [("Review…", Status.MISSED)]
         if kind == "reconnect":
             return [("Accounts…", "accounts")]
-        if kind in ("failed", "uncertain") and self.notice.schedule_ids:
+        if kind in (Status.FAILED, Status.UNCERTAIN) and self.notice.schedule_ids:
             return [("Show", "show")]
         return []
 
@@ -621,7 +622,7 @@ class MainWindow(QMainWindow):
         They are shown as soon as the window is visible; the ids are returned so the
         app can tell the user from the tray when it starts minimized.
         """
-        ids = [row.id for row in queries.list_schedules("missed")]
+        ids = [row.id for row in queries.list_schedules(Status.MISSED)]
         if ids:
             log.info("%d missed post(s) waiting for a decision", len(ids))
             self.queue_missed(ids)
@@ -637,7 +638,7 @@ class MainWindow(QMainWindow):
         """Open (or extend) the missed-posts dialog; with no ids, every missed post."""
         ids = set(schedule_ids or ()) | self._pending_missed
         if not ids:
-            ids = {row.id for row in queries.list_schedules("missed")}
+            ids = {row.id for row in queries.list_schedules(Status.MISSED)}
         self._pending_missed.clear()
         if not ids:
             return None
@@ -817,7 +818,7 @@ class MainWindow(QMainWindow):
             self.show_missed()
 
     def _on_runner_outcome(self, outcome: Outcome) -> None:
-        if outcome.status == "missed":
+        if outcome.status == Status.MISSED:
             self.queue_missed([outcome.schedule_id])
         self.schedule_refresh()
 
@@ -946,7 +947,7 @@ class MainWindow(QMainWindow):
     def _on_notices_action_requested(self, notice: Notice, action: str) -> None:
         if action == "open_url" and notice.url:
             QDesktopServices.openUrl(QUrl(notice.url))
-        elif action == "missed":
+        elif action == Status.MISSED:
             self.show_missed(list(notice.schedule_ids))
         elif action == "accounts":
             self._on_accounts_action_triggered()

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 
 from milton_desktop.domain.clock import Clock, SystemClock
 from milton_desktop.domain.errors import UserError
+from milton_desktop.domain.status import Status
 from milton_desktop.domain.timeutil import TimeInputError, get_zone, human_delta, localize
 from milton_desktop.operations import schedules
 from milton_desktop.storage import queries, settings
@@ -127,7 +128,7 @@ class MissedRow(QFrame):
         layout.addWidget(self.text_label)
         layout.addWidget(self.actions)
         layout.addWidget(self.status_label)
-        if row.status != "missed":
+        if row.status != Status.MISSED:
             # Handled elsewhere already (the calendar, the command line, another window).
             self._done(f"Already {row.status}: nothing to decide.", ok=True)
 

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import QMenu, QSystemTrayIcon
 
 from milton_desktop import APP_NAME
 from milton_desktop.domain.clock import Clock, SystemClock
+from milton_desktop.domain.status import Status
 from milton_desktop.domain.timeutil import human_delta
 from milton_desktop.engine.machine import Outcome
 from milton_desktop.engine.runner import Runner
@@ -114,11 +115,11 @@ def notice_for_outcome(outcome: Outcome, prefs: Mapping[str, Any]) -> Notice | N
     label, ids = outcome.label, (outcome.schedule_id,)
     quoted = f"“{_excerpt(outcome.text)}”"
     line = f"{label}: “{_excerpt(outcome.text, 48)}”"
-    if outcome.status == "published":
+    if outcome.status == Status.PUBLISHED:
         if not prefs.get("notify_published", True):
             return None
         return Notice(
-            "published",
+            Status.PUBLISHED,
             f"Published on {label}",
             f"{outcome.account}: {quoted}",
             url=outcome.url,
@@ -126,7 +127,7 @@ def notice_for_outcome(outcome: Outcome, prefs: Mapping[str, Any]) -> Notice | N
             line=line,
         )
     if (
-        outcome.status == "failed"
+        outcome.status == Status.FAILED
         and outcome.needs_reconnect
         and prefs.get("notify_reconnect", True)
     ):
@@ -139,32 +140,32 @@ def notice_for_outcome(outcome: Outcome, prefs: Mapping[str, Any]) -> Notice | N
             schedule_ids=ids,
             line=line,
         )
-    if outcome.status == "failed":
+    if outcome.status == Status.FAILED:
         if not prefs.get("notify_failed", True):
             return None
         return Notice(
-            "failed",
+            Status.FAILED,
             f"Could not publish to {label}",
             f"{_reason(outcome.message)}. ({outcome.account}: {quoted})",
             level="critical",
             schedule_ids=ids,
             line=line,
         )
-    if outcome.status == "uncertain":
+    if outcome.status == Status.UNCERTAIN:
         if not prefs.get("notify_uncertain", True):
             return None
         return Notice(
-            "uncertain",
+            Status.UNCERTAIN,
             f"Post to {label} may or may not have been published",
             f"Check {outcome.account} on {label} before reposting {quoted}.",
             level="warning",
             schedule_ids=ids,
             line=line,
         )
-    if outcome.status == "missed":
+    if outcome.status == Status.MISSED:
         # Always told: a missed post waits for a decision, there is no preference to mute it.
         return Notice(
-            "missed",
+            Status.MISSED,
             f"A post to {label} missed its time",
             f"{quoted} was due while the computer was off or asleep. "
             "Publish it now, reschedule it or skip it.",
@@ -176,19 +177,19 @@ def notice_for_outcome(outcome: Outcome, prefs: Mapping[str, Any]) -> Notice | N
 
 
 _PLURAL_TITLES = {
-    "published": "{n} posts published",
-    "failed": "{n} posts could not be published",
+    Status.PUBLISHED: "{n} posts published",
+    Status.FAILED: "{n} posts could not be published",
     "reconnect": "{n} posts need a reconnected account",
-    "uncertain": "{n} posts may or may not have been published",
-    "missed": "{n} posts missed their time",
+    Status.UNCERTAIN: "{n} posts may or may not have been published",
+    Status.MISSED: "{n} posts missed their time",
 }
 
 _SHORT = {
-    "published": "published",
-    "failed": "failed",
+    Status.PUBLISHED: Status.PUBLISHED,
+    Status.FAILED: Status.FAILED,
     "reconnect": "need reconnecting",
-    "uncertain": "uncertain",
-    "missed": "missed",
+    Status.UNCERTAIN: Status.UNCERTAIN,
+    Status.MISSED: Status.MISSED,
 }
 
 
@@ -440,7 +441,7 @@ class TrayController(QObject):
         elif self.runner is not None and self.runner.paused:
             state = "paused"
         elif self.runner is not None and self.runner.dispatcher.in_flight():
-            state = "publishing"
+            state = "publishing"  # not a status: the tray icon state
         else:
             state = "idle"
         if state == self.state:
@@ -479,7 +480,10 @@ class TrayController(QObject):
 
     def show_outcome(self, outcome: Outcome) -> None:
         """Notify (and flag for attention) as the user's preferences say."""
-        needs_user = outcome.status in ("failed", "uncertain", "missed") or outcome.needs_reconnect
+        needs_user = (
+            outcome.status in (Status.FAILED, Status.UNCERTAIN, Status.MISSED)
+            or outcome.needs_reconnect
+        )
         if needs_user and not self._window_is_active():
             self.attention = True
         notice = notice_for_outcome(outcome, self._prefs())
@@ -538,11 +542,11 @@ class TrayController(QObject):
         if notice is None:
             self.window.bring_to_front()
             return
-        if notice.kind == "published" and notice.url:
+        if notice.kind == Status.PUBLISHED and notice.url:
             QDesktopServices.openUrl(QUrl(notice.url))
             return
         self.window.bring_to_front()
-        if notice.kind == "missed":
+        if notice.kind == Status.MISSED:
             self.window.show_missed(list(notice.schedule_ids))
 
     def clear_attention(self) -> None:
