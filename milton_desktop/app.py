@@ -267,7 +267,7 @@ def run_app(args: argparse.Namespace) -> int:
     from milton_desktop.storage.credentials import backend_is_secure
     from milton_desktop.ui.tasks import run_in_background
 
-    run_in_background(backend_is_secure, on_success=on_keyring_checked)
+    run_in_background(backend_is_secure, parent=window, on_success=on_keyring_checked)
 
     # 7. Show, or stay in the tray.
     missed = window.check_missed_on_start()

@@ -68,4 +68,7 @@ def test_the_check_sees_a_literal(tmp_path):
         "sql = \"SELECT 1 WHERE status = 'missed'\"\n"
         "icon = 'publishing'  # not a status: an icon\n"
     )
-    assert _literals(sample) == ["line 2: 'pending'", "line 3: \"SELECT 1 WHERE status = 'missed'\""]
+    assert _literals(sample) == [
+        "line 2: 'pending'",
+        "line 3: \"SELECT 1 WHERE status = 'missed'\"",
+    ]

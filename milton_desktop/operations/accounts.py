@@ -29,7 +29,14 @@ from milton_desktop.storage.credentials import (
     backend_is_secure,
 )
 from milton_desktop.storage.models import Account, Recurrence, ScheduledPost, database
-from milton_desktop.storage.queries import find_account, get_account, list_accounts, live_count
+from milton_desktop.storage.queries import (
+    AccountView,
+    active_account,
+    find_account,
+    get_account,
+    list_accounts,
+    live_count,
+)
 
 log = logging.getLogger("milton.accounts")
 
@@ -116,7 +123,7 @@ def connect_account(
     credential: Credential,
     identity: Identity,
     api_base: str | None = None,
-) -> Account:
+) -> AccountView:
     """Create the account row and store its token; on any refusal, neither remains.
 
     Raises:
@@ -162,12 +169,12 @@ def connect_account(
             raise OperationFailed(f"the account was not added: {exc}") from None
         raise
     log.info("connected %s account %s (id %s)", platform, acc.remote_id, acc.id)
-    return acc
+    return AccountView.of(acc)
 
 
 def reconnect_account(
     credentials: CredentialStore, account_id: int, credential: Credential, identity: Identity
-) -> Account:
+) -> AccountView:
     """Replace an account's token and mark it connected again.
 
     Raises:
@@ -195,7 +202,7 @@ def reconnect_account(
             token_expires_at=_expiry(credential),
         ).where(Account.id == acc.id).execute()
     log.info("reconnected %s account id %s", acc.platform, acc.id)
-    return _get(account_id)
+    return AccountView.of(_get(account_id))
 
 
 def remove_account(
@@ -310,7 +317,7 @@ def connect_with_token(
     name: str,
     token: str,
     api_base: str | None = None,
-) -> Account:
+) -> AccountView:
     """Check a pasted token with the platform, then connect the account it belongs to."""
     registry.platform(platform)
     if (name or "").strip():
@@ -325,7 +332,7 @@ def connect_with_token(
     )
 
 
-def reconnect_with_token(credentials: CredentialStore, account_id: int, token: str) -> Account:
+def reconnect_with_token(credentials: CredentialStore, account_id: int, token: str) -> AccountView:
     """Check a pasted token and make it the account's new token."""
     acc = _get(account_id)
     identity = identify_token(acc.platform, token, acc.api_base)
@@ -333,7 +340,7 @@ def reconnect_with_token(credentials: CredentialStore, account_id: int, token: s
 
 
 def _get(account_id: int) -> Account:
-    acc = find_account(account_id)
+    acc = active_account(account_id)
     if acc is None:
         raise UserError("that account no longer exists: it may have been removed meanwhile")
     return acc

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sqlite3
 from pathlib import Path
@@ -101,3 +102,8 @@ def _migrate() -> None:
 def close_database() -> None:
     if not database.is_closed():
         database.close()
+
+
+def worker_connection() -> contextlib.AbstractContextManager[object]:
+    """A connection of its own for a worker thread, closed when the work is done."""
+    return database.connection_context()

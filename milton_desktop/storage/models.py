@@ -56,12 +56,16 @@ def _now() -> datetime:
 
 
 class BaseModel(pw.Model):
+    """Every table's base. Each declares its ``id`` (and the ``*_id`` columns of its
+    foreign keys) so the type checker knows what peewee adds at run time."""
+
     class Meta:
         database = database
         legacy_table_names = False
 
 
 class Account(BaseModel):
+    id = pw.AutoField()
     platform = pw.CharField(max_length=16)
     display_name = pw.CharField(unique=True)
     username = pw.CharField(default="")
@@ -76,6 +80,11 @@ class Account(BaseModel):
 
 
 class Post(BaseModel):
+    id = pw.AutoField()
+    # backrefs, declared for the type checker (peewee adds them at run time)
+    media: pw.ModelSelect
+    schedules: pw.ModelSelect
+    recurrences: pw.ModelSelect
     body = pw.TextField(default="")
     voice = pw.CharField(default="personal")
     created_at = UTCDateTimeField(default=_now)
@@ -86,6 +95,8 @@ class Post(BaseModel):
 
 
 class Media(BaseModel):
+    id = pw.AutoField()
+    post_id: int
     post = pw.ForeignKeyField(Post, backref="media", on_delete="CASCADE")
     position = pw.IntegerField(default=0)
     kind = pw.CharField(max_length=8)  # image | video
@@ -103,6 +114,10 @@ class Media(BaseModel):
 
 
 class Recurrence(BaseModel):
+    id = pw.AutoField()
+    post_id: int
+    account_id: int
+    schedules: pw.ModelSelect
     post = pw.ForeignKeyField(Post, backref="recurrences", on_delete="CASCADE")
     account = pw.ForeignKeyField(Account, backref="recurrences", on_delete="CASCADE")
     rrule = pw.TextField()
@@ -118,6 +133,11 @@ class Recurrence(BaseModel):
 
 
 class ScheduledPost(BaseModel):
+    id = pw.AutoField()
+    post_id: int
+    account_id: int
+    recurrence_id: int | None
+    results: pw.ModelSelect
     post = pw.ForeignKeyField(Post, backref="schedules", on_delete="CASCADE")
     account = pw.ForeignKeyField(Account, backref="schedules", on_delete="CASCADE")
     text_override = pw.TextField(null=True)
@@ -147,6 +167,8 @@ class ScheduledPost(BaseModel):
 
 
 class PublishingResult(BaseModel):
+    id = pw.AutoField()
+    schedule_id: int
     schedule = pw.ForeignKeyField(ScheduledPost, backref="results", on_delete="CASCADE")
     attempt = pw.IntegerField()
     started_at = UTCDateTimeField()

@@ -8,6 +8,7 @@ account) raise :class:`UserError` when the thing does not exist.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,133 @@ from milton_desktop.domain.errors import Hint, UserError
 from milton_desktop.domain.status import LIVE, AccountStatus, Status, parse_status
 from milton_desktop.domain.timeutil import iso_z
 from milton_desktop.storage.models import Account, Media, Post, ScheduledPost, database, utc_text
+
+# ---------------------------------------------------------------- views
+# What the window reads: plain snapshots, so no widget ever holds a database row.
+
+
+@dataclass(frozen=True)
+class AccountView:
+    id: int
+    platform: str
+    display_name: str
+    username: str
+    remote_id: str
+    api_base: str | None
+    status: str
+    token_expires_at: datetime | None
+
+    @classmethod
+    def of(cls, acc: Account) -> AccountView:
+        return cls(
+            id=acc.id,
+            platform=acc.platform,
+            display_name=acc.display_name,
+            username=acc.username,
+            remote_id=acc.remote_id,
+            api_base=acc.api_base,
+            status=acc.status,
+            token_expires_at=acc.token_expires_at,
+        )
+
+
+@dataclass(frozen=True)
+class PostView:
+    id: int
+    body: str
+    voice: str
+    updated_at: datetime
+    media: tuple[MediaItem, ...]
+    #: the name each attachment was added under, in media order
+    media_names: tuple[str, ...]
+
+    @classmethod
+    def of(cls, post: Post) -> PostView:
+        rows = list(post.media.order_by(Media.position))
+        return cls(
+            id=post.id,
+            body=post.body,
+            voice=post.voice,
+            updated_at=post.updated_at,
+            media=tuple(media_item(m) for m in rows),
+            media_names=tuple(m.original_name for m in rows),
+        )
+
+
+@dataclass(frozen=True)
+class ScheduleView:
+    id: int
+    post_id: int
+    account_id: int
+    account: AccountView
+    #: the schedule's own text, or None when it takes the post's
+    text_override: str | None
+    #: the post's text
+    body: str
+    scheduled_time: datetime
+    timezone: str
+    status: str
+    attempts: int
+    published_at: datetime | None
+    remote_url: str | None
+    error_message: str | None
+
+    @property
+    def text(self) -> str:
+        """What goes out: the schedule's own text, else the post's."""
+        return self.text_override if self.text_override is not None else self.body
+
+    @classmethod
+    def of(cls, row: ScheduledPost) -> ScheduleView:
+        return cls(
+            id=row.id,
+            post_id=row.post_id,
+            account_id=row.account_id,
+            account=AccountView.of(row.account),
+            text_override=row.text_override,
+            body=row.post.body,
+            scheduled_time=row.scheduled_time,
+            timezone=row.timezone,
+            status=row.status,
+            attempts=row.attempts,
+            published_at=row.published_at,
+            remote_url=row.remote_url,
+            error_message=row.error_message,
+        )
+
+
+def schedule_view(schedule_id: int) -> ScheduleView:
+    """A snapshot of one schedule; :class:`UserError` if there is no such schedule."""
+    return ScheduleView.of(get_schedule(schedule_id))
+
+
+def post_view(post_id: int) -> PostView:
+    """A snapshot of one post and its media; :class:`UserError` if there is none."""
+    return PostView.of(get_post(post_id))
+
+
+def draft_views() -> list[PostView]:
+    """Posts with no live schedule, most recently edited first."""
+    return [PostView.of(p) for p in drafts()]
+
+
+def upcoming_views(days: float = 7, *, clock: Clock | None = None) -> list[ScheduleView]:
+    """Pending posts due within ``days``, soonest first."""
+    return [ScheduleView.of(row) for row in upcoming(days, clock=clock)]
+
+
+def schedule_ids(status: Status | str) -> list[int]:
+    """The ids of the schedules in ``status``, oldest first."""
+    return [
+        sid
+        for (sid,) in ScheduledPost.select(ScheduledPost.id)
+        .where(ScheduledPost.status == parse_status(status))
+        .order_by(ScheduledPost.scheduled_time, ScheduledPost.id)
+        .tuples()
+    ]
+
+
+# ---------------------------------------------------------------- lookups
 
 
 def _active_accounts() -> pw.ModelSelect:
@@ -245,14 +373,20 @@ def data_version() -> int:
     return int(database.execute_sql("PRAGMA data_version").fetchone()[0])
 
 
-def list_accounts() -> list[Account]:
+def list_accounts() -> list[AccountView]:
     """Every account that has not been removed, by name."""
-    return list(_active_accounts().order_by(Account.display_name))
+    return [AccountView.of(a) for a in _active_accounts().order_by(Account.display_name)]
 
 
-def find_account(account_id: int) -> Account | None:
+def active_account(account_id: int) -> Account | None:
     """The account with this id, or None when it has been removed."""
     return _active_accounts().where(Account.id == account_id).first()
+
+
+def find_account(account_id: int) -> AccountView | None:
+    """A snapshot of the account with this id, or None when it has been removed."""
+    acc = active_account(account_id)
+    return None if acc is None else AccountView.of(acc)
 
 
 def live_count(account_id: int) -> int:

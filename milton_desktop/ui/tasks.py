@@ -1,10 +1,16 @@
 """Background work for the UI: run a function on a worker thread, get the result
 back on the GUI thread through a signal (the shape of Anki's ``Op(...).success(...)``).
 
-    run_in_background(lambda: slow_call(x), on_success=self._on_done, on_failure=self._on_error)
+    run_in_background(lambda: slow_call(x), parent=self, on_success=..., on_failure=...)
 
 Workers never touch widgets; callbacks run on the GUI thread. Database work in a
-worker gets its own connection for the duration of the call.
+worker gets its own connection for the duration of the call, and work that writes
+(``writes=True``) queues on one writer thread, so the window's writes never race
+each other for the database lock (Anki's ``taskman`` pattern).
+
+Every task belongs to a ``parent`` widget: when the parent is deleted, or (for a
+dialog) finished, its pending results are dropped, so a closed dialog is never
+touched by a late answer.
 """
 
 from __future__ import annotations
@@ -13,16 +19,33 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+import shiboken6
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+from PySide6.QtWidgets import QDialog
 
-from milton_desktop.storage.models import database
+from milton_desktop.storage.db import worker_connection
 
 log = logging.getLogger("milton.ui")
 
 
 class _Relay(QObject):
+    """Carries one task's result to the GUI thread; a child of the task's parent."""
+
     succeeded = Signal(object)
     failed = Signal(object)
+
+    def __init__(self, parent: QObject, *, until_finished: bool) -> None:
+        super().__init__(parent)
+        self.dropped = False
+        if until_finished and isinstance(parent, QDialog):
+            parent.finished.connect(self._on_parent_finished)
+
+    def _on_parent_finished(self, _result: int) -> None:
+        self.dropped = True
+
+    def wanted(self) -> bool:
+        """Whether the result may still be delivered (parent alive, dialog not closed)."""
+        return shiboken6.isValid(self) and not self.dropped
 
 
 class _Task(QRunnable):
@@ -34,7 +57,7 @@ class _Task(QRunnable):
 
     def run(self) -> None:
         try:
-            with database.connection_context():
+            with worker_connection():
                 result = self.fn()
         except Exception as exc:  # handed to the GUI thread, which decides what to show
             self._emit(self.relay.failed, exc)
@@ -51,31 +74,55 @@ class _Task(QRunnable):
 
 
 _live: set[_Relay] = set()
+_writer: QThreadPool | None = None
+
+
+def _writer_pool() -> QThreadPool:
+    """One thread for every write the window makes: they run in the order asked."""
+    global _writer
+    if _writer is None:
+        _writer = QThreadPool()
+        _writer.setObjectName("miltonDatabaseWriter")
+        _writer.setMaxThreadCount(1)
+    return _writer
 
 
 def run_in_background(
     fn: Callable[[], Any],
     *,
+    parent: QObject,
     on_success: Callable[[Any], None] | None = None,
     on_failure: Callable[[Exception], None] | None = None,
+    writes: bool = False,
+    until_finished: bool = True,
     pool: QThreadPool | None = None,
 ) -> None:
-    """Run ``fn`` on a worker thread; call back on the GUI thread with its result or error."""
-    relay = _Relay()  # created on the calling (GUI) thread, so its slots run there
+    """Run ``fn`` on a worker thread; call back on the GUI thread with its result or error.
+
+    Args:
+        parent: the widget the result is for; nothing is delivered once it is gone.
+        writes: ``fn`` changes the database: run it on the one writer thread.
+        until_finished: a dialog parent that is closed gets no result (False keeps
+            delivering until it is deleted, for a result the caller must see).
+    """
+    relay = _Relay(parent, until_finished=until_finished)  # on the GUI thread, so slots run there
     _live.add(relay)
 
     def done_ok(result: Any) -> None:
         _live.discard(relay)
-        if on_success is not None:
+        if on_success is not None and relay.wanted():
             on_success(result)
 
     def done_err(exc: Exception) -> None:
         _live.discard(relay)
-        if on_failure is not None:
+        if not relay.wanted():
+            log.debug("background result dropped: %s closed (%s)", type(parent).__name__, exc)
+        elif on_failure is not None:
             on_failure(exc)
         else:
             log.error("background task failed: %s", exc)
 
     relay.succeeded.connect(done_ok)
     relay.failed.connect(done_err)
-    (pool or QThreadPool.globalInstance()).start(_Task(fn, relay))
+    chosen = pool or (_writer_pool() if writes else QThreadPool.globalInstance())
+    chosen.start(_Task(fn, relay))

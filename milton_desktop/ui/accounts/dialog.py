@@ -16,7 +16,6 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-import shiboken6
 from PySide6.QtCore import QObject, Qt, QUrl, Signal
 from PySide6.QtGui import (
     QColor,
@@ -56,7 +55,7 @@ from milton_desktop.publishers import oauth, registry
 from milton_desktop.publishers.base import PublishError
 from milton_desktop.storage import settings
 from milton_desktop.storage.credentials import KEYRING_HELP, CredentialStore, backend_is_secure
-from milton_desktop.storage.models import Account
+from milton_desktop.storage.queries import AccountView
 from milton_desktop.ui.style import platform_dot
 from milton_desktop.ui.tasks import run_in_background
 from milton_desktop.ui.wording import sentence
@@ -147,11 +146,6 @@ class _BrowserOpener(QObject):
     requested = Signal(str)
 
 
-def _alive(dialog: QDialog) -> bool:
-    """Whether a background result may still touch ``dialog`` (not closed, not deleted)."""
-    return shiboken6.isValid(dialog) and not getattr(dialog, "_closed", True)
-
-
 def _open_with_desktop(url: QUrl) -> bool:
     return QDesktopServices.openUrl(url)
 
@@ -166,7 +160,7 @@ def _error_label(name: str) -> QLabel:
     return label
 
 
-def _who(acc: Account) -> str:
+def _who(acc: AccountView) -> str:
     if acc.username and acc.username != acc.remote_id:
         return f"@{acc.username.lstrip('@')}"
     return f"member id {acc.remote_id}" if acc.remote_id else "—"
@@ -189,7 +183,7 @@ class ConnectDialog(QDialog):
     def __init__(
         self,
         credentials: CredentialStore,
-        account: Account | None = None,
+        account: AccountView | None = None,
         parent: QWidget | None = None,
         *,
         open_url: Callable[[QUrl], bool] | None = None,
@@ -203,7 +197,6 @@ class ConnectDialog(QDialog):
         self.sign_in_timeout = sign_in_timeout
         self._cancel: threading.Event | None = None
         self._busy = False
-        self._closed = False
         self._opener = _BrowserOpener(self)
         self._opener.requested.connect(self._on_opener_requested)
 
@@ -513,8 +506,6 @@ class ConnectDialog(QDialog):
         )
 
     def _on_opener_requested(self, url: str) -> None:
-        if not _alive(self):
-            return
         opened = self.open_url(QUrl(url))
         link = f"<a href='{url}'>open the sign-in page</a>"
         if opened:
@@ -565,7 +556,7 @@ class ConnectDialog(QDialog):
         timeout = self.sign_in_timeout
         opener = self._opener
 
-        def work() -> Account:
+        def work() -> AccountView:
             credential, identity = oauth.connect_flow(
                 platform,
                 client_id,
@@ -582,7 +573,13 @@ class ConnectDialog(QDialog):
 
         self.fallback_label.hide()
         self._set_busy(f"Waiting for you to allow access in your browser ({label})…")
-        run_in_background(work, on_success=self._on_work_done, on_failure=self._on_work_failed)
+        run_in_background(
+            work,
+            parent=self,
+            on_success=self._on_work_done,
+            on_failure=self._on_work_failed,
+            writes=True,
+        )
 
     def _on_connect_token_clicked(self) -> None:
         if self._busy or not self._check_name_first():
@@ -597,18 +594,22 @@ class ConnectDialog(QDialog):
         self._cancel = None
         credentials, account, name = self.credentials, self.account, self._name()
 
-        def work() -> Account:
+        def work() -> AccountView:
             if account is not None:
                 return accounts.reconnect_with_token(credentials, account.id, token)
             return accounts.connect_with_token(credentials, platform, name, token)
 
         self._set_busy(f"Checking the token with {label}…")
-        run_in_background(work, on_success=self._on_work_done, on_failure=self._on_work_failed)
+        run_in_background(
+            work,
+            parent=self,
+            on_success=self._on_work_done,
+            on_failure=self._on_work_failed,
+            writes=True,
+        )
 
     def _on_work_done(self, account: Any) -> None:
         self._cancel = None
-        if not _alive(self):
-            return
         self._set_busy(None)
         self.token_edit.clear()
         self.connected.emit(int(account.id))
@@ -617,8 +618,6 @@ class ConnectDialog(QDialog):
     def _on_work_failed(self, exc: Exception) -> None:
         cancelled = isinstance(exc, oauth.OAuthCancelled)
         self._cancel = None
-        if not _alive(self):
-            return
         self._set_busy(None)
         if cancelled:
             self.show_error("Sign-in stopped. Start it again when you are ready.")
@@ -627,7 +626,6 @@ class ConnectDialog(QDialog):
 
     def done(self, result: int) -> None:
         # closing while a sign-in waits: stop the worker, and ignore what it reports
-        self._closed = True
         if self._cancel is not None:
             self._cancel.set()
         super().done(result)
@@ -659,7 +657,6 @@ class AccountsDialog(QDialog):
         self.setWindowTitle("Accounts")
         self.credentials = credentials
         self.open_url = open_url
-        self._closed = False
         self._busy = False
         #: asks the user to confirm; replaced in tests (a modal box would block them)
         self.confirm: Callable[[str, str, str], bool] = self._ask
@@ -734,8 +731,11 @@ class AccountsDialog(QDialog):
         self.refresh()
         run_in_background(
             backend_is_secure,
+            parent=self,
             on_success=self._on_keyring_checked,
             on_failure=self._on_keyring_failed,
+            # a banner set while the dialog is closed is still right when it reopens
+            until_finished=False,
         )
 
     # ------------------------------------------------------------ the table
@@ -786,7 +786,7 @@ class AccountsDialog(QDialog):
         text = local.strftime("%d %b %Y, %H:%M %Z").lstrip("0")
         return f"{text} (passed)" if when < datetime.now(UTC) else text
 
-    def selected_account(self) -> Account | None:
+    def selected_account(self) -> AccountView | None:
         items = self.table.selectedItems()
         if not items:
             return None
@@ -803,15 +803,12 @@ class AccountsDialog(QDialog):
     # ------------------------------------------------------------ keyring banner
 
     def _on_keyring_checked(self, result: tuple[bool, str]) -> None:
-        if not _alive(self):
-            return
         secure, name = result
         if not secure:
             self._show_keyring_warning(name)
 
     def _on_keyring_failed(self, exc: Exception) -> None:
-        if _alive(self):
-            self._show_keyring_warning(type(exc).__name__)
+        self._show_keyring_warning(type(exc).__name__)
 
     def _show_keyring_warning(self, backend: str) -> None:
         # KEYRING_HELP marks commands with backticks, as in a terminal; show them as code
@@ -844,7 +841,7 @@ class AccountsDialog(QDialog):
         self.error_label.setText(message)
         self.error_label.show()
 
-    def _connect_dialog(self, account: Account | None) -> ConnectDialog:
+    def _connect_dialog(self, account: AccountView | None) -> ConnectDialog:
         dlg = ConnectDialog(self.credentials, account, self, open_url=self.open_url)
         dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dlg.connected.connect(self._on_connect_dialog_connected)
@@ -892,18 +889,20 @@ class AccountsDialog(QDialog):
             accounts.remove_account(credentials, account_id, force=True)
 
         self._set_busy(f"Removing “{name}”…")
-        run_in_background(work, on_success=self._on_remove_done, on_failure=self._on_task_failed)
+        run_in_background(
+            work,
+            parent=self,
+            on_success=self._on_remove_done,
+            on_failure=self._on_task_failed,
+            writes=True,
+        )
 
     def _on_remove_done(self, _result: object) -> None:
-        if not _alive(self):
-            return
         self._set_busy(None)
         self.refresh()
         self.accounts_changed.emit()
 
     def _on_task_failed(self, exc: Exception) -> None:
-        if not _alive(self):
-            return
         self._set_busy(None)
         self.refresh()
         self.show_error(describe_error(exc))
@@ -915,11 +914,3 @@ class AccountsDialog(QDialog):
         box.setDefaultButton(QMessageBox.StandardButton.Cancel)
         box.exec()
         return box.clickedButton() is ok
-
-    def showEvent(self, event: Any) -> None:
-        self._closed = False  # shown again after being closed: results count again
-        super().showEvent(event)
-
-    def done(self, result: int) -> None:
-        self._closed = True
-        super().done(result)

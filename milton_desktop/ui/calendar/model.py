@@ -30,7 +30,7 @@ from PySide6.QtGui import QColor, QFont
 from milton_desktop.domain.status import CANCELLABLE, MOVABLE, AccountStatus, Status
 from milton_desktop.domain.timeutil import TimeInputError, get_zone, local_zone_name
 from milton_desktop.storage import queries, settings
-from milton_desktop.storage.models import ScheduledPost
+from milton_desktop.storage.queries import ScheduleView
 from milton_desktop.ui import style
 
 log = logging.getLogger("milton.ui.calendar")
@@ -163,8 +163,8 @@ class ScheduleItem:
         return self.status in CANCELLABLE
 
     @classmethod
-    def from_row(cls, row: ScheduledPost, zone: tzinfo) -> ScheduleItem:
-        text = row.text_override if row.text_override is not None else row.post.body
+    def from_row(cls, row: ScheduleView, zone: tzinfo) -> ScheduleItem:
+        text = row.text
         return cls(
             id=row.id,
             post_id=row.post_id,
@@ -535,10 +535,10 @@ def load_draft_items(zone: tzinfo) -> list[DraftItem]:
             post_id=post.id,
             text=post.body or "",
             short_text=short_text(post.body, 140),
-            media_count=len(queries.media_items(post)),
+            media_count=len(post.media),
             updated_local=post.updated_at.astimezone(zone),
         )
-        for post in queries.drafts()
+        for post in queries.draft_views()
     ]
 
 

@@ -26,7 +26,7 @@ _ID_ROLE = Qt.ItemDataRole.UserRole + 1
 
 
 class UpcomingPanel(QWidget):
-    """Pending posts in the next seven days (``queries.upcoming``); a click opens one.
+    """Pending posts in the next seven days (``queries.upcoming_views``); a click opens one.
 
     Args:
         parent: the owning widget.
@@ -79,7 +79,7 @@ class UpcomingPanel(QWidget):
         today = now_local.date()
         items = [
             ScheduleItem.from_row(row, zone)
-            for row in queries.upcoming(DAYS_AHEAD, clock=self.clock)
+            for row in queries.upcoming_views(DAYS_AHEAD, clock=self.clock)
         ]
         items.sort(key=lambda it: (it.local, it.id))
         self.tree.clear()

@@ -1485,7 +1485,7 @@ class CalendarPane(QWidget):
         commands: list[StoreCommand] = []
         for post_id in post_ids:
             try:
-                post = queries.get_post(post_id)
+                post = queries.post_view(post_id)
             except UserError as exc:
                 self.message.emit(f"{exc}.")
                 return False
@@ -1497,7 +1497,7 @@ class CalendarPane(QWidget):
             if not chosen:
                 return False  # the user closed the account menu: nothing to say
             by_id = {c.id: c for c in choices}
-            content = Content(text=post.body, media=queries.media_items(post))
+            content = Content(text=post.body, media=post.media)
             for account_id in chosen:
                 acc = by_id.get(account_id)
                 if acc is None:
@@ -1597,7 +1597,7 @@ class CalendarPane(QWidget):
             if it is not None:
                 return it
         try:
-            return ScheduleItem.from_row(queries.get_schedule(schedule_id), self.zone)
+            return ScheduleItem.from_row(queries.schedule_view(schedule_id), self.zone)
         except UserError:
             return None
 

@@ -22,7 +22,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import shiboken6
 from PySide6.QtCore import QDate, QSize, Qt, QTime, Signal
 from PySide6.QtGui import (
     QColor,
@@ -76,7 +75,7 @@ from milton_desktop.publishers import registry
 from milton_desktop.publishers.base import PublishError
 from milton_desktop.storage import media as media_mod
 from milton_desktop.storage import queries, settings
-from milton_desktop.storage.models import Account, Media
+from milton_desktop.storage.queries import AccountView
 from milton_desktop.ui.style import platform_dot
 from milton_desktop.ui.tasks import run_in_background
 from milton_desktop.ui.wording import hinted, sentence, with_hint
@@ -105,7 +104,7 @@ def _dim_colour(widget: QWidget) -> QColor:
     return widget.palette().color(QPalette.ColorRole.PlaceholderText)
 
 
-def _handle(acc: Account) -> str:
+def _handle(acc: AccountView) -> str:
     if acc.username and acc.username != acc.remote_id:
         return f"@{acc.username.lstrip('@')}"
     return ""
@@ -156,10 +155,6 @@ def _caption(entry: MediaEntry) -> str:
     if entry.url:
         return "Link\n" + ("video" if entry.kind == "video" else "image")
     return "Video" if entry.kind == "video" else "Image"
-
-
-def _alive(widget: QWidget) -> bool:
-    return shiboken6.isValid(widget) and not getattr(widget, "_closed", True)
 
 
 # ---------------------------------------------------------------- media entries
@@ -293,7 +288,6 @@ class PostEditorDialog(QDialog):
         self.clock: Clock = clock or SystemClock()
         #: where attached files are copied: the data folder chosen at start (``--home``)
         self.media_dir = media_dir
-        self._closed = False
         self._busy = False
         self._media: list[MediaEntry] = []
         self._loading_alt = False
@@ -306,14 +300,14 @@ class PostEditorDialog(QDialog):
         except TimeInputError:
             self.zone_name, self.zone = "UTC", UTC
 
-        row = queries.get_schedule(schedule_id) if schedule_id is not None else None
+        row = queries.schedule_view(schedule_id) if schedule_id is not None else None
         if row is not None:
             post_id = row.post_id
         # a published, in-flight or cancelled schedule is history: shown, not edited
         editable = row is not None and row.status in MOVABLE
         self._schedule = row if editable else None
         self._history = row if row is not None and not editable else None
-        self._post = queries.get_post(post_id) if post_id is not None else None
+        self._post = queries.post_view(post_id) if post_id is not None else None
         self._accounts = accounts.list_accounts()
 
         self.setWindowTitle(self._title())
@@ -563,8 +557,7 @@ class PostEditorDialog(QDialog):
             self.text_edit.setPlainText(post.body)
             index = self.voice_combo.findData(post.voice)
             self.voice_combo.setCurrentIndex(max(index, 0))
-            names = [m.original_name for m in post.media.order_by(Media.position)]
-            for item, name in zip(queries.media_items(post), names, strict=True):
+            for item, name in zip(post.media, post.media_names, strict=True):
                 entry = MediaEntry.from_item(item, name)
                 self._add_entry(entry)
         checked = {row.account_id} if row is not None else set()
@@ -628,7 +621,7 @@ class PostEditorDialog(QDialog):
 
     # ------------------------------------------------------------ reading the form
 
-    def selected_accounts(self) -> list[Account]:
+    def selected_accounts(self) -> list[AccountView]:
         by_id = {acc.id: acc for acc in self._accounts}
         chosen = []
         for row in range(self.account_list.count()):
@@ -749,13 +742,13 @@ class PostEditorDialog(QDialog):
             colour = self.palette().color(QPalette.ColorRole.WindowText)
         _coloured(label, colour)
 
-    def _check(self, chosen: list[Account]) -> Check:
+    def _check(self, chosen: list[AccountView]) -> Check:
         check = Check()
         loading = [e for e in self._media if e.state == "loading"]
         if loading:
             check.blocking = True
             check.reason = "Wait until the media files are read."
-        by_platform: dict[str, list[Account]] = {}
+        by_platform: dict[str, list[AccountView]] = {}
         for acc in chosen:
             by_platform.setdefault(acc.platform, []).append(acc)
         items = self.media_items()
@@ -843,7 +836,7 @@ class PostEditorDialog(QDialog):
         self.time_note.setText(text)
         _coloured(self.time_note, colour)
 
-    def _update_buttons(self, check: Check, chosen: list[Account]) -> None:
+    def _update_buttons(self, check: Check, chosen: list[AccountView]) -> None:
         has_content = bool(self.text_edit.toPlainText().strip() or self._media)
         loading = any(e.state == "loading" for e in self._media)
         free = not self._busy
@@ -902,6 +895,7 @@ class PostEditorDialog(QDialog):
             path, key = entry.path, entry.key
             run_in_background(
                 lambda: thumbnail(path),
+                parent=self,
                 on_success=lambda img: self._on_thumbnail_ready(key, img),
             )
 
@@ -945,6 +939,7 @@ class PostEditorDialog(QDialog):
             key = entry.key
             run_in_background(
                 lambda p=path: read_media(p),
+                parent=self,
                 on_success=lambda result, k=key: self._on_media_read(k, result),
                 on_failure=lambda exc, k=key: self._on_media_failed(k, exc),
             )
@@ -977,8 +972,6 @@ class PostEditorDialog(QDialog):
         _coloured(self.media_note, _dim_colour(self.media_note))
 
     def _on_media_read(self, key: int, result: tuple[media_mod.MediaInfo, QImage | None]) -> None:
-        if not _alive(self):
-            return
         entry = self._entry(key)
         if entry is None:
             return  # removed while it was being read
@@ -989,8 +982,6 @@ class PostEditorDialog(QDialog):
         self._refresh()
 
     def _on_media_failed(self, key: int, exc: Exception) -> None:
-        if not _alive(self):
-            return
         entry = self._entry(key)
         if entry is None:
             return
@@ -1004,8 +995,6 @@ class PostEditorDialog(QDialog):
         self._refresh()
 
     def _on_thumbnail_ready(self, key: int, image: QImage | None) -> None:
-        if not _alive(self):
-            return
         entry = self._entry(key)
         if entry is not None and image is not None:
             self._paint_entry(entry, image)
@@ -1135,22 +1124,21 @@ class PostEditorDialog(QDialog):
         self._refresh()
         run_in_background(
             lambda: compose.save(plan, media_dir, clock),
+            parent=self,
             on_success=self._on_write_done,
             on_failure=self._on_write_failed,
+            writes=True,
+            # the post is written whatever happens to the dialog: say so while it exists
+            until_finished=False,
         )
         return True
 
     def _on_write_done(self, post_id: int) -> None:
-        if not shiboken6.isValid(self):
-            return
         self._busy = False
         self.saved.emit(int(post_id))
-        self._closed = True
         super().accept()
 
     def _on_write_failed(self, exc: Exception) -> None:
-        if not _alive(self):
-            return
         self._busy = False
         if isinstance(exc, UserError | media_mod.MediaError | PublishError | TimeInputError):
             message = "Nothing was saved: " + hinted(str(exc), getattr(exc, "hint", None))
@@ -1208,11 +1196,9 @@ class PostEditorDialog(QDialog):
             "Discard",
         ):
             return
-        self._closed = True
         super().reject()
 
     def showEvent(self, event: Any) -> None:
-        self._closed = False
         super().showEvent(event)
         self.text_edit.setFocus()
 

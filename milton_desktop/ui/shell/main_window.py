@@ -622,7 +622,7 @@ class MainWindow(QMainWindow):
         They are shown as soon as the window is visible; the ids are returned so the
         app can tell the user from the tray when it starts minimized.
         """
-        ids = [row.id for row in queries.list_schedules(Status.MISSED)]
+        ids = queries.schedule_ids(Status.MISSED)
         if ids:
             log.info("%d missed post(s) waiting for a decision", len(ids))
             self.queue_missed(ids)
@@ -638,7 +638,7 @@ class MainWindow(QMainWindow):
         """Open (or extend) the missed-posts dialog; with no ids, every missed post."""
         ids = set(schedule_ids or ()) | self._pending_missed
         if not ids:
-            ids = {row.id for row in queries.list_schedules(Status.MISSED)}
+            ids = set(queries.schedule_ids(Status.MISSED))
         self._pending_missed.clear()
         if not ids:
             return None
@@ -863,7 +863,7 @@ class MainWindow(QMainWindow):
 
     def _on_calendar_edit_schedule_requested(self, schedule_id: int) -> None:
         try:
-            row = queries.get_schedule(schedule_id)
+            row = queries.schedule_view(schedule_id)
         except UserError as exc:
             self.statusBar().showMessage(str(exc), 6000)
             return

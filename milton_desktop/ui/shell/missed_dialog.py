@@ -66,7 +66,7 @@ class MissedRow(QFrame):
             "#missed-row { border: 1px solid palette(mid); border-radius: 6px;"
             " background: palette(base); }"
         )
-        row = queries.get_schedule(schedule_id)
+        row = queries.schedule_view(schedule_id)
         zone = get_zone(_zone_name())
         now = dialog.clock.now()
         local = row.scheduled_time.astimezone(zone)
@@ -86,7 +86,7 @@ class MissedRow(QFrame):
         head.addWidget(account)
         head.addStretch(1)
 
-        text = row.text_override if row.text_override is not None else row.post.body
+        text = row.text
         self.text_label = QLabel(_excerpt(text) or "(no text: media only)")
         self.text_label.setWordWrap(True)
         self.text_label.setToolTip(text)
