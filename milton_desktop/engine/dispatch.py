@@ -1,8 +1,11 @@
 """Running due work: one publish at a time per account, accounts in parallel.
 
-A tick only decides what is due and hands each account with due work to a worker
-thread; the worker claims and publishes that account's due rows one by one. No
-Qt here: the tray and ``run`` wrap this in a QtCore timer (``runner.py``).
+A tick asks for a dispatch and returns at once: the database work it needs
+(housekeeping, which writes, and finding the accounts with due rows) runs on one
+housekeeping thread, which hands each account with due work to a worker thread;
+the worker claims and publishes that account's due rows one by one. So the thread
+that ticks (the GUI thread in the tray app) never writes to the database. No Qt
+here: the tray and ``run`` wrap this in a QtCore timer (``runner.py``).
 """
 
 from __future__ import annotations
@@ -27,12 +30,18 @@ class Dispatcher:
         on_outcome: Callable[[Outcome], None],
         *,
         on_idle: Callable[[], None] | None = None,
+        on_dispatched: Callable[[], None] | None = None,
         max_workers: int = 16,
     ) -> None:
         self.engine = engine
         self.on_outcome = on_outcome
         self.on_idle = on_idle
+        #: called (on the housekeeping thread) after each dispatch has started its workers
+        self.on_dispatched = on_dispatched
         self._pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="publish")
+        # one thread for housekeeping writes, so they never run on the caller's thread
+        self._house = ThreadPoolExecutor(max_workers=1, thread_name_prefix="housekeeping")
+        self._dispatch_queued = False
         self._busy: set[int] = set()
         self._lock = threading.Lock()
         self._stopping = threading.Event()
@@ -56,8 +65,46 @@ class Dispatcher:
         for outcome in self.engine.recover_interrupted() + self.engine.mark_missed():
             self._emit(outcome)
 
+    def request_dispatch(self) -> bool:
+        """Ask for a dispatch on the housekeeping thread; False if one is already queued.
+
+        Returns at once. ``on_dispatched`` is called when the workers have started.
+        """
+        with self._lock:
+            if self._dispatch_queued or self.stopping:
+                return False
+            self._dispatch_queued = True
+        self._house.submit(self._dispatch_in_house)
+        return True
+
+    def run_in_house(self, fn: Callable[[], object]) -> None:
+        """Run a small database write (a heartbeat) on the housekeeping thread."""
+        if not self.stopping:
+            self._house.submit(self._guarded, fn)
+
+    def _guarded(self, fn: Callable[[], object]) -> None:
+        try:
+            with database.connection_context():
+                fn()
+        except Exception:
+            log.exception("housekeeping step %s failed", getattr(fn, "__name__", fn))
+
+    def _dispatch_in_house(self) -> None:
+        with self._lock:
+            self._dispatch_queued = False
+        try:
+            with database.connection_context():
+                self.dispatch_due()
+        except Exception:
+            log.exception("could not dispatch due posts")
+        if self.on_dispatched is not None and not self.stopping:
+            self.on_dispatched()
+
     def dispatch_due(self) -> int:
-        """Start a worker for every idle account with due work; returns how many started."""
+        """Start a worker for every idle account with due work; returns how many started.
+
+        Runs on the calling thread (``run --once`` and the housekeeping thread).
+        """
         if self.stopping:
             return 0
         self.housekeeping()
@@ -144,5 +191,6 @@ class Dispatcher:
             done = not not_done
             if not_done:
                 log.warning("%d publish(es) still running at shutdown", len(not_done))
+        self._house.shutdown(wait=True, cancel_futures=True)
         self._pool.shutdown(wait=False, cancel_futures=True)
         return done

@@ -3,7 +3,8 @@
 One single-shot precise timer is armed for the next due instant, so a post goes
 out at its time rather than on the next poll; a slow watchdog tick catches clock
 jumps, sleep and wake, and rows added by other processes. Slots only decide what
-is due and hand it to the dispatcher's worker threads.
+is due and hand it to the dispatcher's threads; the database writes a tick needs
+(housekeeping, the heartbeat) run there too, never on the runner's own thread.
 """
 
 from __future__ import annotations
@@ -55,11 +56,13 @@ class Runner(QObject):
             engine,
             self._worker_outcome.emit,
             on_idle=self._worker_idle.emit,
+            on_dispatched=self._dispatched.emit,
             max_workers=max_workers,
         )
         # Emitted from worker threads; Qt queues them onto this object's thread.
         self._worker_outcome.connect(self._on_worker_outcome, Qt.ConnectionType.QueuedConnection)
         self._worker_idle.connect(self._on_worker_idle, Qt.ConnectionType.QueuedConnection)
+        self._dispatched.connect(self._on_dispatched, Qt.ConnectionType.QueuedConnection)
 
         self._due_timer = QTimer(self)
         self._due_timer.setObjectName("milton-due-timer")
@@ -75,6 +78,7 @@ class Runner(QObject):
 
     _worker_outcome = Signal(object)
     _worker_idle = Signal()
+    _dispatched = Signal()
 
     # ------------------------------------------------------------ lifecycle
     def start(self) -> None:
@@ -107,10 +111,15 @@ class Runner(QObject):
 
     # ------------------------------------------------------------ ticking
     def tick(self) -> None:
-        """Dispatch what is due now and arm the timer for the next instant."""
-        if not self.paused and not self.dispatcher.stopping:
-            self.dispatcher.dispatch_due()
-        self.rearm()
+        """Dispatch what is due now and arm the timer for the next instant.
+
+        The dispatch runs on the housekeeping thread; the timer is re-armed when it
+        has started its workers (so their accounts are left out of the next instant).
+        """
+        if self.paused or self.dispatcher.stopping:
+            self.rearm()
+            return
+        self.dispatcher.request_dispatch()
 
     def rearm(self) -> datetime | None:
         if self.dispatcher.stopping:
@@ -125,16 +134,14 @@ class Runner(QObject):
         return nxt
 
     def _heartbeat(self) -> None:
-        settings.set_internal(
-            "heartbeat",
-            {
-                "pid": os.getpid(),
-                "host": socket.gethostname(),
-                "at": self.clock.now().isoformat(),
-                "interval": self.interval_s,
-                "paused": self.paused,
-            },
-        )
+        beat = {
+            "pid": os.getpid(),
+            "host": socket.gethostname(),
+            "at": self.clock.now().isoformat(),
+            "interval": self.interval_s,
+            "paused": self.paused,
+        }
+        self.dispatcher.run_in_house(lambda: settings.set_internal("heartbeat", beat))
 
     def _on_due_timer_timeout(self) -> None:
         self.tick()
@@ -149,6 +156,9 @@ class Runner(QObject):
 
     def _on_worker_idle(self) -> None:
         self.tick()  # the account is free again: its later rows are the timer's now
+
+    def _on_dispatched(self) -> None:
+        self.rearm()
 
 
 def install_quit_signals(
