@@ -368,3 +368,46 @@ def test_headless_is_run_with_its_options(milton_home, monkeypatch):
     assert main(["--headless", "--interval", "5"]) == 0
     assert main(["--headless", "--once"]) == 0
     assert seen == [(False, 5.0), (True, None)]
+
+
+def test_account_remove_with_a_waiting_post_needs_force(capsys, account, memory_keyring):
+    """The same end state as the window's Remove… after its confirmation (see
+    tests/ui/accounts/test_dialog.py): the post cancelled with its reason, history kept,
+    the account retired under "NAME (removed)", its token deleted."""
+    from milton_desktop.storage.models import ScheduledPost
+
+    run(capsys, "post", "add", "--text", "waiting")
+    run(capsys, "post", "add", "--text", "already out")
+    code, out, err = run(capsys, "schedule", "1", "--account", "work", "--at", "2099-03-10T09:00Z")
+    assert code == 0, err
+    waiting = int(out)
+    code, out, err = run(capsys, "schedule", "2", "--account", "work", "--at", "2099-03-11T09:00Z")
+    assert code == 0, err
+    done = int(out)
+    ScheduledPost.update(status="published", remote_url="https://l.example/1").where(
+        ScheduledPost.id == done
+    ).execute()
+
+    code, out, err = run(capsys, "account", "remove", "work")
+    assert code == 2 and out == ""
+    assert "1 scheduled post is still live on “work”" in err
+    assert "--force" in err and err.count("\n") == 1
+    # refused: nothing changed
+    assert [a["name"] for a in json.loads(run(capsys, "account", "list", "--json")[1])] == ["work"]
+    assert len(memory_keyring.store) == 1
+
+    code, out, err = run(capsys, "account", "remove", "work", "--force")
+    assert code == 0, err
+    assert "removed account 'work'; 1 of its post(s) cancelled" in out
+
+    rows = {r["id"]: r for r in json.loads(run(capsys, "list", "--json")[1])}
+    assert (rows[waiting]["status"], rows[waiting]["error"]) == (
+        "cancelled",
+        "cancelled: the account “work” was removed",
+    )
+    assert (rows[done]["status"], rows[done]["url"]) == ("published", "https://l.example/1")
+    assert {r["account"] for r in rows.values()} == {"work (removed)"}
+    assert json.loads(run(capsys, "account", "list", "--json")[1]) == []
+    assert memory_keyring.store == {}
+    code, _, err = run(capsys, "schedule", "1", "--account", "work", "--at", "2099-03-12T09:00Z")
+    assert code == 2 and "no account named 'work'" in err

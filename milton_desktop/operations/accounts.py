@@ -14,6 +14,7 @@ Callers in the UI run these on a worker.
 from __future__ import annotations
 
 import logging
+import unicodedata
 from datetime import UTC, datetime
 
 from milton_desktop.domain.clock import Clock, SystemClock
@@ -43,6 +44,9 @@ log = logging.getLogger("milton.accounts")
 #: longer than any platform's token; a longer paste is not a token
 MAX_TOKEN_LENGTH = 8192
 MAX_NAME_LENGTH = 100
+#: Unicode categories a one-line name cannot hold: control characters (C0, DEL and
+#: C1, NEL among them) and the line and paragraph separators
+_NOT_IN_NAMES = frozenset({"Cc", "Zl", "Zp"})
 
 __all__ = [
     "MAX_TOKEN_LENGTH",
@@ -84,7 +88,7 @@ def check_name(name: str, *, exclude_id: int | None = None) -> str:
     name = (name or "").strip()
     if not name:
         raise UserError("give the account a name, e.g. “Work LinkedIn”")
-    if len(name) > MAX_NAME_LENGTH or any(ord(c) < 32 for c in name):
+    if len(name) > MAX_NAME_LENGTH or any(unicodedata.category(c) in _NOT_IN_NAMES for c in name):
         raise UserError(
             f"the account name must be at most {MAX_NAME_LENGTH} printable characters: shorten it"
         )
@@ -238,6 +242,9 @@ def remove_account(
             "account together with them",
             Hint.FORCE_REMOVE,
         )
+    if _publishing(acc.id):
+        # before the token goes: a refused removal must leave the account as it was
+        raise _busy_publishing(acc)
     try:
         credentials.delete(acc.platform, acc.id)
     except KeyringUnavailable as exc:
@@ -248,16 +255,11 @@ def remove_account(
                 f"“{acc.display_name}” was not removed: its token could not be deleted ({exc})"
             ) from None
     with database.atomic():
+        if _publishing(acc.id):
+            # claimed in the moment since the check above; rare, and the token is
+            # already gone: the account's later publishes will ask for a reconnect
+            raise _busy_publishing(acc)
         mine = ScheduledPost.account == acc.id
-        if (
-            ScheduledPost.select()
-            .where(mine & (ScheduledPost.status == Status.PUBLISHING))
-            .exists()
-        ):
-            raise UserError(
-                f"“{acc.display_name}” was not removed: one of its posts is being published "
-                "right now; try again in a moment"
-            )
         note = f"cancelled: the account “{acc.display_name}” was removed"
         cancelled = (
             ScheduledPost.update(status=Status.CANCELLED, error_message=note, updated_at=now)
@@ -280,6 +282,21 @@ def remove_account(
         ).where(Account.id == acc.id).execute()
     log.info("removed %s account id %s (%d post(s) cancelled)", acc.platform, acc.id, cancelled)
     return cancelled
+
+
+def _publishing(account_id: int) -> bool:
+    return (
+        ScheduledPost.select()
+        .where((ScheduledPost.account == account_id) & (ScheduledPost.status == Status.PUBLISHING))
+        .exists()
+    )
+
+
+def _busy_publishing(acc: Account) -> UserError:
+    return UserError(
+        f"“{acc.display_name}” was not removed: one of its posts is being published "
+        "right now; try again in a moment"
+    )
 
 
 def _retired_name(name: str) -> str:

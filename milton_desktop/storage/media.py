@@ -3,7 +3,9 @@ dimensions, and a copy in the media folder named by its content hash."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import mimetypes
 import os
 import shutil
 import struct
@@ -185,12 +187,35 @@ _URL_IMAGE_EXT = {
 }
 
 
+@functools.cache
+def _known_types() -> mimetypes.MimeTypes:
+    """Python's own table of file types: the same on every computer (the system's
+    mime.types is not read), and only built when a link is first checked."""
+    return mimetypes.MimeTypes()
+
+
 def describe_url(url: str) -> tuple[str, str]:
-    """(kind, mime) of a public media URL, from its extension; JPEG image when it has none."""
+    """(kind, mime) of a public media URL, from its extension; JPEG image when it has
+    none, or one that names no known type (CDNs serve images from such addresses).
+
+    A link whose extension names another type (``.pdf``, ``.html``) is refused now:
+    taken as an image, it would only fail when the platform fetched it.
+    """
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise MediaError(f"{url!r} is not a public http(s) link to an image or video")
     ext = os.path.splitext(parts.path)[1].lower()
     if ext in _URL_VIDEO_EXT:
         return "video", _URL_VIDEO_EXT[ext]
-    return "image", _URL_IMAGE_EXT.get(ext, "image/jpeg")
+    if ext in _URL_IMAGE_EXT:
+        return "image", _URL_IMAGE_EXT[ext]
+    table = _known_types().types_map
+    other = table[True].get(ext) or table[False].get(ext)
+    if other in _EXT:  # another spelling of a type we take, such as .jpe
+        return ("video" if other.startswith("video/") else "image"), other
+    if other is not None:
+        raise MediaError(
+            f"{url!r} links to a {ext} file ({other}), not an image or video Milton can "
+            "publish (use JPEG, PNG, GIF, WebP, MP4 or MOV)"
+        )
+    return "image", "image/jpeg"

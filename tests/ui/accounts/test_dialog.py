@@ -393,3 +393,40 @@ def test_keyring_that_refuses_a_token_brings_the_banner(qtbot, db, fake_x):
         assert "session only" in dlg.keyring_label.text()
     finally:
         keyring.set_keyring(previous)
+
+
+def test_confirmed_removal_ends_as_the_command_line_does(
+    qtbot, accounts, creds, make_schedule, later, memory_keyring
+):
+    """Remove… then Remove in the confirmation is `account remove NAME --force`
+    (tests/test_cli.py): the same end state, row by row."""
+    acc = accounts["x"]
+    waiting = make_schedule("waiting", later, platform="x")
+    done = make_schedule("already out", later + timedelta(days=1), platform="x")
+    ScheduledPost.update(status="published", remote_url="https://x.example/1").where(
+        ScheduledPost.id == done.id
+    ).execute()
+    dlg = _dialog(qtbot, creds)
+    asked: list[str] = []
+    dlg.confirm = lambda title, text, ok: asked.append(text) or True
+    _select(dlg, "My X")
+    with qtbot.waitSignal(dlg.accounts_changed, timeout=10000):
+        dlg.remove_button.click()
+
+    # the confirmation is where the window asks what --force says on the command line
+    assert "1 scheduled post that is still live" in asked[0] and "will be cancelled" in asked[0]
+    assert not dlg.error_label.isVisible()
+    row = ScheduledPost.get_by_id(waiting.id)
+    assert (row.status, row.error_message) == (
+        "cancelled",
+        "cancelled: the account “My X” was removed",
+    )
+    row = ScheduledPost.get_by_id(done.id)
+    assert (row.status, row.remote_url) == ("published", "https://x.example/1")
+    retired = Account.get_by_id(acc.id)
+    assert (retired.status, retired.display_name) == ("removed", "My X (removed)")
+    assert [a.display_name for a in queries.list_accounts()] == ["Studio IG", "Work LinkedIn"]
+    assert creds.key("x", acc.id) not in {user for _service, user in memory_keyring.store}
+    with pytest.raises(CredentialMissing):
+        creds.load("x", acc.id)
+    assert "My X" not in [r[0] for r in _rows(dlg)]

@@ -335,3 +335,50 @@ def test_outcomes_of_a_background_scheduler_are_reported(
     assert "duplicate" in seen[1].message
     window._on_db_watch_timer_timeout()  # nothing new: nothing reported twice
     assert len(seen) == 2
+
+
+def test_the_editor_keeps_media_in_the_home_the_app_was_started_with(
+    qtbot, milton_home, memory_keyring, clock, tmp_path
+):
+    """`milton-desktop --home DIR`: a file attached in the editor is copied into DIR's
+    media folder, and the default home (MILTON_HOME here) is not touched."""
+    from contextlib import closing
+    from pathlib import Path
+
+    from PySide6.QtGui import QColor, QImage
+
+    from milton_desktop.context import open_context
+    from milton_desktop.storage.db import close_database
+    from milton_desktop.storage.models import Post
+
+    default = resolve_paths().ensure()  # the usual folders exist, as on a used computer
+    elsewhere = tmp_path / "elsewhere"
+    ctx = open_context(home=str(elsewhere), stderr_logging=False)
+    run = Runner(Engine(ctx.credentials, clock=clock), clock=clock)  # never started
+    try:
+        window = MainWindow(ctx, run, QUndoStack(), clock=clock)
+        qtbot.addWidget(window)
+        photo = tmp_path / "photo.jpg"
+        image = QImage(320, 240, QImage.Format.Format_RGB32)
+        image.fill(QColor("#3366aa"))
+        assert image.save(str(photo), "JPEG")
+
+        editor = window.open_editor()
+        editor.confirm = lambda *a: True
+        editor.text_edit.setPlainText("Written with --home")
+        editor.add_media_files([photo])
+        qtbot.waitUntil(lambda: all(e.state == "ready" for e in editor._media), timeout=10000)
+        with qtbot.waitSignal(editor.saved, timeout=10000) as saved:
+            editor.draft_button.click()
+
+        stored = Path(Post.get_by_id(saved.args[0]).media.get().path)
+        assert stored.parent == elsewhere / "media"
+        assert stored.read_bytes() == photo.read_bytes()
+        assert list(default.media_dir.iterdir()) == []
+        # the draft itself went to that home's database too
+        with closing(sqlite3.connect(elsewhere / "milton.sqlite3")) as con:
+            assert con.execute("SELECT body FROM posts").fetchall() == [("Written with --home",)]
+        assert not default.db_path.exists()
+    finally:
+        run.stop(1)
+        close_database()
