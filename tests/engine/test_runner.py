@@ -9,14 +9,7 @@ from datetime import timedelta
 from milton_desktop.engine.runner import Runner
 from milton_desktop.storage import settings
 from milton_desktop.storage.models import ScheduledPost
-from tests.engine.test_machine import (  # noqa: F401 - fixtures
-    _schedule,
-    account,
-    clock,
-    creds,
-    engine,
-    scripted,
-)
+from tests.engine.test_machine import _schedule
 
 
 def test_a_tick_writes_nothing_on_the_timer_thread(qtbot, engine, account, clock, monkeypatch):
