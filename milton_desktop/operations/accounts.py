@@ -211,7 +211,7 @@ def reconnect_account(
 
 def remove_account(
     credentials: CredentialStore,
-    account: int | str,
+    account: int | str | AccountView,
     *,
     force: bool = False,
     clock: Clock | None = None,

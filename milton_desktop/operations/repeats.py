@@ -13,7 +13,13 @@ from milton_desktop.domain.recurrence import HORIZON, RecurrenceError, check_rul
 from milton_desktop.domain.status import CANCELLABLE, Status
 from milton_desktop.operations.schedules import validate_for
 from milton_desktop.storage.models import Account, Recurrence, ScheduledPost, database
-from milton_desktop.storage.queries import get_account, get_post, get_schedule, media_items
+from milton_desktop.storage.queries import (
+    AccountView,
+    get_account,
+    get_post,
+    get_schedule,
+    media_items,
+)
 
 log = logging.getLogger("milton.recurrence")
 
@@ -68,7 +74,7 @@ def materialize(now: datetime, horizon: timedelta = HORIZON) -> list[int]:
 
 def schedule_repeating(
     post_id: int,
-    account: str | int | Account,
+    account: str | int | Account | AccountView,
     first_local: datetime,
     timezone: str,
     rule: str,
@@ -82,7 +88,7 @@ def schedule_repeating(
     """
     now = (clock or SystemClock()).now()
     post = get_post(post_id)
-    acc = account if isinstance(account, Account) else get_account(account)
+    acc = get_account(account)
     body = text if text is not None else post.body
     validate_for(acc, Content(text=body, media=media_items(post)))
     check_rule(rule, first_local, timezone, now)

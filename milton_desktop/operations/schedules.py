@@ -25,6 +25,7 @@ from milton_desktop.domain.timeutil import iso_z
 from milton_desktop.publishers import registry
 from milton_desktop.storage.models import Account, ScheduledPost, database
 from milton_desktop.storage.queries import (
+    AccountView,
     content_for,
     get_account,
     get_post,
@@ -64,7 +65,7 @@ def validate_for(account: Account, content: Content) -> None:
 
 def schedule(
     post_id: int,
-    account: str | int | Account,
+    account: str | int | Account | AccountView,
     when: datetime,
     *,
     timezone: str = "UTC",
@@ -74,7 +75,7 @@ def schedule(
     """Schedule a post to an account at the UTC instant ``when``."""
     now = (clock or SystemClock()).now()
     post = get_post(post_id)
-    acc = account if isinstance(account, Account) else get_account(account)
+    acc = get_account(account)
     _check_future(when, now)
     body = text if text is not None else post.body
     validate_for(acc, Content(text=body, media=media_items(post)))

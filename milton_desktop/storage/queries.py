@@ -154,8 +154,11 @@ def _active_accounts() -> pw.ModelSelect:
     return Account.select().where(Account.status != AccountStatus.REMOVED)
 
 
-def get_account(name_or_id: str | int) -> Account:
-    """The account named (or numbered) ``name_or_id``; a removed one is not found."""
+def get_account(name_or_id: str | int | Account | AccountView) -> Account:
+    """The account named (or numbered) ``name_or_id``, read afresh; a removed one is
+    not found (so a row or snapshot held since it was removed is refused too)."""
+    if isinstance(name_or_id, Account | AccountView):
+        name_or_id = name_or_id.id
     query = _active_accounts()
     if isinstance(name_or_id, int) or (isinstance(name_or_id, str) and name_or_id.isdigit()):
         acc = query.where(
