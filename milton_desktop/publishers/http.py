@@ -149,8 +149,10 @@ def json_body(resp: requests.Response) -> dict[str, Any]:
 
 def epoch_to_datetime(value: str | float | None, default: datetime) -> datetime:
     """An epoch-seconds header value as a UTC instant, or ``default`` when unreadable."""
+    if value is None:
+        return default
     try:
-        return datetime.fromtimestamp(float(value), UTC)  # type: ignore[arg-type]
+        return datetime.fromtimestamp(float(value), UTC)
     except (TypeError, ValueError, OverflowError, OSError):
         return default
 

@@ -19,6 +19,7 @@ from PySide6.QtCore import (
     QEvent,
     QLocale,
     QMimeData,
+    QModelIndex,
     QObject,
     QPoint,
     QPointF,
@@ -1700,13 +1701,13 @@ class CalendarPane(QWidget):
         self._anchor = day
         self.set_view("day")
 
-    def _on_list_table_double_clicked(self, index: object) -> None:
-        sid = self.list_model.data(index, ScheduleModel.IdRole)  # type: ignore[arg-type]
+    def _on_list_table_double_clicked(self, index: QModelIndex) -> None:
+        sid = self.list_model.data(index, ScheduleModel.IdRole)
         if sid:
             self.editScheduleRequested.emit(sid)
 
-    def _on_list_table_current_changed(self, current: object, _previous: object) -> None:
-        sid = self.list_model.data(current, ScheduleModel.IdRole)  # type: ignore[arg-type]
+    def _on_list_table_current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        sid = self.list_model.data(current, ScheduleModel.IdRole)
         self._selected_id = sid or None
         self._apply_selection()
 
