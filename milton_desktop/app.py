@@ -128,7 +128,13 @@ def run_app(args: argparse.Namespace) -> int:
 
     # 2. The application object.
     previous_handler = qInstallMessageHandler(_qt_message_handler)
-    app = QApplication.instance() or QApplication(sys.argv[:1])
+    existing = QApplication.instance()
+    if existing is None:
+        app = QApplication(sys.argv[:1])
+    elif isinstance(existing, QApplication):
+        app = existing
+    else:
+        raise RuntimeError(f"{APP_NAME} needs a QApplication, not a {type(existing).__name__}")
     app.setApplicationName(APP_NAME)
     app.setApplicationVersion(__version__)
     app.setOrganizationName("Milton")

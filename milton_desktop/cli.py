@@ -15,7 +15,7 @@ import sys
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from milton_desktop import APP_NAME, __version__
 from milton_desktop.context import AppContext, open_context
@@ -60,7 +60,7 @@ class CliError(Exception):
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # one clear line, with where to look next
+    def error(self, message: str) -> NoReturn:  # one clear line, with where to look next
         if "expected one argument" in message:
             message += " (for a value that starts with '-', write it as --option=VALUE)"
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message}; see `{self.prog} --help`\n")
@@ -335,9 +335,9 @@ def cmd_account(ctx: AppContext, args: argparse.Namespace) -> int:
             )
         return EXIT_OK
     if args.action == "remove":
-        acc = accounts.get_account(args.name)
-        cancelled = accounts.remove_account(ctx.credentials, acc.id, force=args.force)
-        done = f"removed account {acc.display_name!r}"
+        account = accounts.get_account(args.name)
+        cancelled = accounts.remove_account(ctx.credentials, account.id, force=args.force)
+        done = f"removed account {account.display_name!r}"
         if cancelled:
             done += f"; {cancelled} of its post(s) cancelled (see `milton-desktop list --status cancelled`)"
         print(done)

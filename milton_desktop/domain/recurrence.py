@@ -55,6 +55,7 @@ def parse_rule(rule: str, dtstart_local: datetime):
 def local_occurrence(naive: datetime, zone_name: str) -> tuple[datetime, str | None]:
     """(UTC instant, note) for a wall-clock occurrence; the note explains any adjustment."""
     zone = get_zone(zone_name)
+    note: str | None = None
     try:
         aware = localize(naive, zone)
     except TimeInputError:
@@ -67,7 +68,6 @@ def local_occurrence(naive: datetime, zone_name: str) -> tuple[datetime, str | N
             f"hour); this occurrence goes out at {shown}"
         )
         return after, note
-    note = None
     if is_ambiguous(naive, zone):
         note = (
             f"{naive:%H:%M} happens twice on {naive:%Y-%m-%d} in {zone_name}; the first one is used"

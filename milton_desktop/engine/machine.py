@@ -27,6 +27,7 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import cast
 
 from milton_desktop.domain.clock import Clock, SystemClock
 from milton_desktop.domain.content import Published
@@ -154,7 +155,9 @@ class Engine:
         from milton_desktop.domain.content import Content
         from milton_desktop.publishers import registry
 
-        platforms = {p for (p,) in Account.select(Account.platform).distinct().tuples()}
+        query = Account.select(Account.platform).distinct().tuples()
+        # peewee's stubs type a model select's rows as the model, also after .tuples()
+        platforms = {p for (p,) in cast("list[tuple[str]]", list(query))}
         for platform in platforms:
             try:
                 registry.platform(platform)
@@ -211,14 +214,15 @@ class Engine:
         """Pending rows later than the grace window become missed (the user decides)."""
         now = self.clock.now()
         cutoff = now - self.config.grace
-        ids = [
-            sid
-            for (sid,) in ScheduledPost.select(ScheduledPost.id)
+        query = (
+            ScheduledPost.select(ScheduledPost.id)
             .where(
                 (ScheduledPost.status == Status.PENDING) & (ScheduledPost.next_attempt_at < cutoff)
             )
             .tuples()
-        ]
+        )
+        # peewee's stubs type a model select's rows as the model, also after .tuples()
+        ids = [sid for (sid,) in cast("list[tuple[int]]", list(query))]
         outcomes = []
         for sid in ids:
             n = (
@@ -241,7 +245,7 @@ class Engine:
         now = self.clock.now()
         host = socket.gethostname()
         outcomes = []
-        rows = list(
+        query = (
             ScheduledPost.select(
                 ScheduledPost.id,
                 ScheduledPost.claimed_by,
@@ -251,6 +255,8 @@ class Engine:
             .where(ScheduledPost.status == Status.PUBLISHING)
             .tuples()
         )
+        # peewee's stubs type a model select's rows as the model, also after .tuples()
+        rows = cast("list[tuple[int, str | None, datetime | None, int]]", list(query))
         for sid, claimed_by, claimed_at, attempts in rows:
             if claimed_by == self.worker_id:
                 continue

@@ -28,7 +28,7 @@ from urllib.parse import urljoin, urlsplit
 
 from milton_desktop.domain import redaction
 from milton_desktop.domain.credential import Credential
-from milton_desktop.publishers.base import OutcomeUnknown, Rejected, Transient
+from milton_desktop.publishers.base import OutcomeUnknown, PublishError, Rejected, Transient
 
 if TYPE_CHECKING:  # imported on the first call: the window starts faster
     import requests
@@ -124,7 +124,7 @@ def send(
         raise Transient(f"network error while {what} ({type(exc).__name__}); will retry") from None
 
 
-def server_error(resp: requests.Response, *, what: str, create: bool) -> Exception:
+def server_error(resp: requests.Response, *, what: str, create: bool) -> PublishError:
     """The error for a 5xx answer: unknown outcome on a create, transient elsewhere."""
     if create:
         return OutcomeUnknown(
@@ -149,8 +149,10 @@ def json_body(resp: requests.Response) -> dict[str, Any]:
 
 def epoch_to_datetime(value: str | float | None, default: datetime) -> datetime:
     """An epoch-seconds header value as a UTC instant, or ``default`` when unreadable."""
+    if value is None:
+        return default
     try:
-        return datetime.fromtimestamp(float(value), UTC)  # type: ignore[arg-type]
+        return datetime.fromtimestamp(float(value), UTC)
     except (TypeError, ValueError, OverflowError, OSError):
         return default
 

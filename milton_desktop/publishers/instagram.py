@@ -349,7 +349,7 @@ class InstagramPublisher(Publisher):
         """
         # Instagram appends "#_" to the code in the redirect; it is not part of it
         code = code.strip().removesuffix("#_")
-        secrets = (code, client_secret)
+        secrets: tuple[str, ...] = (code, client_secret)
         what = "exchanging the Instagram authorization code"
         self.log.info("POST /oauth/access_token (%s)", what)
         resp = send(

@@ -32,6 +32,7 @@ from milton_desktop.publishers.base import (
     OutcomeUnknown,
     ProgressCallback,
     Publisher,
+    PublishError,
     RateLimited,
     Rejected,
     Transient,
@@ -282,6 +283,7 @@ class XPublisher(Publisher):
     # ------------------------------------------------------------ media
 
     def _open(self, number: int, item: MediaItem, stack: contextlib.ExitStack) -> _Source:
+        fh: IO[bytes]
         if item.path is not None:
             try:
                 fh = stack.enter_context(open(item.path, "rb"))  # noqa: SIM115 - closed by the stack
@@ -514,7 +516,7 @@ class XPublisher(Publisher):
 
     def _error(
         self, resp: requests.Response, credential: Credential, *, what: str, create: bool
-    ) -> Exception:
+    ) -> PublishError:
         status = resp.status_code
         body = json_body(resp)
         text = scrub(_problem_text(body), credential_secrets(credential), mask=_MASK)

@@ -58,7 +58,7 @@ def backend_is_secure() -> tuple[bool, str]:
     name = backend_name()
     kr = _keyring().get_keyring()
     try:
-        priority = float(type(kr).priority)  # type: ignore[arg-type]
+        priority = float(type(kr).priority)
     except Exception:
         priority = 1.0
     insecure = any(marker in name for marker in _INSECURE_BACKENDS) or priority <= 0

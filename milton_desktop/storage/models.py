@@ -18,7 +18,7 @@ class _Database(pw.SqliteDatabase):
     and writes later fails at once (SQLITE_BUSY, no waiting) when another process
     committed in between; taking the write lock up front makes it wait its turn."""
 
-    def atomic(self, lock_type: str | None = "IMMEDIATE") -> pw._atomic:  # type: ignore[override]
+    def atomic(self, lock_type: str | None = "IMMEDIATE") -> pw._atomic:
         return super().atomic(lock_type=lock_type)
 
 
@@ -82,9 +82,9 @@ class Account(BaseModel):
 class Post(BaseModel):
     id = pw.AutoField()
     # backrefs, declared for the type checker (peewee adds them at run time)
-    media: pw.ModelSelect
-    schedules: pw.ModelSelect
-    recurrences: pw.ModelSelect
+    media: pw.ModelSelect[Media]
+    schedules: pw.ModelSelect[ScheduledPost]
+    recurrences: pw.ModelSelect[Recurrence]
     body = pw.TextField(default="")
     voice = pw.CharField(default="personal")
     created_at = UTCDateTimeField(default=_now)
@@ -117,7 +117,7 @@ class Recurrence(BaseModel):
     id = pw.AutoField()
     post_id: int
     account_id: int
-    schedules: pw.ModelSelect
+    schedules: pw.ModelSelect[ScheduledPost]
     post = pw.ForeignKeyField(Post, backref="recurrences", on_delete="CASCADE")
     account = pw.ForeignKeyField(Account, backref="recurrences", on_delete="CASCADE")
     rrule = pw.TextField()
@@ -137,7 +137,7 @@ class ScheduledPost(BaseModel):
     post_id: int
     account_id: int
     recurrence_id: int | None
-    results: pw.ModelSelect
+    results: pw.ModelSelect[PublishingResult]
     post = pw.ForeignKeyField(Post, backref="schedules", on_delete="CASCADE")
     account = pw.ForeignKeyField(Account, backref="schedules", on_delete="CASCADE")
     text_override = pw.TextField(null=True)

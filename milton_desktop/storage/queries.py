@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import peewee as pw
 
@@ -138,19 +138,20 @@ def upcoming_views(days: float = 7, *, clock: Clock | None = None) -> list[Sched
 
 def schedule_ids(status: Status | str) -> list[int]:
     """The ids of the schedules in ``status``, oldest first."""
-    return [
-        sid
-        for (sid,) in ScheduledPost.select(ScheduledPost.id)
+    query = (
+        ScheduledPost.select(ScheduledPost.id)
         .where(ScheduledPost.status == parse_status(status))
         .order_by(ScheduledPost.scheduled_time, ScheduledPost.id)
         .tuples()
-    ]
+    )
+    # peewee's stubs type a model select's rows as the model, also after .tuples()
+    return [sid for (sid,) in cast("list[tuple[int]]", list(query))]
 
 
 # ---------------------------------------------------------------- lookups
 
 
-def _active_accounts() -> pw.ModelSelect:
+def _active_accounts() -> pw.ModelSelect[Account]:
     return Account.select().where(Account.status != AccountStatus.REMOVED)
 
 
@@ -264,11 +265,13 @@ def upcoming(days: float = 7, *, clock: Clock | None = None) -> list[ScheduledPo
 
 def counts_by_status() -> dict[str, int]:
     counts = {s.value: 0 for s in Status}
-    for status, n in (
+    query = (
         ScheduledPost.select(ScheduledPost.status, pw.fn.COUNT(ScheduledPost.id))
         .group_by(ScheduledPost.status)
         .tuples()
-    ):
+    )
+    # peewee's stubs type a model select's rows as the model, also after .tuples()
+    for status, n in cast("list[tuple[str, int]]", list(query)):
         counts[status] = n
     return counts
 
@@ -367,7 +370,9 @@ def next_pending() -> tuple[datetime, str, str] | None:
     if row is None:
         return None
     when, platform, account = row
-    return ScheduledPost.next_attempt_at.python_value(when), platform, account
+    instant = ScheduledPost.next_attempt_at.python_value(when)
+    assert instant is not None  # the column is NOT NULL
+    return instant, platform, account
 
 
 def data_version() -> int:

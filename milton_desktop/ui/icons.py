@@ -22,7 +22,7 @@ from functools import cache
 from pathlib import Path
 
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QRectF, Qt
-from PySide6.QtGui import QIcon, QImage, QPainter, QPixmap
+from PySide6.QtGui import QIcon, QImage, QImageWriter, QPainter, QPixmap
 from PySide6.QtSvg import QSvgRenderer
 
 from milton_desktop import resources
@@ -177,7 +177,8 @@ def tray_icon(state: str) -> QIcon:
 def _png_bytes(image: QImage) -> bytes:
     buffer = QBuffer()
     buffer.open(QIODevice.OpenModeFlag.WriteOnly)
-    if not image.save(buffer, "PNG"):
+    # what QImage.save(buffer, "PNG") does; its stub wrongly asks for the format as bytes
+    if not QImageWriter(buffer, b"PNG").write(image):
         raise OSError("could not encode PNG")
     return bytes(buffer.data().data())
 

@@ -84,8 +84,8 @@ def display_zone() -> tzinfo:
         return UTC
 
 
-def zone_name(zone: tzinfo) -> str:
-    """The IANA name to store with a schedule made in ``zone``."""
+def zone_name(zone: tzinfo | None) -> str:
+    """The IANA name to store with a schedule made in ``zone`` (UTC when it has none)."""
     return getattr(zone, "key", None) or "UTC"
 
 

@@ -121,16 +121,21 @@ class UpcomingPanel(QWidget):
         self.tree.setVisible(not empty)
         self.empty_label.setVisible(empty)
 
+    def _groups(self) -> list[QTreeWidgetItem]:
+        """The day headings, top to bottom."""
+        heads = (self.tree.topLevelItem(g) for g in range(self.tree.topLevelItemCount()))
+        return [head for head in heads if head is not None]
+
     def schedule_ids(self) -> list[int]:
         """The schedules listed, top to bottom."""
         ids: list[int] = []
-        for g in range(self.tree.topLevelItemCount()):
-            group = self.tree.topLevelItem(g)
-            ids += [group.child(c).data(0, _ID_ROLE) for c in range(group.childCount())]
+        for group in self._groups():
+            rows = (group.child(c) for c in range(group.childCount()))
+            ids += [row.data(0, _ID_ROLE) for row in rows if row is not None]
         return ids
 
     def day_labels(self) -> list[str]:
-        return [self.tree.topLevelItem(g).text(0) for g in range(self.tree.topLevelItemCount())]
+        return [group.text(0) for group in self._groups()]
 
     def _on_tree_item_clicked(self, item: QTreeWidgetItem, _column: int = 0) -> None:
         sid = item.data(0, _ID_ROLE)

@@ -19,6 +19,7 @@ from PySide6.QtCore import (
     QEvent,
     QLocale,
     QMimeData,
+    QModelIndex,
     QObject,
     QPoint,
     QPointF,
@@ -113,7 +114,8 @@ SLOTS_PER_DAY = 48  # 30-minute slots
 WORKDAY_START_HOUR = 8
 
 #: why a chip in each status cannot be dragged, in the user's words
-_WHY_NOT_MOVABLE = {
+#: keyed by the status text a ScheduleItem carries (a Status is that text)
+_WHY_NOT_MOVABLE: dict[str, str] = {
     Status.PUBLISHED: "it is already published",
     Status.PUBLISHING: "it is being published right now",
     Status.UNCERTAIN: "its last publish may have gone through; check the account, then mark it "
@@ -922,12 +924,12 @@ class TimeGridBody(CalendarSurface):
             days=self.day_count
         ):
             x, cw = self._column((now.date() - self.first_day).days)
-            y = (now.hour * 60 + now.minute) / 30 * sh
+            now_y = (now.hour * 60 + now.minute) / 30 * sh
             p.setPen(QPen(QColor(style.NOW_LINE), 2))
-            p.drawLine(QPointF(x, y), QPointF(x + cw, y))
+            p.drawLine(QPointF(x, now_y), QPointF(x + cw, now_y))
             p.setBrush(QColor(style.NOW_LINE))
             p.setPen(Qt.PenStyle.NoPen)
-            p.drawEllipse(QPointF(x, y), 4, 4)
+            p.drawEllipse(QPointF(x, now_y), 4, 4)
         self._paint_hover(p)
         p.end()
 
@@ -1699,13 +1701,13 @@ class CalendarPane(QWidget):
         self._anchor = day
         self.set_view("day")
 
-    def _on_list_table_double_clicked(self, index: object) -> None:
-        sid = self.list_model.data(index, ScheduleModel.IdRole)  # type: ignore[arg-type]
+    def _on_list_table_double_clicked(self, index: QModelIndex) -> None:
+        sid = self.list_model.data(index, ScheduleModel.IdRole)
         if sid:
             self.editScheduleRequested.emit(sid)
 
-    def _on_list_table_current_changed(self, current: object, _previous: object) -> None:
-        sid = self.list_model.data(current, ScheduleModel.IdRole)  # type: ignore[arg-type]
+    def _on_list_table_current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        sid = self.list_model.data(current, ScheduleModel.IdRole)
         self._selected_id = sid or None
         self._apply_selection()
 

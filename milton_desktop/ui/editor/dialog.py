@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import html
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
+from functools import partial
 from itertools import count
 from pathlib import Path
 from typing import Any
@@ -113,7 +114,8 @@ def _handle(acc: AccountView) -> str:
 _HAS_THUMB = Qt.ItemDataRole.UserRole + 1
 
 #: how a schedule that can no longer be edited is described
-_HISTORY_WORDS = {
+#: keyed by the status text a ScheduleView carries (a Status is that text)
+_HISTORY_WORDS: dict[str, str] = {
     Status.PUBLISHED: "was published",
     Status.PUBLISHING: "is being published right now",
     Status.UNCERTAIN: "may or may not have been published",
@@ -557,8 +559,8 @@ class PostEditorDialog(QDialog):
             self.text_edit.setPlainText(post.body)
             index = self.voice_combo.findData(post.voice)
             self.voice_combo.setCurrentIndex(max(index, 0))
-            for item, name in zip(post.media, post.media_names, strict=True):
-                entry = MediaEntry.from_item(item, name)
+            for media_item, name in zip(post.media, post.media_names, strict=True):
+                entry = MediaEntry.from_item(media_item, name)
                 self._add_entry(entry)
         checked = {row.account_id} if row is not None else set()
         self.account_list.blockSignals(True)
@@ -930,7 +932,7 @@ class PostEditorDialog(QDialog):
         tip.append(f"Alt text: {entry.alt_text}" if entry.alt_text else "No alt text yet")
         item.setToolTip("\n".join(tip))
 
-    def add_media_files(self, paths: list[str | Path]) -> None:
+    def add_media_files(self, paths: Sequence[str | Path]) -> None:
         """Attach local files; each is read (type, size, hash, thumbnail) on a worker."""
         for raw in paths:
             path = Path(raw)
@@ -938,10 +940,10 @@ class PostEditorDialog(QDialog):
             self._add_entry(entry)
             key = entry.key
             run_in_background(
-                lambda p=path: read_media(p),
+                partial(read_media, path),
                 parent=self,
-                on_success=lambda result, k=key: self._on_media_read(k, result),
-                on_failure=lambda exc, k=key: self._on_media_failed(k, exc),
+                on_success=partial(self._on_media_read, key),
+                on_failure=partial(self._on_media_failed, key),
             )
         self._refresh()
 
@@ -1048,9 +1050,11 @@ class PostEditorDialog(QDialog):
         self.status_label.hide()
         text = self.text_edit.toPlainText()
         if not text.strip() and not self._media:
-            return self._refuse("The post is empty: write some text or add an image or video.")
+            self._refuse("The post is empty: write some text or add an image or video.")
+            return None
         if any(e.state == "loading" for e in self._media):
-            return self._refuse("Wait a moment: the media files are still being read.")
+            self._refuse("Wait a moment: the media files are still being read.")
+            return None
         voice = str(self.voice_combo.currentData())
         plan = compose.SavePlan(
             text=text,
@@ -1065,24 +1069,28 @@ class PostEditorDialog(QDialog):
             return plan
         chosen = self.selected_accounts()
         if not chosen:
-            return self._refuse("Choose at least one account to publish to.")
+            self._refuse("Choose at least one account to publish to.")
+            return None
         check = self._check(chosen)
         if check.blocking:
             # every account is checked before anything is written
-            return self._refuse(
+            self._refuse(
                 "Nothing was saved: fix the problems listed under the text first."
                 if check.problems
                 else check.reason
             )
+            return None
         if mode == "now":
             when = self.clock.now()
         else:
             try:
                 when = self.when()
             except TimeInputError as exc:
-                return self._refuse(sentence(str(exc)))
+                self._refuse(sentence(str(exc)))
+                return None
             if when < self.clock.now() - schedules.PAST_TOLERANCE:
-                return self._refuse("That time has passed: choose a later one, or use Publish now.")
+                self._refuse("That time has passed: choose a later one, or use Publish now.")
+                return None
         targets = []
         keep, own_text = True, None
         for acc in chosen:
@@ -1103,10 +1111,9 @@ class PostEditorDialog(QDialog):
         )
 
     def _refuse(self, message: str) -> None:
-        """Say why an action cannot run (the caller returns the None this gives)."""
+        """Say why an action cannot run."""
         self.status_label.setText(message)
         self.status_label.show()
-        return None
 
     def save(self, mode: str) -> bool:
         """Start saving: ``draft``, ``schedule`` or ``now``. False when refused up front."""

@@ -325,7 +325,7 @@ class MainWindow(QMainWindow):
         text: str,
         slot: object,
         *,
-        shortcut: QKeySequence | str | None = None,
+        shortcut: QKeySequence | QKeySequence.StandardKey | str | None = None,
         tip: str | None = None,
         icon: str | None = None,
     ) -> QAction:

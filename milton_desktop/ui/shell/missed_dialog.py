@@ -110,8 +110,8 @@ class MissedRow(QFrame):
         self.status_label.setWordWrap(True)
         self.status_label.hide()
 
-        self.actions = QWidget()
-        buttons = QHBoxLayout(self.actions)
+        self.action_row = QWidget()
+        buttons = QHBoxLayout(self.action_row)
         buttons.setContentsMargins(0, 0, 0, 0)
         buttons.addWidget(self.publish_button)
         buttons.addSpacing(12)
@@ -126,7 +126,7 @@ class MissedRow(QFrame):
         layout.setSpacing(6)
         layout.addLayout(head)
         layout.addWidget(self.text_label)
-        layout.addWidget(self.actions)
+        layout.addWidget(self.action_row)
         layout.addWidget(self.status_label)
         if row.status != Status.MISSED:
             # Handled elsewhere already (the calendar, the command line, another window).
@@ -161,8 +161,9 @@ class MissedRow(QFrame):
     def chosen_time(self) -> datetime:
         """The edit's wall-clock time in the user's zone, as a UTC instant."""
         qdt = self.when_edit.dateTime()
-        naive = datetime.combine(qdt.date().toPython(), qdt.time().toPython())
-        return localize(naive.replace(second=0, microsecond=0), get_zone(_zone_name()))
+        qdate, qtime = qdt.date(), qdt.time()
+        naive = datetime(qdate.year(), qdate.month(), qdate.day(), qtime.hour(), qtime.minute())
+        return localize(naive, get_zone(_zone_name()))
 
     def _done(self, message: str, *, ok: bool) -> None:
         self.resolved = ok
@@ -170,7 +171,7 @@ class MissedRow(QFrame):
         self.status_label.setStyleSheet("" if ok else "color: #c92a2a;")
         self.status_label.show()
         if ok:
-            self.actions.hide()
+            self.action_row.hide()
             self.setEnabled(True)
             self.text_label.setStyleSheet("color: #868e96;")
         self.dialog._on_row_resolved()

@@ -140,7 +140,9 @@ class SettingsDialog(QDialog):
         completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
         completer.setCompletionMode(QCompleter.CompletionMode.PopupCompletion)
         self.zone_combo.setCompleter(completer)
-        self.zone_combo.lineEdit().setPlaceholderText("Type a city, e.g. Paris")
+        zone_edit = self.zone_combo.lineEdit()
+        if zone_edit is not None:  # the combo is editable, so it has one
+            zone_edit.setPlaceholderText("Type a city, e.g. Paris")
         self.zone_combo.currentTextChanged.connect(self._on_zone_combo_text_changed)
         self.zone_info = hint_label("")
         self.zone_info.setObjectName("zoneInfo")

@@ -203,11 +203,11 @@ def combine(notices: list[Notice]) -> Notice:
     unique: list[Notice] = []
     covered: dict[str, set[int]] = {}
     for notice in notices:
-        ids = set(notice.schedule_ids)
+        notice_ids = set(notice.schedule_ids)
         seen = covered.setdefault(notice.kind, set())
-        if ids and ids <= seen:
+        if notice_ids and notice_ids <= seen:
             continue
-        seen |= ids
+        seen |= notice_ids
         unique.append(notice)
     if len(unique) == 1:
         return unique[0]
@@ -256,7 +256,7 @@ class WindowLike(Protocol):
 
     def bring_to_front(self) -> None: ...
     def notify(self, notice: Notice) -> None: ...
-    def show_missed(self, schedule_ids: list[int]) -> None: ...
+    def show_missed(self, schedule_ids: list[int]) -> object: ...  # what it returns is unused
     def request_quit(self) -> None: ...
     def isVisible(self) -> bool: ...
     def isActiveWindow(self) -> bool: ...

@@ -93,7 +93,7 @@ def test_default_new_time_keeps_the_planned_hour(dialog, missed, later, clock):
 def test_reschedule_into_the_past_is_refused_in_the_row(dialog, missed, clock):
     row = dialog.rows[missed[0]]
     row.reschedule(clock.now() - timedelta(days=1))
-    assert not row.resolved and row.actions.isVisibleTo(dialog)  # the choices stay offered
+    assert not row.resolved and row.action_row.isVisibleTo(dialog)  # the choices stay offered
     assert "in the past" in row.status_label.text()
     assert queries.get_schedule(missed[0]).status == "missed"
 
