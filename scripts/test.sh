@@ -18,6 +18,10 @@ echo "== lint"
 .venv/bin/ruff check milton_desktop tests bench
 .venv/bin/ruff format --check milton_desktop tests bench
 
+echo "== layers (import-linter) and types (mypy)"
+.venv/bin/lint-imports --no-cache
+.venv/bin/mypy
+
 echo "== tests (offscreen Qt, real keyring in a private D-Bus session)"
 # The keyring daemon must be unlocked up front, and DISPLAY unset, or it waits on a GUI prompt.
 set +e
