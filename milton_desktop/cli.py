@@ -113,7 +113,11 @@ def build_parser() -> argparse.ArgumentParser:
     al.add_argument("--json", action="store_true")
     ar = acc_sub.add_parser("remove", help="remove an account and its token")
     ar.add_argument("name")
-    ar.add_argument("--force", action="store_true", help="also cancel its pending posts")
+    ar.add_argument(
+        "--force",
+        action="store_true",
+        help="also cancel its live posts (waiting, missed or uncertain), each with a note",
+    )
 
     post = sub.add_parser("post", help="write and list posts")
     post_sub = post.add_subparsers(

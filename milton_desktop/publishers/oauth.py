@@ -50,12 +50,16 @@ class OAuthCancelled(OAuthError):
 # ---------------------------------------------------------------- PKCE and state
 
 
+def pkce_challenge(verifier: str) -> str:
+    """``BASE64URL(SHA256(verifier))`` without padding: the S256 challenge (RFC 7636 4.2)."""
+    digest = hashlib.sha256(verifier.encode("ascii")).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+
+
 def make_pkce() -> tuple[str, str]:
     """A fresh ``(code_verifier, code_challenge)`` pair, S256 method (RFC 7636 4.1-4.2)."""
     verifier = secrets.token_urlsafe(64)  # 86 unreserved characters, within 43..128
-    digest = hashlib.sha256(verifier.encode("ascii")).digest()
-    challenge = base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
-    return verifier, challenge
+    return verifier, pkce_challenge(verifier)
 
 
 def random_state() -> str:

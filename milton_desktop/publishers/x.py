@@ -12,13 +12,10 @@ during the upload steps is :class:`Transient` (nothing was published yet).
 
 from __future__ import annotations
 
-import base64
 import contextlib
-import hashlib
 import logging
 import mimetypes
 import os
-import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import IO, TYPE_CHECKING, Any, ClassVar
@@ -99,20 +96,6 @@ CHUNK_SIZE = 1024 * 1024  # 1 MiB, as postiz does; X caps APPEND at 5 MB
 DEFAULT_RATE_WAIT = timedelta(minutes=15)  # X's standard window when no header says more
 #: what stands in for a secret a server echoed back in its message
 _MASK = "***"
-
-
-# ---------------------------------------------------------------- OAuth 2 PKCE helpers
-
-
-def make_code_verifier() -> str:
-    """A fresh PKCE ``code_verifier`` (RFC 7636: 43–128 unreserved characters)."""
-    return secrets.token_urlsafe(64)  # 86 characters
-
-
-def code_challenge(verifier: str) -> str:
-    """``BASE64URL(SHA256(verifier))`` without padding: the S256 challenge."""
-    digest = hashlib.sha256(verifier.encode("ascii")).digest()
-    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
 
 
 def authorize_url(

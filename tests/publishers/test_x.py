@@ -32,12 +32,11 @@ from milton_desktop.publishers.base import (
     Rejected,
     Transient,
 )
+from milton_desktop.publishers.oauth import make_pkce, pkce_challenge
 from milton_desktop.publishers.x import (
     CHUNK_SIZE,
     XPublisher,
     authorize_url,
-    code_challenge,
-    make_code_verifier,
 )
 from tests.fakes.server import FakeServer, Reply, Request
 from tests.fakes.x import DUPLICATE, USAGE_CAPPED, FakeX
@@ -735,13 +734,13 @@ def test_refresh_during_an_x_outage_is_transient(pub: XPublisher, fake: FakeX) -
 
 def test_pkce_connect_flow(pub: XPublisher, fake: FakeX) -> None:
     fake.add_client("desktop-app", redirect_uris=("http://127.0.0.1:53682/callback",))
-    verifier = make_code_verifier()
+    verifier, challenge = make_pkce()
     assert 43 <= len(verifier) <= 128
     url = authorize_url(
         "desktop-app",
         "http://127.0.0.1:53682/callback",
         "st4te",
-        code_challenge(verifier),
+        challenge,
         base=fake.url,
     )
     query = parse_qs(urlsplit(url).query)
@@ -754,7 +753,7 @@ def test_pkce_connect_flow(pub: XPublisher, fake: FakeX) -> None:
     back = parse_qs(urlsplit(answer.headers["Location"]).query)
     assert back["state"] == ["st4te"]
 
-    wrong = make_code_verifier()
+    wrong, _ = make_pkce()
     code = back["code"][0]
     credential = pub.exchange_code(code, "http://127.0.0.1:53682/callback", verifier, "desktop-app")
     assert credential.refresh_token
@@ -765,7 +764,7 @@ def test_pkce_connect_flow(pub: XPublisher, fake: FakeX) -> None:
         lambda: pub.exchange_code(code, "http://127.0.0.1:53682/callback", verifier, "desktop-app"),
     )
     other = fake.issue_code(
-        "desktop-app", "http://127.0.0.1:53682/callback", code_challenge(verifier), USER_ID
+        "desktop-app", "http://127.0.0.1:53682/callback", challenge, USER_ID
     )
     err = expect(
         AuthExpired,
@@ -777,8 +776,9 @@ def test_pkce_connect_flow(pub: XPublisher, fake: FakeX) -> None:
 def test_authorize_url_defaults_to_x_com() -> None:
     url = authorize_url("cid", "http://127.0.0.1:1/cb", "s", "chal")
     assert url.startswith("https://x.com/i/oauth2/authorize?response_type=code&client_id=cid&")
+    # RFC 7636 appendix B's example
     assert (
-        code_challenge("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk")
+        pkce_challenge("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk")
         == "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
     )
 

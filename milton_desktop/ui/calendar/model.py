@@ -179,23 +179,6 @@ class ScheduleItem:
         )
 
     @classmethod
-    def from_json(cls, row: Mapping[str, Any], zone: tzinfo) -> ScheduleItem:
-        """From one :func:`queries.schedule_rows` dict (the ``schedule_json`` shape)."""
-        text = row["text"] or ""
-        return cls(
-            id=row["id"],
-            post_id=row["post_id"],
-            account=row["account"],
-            platform=row["platform"],
-            local=datetime.fromisoformat(row["scheduled_time"]).astimezone(zone),
-            status=row["status"],
-            short_text=short_text(text),
-            text=text,
-            url=row["url"],
-            error=row["error"],
-        )
-
-    @classmethod
     def from_calendar_row(
         cls, row: CalendarRow, accounts: Mapping[int, tuple[str, str]], zone: tzinfo
     ) -> ScheduleItem:
@@ -280,16 +263,6 @@ def day_row_ranges(
     for day, extra in odd.items():
         out[day] = sorted([*out.get(day, ()), *extra])
     return out
-
-
-def load_schedule_items(
-    start: date, end: date, zone: tzinfo, status: str | None = None
-) -> list[ScheduleItem]:
-    """Schedules whose local day is in ``[start, end)``, ordered by time (one store read)."""
-    accounts, rows = queries.calendar_rows(
-        local_midnight_utc(start, zone), local_midnight_utc(end, zone), status
-    )
-    return [ScheduleItem.from_calendar_row(row, accounts, zone) for row in rows]
 
 
 class ScheduleModel(QAbstractTableModel):
