@@ -18,11 +18,9 @@ import json
 import logging
 import math
 import re
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from email.utils import parsedate_to_datetime
 from typing import IO, TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
@@ -180,6 +178,8 @@ def retry_after_hint(resp: requests.Response, now: datetime) -> datetime | None:
             return now + timedelta(seconds=max(0.0, seconds))
         except OverflowError:
             return None
+    from email.utils import parsedate_to_datetime  # here: slow to import, rarely needed
+
     try:
         when = parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError, OverflowError):
@@ -274,6 +274,8 @@ def download(
             over ``cap``, no bytes).
         Transient: the host answered 429 or 5xx, or the network failed.
     """
+    import tempfile
+
     import requests  # already loaded: the caller holds a session
 
     first = url

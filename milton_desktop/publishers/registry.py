@@ -22,6 +22,8 @@ if TYPE_CHECKING:
     from milton_desktop.publishers.base import Publisher
 
 PACKAGE = "milton_desktop.publishers"
+#: the package's own machinery, not platforms (and slow to import: oauth's HTTP server)
+_MACHINERY = frozenset({"base", "http", "oauth", "platform", "registry"})
 
 
 @cache
@@ -29,6 +31,8 @@ def _platforms() -> dict[str, Platform]:
     package = importlib.import_module(PACKAGE)
     found: list[Platform] = []
     for info in pkgutil.iter_modules(package.__path__):
+        if info.name in _MACHINERY:
+            continue
         module = importlib.import_module(f"{PACKAGE}.{info.name}")
         descriptor = getattr(module, "PLATFORM", None)
         if isinstance(descriptor, Platform):
