@@ -66,16 +66,11 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message}; see `{self.prog} --help`\n")
 
 
-def _platform_list() -> str:
-    labels = [p.label for p in registry.platforms()]
-    return ", ".join(labels[:-1]) + f" and {labels[-1]}" if len(labels) > 1 else "".join(labels)
-
-
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(
         prog="milton-desktop",
         description=f"{APP_NAME}: write, schedule and publish posts to "
-        f"{_platform_list()}. "
+        f"{registry.labels()}. "
         "With no command, opens the window.",
     )
     p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")

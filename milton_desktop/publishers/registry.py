@@ -74,6 +74,14 @@ def validate(name: str, content: Content) -> list[Problem]:
     return platform(name).validate(content)
 
 
+def labels(conjunction: str = "and") -> str:
+    """Every platform's label in a sentence: ``LinkedIn, X and Instagram``."""
+    found = [p.label for p in platforms()]
+    if len(found) < 2:
+        return "".join(found)
+    return f"{', '.join(found[:-1])} {conjunction} {found[-1]}"
+
+
 def env_api_base(name: str) -> str | None:
     """``MILTON_<PLATFORM>_API_BASE`` points every account of a platform at another server."""
     return os.environ.get(f"MILTON_{name.upper()}_API_BASE") or None

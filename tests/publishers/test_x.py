@@ -763,9 +763,7 @@ def test_pkce_connect_flow(pub: XPublisher, fake: FakeX) -> None:
         AuthExpired,
         lambda: pub.exchange_code(code, "http://127.0.0.1:53682/callback", verifier, "desktop-app"),
     )
-    other = fake.issue_code(
-        "desktop-app", "http://127.0.0.1:53682/callback", challenge, USER_ID
-    )
+    other = fake.issue_code("desktop-app", "http://127.0.0.1:53682/callback", challenge, USER_ID)
     err = expect(
         AuthExpired,
         lambda: pub.exchange_code(other, "http://127.0.0.1:53682/callback", wrong, "desktop-app"),

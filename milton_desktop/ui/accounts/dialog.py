@@ -65,25 +65,6 @@ log = logging.getLogger("milton.ui.accounts")
 ERROR_COLOUR = "#b3261e"
 OK_COLOUR = "#1b7f3b"
 
-#: where a pasted token comes from, and what it is worth, per platform
-TOKEN_HINTS = {
-    "x": (
-        "Paste an OAuth 2.0 user access token (it must allow tweet.read, tweet.write, "
-        "users.read and media.write). A pasted X token cannot be renewed and X user tokens "
-        "last only 2 hours: for lasting access, sign in with the browser instead."
-    ),
-    "linkedin": (
-        "LinkedIn's developer portal has a token generator for your app: create a token "
-        "with the openid, profile and w_member_social permissions and paste it here. "
-        "It lasts 60 days; reconnect the account before then."
-    ),
-    "instagram": (
-        "In Meta's app dashboard, open your app's Instagram API setup (Instagram login), "
-        "generate a token for your professional account and paste it here. It lasts 60 "
-        "days, and Milton renews it while it is still valid."
-    ),
-}
-
 
 def describe_error(exc: BaseException) -> str:
     """What to show the user for a failed background task."""
@@ -412,7 +393,7 @@ class ConnectDialog(QDialog):
                 self.client_id_edit if not self.client_id_edit.text() else self.sign_in_button
             ).setFocus()
         elif index == self.PAGE_TOKEN:
-            self.token_hint.setText(TOKEN_HINTS[self.platform])
+            self.token_hint.setText(registry.platform(self.platform).token_help)
             self.token_edit.setFocus()
         self.adjustSize()
 
@@ -695,7 +676,7 @@ class AccountsDialog(QDialog):
         self.table.itemSelectionChanged.connect(self._on_table_selection_changed)
         self.table.itemDoubleClicked.connect(self._on_table_double_clicked)
         self.empty_label = QLabel(
-            "No accounts yet.\nClick Connect… to add your LinkedIn, X or Instagram account."
+            f"No accounts yet.\nClick Connect… to add your {registry.labels('or')} account."
         )
         self.empty_label.setObjectName("accountsEmpty")
         self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)

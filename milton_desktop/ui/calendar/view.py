@@ -801,7 +801,8 @@ class TimeGridBody(CalendarSurface):
 
     def _relayout(self) -> None:
         cp = self._chip_painter
-        min_chip = cp.badge_width("instagram") + cp.time_width + 16
+        widest = max(cp.badge_width(name) for name in registry.names())
+        min_chip = widest + cp.time_width + 16
         for n, day in enumerate(self.days):
             x, cw = self._column(n)
             by_slot: dict[int, list[ScheduleItem]] = {}
@@ -1142,7 +1143,10 @@ class ListView(QWidget):
         widths = {
             ScheduleModel.COL_WHEN: fm.horizontalAdvance("Wed 30 September 2026  00:00") + 24,
             ScheduleModel.COL_STATUS: fm.horizontalAdvance("Publishing") + 48,
-            ScheduleModel.COL_PLATFORM: fm.horizontalAdvance("Instagram") + 48,
+            ScheduleModel.COL_PLATFORM: max(
+                fm.horizontalAdvance(p.label) for p in registry.platforms()
+            )
+            + 48,
             ScheduleModel.COL_ACCOUNT: fm.horizontalAdvance("M") * 12,
         }
         for col, w in widths.items():

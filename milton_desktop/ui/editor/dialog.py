@@ -968,9 +968,13 @@ class PostEditorDialog(QDialog):
             self.media_note.setText(text)
             _coloured(self.media_note, ERROR_COLOUR)
             return
-        self.media_note.setText(
-            "Images or videos from this computer, or public links (Instagram needs links)."
-        )
+        need_links = [p.label for p in registry.platforms() if p.rules.requires_url]
+        note = "Images or videos from this computer, or public links"
+        if need_links:
+            note += (
+                f" ({' and '.join(need_links)} {'needs' if len(need_links) == 1 else 'need'} links)"
+            )
+        self.media_note.setText(note + ".")
         _coloured(self.media_note, _dim_colour(self.media_note))
 
     def _on_media_read(self, key: int, result: tuple[media_mod.MediaInfo, QImage | None]) -> None:

@@ -57,6 +57,7 @@ from milton_desktop.domain.status import Status
 from milton_desktop.domain.timeutil import get_zone
 from milton_desktop.engine.machine import EngineConfig, Outcome
 from milton_desktop.engine.runner import Runner
+from milton_desktop.publishers import registry
 from milton_desktop.storage import queries, settings
 from milton_desktop.ui.calendar.drafts import DraftsPane
 from milton_desktop.ui.calendar.upcoming import UpcomingPanel
@@ -351,7 +352,7 @@ class MainWindow(QMainWindow):
         self.accounts_action = self._action(
             "&Accounts…",
             self._on_accounts_action_triggered,
-            tip="Connect, reconnect or remove LinkedIn, X and Instagram accounts",
+            tip=f"Connect, reconnect or remove {registry.labels()} accounts",
             icon="system-users",
         )
         self.settings_action = self._action(
@@ -680,7 +681,7 @@ class MainWindow(QMainWindow):
         )
         return (
             f"<h3>{APP_NAME} {escape(__version__)}</h3>"
-            "<p>Write, schedule and publish posts to LinkedIn, X and Instagram "
+            f"<p>Write, schedule and publish posts to {escape(registry.labels())} "
             "from your own computer.</p>"
             f"<table>{table}</table>"
         )
