@@ -38,6 +38,8 @@ class Content:
 class Published:
     remote_id: str
     url: str
+    #: what the user should know about a post that did go out (e.g. its alt text was refused)
+    warnings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -44,7 +44,7 @@ from milton_desktop.publishers.base import (
     Rejected,
     Transient,
 )
-from milton_desktop.storage import queries
+from milton_desktop.storage import queries, settings
 from milton_desktop.storage.credentials import (
     CredentialMissing,
     CredentialStore,
@@ -85,6 +85,8 @@ class Outcome:
     url: str | None = None
     retry_at: datetime | None = None
     needs_reconnect: bool = False
+    #: published, with something the user should know
+    warning: str | None = None
 
     @property
     def label(self) -> str:
@@ -141,6 +143,7 @@ class Engine:
             return cache[account.id]
         credential = self.credentials.load(account.platform, account.id)
         publisher = self.publisher_factory(account.platform, api_base=account.api_base)
+        publisher.state = settings.platform_state(account.platform)
         if cache is not None:
             cache[account.id] = (credential, publisher)
         return credential, publisher
@@ -365,6 +368,7 @@ class Engine:
                 remote_id=published.remote_id if published else None,
                 remote_url=published.url if published else None,
                 lateness_ms=lateness_ms,
+                warning="; ".join(published.warnings) if published and published.warnings else None,
             )
 
         try:
@@ -376,6 +380,32 @@ class Engine:
                 row, record, Transient(f"the keyring could not be read: {exc}")
             )
 
+        try:
+            return self._attempt(row, account, credential, publisher, record)
+        finally:
+            self._keep_learned(account.platform, publisher)
+
+    def _keep_learned(self, platform: str, publisher: Publisher) -> None:
+        """Store what the publisher learned (a working API version) for later runs."""
+        if not publisher.learned:
+            return
+        try:
+            settings.remember_platform_state(platform, publisher.learned)
+        except Exception:  # never let bookkeeping turn a publish into a failure
+            log.exception("could not keep what the %s publisher learned", platform)
+        else:
+            publisher.state.update(publisher.learned)
+            log.info("%s: now using %s", platform, publisher.learned)
+        publisher.learned = {}
+
+    def _attempt(
+        self,
+        row: ScheduledPost,
+        account: Account,
+        credential: Credential,
+        publisher: Publisher,
+        record: Callable[..., None],
+    ) -> Outcome:
         content = queries.content_for(row)
         problems = publisher.validate(content)
         if problems:
@@ -402,7 +432,7 @@ class Engine:
         except OutcomeUnknown as exc:
             return self._finish_uncertain(row, record, exc)
         except Exception as exc:  # a bug: the request may have been sent, so never retry blindly
-            log.exception("unexpected error publishing schedule %s", schedule_id)
+            log.exception("unexpected error publishing schedule %s", row.id)
             return self._finish_uncertain(
                 row,
                 record,
@@ -490,8 +520,11 @@ class Engine:
                 remote_id=published.remote_id,
                 remote_url=published.url,
                 error_message=None,
+                warning="; ".join(published.warnings) or None,
             )
         log.info("schedule %s published: %s", row.id, published.url)
+        for warning in published.warnings:
+            log.warning("schedule %s published with a warning: %s", row.id, warning)
         return self._outcome(row.id)
 
     def _finish_failed(self, row, record, exc: PublishError, *, reconnect: bool = False) -> Outcome:
@@ -568,9 +601,9 @@ class Engine:
         return timedelta(seconds=d / 2 + self.rng.uniform(0, d / 2))
 
     def _outcome(self, schedule_id: int, **extra) -> Outcome:
-        status, message, url, override, body, name, platform = database.execute_sql(
+        status, message, url, override, body, name, platform, warning = database.execute_sql(
             "SELECT s.status, s.error_message, s.remote_url, s.text_override, p.body,"
-            " a.display_name, a.platform FROM scheduled_posts s"
+            " a.display_name, a.platform, s.warning FROM scheduled_posts s"
             " JOIN posts p ON p.id = s.post_id JOIN accounts a ON a.id = s.account_id WHERE s.id = ?",
             (schedule_id,),
         ).fetchone()
@@ -582,6 +615,7 @@ class Engine:
             text=override if override is not None else body,
             message=message,
             url=url,
+            warning=warning,
             **extra,
         )
 
@@ -611,7 +645,7 @@ def outcomes_since(result_id: int) -> tuple[int, list[Outcome]]:
     """
     rows = database.execute_sql(
         "SELECT r.id, r.schedule_id, r.outcome, r.error_kind, r.error_message, r.remote_url,"
-        " COALESCE(s.text_override, p.body), a.display_name, a.platform, a.status"
+        " COALESCE(s.text_override, p.body), a.display_name, a.platform, a.status, r.warning"
         " FROM publishing_results r JOIN scheduled_posts s ON s.id = r.schedule_id"
         " JOIN posts p ON p.id = s.post_id JOIN accounts a ON a.id = s.account_id"
         " WHERE r.id > ? ORDER BY r.id",
@@ -619,7 +653,19 @@ def outcomes_since(result_id: int) -> tuple[int, list[Outcome]]:
     ).fetchall()
     outcomes = []
     high = result_id
-    for rid, sid, outcome, kind, message, url, text, account, platform, account_status in rows:
+    for (
+        rid,
+        sid,
+        outcome,
+        kind,
+        message,
+        url,
+        text,
+        account,
+        platform,
+        account_status,
+        warning,
+    ) in rows:
         high = max(high, rid)
         status = _RESULT_STATUS.get(outcome)
         if status is None:
@@ -636,6 +682,7 @@ def outcomes_since(result_id: int) -> tuple[int, list[Outcome]]:
                 needs_reconnect=status == Status.FAILED
                 and account_status == AccountStatus.NEEDS_RECONNECT
                 and kind in ("auth", "rejected"),
+                warning=warning,
             )
         )
     return high, outcomes

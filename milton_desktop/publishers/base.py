@@ -115,6 +115,11 @@ class Publisher(ABC):
         self.now = now or (lambda: datetime.now(UTC))
         self.sleep = sleep or time.sleep
         self.log = logging.getLogger(f"milton.publish.{self.platform}")
+        #: what this platform learned in earlier runs (e.g. the LinkedIn API version that
+        #: works), given by the caller from its settings; publishers read it
+        self.state: dict[str, str] = {}
+        #: what the platform taught this publisher now, for the caller to keep in ``state``
+        self.learned: dict[str, str] = {}
 
     def base(self, role: str) -> str:
         """The base URL for ``role`` (e.g. ``api``, ``oauth``), honouring ``api_base``."""

@@ -13,7 +13,20 @@ from milton_desktop.storage.models import ALL_MODELS, database
 
 log = logging.getLogger("milton.db")
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+
+#: one step per schema version: the statements that bring version N-1 to N. A new
+#: database gets every table as the models are today and skips them.
+MIGRATIONS: dict[int, tuple[str, ...]] = {
+    2: (
+        # what a publish that went out wanted the user to know (alt text dropped, ...)
+        "ALTER TABLE scheduled_posts ADD COLUMN warning TEXT",
+        "ALTER TABLE publishing_results ADD COLUMN warning TEXT",
+        # token upkeep: when the token was last renewed, and the account's tier (X Premium)
+        "ALTER TABLE accounts ADD COLUMN token_refreshed_at TEXT",
+        "ALTER TABLE accounts ADD COLUMN tier VARCHAR(32)",
+    ),
+}
 
 # busy_timeout comes first: the pragmas after it may have to wait for another writer.
 PRAGMAS = {
@@ -94,7 +107,11 @@ def _migrate() -> None:
             return
         if version == 0:
             database.create_tables(ALL_MODELS, safe=True)
-        # Later migrations go here, one step per schema version.
+        else:
+            for step in range(version + 1, SCHEMA_VERSION + 1):
+                for statement in MIGRATIONS.get(step, ()):
+                    database.execute_sql(statement)
+                log.info("database migrated to schema %s", step)
         database.execute_sql(f"PRAGMA user_version = {SCHEMA_VERSION}")
     log.info("database schema at version %s", SCHEMA_VERSION)
 

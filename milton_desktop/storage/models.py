@@ -74,6 +74,9 @@ class Account(BaseModel):
     status = pw.CharField(default=AccountStatus.CONNECTED.value)
     token_expires_at = UTCDateTimeField(null=True)
     created_at = UTCDateTimeField(default=_now)
+    token_refreshed_at = UTCDateTimeField(null=True)
+    #: the account's plan where it changes the limits (X: "premium"); None = standard
+    tier = pw.CharField(max_length=32, null=True)
 
     class Meta:
         table_name = "accounts"
@@ -156,6 +159,8 @@ class ScheduledPost(BaseModel):
     recurrence = pw.ForeignKeyField(
         Recurrence, null=True, backref="schedules", on_delete="SET NULL"
     )
+    #: published, but with something the user should know (e.g. alt text left out)
+    warning = pw.TextField(null=True)
 
     class Meta:
         table_name = "scheduled_posts"
@@ -180,6 +185,7 @@ class PublishingResult(BaseModel):
     remote_id = pw.CharField(null=True)
     remote_url = pw.CharField(null=True)
     lateness_ms = pw.IntegerField(default=0)
+    warning = pw.TextField(null=True)
 
     class Meta:
         table_name = "publishing_results"

@@ -91,6 +91,7 @@ class ScheduleView:
     published_at: datetime | None
     remote_url: str | None
     error_message: str | None
+    warning: str | None = None
 
     @property
     def text(self) -> str:
@@ -113,6 +114,7 @@ class ScheduleView:
             published_at=row.published_at,
             remote_url=row.remote_url,
             error_message=row.error_message,
+            warning=row.warning,
         )
 
 
@@ -279,7 +281,7 @@ def counts_by_status() -> dict[str, int]:
 _ROW_SQL = (
     "SELECT s.id, s.post_id, a.display_name, a.platform, s.scheduled_time, s.timezone, s.status,"
     " s.attempts, s.next_attempt_at, s.published_at, s.remote_id, s.remote_url, s.error_message,"
-    " COALESCE(s.text_override, p.body)"
+    " COALESCE(s.text_override, p.body), s.warning"
     " FROM scheduled_posts s JOIN accounts a ON a.id = s.account_id JOIN posts p ON p.id = s.post_id"
 )
 
@@ -335,6 +337,7 @@ def schedule_rows(
         url,
         error,
         text,
+        warning,
     ) in database.execute_sql(sql, params):
         out.append(
             {
@@ -351,6 +354,7 @@ def schedule_rows(
                 "remote_id": remote_id,
                 "url": url,
                 "error": error,
+                "warning": warning,
                 "text": text,
             }
         )

@@ -70,6 +70,20 @@ def install_id() -> str:
     return json.loads(row.value)
 
 
+def platform_state(platform: str) -> dict[str, str]:
+    """What a platform's publisher learned in earlier runs (see ``Publisher.state``)."""
+    value = get_internal(f"platform:{platform}", {})
+    return {str(k): str(v) for k, v in value.items()} if isinstance(value, dict) else {}
+
+
+def remember_platform_state(platform: str, learned: dict[str, str]) -> None:
+    """Keep what a publisher learned, for every later publisher of that platform."""
+    if not learned:
+        return
+    with database.atomic():
+        set_internal(f"platform:{platform}", {**platform_state(platform), **learned})
+
+
 def get_internal(key: str, default: Any = None) -> Any:
     row = Setting.get_or_none(Setting.key == f"_{key}")
     return default if row is None else json.loads(row.value)
