@@ -113,6 +113,11 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="also cancel its live posts (waiting, missed or uncertain), each with a note",
     )
+    arf = acc_sub.add_parser(
+        "refresh", help="renew an account's token now (the scheduler does it before expiry)"
+    )
+    arf.add_argument("name")
+    arf.add_argument("--json", action="store_true")
 
     post = sub.add_parser("post", help="write and list posts")
     post_sub = post.add_subparsers(
@@ -332,6 +337,16 @@ def cmd_account(ctx: AppContext, args: argparse.Namespace) -> int:
                     ["ID", "NAME", "PLATFORM", "USER", "STATUS"],
                 )
             )
+        return EXIT_OK
+    if args.action == "refresh":
+        renewed = accounts.renew_token(ctx.credentials, args.name)
+        expires = iso_z(renewed.token_expires_at)
+        _out(
+            {"id": renewed.id, "name": renewed.display_name, "token_expires_at": expires},
+            args.json,
+            f"renewed the token of {renewed.display_name!r}"
+            + (f"; it now expires {expires}" if expires else ""),
+        )
         return EXIT_OK
     if args.action == "remove":
         account = accounts.get_account(args.name)

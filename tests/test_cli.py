@@ -411,3 +411,40 @@ def test_account_remove_with_a_waiting_post_needs_force(capsys, account, memory_
     assert memory_keyring.store == {}
     code, _, err = run(capsys, "schedule", "1", "--account", "work", "--at", "2099-03-12T09:00Z")
     assert code == 2 and "no account named 'work'" in err
+
+
+def test_account_refresh_renews_an_instagram_token_and_refuses_linkedin(
+    capsys, milton_home, monkeypatch, memory_keyring
+):
+    import io
+
+    from tests.fakes.instagram import FakeInstagram
+
+    with FakeInstagram() as ig:
+        ig.add_token("IGAA-cli-refresh-1", age=3 * 86400)  # valid, three days old
+        monkeypatch.setattr("sys.stdin", io.StringIO("IGAA-cli-refresh-1\n"))
+        code, _, err = run(
+            capsys,
+            "account",
+            "add",
+            "instagram",
+            "--name",
+            "studio",
+            "--api-base",
+            ig.url,
+            "--token-stdin",
+        )
+        assert code == 0, err
+        from datetime import UTC, datetime, timedelta
+
+        Account.update(created_at=datetime.now(UTC) - timedelta(days=3)).execute()
+        code, out, err = run(capsys, "account", "refresh", "studio", "--json")
+        assert code == 0, err
+        row = json.loads(out)
+        assert row["name"] == "studio" and row["token_expires_at"].endswith("Z")
+        assert len(ig.calls(r"GET /refresh_access_token")) == 1
+
+    Account.create(platform="linkedin", display_name="work", remote_id="7")
+    code, _, err = run(capsys, "account", "refresh", "work")
+    assert code == 2
+    assert "LinkedIn tokens cannot be renewed from here: reconnect “work”" in err

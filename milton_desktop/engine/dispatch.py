@@ -62,6 +62,7 @@ class Dispatcher:
     def housekeeping(self) -> None:
         """Recover rows abandoned by dead processes and mark posts that are too late."""
         self.engine.materialize_recurrences()
+        self.engine.keep_tokens_alive()
         for outcome in self.engine.recover_interrupted() + self.engine.mark_missed():
             self._emit(outcome)
 

@@ -26,7 +26,7 @@ import socket
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import cast
 
 from milton_desktop.domain.clock import Clock, SystemClock
@@ -212,6 +212,15 @@ class Engine:
             recurrence.materialize(self.clock.now())
         except Exception:  # a bad rule must never stop publishing
             log.exception("could not prepare repeating posts")
+
+    def keep_tokens_alive(self) -> None:
+        """Renew the long-lived tokens that are due (at most one try a day per account)."""
+        from milton_desktop.operations import accounts
+
+        try:
+            accounts.upkeep_tokens(self.credentials, clock=self.clock)
+        except Exception:  # token upkeep must never stop publishing
+            log.exception("could not renew the tokens that are due")
 
     def mark_missed(self) -> list[Outcome]:
         """Pending rows later than the grace window become missed (the user decides)."""
@@ -415,6 +424,7 @@ class Engine:
         ref = AccountRef(remote_id=account.remote_id, username=account.username)
 
         try:
+            credential = self._fresh_for_use(publisher, account, credential, record)
             try:
                 published = publisher.publish(content, credential, ref)
             except AuthExpired as exc:
@@ -444,6 +454,36 @@ class Engine:
         return self._finish_published(row, record, published)
 
     # ------------------------------------------------------------ transitions
+    def _fresh_for_use(
+        self,
+        publisher: Publisher,
+        account: Account,
+        credential: Credential,
+        record: Callable[..., None],
+    ) -> Credential:
+        """A short-lived token (X's 2 hours) about to expire is renewed before the
+        publish, so the attempt is not spent on a 401 after a quiet day."""
+        found = registry.find(account.platform)
+        upkeep = found.token_upkeep if found else None
+        if upkeep is None or not upkeep.before_use or not credential.refresh_token:
+            return credential
+        expires = credential.expires_at
+        if expires is None:
+            return credential
+        if expires.tzinfo is None:
+            expires = expires.replace(tzinfo=UTC)
+        if expires - self.clock.now() > upkeep.renew_before:
+            return credential
+        fresh = self._refresh(
+            publisher,
+            account,
+            credential,
+            AuthExpired("the token is about to expire", http_status=None),
+            record,
+        )
+        self._remember(account, fresh, publisher)
+        return fresh
+
     def _renewed(
         self,
         publisher: Publisher,
@@ -485,10 +525,10 @@ class Engine:
             log.warning(
                 "refreshed token could not be saved to the keyring; using it for this attempt only"
             )
-        if fresh.expires_at:
-            Account.update(token_expires_at=fresh.expires_at).where(
-                Account.id == account.id
-            ).execute()
+        Account.update(
+            token_expires_at=fresh.expires_at or account.token_expires_at,
+            token_refreshed_at=self.clock.now(),
+        ).where(Account.id == account.id).execute()
         record(AttemptOutcome.AUTH_REFRESHED, error=exc, kind="auth", message="token refreshed")
         return fresh
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 import unicodedata
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from milton_desktop.domain.clock import Clock, SystemClock
 from milton_desktop.domain.credential import Credential, Identity
@@ -24,7 +24,9 @@ from milton_desktop.domain.redaction import register_secret
 from milton_desktop.domain.status import CANCELLABLE, LIVE, AccountStatus, Status
 from milton_desktop.publishers import registry
 from milton_desktop.publishers.base import AuthExpired, PublishError
+from milton_desktop.storage import settings
 from milton_desktop.storage.credentials import (
+    CredentialMissing,
     CredentialStore,
     KeyringUnavailable,
     backend_is_secure,
@@ -62,7 +64,9 @@ __all__ = [
     "reconnect_account",
     "reconnect_with_token",
     "remove_account",
+    "renew_token",
     "suggest_name",
+    "upkeep_tokens",
     "who",
 ]
 
@@ -204,6 +208,8 @@ def reconnect_account(
             username=identity.username or acc.username,
             remote_id=identity.remote_id,
             token_expires_at=_expiry(credential),
+            # a new token: its age for renewal counts from now
+            token_refreshed_at=datetime.now(UTC),
         ).where(Account.id == acc.id).execute()
     log.info("reconnected %s account id %s", acc.platform, acc.id)
     return AccountView.of(_get(account_id))
@@ -367,3 +373,125 @@ def _known_as(acc: Account) -> str:
     if acc.username and acc.username != acc.remote_id:
         return f"@{acc.username.lstrip('@')}"
     return f"user {acc.remote_id}"
+
+
+# ---------------------------------------------------------------- token upkeep
+
+#: a renewal is tried at most this often per account, whatever the outcome
+UPKEEP_EVERY = timedelta(days=1)
+
+
+def renew_token(
+    credentials: CredentialStore,
+    account: int | str | AccountView,
+    *,
+    clock: Clock | None = None,
+) -> AccountView:
+    """Renew an account's token now (``account refresh``), and store the new expiry.
+
+    Raises:
+        UserError: no such account, its platform renews no tokens, or the token is
+            too young to be renewed yet.
+        OperationFailed: the platform refused (the account then needs reconnecting) or
+            could not be reached, or the keyring failed.
+    """
+    clock = clock or SystemClock()
+    now = clock.now()
+    acc = get_account(account)
+    upkeep = registry.platform(acc.platform).token_upkeep
+    label = registry.label(acc.platform)
+    if upkeep is None:
+        raise UserError(
+            f"{label} tokens cannot be renewed from here: reconnect “{acc.display_name}” "
+            "before its token expires"
+        )
+    renewed_at = acc.token_refreshed_at or acc.created_at
+    if now - renewed_at < upkeep.min_age:
+        wait = upkeep.min_age - (now - renewed_at)
+        raise UserError(
+            f"{label} renews a token only once it is {_hours(upkeep.min_age)} old: try again "
+            f"in {_hours(wait)}"
+        )
+    _renew(credentials, acc, clock)
+    return AccountView.of(_get(acc.id))
+
+
+def upkeep_tokens(credentials: CredentialStore, *, clock: Clock | None = None) -> list[str]:
+    """The scheduler's daily pass: renew every token its platform's policy says is due.
+
+    At most one try a day per account, whatever happens; a platform that refuses
+    marks the account for reconnecting. Returns the names of the accounts renewed.
+    """
+    clock = clock or SystemClock()
+    now = clock.now()
+    tried: dict[str, str] = dict(settings.get_internal("token_upkeep_tried", {}) or {})
+    renewed = []
+    for acc in _active_accounts_with_upkeep():
+        upkeep = registry.platform(acc.platform).token_upkeep
+        assert upkeep is not None
+        if upkeep.before_use or acc.status != AccountStatus.CONNECTED:
+            continue
+        last = tried.get(str(acc.id))
+        if last and now - datetime.fromisoformat(last) < UPKEEP_EVERY:
+            continue
+        if not upkeep.due(
+            now,
+            expires_at=acc.token_expires_at,
+            renewed_at=acc.token_refreshed_at or acc.created_at,
+        ):
+            continue
+        tried[str(acc.id)] = now.isoformat()
+        settings.set_internal("token_upkeep_tried", tried)
+        try:
+            _renew(credentials, acc, clock)
+        except UserError as exc:
+            log.warning("token of %s account %s not renewed: %s", acc.platform, acc.id, exc)
+            continue
+        renewed.append(acc.display_name)
+    return renewed
+
+
+def _active_accounts_with_upkeep() -> list[Account]:
+    names = [p.name for p in registry.platforms() if p.token_upkeep is not None]
+    return list(
+        Account.select().where(
+            Account.platform.in_(names) & (Account.status != AccountStatus.REMOVED)
+        )
+    )
+
+
+def _renew(credentials: CredentialStore, acc: Account, clock: Clock) -> None:
+    """Refresh through the publisher, keep the new token, record when (no transaction
+    is held while the platform or the keyring is asked)."""
+    label = registry.label(acc.platform)
+    try:
+        credential = credentials.load(acc.platform, acc.id)
+    except (KeyringUnavailable, CredentialMissing) as exc:
+        raise OperationFailed(f"the {label} token could not be read: {exc}") from None
+    publisher = registry.make_publisher(acc.platform, api_base=acc.api_base, now=clock.now)
+    try:
+        fresh = publisher.refresh(credential)
+    except AuthExpired as exc:
+        with database.atomic():
+            Account.update(status=AccountStatus.NEEDS_RECONNECT).where(
+                Account.id == acc.id
+            ).execute()
+        raise OperationFailed(
+            f"{label} refused to renew the token of “{acc.display_name}” ({exc}): reconnect it"
+        ) from None
+    except PublishError as exc:
+        raise OperationFailed(f"could not renew the {label} token now: {exc}") from None
+    try:
+        credentials.save(acc.platform, acc.id, fresh)
+    except KeyringUnavailable as exc:
+        raise OperationFailed(f"the renewed {label} token could not be stored: {exc}") from None
+    with database.atomic():
+        Account.update(token_expires_at=_expiry(fresh), token_refreshed_at=clock.now()).where(
+            Account.id == acc.id
+        ).execute()
+    log.info("renewed the token of %s account id %s", acc.platform, acc.id)
+
+
+def _hours(delta: timedelta) -> str:
+    hours = max(1, round(delta.total_seconds() / 3600))
+    return "1 hour" if hours == 1 else f"{hours} hours"

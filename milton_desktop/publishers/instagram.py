@@ -45,7 +45,7 @@ from milton_desktop.publishers.http import (
     send,
     server_error,
 )
-from milton_desktop.publishers.platform import OAuthSpec, Platform
+from milton_desktop.publishers.platform import OAuthSpec, Platform, TokenUpkeep
 
 if TYPE_CHECKING:  # requests is imported on the first call: the window starts faster
     import requests
@@ -886,5 +886,11 @@ PLATFORM = Platform(
         uses_pkce=False,
         developer_portal="https://developers.facebook.com/apps",
         authorize_url=authorize_url,
+    ),
+    # long-lived tokens renew only while valid and at least a day old (CONTRACTS.md 3.2)
+    token_upkeep=TokenUpkeep(
+        renew_before=timedelta(days=10),
+        min_age=timedelta(hours=24),
+        unknown_expiry_every=timedelta(days=7),
     ),
 )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from milton_desktop.domain.content import Content, Problem
@@ -34,6 +35,40 @@ class OAuthSpec:
 
 
 @dataclass(frozen=True)
+class TokenUpkeep:
+    """When a platform's tokens are renewed without the user (its publisher's ``refresh``).
+
+    Two styles: long-lived tokens renewed ahead of their expiry by the scheduler's
+    daily pass (Instagram's 60-day tokens), and short-lived ones renewed just before
+    they are used (X's 2-hour tokens), so a publish never spends its attempt on a 401.
+    """
+
+    #: renew when fewer than this remain before the token expires
+    renew_before: timedelta
+    #: a token younger than this cannot be renewed yet (Instagram: a day)
+    min_age: timedelta = timedelta(0)
+    #: with no known expiry, renew when the token is this old
+    unknown_expiry_every: timedelta | None = None
+    #: renew just before use instead of ahead of time
+    before_use: bool = False
+
+    def due(
+        self,
+        now: datetime,
+        *,
+        expires_at: datetime | None,
+        renewed_at: datetime,
+    ) -> bool:
+        """Whether a token renewed (or issued) at ``renewed_at`` should be renewed now."""
+        if now - renewed_at < self.min_age:
+            return False
+        if expires_at is not None:
+            return now < expires_at and expires_at - now < self.renew_before
+        every = self.unknown_expiry_every
+        return every is not None and now - renewed_at >= every
+
+
+@dataclass(frozen=True)
 class Platform:
     """One platform, described once."""
 
@@ -52,6 +87,8 @@ class Platform:
     #: the public URL of a post from its id and the author's user name
     post_url: Callable[[str, str], str]
     oauth: OAuthSpec | None = None
+    #: how its tokens are kept alive; None: they are not renewed (reconnect instead)
+    token_upkeep: TokenUpkeep | None = None
 
     def validate(self, content: Content) -> list[Problem]:
         """Problems that would make this platform refuse ``content`` (no network)."""

@@ -44,7 +44,7 @@ from milton_desktop.publishers.http import (
     send,
     server_error,
 )
-from milton_desktop.publishers.platform import OAuthSpec, Platform
+from milton_desktop.publishers.platform import OAuthSpec, Platform, TokenUpkeep
 
 if TYPE_CHECKING:  # requests is imported on the first call: the window starts faster
     import requests
@@ -626,4 +626,6 @@ PLATFORM = Platform(
         developer_portal="https://developer.x.com/en/portal/projects-and-apps",
         authorize_url=authorize_url,
     ),
+    # 2-hour access tokens with a rotating refresh token: renewed just before use
+    token_upkeep=TokenUpkeep(renew_before=timedelta(minutes=5), before_use=True),
 )
