@@ -13,7 +13,8 @@ passes here sends well-formed requests:
   ``POST /2/media/upload`` with ``command=INIT|APPEND|FINALIZE`` (or a one-shot
   upload), chunk reassembly against ``total_bytes``, a processing state machine
   (pending -> in_progress -> succeeded/failed) advanced by STATUS polls, and
-  ``POST /2/media/metadata`` for alt text;
+  ``POST /2/media/metadata`` for alt text, refused for video media as X does (and
+  for any media when a test asks, :meth:`FakeX.refuse_next_alt_text`);
 - OAuth 2: an authorize page that approves at once, the token endpoint with PKCE
   S256/plain checks and single-use rotating refresh tokens, and revoke;
 - ``x-rate-limit-*`` headers on every answer and ``x-user-limit-24hour-*`` on writes,
@@ -360,6 +361,8 @@ class FakeX(FakeServer):
             #: who approves on the authorize page (default: the first user added)
             self.authorizing_user: str | None = None
             self._fail_next_processing: str | None = None
+            self._refuse_next_alt_text: Reply | None = None
+            self._alt_text_skip = 0
             self._windows: dict[tuple[str, str], list[float]] = {}
 
     # ------------------------------------------------------------ set-up for tests
@@ -431,6 +434,26 @@ class FakeX(FakeServer):
         """The next media finalized ends its processing in ``failed`` with ``message``."""
         with self._lock:
             self._fail_next_processing = message
+
+    def refuse_next_alt_text(
+        self, status: int = 400, detail: str = "Media metadata could not be saved.", skip: int = 0
+    ) -> None:
+        """After ``skip`` accepted ones, the next ``POST /2/media/metadata`` is checked
+        as usual, then refused with ``status`` and X's problem body carrying ``detail``;
+        nothing is stored for it."""
+        invalid_request = status == 400
+        with self._lock:
+            self._alt_text_skip = skip
+            self._refuse_next_alt_text = Reply(
+                status,
+                {
+                    "title": "Invalid Request" if invalid_request else "Error",
+                    "detail": detail,
+                    "type": INVALID_REQUEST if invalid_request else "about:blank",
+                    "status": status,
+                },
+                content_type=PROBLEM,
+            )
 
     def tweets_by(self, user_id: str) -> list[dict[str, Any]]:
         with self._lock:
@@ -881,6 +904,20 @@ class FakeX(FakeServer):
                 raise invalid(
                     "Alt text is over 1000 characters", "metadata.alt_text.text", alt["text"]
                 )
+            # X takes alt text on images and GIFs only (the wording is illustrative)
+            if not upload.category.endswith(("_image", "_gif")):
+                raise invalid(
+                    f"Alt text is not supported for media of category {upload.category}",
+                    "id",
+                    media_id,
+                )
+        if self._refuse_next_alt_text is not None:
+            if self._alt_text_skip > 0:
+                self._alt_text_skip -= 1
+            else:
+                refusal, self._refuse_next_alt_text = self._refuse_next_alt_text, None
+                raise _Refuse(refusal)
+        if alt is not None:
             upload.alt_text = alt["text"]
         return Reply(200, {"data": {"id": media_id, "associated_metadata": metadata}})
 

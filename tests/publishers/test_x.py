@@ -427,6 +427,124 @@ def test_missing_local_file_is_rejected(pub: XPublisher, tmp_path: Path) -> None
     assert "gone.png" in str(err)
 
 
+# ---------------------------------------------------------------- alt text
+
+
+def video_item(tmp_path: Path, size: int = 4000, **kw: Any) -> MediaItem:
+    path = tmp_path / "clip.mp4"
+    path.write_bytes(mp4_bytes(size))
+    return MediaItem(kind="video", mime="video/mp4", path=path, size=size, **kw)
+
+
+def test_video_alt_text_is_not_sent_and_the_post_goes_out(
+    pub: XPublisher, fake: FakeX, tmp_path: Path
+) -> None:
+    item = video_item(tmp_path, alt_text="A cat chasing a laser dot")
+
+    result = pub.publish(Content("watch", (item,)), cred(), ACCOUNT)
+
+    assert fake.calls("POST /2/media/metadata") == []  # X refuses alt text on video
+    assert result.warnings == ()
+    (tweet,) = fake.tweets
+    assert result.remote_id == tweet["id"]
+
+
+def test_the_fake_refuses_alt_text_on_a_video(pub: XPublisher, fake: FakeX, tmp_path: Path) -> None:
+    pub.publish(Content("clip", (video_item(tmp_path),)), cred(), ACCOUNT)
+    (media_id,) = fake.tweets[0]["media_ids"]
+    resp = _post(
+        fake, "/2/media/metadata", json={"id": media_id, "metadata": {"alt_text": {"text": "a"}}}
+    )
+    assert resp.status_code == 400
+    assert fake.uploads[media_id].alt_text is None
+
+
+def test_gif_alt_text_is_set(pub: XPublisher, fake: FakeX, tmp_path: Path) -> None:
+    path = tmp_path / "loop.gif"
+    path.write_bytes(b"GIF89a" + bytes(500))
+    item = MediaItem(kind="image", mime="image/gif", path=path, alt_text="A spinning globe")
+    result = pub.publish(Content("loop", (item,)), cred(), ACCOUNT)
+    (media_id,) = fake.tweets[0]["media_ids"]
+    assert fake.uploads[media_id].alt_text == "A spinning globe"
+    assert result.warnings == ()
+
+
+def test_refused_alt_text_publishes_once_with_a_warning(
+    pub: XPublisher, fake: FakeX, tmp_path: Path
+) -> None:
+    fake.refuse_next_alt_text(400, "Media metadata could not be saved.")
+    item = image_item(tmp_path, png_bytes(30, 30), alt_text="A tabby cat")
+
+    result = pub.publish(Content("cat", (item,)), cred(), ACCOUNT)
+
+    assert result.warnings == (
+        "alt text of media 1 was not accepted by X: Media metadata could not be saved. "
+        "(HTTP 400); the post went out without it",
+    )
+    assert routes(fake)[-2:] == ["POST /2/media/metadata", "POST /2/tweets"]
+    assert len(fake.calls("POST /2/tweets")) == 1
+    (tweet,) = fake.tweets
+    assert result.remote_id == tweet["id"]
+    (media_id,) = tweet["media_ids"]
+    assert fake.uploads[media_id].alt_text is None  # X kept nothing
+
+
+@pytest.mark.parametrize(
+    ("fault", "reason"),
+    [
+        pytest.param({"status": 403, "body": {"detail": "Forbidden"}}, "Forbidden (HTTP 403)"),
+        pytest.param({"status": 429, "body": {"title": "Too Many Requests"}}, "Too Many Requests"),
+        pytest.param({"status": 503, "body": "<html>down</html>"}, "HTTP 503"),
+        pytest.param({"mode": "drop"}, "no answer from X (the connection failed or timed out)"),
+        pytest.param({"mode": "drop", "when": "after"}, "no answer from X"),
+    ],
+    ids=["403", "429", "503-html", "drop-before", "drop-after"],
+)
+def test_any_failed_alt_text_call_is_a_warning_not_a_failure(
+    pub: XPublisher, fake: FakeX, tmp_path: Path, fault: dict[str, Any], reason: str
+) -> None:
+    fake.inject("POST /2/media/metadata", **fault)
+    item = image_item(tmp_path, png_bytes(30, 30), alt_text="alt")
+
+    result = pub.publish(Content("still goes out", (item,)), cred(), ACCOUNT)
+
+    (warning,) = result.warnings
+    assert warning.startswith("alt text of media 1 was not accepted by X: ")
+    assert reason in warning and warning.endswith("; the post went out without it")
+    assert len(fake.tweets) == 1 and len(fake.calls("POST /2/tweets")) == 1
+
+
+def test_only_the_refused_alt_text_is_named(pub: XPublisher, fake: FakeX, tmp_path: Path) -> None:
+    first = image_item(tmp_path, png_bytes(20, 20, seed=1), name="a.png", alt_text="first")
+    second = image_item(tmp_path, png_bytes(20, 20, seed=2), name="b.png", alt_text="second")
+    fake.refuse_next_alt_text(400, "nope", skip=1)
+    result = pub.publish(Content("two", (first, second)), cred(), ACCOUNT)
+    (warning,) = result.warnings
+    assert warning.startswith("alt text of media 2 was not accepted by X: nope")
+    ids = fake.tweets[0]["media_ids"]
+    assert [fake.uploads[i].alt_text for i in ids] == ["first", None]
+
+
+def test_an_echoed_token_is_scrubbed_from_an_alt_text_warning(
+    pub: XPublisher, fake: FakeX, tmp_path: Path
+) -> None:
+    fake.inject("POST /2/media/metadata", status=400, body={"detail": f"bad Bearer {TOKEN}"})
+    item = image_item(tmp_path, png_bytes(30, 30), alt_text="alt")
+    (warning,) = pub.publish(Content("scrubbed", (item,)), cred(), ACCOUNT).warnings
+    assert TOKEN not in warning and "***" in warning
+
+
+def test_an_expired_sign_in_on_alt_text_is_auth_expired(
+    pub: XPublisher, fake: FakeX, tmp_path: Path
+) -> None:
+    # not the alt text's fault: the post would fail the same way, and a refresh helps
+    fake.inject("POST /2/media/metadata", status=401, body={"title": "Unauthorized"})
+    item = image_item(tmp_path, png_bytes(30, 30), alt_text="alt")
+    err = expect(AuthExpired, lambda: pub.publish(Content("x", (item,)), cred(), ACCOUNT))
+    assert err.refreshable
+    assert fake.calls("POST /2/tweets") == []
+
+
 # ---------------------------------------------------------------- faults on create
 
 
