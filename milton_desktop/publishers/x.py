@@ -18,7 +18,8 @@ import contextlib
 import logging
 import mimetypes
 import os
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import IO, TYPE_CHECKING, Any, ClassVar
 from urllib.parse import quote, urlencode, urlsplit
@@ -88,6 +89,22 @@ RULES = Rules(
     alone=frozenset({"video", "gif"}),
     text_checks=(_refused_characters,),
 )
+
+#: the tier of accounts whose plan lets them post long text
+PREMIUM = "premium"
+#: X Premium accounts may post up to 25,000 weighted characters (CONTRACTS.md 2.4)
+PREMIUM_RULES = replace(RULES, max_chars=25_000)
+TIERS: Mapping[str, Rules] = {PREMIUM: PREMIUM_RULES}
+#: values of ``subscription_type`` (OpenAPI: Basic, Premium, PremiumPlus or None) that
+#: come with long posts; Basic is left out, so it is treated as standard
+_LONG_POST_PLANS = frozenset({"premium", "premiumplus"})
+
+
+def _tier(subscription_type: object) -> str | None:
+    if isinstance(subscription_type, str) and subscription_type.lower() in _LONG_POST_PLANS:
+        return PREMIUM
+    return None
+
 
 AUTHORIZE_BASE = "https://x.com"
 #: offline.access is what makes X hand out a refresh token; media.write is needed
@@ -170,6 +187,7 @@ class XPublisher(Publisher):
 
     platform: ClassVar[str] = "x"
     rules: ClassVar[Rules] = RULES
+    tiers: ClassVar[Mapping[str, Rules]] = TIERS
     default_bases: ClassVar[dict[str, str]] = {
         "api": "https://api.x.com",
         "oauth": "https://api.x.com",
@@ -182,7 +200,14 @@ class XPublisher(Publisher):
     # ------------------------------------------------------------ contract
 
     def identify(self, credential: Credential) -> Identity:
-        resp = self._call("GET", "/2/users/me", credential, what="asking X who the token is for")
+        # subscription_type is only sent when asked for; it tells whether long posts work
+        resp = self._call(
+            "GET",
+            "/2/users/me",
+            credential,
+            what="asking X who the token is for",
+            params={"user.fields": "subscription_type"},
+        )
         data = json_body(resp).get("data") or {}
         if not data.get("id"):
             raise Transient("X answered /2/users/me without a user id; will retry")
@@ -190,6 +215,7 @@ class XPublisher(Publisher):
             remote_id=str(data["id"]),
             username=str(data.get("username") or ""),
             display_name=str(data.get("name") or ""),
+            tier=_tier(data.get("subscription_type")),
         )
 
     def publish(
@@ -668,6 +694,7 @@ PLATFORM = Platform(
         "last only 2 hours: for lasting access, sign in with the browser instead."
     ),
     post_url=post_url,
+    tiers=TIERS,
     oauth=OAuthSpec(
         # X apps of type "Native App" are public clients: PKCE alone proves who is asking
         needs_client_secret=False,

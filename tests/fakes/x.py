@@ -8,7 +8,10 @@ passes here sends well-formed requests:
 - ``POST /2/tweets``: JSON only, no unknown top-level fields, string media ids that
   exist, belong to the user and have finished processing, one video/GIF alone or up
   to 4 images, the weighted length (twitter-text v3, counted by :mod:`tests.fakes.tweetlength`,
-  never by the client's counter), duplicate text -> 403;
+  never by the client's counter; 280, or 25,000 for a user whose ``subscription_type``
+  is Premium or PremiumPlus), duplicate text -> 403;
+- ``GET /2/users/me`` with ``user.fields`` checked against the OpenAPI's list, and
+  ``subscription_type`` (per user) only when asked for;
 - media: ``/2/media/upload/initialize|{id}/append|{id}/finalize`` and the older
   ``POST /2/media/upload`` with ``command=INIT|APPEND|FINALIZE`` (or a one-shot
   upload), chunk reassembly against ``total_bytes``, a processing state machine
@@ -96,6 +99,37 @@ CATEGORIES: dict[str, tuple[int, str]] = {
     "subtitles": (1 * MB, "21"),
 }
 MAX_CHUNK = 5 * MB
+#: UserFieldsParameter of the OpenAPI 2.167: what ``user.fields`` may ask for
+USER_FIELDS = frozenset(
+    {
+        "confirmed_email",
+        "connection_status",
+        "created_at",
+        "description",
+        "entities",
+        "id",
+        "is_identity_verified",
+        "location",
+        "name",
+        "parody",
+        "profile_banner_url",
+        "profile_image_url",
+        "protected",
+        "public_metrics",
+        "receives_your_dm",
+        "subscribes_to_you",
+        "subscription",
+        "subscription_type",
+        "url",
+        "username",
+        "verified",
+        "verified_followers_count",
+        "verified_type",
+        "withheld",
+    }
+)
+#: the subscription types (User.subscription_type) whose posts may be long
+LONG_POST_PLANS = frozenset({"Premium", "PremiumPlus"})
 ALL_SCOPES = frozenset({"tweet.read", "tweet.write", "users.read", "offline.access", "media.write"})
 
 UNAUTHORIZED = {
@@ -148,6 +182,8 @@ class XUser:
     username: str
     name: str
     suspended: bool = False
+    #: User.subscription_type: "Basic", "Premium", "PremiumPlus" or "None"
+    subscription_type: str = "None"
 
 
 @dataclass
@@ -304,6 +340,7 @@ class FakeX(FakeServer):
         processing_polls: dict[str, int] | None = None,
         duplicate_window_secs: int = 24 * 3600,
         max_weighted_length: int = 280,
+        premium_max_weighted_length: int = 25_000,
         token_lifetime: int = 7200,
     ) -> None:
         super().__init__()
@@ -316,6 +353,7 @@ class FakeX(FakeServer):
             "processing_polls": dict(processing_polls or {}),
             "duplicate_window_secs": duplicate_window_secs,
             "max_weighted_length": max_weighted_length,
+            "premium_max_weighted_length": premium_max_weighted_length,
             "token_lifetime": token_lifetime,
         }
         # ids keep counting across resets so a stale id from an earlier test never matches
@@ -346,6 +384,9 @@ class FakeX(FakeServer):
             self.processing_polls.update(cfg["processing_polls"])
             self.duplicate_window_secs: int = cfg["duplicate_window_secs"]
             self.max_weighted_length: int = cfg["max_weighted_length"]
+            #: the limit for users whose subscription_type is in ``long_post_plans``
+            self.premium_max_weighted_length: int = cfg["premium_max_weighted_length"]
+            self.long_post_plans: frozenset[str] = LONG_POST_PLANS
             self.token_lifetime: int = cfg["token_lifetime"]
             #: the app's monthly cap is used up: every POST /2/tweets gets 429 usage-capped
             self.usage_capped = False
@@ -373,9 +414,12 @@ class FakeX(FakeServer):
         username: str = "XDevelopers",
         name: str = "X Developers",
         token: str | None = None,
+        subscription_type: str = "None",
     ) -> XUser:
         with self._lock:
-            user = self.users[user_id] = XUser(user_id, username, name)
+            user = self.users[user_id] = XUser(
+                user_id, username, name, subscription_type=subscription_type
+            )
             if self.authorizing_user is None:
                 self.authorizing_user = user_id
             if token:
@@ -425,6 +469,11 @@ class FakeX(FakeServer):
                 client_id, redirect_uri, code_challenge, method, user_id, frozenset(scopes)
             )
             return code
+
+    def subscribe(self, user_id: str, subscription_type: str) -> None:
+        """Change a user's plan: "Basic", "Premium", "PremiumPlus" or "None"."""
+        with self._lock:
+            self.users[user_id].subscription_type = subscription_type
 
     def suspend(self, user_id: str) -> None:
         with self._lock:
@@ -483,9 +532,7 @@ class FakeX(FakeServer):
             return self._revoke(req)
         if m == "GET" and p == "/2/users/me":
             user = self._user(req, "users", headers, scope="users.read")
-            return Reply(
-                200, {"data": {"id": user.id, "name": user.name, "username": user.username}}
-            )
+            return self._me(req, user)
         if m == "POST" and p == "/2/tweets":
             user = self._user(req, "tweets", headers, scope="tweet.write", write=True)
             return self._create_tweet(req, user)
@@ -568,6 +615,26 @@ class FakeX(FakeServer):
         if over:
             raise problem(429, TOO_MANY)
 
+    # ------------------------------------------------------------ GET /2/users/me
+
+    def _me(self, req: Request, user: XUser) -> Reply:
+        asked: set[str] = set()
+        for value in req.query.get("user.fields", []):
+            for name in value.split(","):
+                if name not in USER_FIELDS:
+                    raise invalid(
+                        f"The `user.fields` query parameter value [{name}] is not one of "
+                        f"[{','.join(sorted(USER_FIELDS))}]",
+                        "user.fields",
+                        name,
+                    )
+                asked.add(name)
+        # id, name and username always come; other fields only when asked for
+        data: dict[str, Any] = {"id": user.id, "name": user.name, "username": user.username}
+        if "subscription_type" in asked:
+            data["subscription_type"] = user.subscription_type
+        return Reply(200, {"data": data})
+
     # ------------------------------------------------------------ POST /2/tweets
 
     def _create_tweet(self, req: Request, user: XUser) -> Reply:
@@ -597,7 +664,12 @@ class FakeX(FakeServer):
             raise invalid("Post text is required unless media is provided", "text", text)
         if text:
             # counted apart from the client's counter, so a bug there cannot hide here
-            if tweetlength.weighted_length(text) > self.max_weighted_length:
+            limit = (
+                self.premium_max_weighted_length
+                if user.subscription_type in self.long_post_plans
+                else self.max_weighted_length
+            )
+            if tweetlength.weighted_length(text) > limit:
                 raise invalid(TOO_LONG, "text", text)
             if tweetlength.has_invalid_characters(text):
                 raise invalid("Your Tweet text contains invalid characters.", "text", text)

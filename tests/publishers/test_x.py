@@ -35,6 +35,7 @@ from milton_desktop.publishers.base import (
 from milton_desktop.publishers.oauth import make_pkce, pkce_challenge
 from milton_desktop.publishers.x import (
     CHUNK_SIZE,
+    PREMIUM,
     XPublisher,
     authorize_url,
 )
@@ -203,6 +204,53 @@ def test_identify(pub: XPublisher, fake: FakeX) -> None:
     who = pub.identify(cred())
     assert (who.remote_id, who.username, who.display_name) == (USER_ID, USERNAME, "X Developers")
     assert fake.requests[-1].header("authorization") == f"Bearer {TOKEN}"
+
+
+@pytest.mark.parametrize(
+    ("subscription_type", "tier"),
+    [("Premium", PREMIUM), ("PremiumPlus", PREMIUM), ("Basic", None), ("None", None)],
+)
+def test_identify_reports_the_tier(
+    pub: XPublisher, fake: FakeX, subscription_type: str, tier: str | None
+) -> None:
+    fake.subscribe(USER_ID, subscription_type)
+    who = pub.identify(cred())
+    assert who.tier == tier
+    assert who.remote_id == USER_ID
+    (call,) = fake.calls("GET /2/users/me")
+    assert call.query == {"user.fields": ["subscription_type"]}  # X sends it only when asked
+
+
+def test_identify_without_a_subscription_type_is_standard(pub: XPublisher, fake: FakeX) -> None:
+    # X leaves out fields it will not disclose; no word on the plan means no long posts
+    fake.inject(
+        "GET /2/users/me",
+        status=200,
+        body={"data": {"id": USER_ID, "name": "X Developers", "username": USERNAME}},
+    )
+    assert pub.identify(cred()).tier is None
+
+
+def test_fake_checks_user_fields_and_sends_the_plan_only_when_asked(fake: FakeX) -> None:
+    fake.subscribe(USER_ID, "Premium")
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    plain = requests.get(f"{fake.url}/2/users/me", headers=auth, timeout=2)
+    assert "subscription_type" not in plain.json()["data"]
+    asked = requests.get(
+        f"{fake.url}/2/users/me",
+        params={"user.fields": "subscription_type,created_at"},
+        headers=auth,
+        timeout=2,
+    )
+    assert asked.json()["data"]["subscription_type"] == "Premium"
+    bad = requests.get(
+        f"{fake.url}/2/users/me",
+        params={"user.fields": "subscription_type,shoe_size"},
+        headers=auth,
+        timeout=2,
+    )
+    assert bad.status_code == 400
+    assert "[shoe_size]" in bad.json()["errors"][0]["message"]
 
 
 def test_identify_with_a_bad_token_is_auth_expired(pub: XPublisher) -> None:
@@ -996,6 +1044,72 @@ def test_an_echoed_token_is_scrubbed_from_messages(pub: XPublisher, fake: FakeX)
     fake.inject("POST /2/tweets", status=400, body={"detail": f"bad header Bearer {TOKEN}"})
     err = expect(Rejected, lambda: pub.publish(Content("x"), cred(), ACCOUNT))
     assert "***" in str(err)
+
+
+# ---------------------------------------------------------------- Premium: long posts
+
+#: 1,000 weighted characters: over the standard 280, well within Premium's 25,000
+LONG = ("A long read for subscribers, written in plain words. " * 20)[:1000]
+
+
+def test_long_text_is_valid_for_premium_only() -> None:
+    assert registry.validate("x", Content(LONG), tier=PREMIUM) == []
+    (problem,) = registry.validate("x", Content(LONG), tier=None)
+    assert problem.field == "text"
+    assert "1000 weighted characters, over the limit of 280" in problem.message
+    x = registry.platform("x")
+    assert x.length(LONG) == (1000, 280)
+    assert x.length(LONG, PREMIUM) == (1000, 25_000)
+    (past,) = registry.validate("x", Content("a" * 25_001), tier=PREMIUM)
+    assert "over the limit of 25000" in past.message
+
+
+def test_a_premium_publisher_publishes_a_long_post_once(pub: XPublisher, fake: FakeX) -> None:
+    fake.subscribe(USER_ID, "Premium")
+    pub.tier = pub.identify(cred()).tier  # what the caller keeps for the account
+    assert pub.validate(Content(LONG)) == []
+
+    result = pub.publish(Content(LONG), cred(), ACCOUNT)
+
+    (tweet,) = fake.tweets
+    assert tweet["text"] == LONG and result.remote_id == tweet["id"]
+    assert len(fake.calls("POST /2/tweets")) == 1
+
+
+def test_a_standard_publisher_refuses_a_long_post_before_any_request(
+    pub: XPublisher, fake: FakeX
+) -> None:
+    assert pub.tier is None
+    # the engine checks with the publisher's validate before it publishes
+    (problem,) = pub.validate(Content(LONG))
+    assert problem.field == "text" and "over the limit of 280" in problem.message
+    assert fake.requests == []
+
+
+@pytest.mark.parametrize("subscription_type", ["None", "Basic"])
+def test_x_refuses_a_long_post_from_an_account_that_is_not_premium(
+    pub: XPublisher, fake: FakeX, subscription_type: str
+) -> None:
+    # a tier kept from an earlier connect while the plan has lapsed since: X has the say
+    fake.subscribe(USER_ID, subscription_type)
+    pub.tier = PREMIUM
+    err = expect(Rejected, lambda: pub.publish(Content(LONG), cred(), ACCOUNT))
+    assert "Your Tweet text is too long" in str(err) and err.http_status == 400
+    assert fake.tweets == []
+
+
+def test_premium_limit_is_25000_weighted_characters(pub: XPublisher, fake: FakeX) -> None:
+    fake.subscribe(USER_ID, "PremiumPlus")
+    pub.tier = PREMIUM
+    fits, too_long = "字" * 12_500, "字" * 12_501  # CJK weighs 2
+    assert pub.validate(Content(fits)) == []
+    assert [p.field for p in pub.validate(Content(too_long))] == ["text"]
+
+    pub.publish(Content(fits), cred(), ACCOUNT)
+    err = expect(Rejected, lambda: pub.publish(Content(too_long), cred(), ACCOUNT))
+
+    assert "Your Tweet text is too long" in str(err)  # X's own count agrees
+    assert [t["text"] for t in fake.tweets] == [fits]
 
 
 # ---------------------------------------------------------------- validation (no network)
