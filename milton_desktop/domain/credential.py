@@ -72,3 +72,7 @@ class Identity:
     remote_id: str
     username: str
     display_name: str = ""
+    #: the account's plan where it changes what the platform accepts (X "premium"
+    #: takes long posts), as a key of the platform's ``tiers``; None when the
+    #: platform does not say or the plan changes nothing
+    tier: str | None = None

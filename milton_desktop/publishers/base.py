@@ -90,6 +90,8 @@ class Publisher(ABC):
     platform: ClassVar[str]
     #: what the platform accepts; the same object as its descriptor's ``rules``
     rules: ClassVar[Rules]
+    #: the rules of paid plans by tier name; the same mapping as its descriptor's ``tiers``
+    tiers: ClassVar[Mapping[str, Rules]] = {}
     #: the platform's real base URLs, by role; ``api_base`` replaces every one of them
     default_bases: ClassVar[Mapping[str, str]]
 
@@ -120,14 +122,20 @@ class Publisher(ABC):
         self.state: dict[str, str] = {}
         #: what the platform taught this publisher now, for the caller to keep in ``state``
         self.learned: dict[str, str] = {}
+        #: the account's tier (``Identity.tier`` as stored for it), set by the caller:
+        #: a Premium X account may post text the standard rules refuse
+        self.tier: str | None = None
 
     def base(self, role: str) -> str:
         """The base URL for ``role`` (e.g. ``api``, ``oauth``), honouring ``api_base``."""
         return self.api_base or self.default_bases[role]
 
     def validate(self, content: Content) -> list[Problem]:
-        """Problems that would make the platform refuse ``content`` (no network)."""
-        return validate(self.rules, content)
+        """Problems that would make the platform refuse ``content`` from an account of
+        :attr:`tier` (no network)."""
+        # the descriptor's Platform.rules_for, without the registry: same fallback
+        rules = self.tiers.get(self.tier, self.rules) if self.tier else self.rules
+        return validate(rules, content)
 
     @abstractmethod
     def identify(self, credential: Credential) -> Identity:

@@ -8,8 +8,8 @@ keeping lists of their own. Adding a platform is one module plus its tests.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -89,11 +89,19 @@ class Platform:
     oauth: OAuthSpec | None = None
     #: how its tokens are kept alive; None: they are not renewed (reconnect instead)
     token_upkeep: TokenUpkeep | None = None
+    #: what accounts on a paid plan may post instead of ``rules``, by tier name (the
+    #: ``Identity.tier`` the publisher reports on connect)
+    tiers: Mapping[str, Rules] = field(default_factory=dict)
 
-    def validate(self, content: Content) -> list[Problem]:
+    def rules_for(self, tier: str | None) -> Rules:
+        """The rules for an account of ``tier``; an unknown tier or none gets ``rules``,
+        so a tier stored by another version never allows more than the standard."""
+        return self.tiers.get(tier, self.rules) if tier else self.rules
+
+    def validate(self, content: Content, tier: str | None = None) -> list[Problem]:
         """Problems that would make this platform refuse ``content`` (no network)."""
-        return validate(self.rules, content)
+        return validate(self.rules_for(tier), content)
 
-    def length(self, text: str) -> tuple[int, int]:
-        """(length as this platform counts it, its limit)."""
-        return self.rules.length(text)
+    def length(self, text: str, tier: str | None = None) -> tuple[int, int]:
+        """(length as this platform counts it, its limit for an account of ``tier``)."""
+        return self.rules_for(tier).length(text)

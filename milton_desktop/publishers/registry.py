@@ -69,9 +69,10 @@ def label(name: str) -> str:
     return found.label if found else name
 
 
-def validate(name: str, content: Content) -> list[Problem]:
-    """Problems that would make platform ``name`` refuse ``content`` (no network)."""
-    return platform(name).validate(content)
+def validate(name: str, content: Content, tier: str | None = None) -> list[Problem]:
+    """Problems that would make platform ``name`` refuse ``content`` from an account
+    of ``tier`` (see :meth:`Platform.rules_for`), with no network."""
+    return platform(name).validate(content, tier)
 
 
 def labels(conjunction: str = "and") -> str:

@@ -7,7 +7,9 @@ still goes through ``GET /2/media/upload?command=STATUS``.
 
 Only ``POST /2/tweets`` can make a post exist, so only it is sent with
 ``create=True``: a lost answer there is :class:`OutcomeUnknown`, while any failure
-during the upload steps is :class:`Transient` (nothing was published yet).
+during the upload steps is :class:`Transient` (nothing was published yet). Alt text
+is the exception: once the media are uploaded, a refused alt text becomes a warning
+on the :class:`Published` result rather than a failure of the whole post.
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ import contextlib
 import logging
 import mimetypes
 import os
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import IO, TYPE_CHECKING, Any, ClassVar
 from urllib.parse import quote, urlencode, urlsplit
@@ -87,6 +90,22 @@ RULES = Rules(
     text_checks=(_refused_characters,),
 )
 
+#: the tier of accounts whose plan lets them post long text
+PREMIUM = "premium"
+#: X Premium accounts may post up to 25,000 weighted characters (CONTRACTS.md 2.4)
+PREMIUM_RULES = replace(RULES, max_chars=25_000)
+TIERS: Mapping[str, Rules] = {PREMIUM: PREMIUM_RULES}
+#: values of ``subscription_type`` (OpenAPI: Basic, Premium, PremiumPlus or None) that
+#: come with long posts; Basic is left out, so it is treated as standard
+_LONG_POST_PLANS = frozenset({"premium", "premiumplus"})
+
+
+def _tier(subscription_type: object) -> str | None:
+    if isinstance(subscription_type, str) and subscription_type.lower() in _LONG_POST_PLANS:
+        return PREMIUM
+    return None
+
+
 AUTHORIZE_BASE = "https://x.com"
 #: offline.access is what makes X hand out a refresh token; media.write is needed
 #: for every /2/media/upload* call
@@ -144,6 +163,11 @@ class _Source:
             return "tweet_video"
         return "tweet_image"
 
+    @property
+    def takes_alt_text(self) -> bool:
+        # X's metadata endpoint refuses alt text on a video, so it is not asked at all
+        return self.category in ("tweet_image", "tweet_gif")
+
 
 def _problem_text(body: dict[str, Any]) -> str:
     """The most specific human text in an X error body (problem or v1.1 ``errors``)."""
@@ -163,6 +187,7 @@ class XPublisher(Publisher):
 
     platform: ClassVar[str] = "x"
     rules: ClassVar[Rules] = RULES
+    tiers: ClassVar[Mapping[str, Rules]] = TIERS
     default_bases: ClassVar[dict[str, str]] = {
         "api": "https://api.x.com",
         "oauth": "https://api.x.com",
@@ -175,7 +200,14 @@ class XPublisher(Publisher):
     # ------------------------------------------------------------ contract
 
     def identify(self, credential: Credential) -> Identity:
-        resp = self._call("GET", "/2/users/me", credential, what="asking X who the token is for")
+        # subscription_type is only sent when asked for; it tells whether long posts work
+        resp = self._call(
+            "GET",
+            "/2/users/me",
+            credential,
+            what="asking X who the token is for",
+            params={"user.fields": "subscription_type"},
+        )
         data = json_body(resp).get("data") or {}
         if not data.get("id"):
             raise Transient("X answered /2/users/me without a user id; will retry")
@@ -183,6 +215,7 @@ class XPublisher(Publisher):
             remote_id=str(data["id"]),
             username=str(data.get("username") or ""),
             display_name=str(data.get("name") or ""),
+            tier=_tier(data.get("subscription_type")),
         )
 
     def publish(
@@ -199,10 +232,13 @@ class XPublisher(Publisher):
             total = sum(s.size for s in sources)
             done = 0
             media_ids: list[str] = []
+            warnings: list[str] = []
             for src in sources:
                 media_id, done = self._upload(src, credential, progress, done, total)
-                if src.item.alt_text:
-                    self._set_alt_text(media_id, src, credential)
+                if src.item.alt_text and src.takes_alt_text:
+                    warning = self._set_alt_text(media_id, src, credential)
+                    if warning:
+                        warnings.append(warning)
                 media_ids.append(media_id)
 
         # The OpenAPI says text is always sent, even empty, for media-only posts.
@@ -226,7 +262,7 @@ class XPublisher(Publisher):
             )
         url = post_url(tweet_id, account.username)
         self.log.info("published X post %s with %d media", tweet_id, len(media_ids))
-        return Published(remote_id=tweet_id, url=url)
+        return Published(remote_id=tweet_id, url=url, warnings=tuple(warnings))
 
     def refresh(self, credential: Credential) -> Credential:
         if not credential.refresh_token:
@@ -381,14 +417,36 @@ class XPublisher(Publisher):
             )
             info = (json_body(resp).get("data") or {}).get("processing_info")
 
-    def _set_alt_text(self, media_id: str, src: _Source, credential: Credential) -> None:
-        # The OpenAPI caps alt text at 1000 characters; validation says so to the user first.
-        self._call(
-            "POST",
-            "/2/media/metadata",
-            credential,
-            what=f"setting the alt text of media {src.number} on X",
-            json={"id": media_id, "metadata": {"alt_text": {"text": src.item.alt_text[:1000]}}},
+    def _set_alt_text(self, media_id: str, src: _Source, credential: Credential) -> str | None:
+        """Attach the alt text; a refusal is the warning to return, not an error.
+
+        The media are uploaded by now and the post can go out without its alt text:
+        failing here would throw the uploads away and, retried, fail the same way.
+        An expired sign-in is still raised, as it would fail the post too.
+        """
+        n = src.number
+        what = f"setting the alt text of media {n} on X"
+        try:
+            # The OpenAPI caps alt text at 1000 characters; validation says so to the user first.
+            resp = self._request(
+                "POST",
+                "/2/media/metadata",
+                credential,
+                what=what,
+                json={"id": media_id, "metadata": {"alt_text": {"text": src.item.alt_text[:1000]}}},
+            )
+        except Transient:  # send() raises it only when no answer came
+            reason = "no answer from X (the connection failed or timed out)"
+        else:
+            if 200 <= resp.status_code < 300:
+                return None
+            if resp.status_code == 401:
+                raise self._error(resp, credential, what=what, create=False)
+            text = scrub(_problem_text(json_body(resp)), credential_secrets(credential), mask=_MASK)
+            reason = f"{text} (HTTP {resp.status_code})" if text else f"HTTP {resp.status_code}"
+        self.log.warning("alt text of media %d not set on X: %s", n, reason)
+        return (
+            f"alt text of media {n} was not accepted by X: {reason}; the post went out without it"
         )
 
     # ------------------------------------------------------------ tokens
@@ -481,6 +539,25 @@ class XPublisher(Publisher):
         **kwargs: Any,
     ) -> requests.Response:
         """One authenticated API request; any non-2xx answer becomes a typed error."""
+        resp = self._request(
+            method, path, credential, what=what, create=create, log_level=log_level, **kwargs
+        )
+        if not 200 <= resp.status_code < 300:
+            raise self._error(resp, credential, what=what, create=create)
+        return resp
+
+    def _request(
+        self,
+        method: str,
+        path: str,
+        credential: Credential,
+        *,
+        what: str,
+        create: bool = False,
+        log_level: int = logging.INFO,
+        **kwargs: Any,
+    ) -> requests.Response:
+        """One authenticated API request, whatever its answer; no answer is a typed error."""
         headers = {"Authorization": f"Bearer {credential.access_token}"}
         resp = send(
             self.session,
@@ -493,8 +570,6 @@ class XPublisher(Publisher):
             **kwargs,
         )
         self.log.log(log_level, "%s %s -> %d", method, path, resp.status_code)
-        if not 200 <= resp.status_code < 300:
-            raise self._error(resp, credential, what=what, create=create)
         return resp
 
     def _error(
@@ -619,6 +694,7 @@ PLATFORM = Platform(
         "last only 2 hours: for lasting access, sign in with the browser instead."
     ),
     post_url=post_url,
+    tiers=TIERS,
     oauth=OAuthSpec(
         # X apps of type "Native App" are public clients: PKCE alone proves who is asking
         needs_client_secret=False,

@@ -8,12 +8,16 @@ passes here sends well-formed requests:
 - ``POST /2/tweets``: JSON only, no unknown top-level fields, string media ids that
   exist, belong to the user and have finished processing, one video/GIF alone or up
   to 4 images, the weighted length (twitter-text v3, counted by :mod:`tests.fakes.tweetlength`,
-  never by the client's counter), duplicate text -> 403;
+  never by the client's counter; 280, or 25,000 for a user whose ``subscription_type``
+  is Premium or PremiumPlus), duplicate text -> 403;
+- ``GET /2/users/me`` with ``user.fields`` checked against the OpenAPI's list, and
+  ``subscription_type`` (per user) only when asked for;
 - media: ``/2/media/upload/initialize|{id}/append|{id}/finalize`` and the older
   ``POST /2/media/upload`` with ``command=INIT|APPEND|FINALIZE`` (or a one-shot
   upload), chunk reassembly against ``total_bytes``, a processing state machine
   (pending -> in_progress -> succeeded/failed) advanced by STATUS polls, and
-  ``POST /2/media/metadata`` for alt text;
+  ``POST /2/media/metadata`` for alt text, refused for video media as X does (and
+  for any media when a test asks, :meth:`FakeX.refuse_next_alt_text`);
 - OAuth 2: an authorize page that approves at once, the token endpoint with PKCE
   S256/plain checks and single-use rotating refresh tokens, and revoke;
 - ``x-rate-limit-*`` headers on every answer and ``x-user-limit-24hour-*`` on writes,
@@ -95,6 +99,37 @@ CATEGORIES: dict[str, tuple[int, str]] = {
     "subtitles": (1 * MB, "21"),
 }
 MAX_CHUNK = 5 * MB
+#: UserFieldsParameter of the OpenAPI 2.167: what ``user.fields`` may ask for
+USER_FIELDS = frozenset(
+    {
+        "confirmed_email",
+        "connection_status",
+        "created_at",
+        "description",
+        "entities",
+        "id",
+        "is_identity_verified",
+        "location",
+        "name",
+        "parody",
+        "profile_banner_url",
+        "profile_image_url",
+        "protected",
+        "public_metrics",
+        "receives_your_dm",
+        "subscribes_to_you",
+        "subscription",
+        "subscription_type",
+        "url",
+        "username",
+        "verified",
+        "verified_followers_count",
+        "verified_type",
+        "withheld",
+    }
+)
+#: the subscription types (User.subscription_type) whose posts may be long
+LONG_POST_PLANS = frozenset({"Premium", "PremiumPlus"})
 ALL_SCOPES = frozenset({"tweet.read", "tweet.write", "users.read", "offline.access", "media.write"})
 
 UNAUTHORIZED = {
@@ -147,6 +182,8 @@ class XUser:
     username: str
     name: str
     suspended: bool = False
+    #: User.subscription_type: "Basic", "Premium", "PremiumPlus" or "None"
+    subscription_type: str = "None"
 
 
 @dataclass
@@ -303,6 +340,7 @@ class FakeX(FakeServer):
         processing_polls: dict[str, int] | None = None,
         duplicate_window_secs: int = 24 * 3600,
         max_weighted_length: int = 280,
+        premium_max_weighted_length: int = 25_000,
         token_lifetime: int = 7200,
     ) -> None:
         super().__init__()
@@ -315,6 +353,7 @@ class FakeX(FakeServer):
             "processing_polls": dict(processing_polls or {}),
             "duplicate_window_secs": duplicate_window_secs,
             "max_weighted_length": max_weighted_length,
+            "premium_max_weighted_length": premium_max_weighted_length,
             "token_lifetime": token_lifetime,
         }
         # ids keep counting across resets so a stale id from an earlier test never matches
@@ -345,6 +384,9 @@ class FakeX(FakeServer):
             self.processing_polls.update(cfg["processing_polls"])
             self.duplicate_window_secs: int = cfg["duplicate_window_secs"]
             self.max_weighted_length: int = cfg["max_weighted_length"]
+            #: the limit for users whose subscription_type is in ``long_post_plans``
+            self.premium_max_weighted_length: int = cfg["premium_max_weighted_length"]
+            self.long_post_plans: frozenset[str] = LONG_POST_PLANS
             self.token_lifetime: int = cfg["token_lifetime"]
             #: the app's monthly cap is used up: every POST /2/tweets gets 429 usage-capped
             self.usage_capped = False
@@ -360,6 +402,8 @@ class FakeX(FakeServer):
             #: who approves on the authorize page (default: the first user added)
             self.authorizing_user: str | None = None
             self._fail_next_processing: str | None = None
+            self._refuse_next_alt_text: Reply | None = None
+            self._alt_text_skip = 0
             self._windows: dict[tuple[str, str], list[float]] = {}
 
     # ------------------------------------------------------------ set-up for tests
@@ -370,9 +414,12 @@ class FakeX(FakeServer):
         username: str = "XDevelopers",
         name: str = "X Developers",
         token: str | None = None,
+        subscription_type: str = "None",
     ) -> XUser:
         with self._lock:
-            user = self.users[user_id] = XUser(user_id, username, name)
+            user = self.users[user_id] = XUser(
+                user_id, username, name, subscription_type=subscription_type
+            )
             if self.authorizing_user is None:
                 self.authorizing_user = user_id
             if token:
@@ -423,6 +470,11 @@ class FakeX(FakeServer):
             )
             return code
 
+    def subscribe(self, user_id: str, subscription_type: str) -> None:
+        """Change a user's plan: "Basic", "Premium", "PremiumPlus" or "None"."""
+        with self._lock:
+            self.users[user_id].subscription_type = subscription_type
+
     def suspend(self, user_id: str) -> None:
         with self._lock:
             self.users[user_id].suspended = True
@@ -431,6 +483,26 @@ class FakeX(FakeServer):
         """The next media finalized ends its processing in ``failed`` with ``message``."""
         with self._lock:
             self._fail_next_processing = message
+
+    def refuse_next_alt_text(
+        self, status: int = 400, detail: str = "Media metadata could not be saved.", skip: int = 0
+    ) -> None:
+        """After ``skip`` accepted ones, the next ``POST /2/media/metadata`` is checked
+        as usual, then refused with ``status`` and X's problem body carrying ``detail``;
+        nothing is stored for it."""
+        invalid_request = status == 400
+        with self._lock:
+            self._alt_text_skip = skip
+            self._refuse_next_alt_text = Reply(
+                status,
+                {
+                    "title": "Invalid Request" if invalid_request else "Error",
+                    "detail": detail,
+                    "type": INVALID_REQUEST if invalid_request else "about:blank",
+                    "status": status,
+                },
+                content_type=PROBLEM,
+            )
 
     def tweets_by(self, user_id: str) -> list[dict[str, Any]]:
         with self._lock:
@@ -460,9 +532,7 @@ class FakeX(FakeServer):
             return self._revoke(req)
         if m == "GET" and p == "/2/users/me":
             user = self._user(req, "users", headers, scope="users.read")
-            return Reply(
-                200, {"data": {"id": user.id, "name": user.name, "username": user.username}}
-            )
+            return self._me(req, user)
         if m == "POST" and p == "/2/tweets":
             user = self._user(req, "tweets", headers, scope="tweet.write", write=True)
             return self._create_tweet(req, user)
@@ -545,6 +615,26 @@ class FakeX(FakeServer):
         if over:
             raise problem(429, TOO_MANY)
 
+    # ------------------------------------------------------------ GET /2/users/me
+
+    def _me(self, req: Request, user: XUser) -> Reply:
+        asked: set[str] = set()
+        for value in req.query.get("user.fields", []):
+            for name in value.split(","):
+                if name not in USER_FIELDS:
+                    raise invalid(
+                        f"The `user.fields` query parameter value [{name}] is not one of "
+                        f"[{','.join(sorted(USER_FIELDS))}]",
+                        "user.fields",
+                        name,
+                    )
+                asked.add(name)
+        # id, name and username always come; other fields only when asked for
+        data: dict[str, Any] = {"id": user.id, "name": user.name, "username": user.username}
+        if "subscription_type" in asked:
+            data["subscription_type"] = user.subscription_type
+        return Reply(200, {"data": data})
+
     # ------------------------------------------------------------ POST /2/tweets
 
     def _create_tweet(self, req: Request, user: XUser) -> Reply:
@@ -574,7 +664,12 @@ class FakeX(FakeServer):
             raise invalid("Post text is required unless media is provided", "text", text)
         if text:
             # counted apart from the client's counter, so a bug there cannot hide here
-            if tweetlength.weighted_length(text) > self.max_weighted_length:
+            limit = (
+                self.premium_max_weighted_length
+                if user.subscription_type in self.long_post_plans
+                else self.max_weighted_length
+            )
+            if tweetlength.weighted_length(text) > limit:
                 raise invalid(TOO_LONG, "text", text)
             if tweetlength.has_invalid_characters(text):
                 raise invalid("Your Tweet text contains invalid characters.", "text", text)
@@ -881,6 +976,20 @@ class FakeX(FakeServer):
                 raise invalid(
                     "Alt text is over 1000 characters", "metadata.alt_text.text", alt["text"]
                 )
+            # X takes alt text on images and GIFs only (the wording is illustrative)
+            if not upload.category.endswith(("_image", "_gif")):
+                raise invalid(
+                    f"Alt text is not supported for media of category {upload.category}",
+                    "id",
+                    media_id,
+                )
+        if self._refuse_next_alt_text is not None:
+            if self._alt_text_skip > 0:
+                self._alt_text_skip -= 1
+            else:
+                refusal, self._refuse_next_alt_text = self._refuse_next_alt_text, None
+                raise _Refuse(refusal)
+        if alt is not None:
             upload.alt_text = alt["text"]
         return Reply(200, {"data": {"id": media_id, "associated_metadata": metadata}})
 

@@ -4,12 +4,14 @@ new platform needs besides its module (a fake server and tests) is checked here.
 from __future__ import annotations
 
 import importlib
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from milton_desktop.domain.content import Content
 from milton_desktop.domain.errors import UserError
+from milton_desktop.domain.validation import Rules
 from milton_desktop.publishers import registry
 from milton_desktop.publishers.base import Publisher
 from milton_desktop.publishers.platform import Platform
@@ -34,6 +36,11 @@ def test_each_descriptor_is_consistent(platform: Platform):
     # one set of rules: what the editor checks is what the publisher checks
     assert platform.publisher.rules is platform.rules
     assert platform.rules.platform == platform.name and platform.rules.label == platform.label
+    # and one set per tier: the publisher knows them without the registry
+    assert set(platform.publisher.tiers) == set(platform.tiers)
+    for tier, rules in platform.tiers.items():
+        assert platform.publisher.tiers[tier] is rules
+        assert (rules.platform, rules.label) == (platform.name, platform.label)
     assert platform.colour.startswith("#") and len(platform.colour) == 7
     assert 1 <= len(platform.short) <= 3
     assert platform.token_help
@@ -57,6 +64,81 @@ def test_validation_goes_through_the_descriptor(platform: Platform):
     assert any("over the limit" in p.message for p in problems)
     publisher = registry.make_publisher(platform.name, api_base="http://127.0.0.1:9")
     assert publisher.validate(Content(text=too_long)) == problems
+
+
+@pytest.mark.parametrize("platform", PLATFORMS, ids=lambda p: p.name)
+def test_validation_for_each_tier_goes_through_the_descriptor(platform: Platform):
+    publisher = registry.make_publisher(platform.name, api_base="http://127.0.0.1:9")
+    assert publisher.tier is None  # standard until the caller says otherwise
+    for tier, rules in platform.tiers.items():
+        too_long = "a" * (rules.max_chars + 1)
+        problems = registry.validate(platform.name, Content(text=too_long), tier=tier)
+        assert any(f"over the limit of {rules.max_chars}" in p.message for p in problems)
+        publisher.tier = tier
+        assert publisher.validate(Content(text=too_long)) == problems
+
+
+TOOT = Rules(platform="toot", label="Toot", max_chars=10, media={}, max_media=0)
+TOOT_GOLD = replace(TOOT, max_chars=100)
+
+
+class TootPublisher(Publisher):
+    platform = "toot"
+    rules = TOOT
+    tiers = {"gold": TOOT_GOLD}
+    default_bases = {"api": "http://127.0.0.1:9"}
+
+    def identify(self, credential):  # pragma: no cover - never called
+        raise NotImplementedError
+
+    def publish(self, content, credential, account, progress=None):  # pragma: no cover
+        raise NotImplementedError
+
+
+TOOT_PLATFORM = Platform(
+    name="toot",
+    label="Toot",
+    short="T",
+    colour="#123456",
+    order=99,
+    rules=TOOT,
+    publisher=TootPublisher,
+    token_help="paste a token",
+    post_url=lambda post_id, user: f"https://toot.example/{user}/{post_id}",
+    tiers=TootPublisher.tiers,
+)
+
+
+def test_a_tier_picks_its_rules_and_anything_else_the_standard_ones():
+    assert TOOT_PLATFORM.rules_for(None) is TOOT
+    assert TOOT_PLATFORM.rules_for("gold") is TOOT_GOLD
+    # a tier this version does not know (stored by a newer one) allows no more
+    assert TOOT_PLATFORM.rules_for("platinum") is TOOT
+    assert TOOT_PLATFORM.rules_for("") is TOOT
+    assert TOOT_PLATFORM.length("a" * 50) == (50, 10)
+    assert TOOT_PLATFORM.length("a" * 50, "gold") == (50, 100)
+    assert [p.field for p in TOOT_PLATFORM.validate(Content("a" * 50))] == ["text"]
+    assert TOOT_PLATFORM.validate(Content("a" * 50), "gold") == []
+    assert [p.field for p in TOOT_PLATFORM.validate(Content("a" * 101), "gold")] == ["text"]
+
+
+def test_a_publisher_validates_for_the_tier_its_caller_sets():
+    publisher = TootPublisher()
+    long = Content("a" * 50)
+    assert publisher.validate(long) == TOOT_PLATFORM.validate(long)
+    assert publisher.validate(long) != []
+    publisher.tier = "gold"
+    assert publisher.validate(long) == []
+    publisher.tier = "platinum"
+    assert publisher.validate(long) == TOOT_PLATFORM.validate(long)
+    publisher.session.close()
+
+
+def test_a_platform_without_tiers_has_the_same_rules_for_every_tier():
+    linkedin = registry.platform("linkedin")
+    assert linkedin.tiers == {}
+    assert linkedin.rules_for("premium") is linkedin.rules
+    assert registry.validate("linkedin", Content("hi"), tier="premium") == []
 
 
 def test_an_unknown_platform_is_refused_with_the_choices():

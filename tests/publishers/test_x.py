@@ -35,6 +35,7 @@ from milton_desktop.publishers.base import (
 from milton_desktop.publishers.oauth import make_pkce, pkce_challenge
 from milton_desktop.publishers.x import (
     CHUNK_SIZE,
+    PREMIUM,
     XPublisher,
     authorize_url,
 )
@@ -203,6 +204,53 @@ def test_identify(pub: XPublisher, fake: FakeX) -> None:
     who = pub.identify(cred())
     assert (who.remote_id, who.username, who.display_name) == (USER_ID, USERNAME, "X Developers")
     assert fake.requests[-1].header("authorization") == f"Bearer {TOKEN}"
+
+
+@pytest.mark.parametrize(
+    ("subscription_type", "tier"),
+    [("Premium", PREMIUM), ("PremiumPlus", PREMIUM), ("Basic", None), ("None", None)],
+)
+def test_identify_reports_the_tier(
+    pub: XPublisher, fake: FakeX, subscription_type: str, tier: str | None
+) -> None:
+    fake.subscribe(USER_ID, subscription_type)
+    who = pub.identify(cred())
+    assert who.tier == tier
+    assert who.remote_id == USER_ID
+    (call,) = fake.calls("GET /2/users/me")
+    assert call.query == {"user.fields": ["subscription_type"]}  # X sends it only when asked
+
+
+def test_identify_without_a_subscription_type_is_standard(pub: XPublisher, fake: FakeX) -> None:
+    # X leaves out fields it will not disclose; no word on the plan means no long posts
+    fake.inject(
+        "GET /2/users/me",
+        status=200,
+        body={"data": {"id": USER_ID, "name": "X Developers", "username": USERNAME}},
+    )
+    assert pub.identify(cred()).tier is None
+
+
+def test_fake_checks_user_fields_and_sends_the_plan_only_when_asked(fake: FakeX) -> None:
+    fake.subscribe(USER_ID, "Premium")
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    plain = requests.get(f"{fake.url}/2/users/me", headers=auth, timeout=2)
+    assert "subscription_type" not in plain.json()["data"]
+    asked = requests.get(
+        f"{fake.url}/2/users/me",
+        params={"user.fields": "subscription_type,created_at"},
+        headers=auth,
+        timeout=2,
+    )
+    assert asked.json()["data"]["subscription_type"] == "Premium"
+    bad = requests.get(
+        f"{fake.url}/2/users/me",
+        params={"user.fields": "subscription_type,shoe_size"},
+        headers=auth,
+        timeout=2,
+    )
+    assert bad.status_code == 400
+    assert "[shoe_size]" in bad.json()["errors"][0]["message"]
 
 
 def test_identify_with_a_bad_token_is_auth_expired(pub: XPublisher) -> None:
@@ -425,6 +473,124 @@ def test_missing_local_file_is_rejected(pub: XPublisher, tmp_path: Path) -> None
     item = MediaItem(kind="image", mime="image/png", path=tmp_path / "gone.png")
     err = expect(Rejected, lambda: pub.publish(Content("x", (item,)), cred(), ACCOUNT))
     assert "gone.png" in str(err)
+
+
+# ---------------------------------------------------------------- alt text
+
+
+def video_item(tmp_path: Path, size: int = 4000, **kw: Any) -> MediaItem:
+    path = tmp_path / "clip.mp4"
+    path.write_bytes(mp4_bytes(size))
+    return MediaItem(kind="video", mime="video/mp4", path=path, size=size, **kw)
+
+
+def test_video_alt_text_is_not_sent_and_the_post_goes_out(
+    pub: XPublisher, fake: FakeX, tmp_path: Path
+) -> None:
+    item = video_item(tmp_path, alt_text="A cat chasing a laser dot")
+
+    result = pub.publish(Content("watch", (item,)), cred(), ACCOUNT)
+
+    assert fake.calls("POST /2/media/metadata") == []  # X refuses alt text on video
+    assert result.warnings == ()
+    (tweet,) = fake.tweets
+    assert result.remote_id == tweet["id"]
+
+
+def test_the_fake_refuses_alt_text_on_a_video(pub: XPublisher, fake: FakeX, tmp_path: Path) -> None:
+    pub.publish(Content("clip", (video_item(tmp_path),)), cred(), ACCOUNT)
+    (media_id,) = fake.tweets[0]["media_ids"]
+    resp = _post(
+        fake, "/2/media/metadata", json={"id": media_id, "metadata": {"alt_text": {"text": "a"}}}
+    )
+    assert resp.status_code == 400
+    assert fake.uploads[media_id].alt_text is None
+
+
+def test_gif_alt_text_is_set(pub: XPublisher, fake: FakeX, tmp_path: Path) -> None:
+    path = tmp_path / "loop.gif"
+    path.write_bytes(b"GIF89a" + bytes(500))
+    item = MediaItem(kind="image", mime="image/gif", path=path, alt_text="A spinning globe")
+    result = pub.publish(Content("loop", (item,)), cred(), ACCOUNT)
+    (media_id,) = fake.tweets[0]["media_ids"]
+    assert fake.uploads[media_id].alt_text == "A spinning globe"
+    assert result.warnings == ()
+
+
+def test_refused_alt_text_publishes_once_with_a_warning(
+    pub: XPublisher, fake: FakeX, tmp_path: Path
+) -> None:
+    fake.refuse_next_alt_text(400, "Media metadata could not be saved.")
+    item = image_item(tmp_path, png_bytes(30, 30), alt_text="A tabby cat")
+
+    result = pub.publish(Content("cat", (item,)), cred(), ACCOUNT)
+
+    assert result.warnings == (
+        "alt text of media 1 was not accepted by X: Media metadata could not be saved. "
+        "(HTTP 400); the post went out without it",
+    )
+    assert routes(fake)[-2:] == ["POST /2/media/metadata", "POST /2/tweets"]
+    assert len(fake.calls("POST /2/tweets")) == 1
+    (tweet,) = fake.tweets
+    assert result.remote_id == tweet["id"]
+    (media_id,) = tweet["media_ids"]
+    assert fake.uploads[media_id].alt_text is None  # X kept nothing
+
+
+@pytest.mark.parametrize(
+    ("fault", "reason"),
+    [
+        pytest.param({"status": 403, "body": {"detail": "Forbidden"}}, "Forbidden (HTTP 403)"),
+        pytest.param({"status": 429, "body": {"title": "Too Many Requests"}}, "Too Many Requests"),
+        pytest.param({"status": 503, "body": "<html>down</html>"}, "HTTP 503"),
+        pytest.param({"mode": "drop"}, "no answer from X (the connection failed or timed out)"),
+        pytest.param({"mode": "drop", "when": "after"}, "no answer from X"),
+    ],
+    ids=["403", "429", "503-html", "drop-before", "drop-after"],
+)
+def test_any_failed_alt_text_call_is_a_warning_not_a_failure(
+    pub: XPublisher, fake: FakeX, tmp_path: Path, fault: dict[str, Any], reason: str
+) -> None:
+    fake.inject("POST /2/media/metadata", **fault)
+    item = image_item(tmp_path, png_bytes(30, 30), alt_text="alt")
+
+    result = pub.publish(Content("still goes out", (item,)), cred(), ACCOUNT)
+
+    (warning,) = result.warnings
+    assert warning.startswith("alt text of media 1 was not accepted by X: ")
+    assert reason in warning and warning.endswith("; the post went out without it")
+    assert len(fake.tweets) == 1 and len(fake.calls("POST /2/tweets")) == 1
+
+
+def test_only_the_refused_alt_text_is_named(pub: XPublisher, fake: FakeX, tmp_path: Path) -> None:
+    first = image_item(tmp_path, png_bytes(20, 20, seed=1), name="a.png", alt_text="first")
+    second = image_item(tmp_path, png_bytes(20, 20, seed=2), name="b.png", alt_text="second")
+    fake.refuse_next_alt_text(400, "nope", skip=1)
+    result = pub.publish(Content("two", (first, second)), cred(), ACCOUNT)
+    (warning,) = result.warnings
+    assert warning.startswith("alt text of media 2 was not accepted by X: nope")
+    ids = fake.tweets[0]["media_ids"]
+    assert [fake.uploads[i].alt_text for i in ids] == ["first", None]
+
+
+def test_an_echoed_token_is_scrubbed_from_an_alt_text_warning(
+    pub: XPublisher, fake: FakeX, tmp_path: Path
+) -> None:
+    fake.inject("POST /2/media/metadata", status=400, body={"detail": f"bad Bearer {TOKEN}"})
+    item = image_item(tmp_path, png_bytes(30, 30), alt_text="alt")
+    (warning,) = pub.publish(Content("scrubbed", (item,)), cred(), ACCOUNT).warnings
+    assert TOKEN not in warning and "***" in warning
+
+
+def test_an_expired_sign_in_on_alt_text_is_auth_expired(
+    pub: XPublisher, fake: FakeX, tmp_path: Path
+) -> None:
+    # not the alt text's fault: the post would fail the same way, and a refresh helps
+    fake.inject("POST /2/media/metadata", status=401, body={"title": "Unauthorized"})
+    item = image_item(tmp_path, png_bytes(30, 30), alt_text="alt")
+    err = expect(AuthExpired, lambda: pub.publish(Content("x", (item,)), cred(), ACCOUNT))
+    assert err.refreshable
+    assert fake.calls("POST /2/tweets") == []
 
 
 # ---------------------------------------------------------------- faults on create
@@ -878,6 +1044,72 @@ def test_an_echoed_token_is_scrubbed_from_messages(pub: XPublisher, fake: FakeX)
     fake.inject("POST /2/tweets", status=400, body={"detail": f"bad header Bearer {TOKEN}"})
     err = expect(Rejected, lambda: pub.publish(Content("x"), cred(), ACCOUNT))
     assert "***" in str(err)
+
+
+# ---------------------------------------------------------------- Premium: long posts
+
+#: 1,000 weighted characters: over the standard 280, well within Premium's 25,000
+LONG = ("A long read for subscribers, written in plain words. " * 20)[:1000]
+
+
+def test_long_text_is_valid_for_premium_only() -> None:
+    assert registry.validate("x", Content(LONG), tier=PREMIUM) == []
+    (problem,) = registry.validate("x", Content(LONG), tier=None)
+    assert problem.field == "text"
+    assert "1000 weighted characters, over the limit of 280" in problem.message
+    x = registry.platform("x")
+    assert x.length(LONG) == (1000, 280)
+    assert x.length(LONG, PREMIUM) == (1000, 25_000)
+    (past,) = registry.validate("x", Content("a" * 25_001), tier=PREMIUM)
+    assert "over the limit of 25000" in past.message
+
+
+def test_a_premium_publisher_publishes_a_long_post_once(pub: XPublisher, fake: FakeX) -> None:
+    fake.subscribe(USER_ID, "Premium")
+    pub.tier = pub.identify(cred()).tier  # what the caller keeps for the account
+    assert pub.validate(Content(LONG)) == []
+
+    result = pub.publish(Content(LONG), cred(), ACCOUNT)
+
+    (tweet,) = fake.tweets
+    assert tweet["text"] == LONG and result.remote_id == tweet["id"]
+    assert len(fake.calls("POST /2/tweets")) == 1
+
+
+def test_a_standard_publisher_refuses_a_long_post_before_any_request(
+    pub: XPublisher, fake: FakeX
+) -> None:
+    assert pub.tier is None
+    # the engine checks with the publisher's validate before it publishes
+    (problem,) = pub.validate(Content(LONG))
+    assert problem.field == "text" and "over the limit of 280" in problem.message
+    assert fake.requests == []
+
+
+@pytest.mark.parametrize("subscription_type", ["None", "Basic"])
+def test_x_refuses_a_long_post_from_an_account_that_is_not_premium(
+    pub: XPublisher, fake: FakeX, subscription_type: str
+) -> None:
+    # a tier kept from an earlier connect while the plan has lapsed since: X has the say
+    fake.subscribe(USER_ID, subscription_type)
+    pub.tier = PREMIUM
+    err = expect(Rejected, lambda: pub.publish(Content(LONG), cred(), ACCOUNT))
+    assert "Your Tweet text is too long" in str(err) and err.http_status == 400
+    assert fake.tweets == []
+
+
+def test_premium_limit_is_25000_weighted_characters(pub: XPublisher, fake: FakeX) -> None:
+    fake.subscribe(USER_ID, "PremiumPlus")
+    pub.tier = PREMIUM
+    fits, too_long = "字" * 12_500, "字" * 12_501  # CJK weighs 2
+    assert pub.validate(Content(fits)) == []
+    assert [p.field for p in pub.validate(Content(too_long))] == ["text"]
+
+    pub.publish(Content(fits), cred(), ACCOUNT)
+    err = expect(Rejected, lambda: pub.publish(Content(too_long), cred(), ACCOUNT))
+
+    assert "Your Tweet text is too long" in str(err)  # X's own count agrees
+    assert [t["text"] for t in fake.tweets] == [fits]
 
 
 # ---------------------------------------------------------------- validation (no network)
