@@ -144,6 +144,7 @@ class Engine:
         credential = self.credentials.load(account.platform, account.id)
         publisher = self.publisher_factory(account.platform, api_base=account.api_base)
         publisher.state = settings.platform_state(account.platform)
+        publisher.tier = account.tier
         if cache is not None:
             cache[account.id] = (credential, publisher)
         return credential, publisher

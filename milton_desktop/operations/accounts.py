@@ -166,6 +166,7 @@ def connect_account(
             api_base=api_base,
             status=AccountStatus.CONNECTED,
             token_expires_at=_expiry(credential),
+            tier=identity.tier,
         )
     try:
         credentials.save(platform, acc.id, credential)
@@ -208,6 +209,8 @@ def reconnect_account(
             username=identity.username or acc.username,
             remote_id=identity.remote_id,
             token_expires_at=_expiry(credential),
+            # the plan may have changed (or lapsed) since the account was connected
+            tier=identity.tier,
             # a new token: its age for renewal counts from now
             token_refreshed_at=datetime.now(UTC),
         ).where(Account.id == acc.id).execute()

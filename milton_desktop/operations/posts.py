@@ -209,7 +209,9 @@ def set_media(post_id: int, media: PreparedMedia, *, clock: Clock | None = None)
     hint = None
     for s in live:
         text = s.text_override if s.text_override is not None else post.body
-        problems = registry.validate(s.account.platform, Content(text=text, media=items))
+        problems = registry.validate(
+            s.account.platform, Content(text=text, media=items), tier=s.account.tier
+        )
         if problems:
             hint = hint or next((p.hint for p in problems if p.hint), None)
             refusals.append(

@@ -53,7 +53,7 @@ def _check_account(row: ScheduledPost) -> None:
 
 def validate_for(account: Account, content: Content) -> None:
     """:class:`UserError` listing what ``account``'s platform would refuse in ``content``."""
-    problems = registry.validate(account.platform, content)
+    problems = registry.validate(account.platform, content, tier=account.tier)
     if problems:
         label = registry.label(account.platform)
         details = "; ".join(p.message for p in problems)

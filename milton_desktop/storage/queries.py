@@ -36,6 +36,8 @@ class AccountView:
     api_base: str | None
     status: str
     token_expires_at: datetime | None
+    tier: str | None = None
+    token_refreshed_at: datetime | None = None
 
     @classmethod
     def of(cls, acc: Account) -> AccountView:
@@ -48,6 +50,8 @@ class AccountView:
             api_base=acc.api_base,
             status=acc.status,
             token_expires_at=acc.token_expires_at,
+            tier=acc.tier,
+            token_refreshed_at=acc.token_refreshed_at,
         )
 
 

@@ -191,3 +191,29 @@ def test_content_the_platform_refuses_writes_nothing(accounts, clock):
     after = queries.get_schedule(row.id)
     assert after.text_override is None
     assert (after.scheduled_time, after.updated_at) == (before.scheduled_time, before.updated_at)
+
+
+def test_an_x_premium_account_takes_long_posts_and_a_standard_one_refuses_them(
+    db, memory_keyring, clock
+):
+    from milton_desktop.domain.credential import Credential, Identity
+    from milton_desktop.operations import accounts as account_ops
+    from milton_desktop.storage.credentials import CredentialStore
+
+    creds = CredentialStore("test")
+    premium = account_ops.connect_account(
+        creds, "x", "Long", Credential("t1"), Identity("1", "long", tier="premium")
+    )
+    standard = account_ops.connect_account(
+        creds, "x", "Short", Credential("t2"), Identity("2", "short")
+    )
+    assert (premium.tier, standard.tier) == ("premium", None)
+    post = posts.add_post("word " * 200)  # 1 000 weighted characters
+    row = schedules.schedule(post.id, premium, LATER, clock=clock)
+    assert row.status == "pending"
+    with pytest.raises(UserError, match="over the limit of 280"):
+        schedules.schedule(post.id, standard, LATER, clock=clock)
+    # the plan lapsed: a reconnect brings the account back to the standard limit
+    account_ops.reconnect_account(creds, premium.id, Credential("t3"), Identity("1", "long"))
+    with pytest.raises(UserError, match="over the limit of 280"):
+        schedules.schedule(post.id, premium, LATER, clock=clock)

@@ -590,12 +590,16 @@ class AccountChoice:
     name: str
     platform: str
     needs_reconnect: bool
+    #: the account's plan where it changes the limits (X Premium)
+    tier: str | None = None
 
 
 def account_choices() -> list[AccountChoice]:
     """Every account, by name."""
     return [
-        AccountChoice(a.id, a.display_name, a.platform, a.status == AccountStatus.NEEDS_RECONNECT)
+        AccountChoice(
+            a.id, a.display_name, a.platform, a.status == AccountStatus.NEEDS_RECONNECT, a.tier
+        )
         for a in queries.list_accounts()
     ]
 

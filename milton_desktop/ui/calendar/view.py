@@ -1511,7 +1511,7 @@ class CalendarPane(QWidget):
                     return False
                 # Checked before any write, so a refusal on the second account does not
                 # leave the first one scheduled and cancelled behind.
-                problems = registry.validate(acc.platform, content)
+                problems = registry.validate(acc.platform, content, tier=acc.tier)
                 if problems:
                     label = style.platform_style(acc.platform).label
                     details = "; ".join(pr.message for pr in problems)

@@ -705,7 +705,9 @@ class PostEditorDialog(QDialog):
 
     def _update_counter(self, platform: str, chosen: set[str]) -> None:
         label = self.counters[platform]
-        n, limit = registry.platform(platform).length(self.text_for(platform))
+        n, limit = registry.platform(platform).length(
+            self.text_for(platform), self._tier_for(platform)
+        )
         own = " (own text)" if self.variant_checks[platform].isChecked() else ""
         label.setText(f"{registry.label(platform)}{own} {n}/{limit}")
         over = n > limit
@@ -744,6 +746,11 @@ class PostEditorDialog(QDialog):
             colour = self.palette().color(QPalette.ColorRole.WindowText)
         _coloured(label, colour)
 
+    def _tier_for(self, platform: str) -> str | None:
+        """The plan the chosen accounts of ``platform`` share (the standard one if they
+        differ or none is chosen), so the counter shows the limit that applies to all."""
+        return _common_tier([a for a in self.selected_accounts() if a.platform == platform])
+
     def _check(self, chosen: list[AccountView]) -> Check:
         check = Check()
         loading = [e for e in self._media if e.state == "loading"]
@@ -756,7 +763,11 @@ class PostEditorDialog(QDialog):
         items = self.media_items()
         for platform, accs in by_platform.items():
             names = ", ".join(a.display_name for a in accs)
-            found = registry.validate(platform, Content(text=self.text_for(platform), media=items))
+            found = registry.validate(
+                platform,
+                Content(text=self.text_for(platform), media=items),
+                tier=_common_tier(accs),
+            )
             for problem in found:
                 check.problems.append(
                     f"<b>{html.escape(registry.label(platform))}</b> "
@@ -1212,6 +1223,11 @@ class PostEditorDialog(QDialog):
     def showEvent(self, event: Any) -> None:
         super().showEvent(event)
         self.text_edit.setFocus()
+
+
+def _common_tier(chosen: Sequence[AccountView]) -> str | None:
+    tiers = {a.tier for a in chosen}
+    return tiers.pop() if len(tiers) == 1 else None
 
 
 def _utc_offset(value: datetime) -> str:
