@@ -283,7 +283,7 @@ def _read_token() -> str:
 
 def cmd_account(ctx: AppContext, args: argparse.Namespace) -> int:
     if args.action == "add":
-        name = accounts.check_name(args.name)
+        name = accounts.check_new_name(args.platform, args.name)
         token = _read_token()
         acc = accounts.connect_with_token(
             ctx.credentials, args.platform, name, token, api_base=args.api_base

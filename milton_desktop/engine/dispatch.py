@@ -110,8 +110,7 @@ class Dispatcher:
             return 0
         self.housekeeping()
         started = 0
-        accounts = {account for _sid, account in self.engine.due()}
-        for account_id in accounts:
+        for account_id in self.engine.due_accounts(self.busy_accounts()):
             with self._lock:
                 if account_id in self._busy or self.stopping:
                     continue
@@ -182,6 +181,8 @@ class Dispatcher:
     def shutdown(self, timeout: float = 30.0) -> bool:
         """Stop claiming, wait up to ``timeout`` s for in-flight publishes; True if all ended."""
         self._stopping.set()
+        # first the housekeeping thread, so no worker starts after the snapshot below
+        self._house.shutdown(wait=True, cancel_futures=True)
         with self._lock:
             futures = list(self._futures)
         done = True
@@ -192,6 +193,5 @@ class Dispatcher:
             done = not not_done
             if not_done:
                 log.warning("%d publish(es) still running at shutdown", len(not_done))
-        self._house.shutdown(wait=True, cancel_futures=True)
         self._pool.shutdown(wait=False, cancel_futures=True)
         return done

@@ -193,6 +193,20 @@ class Engine:
         (value,) = database.execute_sql(sql, params).fetchone()
         return ScheduledPost.next_attempt_at.python_value(value)
 
+    def due_accounts(self, exclude: frozenset[int] | set[int] = frozenset()) -> list[int]:
+        """The accounts with a pending row due now, leaving out those being worked on
+        (their worker takes their next row itself), so a long backlog on one account
+        never hides another's due post."""
+        sql = (
+            f"SELECT DISTINCT s.account_id FROM scheduled_posts s WHERE {self._READY}"
+            " AND s.next_attempt_at <= ?"
+        )
+        params: list[object] = [utc_text(self.clock.now())]
+        if exclude:
+            sql += f" AND s.account_id NOT IN ({','.join('?' * len(exclude))})"
+            params += list(exclude)
+        return [acc for (acc,) in database.execute_sql(sql, params).fetchall()]
+
     def due(self, limit: int = 200, account_id: int | None = None) -> list[tuple[int, int]]:
         """(schedule id, account id) of pending rows due now, oldest first."""
         sql = f"SELECT s.id, s.account_id FROM scheduled_posts s WHERE {self._READY} AND s.next_attempt_at <= ?"

@@ -13,6 +13,7 @@ Callers in the UI run these on a worker.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import unicodedata
 from datetime import UTC, datetime, timedelta
@@ -21,11 +22,12 @@ from milton_desktop.domain.clock import Clock, SystemClock
 from milton_desktop.domain.credential import Credential, Identity
 from milton_desktop.domain.errors import Hint, OperationFailed, UserError
 from milton_desktop.domain.redaction import register_secret
-from milton_desktop.domain.status import CANCELLABLE, LIVE, AccountStatus, Status
+from milton_desktop.domain.status import CANCELLABLE, AccountStatus, Status
 from milton_desktop.publishers import registry
 from milton_desktop.publishers.base import AuthExpired, PublishError
 from milton_desktop.storage import settings
 from milton_desktop.storage.credentials import (
+    SERVICE,
     CredentialMissing,
     CredentialStore,
     KeyringUnavailable,
@@ -53,6 +55,7 @@ _NOT_IN_NAMES = frozenset({"Cc", "Zl", "Zp"})
 __all__ = [
     "MAX_TOKEN_LENGTH",
     "check_name",
+    "check_new_name",
     "check_token",
     "connect_account",
     "connect_with_token",
@@ -104,6 +107,18 @@ def check_name(name: str, *, exclude_id: int | None = None) -> str:
     return name
 
 
+def check_new_name(platform: str, name: str) -> str:
+    """``name`` for an account about to be connected: free, or the name of an account of
+    the same platform that is waiting for a new token (connecting it again reconnects it)."""
+    stripped = (name or "").strip()
+    waiting = Account.get_or_none(
+        (Account.display_name == stripped)
+        & (Account.platform == platform)
+        & (Account.status == AccountStatus.NEEDS_RECONNECT)
+    )
+    return check_name(name, exclude_id=waiting.id if waiting is not None else None)
+
+
 def check_token(platform: str, token: str) -> str:
     """``token`` stripped, or :class:`UserError` when it cannot be an access token."""
     token = (token or "").strip()
@@ -140,7 +155,6 @@ def connect_account(
         OperationFailed: the token cannot be stored (no keyring and no session fallback).
     """
     registry.platform(platform)
-    name = check_name(name) if (name or "").strip() else suggest_name(platform, identity)
     same_server = Account.api_base.is_null() if api_base is None else Account.api_base == api_base
     with database.atomic():
         twin = (
@@ -153,21 +167,28 @@ def connect_account(
             )
             .first()
         )
-        if twin is not None:
+        if twin is not None and twin.status != AccountStatus.NEEDS_RECONNECT:
             raise UserError(
                 f"this {registry.label(platform)} account ({who(identity)}) is already "
                 f"connected as “{twin.display_name}”: reconnect that one instead"
             )
-        acc = Account.create(
-            platform=platform,
-            display_name=name,
-            username=identity.username,
-            remote_id=identity.remote_id,
-            api_base=api_base,
-            status=AccountStatus.CONNECTED,
-            token_expires_at=_expiry(credential),
-            tier=identity.tier,
-        )
+        if twin is None:
+            name = check_name(name) if (name or "").strip() else suggest_name(platform, identity)
+            # not connected until its token is stored: a crash in between leaves an
+            # account that asks to be reconnected, never one that fails at publish time
+            acc = Account.create(
+                platform=platform,
+                display_name=name,
+                username=identity.username,
+                remote_id=identity.remote_id,
+                api_base=api_base,
+                status=AccountStatus.NEEDS_RECONNECT,
+                token_expires_at=_expiry(credential),
+                tier=identity.tier,
+            )
+    if twin is not None:
+        # the same platform account, waiting for a new token: this is its reconnect
+        return reconnect_account(credentials, twin.id, credential, identity)
     try:
         credentials.save(platform, acc.id, credential)
     except BaseException as exc:
@@ -177,8 +198,10 @@ def connect_account(
         if isinstance(exc, KeyringUnavailable):
             raise OperationFailed(f"the account was not added: {exc}") from None
         raise
+    with database.atomic():
+        Account.update(status=AccountStatus.CONNECTED).where(Account.id == acc.id).execute()
     log.info("connected %s account %s (id %s)", platform, acc.remote_id, acc.id)
-    return AccountView.of(acc)
+    return AccountView.of(_get(acc.id))
 
 
 def reconnect_account(
@@ -204,16 +227,25 @@ def reconnect_account(
     except KeyringUnavailable as exc:
         raise OperationFailed(f"the account was not reconnected: {exc}") from None
     with database.atomic():
-        Account.update(
-            status=AccountStatus.CONNECTED,
-            username=identity.username or acc.username,
-            remote_id=identity.remote_id,
-            token_expires_at=_expiry(credential),
-            # the plan may have changed (or lapsed) since the account was connected
-            tier=identity.tier,
-            # a new token: its age for renewal counts from now
-            token_refreshed_at=datetime.now(UTC),
-        ).where(Account.id == acc.id).execute()
+        changed = (
+            Account.update(
+                status=AccountStatus.CONNECTED,
+                username=identity.username or acc.username,
+                remote_id=identity.remote_id,
+                token_expires_at=_expiry(credential),
+                # the plan may have changed (or lapsed) since the account was connected
+                tier=identity.tier,
+                # a new token: its age for renewal counts from now
+                token_refreshed_at=datetime.now(UTC),
+            )
+            .where((Account.id == acc.id) & (Account.status != AccountStatus.REMOVED))
+            .execute()
+        )
+    if not changed:
+        # removed while the keyring was asked: the token must not outlive it
+        with contextlib.suppress(KeyringUnavailable):
+            credentials.delete(acc.platform, acc.id)
+        raise UserError("that account was removed meanwhile: connect it as a new account")
     log.info("reconnected %s account id %s", acc.platform, acc.id)
     return AccountView.of(_get(account_id))
 
@@ -225,35 +257,56 @@ def remove_account(
     force: bool = False,
     clock: Clock | None = None,
 ) -> int:
-    """Delete the account's token and retire the account; returns how many posts were cancelled.
+    """Retire the account, then delete its token; returns how many posts were cancelled.
 
     The account's row stays, marked removed and renamed "NAME (removed)", so its
     history (and the posts cancelled here, with their reason) stays in the calendar
-    and the name is free for a new account. While posts are still live on the account (pending, missed, uncertain or being
-    published) the removal is refused, unless ``force``: then the ones that have not
-    started to go out are cancelled, each with a note saying why, and an uncertain one
-    is closed as cancelled with a note that it may be on the platform. A post being
-    published right now always blocks the removal for the moment it takes.
+    and the name is free for a new account. While posts are still live on the account
+    (waiting, missed, uncertain or being published) the removal is refused, unless
+    ``force``: then the waiting and missed ones are cancelled, each with a note saying
+    why, and an uncertain one stays uncertain for the user to settle (it may be on the
+    platform). A post being published right now blocks the removal for the moment it
+    takes. All of that is decided in one transaction; the keyring is asked afterwards.
 
     Raises:
-        UserError: no such account, posts are live and ``force`` is False, or one is
-            being published.
-        OperationFailed: the keyring holds the token and refused to delete it.
+        UserError: no such account, or posts are live and ``force`` is False.
+        OperationFailed: a post is being published right now, or the keyring holds the
+            token and refused to delete it (the account is removed all the same).
     """
     now = (clock or SystemClock()).now()
     acc = get_account(account)
-    waiting = live_count(acc.id)
-    if waiting and not force:
-        posts = "post is" if waiting == 1 else "posts are"
-        raise UserError(
-            f"{waiting} scheduled {posts} still live on “{acc.display_name}” (waiting, "
-            "missed, uncertain or being published): cancel them first, or remove the "
-            "account together with them",
-            Hint.FORCE_REMOVE,
+    with database.atomic():
+        acc = get_account(acc.id)  # read again under the write lock
+        waiting = live_count(acc.id)
+        if waiting and not force:
+            posts = "post is" if waiting == 1 else "posts are"
+            raise UserError(
+                f"{waiting} scheduled {posts} still live on “{acc.display_name}” (waiting, "
+                "missed, uncertain or being published): cancel them first, or remove the "
+                "account together with them",
+                Hint.FORCE_REMOVE,
+            )
+        mine = ScheduledPost.account == acc.id
+        if (
+            ScheduledPost.select()
+            .where(mine & (ScheduledPost.status == Status.PUBLISHING))
+            .exists()
+        ):
+            raise OperationFailed(
+                f"“{acc.display_name}” was not removed: one of its posts is being published "
+                "right now; try again in a moment"
+            )
+        note = f"cancelled: the account “{acc.display_name}” was removed"
+        cancelled = (
+            ScheduledPost.update(status=Status.CANCELLED, error_message=note, updated_at=now)
+            .where(mine & ScheduledPost.status.in_(CANCELLABLE))
+            .execute()
         )
-    if _publishing(acc.id):
-        # before the token goes: a refused removal must leave the account as it was
-        raise _busy_publishing(acc)
+        Recurrence.update(active=False).where(Recurrence.account == acc.id).execute()
+        Account.update(
+            status=AccountStatus.REMOVED, display_name=_retired_name(acc.display_name)
+        ).where(Account.id == acc.id).execute()
+    log.info("removed %s account id %s (%d post(s) cancelled)", acc.platform, acc.id, cancelled)
     try:
         credentials.delete(acc.platform, acc.id)
     except KeyringUnavailable as exc:
@@ -261,51 +314,11 @@ def remove_account(
         # already dropped it; a working keyring that refuses is a real problem.
         if backend_is_secure()[0]:
             raise OperationFailed(
-                f"“{acc.display_name}” was not removed: its token could not be deleted ({exc})"
+                f"“{acc.display_name}” was removed, but its token could not be deleted from "
+                f"the keyring ({exc}): delete the entry “{credentials.key(acc.platform, acc.id)}” "
+                f"of the service “{SERVICE}” with your keyring's tool"
             ) from None
-    with database.atomic():
-        if _publishing(acc.id):
-            # claimed in the moment since the check above; rare, and the token is
-            # already gone: the account's later publishes will ask for a reconnect
-            raise _busy_publishing(acc)
-        mine = ScheduledPost.account == acc.id
-        note = f"cancelled: the account “{acc.display_name}” was removed"
-        cancelled = (
-            ScheduledPost.update(status=Status.CANCELLED, error_message=note, updated_at=now)
-            .where(mine & ScheduledPost.status.in_(CANCELLABLE))
-            .execute()
-        )
-        cancelled += (
-            ScheduledPost.update(
-                status=Status.CANCELLED,
-                error_message=note + "; its last publish may have gone through",
-                updated_at=now,
-            )
-            .where(mine & (ScheduledPost.status == Status.UNCERTAIN))
-            .execute()
-        )
-        assert not ScheduledPost.select().where(mine & ScheduledPost.status.in_(LIVE)).exists()
-        Recurrence.update(active=False).where(Recurrence.account == acc.id).execute()
-        Account.update(
-            status=AccountStatus.REMOVED, display_name=_retired_name(acc.display_name)
-        ).where(Account.id == acc.id).execute()
-    log.info("removed %s account id %s (%d post(s) cancelled)", acc.platform, acc.id, cancelled)
     return cancelled
-
-
-def _publishing(account_id: int) -> bool:
-    return (
-        ScheduledPost.select()
-        .where((ScheduledPost.account == account_id) & (ScheduledPost.status == Status.PUBLISHING))
-        .exists()
-    )
-
-
-def _busy_publishing(acc: Account) -> UserError:
-    return UserError(
-        f"“{acc.display_name}” was not removed: one of its posts is being published "
-        "right now; try again in a moment"
-    )
 
 
 def _retired_name(name: str) -> str:
@@ -328,10 +341,10 @@ def identify_token(platform: str, token: str, api_base: str | None = None) -> Id
     label = registry.label(platform)
     try:
         return registry.make_publisher(platform, api_base=api_base).identify(Credential(token))
-    except AuthExpired:
+    except AuthExpired as exc:
         raise OperationFailed(
             f"{label} refused the token (expired, revoked or mistyped): "
-            "copy a fresh one and try again"
+            f"copy a fresh one and try again ({exc})"
         ) from None
     except PublishError as exc:
         raise OperationFailed(f"could not check the token with {label}: {exc}") from None
@@ -347,7 +360,7 @@ def connect_with_token(
     """Check a pasted token with the platform, then connect the account it belongs to."""
     registry.platform(platform)
     if (name or "").strip():
-        check_name(name)  # before any network call: a taken name fails fast
+        check_new_name(platform, name)  # before any network call: a taken name fails fast
     if api_base is not None:
         api_base = api_base.rstrip("/")
         if not api_base.startswith(("http://", "https://")):

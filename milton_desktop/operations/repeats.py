@@ -10,7 +10,7 @@ from milton_desktop.domain.clock import Clock, SystemClock
 from milton_desktop.domain.content import Content
 from milton_desktop.domain.errors import UserError
 from milton_desktop.domain.recurrence import HORIZON, RecurrenceError, check_rule, occurrences
-from milton_desktop.domain.status import CANCELLABLE, Status
+from milton_desktop.domain.status import CANCELLABLE, AccountStatus, Status
 from milton_desktop.operations.schedules import validate_for
 from milton_desktop.storage.models import Account, Recurrence, ScheduledPost, database
 from milton_desktop.storage.queries import (
@@ -41,6 +41,20 @@ def materialize(now: datetime, horizon: timedelta = HORIZON) -> list[int]:
             Recurrence.update(active=False).where(Recurrence.id == rec.id).execute()
             continue
         with database.atomic():
+            # read again under the write lock: the repeat may have been stopped, or its
+            # account removed, since the list above was read
+            still = (
+                Recurrence.select(Recurrence.id)
+                .join(Account)
+                .where(
+                    (Recurrence.id == rec.id)
+                    & (Recurrence.active == True)  # noqa: E712 - peewee expression
+                    & (Account.status != AccountStatus.REMOVED)
+                )
+                .exists()
+            )
+            if not still:
+                continue
             for instant, note in found:
                 exists = (
                     ScheduledPost.select()

@@ -74,23 +74,25 @@ def schedule(
 ) -> ScheduledPost:
     """Schedule a post to an account at the UTC instant ``when``."""
     now = (clock or SystemClock()).now()
-    post = get_post(post_id)
-    acc = get_account(account)
-    _check_future(when, now)
-    body = text if text is not None else post.body
-    validate_for(acc, Content(text=body, media=media_items(post)))
-    when = max(when, now)
-    return ScheduledPost.create(
-        post=post,
-        account=acc,
-        text_override=text,
-        scheduled_time=when,
-        timezone=timezone,
-        status=Status.PENDING,
-        next_attempt_at=when,
-        created_at=now,
-        updated_at=now,
-    )
+    # one transaction: the account cannot be removed between the check and the write
+    with database.atomic():
+        post = get_post(post_id)
+        acc = get_account(account)
+        _check_future(when, now)
+        body = text if text is not None else post.body
+        validate_for(acc, Content(text=body, media=media_items(post)))
+        when = max(when, now)
+        return ScheduledPost.create(
+            post=post,
+            account=acc,
+            text_override=text,
+            scheduled_time=when,
+            timezone=timezone,
+            status=Status.PENDING,
+            next_attempt_at=when,
+            created_at=now,
+            updated_at=now,
+        )
 
 
 def reschedule(schedule_id: int, when: datetime, *, clock: Clock | None = None) -> ScheduledPost:
@@ -191,12 +193,13 @@ def _why_not_movable(row: ScheduledPost) -> UserError:
             "it published or not published",
             Hint.RESOLVE_UNCERTAIN,
         )
-    reasons = {
+    # keyed by the stored word: a status this version does not know is shown as it is
+    reasons: dict[str, str] = {
         Status.PUBLISHED: "it is already published",
         Status.PUBLISHING: "it is being published right now",
         Status.CANCELLED: "it was cancelled: schedule the post again instead",
     }
-    return UserError(prefix + reasons.get(Status(row.status), row.status))
+    return UserError(prefix + reasons.get(row.status, row.status))
 
 
 def cancel(schedule_id: int, *, clock: Clock | None = None) -> ScheduledPost:

@@ -9,6 +9,7 @@ window can read labels and colours at start-up.
 from __future__ import annotations
 
 import importlib
+import logging
 import os
 import pkgutil
 from functools import cache
@@ -20,6 +21,8 @@ from milton_desktop.publishers.platform import Platform
 
 if TYPE_CHECKING:
     from milton_desktop.publishers.base import Publisher
+
+log = logging.getLogger("milton.publish")
 
 PACKAGE = "milton_desktop.publishers"
 #: the package's own machinery, not platforms (and slow to import: oauth's HTTP server)
@@ -33,7 +36,11 @@ def _platforms() -> dict[str, Platform]:
     for info in pkgutil.iter_modules(package.__path__):
         if info.name in _MACHINERY:
             continue
-        module = importlib.import_module(f"{PACKAGE}.{info.name}")
+        try:
+            module = importlib.import_module(f"{PACKAGE}.{info.name}")
+        except Exception:  # one broken platform must not take the others (or --help) down
+            log.exception("the platform module %s does not import; it is left out", info.name)
+            continue
         descriptor = getattr(module, "PLATFORM", None)
         if isinstance(descriptor, Platform):
             found.append(descriptor)

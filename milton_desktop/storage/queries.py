@@ -164,10 +164,12 @@ def _active_accounts() -> pw.ModelSelect[Account]:
 def get_account(name_or_id: str | int | Account | AccountView) -> Account:
     """The account named (or numbered) ``name_or_id``, read afresh; a removed one is
     not found (so a row or snapshot held since it was removed is refused too)."""
-    if isinstance(name_or_id, Account | AccountView):
-        name_or_id = name_or_id.id
     query = _active_accounts()
-    if isinstance(name_or_id, int) or (isinstance(name_or_id, str) and name_or_id.isdigit()):
+    if isinstance(name_or_id, Account | AccountView | int):
+        # an id the program holds means that account, never one named like the number
+        name_or_id = name_or_id if isinstance(name_or_id, int) else name_or_id.id
+        acc = query.where(Account.id == name_or_id).first()
+    elif name_or_id.isdigit():  # typed by a user: a number may be an id or a name
         acc = query.where(
             (Account.id == int(name_or_id)) | (Account.display_name == str(name_or_id))
         ).first()

@@ -64,13 +64,13 @@ class _Task(QRunnable):
         else:
             self._emit(self.relay.succeeded, result)
 
-    @staticmethod
-    def _emit(signal: Any, value: Any) -> None:
+    def _emit(self, signal: Any, value: Any) -> None:
         try:
             signal.emit(value)
         except RuntimeError:
-            # The app is quitting and its objects are gone: nobody is left to tell.
-            log.debug("background result dropped: the application is shutting down")
+            # The parent (or the whole app) is gone: nobody is left to tell.
+            _live.discard(self.relay)
+            log.debug("background result dropped: its widget is gone")
 
 
 _live: set[_Relay] = set()

@@ -317,3 +317,17 @@ def test_reschedule_and_publish_now(engine, clock, account, scripted):
     assert o.status == "published"
     with pytest.raises(UserError, match="already published"):
         schedules.reschedule(sched.id, clock.now() + timedelta(hours=1), clock=clock)
+
+
+def test_a_long_backlog_on_one_account_never_hides_another_accounts_due_post(
+    engine, clock, account, creds
+):
+    other = Account.create(platform="linkedin", display_name="other", remote_id="2")
+    creds.save("linkedin", other.id, Credential("tok-2"))
+    for n in range(250):  # more than one due() page
+        _schedule(clock, account, minutes=1, text=f"backlog {n}")
+    _schedule(clock, other, minutes=1, text="not to be starved")
+    clock.advance(timedelta(minutes=2))
+    assert sorted(engine.due_accounts()) == sorted([account.id, other.id])
+    # the busy account's worker takes its own rows; the timer must see the other one
+    assert engine.due_accounts({account.id}) == [other.id]

@@ -859,8 +859,9 @@ class AccountsDialog(QDialog):
         if waiting:
             posts = "post that is" if waiting == 1 else "posts that are"
             text += (
-                f"\n\nIts {waiting} scheduled {posts} still live (waiting, missed or "
-                "uncertain) will be cancelled; they stay in the calendar as cancelled."
+                f"\n\nIts {waiting} scheduled {posts} still live: the waiting and missed "
+                "ones will be cancelled (they stay in the calendar as cancelled), and any "
+                "whose publish is uncertain stays for you to check."
             )
         if not self.confirm("Remove account", text, "Remove"):
             return
@@ -876,6 +877,8 @@ class AccountsDialog(QDialog):
             on_success=self._on_remove_done,
             on_failure=self._on_task_failed,
             writes=True,
+            # a refusal must reach the user even if the dialog was closed meanwhile
+            until_finished=False,
         )
 
     def _on_remove_done(self, _result: object) -> None:

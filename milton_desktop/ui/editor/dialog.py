@@ -305,12 +305,19 @@ class PostEditorDialog(QDialog):
         row = queries.schedule_view(schedule_id) if schedule_id is not None else None
         if row is not None:
             post_id = row.post_id
-        # a published, in-flight or cancelled schedule is history: shown, not edited
-        editable = row is not None and row.status in MOVABLE
+        # a published, in-flight or cancelled schedule is history: shown, not edited;
+        # so is one whose account was removed (it cannot go out again)
+        editable = (
+            row is not None
+            and row.status in MOVABLE
+            and row.account.status != AccountStatus.REMOVED
+        )
         self._schedule = row if editable else None
         self._history = row if row is not None and not editable else None
         self._post = queries.post_view(post_id) if post_id is not None else None
-        self._accounts = accounts.list_accounts()
+        self._accounts = sorted(
+            accounts.list_accounts(), key=lambda a: (a.platform, a.display_name)
+        )
 
         self.setWindowTitle(self._title())
         self._build()

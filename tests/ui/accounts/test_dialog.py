@@ -299,7 +299,7 @@ def test_remove_warns_about_waiting_posts(qtbot, accounts, creds, make_schedule,
     _select(dlg, "My X")
     dlg.remove_button.click()
     assert (
-        "1 scheduled post that is still live (waiting, missed or uncertain) will be cancelled"
+        "1 scheduled post that is still live: the waiting and missed ones will be cancelled"
         in asked[0]
     )
     assert Account.get_or_none(Account.id == accounts["x"].id) is not None
