@@ -12,9 +12,9 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import IO, TYPE_CHECKING, Any, ClassVar
 from urllib.parse import quote, urlencode, urlsplit
 
@@ -58,11 +58,17 @@ RULES = Rules(
     max_media=20,
 )
 
-#: the ``LinkedIn-Version`` we were built and tested against; LinkedIn keeps roughly
-#: the last 12 monthly versions alive, so ``MILTON_LINKEDIN_VERSION`` lets a user move
-#: on without a new release when this one is sunset (426 NONEXISTENT_VERSION)
-LINKEDIN_VERSION = "202601"
+#: the ``LinkedIn-Version`` we were built and tested against: the newest one whose
+#: documentation the contract and the fake follow (the Images, Videos and little-format
+#: pages as of li-lms-2026-05). LinkedIn sunsets a version about twelve months after
+#: its release, so a publisher that gets 426 NONEXISTENT_VERSION finds one LinkedIn
+#: still accepts (see ``LinkedInPublisher._negotiate``) and remembers it in ``learned``
+LINKEDIN_VERSION = "202605"
+#: a version to start from instead of the learned or pinned one, for emergencies and
+#: tests; a 426 still moves on from it
 VERSION_ENV = "MILTON_LINKEDIN_VERSION"
+#: how many monthly versions, last month's included, LinkedIn keeps alive
+VERSION_LIFETIME_MONTHS = 12
 
 SCOPES = "openid profile w_member_social"
 POST_URL = "https://www.linkedin.com/feed/update/{urn}"
@@ -223,16 +229,32 @@ class LinkedInPublisher(Publisher):
     ) -> None:
         """Args beyond :class:`Publisher`'s:
 
-        version: the ``LinkedIn-Version`` (YYYYMM); else ``MILTON_LINKEDIN_VERSION``,
-            else :data:`LINKEDIN_VERSION`.
+        version: the ``LinkedIn-Version`` (YYYYMM) to start with, over
+            ``MILTON_LINKEDIN_VERSION``, over ``state["version"]``, over
+            :data:`LINKEDIN_VERSION`.
         video_poll_interval: seconds between video status checks.
         video_max_wait: how long LinkedIn may take to process a video before the
             attempt gives up as transient (nothing was posted; a retry uploads again).
         """
         super().__init__(**kwargs)
-        self.version = (version or os.environ.get(VERSION_ENV) or LINKEDIN_VERSION).strip()
+        self._override = (version or os.environ.get(VERSION_ENV) or "").strip() or None
+        self._negotiated: str | None = None
         self.video_poll_interval = video_poll_interval
         self.video_max_wait = video_max_wait
+
+    @property
+    def version(self) -> str:
+        """The ``LinkedIn-Version`` sent now.
+
+        Read on every request, not once: the caller sets ``state`` after making the
+        publisher, and a version found to work mid-publish replaces the others.
+        """
+        learned = (self.state.get("version") or "").strip()
+        return self._negotiated or self._override or learned or LINKEDIN_VERSION
+
+    @version.setter
+    def version(self, value: str) -> None:
+        self._negotiated = value
 
     # ------------------------------------------------------------ contract
 
@@ -605,20 +627,50 @@ class LinkedInPublisher(Publisher):
         create: bool = False,
         **kwargs: Any,
     ) -> requests.Response:
-        headers = {
-            "Authorization": f"Bearer {credential.access_token}",
-            "LinkedIn-Version": self.version,
-            "X-Restli-Protocol-Version": "2.0.0",
-            "Content-Type": "application/json",
-        }
-        return self._call(
-            method,
-            f"{self.base('api')}{path}",
-            what=what,
-            credential=credential,
-            create=create,
-            headers=headers,
-            **kwargs,
+        """One versioned request; a sunset version is negotiated on this very request."""
+        url = f"{self.base('api')}{path}"
+
+        def attempt(version: str) -> requests.Response:
+            headers = {
+                "Authorization": f"Bearer {credential.access_token}",
+                "LinkedIn-Version": version,
+                "X-Restli-Protocol-Version": "2.0.0",
+                "Content-Type": "application/json",
+            }
+            return self._send(method, url, what=what, create=create, headers=headers, **kwargs)
+
+        resp = attempt(self.version)
+        if _is_sunset(resp):
+            resp = self._negotiate(attempt, what=what)
+        return self._checked(resp, what=what, create=create, credential=credential)
+
+    def _negotiate(
+        self, attempt: Callable[[str], requests.Response], *, what: str
+    ) -> requests.Response:
+        """Resend one refused request with other versions until LinkedIn takes one.
+
+        Only this request is repeated, never the steps before it: a 426 is answered
+        before LinkedIn does anything, so even a create is safe to send again, and a
+        post can only ever go out once.
+        """
+        refused = self.version
+        candidates = version_candidates(refused, self.now())
+        self.log.warning(
+            "LinkedIn-Version %s is no longer active; trying %s", refused, ", ".join(candidates)
+        )
+        for version in candidates:
+            resp = attempt(version)
+            if not _is_sunset(resp):
+                # any other answer, even an error, means LinkedIn knows this version
+                self.version = version
+                self.learned["version"] = version
+                self.log.info("LinkedIn accepts version %s; using it from now on", version)
+                return resp
+        raise Rejected(
+            f"LinkedIn no longer accepts API version {refused}, nor any of "
+            f"{min(candidates)} to {max(candidates)} tried while {what}: update Milton "
+            f"Desktop, or set {VERSION_ENV} to a version LinkedIn lists as active (YYYYMM)",
+            http_status=426,
         )
 
     def _call(
@@ -632,10 +684,21 @@ class LinkedInPublisher(Publisher):
         **kwargs: Any,
     ) -> requests.Response:
         """One request through :func:`send`; a non-2xx answer raises its typed error."""
+        resp = self._send(method, url, what=what, create=create, **kwargs)
+        return self._checked(resp, what=what, create=create, credential=credential)
+
+    def _send(
+        self, method: str, url: str, *, what: str, create: bool, **kwargs: Any
+    ) -> requests.Response:
         resp = send(
             self.session, method, url, what=what, create=create, timeout=self.timeout, **kwargs
         )
         self.log.info("%s %s -> %s", method, safe_url(url), resp.status_code)
+        return resp
+
+    def _checked(
+        self, resp: requests.Response, *, what: str, create: bool, credential: Credential
+    ) -> requests.Response:
         if 200 <= resp.status_code < 300:
             return resp
         raise self._error(resp, what=what, create=create, credential=credential)
@@ -694,9 +757,11 @@ class LinkedInPublisher(Publisher):
                 http_status=status,
             )
         if status == 426:
+            # without NONEXISTENT_VERSION this is no sunset _rest can negotiate away
             return Rejected(
-                f"LinkedIn API version {self.version} is no longer active: update Milton "
-                f"Desktop (or set {VERSION_ENV} to a recent YYYYMM version)",
+                f"LinkedIn refused API version {self.version} (426 Upgrade Required) while "
+                f"{what}: update Milton Desktop (or set {VERSION_ENV} to a recent YYYYMM "
+                "version)",
                 http_status=status,
             )
         if 400 <= status < 500:
@@ -725,6 +790,43 @@ class _Progress:
         self.done += n
         if self.callback is not None:
             self.callback(self.done, self.total)
+
+
+def _month(version: str) -> int | None:
+    """A ``YYYYMM`` (or ``YYYYMM.NN``) version as a count of months, None if unreadable."""
+    m = re.fullmatch(r"(\d{4})(\d{2})(?:\.\d{2})?", version.strip())
+    if m is None or not 1 <= int(m.group(2)) <= 12:
+        return None
+    return int(m.group(1)) * 12 + int(m.group(2)) - 1
+
+
+def _version(month: int) -> str:
+    return f"{month // 12:04d}{month % 12 + 1:02d}"
+
+
+def version_candidates(refused: str, now: datetime) -> list[str]:
+    """The versions to try, in order, after LinkedIn refused ``refused`` as sunset.
+
+    Newer ones first, the nearest first, since they differ least from what this
+    client was built for; never the current month or later, which may not be released
+    yet. Then older ones, the nearest first, in case ``refused`` was newer than any
+    LinkedIn runs (a typo in the environment variable, say). Nothing older than
+    :data:`VERSION_LIFETIME_MONTHS` before last month: LinkedIn has retired those.
+    """
+    today = now.astimezone(UTC)
+    newest = today.year * 12 + today.month - 2  # last month
+    oldest = newest - VERSION_LIFETIME_MONTHS + 1
+    month = _month(refused)
+    if month is None:  # unreadable: nothing is "newer", so try from last month down
+        month = newest + 1
+    newer = range(max(month + 1, oldest), newest + 1)
+    older = range(min(month - 1, newest), oldest - 1, -1)
+    return [_version(m) for m in (*newer, *older)]
+
+
+def _is_sunset(resp: requests.Response) -> bool:
+    # only LinkedIn's own signal: a bare 426 could mean anything and is refused as is
+    return resp.status_code == 426 and json_body(resp).get("code") == "NONEXISTENT_VERSION"
 
 
 def _is_duplicate(body: dict[str, Any]) -> bool:

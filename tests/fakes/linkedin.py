@@ -1,7 +1,7 @@
 """A fake LinkedIn on 127.0.0.1 that enforces the contract of CONTRACTS.md section 1.
 
 It knows members and their bearer tokens, checks the mandatory ``/rest`` headers and
-the active version window, runs the Images and Videos upload flows, validates every
+the set of active versions (recording which version each request asked for), runs the Images and Videos upload flows, validates every
 ``POST /rest/posts`` body, and answers with LinkedIn's documented error bodies.
 
 Like the real service it accepts a post whose commentary has unescaped "little"
@@ -19,7 +19,7 @@ import json
 import re
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote, urlencode
@@ -27,6 +27,11 @@ from urllib.parse import unquote, urlencode
 from tests.fakes.server import FakeServer, Reply, Request, bearer
 
 MiB = 1024 * 1024
+#: the twelve monthly versions a LinkedIn would keep alive in mid-2026, ending at the
+#: one the client pins, so a client that sends its pinned version is never refused
+DEFAULT_VERSIONS = tuple(f"2025{m:02d}" for m in range(6, 13)) + tuple(
+    f"2026{m:02d}" for m in range(1, 6)
+)
 DEFAULT_SCOPES = frozenset({"openid", "profile", "w_member_social"})
 
 # ---------------------------------------------------------------- little format
@@ -236,7 +241,8 @@ class FakeLinkedIn(FakeServer):
     """LinkedIn's OAuth host and API host in one loopback server.
 
     Args:
-        version_window: the oldest and newest active ``LinkedIn-Version`` (YYYYMM).
+        versions: the active ``LinkedIn-Version`` values (YYYYMM); any other gets the
+            426 NONEXISTENT_VERSION of a sunset version.
         daily_post_limit: posts per member per UTC day before 429 (Ayrshare's 150).
         duplicate_window: seconds within which the same author and commentary is a
             422 DUPLICATE_POST.
@@ -252,7 +258,7 @@ class FakeLinkedIn(FakeServer):
     def __init__(
         self,
         *,
-        version_window: tuple[str, str] = ("202502", "202601"),
+        versions: Collection[str] = DEFAULT_VERSIONS,
         daily_post_limit: int = 150,
         duplicate_window: float = 24 * 3600,
         video_part_size: int = 4 * MiB,
@@ -264,7 +270,7 @@ class FakeLinkedIn(FakeServer):
     ) -> None:
         super().__init__()
         self._config: dict[str, Any] = {
-            "version_window": version_window,
+            "versions": versions,
             "daily_post_limit": daily_post_limit,
             "duplicate_window": duplicate_window,
             "video_part_size": video_part_size,
@@ -282,7 +288,7 @@ class FakeLinkedIn(FakeServer):
         unknown = set(overrides) - set(self._config)
         if unknown:
             raise TypeError(f"unknown FakeLinkedIn settings: {sorted(unknown)}")
-        self.version_window: tuple[str, str] = config["version_window"]
+        self.versions: frozenset[str] = frozenset(config["versions"])
         self.daily_post_limit: int = config["daily_post_limit"]
         self.duplicate_window: float = config["duplicate_window"]
         self.video_part_size: int = config["video_part_size"]
@@ -474,8 +480,7 @@ class FakeLinkedIn(FakeServer):
         m = re.fullmatch(r"(\d{6})(?:\.\d{2})?", version)
         if not m:
             return False
-        oldest, newest = self.version_window
-        return oldest <= m.group(1) <= newest
+        return m.group(1) in self.versions
 
     # ------------------------------------------------------------ OAuth
 
@@ -928,6 +933,11 @@ class FakeLinkedIn(FakeServer):
         return None
 
     # ------------------------------------------------------------ inspection
+
+    def versions_sent(self, route: str = ".*") -> list[str | None]:
+        """The ``LinkedIn-Version`` of each request matching ``route``, in order (None
+        where the request sent none), so tests can see every version a client tried."""
+        return [r.header("linkedin-version") for r in self.calls(route)]
 
     def post_json(self, index: int = -1) -> str:
         """A stored post's request body as JSON, for assertions on the wire format."""

@@ -36,6 +36,7 @@ from milton_desktop.publishers.linkedin import (
     LinkedInPublisher,
     authorize_url,
     escape_commentary,
+    version_candidates,
 )
 from tests.fakes.linkedin import TOO_MANY_REQUESTS as TOO_MANY
 from tests.fakes.linkedin import FakeLinkedIn, UploadHost, decode_little
@@ -187,7 +188,7 @@ def test_text_post_sends_documented_body_and_headers(
     assert result.url == f"https://www.linkedin.com/feed/update/{urn}"
     (call,) = fake.calls("POST /rest/posts")
     assert call.header("authorization") == f"Bearer {token}"
-    assert call.header("linkedin-version") == "202601"
+    assert call.header("linkedin-version") == LINKEDIN_VERSION
     assert call.header("x-restli-protocol-version") == "2.0.0"
     assert call.header("content-type") == "application/json"
     assert call.json() == post_body("Hello LinkedIn")
@@ -800,16 +801,188 @@ def test_duplicate_is_rejected(
     assert len(fake.posts) == 1
 
 
-def test_sunset_version_is_rejected(fake: FakeLinkedIn, cred: Credential) -> None:
-    publisher = LinkedInPublisher(api_base=fake.url, timeout=(2, 1), version="202401")
+# ---------------------------------------------------------------- API versions (section 1.1)
+
+#: the day these tests run in: last month is 202611, twelve months back is 202512
+TODAY = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+ACTIVE_TODAY = ["202512", *(f"2026{m:02d}" for m in range(1, 12))]
+
+
+def month(version: str, delta: int) -> str:
+    """``version`` moved by ``delta`` months."""
+    year, index = divmod(int(version[:4]) * 12 + int(version[4:]) - 1 + delta, 12)
+    return f"{year:04d}{index + 1:02d}"
+
+
+@pytest.fixture
+def today_pub(fake: FakeLinkedIn, sleeps: list[float]) -> Iterator[LinkedInPublisher]:
+    publisher = LinkedInPublisher(
+        api_base=fake.url, timeout=(2, 1), sleep=sleeps.append, now=lambda: TODAY
+    )
+    yield publisher
+    publisher.session.close()
+
+
+def test_pinned_version_is_real_past_and_accepted_by_default(
+    pub: LinkedInPublisher, fake: FakeLinkedIn, cred: Credential
+) -> None:
+    assert "202501" <= LINKEDIN_VERSION < f"{TODAY:%Y%m}"
+    pub.publish(Content("pinned"), cred, ACCOUNT)
+    assert fake.versions_sent() == [LINKEDIN_VERSION]
+    assert pub.learned == {}
+
+
+def test_sunset_pinned_version_moves_to_the_nearest_newer_one(
+    today_pub: LinkedInPublisher, fake: FakeLinkedIn, cred: Credential
+) -> None:
+    accepted = month(LINKEDIN_VERSION, 2)
+    fake.versions = frozenset({accepted, month(LINKEDIN_VERSION, 3)})
+
+    result = today_pub.publish(Content("still posting"), cred, ACCOUNT)
+
+    (post,) = fake.posts  # created once, by the request LinkedIn took
+    assert result.remote_id == post["urn"]
+    assert fake.versions_sent("POST /rest/posts") == [
+        LINKEDIN_VERSION,
+        month(LINKEDIN_VERSION, 1),
+        accepted,
+    ]
+    assert today_pub.learned == {"version": accepted}
+    assert today_pub.version == accepted
+    today_pub.publish(Content("and again"), cred, ACCOUNT)
+    assert fake.versions_sent("POST /rest/posts")[3:] == [accepted]
+
+
+def test_version_is_negotiated_on_the_first_refused_request_and_kept(
+    today_pub: LinkedInPublisher, fake: FakeLinkedIn, cred: Credential, tmp_path: Path
+) -> None:
+    accepted = month(LINKEDIN_VERSION, 1)
+    fake.versions = frozenset({accepted})
+    pic = image(image_file(tmp_path, "a.png"))
+
+    today_pub.publish(Content("with a picture", (pic,)), cred, ACCOUNT)
+
+    # the upload's first step met the 426; only it was sent again, and every later
+    # request of the publish went straight out with the version that worked
+    assert fake.versions_sent("POST /rest/images") == [LINKEDIN_VERSION, accepted]
+    assert fake.versions_sent("POST /rest/posts") == [accepted]
+    assert len(fake.images) == 1 and len(fake.posts) == 1
+    assert today_pub.learned == {"version": accepted}
+
+
+def test_a_later_publisher_starts_with_the_learned_version(
+    today_pub: LinkedInPublisher, fake: FakeLinkedIn, cred: Credential
+) -> None:
+    accepted = month(LINKEDIN_VERSION, 1)
+    fake.versions = frozenset({accepted})
+    today_pub.publish(Content("first run"), cred, ACCOUNT)
+    fake.requests.clear()
+
+    later = LinkedInPublisher(api_base=fake.url, timeout=(2, 1), now=lambda: TODAY)
+    later.state = dict(today_pub.learned)  # what the engine keeps between runs
     try:
-        with pytest.raises(Rejected, match="202401 is no longer active") as err:
-            publisher.publish(Content("old"), cred, ACCOUNT)
+        later.publish(Content("next run"), cred, ACCOUNT)
+    finally:
+        later.session.close()
+
+    assert fake.versions_sent() == [accepted]  # one request: no 426 first
+    assert later.learned == {}
+    assert len(fake.posts) == 2
+
+
+@pytest.mark.parametrize(
+    ("argument", "environment", "expected"),
+    [
+        pytest.param(None, None, "202511", id="learned-over-pinned"),
+        pytest.param(None, "202512", "202512", id="environment-over-learned"),
+        pytest.param("202601", "202512", "202601", id="argument-over-all"),
+    ],
+)
+def test_version_precedence(
+    fake: FakeLinkedIn,
+    cred: Credential,
+    monkeypatch: pytest.MonkeyPatch,
+    argument: str | None,
+    environment: str | None,
+    expected: str,
+) -> None:
+    if environment:
+        monkeypatch.setenv("MILTON_LINKEDIN_VERSION", environment)
+    publisher = LinkedInPublisher(api_base=fake.url, timeout=(2, 1), version=argument)
+    publisher.state = {"version": "202511"}
+    try:
+        publisher.publish(Content("which version"), cred, ACCOUNT)
     finally:
         publisher.session.close()
-    assert "update" in str(err.value)
+    assert fake.versions_sent() == [expected]
+
+
+def test_no_accepted_version_is_a_clear_permanent_failure(
+    today_pub: LinkedInPublisher, fake: FakeLinkedIn, cred: Credential, tmp_path: Path
+) -> None:
+    fake.versions = frozenset({"202401"})
+    pic = image(image_file(tmp_path, "a.png"))
+
+    with pytest.raises(Rejected, match=f"no longer accepts API version {LINKEDIN_VERSION}") as err:
+        today_pub.publish(Content("nobody listens", (pic,)), cred, ACCOUNT)
+
     assert err.value.http_status == 426
+    assert "202512 to 202611" in str(err.value) and "MILTON_LINKEDIN_VERSION" in str(err.value)
+    sent = fake.versions_sent()
+    assert len(sent) == len(set(sent))  # one request per version
+    assert set(sent) == {LINKEDIN_VERSION, *ACTIVE_TODAY}
+    assert fake.calls("PUT .*") == [] and fake.calls("POST /rest/posts") == []
+    assert fake.images == {} and fake.posts == []
+    assert today_pub.learned == {}
+
+
+def test_versions_from_this_month_on_are_never_tried(
+    today_pub: LinkedInPublisher, fake: FakeLinkedIn, cred: Credential
+) -> None:
+    fake.versions = frozenset({"202612", "202701"})  # what a LinkedIn from the future runs
+    with pytest.raises(Rejected, match="no longer accepts"):
+        today_pub.publish(Content("too early"), cred, ACCOUNT)
+    sent = [v for v in fake.versions_sent() if v is not None]
+    assert max(sent) == "202611"
     assert fake.posts == []
+
+
+def test_version_candidates_order() -> None:
+    assert version_candidates("202605", TODAY) == [
+        *(f"2026{m:02d}" for m in range(6, 12)),
+        *(f"2026{m:02d}" for m in range(4, 0, -1)),
+        "202512",
+    ]
+    # an unreadable or future version has nothing newer: last month down
+    assert version_candidates("latest", TODAY) == ACTIVE_TODAY[::-1]
+    assert version_candidates("202705", TODAY) == ACTIVE_TODAY[::-1]
+    # a version already retired only has newer ones within the window
+    assert version_candidates("202401", TODAY) == ACTIVE_TODAY
+    january = datetime(2027, 1, 31, 23, 59, tzinfo=UTC)
+    assert version_candidates("202612", january)[0] == "202611"
+    assert "202701" not in version_candidates("202612", january)
+
+
+def test_identify_needs_no_version(
+    today_pub: LinkedInPublisher, fake: FakeLinkedIn, token: str
+) -> None:
+    # /v2/userinfo is unversioned (section 1.3): connecting works even on a day no
+    # version this client knows is active, and learns nothing
+    fake.versions = frozenset()
+    assert today_pub.identify(Credential(access_token=token)).remote_id == SUB
+    assert fake.versions_sent() == [None]
+    assert today_pub.learned == {}
+
+
+def test_bare_426_is_rejected_without_negotiating(
+    today_pub: LinkedInPublisher, fake: FakeLinkedIn, cred: Credential
+) -> None:
+    fake.inject("POST /rest/posts", status=426, body="<html>Upgrade Required</html>")
+    with pytest.raises(Rejected, match="426 Upgrade Required") as err:
+        today_pub.publish(Content("not a sunset"), cred, ACCOUNT)
+    assert err.value.http_status == 426
+    assert len(fake.calls("POST /rest/posts")) == 1
+    assert today_pub.learned == {}
 
 
 def test_missing_permission_is_rejected_with_reconnect_advice(
