@@ -76,6 +76,16 @@ POST_URL = "https://www.linkedin.com/feed/update/{urn}"
 #: the little-format characters that LinkedIn parses as markup (section 1.7)
 RESERVED = frozenset("\\|{}@[]()<>#*_~")
 
+#: how LinkedIn's refusal of a post reads when an image uploaded moments ago is not
+#: processed yet (section 1.5 [observed]); the wording is undocumented, so this is
+#: matched loosely against the message of a 4xx to the create, and a failed processing
+#: (which waiting cannot fix) never matches
+MEDIA_NOT_READY = re.compile(
+    r"^(?!.*fail).*\b(?:image|media|asset|video)s?\b.*\bnot\s+(?:yet\s+)?(?:been\s+)?"
+    r"(?:ready|processed|available)\b",
+    re.IGNORECASE | re.DOTALL,
+)
+
 #: body texts postiz treats as retryable whatever the status (section 1.8, [observed])
 RETRY_TEXTS = ("unable to obtain activity", "resource is forbidden", "service unavailable")
 
@@ -225,6 +235,7 @@ class LinkedInPublisher(Publisher):
         version: str | None = None,
         video_poll_interval: float = 3.0,
         video_max_wait: float = 900.0,
+        media_ready_waits: tuple[float, ...] = (2.0, 3.0, 5.0),
         **kwargs: Any,
     ) -> None:
         """Args beyond :class:`Publisher`'s:
@@ -235,12 +246,16 @@ class LinkedInPublisher(Publisher):
         video_poll_interval: seconds between video status checks.
         video_max_wait: how long LinkedIn may take to process a video before the
             attempt gives up as transient (nothing was posted; a retry uploads again).
+        media_ready_waits: the seconds to wait before each new create, when LinkedIn
+            refuses a post because its image is still being processed; once they
+            are used up the attempt is transient (nothing was posted).
         """
         super().__init__(**kwargs)
         self._override = (version or os.environ.get(VERSION_ENV) or "").strip() or None
         self._negotiated: str | None = None
         self.video_poll_interval = video_poll_interval
         self.video_max_wait = video_max_wait
+        self.media_ready_waits = media_ready_waits
 
     @property
     def version(self) -> str:
@@ -326,10 +341,7 @@ class LinkedInPublisher(Publisher):
             body["content"] = {"media": refs[0]}
         elif refs:
             body["content"] = {"multiImage": {"images": refs}}
-        what = "creating the LinkedIn post"
-        resp = self._rest(
-            "POST", "/rest/posts", what=what, credential=credential, json=body, create=True
-        )
+        resp = self._create(body, credential)
         urn = resp.headers.get("x-restli-id", "").strip()
         if not urn:
             raise OutcomeUnknown(
@@ -340,6 +352,27 @@ class LinkedInPublisher(Publisher):
             )
         self.log.info("published %s as %s", urn, author)
         return Published(remote_id=urn, url=POST_URL.format(urn=urn))
+
+    def _create(self, body: dict[str, Any], credential: Credential) -> requests.Response:
+        """``POST /rest/posts``, sent again after a short wait while LinkedIn is still
+        processing an image: it refused the post, so none exists to duplicate."""
+        waits = iter(self.media_ready_waits)
+        while True:
+            try:
+                return self._rest(
+                    "POST",
+                    "/rest/posts",
+                    what="creating the LinkedIn post",
+                    credential=credential,
+                    json=body,
+                    create=True,
+                )
+            except _MediaNotReady:
+                delay = next(waits, None)
+                if delay is None:
+                    raise
+                self.log.info("LinkedIn is still processing the media; posting in %g s", delay)
+                self.sleep(delay)
 
     def refresh(self, credential: Credential) -> Credential:
         if not credential.refresh_token:
@@ -750,6 +783,12 @@ class LinkedInPublisher(Publisher):
                 + ": reconnect the account and grant the posting permission (w_member_social)",
                 http_status=status,
             )
+        if create and 400 <= status < 500 and MEDIA_NOT_READY.search(said):
+            return _MediaNotReady(
+                f"LinkedIn was still processing the media ({said}) while {what}; nothing "
+                "was posted, will retry",
+                http_status=status,
+            )
         if status == 422 and _is_duplicate(body):
             return Rejected(
                 "LinkedIn refused this as a duplicate of a recent post: change the text "
@@ -778,6 +817,11 @@ class LinkedInPublisher(Publisher):
                 http_status=status,
             )
         return Transient(f"unexpected answer {status} while {what}; will retry", http_status=status)
+
+
+class _MediaNotReady(Transient):
+    """LinkedIn refused a post because its media is not processed yet: nothing was
+    created, so the create may be sent again once the media is ready."""
 
 
 class _Progress:

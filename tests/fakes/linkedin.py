@@ -165,6 +165,7 @@ class Image:
     status: str = "WAITING_UPLOAD"
     data: bytes = b""
     puts: int = 0
+    pending_posts: int = 0  # create attempts that still find it PROCESSING
 
 
 @dataclass
@@ -248,6 +249,9 @@ class FakeLinkedIn(FakeServer):
             422 DUPLICATE_POST.
         video_part_size: bytes per video upload instruction (about 4 MiB on LinkedIn).
         video_polls: status GETs that still answer PROCESSING after finalizing.
+        image_processing_posts: create attempts that find a freshly uploaded image
+            still PROCESSING and refuse the post for it, as LinkedIn may while it
+            processes an image after its PUT (section 1.5 [observed]).
         strict_little: see :func:`decode_little`.
         clock: epoch seconds, for token expiry, UTC days and the duplicate window.
     """
@@ -263,6 +267,7 @@ class FakeLinkedIn(FakeServer):
         duplicate_window: float = 24 * 3600,
         video_part_size: int = 4 * MiB,
         video_polls: int = 1,
+        image_processing_posts: int = 0,
         token_lifetime: int = 5_184_000,
         refresh_token_lifetime: int = 31_536_000,
         strict_little: bool = True,
@@ -275,6 +280,7 @@ class FakeLinkedIn(FakeServer):
             "duplicate_window": duplicate_window,
             "video_part_size": video_part_size,
             "video_polls": video_polls,
+            "image_processing_posts": image_processing_posts,
             "token_lifetime": token_lifetime,
             "refresh_token_lifetime": refresh_token_lifetime,
             "strict_little": strict_little,
@@ -293,6 +299,7 @@ class FakeLinkedIn(FakeServer):
         self.duplicate_window: float = config["duplicate_window"]
         self.video_part_size: int = config["video_part_size"]
         self.video_polls: int = config["video_polls"]
+        self.image_processing_posts: int = config["image_processing_posts"]
         self.token_lifetime: int = config["token_lifetime"]
         self.refresh_token_lifetime: int = config["refresh_token_lifetime"]
         self.strict_little: bool = config["strict_little"]
@@ -700,8 +707,14 @@ class FakeLinkedIn(FakeServer):
                 return _error(400, "Empty upload body")
             image.puts += 1
             image.data = req.body
-            # a second PUT to one image URL corrupts the image (postiz, section 1.4)
-            image.status = "AVAILABLE" if image.puts == 1 else "PROCESSING_FAILED"
+            if image.puts > 1:
+                # a second PUT to one image URL corrupts the image (postiz, section 1.4)
+                image.status = "PROCESSING_FAILED"
+            elif self.image_processing_posts:
+                image.status = "PROCESSING"
+                image.pending_posts = self.image_processing_posts
+            else:
+                image.status = "AVAILABLE"
             return Reply(201)
         m = re.fullmatch(r"/dms-uploads/video/([\w-]+)/part/(\d+)", req.path)
         if m:
@@ -767,6 +780,13 @@ class FakeLinkedIn(FakeServer):
         ]
         if len(today) >= self.daily_post_limit:
             return Reply(429, TOO_MANY_REQUESTS)
+        # each create attempt comes a moment later: images being processed move on
+        for image in self.images.values():
+            if image.status == "PROCESSING":
+                if image.pending_posts > 0:
+                    image.pending_posts -= 1
+                else:
+                    image.status = "AVAILABLE"
         problem = self._post_problem(body, member)
         if problem is not None:
             return problem
@@ -918,18 +938,14 @@ class FakeLinkedIn(FakeServer):
             return _error(400, f"{where}/id :: {urn} does not exist")
         if media.owner != author:
             return _error(400, f"{where}/id :: the owner of {urn} is not the author {author}")
+        # the wording is the fake's own: the contract only says LinkedIn refuses a post
+        # whose media is not yet available (section 1.5 [observed, postiz])
+        if media.status == "PROCESSING":
+            return _error(422, f"Media {urn} is not ready yet: it is still being processed")
+        if media.status == "PROCESSING_FAILED":
+            return _error(422, f"Media {urn} could not be processed: upload it again")
         if media.status != "AVAILABLE":
-            # what postiz saw for media that was not yet processed (section 1.5)
-            return Reply(
-                422,
-                {
-                    "status": 422,
-                    "message": f"Media {urn} is not ready: its status is {media.status}",
-                    "errorDetails": {
-                        "inputErrors": [{"code": "MEDIA_ASSET_PROCESSING_FAILED", "input": {}}]
-                    },
-                },
-            )
+            return _error(422, f"Media {urn} has no uploaded content ({media.status})")
         return None
 
     # ------------------------------------------------------------ inspection

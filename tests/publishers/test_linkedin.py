@@ -32,6 +32,7 @@ from milton_desktop.publishers.base import (
 )
 from milton_desktop.publishers.linkedin import (
     LINKEDIN_VERSION,
+    MEDIA_NOT_READY,
     RULES,
     LinkedInPublisher,
     authorize_url,
@@ -546,6 +547,81 @@ def test_video_that_never_finishes_is_transient_and_bounded(
         publisher.session.close()
     assert sum(sleeps) == 20
     assert fake.posts == []
+
+
+def test_image_still_processing_is_posted_after_a_short_wait(
+    pub: LinkedInPublisher,
+    fake: FakeLinkedIn,
+    cred: Credential,
+    sleeps: list[float],
+    tmp_path: Path,
+) -> None:
+    fake.image_processing_posts = 1  # the first create finds the image PROCESSING
+
+    pub.publish(Content("fresh picture", (image(image_file(tmp_path, "a.png")),)), cred, ACCOUNT)
+
+    first, second = fake.calls("POST /rest/posts")
+    assert first.json() == second.json()  # the same create, sent again
+    (img,) = fake.images.values()  # uploaded once, not again
+    assert len(fake.calls("PUT /dms-uploads/.*")) == 1
+    (post,) = fake.posts
+    assert post["content"] == {"media": {"id": img.urn}}
+    assert sleeps == [pub.media_ready_waits[0]]
+
+
+def test_image_that_stays_unprocessed_is_transient_and_bounded(
+    fake: FakeLinkedIn, cred: Credential, sleeps: list[float], tmp_path: Path
+) -> None:
+    fake.image_processing_posts = 100
+    publisher = LinkedInPublisher(
+        api_base=fake.url, timeout=(2, 1), sleep=sleeps.append, media_ready_waits=(1.0, 2.0)
+    )
+    try:
+        with pytest.raises(Transient, match="still processing the media") as err:
+            publisher.publish(
+                Content("slow picture", (image(image_file(tmp_path, "a.png")),)), cred, ACCOUNT
+            )
+    finally:
+        publisher.session.close()
+    assert err.value.http_status == 422
+    assert len(fake.calls("POST /rest/posts")) == 3
+    assert sleeps == [1.0, 2.0]
+    assert fake.posts == []
+
+
+@pytest.mark.parametrize(
+    ("message", "not_ready"),
+    [
+        ("Media urn:li:image:C4E10AQ1 is not ready yet: it is still being processed", True),
+        ("The image urn:li:image:C4E10AQ1 is not yet processed", True),
+        ("Asset urn:li:digitalmediaAsset:C5 is not available", True),
+        ("Images have not been processed", True),
+        ("Media urn:li:image:C4E10AQ1 could not be processed: upload it again", False),
+        ("Media processing failed: the image is not available", False),
+        ("Media urn:li:image:C4E10AQ1 has no uploaded content (WAITING_UPLOAD)", False),
+        ("Content is a duplicate of urn:li:share:7141138937766391808", False),
+        ("/content/media/id :: urn:li:image:x does not exist", False),
+    ],
+)
+def test_what_counts_as_media_not_ready(message: str, not_ready: bool) -> None:
+    assert bool(MEDIA_NOT_READY.search(message)) is not_ready
+
+
+def test_media_not_ready_outside_the_create_is_not_waited_for(
+    pub: LinkedInPublisher,
+    fake: FakeLinkedIn,
+    cred: Credential,
+    sleeps: list[float],
+    tmp_path: Path,
+) -> None:
+    fake.inject(
+        "POST /rest/images",
+        status=400,
+        body={"status": 400, "message": "The image is not ready"},
+    )
+    with pytest.raises(Rejected, match="not ready"):
+        pub.publish(Content("x", (image(image_file(tmp_path, "a.png")),)), cred, ACCOUNT)
+    assert sleeps == [] and fake.calls("POST /rest/posts") == []
 
 
 def test_image_from_url_follows_redirect_and_sends_no_token(
