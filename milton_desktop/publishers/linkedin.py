@@ -86,8 +86,10 @@ MEDIA_NOT_READY = re.compile(
     re.IGNORECASE | re.DOTALL,
 )
 
-#: body texts postiz treats as retryable whatever the status (section 1.8, [observed])
-RETRY_TEXTS = ("unable to obtain activity", "resource is forbidden", "service unavailable")
+#: body texts postiz treats as retryable whatever the status (section 1.8, [observed]),
+#: except on a 403: "resource is forbidden" is LinkedIn refusing a permission, which no
+#: retry grants (the one exception, a video just uploaded, is in ``_wait_for_video``)
+RETRY_TEXTS = ("unable to obtain activity", "service unavailable")
 
 # ---------------------------------------------------------------- commentary
 
@@ -275,14 +277,26 @@ class LinkedInPublisher(Publisher):
 
     def identify(self, credential: Credential) -> Identity:
         what = "asking LinkedIn whose token this is"
-        resp = self._call(
-            "GET",
-            f"{self.base('api')}/v2/userinfo",
-            what=what,
-            credential=credential,
-            # /v2/userinfo is unversioned OpenID Connect: a bearer token is all it takes
-            headers={"Authorization": f"Bearer {credential.access_token}"},
-        )
+        try:
+            resp = self._call(
+                "GET",
+                f"{self.base('api')}/v2/userinfo",
+                what=what,
+                credential=credential,
+                # /v2/userinfo is unversioned OpenID Connect: a bearer token is all it
+                # takes, so it never meets a sunset version
+                headers={"Authorization": f"Bearer {credential.access_token}"},
+            )
+        except _Forbidden as exc:
+            # this is connecting, not posting: what the token lacks is the sign-in
+            # permissions, and there is no account yet to mark for a reconnect
+            raise Rejected(
+                "LinkedIn would not say whose token this is"
+                + (f" ({exc.said})" if exc.said else "")
+                + ": the token needs the openid and profile permissions; connect the "
+                "account again and allow them",
+                http_status=403,
+            ) from None
         info = json_body(resp)
         sub = info.get("sub")
         if not isinstance(sub, str) or not sub:
@@ -611,13 +625,24 @@ class LinkedInPublisher(Publisher):
     def _wait_for_video(self, urn: str, label: str, credential: Credential) -> None:
         """Poll until LinkedIn has processed the video: a post with unready media fails."""
         waited = 0.0
+        forbidden_retry = True
         while True:
-            resp = self._rest(
-                "GET",
-                f"/rest/videos/{quote(urn, safe='')}",
-                what=f"checking LinkedIn's processing of {label}",
-                credential=credential,
-            )
+            try:
+                resp = self._rest(
+                    "GET",
+                    f"/rest/videos/{quote(urn, safe='')}",
+                    what=f"checking LinkedIn's processing of {label}",
+                    credential=credential,
+                )
+            except _Forbidden:
+                # a video finalized a moment ago may not be visible to its owner yet
+                # (postiz retries "resource is forbidden"); a second 403 is the token's
+                if not forbidden_retry:
+                    raise
+                forbidden_retry = False
+                self.sleep(self.video_poll_interval)
+                waited += self.video_poll_interval
+                continue
             status = json_body(resp).get("status")
             if status == "AVAILABLE":
                 return
@@ -766,6 +791,8 @@ class LinkedInPublisher(Publisher):
                 retry_after(resp, now, next_utc_midnight(now) - now),
                 http_status=status,
             )
+        if status == 403:
+            return _Forbidden(what, said)
         if not create:
             text = f"{said} {resp.text[:500] if not body else ''}".lower()
             if any(t in text for t in RETRY_TEXTS):
@@ -776,13 +803,6 @@ class LinkedInPublisher(Publisher):
                 )
         if status >= 500:
             return server_error(resp, what=what, create=create)
-        if status == 403:
-            return Rejected(
-                f"LinkedIn refused permission while {what}"
-                + (f" ({said})" if said else "")
-                + ": reconnect the account and grant the posting permission (w_member_social)",
-                http_status=status,
-            )
         if create and 400 <= status < 500 and MEDIA_NOT_READY.search(said):
             return _MediaNotReady(
                 f"LinkedIn was still processing the media ({said}) while {what}; nothing "
@@ -817,6 +837,25 @@ class LinkedInPublisher(Publisher):
                 http_status=status,
             )
         return Transient(f"unexpected answer {status} while {what}; will retry", http_status=status)
+
+
+class _Forbidden(AuthExpired):
+    """A 403 from LinkedIn: the token lacks a permission (ACCESS_DENIED).
+
+    An AuthExpired that no refresh can help, so the engine fails the post and marks
+    the account for a reconnect: a refreshed token keeps the scopes it had, and only
+    a new consent grants ``w_member_social``.
+    """
+
+    def __init__(self, what: str, said: str) -> None:
+        super().__init__(
+            f"LinkedIn refused permission while {what}"
+            + (f" ({said})" if said else "")
+            + ": reconnect the account and grant the posting permission (w_member_social)",
+            http_status=403,
+            refreshable=False,
+        )
+        self.said = said
 
 
 class _MediaNotReady(Transient):

@@ -185,6 +185,7 @@ class Video:
     parts: list[VideoPart]
     status: str = "WAITING_UPLOAD"
     polls_left: int = 0
+    forbidden_polls_left: int = 0
     data: dict[int, bytes] = field(default_factory=dict)
 
 
@@ -249,6 +250,9 @@ class FakeLinkedIn(FakeServer):
             422 DUPLICATE_POST.
         video_part_size: bytes per video upload instruction (about 4 MiB on LinkedIn).
         video_polls: status GETs that still answer PROCESSING after finalizing.
+        video_forbidden_polls: status GETs right after finalizing that answer 403
+            "resource is forbidden", as LinkedIn may before a new video is visible to
+            its owner (postiz retries that text, section 1.8 [observed]).
         image_processing_posts: create attempts that find a freshly uploaded image
             still PROCESSING and refuse the post for it, as LinkedIn may while it
             processes an image after its PUT (section 1.5 [observed]).
@@ -267,6 +271,7 @@ class FakeLinkedIn(FakeServer):
         duplicate_window: float = 24 * 3600,
         video_part_size: int = 4 * MiB,
         video_polls: int = 1,
+        video_forbidden_polls: int = 0,
         image_processing_posts: int = 0,
         token_lifetime: int = 5_184_000,
         refresh_token_lifetime: int = 31_536_000,
@@ -280,6 +285,7 @@ class FakeLinkedIn(FakeServer):
             "duplicate_window": duplicate_window,
             "video_part_size": video_part_size,
             "video_polls": video_polls,
+            "video_forbidden_polls": video_forbidden_polls,
             "image_processing_posts": image_processing_posts,
             "token_lifetime": token_lifetime,
             "refresh_token_lifetime": refresh_token_lifetime,
@@ -299,6 +305,7 @@ class FakeLinkedIn(FakeServer):
         self.duplicate_window: float = config["duplicate_window"]
         self.video_part_size: int = config["video_part_size"]
         self.video_polls: int = config["video_polls"]
+        self.video_forbidden_polls: int = config["video_forbidden_polls"]
         self.image_processing_posts: int = config["image_processing_posts"]
         self.token_lifetime: int = config["token_lifetime"]
         self.refresh_token_lifetime: int = config["refresh_token_lifetime"]
@@ -755,12 +762,16 @@ class FakeLinkedIn(FakeServer):
             return _error(400, "uploadedPartIds do not match the uploaded parts, in order")
         video.status = "PROCESSING"
         video.polls_left = self.video_polls
+        video.forbidden_polls_left = self.video_forbidden_polls
         return Reply(200)
 
     def _video_status(self, urn: str, member: Member) -> Reply:
         video = self.videos.get(urn)
         if video is None:
             return _error(404, f"Video {urn} does not exist")
+        if video.forbidden_polls_left > 0:
+            video.forbidden_polls_left -= 1
+            return _error(403, "resource is forbidden", serviceErrorCode=100, code="ACCESS_DENIED")
         if video.status == "PROCESSING":
             if video.polls_left > 0:
                 video.polls_left -= 1

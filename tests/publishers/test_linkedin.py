@@ -771,24 +771,83 @@ def test_503_on_image_put_is_transient(
     assert fake.calls("POST /rest/posts") == []
 
 
+FORBIDDEN = {
+    "status": 403,
+    "serviceErrorCode": 100,
+    "code": "ACCESS_DENIED",
+    "message": "resource is forbidden",
+}
+
+
+@pytest.mark.parametrize(
+    ("status", "message"),
+    [(400, "Unable to obtain activity"), (503, "Service Unavailable")],
+)
 def test_postiz_retry_text_on_upload_step_is_transient(
-    pub: LinkedInPublisher, fake: FakeLinkedIn, cred: Credential, tmp_path: Path
+    pub: LinkedInPublisher,
+    fake: FakeLinkedIn,
+    cred: Credential,
+    tmp_path: Path,
+    status: int,
+    message: str,
 ) -> None:
-    fake.inject(
-        "POST /rest/images", status=403, body={"status": 403, "message": "resource is forbidden"}
-    )
+    fake.inject("POST /rest/images", status=status, body={"status": status, "message": message})
     with pytest.raises(Transient):
         pub.publish(Content("pic", (image(image_file(tmp_path, "a.png")),)), cred, ACCOUNT)
+    assert fake.posts == []
 
 
-def test_postiz_retry_text_on_create_is_not_retried(
-    pub: LinkedInPublisher, fake: FakeLinkedIn, cred: Credential
+@pytest.mark.parametrize("route", ["POST /rest/posts", "POST /rest/images"])
+def test_forbidden_is_a_permission_failure_that_needs_a_reconnect(
+    pub: LinkedInPublisher, fake: FakeLinkedIn, token: str, tmp_path: Path, route: str
 ) -> None:
-    fake.inject(
-        "POST /rest/posts", status=403, body={"status": 403, "message": "resource is forbidden"}
-    )
-    with pytest.raises(Rejected, match="w_member_social"):
-        pub.publish(Content("x"), cred, ACCOUNT)
+    fake.inject(route, status=403, body=FORBIDDEN)
+    # a refresh token changes nothing: a refreshed token keeps the scopes it had
+    cred = Credential(access_token=token, refresh_token="AQXrt")
+    with pytest.raises(AuthExpired, match=r"w_member_social") as err:
+        pub.publish(Content("pic", (image(image_file(tmp_path, "a.png")),)), cred, ACCOUNT)
+    assert not err.value.refreshable
+    assert err.value.http_status == 403
+    assert "resource is forbidden" in str(err.value)
+    assert len(fake.calls(route)) == 1  # never retried
+    assert fake.posts == []
+
+
+def test_forbidden_video_status_right_after_upload_is_retried_once(
+    pub: LinkedInPublisher,
+    fake: FakeLinkedIn,
+    cred: Credential,
+    sleeps: list[float],
+    tmp_path: Path,
+) -> None:
+    fake.video_forbidden_polls = 1
+    item, _ = media_item("video", tmp_path)
+
+    pub.publish(Content("new video", (item,)), cred, ACCOUNT)
+
+    # 403, then PROCESSING twice, then AVAILABLE
+    assert len(fake.calls("GET /rest/videos/.*")) == 4
+    assert sleeps == [pub.video_poll_interval] * 3
+    assert len(fake.posts) == 1
+
+
+def test_forbidden_video_status_twice_is_a_permission_failure(
+    pub: LinkedInPublisher,
+    fake: FakeLinkedIn,
+    cred: Credential,
+    sleeps: list[float],
+    tmp_path: Path,
+) -> None:
+    fake.video_forbidden_polls = 2
+    item, _ = media_item("video", tmp_path)
+
+    with pytest.raises(AuthExpired, match="w_member_social") as err:
+        pub.publish(Content("new video", (item,)), cred, ACCOUNT)
+
+    assert not err.value.refreshable and err.value.http_status == 403
+    assert len(fake.calls("GET /rest/videos/.*")) == 2
+    assert sleeps == [pub.video_poll_interval]
+    assert fake.calls("POST /rest/posts") == [] and fake.posts == []
 
 
 def test_dropped_image_put_is_transient(
@@ -1061,12 +1120,28 @@ def test_bare_426_is_rejected_without_negotiating(
     assert today_pub.learned == {}
 
 
-def test_missing_permission_is_rejected_with_reconnect_advice(
+def test_missing_posting_permission_marks_the_account_for_reconnect(
     pub: LinkedInPublisher, fake: FakeLinkedIn, token: str
 ) -> None:
+    # the fake enforces the scope itself: a token without w_member_social cannot write
     read_only = fake.issue_token(SUB, frozenset({"openid", "profile"}))
-    with pytest.raises(Rejected, match="reconnect the account and grant"):
+    with pytest.raises(AuthExpired, match="reconnect the account and grant") as err:
         pub.publish(Content("x"), Credential(access_token=read_only), ACCOUNT)
+    assert "w_member_social" in str(err.value)
+    assert not err.value.refreshable and err.value.http_status == 403
+    assert len(fake.calls("POST /rest/posts")) == 1
+    assert fake.posts == []
+
+
+def test_identify_without_sign_in_permissions_names_them(
+    pub: LinkedInPublisher, fake: FakeLinkedIn
+) -> None:
+    fake.add_member(SUB, "John Doe")
+    posting_only = fake.issue_token(SUB, frozenset({"w_member_social"}))
+    with pytest.raises(Rejected, match="openid and profile permissions") as err:
+        pub.identify(Credential(access_token=posting_only))
+    assert err.value.http_status == 403
+    assert len(fake.calls("GET /v2/userinfo")) == 1
 
 
 def test_400_carries_linkedins_message(
