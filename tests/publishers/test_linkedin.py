@@ -1169,6 +1169,21 @@ def test_text_over_3000_is_a_problem_and_never_sent(
     assert fake.requests == []
 
 
+def test_image_over_the_pixel_limit_is_a_problem_and_never_sent(
+    pub: LinkedInPublisher, fake: FakeLinkedIn, cred: Credential, tmp_path: Path
+) -> None:
+    path = image_file(tmp_path, "huge.png")  # a few bytes: the pixels are the limit
+    huge = replace(image(path), width=6100, height=6000)
+    (problem,) = pub.validate(Content("big", (huge,)))
+    assert problem.platform == "linkedin" and problem.field == "media"
+    assert "36,600,000 pixels" in problem.message and "36,152,320" in problem.message
+    assert pub.validate(Content("big", (replace(huge, width=6000),))) == []
+    assert pub.validate(Content("big", (replace(huge, width=None, height=None),))) == []
+    with pytest.raises(Rejected, match="scale the image down"):
+        pub.publish(Content("big", (huge,)), cred, ACCOUNT)
+    assert fake.requests == []
+
+
 # ---------------------------------------------------------------- auth
 
 
