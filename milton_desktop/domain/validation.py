@@ -64,6 +64,9 @@ class Rules:
     requires_url: bool = False
     #: allowed width/height ratio of images, inclusive
     image_aspect: tuple[float, float] | None = None
+    #: most pixels (width x height) in an image, where the platform limits those and
+    #: not only the bytes; checked when the item's dimensions are known
+    max_image_pixels: int | None = None
     max_alt_text: int = DEFAULT_MAX_ALT_TEXT
     max_hashtags: int | None = None
     max_mentions: int | None = None
@@ -130,6 +133,13 @@ def _item_problems(rules: Rules, n: int, item: MediaItem) -> list[str | Problem]
             found.append(
                 f"{label}: aspect ratio {ratio:.2f} is outside {rules.label}'s "
                 f"{low:g}:1 to {high:g}:1; crop the image"
+            )
+    if rules.max_image_pixels and kind == "image" and item.width and item.height:
+        pixels = item.width * item.height
+        if pixels > rules.max_image_pixels:
+            found.append(
+                f"{label}: {item.width}x{item.height} is {pixels:,} pixels, over "
+                f"{rules.label}'s limit of {rules.max_image_pixels:,}; scale the image down"
             )
     if rules.requires_url and not item.url:
         found.append(

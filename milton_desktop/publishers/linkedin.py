@@ -12,9 +12,9 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import IO, TYPE_CHECKING, Any, ClassVar
 from urllib.parse import quote, urlencode, urlsplit
 
@@ -52,17 +52,27 @@ RULES = Rules(
     label="LinkedIn",
     max_chars=3000,
     media={
+        # LinkedIn limits an image's pixels, not its bytes (section 1.4); this byte cap
+        # is ours, because an image is held in memory for its one PUT, and it leaves
+        # room for a JPEG photo near the pixel limit
         "image": MediaRule(frozenset({"image/jpeg", "image/png", "image/gif"}), 36 * MB),
         "video": MediaRule(frozenset({"video/mp4"}), 500 * MB),
     },
     max_media=20,
+    max_image_pixels=36_152_320,
 )
 
-#: the ``LinkedIn-Version`` we were built and tested against; LinkedIn keeps roughly
-#: the last 12 monthly versions alive, so ``MILTON_LINKEDIN_VERSION`` lets a user move
-#: on without a new release when this one is sunset (426 NONEXISTENT_VERSION)
-LINKEDIN_VERSION = "202601"
+#: the ``LinkedIn-Version`` we were built and tested against: the newest one whose
+#: documentation the contract and the fake follow (the Images, Videos and little-format
+#: pages as of li-lms-2026-05). LinkedIn sunsets a version about twelve months after
+#: its release, so a publisher that gets 426 NONEXISTENT_VERSION finds one LinkedIn
+#: still accepts (see ``LinkedInPublisher._negotiate``) and remembers it in ``learned``
+LINKEDIN_VERSION = "202605"
+#: a version to start from instead of the learned or pinned one, for emergencies and
+#: tests; a 426 still moves on from it
 VERSION_ENV = "MILTON_LINKEDIN_VERSION"
+#: how many monthly versions, last month's included, LinkedIn keeps alive
+VERSION_LIFETIME_MONTHS = 12
 
 SCOPES = "openid profile w_member_social"
 POST_URL = "https://www.linkedin.com/feed/update/{urn}"
@@ -70,8 +80,20 @@ POST_URL = "https://www.linkedin.com/feed/update/{urn}"
 #: the little-format characters that LinkedIn parses as markup (section 1.7)
 RESERVED = frozenset("\\|{}@[]()<>#*_~")
 
-#: body texts postiz treats as retryable whatever the status (section 1.8, [observed])
-RETRY_TEXTS = ("unable to obtain activity", "resource is forbidden", "service unavailable")
+#: how LinkedIn's refusal of a post reads when an image uploaded moments ago is not
+#: processed yet (section 1.5 [observed]); the wording is undocumented, so this is
+#: matched loosely against the message of a 4xx to the create, and a failed processing
+#: (which waiting cannot fix) never matches
+MEDIA_NOT_READY = re.compile(
+    r"^(?!.*fail).*\b(?:image|media|asset|video)s?\b.*\bnot\s+(?:yet\s+)?(?:been\s+)?"
+    r"(?:ready|processed|available)\b",
+    re.IGNORECASE | re.DOTALL,
+)
+
+#: body texts postiz treats as retryable whatever the status (section 1.8, [observed]),
+#: except on a 403: "resource is forbidden" is LinkedIn refusing a permission, which no
+#: retry grants (the one exception, a video just uploaded, is in ``_wait_for_video``)
+RETRY_TEXTS = ("unable to obtain activity", "service unavailable")
 
 # ---------------------------------------------------------------- commentary
 
@@ -219,33 +241,66 @@ class LinkedInPublisher(Publisher):
         version: str | None = None,
         video_poll_interval: float = 3.0,
         video_max_wait: float = 900.0,
+        media_ready_waits: tuple[float, ...] = (2.0, 3.0, 5.0),
         **kwargs: Any,
     ) -> None:
         """Args beyond :class:`Publisher`'s:
 
-        version: the ``LinkedIn-Version`` (YYYYMM); else ``MILTON_LINKEDIN_VERSION``,
-            else :data:`LINKEDIN_VERSION`.
+        version: the ``LinkedIn-Version`` (YYYYMM) to start with, over
+            ``MILTON_LINKEDIN_VERSION``, over ``state["version"]``, over
+            :data:`LINKEDIN_VERSION`.
         video_poll_interval: seconds between video status checks.
         video_max_wait: how long LinkedIn may take to process a video before the
             attempt gives up as transient (nothing was posted; a retry uploads again).
+        media_ready_waits: the seconds to wait before each new create, when LinkedIn
+            refuses a post because its image is still being processed; once they
+            are used up the attempt is transient (nothing was posted).
         """
         super().__init__(**kwargs)
-        self.version = (version or os.environ.get(VERSION_ENV) or LINKEDIN_VERSION).strip()
+        self._override = (version or os.environ.get(VERSION_ENV) or "").strip() or None
+        self._negotiated: str | None = None
         self.video_poll_interval = video_poll_interval
         self.video_max_wait = video_max_wait
+        self.media_ready_waits = media_ready_waits
+
+    @property
+    def version(self) -> str:
+        """The ``LinkedIn-Version`` sent now.
+
+        Read on every request, not once: the caller sets ``state`` after making the
+        publisher, and a version found to work mid-publish replaces the others.
+        """
+        learned = (self.state.get("version") or "").strip()
+        return self._negotiated or self._override or learned or LINKEDIN_VERSION
+
+    @version.setter
+    def version(self, value: str) -> None:
+        self._negotiated = value
 
     # ------------------------------------------------------------ contract
 
     def identify(self, credential: Credential) -> Identity:
         what = "asking LinkedIn whose token this is"
-        resp = self._call(
-            "GET",
-            f"{self.base('api')}/v2/userinfo",
-            what=what,
-            credential=credential,
-            # /v2/userinfo is unversioned OpenID Connect: a bearer token is all it takes
-            headers={"Authorization": f"Bearer {credential.access_token}"},
-        )
+        try:
+            resp = self._call(
+                "GET",
+                f"{self.base('api')}/v2/userinfo",
+                what=what,
+                credential=credential,
+                # /v2/userinfo is unversioned OpenID Connect: a bearer token is all it
+                # takes, so it never meets a sunset version
+                headers={"Authorization": f"Bearer {credential.access_token}"},
+            )
+        except _Forbidden as exc:
+            # this is connecting, not posting: what the token lacks is the sign-in
+            # permissions, and there is no account yet to mark for a reconnect
+            raise Rejected(
+                "LinkedIn would not say whose token this is"
+                + (f" ({exc.said})" if exc.said else "")
+                + ": the token needs the openid and profile permissions; connect the "
+                "account again and allow them",
+                http_status=403,
+            ) from None
         info = json_body(resp)
         sub = info.get("sub")
         if not isinstance(sub, str) or not sub:
@@ -304,10 +359,7 @@ class LinkedInPublisher(Publisher):
             body["content"] = {"media": refs[0]}
         elif refs:
             body["content"] = {"multiImage": {"images": refs}}
-        what = "creating the LinkedIn post"
-        resp = self._rest(
-            "POST", "/rest/posts", what=what, credential=credential, json=body, create=True
-        )
+        resp = self._create(body, credential)
         urn = resp.headers.get("x-restli-id", "").strip()
         if not urn:
             raise OutcomeUnknown(
@@ -318,6 +370,27 @@ class LinkedInPublisher(Publisher):
             )
         self.log.info("published %s as %s", urn, author)
         return Published(remote_id=urn, url=POST_URL.format(urn=urn))
+
+    def _create(self, body: dict[str, Any], credential: Credential) -> requests.Response:
+        """``POST /rest/posts``, sent again after a short wait while LinkedIn is still
+        processing an image: it refused the post, so none exists to duplicate."""
+        waits = iter(self.media_ready_waits)
+        while True:
+            try:
+                return self._rest(
+                    "POST",
+                    "/rest/posts",
+                    what="creating the LinkedIn post",
+                    credential=credential,
+                    json=body,
+                    create=True,
+                )
+            except _MediaNotReady:
+                delay = next(waits, None)
+                if delay is None:
+                    raise
+                self.log.info("LinkedIn is still processing the media; posting in %g s", delay)
+                self.sleep(delay)
 
     def refresh(self, credential: Credential) -> Credential:
         if not credential.refresh_token:
@@ -556,13 +629,24 @@ class LinkedInPublisher(Publisher):
     def _wait_for_video(self, urn: str, label: str, credential: Credential) -> None:
         """Poll until LinkedIn has processed the video: a post with unready media fails."""
         waited = 0.0
+        forbidden_retry = True
         while True:
-            resp = self._rest(
-                "GET",
-                f"/rest/videos/{quote(urn, safe='')}",
-                what=f"checking LinkedIn's processing of {label}",
-                credential=credential,
-            )
+            try:
+                resp = self._rest(
+                    "GET",
+                    f"/rest/videos/{quote(urn, safe='')}",
+                    what=f"checking LinkedIn's processing of {label}",
+                    credential=credential,
+                )
+            except _Forbidden:
+                # a video finalized a moment ago may not be visible to its owner yet
+                # (postiz retries "resource is forbidden"); a second 403 is the token's
+                if not forbidden_retry:
+                    raise
+                forbidden_retry = False
+                self.sleep(self.video_poll_interval)
+                waited += self.video_poll_interval
+                continue
             status = json_body(resp).get("status")
             if status == "AVAILABLE":
                 return
@@ -605,20 +689,50 @@ class LinkedInPublisher(Publisher):
         create: bool = False,
         **kwargs: Any,
     ) -> requests.Response:
-        headers = {
-            "Authorization": f"Bearer {credential.access_token}",
-            "LinkedIn-Version": self.version,
-            "X-Restli-Protocol-Version": "2.0.0",
-            "Content-Type": "application/json",
-        }
-        return self._call(
-            method,
-            f"{self.base('api')}{path}",
-            what=what,
-            credential=credential,
-            create=create,
-            headers=headers,
-            **kwargs,
+        """One versioned request; a sunset version is negotiated on this very request."""
+        url = f"{self.base('api')}{path}"
+
+        def attempt(version: str) -> requests.Response:
+            headers = {
+                "Authorization": f"Bearer {credential.access_token}",
+                "LinkedIn-Version": version,
+                "X-Restli-Protocol-Version": "2.0.0",
+                "Content-Type": "application/json",
+            }
+            return self._send(method, url, what=what, create=create, headers=headers, **kwargs)
+
+        resp = attempt(self.version)
+        if _is_sunset(resp):
+            resp = self._negotiate(attempt, what=what)
+        return self._checked(resp, what=what, create=create, credential=credential)
+
+    def _negotiate(
+        self, attempt: Callable[[str], requests.Response], *, what: str
+    ) -> requests.Response:
+        """Resend one refused request with other versions until LinkedIn takes one.
+
+        Only this request is repeated, never the steps before it: a 426 is answered
+        before LinkedIn does anything, so even a create is safe to send again, and a
+        post can only ever go out once.
+        """
+        refused = self.version
+        candidates = version_candidates(refused, self.now())
+        self.log.warning(
+            "LinkedIn-Version %s is no longer active; trying %s", refused, ", ".join(candidates)
+        )
+        for version in candidates:
+            resp = attempt(version)
+            if not _is_sunset(resp):
+                # any other answer, even an error, means LinkedIn knows this version
+                self.version = version
+                self.learned["version"] = version
+                self.log.info("LinkedIn accepts version %s; using it from now on", version)
+                return resp
+        raise Rejected(
+            f"LinkedIn no longer accepts API version {refused}, nor any of "
+            f"{min(candidates)} to {max(candidates)} tried while {what}: update Milton "
+            f"Desktop, or set {VERSION_ENV} to a version LinkedIn lists as active (YYYYMM)",
+            http_status=426,
         )
 
     def _call(
@@ -632,10 +746,21 @@ class LinkedInPublisher(Publisher):
         **kwargs: Any,
     ) -> requests.Response:
         """One request through :func:`send`; a non-2xx answer raises its typed error."""
+        resp = self._send(method, url, what=what, create=create, **kwargs)
+        return self._checked(resp, what=what, create=create, credential=credential)
+
+    def _send(
+        self, method: str, url: str, *, what: str, create: bool, **kwargs: Any
+    ) -> requests.Response:
         resp = send(
             self.session, method, url, what=what, create=create, timeout=self.timeout, **kwargs
         )
         self.log.info("%s %s -> %s", method, safe_url(url), resp.status_code)
+        return resp
+
+    def _checked(
+        self, resp: requests.Response, *, what: str, create: bool, credential: Credential
+    ) -> requests.Response:
         if 200 <= resp.status_code < 300:
             return resp
         raise self._error(resp, what=what, create=create, credential=credential)
@@ -670,6 +795,8 @@ class LinkedInPublisher(Publisher):
                 retry_after(resp, now, next_utc_midnight(now) - now),
                 http_status=status,
             )
+        if status == 403:
+            return _Forbidden(what, said)
         if not create:
             text = f"{said} {resp.text[:500] if not body else ''}".lower()
             if any(t in text for t in RETRY_TEXTS):
@@ -680,11 +807,10 @@ class LinkedInPublisher(Publisher):
                 )
         if status >= 500:
             return server_error(resp, what=what, create=create)
-        if status == 403:
-            return Rejected(
-                f"LinkedIn refused permission while {what}"
-                + (f" ({said})" if said else "")
-                + ": reconnect the account and grant the posting permission (w_member_social)",
+        if create and 400 <= status < 500 and MEDIA_NOT_READY.search(said):
+            return _MediaNotReady(
+                f"LinkedIn was still processing the media ({said}) while {what}; nothing "
+                "was posted, will retry",
                 http_status=status,
             )
         if status == 422 and _is_duplicate(body):
@@ -694,9 +820,11 @@ class LinkedInPublisher(Publisher):
                 http_status=status,
             )
         if status == 426:
+            # without NONEXISTENT_VERSION this is no sunset _rest can negotiate away
             return Rejected(
-                f"LinkedIn API version {self.version} is no longer active: update Milton "
-                f"Desktop (or set {VERSION_ENV} to a recent YYYYMM version)",
+                f"LinkedIn refused API version {self.version} (426 Upgrade Required) while "
+                f"{what}: update Milton Desktop (or set {VERSION_ENV} to a recent YYYYMM "
+                "version)",
                 http_status=status,
             )
         if 400 <= status < 500:
@@ -715,6 +843,30 @@ class LinkedInPublisher(Publisher):
         return Transient(f"unexpected answer {status} while {what}; will retry", http_status=status)
 
 
+class _Forbidden(AuthExpired):
+    """A 403 from LinkedIn: the token lacks a permission (ACCESS_DENIED).
+
+    An AuthExpired that no refresh can help, so the engine fails the post and marks
+    the account for a reconnect: a refreshed token keeps the scopes it had, and only
+    a new consent grants ``w_member_social``.
+    """
+
+    def __init__(self, what: str, said: str) -> None:
+        super().__init__(
+            f"LinkedIn refused permission while {what}"
+            + (f" ({said})" if said else "")
+            + ": reconnect the account and grant the posting permission (w_member_social)",
+            http_status=403,
+            refreshable=False,
+        )
+        self.said = said
+
+
+class _MediaNotReady(Transient):
+    """LinkedIn refused a post because its media is not processed yet: nothing was
+    created, so the create may be sent again once the media is ready."""
+
+
 class _Progress:
     def __init__(self, total: int, callback: ProgressCallback | None) -> None:
         self.total = total
@@ -725,6 +877,43 @@ class _Progress:
         self.done += n
         if self.callback is not None:
             self.callback(self.done, self.total)
+
+
+def _month(version: str) -> int | None:
+    """A ``YYYYMM`` (or ``YYYYMM.NN``) version as a count of months, None if unreadable."""
+    m = re.fullmatch(r"(\d{4})(\d{2})(?:\.\d{2})?", version.strip())
+    if m is None or not 1 <= int(m.group(2)) <= 12:
+        return None
+    return int(m.group(1)) * 12 + int(m.group(2)) - 1
+
+
+def _version(month: int) -> str:
+    return f"{month // 12:04d}{month % 12 + 1:02d}"
+
+
+def version_candidates(refused: str, now: datetime) -> list[str]:
+    """The versions to try, in order, after LinkedIn refused ``refused`` as sunset.
+
+    Newer ones first, the nearest first, since they differ least from what this
+    client was built for; never the current month or later, which may not be released
+    yet. Then older ones, the nearest first, in case ``refused`` was newer than any
+    LinkedIn runs (a typo in the environment variable, say). Nothing older than
+    :data:`VERSION_LIFETIME_MONTHS` before last month: LinkedIn has retired those.
+    """
+    today = now.astimezone(UTC)
+    newest = today.year * 12 + today.month - 2  # last month
+    oldest = newest - VERSION_LIFETIME_MONTHS + 1
+    month = _month(refused)
+    if month is None:  # unreadable: nothing is "newer", so try from last month down
+        month = newest + 1
+    newer = range(max(month + 1, oldest), newest + 1)
+    older = range(min(month - 1, newest), oldest - 1, -1)
+    return [_version(m) for m in (*newer, *older)]
+
+
+def _is_sunset(resp: requests.Response) -> bool:
+    # only LinkedIn's own signal: a bare 426 could mean anything and is refused as is
+    return resp.status_code == 426 and json_body(resp).get("code") == "NONEXISTENT_VERSION"
 
 
 def _is_duplicate(body: dict[str, Any]) -> bool:

@@ -22,6 +22,7 @@ RULES = Rules(
     max_media=2,
     requires_url=True,
     image_aspect=(0.5, 2.0),
+    max_image_pixels=1_000_000,
     max_hashtags=1,
     max_mentions=1,
     text_checks=(lambda text: ["no shouting: write it in lower case"] if text.isupper() else [],),
@@ -85,6 +86,21 @@ def test_hashtags_mentions_and_extra_checks():
 def test_each_media_problem_names_the_item(item, expected):
     (message,) = _messages(Content("hi", (item,)))
     assert message.startswith("media 1 (") and expected in message
+
+
+def test_image_pixels_are_checked_when_the_dimensions_are_known():
+    assert _messages(Content("hi", (_image(width=1000, height=1000),))) == []
+    (message,) = _messages(Content("hi", (_image(width=1001, height=1000),)))
+    assert message == (
+        "media 1 (https://cdn.example/p.png): 1001x1000 is 1,001,000 pixels, over Toot's "
+        "limit of 1,000,000; scale the image down"
+    )
+    # unknown dimensions are left to the platform; videos have no pixel limit here
+    assert _messages(Content("hi", (_image(width=5000),))) == []
+    video = MediaItem("video", "video/mp4", url="https://a/v.mp4", width=4000, height=3000)
+    assert _messages(Content("hi", (video,))) == []
+    no_limit = Rules(platform="n", label="N", max_chars=10, media=RULES.media, max_media=1)
+    assert _messages(Content("hi", (_image(width=9000, height=9000),)), no_limit) == []
 
 
 def test_a_local_file_where_a_public_link_is_needed_carries_a_hint():

@@ -1,7 +1,7 @@
 """A fake LinkedIn on 127.0.0.1 that enforces the contract of CONTRACTS.md section 1.
 
 It knows members and their bearer tokens, checks the mandatory ``/rest`` headers and
-the active version window, runs the Images and Videos upload flows, validates every
+the set of active versions (recording which version each request asked for), runs the Images and Videos upload flows, validates every
 ``POST /rest/posts`` body, and answers with LinkedIn's documented error bodies.
 
 Like the real service it accepts a post whose commentary has unescaped "little"
@@ -19,7 +19,7 @@ import json
 import re
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote, urlencode
@@ -27,6 +27,11 @@ from urllib.parse import unquote, urlencode
 from tests.fakes.server import FakeServer, Reply, Request, bearer
 
 MiB = 1024 * 1024
+#: the twelve monthly versions a LinkedIn would keep alive in mid-2026, ending at the
+#: one the client pins, so a client that sends its pinned version is never refused
+DEFAULT_VERSIONS = tuple(f"2025{m:02d}" for m in range(6, 13)) + tuple(
+    f"2026{m:02d}" for m in range(1, 6)
+)
 DEFAULT_SCOPES = frozenset({"openid", "profile", "w_member_social"})
 
 # ---------------------------------------------------------------- little format
@@ -160,6 +165,7 @@ class Image:
     status: str = "WAITING_UPLOAD"
     data: bytes = b""
     puts: int = 0
+    pending_posts: int = 0  # create attempts that still find it PROCESSING
 
 
 @dataclass
@@ -179,6 +185,7 @@ class Video:
     parts: list[VideoPart]
     status: str = "WAITING_UPLOAD"
     polls_left: int = 0
+    forbidden_polls_left: int = 0
     data: dict[int, bytes] = field(default_factory=dict)
 
 
@@ -236,12 +243,19 @@ class FakeLinkedIn(FakeServer):
     """LinkedIn's OAuth host and API host in one loopback server.
 
     Args:
-        version_window: the oldest and newest active ``LinkedIn-Version`` (YYYYMM).
+        versions: the active ``LinkedIn-Version`` values (YYYYMM); any other gets the
+            426 NONEXISTENT_VERSION of a sunset version.
         daily_post_limit: posts per member per UTC day before 429 (Ayrshare's 150).
         duplicate_window: seconds within which the same author and commentary is a
             422 DUPLICATE_POST.
         video_part_size: bytes per video upload instruction (about 4 MiB on LinkedIn).
         video_polls: status GETs that still answer PROCESSING after finalizing.
+        video_forbidden_polls: status GETs right after finalizing that answer 403
+            "resource is forbidden", as LinkedIn may before a new video is visible to
+            its owner (postiz retries that text, section 1.8 [observed]).
+        image_processing_posts: create attempts that find a freshly uploaded image
+            still PROCESSING and refuse the post for it, as LinkedIn may while it
+            processes an image after its PUT (section 1.5 [observed]).
         strict_little: see :func:`decode_little`.
         clock: epoch seconds, for token expiry, UTC days and the duplicate window.
     """
@@ -252,11 +266,13 @@ class FakeLinkedIn(FakeServer):
     def __init__(
         self,
         *,
-        version_window: tuple[str, str] = ("202502", "202601"),
+        versions: Collection[str] = DEFAULT_VERSIONS,
         daily_post_limit: int = 150,
         duplicate_window: float = 24 * 3600,
         video_part_size: int = 4 * MiB,
         video_polls: int = 1,
+        video_forbidden_polls: int = 0,
+        image_processing_posts: int = 0,
         token_lifetime: int = 5_184_000,
         refresh_token_lifetime: int = 31_536_000,
         strict_little: bool = True,
@@ -264,11 +280,13 @@ class FakeLinkedIn(FakeServer):
     ) -> None:
         super().__init__()
         self._config: dict[str, Any] = {
-            "version_window": version_window,
+            "versions": versions,
             "daily_post_limit": daily_post_limit,
             "duplicate_window": duplicate_window,
             "video_part_size": video_part_size,
             "video_polls": video_polls,
+            "video_forbidden_polls": video_forbidden_polls,
+            "image_processing_posts": image_processing_posts,
             "token_lifetime": token_lifetime,
             "refresh_token_lifetime": refresh_token_lifetime,
             "strict_little": strict_little,
@@ -282,11 +300,13 @@ class FakeLinkedIn(FakeServer):
         unknown = set(overrides) - set(self._config)
         if unknown:
             raise TypeError(f"unknown FakeLinkedIn settings: {sorted(unknown)}")
-        self.version_window: tuple[str, str] = config["version_window"]
+        self.versions: frozenset[str] = frozenset(config["versions"])
         self.daily_post_limit: int = config["daily_post_limit"]
         self.duplicate_window: float = config["duplicate_window"]
         self.video_part_size: int = config["video_part_size"]
         self.video_polls: int = config["video_polls"]
+        self.video_forbidden_polls: int = config["video_forbidden_polls"]
+        self.image_processing_posts: int = config["image_processing_posts"]
         self.token_lifetime: int = config["token_lifetime"]
         self.refresh_token_lifetime: int = config["refresh_token_lifetime"]
         self.strict_little: bool = config["strict_little"]
@@ -474,8 +494,7 @@ class FakeLinkedIn(FakeServer):
         m = re.fullmatch(r"(\d{6})(?:\.\d{2})?", version)
         if not m:
             return False
-        oldest, newest = self.version_window
-        return oldest <= m.group(1) <= newest
+        return m.group(1) in self.versions
 
     # ------------------------------------------------------------ OAuth
 
@@ -695,8 +714,14 @@ class FakeLinkedIn(FakeServer):
                 return _error(400, "Empty upload body")
             image.puts += 1
             image.data = req.body
-            # a second PUT to one image URL corrupts the image (postiz, section 1.4)
-            image.status = "AVAILABLE" if image.puts == 1 else "PROCESSING_FAILED"
+            if image.puts > 1:
+                # a second PUT to one image URL corrupts the image (postiz, section 1.4)
+                image.status = "PROCESSING_FAILED"
+            elif self.image_processing_posts:
+                image.status = "PROCESSING"
+                image.pending_posts = self.image_processing_posts
+            else:
+                image.status = "AVAILABLE"
             return Reply(201)
         m = re.fullmatch(r"/dms-uploads/video/([\w-]+)/part/(\d+)", req.path)
         if m:
@@ -737,12 +762,16 @@ class FakeLinkedIn(FakeServer):
             return _error(400, "uploadedPartIds do not match the uploaded parts, in order")
         video.status = "PROCESSING"
         video.polls_left = self.video_polls
+        video.forbidden_polls_left = self.video_forbidden_polls
         return Reply(200)
 
     def _video_status(self, urn: str, member: Member) -> Reply:
         video = self.videos.get(urn)
         if video is None:
             return _error(404, f"Video {urn} does not exist")
+        if video.forbidden_polls_left > 0:
+            video.forbidden_polls_left -= 1
+            return _error(403, "resource is forbidden", serviceErrorCode=100, code="ACCESS_DENIED")
         if video.status == "PROCESSING":
             if video.polls_left > 0:
                 video.polls_left -= 1
@@ -762,6 +791,13 @@ class FakeLinkedIn(FakeServer):
         ]
         if len(today) >= self.daily_post_limit:
             return Reply(429, TOO_MANY_REQUESTS)
+        # each create attempt comes a moment later: images being processed move on
+        for image in self.images.values():
+            if image.status == "PROCESSING":
+                if image.pending_posts > 0:
+                    image.pending_posts -= 1
+                else:
+                    image.status = "AVAILABLE"
         problem = self._post_problem(body, member)
         if problem is not None:
             return problem
@@ -913,21 +949,22 @@ class FakeLinkedIn(FakeServer):
             return _error(400, f"{where}/id :: {urn} does not exist")
         if media.owner != author:
             return _error(400, f"{where}/id :: the owner of {urn} is not the author {author}")
+        # the wording is the fake's own: the contract only says LinkedIn refuses a post
+        # whose media is not yet available (section 1.5 [observed, postiz])
+        if media.status == "PROCESSING":
+            return _error(422, f"Media {urn} is not ready yet: it is still being processed")
+        if media.status == "PROCESSING_FAILED":
+            return _error(422, f"Media {urn} could not be processed: upload it again")
         if media.status != "AVAILABLE":
-            # what postiz saw for media that was not yet processed (section 1.5)
-            return Reply(
-                422,
-                {
-                    "status": 422,
-                    "message": f"Media {urn} is not ready: its status is {media.status}",
-                    "errorDetails": {
-                        "inputErrors": [{"code": "MEDIA_ASSET_PROCESSING_FAILED", "input": {}}]
-                    },
-                },
-            )
+            return _error(422, f"Media {urn} has no uploaded content ({media.status})")
         return None
 
     # ------------------------------------------------------------ inspection
+
+    def versions_sent(self, route: str = ".*") -> list[str | None]:
+        """The ``LinkedIn-Version`` of each request matching ``route``, in order (None
+        where the request sent none), so tests can see every version a client tried."""
+        return [r.header("linkedin-version") for r in self.calls(route)]
 
     def post_json(self, index: int = -1) -> str:
         """A stored post's request body as JSON, for assertions on the wire format."""

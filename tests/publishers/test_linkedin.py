@@ -32,10 +32,12 @@ from milton_desktop.publishers.base import (
 )
 from milton_desktop.publishers.linkedin import (
     LINKEDIN_VERSION,
+    MEDIA_NOT_READY,
     RULES,
     LinkedInPublisher,
     authorize_url,
     escape_commentary,
+    version_candidates,
 )
 from tests.fakes.linkedin import TOO_MANY_REQUESTS as TOO_MANY
 from tests.fakes.linkedin import FakeLinkedIn, UploadHost, decode_little
@@ -187,7 +189,7 @@ def test_text_post_sends_documented_body_and_headers(
     assert result.url == f"https://www.linkedin.com/feed/update/{urn}"
     (call,) = fake.calls("POST /rest/posts")
     assert call.header("authorization") == f"Bearer {token}"
-    assert call.header("linkedin-version") == "202601"
+    assert call.header("linkedin-version") == LINKEDIN_VERSION
     assert call.header("x-restli-protocol-version") == "2.0.0"
     assert call.header("content-type") == "application/json"
     assert call.json() == post_body("Hello LinkedIn")
@@ -547,6 +549,81 @@ def test_video_that_never_finishes_is_transient_and_bounded(
     assert fake.posts == []
 
 
+def test_image_still_processing_is_posted_after_a_short_wait(
+    pub: LinkedInPublisher,
+    fake: FakeLinkedIn,
+    cred: Credential,
+    sleeps: list[float],
+    tmp_path: Path,
+) -> None:
+    fake.image_processing_posts = 1  # the first create finds the image PROCESSING
+
+    pub.publish(Content("fresh picture", (image(image_file(tmp_path, "a.png")),)), cred, ACCOUNT)
+
+    first, second = fake.calls("POST /rest/posts")
+    assert first.json() == second.json()  # the same create, sent again
+    (img,) = fake.images.values()  # uploaded once, not again
+    assert len(fake.calls("PUT /dms-uploads/.*")) == 1
+    (post,) = fake.posts
+    assert post["content"] == {"media": {"id": img.urn}}
+    assert sleeps == [pub.media_ready_waits[0]]
+
+
+def test_image_that_stays_unprocessed_is_transient_and_bounded(
+    fake: FakeLinkedIn, cred: Credential, sleeps: list[float], tmp_path: Path
+) -> None:
+    fake.image_processing_posts = 100
+    publisher = LinkedInPublisher(
+        api_base=fake.url, timeout=(2, 1), sleep=sleeps.append, media_ready_waits=(1.0, 2.0)
+    )
+    try:
+        with pytest.raises(Transient, match="still processing the media") as err:
+            publisher.publish(
+                Content("slow picture", (image(image_file(tmp_path, "a.png")),)), cred, ACCOUNT
+            )
+    finally:
+        publisher.session.close()
+    assert err.value.http_status == 422
+    assert len(fake.calls("POST /rest/posts")) == 3
+    assert sleeps == [1.0, 2.0]
+    assert fake.posts == []
+
+
+@pytest.mark.parametrize(
+    ("message", "not_ready"),
+    [
+        ("Media urn:li:image:C4E10AQ1 is not ready yet: it is still being processed", True),
+        ("The image urn:li:image:C4E10AQ1 is not yet processed", True),
+        ("Asset urn:li:digitalmediaAsset:C5 is not available", True),
+        ("Images have not been processed", True),
+        ("Media urn:li:image:C4E10AQ1 could not be processed: upload it again", False),
+        ("Media processing failed: the image is not available", False),
+        ("Media urn:li:image:C4E10AQ1 has no uploaded content (WAITING_UPLOAD)", False),
+        ("Content is a duplicate of urn:li:share:7141138937766391808", False),
+        ("/content/media/id :: urn:li:image:x does not exist", False),
+    ],
+)
+def test_what_counts_as_media_not_ready(message: str, not_ready: bool) -> None:
+    assert bool(MEDIA_NOT_READY.search(message)) is not_ready
+
+
+def test_media_not_ready_outside_the_create_is_not_waited_for(
+    pub: LinkedInPublisher,
+    fake: FakeLinkedIn,
+    cred: Credential,
+    sleeps: list[float],
+    tmp_path: Path,
+) -> None:
+    fake.inject(
+        "POST /rest/images",
+        status=400,
+        body={"status": 400, "message": "The image is not ready"},
+    )
+    with pytest.raises(Rejected, match="not ready"):
+        pub.publish(Content("x", (image(image_file(tmp_path, "a.png")),)), cred, ACCOUNT)
+    assert sleeps == [] and fake.calls("POST /rest/posts") == []
+
+
 def test_image_from_url_follows_redirect_and_sends_no_token(
     pub: LinkedInPublisher,
     fake: FakeLinkedIn,
@@ -694,24 +771,83 @@ def test_503_on_image_put_is_transient(
     assert fake.calls("POST /rest/posts") == []
 
 
+FORBIDDEN = {
+    "status": 403,
+    "serviceErrorCode": 100,
+    "code": "ACCESS_DENIED",
+    "message": "resource is forbidden",
+}
+
+
+@pytest.mark.parametrize(
+    ("status", "message"),
+    [(400, "Unable to obtain activity"), (503, "Service Unavailable")],
+)
 def test_postiz_retry_text_on_upload_step_is_transient(
-    pub: LinkedInPublisher, fake: FakeLinkedIn, cred: Credential, tmp_path: Path
+    pub: LinkedInPublisher,
+    fake: FakeLinkedIn,
+    cred: Credential,
+    tmp_path: Path,
+    status: int,
+    message: str,
 ) -> None:
-    fake.inject(
-        "POST /rest/images", status=403, body={"status": 403, "message": "resource is forbidden"}
-    )
+    fake.inject("POST /rest/images", status=status, body={"status": status, "message": message})
     with pytest.raises(Transient):
         pub.publish(Content("pic", (image(image_file(tmp_path, "a.png")),)), cred, ACCOUNT)
+    assert fake.posts == []
 
 
-def test_postiz_retry_text_on_create_is_not_retried(
-    pub: LinkedInPublisher, fake: FakeLinkedIn, cred: Credential
+@pytest.mark.parametrize("route", ["POST /rest/posts", "POST /rest/images"])
+def test_forbidden_is_a_permission_failure_that_needs_a_reconnect(
+    pub: LinkedInPublisher, fake: FakeLinkedIn, token: str, tmp_path: Path, route: str
 ) -> None:
-    fake.inject(
-        "POST /rest/posts", status=403, body={"status": 403, "message": "resource is forbidden"}
-    )
-    with pytest.raises(Rejected, match="w_member_social"):
-        pub.publish(Content("x"), cred, ACCOUNT)
+    fake.inject(route, status=403, body=FORBIDDEN)
+    # a refresh token changes nothing: a refreshed token keeps the scopes it had
+    cred = Credential(access_token=token, refresh_token="AQXrt")
+    with pytest.raises(AuthExpired, match=r"w_member_social") as err:
+        pub.publish(Content("pic", (image(image_file(tmp_path, "a.png")),)), cred, ACCOUNT)
+    assert not err.value.refreshable
+    assert err.value.http_status == 403
+    assert "resource is forbidden" in str(err.value)
+    assert len(fake.calls(route)) == 1  # never retried
+    assert fake.posts == []
+
+
+def test_forbidden_video_status_right_after_upload_is_retried_once(
+    pub: LinkedInPublisher,
+    fake: FakeLinkedIn,
+    cred: Credential,
+    sleeps: list[float],
+    tmp_path: Path,
+) -> None:
+    fake.video_forbidden_polls = 1
+    item, _ = media_item("video", tmp_path)
+
+    pub.publish(Content("new video", (item,)), cred, ACCOUNT)
+
+    # 403, then PROCESSING twice, then AVAILABLE
+    assert len(fake.calls("GET /rest/videos/.*")) == 4
+    assert sleeps == [pub.video_poll_interval] * 3
+    assert len(fake.posts) == 1
+
+
+def test_forbidden_video_status_twice_is_a_permission_failure(
+    pub: LinkedInPublisher,
+    fake: FakeLinkedIn,
+    cred: Credential,
+    sleeps: list[float],
+    tmp_path: Path,
+) -> None:
+    fake.video_forbidden_polls = 2
+    item, _ = media_item("video", tmp_path)
+
+    with pytest.raises(AuthExpired, match="w_member_social") as err:
+        pub.publish(Content("new video", (item,)), cred, ACCOUNT)
+
+    assert not err.value.refreshable and err.value.http_status == 403
+    assert len(fake.calls("GET /rest/videos/.*")) == 2
+    assert sleeps == [pub.video_poll_interval]
+    assert fake.calls("POST /rest/posts") == [] and fake.posts == []
 
 
 def test_dropped_image_put_is_transient(
@@ -800,24 +936,212 @@ def test_duplicate_is_rejected(
     assert len(fake.posts) == 1
 
 
-def test_sunset_version_is_rejected(fake: FakeLinkedIn, cred: Credential) -> None:
-    publisher = LinkedInPublisher(api_base=fake.url, timeout=(2, 1), version="202401")
+# ---------------------------------------------------------------- API versions (section 1.1)
+
+#: the day these tests run in: last month is 202611, twelve months back is 202512
+TODAY = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+ACTIVE_TODAY = ["202512", *(f"2026{m:02d}" for m in range(1, 12))]
+
+
+def month(version: str, delta: int) -> str:
+    """``version`` moved by ``delta`` months."""
+    year, index = divmod(int(version[:4]) * 12 + int(version[4:]) - 1 + delta, 12)
+    return f"{year:04d}{index + 1:02d}"
+
+
+@pytest.fixture
+def today_pub(fake: FakeLinkedIn, sleeps: list[float]) -> Iterator[LinkedInPublisher]:
+    publisher = LinkedInPublisher(
+        api_base=fake.url, timeout=(2, 1), sleep=sleeps.append, now=lambda: TODAY
+    )
+    yield publisher
+    publisher.session.close()
+
+
+def test_pinned_version_is_real_past_and_accepted_by_default(
+    pub: LinkedInPublisher, fake: FakeLinkedIn, cred: Credential
+) -> None:
+    assert "202501" <= LINKEDIN_VERSION < f"{TODAY:%Y%m}"
+    pub.publish(Content("pinned"), cred, ACCOUNT)
+    assert fake.versions_sent() == [LINKEDIN_VERSION]
+    assert pub.learned == {}
+
+
+def test_sunset_pinned_version_moves_to_the_nearest_newer_one(
+    today_pub: LinkedInPublisher, fake: FakeLinkedIn, cred: Credential
+) -> None:
+    accepted = month(LINKEDIN_VERSION, 2)
+    fake.versions = frozenset({accepted, month(LINKEDIN_VERSION, 3)})
+
+    result = today_pub.publish(Content("still posting"), cred, ACCOUNT)
+
+    (post,) = fake.posts  # created once, by the request LinkedIn took
+    assert result.remote_id == post["urn"]
+    assert fake.versions_sent("POST /rest/posts") == [
+        LINKEDIN_VERSION,
+        month(LINKEDIN_VERSION, 1),
+        accepted,
+    ]
+    assert today_pub.learned == {"version": accepted}
+    assert today_pub.version == accepted
+    today_pub.publish(Content("and again"), cred, ACCOUNT)
+    assert fake.versions_sent("POST /rest/posts")[3:] == [accepted]
+
+
+def test_version_is_negotiated_on_the_first_refused_request_and_kept(
+    today_pub: LinkedInPublisher, fake: FakeLinkedIn, cred: Credential, tmp_path: Path
+) -> None:
+    accepted = month(LINKEDIN_VERSION, 1)
+    fake.versions = frozenset({accepted})
+    pic = image(image_file(tmp_path, "a.png"))
+
+    today_pub.publish(Content("with a picture", (pic,)), cred, ACCOUNT)
+
+    # the upload's first step met the 426; only it was sent again, and every later
+    # request of the publish went straight out with the version that worked
+    assert fake.versions_sent("POST /rest/images") == [LINKEDIN_VERSION, accepted]
+    assert fake.versions_sent("POST /rest/posts") == [accepted]
+    assert len(fake.images) == 1 and len(fake.posts) == 1
+    assert today_pub.learned == {"version": accepted}
+
+
+def test_a_later_publisher_starts_with_the_learned_version(
+    today_pub: LinkedInPublisher, fake: FakeLinkedIn, cred: Credential
+) -> None:
+    accepted = month(LINKEDIN_VERSION, 1)
+    fake.versions = frozenset({accepted})
+    today_pub.publish(Content("first run"), cred, ACCOUNT)
+    fake.requests.clear()
+
+    later = LinkedInPublisher(api_base=fake.url, timeout=(2, 1), now=lambda: TODAY)
+    later.state = dict(today_pub.learned)  # what the engine keeps between runs
     try:
-        with pytest.raises(Rejected, match="202401 is no longer active") as err:
-            publisher.publish(Content("old"), cred, ACCOUNT)
+        later.publish(Content("next run"), cred, ACCOUNT)
+    finally:
+        later.session.close()
+
+    assert fake.versions_sent() == [accepted]  # one request: no 426 first
+    assert later.learned == {}
+    assert len(fake.posts) == 2
+
+
+@pytest.mark.parametrize(
+    ("argument", "environment", "expected"),
+    [
+        pytest.param(None, None, "202511", id="learned-over-pinned"),
+        pytest.param(None, "202512", "202512", id="environment-over-learned"),
+        pytest.param("202601", "202512", "202601", id="argument-over-all"),
+    ],
+)
+def test_version_precedence(
+    fake: FakeLinkedIn,
+    cred: Credential,
+    monkeypatch: pytest.MonkeyPatch,
+    argument: str | None,
+    environment: str | None,
+    expected: str,
+) -> None:
+    if environment:
+        monkeypatch.setenv("MILTON_LINKEDIN_VERSION", environment)
+    publisher = LinkedInPublisher(api_base=fake.url, timeout=(2, 1), version=argument)
+    publisher.state = {"version": "202511"}
+    try:
+        publisher.publish(Content("which version"), cred, ACCOUNT)
     finally:
         publisher.session.close()
-    assert "update" in str(err.value)
+    assert fake.versions_sent() == [expected]
+
+
+def test_no_accepted_version_is_a_clear_permanent_failure(
+    today_pub: LinkedInPublisher, fake: FakeLinkedIn, cred: Credential, tmp_path: Path
+) -> None:
+    fake.versions = frozenset({"202401"})
+    pic = image(image_file(tmp_path, "a.png"))
+
+    with pytest.raises(Rejected, match=f"no longer accepts API version {LINKEDIN_VERSION}") as err:
+        today_pub.publish(Content("nobody listens", (pic,)), cred, ACCOUNT)
+
     assert err.value.http_status == 426
+    assert "202512 to 202611" in str(err.value) and "MILTON_LINKEDIN_VERSION" in str(err.value)
+    sent = fake.versions_sent()
+    assert len(sent) == len(set(sent))  # one request per version
+    assert set(sent) == {LINKEDIN_VERSION, *ACTIVE_TODAY}
+    assert fake.calls("PUT .*") == [] and fake.calls("POST /rest/posts") == []
+    assert fake.images == {} and fake.posts == []
+    assert today_pub.learned == {}
+
+
+def test_versions_from_this_month_on_are_never_tried(
+    today_pub: LinkedInPublisher, fake: FakeLinkedIn, cred: Credential
+) -> None:
+    fake.versions = frozenset({"202612", "202701"})  # what a LinkedIn from the future runs
+    with pytest.raises(Rejected, match="no longer accepts"):
+        today_pub.publish(Content("too early"), cred, ACCOUNT)
+    sent = [v for v in fake.versions_sent() if v is not None]
+    assert max(sent) == "202611"
     assert fake.posts == []
 
 
-def test_missing_permission_is_rejected_with_reconnect_advice(
+def test_version_candidates_order() -> None:
+    assert version_candidates("202605", TODAY) == [
+        *(f"2026{m:02d}" for m in range(6, 12)),
+        *(f"2026{m:02d}" for m in range(4, 0, -1)),
+        "202512",
+    ]
+    # an unreadable or future version has nothing newer: last month down
+    assert version_candidates("latest", TODAY) == ACTIVE_TODAY[::-1]
+    assert version_candidates("202705", TODAY) == ACTIVE_TODAY[::-1]
+    # a version already retired only has newer ones within the window
+    assert version_candidates("202401", TODAY) == ACTIVE_TODAY
+    january = datetime(2027, 1, 31, 23, 59, tzinfo=UTC)
+    assert version_candidates("202612", january)[0] == "202611"
+    assert "202701" not in version_candidates("202612", january)
+
+
+def test_identify_needs_no_version(
+    today_pub: LinkedInPublisher, fake: FakeLinkedIn, token: str
+) -> None:
+    # /v2/userinfo is unversioned (section 1.3): connecting works even on a day no
+    # version this client knows is active, and learns nothing
+    fake.versions = frozenset()
+    assert today_pub.identify(Credential(access_token=token)).remote_id == SUB
+    assert fake.versions_sent() == [None]
+    assert today_pub.learned == {}
+
+
+def test_bare_426_is_rejected_without_negotiating(
+    today_pub: LinkedInPublisher, fake: FakeLinkedIn, cred: Credential
+) -> None:
+    fake.inject("POST /rest/posts", status=426, body="<html>Upgrade Required</html>")
+    with pytest.raises(Rejected, match="426 Upgrade Required") as err:
+        today_pub.publish(Content("not a sunset"), cred, ACCOUNT)
+    assert err.value.http_status == 426
+    assert len(fake.calls("POST /rest/posts")) == 1
+    assert today_pub.learned == {}
+
+
+def test_missing_posting_permission_marks_the_account_for_reconnect(
     pub: LinkedInPublisher, fake: FakeLinkedIn, token: str
 ) -> None:
+    # the fake enforces the scope itself: a token without w_member_social cannot write
     read_only = fake.issue_token(SUB, frozenset({"openid", "profile"}))
-    with pytest.raises(Rejected, match="reconnect the account and grant"):
+    with pytest.raises(AuthExpired, match="reconnect the account and grant") as err:
         pub.publish(Content("x"), Credential(access_token=read_only), ACCOUNT)
+    assert "w_member_social" in str(err.value)
+    assert not err.value.refreshable and err.value.http_status == 403
+    assert len(fake.calls("POST /rest/posts")) == 1
+    assert fake.posts == []
+
+
+def test_identify_without_sign_in_permissions_names_them(
+    pub: LinkedInPublisher, fake: FakeLinkedIn
+) -> None:
+    fake.add_member(SUB, "John Doe")
+    posting_only = fake.issue_token(SUB, frozenset({"w_member_social"}))
+    with pytest.raises(Rejected, match="openid and profile permissions") as err:
+        pub.identify(Credential(access_token=posting_only))
+    assert err.value.http_status == 403
+    assert len(fake.calls("GET /v2/userinfo")) == 1
 
 
 def test_400_carries_linkedins_message(
@@ -842,6 +1166,21 @@ def test_text_over_3000_is_a_problem_and_never_sent(
     assert pub.validate(Content("a" * 3000)) == []
     with pytest.raises(Rejected, match="limit of 3000"):
         pub.publish(content, cred, ACCOUNT)
+    assert fake.requests == []
+
+
+def test_image_over_the_pixel_limit_is_a_problem_and_never_sent(
+    pub: LinkedInPublisher, fake: FakeLinkedIn, cred: Credential, tmp_path: Path
+) -> None:
+    path = image_file(tmp_path, "huge.png")  # a few bytes: the pixels are the limit
+    huge = replace(image(path), width=6100, height=6000)
+    (problem,) = pub.validate(Content("big", (huge,)))
+    assert problem.platform == "linkedin" and problem.field == "media"
+    assert "36,600,000 pixels" in problem.message and "36,152,320" in problem.message
+    assert pub.validate(Content("big", (replace(huge, width=6000),))) == []
+    assert pub.validate(Content("big", (replace(huge, width=None, height=None),))) == []
+    with pytest.raises(Rejected, match="scale the image down"):
+        pub.publish(Content("big", (huge,)), cred, ACCOUNT)
     assert fake.requests == []
 
 
