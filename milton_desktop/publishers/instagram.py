@@ -5,8 +5,11 @@ Instagram fills by fetching the media from a public URL, poll the container unti
 is ``FINISHED``, then ``media_publish`` it. Only the last step makes a post exist, so
 only it is a *create* call in the sense of ``http.send``: a lost answer there is
 resolved by reading the container, whose ``status_code`` turns ``PUBLISHED`` once the
-post landed (CONTRACTS.md 0.2). A container can be published once only, which is why a
-single retry on a container that is still ``FINISHED`` cannot post twice.
+post landed (CONTRACTS.md 0.2). Meta's *answers* to media_publish are not to be trusted
+either: it has sent errors (4/2207051 among them) for posts that went live, so every
+refusal is checked against the container before it is believed. A container can be
+published once only, which is why retrying media_publish on the same container, while
+it is still ``FINISHED``, cannot post twice; a new container could.
 
 Graph answers most errors with HTTP 400; errors are classified on ``error.code`` and
 ``error.error_subcode`` (CONTRACTS.md 3.8), never on the HTTP status alone.
@@ -89,6 +92,12 @@ CALL_LIMIT_WAIT = timedelta(hours=1)
 QUOTA_WAIT = timedelta(hours=1)
 # Code 368 is a temporary policy block: Meta asks for a pause, not an immediate retry.
 POLICY_BLOCK_WAIT = timedelta(hours=24)
+#: containers expire this long after they were made; an older one is never reused
+CONTAINER_LIFETIME = timedelta(hours=24)
+# A temporary refusal of media_publish is retried on the same container, which cannot
+# become a second post; Meta asks for one or two retries within 30 s to 2 min (2207008).
+PUBLISH_RETRIES = 2
+PUBLISH_RETRY_WAIT = 30.0
 
 _AUTH_CODES = frozenset({102, 104, 190, 2500})
 _CALL_LIMIT_CODES = frozenset({4, 17, 32, 341, 613})
@@ -157,10 +166,20 @@ class _MediaNotReady(Transient):
 
 
 @dataclass(frozen=True)
-class _Landed:
-    """What a container check after an uncertain publish found."""
+class _Container:
+    """A container to publish, and when it was made (by our clock, before the request)."""
 
-    state: str  # the container's own word: "PUBLISHED" | "FINISHED" | "UNKNOWN"
+    id: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class _Landed:
+    """What a container check after an uncertain or refused publish found."""
+
+    #: the container's ``status_code`` ("PUBLISHED", "FINISHED", "EXPIRED", ...), or ""
+    #: when it could not be read
+    state: str
     media_id: str = ""
     permalink: str | None = None
 
@@ -272,10 +291,10 @@ class InstagramPublisher(Publisher):
         video = any(item.kind == "video" for item in media)
         if len(media) == 1:
             item = media[0]
-            creation_id = self._create_container(
+            container = self._create_container(
                 ig_user, self._single_params(item, content.text), credential, label="the media"
             )
-            self._wait_ready(creation_id, credential, video=video, label="the media")
+            self._wait_ready(container.id, credential, video=video, label="the media")
             step()
         else:
             # create every item first so Instagram fetches and processes them in parallel
@@ -283,7 +302,7 @@ class InstagramPublisher(Publisher):
                 (
                     self._create_container(
                         ig_user, self._item_params(item), credential, label=f"media {n}"
-                    ),
+                    ).id,
                     item,
                     n,
                 )
@@ -300,12 +319,12 @@ class InstagramPublisher(Publisher):
             }
             if content.text:
                 params["caption"] = content.text
-            creation_id = self._create_container(ig_user, params, credential, label="the carousel")
-            self._wait_ready(creation_id, credential, video=video, label="the carousel")
+            container = self._create_container(ig_user, params, credential, label="the carousel")
+            self._wait_ready(container.id, credential, video=video, label="the carousel")
             step()
 
         media_id, permalink = self._publish_container(
-            ig_user, creation_id, credential, video=video, caption=content.text
+            ig_user, container, credential, video=video, caption=content.text
         )
         step()
         url = permalink or self._permalink(media_id, credential, account)
@@ -436,9 +455,11 @@ class InstagramPublisher(Publisher):
 
     def _create_container(
         self, ig_user: str, params: dict[str, Any], credential: Credential, *, label: str
-    ) -> str:
+    ) -> _Container:
         # Not a create in the 0.2 sense: a container is invisible and expires in 24 h,
         # so a lost answer here is Transient and a retry only leaves an orphan behind.
+        # Its age is counted from before the request, so it is never thought younger.
+        created_at = self.now()
         data = self._graph(
             "POST",
             f"{ig_user}/media",
@@ -449,7 +470,7 @@ class InstagramPublisher(Publisher):
         container_id = data.get("id")
         if not container_id:
             raise Transient(f"Instagram did not return a container id for {label}; will retry")
-        return str(container_id)
+        return _Container(str(container_id), created_at)
 
     def _container_status(self, container_id: str, credential: Credential) -> dict[str, Any]:
         return self._graph(
@@ -497,10 +518,22 @@ class InstagramPublisher(Publisher):
         return Rejected(f"Instagram could not process {label}: {detail}")
 
     def _publish_container(
-        self, ig_user: str, creation_id: str, credential: Credential, *, video: bool, caption: str
+        self,
+        ig_user: str,
+        container: _Container,
+        credential: Credential,
+        *,
+        video: bool,
+        caption: str,
     ) -> tuple[str, str | None]:
-        """media_publish, never twice for one post. Returns (media id, permalink or None)."""
+        """media_publish, never twice for one post. Returns (media id, permalink or None).
+
+        Every retry here goes to the same container, which publishes at most once;
+        only a later attempt makes a new one.
+        """
+        creation_id = container.id
         not_ready = 0
+        retries = 0  # of temporary refusals, on this same container
         first_unknown: OutcomeUnknown | None = None  # set once we have retried
         while True:
             try:
@@ -546,15 +579,46 @@ class InstagramPublisher(Publisher):
                     first_unknown = unknown
                     continue
                 raise
-            except PublishError:
-                if first_unknown is not None:
-                    # The retry was refused, perhaps because the first attempt landed
-                    # late and consumed the container: look once more before failing.
-                    landed = self._check_landed(ig_user, creation_id, credential, caption)
-                    if landed.state == "PUBLISHED":
-                        return landed.media_id, landed.permalink
-                    if landed.state != "FINISHED":
-                        raise first_unknown from None
+            except PublishError as refusal:
+                # Graph answered with an error, but Meta has said no to posts that went
+                # live: the container, not the answer, tells whether there is a post.
+                landed = self._check_landed(ig_user, creation_id, credential, caption)
+                if landed.state == "PUBLISHED":
+                    self.log.warning(
+                        "media_publish was refused (%s) but container %s is PUBLISHED: "
+                        "the post went live",
+                        refusal,
+                        creation_id,
+                    )
+                    return landed.media_id, landed.permalink
+                if first_unknown is not None and landed.state != "FINISHED":
+                    # the retry after a lost answer was refused and the container no
+                    # longer says whether the first request landed
+                    raise first_unknown from None
+                if not isinstance(refusal, Transient):
+                    raise
+                if not landed.state:
+                    # Unseen, a refusal that invites a retry could hide a live post, and
+                    # the next attempt would make a new container: a second post.
+                    raise OutcomeUnknown(
+                        f"Instagram refused the publish request ({refusal}) and the media "
+                        "status could not be read; the post may or may not have been "
+                        "published: check the account before publishing again",
+                        http_status=refusal.http_status,
+                    ) from None
+                if (
+                    landed.state == "FINISHED"
+                    and retries < PUBLISH_RETRIES
+                    and self.now() - container.created_at < CONTAINER_LIFETIME
+                ):
+                    retries += 1
+                    self.log.info(
+                        "media_publish refused for now (%s); retrying container %s",
+                        refusal,
+                        creation_id,
+                    )
+                    self.sleep(PUBLISH_RETRY_WAIT)
+                    continue
                 raise
 
     def _check_landed(
@@ -562,14 +626,13 @@ class InstagramPublisher(Publisher):
     ) -> _Landed:
         try:
             status = self._container_status(creation_id, credential)
-        except PublishError:
-            return _Landed("UNKNOWN")
+        except PublishError as exc:
+            self.log.warning("could not read container %s after publishing: %s", creation_id, exc)
+            return _Landed("")
         code = str(status.get("status_code") or "")
-        if code == "FINISHED":
-            return _Landed("FINISHED")
         if code != "PUBLISHED":
-            return _Landed("UNKNOWN")
-        self.log.info("container %s is PUBLISHED: the uncertain publish landed", creation_id)
+            return _Landed(code)
+        self.log.info("container %s is PUBLISHED: the publish landed", creation_id)
         media_id, permalink = self._find_recent_media(ig_user, credential, caption)
         return _Landed("PUBLISHED", media_id, permalink)
 

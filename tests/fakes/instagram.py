@@ -254,6 +254,9 @@ class FakeInstagram(QuickStop):
     - ``min_refresh_age``: a token must be this old before it can be refreshed;
     - ``fetch_timeout``: how long the "crawler" waits for a media URL;
     - ``oauth_shape``: ``"data"`` (current) or ``"flat"`` (older) code-exchange answers.
+
+    ``publish_then_fail`` makes media_publish post and then answer an error, as Meta
+    has done, so the container reads ``PUBLISHED`` behind a refusal.
     """
 
     def __init__(
@@ -338,6 +341,33 @@ class FakeInstagram(QuickStop):
     def advance(self, seconds: float) -> None:
         with self._lock:
             self.clock += seconds
+
+    def publish_then_fail(
+        self,
+        code: int | None = 4,
+        message: str = "We restrict certain activity to protect our community.",
+        *,
+        subcode: int | None = 2207051,
+        status: int = 400,
+        body: Any = None,
+        times: int = 1,
+        **error: Any,
+    ) -> None:
+        """Make the next ``times`` media_publish calls post for real, then answer an error.
+
+        Meta has answered 4/2207051 (and other errors) for posts that did go live; the
+        container then reads ``PUBLISHED``. ``body`` replaces the Graph error (e.g. an
+        HTML page); ``code=None`` with no ``body`` sends an empty one.
+        """
+        if body is None and code is not None:
+            body = error_body(code, message, subcode=subcode, **error)
+        self.inject(
+            r"POST (/v\d+\.0)?/[^/]+/media_publish",
+            status=status,
+            body=body,
+            when="after",
+            times=times,
+        )
 
     # ------------------------------------------------------------ dispatch
 

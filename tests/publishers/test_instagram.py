@@ -30,6 +30,8 @@ from milton_desktop.publishers.base import (
 )
 from milton_desktop.publishers.instagram import (
     GRAPH_VERSION,
+    PUBLISH_RETRIES,
+    PUBLISH_RETRY_WAIT,
     SCOPES,
     InstagramPublisher,
     authorize_url,
@@ -108,7 +110,8 @@ def make_pub(fake, sleeps):
 
     def make(**kwargs) -> InstagramPublisher:
         kwargs.setdefault("timeout", (2, 1))
-        pub = InstagramPublisher(api_base=fake.url, sleep=sleeps, now=lambda: NOW, **kwargs)
+        kwargs.setdefault("now", lambda: NOW)
+        pub = InstagramPublisher(api_base=fake.url, sleep=sleeps, **kwargs)
         made.append(pub)
         return pub
 
@@ -504,11 +507,142 @@ def test_expired_token_on_publish_needs_reconnect(fake, pub, host):
 # ---------------------------------------------------------------- media_publish
 
 
-def test_transient_code_on_publish_is_a_refusal(fake, pub, host):
+def _publish_targets(fake: FakeInstagram) -> list[str]:
+    return [r.json()["creation_id"] for r in fake.calls(PUBLISH)]
+
+
+def _status_read_after_publish(fake: FakeInstagram) -> bool:
+    """True when the container was read after the (last) media_publish request."""
+    routes = [r.route for r in fake.requests]
+    last_publish = max(i for i, route in enumerate(routes) if re.fullmatch(PUBLISH, route))
+    return any(re.fullmatch(STATUS, route) for route in routes[last_publish + 1 :])
+
+
+MISLEADING = [
+    pytest.param({"code": 4, "subcode": 2207051}, id="4-2207051-spam"),
+    pytest.param({"code": 9, "subcode": 2207042}, id="9-2207042-quota"),
+    pytest.param({"code": 2, "subcode": None, "is_transient": True}, id="2-transient"),
+    pytest.param({"code": -1, "subcode": 2207001}, id="-1-2207001-server"),
+    pytest.param({"code": 24, "subcode": 2207008}, id="24-2207008-no-builder"),
+    pytest.param({"code": 100, "subcode": None}, id="100-invalid"),
+    pytest.param({"code": 190, "subcode": 463}, id="190-463-token"),
+    pytest.param({"code": None, "status": 403, "body": "<html>Forbidden</html>"}, id="403-html"),
+    pytest.param({"code": None, "status": 429, "body": "<html>slow down</html>"}, id="429-html"),
+]
+
+
+@pytest.mark.parametrize("error", MISLEADING)
+def test_refused_publish_that_went_live_is_a_success(fake, pub, host, error):
+    fake.publish_then_fail(**error)
+    result = pub.publish(post(image(f"{host.url}/square.jpg")), cred(), ACCOUNT)
+    [published] = fake.published  # exactly one post, and the error did not hide it
+    assert len(fake.media) == 1
+    assert len(fake.calls(PUBLISH)) == 1  # the live container was never sent again
+    assert _status_read_after_publish(fake)
+    assert result.remote_id == published["id"]
+    assert result.url == fake.media[published["id"]].permalink
+
+
+@pytest.mark.parametrize(
+    ("error", "cls", "fragment"),
+    [
+        ({"code": 4, "subcode": 2207051}, Rejected, "user says no"),
+        ({"code": 9, "subcode": 2207042}, RateLimited, "9/2207042"),
+        ({"code": 100}, Rejected, "user says no"),
+        ({"code": 25, "subcode": 2207050}, Rejected, "user says no"),
+        ({"code": 190, "subcode": 463}, AuthExpired, "expired"),
+        ({"code": 4}, RateLimited, "call limit"),
+        ({"status": 403, "body": "<html>Forbidden</html>"}, AuthExpired, "HTTP 403"),
+        ({"status": 400, "body": "<html>Bad Request</html>"}, Rejected, "HTTP 400"),
+    ],
+    ids=["spam", "quota", "invalid", "restricted", "token", "call-limit", "403", "400"],
+)
+def test_refused_publish_that_did_not_go_live_is_classified_as_before(
+    fake, pub, host, error, cls, fragment
+):
+    status = error.pop("status", 400)
+    body = error.pop("body", None) or _err(
+        error.pop("code"), error.pop("subcode", None), user_msg="user says no"
+    )
+    fake.inject(PUBLISH, status=status, body=body)
+    err = fails(cls, pub.publish, post(image(f"{host.url}/square.jpg")), cred(), ACCOUNT)
+    assert fragment in str(err)
+    assert fake.published == [] and fake.media == {}
+    assert len(fake.calls(PUBLISH)) == 1
+    assert _status_read_after_publish(fake)  # believed only once the container agreed
+
+
+def test_temporary_refusal_retries_the_same_container(fake, pub, host, sleeps):
     fake.inject(PUBLISH, status=400, body=_err(2, is_transient=True))
-    fails(Transient, pub.publish, post(image(f"{host.url}/square.jpg")), cred(), ACCOUNT)
+    result = pub.publish(post(image(f"{host.url}/square.jpg")), cred(), ACCOUNT)
+    [published] = fake.published
+    assert result.remote_id == published["id"]
+    assert len(fake.calls(CREATE)) == 1  # no second container
+    assert _publish_targets(fake) == [published["container"]] * 2
+    assert sleeps.waits == [PUBLISH_RETRY_WAIT]
+
+
+def test_temporary_refusals_are_retried_a_bounded_number_of_times(fake, pub, host, sleeps):
+    fake.inject(PUBLISH, status=400, body=_err(-1, 2207001), times=50)
+    err = fails(Transient, pub.publish, post(image(f"{host.url}/square.jpg")), cred(), ACCOUNT)
+    assert "temporary" in str(err)
     assert fake.published == []
-    assert len(fake.calls(PUBLISH)) == 1  # refused by Graph: no resolution, no retry here
+    [container] = fake.containers
+    assert _publish_targets(fake) == [container] * (1 + PUBLISH_RETRIES)
+    assert fake.containers[container].status_code == "FINISHED"
+    assert sleeps.waits == [PUBLISH_RETRY_WAIT] * PUBLISH_RETRIES
+
+
+def test_temporary_refusal_with_an_unreadable_container_stays_unknown(fake, pub, host):
+    def break_status(done: int, total: int) -> None:
+        if done == total - 1:  # containers are ready; the publish comes next
+            fake.inject(PUBLISH, status=400, body=_err(2, is_transient=True))
+            fake.inject(STATUS, status=503, body="<html>unavailable</html>")
+
+    err = fails(
+        OutcomeUnknown,
+        pub.publish,
+        post(image(f"{host.url}/square.jpg")),
+        cred(),
+        ACCOUNT,
+        break_status,
+    )
+    assert "may or may not" in str(err) and "code 2" in str(err)
+    assert len(fake.calls(PUBLISH)) == 1
+
+
+def test_a_container_older_than_a_day_is_not_published_again(fake, make_pub, host):
+    clock = [NOW]
+    pub = make_pub(now=lambda: clock[0])
+
+    def a_day_passes(done: int, total: int) -> None:
+        if done == total - 1:  # the container is ready, then a day goes by before publishing
+            clock[0] = NOW + timedelta(hours=24, seconds=1)
+            fake.inject(PUBLISH, status=400, body=_err(2, is_transient=True))
+
+    fails(
+        Transient,
+        pub.publish,
+        post(image(f"{host.url}/square.jpg")),
+        cred(),
+        ACCOUNT,
+        a_day_passes,
+    )
+    assert len(fake.calls(PUBLISH)) == 1
+    assert fake.published == []
+
+
+def test_an_expired_container_is_not_published_again(fake, pub, host):
+    def expire(done: int, total: int) -> None:
+        if done == total - 1:
+            fake.advance(86400)
+
+    err = fails(
+        Transient, pub.publish, post(image(f"{host.url}/square.jpg")), cred(), ACCOUNT, expire
+    )
+    assert "2207020" in str(err)
+    assert len(fake.calls(PUBLISH)) == 1
+    assert fake.published == []
 
 
 def test_publishing_quota_is_rate_limited(fake, pub, host):
