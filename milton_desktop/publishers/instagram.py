@@ -83,13 +83,22 @@ PROFILE_URL = "https://www.instagram.com/{username}/"
 #: a long-lived token lives 60 days; used only when Graph leaves ``expires_in`` out
 LONG_LIVED_SECONDS = 60 * 24 * 3600
 
+# Container polling as Meta advises (CONTRACTS.md 3.4): images are usually ready at
+# once, so a short interval; video is always processed asynchronously, and Meta asks
+# for one status read a minute, for no more than five minutes in all.
+IMAGE_POLL_INTERVAL = 3.0
+VIDEO_POLL_INTERVAL = 60.0
+MAX_POLL_WAIT = 300.0
+
 # Retry horizons. Graph gives no reset time for call limits; X-Business-Use-Case-Usage
 # sometimes does (``estimated_time_to_regain_access``, minutes) and wins when present.
 CALL_LIMIT_WAIT = timedelta(hours=1)
-# The publishing quota is a rolling 24-hour window: the next slot frees up when the
-# oldest post of the window ages out, which could be minutes or nearly a day away.
-# Checking again after an hour costs one attempt and never hammers the API.
+# media_publish refusing the quota (9/2207042) after the quota check let the post
+# through means another tool took the last slot meanwhile. Checking again after an
+# hour costs one attempt, and that attempt's quota check then knows the window.
 QUOTA_WAIT = timedelta(hours=1)
+#: the quota's window when ``content_publishing_limit`` leaves ``quota_duration`` out
+QUOTA_DURATION = timedelta(hours=24)
 # Code 368 is a temporary policy block: Meta asks for a pause, not an immediate retry.
 POLICY_BLOCK_WAIT = timedelta(hours=24)
 #: containers expire this long after they were made; an older one is never reused
@@ -165,6 +174,20 @@ class _MediaNotReady(Transient):
     """9007/2207027 on media_publish: poll the container again, then retry the publish."""
 
 
+@dataclass
+class _PollBudget:
+    """What is left of one publish's container polling time, counted in requested sleeps
+    (so a fake sleep keeps tests exact)."""
+
+    total: float
+    left: float
+
+    def spend(self, interval: float) -> float:
+        pause = min(interval, self.left)
+        self.left -= pause
+        return pause
+
+
 @dataclass(frozen=True)
 class _Container:
     """A container to publish, and when it was made (by our clock, before the request)."""
@@ -222,25 +245,23 @@ class InstagramPublisher(Publisher):
     def __init__(
         self,
         *,
-        image_poll_interval: float = 5.0,
-        video_poll_interval: float = 20.0,
-        image_max_wait: float = 120.0,
-        video_max_wait: float = 600.0,
+        image_poll_interval: float = IMAGE_POLL_INTERVAL,
+        video_poll_interval: float = VIDEO_POLL_INTERVAL,
+        max_poll_wait: float = MAX_POLL_WAIT,
         max_not_ready: int = 3,
         **kwargs: Any,
     ) -> None:
         """Besides the base arguments: how often and how long to poll containers.
 
-        Images are usually ready at once; video is always processed asynchronously and
-        Meta suggests polling about once a minute, so video waits longer between polls.
+        ``max_poll_wait`` is the seconds one publish may spend waiting for all of its
+        containers together (Instagram processes a carousel's items in parallel).
         ``max_not_ready`` bounds the re-polls after a 9007 "media is not ready" refusal.
         """
         super().__init__(**kwargs)
         self.graph_version = graph_version()
         self.image_poll_interval = image_poll_interval
         self.video_poll_interval = video_poll_interval
-        self.image_max_wait = image_max_wait
-        self.video_max_wait = video_max_wait
+        self.max_poll_wait = max_poll_wait
         self.max_not_ready = max_not_ready
 
     # ------------------------------------------------------------ contract
@@ -277,6 +298,8 @@ class InstagramPublisher(Publisher):
             raise Rejected("the Instagram account has no user id: connect it again")
         ig_user = account.remote_id
         media = content.media
+        self._check_quota(ig_user, credential)
+        budget = _PollBudget(self.max_poll_wait, self.max_poll_wait)
         # Instagram fetches the media itself, so there are no bytes to count: progress
         # is reported in steps (each container ready, then the publish).
         total = len(media) + (1 if len(media) > 1 else 0) + 1
@@ -294,7 +317,9 @@ class InstagramPublisher(Publisher):
             container = self._create_container(
                 ig_user, self._single_params(item, content.text), credential, label="the media"
             )
-            self._wait_ready(container.id, credential, video=video, label="the media")
+            self._wait_ready(
+                container.id, credential, video=video, label="the media", budget=budget
+            )
             step()
         else:
             # create every item first so Instagram fetches and processes them in parallel
@@ -310,7 +335,11 @@ class InstagramPublisher(Publisher):
             ]
             for child_id, item, n in children:
                 self._wait_ready(
-                    child_id, credential, video=item.kind == "video", label=f"media {n}"
+                    child_id,
+                    credential,
+                    video=item.kind == "video",
+                    label=f"media {n}",
+                    budget=budget,
                 )
                 step()
             params: dict[str, Any] = {
@@ -320,11 +349,13 @@ class InstagramPublisher(Publisher):
             if content.text:
                 params["caption"] = content.text
             container = self._create_container(ig_user, params, credential, label="the carousel")
-            self._wait_ready(container.id, credential, video=video, label="the carousel")
+            self._wait_ready(
+                container.id, credential, video=video, label="the carousel", budget=budget
+            )
             step()
 
         media_id, permalink = self._publish_container(
-            ig_user, container, credential, video=video, caption=content.text
+            ig_user, container, credential, video=video, caption=content.text, budget=budget
         )
         step()
         url = permalink or self._permalink(media_id, credential, account)
@@ -481,13 +512,57 @@ class InstagramPublisher(Publisher):
             params={"fields": "status_code,status"},
         )
 
+    def _check_quota(self, ig_user: str, credential: Credential) -> None:
+        """Raise RateLimited, before any container is made, when the quota is used up."""
+        try:
+            data = self._graph(
+                "GET",
+                f"{ig_user}/content_publishing_limit",
+                credential,
+                what="reading the Instagram publishing quota",
+                params={"fields": "quota_usage,config"},
+            )
+        except (AuthExpired, RateLimited):
+            raise  # the container calls would meet the same refusal
+        except PublishError as exc:
+            # media_publish enforces the quota itself: a check that failed must not
+            # keep a post from going out
+            self.log.warning("could not read the Instagram publishing quota: %s", exc)
+            return
+        entries = data.get("data")
+        entry = entries[0] if isinstance(entries, list) and entries else {}
+        entry = entry if isinstance(entry, dict) else {}
+        config = entry.get("config")
+        config = config if isinstance(config, dict) else {}
+        usage = _as_int(entry.get("quota_usage"))
+        total = _as_int(config.get("quota_total"))
+        if usage is None or total is None or usage < total:
+            return
+        seconds = _as_int(config.get("quota_duration"))
+        window = timedelta(seconds=seconds) if seconds and seconds > 0 else QUOTA_DURATION
+        # Graph does not say when the oldest post of the rolling window ages out; a
+        # whole window from now is the first instant sure to have room, and waiting
+        # for it spends no attempts.
+        retry_at = self.now() + window
+        raise RateLimited(
+            f"the Instagram account has used {usage} of its {total} API-published posts "
+            f"for the last {window.total_seconds() / 3600:g} hours; will publish at "
+            f"{retry_at:%Y-%m-%d %H:%M} UTC, when the window has room again",
+            retry_at=retry_at,
+            http_status=None,
+        )
+
     def _wait_ready(
-        self, container_id: str, credential: Credential, *, video: bool, label: str
+        self,
+        container_id: str,
+        credential: Credential,
+        *,
+        video: bool,
+        label: str,
+        budget: _PollBudget,
     ) -> str:
         """Poll until the container is FINISHED (or already PUBLISHED); return that code."""
         interval = self.video_poll_interval if video else self.image_poll_interval
-        max_wait = self.video_max_wait if video else self.image_max_wait
-        waited = 0.0  # counted in requested sleeps, so a fake sleep keeps tests exact
         while True:
             status = self._container_status(container_id, credential)
             code = str(status.get("status_code") or "")
@@ -495,13 +570,12 @@ class InstagramPublisher(Publisher):
                 return code
             if code in ("ERROR", "EXPIRED"):
                 raise self._processing_error(code, str(status.get("status") or ""), label)
-            if waited >= max_wait:
+            if budget.left <= 0:
                 raise Transient(
-                    f"Instagram was still processing {label} after {waited:.0f} s; nothing "
-                    "was published, will retry"
+                    f"Instagram was still processing {label} after {budget.total:.0f} s; "
+                    "nothing was published, will retry"
                 )
-            self.sleep(interval)
-            waited += interval
+            self.sleep(budget.spend(interval))
 
     def _processing_error(self, code: str, detail: str, label: str) -> PublishError:
         detail = detail or code.lower()
@@ -525,6 +599,7 @@ class InstagramPublisher(Publisher):
         *,
         video: bool,
         caption: str,
+        budget: _PollBudget,
     ) -> tuple[str, str | None]:
         """media_publish, never twice for one post. Returns (media id, permalink or None).
 
@@ -560,7 +635,9 @@ class InstagramPublisher(Publisher):
                         "Instagram kept saying the media is not ready for publishing; "
                         "nothing was published, will retry"
                     ) from None
-                state = self._wait_ready(creation_id, credential, video=video, label="the media")
+                state = self._wait_ready(
+                    creation_id, credential, video=video, label="the media", budget=budget
+                )
                 if state == "PUBLISHED":
                     # published after all (by an earlier attempt): publishing again would
                     # be refused and read as a failure

@@ -250,7 +250,10 @@ class FakeInstagram(QuickStop):
       ``IN_PROGRESS`` before a container turns ``FINISHED``;
     - ``processing_errors``: media URL -> ``status`` text; such a container ends in
       ``ERROR`` instead of ``FINISHED``;
-    - ``quota_total``: posts per account per rolling 24 hours (sources say 25/50/100);
+    - ``quota_total``: posts per account per rolling window (sources say 25/50/100);
+    - ``quota_usage``: the window's post count to report and enforce; None counts the
+      media published in the window;
+    - ``quota_duration``: the window, in seconds (Graph reports 86400);
     - ``min_refresh_age``: a token must be this old before it can be refreshed;
     - ``fetch_timeout``: how long the "crawler" waits for a media URL;
     - ``oauth_shape``: ``"data"`` (current) or ``"flat"`` (older) code-exchange answers.
@@ -273,6 +276,8 @@ class FakeInstagram(QuickStop):
         self.video_polls = video_polls
         self.carousel_polls = carousel_polls
         self.quota_total = quota_total
+        self.quota_usage: int | None = None
+        self.quota_duration = int(DAY)
         self.clock = clock
         self.min_refresh_age = DAY
         self.fetch_timeout = 2.0
@@ -402,7 +407,7 @@ class FakeInstagram(QuickStop):
             if method == "GET" and segs[1] == "media":
                 return self._list_media(tok, params)
             if method == "GET" and segs[1] == "content_publishing_limit":
-                return self._publishing_limit(tok)
+                return self._publishing_limit(tok, params)
         if method == "GET" and len(segs) == 1:
             return self._node(tok, segs[0], params)
         return graph_error(
@@ -604,18 +609,14 @@ class FakeInstagram(QuickStop):
             200, {"data": data, "paging": {"cursors": {"before": "QVFI", "after": "QVFJ"}}}
         )
 
-    def _publishing_limit(self, tok: Token) -> Reply:
-        return Reply(
-            200,
-            {
-                "data": [
-                    {
-                        "quota_usage": self._quota_usage(tok.user_id),
-                        "config": {"quota_total": self.quota_total, "quota_duration": int(DAY)},
-                    }
-                ]
-            },
-        )
+    def _publishing_limit(self, tok: Token, params: dict[str, str]) -> Reply:
+        entry = {
+            "quota_usage": self._quota_usage(tok.user_id),
+            "config": {"quota_total": self.quota_total, "quota_duration": self.quota_duration},
+        }
+        # Graph sends only the fields asked for; quota_usage when none are
+        wanted = [f.strip() for f in (params.get("fields") or "quota_usage").split(",")]
+        return Reply(200, {"data": [{k: v for k, v in entry.items() if k in wanted}]})
 
     @staticmethod
     def _media_node(m: Media) -> dict[str, Any]:
@@ -907,8 +908,12 @@ class FakeInstagram(QuickStop):
     # ------------------------------------------------------------ publishing
 
     def _quota_usage(self, user: str) -> int:
+        if self.quota_usage is not None:
+            return self.quota_usage
         return sum(
-            1 for m in self.media.values() if m.user == user and self.clock - m.timestamp < DAY
+            1
+            for m in self.media.values()
+            if m.user == user and self.clock - m.timestamp < self.quota_duration
         )
 
     def _media_publish(self, tok: Token, params: dict[str, str]) -> Reply:

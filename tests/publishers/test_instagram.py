@@ -56,6 +56,7 @@ PUBLISH = rf"POST /{V}/\d+/media_publish"
 STATUS = rf"GET /{V}/1788\d+"  # the fake's container ids start 1788...
 MEDIA_GET = rf"GET /{V}/1792\d+"  # ...and its media ids 1792...
 LISTING = rf"GET /{V}/\d+/media"
+QUOTA = rf"GET /{V}/\d+/content_publishing_limit"
 
 
 # ---------------------------------------------------------------- media files
@@ -242,14 +243,14 @@ def test_alt_text_goes_on_the_image_container(fake, pub, host):
 def test_image_polling_uses_the_image_interval(fake, pub, host, sleeps):
     fake.image_polls = 2
     pub.publish(post(image(f"{host.url}/square.jpg")), cred(), ACCOUNT)
-    assert sleeps.waits == [5.0, 5.0]
+    assert sleeps.waits == [3.0, 3.0]
     assert len(fake.published) == 1
 
 
 def test_reel_polls_until_finished(fake, pub, host, sleeps):
     fake.video_polls = 3
     result = pub.publish(post(video(f"{host.url}/clip.mp4")), cred(), ACCOUNT)
-    assert sleeps.waits == [20.0, 20.0, 20.0]
+    assert sleeps.waits == [60.0, 60.0, 60.0]  # once a minute, as Meta asks
     [body] = publish_json(fake)
     assert body["media_type"] == "REELS"
     assert body["video_url"] == f"{host.url}/clip.mp4"
@@ -294,7 +295,7 @@ def test_carousel_with_images_and_a_video(fake, pub, host, sleeps):
     assert parent["children"] == ",".join(published["children"])
     assert published["media_urls"] == [i.url for i in items]
     assert result.remote_id == published["id"]
-    assert sleeps.waits == [20.0]  # the video item needed one more poll
+    assert sleeps.waits == [60.0]  # the video item needed one more poll
     assert steps[-1] == (5, 5)
 
 
@@ -348,18 +349,34 @@ def test_container_error_status(fake, pub, host, detail, cls):
     assert fake.published == []
 
 
-def test_poll_timeout_is_transient_and_bounded(fake, make_pub, host, sleeps):
-    fake.video_polls = 10_000
-    err = fails(
-        Transient,
-        make_pub(video_max_wait=60).publish,
-        post(video(f"{host.url}/clip.mp4")),
-        cred(),
-        ACCOUNT,
-    )
-    assert "nothing was published" in str(err)
-    assert sleeps.waits == [20.0, 20.0, 20.0]
+@pytest.mark.parametrize(
+    ("media", "interval"),
+    [(video("/clip.mp4"), 60.0), (image("/square.jpg"), 3.0)],
+    ids=["video", "image"],
+)
+def test_poll_timeout_is_transient_after_five_minutes(fake, pub, host, sleeps, media, interval):
+    fake.video_polls = fake.image_polls = 10_000
+    item = MediaItem(kind=media.kind, mime=media.mime, url=f"{host.url}{media.url}")
+    err = fails(Transient, pub.publish, post(item), cred(), ACCOUNT)
+    assert "nothing was published" in str(err) and "300 s" in str(err)
+    assert sleeps.waits == [interval] * int(300 / interval)
     assert fake.published == [] and fake.calls(PUBLISH) == []
+
+
+def test_five_minutes_of_polling_cover_all_of_a_carousel(fake, pub, host, sleeps):
+    fake.video_polls = 4  # each item alone would be ready within five minutes...
+    items = (video(f"{host.url}/clip.mp4"), video(f"{host.url}/clip.mp4"))
+    fails(Transient, pub.publish, post(*items), cred(), ACCOUNT)
+    # ...but not both one after the other: the first took four minutes, the second one
+    assert sleeps.waits == [60.0] * 5
+    assert fake.calls(PUBLISH) == []
+
+
+def test_a_short_last_wait_keeps_polling_within_the_limit(fake, make_pub, host, sleeps):
+    fake.video_polls = 10_000
+    pub = make_pub(max_poll_wait=150.0)
+    fails(Transient, pub.publish, post(video(f"{host.url}/clip.mp4")), cred(), ACCOUNT)
+    assert sleeps.waits == [60.0, 60.0, 30.0]
 
 
 # ---------------------------------------------------------------- Graph error codes
@@ -645,13 +662,71 @@ def test_an_expired_container_is_not_published_again(fake, pub, host):
     assert fake.published == []
 
 
-def test_publishing_quota_is_rate_limited(fake, pub, host):
+@pytest.mark.parametrize(
+    ("usage", "total", "duration"),
+    [(100, 100, 86400), (51, 50, 86400), (25, 25, 3600)],
+    ids=["100-a-day", "over-50", "short-window"],
+)
+def test_used_up_quota_waits_for_the_window_without_a_container(
+    fake, pub, host, usage, total, duration
+):
+    fake.quota_usage, fake.quota_total, fake.quota_duration = usage, total, duration
+    err = fails(RateLimited, pub.publish, post(image(f"{host.url}/square.jpg")), cred(), ACCOUNT)
+    assert err.retry_at == NOW + timedelta(seconds=duration)
+    assert f"{usage} of its {total}" in str(err)
+    [check] = fake.calls(QUOTA)
+    assert check.query["fields"] == ["quota_usage,config"]
+    assert fake.calls(CREATE) == [] and fake.containers == {}
+    assert fake.published == []
+
+
+def test_under_quota_publishes(fake, pub, host):
+    fake.quota_usage, fake.quota_total = 99, 100
+    pub.publish(post(image(f"{host.url}/square.jpg")), cred(), ACCOUNT)
+    assert len(fake.published) == 1
+    routes = [r.route for r in fake.requests]
+    assert re.fullmatch(QUOTA, routes[0])  # read before any container was made
+    assert re.fullmatch(CREATE, routes[1])
+
+
+def test_posts_published_earlier_use_up_the_quota(fake, pub, host):
     fake.quota_total = 1
     pub.publish(post(image(f"{host.url}/square.jpg")), cred(), ACCOUNT)
     err = fails(RateLimited, pub.publish, post(image(f"{host.url}/portrait.jpg")), cred(), ACCOUNT)
+    assert err.retry_at == NOW + timedelta(days=1)
+    assert len(fake.published) == 1 and len(fake.containers) == 1
+
+
+def test_a_quota_window_left_out_counts_as_a_day(fake, pub, host):
+    fake.inject(
+        QUOTA, status=200, body={"data": [{"quota_usage": 5, "config": {"quota_total": 5}}]}
+    )
+    err = fails(RateLimited, pub.publish, post(image(f"{host.url}/square.jpg")), cred(), ACCOUNT)
+    assert err.retry_at == NOW + timedelta(days=1)
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        {"status": 500, "body": "<html>oops</html>"},
+        {"status": 400, "body": _err(100, message="Unsupported request")},
+        {"status": 200, "body": {"data": []}},
+    ],
+    ids=["500", "refused", "empty"],
+)
+def test_a_quota_that_cannot_be_read_does_not_stop_the_post(fake, pub, host, fault):
+    fake.inject(QUOTA, **fault)
+    pub.publish(post(image(f"{host.url}/square.jpg")), cred(), ACCOUNT)
+    assert len(fake.published) == 1
+
+
+def test_quota_refused_at_publish_checks_again_in_an_hour(fake, pub, host):
+    # another tool took the last slot between the quota check and media_publish
+    fake.inject(PUBLISH, status=400, body=_err(9, 2207042))
+    err = fails(RateLimited, pub.publish, post(image(f"{host.url}/square.jpg")), cred(), ACCOUNT)
     assert "9/2207042" in str(err)
     assert err.retry_at == NOW + timedelta(hours=1)
-    assert len(fake.published) == 1
+    assert fake.published == []
 
 
 def test_not_ready_then_success(fake, pub, host):
