@@ -107,6 +107,12 @@ CONTAINER_LIFETIME = timedelta(hours=24)
 # become a second post; Meta asks for one or two retries within 30 s to 2 min (2207008).
 PUBLISH_RETRIES = 2
 PUBLISH_RETRY_WAIT = 30.0
+# Graph has no link from a container to its media: a landed post is found in the
+# account's media by its caption and its time, between the first media_publish request
+# and the look (widened by this much, as Instagram's clock and ours may differ)...
+CLOCK_SKEW = timedelta(minutes=2)
+# ...among this many of the newest media, as other tools may have posted meanwhile.
+MEDIA_LOOKUP_LIMIT = 25
 
 _AUTH_CODES = frozenset({102, 104, 190, 2500})
 _CALL_LIMIT_CODES = frozenset({4, 17, 32, 341, 613})
@@ -607,6 +613,7 @@ class InstagramPublisher(Publisher):
         only a later attempt makes a new one.
         """
         creation_id = container.id
+        started = self.now()  # the earliest a post of ours can carry
         not_ready = 0
         retries = 0  # of temporary refusals, on this same container
         first_unknown: OutcomeUnknown | None = None  # set once we have retried
@@ -639,11 +646,11 @@ class InstagramPublisher(Publisher):
                     creation_id, credential, video=video, label="the media", budget=budget
                 )
                 if state == "PUBLISHED":
-                    # published after all (by an earlier attempt): publishing again would
-                    # be refused and read as a failure
-                    return self._find_recent_media(ig_user, credential, caption)
+                    # a "not ready" answer can come from a request that landed: publishing
+                    # again would be refused and read as a failure
+                    return self._find_landed_media(ig_user, credential, caption, started)
             except OutcomeUnknown as unknown:
-                landed = self._check_landed(ig_user, creation_id, credential, caption)
+                landed = self._check_landed(ig_user, creation_id, credential, caption, started)
                 if landed.state == "PUBLISHED":
                     return landed.media_id, landed.permalink
                 if landed.state == "FINISHED" and first_unknown is None:
@@ -659,7 +666,7 @@ class InstagramPublisher(Publisher):
             except PublishError as refusal:
                 # Graph answered with an error, but Meta has said no to posts that went
                 # live: the container, not the answer, tells whether there is a post.
-                landed = self._check_landed(ig_user, creation_id, credential, caption)
+                landed = self._check_landed(ig_user, creation_id, credential, caption, started)
                 if landed.state == "PUBLISHED":
                     self.log.warning(
                         "media_publish was refused (%s) but container %s is PUBLISHED: "
@@ -699,7 +706,12 @@ class InstagramPublisher(Publisher):
                 raise
 
     def _check_landed(
-        self, ig_user: str, creation_id: str, credential: Credential, caption: str
+        self,
+        ig_user: str,
+        creation_id: str,
+        credential: Credential,
+        caption: str,
+        started: datetime,
     ) -> _Landed:
         try:
             status = self._container_status(creation_id, credential)
@@ -710,20 +722,21 @@ class InstagramPublisher(Publisher):
         if code != "PUBLISHED":
             return _Landed(code)
         self.log.info("container %s is PUBLISHED: the publish landed", creation_id)
-        media_id, permalink = self._find_recent_media(ig_user, credential, caption)
+        media_id, permalink = self._find_landed_media(ig_user, credential, caption, started)
         return _Landed("PUBLISHED", media_id, permalink)
 
-    def _find_recent_media(
-        self, ig_user: str, credential: Credential, caption: str
+    def _find_landed_media(
+        self, ig_user: str, credential: Credential, caption: str, started: datetime
     ) -> tuple[str, str | None]:
-        """The media a landed publish created, read from the account's newest media.
+        """The media a landed publish made: (media id, permalink or None).
 
-        Graph has no link from a container to its media, so this is a heuristic: of the
-        five newest media, the newest whose caption equals ours, else simply the newest.
-        Another post published in the same moment by another tool could fool it; the
-        only cost is a wrong id/link on a post that did land. If even the listing fails
-        the post still counts as published (with an empty id and the profile URL):
-        failing a publish that is known to have landed would invite a duplicate.
+        Never simply the newest post, which another tool may have made a second later:
+        ours carries our caption and a timestamp from ``started`` (the first
+        media_publish request) to now. Of several such posts, the earliest. When none
+        is listed the container's word stands against the account's, and the outcome
+        is OutcomeUnknown rather than a success with someone else's link. When the
+        listing itself fails the post still counts as published (with an empty id and
+        the profile URL): the container said so, and the link is cosmetic.
         """
         try:
             data = self._graph(
@@ -731,18 +744,38 @@ class InstagramPublisher(Publisher):
                 f"{ig_user}/media",
                 credential,
                 what="finding the published Instagram post",
-                params={"fields": "id,permalink,timestamp,caption", "limit": 5},
+                params={"fields": "id,caption,timestamp,permalink", "limit": MEDIA_LOOKUP_LIMIT},
             )
         except PublishError as exc:
             self.log.warning("could not list recent Instagram media: %s", exc)
             return "", None
-        items = [m for m in data.get("data") or [] if isinstance(m, dict) and m.get("id")]
-        if not items:
-            return "", None
-        oldest = datetime.min.replace(tzinfo=UTC)
-        items.sort(key=lambda m: _parse_timestamp(m.get("timestamp")) or oldest, reverse=True)
-        same_caption = [m for m in items if (m.get("caption") or "") == caption]
-        chosen = (same_caption or items)[0]
+        earliest = started - CLOCK_SKEW
+        latest = self.now() + CLOCK_SKEW
+        wanted = caption.strip()
+        found: list[tuple[datetime, dict[str, Any]]] = []
+        for item in data.get("data") or []:
+            if not isinstance(item, dict) or not item.get("id"):
+                continue
+            when = _parse_timestamp(item.get("timestamp"))
+            if when is None:
+                continue
+            if when.tzinfo is None:  # Graph writes UTC
+                when = when.replace(tzinfo=UTC)
+            if earliest <= when <= latest and str(item.get("caption") or "").strip() == wanted:
+                found.append((when, item))
+        if not found:
+            since = started.astimezone(UTC)
+            raise OutcomeUnknown(
+                "Instagram marks the post as published, but no post with its caption from "
+                f"{since:%Y-%m-%d %H:%M} UTC is among the account's recent media; it may or "
+                "may not be on the account: check it before publishing again"
+            )
+        found.sort(key=lambda entry: entry[0])
+        if len(found) > 1:
+            self.log.warning(
+                "%d recent Instagram posts carry this caption; taking the earliest", len(found)
+            )
+        chosen = found[0][1]
         return str(chosen["id"]), (str(chosen["permalink"]) if chosen.get("permalink") else None)
 
     def _permalink(self, media_id: str, credential: Credential, account: AccountRef) -> str:

@@ -256,10 +256,14 @@ class FakeInstagram(QuickStop):
     - ``quota_duration``: the window, in seconds (Graph reports 86400);
     - ``min_refresh_age``: a token must be this old before it can be refreshed;
     - ``fetch_timeout``: how long the "crawler" waits for a media URL;
-    - ``oauth_shape``: ``"data"`` (current) or ``"flat"`` (older) code-exchange answers.
+    - ``oauth_shape``: ``"data"`` (current) or ``"flat"`` (older) code-exchange answers;
+    - ``listing_delay``: seconds before a post made through media_publish shows in the
+      account's media list (the list lags behind publishing); ``add_media`` posts show
+      at once, whatever their time.
 
     ``publish_then_fail`` makes media_publish post and then answer an error, as Meta
-    has done, so the container reads ``PUBLISHED`` behind a refusal.
+    has done, so the container reads ``PUBLISHED`` behind a refusal. ``add_media`` puts
+    a post there as another tool (or the app) would have.
     """
 
     def __init__(
@@ -282,6 +286,7 @@ class FakeInstagram(QuickStop):
         self.min_refresh_age = DAY
         self.fetch_timeout = 2.0
         self.oauth_shape = "data"
+        self.listing_delay = 0.0
         self.processing_errors: dict[str, str] = {}
         self.tokens: dict[str, Token] = {}
         self.apps: dict[str, str] = {}  # client_id -> client_secret
@@ -346,6 +351,23 @@ class FakeInstagram(QuickStop):
     def advance(self, seconds: float) -> None:
         with self._lock:
             self.clock += seconds
+
+    def add_media(
+        self,
+        caption: str,
+        *,
+        at: float | None = None,
+        user_id: str = "17841400008460056",
+        media_type: str = "IMAGE",
+    ) -> Media:
+        """A post made elsewhere, at fake-clock instant ``at`` (now by default).
+
+        ``media_type`` is a container type: IMAGE, REELS or CAROUSEL.
+        """
+        with self._lock:
+            return self._new_media(
+                user_id, media_type, caption, self.clock if at is None else at, container=""
+            )
 
     def publish_then_fail(
         self,
@@ -602,7 +624,12 @@ class FakeInstagram(QuickStop):
         except ValueError:
             return graph_error(100, "Invalid parameter: limit")
         fields = params.get("fields") or "id"
-        mine = [m for m in self.media.values() if m.user == tok.user_id]
+        mine = [
+            m
+            for m in self.media.values()
+            if m.user == tok.user_id
+            and not (m.container and self.clock - m.timestamp < self.listing_delay)
+        ]
         mine.sort(key=lambda m: (m.timestamp, m.id), reverse=True)
         data = [_select(self._media_node(m), fields) for m in mine[:limit]]
         return Reply(
@@ -968,21 +995,9 @@ class FakeInstagram(QuickStop):
                 "by Content Publishing API.",
             )
         self.clock += 1  # one second per post keeps "newest" well defined
-        media_id = str(next(self._media_ids))
-        shortcode = base64.urlsafe_b64encode(hashlib.sha1(media_id.encode()).digest()).decode()[:11]
-        kind = "reel" if cont.media_type == "REELS" else "p"
-        media_type = {"IMAGE": "IMAGE", "REELS": "VIDEO", "CAROUSEL": "CAROUSEL_ALBUM"}[
-            cont.media_type
-        ]
-        self.media[media_id] = Media(
-            media_id,
-            tok.user_id,
-            media_type,
-            cont.caption,
-            f"https://www.instagram.com/{kind}/{shortcode}/",
-            self.clock,
-            cont.id,
-        )
+        media_id = self._new_media(
+            tok.user_id, cont.media_type, cont.caption, self.clock, container=cont.id
+        ).id
         cont.status_code = "PUBLISHED"
         cont.media_id = media_id
         parts = [self.containers[c] for c in cont.children] or [cont]
@@ -1001,6 +1016,27 @@ class FakeInstagram(QuickStop):
             }
         )
         return Reply(200, {"id": media_id})
+
+    def _new_media(
+        self, user: str, container_type: str, caption: str, timestamp: float, *, container: str
+    ) -> Media:
+        media_id = str(next(self._media_ids))
+        shortcode = base64.urlsafe_b64encode(hashlib.sha1(media_id.encode()).digest()).decode()[:11]
+        kind = "reel" if container_type == "REELS" else "p"
+        media_type = {"IMAGE": "IMAGE", "REELS": "VIDEO", "CAROUSEL": "CAROUSEL_ALBUM"}[
+            container_type
+        ]
+        media = Media(
+            media_id,
+            user,
+            media_type,
+            caption,
+            f"https://www.instagram.com/{kind}/{shortcode}/",
+            timestamp,
+            container,
+        )
+        self.media[media_id] = media
+        return media
 
 
 def _select(node: dict[str, Any], fields: str) -> dict[str, Any]:

@@ -850,6 +850,63 @@ def test_resolution_picks_our_post_among_recent_media(fake, pub, host):
     assert result.remote_id == fake.published[1]["id"]
 
 
+LANDINGS = [
+    pytest.param(lambda fake: fake.inject(PUBLISH, status=500, when="after"), id="answer-lost"),
+    pytest.param(lambda fake: fake.publish_then_fail(4, subcode=2207051), id="misleading-error"),
+    pytest.param(
+        lambda fake: fake.inject(PUBLISH, status=400, body=_err(9007, 2207027), when="after"),
+        id="not-ready-but-live",
+    ),
+]
+CAPTION = "Spring light at the studio #milton"
+DAY_SECONDS = 86400
+
+
+def _others_around(fake: FakeInstagram) -> None:
+    """Posts by other tools: ours, days ago, and ten newer ones with other captions."""
+    fake.add_media(CAPTION, at=fake.clock - 3 * DAY_SECONDS)
+    for n in range(10):
+        fake.add_media(f"posted by another tool #{n}", at=fake.clock + 5 + n)
+
+
+@pytest.mark.parametrize("landing", LANDINGS)
+def test_landed_post_is_found_by_caption_and_time(fake, pub, host, landing):
+    _others_around(fake)
+    landing(fake)
+    result = pub.publish(post(image(f"{host.url}/square.jpg"), text=CAPTION), cred(), ACCOUNT)
+    [published] = fake.published
+    assert result.remote_id == published["id"]
+    assert result.url == fake.media[published["id"]].permalink
+    assert len(fake.calls(PUBLISH)) == 1
+    [listing] = fake.calls(LISTING)
+    assert listing.query["fields"] == ["id,caption,timestamp,permalink"]
+
+
+def test_a_same_caption_posted_just_after_ours_is_not_taken_for_it(fake, pub, host):
+    fake.add_media(CAPTION, at=fake.clock + 30)  # another tool, half a minute later
+    fake.inject(PUBLISH, status=500, when="after")
+    result = pub.publish(post(image(f"{host.url}/square.jpg"), text=CAPTION), cred(), ACCOUNT)
+    [published] = fake.published
+    assert result.remote_id == published["id"]
+
+
+@pytest.mark.parametrize("landing", LANDINGS)
+def test_landed_post_missing_from_the_list_stays_unknown(fake, pub, host, landing):
+    _others_around(fake)
+    fake.listing_delay = 600.0  # ours is not listed yet; only the others are
+    landing(fake)
+    err = fails(
+        OutcomeUnknown,
+        pub.publish,
+        post(image(f"{host.url}/square.jpg"), text=CAPTION),
+        cred(),
+        ACCOUNT,
+    )
+    assert "may or may not" in str(err) and "2026-03-01 12:00 UTC" in str(err)
+    assert len(fake.published) == 1
+    assert len(fake.calls(PUBLISH)) == 1  # never sent again
+
+
 def test_permalink_failure_falls_back_to_the_profile(fake, pub, host):
     fake.inject(MEDIA_GET, status=500)
     result = pub.publish(post(image(f"{host.url}/square.jpg")), cred(), ACCOUNT)
