@@ -5,8 +5,11 @@ Instagram fills by fetching the media from a public URL, poll the container unti
 is ``FINISHED``, then ``media_publish`` it. Only the last step makes a post exist, so
 only it is a *create* call in the sense of ``http.send``: a lost answer there is
 resolved by reading the container, whose ``status_code`` turns ``PUBLISHED`` once the
-post landed (CONTRACTS.md 0.2). A container can be published once only, which is why a
-single retry on a container that is still ``FINISHED`` cannot post twice.
+post landed (CONTRACTS.md 0.2). Meta's *answers* to media_publish are not to be trusted
+either: it has sent errors (4/2207051 among them) for posts that went live, so every
+refusal is checked against the container before it is believed. A container can be
+published once only, which is why retrying media_publish on the same container, while
+it is still ``FINISHED``, cannot post twice; a new container could.
 
 Graph answers most errors with HTTP 400; errors are classified on ``error.code`` and
 ``error.error_subcode`` (CONTRACTS.md 3.8), never on the HTTP status alone.
@@ -80,15 +83,36 @@ PROFILE_URL = "https://www.instagram.com/{username}/"
 #: a long-lived token lives 60 days; used only when Graph leaves ``expires_in`` out
 LONG_LIVED_SECONDS = 60 * 24 * 3600
 
+# Container polling as Meta advises (CONTRACTS.md 3.4): images are usually ready at
+# once, so a short interval; video is always processed asynchronously, and Meta asks
+# for one status read a minute, for no more than five minutes in all.
+IMAGE_POLL_INTERVAL = 3.0
+VIDEO_POLL_INTERVAL = 60.0
+MAX_POLL_WAIT = 300.0
+
 # Retry horizons. Graph gives no reset time for call limits; X-Business-Use-Case-Usage
 # sometimes does (``estimated_time_to_regain_access``, minutes) and wins when present.
 CALL_LIMIT_WAIT = timedelta(hours=1)
-# The publishing quota is a rolling 24-hour window: the next slot frees up when the
-# oldest post of the window ages out, which could be minutes or nearly a day away.
-# Checking again after an hour costs one attempt and never hammers the API.
+# media_publish refusing the quota (9/2207042) after the quota check let the post
+# through means another tool took the last slot meanwhile. Checking again after an
+# hour costs one attempt, and that attempt's quota check then knows the window.
 QUOTA_WAIT = timedelta(hours=1)
+#: the quota's window when ``content_publishing_limit`` leaves ``quota_duration`` out
+QUOTA_DURATION = timedelta(hours=24)
 # Code 368 is a temporary policy block: Meta asks for a pause, not an immediate retry.
 POLICY_BLOCK_WAIT = timedelta(hours=24)
+#: containers expire this long after they were made; an older one is never reused
+CONTAINER_LIFETIME = timedelta(hours=24)
+# A temporary refusal of media_publish is retried on the same container, which cannot
+# become a second post; Meta asks for one or two retries within 30 s to 2 min (2207008).
+PUBLISH_RETRIES = 2
+PUBLISH_RETRY_WAIT = 30.0
+# Graph has no link from a container to its media: a landed post is found in the
+# account's media by its caption and its time, between the first media_publish request
+# and the look (widened by this much, as Instagram's clock and ours may differ)...
+CLOCK_SKEW = timedelta(minutes=2)
+# ...among this many of the newest media, as other tools may have posted meanwhile.
+MEDIA_LOOKUP_LIMIT = 25
 
 _AUTH_CODES = frozenset({102, 104, 190, 2500})
 _CALL_LIMIT_CODES = frozenset({4, 17, 32, 341, 613})
@@ -156,11 +180,35 @@ class _MediaNotReady(Transient):
     """9007/2207027 on media_publish: poll the container again, then retry the publish."""
 
 
+@dataclass
+class _PollBudget:
+    """What is left of one publish's container polling time, counted in requested sleeps
+    (so a fake sleep keeps tests exact)."""
+
+    total: float
+    left: float
+
+    def spend(self, interval: float) -> float:
+        pause = min(interval, self.left)
+        self.left -= pause
+        return pause
+
+
+@dataclass(frozen=True)
+class _Container:
+    """A container to publish, and when it was made (by our clock, before the request)."""
+
+    id: str
+    created_at: datetime
+
+
 @dataclass(frozen=True)
 class _Landed:
-    """What a container check after an uncertain publish found."""
+    """What a container check after an uncertain or refused publish found."""
 
-    state: str  # the container's own word: "PUBLISHED" | "FINISHED" | "UNKNOWN"
+    #: the container's ``status_code`` ("PUBLISHED", "FINISHED", "EXPIRED", ...), or ""
+    #: when it could not be read
+    state: str
     media_id: str = ""
     permalink: str | None = None
 
@@ -203,25 +251,23 @@ class InstagramPublisher(Publisher):
     def __init__(
         self,
         *,
-        image_poll_interval: float = 5.0,
-        video_poll_interval: float = 20.0,
-        image_max_wait: float = 120.0,
-        video_max_wait: float = 600.0,
+        image_poll_interval: float = IMAGE_POLL_INTERVAL,
+        video_poll_interval: float = VIDEO_POLL_INTERVAL,
+        max_poll_wait: float = MAX_POLL_WAIT,
         max_not_ready: int = 3,
         **kwargs: Any,
     ) -> None:
         """Besides the base arguments: how often and how long to poll containers.
 
-        Images are usually ready at once; video is always processed asynchronously and
-        Meta suggests polling about once a minute, so video waits longer between polls.
+        ``max_poll_wait`` is the seconds one publish may spend waiting for all of its
+        containers together (Instagram processes a carousel's items in parallel).
         ``max_not_ready`` bounds the re-polls after a 9007 "media is not ready" refusal.
         """
         super().__init__(**kwargs)
         self.graph_version = graph_version()
         self.image_poll_interval = image_poll_interval
         self.video_poll_interval = video_poll_interval
-        self.image_max_wait = image_max_wait
-        self.video_max_wait = video_max_wait
+        self.max_poll_wait = max_poll_wait
         self.max_not_ready = max_not_ready
 
     # ------------------------------------------------------------ contract
@@ -258,6 +304,8 @@ class InstagramPublisher(Publisher):
             raise Rejected("the Instagram account has no user id: connect it again")
         ig_user = account.remote_id
         media = content.media
+        self._check_quota(ig_user, credential)
+        budget = _PollBudget(self.max_poll_wait, self.max_poll_wait)
         # Instagram fetches the media itself, so there are no bytes to count: progress
         # is reported in steps (each container ready, then the publish).
         total = len(media) + (1 if len(media) > 1 else 0) + 1
@@ -272,10 +320,12 @@ class InstagramPublisher(Publisher):
         video = any(item.kind == "video" for item in media)
         if len(media) == 1:
             item = media[0]
-            creation_id = self._create_container(
+            container = self._create_container(
                 ig_user, self._single_params(item, content.text), credential, label="the media"
             )
-            self._wait_ready(creation_id, credential, video=video, label="the media")
+            self._wait_ready(
+                container.id, credential, video=video, label="the media", budget=budget
+            )
             step()
         else:
             # create every item first so Instagram fetches and processes them in parallel
@@ -283,7 +333,7 @@ class InstagramPublisher(Publisher):
                 (
                     self._create_container(
                         ig_user, self._item_params(item), credential, label=f"media {n}"
-                    ),
+                    ).id,
                     item,
                     n,
                 )
@@ -291,7 +341,11 @@ class InstagramPublisher(Publisher):
             ]
             for child_id, item, n in children:
                 self._wait_ready(
-                    child_id, credential, video=item.kind == "video", label=f"media {n}"
+                    child_id,
+                    credential,
+                    video=item.kind == "video",
+                    label=f"media {n}",
+                    budget=budget,
                 )
                 step()
             params: dict[str, Any] = {
@@ -300,12 +354,14 @@ class InstagramPublisher(Publisher):
             }
             if content.text:
                 params["caption"] = content.text
-            creation_id = self._create_container(ig_user, params, credential, label="the carousel")
-            self._wait_ready(creation_id, credential, video=video, label="the carousel")
+            container = self._create_container(ig_user, params, credential, label="the carousel")
+            self._wait_ready(
+                container.id, credential, video=video, label="the carousel", budget=budget
+            )
             step()
 
         media_id, permalink = self._publish_container(
-            ig_user, creation_id, credential, video=video, caption=content.text
+            ig_user, container, credential, video=video, caption=content.text, budget=budget
         )
         step()
         url = permalink or self._permalink(media_id, credential, account)
@@ -436,9 +492,11 @@ class InstagramPublisher(Publisher):
 
     def _create_container(
         self, ig_user: str, params: dict[str, Any], credential: Credential, *, label: str
-    ) -> str:
+    ) -> _Container:
         # Not a create in the 0.2 sense: a container is invisible and expires in 24 h,
         # so a lost answer here is Transient and a retry only leaves an orphan behind.
+        # Its age is counted from before the request, so it is never thought younger.
+        created_at = self.now()
         data = self._graph(
             "POST",
             f"{ig_user}/media",
@@ -449,7 +507,7 @@ class InstagramPublisher(Publisher):
         container_id = data.get("id")
         if not container_id:
             raise Transient(f"Instagram did not return a container id for {label}; will retry")
-        return str(container_id)
+        return _Container(str(container_id), created_at)
 
     def _container_status(self, container_id: str, credential: Credential) -> dict[str, Any]:
         return self._graph(
@@ -460,13 +518,57 @@ class InstagramPublisher(Publisher):
             params={"fields": "status_code,status"},
         )
 
+    def _check_quota(self, ig_user: str, credential: Credential) -> None:
+        """Raise RateLimited, before any container is made, when the quota is used up."""
+        try:
+            data = self._graph(
+                "GET",
+                f"{ig_user}/content_publishing_limit",
+                credential,
+                what="reading the Instagram publishing quota",
+                params={"fields": "quota_usage,config"},
+            )
+        except (AuthExpired, RateLimited):
+            raise  # the container calls would meet the same refusal
+        except PublishError as exc:
+            # media_publish enforces the quota itself: a check that failed must not
+            # keep a post from going out
+            self.log.warning("could not read the Instagram publishing quota: %s", exc)
+            return
+        entries = data.get("data")
+        entry = entries[0] if isinstance(entries, list) and entries else {}
+        entry = entry if isinstance(entry, dict) else {}
+        config = entry.get("config")
+        config = config if isinstance(config, dict) else {}
+        usage = _as_int(entry.get("quota_usage"))
+        total = _as_int(config.get("quota_total"))
+        if usage is None or total is None or usage < total:
+            return
+        seconds = _as_int(config.get("quota_duration"))
+        window = timedelta(seconds=seconds) if seconds and seconds > 0 else QUOTA_DURATION
+        # Graph does not say when the oldest post of the rolling window ages out; a
+        # whole window from now is the first instant sure to have room, and waiting
+        # for it spends no attempts.
+        retry_at = self.now() + window
+        raise RateLimited(
+            f"the Instagram account has used {usage} of its {total} API-published posts "
+            f"for the last {window.total_seconds() / 3600:g} hours; will publish at "
+            f"{retry_at:%Y-%m-%d %H:%M} UTC, when the window has room again",
+            retry_at=retry_at,
+            http_status=None,
+        )
+
     def _wait_ready(
-        self, container_id: str, credential: Credential, *, video: bool, label: str
+        self,
+        container_id: str,
+        credential: Credential,
+        *,
+        video: bool,
+        label: str,
+        budget: _PollBudget,
     ) -> str:
         """Poll until the container is FINISHED (or already PUBLISHED); return that code."""
         interval = self.video_poll_interval if video else self.image_poll_interval
-        max_wait = self.video_max_wait if video else self.image_max_wait
-        waited = 0.0  # counted in requested sleeps, so a fake sleep keeps tests exact
         while True:
             status = self._container_status(container_id, credential)
             code = str(status.get("status_code") or "")
@@ -474,13 +576,12 @@ class InstagramPublisher(Publisher):
                 return code
             if code in ("ERROR", "EXPIRED"):
                 raise self._processing_error(code, str(status.get("status") or ""), label)
-            if waited >= max_wait:
+            if budget.left <= 0:
                 raise Transient(
-                    f"Instagram was still processing {label} after {waited:.0f} s; nothing "
-                    "was published, will retry"
+                    f"Instagram was still processing {label} after {budget.total:.0f} s; "
+                    "nothing was published, will retry"
                 )
-            self.sleep(interval)
-            waited += interval
+            self.sleep(budget.spend(interval))
 
     def _processing_error(self, code: str, detail: str, label: str) -> PublishError:
         detail = detail or code.lower()
@@ -497,10 +598,24 @@ class InstagramPublisher(Publisher):
         return Rejected(f"Instagram could not process {label}: {detail}")
 
     def _publish_container(
-        self, ig_user: str, creation_id: str, credential: Credential, *, video: bool, caption: str
+        self,
+        ig_user: str,
+        container: _Container,
+        credential: Credential,
+        *,
+        video: bool,
+        caption: str,
+        budget: _PollBudget,
     ) -> tuple[str, str | None]:
-        """media_publish, never twice for one post. Returns (media id, permalink or None)."""
+        """media_publish, never twice for one post. Returns (media id, permalink or None).
+
+        Every retry here goes to the same container, which publishes at most once;
+        only a later attempt makes a new one.
+        """
+        creation_id = container.id
+        started = self.now()  # the earliest a post of ours can carry
         not_ready = 0
+        retries = 0  # of temporary refusals, on this same container
         first_unknown: OutcomeUnknown | None = None  # set once we have retried
         while True:
             try:
@@ -527,13 +642,15 @@ class InstagramPublisher(Publisher):
                         "Instagram kept saying the media is not ready for publishing; "
                         "nothing was published, will retry"
                     ) from None
-                state = self._wait_ready(creation_id, credential, video=video, label="the media")
+                state = self._wait_ready(
+                    creation_id, credential, video=video, label="the media", budget=budget
+                )
                 if state == "PUBLISHED":
-                    # published after all (by an earlier attempt): publishing again would
-                    # be refused and read as a failure
-                    return self._find_recent_media(ig_user, credential, caption)
+                    # a "not ready" answer can come from a request that landed: publishing
+                    # again would be refused and read as a failure
+                    return self._find_landed_media(ig_user, credential, caption, started)
             except OutcomeUnknown as unknown:
-                landed = self._check_landed(ig_user, creation_id, credential, caption)
+                landed = self._check_landed(ig_user, creation_id, credential, caption, started)
                 if landed.state == "PUBLISHED":
                     return landed.media_id, landed.permalink
                 if landed.state == "FINISHED" and first_unknown is None:
@@ -546,44 +663,80 @@ class InstagramPublisher(Publisher):
                     first_unknown = unknown
                     continue
                 raise
-            except PublishError:
-                if first_unknown is not None:
-                    # The retry was refused, perhaps because the first attempt landed
-                    # late and consumed the container: look once more before failing.
-                    landed = self._check_landed(ig_user, creation_id, credential, caption)
-                    if landed.state == "PUBLISHED":
-                        return landed.media_id, landed.permalink
-                    if landed.state != "FINISHED":
-                        raise first_unknown from None
+            except PublishError as refusal:
+                # Graph answered with an error, but Meta has said no to posts that went
+                # live: the container, not the answer, tells whether there is a post.
+                landed = self._check_landed(ig_user, creation_id, credential, caption, started)
+                if landed.state == "PUBLISHED":
+                    self.log.warning(
+                        "media_publish was refused (%s) but container %s is PUBLISHED: "
+                        "the post went live",
+                        refusal,
+                        creation_id,
+                    )
+                    return landed.media_id, landed.permalink
+                if first_unknown is not None and landed.state != "FINISHED":
+                    # the retry after a lost answer was refused and the container no
+                    # longer says whether the first request landed
+                    raise first_unknown from None
+                if not isinstance(refusal, Transient):
+                    raise
+                if not landed.state:
+                    # Unseen, a refusal that invites a retry could hide a live post, and
+                    # the next attempt would make a new container: a second post.
+                    raise OutcomeUnknown(
+                        f"Instagram refused the publish request ({refusal}) and the media "
+                        "status could not be read; the post may or may not have been "
+                        "published: check the account before publishing again",
+                        http_status=refusal.http_status,
+                    ) from None
+                if (
+                    landed.state == "FINISHED"
+                    and retries < PUBLISH_RETRIES
+                    and self.now() - container.created_at < CONTAINER_LIFETIME
+                ):
+                    retries += 1
+                    self.log.info(
+                        "media_publish refused for now (%s); retrying container %s",
+                        refusal,
+                        creation_id,
+                    )
+                    self.sleep(PUBLISH_RETRY_WAIT)
+                    continue
                 raise
 
     def _check_landed(
-        self, ig_user: str, creation_id: str, credential: Credential, caption: str
+        self,
+        ig_user: str,
+        creation_id: str,
+        credential: Credential,
+        caption: str,
+        started: datetime,
     ) -> _Landed:
         try:
             status = self._container_status(creation_id, credential)
-        except PublishError:
-            return _Landed("UNKNOWN")
+        except PublishError as exc:
+            self.log.warning("could not read container %s after publishing: %s", creation_id, exc)
+            return _Landed("")
         code = str(status.get("status_code") or "")
-        if code == "FINISHED":
-            return _Landed("FINISHED")
         if code != "PUBLISHED":
-            return _Landed("UNKNOWN")
-        self.log.info("container %s is PUBLISHED: the uncertain publish landed", creation_id)
-        media_id, permalink = self._find_recent_media(ig_user, credential, caption)
+            return _Landed(code)
+        self.log.info("container %s is PUBLISHED: the publish landed", creation_id)
+        media_id, permalink = self._find_landed_media(ig_user, credential, caption, started)
         return _Landed("PUBLISHED", media_id, permalink)
 
-    def _find_recent_media(
-        self, ig_user: str, credential: Credential, caption: str
+    def _find_landed_media(
+        self, ig_user: str, credential: Credential, caption: str, started: datetime
     ) -> tuple[str, str | None]:
-        """The media a landed publish created, read from the account's newest media.
+        """The media a landed publish made: (media id, permalink or None).
 
-        Graph has no link from a container to its media, so this is a heuristic: of the
-        five newest media, the newest whose caption equals ours, else simply the newest.
-        Another post published in the same moment by another tool could fool it; the
-        only cost is a wrong id/link on a post that did land. If even the listing fails
-        the post still counts as published (with an empty id and the profile URL):
-        failing a publish that is known to have landed would invite a duplicate.
+        Never simply the newest post, which another tool may have made a second later:
+        ours carries our caption and a timestamp from ``started`` (the first
+        media_publish request) to now. Of several such posts, the earliest. When none
+        is listed the container's word stands against the account's, and the outcome
+        is OutcomeUnknown rather than a success with someone else's link. When the
+        listing itself fails the post still counts as published (with an empty id and
+        the profile URL): the container said so, and the link is cosmetic.
         """
         try:
             data = self._graph(
@@ -591,18 +744,38 @@ class InstagramPublisher(Publisher):
                 f"{ig_user}/media",
                 credential,
                 what="finding the published Instagram post",
-                params={"fields": "id,permalink,timestamp,caption", "limit": 5},
+                params={"fields": "id,caption,timestamp,permalink", "limit": MEDIA_LOOKUP_LIMIT},
             )
         except PublishError as exc:
             self.log.warning("could not list recent Instagram media: %s", exc)
             return "", None
-        items = [m for m in data.get("data") or [] if isinstance(m, dict) and m.get("id")]
-        if not items:
-            return "", None
-        oldest = datetime.min.replace(tzinfo=UTC)
-        items.sort(key=lambda m: _parse_timestamp(m.get("timestamp")) or oldest, reverse=True)
-        same_caption = [m for m in items if (m.get("caption") or "") == caption]
-        chosen = (same_caption or items)[0]
+        earliest = started - CLOCK_SKEW
+        latest = self.now() + CLOCK_SKEW
+        wanted = caption.strip()
+        found: list[tuple[datetime, dict[str, Any]]] = []
+        for item in data.get("data") or []:
+            if not isinstance(item, dict) or not item.get("id"):
+                continue
+            when = _parse_timestamp(item.get("timestamp"))
+            if when is None:
+                continue
+            if when.tzinfo is None:  # Graph writes UTC
+                when = when.replace(tzinfo=UTC)
+            if earliest <= when <= latest and str(item.get("caption") or "").strip() == wanted:
+                found.append((when, item))
+        if not found:
+            since = started.astimezone(UTC)
+            raise OutcomeUnknown(
+                "Instagram marks the post as published, but no post with its caption from "
+                f"{since:%Y-%m-%d %H:%M} UTC is among the account's recent media; it may or "
+                "may not be on the account: check it before publishing again"
+            )
+        found.sort(key=lambda entry: entry[0])
+        if len(found) > 1:
+            self.log.warning(
+                "%d recent Instagram posts carry this caption; taking the earliest", len(found)
+            )
+        chosen = found[0][1]
         return str(chosen["id"]), (str(chosen["permalink"]) if chosen.get("permalink") else None)
 
     def _permalink(self, media_id: str, credential: Credential, account: AccountRef) -> str:

@@ -250,10 +250,20 @@ class FakeInstagram(QuickStop):
       ``IN_PROGRESS`` before a container turns ``FINISHED``;
     - ``processing_errors``: media URL -> ``status`` text; such a container ends in
       ``ERROR`` instead of ``FINISHED``;
-    - ``quota_total``: posts per account per rolling 24 hours (sources say 25/50/100);
+    - ``quota_total``: posts per account per rolling window (sources say 25/50/100);
+    - ``quota_usage``: the window's post count to report and enforce; None counts the
+      media published in the window;
+    - ``quota_duration``: the window, in seconds (Graph reports 86400);
     - ``min_refresh_age``: a token must be this old before it can be refreshed;
     - ``fetch_timeout``: how long the "crawler" waits for a media URL;
-    - ``oauth_shape``: ``"data"`` (current) or ``"flat"`` (older) code-exchange answers.
+    - ``oauth_shape``: ``"data"`` (current) or ``"flat"`` (older) code-exchange answers;
+    - ``listing_delay``: seconds before a post made through media_publish shows in the
+      account's media list (the list lags behind publishing); ``add_media`` posts show
+      at once, whatever their time.
+
+    ``publish_then_fail`` makes media_publish post and then answer an error, as Meta
+    has done, so the container reads ``PUBLISHED`` behind a refusal. ``add_media`` puts
+    a post there as another tool (or the app) would have.
     """
 
     def __init__(
@@ -270,10 +280,13 @@ class FakeInstagram(QuickStop):
         self.video_polls = video_polls
         self.carousel_polls = carousel_polls
         self.quota_total = quota_total
+        self.quota_usage: int | None = None
+        self.quota_duration = int(DAY)
         self.clock = clock
         self.min_refresh_age = DAY
         self.fetch_timeout = 2.0
         self.oauth_shape = "data"
+        self.listing_delay = 0.0
         self.processing_errors: dict[str, str] = {}
         self.tokens: dict[str, Token] = {}
         self.apps: dict[str, str] = {}  # client_id -> client_secret
@@ -339,6 +352,50 @@ class FakeInstagram(QuickStop):
         with self._lock:
             self.clock += seconds
 
+    def add_media(
+        self,
+        caption: str,
+        *,
+        at: float | None = None,
+        user_id: str = "17841400008460056",
+        media_type: str = "IMAGE",
+    ) -> Media:
+        """A post made elsewhere, at fake-clock instant ``at`` (now by default).
+
+        ``media_type`` is a container type: IMAGE, REELS or CAROUSEL.
+        """
+        with self._lock:
+            return self._new_media(
+                user_id, media_type, caption, self.clock if at is None else at, container=""
+            )
+
+    def publish_then_fail(
+        self,
+        code: int | None = 4,
+        message: str = "We restrict certain activity to protect our community.",
+        *,
+        subcode: int | None = 2207051,
+        status: int = 400,
+        body: Any = None,
+        times: int = 1,
+        **error: Any,
+    ) -> None:
+        """Make the next ``times`` media_publish calls post for real, then answer an error.
+
+        Meta has answered 4/2207051 (and other errors) for posts that did go live; the
+        container then reads ``PUBLISHED``. ``body`` replaces the Graph error (e.g. an
+        HTML page); ``code=None`` with no ``body`` sends an empty one.
+        """
+        if body is None and code is not None:
+            body = error_body(code, message, subcode=subcode, **error)
+        self.inject(
+            r"POST (/v\d+\.0)?/[^/]+/media_publish",
+            status=status,
+            body=body,
+            when="after",
+            times=times,
+        )
+
     # ------------------------------------------------------------ dispatch
 
     def handle(self, req: Request) -> Reply:
@@ -372,7 +429,7 @@ class FakeInstagram(QuickStop):
             if method == "GET" and segs[1] == "media":
                 return self._list_media(tok, params)
             if method == "GET" and segs[1] == "content_publishing_limit":
-                return self._publishing_limit(tok)
+                return self._publishing_limit(tok, params)
         if method == "GET" and len(segs) == 1:
             return self._node(tok, segs[0], params)
         return graph_error(
@@ -567,25 +624,26 @@ class FakeInstagram(QuickStop):
         except ValueError:
             return graph_error(100, "Invalid parameter: limit")
         fields = params.get("fields") or "id"
-        mine = [m for m in self.media.values() if m.user == tok.user_id]
+        mine = [
+            m
+            for m in self.media.values()
+            if m.user == tok.user_id
+            and not (m.container and self.clock - m.timestamp < self.listing_delay)
+        ]
         mine.sort(key=lambda m: (m.timestamp, m.id), reverse=True)
         data = [_select(self._media_node(m), fields) for m in mine[:limit]]
         return Reply(
             200, {"data": data, "paging": {"cursors": {"before": "QVFI", "after": "QVFJ"}}}
         )
 
-    def _publishing_limit(self, tok: Token) -> Reply:
-        return Reply(
-            200,
-            {
-                "data": [
-                    {
-                        "quota_usage": self._quota_usage(tok.user_id),
-                        "config": {"quota_total": self.quota_total, "quota_duration": int(DAY)},
-                    }
-                ]
-            },
-        )
+    def _publishing_limit(self, tok: Token, params: dict[str, str]) -> Reply:
+        entry = {
+            "quota_usage": self._quota_usage(tok.user_id),
+            "config": {"quota_total": self.quota_total, "quota_duration": self.quota_duration},
+        }
+        # Graph sends only the fields asked for; quota_usage when none are
+        wanted = [f.strip() for f in (params.get("fields") or "quota_usage").split(",")]
+        return Reply(200, {"data": [{k: v for k, v in entry.items() if k in wanted}]})
 
     @staticmethod
     def _media_node(m: Media) -> dict[str, Any]:
@@ -877,8 +935,12 @@ class FakeInstagram(QuickStop):
     # ------------------------------------------------------------ publishing
 
     def _quota_usage(self, user: str) -> int:
+        if self.quota_usage is not None:
+            return self.quota_usage
         return sum(
-            1 for m in self.media.values() if m.user == user and self.clock - m.timestamp < DAY
+            1
+            for m in self.media.values()
+            if m.user == user and self.clock - m.timestamp < self.quota_duration
         )
 
     def _media_publish(self, tok: Token, params: dict[str, str]) -> Reply:
@@ -933,21 +995,9 @@ class FakeInstagram(QuickStop):
                 "by Content Publishing API.",
             )
         self.clock += 1  # one second per post keeps "newest" well defined
-        media_id = str(next(self._media_ids))
-        shortcode = base64.urlsafe_b64encode(hashlib.sha1(media_id.encode()).digest()).decode()[:11]
-        kind = "reel" if cont.media_type == "REELS" else "p"
-        media_type = {"IMAGE": "IMAGE", "REELS": "VIDEO", "CAROUSEL": "CAROUSEL_ALBUM"}[
-            cont.media_type
-        ]
-        self.media[media_id] = Media(
-            media_id,
-            tok.user_id,
-            media_type,
-            cont.caption,
-            f"https://www.instagram.com/{kind}/{shortcode}/",
-            self.clock,
-            cont.id,
-        )
+        media_id = self._new_media(
+            tok.user_id, cont.media_type, cont.caption, self.clock, container=cont.id
+        ).id
         cont.status_code = "PUBLISHED"
         cont.media_id = media_id
         parts = [self.containers[c] for c in cont.children] or [cont]
@@ -966,6 +1016,27 @@ class FakeInstagram(QuickStop):
             }
         )
         return Reply(200, {"id": media_id})
+
+    def _new_media(
+        self, user: str, container_type: str, caption: str, timestamp: float, *, container: str
+    ) -> Media:
+        media_id = str(next(self._media_ids))
+        shortcode = base64.urlsafe_b64encode(hashlib.sha1(media_id.encode()).digest()).decode()[:11]
+        kind = "reel" if container_type == "REELS" else "p"
+        media_type = {"IMAGE": "IMAGE", "REELS": "VIDEO", "CAROUSEL": "CAROUSEL_ALBUM"}[
+            container_type
+        ]
+        media = Media(
+            media_id,
+            user,
+            media_type,
+            caption,
+            f"https://www.instagram.com/{kind}/{shortcode}/",
+            timestamp,
+            container,
+        )
+        self.media[media_id] = media
+        return media
 
 
 def _select(node: dict[str, Any], fields: str) -> dict[str, Any]:

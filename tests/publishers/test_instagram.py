@@ -30,6 +30,8 @@ from milton_desktop.publishers.base import (
 )
 from milton_desktop.publishers.instagram import (
     GRAPH_VERSION,
+    PUBLISH_RETRIES,
+    PUBLISH_RETRY_WAIT,
     SCOPES,
     InstagramPublisher,
     authorize_url,
@@ -54,6 +56,7 @@ PUBLISH = rf"POST /{V}/\d+/media_publish"
 STATUS = rf"GET /{V}/1788\d+"  # the fake's container ids start 1788...
 MEDIA_GET = rf"GET /{V}/1792\d+"  # ...and its media ids 1792...
 LISTING = rf"GET /{V}/\d+/media"
+QUOTA = rf"GET /{V}/\d+/content_publishing_limit"
 
 
 # ---------------------------------------------------------------- media files
@@ -108,7 +111,8 @@ def make_pub(fake, sleeps):
 
     def make(**kwargs) -> InstagramPublisher:
         kwargs.setdefault("timeout", (2, 1))
-        pub = InstagramPublisher(api_base=fake.url, sleep=sleeps, now=lambda: NOW, **kwargs)
+        kwargs.setdefault("now", lambda: NOW)
+        pub = InstagramPublisher(api_base=fake.url, sleep=sleeps, **kwargs)
         made.append(pub)
         return pub
 
@@ -239,14 +243,14 @@ def test_alt_text_goes_on_the_image_container(fake, pub, host):
 def test_image_polling_uses_the_image_interval(fake, pub, host, sleeps):
     fake.image_polls = 2
     pub.publish(post(image(f"{host.url}/square.jpg")), cred(), ACCOUNT)
-    assert sleeps.waits == [5.0, 5.0]
+    assert sleeps.waits == [3.0, 3.0]
     assert len(fake.published) == 1
 
 
 def test_reel_polls_until_finished(fake, pub, host, sleeps):
     fake.video_polls = 3
     result = pub.publish(post(video(f"{host.url}/clip.mp4")), cred(), ACCOUNT)
-    assert sleeps.waits == [20.0, 20.0, 20.0]
+    assert sleeps.waits == [60.0, 60.0, 60.0]  # once a minute, as Meta asks
     [body] = publish_json(fake)
     assert body["media_type"] == "REELS"
     assert body["video_url"] == f"{host.url}/clip.mp4"
@@ -291,7 +295,7 @@ def test_carousel_with_images_and_a_video(fake, pub, host, sleeps):
     assert parent["children"] == ",".join(published["children"])
     assert published["media_urls"] == [i.url for i in items]
     assert result.remote_id == published["id"]
-    assert sleeps.waits == [20.0]  # the video item needed one more poll
+    assert sleeps.waits == [60.0]  # the video item needed one more poll
     assert steps[-1] == (5, 5)
 
 
@@ -345,18 +349,34 @@ def test_container_error_status(fake, pub, host, detail, cls):
     assert fake.published == []
 
 
-def test_poll_timeout_is_transient_and_bounded(fake, make_pub, host, sleeps):
-    fake.video_polls = 10_000
-    err = fails(
-        Transient,
-        make_pub(video_max_wait=60).publish,
-        post(video(f"{host.url}/clip.mp4")),
-        cred(),
-        ACCOUNT,
-    )
-    assert "nothing was published" in str(err)
-    assert sleeps.waits == [20.0, 20.0, 20.0]
+@pytest.mark.parametrize(
+    ("media", "interval"),
+    [(video("/clip.mp4"), 60.0), (image("/square.jpg"), 3.0)],
+    ids=["video", "image"],
+)
+def test_poll_timeout_is_transient_after_five_minutes(fake, pub, host, sleeps, media, interval):
+    fake.video_polls = fake.image_polls = 10_000
+    item = MediaItem(kind=media.kind, mime=media.mime, url=f"{host.url}{media.url}")
+    err = fails(Transient, pub.publish, post(item), cred(), ACCOUNT)
+    assert "nothing was published" in str(err) and "300 s" in str(err)
+    assert sleeps.waits == [interval] * int(300 / interval)
     assert fake.published == [] and fake.calls(PUBLISH) == []
+
+
+def test_five_minutes_of_polling_cover_all_of_a_carousel(fake, pub, host, sleeps):
+    fake.video_polls = 4  # each item alone would be ready within five minutes...
+    items = (video(f"{host.url}/clip.mp4"), video(f"{host.url}/clip.mp4"))
+    fails(Transient, pub.publish, post(*items), cred(), ACCOUNT)
+    # ...but not both one after the other: the first took four minutes, the second one
+    assert sleeps.waits == [60.0] * 5
+    assert fake.calls(PUBLISH) == []
+
+
+def test_a_short_last_wait_keeps_polling_within_the_limit(fake, make_pub, host, sleeps):
+    fake.video_polls = 10_000
+    pub = make_pub(max_poll_wait=150.0)
+    fails(Transient, pub.publish, post(video(f"{host.url}/clip.mp4")), cred(), ACCOUNT)
+    assert sleeps.waits == [60.0, 60.0, 30.0]
 
 
 # ---------------------------------------------------------------- Graph error codes
@@ -504,20 +524,209 @@ def test_expired_token_on_publish_needs_reconnect(fake, pub, host):
 # ---------------------------------------------------------------- media_publish
 
 
-def test_transient_code_on_publish_is_a_refusal(fake, pub, host):
+def _publish_targets(fake: FakeInstagram) -> list[str]:
+    return [r.json()["creation_id"] for r in fake.calls(PUBLISH)]
+
+
+def _status_read_after_publish(fake: FakeInstagram) -> bool:
+    """True when the container was read after the (last) media_publish request."""
+    routes = [r.route for r in fake.requests]
+    last_publish = max(i for i, route in enumerate(routes) if re.fullmatch(PUBLISH, route))
+    return any(re.fullmatch(STATUS, route) for route in routes[last_publish + 1 :])
+
+
+MISLEADING = [
+    pytest.param({"code": 4, "subcode": 2207051}, id="4-2207051-spam"),
+    pytest.param({"code": 9, "subcode": 2207042}, id="9-2207042-quota"),
+    pytest.param({"code": 2, "subcode": None, "is_transient": True}, id="2-transient"),
+    pytest.param({"code": -1, "subcode": 2207001}, id="-1-2207001-server"),
+    pytest.param({"code": 24, "subcode": 2207008}, id="24-2207008-no-builder"),
+    pytest.param({"code": 100, "subcode": None}, id="100-invalid"),
+    pytest.param({"code": 190, "subcode": 463}, id="190-463-token"),
+    pytest.param({"code": None, "status": 403, "body": "<html>Forbidden</html>"}, id="403-html"),
+    pytest.param({"code": None, "status": 429, "body": "<html>slow down</html>"}, id="429-html"),
+]
+
+
+@pytest.mark.parametrize("error", MISLEADING)
+def test_refused_publish_that_went_live_is_a_success(fake, pub, host, error):
+    fake.publish_then_fail(**error)
+    result = pub.publish(post(image(f"{host.url}/square.jpg")), cred(), ACCOUNT)
+    [published] = fake.published  # exactly one post, and the error did not hide it
+    assert len(fake.media) == 1
+    assert len(fake.calls(PUBLISH)) == 1  # the live container was never sent again
+    assert _status_read_after_publish(fake)
+    assert result.remote_id == published["id"]
+    assert result.url == fake.media[published["id"]].permalink
+
+
+@pytest.mark.parametrize(
+    ("error", "cls", "fragment"),
+    [
+        ({"code": 4, "subcode": 2207051}, Rejected, "user says no"),
+        ({"code": 9, "subcode": 2207042}, RateLimited, "9/2207042"),
+        ({"code": 100}, Rejected, "user says no"),
+        ({"code": 25, "subcode": 2207050}, Rejected, "user says no"),
+        ({"code": 190, "subcode": 463}, AuthExpired, "expired"),
+        ({"code": 4}, RateLimited, "call limit"),
+        ({"status": 403, "body": "<html>Forbidden</html>"}, AuthExpired, "HTTP 403"),
+        ({"status": 400, "body": "<html>Bad Request</html>"}, Rejected, "HTTP 400"),
+    ],
+    ids=["spam", "quota", "invalid", "restricted", "token", "call-limit", "403", "400"],
+)
+def test_refused_publish_that_did_not_go_live_is_classified_as_before(
+    fake, pub, host, error, cls, fragment
+):
+    status = error.pop("status", 400)
+    body = error.pop("body", None) or _err(
+        error.pop("code"), error.pop("subcode", None), user_msg="user says no"
+    )
+    fake.inject(PUBLISH, status=status, body=body)
+    err = fails(cls, pub.publish, post(image(f"{host.url}/square.jpg")), cred(), ACCOUNT)
+    assert fragment in str(err)
+    assert fake.published == [] and fake.media == {}
+    assert len(fake.calls(PUBLISH)) == 1
+    assert _status_read_after_publish(fake)  # believed only once the container agreed
+
+
+def test_temporary_refusal_retries_the_same_container(fake, pub, host, sleeps):
     fake.inject(PUBLISH, status=400, body=_err(2, is_transient=True))
-    fails(Transient, pub.publish, post(image(f"{host.url}/square.jpg")), cred(), ACCOUNT)
+    result = pub.publish(post(image(f"{host.url}/square.jpg")), cred(), ACCOUNT)
+    [published] = fake.published
+    assert result.remote_id == published["id"]
+    assert len(fake.calls(CREATE)) == 1  # no second container
+    assert _publish_targets(fake) == [published["container"]] * 2
+    assert sleeps.waits == [PUBLISH_RETRY_WAIT]
+
+
+def test_temporary_refusals_are_retried_a_bounded_number_of_times(fake, pub, host, sleeps):
+    fake.inject(PUBLISH, status=400, body=_err(-1, 2207001), times=50)
+    err = fails(Transient, pub.publish, post(image(f"{host.url}/square.jpg")), cred(), ACCOUNT)
+    assert "temporary" in str(err)
     assert fake.published == []
-    assert len(fake.calls(PUBLISH)) == 1  # refused by Graph: no resolution, no retry here
+    [container] = fake.containers
+    assert _publish_targets(fake) == [container] * (1 + PUBLISH_RETRIES)
+    assert fake.containers[container].status_code == "FINISHED"
+    assert sleeps.waits == [PUBLISH_RETRY_WAIT] * PUBLISH_RETRIES
 
 
-def test_publishing_quota_is_rate_limited(fake, pub, host):
+def test_temporary_refusal_with_an_unreadable_container_stays_unknown(fake, pub, host):
+    def break_status(done: int, total: int) -> None:
+        if done == total - 1:  # containers are ready; the publish comes next
+            fake.inject(PUBLISH, status=400, body=_err(2, is_transient=True))
+            fake.inject(STATUS, status=503, body="<html>unavailable</html>")
+
+    err = fails(
+        OutcomeUnknown,
+        pub.publish,
+        post(image(f"{host.url}/square.jpg")),
+        cred(),
+        ACCOUNT,
+        break_status,
+    )
+    assert "may or may not" in str(err) and "code 2" in str(err)
+    assert len(fake.calls(PUBLISH)) == 1
+
+
+def test_a_container_older_than_a_day_is_not_published_again(fake, make_pub, host):
+    clock = [NOW]
+    pub = make_pub(now=lambda: clock[0])
+
+    def a_day_passes(done: int, total: int) -> None:
+        if done == total - 1:  # the container is ready, then a day goes by before publishing
+            clock[0] = NOW + timedelta(hours=24, seconds=1)
+            fake.inject(PUBLISH, status=400, body=_err(2, is_transient=True))
+
+    fails(
+        Transient,
+        pub.publish,
+        post(image(f"{host.url}/square.jpg")),
+        cred(),
+        ACCOUNT,
+        a_day_passes,
+    )
+    assert len(fake.calls(PUBLISH)) == 1
+    assert fake.published == []
+
+
+def test_an_expired_container_is_not_published_again(fake, pub, host):
+    def expire(done: int, total: int) -> None:
+        if done == total - 1:
+            fake.advance(86400)
+
+    err = fails(
+        Transient, pub.publish, post(image(f"{host.url}/square.jpg")), cred(), ACCOUNT, expire
+    )
+    assert "2207020" in str(err)
+    assert len(fake.calls(PUBLISH)) == 1
+    assert fake.published == []
+
+
+@pytest.mark.parametrize(
+    ("usage", "total", "duration"),
+    [(100, 100, 86400), (51, 50, 86400), (25, 25, 3600)],
+    ids=["100-a-day", "over-50", "short-window"],
+)
+def test_used_up_quota_waits_for_the_window_without_a_container(
+    fake, pub, host, usage, total, duration
+):
+    fake.quota_usage, fake.quota_total, fake.quota_duration = usage, total, duration
+    err = fails(RateLimited, pub.publish, post(image(f"{host.url}/square.jpg")), cred(), ACCOUNT)
+    assert err.retry_at == NOW + timedelta(seconds=duration)
+    assert f"{usage} of its {total}" in str(err)
+    [check] = fake.calls(QUOTA)
+    assert check.query["fields"] == ["quota_usage,config"]
+    assert fake.calls(CREATE) == [] and fake.containers == {}
+    assert fake.published == []
+
+
+def test_under_quota_publishes(fake, pub, host):
+    fake.quota_usage, fake.quota_total = 99, 100
+    pub.publish(post(image(f"{host.url}/square.jpg")), cred(), ACCOUNT)
+    assert len(fake.published) == 1
+    routes = [r.route for r in fake.requests]
+    assert re.fullmatch(QUOTA, routes[0])  # read before any container was made
+    assert re.fullmatch(CREATE, routes[1])
+
+
+def test_posts_published_earlier_use_up_the_quota(fake, pub, host):
     fake.quota_total = 1
     pub.publish(post(image(f"{host.url}/square.jpg")), cred(), ACCOUNT)
     err = fails(RateLimited, pub.publish, post(image(f"{host.url}/portrait.jpg")), cred(), ACCOUNT)
+    assert err.retry_at == NOW + timedelta(days=1)
+    assert len(fake.published) == 1 and len(fake.containers) == 1
+
+
+def test_a_quota_window_left_out_counts_as_a_day(fake, pub, host):
+    fake.inject(
+        QUOTA, status=200, body={"data": [{"quota_usage": 5, "config": {"quota_total": 5}}]}
+    )
+    err = fails(RateLimited, pub.publish, post(image(f"{host.url}/square.jpg")), cred(), ACCOUNT)
+    assert err.retry_at == NOW + timedelta(days=1)
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        {"status": 500, "body": "<html>oops</html>"},
+        {"status": 400, "body": _err(100, message="Unsupported request")},
+        {"status": 200, "body": {"data": []}},
+    ],
+    ids=["500", "refused", "empty"],
+)
+def test_a_quota_that_cannot_be_read_does_not_stop_the_post(fake, pub, host, fault):
+    fake.inject(QUOTA, **fault)
+    pub.publish(post(image(f"{host.url}/square.jpg")), cred(), ACCOUNT)
+    assert len(fake.published) == 1
+
+
+def test_quota_refused_at_publish_checks_again_in_an_hour(fake, pub, host):
+    # another tool took the last slot between the quota check and media_publish
+    fake.inject(PUBLISH, status=400, body=_err(9, 2207042))
+    err = fails(RateLimited, pub.publish, post(image(f"{host.url}/square.jpg")), cred(), ACCOUNT)
     assert "9/2207042" in str(err)
     assert err.retry_at == NOW + timedelta(hours=1)
-    assert len(fake.published) == 1
+    assert fake.published == []
 
 
 def test_not_ready_then_success(fake, pub, host):
@@ -639,6 +848,63 @@ def test_resolution_picks_our_post_among_recent_media(fake, pub, host):
     result = pub.publish(post(image(f"{host.url}/portrait.jpg"), text="newer"), cred(), ACCOUNT)
     assert len(fake.published) == 2
     assert result.remote_id == fake.published[1]["id"]
+
+
+LANDINGS = [
+    pytest.param(lambda fake: fake.inject(PUBLISH, status=500, when="after"), id="answer-lost"),
+    pytest.param(lambda fake: fake.publish_then_fail(4, subcode=2207051), id="misleading-error"),
+    pytest.param(
+        lambda fake: fake.inject(PUBLISH, status=400, body=_err(9007, 2207027), when="after"),
+        id="not-ready-but-live",
+    ),
+]
+CAPTION = "Spring light at the studio #milton"
+DAY_SECONDS = 86400
+
+
+def _others_around(fake: FakeInstagram) -> None:
+    """Posts by other tools: ours, days ago, and ten newer ones with other captions."""
+    fake.add_media(CAPTION, at=fake.clock - 3 * DAY_SECONDS)
+    for n in range(10):
+        fake.add_media(f"posted by another tool #{n}", at=fake.clock + 5 + n)
+
+
+@pytest.mark.parametrize("landing", LANDINGS)
+def test_landed_post_is_found_by_caption_and_time(fake, pub, host, landing):
+    _others_around(fake)
+    landing(fake)
+    result = pub.publish(post(image(f"{host.url}/square.jpg"), text=CAPTION), cred(), ACCOUNT)
+    [published] = fake.published
+    assert result.remote_id == published["id"]
+    assert result.url == fake.media[published["id"]].permalink
+    assert len(fake.calls(PUBLISH)) == 1
+    [listing] = fake.calls(LISTING)
+    assert listing.query["fields"] == ["id,caption,timestamp,permalink"]
+
+
+def test_a_same_caption_posted_just_after_ours_is_not_taken_for_it(fake, pub, host):
+    fake.add_media(CAPTION, at=fake.clock + 30)  # another tool, half a minute later
+    fake.inject(PUBLISH, status=500, when="after")
+    result = pub.publish(post(image(f"{host.url}/square.jpg"), text=CAPTION), cred(), ACCOUNT)
+    [published] = fake.published
+    assert result.remote_id == published["id"]
+
+
+@pytest.mark.parametrize("landing", LANDINGS)
+def test_landed_post_missing_from_the_list_stays_unknown(fake, pub, host, landing):
+    _others_around(fake)
+    fake.listing_delay = 600.0  # ours is not listed yet; only the others are
+    landing(fake)
+    err = fails(
+        OutcomeUnknown,
+        pub.publish,
+        post(image(f"{host.url}/square.jpg"), text=CAPTION),
+        cred(),
+        ACCOUNT,
+    )
+    assert "may or may not" in str(err) and "2026-03-01 12:00 UTC" in str(err)
+    assert len(fake.published) == 1
+    assert len(fake.calls(PUBLISH)) == 1  # never sent again
 
 
 def test_permalink_failure_falls_back_to_the_profile(fake, pub, host):
