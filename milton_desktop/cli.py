@@ -507,10 +507,17 @@ def cmd_status(ctx: AppContext, args: argparse.Namespace) -> int:
     state = scheduler_state()
     nxt = Engine(ctx.credentials).next_wakeup()
     counts = queries.counts_by_status()
+    platforms = {}
+    for platform in registry.platforms():
+        publisher = registry.make_publisher(platform.name)
+        publisher.state = settings.platform_state(platform.name)
+        if publisher.status():
+            platforms[platform.name] = publisher.status()
     data = {
         "scheduler": state,
         "next_due": iso_z(nxt),
         "counts": counts,
+        "platforms": platforms,
         "database": str(ctx.paths.db_path),
     }
     if args.json:
@@ -524,6 +531,9 @@ def cmd_status(ctx: AppContext, args: argparse.Namespace) -> int:
         print(f"scheduler: {running}")
         print(f"next due:  {_local(nxt)}")
         print("counts:    " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+        for name, facts in platforms.items():
+            described = ", ".join(f"{k} {v}" for k, v in facts.items())
+            print(f"{registry.label(name) + ':':<10} {described}")
     return EXIT_OK
 
 

@@ -151,6 +151,11 @@ class Publisher(ABC):
     ) -> Published:
         """Publish ``content``; return its id and public URL or raise a typed error."""
 
+    def status(self) -> dict[str, str]:
+        """What the user may want to know of this platform's set-up (``status``, the
+        accounts dialog), e.g. the API version in use; nothing by default."""
+        return {}
+
     def refresh(self, credential: Credential) -> Credential:
         """Return a fresh credential, or raise :class:`AuthExpired` (refreshable=False)."""
         raise AuthExpired(

@@ -263,6 +263,9 @@ class LinkedInPublisher(Publisher):
         self.video_max_wait = video_max_wait
         self.media_ready_waits = media_ready_waits
 
+    def status(self) -> dict[str, str]:
+        return {"api version": self.version}
+
     @property
     def version(self) -> str:
         """The ``LinkedIn-Version`` sent now.

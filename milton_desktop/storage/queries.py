@@ -447,7 +447,8 @@ def calendar_rows(
         params.append(Status.CANCELLED.value)
     sql = (
         "SELECT s.id, s.post_id, s.account_id, s.scheduled_time, s.status,"
-        " COALESCE(s.text_override, p.body), s.remote_url, s.error_message"
+        # a published post's warning (alt text left out) shows where an error would
+        " COALESCE(s.text_override, p.body), s.remote_url, COALESCE(s.error_message, s.warning)"
         " FROM scheduled_posts s JOIN accounts a ON a.id = s.account_id"
         " JOIN posts p ON p.id = s.post_id"
         " WHERE " + " AND ".join(clauses) + " ORDER BY s.scheduled_time, s.id"

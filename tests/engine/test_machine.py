@@ -3,8 +3,9 @@ scripted publisher (the HTTP publishers have their own tests against fake server
 
 from __future__ import annotations
 
+import random
 import threading
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -331,3 +332,31 @@ def test_a_long_backlog_on_one_account_never_hides_another_accounts_due_post(
     assert sorted(engine.due_accounts()) == sorted([account.id, other.id])
     # the busy account's worker takes its own rows; the timer must see the other one
     assert engine.due_accounts({account.id}) == [other.id]
+
+
+def test_a_sunset_linkedin_version_is_replaced_once_and_remembered(creds, clock):
+    """The engine keeps what the LinkedIn publisher learned: the next publish, and
+    `status`, use the version that worked, and the post goes out exactly once."""
+    from milton_desktop.publishers.linkedin import LINKEDIN_VERSION, version_candidates
+    from milton_desktop.storage import settings
+    from tests.fakes.linkedin import FakeLinkedIn
+
+    clock.set(datetime(2026, 12, 1, 9, tzinfo=UTC))
+    newer = version_candidates(LINKEDIN_VERSION, clock.now())[0]
+    with FakeLinkedIn(versions=(newer,)) as li:
+        token = li.add_member("782bbtaQ", "Jo Writer")
+        acc = Account.create(
+            platform="linkedin", display_name="work", remote_id="782bbtaQ", api_base=li.url
+        )
+        creds.save("linkedin", acc.id, Credential(token))
+        engine = Engine(creds, clock=clock, rng=random.Random(3))
+        first = _schedule(clock, acc, minutes=0, text="first after the sunset")
+        assert engine.claim(first.id)
+        assert engine.execute(first.id).status == "published"
+        assert settings.platform_state("linkedin") == {"version": newer}
+        second = _schedule(clock, acc, minutes=0, text="and the next one")
+        assert engine.claim(second.id)
+        assert engine.execute(second.id).status == "published"
+        assert len(li.posts) == 2
+        sent = li.versions_sent("POST /rest/posts")
+        assert sent.count(LINKEDIN_VERSION) == 1 and sent[-1] == newer

@@ -118,10 +118,13 @@ def notice_for_outcome(outcome: Outcome, prefs: Mapping[str, Any]) -> Notice | N
     if outcome.status == Status.PUBLISHED:
         if not prefs.get("notify_published", True):
             return None
+        body = f"{outcome.account}: {quoted}"
+        if outcome.warning:
+            body += f"\n{_reason(outcome.warning)}"
         return Notice(
             Status.PUBLISHED,
             f"Published on {label}",
-            f"{outcome.account}: {quoted}",
+            body,
             url=outcome.url,
             schedule_ids=ids,
             line=line,

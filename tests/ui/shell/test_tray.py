@@ -586,3 +586,22 @@ def test_ico_and_icns_hold_every_size(qapp):
             reader.jumpToImage(i)
             sizes.append(reader.read().width())
         assert sorted(sizes) == expected, name
+
+
+def test_a_warning_on_a_published_post_is_in_its_notice():
+    from milton_desktop.engine.machine import Outcome
+
+    result = Outcome(
+        1,
+        "published",
+        "My X",
+        "x",
+        "A photo",
+        url="https://x.com/i/web/status/1",
+        warning="alt text of media 1 was not accepted by X: too long; the post went out without it",
+    )
+    notice = notice_for_outcome(result, ALL_ON)
+    assert notice is not None and notice.title == "Published on X"
+    assert notice.body.endswith(
+        "Alt text of media 1 was not accepted by X: too long; the post went out without it"
+    )
