@@ -13,7 +13,8 @@ import logging
 import re
 import threading
 from collections.abc import Callable
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from PySide6.QtCore import QObject, Qt, QUrl, Signal
@@ -49,7 +50,7 @@ from PySide6.QtWidgets import (
 
 from milton_desktop.domain.errors import UserError
 from milton_desktop.domain.status import AccountStatus
-from milton_desktop.domain.timeutil import TimeInputError, get_zone
+from milton_desktop.domain.timeutil import TimeInputError, get_zone, human_delta
 from milton_desktop.operations import accounts
 from milton_desktop.publishers import oauth, registry
 from milton_desktop.publishers.base import PublishError
@@ -125,6 +126,55 @@ class _BrowserOpener(QObject):
     """Carries the consent URL from the sign-in worker to the GUI thread."""
 
     requested = Signal(str)
+
+
+#: a token that cannot be renewed is flagged this long before it expires
+EXPIRY_WARNING = timedelta(days=7)
+
+
+@dataclass(frozen=True)
+class TokenHealth:
+    """How an account's token is doing, as the accounts table shows it."""
+
+    text: str
+    tooltip: str
+    #: the user has to act soon (reconnect)
+    urgent: bool
+
+
+def _when(value: datetime, zone: Any) -> str:
+    return value.astimezone(zone).strftime("%d %b %Y, %H:%M %Z").lstrip("0")
+
+
+def token_health(acc: AccountView, now: datetime, zone: Any) -> TokenHealth:
+    """Expiry countdown, last renewal, and whether Milton renews it or the user must."""
+    found = registry.find(acc.platform)
+    renews = found is not None and found.token_upkeep is not None
+    renewed = (
+        f"Last renewed {_when(acc.token_refreshed_at, zone)}."
+        if acc.token_refreshed_at
+        else "Not renewed yet."
+    )
+    how = (
+        "Milton renews it before it expires."
+        if renews
+        else "It cannot be renewed from here: reconnect before it expires."
+    )
+    expires = acc.token_expires_at
+    if expires is None:
+        text = "Renewed by Milton" if renews else "Expiry not known"
+        return TokenHealth(text, f"{how} {renewed}", urgent=False)
+    left = expires - now
+    exact = f"Expires {_when(expires, zone)}. {how} {renewed}"
+    if left <= timedelta(0):
+        return TokenHealth("Expired: reconnect", exact, urgent=True)
+    text = f"Expires in {human_delta(left)}"
+    urgent = not renews and left < EXPIRY_WARNING
+    if urgent:
+        text += ": reconnect"
+    elif renews:
+        text += " (renewed by Milton)"
+    return TokenHealth(text, exact, urgent=urgent)
 
 
 def _open_with_desktop(url: QUrl) -> bool:
@@ -624,7 +674,7 @@ class AccountsDialog(QDialog):
 
     accounts_changed = Signal()
 
-    COLUMNS = ("Name", "Platform", "User", "State", "Token expires")
+    COLUMNS = ("Name", "Platform", "User", "State", "Token")
 
     def __init__(
         self,
@@ -733,8 +783,9 @@ class AccountsDialog(QDialog):
                 registry.label(acc.platform),
                 _who(acc),
                 "Needs reconnecting" if needs else "Connected",
-                self._expiry_text(acc.token_expires_at, zone),
             ]
+            health = token_health(acc, datetime.now(UTC), zone)
+            cells.append(health.text)
             for c, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 item.setData(Qt.ItemDataRole.UserRole, acc.id)
@@ -746,6 +797,10 @@ class AccountsDialog(QDialog):
                         item.setToolTip(
                             "The platform no longer accepts its token: click Reconnect…"
                         )
+                if c == 4:
+                    item.setToolTip(health.tooltip)
+                    if health.urgent:
+                        item.setForeground(QColor(ERROR_COLOUR))
                 self.table.setItem(r, c, item)
             if acc.id == select_id:
                 self.table.selectRow(r)
@@ -758,14 +813,6 @@ class AccountsDialog(QDialog):
             return get_zone(settings.get("timezone") or "UTC")
         except TimeInputError:
             return UTC
-
-    @staticmethod
-    def _expiry_text(when: datetime | None, zone: Any) -> str:
-        if when is None:
-            return "Not known"
-        local = when.astimezone(zone)
-        text = local.strftime("%d %b %Y, %H:%M %Z").lstrip("0")
-        return f"{text} (passed)" if when < datetime.now(UTC) else text
 
     def selected_account(self) -> AccountView | None:
         items = self.table.selectedItems()

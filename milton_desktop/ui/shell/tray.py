@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from PySide6.QtCore import QObject, QTimer, QUrl, Signal
@@ -108,6 +108,36 @@ def _reason(message: str | None) -> str:
     if not text:
         return "the platform gave no reason"
     return text[0].upper() + text[1:]
+
+
+#: a token that cannot be renewed is announced this long before it expires
+EXPIRY_NOTICE = timedelta(days=7)
+
+
+def expiry_notices(
+    accounts: Sequence[queries.AccountView], now: datetime, told: set[tuple[int, datetime]]
+) -> list[Notice]:
+    """A notice for each token that cannot be renewed and expires within a week, once per
+    token (``told`` remembers which were announced)."""
+    notices = []
+    for acc in accounts:
+        found = registry.find(acc.platform)
+        expires = acc.token_expires_at
+        if found is None or found.token_upkeep is not None or expires is None:
+            continue
+        if not now < expires <= now + EXPIRY_NOTICE or (acc.id, expires) in told:
+            continue
+        told.add((acc.id, expires))
+        notices.append(
+            Notice(
+                "reconnect",
+                f"Reconnect “{acc.display_name}” within {human_delta(expires - now)}",
+                f"Its {found.label} token expires then and cannot be renewed from here: "
+                "reconnect it in Accounts… so its posts keep going out.",
+                level="warning",
+            )
+        )
+    return notices
 
 
 def notice_for_outcome(outcome: Outcome, prefs: Mapping[str, Any]) -> Notice | None:
@@ -350,6 +380,8 @@ class TrayController(QObject):
         self._tooltip_timer.setInterval(TOOLTIP_REFRESH_MS)
         self._tooltip_timer.timeout.connect(self._on_tooltip_timer_timeout)
         self._tooltip_timer.start()
+        #: tokens whose coming expiry was announced (account id, expiry)
+        self._told: set[tuple[int, datetime]] = set()
 
         self.set_runner(runner)
 
@@ -502,6 +534,14 @@ class TrayController(QObject):
 
     def _on_tooltip_timer_timeout(self) -> None:
         self.refresh()
+        self.check_token_expiry()
+
+    def check_token_expiry(self) -> None:
+        """Warn a week ahead of a token the user must renew by reconnecting (a read only)."""
+        if not self._prefs().get("notify_reconnect", True):
+            return
+        for notice in expiry_notices(queries.list_accounts(), self.clock.now(), self._told):
+            self.notify(notice)
 
     def _on_batch_timer_timeout(self) -> None:
         self.flush()

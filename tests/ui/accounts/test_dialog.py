@@ -15,7 +15,7 @@ from PySide6.QtCore import QUrl
 from milton_desktop.storage import queries, settings
 from milton_desktop.storage.credentials import CredentialMissing, CredentialStore
 from milton_desktop.storage.models import Account, ScheduledPost
-from milton_desktop.ui.accounts.dialog import AccountsDialog, ConnectDialog
+from milton_desktop.ui.accounts.dialog import ERROR_COLOUR, AccountsDialog, ConnectDialog
 from tests.fakes.x import FakeX
 
 
@@ -62,7 +62,7 @@ def _rows(dlg: AccountsDialog) -> list[list[str]]:
     ]
 
 
-def test_lists_accounts_with_state_and_local_expiry(qtbot, accounts, creds):
+def test_lists_accounts_with_state_and_token_health(qtbot, accounts, creds):
     acc = accounts["x"]
     acc.token_expires_at = datetime(2031, 7, 1, 8, 0, tzinfo=UTC)
     acc.save()
@@ -71,9 +71,13 @@ def test_lists_accounts_with_state_and_local_expiry(qtbot, accounts, creds):
     dlg = _dialog(qtbot, creds)
     rows = {r[0]: r for r in _rows(dlg)}
     assert rows["My X"][1:4] == ["X", "@x", "Connected"]
-    assert rows["My X"][4] == "1 Jul 2031, 10:00 CEST"  # Europe/Paris, summer time
+    assert rows["My X"][4].startswith("Expires in ") and "(renewed by Milton)" in rows["My X"][4]
+    x_row = next(r for r in range(dlg.table.rowCount()) if dlg.table.item(r, 0).text() == "My X")
+    tip = dlg.table.item(x_row, 4).toolTip()
+    assert "Expires 1 Jul 2031, 10:00 CEST" in tip  # Europe/Paris, summer time
+    assert "Milton renews it before it expires" in tip
     assert rows["Work LinkedIn"][3] == "Needs reconnecting"
-    assert rows["Studio IG"][4] == "Not known"
+    assert rows["Studio IG"][4] == "Renewed by Milton"  # expiry unknown, renewed weekly
     assert not dlg.reconnect_button.isEnabled()
     _select(dlg, "My X")
     assert dlg.reconnect_button.isEnabled() and dlg.remove_button.isEnabled()
@@ -359,7 +363,7 @@ def test_expired_expiry_is_marked(qtbot, accounts, creds):
     acc.token_expires_at = datetime.now(UTC) - timedelta(days=2)
     acc.save()
     dlg = _dialog(qtbot, creds)
-    assert dict((r[0], r[4]) for r in _rows(dlg))["Work LinkedIn"].endswith("(passed)")
+    assert dict((r[0], r[4]) for r in _rows(dlg))["Work LinkedIn"] == "Expired: reconnect"
 
 
 def test_keyring_that_refuses_a_token_brings_the_banner(qtbot, db, fake_x):
@@ -430,3 +434,16 @@ def test_confirmed_removal_ends_as_the_command_line_does(
     with pytest.raises(CredentialMissing):
         creds.load("x", acc.id)
     assert "My X" not in [r[0] for r in _rows(dlg)]
+
+
+def test_a_token_that_cannot_be_renewed_is_flagged_a_week_before_it_expires(qtbot, accounts, creds):
+    soon = datetime.now(UTC) + timedelta(days=3, hours=1)
+    accounts["linkedin"].token_expires_at = soon
+    accounts["linkedin"].save()
+    dlg = _dialog(qtbot, creds)
+    rows = {r[0]: r for r in _rows(dlg)}
+    assert rows["Work LinkedIn"][4] == "Expires in 3 days: reconnect"
+    row = [r for r in range(dlg.table.rowCount()) if dlg.table.item(r, 0).text() == "Work LinkedIn"]
+    item = dlg.table.item(row[0], 4)
+    assert "cannot be renewed from here: reconnect before it expires" in item.toolTip()
+    assert item.foreground().color().name() == ERROR_COLOUR

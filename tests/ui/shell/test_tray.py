@@ -605,3 +605,38 @@ def test_a_warning_on_a_published_post_is_in_its_notice():
     assert notice.body.endswith(
         "Alt text of media 1 was not accepted by X: too long; the post went out without it"
     )
+
+
+def test_a_token_that_cannot_be_renewed_is_announced_once_a_week_ahead(
+    qtbot, make_tray, clock, base_time
+):
+    from datetime import timedelta
+
+    from milton_desktop.storage.models import Account
+
+    Account.create(
+        platform="linkedin",
+        display_name="Work",
+        remote_id="7",
+        token_expires_at=clock.now() + timedelta(days=3),
+    )
+    Account.create(  # renewed by Milton: nothing to say
+        platform="instagram",
+        display_name="Studio",
+        remote_id="8",
+        token_expires_at=clock.now() + timedelta(days=3),
+    )
+    Account.create(  # far away yet
+        platform="linkedin",
+        display_name="Later",
+        remote_id="9",
+        token_expires_at=clock.now() + timedelta(days=30),
+    )
+    ctl, tray, _window, _ = make_tray(FakeRunner(clock))
+    ctl.check_token_expiry()
+    ctl.flush()
+    assert [m[0] for m in tray.messages] == ["Reconnect “Work” within 3 days"]
+    assert "LinkedIn token expires then and cannot be renewed from here" in tray.messages[0][1]
+    ctl.check_token_expiry()  # once per token, not on every tick
+    ctl.flush()
+    assert len(tray.messages) == 1
