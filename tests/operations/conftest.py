@@ -1,10 +1,15 @@
-"""Fixtures for the operations: a real database file and one account per platform."""
+"""Fixtures for the operations: a real database file, one account per platform, a
+fixed clock and a media folder."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from milton_desktop.domain.clock import FakeClock
 from milton_desktop.storage.models import Account
+from tests.operations.helpers import NOW
 
 
 @pytest.fixture
@@ -17,3 +22,13 @@ def accounts(db, memory_keyring) -> dict[str, Account]:
             ("instagram", "Studio IG"),
         )
     }
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(NOW)
+
+
+@pytest.fixture
+def media_dir(tmp_path) -> Path:
+    return tmp_path / "media"

@@ -2,62 +2,23 @@
 
 from __future__ import annotations
 
-import struct
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
-from milton_desktop.domain.clock import FakeClock
 from milton_desktop.domain.errors import UserError
 from milton_desktop.operations import posts, schedules
-from milton_desktop.storage.models import Account, Media, Post, ScheduledPost
-
-NOW = datetime(2027, 1, 10, 9, 0, tzinfo=UTC)
-LATER = datetime(2027, 2, 1, 9, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock(NOW)
-
-
-@pytest.fixture
-def media_dir(tmp_path) -> Path:
-    return tmp_path / "media"
-
-
-def _jpeg(path: Path, w: int = 800, h: int = 800) -> Path:
-    """The smallest file media.inspect takes as a complete JPEG of w×h."""
-    sof = b"\xff\xc0" + struct.pack(">HBHH", 11, 8, h, w) + b"\x01\x01\x11\x00"
-    path.write_bytes(b"\xff\xd8" + sof + b"\xff\xd9")
-    return path
-
-
-def _schedule(post: Post, account: Account, clock: FakeClock, **kwargs) -> ScheduledPost:
-    return schedules.schedule(
-        post.id, account, LATER, timezone="Europe/Paris", clock=clock, **kwargs
-    )
-
-
-def _set_status(row: ScheduledPost, status: str, **fields) -> None:
-    ScheduledPost.update(status=status, **fields).where(ScheduledPost.id == row.id).execute()
-
-
-def _media_of(post: Post) -> list[tuple]:
-    return [
-        (m.id, m.position, m.path, m.url, m.alt_text, m.original_name)
-        for m in Media.select().where(Media.post == post.id).order_by(Media.position)
-    ]
-
+from milton_desktop.storage.models import Media, Post
+from tests.operations.helpers import NOW, jpeg, media_of, schedule_later, set_status
 
 # ---------------------------------------------------------------- replace_media
 
 
 def test_media_are_replaced_in_order(accounts, clock, media_dir, tmp_path):
-    old = _jpeg(tmp_path / "old.jpg", 640, 480)
+    old = jpeg(tmp_path / "old.jpg", 640, 480)
     post = posts.add_post("Photos", media=[posts.MediaInput(path=old)], media_dir=media_dir)
-    new = _jpeg(tmp_path / "new.jpg", 1200, 1000)
+    new = jpeg(tmp_path / "new.jpg", 1200, 1000)
     clock.advance(60)
     result = posts.replace_media(
         post.id,
@@ -80,7 +41,7 @@ def test_media_are_replaced_in_order(accounts, clock, media_dir, tmp_path):
 
 
 def test_a_stored_file_passed_back_keeps_its_name(accounts, clock, media_dir, tmp_path):
-    photo = _jpeg(tmp_path / "holiday.jpg")
+    photo = jpeg(tmp_path / "holiday.jpg")
     post = posts.add_post("Photo", media=[posts.MediaInput(path=photo)], media_dir=media_dir)
     stored = Media.get(Media.post == post.id)
     posts.replace_media(
@@ -99,40 +60,40 @@ def test_a_stored_file_passed_back_keeps_its_name(accounts, clock, media_dir, tm
 
 
 def test_one_bad_file_among_good_ones_leaves_the_old_media(accounts, clock, media_dir, tmp_path):
-    old = _jpeg(tmp_path / "old.jpg", 640, 480)
+    old = jpeg(tmp_path / "old.jpg", 640, 480)
     post = posts.add_post("Photos", media=[posts.MediaInput(path=old)], media_dir=media_dir)
-    before = _media_of(post)
+    before = media_of(post)
     notes = tmp_path / "notes.txt"
     notes.write_text("not an image")
     with pytest.raises(UserError, match=r"notes\.txt: not an image or video"):
         posts.replace_media(
             post.id,
             [
-                posts.MediaInput(path=_jpeg(tmp_path / "good.jpg", 1000, 1000)),
+                posts.MediaInput(path=jpeg(tmp_path / "good.jpg", 1000, 1000)),
                 posts.MediaInput(path=notes),
                 posts.MediaInput(url="https://cdn.example.com/b.jpg"),
             ],
             media_dir,
             clock=clock,
         )
-    assert _media_of(post) == before
+    assert media_of(post) == before
     with pytest.raises(UserError, match="not a public http"):
         posts.replace_media(
             post.id, [posts.MediaInput(url="ftp://example.com/c.jpg")], media_dir, clock=clock
         )
-    assert _media_of(post) == before
+    assert media_of(post) == before
 
 
 def test_refused_while_a_schedule_of_the_post_is_publishing(accounts, clock, media_dir, tmp_path):
     post = posts.add_post("Words", media=[posts.MediaInput(url="https://cdn.example.com/a.jpg")])
-    row = _schedule(post, accounts["linkedin"], clock)
-    _set_status(row, "publishing")
-    before = _media_of(post)
+    row = schedule_later(post, accounts["linkedin"], clock)
+    set_status(row, "publishing")
+    before = media_of(post)
     with pytest.raises(UserError, match="it is being published right now; try again in a moment"):
         posts.replace_media(
-            post.id, [posts.MediaInput(path=_jpeg(tmp_path / "a.jpg"))], media_dir, clock=clock
+            post.id, [posts.MediaInput(path=jpeg(tmp_path / "a.jpg"))], media_dir, clock=clock
         )
-    assert _media_of(post) == before
+    assert media_of(post) == before
 
 
 def test_instagram_refuses_a_local_only_file_and_nothing_changes(
@@ -140,33 +101,33 @@ def test_instagram_refuses_a_local_only_file_and_nothing_changes(
 ):
     link = posts.MediaInput(url="https://cdn.example.com/square.jpg", alt_text="Square")
     post = posts.add_post("A square", media=[link])
-    ig = _schedule(post, accounts["instagram"], clock)
-    _schedule(post, accounts["linkedin"], clock)
-    before = _media_of(post)
+    ig = schedule_later(post, accounts["instagram"], clock)
+    schedule_later(post, accounts["linkedin"], clock)
+    before = media_of(post)
     with pytest.raises(UserError) as refused:
         posts.replace_media(
-            post.id, [posts.MediaInput(path=_jpeg(tmp_path / "sq.jpg"))], media_dir, clock=clock
+            post.id, [posts.MediaInput(path=jpeg(tmp_path / "sq.jpg"))], media_dir, clock=clock
         )
     message = str(refused.value)
     assert message.startswith(f"cannot change the media of post {post.id}: ")
     assert f"Instagram account 'Studio IG' (schedule {ig.id}) would refuse them" in message
     assert "Instagram fetches media from a public URL" in message
     assert "LinkedIn" not in message  # LinkedIn takes a local file
-    assert _media_of(post) == before
+    assert media_of(post) == before
     assert Post.get_by_id(post.id).updated_at == post.updated_at
 
     # once that schedule is cancelled nothing is left that would refuse the file
     schedules.cancel(ig.id, clock=clock)
     posts.replace_media(
-        post.id, [posts.MediaInput(path=_jpeg(tmp_path / "sq.jpg"))], media_dir, clock=clock
+        post.id, [posts.MediaInput(path=jpeg(tmp_path / "sq.jpg"))], media_dir, clock=clock
     )
     assert Media.get(Media.post == post.id).url is None
 
 
 def test_a_missed_schedule_is_checked_too(accounts, clock, media_dir):
     post = posts.add_post("A square", media=[posts.MediaInput(url="https://cdn.example.com/a.jpg")])
-    row = _schedule(post, accounts["instagram"], clock)
-    _set_status(row, "missed")  # publish_now() would send it without another check
+    row = schedule_later(post, accounts["instagram"], clock)
+    set_status(row, "missed")  # publish_now() would send it without another check
     with pytest.raises(UserError, match="Instagram needs at least one image"):
         posts.replace_media(post.id, [], media_dir, clock=clock)
     assert Media.select().where(Media.post == post.id).count() == 1
@@ -182,6 +143,6 @@ def test_a_post_is_not_left_empty(accounts, clock, media_dir):
 def test_an_unknown_post_is_refused_before_copying(accounts, clock, media_dir, tmp_path):
     with pytest.raises(UserError, match="no post with id 99"):
         posts.replace_media(
-            99, [posts.MediaInput(path=_jpeg(tmp_path / "a.jpg"))], media_dir, clock=clock
+            99, [posts.MediaInput(path=jpeg(tmp_path / "a.jpg"))], media_dir, clock=clock
         )
     assert not media_dir.exists()

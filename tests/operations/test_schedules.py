@@ -2,62 +2,22 @@
 
 from __future__ import annotations
 
-import struct
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from datetime import datetime, timedelta
 
 import pytest
 
-from milton_desktop.domain.clock import FakeClock
 from milton_desktop.domain.errors import UserError
 from milton_desktop.operations import posts, repeats, schedules
 from milton_desktop.storage import queries
-from milton_desktop.storage.models import Account, Media, Post, Recurrence, ScheduledPost, database
-
-NOW = datetime(2027, 1, 10, 9, 0, tzinfo=UTC)
-LATER = datetime(2027, 2, 1, 9, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock(NOW)
-
-
-@pytest.fixture
-def media_dir(tmp_path) -> Path:
-    return tmp_path / "media"
-
-
-def _jpeg(path: Path, w: int = 800, h: int = 800) -> Path:
-    """The smallest file media.inspect takes as a complete JPEG of w×h."""
-    sof = b"\xff\xc0" + struct.pack(">HBHH", 11, 8, h, w) + b"\x01\x01\x11\x00"
-    path.write_bytes(b"\xff\xd8" + sof + b"\xff\xd9")
-    return path
-
-
-def _schedule(post: Post, account: Account, clock: FakeClock, **kwargs) -> ScheduledPost:
-    return schedules.schedule(
-        post.id, account, LATER, timezone="Europe/Paris", clock=clock, **kwargs
-    )
-
-
-def _set_status(row: ScheduledPost, status: str, **fields) -> None:
-    ScheduledPost.update(status=status, **fields).where(ScheduledPost.id == row.id).execute()
-
-
-def _media_of(post: Post) -> list[tuple]:
-    return [
-        (m.id, m.position, m.path, m.url, m.alt_text, m.original_name)
-        for m in Media.select().where(Media.post == post.id).order_by(Media.position)
-    ]
-
+from milton_desktop.storage.models import Recurrence, ScheduledPost, database
+from tests.operations.helpers import LATER, NOW, schedule_later, set_status
 
 # ---------------------------------------------------------------- update_schedule
 
 
 def test_text_is_changed_in_place(accounts, clock):
     post = posts.add_post("Common words")
-    row = _schedule(post, accounts["x"], clock)
+    row = schedule_later(post, accounts["x"], clock)
     clock.advance(60)
     edited = schedules.update_schedule(row.id, text="X words", clock=clock)
     assert edited.id == row.id
@@ -72,7 +32,7 @@ def test_text_is_changed_in_place(accounts, clock):
 
 def test_time_is_changed_in_place_and_the_own_text_kept(accounts, clock):
     post = posts.add_post("Common words")
-    row = _schedule(post, accounts["x"], clock, text="X words")
+    row = schedule_later(post, accounts["x"], clock, text="X words")
     edited = schedules.update_schedule(row.id, when=LATER + timedelta(hours=2), clock=clock)
     assert edited.id == row.id
     assert edited.scheduled_time == edited.next_attempt_at == LATER + timedelta(hours=2)
@@ -105,8 +65,8 @@ def test_an_occurrence_of_a_repeat_stays_in_its_series(accounts, clock):
 @pytest.mark.parametrize("status", ["published", "publishing", "uncertain", "cancelled"])
 def test_history_and_in_flight_rows_are_refused_like_reschedule(accounts, clock, status):
     post = posts.add_post("Common words")
-    row = _schedule(post, accounts["x"], clock)
-    _set_status(row, status)
+    row = schedule_later(post, accounts["x"], clock)
+    set_status(row, status)
     with pytest.raises(UserError) as moved:
         schedules.reschedule(row.id, LATER, clock=clock)
     with pytest.raises(UserError) as edited:
@@ -119,7 +79,7 @@ def test_history_and_in_flight_rows_are_refused_like_reschedule(accounts, clock,
 
 def test_a_past_time_is_refused(accounts, clock):
     post = posts.add_post("Common words")
-    row = _schedule(post, accounts["x"], clock)
+    row = schedule_later(post, accounts["x"], clock)
     with pytest.raises(UserError, match=r"is in the past .* choose a future time"):
         schedules.update_schedule(row.id, when=NOW - timedelta(hours=1), text="New", clock=clock)
     unchanged = queries.get_schedule(row.id)
@@ -130,7 +90,7 @@ def test_a_missed_row_needs_a_new_time_to_go_back_to_pending(accounts, clock):
     post = posts.add_post("Common words")
     row = schedules.schedule(post.id, accounts["x"], NOW, clock=clock)
     clock.advance(timedelta(hours=3))
-    _set_status(row, "missed")
+    set_status(row, "missed")
     # keeping its old time would send it at once, hours late: that is publish_now's job
     with pytest.raises(UserError, match="is in the past"):
         schedules.update_schedule(row.id, text="New words", clock=clock)
@@ -139,8 +99,8 @@ def test_a_missed_row_needs_a_new_time_to_go_back_to_pending(accounts, clock):
 
 def test_a_failed_row_goes_back_to_pending_with_attempts_reset(accounts, clock):
     post = posts.add_post("Common words")
-    row = _schedule(post, accounts["x"], clock)
-    _set_status(row, "failed", attempts=3, error_message="X said no")
+    row = schedule_later(post, accounts["x"], clock)
+    set_status(row, "failed", attempts=3, error_message="X said no")
     edited = schedules.update_schedule(row.id, when=LATER, text="Fixed words", clock=clock)
     assert edited.id == row.id
     assert (edited.status, edited.attempts, edited.error_message) == ("pending", 0, None)
@@ -150,16 +110,16 @@ def test_a_failed_row_goes_back_to_pending_with_attempts_reset(accounts, clock):
 
 def test_a_pending_row_keeps_its_attempts_and_back_off_on_a_text_edit(accounts, clock):
     post = posts.add_post("Common words")
-    row = _schedule(post, accounts["x"], clock)
+    row = schedule_later(post, accounts["x"], clock)
     retry_at = LATER + timedelta(minutes=5)
-    _set_status(row, "pending", attempts=1, next_attempt_at=retry_at)
+    set_status(row, "pending", attempts=1, next_attempt_at=retry_at)
     edited = schedules.update_schedule(row.id, when=LATER, text="New words", clock=clock)
     assert (edited.attempts, edited.next_attempt_at) == (1, retry_at)
 
 
 def test_a_row_claimed_meanwhile_is_never_changed(accounts, clock, monkeypatch):
     post = posts.add_post("Common words")
-    row = _schedule(post, accounts["x"], clock)
+    row = schedule_later(post, accounts["x"], clock)
     real_validate = schedules.validate_for
 
     def claim_then_validate(account, content):
@@ -182,7 +142,7 @@ def test_a_row_claimed_meanwhile_is_never_changed(accounts, clock, monkeypatch):
 
 def test_content_the_platform_refuses_writes_nothing(accounts, clock):
     post = posts.add_post("Short")
-    row = _schedule(post, accounts["x"], clock)
+    row = schedule_later(post, accounts["x"], clock)
     before = queries.get_schedule(row.id)
     with pytest.raises(UserError, match=r"cannot schedule to X account 'My X': .*280"):
         schedules.update_schedule(
