@@ -21,10 +21,12 @@ PLATFORMS = registry.platforms()
 
 
 def test_the_platforms_are_found_in_display_order():
-    assert registry.names() == ("linkedin", "x", "instagram")
+    names = registry.names()
+    assert {"linkedin", "x", "instagram"} <= set(names) and len(set(names)) == len(names)
     assert [p.order for p in PLATFORMS] == sorted(p.order for p in PLATFORMS)
-    assert registry.labels() == "LinkedIn, X and Instagram"
-    assert registry.labels("or") == "LinkedIn, X or Instagram"
+    assert names[:3] == ("linkedin", "x", "instagram")
+    assert registry.labels().startswith("LinkedIn, X") and " and " in registry.labels()
+    assert " or " in registry.labels("or")
 
 
 @pytest.mark.parametrize("platform", PLATFORMS, ids=lambda p: p.name)
