@@ -16,7 +16,9 @@ from typing import Any
 class AccountRef:
     """What a publisher needs to know of the account it posts as."""
 
-    remote_id: str  # LinkedIn member id (``sub``), X user id, IG user id
+    # LinkedIn member id (``sub``) or author URN (``urn:li:organization:{id}`` for a
+    # page), X user id, IG user id
+    remote_id: str
     username: str = ""  # X username, IG username (for URLs)
 
 

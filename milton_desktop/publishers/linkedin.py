@@ -1,4 +1,4 @@
-"""LinkedIn adapter: member posts through the versioned Posts API (CONTRACTS.md section 1).
+"""LinkedIn adapter: member and page posts through the versioned Posts API (CONTRACTS.md section 1).
 
 A publish is: upload each image (initialize, one PUT) or the video (initialize, one
 PUT per byte range, finalize, poll until AVAILABLE), then one ``POST /rest/posts``.
@@ -75,6 +75,14 @@ VERSION_ENV = "MILTON_LINKEDIN_VERSION"
 VERSION_LIFETIME_MONTHS = 12
 
 SCOPES = "openid profile w_member_social"
+#: what a sign-in asks for when the member wants to post as a page they administer:
+#: w_organization_social to post as it, rw_organization_admin to find which pages
+#: those are (section 1.2); both come only with the Community Management product
+PAGE_SCOPES = f"{SCOPES} w_organization_social rw_organization_admin"
+PERSON = "urn:li:person:"
+ORGANIZATION = "urn:li:organization:"
+#: organizationAcls rows per request; LinkedIn pages its finders with start/count
+ACL_PAGE_SIZE = 100
 POST_URL = "https://www.linkedin.com/feed/update/{urn}"
 
 #: the little-format characters that LinkedIn parses as markup (section 1.7)
@@ -174,19 +182,23 @@ def authorize_url(
     state: str,
     code_challenge: str | None = None,
     base: str | None = None,
+    scope: str = SCOPES,
 ) -> str:
     """The URL to open in the system browser to connect a LinkedIn account.
 
     Args:
         code_challenge: the S256 PKCE challenge, when the app uses PKCE (RFC 8252).
         base: the OAuth host, for tests; LinkedIn's own when None.
+        scope: :data:`PAGE_SCOPES` to connect a page. The member grants all the
+            scopes asked for or none (section 1.2), so ask for page scopes only when
+            the app has the Community Management product.
     """
     params = {
         "response_type": "code",
         "client_id": client_id,
         "redirect_uri": redirect_uri,
         "state": state,
-        "scope": SCOPES,
+        "scope": scope,
     }
     if code_challenge:
         params["code_challenge"] = code_challenge
@@ -213,6 +225,29 @@ class _Blob:
         return self.file.read(last - first + 1)
 
 
+def author_urn(remote_id: str) -> str:
+    """The post author for an account's ``remote_id``.
+
+    A page account stores its full ``urn:li:organization:{id}``; member accounts
+    stored the bare ``sub`` before pages existed, and still do.
+    """
+    if remote_id.startswith((PERSON, ORGANIZATION)):
+        return remote_id
+    return PERSON + remote_id
+
+
+def granted_scopes(credential: Credential) -> frozenset[str] | None:
+    """The scopes LinkedIn said it granted, None when it never said (a pasted token).
+
+    The token endpoint lists them comma-separated (section 1.2); spaces are accepted
+    too, as a scope string copied from an authorize URL would have them.
+    """
+    scope = credential.extra.get("scope")
+    if not isinstance(scope, str):
+        return None
+    return frozenset(s for s in re.split(r"[,\s]+", scope) if s)
+
+
 def _media_label(n: int, item: MediaItem) -> str:
     name = (
         item.path.name
@@ -226,7 +261,9 @@ def _media_label(n: int, item: MediaItem) -> str:
 
 
 class LinkedInPublisher(Publisher):
-    """Posts as a LinkedIn member (``urn:li:person:{sub}``) with ``w_member_social``."""
+    """Posts as a LinkedIn member (``urn:li:person:{sub}``) with ``w_member_social``,
+    or as a page the member administers (``urn:li:organization:{id}``) with
+    ``w_organization_social``."""
 
     platform: ClassVar[str] = "linkedin"
     rules: ClassVar[Rules] = RULES
@@ -320,6 +357,89 @@ class LinkedInPublisher(Publisher):
         # wild; nothing here depends on it, so either shape is simply accepted.
         return Identity(remote_id=sub, username=sub, display_name=name or sub)
 
+    def pages(self, credential: Credential) -> list[Identity]:
+        """The pages the token's member administers, each ready to be an account.
+
+        An ``Identity`` whose ``remote_id`` is the page's author URN, so an account
+        made from it posts as the page with no further lookup.
+        """
+        granted = granted_scopes(credential)
+        if granted is not None and "w_organization_social" not in granted:
+            # listing would work, but every post as the page would then be refused
+            raise Rejected(
+                "this LinkedIn token cannot post as a page: it lacks the "
+                "w_organization_social permission; connect again and allow it (the "
+                "LinkedIn app needs the Community Management product)",
+                http_status=403,
+            )
+        ids: list[str] = []
+        start = 0
+        while True:
+            rows = self._acl_page(credential, start)
+            for row in rows:
+                org = row.get("organization") if isinstance(row, dict) else None
+                if isinstance(org, str) and org.startswith(ORGANIZATION):
+                    org_id = org[len(ORGANIZATION) :]
+                    if org_id and org_id not in ids:
+                        ids.append(org_id)
+            if len(rows) < ACL_PAGE_SIZE:
+                break
+            start += len(rows)
+        return [self._page(org_id, credential) for org_id in ids]
+
+    def _acl_page(self, credential: Credential, start: int) -> list[Any]:
+        query = urlencode(
+            {
+                "q": "roleAssignee",
+                "role": "ADMINISTRATOR",
+                "state": "APPROVED",
+                "start": start,
+                "count": ACL_PAGE_SIZE,
+            }
+        )
+        try:
+            resp = self._rest(
+                "GET",
+                f"/rest/organizationAcls?{query}",
+                what="listing the LinkedIn pages you administer",
+                credential=credential,
+            )
+        except _Forbidden as exc:
+            raise Rejected(
+                "LinkedIn would not list the pages you administer"
+                + (f" ({exc.said})" if exc.said else "")
+                + ": the token needs the rw_organization_admin permission (and "
+                "w_organization_social to post as a page); connect again and allow them "
+                "(the LinkedIn app needs the Community Management product)",
+                http_status=403,
+            ) from None
+        rows = json_body(resp).get("elements")
+        return rows if isinstance(rows, list) else []
+
+    def _page(self, org_id: str, credential: Credential) -> Identity:
+        urn = ORGANIZATION + org_id
+        try:
+            resp = self._rest(
+                "GET",
+                f"/rest/organizations/{quote(org_id, safe='')}",
+                what=f"reading the name of LinkedIn page {org_id}",
+                credential=credential,
+            )
+        except _Forbidden as exc:
+            raise Rejected(
+                f"LinkedIn would not name the page {urn}"
+                + (f" ({exc.said})" if exc.said else "")
+                + ": the token needs the rw_organization_admin permission; connect "
+                "again and allow it",
+                http_status=403,
+            ) from None
+        info = json_body(resp)
+        vanity = info.get("vanityName")
+        name = info.get("localizedName")
+        username = vanity if isinstance(vanity, str) else ""
+        display = name if isinstance(name, str) and name else username or urn
+        return Identity(remote_id=urn, username=username, display_name=display)
+
     def publish(
         self,
         content: Content,
@@ -330,7 +450,29 @@ class LinkedInPublisher(Publisher):
         problems = self.validate(content)
         if problems:
             raise Rejected("; ".join(p.message for p in problems))
-        author = f"urn:li:person:{account.remote_id}"
+        author = author_urn(account.remote_id)
+        try:
+            return self._publish(content, credential, author, progress)
+        except _Forbidden as exc:
+            if not author.startswith(ORGANIZATION):
+                raise
+            # a page post is refused for a missing scope and for a member who is not
+            # (or no longer) an admin alike (section 1.8): both remedies are named
+            raise _Forbidden(
+                exc.what,
+                exc.said,
+                remedy=f"posting as the page {author} needs the w_organization_social "
+                "permission and an administrator role on that page; reconnect the "
+                "account and allow w_organization_social, or ask a page admin for the role",
+            ) from None
+
+    def _publish(
+        self,
+        content: Content,
+        credential: Credential,
+        author: str,
+        progress: ProgressCallback | None,
+    ) -> Published:
         with contextlib.ExitStack() as stack:
             # read or download every file first: a broken link fails before LinkedIn
             # has seen anything, and the total size drives the progress callback
@@ -854,14 +996,21 @@ class _Forbidden(AuthExpired):
     a new consent grants ``w_member_social``.
     """
 
-    def __init__(self, what: str, said: str) -> None:
+    def __init__(
+        self,
+        what: str,
+        said: str,
+        *,
+        remedy: str = "reconnect the account and grant the posting permission (w_member_social)",
+    ) -> None:
         super().__init__(
             f"LinkedIn refused permission while {what}"
             + (f" ({said})" if said else "")
-            + ": reconnect the account and grant the posting permission (w_member_social)",
+            + f": {remedy}",
             http_status=403,
             refreshable=False,
         )
+        self.what = what
         self.said = said
 
 

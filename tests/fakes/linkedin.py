@@ -1,6 +1,7 @@
 """A fake LinkedIn on 127.0.0.1 that enforces the contract of CONTRACTS.md section 1.
 
-It knows members and their bearer tokens, checks the mandatory ``/rest`` headers and
+It knows members and their bearer tokens, the pages (organizations) each member
+administers, checks the mandatory ``/rest`` headers and
 the set of active versions (recording which version each request asked for), runs the Images and Videos upload flows, validates every
 ``POST /rest/posts`` body, and answers with LinkedIn's documented error bodies.
 
@@ -33,6 +34,10 @@ DEFAULT_VERSIONS = tuple(f"2025{m:02d}" for m in range(6, 13)) + tuple(
     f"2026{m:02d}" for m in range(1, 6)
 )
 DEFAULT_SCOPES = frozenset({"openid", "profile", "w_member_social"})
+#: a member who signed in to manage pages (section 1.2, Community Management)
+PAGE_SCOPES = DEFAULT_SCOPES | {"w_organization_social", "rw_organization_admin"}
+#: either lets a token read the roles a member holds on pages
+ADMIN_READ_SCOPES = frozenset({"rw_organization_admin", "r_organization_admin"})
 
 # ---------------------------------------------------------------- little format
 
@@ -139,6 +144,17 @@ class Member:
     @property
     def urn(self) -> str:
         return f"urn:li:person:{self.sub}"
+
+
+@dataclass
+class Organization:
+    id: int
+    name: str
+    vanity: str
+
+    @property
+    def urn(self) -> str:
+        return f"urn:li:organization:{self.id}"
 
 
 @dataclass
@@ -319,6 +335,8 @@ class FakeLinkedIn(FakeServer):
         self.issue_refresh_tokens = False  # only approved apps get them (section 1.2)
 
         self.members: dict[str, Member] = {}
+        self.organizations: dict[int, Organization] = {}
+        self.administrators: dict[str, set[int]] = {}  # member sub -> organization ids
         self.tokens: dict[str, Token] = {}
         self.refresh_tokens: dict[str, RefreshToken] = {}
         self.clients: dict[str, tuple[str, frozenset[str]]] = {}
@@ -361,6 +379,16 @@ class FakeLinkedIn(FakeServer):
             if self.consenting_member is None:
                 self.consenting_member = sub
         return self.issue_token(sub, scopes)
+
+    def add_organization(
+        self, org_id: int, name: str, vanity: str = "", *, admins: Collection[str] = ()
+    ) -> str:
+        """Add a page, administered by the members ``admins``; return its URN."""
+        with self._lock:
+            org = self.organizations[org_id] = Organization(org_id, name, vanity)
+            for sub in admins:
+                self.administrators.setdefault(sub, set()).add(org_id)
+        return org.urn
 
     def issue_token(self, sub: str, scopes: frozenset[str] = DEFAULT_SCOPES) -> str:
         token = "AQV" + secrets.token_urlsafe(32)
@@ -467,7 +495,7 @@ class FakeLinkedIn(FakeServer):
         if member is None:
             return Reply(401, UNAUTHORIZED_INVALID)
         writes = req.method != "GET"
-        if writes and "w_member_social" not in auth.scopes:
+        if writes and not auth.scopes & {"w_member_social", "w_organization_social"}:
             return _error(
                 403,
                 "Not enough permissions to access: partnerApiPostsExternal.CREATE.20260101",
@@ -476,19 +504,107 @@ class FakeLinkedIn(FakeServer):
             )
         route = (req.method, req.path, action)
         if route == ("POST", "/rest/images", "initializeUpload"):
-            return self._image_init(body, member)
+            return self._image_init(body, member, auth)
         if route == ("POST", "/rest/videos", "initializeUpload"):
-            return self._video_init(body, member)
+            return self._video_init(body, member, auth)
         if route == ("POST", "/rest/videos", "finalizeUpload"):
-            return self._video_finalize(body, member)
+            return self._video_finalize(body, member, auth)
+        if route == ("GET", "/rest/organizationAcls", ""):
+            return self._organization_acls(req, member, auth)
+        if req.method == "GET" and req.path.startswith("/rest/organizations/"):
+            return self._organization(unquote(req.path[len("/rest/organizations/") :]))
         if req.method == "GET" and req.path.startswith("/rest/images/"):
             # a member token is write-only for images [observed]
             return _error(403, "Not enough permissions to access: images.GET", code="ACCESS_DENIED")
         if req.method == "GET" and req.path.startswith("/rest/videos/"):
             return self._video_status(unquote(req.path[len("/rest/videos/") :]), member)
         if route == ("POST", "/rest/posts", ""):
-            return self._create_post(body, member)
+            return self._create_post(body, member, auth)
         return _error(404, f"No resource found for {req.method} {req.path}")
+
+    def _author_problem(self, author: str, member: Member, auth: Token, doing: str) -> Reply | None:
+        """The 403 LinkedIn gives when ``member``'s token may not act as ``author``.
+
+        A member acts as themself with ``w_member_social``, and as a page only while
+        they administer it and with ``w_organization_social`` (sections 1.2, 1.8).
+        """
+        if author == member.urn:
+            needed = "w_member_social"
+        elif author.startswith("urn:li:organization:"):
+            needed = "w_organization_social"
+            org_id = author.rsplit(":", 1)[1]
+            admin_of = self.administrators.get(member.sub, set())
+            if not org_id.isdigit() or int(org_id) not in admin_of:
+                return _error(
+                    403,
+                    f"Not enough permissions to {doing} as {author}: the member is not an "
+                    "administrator of the organization",
+                    serviceErrorCode=100,
+                    code="ACCESS_DENIED",
+                )
+        else:
+            return _error(
+                403,
+                f"Not enough permissions to {doing} as {author}",
+                serviceErrorCode=100,
+                code="ACCESS_DENIED",
+            )
+        if needed not in auth.scopes:
+            return _error(
+                403,
+                "Not enough permissions to access: partnerApiPostsExternal.CREATE.20260101",
+                serviceErrorCode=100,
+                code="ACCESS_DENIED",
+            )
+        return None
+
+    def _organization_acls(self, req: Request, member: Member, auth: Token) -> Reply:
+        q = {k: v[0] for k, v in req.query.items()}
+        if q.get("q") != "roleAssignee":
+            return _error(400, "Finder q=roleAssignee is required")
+        if not auth.scopes & ADMIN_READ_SCOPES:
+            return _error(
+                403,
+                "Not enough permissions to access: organizationAcls.FINDER-roleAssignee.20260101",
+                serviceErrorCode=100,
+                code="ACCESS_DENIED",
+            )
+        role, state = q.get("role", "ADMINISTRATOR"), q.get("state", "APPROVED")
+        # every role the fake models is an approved administrator
+        ids = (
+            sorted(self.administrators.get(member.sub, set()))
+            if (role, state) == ("ADMINISTRATOR", "APPROVED")
+            else []
+        )
+        try:
+            start, count = int(q.get("start", "0")), int(q.get("count", "10"))
+        except ValueError:
+            return _error(400, "start and count must be integers")
+        rows = [
+            {
+                "roleAssignee": member.urn,
+                "role": "ADMINISTRATOR",
+                "state": "APPROVED",
+                "organization": f"urn:li:organization:{org_id}",
+            }
+            for org_id in ids[start : start + count]
+        ]
+        return Reply(
+            200,
+            {
+                "paging": {"start": start, "count": count, "links": [], "total": len(ids)},
+                "elements": rows,
+            },
+        )
+
+    def _organization(self, org_id: str) -> Reply:
+        org = self.organizations.get(int(org_id)) if org_id.isdigit() else None
+        if org is None:
+            return _error(404, f"Organization {org_id} does not exist")
+        body: dict[str, Any] = {"id": org.id, "localizedName": org.name}
+        if org.vanity:
+            body["vanityName"] = org.vanity
+        return Reply(200, body)
 
     def _version_active(self, version: str) -> bool:
         m = re.fullmatch(r"(\d{6})(?:\.\d{2})?", version)
@@ -631,14 +747,13 @@ class FakeLinkedIn(FakeServer):
 
     # ------------------------------------------------------------ uploads
 
-    def _image_init(self, body: dict[str, Any], member: Member) -> Reply:
+    def _image_init(self, body: dict[str, Any], member: Member, auth: Token) -> Reply:
         request = body.get("initializeUploadRequest")
         if not isinstance(request, dict) or not isinstance(request.get("owner"), str):
             return _error(400, "initializeUploadRequest.owner is required")
-        if request["owner"] != member.urn:
-            return _error(
-                403, f"Not enough permissions to upload as {request['owner']}", code="ACCESS_DENIED"
-            )
+        problem = self._author_problem(request["owner"], member, auth, "upload")
+        if problem is not None:
+            return problem
         key = f"C4E10AQ{next(self._ids)}"
         image = Image(f"urn:li:image:{key}", request["owner"], secrets.token_urlsafe(16))
         self.images[image.urn] = image
@@ -653,17 +768,16 @@ class FakeLinkedIn(FakeServer):
             },
         )
 
-    def _video_init(self, body: dict[str, Any], member: Member) -> Reply:
+    def _video_init(self, body: dict[str, Any], member: Member, auth: Token) -> Reply:
         request = body.get("initializeUploadRequest")
         if not isinstance(request, dict) or not isinstance(request.get("owner"), str):
             return _error(400, "initializeUploadRequest.owner is required")
         size = request.get("fileSizeBytes")
         if not isinstance(size, int) or isinstance(size, bool) or size <= 0:
             return _error(400, "initializeUploadRequest.fileSizeBytes must be a positive integer")
-        if request["owner"] != member.urn:
-            return _error(
-                403, f"Not enough permissions to upload as {request['owner']}", code="ACCESS_DENIED"
-            )
+        problem = self._author_problem(request["owner"], member, auth, "upload")
+        if problem is not None:
+            return problem
         key = f"C5F10AQ{next(self._ids)}"
         url_token = secrets.token_urlsafe(16)
         parts = [
@@ -742,14 +856,14 @@ class FakeLinkedIn(FakeServer):
             return Reply(201, None, {"ETag": part.etag})
         return _error(404, "Upload URL not found")
 
-    def _video_finalize(self, body: dict[str, Any], member: Member) -> Reply:
+    def _video_finalize(self, body: dict[str, Any], member: Member, auth: Token) -> Reply:
         request = body.get("finalizeUploadRequest")
         if not isinstance(request, dict):
             return _error(400, "finalizeUploadRequest is required")
         video = self.videos.get(str(request.get("video")))
         if video is None:
             return _error(400, f"Video {request.get('video')} does not exist")
-        if video.owner != member.urn:
+        if self._author_problem(video.owner, member, auth, "finalize") is not None:
             return _error(
                 403, "Not enough permissions to finalize this video", code="ACCESS_DENIED"
             )
@@ -781,13 +895,13 @@ class FakeLinkedIn(FakeServer):
 
     # ------------------------------------------------------------ posts
 
-    def _create_post(self, body: dict[str, Any], member: Member) -> Reply:
+    def _create_post(self, body: dict[str, Any], member: Member, auth: Token) -> Reply:
         now = self.clock()
         day = int(now // 86400)  # daily windows reset at midnight UTC
         today = [
             p
             for p in self.posts
-            if p["author"] == member.urn and int(p["created_at"] // 86400) == day
+            if p["member"] == member.sub and int(p["created_at"] // 86400) == day
         ]
         if len(today) >= self.daily_post_limit:
             return Reply(429, TOO_MANY_REQUESTS)
@@ -798,7 +912,7 @@ class FakeLinkedIn(FakeServer):
                     image.pending_posts -= 1
                 else:
                     image.status = "AVAILABLE"
-        problem = self._post_problem(body, member)
+        problem = self._post_problem(body, member, auth)
         if problem is not None:
             return problem
         little = decode_little(body["commentary"], strict=self.strict_little)
@@ -839,6 +953,7 @@ class FakeLinkedIn(FakeServer):
             {
                 "urn": urn,
                 "author": body["author"],
+                "member": member.sub,  # who posted it, a page's admin for a page post
                 "commentary_raw": body["commentary"],
                 "commentary_decoded": little.decoded,
                 "truncated_at": little.truncated_at,
@@ -853,7 +968,7 @@ class FakeLinkedIn(FakeServer):
         )
         return Reply(201, None, {"x-restli-id": urn})
 
-    def _post_problem(self, body: dict[str, Any], member: Member) -> Reply | None:
+    def _post_problem(self, body: dict[str, Any], member: Member, auth: Token) -> Reply | None:
         """The 400/403/422 a real LinkedIn would give this body, or None."""
         unknown = sorted(set(body) - POST_FIELDS)
         if unknown:
@@ -864,13 +979,9 @@ class FakeLinkedIn(FakeServer):
         author = body["author"]
         if not isinstance(author, str) or not _AUTHOR_RE.fullmatch(author):
             return _error(400, f"/author :: {author!r} is not a valid person or organization URN")
-        if author != member.urn:
-            return _error(
-                403,
-                f"Not enough permissions to post as {author}",
-                serviceErrorCode=100,
-                code="ACCESS_DENIED",
-            )
+        problem = self._author_problem(author, member, auth, "post")
+        if problem is not None:
+            return problem
         if not isinstance(body["commentary"], str):
             return _error(400, "/commentary must be a string")
         if body["visibility"] not in VISIBILITIES:

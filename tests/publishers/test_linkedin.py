@@ -19,9 +19,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from milton_desktop.domain.content import Content, MediaItem
-from milton_desktop.domain.credential import AccountRef, Credential
+from milton_desktop.domain.credential import AccountRef, Credential, Identity
 from milton_desktop.domain.validation import MediaRule
-from milton_desktop.publishers import registry
+from milton_desktop.publishers import linkedin, registry
 from milton_desktop.publishers.base import (
     AuthExpired,
     OutcomeUnknown,
@@ -33,14 +33,17 @@ from milton_desktop.publishers.base import (
 from milton_desktop.publishers.linkedin import (
     LINKEDIN_VERSION,
     MEDIA_NOT_READY,
+    PAGE_SCOPES,
     RULES,
     LinkedInPublisher,
+    author_urn,
     authorize_url,
     escape_commentary,
     version_candidates,
 )
+from tests.fakes.linkedin import DEFAULT_SCOPES, FakeLinkedIn, UploadHost, decode_little
+from tests.fakes.linkedin import PAGE_SCOPES as FAKE_PAGE_SCOPES
 from tests.fakes.linkedin import TOO_MANY_REQUESTS as TOO_MANY
-from tests.fakes.linkedin import FakeLinkedIn, UploadHost, decode_little
 from tests.fakes.server import FakeServer, Reply, Request, http_date
 
 SUB = "782bbtaQ"
@@ -1437,3 +1440,172 @@ def test_fake_requires_image_owner_to_be_author_and_uploaded(
         resp = s.post(f"{fake.url}/rest/posts", json=not_uploaded, headers=rest_headers(token))
         assert resp.status_code == 422
     assert fake.posts == []
+
+
+# ---------------------------------------------------------------- pages
+
+PAGE = "urn:li:organization:123"
+PAGE_ACCOUNT = AccountRef(remote_id=PAGE)
+
+
+@pytest.fixture
+def page_token(fake: FakeLinkedIn) -> str:
+    """A member who administers two pages, signed in with the page permissions."""
+    token = fake.add_member(SUB, "John Doe", scopes=FAKE_PAGE_SCOPES)
+    fake.add_organization(123, "Acme Corp", "acme", admins=[SUB])
+    fake.add_organization(456, "Beta Labs", admins=[SUB])
+    fake.add_member("other1", "Other Person")
+    fake.add_organization(789, "Someone Else's", "else", admins=["other1"])
+    return token
+
+
+def test_pages_lists_exactly_the_administered_pages_with_names(
+    pub: LinkedInPublisher, fake: FakeLinkedIn, page_token: str
+) -> None:
+    pages = pub.pages(Credential(access_token=page_token))
+
+    assert pages == [
+        Identity(remote_id=PAGE, username="acme", display_name="Acme Corp"),
+        Identity(remote_id="urn:li:organization:456", username="", display_name="Beta Labs"),
+    ]
+    (acl,) = fake.calls("GET /rest/organizationAcls")
+    assert acl.query["q"] == ["roleAssignee"]
+    assert acl.query["role"] == ["ADMINISTRATOR"] and acl.query["state"] == ["APPROVED"]
+    assert [r.path for r in fake.calls("GET /rest/organizations/.*")] == [
+        "/rest/organizations/123",
+        "/rest/organizations/456",
+    ]
+    assert set(fake.versions_sent()) == {LINKEDIN_VERSION}
+
+
+def test_pages_follow_linkedins_paging(
+    pub: LinkedInPublisher, fake: FakeLinkedIn, page_token: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(linkedin, "ACL_PAGE_SIZE", 1)
+
+    pages = pub.pages(Credential(access_token=page_token))
+
+    assert [p.remote_id for p in pages] == [PAGE, "urn:li:organization:456"]
+    starts = [r.query["start"] for r in fake.calls("GET /rest/organizationAcls")]
+    assert starts == [["0"], ["1"], ["2"]]  # the last, empty page ends the listing
+
+
+def test_pages_negotiate_a_sunset_version(
+    today_pub: LinkedInPublisher, fake: FakeLinkedIn, page_token: str
+) -> None:
+    accepted = month(LINKEDIN_VERSION, 1)
+    fake.versions = frozenset({accepted})
+
+    assert len(today_pub.pages(Credential(access_token=page_token))) == 2
+
+    assert fake.versions_sent("GET /rest/organizationAcls") == [LINKEDIN_VERSION, accepted]
+    assert set(fake.versions_sent("GET /rest/organizations/.*")) == {accepted}
+    assert today_pub.learned == {"version": accepted}
+
+
+def test_pages_without_the_admin_permission_names_it(
+    pub: LinkedInPublisher, fake: FakeLinkedIn, page_token: str
+) -> None:
+    no_admin = fake.issue_token(SUB, DEFAULT_SCOPES | {"w_organization_social"})
+    with pytest.raises(Rejected, match="rw_organization_admin") as err:
+        pub.pages(Credential(access_token=no_admin))
+    assert err.value.http_status == 403
+    assert fake.calls("GET /rest/organizations/.*") == []
+
+
+def test_pages_for_a_token_granted_no_page_posting_names_the_permission(
+    pub: LinkedInPublisher, fake: FakeLinkedIn, page_token: str
+) -> None:
+    # LinkedIn said at sign-in what it granted: without w_organization_social every
+    # post as a page would fail, so the listing is refused before asking
+    cred = Credential(
+        access_token=page_token, extra={"scope": "openid,profile,rw_organization_admin"}
+    )
+    with pytest.raises(Rejected, match="w_organization_social"):
+        pub.pages(cred)
+    assert fake.requests == []
+
+
+@pytest.mark.parametrize("kind", ["text", "image", "video"])
+def test_page_account_publishes_once_as_the_page(
+    pub: LinkedInPublisher, fake: FakeLinkedIn, page_token: str, tmp_path: Path, kind: str
+) -> None:
+    media = () if kind == "text" else (media_item(kind, tmp_path)[0],)
+
+    result = pub.publish(
+        Content(f"{kind} from the page", media), Credential(page_token), PAGE_ACCOUNT
+    )
+
+    (post,) = fake.posts
+    assert result.remote_id == post["urn"]
+    assert post["author"] == PAGE and post["member"] == SUB
+    if kind != "text":
+        calls = fake.calls(f"POST /rest/{kind}s")
+        (init,) = [c for c in calls if c.query == {"action": ["initializeUpload"]}]
+        assert init.json()["initializeUploadRequest"]["owner"] == PAGE
+        (upload,) = (fake.images if kind == "image" else fake.videos).values()
+        assert upload.owner == PAGE
+        assert post["content"] == {"media": {"id": upload.urn}}
+
+
+@pytest.mark.parametrize("kind", ["text", "image"])
+@pytest.mark.parametrize("why", ["not an administrator", "no w_organization_social"])
+def test_page_post_is_refused_naming_the_permission_and_creates_nothing(
+    pub: LinkedInPublisher,
+    fake: FakeLinkedIn,
+    page_token: str,
+    tmp_path: Path,
+    why: str,
+    kind: str,
+) -> None:
+    if why == "not an administrator":
+        token = page_token
+        account = AccountRef(remote_id="urn:li:organization:789")
+    else:
+        token = fake.issue_token(SUB, DEFAULT_SCOPES | {"rw_organization_admin"})
+        account = PAGE_ACCOUNT
+    media = () if kind == "text" else (media_item(kind, tmp_path)[0],)
+    cred = Credential(access_token=token, refresh_token="AQXrt")
+
+    with pytest.raises(AuthExpired, match="w_organization_social") as err:
+        pub.publish(Content("as the page", media), cred, account)
+
+    assert "administrator" in str(err.value) and account.remote_id in str(err.value)
+    assert not err.value.refreshable and err.value.http_status == 403
+    assert fake.posts == [] and fake.images == {}
+    # refused at its first step, never retried
+    assert len(fake.calls("POST /rest/.*")) == 1
+
+
+@pytest.mark.parametrize("remote_id", [SUB, AUTHOR])
+def test_member_account_still_posts_as_the_member(
+    pub: LinkedInPublisher, fake: FakeLinkedIn, page_token: str, tmp_path: Path, remote_id: str
+) -> None:
+    # a token with page permissions changes nothing for the member's own account
+    pic = image(image_file(tmp_path, "a.png"))
+    pub.publish(Content("as myself", (pic,)), Credential(page_token), AccountRef(remote_id))
+
+    (post,) = fake.posts
+    assert post["author"] == AUTHOR
+    (img,) = fake.images.values()
+    assert img.owner == AUTHOR
+
+
+@pytest.mark.parametrize(
+    ("remote_id", "author"),
+    [
+        (SUB, AUTHOR),
+        (AUTHOR, AUTHOR),
+        (PAGE, PAGE),
+        ("123", "urn:li:person:123"),  # a bare id is a member's, as it always was
+    ],
+)
+def test_author_urn(remote_id: str, author: str) -> None:
+    assert author_urn(remote_id) == author
+
+
+def test_page_sign_in_asks_for_the_page_permissions() -> None:
+    url = authorize_url("cid", "http://127.0.0.1:5000/cb", "st", scope=PAGE_SCOPES)
+    scopes = parse_qs(urlsplit(url).query)["scope"][0].split(" ")
+    assert {"w_member_social", "w_organization_social", "rw_organization_admin"} <= set(scopes)
+    assert "scope=openid%20profile%20w_member_social%20w_organization_social" in url
