@@ -98,6 +98,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--api-base", metavar="URL", help="send every call of this account to URL (tests, staging)"
     )
     a.add_argument(
+        "--page",
+        metavar="ORG_ID",
+        help="post as this page (a LinkedIn organisation you administer) instead of yourself",
+    )
+    a.add_argument(
         "--token-stdin",
         action="store_true",
         required=True,
@@ -286,7 +291,7 @@ def cmd_account(ctx: AppContext, args: argparse.Namespace) -> int:
         name = accounts.check_new_name(args.platform, args.name)
         token = _read_token()
         acc = accounts.connect_with_token(
-            ctx.credentials, args.platform, name, token, api_base=args.api_base
+            ctx.credentials, args.platform, name, token, api_base=args.api_base, page=args.page
         )
         _out(
             {

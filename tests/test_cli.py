@@ -448,3 +448,41 @@ def test_account_refresh_renews_an_instagram_token_and_refuses_linkedin(
     code, _, err = run(capsys, "account", "refresh", "work")
     assert code == 2
     assert "LinkedIn tokens cannot be renewed from here: reconnect “work”" in err
+
+
+def test_a_linkedin_page_is_connected_by_id_and_posts_as_the_page(
+    capsys, milton_home, monkeypatch, memory_keyring
+):
+    import io
+    from datetime import UTC, datetime
+
+    from tests.fakes.linkedin import PAGE_SCOPES, FakeLinkedIn
+
+    with FakeLinkedIn() as li:
+        token = li.add_member("782bbtaQ", "Jo Writer", scopes=PAGE_SCOPES)
+        li.add_organization(123, "Milton Studio", "milton-studio", admins=["782bbtaQ"])
+        li.add_organization(456, "Other Co", admins=["someone-else"])
+
+        def add(*extra):
+            monkeypatch.setattr("sys.stdin", io.StringIO(token + "\n"))
+            return run(
+                capsys, "account", "add", "linkedin", "--api-base", li.url, "--token-stdin", *extra
+            )
+
+        code, _, err = add("--name", "nope", "--page", "456")
+        assert code == 2
+        assert "you do not administer the page '456': your pages are Milton Studio (123)" in err
+        assert Account.select().count() == 0  # nothing stored for a refused page
+
+        code, out, err = add("--name", "studio page", "--page", "123", "--json")
+        assert code == 0, err
+        assert json.loads(out)["remote_id"] == "urn:li:organization:123"
+
+        code, out, _ = run(capsys, "post", "add", "--text", "Hello from the studio")
+        post_id = out.strip()
+        now = datetime.now(UTC).isoformat()  # due at once: run --once publishes it
+        code, _, err = run(capsys, "schedule", post_id, "--account", "studio page", "--at", now)
+        assert code == 0, err
+        code, out, err = run(capsys, "run", "--once")
+        assert code == 0, err
+        assert [p["author"] for p in li.posts] == ["urn:li:organization:123"]

@@ -64,6 +64,7 @@ __all__ = [
     "identify_token",
     "list_accounts",
     "live_count",
+    "page_identity",
     "reconnect_account",
     "reconnect_with_token",
     "remove_account",
@@ -350,14 +351,44 @@ def identify_token(platform: str, token: str, api_base: str | None = None) -> Id
         raise OperationFailed(f"could not check the token with {label}: {exc}") from None
 
 
+def page_identity(
+    platform: str, credential: Credential, page: str, api_base: str | None = None
+) -> Identity:
+    """The page ``page`` (an id or a full URN) the credential's user administers.
+
+    Raises:
+        UserError: the platform has no pages, or the user administers no such page
+            (the message lists the ones they do).
+        OperationFailed: the platform refused the request or could not be reached.
+    """
+    found = registry.platform(platform)
+    if not found.has_pages:
+        raise UserError(f"{found.label} accounts cannot post as a page")
+    try:
+        pages = registry.make_publisher(platform, api_base=api_base).pages(credential)
+    except PublishError as exc:
+        raise OperationFailed(f"could not list your {found.label} pages: {exc}") from None
+    wanted = page.strip()
+    for candidate in pages:
+        if candidate.remote_id == wanted or candidate.remote_id.rsplit(":", 1)[-1] == wanted:
+            return candidate
+    if not pages:
+        raise UserError(f"you administer no {found.label} page: post as yourself instead")
+    listed = ", ".join(f"{p.display_name} ({p.remote_id.rsplit(':', 1)[-1]})" for p in pages)
+    raise UserError(f"you do not administer the page {wanted!r}: your pages are {listed}")
+
+
 def connect_with_token(
     credentials: CredentialStore,
     platform: str,
     name: str,
     token: str,
     api_base: str | None = None,
+    *,
+    page: str | None = None,
 ) -> AccountView:
-    """Check a pasted token with the platform, then connect the account it belongs to."""
+    """Check a pasted token with the platform, then connect the account it belongs to
+    (or, with ``page``, the page of that id its user administers)."""
     registry.platform(platform)
     if (name or "").strip():
         check_new_name(platform, name)  # before any network call: a taken name fails fast
@@ -366,6 +397,8 @@ def connect_with_token(
         if not api_base.startswith(("http://", "https://")):
             raise UserError(f"the server address must be an http(s) URL, not {api_base!r}")
     identity = identify_token(platform, token, api_base)
+    if page is not None:
+        identity = page_identity(platform, Credential(token.strip()), page, api_base)
     return connect_account(
         credentials, platform, name, Credential(token.strip()), identity, api_base
     )

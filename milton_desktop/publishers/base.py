@@ -151,6 +151,10 @@ class Publisher(ABC):
     ) -> Published:
         """Publish ``content``; return its id and public URL or raise a typed error."""
 
+    def pages(self, credential: Credential) -> list[Identity]:
+        """The pages (organisations) the token's user may post as; none by default."""
+        return []
+
     def status(self) -> dict[str, str]:
         """What the user may want to know of this platform's set-up (``status``, the
         accounts dialog), e.g. the API version in use; nothing by default."""

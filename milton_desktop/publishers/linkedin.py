@@ -1102,4 +1102,5 @@ PLATFORM = Platform(
         developer_portal="https://www.linkedin.com/developers/apps",
         authorize_url=authorize_url,
     ),
+    has_pages=True,
 )

@@ -92,6 +92,8 @@ class Platform:
     #: what accounts on a paid plan may post instead of ``rules``, by tier name (the
     #: ``Identity.tier`` the publisher reports on connect)
     tiers: Mapping[str, Rules] = field(default_factory=dict)
+    #: a member can also post as pages they administer (the publisher's ``pages``)
+    has_pages: bool = False
 
     def rules_for(self, tier: str | None) -> Rules:
         """The rules for an account of ``tier``; an unknown tier or none gets ``rules``,
