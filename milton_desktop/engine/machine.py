@@ -18,6 +18,7 @@ processes, or a crash and a restart) never publish one row twice.
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
 import random
@@ -30,7 +31,7 @@ from datetime import UTC, datetime, timedelta
 from typing import cast
 
 from milton_desktop.domain.clock import Clock, SystemClock
-from milton_desktop.domain.content import Published
+from milton_desktop.domain.content import Content, Published
 from milton_desktop.domain.credential import AccountRef, Credential
 from milton_desktop.domain.status import AccountStatus, AttemptOutcome, Status
 from milton_desktop.engine.faults import crash_point
@@ -359,6 +360,8 @@ class Engine:
             "execute() needs a claim"
         )
         crash_point("after_claim")
+        # a retry keeps where the earlier attempt stood unless this one gets further
+        self._local.resume_out = row.resume
         account: Account = row.account
         started = self.clock.now()
         planned = row.next_attempt_at
@@ -437,15 +440,17 @@ class Engine:
                 row, record, Rejected("; ".join(p.message for p in problems))
             )
         ref = AccountRef(remote_id=account.remote_id, username=account.username)
+        publisher.resume = json.loads(row.resume) if row.resume else {}
+        publisher.checkpoint = {}
 
         try:
             credential = self._fresh_for_use(publisher, account, credential, record)
             try:
-                published = publisher.publish(content, credential, ref)
+                published = self._publish(publisher, content, credential, ref)
             except AuthExpired as exc:
                 credential = self._renewed(publisher, account, credential, exc, record)
                 self._remember(account, credential, publisher)
-                published = publisher.publish(content, credential, ref)
+                published = self._publish(publisher, content, credential, ref)
         except AuthExpired as exc:
             return self._finish_failed(row, record, exc, reconnect=True)
         except RateLimited as exc:
@@ -469,6 +474,15 @@ class Engine:
         return self._finish_published(row, record, published)
 
     # ------------------------------------------------------------ transitions
+    def _publish(
+        self, publisher: Publisher, content: Content, credential: Credential, ref: AccountRef
+    ) -> Published:
+        try:
+            return publisher.publish(content, credential, ref)
+        finally:
+            kept = {**publisher.resume, **publisher.checkpoint}
+            self._local.resume_out = json.dumps(kept) if kept else None
+
     def _fresh_for_use(
         self,
         publisher: Publisher,
@@ -549,6 +563,9 @@ class Engine:
 
     def _transition(self, row: ScheduledPost, **fields) -> None:
         fields.setdefault("updated_at", self.clock.now())
+        # only a post that will be tried again keeps where its publish stood
+        retrying = fields.get("status") == Status.PENDING
+        fields.setdefault("resume", getattr(self._local, "resume_out", None) if retrying else None)
         with database.atomic():
             n = (
                 ScheduledPost.update(claimed_by=None, **fields)

@@ -122,6 +122,11 @@ class Publisher(ABC):
         self.state: dict[str, str] = {}
         #: what the platform taught this publisher now, for the caller to keep in ``state``
         self.learned: dict[str, str] = {}
+        #: where an earlier attempt of this same post stopped (its ``checkpoint``), so a
+        #: retry carries on from there instead of starting over (e.g. a made container)
+        self.resume: dict[str, str] = {}
+        #: what this attempt did that a retry of the post should know, set as it goes
+        self.checkpoint: dict[str, str] = {}
         #: the account's tier (``Identity.tier`` as stored for it), set by the caller:
         #: a Premium X account may post text the standard rules refuse
         self.tier: str | None = None

@@ -318,7 +318,13 @@ class InstagramPublisher(Publisher):
                 progress(done, total)
 
         video = any(item.kind == "video" for item in media)
-        if len(media) == 1:
+        earlier = self._resumed(ig_user, credential, content.text, video=video, budget=budget)
+        if isinstance(earlier, tuple):  # (media id, permalink): it landed last time
+            media_id, permalink = earlier
+            return Published(media_id, permalink or self._permalink(media_id, credential, account))
+        if earlier is not None:
+            container = earlier  # the earlier attempt's container, ready and unpublished
+        elif len(media) == 1:
             item = media[0]
             container = self._create_container(
                 ig_user, self._single_params(item, content.text), credential, label="the media"
@@ -360,6 +366,9 @@ class InstagramPublisher(Publisher):
             )
             step()
 
+        self.checkpoint.update(
+            container=container.id, container_created_at=container.created_at.isoformat()
+        )
         media_id, permalink = self._publish_container(
             ig_user, container, credential, video=video, caption=content.text, budget=budget
         )
@@ -614,6 +623,11 @@ class InstagramPublisher(Publisher):
         """
         creation_id = container.id
         started = self.now()  # the earliest a post of ours can carry
+        # a retry of this post looks for its media from the first try on
+        self.checkpoint.setdefault(
+            "publish_started", self.resume.get("publish_started", started.isoformat())
+        )
+        started = datetime.fromisoformat(self.checkpoint["publish_started"])
         not_ready = 0
         retries = 0  # of temporary refusals, on this same container
         first_unknown: OutcomeUnknown | None = None  # set once we have retried
@@ -679,17 +693,17 @@ class InstagramPublisher(Publisher):
                     # the retry after a lost answer was refused and the container no
                     # longer says whether the first request landed
                     raise first_unknown from None
-                if not isinstance(refusal, Transient):
-                    raise
                 if not landed.state:
-                    # Unseen, a refusal that invites a retry could hide a live post, and
-                    # the next attempt would make a new container: a second post.
+                    # Unseen, any refusal could hide a live post (Meta has answered 4 /
+                    # 2207051 for posts that went out), and a retry would post it twice.
                     raise OutcomeUnknown(
                         f"Instagram refused the publish request ({refusal}) and the media "
                         "status could not be read; the post may or may not have been "
                         "published: check the account before publishing again",
                         http_status=refusal.http_status,
                     ) from None
+                if not isinstance(refusal, Transient):
+                    raise
                 if (
                     landed.state == "FINISHED"
                     and retries < PUBLISH_RETRIES
@@ -704,6 +718,43 @@ class InstagramPublisher(Publisher):
                     self.sleep(PUBLISH_RETRY_WAIT)
                     continue
                 raise
+
+    def _resumed(
+        self,
+        ig_user: str,
+        credential: Credential,
+        caption: str,
+        *,
+        video: bool,
+        budget: _PollBudget,
+    ) -> _Container | tuple[str, str | None] | None:
+        """The container an earlier attempt of this post made, when it can still serve.
+
+        PUBLISHED: that attempt landed after all, and this one is its success. FINISHED
+        (or still processing) and younger than a day: publish it rather than make a new
+        one, so retries never pile up containers. Anything else: start afresh.
+        """
+        previous = self.resume.get("container")
+        made = self.resume.get("container_created_at")
+        if not previous or not made:
+            return None
+        created = datetime.fromisoformat(made)
+        try:
+            code = str(self._container_status(previous, credential).get("status_code") or "")
+        except Rejected as exc:  # gone (expired, deleted): a new container is the way on
+            self.log.info(
+                "earlier container %s cannot be read (%s); making a new one", previous, exc
+            )
+            return None
+        if code == "PUBLISHED":
+            self.log.warning("earlier container %s is PUBLISHED: that attempt landed", previous)
+            started = datetime.fromisoformat(self.resume.get("publish_started", made))
+            return self._find_landed_media(ig_user, credential, caption, started)
+        if code in ("FINISHED", "IN_PROGRESS") and self.now() - created < CONTAINER_LIFETIME:
+            self.log.info("reusing container %s from an earlier attempt", previous)
+            self._wait_ready(previous, credential, video=video, label="the media", budget=budget)
+            return _Container(previous, created)
+        return None
 
     def _check_landed(
         self,

@@ -13,7 +13,7 @@ from milton_desktop.storage.models import ALL_MODELS, database
 
 log = logging.getLogger("milton.db")
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 #: one step per schema version: the statements that bring version N-1 to N. A new
 #: database gets every table as the models are today and skips them.
@@ -25,6 +25,10 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
         # token upkeep: when the token was last renewed, and the account's tier (X Premium)
         "ALTER TABLE accounts ADD COLUMN token_refreshed_at TEXT",
         "ALTER TABLE accounts ADD COLUMN tier VARCHAR(32)",
+    ),
+    3: (
+        # where an interrupted publish stands (e.g. Instagram's container), for its retry
+        "ALTER TABLE scheduled_posts ADD COLUMN resume TEXT",
     ),
 }
 

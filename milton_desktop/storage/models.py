@@ -161,6 +161,8 @@ class ScheduledPost(BaseModel):
     )
     #: published, but with something the user should know (e.g. alt text left out)
     warning = pw.TextField(null=True)
+    #: JSON: where a publish that will be retried stands (the publisher's checkpoint)
+    resume = pw.TextField(null=True)
 
     class Meta:
         table_name = "scheduled_posts"

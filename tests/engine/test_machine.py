@@ -360,3 +360,48 @@ def test_a_sunset_linkedin_version_is_replaced_once_and_remembered(creds, clock)
         assert len(li.posts) == 2
         sent = li.versions_sent("POST /rest/posts")
         assert sent.count(LINKEDIN_VERSION) == 1 and sent[-1] == newer
+
+
+def test_a_retried_instagram_post_publishes_its_first_container(creds, clock):
+    """The engine keeps where the publish stood (the container made) with the retry, and
+    clears it once the post is settled: retries never pile up containers."""
+    from milton_desktop.publishers.instagram import PUBLISH_RETRIES, InstagramPublisher
+    from tests.fakes.instagram import FakeInstagram, MediaHost
+    from tests.publishers.test_instagram import make_jpeg
+
+    with FakeInstagram() as ig, MediaHost() as cdn:
+        ig.add_token("IGAA-engine-resume", user_id="17841400008460056", username="studio")
+        url = cdn.add("/square.jpg", make_jpeg(1080, 1080))
+        acc = Account.create(
+            platform="instagram",
+            display_name="studio",
+            username="studio",
+            remote_id="17841400008460056",
+            api_base=ig.url,
+        )
+        creds.save("instagram", acc.id, Credential("IGAA-engine-resume"))
+        engine = Engine(
+            creds,
+            clock=clock,
+            publisher_factory=lambda platform, api_base=None: InstagramPublisher(
+                api_base=api_base, sleep=lambda _s: None
+            ),
+            rng=random.Random(5),
+        )
+        post = posts.add_post("Spring light", media=[posts.MediaInput(url=url)])
+        row = schedules.schedule(post.id, acc, clock.now(), clock=clock)
+        ig.inject(
+            r"POST /v\d+\.\d+/\d+/media_publish",
+            status=400,
+            body={"error": {"code": -1, "error_subcode": 2207001, "message": "try later"}},
+            times=1 + PUBLISH_RETRIES,
+        )
+        assert engine.claim(row.id)
+        assert engine.execute(row.id).status == "pending"  # a retry, later
+        [container] = ig.containers
+        assert container in ScheduledPost.get_by_id(row.id).resume
+        clock.advance(timedelta(hours=1))
+        assert engine.claim(row.id)
+        assert engine.execute(row.id).status == "published"
+        assert len(ig.containers) == 1 and len(ig.published) == 1
+        assert ScheduledPost.get_by_id(row.id).resume is None

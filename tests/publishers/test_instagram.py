@@ -29,6 +29,7 @@ from milton_desktop.publishers.base import (
     Transient,
 )
 from milton_desktop.publishers.instagram import (
+    CONTAINER_LIFETIME,
     GRAPH_VERSION,
     PUBLISH_RETRIES,
     PUBLISH_RETRY_WAIT,
@@ -1106,3 +1107,63 @@ def test_jpeg_helper_matches_the_fake_reader():
     assert jpeg_size(make_jpeg(1080, 1350)) == (1080, 1350)
     assert jpeg_size(make_jpeg(13, 7, padding=70000)) == (13, 7)
     assert jpeg_size(PNG) is None
+
+
+# ---------------------------------------------------------------- a retry of the same post
+
+
+def test_a_retry_publishes_the_earlier_attempts_container_instead_of_a_new_one(
+    fake, make_pub, host
+):
+    first = make_pub()
+    fake.inject(PUBLISH, status=400, body=_err(-1, 2207001), times=1 + PUBLISH_RETRIES)
+    fails(Transient, first.publish, post(image(f"{host.url}/square.jpg")), cred(), ACCOUNT)
+    [container] = fake.containers
+    assert first.checkpoint["container"] == container  # what the engine keeps for the retry
+
+    retry = make_pub()
+    retry.resume = dict(first.checkpoint)
+    result = retry.publish(post(image(f"{host.url}/square.jpg")), cred(), ACCOUNT)
+    [published] = fake.published
+    assert result.remote_id == published["id"] and published["container"] == container
+    assert len(fake.calls(CREATE)) == 1  # no second container, ever
+
+
+def test_a_retry_finds_the_earlier_attempt_landed_and_does_not_post_again(fake, make_pub, host):
+    first = make_pub()
+
+    def then_lose_sight(done: int, total: int) -> None:
+        if done == total - 1:  # ready: the publish goes live, the answer says otherwise,
+            fake.publish_then_fail(times=1)  # and the container cannot be read just then
+            fake.inject(STATUS, status=503, body="<html>unavailable</html>", times=1)
+
+    fails(
+        OutcomeUnknown,
+        first.publish,
+        post(image(f"{host.url}/square.jpg")),
+        cred(),
+        ACCOUNT,
+        then_lose_sight,
+    )
+    assert len(fake.published) == 1
+
+    retry = make_pub()
+    retry.resume = dict(first.checkpoint)
+    result = retry.publish(post(image(f"{host.url}/square.jpg")), cred(), ACCOUNT)
+    [published] = fake.published  # still one post
+    assert result.remote_id == published["id"]
+    assert len(fake.calls(PUBLISH)) == 1 and len(fake.calls(CREATE)) == 1
+
+
+def test_an_expired_earlier_container_makes_way_for_a_new_one(fake, make_pub, host):
+    clock = [NOW]
+    first = make_pub(now=lambda: clock[0])
+    fake.inject(PUBLISH, status=400, body=_err(-1, 2207001), times=1 + PUBLISH_RETRIES)
+    fails(Transient, first.publish, post(image(f"{host.url}/square.jpg")), cred(), ACCOUNT)
+    clock[0] = NOW + CONTAINER_LIFETIME + timedelta(minutes=1)
+    fake.advance(CONTAINER_LIFETIME.total_seconds() + 60)
+
+    retry = make_pub(now=lambda: clock[0])
+    retry.resume = dict(first.checkpoint)
+    retry.publish(post(image(f"{host.url}/square.jpg")), cred(), ACCOUNT)
+    assert len(fake.calls(CREATE)) == 2 and len(fake.published) == 1
