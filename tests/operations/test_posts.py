@@ -65,7 +65,7 @@ def test_one_bad_file_among_good_ones_leaves_the_old_media(accounts, clock, medi
     before = media_of(post)
     notes = tmp_path / "notes.txt"
     notes.write_text("not an image")
-    with pytest.raises(UserError, match=r"notes\.txt: not an image or video"):
+    with pytest.raises(UserError, match=r"notes\.txt: not an image, video or PDF"):
         posts.replace_media(
             post.id,
             [
