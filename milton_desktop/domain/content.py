@@ -27,6 +27,8 @@ class MediaItem:
     size: int = 0
     width: int | None = None
     height: int | None = None
+    #: the file's name as the user knew it: a stored copy is named by its content hash
+    name: str = ""
 
 
 @dataclass(frozen=True)

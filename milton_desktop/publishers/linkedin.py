@@ -254,6 +254,8 @@ def granted_scopes(credential: Credential) -> frozenset[str] | None:
 
 
 def _file_name(item: MediaItem) -> str:
+    if item.name:
+        return item.name
     if item.path:
         return item.path.name
     return unquote(urlsplit(item.url).path.rsplit("/", 1)[-1]) if item.url else ""

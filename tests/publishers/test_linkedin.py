@@ -1686,6 +1686,18 @@ def test_document_title_of_a_link_and_of_nothing_at_all() -> None:
     assert linkedin.document_title(replace(linked, alt_text=" The report ")) == "The report"
 
 
+def test_stored_document_is_titled_by_the_name_it_was_added_with(
+    pub: LinkedInPublisher, fake: FakeLinkedIn, cred: Credential, tmp_path: Path
+) -> None:
+    # the stored copy is named by its hash; the user knows the file by its own name
+    stored = image_file(tmp_path, hashlib.sha256(PDF).hexdigest() + ".pdf", PDF)
+    deck = replace(document(stored), name="Board pack.pdf")
+
+    pub.publish(Content("slides", (deck,)), cred, ACCOUNT)
+
+    assert fake.posts[0]["content"]["media"]["title"] == "Board pack"
+
+
 @pytest.mark.parametrize("other", ["image", "document"])
 def test_document_with_other_media_is_refused_before_any_request(
     pub: LinkedInPublisher, fake: FakeLinkedIn, cred: Credential, tmp_path: Path, other: str
