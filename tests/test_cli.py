@@ -84,7 +84,7 @@ def test_post_with_media_is_copied_by_content_hash(capsys, account, tmp_path, mi
     ("content", "message"),
     [
         (b"", "empty"),
-        (b"just some text, not an image", "not an image or video"),
+        (b"just some text, not an image", "not an image, video or PDF"),
         (png_bytes()[:-12], "cut short"),
     ],
 )

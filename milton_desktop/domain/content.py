@@ -14,16 +14,21 @@ VOICES = ("personal", "coach", "pr")
 
 @dataclass(frozen=True)
 class MediaItem:
-    """One image or video attached to a post: a local file, a public URL, or both."""
+    """One image, video or PDF document attached to a post: a local file, a public
+    URL, or both."""
 
-    kind: str  # "image" | "video"
+    kind: str  # "image" | "video" | "document"
     mime: str
     path: Path | None = None
     url: str | None = None
+    #: an image's or video's description for screen readers; for a document, its
+    #: title, which LinkedIn shows on the carousel (the file's name when empty)
     alt_text: str = ""
     size: int = 0
     width: int | None = None
     height: int | None = None
+    #: the file's name as the user knew it: a stored copy is named by its content hash
+    name: str = ""
 
 
 @dataclass(frozen=True)

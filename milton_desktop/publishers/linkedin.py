@@ -1,7 +1,8 @@
 """LinkedIn adapter: member and page posts through the versioned Posts API (CONTRACTS.md section 1).
 
-A publish is: upload each image (initialize, one PUT) or the video (initialize, one
-PUT per byte range, finalize, poll until AVAILABLE), then one ``POST /rest/posts``.
+A publish is: upload each image or the PDF document (initialize, one PUT) or the
+video (initialize, one PUT per byte range, finalize, poll until AVAILABLE), then one
+``POST /rest/posts``.
 Only that last call can make a post exist, so only it is sent with ``create=True``;
 everything before it is safe to retry, and any doubt after it becomes
 ``OutcomeUnknown`` because LinkedIn has no idempotency key (section 0.2).
@@ -16,7 +17,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import IO, TYPE_CHECKING, Any, ClassVar
-from urllib.parse import quote, urlencode, urlsplit
+from urllib.parse import quote, unquote, urlencode, urlsplit
 
 from milton_desktop.domain.content import Content, MediaItem, Published
 from milton_desktop.domain.credential import AccountRef, Credential, Identity
@@ -57,8 +58,12 @@ RULES = Rules(
         # room for a JPEG photo near the pixel limit
         "image": MediaRule(frozenset({"image/jpeg", "image/png", "image/gif"}), 36 * MB),
         "video": MediaRule(frozenset({"video/mp4"}), 500 * MB),
+        # a document post shows the PDF as a swipeable carousel; the contract gives no
+        # cap, so this is the 100 MB of LinkedIn's Documents API page
+        "document": MediaRule(frozenset({"application/pdf"}), 100 * MB),
     },
     max_media=20,
+    alone=frozenset({"video", "document"}),
     max_image_pixels=36_152_320,
 )
 
@@ -93,7 +98,7 @@ RESERVED = frozenset("\\|{}@[]()<>#*_~")
 #: matched loosely against the message of a 4xx to the create, and a failed processing
 #: (which waiting cannot fix) never matches
 MEDIA_NOT_READY = re.compile(
-    r"^(?!.*fail).*\b(?:image|media|asset|video)s?\b.*\bnot\s+(?:yet\s+)?(?:been\s+)?"
+    r"^(?!.*fail).*\b(?:image|media|asset|video|document)s?\b.*\bnot\s+(?:yet\s+)?(?:been\s+)?"
     r"(?:ready|processed|available)\b",
     re.IGNORECASE | re.DOTALL,
 )
@@ -248,13 +253,27 @@ def granted_scopes(credential: Credential) -> frozenset[str] | None:
     return frozenset(s for s in re.split(r"[,\s]+", scope) if s)
 
 
+def _file_name(item: MediaItem) -> str:
+    if item.name:
+        return item.name
+    if item.path:
+        return item.path.name
+    return unquote(urlsplit(item.url).path.rsplit("/", 1)[-1]) if item.url else ""
+
+
 def _media_label(n: int, item: MediaItem) -> str:
-    name = (
-        item.path.name
-        if item.path
-        else (urlsplit(item.url).path.rsplit("/", 1)[-1] if item.url else "")
-    )
+    name = _file_name(item)
     return f"{item.kind} {n}" + (f" ({name})" if name else "")
+
+
+def document_title(item: MediaItem) -> str:
+    """The title a document post shows on its carousel: the item's own, else the
+    file's name without its extension, since LinkedIn refuses a document untitled."""
+    title = item.alt_text.strip()
+    if title:
+        return title
+    stem = os.path.splitext(_file_name(item))[0].strip()
+    return stem or "Document"
 
 
 # ---------------------------------------------------------------- the publisher
@@ -482,10 +501,15 @@ class LinkedInPublisher(Publisher):
             for item, blob in zip(content.media, blobs, strict=True):
                 if item.kind == "video":
                     urn = self._upload_video(blob, author, credential, meter)
+                elif item.kind == "document":
+                    urn = self._upload_whole(blob, author, credential, meter, "document")
                 else:
-                    urn = self._upload_image(blob, author, credential, meter)
+                    urn = self._upload_whole(blob, author, credential, meter, "image")
                 ref = {"id": urn}
-                if item.alt_text:
+                if item.kind == "document":
+                    # alt text is for pictures; a document's is its title
+                    ref["title"] = document_title(item)
+                elif item.alt_text:
                     ref["altText"] = item.alt_text
                 refs.append(ref)
         body: dict[str, Any] = {
@@ -699,18 +723,20 @@ class LinkedInPublisher(Publisher):
             return _Blob(got.file, got.size, label)
         raise Rejected(f"{label} has neither a file nor a URL; add it again")
 
-    def _upload_image(
-        self, blob: _Blob, author: str, credential: Credential, meter: _Progress
+    def _upload_whole(
+        self, blob: _Blob, author: str, credential: Credential, meter: _Progress, noun: str
     ) -> str:
+        """Upload an image or a document (``noun``): the Images and Documents APIs
+        share one flow, differing only in their path and the URN's key."""
         resp = self._rest(
             "POST",
-            "/rest/images?action=initializeUpload",
+            f"/rest/{noun}s?action=initializeUpload",
             what=f"starting the upload of {blob.label}",
             credential=credential,
             json={"initializeUploadRequest": {"owner": author}},
         )
         value = json_body(resp).get("value") or {}
-        upload_url, urn = value.get("uploadUrl"), value.get("image")
+        upload_url, urn = value.get("uploadUrl"), value.get(noun)
         if not isinstance(upload_url, str) or not isinstance(urn, str):
             raise Transient(f"LinkedIn gave no upload address for {blob.label}; will retry")
         # one PUT of the whole file: chunked PUTs to one image URL corrupt it (postiz)

@@ -70,7 +70,8 @@ def _refused_characters(text: str) -> list[str]:
 def _rule_kind(item: MediaItem) -> str:
     if item.mime == "image/gif":
         return "gif"
-    return "video" if item.kind == "video" else "image"
+    # a document stays a document, so X's rules refuse it by name
+    return item.kind if item.kind in ("video", "document") else "image"
 
 
 RULES = Rules(

@@ -1,5 +1,7 @@
 """Bringing media into the app: type by content (not by file name), size and
-dimensions, and a copy in the media folder named by its content hash."""
+dimensions, and a copy in the media folder named by its content hash.
+
+Media are images, videos and PDF documents (which LinkedIn shows as a carousel)."""
 
 from __future__ import annotations
 
@@ -25,7 +27,13 @@ _EXT = {
     "image/webp": ".webp",
     "video/mp4": ".mp4",
     "video/quicktime": ".mov",
+    "application/pdf": ".pdf",
 }
+
+#: what to tell someone whose file or link is none of the types above
+_TAKEN = "use JPEG, PNG, GIF, WebP, MP4, MOV or PDF"
+#: a PDF's end-of-file marker must lie within its last 1024 bytes (PDF 1.7, annex H)
+_PDF_TAIL = 1024
 
 
 class MediaError(UserError):
@@ -55,7 +63,16 @@ def sniff(head: bytes) -> str | None:
     if head[4:8] == b"ftyp":
         brand = head[8:12]
         return "video/quicktime" if brand == b"qt  " else "video/mp4"
+    if head.startswith(b"%PDF-"):
+        return "application/pdf"
     return None
+
+
+def kind_of(mime: str) -> str:
+    """The media kind ("image", "video" or "document") of a type :func:`sniff` gives."""
+    if mime == "application/pdf":
+        return "document"
+    return "video" if mime.startswith("video/") else "image"
 
 
 def _png_size(data: bytes) -> tuple[int, int] | None:
@@ -108,6 +125,9 @@ def _complete(mime: str, path: Path, size: int) -> bool:
             fh.seek(4)
             declared = struct.unpack("<I", fh.read(4))[0]
             return declared + 8 <= size
+        if mime == "application/pdf":
+            fh.seek(max(0, size - _PDF_TAIL))
+            return b"%%EOF" in fh.read(_PDF_TAIL)
     return True
 
 
@@ -135,8 +155,7 @@ def inspect(path: Path) -> MediaInfo:
             mime = sniff(head)
             if mime is None:
                 raise MediaError(
-                    f"{path}: not an image or video Milton can publish "
-                    "(use JPEG, PNG, GIF, WebP, MP4 or MOV)"
+                    f"{path}: not an image, video or PDF Milton can publish ({_TAKEN})"
                 )
             width = height = None
             if mime == "image/png":
@@ -155,8 +174,7 @@ def inspect(path: Path) -> MediaInfo:
         raise MediaError(f"{path}: cannot read it ({exc.strerror})") from None
     if not _complete(mime, path, size):
         raise MediaError(f"{path}: the file is cut short (incomplete download or copy?)")
-    kind = "video" if mime.startswith("video/") else "image"
-    return MediaInfo(kind, mime, size, width, height, digest.hexdigest())
+    return MediaInfo(kind_of(mime), mime, size, width, height, digest.hexdigest())
 
 
 def import_file(path: Path, media_dir: Path) -> tuple[Path, MediaInfo]:
@@ -178,6 +196,7 @@ def import_file(path: Path, media_dir: Path) -> tuple[Path, MediaInfo]:
 
 
 _URL_VIDEO_EXT = {".mp4": "video/mp4", ".mov": "video/quicktime"}
+_URL_DOCUMENT_EXT = {".pdf": "application/pdf"}
 _URL_IMAGE_EXT = {
     ".jpg": "image/jpeg",
     ".jpeg": "image/jpeg",
@@ -198,8 +217,9 @@ def describe_url(url: str) -> tuple[str, str]:
     """(kind, mime) of a public media URL, from its extension; JPEG image when it has
     none, or one that names no known type (CDNs serve images from such addresses).
 
-    A link whose extension names another type (``.pdf``, ``.html``) is refused now:
-    taken as an image, it would only fail when the platform fetched it.
+    A ``.pdf`` link is a document. A link whose extension names another type
+    (``.html``, ``.zip``) is refused now: taken as an image, it would only fail when
+    the platform fetched it.
     """
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.netloc:
@@ -209,13 +229,15 @@ def describe_url(url: str) -> tuple[str, str]:
         return "video", _URL_VIDEO_EXT[ext]
     if ext in _URL_IMAGE_EXT:
         return "image", _URL_IMAGE_EXT[ext]
+    if ext in _URL_DOCUMENT_EXT:
+        return "document", _URL_DOCUMENT_EXT[ext]
     table = _known_types().types_map
     other = table[True].get(ext) or table[False].get(ext)
     if other in _EXT:  # another spelling of a type we take, such as .jpe
-        return ("video" if other.startswith("video/") else "image"), other
+        return kind_of(other), other
     if other is not None:
         raise MediaError(
-            f"{url!r} links to a {ext} file ({other}), not an image or video Milton can "
-            "publish (use JPEG, PNG, GIF, WebP, MP4 or MOV)"
+            f"{url!r} links to a {ext} file ({other}), not an image, video or PDF Milton "
+            f"can publish ({_TAKEN})"
         )
     return "image", "image/jpeg"

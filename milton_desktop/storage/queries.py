@@ -210,6 +210,7 @@ def media_item(m: Media) -> MediaItem:
         size=m.bytes or 0,
         width=m.width,
         height=m.height,
+        name=m.original_name or "",
     )
 
 

@@ -2,7 +2,7 @@
 
 It knows members and their bearer tokens, the pages (organizations) each member
 administers, checks the mandatory ``/rest`` headers and
-the set of active versions (recording which version each request asked for), runs the Images and Videos upload flows, validates every
+the set of active versions (recording which version each request asked for), runs the Images, Documents and Videos upload flows, validates every
 ``POST /rest/posts`` body, and answers with LinkedIn's documented error bodies.
 
 Like the real service it accepts a post whose commentary has unescaped "little"
@@ -185,6 +185,18 @@ class Image:
 
 
 @dataclass
+class Document:
+    """A PDF for a document post; its flow is the Images one (section 1.6)."""
+
+    urn: str
+    owner: str
+    upload_token: str
+    status: str = "WAITING_UPLOAD"
+    data: bytes = b""
+    puts: int = 0
+
+
+@dataclass
 class VideoPart:
     first: int
     last: int
@@ -343,6 +355,7 @@ class FakeLinkedIn(FakeServer):
         self.codes: dict[str, dict[str, Any]] = {}
         self.consenting_member: str | None = None  # who approves /oauth/v2/authorization
         self.images: dict[str, Image] = {}
+        self.documents: dict[str, Document] = {}
         self.videos: dict[str, Video] = {}
         self.posts: list[dict[str, Any]] = []
         self.register_client(self.CLIENT_ID, self.CLIENT_SECRET)
@@ -505,6 +518,8 @@ class FakeLinkedIn(FakeServer):
         route = (req.method, req.path, action)
         if route == ("POST", "/rest/images", "initializeUpload"):
             return self._image_init(body, member, auth)
+        if route == ("POST", "/rest/documents", "initializeUpload"):
+            return self._document_init(body, member, auth)
         if route == ("POST", "/rest/videos", "initializeUpload"):
             return self._video_init(body, member, auth)
         if route == ("POST", "/rest/videos", "finalizeUpload"):
@@ -516,6 +531,11 @@ class FakeLinkedIn(FakeServer):
         if req.method == "GET" and req.path.startswith("/rest/images/"):
             # a member token is write-only for images [observed]
             return _error(403, "Not enough permissions to access: images.GET", code="ACCESS_DENIED")
+        if req.method == "GET" and req.path.startswith("/rest/documents/"):
+            # as write-only for documents as for images [observed]
+            return _error(
+                403, "Not enough permissions to access: documents.GET", code="ACCESS_DENIED"
+            )
         if req.method == "GET" and req.path.startswith("/rest/videos/"):
             return self._video_status(unquote(req.path[len("/rest/videos/") :]), member)
         if route == ("POST", "/rest/posts", ""):
@@ -768,6 +788,27 @@ class FakeLinkedIn(FakeServer):
             },
         )
 
+    def _document_init(self, body: dict[str, Any], member: Member, auth: Token) -> Reply:
+        request = body.get("initializeUploadRequest")
+        if not isinstance(request, dict) or not isinstance(request.get("owner"), str):
+            return _error(400, "initializeUploadRequest.owner is required")
+        problem = self._author_problem(request["owner"], member, auth, "upload")
+        if problem is not None:
+            return problem
+        key = f"D4D10AQ{next(self._ids)}"
+        doc = Document(f"urn:li:document:{key}", request["owner"], secrets.token_urlsafe(16))
+        self.documents[doc.urn] = doc
+        return Reply(
+            200,
+            {
+                "value": {
+                    "uploadUrlExpiresAt": int((self.clock() + 86400) * 1000),
+                    "uploadUrl": f"{self._upload_root}/dms-uploads/document/{key}?ut={doc.upload_token}",
+                    "document": doc.urn,
+                }
+            },
+        )
+
     def _video_init(self, body: dict[str, Any], member: Member, auth: Token) -> Reply:
         request = body.get("initializeUploadRequest")
         if not isinstance(request, dict) or not isinstance(request.get("owner"), str):
@@ -836,6 +877,18 @@ class FakeLinkedIn(FakeServer):
                 image.pending_posts = self.image_processing_posts
             else:
                 image.status = "AVAILABLE"
+            return Reply(201)
+        m = re.fullmatch(r"/dms-uploads/document/([\w-]+)", req.path)
+        if m:
+            doc = self.documents.get(f"urn:li:document:{m.group(1)}")
+            if doc is None or ut != doc.upload_token:
+                return _error(404, "Upload URL not found or expired")
+            if not req.body:
+                return _error(400, "Empty upload body")
+            doc.puts += 1
+            doc.data = req.body
+            # like an image, a document is one PUT of the whole file
+            doc.status = "AVAILABLE" if doc.puts == 1 else "PROCESSING_FAILED"
             return Reply(201)
         m = re.fullmatch(r"/dms-uploads/video/([\w-]+)/part/(\d+)", req.path)
         if m:
@@ -1049,13 +1102,14 @@ class FakeLinkedIn(FakeServer):
         m = re.fullmatch(r"urn:li:(\w+):[\w-]+", urn) if isinstance(urn, str) else None
         if m is None or m.group(1) not in kinds:
             return _error(400, f"{where}/id :: {urn!r} is not a valid {' or '.join(kinds)} URN")
+        media: Image | Video | Document | None
         if m.group(1) == "document":
-            if not isinstance(ref.get("title"), str):
+            title = ref.get("title")
+            if not isinstance(title, str) or not title.strip():
                 return _error(400, f"{where}/title is required for a document")
-            return _error(400, f"{where}/id :: document {urn} does not exist")
-        media: Image | Video | None = (self.images if m.group(1) == "image" else self.videos).get(
-            urn
-        )
+            media = self.documents.get(urn)
+        else:
+            media = (self.images if m.group(1) == "image" else self.videos).get(urn)
         if media is None:
             return _error(400, f"{where}/id :: {urn} does not exist")
         if media.owner != author:
@@ -1088,9 +1142,9 @@ class UploadHost(FakeServer):
 
     Point a :class:`FakeLinkedIn` at it with ``fake.upload_base = host.url`` and
     initializeUpload hands out upload URLs there, as if LinkedIn's uploads lived on
-    a storage host of their own. The PUTs land in the LinkedIn fake's images and
-    videos, so a post can still use them, and ``requests`` records exactly what the
-    client sent to this host.
+    a storage host of their own. The PUTs land in the LinkedIn fake's images,
+    documents and videos, so a post can still use them, and ``requests`` records
+    exactly what the client sent to this host.
 
     Like presigned-URL storage (S3 answers 400 ``InvalidArgument`` when a request
     carries both a signature and an ``Authorization`` header), it refuses any PUT

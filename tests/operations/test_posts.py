@@ -10,6 +10,7 @@ import pytest
 from milton_desktop.domain.errors import UserError
 from milton_desktop.operations import posts, schedules
 from milton_desktop.storage.models import Media, Post
+from milton_desktop.storage.queries import media_items
 from tests.operations.helpers import NOW, jpeg, media_of, schedule_later, set_status
 
 # ---------------------------------------------------------------- replace_media
@@ -65,7 +66,7 @@ def test_one_bad_file_among_good_ones_leaves_the_old_media(accounts, clock, medi
     before = media_of(post)
     notes = tmp_path / "notes.txt"
     notes.write_text("not an image")
-    with pytest.raises(UserError, match=r"notes\.txt: not an image or video"):
+    with pytest.raises(UserError, match=r"notes\.txt: not an image, video or PDF"):
         posts.replace_media(
             post.id,
             [
@@ -146,3 +147,13 @@ def test_an_unknown_post_is_refused_before_copying(accounts, clock, media_dir, t
             99, [posts.MediaInput(path=jpeg(tmp_path / "a.jpg"))], media_dir, clock=clock
         )
     assert not media_dir.exists()
+
+
+def test_a_pdf_is_kept_as_a_document_that_remembers_its_name(accounts, clock, media_dir, tmp_path):
+    pdf = tmp_path / "Board pack.pdf"
+    pdf.write_bytes(b"%PDF-1.7\n1 0 obj\n<< >>\nendobj\n%%EOF\n")
+    post = posts.add_post("Slides", media=[posts.MediaInput(path=pdf)], media_dir=media_dir)
+
+    (item,) = media_items(Post.get_by_id(post.id))
+    assert (item.kind, item.mime, item.name) == ("document", "application/pdf", "Board pack.pdf")
+    assert item.path is not None and item.path.parent == media_dir and item.path.suffix == ".pdf"

@@ -1609,3 +1609,170 @@ def test_page_sign_in_asks_for_the_page_permissions() -> None:
     scopes = parse_qs(urlsplit(url).query)["scope"][0].split(" ")
     assert {"w_member_social", "w_organization_social", "rw_organization_admin"} <= set(scopes)
     assert "scope=openid%20profile%20w_member_social%20w_organization_social" in url
+
+
+# ---------------------------------------------------------------- documents (PDF carousels)
+
+PDF = b"%PDF-1.7\n" + bytes(i % 251 for i in range(3000)) + b"\n%%EOF\n"
+
+
+def document(path: Path, title: str = "") -> MediaItem:
+    return MediaItem(
+        kind="document",
+        mime="application/pdf",
+        path=path,
+        alt_text=title,
+        size=path.stat().st_size,
+    )
+
+
+def test_document_post_goes_out_once_with_its_title_and_never_sends_the_token_abroad(
+    pub: LinkedInPublisher,
+    fake: FakeLinkedIn,
+    upload_server: UploadHost,
+    cred: Credential,
+    token: str,
+    tmp_path: Path,
+) -> None:
+    upload_server.reset()
+    fake.upload_base = upload_server.url
+    progress: list[tuple[int, int]] = []
+    deck = document(image_file(tmp_path, "deck.pdf", PDF), "Q3 results")
+
+    result = pub.publish(
+        Content("Our quarter in ten slides", (deck,)),
+        cred,
+        ACCOUNT,
+        lambda done, total: progress.append((done, total)),
+    )
+
+    (init,) = fake.calls("POST /rest/documents")
+    assert init.query == {"action": ["initializeUpload"]}
+    assert init.json() == {"initializeUploadRequest": {"owner": AUTHOR}}
+    assert init.header("authorization") == f"Bearer {token}"
+    (put,) = upload_server.calls("PUT /dms-uploads/document/.*")  # one PUT of the file
+    assert put.body == PDF
+    assert "authorization" not in put.headers and not carries_token(put, token)
+    assert len(upload_server.requests) == 1 and fake.calls("PUT .*") == []
+    (doc,) = fake.documents.values()
+    assert doc.urn.startswith("urn:li:document:") and doc.owner == AUTHOR
+    assert doc.data == PDF and doc.puts == 1
+    (post,) = fake.posts
+    assert post["content"] == {"media": {"id": doc.urn, "title": "Q3 results"}}
+    assert result.remote_id == post["urn"]
+    assert fake.images == {} and fake.videos == {}
+    assert progress == [(len(PDF), len(PDF))]
+
+
+@pytest.mark.parametrize("title", ["", "   "])
+def test_untitled_document_is_titled_by_its_file_name(
+    pub: LinkedInPublisher, fake: FakeLinkedIn, cred: Credential, tmp_path: Path, title: str
+) -> None:
+    deck = document(image_file(tmp_path, "Quarterly deck.v2.pdf", PDF), title)
+
+    pub.publish(Content("slides", (deck,)), cred, ACCOUNT)
+
+    (post,) = fake.posts
+    assert post["content"]["media"]["title"] == "Quarterly deck.v2"
+
+
+def test_document_title_of_a_link_and_of_nothing_at_all() -> None:
+    pdf = "application/pdf"
+    linked = MediaItem("document", pdf, url="https://cdn.example.com/files/Annual%20report.pdf")
+    assert linkedin.document_title(linked) == "Annual report"
+    assert linkedin.document_title(MediaItem("document", pdf, url="https://x.example/")) == (
+        "Document"
+    )
+    assert linkedin.document_title(replace(linked, alt_text=" The report ")) == "The report"
+
+
+def test_stored_document_is_titled_by_the_name_it_was_added_with(
+    pub: LinkedInPublisher, fake: FakeLinkedIn, cred: Credential, tmp_path: Path
+) -> None:
+    # the stored copy is named by its hash; the user knows the file by its own name
+    stored = image_file(tmp_path, hashlib.sha256(PDF).hexdigest() + ".pdf", PDF)
+    deck = replace(document(stored), name="Board pack.pdf")
+
+    pub.publish(Content("slides", (deck,)), cred, ACCOUNT)
+
+    assert fake.posts[0]["content"]["media"]["title"] == "Board pack"
+
+
+@pytest.mark.parametrize("other", ["image", "document"])
+def test_document_with_other_media_is_refused_before_any_request(
+    pub: LinkedInPublisher, fake: FakeLinkedIn, cred: Credential, tmp_path: Path, other: str
+) -> None:
+    deck = document(image_file(tmp_path, "deck.pdf", PDF), "Deck")
+    extra = (
+        image(image_file(tmp_path, "photo.png"))
+        if other == "image"
+        else document(image_file(tmp_path, "more.pdf", PDF), "More")
+    )
+
+    with pytest.raises(Rejected, match="LinkedIn takes one document or video alone"):
+        pub.publish(Content("both", (deck, extra)), cred, ACCOUNT)
+
+    assert fake.requests == [] and fake.posts == []
+
+
+def test_linkedin_takes_a_pdf_up_to_100_mb() -> None:
+    assert RULES.media["document"] == MediaRule(frozenset({"application/pdf"}), 100 * 1024**2)
+    assert {"video", "document"} <= RULES.alone
+
+
+def test_oversized_document_is_refused_before_any_request(
+    pub: LinkedInPublisher, fake: FakeLinkedIn, cred: Credential, tmp_path: Path
+) -> None:
+    deck = replace(document(image_file(tmp_path, "deck.pdf", PDF)), size=101 * 1024**2)
+
+    with pytest.raises(Rejected, match=r"over the 100\.0 MB limit"):
+        pub.publish(Content("huge", (deck,)), cred, ACCOUNT)
+
+    assert fake.requests == []
+
+
+def test_document_upload_negotiates_a_sunset_version(
+    today_pub: LinkedInPublisher, fake: FakeLinkedIn, cred: Credential, tmp_path: Path
+) -> None:
+    accepted = month(LINKEDIN_VERSION, 1)
+    fake.versions = frozenset({accepted})
+    deck = document(image_file(tmp_path, "deck.pdf", PDF), "Deck")
+
+    today_pub.publish(Content("slides", (deck,)), cred, ACCOUNT)
+
+    assert fake.versions_sent("POST /rest/documents") == [LINKEDIN_VERSION, accepted]
+    assert fake.versions_sent("POST /rest/posts") == [accepted]
+    assert len(fake.documents) == 1 and len(fake.posts) == 1
+
+
+def test_fake_requires_a_titled_uploaded_document_of_the_author(
+    fake: FakeLinkedIn, token: str
+) -> None:
+    other_token = fake.add_member("other1", "Other Person")
+
+    def init(s: requests.Session, owner: str, tok: str) -> dict[str, str]:
+        resp = s.post(
+            f"{fake.url}/rest/documents?action=initializeUpload",
+            json={"initializeUploadRequest": {"owner": owner}},
+            headers=rest_headers(tok),
+        )
+        assert resp.status_code == 200
+        value: dict[str, str] = resp.json()["value"]
+        return value
+
+    def post(s: requests.Session, media: dict[str, str]) -> int:
+        body = post_body("a deck", content={"media": media})
+        return s.post(f"{fake.url}/rest/posts", json=body, headers=rest_headers(token)).status_code
+
+    with requests.Session() as s:
+        theirs = init(s, "urn:li:person:other1", other_token)
+        assert s.put(theirs["uploadUrl"], data=PDF).status_code == 201
+        assert post(s, {"id": theirs["document"], "title": "Theirs"}) == 400
+        mine = init(s, AUTHOR, token)
+        assert post(s, {"id": mine["document"], "title": "Not uploaded yet"}) == 422
+        assert s.put(mine["uploadUrl"], data=PDF).status_code == 201
+        assert post(s, {"id": mine["document"]}) == 400  # LinkedIn requires the title
+        assert post(s, {"id": mine["document"], "title": " "}) == 400
+        assert fake.posts == []
+        assert post(s, {"id": mine["document"], "title": "Mine"}) == 201
+    assert len(fake.posts) == 1

@@ -43,6 +43,11 @@ def make_mp4(brand: bytes = b"isom") -> bytes:
     return b"\x00\x00\x00\x18ftyp" + brand + b"\x00\x00\x02\x00" + brand + b"iso2" + bytes(256)
 
 
+def make_pdf(pages: int = 1) -> bytes:
+    body = b"".join(b"%d 0 obj\n<< /Type /Page >>\nendobj\n" % (n + 1) for n in range(pages))
+    return b"%PDF-1.7\n" + body + b"trailer\n<< /Root 1 0 R >>\n%%EOF\n"
+
+
 def write(path: Path, data: bytes) -> Path:
     path.write_bytes(data)
     return path
@@ -60,8 +65,9 @@ def write(path: Path, data: bytes) -> Path:
         (make_webp(), "picture.gif", "image/webp", "image", (None, None)),
         (make_mp4(), "clip.jpg", "video/mp4", "video", (None, None)),
         (make_mp4(b"qt  "), "clip.mp4", "video/quicktime", "video", (None, None)),
+        (make_pdf(), "slides.png", "application/pdf", "document", (None, None)),
     ],
-    ids=["jpeg", "png", "gif", "webp", "mp4", "mov"],
+    ids=["jpeg", "png", "gif", "webp", "mp4", "mov", "pdf"],
 )
 def test_the_type_comes_from_the_bytes_not_the_name(
     tmp_path, data, misleading_name, mime, kind, size
@@ -73,7 +79,8 @@ def test_the_type_comes_from_the_bytes_not_the_name(
 
 
 def test_sniff_takes_only_what_can_be_published():
-    assert sniff(b"%PDF-1.7\n") is None
+    assert sniff(b"%PDF-1.7\n") == "application/pdf"
+    assert sniff(b"PDF-1.7 %") is None  # the magic must open the file
     assert sniff(b"RIFF\x24\x00\x00\x00WAVEfmt ") is None  # RIFF, but sound, not WebP
     assert sniff(b"<html><body>") is None
     assert sniff(b"") is None
@@ -82,8 +89,9 @@ def test_sniff_takes_only_what_can_be_published():
 @pytest.mark.parametrize(
     ("name", "data", "message"),
     [
-        ("notes.jpg", b"just some text, not an image", "not an image or video Milton can publish"),
-        ("report.png", b"%PDF-1.7\n" + bytes(100), "not an image or video Milton can publish"),
+        ("notes.jpg", b"just some text, not an image", "not an image, video or PDF Milton can"),
+        ("report.pdf", b"PK\x03\x04 a zip, named as a PDF", "not an image, video or PDF Milton"),
+        ("letter.pdf", b"<html><body>Sign in</body></html>", "not an image, video or PDF"),
         ("empty.jpg", b"", "the file is empty"),
     ],
 )
@@ -113,8 +121,9 @@ def test_a_missing_file_or_a_folder_is_refused(tmp_path):
         (make_png()[:-12], "the file is cut short"),  # no IEND chunk
         (make_gif()[:-1], "the file is cut short"),  # no trailer
         (make_webp()[:-4], "the file is cut short"),  # shorter than its RIFF header says
+        (make_pdf(40)[:-200], "the file is cut short"),  # no %%EOF at its end
     ],
-    ids=["jpeg end", "jpeg header", "png", "gif", "webp"],
+    ids=["jpeg end", "jpeg header", "png", "gif", "webp", "pdf"],
 )
 def test_a_truncated_file_is_refused_clearly(tmp_path, data, message):
     path = write(tmp_path / "download.bin", data)
@@ -141,6 +150,18 @@ def test_import_copies_into_the_media_folder_under_the_content_hash(tmp_path):
     assert stored.read_bytes() == data
     assert (info.mime, info.width, info.height) == ("image/png", 8, 8)
     assert original.read_bytes() == data  # the user's file is left alone
+
+
+def test_a_pdf_is_imported_as_a_document_under_its_content_hash(tmp_path):
+    data = make_pdf(3)
+    original = write(tmp_path / "Quarterly deck.pdf", data)
+
+    stored, info = import_file(original, tmp_path / "media")
+
+    assert stored == tmp_path / "media" / f"{hashlib.sha256(data).hexdigest()}.pdf"
+    assert stored.read_bytes() == data
+    assert (info.kind, info.mime, info.size) == ("document", "application/pdf", len(data))
+    assert (info.width, info.height) == (None, None)
 
 
 def test_the_same_file_imported_twice_is_stored_once(tmp_path):
@@ -203,6 +224,8 @@ def test_a_file_over_the_limit_is_refused_without_being_read(tmp_path, monkeypat
         ("https://cdn.example.com/clip.mp4?sig=abc&exp=1", ("video", "video/mp4")),
         ("https://cdn.example.com/clip.mov#t=3", ("video", "video/quicktime")),
         ("https://cdn.example.com/a.jpe", ("image", "image/jpeg")),  # an old spelling
+        ("https://example.com/report.pdf", ("document", "application/pdf")),
+        ("https://example.com/Deck.PDF?dl=1", ("document", "application/pdf")),
         # CDNs often serve images from addresses without an extension, or from scripts
         ("https://images.example.com/photo/12345?w=1080", ("image", "image/jpeg")),
         ("https://example.com/thumb.php?id=3", ("image", "image/jpeg")),
@@ -231,7 +254,6 @@ def test_a_link_that_is_not_a_web_address_is_refused(url):
 @pytest.mark.parametrize(
     "url",
     [
-        "https://example.com/report.pdf",
         "https://example.com/page.html",
         "https://example.com/notes.txt",
         "https://example.com/logo.svg",
@@ -241,5 +263,5 @@ def test_a_link_that_is_not_a_web_address_is_refused(url):
 )
 def test_a_link_to_something_that_is_no_image_or_video_is_refused(url):
     # taken as a JPEG, it would only fail when the platform fetches it, hours later
-    with pytest.raises(MediaError, match="not an image or video Milton can publish"):
+    with pytest.raises(MediaError, match="not an image, video or PDF Milton can publish"):
         describe_url(url)

@@ -90,8 +90,8 @@ THUMB = 88
 VOICE_LABELS = {"personal": "Personal", "coach": "Coach", "pr": "PR"}
 
 MEDIA_FILTER = (
-    "Images and videos (*.jpg *.jpeg *.png *.gif *.webp *.mp4 *.mov "
-    "*.JPG *.JPEG *.PNG *.GIF *.WEBP *.MP4 *.MOV);;All files (*)"
+    "Images and videos (*.jpg *.jpeg *.png *.gif *.webp *.mp4 *.mov *.pdf "
+    "*.JPG *.JPEG *.PNG *.GIF *.WEBP *.MP4 *.MOV *.PDF);;All files (*)"
 )
 
 

@@ -209,7 +209,7 @@ def test_bad_link_and_bad_file_are_explained(qtbot, editor, tmp_path):
     notes.write_text("not an image")
     dlg.add_media_files([notes])
     qtbot.waitUntil(lambda: dlg.media_list.count() == 0, timeout=10000)
-    assert "not an image or video" in dlg.media_note.text()
+    assert "not an image, video or PDF" in dlg.media_note.text()
 
 
 def test_local_media_is_copied_when_the_draft_is_saved(qtbot, editor, tmp_path, milton_home):
