@@ -32,6 +32,9 @@ class OAuthSpec:
     developer_portal: str
     #: the consent page: ``(client_id, redirect_uri, state, *, code_challenge=, base=)``
     authorize_url: Callable[..., str]
+    #: the ``scope`` to ask for when the member wants to post as their pages
+    #: (``Platform.has_pages``); None: the platform has no such choice
+    page_scope: str | None = None
 
 
 @dataclass(frozen=True)
