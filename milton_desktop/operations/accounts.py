@@ -68,6 +68,7 @@ __all__ = [
     "list_pages",
     "live_count",
     "page_identity",
+    "posts_as_page",
     "reconnect_account",
     "reconnect_with_token",
     "remove_account",
@@ -213,11 +214,22 @@ def reconnect_account(
 ) -> AccountView:
     """Replace an account's token and mark it connected again.
 
+    For a page account, ``identity`` is the member who signed in: the token is taken
+    when that member administers the page (asking the platform, so call from a worker).
+
     Raises:
-        UserError: no such account, or the token belongs to another platform user.
-        OperationFailed: the token cannot be stored.
+        UserError: no such account, the token belongs to another platform user, or
+            the member does not administer the account's page.
+        OperationFailed: the token cannot be stored, or the page list cannot be read.
     """
     acc = _get(account_id)
+    if (
+        acc.remote_id
+        and identity.remote_id != acc.remote_id
+        and registry.platform(acc.platform).is_page(acc.remote_id)
+    ):
+        # a page account is reconnected by one of the page's admins signing in
+        identity = page_identity(acc.platform, credential, acc.remote_id, acc.api_base)
     if acc.remote_id and identity.remote_id != acc.remote_id:
         raise UserError(
             f"you signed in as {who(identity)}, but “{acc.display_name}” is "
@@ -352,6 +364,12 @@ def identify_token(platform: str, token: str, api_base: str | None = None) -> Id
         ) from None
     except PublishError as exc:
         raise OperationFailed(f"could not check the token with {label}: {exc}") from None
+
+
+def posts_as_page(account: AccountView) -> bool:
+    """Whether ``account`` posts as a page (reconnecting it needs the page permissions)."""
+    found = registry.find(account.platform)
+    return found is not None and found.is_page(account.remote_id or "")
 
 
 def list_pages(

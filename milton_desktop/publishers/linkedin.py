@@ -1104,4 +1104,5 @@ PLATFORM = Platform(
         page_scope=PAGE_SCOPES,
     ),
     has_pages=True,
+    page_prefix=ORGANIZATION,
 )

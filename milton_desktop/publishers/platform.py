@@ -97,6 +97,12 @@ class Platform:
     tiers: Mapping[str, Rules] = field(default_factory=dict)
     #: a member can also post as pages they administer (the publisher's ``pages``)
     has_pages: bool = False
+    #: how a page account's ``remote_id`` begins, to tell it from a member's
+    page_prefix: str = ""
+
+    def is_page(self, remote_id: str) -> bool:
+        """Whether an account with ``remote_id`` posts as a page, not as its member."""
+        return bool(self.has_pages and self.page_prefix and remote_id.startswith(self.page_prefix))
 
     def rules_for(self, tier: str | None) -> Rules:
         """The rules for an account of ``tier``; an unknown tier or none gets ``rules``,

@@ -614,3 +614,30 @@ def test_connect_pages_refuses_an_already_connected_page_before_storing_any(
 def test_connect_pages_needs_a_page(creds):
     with pytest.raises(UserError, match="at least one page"):
         accounts.connect_pages(creds, "linkedin", Credential("tok"), [])
+
+
+def test_a_page_account_is_reconnected_by_an_admin_of_the_page(creds, linkedin):
+    fake, token = linkedin
+    (studio,) = [
+        p
+        for p in accounts.list_pages("linkedin", Credential(token), fake.url)
+        if p.display_name == "Milton Studio"
+    ]
+    (view,) = accounts.connect_pages(creds, "linkedin", Credential(token), [studio], fake.url)
+    assert accounts.posts_as_page(view)
+    fresh = fake.add_member("782bbtaQ", "Jo Writer", scopes=PAGE_SCOPES)
+    member = Identity("782bbtaQ", "782bbtaQ", "Jo Writer")
+    again = accounts.reconnect_account(creds, view.id, Credential(fresh), member)
+    assert again.remote_id == "urn:li:organization:123"
+    assert creds.load("linkedin", view.id).access_token == fresh
+
+    outsider = fake.add_member("other", "Other Admin", scopes=PAGE_SCOPES)
+    with pytest.raises(UserError, match="you do not administer the page"):
+        accounts.reconnect_account(
+            creds, view.id, Credential(outsider), Identity("other", "other", "Other Admin")
+        )
+    assert creds.load("linkedin", view.id).access_token == fresh
+
+
+def test_a_member_account_is_not_a_page(creds, work):
+    assert not accounts.posts_as_page(accounts.get_account(work.id))

@@ -284,8 +284,13 @@ class ConnectDialog(QDialog):
         box.setContentsMargins(0, 0, 0, 0)
         if self.account is not None:
             acc = self.account
+            whom = (
+                f"an administrator of the page {_who(acc)}"
+                if accounts.posts_as_page(acc)
+                else _who(acc)
+            )
             intro = QLabel(
-                f"Sign in again to {registry.label(acc.platform)} as {_who(acc)} to give "
+                f"Sign in again to {registry.label(acc.platform)} as {whom} to give "
                 f"“{acc.display_name}” a new token. Its scheduled posts stay as they are."
             )
             intro.setWordWrap(True)
@@ -510,7 +515,9 @@ class ConnectDialog(QDialog):
             ).setFocus()
         elif index == self.PAGE_TOKEN:
             hint = registry.platform(self.platform).token_help
-            if self.wants_pages():
+            if self.wants_pages() or (
+                self.account is not None and accounts.posts_as_page(self.account)
+            ):
                 hint += (
                     " To post as your pages, the token also needs the w_organization_social "
                     "and rw_organization_admin permissions."
@@ -675,7 +682,9 @@ class ConnectDialog(QDialog):
         timeout = self.sign_in_timeout
         opener = self._opener
         pages = self.wants_pages()
-        scope = oauth.spec(platform).page_scope if pages else None
+        # a page account's new token must again allow posting as the page
+        as_page = pages or (account is not None and accounts.posts_as_page(account))
+        scope = oauth.spec(platform).page_scope if as_page else None
 
         def sign_in() -> tuple[Credential, Identity]:
             return oauth.connect_flow(

@@ -596,3 +596,30 @@ def test_browser_sign_in_for_pages_asks_for_the_page_permissions(qtbot, db, cred
     assert acc.remote_id == "urn:li:organization:123"
     granted = creds.load("linkedin", acc.id).extra["scope"]
     assert "w_organization_social" in granted
+
+
+def test_reconnecting_a_page_account_takes_a_token_of_its_admin(qtbot, db, creds, fake_linkedin):
+    token = fake_linkedin.add_member("782bbtaQ", "Jo Writer", scopes=PAGE_SCOPES)
+    fake_linkedin.add_organization(123, "Milton Studio", "milton-studio", admins=["782bbtaQ"])
+    dlg = _dialog(qtbot, creds)
+    wizard = _paste_for_pages(qtbot, dlg, token)
+    wizard.page_checks[0][0].setChecked(True)
+    with qtbot.waitSignal(wizard.connected, timeout=10000) as blocker:
+        wizard.connect_pages_button.click()
+    page_id = blocker.args[0]
+    Account.update(status="needs_reconnect").where(Account.id == page_id).execute()
+    dlg.refresh()
+
+    fresh = fake_linkedin.issue_token("782bbtaQ", PAGE_SCOPES)
+    _select(dlg, "LinkedIn Milton Studio")
+    dlg.reconnect_button.click()
+    wizard = _wizard(dlg)
+    assert not wizard.post_as_row.isVisible()  # a page account stays a page account
+    wizard.token_choice.click()
+    assert "w_organization_social" in wizard.token_hint.text()
+    wizard.token_edit.setText(fresh)
+    with qtbot.waitSignal(wizard.connected, timeout=10000):
+        wizard.connect_token_button.click()
+    acc = Account.get_by_id(page_id)
+    assert (acc.status, acc.remote_id) == ("connected", "urn:li:organization:123")
+    assert creds.load("linkedin", page_id).access_token == fresh
