@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import unicodedata
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 from milton_desktop.domain.clock import Clock, SystemClock
@@ -58,13 +59,16 @@ __all__ = [
     "check_new_name",
     "check_token",
     "connect_account",
+    "connect_pages",
     "connect_with_token",
     "find_account",
     "get_account",
     "identify_token",
     "list_accounts",
+    "list_pages",
     "live_count",
     "page_identity",
+    "posts_as_page",
     "reconnect_account",
     "reconnect_with_token",
     "remove_account",
@@ -210,11 +214,22 @@ def reconnect_account(
 ) -> AccountView:
     """Replace an account's token and mark it connected again.
 
+    For a page account, ``identity`` is the member who signed in: the token is taken
+    when that member administers the page (asking the platform, so call from a worker).
+
     Raises:
-        UserError: no such account, or the token belongs to another platform user.
-        OperationFailed: the token cannot be stored.
+        UserError: no such account, the token belongs to another platform user, or
+            the member does not administer the account's page.
+        OperationFailed: the token cannot be stored, or the page list cannot be read.
     """
     acc = _get(account_id)
+    if (
+        acc.remote_id
+        and identity.remote_id != acc.remote_id
+        and registry.platform(acc.platform).is_page(acc.remote_id)
+    ):
+        # a page account is reconnected by one of the page's admins signing in
+        identity = page_identity(acc.platform, credential, acc.remote_id, acc.api_base)
     if acc.remote_id and identity.remote_id != acc.remote_id:
         raise UserError(
             f"you signed in as {who(identity)}, but “{acc.display_name}” is "
@@ -351,6 +366,126 @@ def identify_token(platform: str, token: str, api_base: str | None = None) -> Id
         raise OperationFailed(f"could not check the token with {label}: {exc}") from None
 
 
+def posts_as_page(account: AccountView) -> bool:
+    """Whether ``account`` posts as a page (reconnecting it needs the page permissions)."""
+    found = registry.find(account.platform)
+    return found is not None and found.is_page(account.remote_id or "")
+
+
+def list_pages(
+    platform: str, credential: Credential, api_base: str | None = None
+) -> list[Identity]:
+    """The pages the credential's user administers, each ready to be an account
+    (network: call from a worker).
+
+    Raises:
+        UserError: the platform has no pages.
+        OperationFailed: the platform refused the request or could not be reached.
+    """
+    found = registry.platform(platform)
+    if not found.has_pages:
+        raise UserError(f"{found.label} accounts cannot post as a page")
+    try:
+        pages: list[Identity] = registry.make_publisher(platform, api_base=api_base).pages(
+            credential
+        )
+    except PublishError as exc:
+        raise OperationFailed(f"could not list your {found.label} pages: {exc}") from None
+    return pages
+
+
+def connect_pages(
+    credentials: CredentialStore,
+    platform: str,
+    credential: Credential,
+    pages: Sequence[Identity],
+    api_base: str | None = None,
+) -> list[AccountView]:
+    """Connect each page in ``pages`` as its own account, all holding the member's
+    credential (the platform lets the member post as each page with it).
+
+    All or nothing as far as it can be: a page that is refused takes back the accounts
+    this call created before it, rows and tokens. A page account that was waiting for a
+    new token is reconnected instead, and keeps that new token even if a later page fails
+    (its old token was dead anyway).
+
+    Raises:
+        UserError: no page given, the platform has no pages, or a page is already
+            connected (checked for every page before anything is stored).
+        OperationFailed: a token cannot be stored.
+    """
+    found = registry.platform(platform)
+    if not found.has_pages:
+        raise UserError(f"{found.label} accounts cannot post as a page")
+    if not pages:
+        raise UserError("choose at least one page to connect")
+    # refuse up front what connect_account would refuse halfway through
+    for page in pages:
+        _refuse_if_connected(platform, page, api_base)
+    before = {a.id for a in Account.select(Account.id)}
+    done: list[AccountView] = []
+    try:
+        for page in pages:
+            # the page's name, not its vanity handle: that is how members know their pages
+            named = Identity(page.remote_id, "", page.display_name or page.username)
+            done.append(
+                connect_account(
+                    credentials,
+                    platform,
+                    suggest_name(platform, named),
+                    credential,
+                    page,
+                    api_base,
+                )
+            )
+    except BaseException:
+        for view in done:
+            if view.id not in before:
+                try:
+                    _take_back(credentials, platform, view.id)
+                except Exception:  # the first failure is the one the user must see
+                    log.exception("account id %s not taken back", view.id)
+        raise
+    return done
+
+
+def _refuse_if_connected(platform: str, identity: Identity, api_base: str | None) -> None:
+    same_server = Account.api_base.is_null() if api_base is None else Account.api_base == api_base
+    twin = (
+        Account.select()
+        .where(
+            (Account.platform == platform)
+            & (Account.remote_id == identity.remote_id)
+            & (Account.status == AccountStatus.CONNECTED)
+            & same_server
+        )
+        .first()
+    )
+    if twin is not None:
+        raise UserError(
+            f"the {registry.label(platform)} page {identity.display_name or identity.remote_id} "
+            f"is already connected as “{twin.display_name}”: leave it out, or remove that "
+            "account first"
+        )
+
+
+def _take_back(credentials: CredentialStore, platform: str, account_id: int) -> None:
+    """Undo a connect made moments ago: the token, then the row (it has no posts yet)."""
+    try:
+        credentials.delete(platform, account_id)
+    except KeyringUnavailable as exc:
+        log.warning("token of account id %s not taken back: %s", account_id, exc)
+    with database.atomic():
+        if not ScheduledPost.select().where(ScheduledPost.account == account_id).exists():
+            Account.delete().where(Account.id == account_id).execute()
+        else:
+            # scheduled on in the meantime: retire it as remove_account would
+            acc = Account.get_by_id(account_id)
+            Account.update(
+                status=AccountStatus.REMOVED, display_name=_retired_name(acc.display_name)
+            ).where(Account.id == account_id).execute()
+
+
 def page_identity(
     platform: str, credential: Credential, page: str, api_base: str | None = None
 ) -> Identity:
@@ -362,12 +497,7 @@ def page_identity(
         OperationFailed: the platform refused the request or could not be reached.
     """
     found = registry.platform(platform)
-    if not found.has_pages:
-        raise UserError(f"{found.label} accounts cannot post as a page")
-    try:
-        pages = registry.make_publisher(platform, api_base=api_base).pages(credential)
-    except PublishError as exc:
-        raise OperationFailed(f"could not list your {found.label} pages: {exc}") from None
+    pages = list_pages(platform, credential, api_base)
     wanted = page.strip()
     for candidate in pages:
         if candidate.remote_id == wanted or candidate.remote_id.rsplit(":", 1)[-1] == wanted:

@@ -1127,6 +1127,8 @@ PLATFORM = Platform(
         uses_pkce=True,
         developer_portal="https://www.linkedin.com/developers/apps",
         authorize_url=authorize_url,
+        page_scope=PAGE_SCOPES,
     ),
     has_pages=True,
+    page_prefix=ORGANIZATION,
 )

@@ -353,12 +353,20 @@ def authorize_url(
     state: str,
     code_challenge: str | None,
     base: str | None = None,
+    scope: str | None = None,
 ) -> str:
-    """The consent page for ``platform``, from the platform module's ``authorize_url``."""
+    """The consent page for ``platform``, from the platform module's ``authorize_url``.
+
+    ``scope`` replaces the platform's default permissions (LinkedIn's page scopes);
+    None keeps the default, which is all that platforms without a choice accept.
+    """
     build = spec(platform).authorize_url
+    extra: dict[str, Any] = {"base": base}
+    if scope is not None:
+        extra["scope"] = scope
     if spec(platform).uses_pkce and code_challenge:
-        return build(client_id, redirect_uri, state, code_challenge=code_challenge, base=base)
-    return build(client_id, redirect_uri, state, base=base)
+        extra["code_challenge"] = code_challenge
+    return build(client_id, redirect_uri, state, **extra)
 
 
 def exchange_code(
@@ -395,6 +403,7 @@ def connect_flow(
     *,
     cancel: threading.Event | None = None,
     on_listening: Callable[[str], None] | None = None,
+    scope: str | None = None,
 ) -> tuple[Credential, Identity]:
     """Sign in to ``platform`` in the browser and return the new credential and whose it is.
 
@@ -408,6 +417,8 @@ def connect_flow(
             (tests, staging); else the account default or ``MILTON_<P>_API_BASE``.
         cancel: set it from another thread to stop waiting.
         on_listening: called with the redirect URI once the receiver listens.
+        scope: the permissions to ask for instead of the platform's default (LinkedIn's
+            ``PAGE_SCOPES`` to post as pages); None asks for the default.
 
     Raises:
         OAuthError: the sign-in did not complete (the message says why and what to do).
@@ -433,7 +444,7 @@ def connect_flow(
         receiver.expect(state)
         if on_listening is not None:
             on_listening(redirect)
-        url = authorize_url(platform, client_id, redirect, state, challenge, base=base)
+        url = authorize_url(platform, client_id, redirect, state, challenge, base=base, scope=scope)
         open_browser(url)
         code = receiver.wait(state, timeout=timeout, cancel=cancel)
     register_secret(code)

@@ -32,6 +32,9 @@ class OAuthSpec:
     developer_portal: str
     #: the consent page: ``(client_id, redirect_uri, state, *, code_challenge=, base=)``
     authorize_url: Callable[..., str]
+    #: the ``scope`` to ask for when the member wants to post as their pages
+    #: (``Platform.has_pages``); None: the platform has no such choice
+    page_scope: str | None = None
 
 
 @dataclass(frozen=True)
@@ -94,6 +97,12 @@ class Platform:
     tiers: Mapping[str, Rules] = field(default_factory=dict)
     #: a member can also post as pages they administer (the publisher's ``pages``)
     has_pages: bool = False
+    #: how a page account's ``remote_id`` begins, to tell it from a member's
+    page_prefix: str = ""
+
+    def is_page(self, remote_id: str) -> bool:
+        """Whether an account with ``remote_id`` posts as a page, not as its member."""
+        return bool(self.has_pages and self.page_prefix and remote_id.startswith(self.page_prefix))
 
     def rules_for(self, tier: str | None) -> Rules:
         """The rules for an account of ``tier``; an unknown tier or none gets ``rules``,

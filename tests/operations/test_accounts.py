@@ -21,7 +21,12 @@ from milton_desktop.domain.errors import Hint, OperationFailed, UserError
 from milton_desktop.operations import accounts, posts, repeats, schedules
 from milton_desktop.paths import resolve_paths
 from milton_desktop.storage import settings
-from milton_desktop.storage.credentials import SERVICE, CredentialMissing, CredentialStore
+from milton_desktop.storage.credentials import (
+    SERVICE,
+    CredentialMissing,
+    CredentialStore,
+    KeyringUnavailable,
+)
 from milton_desktop.storage.models import (
     Account,
     PublishingResult,
@@ -29,6 +34,7 @@ from milton_desktop.storage.models import (
     ScheduledPost,
     database,
 )
+from tests.fakes.linkedin import PAGE_SCOPES, FakeLinkedIn
 
 #: how long to wait for another thread; a pass never waits this long
 WAIT = 30.0
@@ -525,3 +531,113 @@ def test_reconnecting_cannot_bring_back_a_removed_account(creds, backend, work):
     assert result and "removed meanwhile" in str(result[0])
     assert Account.get_by_id(work.id).status == "removed"
     assert _tokens(backend) == []
+
+
+# ---------------------------------------------------------------- LinkedIn pages
+
+
+@pytest.fixture
+def linkedin() -> Iterator[tuple[FakeLinkedIn, str]]:
+    """A fake LinkedIn whose member administers two pages; yields it and their token."""
+    with FakeLinkedIn() as fake:
+        token = fake.add_member("782bbtaQ", "Jo Writer", scopes=PAGE_SCOPES)
+        fake.add_organization(123, "Milton Studio", "milton-studio", admins=["782bbtaQ"])
+        fake.add_organization(456, "Milton Press", admins=["782bbtaQ"])
+        fake.add_organization(789, "Someone Else Co", admins=["other"])
+        yield fake, token
+
+
+def test_list_pages_gives_the_pages_the_member_administers(db, linkedin):
+    fake, token = linkedin
+    pages = accounts.list_pages("linkedin", Credential(token), fake.url)
+    assert [(p.remote_id, p.display_name) for p in pages] == [
+        ("urn:li:organization:123", "Milton Studio"),
+        ("urn:li:organization:456", "Milton Press"),
+    ]
+
+
+def test_list_pages_refuses_a_platform_without_pages(db):
+    with pytest.raises(UserError, match="cannot post as a page"):
+        accounts.list_pages("x", Credential("tok"))
+
+
+def test_list_pages_turns_a_platform_refusal_into_operation_failed(db, linkedin):
+    fake, _ = linkedin
+    member_only = fake.add_member("782bbtaQ", "Jo Writer")  # no page permissions
+    with pytest.raises(OperationFailed, match="could not list your LinkedIn pages"):
+        accounts.list_pages("linkedin", Credential(member_only), fake.url)
+
+
+def test_connect_pages_adds_one_account_per_page_with_the_members_token(creds, backend, linkedin):
+    fake, token = linkedin
+    pages = accounts.list_pages("linkedin", Credential(token), fake.url)
+    views = accounts.connect_pages(creds, "linkedin", Credential(token), pages, fake.url)
+    assert [(v.display_name, v.remote_id, v.status) for v in views] == [
+        ("LinkedIn Milton Studio", "urn:li:organization:123", "connected"),
+        ("LinkedIn Milton Press", "urn:li:organization:456", "connected"),
+    ]
+    assert [creds.load("linkedin", v.id).access_token for v in views] == [token, token]
+    assert {a.api_base for a in Account.select()} == {fake.url}
+
+
+def test_connect_pages_takes_back_the_pages_before_one_that_fails(
+    creds, backend, linkedin, monkeypatch
+):
+    fake, token = linkedin
+    pages = accounts.list_pages("linkedin", Credential(token), fake.url)
+    saved = creds.save
+
+    def save_once(platform: str, account_id: int, credential: Credential) -> None:
+        if backend.store:  # the second page: the keyring now refuses
+            raise KeyringUnavailable("the keyring is locked")
+        saved(platform, account_id, credential)
+
+    monkeypatch.setattr(creds, "save", save_once)
+    with pytest.raises(OperationFailed, match="was not added"):
+        accounts.connect_pages(creds, "linkedin", Credential(token), pages, fake.url)
+    assert Account.select().count() == 0
+    assert _tokens(backend) == []
+
+
+def test_connect_pages_refuses_an_already_connected_page_before_storing_any(
+    creds, backend, linkedin
+):
+    fake, token = linkedin
+    studio, press = accounts.list_pages("linkedin", Credential(token), fake.url)
+    accounts.connect_pages(creds, "linkedin", Credential(token), [press], fake.url)
+    with pytest.raises(UserError, match="Milton Press is already connected"):
+        accounts.connect_pages(creds, "linkedin", Credential(token), [studio, press], fake.url)
+    assert [a.remote_id for a in Account.select()] == ["urn:li:organization:456"]
+    assert len(_tokens(backend)) == 1
+
+
+def test_connect_pages_needs_a_page(creds):
+    with pytest.raises(UserError, match="at least one page"):
+        accounts.connect_pages(creds, "linkedin", Credential("tok"), [])
+
+
+def test_a_page_account_is_reconnected_by_an_admin_of_the_page(creds, linkedin):
+    fake, token = linkedin
+    (studio,) = [
+        p
+        for p in accounts.list_pages("linkedin", Credential(token), fake.url)
+        if p.display_name == "Milton Studio"
+    ]
+    (view,) = accounts.connect_pages(creds, "linkedin", Credential(token), [studio], fake.url)
+    assert accounts.posts_as_page(view)
+    fresh = fake.add_member("782bbtaQ", "Jo Writer", scopes=PAGE_SCOPES)
+    member = Identity("782bbtaQ", "782bbtaQ", "Jo Writer")
+    again = accounts.reconnect_account(creds, view.id, Credential(fresh), member)
+    assert again.remote_id == "urn:li:organization:123"
+    assert creds.load("linkedin", view.id).access_token == fresh
+
+    outsider = fake.add_member("other", "Other Admin", scopes=PAGE_SCOPES)
+    with pytest.raises(UserError, match="you do not administer the page"):
+        accounts.reconnect_account(
+            creds, view.id, Credential(outsider), Identity("other", "other", "Other Admin")
+        )
+    assert creds.load("linkedin", view.id).access_token == fresh
+
+
+def test_a_member_account_is_not_a_page(creds, work):
+    assert not accounts.posts_as_page(accounts.get_account(work.id))

@@ -13,7 +13,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import pytest
 import requests
 
-from milton_desktop.publishers import oauth
+from milton_desktop.publishers import linkedin, oauth
 from milton_desktop.publishers.base import AuthExpired
 from milton_desktop.publishers.oauth import LoopbackReceiver, OAuthCancelled, OAuthError
 from tests.fakes.instagram import FakeInstagram
@@ -297,6 +297,40 @@ def test_linkedin_flow_end_to_end(fake_linkedin):
     assert cred.access_token in fake_linkedin.tokens
     form = fake_linkedin.calls("POST /oauth/v2/accessToken")[0].form()
     assert form["code_verifier"]  # PKCE sent and checked by the fake
+
+
+def _consent_scopes(url: str) -> set[str]:
+    return set(parse_qs(urlsplit(url).query)["scope"][0].split())
+
+
+@pytest.mark.parametrize("pages", [False, True])
+def test_linkedin_asks_for_page_scopes_only_when_told(fake_linkedin, pages):
+    browser = Browser()
+    cred, _ = oauth.connect_flow(
+        "linkedin",
+        FakeLinkedIn.CLIENT_ID,
+        FakeLinkedIn.CLIENT_SECRET,
+        browser,
+        timeout=10,
+        api_base=fake_linkedin.url,
+        scope=linkedin.PAGE_SCOPES if pages else None,
+    )
+    browser.join()
+    asked = _consent_scopes(browser.opened[0])
+    member = set(linkedin.SCOPES.split())
+    assert asked == (set(linkedin.PAGE_SCOPES.split()) if pages else member)
+    assert ("w_organization_social" in asked) is pages
+    # the token the fake issued carries exactly what the consent page asked for
+    assert fake_linkedin.tokens[cred.access_token].scopes == asked
+
+
+def test_authorize_url_keeps_the_default_scope_without_one():
+    url = oauth.authorize_url("linkedin", "id", "http://127.0.0.1:1/callback", "s", None)
+    assert _consent_scopes(url) == set(linkedin.SCOPES.split())
+    url = oauth.authorize_url(
+        "linkedin", "id", "http://127.0.0.1:1/callback", "s", None, scope=linkedin.PAGE_SCOPES
+    )
+    assert "rw_organization_admin" in _consent_scopes(url)
 
 
 def test_linkedin_needs_the_client_secret_before_anything_opens(fake_linkedin):

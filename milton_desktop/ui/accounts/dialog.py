@@ -48,6 +48,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from milton_desktop.domain.credential import Credential, Identity
 from milton_desktop.domain.errors import UserError
 from milton_desktop.domain.status import AccountStatus
 from milton_desktop.domain.timeutil import TimeInputError, get_zone, human_delta
@@ -194,6 +195,8 @@ def _error_label(name: str) -> QLabel:
 def _who(acc: AccountView) -> str:
     if acc.username and acc.username != acc.remote_id:
         return f"@{acc.username.lstrip('@')}"
+    if acc.remote_id.startswith("urn:"):
+        return acc.remote_id  # a page without a handle: its URN says what it is
     return f"member id {acc.remote_id}" if acc.remote_id else "—"
 
 
@@ -209,7 +212,7 @@ class ConnectDialog(QDialog):
 
     connected = Signal(int)
 
-    PAGE_CHOOSE, PAGE_BROWSER, PAGE_TOKEN = range(3)
+    PAGE_CHOOSE, PAGE_BROWSER, PAGE_TOKEN, PAGE_PAGES = range(4)
 
     def __init__(
         self,
@@ -230,6 +233,9 @@ class ConnectDialog(QDialog):
         self._busy = False
         self._opener = _BrowserOpener(self)
         self._opener.requested.connect(self._on_opener_requested)
+        #: the checked sign-in while the user picks pages: credential, member, server
+        self._signed_in: tuple[Credential, Identity, str | None] | None = None
+        self.page_checks: list[tuple[QCheckBox, Identity]] = []
 
         title = (
             f"Reconnect “{account.display_name}”" if account is not None else "Connect an account"
@@ -244,6 +250,7 @@ class ConnectDialog(QDialog):
             self._build_choose_page(),
             self._build_browser_page(),
             self._build_token_page(),
+            self._build_pages_page(),
         ]
         for page in self._pages:
             layout.addWidget(page)
@@ -266,6 +273,7 @@ class ConnectDialog(QDialog):
 
         if account is not None:
             self._select_platform(account.platform)
+        self._update_post_as()
         self._show_page(self.PAGE_CHOOSE)
 
     # ------------------------------------------------------------ pages
@@ -276,8 +284,13 @@ class ConnectDialog(QDialog):
         box.setContentsMargins(0, 0, 0, 0)
         if self.account is not None:
             acc = self.account
+            whom = (
+                f"an administrator of the page {_who(acc)}"
+                if accounts.posts_as_page(acc)
+                else _who(acc)
+            )
             intro = QLabel(
-                f"Sign in again to {registry.label(acc.platform)} as {_who(acc)} to give "
+                f"Sign in again to {registry.label(acc.platform)} as {whom} to give "
                 f"“{acc.display_name}” a new token. Its scheduled posts stay as they are."
             )
             intro.setWordWrap(True)
@@ -303,6 +316,22 @@ class ConnectDialog(QDialog):
         self.name_edit.setMaxLength(100)
         if self.account is None:
             form.addRow("Name in Milton:", self.name_edit)
+        self.post_as_row = QWidget()
+        post_as = QHBoxLayout(self.post_as_row)
+        post_as.setContentsMargins(0, 0, 0, 0)
+        self.post_as_group = QButtonGroup(self)
+        self.post_as_self = QRadioButton("&Myself")
+        self.post_as_self.setObjectName("postAsSelf")
+        self.post_as_self.setChecked(True)
+        self.post_as_pages = QRadioButton("&Pages I administer")
+        self.post_as_pages.setObjectName("postAsPages")
+        for radio in (self.post_as_self, self.post_as_pages):
+            self.post_as_group.addButton(radio)
+            post_as.addWidget(radio)
+        post_as.addStretch(1)
+        self.post_as_pages.toggled.connect(self._on_post_as_pages_toggled)
+        self.post_as_label = QLabel("Post as:")
+        form.addRow(self.post_as_label, self.post_as_row)
         box.addLayout(form)
 
         box.addWidget(QLabel("How do you want to connect?"))
@@ -414,6 +443,30 @@ class ConnectDialog(QDialog):
         box.addStretch(1)
         return page
 
+    def _build_pages_page(self) -> QWidget:
+        page = QWidget()
+        box = QVBoxLayout(page)
+        box.setContentsMargins(0, 0, 0, 0)
+        self.pages_intro = QLabel()
+        self.pages_intro.setObjectName("pagesIntro")
+        self.pages_intro.setWordWrap(True)
+        box.addWidget(self.pages_intro)
+        self.pages_list = QVBoxLayout()
+        box.addLayout(self.pages_list)
+        row = QHBoxLayout()
+        self.as_myself_button = QPushButton("Connect as myself instead")
+        self.as_myself_button.setObjectName("connectAsMyself")
+        self.as_myself_button.clicked.connect(self._on_as_myself_clicked)
+        self.connect_pages_button = QPushButton()
+        self.connect_pages_button.setObjectName("connectPages")
+        self.connect_pages_button.clicked.connect(self._on_connect_pages_clicked)
+        row.addWidget(self.as_myself_button)
+        row.addStretch(1)
+        row.addWidget(self.connect_pages_button)
+        box.addLayout(row)
+        box.addStretch(1)
+        return page
+
     # ------------------------------------------------------------ state
 
     @property
@@ -428,8 +481,26 @@ class ConnectDialog(QDialog):
 
     @property
     def page(self) -> int:
-        """The page on show: ``PAGE_CHOOSE``, ``PAGE_BROWSER`` or ``PAGE_TOKEN``."""
+        """The page on show: ``PAGE_CHOOSE``, ``PAGE_BROWSER``, ``PAGE_TOKEN`` or
+        ``PAGE_PAGES``."""
         return self._page
+
+    def wants_pages(self) -> bool:
+        """Whether the new account is to post as pages the member administers."""
+        return (
+            self.account is None
+            and registry.platform(self.platform).has_pages
+            and self.post_as_pages.isChecked()
+        )
+
+    def _update_post_as(self) -> None:
+        # a reconnect keeps whoever the account posts as; only a new one may choose
+        offered = self.account is None and registry.platform(self.platform).has_pages
+        self.post_as_label.setVisible(offered)
+        self.post_as_row.setVisible(offered)
+        if not offered:
+            self.post_as_self.setChecked(True)
+        self._on_post_as_pages_toggled(self.post_as_pages.isChecked())
 
     def _show_page(self, index: int) -> None:
         self._page = index
@@ -443,8 +514,18 @@ class ConnectDialog(QDialog):
                 self.client_id_edit if not self.client_id_edit.text() else self.sign_in_button
             ).setFocus()
         elif index == self.PAGE_TOKEN:
-            self.token_hint.setText(registry.platform(self.platform).token_help)
+            hint = registry.platform(self.platform).token_help
+            if self.wants_pages() or (
+                self.account is not None and accounts.posts_as_page(self.account)
+            ):
+                hint += (
+                    " To post as your pages, the token also needs the w_organization_social "
+                    "and rw_organization_admin permissions."
+                )
+            self.token_hint.setText(hint)
             self.token_edit.setFocus()
+        if index != self.PAGE_PAGES:
+            self._signed_in = None  # leaving the page step drops the unused sign-in
         self.adjustSize()
 
     def _fill_browser_page(self) -> None:
@@ -491,8 +572,11 @@ class ConnectDialog(QDialog):
             self.client_secret_edit,
             self.port_spin,
             self.token_edit,
+            self.as_myself_button,
+            *(check for check, _page in self.page_checks),
         ):
             widget.setEnabled(not self._busy)
+        self._update_connect_pages_button()
         self.cancel_button.setText(
             "Stop waiting" if self._cancel is not None and self._busy else "Cancel"
         )
@@ -508,6 +592,17 @@ class ConnectDialog(QDialog):
         if checked:
             self.client_id_edit.clear()
             self.client_secret_edit.clear()
+            self._update_post_as()
+
+    def _on_post_as_pages_toggled(self, pages: bool) -> None:
+        # each page account is named after its page: one name cannot fit several
+        pages = pages and self.wants_pages()
+        self.name_edit.setEnabled(not pages)
+        self.name_edit.setPlaceholderText(
+            "Each page gets its own account, named after the page"
+            if pages
+            else "Optional, e.g. Work LinkedIn (filled in for you)"
+        )
 
     def _on_browser_choice_clicked(self) -> None:
         self._show_page(self.PAGE_BROWSER)
@@ -553,7 +648,7 @@ class ConnectDialog(QDialog):
 
     def _check_name_first(self) -> bool:
         """A taken name is refused before the user spends time in the browser."""
-        if self.account is None and self._name():
+        if self.account is None and self._name() and not self.wants_pages():
             try:
                 accounts.check_name(self._name())
             except UserError as exc:
@@ -586,9 +681,13 @@ class ConnectDialog(QDialog):
         api_base = account.api_base if account is not None else None
         timeout = self.sign_in_timeout
         opener = self._opener
+        pages = self.wants_pages()
+        # a page account's new token must again allow posting as the page
+        as_page = pages or (account is not None and accounts.posts_as_page(account))
+        scope = oauth.spec(platform).page_scope if as_page else None
 
-        def work() -> AccountView:
-            credential, identity = oauth.connect_flow(
+        def sign_in() -> tuple[Credential, Identity]:
+            return oauth.connect_flow(
                 platform,
                 client_id,
                 secret,
@@ -597,13 +696,32 @@ class ConnectDialog(QDialog):
                 timeout=timeout,
                 api_base=api_base,
                 cancel=cancel,
+                scope=scope,
             )
+
+        self.fallback_label.hide()
+        self._set_busy(f"Waiting for you to allow access in your browser ({label})…")
+        if pages:
+
+            def find_pages() -> tuple[Credential, Identity, list[Identity]]:
+                credential, identity = sign_in()
+                return credential, identity, accounts.list_pages(platform, credential, api_base)
+
+            # nothing is stored yet: the user picks the pages first
+            run_in_background(
+                find_pages,
+                parent=self,
+                on_success=self._on_pages_found,
+                on_failure=self._on_work_failed,
+            )
+            return
+
+        def work() -> AccountView:
+            credential, identity = sign_in()
             if account is not None:
                 return accounts.reconnect_account(credentials, account.id, credential, identity)
             return accounts.connect_account(credentials, platform, name, credential, identity)
 
-        self.fallback_label.hide()
-        self._set_busy(f"Waiting for you to allow access in your browser ({label})…")
         run_in_background(
             work,
             parent=self,
@@ -624,13 +742,27 @@ class ConnectDialog(QDialog):
             return
         self._cancel = None
         credentials, account, name = self.credentials, self.account, self._name()
+        self._set_busy(f"Checking the token with {label}…")
+        if self.wants_pages():
+
+            def find_pages() -> tuple[Credential, Identity, list[Identity]]:
+                identity = accounts.identify_token(platform, token)
+                credential = Credential(token)
+                return credential, identity, accounts.list_pages(platform, credential)
+
+            run_in_background(
+                find_pages,
+                parent=self,
+                on_success=self._on_pages_found,
+                on_failure=self._on_work_failed,
+            )
+            return
 
         def work() -> AccountView:
             if account is not None:
                 return accounts.reconnect_with_token(credentials, account.id, token)
             return accounts.connect_with_token(credentials, platform, name, token)
 
-        self._set_busy(f"Checking the token with {label}…")
         run_in_background(
             work,
             parent=self,
@@ -638,6 +770,105 @@ class ConnectDialog(QDialog):
             on_failure=self._on_work_failed,
             writes=True,
         )
+
+    def _on_pages_found(self, result: tuple[Credential, Identity, list[Identity]]) -> None:
+        credential, identity, pages = result
+        self._cancel = None
+        self._set_busy(None)
+        self.token_edit.clear()
+        for check, _page in self.page_checks:
+            self.pages_list.removeWidget(check)
+            check.deleteLater()
+        self.page_checks = []
+        label = registry.label(self.platform)
+        member = accounts.who(identity)
+        if pages:
+            self.pages_intro.setText(
+                f"You are signed in to {label} as {member}. Choose the pages Milton posts "
+                "as: each becomes an account of its own."
+            )
+        else:
+            self.pages_intro.setText(
+                f"You are signed in to {label} as {member}, but you administer no {label} "
+                "page. You can connect the account to post as yourself."
+            )
+        for page in pages:
+            check = QCheckBox(page.display_name or page.remote_id)
+            check.setObjectName("pageCheck")
+            check.setToolTip(page.remote_id)
+            check.toggled.connect(self._update_connect_pages_button)
+            self.pages_list.addWidget(check)
+            self.page_checks.append((check, page))
+        self.connect_pages_button.setVisible(bool(pages))
+        self._update_connect_pages_button()
+        self._show_page(self.PAGE_PAGES)
+        # set after _show_page, which drops any earlier sign-in
+        self._signed_in = (credential, identity, self.account_api_base())
+        (self.page_checks[0][0] if self.page_checks else self.as_myself_button).setFocus()
+        self.as_myself_button.setDefault(not pages)
+
+    def account_api_base(self) -> str | None:
+        return self.account.api_base if self.account is not None else None
+
+    def chosen_pages(self) -> list[Identity]:
+        return [page for check, page in self.page_checks if check.isChecked()]
+
+    def _update_connect_pages_button(self, _checked: bool = False) -> None:
+        n = len(self.chosen_pages())
+        self.connect_pages_button.setText(
+            "Choose pages to connect"
+            if n == 0
+            else ("Connect 1 page" if n == 1 else f"Connect {n} pages")
+        )
+        self.connect_pages_button.setEnabled(n > 0 and not self._busy)
+        self.connect_pages_button.setDefault(n > 0)
+
+    def _on_connect_pages_clicked(self) -> None:
+        chosen = self.chosen_pages()
+        if self._busy or self._signed_in is None or not chosen:
+            return
+        credential, _identity, api_base = self._signed_in
+        credentials, platform = self.credentials, self.platform
+
+        def work() -> list[AccountView]:
+            return accounts.connect_pages(credentials, platform, credential, chosen, api_base)
+
+        pages = "1 page" if len(chosen) == 1 else f"{len(chosen)} pages"
+        self._set_busy(f"Connecting {pages}…")
+        run_in_background(
+            work,
+            parent=self,
+            on_success=self._on_pages_connected,
+            on_failure=self._on_work_failed,
+            writes=True,
+        )
+
+    def _on_as_myself_clicked(self) -> None:
+        if self._busy or self._signed_in is None:
+            return
+        credential, identity, api_base = self._signed_in
+        credentials, platform, name = self.credentials, self.platform, self._name()
+
+        def work() -> AccountView:
+            return accounts.connect_account(
+                credentials, platform, name, credential, identity, api_base
+            )
+
+        self._set_busy(f"Connecting {accounts.who(identity)}…")
+        run_in_background(
+            work,
+            parent=self,
+            on_success=self._on_work_done,
+            on_failure=self._on_work_failed,
+            writes=True,
+        )
+
+    def _on_pages_connected(self, views: list[AccountView]) -> None:
+        self._set_busy(None)
+        self._signed_in = None
+        for view in views:
+            self.connected.emit(int(view.id))
+        self.accept()
 
     def _on_work_done(self, account: Any) -> None:
         self._cancel = None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 import threading
 from datetime import UTC, datetime, timedelta
+from urllib.parse import parse_qs, urlsplit
 
 import keyring
 import keyring.backends.fail
@@ -16,6 +17,7 @@ from milton_desktop.storage import queries, settings
 from milton_desktop.storage.credentials import CredentialMissing, CredentialStore
 from milton_desktop.storage.models import Account, ScheduledPost
 from milton_desktop.ui.accounts.dialog import ERROR_COLOUR, AccountsDialog, ConnectDialog
+from tests.fakes.linkedin import PAGE_SCOPES, FakeLinkedIn
 from tests.fakes.x import FakeX
 
 
@@ -447,3 +449,177 @@ def test_a_token_that_cannot_be_renewed_is_flagged_a_week_before_it_expires(qtbo
     item = dlg.table.item(row[0], 4)
     assert "cannot be renewed from here: reconnect before it expires" in item.toolTip()
     assert item.foreground().color().name() == ERROR_COLOUR
+
+
+# ---------------------------------------------------------------- LinkedIn pages
+
+
+@pytest.fixture
+def fake_linkedin(monkeypatch):
+    fake = FakeLinkedIn()
+    with fake:
+        monkeypatch.setenv("MILTON_LINKEDIN_API_BASE", fake.url)
+        yield fake
+
+
+def _paste_for_pages(qtbot, dlg: AccountsDialog, token: str) -> ConnectDialog:
+    """Connect… → LinkedIn, post as pages, paste ``token``: up to the page step."""
+    wizard = _open_connect(qtbot, dlg)
+    wizard.platform_buttons["linkedin"].setChecked(True)
+    assert wizard.post_as_row.isVisible()
+    wizard.post_as_pages.setChecked(True)
+    assert not wizard.name_edit.isEnabled()  # each page is named after itself
+    wizard.token_choice.click()
+    assert "w_organization_social" in wizard.token_hint.text()
+    wizard.token_edit.setText(token)
+    wizard.connect_token_button.click()
+    qtbot.waitUntil(lambda: wizard.page == ConnectDialog.PAGE_PAGES, timeout=10000)
+    return wizard
+
+
+def test_post_as_is_offered_only_where_there_are_pages(qtbot, db, creds):
+    dlg = _dialog(qtbot, creds)
+    wizard = _open_connect(qtbot, dlg)
+    wizard.platform_buttons["x"].setChecked(True)
+    assert not wizard.post_as_row.isVisible() and not wizard.wants_pages()
+    wizard.platform_buttons["linkedin"].setChecked(True)
+    assert wizard.post_as_row.isVisible() and wizard.post_as_self.isChecked()
+
+
+def test_a_member_connects_two_pages_as_two_accounts(qtbot, db, creds, fake_linkedin):
+    token = fake_linkedin.add_member("782bbtaQ", "Jo Writer", scopes=PAGE_SCOPES)
+    fake_linkedin.add_organization(123, "Milton Studio", "milton-studio", admins=["782bbtaQ"])
+    fake_linkedin.add_organization(456, "Milton Press", admins=["782bbtaQ"])
+    fake_linkedin.add_organization(789, "Not Mine", admins=["someone-else"])
+    dlg = _dialog(qtbot, creds)
+    wizard = _paste_for_pages(qtbot, dlg, token)
+    assert "signed in to LinkedIn as Jo Writer" in wizard.pages_intro.text()
+    checks = [check for check, _page in wizard.page_checks]
+    assert [c.text() for c in checks] == ["Milton Studio", "Milton Press"]
+    assert not wizard.connect_pages_button.isEnabled()  # nothing chosen yet
+    for check in checks:
+        check.setChecked(True)
+    assert wizard.connect_pages_button.text() == "Connect 2 pages"
+    with qtbot.waitSignals([wizard.connected, wizard.connected], timeout=10000):
+        wizard.connect_pages_button.click()
+    made = list(Account.select().order_by(Account.id))
+    assert [(a.display_name, a.remote_id, a.status) for a in made] == [
+        ("LinkedIn Milton Studio", "urn:li:organization:123", "connected"),
+        ("LinkedIn Milton Press", "urn:li:organization:456", "connected"),
+    ]
+    assert [creds.load("linkedin", a.id).access_token for a in made] == [token, token]
+    assert sorted((r[0], r[2]) for r in _rows(dlg)) == [
+        ("LinkedIn Milton Press", "urn:li:organization:456"),
+        ("LinkedIn Milton Studio", "@milton-studio"),
+    ]
+    assert not wizard.isVisible()
+
+
+def test_a_member_without_pages_is_told_and_can_connect_as_themselves(
+    qtbot, db, creds, fake_linkedin
+):
+    token = fake_linkedin.add_member("782bbtaQ", "Jo Writer", scopes=PAGE_SCOPES)
+    dlg = _dialog(qtbot, creds)
+    wizard = _paste_for_pages(qtbot, dlg, token)
+    assert "you administer no LinkedIn page" in wizard.pages_intro.text()
+    assert wizard.page_checks == [] and not wizard.connect_pages_button.isVisible()
+    assert wizard.as_myself_button.isVisible() and wizard.as_myself_button.hasFocus()
+    assert Account.select().count() == 0  # nothing until the user says so
+    with qtbot.waitSignal(wizard.connected, timeout=10000) as blocker:
+        wizard.as_myself_button.click()
+    acc = Account.get_by_id(blocker.args[0])
+    assert (acc.remote_id, acc.display_name) == ("782bbtaQ", "LinkedIn Jo Writer")
+
+
+def test_cancel_at_the_page_step_stores_nothing(qtbot, db, creds, fake_linkedin, memory_keyring):
+    token = fake_linkedin.add_member("782bbtaQ", "Jo Writer", scopes=PAGE_SCOPES)
+    fake_linkedin.add_organization(123, "Milton Studio", admins=["782bbtaQ"])
+    dlg = _dialog(qtbot, creds)
+    wizard = _paste_for_pages(qtbot, dlg, token)
+    wizard.page_checks[0][0].setChecked(True)
+    wizard.cancel_button.click()
+    assert not wizard.isVisible()
+    assert Account.select().count() == 0
+    assert memory_keyring.store == {}
+    assert _rows(dlg) == []
+
+
+def test_a_token_without_page_permissions_is_explained(qtbot, db, creds, fake_linkedin):
+    token = fake_linkedin.add_member("782bbtaQ", "Jo Writer")  # member scopes only
+    dlg = _dialog(qtbot, creds)
+    wizard = _open_connect(qtbot, dlg)
+    wizard.platform_buttons["linkedin"].setChecked(True)
+    wizard.post_as_pages.setChecked(True)
+    wizard.token_choice.click()
+    wizard.token_edit.setText(token)
+    wizard.connect_token_button.click()
+    qtbot.waitUntil(lambda: wizard.error_label.isVisible(), timeout=10000)
+    assert "Could not list your LinkedIn pages" in wizard.error_label.text()
+    assert "connect again and allow them" in wizard.error_label.text()
+    assert wizard.page == ConnectDialog.PAGE_TOKEN
+    assert Account.select().count() == 0
+
+
+def test_browser_sign_in_for_pages_asks_for_the_page_permissions(qtbot, db, creds, fake_linkedin):
+    fake_linkedin.add_member("782bbtaQ", "Jo Writer")
+    fake_linkedin.add_organization(123, "Milton Studio", admins=["782bbtaQ"])
+    opened: list[str] = []
+
+    def browser(url: QUrl) -> bool:
+        opened.append(url.toString())
+
+        def follow(target: str = url.toString()) -> None:
+            with requests.Session() as session:
+                session.trust_env = False
+                session.get(target, timeout=10)
+
+        threading.Thread(target=follow, daemon=True).start()
+        return True
+
+    dlg = _dialog(qtbot, creds, open_url=browser)
+    wizard = _open_connect(qtbot, dlg)
+    wizard.platform_buttons["linkedin"].setChecked(True)
+    wizard.post_as_pages.setChecked(True)
+    wizard.browser_choice.click()
+    wizard.port_spin.setValue(_free_port())
+    wizard.client_id_edit.setText(FakeLinkedIn.CLIENT_ID)
+    wizard.client_secret_edit.setText(FakeLinkedIn.CLIENT_SECRET)
+    wizard.sign_in_button.click()
+    qtbot.waitUntil(lambda: wizard.page == ConnectDialog.PAGE_PAGES, timeout=15000)
+    scope = parse_qs(urlsplit(opened[0]).query)["scope"][0].split()
+    assert set(scope) == set(PAGE_SCOPES)
+    assert Account.select().count() == 0  # signed in, nothing stored yet
+    wizard.page_checks[0][0].setChecked(True)
+    with qtbot.waitSignal(wizard.connected, timeout=10000) as blocker:
+        wizard.connect_pages_button.click()
+    acc = Account.get_by_id(blocker.args[0])
+    assert acc.remote_id == "urn:li:organization:123"
+    granted = creds.load("linkedin", acc.id).extra["scope"]
+    assert "w_organization_social" in granted
+
+
+def test_reconnecting_a_page_account_takes_a_token_of_its_admin(qtbot, db, creds, fake_linkedin):
+    token = fake_linkedin.add_member("782bbtaQ", "Jo Writer", scopes=PAGE_SCOPES)
+    fake_linkedin.add_organization(123, "Milton Studio", "milton-studio", admins=["782bbtaQ"])
+    dlg = _dialog(qtbot, creds)
+    wizard = _paste_for_pages(qtbot, dlg, token)
+    wizard.page_checks[0][0].setChecked(True)
+    with qtbot.waitSignal(wizard.connected, timeout=10000) as blocker:
+        wizard.connect_pages_button.click()
+    page_id = blocker.args[0]
+    Account.update(status="needs_reconnect").where(Account.id == page_id).execute()
+    dlg.refresh()
+
+    fresh = fake_linkedin.issue_token("782bbtaQ", PAGE_SCOPES)
+    _select(dlg, "LinkedIn Milton Studio")
+    dlg.reconnect_button.click()
+    wizard = _wizard(dlg)
+    assert not wizard.post_as_row.isVisible()  # a page account stays a page account
+    wizard.token_choice.click()
+    assert "w_organization_social" in wizard.token_hint.text()
+    wizard.token_edit.setText(fresh)
+    with qtbot.waitSignal(wizard.connected, timeout=10000):
+        wizard.connect_token_button.click()
+    acc = Account.get_by_id(page_id)
+    assert (acc.status, acc.remote_id) == ("connected", "urn:li:organization:123")
+    assert creds.load("linkedin", page_id).access_token == fresh
