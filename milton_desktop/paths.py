@@ -34,9 +34,33 @@ class Paths:
         return self.log_dir / "milton.log"
 
     def ensure(self) -> Paths:
+        """Create the folders, private to the user: they hold post texts and account
+        details. Every file this process creates afterwards is private too."""
+        keep_private()
         for d in (self.data_dir, self.log_dir, self.media_dir):
-            d.mkdir(parents=True, exist_ok=True)
+            d.mkdir(parents=True, exist_ok=True, mode=0o700)
+        if os.name == "posix":
+            # folders and files made by an older version were readable by everyone
+            for d in (self.data_dir, self.log_dir, self.media_dir):
+                _restrict(d, 0o700)
+            for pattern, folder in (("milton.sqlite3*", self.data_dir), ("*.log*", self.log_dir)):
+                for f in folder.glob(pattern):
+                    _restrict(f, 0o600)
         return self
+
+
+def keep_private() -> None:
+    """Files and folders this process creates are readable by the user alone."""
+    if os.name == "posix":
+        os.umask(0o077)
+
+
+def _restrict(path: Path, mode: int) -> None:
+    try:
+        if path.stat().st_mode & 0o777 != mode:
+            path.chmod(mode)
+    except OSError:
+        pass  # not ours to change (a shared folder): leave it, the files inside are private
 
 
 def resolve_paths(home: str | os.PathLike[str] | None = None) -> Paths:

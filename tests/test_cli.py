@@ -486,3 +486,25 @@ def test_a_linkedin_page_is_connected_by_id_and_posts_as_the_page(
         code, out, err = run(capsys, "run", "--once")
         assert code == 0, err
         assert [p["author"] for p in li.posts] == ["urn:li:organization:123"]
+
+
+def test_a_plain_http_api_base_to_another_host_is_refused(
+    capsys, milton_home, monkeypatch, memory_keyring
+):
+    import io
+
+    monkeypatch.setattr("sys.stdin", io.StringIO("a-real-looking-token\n"))
+    code, _, err = run(
+        capsys,
+        "account",
+        "add",
+        "x",
+        "--name",
+        "me",
+        "--api-base",
+        "http://api.example.com",
+        "--token-stdin",
+    )
+    assert code == 2
+    assert "must start with https://" in err and "a-real-looking-token" not in err
+    assert Account.select().count() == 0

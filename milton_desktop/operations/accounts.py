@@ -55,6 +55,7 @@ _NOT_IN_NAMES = frozenset({"Cc", "Zl", "Zp"})
 
 __all__ = [
     "MAX_TOKEN_LENGTH",
+    "check_api_base",
     "check_name",
     "check_new_name",
     "check_token",
@@ -122,6 +123,37 @@ def check_new_name(platform: str, name: str) -> str:
         & (Account.status == AccountStatus.NEEDS_RECONNECT)
     )
     return check_name(name, exclude_id=waiting.id if waiting is not None else None)
+
+
+def check_api_base(url: str) -> str:
+    """``url`` without its trailing slash, if a token may be sent there: https anywhere,
+    plain http only to this computer (tests, a local relay); else :class:`UserError`."""
+    import ipaddress
+    from urllib.parse import urlsplit
+
+    url = (url or "").strip().rstrip("/")
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        parts.port  # noqa: B018 - a malformed port raises here
+    except ValueError:
+        raise UserError(
+            f"{url!r} is not a server address: give one like https://api.example.com"
+        ) from None
+    if parts.scheme == "https" and host:
+        return url
+    loopback = host == "localhost"
+    if not loopback:
+        try:
+            loopback = ipaddress.ip_address(host).is_loopback
+        except ValueError:
+            loopback = False
+    if parts.scheme == "http" and loopback:
+        return url
+    raise UserError(
+        f"the server address must start with https:// (plain http:// only for this "
+        f"computer: 127.0.0.1, ::1 or localhost), not {url!r}: the token would travel unencrypted"
+    )
 
 
 def check_token(platform: str, token: str) -> str:
@@ -523,9 +555,7 @@ def connect_with_token(
     if (name or "").strip():
         check_new_name(platform, name)  # before any network call: a taken name fails fast
     if api_base is not None:
-        api_base = api_base.rstrip("/")
-        if not api_base.startswith(("http://", "https://")):
-            raise UserError(f"the server address must be an http(s) URL, not {api_base!r}")
+        api_base = check_api_base(api_base)
     identity = identify_token(platform, token, api_base)
     if page is not None:
         identity = page_identity(platform, Credential(token.strip()), page, api_base)

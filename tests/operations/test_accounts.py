@@ -641,3 +641,34 @@ def test_a_page_account_is_reconnected_by_an_admin_of_the_page(creds, linkedin):
 
 def test_a_member_account_is_not_a_page(creds, work):
     assert not accounts.posts_as_page(accounts.get_account(work.id))
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://api.example.com/",
+        "http://127.0.0.1:8080",
+        "http://127.9.9.9",
+        "http://[::1]:9",
+        "http://localhost",
+    ],
+)
+def test_a_token_may_go_over_https_or_to_this_computer(url):
+    assert accounts.check_api_base(url) == url.rstrip("/")
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://api.example.com",
+        "http://10.0.0.5",
+        "http://127.0.0.1.example.com",
+        "ftp://127.0.0.1",
+        "https://",
+        "http://[::1",
+        "nonsense",
+    ],
+)
+def test_a_token_never_travels_unencrypted_to_another_host(url):
+    with pytest.raises(UserError):
+        accounts.check_api_base(url)
