@@ -101,6 +101,10 @@ def check_name(name: str, *, exclude_id: int | None = None) -> str:
     name = (name or "").strip()
     if not name:
         raise UserError("give the account a name, e.g. “Work LinkedIn”")
+    if name.isdigit():
+        raise UserError(
+            f"“{name}” would read as an account id: give the account a name with a letter in it"
+        )
     if len(name) > MAX_NAME_LENGTH or any(unicodedata.category(c) in _NOT_IN_NAMES for c in name):
         raise UserError(
             f"the account name must be at most {MAX_NAME_LENGTH} printable characters: shorten it"

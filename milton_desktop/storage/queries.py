@@ -169,10 +169,15 @@ def get_account(name_or_id: str | int | Account | AccountView) -> Account:
         # an id the program holds means that account, never one named like the number
         name_or_id = name_or_id if isinstance(name_or_id, int) else name_or_id.id
         acc = query.where(Account.id == name_or_id).first()
-    elif name_or_id.isdigit():  # typed by a user: a number may be an id or a name
-        acc = query.where(
-            (Account.id == int(name_or_id)) | (Account.display_name == str(name_or_id))
-        ).first()
+    elif name_or_id.isdigit():  # typed by a user: a number may be an id or an old name
+        by_id = query.where(Account.id == int(name_or_id)).first()
+        by_name = query.where(Account.display_name == name_or_id).first()
+        if by_id is not None and by_name is not None and by_id.id != by_name.id:
+            raise UserError(
+                f"{name_or_id!r} is both the id of “{by_id.display_name}” and the name of "
+                f"account {by_name.id}: give the name of the one you mean"
+            )
+        acc = by_id or by_name
     else:
         acc = query.where(Account.display_name == name_or_id).first()
     if acc is None:

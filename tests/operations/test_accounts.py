@@ -502,7 +502,8 @@ def test_adding_again_after_such_a_crash_reconnects_the_same_account(creds, back
 
 
 def test_a_held_snapshot_of_a_removed_account_never_means_another_one(creds, clock, work):
-    accounts.connect_account(creds, "linkedin", str(work.id), Credential("t"), Identity("9", "n"))
+    # an account named like a number, from before such names were refused
+    Account.create(platform="linkedin", display_name=str(work.id), remote_id="9")
     accounts.remove_account(creds, work.id)
     with pytest.raises(UserError, match="no account named"):
         _schedule(clock, work)  # not the LinkedIn account that happens to be named "1"
@@ -672,3 +673,13 @@ def test_a_token_may_go_over_https_or_to_this_computer(url):
 def test_a_token_never_travels_unencrypted_to_another_host(url):
     with pytest.raises(UserError):
         accounts.check_api_base(url)
+
+
+def test_a_number_never_names_an_account_and_an_old_one_is_never_confused(creds, clock, work):
+    with pytest.raises(UserError, match="would read as an account id"):
+        accounts.check_name("42")
+    legacy = Account.create(platform="linkedin", display_name=str(work.id), remote_id="9")
+    with pytest.raises(UserError, match="is both the id of “Work X” and the name of account"):
+        accounts.get_account(str(work.id))
+    assert accounts.get_account(str(legacy.id)).id == legacy.id  # its own id still works
+    assert accounts.get_account("Work X").id == work.id
