@@ -17,6 +17,7 @@ need nothing special.
 
 from __future__ import annotations
 
+import warnings
 from datetime import UTC, datetime, timedelta
 
 from dateutil.rrule import rrulestr
@@ -34,6 +35,32 @@ class RecurrenceError(UserError):
     """A rule that cannot be used; the message says why."""
 
 
+#: repeat frequencies the product supports; finer ones could never be published
+FREQUENCIES = ("YEARLY", "MONTHLY", "WEEKLY", "DAILY", "HOURLY")
+#: a repeat may start this long ago at most (older starts make every expansion slow)
+MAX_START_AGE = timedelta(days=366)
+#: and this far ahead at most
+MAX_START_AHEAD = timedelta(days=36525)
+#: a rule must have an occurrence within this long from now
+REACH = timedelta(days=2 * 366)
+
+
+def _check_parts(text: str) -> None:
+    """Refuse what would make dateutil loop for ever or yield more than we can post."""
+    parts: dict[str, str] = {}
+    for piece in text.split(";"):
+        key, _, value = piece.partition("=")
+        parts[key.strip().upper()] = value.strip().upper()
+    freq = parts.get("FREQ", "")
+    if freq not in FREQUENCIES:
+        raise RecurrenceError(
+            f"repeat FREQ={freq or '?'} is not supported: use one of {', '.join(FREQUENCIES)}"
+        )
+    for key in ("INTERVAL", "COUNT"):
+        if key in parts and not (parts[key].isdigit() and int(parts[key]) >= 1):
+            raise RecurrenceError(f"{key} must be a whole number of at least 1, not {parts[key]!r}")
+
+
 def parse_rule(rule: str, dtstart_local: datetime):
     """The dateutil rule for ``rule`` starting at the naive local ``dtstart_local``."""
     text = (rule or "").strip()
@@ -43,6 +70,7 @@ def parse_rule(rule: str, dtstart_local: datetime):
         raise RecurrenceError("give one RRULE, e.g. FREQ=WEEKLY;BYDAY=TU")
     if "DTSTART" in text.upper():
         raise RecurrenceError("leave DTSTART out of the rule: the first time comes from --at")
+    _check_parts(text)
     try:
         rule_obj = rrulestr(text, dtstart=dtstart_local)
     except (ValueError, TypeError) as exc:
@@ -98,12 +126,27 @@ def occurrences(
 
 
 def check_rule(rule: str, dtstart_local: datetime, zone_name: str, now: datetime) -> None:
-    """Refuse a rule that cannot be read, never occurs, or occurs absurdly often."""
-    occurrences(rule, dtstart_local, zone_name, now, now + HORIZON)
-    if (
-        parse_rule(rule, dtstart_local).after(
-            now.astimezone(get_zone(zone_name)).replace(tzinfo=None)
+    """Refuse a rule that cannot be read, starts absurdly far away, never occurs, or
+    occurs absurdly often. Every check is bounded in time."""
+    now_local = now.astimezone(get_zone(zone_name)).replace(tzinfo=None)
+    if dtstart_local < now_local - MAX_START_AGE:
+        raise RecurrenceError(
+            f"the first time, {dtstart_local:%Y-%m-%d %H:%M}, is more than a year ago: "
+            "start the repeat from a recent or future time"
         )
-        is None
-    ):
-        raise RecurrenceError(f"the rule {rule!r} has no occurrence after now")
+    if dtstart_local > now_local + MAX_START_AHEAD:
+        raise RecurrenceError(
+            f"the first time, {dtstart_local:%Y-%m-%d %H:%M}, is more than a hundred years away"
+        )
+    parsed = parse_rule(rule, dtstart_local)
+    # an impossible rule (31 February) would have dateutil search until the year 9999
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # COUNT and UNTIL together
+        horizon = max(now_local, dtstart_local) + REACH
+        bounded = parsed.replace(until=min(parsed._until or datetime.max, horizon))
+    if bounded.after(now_local) is None:
+        raise RecurrenceError(
+            f"the rule {rule!r} has no occurrence after now (looking two years past its start): "
+            "check its days, months and UNTIL"
+        )
+    occurrences(rule, dtstart_local, zone_name, now, now + HORIZON)
