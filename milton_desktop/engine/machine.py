@@ -71,6 +71,10 @@ class EngineConfig:
     max_attempts: int = 5
     backoff_base: timedelta = timedelta(seconds=30)
     backoff_cap: timedelta = timedelta(minutes=15)
+    #: a platform's reset further away than this fails the post, naming the time
+    max_rate_wait: timedelta = timedelta(hours=24)
+    #: rate-limited tries of one post before it fails
+    max_rate_limited: int = 10
 
 
 @dataclass(frozen=True)
@@ -618,8 +622,41 @@ class Engine:
         return self._outcome(row.id)
 
     def _finish_rate_limited(self, row, record, exc: RateLimited) -> Outcome:
+        """Wait for the platform's reset, within reason: a reset already past (or
+        nonsense) waits like any retry, one beyond a day fails with the time named, and
+        a post limited again and again stops after ``max_rate_limited`` tries."""
         now = self.clock.now()
-        retry_at = max(exc.retry_at, now) + timedelta(seconds=self.rng.uniform(0, 3))
+        limited = (
+            PublishingResult.select()
+            .where(
+                (PublishingResult.schedule == row.id)
+                & (PublishingResult.outcome == AttemptOutcome.RATE_LIMITED)
+            )
+            .count()
+            + 1
+        )
+        if limited > self.config.max_rate_limited:
+            return self._finish_failed(
+                row,
+                record,
+                Rejected(
+                    f"still rate limited after {limited} tries: {exc}", http_status=exc.http_status
+                ),
+            )
+        wait = exc.retry_at - now
+        if wait > self.config.max_rate_wait:
+            return self._finish_failed(
+                row,
+                record,
+                Rejected(
+                    f"{exc}; the platform says to wait until {exc.retry_at:%Y-%m-%d %H:%M} UTC, "
+                    "more than a day: nothing was published; reschedule the post for after then",
+                    http_status=exc.http_status,
+                ),
+            )
+        if wait <= timedelta(0):
+            wait = self.backoff(limited)  # a reset in the past tells us nothing: back off
+        retry_at = now + wait + timedelta(seconds=self.rng.uniform(0, 3))
         with database.atomic():
             record(AttemptOutcome.RATE_LIMITED, error=exc)
             self._transition(

@@ -405,3 +405,43 @@ def test_a_retried_instagram_post_publishes_its_first_container(creds, clock):
         assert engine.execute(row.id).status == "published"
         assert len(ig.containers) == 1 and len(ig.published) == 1
         assert ScheduledPost.get_by_id(row.id).resume is None
+
+
+@pytest.mark.parametrize("offset", [timedelta(0), -timedelta(days=3), -timedelta(seconds=1)])
+def test_a_reset_already_past_backs_off_instead_of_hammering(
+    engine, clock, account, scripted, offset
+):
+    sched = _schedule(clock, account)
+    clock.advance(timedelta(minutes=10))
+    scripted.script = [RateLimited("429", clock.now() + offset)]
+    (o,) = engine.publish_due()
+    assert o.status == "pending"
+    wait = _row(sched.id).next_attempt_at - clock.now()
+    assert timedelta(seconds=15) <= wait <= engine.config.backoff_cap + timedelta(seconds=3)
+
+
+def test_a_reset_beyond_a_day_fails_the_post_and_names_the_time(engine, clock, account, scripted):
+    sched = _schedule(clock, account)
+    clock.advance(timedelta(minutes=10))
+    far = datetime(9999, 12, 31, 23, 0, tzinfo=UTC)
+    scripted.script = [RateLimited("X is rate limiting posts", far)]
+    (o,) = engine.publish_due()
+    assert o.status == "failed"
+    row = _row(sched.id)
+    assert (
+        "wait until 9999-12-31 23:00 UTC, more than a day: nothing was published"
+        in row.error_message
+    )
+    assert scripted.calls == [("hello", "tok-123")]  # tried once, never again by itself
+
+
+def test_a_post_limited_again_and_again_stops(engine, clock, account, scripted):
+    sched = _schedule(clock, account)
+    clock.advance(timedelta(minutes=10))
+    for _ in range(engine.config.max_rate_limited + 1):
+        scripted.script = [RateLimited("429", clock.now() + timedelta(minutes=1))]
+        (o,) = engine.publish_due()
+        clock.set(_row(sched.id).next_attempt_at)
+    assert o.status == "failed"
+    assert "still rate limited after" in _row(sched.id).error_message
+    assert len(scripted.calls) == engine.config.max_rate_limited + 1
