@@ -72,8 +72,23 @@ def _never_connected(exc: requests.exceptions.ConnectionError) -> bool:
         if isinstance(cur, ConnectionRefusedError):
             return True
         nxt = cur.args[0] if cur.args and isinstance(cur.args[0], BaseException) else None
-        cur = getattr(cur, "reason", None) or nxt or cur.__cause__ or cur.__context__
+        reason = getattr(cur, "reason", None)  # an exception, or (SSLError) a plain string
+        reason = reason if isinstance(reason, BaseException) else None
+        cur = reason or nxt or cur.__cause__ or cur.__context__
     return False
+
+
+def tls_reason(exc: BaseException) -> str:
+    """The certificate or handshake problem in a TLS failure, in a few words."""
+    text = str(exc)
+    for marker in ("CERTIFICATE_VERIFY_FAILED", "WRONG_VERSION_NUMBER", "hostname mismatch"):
+        if marker.lower() in text.lower():
+            return {
+                "CERTIFICATE_VERIFY_FAILED": "the server's certificate is not trusted",
+                "WRONG_VERSION_NUMBER": "the server did not answer in TLS",
+                "hostname mismatch": "the certificate is for another host",
+            }[marker]
+    return "the handshake failed"
 
 
 def send(
@@ -97,6 +112,12 @@ def send(
 
     try:
         return session.request(method, url, timeout=timeout, allow_redirects=False, **kwargs)
+    except requests.exceptions.SSLError as exc:
+        # the handshake failed, so no request was sent: safe to retry, even a create
+        raise Transient(
+            f"the secure connection (TLS) could not be set up while {what}: "
+            f"{tls_reason(exc)}; check the certificate and the address; will retry"
+        ) from None
     except requests.exceptions.ConnectionError as exc:
         if _never_connected(exc):
             raise Transient(f"could not connect while {what}; will retry") from None

@@ -242,3 +242,52 @@ def test_installing_the_urllib3_redaction_again_adds_no_second_filter() -> None:
     redact_urllib3_logs()
     logger = logging.getLogger("urllib3.connectionpool")
     assert sum(isinstance(f, RedactingFilter) for f in logger.filters) == 1
+
+
+@pytest.fixture
+def not_tls():
+    """A server on loopback that answers an https client in plain text, as a
+    misconfigured proxy or a wrong port does: the TLS handshake cannot succeed."""
+    import socket
+    import threading
+
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(8)
+    stop = threading.Event()
+
+    def serve() -> None:
+        srv.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                conn, _ = srv.accept()
+            except OSError:
+                continue
+            with conn:
+                conn.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
+
+    worker = threading.Thread(target=serve, daemon=True)
+    worker.start()
+    yield f"https://127.0.0.1:{srv.getsockname()[1]}"
+    stop.set()
+    worker.join(5)
+    srv.close()
+
+
+@pytest.mark.parametrize("create", [False, True])
+def test_a_failed_tls_handshake_sent_nothing_and_says_so(not_tls, create):
+    import requests
+
+    from milton_desktop.publishers.base import Transient
+    from milton_desktop.publishers.http import send
+
+    with pytest.raises(Transient, match=r"secure connection \(TLS\) could not be set up"):
+        send(
+            requests.Session(),
+            "POST",
+            f"{not_tls}/2/tweets",
+            what="creating the post",
+            create=create,
+            timeout=(2, 2),
+            json={},
+        )
