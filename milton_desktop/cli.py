@@ -66,6 +66,16 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message}; see `{self.prog} --help`\n")
 
 
+def _row_id(text: str) -> int:
+    """An id as the database can hold it (a positive 64-bit integer)."""
+    if not (text.isascii() and text.lstrip("-").isdigit()):
+        raise argparse.ArgumentTypeError(f"{text!r} is not an id (a whole number)")
+    value = int(text)
+    if not 1 <= value < 2**63:
+        raise argparse.ArgumentTypeError(f"{text} is not an id: ids are whole numbers from 1")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(
         prog="milton-desktop",
@@ -153,7 +163,7 @@ def build_parser() -> argparse.ArgumentParser:
     pl.add_argument("--json", action="store_true")
 
     s = sub.add_parser("schedule", help="schedule a post to an account; prints the schedule id")
-    s.add_argument("post_id", type=int)
+    s.add_argument("post_id", type=_row_id)
     s.add_argument("--account", required=True, metavar="NAME")
     s.add_argument(
         "--at",
@@ -171,7 +181,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--json", action="store_true")
 
     rs = sub.add_parser("reschedule", help="move a pending, missed or failed schedule")
-    rs.add_argument("schedule_id", type=int)
+    rs.add_argument("schedule_id", type=_row_id)
     rs.add_argument("--at", required=True, metavar="WHEN")
     rs.add_argument("--tz", metavar="ZONE")
 
@@ -184,16 +194,16 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--json", action="store_true")
 
     c = sub.add_parser("cancel", help="cancel a pending schedule")
-    c.add_argument("schedule_id", type=int)
+    c.add_argument("schedule_id", type=_row_id)
     c.add_argument(
         "--series", action="store_true", help="stop its repeat and cancel every pending occurrence"
     )
 
     pn = sub.add_parser("publish-now", help="publish a missed or failed schedule now")
-    pn.add_argument("schedule_id", type=int)
+    pn.add_argument("schedule_id", type=_row_id)
 
     rv = sub.add_parser("resolve", help="settle an uncertain schedule after checking the platform")
-    rv.add_argument("schedule_id", type=int)
+    rv.add_argument("schedule_id", type=_row_id)
     g = rv.add_mutually_exclusive_group(required=True)
     g.add_argument("--published", action="store_true", help="it did go out")
     g.add_argument("--not-published", action="store_true", help="it did not: publish it again now")

@@ -508,3 +508,11 @@ def test_a_plain_http_api_base_to_another_host_is_refused(
     assert code == 2
     assert "must start with https://" in err and "a-real-looking-token" not in err
     assert Account.select().count() == 0
+
+
+@pytest.mark.parametrize("bad", ["9223372036854775808", "0", "-3", "1e3", "١٢"])
+def test_an_id_out_of_range_or_malformed_is_bad_usage(capsys, milton_home, bad):
+    with pytest.raises(SystemExit) as exited:
+        main(["cancel", bad])
+    err = capsys.readouterr().err
+    assert exited.value.code == 2 and "is not an id" in err and "Traceback" not in err
