@@ -41,7 +41,18 @@ class Paths:
             d.mkdir(parents=True, exist_ok=True, mode=0o700)
         if os.name == "posix":
             # folders and files made by an older version were readable by everyone
-            for d in (self.data_dir, self.log_dir, self.media_dir):
+            # a folder the user named with --home may be theirs to share: only the
+            # folders and files Milton keeps inside it are tightened
+            mine = (
+                (self.log_dir, self.media_dir)
+                if self.custom_home
+                else (
+                    self.data_dir,
+                    self.log_dir,
+                    self.media_dir,
+                )
+            )
+            for d in mine:
                 _restrict(d, 0o700)
             for pattern, folder in (("milton.sqlite3*", self.data_dir), ("*.log*", self.log_dir)):
                 for f in folder.glob(pattern):

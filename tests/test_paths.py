@@ -18,7 +18,7 @@ def _mode(path) -> int:
 
 
 def test_data_logs_and_database_are_private(tmp_path):
-    home = tmp_path / "home"
+    home = tmp_path / "fresh"  # made by Milton itself
     ctx = open_context(str(home))
     logging_file = ctx.log_file
     import logging
@@ -35,12 +35,15 @@ def test_data_logs_and_database_are_private(tmp_path):
     assert _mode(logging_file) == 0o600
 
 
-def test_an_older_world_readable_folder_is_made_private(tmp_path):
+def test_an_older_world_readable_data_folder_is_made_private(tmp_path):
     home = tmp_path / "old"
     (home / "logs").mkdir(parents=True)
     (home / "milton.sqlite3").write_bytes(b"")
     home.chmod(0o755)
+    (home / "logs").chmod(0o755)
     (home / "milton.sqlite3").chmod(0o644)
     resolve_paths(str(home)).ensure()
-    assert _mode(home) == 0o700
+    assert _mode(home / "logs") == 0o700
     assert _mode(home / "milton.sqlite3") == 0o600
+    # a folder the user chose with --home keeps its own permissions
+    assert _mode(home) == 0o755
