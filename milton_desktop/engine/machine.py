@@ -626,15 +626,7 @@ class Engine:
         nonsense) waits like any retry, one beyond a day fails with the time named, and
         a post limited again and again stops after ``max_rate_limited`` tries."""
         now = self.clock.now()
-        limited = (
-            PublishingResult.select()
-            .where(
-                (PublishingResult.schedule == row.id)
-                & (PublishingResult.outcome == AttemptOutcome.RATE_LIMITED)
-            )
-            .count()
-            + 1
-        )
+        limited = _attempts(row.id, AttemptOutcome.RATE_LIMITED) + 1
         if limited > self.config.max_rate_limited:
             return self._finish_failed(
                 row,
@@ -669,15 +661,7 @@ class Engine:
         return self._outcome(row.id, retry_at=retry_at)
 
     def _finish_retry(self, row, record, exc: PublishError) -> Outcome:
-        transient_attempts = (
-            PublishingResult.select()
-            .where(
-                (PublishingResult.schedule == row.id)
-                & (PublishingResult.outcome == AttemptOutcome.RETRY)
-            )
-            .count()
-            + 1
-        )
+        transient_attempts = _attempts(row.id, AttemptOutcome.RETRY) + 1
         if transient_attempts >= self.config.max_attempts:
             return self._finish_failed(
                 row,
@@ -727,6 +711,15 @@ class Engine:
             warning=warning,
             **extra,
         )
+
+
+def _attempts(schedule_id: int, outcome: AttemptOutcome) -> int:
+    """How many attempts of a schedule ended in ``outcome`` so far."""
+    return (
+        PublishingResult.select()
+        .where((PublishingResult.schedule == schedule_id) & (PublishingResult.outcome == outcome))
+        .count()
+    )
 
 
 #: the attempts that end a post's story, and the status they leave it in

@@ -590,6 +590,26 @@ def _known_as(acc: Account) -> str:
 
 # ---------------------------------------------------------------- token upkeep
 
+#: a token that cannot be renewed from here is flagged this long before it expires
+EXPIRY_WARNING = timedelta(days=7)
+
+
+def renewed_by_milton(account: AccountView) -> bool:
+    """Whether the scheduler keeps this account's token alive (else the user reconnects)."""
+    found = registry.find(account.platform)
+    return found is not None and found.token_upkeep is not None
+
+
+def must_reconnect_soon(account: AccountView, now: datetime) -> bool:
+    """A token Milton cannot renew that expires within :data:`EXPIRY_WARNING`."""
+    expires = account.token_expires_at
+    return (
+        expires is not None
+        and not renewed_by_milton(account)
+        and now < expires <= now + EXPIRY_WARNING
+    )
+
+
 #: a renewal is tried at most this often per account, whatever the outcome
 UPKEEP_EVERY = timedelta(days=1)
 

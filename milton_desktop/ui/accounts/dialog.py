@@ -129,10 +129,6 @@ class _BrowserOpener(QObject):
     requested = Signal(str)
 
 
-#: a token that cannot be renewed is flagged this long before it expires
-EXPIRY_WARNING = timedelta(days=7)
-
-
 @dataclass(frozen=True)
 class TokenHealth:
     """How an account's token is doing, as the accounts table shows it."""
@@ -149,8 +145,7 @@ def _when(value: datetime, zone: Any) -> str:
 
 def token_health(acc: AccountView, now: datetime, zone: Any) -> TokenHealth:
     """Expiry countdown, last renewal, and whether Milton renews it or the user must."""
-    found = registry.find(acc.platform)
-    renews = found is not None and found.token_upkeep is not None
+    renews = accounts.renewed_by_milton(acc)
     renewed = (
         f"Last renewed {_when(acc.token_refreshed_at, zone)}."
         if acc.token_refreshed_at
@@ -170,7 +165,7 @@ def token_health(acc: AccountView, now: datetime, zone: Any) -> TokenHealth:
     if left <= timedelta(0):
         return TokenHealth("Expired: reconnect", exact, urgent=True)
     text = f"Expires in {human_delta(left)}"
-    urgent = not renews and left < EXPIRY_WARNING
+    urgent = accounts.must_reconnect_soon(acc, now)
     if urgent:
         text += ": reconnect"
     elif renews:

@@ -63,7 +63,12 @@ from milton_desktop.ui.calendar.drafts import DraftsPane
 from milton_desktop.ui.calendar.upcoming import UpcomingPanel
 from milton_desktop.ui.calendar.view import CalendarPane
 from milton_desktop.ui.shell.missed_dialog import MissedPostsDialog
-from milton_desktop.ui.shell.tray import Notice, external_scheduler_text, next_post
+from milton_desktop.ui.shell.tray import (
+    Notice,
+    external_scheduler_text,
+    follow_runner,
+    next_post,
+)
 
 if TYPE_CHECKING:  # the dialogs are imported when first opened: the window shows sooner
     from milton_desktop.ui.accounts.dialog import AccountsDialog
@@ -517,14 +522,9 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------ public
     def set_runner(self, runner: Runner | None, external_owner: str | None = None) -> None:
         """Follow ``runner``; with None, ``external_owner`` names who publishes instead."""
-        if self.runner is not None:
-            self.runner.outcome.disconnect(self._on_runner_outcome)
-            self.runner.rearmed.disconnect(self._on_runner_rearmed)
+        follow_runner(self.runner, runner, self._on_runner_outcome, self._on_runner_rearmed)
         self.runner = runner
         self.external_owner = external_owner if runner is None else None
-        if runner is not None:
-            runner.outcome.connect(self._on_runner_outcome)
-            runner.rearmed.connect(self._on_runner_rearmed)
         self.sync_paused()
 
     def set_tray_available(self, available: bool) -> None:

@@ -17,7 +17,7 @@ import logging
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, Protocol
 
 from PySide6.QtCore import QObject, QTimer, QUrl, Signal
@@ -30,6 +30,7 @@ from milton_desktop.domain.status import Status
 from milton_desktop.domain.timeutil import human_delta
 from milton_desktop.engine.machine import Outcome
 from milton_desktop.engine.runner import Runner
+from milton_desktop.operations.accounts import must_reconnect_soon
 from milton_desktop.publishers import registry
 from milton_desktop.storage import queries, settings
 
@@ -110,8 +111,19 @@ def _reason(message: str | None) -> str:
     return text[0].upper() + text[1:]
 
 
-#: a token that cannot be renewed is announced this long before it expires
-EXPIRY_NOTICE = timedelta(days=7)
+def follow_runner(
+    old: Runner | None,
+    new: Runner | None,
+    on_outcome: Callable[[Outcome], None],
+    on_rearmed: Callable[[datetime | None], None],
+) -> None:
+    """Move the two slots every runner watcher has from ``old`` runner to ``new``."""
+    if old is not None:
+        old.outcome.disconnect(on_outcome)
+        old.rearmed.disconnect(on_rearmed)
+    if new is not None:
+        new.outcome.connect(on_outcome)
+        new.rearmed.connect(on_rearmed)
 
 
 def expiry_notices(
@@ -121,18 +133,15 @@ def expiry_notices(
     token (``told`` remembers which were announced)."""
     notices = []
     for acc in accounts:
-        found = registry.find(acc.platform)
         expires = acc.token_expires_at
-        if found is None or found.token_upkeep is not None or expires is None:
-            continue
-        if not now < expires <= now + EXPIRY_NOTICE or (acc.id, expires) in told:
+        if not must_reconnect_soon(acc, now) or expires is None or (acc.id, expires) in told:
             continue
         told.add((acc.id, expires))
         notices.append(
             Notice(
                 "reconnect",
                 f"Reconnect “{acc.display_name}” within {human_delta(expires - now)}",
-                f"Its {found.label} token expires then and cannot be renewed from here: "
+                f"Its {registry.label(acc.platform)} token expires then and cannot be renewed from here: "
                 "reconnect it in Accounts… so its posts keep going out.",
                 level="warning",
             )
@@ -388,14 +397,9 @@ class TrayController(QObject):
     # ------------------------------------------------------------ public
     def set_runner(self, runner: Runner | None, external_owner: str | None = None) -> None:
         """Follow ``runner``; with None, ``external_owner`` names who publishes instead."""
-        if self.runner is not None:
-            self.runner.outcome.disconnect(self._on_runner_outcome)
-            self.runner.rearmed.disconnect(self._on_runner_rearmed)
+        follow_runner(self.runner, runner, self._on_runner_outcome, self._on_runner_rearmed)
         self.runner = runner
         self.external_owner = external_owner if runner is None else None
-        if runner is not None:
-            runner.outcome.connect(self._on_runner_outcome)
-            runner.rearmed.connect(self._on_runner_rearmed)
         self.refresh()
 
     def show(self) -> None:
