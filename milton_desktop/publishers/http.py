@@ -26,6 +26,7 @@ from urllib.parse import urljoin, urlsplit
 
 from milton_desktop.domain import redaction
 from milton_desktop.domain.credential import Credential
+from milton_desktop.publishers import deadline
 from milton_desktop.publishers.base import OutcomeUnknown, PublishError, Rejected, Transient
 
 if TYPE_CHECKING:  # imported on the first call: the window starts faster
@@ -41,6 +42,9 @@ _DOWNLOAD_CHUNK = 64 * 1024
 _SPOOL_IN_MEMORY = 8 * 1024 * 1024
 _DRAIN_LIMIT = 64 * 1024
 _MB = 1024 * 1024
+#: the most bytes read from an API answer (after decompression): real ones are a few KB
+MAX_ANSWER = 8 * _MB
+_ANSWER_CHUNK = 64 * 1024
 # requests drops a header whose value is None after merging the session's headers, so
 # this keeps an Authorization header set on a shared session away from media hosts
 _NO_AUTH_HEADER: dict[str, str | None] = {"Authorization": None}
@@ -99,48 +103,148 @@ def send(
     what: str,
     create: bool = False,
     timeout: float | tuple[float, float],
+    limit: int = MAX_ANSWER,
     **kwargs: Any,
 ) -> requests.Response:
-    """Send one request, turning network failures into typed errors.
+    """Send one request and read its answer, turning network failures into typed errors.
+
+    The whole exchange runs under a total deadline (:mod:`.deadline`), and at most
+    ``limit`` bytes of the answer are read, after decompression: a server that
+    trickles, or sends without end, costs a minute and a few megabytes, never the
+    publish.
 
     Args:
         what: a short phrase for messages, e.g. ``"creating the LinkedIn post"``.
         create: True for the call that makes the post exist; failures after the
             request may have been sent then mean the outcome is unknown.
     """
+    deadline.guard(session)
+    allowance = deadline.budget(deadline.body_size(kwargs))
+    with deadline.watching(allowance) as watch:
+        resp = _request(
+            session, method, url, what=what, create=create, timeout=timeout, watch=watch, **kwargs
+        )
+        try:
+            _read_answer(resp, limit=limit, what=what, create=create, watch=watch)
+        except PublishError:
+            resp.close()
+            raise
+    return resp
+
+
+def _request(
+    session: requests.Session,
+    method: str,
+    url: str,
+    *,
+    what: str,
+    create: bool,
+    timeout: float | tuple[float, float],
+    watch: deadline.Watch,
+    **kwargs: Any,
+) -> requests.Response:
+    """The answer's status and headers; its body is left unread (``stream=True``)."""
     import requests  # already loaded: the caller holds a session
 
     try:
-        return session.request(method, url, timeout=timeout, allow_redirects=False, **kwargs)
-    except requests.exceptions.SSLError as exc:
+        resp = session.request(
+            method, url, timeout=timeout, allow_redirects=False, stream=True, **kwargs
+        )
+    except requests.exceptions.RequestException as exc:
+        raise _network_error(exc, what=what, create=create, watch=watch) from None
+    if watch.expired:  # cut mid-headers: what was parsed is not the platform's answer
+        resp.close()
+        raise _network_error(TimeoutError(), what=what, create=create, watch=watch)
+    return resp
+
+
+def _read_answer(
+    resp: requests.Response, *, limit: int, what: str, create: bool, watch: deadline.Watch
+) -> None:
+    """Read the body into ``resp`` (``resp.content``, ``.json()`` work as usual)."""
+    import requests  # already loaded: the caller holds a session
+
+    declared = resp.headers.get("Content-Length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise _too_large(resp, limit=limit, what=what, create=create)
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        # urllib3 decompresses at most one chunk's worth per read, so a gzip bomb
+        # is stopped at the limit like any other long answer
+        for chunk in resp.iter_content(_ANSWER_CHUNK):
+            size += len(chunk)
+            if size > limit:
+                raise _too_large(resp, limit=limit, what=what, create=create)
+            chunks.append(chunk)
+    except requests.exceptions.RequestException as exc:
+        raise _network_error(exc, what=what, create=create, watch=watch) from None
+    except (OSError, ValueError) as exc:  # a socket cut under a TLS read
+        if not watch.expired:
+            raise
+        raise _network_error(exc, what=what, create=create, watch=watch) from None
+    if watch.expired:  # a cut can look like the end of a body that has no length
+        raise _network_error(TimeoutError(), what=what, create=create, watch=watch)
+    resp._content = b"".join(chunks)
+    resp._content_consumed = True  # type: ignore[attr-defined]
+
+
+def _too_large(resp: requests.Response, *, limit: int, what: str, create: bool) -> PublishError:
+    message = (
+        f"the platform's answer was over {_amount(limit)}, larger than any real answer, "
+        f"while {what}"
+    )
+    if create:
+        return OutcomeUnknown(
+            f"{message}; the post may or may not have been published: check the account "
+            "before publishing again",
+            http_status=resp.status_code,
+        )
+    return Transient(f"{message}; will retry", http_status=resp.status_code)
+
+
+def _network_error(
+    exc: BaseException, *, what: str, create: bool, watch: deadline.Watch
+) -> PublishError:
+    """What a failed exchange means: may the platform have acted on the request?"""
+    import requests  # already loaded: the caller holds a session
+
+    if watch.expired:
+        took = f"no complete answer within {watch.elapsed():.0f} s while {what}"
+        if create and watch.sent:
+            return OutcomeUnknown(
+                f"{took}; the post may or may not have been published: check the account "
+                "before publishing again"
+            )
+        return Transient(f"{took}; will retry")
+    if isinstance(exc, requests.exceptions.SSLError):
         # the handshake failed, so no request was sent: safe to retry, even a create
-        raise Transient(
+        return Transient(
             f"the secure connection (TLS) could not be set up while {what}: "
             f"{tls_reason(exc)}; check the certificate and the address; will retry"
-        ) from None
-    except requests.exceptions.ConnectionError as exc:
+        )
+    if isinstance(exc, requests.exceptions.ConnectionError):
         if _never_connected(exc):
-            raise Transient(f"could not connect while {what}; will retry") from None
+            return Transient(f"could not connect while {what}; will retry")
         if create:
-            raise OutcomeUnknown(
+            return OutcomeUnknown(
                 f"the connection was dropped while {what}; the post may or may not have "
                 "been published: check the account before publishing again"
-            ) from None
-        raise Transient(f"the connection was dropped while {what}; will retry") from None
-    except requests.exceptions.Timeout:
+            )
+        return Transient(f"the connection was dropped while {what}; will retry")
+    if isinstance(exc, requests.exceptions.Timeout):
         if create:
-            raise OutcomeUnknown(
+            return OutcomeUnknown(
                 f"no answer in time while {what}; the post may or may not have been "
                 "published: check the account before publishing again"
-            ) from None
-        raise Transient(f"timed out while {what}; will retry") from None
-    except requests.exceptions.RequestException as exc:
-        if create:
-            raise OutcomeUnknown(
-                f"network error while {what} ({type(exc).__name__}); the post may or may "
-                "not have been published: check the account before publishing again"
-            ) from None
-        raise Transient(f"network error while {what} ({type(exc).__name__}); will retry") from None
+            )
+        return Transient(f"timed out while {what}; will retry")
+    if create:
+        return OutcomeUnknown(
+            f"network error while {what} ({type(exc).__name__}); the post may or may "
+            "not have been published: check the account before publishing again"
+        )
+    return Transient(f"network error while {what} ({type(exc).__name__}); will retry")
 
 
 def server_error(resp: requests.Response, *, what: str, create: bool) -> PublishError:
@@ -295,6 +399,41 @@ def download(
             over ``cap``, no bytes).
         Transient: the host answered 429 or 5xx, or the network failed.
     """
+    deadline.guard(session)
+    # a download earns its time by its bytes: a slow big video is fine, a trickle is not
+    with deadline.watching(deadline.deadline(), grows_with_bytes=True) as watch:
+        file, size, content_type = _fetch(
+            session,
+            url,
+            what=what,
+            label=label,
+            cap=cap,
+            timeout=timeout,
+            stack=stack,
+            platform=platform,
+            log=log,
+            watch=watch,
+        )
+    if size == 0:
+        raise Rejected(f"{label}: its link returned no bytes; check the link")
+    file.seek(0)
+    return Downloaded(file, size, content_type)
+
+
+def _fetch(
+    session: requests.Session,
+    url: str,
+    *,
+    what: str,
+    label: str,
+    cap: int,
+    timeout: float | tuple[float, float],
+    stack: contextlib.ExitStack,
+    platform: str,
+    log: logging.Logger | None,
+    watch: deadline.Watch,
+) -> tuple[IO[bytes], int, str]:
+    """The body of :func:`download`, under its watch."""
     import tempfile
 
     import requests  # already loaded: the caller holds a session
@@ -303,8 +442,15 @@ def download(
     for _ in range(MAX_REDIRECTS + 1):
         if urlsplit(url).scheme not in ("http", "https"):
             raise Rejected(f"{label}: only http and https links can be downloaded; check the link")
-        resp = send(
-            session, "GET", url, what=what, timeout=timeout, stream=True, headers=_NO_AUTH_HEADER
+        resp = _request(
+            session,
+            "GET",
+            url,
+            what=what,
+            create=False,
+            timeout=timeout,
+            watch=watch,
+            headers=_NO_AUTH_HEADER,
         )
         if log is not None:
             log.info("GET %s -> %s", safe_url(url), resp.status_code)
@@ -351,15 +497,21 @@ def download(
                         f"{label} is over {platform}'s {_amount(cap)} limit: use a smaller file"
                     )
                 file.write(chunk)
+                watch.progress(len(chunk))
         except requests.exceptions.RequestException as exc:
+            if watch.expired:
+                raise _network_error(exc, what=what, create=False, watch=watch) from None
             raise Transient(
                 f"the download broke off while {what} ({type(exc).__name__}); will retry"
             ) from None
+        except (OSError, ValueError) as exc:  # a socket cut under a TLS read
+            if not watch.expired:
+                raise
+            raise _network_error(exc, what=what, create=False, watch=watch) from None
+        if watch.expired:  # a cut can look like the end of a body that has no length
+            raise _network_error(TimeoutError(), what=what, create=False, watch=watch)
         content_type = (resp.headers.get("Content-Type") or "").split(";")[0].strip().lower()
-    if size == 0:
-        raise Rejected(f"{label}: its link returned no bytes; check the link")
-    file.seek(0)
-    return Downloaded(file, size, content_type)
+    return file, size, content_type
 
 
 def _drain(resp: requests.Response) -> None:

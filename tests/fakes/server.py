@@ -12,15 +12,25 @@ returning a :class:`Reply`. Tests inject faults by route::
 
 ``when="before"`` means the platform never processed the request (nothing was
 created); ``when="after"`` means it did, and only the answer was lost.
+
+Hostile answers, for the limits on what a client waits for and reads::
+
+    fake.inject("POST /2/tweets", mode="trickle", when="after", delay=20)  # a byte per 20 s
+    fake.inject("GET /2/users/me", mode="trickle_headers", delay=20)  # even the headers
+    fake.inject("GET /v1/me", mode="endless")  # a chunked body that never ends
+    fake.inject("GET /v1/me", mode="bomb")     # 1 MB of gzip that inflates to 1 GiB
+    fake.inject("GET /big.mp4", mode="paced", delay=0.2)  # the real answer, 64 KiB a step
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import socket
 import threading
 import time
+import zlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import format_datetime
@@ -72,7 +82,9 @@ class Reply:
 @dataclass
 class Fault:
     pattern: re.Pattern[str]
-    mode: str  # respond | drop | timeout | slow
+    mode: (
+        str  # respond | drop | timeout | slow | paced | trickle | trickle_headers | endless | bomb
+    )
     when: str  # before | after
     times: int
     status: int
@@ -82,10 +94,26 @@ class Fault:
     content_type: str | None
 
 
+_MODES = (
+    "respond",
+    "drop",
+    "timeout",
+    "slow",
+    "paced",
+    "trickle",
+    "trickle_headers",
+    "endless",
+    "bomb",
+)
+_HOSTILE = frozenset({"trickle", "trickle_headers", "endless", "bomb"})
+
+
 class FakeServer:
     """Base class: start on a free loopback port, record requests, inject faults."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, tls: tuple[str, str] | None = None) -> None:
+        #: (certificate file, key file): serve https instead of http
+        self.tls = tls
         self.requests: list[Request] = []
         self._faults: list[Fault] = []
         self._lock = threading.RLock()
@@ -98,7 +126,7 @@ class FakeServer:
     def url(self) -> str:
         assert self._httpd is not None, "server not started"
         host, port = self._httpd.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"{'https' if self.tls else 'http'}://{host}:{port}"
 
     def start(self) -> FakeServer:
         server = self
@@ -125,6 +153,12 @@ class FakeServer:
             do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _serve
 
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        if self.tls:
+            import ssl
+
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(*self.tls)
+            self._httpd.socket = context.wrap_socket(self._httpd.socket, server_side=True)
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(
             target=lambda: self._httpd.serve_forever(poll_interval=0.05),
@@ -162,7 +196,7 @@ class FakeServer:
         content_type: str | None = None,
     ) -> None:
         """Make the next ``times`` requests whose ``"METHOD /path"`` matches ``route`` (a regex) fail."""
-        assert mode in ("respond", "drop", "timeout", "slow"), mode
+        assert mode in _MODES, mode
         assert when in ("before", "after"), when
         with self._lock:
             self._faults.append(
@@ -249,7 +283,10 @@ class FakeServer:
             self.requests.append(req)
         fault = self._take_fault(req)
         reply: Reply | None = None
-        if fault is None or fault.when == "after" or fault.mode == "slow":
+        if fault is not None and fault.mode in _HOSTILE and fault.when == "before":
+            self._misbehave(h, fault)
+            return
+        if fault is None or fault.when == "after" or fault.mode in ("slow", "paced"):
             try:
                 with self._lock:
                     reply = self.handle(req)
@@ -267,6 +304,9 @@ class FakeServer:
                 return
             elif fault.mode == "slow":
                 self._release.wait(fault.delay)
+            elif fault.mode in _HOSTILE:
+                self._misbehave(h, fault)
+                return
         assert reply is not None
         payload, ctype = reply.encode()
         try:
@@ -276,9 +316,62 @@ class FakeServer:
             for k, v in reply.headers.items():
                 h.send_header(k, v)
             h.end_headers()
-            h.wfile.write(payload)
+            if fault is not None and fault.mode == "paced":
+                # a slow but steady line: the whole answer, one piece per ``delay``
+                for start in range(0, len(payload), 65536):
+                    h.wfile.write(payload[start : start + 65536])
+                    h.wfile.flush()
+                    if self._release.wait(fault.delay):
+                        return
+            else:
+                h.wfile.write(payload)
         except (BrokenPipeError, ConnectionResetError):
             pass
+
+    def _misbehave(self, h: BaseHTTPRequestHandler, fault: Fault) -> None:
+        """Answer in one of the hostile ways, until the client gives up or the fake stops."""
+        h.close_connection = True
+        out = h.wfile
+        gap = fault.delay or 20
+        try:
+            if fault.mode == "trickle_headers":
+                out.write(b"HTTP/1.1 200 OK\r\n")
+                out.flush()
+                for byte in b"X-Slow: " + b"a" * 10_000:
+                    if self._release.wait(gap):
+                        return
+                    out.write(bytes([byte]))
+                    out.flush()
+                return
+            if fault.mode == "trickle":
+                out.write(
+                    b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                    b"Content-Length: 100000\r\n\r\n{"
+                )
+                out.flush()
+                while not self._release.wait(gap):
+                    out.write(b" ")
+                    out.flush()
+                return
+            if fault.mode == "endless":
+                out.write(
+                    b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                    b"Transfer-Encoding: chunked\r\n\r\n"
+                )
+                chunk = b" " * 65536
+                frame = b"%x\r\n%s\r\n" % (len(chunk), chunk)
+                while not self._release.is_set():
+                    out.write(frame)
+                return
+            body = gzip_bomb()
+            out.write(
+                b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                b"Content-Encoding: gzip\r\nContent-Length: %d\r\n\r\n" % len(body)
+            )
+            out.write(body)
+            out.flush()
+        except (BrokenPipeError, ConnectionResetError, OSError):
+            pass  # the client hung up: what a careful client does
 
     @staticmethod
     def _hang_up(h: BaseHTTPRequestHandler) -> None:
@@ -287,6 +380,50 @@ class FakeServer:
             h.connection.shutdown(socket.SHUT_RDWR)
         except OSError:
             pass
+
+
+@functools.cache
+def gzip_bomb(inflated: int = 1 << 30) -> bytes:
+    """A gzip stream of ``inflated`` zero bytes (about a thousandth of that on the wire).
+
+    Made of 16 MiB members one after the other, which gzip readers must join
+    (RFC 1952 section 2.2), so it is quick to build.
+    """
+    member = 16 << 20
+    packer = zlib.compressobj(9, zlib.DEFLATED, 31)  # 31: a gzip header and trailer
+    one = packer.compress(bytes(member)) + packer.flush()
+    return one * max(1, inflated // member)
+
+
+def self_signed_certificate(folder: str) -> tuple[str, str]:
+    """A certificate and key for 127.0.0.1, made with the ``openssl`` command."""
+    import subprocess
+    from pathlib import Path
+
+    cert, key = Path(folder) / "cert.pem", Path(folder) / "key.pem"
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    return str(cert), str(key)
 
 
 def http_date(when: datetime, form: str = "imf") -> str:
