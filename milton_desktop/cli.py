@@ -284,13 +284,44 @@ def _read_token() -> str:
         raise CliError(
             "no token on stdin: pipe it in, e.g. `printf '%s\\n' \"$TOKEN\" | milton-desktop account add ...`"
         )
-    line = sys.stdin.readline()
+    try:
+        line = sys.stdin.readline()
+    except UnicodeDecodeError:
+        raise CliError(
+            "the token on stdin is not text (its bytes are not UTF-8): copy the token again"
+        ) from None
     token = line.strip()
     if not token:
         raise CliError("no token on stdin: the first line must hold the access token")
-    if any(c.isspace() for c in token) or len(token) > accounts.MAX_TOKEN_LENGTH:
-        raise CliError("the token on stdin does not look like an access token (spaces or too long)")
+    # tokens are printable ASCII everywhere; anything else would only fail in the header
+    if (
+        not (token.isascii() and token.isprintable())
+        or any(c.isspace() for c in token)
+        or len(token) > accounts.MAX_TOKEN_LENGTH
+    ):
+        raise CliError(
+            "the token on stdin does not look like an access token (spaces, characters "
+            "outside plain ASCII, or too long): copy the token again"
+        )
     return token
+
+
+def unreadable_argument(words: Sequence[str]) -> str | None:
+    """A message for the first argument that is not valid text, or None.
+
+    Bytes that are not UTF-8 reach Python as lone surrogates (PEP 383); they would
+    fail later, when written to the database or a log, as an unexpected error.
+    """
+    for number, word in enumerate(words, 1):
+        try:
+            word.encode("utf-8")
+        except UnicodeEncodeError:
+            shown = word.encode("utf-8", "backslashreplace").decode("ascii", "replace")
+            return (
+                f"argument {number} ({shown}) is not valid UTF-8 text: check the terminal's "
+                "encoding (LANG, LC_ALL) or the file it came from"
+            )
+    return None
 
 
 # ---------------------------------------------------------------- commands
@@ -598,6 +629,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         # `--headless [run options]` is the original daemon's spelling of `run [run options]`.
         at = words.index("--headless")
         words = [*words[:at], "run", *words[at + 1 :]]
+    problem = unreadable_argument(words)
+    if problem is not None:
+        print(f"milton-desktop: {problem}", file=sys.stderr)
+        return EXIT_USAGE
     args = parser.parse_args(words)
     if args.self_test:
         from milton_desktop.app import run_self_test

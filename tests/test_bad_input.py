@@ -320,3 +320,125 @@ def test_read_only_database_is_refused_clearly(tmp_path):
         assert snapshot(home) == before
     finally:
         shutil.rmtree(base, ignore_errors=True)
+
+
+# ---------------------------------------------------------------- text that is not text
+
+
+def _cli(*argv: str | bytes, stdin: bytes = b"") -> subprocess.CompletedProcess:
+    """The real command line, with arguments as raw bytes where given."""
+    return subprocess.run(
+        [sys.executable, "-m", "milton_desktop", *argv],
+        input=stdin,
+        capture_output=True,
+        timeout=120,
+    )
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ("post", "add", "--text", b"caf\xe9 in Latin-1"),
+        ("post", "add", "--text", "ok", "--media-url", b"https://cdn.example/\xff.jpg"),
+        ("schedule", "1", "--account", b"\xfe\xff", "--at", "2030-01-01T10:00Z"),
+        ("account", "add", "x", "--name", b"work\x80", "--token-stdin"),
+        ("list", "--status", b"pend\xc3ing"),
+    ],
+)
+def test_bytes_that_are_not_utf8_in_any_argument_are_bad_usage(home, argv):
+    before = snapshot(home)
+    r = _cli(*argv, stdin=b"a-token-value-0001\n")
+    err = r.stderr.decode("utf-8", "replace")
+    assert r.returncode == 2, err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert "is not valid UTF-8 text" in err
+    assert snapshot(home) == before
+
+
+@pytest.mark.parametrize("word", ["\udcff", "a\ud800b", "\udfff tail"])
+def test_lone_surrogates_in_arguments_are_bad_usage(home, word):
+    # what a non-UTF-8 byte becomes inside Python (PEP 383), or a broken UTF-16 source
+    before = snapshot(home)
+    for argv in (("post", "add", "--text", word), ("account", "remove", word)):
+        code, _out, err = call(*argv)
+        assert code == 2 and err.count("\n") == 1, err
+    assert snapshot(home) == before
+
+
+@pytest.mark.parametrize(
+    "stdin",
+    [b"\xff\xfe\x00t\x00o\x00k\x00\n", "t\u00f6ken-with-umlaut-0001\n".encode(), b"\x00\x01\n"],
+)
+def test_a_token_on_stdin_that_is_not_plain_text_is_refused_clearly(home, stdin):
+    before = snapshot(home)
+    r = _cli("account", "add", "x", "--name", "work", "--token-stdin", stdin=stdin)
+    err = r.stderr.decode("utf-8", "replace")
+    assert r.returncode == 2, err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert snapshot(home) == before
+
+
+# ---------------------------------------------------------------- instants past the calendar
+
+
+@pytest.mark.parametrize(
+    ("when", "tz"),
+    [
+        ("0001-01-01T00:00:00+14:00", None),  # before year 1 in UTC
+        ("9999-12-31T23:59:59-14:00", None),  # after year 9999 in UTC
+        ("0001-01-01T05:00:00", "Pacific/Kiritimati"),
+        ("9999-12-31T20:00:00", "Pacific/Pago_Pago"),
+        ("9999-12-31T23:59:59Z", None),  # storable, but no zone east of UTC could show it
+        ("0001-01-01T00:00:00Z", None),
+    ],
+)
+def test_instants_outside_the_calendar_after_zone_conversion_are_bad_usage(home, when, tz):
+    from milton_desktop.storage.models import Account
+
+    Account.create(platform="linkedin", display_name="work", username="u", remote_id="u")
+    call("post", "add", "--text", "hello")
+    before = snapshot(home)
+    command = ["schedule", "1", "--account", "work", "--at", when, *(["--tz", tz] if tz else [])]
+    code, _out, err = call(*command)
+    assert code == 2, err
+    assert err.count("\n") == 1 and "outside the dates Milton handles" in err, err
+    assert snapshot(home) == before
+
+
+@SETTINGS
+@given(moment=st.datetimes(timezones=st.timezones()))
+def test_any_representable_instant_in_any_zone_is_handled(home, moment):
+    from milton_desktop.storage.models import Account
+
+    if not Account.select().exists():
+        Account.create(platform="linkedin", display_name="work", username="u", remote_id="u")
+        call("post", "add", "--text", "hello")
+    code, _out, err = call("schedule", "1", "--account", "work", "--at", moment.isoformat())
+    assert "Traceback" not in err and "unexpected" not in err, err
+    assert code in (0, 2), err
+
+
+# ---------------------------------------------------------------- links that are not links
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://[::1",  # an unclosed IPv6 address
+        "https://cdn.example:99999/a.jpg",  # a port past 65535
+        "https://exa mple.com/a.jpg",  # a space in the host
+        "https://cdn.example/a b.jpg",  # a space in the path
+        "https://cdn.example/a.jpg\n",  # a newline pasted along
+        "https:///a.jpg",  # no host
+        "https://user@/a.jpg",  # no host, but user info
+        "javascript:alert(1)",
+        "//cdn.example/a.jpg",  # no scheme
+        "https://cdn.example/\x07.jpg",
+    ],
+)
+def test_a_malformed_media_url_is_bad_usage(home, url):
+    before = snapshot(home)
+    code, _out, err = call("post", "add", "--text", "hello", "--media-url", url)
+    assert code == 2, err
+    assert err.count("\n") == 1 and "Traceback" not in err and "unexpected" not in err, err
+    assert snapshot(home) == before

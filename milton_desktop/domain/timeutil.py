@@ -113,6 +113,11 @@ def is_ambiguous(naive: datetime, zone: tzinfo) -> bool:
 _OFFSET_RE = re.compile(r"(Z|z|[+-]\d{2}(:?\d{2})?)$")
 
 
+#: the first and last instants a user may give: any zone can still show them
+EARLIEST = datetime.min.replace(tzinfo=UTC) + timedelta(days=2)
+LATEST = datetime.max.replace(tzinfo=UTC) - timedelta(days=2)
+
+
 def parse_when(text: str, tz: str | None = None) -> datetime:
     """Parse a user-given instant into an aware UTC datetime.
 
@@ -127,14 +132,24 @@ def parse_when(text: str, tz: str | None = None) -> datetime:
         parsed = datetime.fromisoformat(candidate)
     except ValueError:
         raise TimeInputError(f"cannot read {raw!r} as a date and time: {_ISO_HINT}") from None
-    if parsed.tzinfo is not None:
-        return parsed.astimezone(UTC)
-    if not tz:
+    if parsed.tzinfo is None and not tz:
         raise TimeInputError(
             f"{raw!r} has no time zone: add Z or an offset (+01:00), or pass --tz ZONE"
         )
-    zone = get_zone(tz)
-    return localize(parsed, zone).astimezone(UTC)
+    try:
+        if parsed.tzinfo is not None:
+            instant = parsed.astimezone(UTC)
+        else:
+            instant = localize(parsed, get_zone(tz)).astimezone(UTC)
+    except OverflowError:
+        instant = None
+    # a day of margin each way: the instant must show in every zone, too
+    if instant is None or not EARLIEST <= instant <= LATEST:
+        raise TimeInputError(
+            f"{raw!r} is outside the dates Milton handles "
+            f"({EARLIEST.date().isoformat()} to {LATEST.date().isoformat()}): check the year"
+        )
+    return instant
 
 
 def to_utc(value: datetime) -> datetime:

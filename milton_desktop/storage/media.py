@@ -14,7 +14,7 @@ import struct
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from milton_desktop.domain.errors import UserError
 
@@ -213,6 +213,23 @@ def _known_types() -> mimetypes.MimeTypes:
     return mimetypes.MimeTypes()
 
 
+def _split_link(url: str) -> SplitResult:
+    """The parts of a media link, or a MediaError saying what is wrong with it."""
+    if any(c.isspace() or not c.isprintable() for c in url):
+        raise MediaError(
+            f"{url!r} has a space or a control character in it: copy the link again "
+            "(a space inside a link is written %20)"
+        )
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - reading it checks it: a port past 65535 raises
+    except ValueError as exc:
+        raise MediaError(f"{url!r} is not a well-formed link ({exc}): copy the link again") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise MediaError(f"{url!r} is not a public http(s) link to an image or video")
+    return parts
+
+
 def describe_url(url: str) -> tuple[str, str]:
     """(kind, mime) of a public media URL, from its extension; JPEG image when it has
     none, or one that names no known type (CDNs serve images from such addresses).
@@ -221,9 +238,7 @@ def describe_url(url: str) -> tuple[str, str]:
     (``.html``, ``.zip``) is refused now: taken as an image, it would only fail when
     the platform fetched it.
     """
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise MediaError(f"{url!r} is not a public http(s) link to an image or video")
+    parts = _split_link(url)
     ext = os.path.splitext(parts.path)[1].lower()
     if ext in _URL_VIDEO_EXT:
         return "video", _URL_VIDEO_EXT[ext]
