@@ -136,11 +136,12 @@ def parse_when(text: str, tz: str | None = None) -> datetime:
         raise TimeInputError(
             f"{raw!r} has no time zone: add Z or an offset (+01:00), or pass --tz ZONE"
         )
+    zone = get_zone(tz) if parsed.tzinfo is None and tz else None
     try:
-        if parsed.tzinfo is not None:
+        if zone is None:
             instant = parsed.astimezone(UTC)
         else:
-            instant = localize(parsed, get_zone(tz)).astimezone(UTC)
+            instant = localize(parsed, zone).astimezone(UTC)
     except OverflowError:
         instant = None
     # a day of margin each way: the instant must show in every zone, too
