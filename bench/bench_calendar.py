@@ -66,10 +66,10 @@ def make_scenario(name: str, spread_days: int) -> Scenario:
         )
     # The grid's six weeks as the pane computes them (the locale's first weekday), in
     # the display zone, so every post lands in a visible cell.
-    from milton_desktop.ui.calendar.view import _first_weekday, month_grid_start
+    from milton_desktop.ui.calendar.view import local_first_weekday, month_grid_start
 
     zone = ZoneInfo(ZONE)
-    grid = month_grid_start(NOW.astimezone(zone).date(), _first_weekday())
+    grid = month_grid_start(NOW.astimezone(zone).date(), local_first_weekday())
 
     def midnight(d: date) -> datetime:
         return datetime.combine(d, time(0), tzinfo=zone).astimezone(UTC)
@@ -195,8 +195,8 @@ def run_scenario(scenario: Scenario, posts: int, runs: int) -> MonthFigure:
     from milton_desktop.storage import queries
     from milton_desktop.storage.db import open_database
     from milton_desktop.ui.calendar.model import SCHEDULE_MIME, make_mime
+    from milton_desktop.ui.calendar.pane import CalendarPane
     from milton_desktop.ui.calendar.undo import RescheduleCommand
-    from milton_desktop.ui.calendar.view import CalendarPane
 
     os.environ["MILTON_HOME"] = tempfile.mkdtemp(prefix=f"milton-bench-{scenario.name}-")
     open_database(resolve_paths().ensure().db_path)

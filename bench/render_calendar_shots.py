@@ -39,8 +39,8 @@ def main(out_dir: Path) -> None:
     seed_month(NOW_LOCAL)
 
     from milton_desktop.ui.calendar.drafts import DraftsPane
+    from milton_desktop.ui.calendar.pane import CalendarPane
     from milton_desktop.ui.calendar.upcoming import UpcomingPanel
-    from milton_desktop.ui.calendar.view import CalendarPane
 
     app = QApplication.instance() or QApplication(sys.argv)
     out_dir.mkdir(parents=True, exist_ok=True)

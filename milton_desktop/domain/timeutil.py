@@ -138,10 +138,7 @@ def parse_when(text: str, tz: str | None = None) -> datetime:
         )
     zone = get_zone(tz) if parsed.tzinfo is None and tz else None
     try:
-        if zone is None:
-            instant = parsed.astimezone(UTC)
-        else:
-            instant = localize(parsed, zone).astimezone(UTC)
+        instant = (parsed if zone is None else localize(parsed, zone)).astimezone(UTC)
     except OverflowError:
         instant = None
     # a day of margin each way: the instant must show in every zone, too

@@ -224,7 +224,9 @@ def _split_link(url: str) -> SplitResult:
         parts = urlsplit(url)
         parts.port  # noqa: B018 - reading it checks it: a port past 65535 raises
     except ValueError as exc:
-        raise MediaError(f"{url!r} is not a well-formed link ({exc}): copy the link again") from None
+        raise MediaError(
+            f"{url!r} is not a well-formed link ({exc}): copy the link again"
+        ) from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise MediaError(f"{url!r} is not a public http(s) link to an image or video")
     return parts

@@ -60,8 +60,8 @@ from milton_desktop.engine.runner import Runner
 from milton_desktop.publishers import registry
 from milton_desktop.storage import queries, settings
 from milton_desktop.ui.calendar.drafts import DraftsPane
+from milton_desktop.ui.calendar.pane import CalendarPane
 from milton_desktop.ui.calendar.upcoming import UpcomingPanel
-from milton_desktop.ui.calendar.view import CalendarPane
 from milton_desktop.ui.shell.missed_dialog import MissedPostsDialog
 from milton_desktop.ui.shell.tray import (
     Notice,

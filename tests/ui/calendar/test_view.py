@@ -31,9 +31,10 @@ from milton_desktop.ui.calendar.model import (
     decode_ids,
     make_mime,
 )
+from milton_desktop.ui.calendar.pane import CalendarPane
 from milton_desktop.ui.calendar.undo import CancelCommand, RescheduleCommand, push_command
 from milton_desktop.ui.calendar.upcoming import UpcomingPanel
-from milton_desktop.ui.calendar.view import CalendarPane, add_months, range_title
+from milton_desktop.ui.calendar.view import add_months, range_title
 
 PARIS = ZoneInfo("Europe/Paris")
 
