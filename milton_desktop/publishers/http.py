@@ -399,119 +399,92 @@ def download(
             over ``cap``, no bytes).
         Transient: the host answered 429 or 5xx, or the network failed.
     """
-    deadline.guard(session)
-    # a download earns its time by its bytes: a slow big video is fine, a trickle is not
-    with deadline.watching(deadline.deadline(), grows_with_bytes=True) as watch:
-        file, size, content_type = _fetch(
-            session,
-            url,
-            what=what,
-            label=label,
-            cap=cap,
-            timeout=timeout,
-            stack=stack,
-            platform=platform,
-            log=log,
-            watch=watch,
-        )
-    if size == 0:
-        raise Rejected(f"{label}: its link returned no bytes; check the link")
-    file.seek(0)
-    return Downloaded(file, size, content_type)
-
-
-def _fetch(
-    session: requests.Session,
-    url: str,
-    *,
-    what: str,
-    label: str,
-    cap: int,
-    timeout: float | tuple[float, float],
-    stack: contextlib.ExitStack,
-    platform: str,
-    log: logging.Logger | None,
-    watch: deadline.Watch,
-) -> tuple[IO[bytes], int, str]:
-    """The body of :func:`download`, under its watch."""
     import tempfile
 
     import requests  # already loaded: the caller holds a session
 
-    first = url
-    for _ in range(MAX_REDIRECTS + 1):
-        if urlsplit(url).scheme not in ("http", "https"):
-            raise Rejected(f"{label}: only http and https links can be downloaded; check the link")
-        resp = _request(
-            session,
-            "GET",
-            url,
-            what=what,
-            create=False,
-            timeout=timeout,
-            watch=watch,
-            headers=_NO_AUTH_HEADER,
-        )
-        if log is not None:
-            log.info("GET %s -> %s", safe_url(url), resp.status_code)
-        location = resp.headers.get("Location")
-        if resp.status_code not in REDIRECTS or not location:
-            break
-        _drain(resp)
-        resp.close()
-        url = urljoin(url, location)
-    else:
-        raise Rejected(
-            f"{label}: the link redirects too many times ({safe_url(first)}); check the link"
-        )
-    with contextlib.closing(resp):
-        status = resp.status_code
-        if not 200 <= status < 300:
+    deadline.guard(session)
+    # a download earns its time by its bytes: a slow big video is fine, a trickle is not
+    with deadline.watching(deadline.deadline(), grows_with_bytes=True) as watch:
+        first = url
+        for _ in range(MAX_REDIRECTS + 1):
+            if urlsplit(url).scheme not in ("http", "https"):
+                raise Rejected(
+                    f"{label}: only http and https links can be downloaded; check the link"
+                )
+            resp = _request(
+                session,
+                "GET",
+                url,
+                what=what,
+                create=False,
+                timeout=timeout,
+                watch=watch,
+                headers=_NO_AUTH_HEADER,
+            )
+            if log is not None:
+                log.info("GET %s -> %s", safe_url(url), resp.status_code)
+            location = resp.headers.get("Location")
+            if resp.status_code not in REDIRECTS or not location:
+                break
             _drain(resp)
-            if status == 429 or status >= 500:
-                raise Transient(
-                    f"the media host answered {status} while {what}; will retry",
+            resp.close()
+            url = urljoin(url, location)
+        else:
+            raise Rejected(
+                f"{label}: the link redirects too many times ({safe_url(first)}); check the link"
+            )
+        with contextlib.closing(resp):
+            status = resp.status_code
+            if not 200 <= status < 300:
+                _drain(resp)
+                if status == 429 or status >= 500:
+                    raise Transient(
+                        f"the media host answered {status} while {what}; will retry",
+                        http_status=status,
+                    )
+                raise Rejected(
+                    f"could not download {label}: the link answered {status} ({safe_url(first)}); "
+                    "check that it is public and still there",
                     http_status=status,
                 )
-            raise Rejected(
-                f"could not download {label}: the link answered {status} ({safe_url(first)}); "
-                "check that it is public and still there",
-                http_status=status,
+            declared = resp.headers.get("Content-Length", "")
+            if cap and declared.isdigit() and int(declared) > cap:
+                raise Rejected(
+                    f"{label} is {_amount(int(declared))}, over {platform}'s {_amount(cap)} limit: "
+                    "use a smaller file"
+                )
+            file = stack.enter_context(
+                tempfile.SpooledTemporaryFile(max_size=_SPOOL_IN_MEMORY)  # noqa: SIM115 - the stack closes it
             )
-        declared = resp.headers.get("Content-Length", "")
-        if cap and declared.isdigit() and int(declared) > cap:
-            raise Rejected(
-                f"{label} is {_amount(int(declared))}, over {platform}'s {_amount(cap)} limit: "
-                "use a smaller file"
-            )
-        file = stack.enter_context(
-            tempfile.SpooledTemporaryFile(max_size=_SPOOL_IN_MEMORY)  # noqa: SIM115 - the stack closes it
-        )
-        size = 0
-        try:
-            for chunk in resp.iter_content(_DOWNLOAD_CHUNK):
-                size += len(chunk)
-                if cap and size > cap:
-                    # the host sent no (or a false) Content-Length: stop at the cap
-                    raise Rejected(
-                        f"{label} is over {platform}'s {_amount(cap)} limit: use a smaller file"
-                    )
-                file.write(chunk)
-                watch.progress(len(chunk))
-        except requests.exceptions.RequestException as exc:
-            if watch.expired:
+            size = 0
+            try:
+                for chunk in resp.iter_content(_DOWNLOAD_CHUNK):
+                    size += len(chunk)
+                    if cap and size > cap:
+                        # the host sent no (or a false) Content-Length: stop at the cap
+                        raise Rejected(
+                            f"{label} is over {platform}'s {_amount(cap)} limit: use a smaller file"
+                        )
+                    file.write(chunk)
+                    watch.progress(len(chunk))
+            except requests.exceptions.RequestException as exc:
+                if watch.expired:
+                    raise _network_error(exc, what=what, create=False, watch=watch) from None
+                raise Transient(
+                    f"the download broke off while {what} ({type(exc).__name__}); will retry"
+                ) from None
+            except (OSError, ValueError) as exc:  # a socket cut under a TLS read
+                if not watch.expired:
+                    raise
                 raise _network_error(exc, what=what, create=False, watch=watch) from None
-            raise Transient(
-                f"the download broke off while {what} ({type(exc).__name__}); will retry"
-            ) from None
-        except (OSError, ValueError) as exc:  # a socket cut under a TLS read
-            if not watch.expired:
-                raise
-            raise _network_error(exc, what=what, create=False, watch=watch) from None
-        if watch.expired:  # a cut can look like the end of a body that has no length
-            raise _network_error(TimeoutError(), what=what, create=False, watch=watch)
-        content_type = (resp.headers.get("Content-Type") or "").split(";")[0].strip().lower()
-    return file, size, content_type
+            if watch.expired:  # a cut can look like the end of a body that has no length
+                raise _network_error(TimeoutError(), what=what, create=False, watch=watch)
+            content_type = (resp.headers.get("Content-Type") or "").split(";")[0].strip().lower()
+    if size == 0:
+        raise Rejected(f"{label}: its link returned no bytes; check the link")
+    file.seek(0)
+    return Downloaded(file, size, content_type)
 
 
 def _drain(resp: requests.Response) -> None:
