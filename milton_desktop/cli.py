@@ -7,15 +7,16 @@ failed); 2 bad usage or input, with one line on stderr saying what to fix.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import os
 import socket
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TextIO, cast
 
 from milton_desktop import APP_NAME, __version__
 from milton_desktop.context import AppContext, open_context
@@ -23,6 +24,7 @@ from milton_desktop.domain.clock import SystemClock
 from milton_desktop.domain.content import VOICES
 from milton_desktop.domain.errors import Hint, OperationFailed, UserError
 from milton_desktop.domain.recurrence import HORIZON
+from milton_desktop.domain.redaction import redact_known
 from milton_desktop.domain.status import Status
 from milton_desktop.domain.timeutil import get_zone, iso_z, parse_when
 from milton_desktop.operations import accounts, posts, repeats, schedules
@@ -622,7 +624,43 @@ COMMANDS = {
 }
 
 
+class _Redacting:
+    """A text stream that masks every secret this process knows before writing.
+
+    Whatever a command prints (an error a platform worded, a name it chose, a URL it
+    sent) goes through here, so a token it echoed never reaches the terminal or a
+    script, even on a path nothing scrubbed before."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        self._stream.write(redact_known(text))
+        return len(text)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+@contextlib.contextmanager
+def _redacted_output() -> Iterator[None]:
+    out, err = sys.stdout, sys.stderr
+    if out is not None:
+        sys.stdout = cast("TextIO", _Redacting(out))
+    if err is not None:
+        sys.stderr = cast("TextIO", _Redacting(err))
+    try:
+        yield
+    finally:
+        sys.stdout, sys.stderr = out, err
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    with _redacted_output():
+        return _main(argv)
+
+
+def _main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     words = list(argv if argv is not None else sys.argv[1:])
     if "--headless" in words:

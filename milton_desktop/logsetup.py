@@ -1,5 +1,9 @@
 """One logging setup: a rotating file in the log folder, stderr when interactive,
-and a filter that scrubs anything that looks like a secret before it is written."""
+and a filter that scrubs anything that looks like a secret before it is written.
+
+The filter sits on the handlers, so it sees every record they write, whichever logger
+made it, and masks every secret registered with :mod:`milton_desktop.domain.redaction`
+(each token the process read from the keyring or the user, or got from a refresh)."""
 
 from __future__ import annotations
 
@@ -8,7 +12,11 @@ import logging.handlers
 import sys
 from pathlib import Path
 
-from milton_desktop.domain.redaction import RedactingFilter, redact_urllib3_logs
+from milton_desktop.domain.redaction import (
+    RedactingFilter,
+    redact_last_resort,
+    redact_urllib3_logs,
+)
 
 _configured = False
 
@@ -45,5 +53,7 @@ def setup_logging(log_dir: Path, *, verbose: bool = False, stderr: bool | None =
     # and scrub what it does log in case a caller turns it up again.
     logging.getLogger("urllib3").setLevel(logging.WARNING)
     redact_urllib3_logs()
+    # a library's warning that no handler here takes goes to stderr as it is: scrub it too
+    redact_last_resort()
     _configured = True
     return log_file

@@ -6,10 +6,16 @@ shows a token, so it can travel through logs and tracebacks safely.
 
 from __future__ import annotations
 
+import base64
 import json
+import re
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
+
+#: names of ``extra`` values that are secrets, whatever platform put them there
+#: (``page_token``, ``app_password``; not ``refresh_token_expires_at``)
+_SECRET_KEY = re.compile(r"(?i)(?:token|secret|password|verifier)$")
 
 
 @dataclass(frozen=True)
@@ -61,10 +67,29 @@ class Credential:
     def with_token(self, **changes: Any) -> Credential:
         return replace(self, **changes)
 
+    def secrets(self) -> tuple[str, ...]:
+        """Every value here that must never be shown back to the user: the tokens, the
+        client secret, the ``Authorization: Basic`` value made of it, and any value in
+        ``extra`` whose name says it is a secret (a platform's app password)."""
+        found = [self.access_token, self.refresh_token, self.client_secret]
+        found.append(basic_auth(self.client_id, self.client_secret))
+        for key, value in self.extra.items():
+            if isinstance(value, str) and _SECRET_KEY.search(str(key)):
+                found.append(value)
+        return tuple(v for v in found if v)
+
     def __repr__(self) -> str:  # never let a token reach a log or a traceback
         return f"Credential(expires_at={self.expires_at!r}, refresh={'yes' if self.refresh_token else 'no'})"
 
     __str__ = __repr__
+
+
+def basic_auth(client_id: str | None, client_secret: str | None) -> str | None:
+    """The ``Authorization: Basic`` value a confidential client sends (RFC 6749 section
+    2.3.1), a secret as much as the client secret it encodes; None without a secret."""
+    if not client_id or not client_secret:
+        return None
+    return base64.b64encode(f"{client_id}:{client_secret}".encode()).decode("ascii")
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import cast
+from typing import TypeVar, cast
 
 from milton_desktop.domain.clock import Clock, SystemClock
 from milton_desktop.domain.content import Content, Published
@@ -45,6 +45,12 @@ from milton_desktop.publishers.base import (
     Rejected,
     Transient,
 )
+from milton_desktop.publishers.http import (
+    credential_secrets,
+    scrub,
+    scrub_error,
+    scrub_published,
+)
 from milton_desktop.storage import queries, settings
 from milton_desktop.storage.credentials import (
     CredentialMissing,
@@ -60,6 +66,8 @@ from milton_desktop.storage.models import (
 )
 
 log = logging.getLogger("milton.scheduler")
+
+E = TypeVar("E", bound=PublishError)
 
 #: a claim older than this belongs to a process that can no longer be publishing it
 STALE_CLAIM = timedelta(minutes=30)
@@ -411,15 +419,19 @@ class Engine:
                 row, record, Transient(f"the keyring could not be read: {exc}")
             )
 
+        # every credential this attempt uses (a refresh adds the new one): their secrets
+        # are scrubbed from whatever the platform said before it is kept or shown
+        used = [credential]
         try:
-            return self._attempt(row, account, credential, publisher, record)
+            return self._attempt(row, account, credential, publisher, record, used)
         finally:
-            self._keep_learned(account.platform, publisher)
+            self._keep_learned(account.platform, publisher, used)
 
-    def _keep_learned(self, platform: str, publisher: Publisher) -> None:
+    def _keep_learned(self, platform: str, publisher: Publisher, used: list[Credential]) -> None:
         """Store what the publisher learned (a working API version) for later runs."""
         if not publisher.learned:
             return
+        publisher.learned = _scrub_values(publisher.learned, _secrets(used))
         try:
             settings.remember_platform_state(platform, publisher.learned)
         except Exception:  # never let bookkeeping turn a publish into a failure
@@ -436,6 +448,7 @@ class Engine:
         credential: Credential,
         publisher: Publisher,
         record: Callable[..., None],
+        used: list[Credential],
     ) -> Outcome:
         content = queries.content_for(row)
         problems = publisher.validate(content)
@@ -449,22 +462,26 @@ class Engine:
 
         try:
             credential = self._fresh_for_use(publisher, account, credential, record)
+            used.append(credential)
             try:
-                published = self._publish(publisher, content, credential, ref)
+                published = self._publish(publisher, content, credential, ref, used)
             except AuthExpired as exc:
                 credential = self._renewed(publisher, account, credential, exc, record)
+                used.append(credential)
                 self._remember(account, credential, publisher)
-                published = self._publish(publisher, content, credential, ref)
+                published = self._publish(publisher, content, credential, ref, used)
+        # What a platform says may echo a token (in a message, a name, a URL): each
+        # error is scrubbed here, before anything records, logs or shows it.
         except AuthExpired as exc:
-            return self._finish_failed(row, record, exc, reconnect=True)
+            return self._finish_failed(row, record, _scrubbed(exc, used), reconnect=True)
         except RateLimited as exc:
-            return self._finish_rate_limited(row, record, exc)
+            return self._finish_rate_limited(row, record, _scrubbed(exc, used))
         except Transient as exc:
-            return self._finish_retry(row, record, exc)
+            return self._finish_retry(row, record, _scrubbed(exc, used))
         except Rejected as exc:
-            return self._finish_failed(row, record, exc)
+            return self._finish_failed(row, record, _scrubbed(exc, used))
         except OutcomeUnknown as exc:
-            return self._finish_uncertain(row, record, exc)
+            return self._finish_uncertain(row, record, _scrubbed(exc, used))
         except Exception as exc:  # a bug: the request may have been sent, so never retry blindly
             log.exception("unexpected error publishing schedule %s", row.id)
             return self._finish_uncertain(
@@ -475,16 +492,21 @@ class Engine:
                 ),
             )
         crash_point("before_commit")
-        return self._finish_published(row, record, published)
+        return self._finish_published(row, record, scrub_published(published, _secrets(used)))
 
     # ------------------------------------------------------------ transitions
     def _publish(
-        self, publisher: Publisher, content: Content, credential: Credential, ref: AccountRef
+        self,
+        publisher: Publisher,
+        content: Content,
+        credential: Credential,
+        ref: AccountRef,
+        used: list[Credential],
     ) -> Published:
         try:
             return publisher.publish(content, credential, ref)
         finally:
-            kept = {**publisher.resume, **publisher.checkpoint}
+            kept = _scrub_values({**publisher.resume, **publisher.checkpoint}, _secrets(used))
             self._local.resume_out = json.dumps(kept) if kept else None
 
     def _fresh_for_use(
@@ -711,6 +733,21 @@ class Engine:
             warning=warning,
             **extra,
         )
+
+
+def _secrets(used: list[Credential]) -> tuple[str, ...]:
+    """The secrets of every credential an attempt used, old and refreshed alike."""
+    return tuple(dict.fromkeys(v for credential in used for v in credential_secrets(credential)))
+
+
+def _scrubbed(exc: E, used: list[Credential]) -> E:
+    return scrub_error(exc, _secrets(used))
+
+
+def _scrub_values(values: dict[str, str], secrets: tuple[str, ...]) -> dict[str, str]:
+    """A publisher's checkpoint or learned state, fit to be stored: a platform's id
+    (a container id, an upload URL) could echo a token too."""
+    return {k: scrub(v, secrets) if isinstance(v, str) else v for k, v in values.items()}
 
 
 def _attempts(schedule_id: int, outcome: AttemptOutcome) -> int:

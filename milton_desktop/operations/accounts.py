@@ -26,6 +26,7 @@ from milton_desktop.domain.redaction import register_secret
 from milton_desktop.domain.status import CANCELLABLE, AccountStatus, Status
 from milton_desktop.publishers import registry
 from milton_desktop.publishers.base import AuthExpired, PublishError
+from milton_desktop.publishers.http import scrub_error, scrub_identity
 from milton_desktop.storage import settings
 from milton_desktop.storage.credentials import (
     SERVICE,
@@ -196,6 +197,8 @@ def connect_account(
         OperationFailed: the token cannot be stored (no keyring and no session fallback).
     """
     registry.platform(platform)
+    # the platform named the user: a name that echoes the token must not be stored
+    identity = scrub_identity(identity, credential.secrets())
     same_server = Account.api_base.is_null() if api_base is None else Account.api_base == api_base
     with database.atomic():
         twin = (
@@ -259,6 +262,7 @@ def reconnect_account(
         OperationFailed: the token cannot be stored, or the page list cannot be read.
     """
     acc = _get(account_id)
+    identity = scrub_identity(identity, credential.secrets())
     if (
         acc.remote_id
         and identity.remote_id != acc.remote_id
@@ -392,14 +396,17 @@ def identify_token(platform: str, token: str, api_base: str | None = None) -> Id
     register_secret(token)
     label = registry.label(platform)
     try:
-        return registry.make_publisher(platform, api_base=api_base).identify(Credential(token))
+        identity = registry.make_publisher(platform, api_base=api_base).identify(Credential(token))
     except AuthExpired as exc:
         raise OperationFailed(
             f"{label} refused the token (expired, revoked or mistyped): "
-            f"copy a fresh one and try again ({exc})"
+            f"copy a fresh one and try again ({scrub_error(exc, (token,))})"
         ) from None
     except PublishError as exc:
-        raise OperationFailed(f"could not check the token with {label}: {exc}") from None
+        raise OperationFailed(
+            f"could not check the token with {label}: {scrub_error(exc, (token,))}"
+        ) from None
+    return scrub_identity(identity, (token,))
 
 
 def posts_as_page(account: AccountView) -> bool:
@@ -421,13 +428,16 @@ def list_pages(
     found = registry.platform(platform)
     if not found.has_pages:
         raise UserError(f"{found.label} accounts cannot post as a page")
+    secrets = credential.secrets()
     try:
         pages: list[Identity] = registry.make_publisher(platform, api_base=api_base).pages(
             credential
         )
     except PublishError as exc:
-        raise OperationFailed(f"could not list your {found.label} pages: {exc}") from None
-    return pages
+        raise OperationFailed(
+            f"could not list your {found.label} pages: {scrub_error(exc, secrets)}"
+        ) from None
+    return [scrub_identity(page, secrets) for page in pages]
 
 
 def connect_pages(
@@ -455,6 +465,8 @@ def connect_pages(
         raise UserError(f"{found.label} accounts cannot post as a page")
     if not pages:
         raise UserError("choose at least one page to connect")
+    # the pages' names came from the platform: no token in the names of the new accounts
+    pages = [scrub_identity(page, credential.secrets()) for page in pages]
     # refuse up front what connect_account would refuse halfway through
     for page in pages:
         _refuse_if_connected(platform, page, api_base)
@@ -710,10 +722,13 @@ def _renew(credentials: CredentialStore, acc: Account, clock: Clock) -> None:
                 Account.id == acc.id
             ).execute()
         raise OperationFailed(
-            f"{label} refused to renew the token of “{acc.display_name}” ({exc}): reconnect it"
+            f"{label} refused to renew the token of “{acc.display_name}” "
+            f"({scrub_error(exc, credential.secrets())}): reconnect it"
         ) from None
     except PublishError as exc:
-        raise OperationFailed(f"could not renew the {label} token now: {exc}") from None
+        raise OperationFailed(
+            f"could not renew the {label} token now: {scrub_error(exc, credential.secrets())}"
+        ) from None
     try:
         credentials.save(acc.platform, acc.id, fresh)
     except KeyringUnavailable as exc:

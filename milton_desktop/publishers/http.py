@@ -19,13 +19,14 @@ import logging
 import math
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urljoin, urlsplit
 
 from milton_desktop.domain import redaction
-from milton_desktop.domain.credential import Credential
+from milton_desktop.domain.content import Published
+from milton_desktop.domain.credential import Credential, Identity
 from milton_desktop.publishers import deadline
 from milton_desktop.publishers.base import OutcomeUnknown, PublishError, Rejected, Transient
 
@@ -48,6 +49,8 @@ _ANSWER_CHUNK = 64 * 1024
 # requests drops a header whose value is None after merging the session's headers, so
 # this keeps an Authorization header set on a shared session away from media hosts
 _NO_AUTH_HEADER: dict[str, str | None] = {"Authorization": None}
+
+E = TypeVar("E", bound=PublishError)
 
 # Credentials some endpoints take in the query string (Instagram's token calls), and
 # that a platform may therefore echo back inside a URL in its error text.
@@ -329,21 +332,59 @@ def next_utc_midnight(now: datetime) -> datetime:
 # ---------------------------------------------------------------- secrets and logs
 
 
-def credential_secrets(credential: Credential) -> tuple[str | None, ...]:
+def credential_secrets(credential: Credential) -> tuple[str, ...]:
     """Every value in ``credential`` that must never be shown back to the user."""
-    return (credential.access_token, credential.refresh_token, credential.client_secret)
+    return credential.secrets()
 
 
 def scrub(text: str, secrets: Iterable[str | None], *, mask: str = "[redacted]") -> str:
     """``text`` without any of ``secrets`` and without ``access_token=...``-style values.
 
     Platforms echo request details in their error messages, and those messages are
-    shown to the user and logged; ``mask`` replaces each secret found.
+    shown to the user and logged; ``mask`` replaces each secret found, whether it
+    comes back as sent, percent-encoded or JSON-escaped.
     """
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, mask)
+    if not text:
+        return text
+    text = redaction.scrub(text, secrets, mask=mask)
     return _QUERY_SECRET.sub(lambda m: m.group(1) + mask, text)
+
+
+def scrub_error(exc: E, secrets: Iterable[str | None]) -> E:
+    """``exc`` with ``secrets`` scrubbed from its message, changed in place (so its type
+    and fields, a retry time or whether a refresh may help, stay as they are)."""
+    text = str(exc)
+    clean = scrub(text, tuple(secrets))
+    if clean != text:
+        exc.args = (clean,)
+        exc.message = clean
+    return exc
+
+
+def scrub_identity(identity: Identity, secrets: Iterable[str | None]) -> Identity:
+    """``identity`` with ``secrets`` scrubbed from every field the platform filled in
+    (a name that echoes the token must not become an account name)."""
+    secrets = tuple(secrets)
+    clean = replace(
+        identity,
+        remote_id=scrub(identity.remote_id, secrets),
+        username=scrub(identity.username, secrets),
+        display_name=scrub(identity.display_name, secrets),
+        tier=scrub(identity.tier, secrets) if identity.tier is not None else None,
+    )
+    return identity if clean == identity else clean
+
+
+def scrub_published(published: Published, secrets: Iterable[str | None]) -> Published:
+    """``published`` with ``secrets`` scrubbed from its id, URL and warnings."""
+    secrets = tuple(secrets)
+    clean = replace(
+        published,
+        remote_id=scrub(published.remote_id, secrets),
+        url=scrub(published.url, secrets),
+        warnings=tuple(scrub(w, secrets) for w in published.warnings),
+    )
+    return published if clean == published else clean
 
 
 def safe_url(url: str) -> str:

@@ -26,9 +26,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from milton_desktop.domain.credential import Credential, Identity
+from milton_desktop.domain.credential import Credential, Identity, basic_auth
 from milton_desktop.domain.errors import UserError
 from milton_desktop.publishers import registry
+from milton_desktop.publishers.base import PublishError
+from milton_desktop.publishers.http import scrub_error, scrub_identity
 from milton_desktop.publishers.platform import OAuthSpec
 
 log = logging.getLogger("milton.oauth")
@@ -426,7 +428,7 @@ def connect_flow(
         milton_desktop.publishers.base.PublishError: the platform refused the code
             or the identity lookup.
     """
-    from milton_desktop.domain.redaction import register_secret
+    from milton_desktop.domain.redaction import register_secret, register_secrets
 
     label = registry.label(platform)
     client_id = (client_id or "").strip()
@@ -447,20 +449,31 @@ def connect_flow(
         url = authorize_url(platform, client_id, redirect, state, challenge, base=base, scope=scope)
         open_browser(url)
         code = receiver.wait(state, timeout=timeout, cancel=cancel)
-    register_secret(code)
+    # what the platform answers may echo what is sent: never show it back
+    sent = (code, verifier, client_secret, basic_auth(client_id, client_secret))
+    register_secrets(sent)
     if cancel is not None and cancel.is_set():
         raise OAuthCancelled("sign-in cancelled")
-    credential = exchange_code(
-        platform,
-        code,
-        redirect_uri=redirect,
-        client_id=client_id,
-        client_secret=client_secret,
-        code_verifier=verifier,
-        api_base=base,
-    )
-    register_secret(credential.access_token)
-    register_secret(credential.refresh_token)
-    identity = registry.make_publisher(platform, api_base=base).identify(credential)
+    try:
+        credential = exchange_code(
+            platform,
+            code,
+            redirect_uri=redirect,
+            client_id=client_id,
+            client_secret=client_secret,
+            code_verifier=verifier,
+            api_base=base,
+        )
+    except PublishError as exc:
+        scrub_error(exc, sent)
+        raise
+    register_secrets(credential.secrets())
+    known = (*sent, *credential.secrets())
+    try:
+        identity = registry.make_publisher(platform, api_base=base).identify(credential)
+    except PublishError as exc:
+        scrub_error(exc, known)
+        raise
+    identity = scrub_identity(identity, known)
     log.info("signed in to %s as %s", label, identity.username or identity.remote_id)
     return credential, identity

@@ -16,6 +16,7 @@ import threading
 from typing import Any
 
 from milton_desktop.domain.credential import Credential
+from milton_desktop.domain.redaction import register_secrets
 
 log = logging.getLogger("milton.credentials")
 
@@ -89,6 +90,8 @@ class CredentialStore:
 
     def save(self, platform: str, account_id: int, credential: Credential) -> str:
         """Store ``credential``; returns ``"keyring"`` or ``"memory"`` (session only)."""
+        # whatever happens to it next, this process knows it now: no log line may show it
+        register_secrets(credential.secrets())
         key = self.key(platform, account_id)
         keyring = _keyring()
         try:
@@ -112,10 +115,12 @@ class CredentialStore:
         return "keyring"
 
     def load(self, platform: str, account_id: int) -> Credential:
+        """The account's credential; its secrets are registered with the log redaction,
+        so no log record written by this process can show them."""
         key = self.key(platform, account_id)
         with self._lock:
             if key in self._memory:
-                return Credential.from_json(self._memory[key])
+                return _known(Credential.from_json(self._memory[key]))
         keyring = _keyring()
         try:
             self._check_backend()
@@ -127,7 +132,7 @@ class CredentialStore:
                 f"no token is stored for this {platform} account: reconnect it "
                 f"(milton-desktop account add {platform} ... --token-stdin)"
             )
-        return Credential.from_json(value)
+        return _known(Credential.from_json(value))
 
     def delete(self, platform: str, account_id: int) -> None:
         key = self.key(platform, account_id)
@@ -140,3 +145,8 @@ class CredentialStore:
             pass  # nothing stored: already gone
         except keyring.errors.KeyringError as exc:
             raise KeyringUnavailable(f"{KEYRING_HELP} ({type(exc).__name__})") from None
+
+
+def _known(credential: Credential) -> Credential:
+    register_secrets(credential.secrets())
+    return credential

@@ -9,6 +9,7 @@ returning a :class:`Reply`. Tests inject faults by route::
     fake.inject("POST /2/tweets", status=429, headers={"x-rate-limit-reset": "..."})
     fake.inject_retry_after("POST /rest/posts", 120)                 # Retry-After: 120
     fake.inject_retry_after("POST /rest/posts", when, form="asctime")  # an HTTP-date
+    fake.inject_echo("POST /2/tweets", {"detail": "bad token {secret}"})  # token echo
 
 ``when="before"`` means the platform never processed the request (nothing was
 created); ``when="after"`` means it did, and only the answer was lost.
@@ -24,7 +25,9 @@ Hostile answers, for the limits on what a client waits for and reads::
 
 from __future__ import annotations
 
+import base64
 import functools
+import html
 import json
 import re
 import socket
@@ -36,7 +39,7 @@ from datetime import UTC, datetime
 from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, quote_plus, urlsplit
 
 
 @dataclass
@@ -246,6 +249,49 @@ class FakeServer:
         )
         return value
 
+    def inject_echo(
+        self,
+        route: str,
+        template: Any,
+        *,
+        status: int = 400,
+        encoding: str = "raw",
+        secret: str = "any",
+        when: str = "before",
+        times: int = 1,
+        headers: dict[str, str] | None = None,
+        content_type: str | None = None,
+    ) -> None:
+        """Answer with ``template`` in which ``{secret}`` is the credential the request
+        carried and ``{authorization}`` its whole Authorization header, as a careless
+        platform echoes them in an error, a name or an id.
+
+        Args:
+            template: a JSON-able body (or a string) holding the placeholders anywhere.
+            encoding: how the secret comes back, one of :data:`ECHO_ENCODINGS`.
+            secret: which credential: ``bearer``, a form or query field's name
+                (``access_token``, ``refresh_token``, ``client_secret``, ``code``), or
+                ``any`` for the first of those the request carried.
+            when: ``after`` lets the platform act first (a post is created, then the
+                answer echoes the token); ``status=200`` then makes it a success.
+        """
+        assert encoding in ECHO_ENCODINGS, encoding
+
+        def body(req: Request) -> Any:
+            value = ECHO_ENCODINGS[encoding](sent_secret(req, secret))
+            auth = ECHO_ENCODINGS[encoding](req.header("authorization") or "")
+            return _fill(template, {"{secret}": value, "{authorization}": auth})
+
+        self.inject(
+            route,
+            status=status,
+            body=body,
+            headers=headers,
+            when=when,
+            times=times,
+            content_type=content_type,
+        )
+
     def clear_faults(self) -> None:
         with self._lock:
             self._faults.clear()
@@ -294,7 +340,8 @@ class FakeServer:
                 reply = Reply(599, {"fake_error": repr(exc)})
         if fault is not None:
             if fault.mode == "respond":
-                reply = Reply(fault.status, fault.body, fault.headers, fault.content_type)
+                body = fault.body(req) if callable(fault.body) else fault.body
+                reply = Reply(fault.status, body, fault.headers, fault.content_type)
             elif fault.mode == "drop":
                 self._hang_up(h)
                 return
@@ -436,6 +483,59 @@ def http_date(when: datetime, form: str = "imf") -> str:
     if form == "asctime":  # Sun Nov  6 08:49:37 1994: no zone, yet GMT
         return f"{when:%a %b} {when.day:2d} {when:%H:%M:%S %Y}"
     raise ValueError(f"unknown HTTP-date form {form!r}")
+
+
+def _json_escaped(value: str) -> str:
+    # what a platform that puts a JSON document inside its message string sends: the
+    # slashes escaped (as PHP and many encoders do) and non-ASCII as \u escapes
+    return json.dumps(value)[1:-1].replace("/", "\\/")
+
+
+#: how an echoed secret may come back
+ECHO_ENCODINGS: dict[str, Any] = {
+    "raw": lambda v: v,
+    "percent": lambda v: quote(v, safe=""),
+    "percent-lower": lambda v: re.sub(
+        r"%[0-9A-F]{2}", lambda m: m.group(0).lower(), quote(v, safe="")
+    ),
+    "percent-twice": lambda v: quote(quote(v, safe=""), safe=""),
+    "form": lambda v: quote_plus(v),
+    "json-escaped": _json_escaped,
+    "html": lambda v: html.escape(v).replace("/", "&#x2F;").replace("+", "&#43;"),
+}
+
+
+def sent_secret(req: Request, which: str = "any") -> str:
+    """The credential ``req`` carried: its bearer token or a query or form field."""
+    form = {}
+    if req.body and "x-www-form-urlencoded" in (req.header("content-type") or ""):
+        form = req.form()
+    fields = {**{k: v[-1] for k, v in req.query.items()}, **{k: v[-1] for k, v in form.items()}}
+    auth = req.header("authorization") or ""
+    if auth.startswith("Basic "):
+        decoded = base64.b64decode(auth[6:]).decode("utf-8", "replace")
+        fields.setdefault("client_secret", decoded.partition(":")[2])
+    found = {"bearer": bearer(req), **fields}
+    if which != "any":
+        value = found.get(which)
+        assert value, f"the request carried no {which}"
+        return value
+    for name in ("bearer", "access_token", "refresh_token", "client_secret", "code"):
+        if found.get(name):
+            return str(found[name])
+    raise AssertionError(f"{req.route} carried no credential to echo")
+
+
+def _fill(template: Any, values: dict[str, str]) -> Any:
+    if isinstance(template, str):
+        for placeholder, value in values.items():
+            template = template.replace(placeholder, value)
+        return template
+    if isinstance(template, dict):
+        return {_fill(k, values): _fill(v, values) for k, v in template.items()}
+    if isinstance(template, list | tuple):
+        return [_fill(v, values) for v in template]
+    return template
 
 
 def bearer(req: Request) -> str | None:

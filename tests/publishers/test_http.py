@@ -211,8 +211,15 @@ def test_scrub_uses_the_given_mask() -> None:
 
 
 def test_credential_secrets_lists_every_secret() -> None:
-    cred = Credential("at-1", refresh_token="rt-2", client_id="id", client_secret="cs-3")
-    assert set(credential_secrets(cred)) == {"at-1", "rt-2", "cs-3"}
+    cred = Credential(
+        "at-1",
+        refresh_token="rt-2",
+        client_id="id",
+        client_secret="cs-3",
+        extra={"scope": "w_member_social", "page_token": "pt-4", "token_expires_at": "2030"},
+    )
+    basic = "aWQ6Y3MtMw=="  # base64 of "id:cs-3": the Authorization: Basic value
+    assert set(credential_secrets(cred)) == {"at-1", "rt-2", "cs-3", basic, "pt-4"}
 
 
 def test_safe_url_drops_query_fragment_and_user_info() -> None:

@@ -50,6 +50,7 @@ from PySide6.QtWidgets import (
 
 from milton_desktop.domain.credential import Credential, Identity
 from milton_desktop.domain.errors import UserError
+from milton_desktop.domain.redaction import redact_known
 from milton_desktop.domain.status import AccountStatus
 from milton_desktop.domain.timeutil import TimeInputError, get_zone, human_delta
 from milton_desktop.operations import accounts
@@ -69,13 +70,16 @@ OK_COLOUR = "#1b7f3b"
 
 
 def describe_error(exc: BaseException) -> str:
-    """What to show the user for a failed background task."""
+    """What to show the user for a failed background task, without any token the
+    process knows (the platform may have echoed the one just pasted)."""
     if isinstance(exc, UserError | oauth.OAuthError | PublishError | TimeInputError):
-        return sentence(str(exc))
+        return sentence(redact_known(str(exc)))
     log.error("unexpected error in the accounts dialog", exc_info=exc)
     return sentence(
-        f"something unexpected went wrong ({type(exc).__name__}: {exc}); "
-        "try again, and see the log file if it keeps happening"
+        redact_known(
+            f"something unexpected went wrong ({type(exc).__name__}: {exc}); "
+            "try again, and see the log file if it keeps happening"
+        )
     )
 
 
