@@ -11,6 +11,7 @@ import contextlib
 import json
 import logging
 import os
+import shlex
 import socket
 import sys
 from collections.abc import Iterator, Sequence
@@ -561,12 +562,14 @@ def cmd_status(ctx: AppContext, args: argparse.Namespace) -> int:
         publisher.state = settings.platform_state(platform.name)
         if publisher.status():
             platforms[platform.name] = publisher.status()
+    stopped = queries.stopped_repeats()
     data = {
         "scheduler": state,
         "next_due": iso_z(nxt),
         "counts": counts,
         "platforms": platforms,
         "database": str(ctx.paths.db_path),
+        "stopped_repeats": stopped,
     }
     if args.json:
         print(json.dumps(data))
@@ -582,7 +585,22 @@ def cmd_status(ctx: AppContext, args: argparse.Namespace) -> int:
         for name, facts in platforms.items():
             described = ", ".join(f"{k} {v}" for k, v in facts.items())
             print(f"{registry.label(name) + ':':<10} {described}")
+        for stop in stopped:
+            # the stored reason says what to do in the words of any front end; here, the command
+            again = (
+                f"milton-desktop schedule {stop['post_id']} --account "
+                f"{shlex.quote(stop['account'])} --at TIME --repeat RULE"
+            )
+            print(
+                f"stopped:   {_local(_parse_z(stop['stopped_at']))}, schedule "
+                f"{stop['schedule_id']} on “{stop['account']}”: {stop['reason']}: {again} "
+                f"(or `milton-desktop cancel --series {stop['schedule_id']}` to leave it stopped)"
+            )
     return EXIT_OK
+
+
+def _parse_z(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
 def cmd_run(ctx: AppContext, args: argparse.Namespace) -> int:

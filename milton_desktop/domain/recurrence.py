@@ -17,10 +17,15 @@ need nothing special.
 
 from __future__ import annotations
 
+import functools
+import math
 import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from dateutil.rrule import rrulestr
+from dateutil.rrule import DAILY, FREQNAMES, rrulestr
 
 from milton_desktop.domain.errors import UserError
 from milton_desktop.domain.timeutil import TimeInputError, get_zone, is_ambiguous, localize
@@ -43,6 +48,21 @@ MAX_START_AGE = timedelta(days=366)
 MAX_START_AHEAD = timedelta(days=36525)
 #: a rule must have an occurrence within this long from now
 REACH = timedelta(days=2 * 366)
+#: the missed occurrences of one repeat made into rows of their own, at most, after a
+#: long time off (50 days of a daily repeat); one more row stands for the rest
+MISSED_ROWS = 50
+#: counting the occurrences of a long time off stops here (two-hourly for 22 years)
+MAX_GAP_SCAN = 100_000
+#: ``publishing_results.error_kind`` of the row that says a repeat stopped
+STOPPED_KIND = "repeat_stopped"
+#: steps of each frequency in 400 years, after which the calendar repeats itself
+_STEPS_PER_CYCLE = {
+    "YEARLY": 400,
+    "MONTHLY": 4800,
+    "WEEKLY": 20871,
+    "DAILY": 146097,
+    "HOURLY": 146097 * 24,
+}
 
 
 def _check_parts(text: str) -> None:
@@ -73,11 +93,84 @@ def parse_rule(rule: str, dtstart_local: datetime):
     _check_parts(text)
     try:
         rule_obj = rrulestr(text, dtstart=dtstart_local)
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, OverflowError) as exc:
         raise RecurrenceError(
             f"cannot read the repeat rule {rule!r}: {exc}; e.g. FREQ=WEEKLY;BYDAY=TU"
         ) from None
+    # Only BY… parts can make a rule match no date at all (dtstart itself is the first
+    # occurrence of a rule without them); such a rule would send dateutil looking
+    # until the year 9999 on every expansion.
+    if "BY" in text.upper() and _never_occurs(str(rule_obj)):
+        raise RecurrenceError(
+            f"the rule {rule!r} has no occurrence after now, or ever: no date matches its "
+            "days, months and hours together; check its BY… parts"
+        )
     return rule_obj
+
+
+@functools.lru_cache(maxsize=512)
+def _never_occurs(rule_text: str) -> bool:
+    """Whether no date ever matches the rule (30 February), decided in bounded time.
+
+    dateutil looks for a match until the year 9999 without yielding: seconds, or
+    minutes for an hourly rule. Which days can match is a question about days alone,
+    so a daily or hourly rule is first asked it as a plain daily rule; whatever is
+    left is answered by :func:`_exhausted`.
+    """
+    rule: Any = rrulestr(rule_text)  # an rrule: its parts are read as dateutil keeps them
+    freq = FREQNAMES[rule._freq]
+    if freq not in ("DAILY", "HOURLY"):
+        return _exhausted(rule)
+    upper = rule_text.upper()
+    within_day = any(part in upper for part in ("BYHOUR", "BYMINUTE", "BYSECOND", "BYSETPOS"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        days = rule.replace(
+            freq=DAILY,
+            interval=1,
+            count=None,
+            until=None,
+            byhour=None,
+            byminute=None,
+            bysecond=None,
+            bysetpos=None,
+        )
+    if _exhausted(days):
+        return True  # not a single day matches
+    if not within_day and (rule._interval == 1 or (freq == "HOURLY" and rule._interval <= 24)):
+        return False  # every matching day has a step of the rule on it
+    return _exhausted(rule)
+
+
+def _exhausted(rule: Any) -> bool:
+    """Whether the rule, COUNT and UNTIL left out, has no occurrence at all.
+
+    The Gregorian calendar, weekdays included, repeats every 400 years. A copy of the
+    rule moved whole cycles later (whole cycles of its INTERVAL's steps too, so it
+    lands on the same steps), to within two cycles of the year 9999 where dateutil
+    gives up, has met every case by then.
+    """
+    steps = _STEPS_PER_CYCLE.get(FREQNAMES[rule._freq])
+    if steps is None:
+        return False  # finer frequencies are refused before this
+    interval = rule._interval
+    cycle = 400 * (interval // math.gcd(interval, steps))
+    start = rule._dtstart
+    room = datetime.max.year - start.year
+    moved = start.replace(year=start.year + max(0, (room - cycle) // cycle) * cycle)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        probe = rule.replace(dtstart=moved, count=None, until=None)
+    return probe.after(moved, inc=True) is None
+
+
+def _walk(rule, lo: datetime, hi: datetime) -> Iterator[datetime]:
+    """The rule's naive local occurrences in [lo, hi], lazily (the rule is one that
+    :func:`parse_rule` accepted, so dateutil finds each next one in bounded time)."""
+    for naive in rule.xafter(lo, inc=True):
+        if naive > hi:
+            return
+        yield naive
 
 
 def local_occurrence(naive: datetime, zone_name: str) -> tuple[datetime, str | None]:
@@ -113,7 +206,7 @@ def occurrences(
     lo = start.astimezone(zone).replace(tzinfo=None) - timedelta(days=1)
     hi = end.astimezone(zone).replace(tzinfo=None) + timedelta(days=1)
     out = []
-    for naive in rule.between(lo, hi, inc=True):
+    for naive in _walk(rule, lo, hi):
         instant, note = local_occurrence(naive, zone_name)
         if start <= instant < end:
             out.append((instant, note))
@@ -123,6 +216,60 @@ def occurrences(
                 "use a daily or weekly rule"
             )
     return out
+
+
+@dataclass(frozen=True)
+class Missed:
+    """The occurrences of a repeat in a span that is over: the first ``MISSED_ROWS`` one
+    by one, and how many came after them, from when to when."""
+
+    listed: tuple[datetime, ...] = ()
+    more: int = 0
+    more_first: datetime | None = None
+    more_last: datetime | None = None
+    #: counting stopped at ``MAX_GAP_SCAN``: there were at least ``more`` after the listed
+    more_at_least: bool = False
+
+    @property
+    def total(self) -> int:
+        return len(self.listed) + self.more
+
+
+def missed_occurrences(
+    rrule: str,
+    dtstart_local: datetime,
+    zone_name: str,
+    start: datetime,
+    end: datetime,
+    *,
+    listed: int = MISSED_ROWS,
+) -> Missed:
+    """The occurrences with UTC instants in [start, end), bounded in count: every one is
+    counted (up to ``MAX_GAP_SCAN``), the first ``listed`` are named."""
+    rule = parse_rule(rrule, dtstart_local)
+    zone = get_zone(zone_name)
+    lo = start.astimezone(zone).replace(tzinfo=None) - timedelta(days=1)
+    hi = end.astimezone(zone).replace(tzinfo=None) + timedelta(days=1)
+    names: list[datetime] = []
+    more = 0
+    first = last = None
+    at_least = False
+    for scanned, naive in enumerate(_walk(rule, lo, hi)):
+        if scanned >= MAX_GAP_SCAN:
+            at_least = True
+            break
+        instant, _note = local_occurrence(naive, zone_name)
+        if not start <= instant < end:
+            continue
+        if len(names) < listed:
+            names.append(instant)
+        else:
+            more += 1
+            first = first or instant
+            last = instant
+    if more == 1 and not at_least and first is not None:
+        return Missed((*names, first))  # one entry standing for one: just list it
+    return Missed(tuple(names), more, first, last, at_least)
 
 
 def check_rule(rule: str, dtstart_local: datetime, zone_name: str, now: datetime) -> None:

@@ -60,10 +60,11 @@ class Dispatcher:
             return frozenset(self._busy)
 
     def housekeeping(self) -> None:
-        """Recover rows abandoned by dead processes and mark posts that are too late."""
-        self.engine.materialize_recurrences()
+        """Make the rows of repeats, recover rows abandoned by dead processes and mark
+        posts that are too late; the user hears of each."""
+        told = self.engine.materialize_recurrences()
         self.engine.keep_tokens_alive()
-        for outcome in self.engine.recover_interrupted() + self.engine.mark_missed():
+        for outcome in told + self.engine.recover_interrupted() + self.engine.mark_missed():
             self._emit(outcome)
 
     def request_dispatch(self) -> bool:

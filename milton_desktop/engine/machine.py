@@ -33,8 +33,10 @@ from typing import TypeVar, cast
 from milton_desktop.domain.clock import Clock, SystemClock
 from milton_desktop.domain.content import Content, Published
 from milton_desktop.domain.credential import AccountRef, Credential
+from milton_desktop.domain.recurrence import STOPPED_KIND
 from milton_desktop.domain.status import AccountStatus, AttemptOutcome, Status
 from milton_desktop.engine.faults import crash_point
+from milton_desktop.operations.schedules import MISSED_MESSAGE
 from milton_desktop.publishers import registry
 from milton_desktop.publishers.base import (
     AuthExpired,
@@ -100,6 +102,8 @@ class Outcome:
     needs_reconnect: bool = False
     #: published, with something the user should know
     warning: str | None = None
+    #: the failed row that says a repeat stopped (``message`` says why)
+    repeat_stopped: bool = False
 
     @property
     def label(self) -> str:
@@ -232,14 +236,23 @@ class Engine:
         return [(sid, acc) for sid, acc in database.execute_sql(sql, params).fetchall()]
 
     # ------------------------------------------------------------ housekeeping
-    def materialize_recurrences(self) -> None:
-        """Create rows for the coming occurrences of repeating posts (cheap when up to date)."""
+    def materialize_recurrences(self) -> list[Outcome]:
+        """Create rows for the coming occurrences of repeating posts (cheap when up to date).
+
+        Returns what the user must hear of: occurrences that passed while nothing ran
+        (they are missed, as ``mark_missed`` would have made them), and repeats that
+        stopped.
+        """
         from milton_desktop.operations import repeats as recurrence
 
         try:
-            recurrence.materialize(self.clock.now())
+            made = recurrence.materialize(self.clock.now(), grace=self.config.grace)
         except Exception:  # a bad rule must never stop publishing
             log.exception("could not prepare repeating posts")
+            return []
+        return [self._outcome(sid) for sid in made.missed] + [
+            self._outcome(sid, repeat_stopped=True) for sid in made.stopped
+        ]
 
     def keep_tokens_alive(self) -> None:
         """Renew the long-lived tokens that are due (at most one try a day per account)."""
@@ -269,8 +282,7 @@ class Engine:
                 ScheduledPost.update(
                     status=Status.MISSED,
                     updated_at=now,
-                    error_message="not published in time: the computer was off or asleep, or the "
-                    "app was not running. Publish it now, reschedule it, or skip it",
+                    error_message=MISSED_MESSAGE,
                 )
                 .where((ScheduledPost.id == sid) & (ScheduledPost.status == Status.PENDING))
                 .execute()
@@ -353,8 +365,8 @@ class Engine:
 
     def publish_due(self) -> list[Outcome]:
         """Serially publish everything due now (``run --once`` and tests)."""
-        self.materialize_recurrences()
-        outcomes = self.recover_interrupted() + self.mark_missed()
+        outcomes = self.materialize_recurrences()
+        outcomes += self.recover_interrupted() + self.mark_missed()
         for sid, _account in self.due():
             if self.claim(sid):
                 outcomes.append(self.execute(sid))
@@ -822,6 +834,7 @@ def outcomes_since(result_id: int) -> tuple[int, list[Outcome]]:
                 and account_status == AccountStatus.NEEDS_RECONNECT
                 and kind in ("auth", "rejected"),
                 warning=warning,
+                repeat_stopped=kind == STOPPED_KIND,
             )
         )
     return high, outcomes

@@ -35,6 +35,11 @@ from milton_desktop.storage.queries import (
 
 #: how far in the past a schedule may be set and still count as "now"
 PAST_TOLERANCE = timedelta(seconds=60)
+#: why a post is missed, when nothing more particular is known
+MISSED_MESSAGE = (
+    "not published in time: the computer was off or asleep, or the app was not running. "
+    "Publish it now, reschedule it, or skip it"
+)
 
 
 def _check_future(when: datetime, now: datetime) -> None:

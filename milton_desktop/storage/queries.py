@@ -18,6 +18,7 @@ import peewee as pw
 from milton_desktop.domain.clock import Clock, SystemClock
 from milton_desktop.domain.content import Content, MediaItem
 from milton_desktop.domain.errors import Hint, UserError
+from milton_desktop.domain.recurrence import STOPPED_KIND
 from milton_desktop.domain.status import LIVE, AccountStatus, Status, parse_status
 from milton_desktop.domain.timeutil import iso_z
 from milton_desktop.storage.models import Account, Media, Post, ScheduledPost, database, utc_text
@@ -506,3 +507,35 @@ def first_schedule_of(recurrence_id: int) -> ScheduledPost | None:
         .order_by(ScheduledPost.scheduled_time)
         .first()
     )
+
+
+def stopped_repeats() -> list[dict[str, Any]]:
+    """Repeats that stopped on their own (a rule that can no longer be expanded), each
+    with the failed row that says why, until the user deals with it: moves or publishes
+    that row, stops the repeat on purpose, or gives the post a new repeat on that
+    account. Oldest first."""
+    rows = database.execute_sql(
+        "SELECT s.id, s.post_id, s.recurrence_id, a.display_name, a.platform, s.created_at,"
+        " s.error_message FROM scheduled_posts s"
+        " JOIN accounts a ON a.id = s.account_id"
+        " WHERE s.status = ? AND a.status <> ?"
+        " AND EXISTS (SELECT 1 FROM publishing_results r"
+        "  WHERE r.schedule_id = s.id AND r.error_kind = ?)"
+        " AND NOT EXISTS (SELECT 1 FROM recurrences n WHERE n.post_id = s.post_id"
+        "  AND n.account_id = s.account_id AND n.active AND n.created_at > s.created_at)"
+        " ORDER BY s.created_at, s.id",
+        (Status.FAILED.value, AccountStatus.REMOVED.value, STOPPED_KIND),
+    ).fetchall()
+    parse = ScheduledPost.created_at.python_value
+    return [
+        {
+            "schedule_id": sid,
+            "post_id": post_id,
+            "recurrence_id": recurrence_id,
+            "account": account,
+            "platform": platform,
+            "stopped_at": iso_z(parse(stopped)),
+            "reason": reason,
+        }
+        for sid, post_id, recurrence_id, account, platform, stopped, reason in rows
+    ]

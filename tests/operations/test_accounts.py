@@ -407,7 +407,7 @@ def test_forced_removal_cancels_live_posts_and_keeps_history(creds, backend, clo
     acc = Account.get_by_id(work.id)
     assert (acc.status, acc.display_name) == ("removed", "Work X (removed)")
     assert Recurrence.get_by_id(repeat.id).active is False
-    assert repeats.materialize(clock.now() + timedelta(days=30)) == []
+    assert repeats.materialize(clock.now() + timedelta(days=30)).created == ()
     with pytest.raises(CredentialMissing):
         creds.load("x", work.id)
     assert _tokens(backend) == [creds.key("linkedin", other.id)]

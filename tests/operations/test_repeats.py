@@ -49,10 +49,10 @@ def test_materialising_is_idempotent_and_rolls_forward(account):
         post.id, account, datetime(2026, 3, 17, 9, 0), "Europe/Paris", "FREQ=DAILY", clock=clock
     )
     n = len(rows(rec))
-    assert recurrence.materialize(clock.now()) == []
+    assert recurrence.materialize(clock.now()).created == ()
     assert len(rows(rec)) == n
     clock.advance(timedelta(days=3))
-    assert len(recurrence.materialize(clock.now())) == 3
+    assert len(recurrence.materialize(clock.now()).pending) == 3
     times = [r.scheduled_time for r in rows(rec)]
     assert len(times) == len(set(times))
 
@@ -123,4 +123,4 @@ def test_stop_series_cancels_pending_occurrences(account):
     assert repeats.stop_series(first.id, clock=clock) == 3
     assert {r.status for r in rows(rec)} == {"cancelled"}
     clock.advance(timedelta(days=30))
-    assert recurrence.materialize(clock.now()) == []
+    assert recurrence.materialize(clock.now()).created == ()

@@ -30,6 +30,7 @@ from milton_desktop.domain.errors import UserError
 from milton_desktop.domain.status import Status
 from milton_desktop.domain.timeutil import TimeInputError, get_zone, human_delta, localize
 from milton_desktop.operations import schedules
+from milton_desktop.operations.schedules import MISSED_MESSAGE
 from milton_desktop.storage import queries, settings
 from milton_desktop.ui.style import platform_style
 
@@ -91,6 +92,16 @@ class MissedRow(QFrame):
         self.text_label.setWordWrap(True)
         self.text_label.setToolTip(text)
         self.text_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        # A row with its own note (one row standing for many missed occurrences of a
+        # repeat) says so; the usual "not published in time" is what the dialog is about.
+        self.note_label = QLabel(row.error_message or "")
+        self.note_label.setWordWrap(True)
+        self.note_label.setStyleSheet("color: #c2410c;")
+        self.note_label.setVisible(
+            row.status == Status.MISSED
+            and bool(row.error_message)
+            and row.error_message != MISSED_MESSAGE
+        )
 
         self.publish_button = QPushButton("Publish now")
         self.publish_button.setToolTip("Publish this post at once")
@@ -126,6 +137,7 @@ class MissedRow(QFrame):
         layout.setSpacing(6)
         layout.addLayout(head)
         layout.addWidget(self.text_label)
+        layout.addWidget(self.note_label)
         layout.addWidget(self.action_row)
         layout.addWidget(self.status_label)
         if row.status != Status.MISSED:

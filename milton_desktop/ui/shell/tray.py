@@ -31,6 +31,7 @@ from milton_desktop.domain.timeutil import human_delta
 from milton_desktop.engine.machine import Outcome
 from milton_desktop.engine.runner import Runner
 from milton_desktop.operations.accounts import must_reconnect_soon
+from milton_desktop.operations.schedules import MISSED_MESSAGE
 from milton_desktop.publishers import registry
 from milton_desktop.storage import queries, settings
 
@@ -168,6 +169,16 @@ def notice_for_outcome(outcome: Outcome, prefs: Mapping[str, Any]) -> Notice | N
             schedule_ids=ids,
             line=line,
         )
+    if outcome.repeat_stopped:
+        # Always told, like a missed post: a stopped repeat silently publishes nothing more.
+        return Notice(
+            Status.FAILED,
+            f"A repeating post to {label} stopped repeating",
+            f"{_reason(outcome.message)}. ({outcome.account}: {quoted})",
+            level="warning",
+            schedule_ids=ids,
+            line=line,
+        )
     if (
         outcome.status == Status.FAILED
         and outcome.needs_reconnect
@@ -206,10 +217,14 @@ def notice_for_outcome(outcome: Outcome, prefs: Mapping[str, Any]) -> Notice | N
         )
     if outcome.status == Status.MISSED:
         # Always told: a missed post waits for a decision, there is no preference to mute it.
+        # One row may stand for many occurrences of a repeat: its own message counts them.
+        own = outcome.message and outcome.message != MISSED_MESSAGE
         return Notice(
             Status.MISSED,
             f"A post to {label} missed its time",
-            f"{quoted} was due while the computer was off or asleep. "
+            f"{quoted}: {_reason(outcome.message)}."
+            if own
+            else f"{quoted} was due while the computer was off or asleep. "
             "Publish it now, reschedule it or skip it.",
             level="warning",
             schedule_ids=ids,
