@@ -139,14 +139,18 @@ class ChipPainter:
         muted: bool = False,
         detail: str = "",
         show_time: bool = True,
-    ) -> None:
+    ) -> list[str]:
         """One chip: channel tint, status edge, platform badge, time, text, marks.
+
+        Returns the texts drawn, left to right and top to bottom (what a user can read
+        on the chip at this size).
 
         ``muted`` paints a chip of another month's day; ``detail`` (the account, in the
         day view) goes before the text; ``show_time`` False leaves the time out (a drag
         pixmap: the time it would show is the old one). Expects an antialiased painter
         and leaves its pen, brush and font changed.
         """
+        drawn: list[str] = []
         c = self.theme.chip(it.platform, it.status, muted=muted)
         top, h = rect.top(), rect.height()
         p.setPen(Qt.PenStyle.NoPen)
@@ -183,6 +187,7 @@ class ChipPainter:
             bh = int(min(first_h - 4, float(self.fm.height())))
             pm = self._badge(it, bw, bh, p.device().devicePixelRatioF(), muted)
             p.drawPixmap(QPointF(left, round(top + (first_h - bh) / 2)), pm)
+            drawn.append(style.platform_style(it.platform).short)
             left += bw + 4
         if marks:
             p.setFont(self.time_font)
@@ -191,6 +196,7 @@ class ChipPainter:
                 QRectF(right - mw, top, mw, first_h), valign | Qt.AlignmentFlag.AlignRight, marks
             )
             right -= mw + 2
+        texts: list[str] = []
         text_pen = style.text_on(c.text, c.fill, f"chip text · {what}")
         if show_time and right - left >= self.time_width:
             p.setFont(self.time_font)
@@ -200,17 +206,20 @@ class ChipPainter:
                 valign | Qt.AlignmentFlag.AlignLeft,
                 it.time_label,
             )
+            texts.append(it.time_label)
             left += self.time_width + 5
         p.setFont(self.strike_font if cancelled else self.font)
         p.setPen(text_pen)
         body = it.short_text or "(no text)"
         if multi:
             if detail and right - left > self.min_text_width:
+                cut = self._elide(detail, int(right - left))
                 p.drawText(
                     QRectF(left, top, right - left, first_h),
                     valign | Qt.AlignmentFlag.AlignLeft,
-                    self._elide(detail, int(right - left)),
+                    cut,
                 )
+                texts.append(cut)
             text_left = rect.left() + EDGE + 4
             width = int(rect.right() - 3 - text_left)
             lines = max(1, int((h - line_h - 2) // self.fm.lineSpacing()))
@@ -221,18 +230,19 @@ class ChipPainter:
                     valign | Qt.AlignmentFlag.AlignLeft,
                     line,
                 )
+                texts.append(line)
                 y += self.fm.lineSpacing()
         else:
             room_text = int(right - left)
             if room_text > self.min_text_width // 2:
-                label = f"{detail} · {body}" if detail else body
+                label = self._elide(f"{detail} · {body}" if detail else body, room_text)
                 p.drawText(
-                    QRectF(left, top, room_text, h),
-                    valign | Qt.AlignmentFlag.AlignLeft,
-                    self._elide(label, room_text),
+                    QRectF(left, top, room_text, h), valign | Qt.AlignmentFlag.AlignLeft, label
                 )
+                texts.append(label)
         if focused or selected:
             p.setBrush(Qt.BrushStyle.NoBrush)
             color: QColor = self.theme.focus if focused else self.theme.text
             p.setPen(QPen(color, 2.0 if focused else 1.6))
             p.drawRoundedRect(rect.adjusted(1, 1, -1, -1), 3, 3)
+        return drawn + texts + ([marks] if marks else [])
