@@ -242,8 +242,11 @@ class Theme:
         window = QColor(palette.color(role.Window))
         dark = is_dark(palette)
         text = readable(palette.color(role.Text), base)
-        accent = QColor(palette.color(role.Highlight))
-        on_accent = readable(palette.color(role.HighlightedText), accent)
+        # Text on the accent (the today pill) keeps the palette's highlighted-text
+        # colour; where that does not read, the accent darkens (or lightens) instead.
+        on_accent = QColor(palette.color(role.HighlightedText))
+        accent = readable(palette.color(role.Highlight), on_accent)
+        on_accent = readable(on_accent, accent)
         theme = cls(
             dark=dark,
             base=base,
@@ -274,12 +277,13 @@ class Theme:
         days of other months each a step further from the base."""
         bg = self._cells.get(state)
         if bg is None:
-            if state.today:
-                bg = mix(self.base, self.accent, 0.16 if self.dark else 0.07)
-            elif self.dark:
+            start = mix(self.base, self.accent, 0.16 if self.dark else 0.07)
+            bg = start if state.today else QColor(self.base)
+            if self.dark:
                 # On a dark base a shade towards black hardly shows: weekends lift a
                 # little towards the text, old and other months' days sink.
-                bg = mix(self.base, self.text, 0.045) if state.weekend else QColor(self.base)
+                if state.weekend:
+                    bg = mix(bg, self.text, 0.045)
                 sink = (0.18 if state.past else 0.0) + (0.3 if state.outside else 0.0)
                 if sink:
                     bg = mix(bg, QColor("#000000"), sink)
@@ -288,9 +292,8 @@ class Theme:
                 k += 0.035 if state.weekend else 0.0
                 k += 0.025 if state.past else 0.0
                 k += 0.05 if state.outside else 0.0
-                bg = mix(self.base, QColor("#000000"), k) if k else QColor(self.base)
-            if state.weekend and state.today:
-                bg = mix(bg, QColor("#000000"), 0.03)
+                if k:
+                    bg = mix(bg, QColor("#000000"), k)
             self._cells[state] = bg
         return bg
 
