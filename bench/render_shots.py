@@ -1,18 +1,26 @@
 """Render the whole app to PNG files, so a person can look at it without a screen.
 
-    .venv/bin/python bench/render_shots.py OUT_DIR
+    .venv/bin/python bench/render_shots.py OUT_DIR [--dark] [--size WxH] [--all]
+
+The whole set for docs/screenshots/ (every view and dialog at 1440x900 and 1024x640,
+in a light and a dark palette), in one command:
+
+    .venv/bin/python bench/render_shots.py docs/screenshots --all
 
 Seeds about thirty posts across platforms and statuses in a throwaway MILTON_HOME,
-with a fixed "now", and writes:
+with a fixed "now", and writes, each name ending in ``-WxH-light`` or ``-WxH-dark``:
 
-- ``main-month.png``, ``main-week.png``: the main window as a tray user sees it;
-- ``main-no-tray.png``: the window on a desktop without a tray, with its in-window notices;
-- ``editor-x-overlong.png``: the editor on an X post that is too long;
-- ``missed-dialog.png``, ``about.png``, ``tray-menu.png``, ``tray-icons.png``;
-- ``tray-balloon.png``: only under a real X server with a tray (Xvfb + trayer), a
+- ``main-month``, ``main-week``, ``main-day``, ``main-list``: the main window as a
+  tray user sees it (``--size``, default 1440x900; ``--dark`` for a dark palette);
+- ``main-no-tray``: the window on a desktop without a tray, with its in-window notices;
+- ``editor-x-overlong``: the editor on an X post that is too long;
+- ``missed-dialog``, ``about``, ``tray-menu``, ``tray-icons``;
+- ``tray-balloon``: only under a real X server with a tray (Xvfb + trayer), a
   screenshot of the whole screen with the tray icon and a notification balloon.
 
-Offscreen is used when there is no DISPLAY; QT_QPA_PLATFORM, when set, is respected.
+``--all`` runs every size in both themes, each in its own process (see
+bench/shot_options.py). Offscreen is used when there is no DISPLAY;
+QT_QPA_PLATFORM, when set, is respected.
 """
 
 from __future__ import annotations
@@ -31,6 +39,7 @@ if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
 # Runnable as a plain script: the repository root makes `bench` importable.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.sample_data import ZONE, seed_month
+from bench.shot_options import ShotOptions, apply_theme, parse, run_every
 
 NOW_LOCAL = datetime(2027, 3, 17, 9, 48, tzinfo=ZONE)
 
@@ -90,9 +99,10 @@ def _memory_keyring():
     return MemoryKeyring()
 
 
-def main(out_dir: Path) -> list[Path]:
+def main(opts: ShotOptions) -> list[Path]:
     import keyring
 
+    out_dir = opts.out_dir
     keyring.set_keyring(_memory_keyring())
     home = tempfile.mkdtemp(prefix="milton-shots-")
     os.environ["MILTON_HOME"] = home
@@ -107,6 +117,7 @@ def main(out_dir: Path) -> list[Path]:
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("Milton Desktop")
+    apply_theme(app, opts.dark)
     from milton_desktop.ui import icons
 
     app.setWindowIcon(icons.app_icon())
@@ -121,47 +132,46 @@ def main(out_dir: Path) -> list[Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
     shots: list[Path] = []
 
-    def save(widget, name: str) -> None:
+    def save(widget, stem: str) -> None:
         _settle(app)
-        path = out_dir / name
+        path = out_dir / opts.name(stem)
         widget.grab().save(str(path))
         shots.append(path)
 
     # The window as a tray user sees it.
     window = MainWindow(ctx, runner, QUndoStack(), clock=clock)
     window.set_tray_available(True)
-    window.resize(1440, 900)
+    window.resize(opts.width, opts.height)
     window.show()
     window.calendar.go_to(NOW_LOCAL.date())
-    window.set_view("month")
-    save(window, "main-month.png")
-    window.set_view("week")
-    save(window, "main-week.png")
+    for view in ("month", "week", "day", "list"):
+        window.set_view(view)
+        save(window, f"main-{view}")
     window.set_view("month")
 
     # The tray's menu and its icons.
     tray = TrayController(runner, window, icons.tray_icon, available=False, clock=clock)
     tray.refresh()
     tray.menu.adjustSize()
-    save(tray.menu, "tray-menu.png")
+    save(tray.menu, "tray-menu")
     sheet = _icon_sheet()
-    path = out_dir / "tray-icons.png"
+    path = out_dir / opts.name("tray-icons")
     sheet.save(str(path))
     shots.append(path)
 
     # Missed posts, as the window shows them on start.
     dialog = window.show_missed(ids["missed"])
     if dialog is not None:
-        save(dialog, "missed-dialog.png")
+        save(dialog, "missed-dialog")
         dialog.close()
 
     box = window.show_about()
-    save(box, "about.png")
+    save(box, "about")
     box.close()
 
     editor = window.open_editor(post_id=ids["overlong_post"], schedule_id=ids["overlong_schedule"])
-    editor.resize(900, 640)
-    save(editor, "editor-x-overlong.png")
+    editor.resize(min(900, opts.width - 60), min(640, opts.height - 40))
+    save(editor, "editor-x-overlong")
     editor.close()
 
     # A desktop without a tray: notices appear in the window.
@@ -183,12 +193,12 @@ def main(out_dir: Path) -> list[Path]:
             url="https://example.com/p/1",
         )
     )
-    save(window, "main-no-tray.png")
+    save(window, "main-no-tray")
 
     from PySide6.QtWidgets import QSystemTrayIcon
 
     if QSystemTrayIcon.isSystemTrayAvailable() and shutil.which("import"):
-        shots.append(_tray_balloon(app, runner, window, out_dir))
+        shots.append(_tray_balloon(app, runner, window, out_dir / opts.name("tray-balloon")))
     else:
         print("(no system tray here: run under Xvfb with trayer for tray-balloon.png)")
     runner.stop(1)
@@ -227,7 +237,7 @@ def _icon_sheet():
     return image
 
 
-def _tray_balloon(app, runner, window, out_dir: Path) -> Path:
+def _tray_balloon(app, runner, window, path: Path) -> Path:
     from milton_desktop.engine.machine import Outcome
     from milton_desktop.ui import icons
     from milton_desktop.ui.shell.tray import TrayController
@@ -256,11 +266,13 @@ def _tray_balloon(app, runner, window, out_dir: Path) -> Path:
     for _ in range(20):
         _settle(app)
         subprocess.run(["sleep", "0.05"], check=False)
-    path = out_dir / "tray-balloon.png"
     subprocess.run(["import", "-window", "root", str(path)], check=True, timeout=30)
     tray.hide()
     return path
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).resolve().parents[1] / "shots")
+    options = parse(sys.argv[1:], __doc__, Path(__file__).resolve().parents[1] / "shots")
+    if options.every:
+        sys.exit(run_every(Path(__file__).resolve(), options.out_dir))
+    main(options)

@@ -97,6 +97,8 @@ class ScheduleView:
     remote_url: str | None
     error_message: str | None
     warning: str | None = None
+    #: made by a repeat rule
+    recurring: bool = False
 
     @property
     def text(self) -> str:
@@ -120,6 +122,7 @@ class ScheduleView:
             remote_url=row.remote_url,
             error_message=row.error_message,
             warning=row.warning,
+            recurring=row.recurrence_id is not None,
         )
 
 
@@ -433,7 +436,8 @@ def calendar_rows(
     """What the calendar shows of the schedules in ``[start, end)``: ``(accounts, rows)``.
 
     ``accounts`` maps each account id to its ``(display name, platform)``. Each row is
-    ``(id, post_id, account_id, scheduled_time, status, text, remote_url, error_message)``,
+    ``(id, post_id, account_id, scheduled_time, status, text, remote_url, error_message,
+    recurring)``,
     ordered by time then id; ``scheduled_time`` is the stored UTC text, fixed-width
     ``YYYY-MM-DD HH:MM:SS.ffffff`` (so it sorts as the instants do), and ``text`` is the
     schedule's own text or else its post's body.
@@ -455,7 +459,8 @@ def calendar_rows(
     sql = (
         "SELECT s.id, s.post_id, s.account_id, s.scheduled_time, s.status,"
         # a published post's warning (alt text left out) shows where an error would
-        " COALESCE(s.text_override, p.body), s.remote_url, COALESCE(s.error_message, s.warning)"
+        " COALESCE(s.text_override, p.body), s.remote_url, COALESCE(s.error_message, s.warning),"
+        " s.recurrence_id IS NOT NULL"
         " FROM scheduled_posts s JOIN accounts a ON a.id = s.account_id"
         " JOIN posts p ON p.id = s.post_id"
         " WHERE " + " AND ".join(clauses) + " ORDER BY s.scheduled_time, s.id"

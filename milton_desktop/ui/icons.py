@@ -22,7 +22,7 @@ from functools import cache
 from pathlib import Path
 
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QRectF, Qt
-from PySide6.QtGui import QIcon, QImage, QImageWriter, QPainter, QPixmap
+from PySide6.QtGui import QIcon, QImage, QImageWriter, QPainter, QPalette, QPixmap
 from PySide6.QtSvg import QSvgRenderer
 
 from milton_desktop import resources
@@ -169,6 +169,84 @@ def tray_icon(state: str) -> QIcon:
     """The tray icon for a state; also usable as ``TrayController``'s icon provider."""
     svg = _read_svg(resources.tray_icon_svg(state), tray_svg(state))
     return _icon_from_svg(svg, TRAY_SIZES)
+
+
+# ---------------------------------------------------------------- toolbar and menu icons
+
+#: line drawings in a 24-unit box, stroked in the palette's text colour
+_ACTION_SHAPES: dict[str, str] = {
+    "new-post": "<path d='M12 5v14M5 12h14'/>",
+    "undo": "<path d='M9 14 4 9l5-5'/><path d='M4 9h10.5a5.5 5.5 0 0 1 0 11H11'/>",
+    "redo": "<path d='m15 14 5-5-5-5'/><path d='M20 9H9.5a5.5 5.5 0 0 0 0 11H13'/>",
+    "today": (
+        "<rect x='3' y='5' width='18' height='16' rx='2'/><path d='M3 10h18M8 3v4M16 3v4'/>"
+        "<circle cx='12' cy='15.5' r='2' fill='{color}'/>"
+    ),
+    "month": (
+        "<rect x='3' y='4' width='18' height='17' rx='2'/>"
+        "<path d='M3 9.5h18M3 15h18M9 9.5V21M15 9.5V21'/>"
+    ),
+    "week": "<rect x='3' y='4' width='18' height='17' rx='2'/><path d='M3 9h18M9 9v12M15 9v12'/>",
+    "day": (
+        "<rect x='3' y='4' width='18' height='17' rx='2'/><path d='M3 9h18'/>"
+        "<rect x='7' y='12' width='10' height='5' rx='1' fill='{color}'/>"
+    ),
+    "list": (
+        "<path d='M9 6h11M9 12h11M9 18h11'/>"
+        "<circle cx='4.5' cy='6' r='1' fill='{color}'/><circle cx='4.5' cy='12' r='1' "
+        "fill='{color}'/><circle cx='4.5' cy='18' r='1' fill='{color}'/>"
+    ),
+    "publish": "<path d='M3 3.5 21 12 3 20.5l3-8.5z'/><path d='M6 12h15'/>",
+    "accounts": "<circle cx='12' cy='8' r='4'/><path d='M4 21a8 8 0 0 1 16 0'/>",
+    "settings": (
+        "<path d='M4 6h16M4 12h16M4 18h16'/>"
+        "<circle cx='9' cy='6' r='2' fill='{bg}'/><circle cx='15' cy='12' r='2' fill='{bg}'/>"
+        "<circle cx='7' cy='18' r='2' fill='{bg}'/>"
+    ),
+    "drafts": "<path d='M6 3h8l5 5v13H6z'/><path d='M14 3v5h5M9 13h6M9 17h6'/>",
+    "upcoming": "<circle cx='12' cy='12' r='9'/><path d='M12 7v5l3.5 2'/>",
+    "quit": "<path d='M10 4H5v16h5M15 8l4 4-4 4M19 12H9'/>",
+}
+
+ACTION_ICON_NAMES = tuple(_ACTION_SHAPES)
+
+
+def action_svg(name: str, color: str, bg: str = "none") -> str:
+    """The SVG of toolbar icon ``name`` stroked in ``color`` (``bg`` fills knobs)."""
+    shape = _ACTION_SHAPES[name].format(color=color, bg=bg)
+    return (
+        "<svg xmlns='http://www.w3.org/2000/svg' width='24' height='24' viewBox='0 0 24 24' "
+        f"fill='none' stroke='{color}' stroke-width='1.8' stroke-linecap='round' "
+        f"stroke-linejoin='round'>{shape}</svg>"
+    )
+
+
+_action_icons: dict[tuple[str, str, str, str], QIcon] = {}
+
+
+def action_icon(name: str, palette: QPalette | None = None) -> QIcon:
+    """Toolbar and menu icon ``name``, drawn in ``palette``'s button text colour (and
+    its disabled colour), so it reads on a light and on a dark toolbar."""
+    from PySide6.QtGui import QGuiApplication
+
+    pal = palette if palette is not None else QGuiApplication.palette()
+    role, group = QPalette.ColorRole, QPalette.ColorGroup
+    fg = pal.color(group.Active, role.ButtonText).name()
+    off = pal.color(group.Disabled, role.ButtonText).name()
+    bg = pal.color(group.Active, role.Button).name()
+    key = (name, fg, off, bg)
+    icon = _action_icons.get(key)
+    if icon is None:
+        icon = QIcon()
+        for size in (16, 24, 32, 48):
+            icon.addPixmap(
+                QPixmap.fromImage(render(action_svg(name, fg, bg), size)), QIcon.Mode.Normal
+            )
+            icon.addPixmap(
+                QPixmap.fromImage(render(action_svg(name, off, bg), size)), QIcon.Mode.Disabled
+            )
+        _action_icons[key] = icon
+    return icon
 
 
 # ---------------------------------------------------------------- packaging files

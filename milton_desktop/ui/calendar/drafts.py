@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QTextLayout
+from PySide6.QtGui import QFont, QFontMetrics, QPainter, QTextLayout
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QLabel,
@@ -67,15 +67,19 @@ class DraftDelegate(QStyledItemDelegate):
             return
         painter.save()
         rect = option.rect
+        theme = style.theme_for(option.palette)
         selected = bool(option.state & QStyle.StateFlag.State_Selected)
+        bg = theme.base
         if selected:
-            painter.fillRect(rect, option.palette.highlight())
+            bg = theme.accent
+            painter.fillRect(rect, bg)
         elif option.state & QStyle.StateFlag.State_MouseOver:
-            painter.fillRect(rect, QColor(style.GRID_LINE_SOFT))
+            bg = theme.hover_fill
+            painter.fillRect(rect, bg)
         fm = option.fontMetrics
         inner = rect.adjusted(self.PAD + 2, self.PAD, -self.PAD, -self.PAD)
-        text_color = option.palette.highlightedText().color() if selected else QColor(style.TEXT)
-        painter.setPen(text_color)
+        text_color = theme.on_accent if selected else style.readable(theme.text, bg)
+        painter.setPen(style.text_on(text_color, bg, "draft title"))
         painter.setFont(option.font)
         lines = _two_lines(it.short_text or "(no text)", option.font, inner.width())
         y = inner.top()
@@ -90,13 +94,14 @@ class DraftDelegate(QStyledItemDelegate):
         small = QFont(option.font)
         small.setPointSizeF(option.font.pointSizeF() * 0.9)
         painter.setFont(small)
-        painter.setPen(text_color if selected else QColor(style.TEXT_DIM))
+        dim = text_color if selected else style.readable(theme.text_dim, bg)
+        painter.setPen(style.text_on(dim, bg, "draft details"))
         painter.drawText(
             QRectF(inner.left(), inner.bottom() - fm.height() + 1, inner.width(), fm.height()),
             Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
             QFontMetrics(small).elidedText(meta, Qt.TextElideMode.ElideRight, inner.width()),
         )
-        painter.setPen(QColor(style.GRID_LINE))
+        painter.setPen(theme.grid_line)
         painter.drawLine(
             rect.left() + self.PAD, rect.bottom(), rect.right() - self.PAD, rect.bottom()
         )
@@ -133,12 +138,13 @@ class DraftsPane(QWidget):
         self.empty_label.setObjectName("draftsEmpty")
         self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.empty_label.setWordWrap(True)
-        self.empty_label.setStyleSheet(f"color: {style.TEXT_DIM}; padding: 24px;")
+        self.empty_label.setContentsMargins(24, 24, 24, 24)
+        style.dim_label(self.empty_label)
         self.hint_label = QLabel("Drag a draft onto the calendar to schedule it.", self)
         self.hint_label.setObjectName("draftsHint")
         self.hint_label.setWordWrap(True)
         self.hint_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.hint_label.setStyleSheet(f"color: {style.TEXT_DIM};")
+        style.dim_label(self.hint_label)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addWidget(self.new_button)

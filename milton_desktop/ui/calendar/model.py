@@ -25,7 +25,7 @@ from PySide6.QtCore import (
     QPersistentModelIndex,
     Qt,
 )
-from PySide6.QtGui import QColor, QFont
+from PySide6.QtGui import QFont
 
 from milton_desktop.domain.status import CANCELLABLE, MOVABLE, AccountStatus, Status
 from milton_desktop.domain.timeutil import TimeInputError, get_zone, local_zone_name
@@ -95,8 +95,9 @@ def local_midnight_utc(day: date, zone: tzinfo) -> datetime:
 
 
 #: one :func:`queries.calendar_rows` row:
-#: (id, post_id, account_id, UTC time text, status, text, remote_url, error_message)
-CalendarRow = tuple[int, int, int, str, str, str | None, str | None, str | None]
+#: (id, post_id, account_id, UTC time text, status, text, remote_url, error_message,
+#: recurring)
+CalendarRow = tuple[int, int, int, str, str, str | None, str | None, str | None, int]
 
 #: the smallest step between two instants the store keeps
 _TICK = timedelta(microseconds=1)
@@ -142,6 +143,8 @@ class ScheduleItem:
     text: str
     url: str | None
     error: str | None
+    #: made by a repeat rule (its chip carries a ↻)
+    recurring: bool = False
     # Derived once: the views ask for these on every layout and paint.
     day: date = field(init=False)
     time_label: str = field(init=False)
@@ -176,6 +179,7 @@ class ScheduleItem:
             text=text or "",
             url=row.remote_url,
             error=row.error_message,
+            recurring=row.recurring,
         )
 
     @classmethod
@@ -183,7 +187,7 @@ class ScheduleItem:
         cls, row: CalendarRow, accounts: Mapping[int, tuple[str, str]], zone: tzinfo
     ) -> ScheduleItem:
         """From one :func:`queries.calendar_rows` row and that call's accounts."""
-        sid, post_id, account_id, when, status, text, url, error = row
+        sid, post_id, account_id, when, status, text, url, error, *rest = row
         name, platform = accounts[account_id]
         text = text or ""
         return cls(
@@ -197,13 +201,24 @@ class ScheduleItem:
             text=text,
             url=url,
             error=error,
+            recurring=bool(rest and rest[0]),
+        )
+
+    def accessible_text(self) -> str:
+        """One line a screen reader says for the chip: status, channel, when, the text."""
+        ps = style.platform_style(self.platform)
+        repeats = ", repeats" if self.recurring else ""
+        return (
+            f"{style.status_label(self.status)} {ps.label} post on {self.account}{repeats}, "
+            f"{format_day(self.local.date())} {self.time_label}: {self.short_text or 'no text'}"
         )
 
     def tooltip(self) -> str:
         """Plain text: the full post, where and when, and what went wrong if anything did."""
         ps = style.platform_style(self.platform)
+        repeats = " · repeats" if self.recurring else ""
         lines = [
-            f"{style.status_label(self.status)} · {ps.label} · {self.account}",
+            f"{style.status_label(self.status)} · {ps.label} · {self.account}{repeats}",
             f"{format_day(self.local.date())} {self.time_label} ({zone_name(self.local.tzinfo)})",
             "",
             self.text.strip() or "(no text)",
@@ -415,7 +430,7 @@ class ScheduleModel(QAbstractTableModel):
                 return style.platform_icon(it.platform)
             return None
         if role == Qt.ItemDataRole.ForegroundRole:
-            return QColor(style.TEXT_DIM) if it.status == Status.CANCELLED else None
+            return style.theme_for().text_dim if it.status == Status.CANCELLED else None
         if role == Qt.ItemDataRole.FontRole:
             if it.status == Status.CANCELLED and col == self.COL_TEXT:
                 font = QFont()

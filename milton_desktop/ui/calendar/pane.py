@@ -157,6 +157,7 @@ class CalendarPane(QWidget):
             surface.chipMenuRequested.connect(self._on_surface_chip_menu_requested)
             surface.dayRequested.connect(self._on_surface_day_requested)
             surface.chipDragRefused.connect(self._on_surface_chip_drag_refused)
+            surface.dateRequested.connect(self.go_to)  # the keyboard left the visible dates
             surface.installEventFilter(self)
         self.week_view.header.dayRequested.connect(self._on_surface_day_requested)
         table = self.list_view.table

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QFont
+from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QFrame,
     QHeaderView,
@@ -57,7 +57,8 @@ class UpcomingPanel(QWidget):
         self.empty_label.setObjectName("upcomingEmpty")
         self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.empty_label.setWordWrap(True)
-        self.empty_label.setStyleSheet(f"color: {style.TEXT_DIM}; padding: 24px;")
+        self.empty_label.setContentsMargins(24, 24, 24, 24)
+        style.dim_label(self.empty_label)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addWidget(self.tree, 1)
@@ -101,7 +102,6 @@ class UpcomingPanel(QWidget):
                 group = QTreeWidgetItem([label])
                 group.setFont(0, bold)
                 group.setFlags(Qt.ItemFlag.ItemIsEnabled)
-                group.setForeground(0, QColor(style.TEXT))
                 self.tree.addTopLevelItem(group)
                 group.setFirstColumnSpanned(True)
                 group.setExpanded(True)

@@ -4,10 +4,16 @@ They are painted, not built from widgets: a month with a thousand posts is a few
 hundred chips, and only the chips that fit are laid out and painted. Data comes from
 :class:`ScheduleModel`, loaded for the visible range only. What a drop or a menu
 does is the pane's business (:mod:`.pane`); a surface reports it by signal.
+
+Every colour comes from the surface's palette through :func:`style.theme_for`, so
+a dark desktop gets a dark calendar. The keyboard moves a cursor through the days
+and the chips of each day (arrows), Enter opens what it is on, and the "+N" of a
+busy day opens a popover (:mod:`.popover`) listing what did not fit.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
@@ -33,9 +39,11 @@ from PySide6.QtGui import (
     QDragLeaveEvent,
     QDragMoveEvent,
     QDropEvent,
+    QFocusEvent,
     QFont,
     QFontMetrics,
     QHelpEvent,
+    QKeyEvent,
     QMouseEvent,
     QPainter,
     QPaintEvent,
@@ -57,15 +65,21 @@ from PySide6.QtWidgets import (
 
 from milton_desktop.domain.status import Status
 from milton_desktop.domain.timeutil import TimeInputError, localize
-from milton_desktop.publishers import registry
+from milton_desktop.storage import settings
 from milton_desktop.ui import style
+from milton_desktop.ui.calendar.chips import ChipPainter
 from milton_desktop.ui.calendar.model import (
     POST_MIME,
     SCHEDULE_MIME,
     AccountChoice,
     ScheduleItem,
     ScheduleModel,
+    decode_ids,
+    format_day,
+    parse_hhmm,
 )
+from milton_desktop.ui.calendar.popover import MorePopover
+from milton_desktop.ui.style import CellState
 
 log = logging.getLogger("milton.ui.calendar")
 
@@ -87,6 +101,12 @@ WHY_NOT_MOVABLE: dict[str, str] = {
 DropTarget = tuple[date, time | None]
 DropHandler = Callable[[QMimeData, date, time | None], bool]
 ChooseAccount = Callable[[int, Sequence[AccountChoice]], Sequence[int]]
+#: what time a drop at a target would give (None: the surface's own guess)
+DropTimeHint = Callable[[QMimeData, date, time | None], time | None]
+
+#: one place the keyboard cursor can stop on a day: ("chip", schedule id, rect) or
+#: ("more", index into the "+N" boxes, rect)
+Stop = tuple[str, int, QRectF]
 
 
 def week_start(d: date, first_weekday: int) -> date:
@@ -107,13 +127,18 @@ def add_months(d: date, n: int) -> date:
     return date(year, month, min(d.day, (next_first - timedelta(days=1)).day))
 
 
-def range_title(start: date, end: date) -> str:
-    """``9–15 March 2026``; ``30 March – 5 April 2026``; across years, both years."""
+def range_title(start: date, end: date, *, short: bool = False) -> str:
+    """``9–15 March 2026``; ``30 March – 5 April 2026``; across years, both years.
+
+    ``short`` abbreviates the months (``30 Mar – 5 Apr 2026``) for a narrow window;
+    the year is always there.
+    """
+    fmt = "%b" if short else "%B"
     if start.year != end.year:
-        return f"{start.day} {start:%B %Y} – {end.day} {end:%B %Y}"
+        return f"{start.day} {start:{fmt} %Y} – {end.day} {end:{fmt} %Y}"
     if start.month != end.month:
-        return f"{start.day} {start:%B} – {end.day} {end:%B %Y}"
-    return f"{start.day}–{end.day} {end:%B %Y}"
+        return f"{start.day} {start:{fmt}} – {end.day} {end:{fmt} %Y}"
+    return f"{start.day}–{end.day} {end:{fmt} %Y}"
 
 
 def local_first_weekday() -> int:
@@ -121,147 +146,19 @@ def local_first_weekday() -> int:
     return QLocale().firstDayOfWeek().value
 
 
-# ---------------------------------------------------------------- chip painting
-
-
-class ChipPainter:
-    """Paints schedule chips; fonts, colours, badges and cut texts are made once, not per paint."""
-
-    def __init__(self, font: QFont) -> None:
-        self.font = QFont(font)
-        self.fm = QFontMetrics(self.font)
-        self.time_font = QFont(font)
-        self.time_font.setBold(True)
-        self.time_fm = QFontMetrics(self.time_font)
-        self.strike_font = QFont(font)
-        self.strike_font.setStrikeOut(True)
-        self.badge_font = style.badge_font(font)
-        self.badge_fm = QFontMetrics(self.badge_font)
-        self.height = self.fm.height() + 5
-        self.time_width = self.time_fm.horizontalAdvance("00:00")
-        # Below this a cut text ("W…") says nothing; the tooltip has the text instead.
-        self.min_text_width = self.fm.horizontalAdvance("Wxyz…")
-        self._text = QColor(style.TEXT)
-        self._text_dim = QColor(style.TEXT_DIM)
-        self._edge: dict[str, QColor] = {}
-        self._fill: dict[str, QColor] = {}
-        self._mark: dict[str, QColor] = {}
-        self._badges: dict[tuple[str, int, int, float], QPixmap] = {}
-        self._elided: dict[tuple[str, int], str] = {}
-
-    def badge_width(self, platform: str) -> int:
-        short = style.platform_style(platform).short
-        return max(self.height - 4, self.badge_fm.horizontalAdvance(short) + 8)
-
-    def _colors(self, status: str) -> tuple[QColor, QColor, QColor]:
-        edge = self._edge.get(status)
-        if edge is None:
-            edge = self._edge[status] = style.status_color(status)
-            self._fill[status] = style.status_fill(status)
-            self._mark[status] = edge.darker(115)
-        return edge, self._fill[status], self._mark[status]
-
-    def _badge(self, platform: str, w: int, h: int, dpr: float) -> QPixmap:
-        key = (platform, w, h, dpr)
-        pm = self._badges.get(key)
-        if pm is None:
-            pm = QPixmap(round(w * dpr), round(h * dpr))
-            pm.setDevicePixelRatio(dpr)
-            pm.fill(Qt.GlobalColor.transparent)
-            bp = QPainter(pm)
-            bp.setFont(self.font)
-            style.paint_platform_badge(bp, QRectF(0, 0, w, h), platform)
-            bp.end()
-            self._badges[key] = pm
-        return pm
-
-    def _elide(self, text: str, width: int) -> str:
-        key = (text, width)
-        cut = self._elided.get(key)
-        if cut is None:
-            if len(self._elided) > 20_000:  # a long session of browsing: start afresh
-                self._elided.clear()
-            cut = self.fm.elidedText(text, Qt.TextElideMode.ElideRight, width)
-            self._elided[key] = cut
-        return cut
-
-    def paint(
-        self,
-        p: QPainter,
-        rect: QRectF,
-        it: ScheduleItem,
-        *,
-        selected: bool = False,
-        dimmed: bool = False,
-        detail: str = "",
-    ) -> None:
-        """One chip: status tint, status edge, platform badge, time, text, status mark.
-
-        Expects an antialiased painter and leaves its pen, brush and font changed.
-        """
-        if dimmed:
-            p.setOpacity(0.5)
-        edge, fill, mark_color = self._colors(it.status)
-        top, h = rect.top(), rect.height()
-        p.setPen(Qt.PenStyle.NoPen)
-        p.setBrush(fill)
-        p.drawRoundedRect(rect, 3, 3)
-        # The status edge: rounded outside like the chip, straight inside.
-        p.setBrush(edge)
-        p.drawRoundedRect(QRectF(rect.left(), top, 6, h), 3, 3)
-        p.fillRect(QRectF(rect.left() + 3, top, 3, h), fill)
-
-        left = rect.left() + 6
-        right = rect.right() - 3
-        bh = int(min(h - 4, float(self.fm.height())))
-        bw = self.badge_width(it.platform)
-        if right - left >= bw:
-            pm = self._badge(it.platform, bw, bh, p.device().devicePixelRatioF())
-            p.drawPixmap(QPointF(left, round(top + (h - bh) / 2)), pm)
-            left += bw + 4
-        cancelled = it.status == Status.CANCELLED
-        text_color = self._text_dim if cancelled else self._text
-        valign = Qt.AlignmentFlag.AlignVCenter
-
-        mark = style.STATUS_MARKS.get(it.status, "")
-        if mark and right - left > self.time_width + 16:
-            p.setFont(self.time_font)
-            p.setPen(mark_color)
-            mw = self.time_fm.horizontalAdvance(mark) + 2
-            p.drawText(QRectF(right - mw, top, mw, h), valign | Qt.AlignmentFlag.AlignRight, mark)
-            right -= mw + 3
-        if right - left >= self.time_width:
-            p.setFont(self.time_font)
-            p.setPen(text_color)
-            p.drawText(
-                QRectF(left, top, self.time_width + 1, h),
-                valign | Qt.AlignmentFlag.AlignLeft,
-                it.time_label,
-            )
-            left += self.time_width + 5
-        room = int(right - left)
-        if room > self.min_text_width:
-            label = f"{detail} · {it.short_text}" if detail else it.short_text
-            p.setFont(self.strike_font if cancelled else self.font)
-            p.setPen(text_color)
-            p.drawText(
-                QRectF(left, top, room, h),
-                valign | Qt.AlignmentFlag.AlignLeft,
-                self._elide(label, room),
-            )
-        if selected:
-            p.setBrush(Qt.BrushStyle.NoBrush)
-            p.setPen(QPen(self._text, 1.6))
-            p.drawRoundedRect(rect.adjusted(0.8, 0.8, -0.8, -0.8), 3, 3)
-        if dimmed:
-            p.setOpacity(1.0)
+def weekend_days() -> frozenset[int]:
+    """The locale's weekend, ISO-numbered (Saturday and Sunday in most of Europe)."""
+    working = {d.value for d in QLocale().weekdays()}
+    days = frozenset(n for n in range(1, 8) if n not in working)
+    return days or frozenset({6, 7})
 
 
 # ---------------------------------------------------------------- shared surface
 
 
 class CalendarSurface(QWidget):
-    """What month and time-grid surfaces share: chips to click, drag and drop onto."""
+    """What month and time-grid surfaces share: chips to click, drag and drop onto,
+    and a keyboard cursor over days and chips."""
 
     #: a chip was clicked (its schedule id), or 0 when empty space was clicked
     chipClicked = Signal(int)
@@ -269,33 +166,48 @@ class CalendarSurface(QWidget):
     chipDoubleClicked = Signal(int)
     #: the context menu was asked for on a chip: (schedule id, global position)
     chipMenuRequested = Signal(int, QPoint)
-    #: the user asked to see one day (a "+N more" link or a day label)
+    #: the user asked to see one day (a day label, Enter on an empty day, the popover)
     dayRequested = Signal(object)
     #: the user tried to drag a chip that cannot move (its schedule id), so say why
     chipDragRefused = Signal(int)
+    #: the keyboard moved past the days shown: show the period holding this date
+    dateRequested = Signal(object)
 
     def __init__(self, model: ScheduleModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.model = model
         self.selected_id: int | None = None
         self.drop_handler: DropHandler | None = None
+        #: the pane may say what time a drop would give (e.g. the next free time today)
+        self.drop_time_hint: DropTimeHint | None = None
         self.today: date = date.today()
         self.now_local: datetime | None = None
         self.zone: tzinfo = UTC
-        self._chip_painter = ChipPainter(self.font())
+        self.weekend = weekend_days()
+        self.theme = style.theme_for(self.palette())
+        self._chip_painter = ChipPainter(self.font(), self.theme)
         self._chips: list[tuple[QRectF, ScheduleItem]] = []
         self._mores: list[tuple[QRectF, date]] = []
         self._more_counts: list[int] = []  # how many schedules each "+N" stands for
+        self._more_items: list[list[ScheduleItem] | None] = []  # None: the rest of the day
         self._day_links: list[tuple[QRectF, date]] = []
         self._layout_dirty = True
         self._press: tuple[QPointF, ScheduleItem] | None = None
         self._hover: DropTarget | None = None
+        self._hover_mime: QMimeData | None = None
+        self._cursor_day: date | None = None
+        self._cursor_more: int | None = None
+        self.popover: MorePopover | None = None
         self.setAcceptDrops(True)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent, True)
         model.modelReset.connect(self._on_model_reset)
 
     # -- subclasses
+
+    @property
+    def days(self) -> list[date]:
+        raise NotImplementedError
 
     def _relayout(self) -> None:
         raise NotImplementedError
@@ -309,6 +221,18 @@ class CalendarSurface(QWidget):
     def target_in_past(self, target: DropTarget) -> bool:
         raise NotImplementedError
 
+    def day_focus_rect(self, day: date) -> QRectF:
+        """Where the keyboard cursor is drawn when it is on ``day`` but on no chip."""
+        raise NotImplementedError
+
+    def _ghost_rect(self, target: DropTarget) -> QRectF:
+        """Where a dragged chip is previewed over ``target``."""
+        raise NotImplementedError
+
+    def _step_lines(self) -> int:
+        """How many days Up and Down move past the first or last chip (0: they stop)."""
+        return 0
+
     # -- layout cache
 
     def _ensure_layout(self) -> None:
@@ -316,6 +240,7 @@ class CalendarSurface(QWidget):
             self._chips.clear()
             self._mores.clear()
             self._more_counts.clear()
+            self._more_items.clear()
             self._day_links.clear()
             self._relayout()
             self._layout_dirty = False
@@ -332,10 +257,14 @@ class CalendarSurface(QWidget):
         super().resizeEvent(event)
 
     def changeEvent(self, event: QEvent) -> None:
-        if event.type() == QEvent.Type.FontChange:
-            self._chip_painter = ChipPainter(self.font())
+        if event.type() in (QEvent.Type.FontChange, QEvent.Type.PaletteChange):
+            self.theme = style.theme_for(self.palette())
+            self._chip_painter = ChipPainter(self.font(), self.theme)
             self.invalidate()
         super().changeEvent(event)
+
+    def is_weekend(self, day: date) -> bool:
+        return day.isoweekday() in self.weekend
 
     # -- queries (also what tests and accessibility helpers use)
 
@@ -360,8 +289,180 @@ class CalendarSurface(QWidget):
         return [it.id for _, it in self._chips if day is None or it.day == day]
 
     def hidden_count(self, day: date) -> int:
-        """How many schedules of ``day`` are folded into "+N more"."""
+        """How many schedules of ``day`` are folded into "+N"."""
         return self.model.count_on(day) - len(self.shown_ids(day))
+
+    def more_rects(self, day: date | None = None) -> list[QRect]:
+        """Where the "+N" boxes are (of ``day`` only, if given)."""
+        self._ensure_layout()
+        return [r.toAlignedRect() for r, d in self._mores if day is None or d == day]
+
+    def hidden_items(self, k: int) -> list[ScheduleItem]:
+        """The posts the ``k``-th "+N" stands for, by time."""
+        self._ensure_layout()
+        listed = self._more_items[k]
+        if listed is not None:
+            return list(listed)
+        day = self._mores[k][1]
+        shown = set(self.shown_ids(day))
+        return [it for it in self.model.items_on(day) if it.id not in shown]
+
+    def open_more(self, k: int) -> MorePopover:
+        """Open the popover of the ``k``-th "+N" under it, the keyboard in its list."""
+        self._ensure_layout()
+        if self.popover is not None:
+            self.popover.close()
+        rect, day = self._mores[k]
+        popover = MorePopover(self, day, self.hidden_items(k))
+        popover.destroyed.connect(self._on_popover_destroyed)
+        self.popover = popover
+        popover.popup_at(self.mapToGlobal(rect.bottomLeft().toPoint()))
+        return popover
+
+    def _on_popover_destroyed(self) -> None:
+        self.popover = None
+
+    # -- keyboard
+
+    def _stops(self, day: date) -> list[Stop]:
+        """Where the cursor can stop on ``day``, in reading order."""
+        self._ensure_layout()
+        out: list[Stop] = [("chip", it.id, r) for r, it in self._chips if it.day == day]
+        out += [("more", k, r) for k, (r, d) in enumerate(self._mores) if d == day]
+        out.sort(key=lambda s: (round(s[2].top()), s[2].left()))
+        return out
+
+    def key_cursor(self) -> tuple[date, int]:
+        """The keyboard cursor: its day, and its place among that day's stops (-1: the day)."""
+        self._ensure_layout()
+        days = self.days
+        if self.selected_id is not None:
+            for _r, it in self._chips:
+                if it.id == self.selected_id:
+                    stops = self._stops(it.day)
+                    for n, (kind, key, _rect) in enumerate(stops):
+                        if kind == "chip" and key == it.id:
+                            return it.day, n
+        day = self._cursor_day
+        if day is None or day not in days:
+            day = self.today if self.today in days else days[0]
+        if self._cursor_more is not None:
+            for n, (kind, key, _rect) in enumerate(self._stops(day)):
+                if kind == "more" and key == self._cursor_more:
+                    return day, n
+        return day, -1
+
+    def move_cursor(self, day: date, index: int) -> None:
+        """Put the cursor on ``day``'s ``index``-th stop (-1: on the day), selecting a chip."""
+        self._cursor_day, self._cursor_more = day, None
+        if day not in self.days:
+            self.selected_id = None
+            self.chipClicked.emit(0)
+            self.dateRequested.emit(day)
+            return
+        stops = self._stops(day)
+        chosen: int | None = None
+        if 0 <= index < len(stops):
+            kind, key, _rect = stops[index]
+            if kind == "chip":
+                chosen = key
+            else:
+                self._cursor_more = key
+        self.selected_id = chosen
+        self.chipClicked.emit(chosen or 0)
+        self._describe_cursor()
+        self.update()
+
+    def _describe_cursor(self) -> None:
+        day, n = self.key_cursor()
+        stops = self._stops(day)
+        if n >= 0 and stops[n][0] == "chip":
+            it = self.model.item(stops[n][1])
+            text = it.accessible_text() if it is not None else ""
+        elif n >= 0:
+            text = f"{self._more_counts[stops[n][1]]} more posts on {format_day(day)}"
+        else:
+            count = self.model.count_on(day)
+            text = f"{format_day(day, year=True)}, {count} post{'s' if count != 1 else ''}"
+        self.setAccessibleDescription(text)
+
+    def _nearest(self, day: date, y: float | None) -> int:
+        stops = self._stops(day)
+        if y is None or not stops:
+            return -1
+        return min(range(len(stops)), key=lambda n: abs(stops[n][2].center().y() - y))
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        key = event.key()
+        arrows = (Qt.Key.Key_Left, Qt.Key.Key_Right, Qt.Key.Key_Up, Qt.Key.Key_Down)
+        if key in arrows and not event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier:
+            self._on_arrow(key)
+            return
+        if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            day, n = self.key_cursor()
+            stops = self._stops(day)
+            if n >= 0 and stops[n][0] == "more":
+                self.open_more(stops[n][1])
+            elif n >= 0:
+                self.chipDoubleClicked.emit(stops[n][1])
+            else:
+                self.dayRequested.emit(day)
+            return
+        if key == Qt.Key.Key_Menu:
+            day, n = self.key_cursor()
+            stops = self._stops(day)
+            if n >= 0 and stops[n][0] == "chip":
+                rect = stops[n][2].toAlignedRect()
+                self.chipMenuRequested.emit(stops[n][1], self.mapToGlobal(rect.bottomLeft()))
+            return
+        super().keyPressEvent(event)
+
+    def _on_arrow(self, key: int) -> None:
+        day, n = self.key_cursor()
+        stops = self._stops(day)
+        y = stops[n][2].center().y() if n >= 0 else None
+        if key in (Qt.Key.Key_Left, Qt.Key.Key_Right):
+            other = day + timedelta(days=-1 if key == Qt.Key.Key_Left else 1)
+            if self._step_lines():  # month: keep the place in the list
+                count = len(self._stops(other)) if other in self.days else 0
+                self.move_cursor(other, min(n, count - 1) if n >= 0 else -1)
+            else:
+                self.move_cursor(other, self._nearest(other, y) if other in self.days else -1)
+            return
+        step = self._step_lines()
+        if key == Qt.Key.Key_Down:
+            if n < len(stops) - 1:
+                self.move_cursor(day, n + 1)
+            elif step:
+                self.move_cursor(day + timedelta(days=step), -1)
+        elif n >= 0:
+            self.move_cursor(day, n - 1)
+        elif step:
+            other = day - timedelta(days=step)
+            last = len(self._stops(other)) - 1 if other in self.days else -1
+            self.move_cursor(other, last)
+
+    def focusInEvent(self, event: QFocusEvent) -> None:
+        super().focusInEvent(event)
+        self._describe_cursor()
+        self.update()
+
+    def focusOutEvent(self, event: QFocusEvent) -> None:
+        super().focusOutEvent(event)
+        self.update()
+
+    def _paint_focus(self, p: QPainter) -> None:
+        """The keyboard cursor, drawn only while the surface has the focus."""
+        if not self.hasFocus():
+            return
+        day, n = self.key_cursor()
+        rect = self._stops(day)[n][2].adjusted(-1, -1, 1, 1) if n >= 0 else None
+        if rect is None:
+            rect = self.day_focus_rect(day).adjusted(2, 2, -2, -2)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        p.setBrush(Qt.BrushStyle.NoBrush)
+        p.setPen(QPen(self.theme.focus, 2))
+        p.drawRoundedRect(rect, 3, 3)
 
     # -- mouse
 
@@ -373,14 +474,25 @@ class CalendarSurface(QWidget):
         it = self.chip_at(pos)
         if it is not None:
             self._press = (pos, it)
+            self._cursor_day, self._cursor_more = it.day, None
             self.chipClicked.emit(it.id)
             return
         self._press = None
-        for rect, day in self._mores + self._day_links:
+        for k, (rect, day) in enumerate(self._mores):
+            if rect.contains(pos):
+                self._cursor_day, self._cursor_more = day, k
+                self.chipClicked.emit(0)
+                self.open_more(k)
+                return
+        for rect, day in self._day_links:
             if rect.contains(pos):
                 self.dayRequested.emit(day)
                 return
+        target = self.target_at(pos)
+        if target is not None:
+            self._cursor_day, self._cursor_more = target[0], None
         self.chipClicked.emit(0)
+        self.update()
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:
         if self._press is None or not event.buttons() & Qt.MouseButton.LeftButton:
@@ -390,7 +502,7 @@ class CalendarSurface(QWidget):
             return
         self._press = None
         if it.movable:
-            self._start_drag(it)
+            self.start_drag(it)
         else:
             self.chipDragRefused.emit(it.id)
 
@@ -404,6 +516,13 @@ class CalendarSurface(QWidget):
             self.chipDoubleClicked.emit(it.id)
 
     def contextMenuEvent(self, event: QContextMenuEvent) -> None:
+        if event.reason() == QContextMenuEvent.Reason.Keyboard:
+            day, n = self.key_cursor()
+            stops = self._stops(day)
+            if n >= 0 and stops[n][0] == "chip":
+                rect = stops[n][2].toAlignedRect()
+                self.chipMenuRequested.emit(stops[n][1], self.mapToGlobal(rect.bottomLeft()))
+            return
         it = self.chip_at(QPointF(event.pos()))
         if it is not None:
             self.chipClicked.emit(it.id)
@@ -420,21 +539,33 @@ class CalendarSurface(QWidget):
             return True
         return super().event(event)
 
-    def _start_drag(self, it: ScheduleItem) -> None:
+    def drag_pixmap(self, it: ScheduleItem) -> QPixmap | None:
+        """What a drag of ``it`` shows under the pointer: the chip without its time,
+        which would be the old one (the target shows the new time instead)."""
+        rect = self.chip_rect(it.id)
+        if rect is None or rect.width() <= 0:
+            return None
+        size = QSize(min(rect.width(), 260), self._chip_painter.height)
+        dpr = self.devicePixelRatioF()
+        pm = QPixmap(size * dpr)
+        pm.setDevicePixelRatio(dpr)
+        pm.fill(Qt.GlobalColor.transparent)
+        painter = QPainter(pm)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        self._chip_painter.paint(
+            painter, QRectF(0, 0, size.width(), size.height()), it, show_time=False
+        )
+        painter.end()
+        return pm
+
+    def start_drag(self, it: ScheduleItem) -> None:
+        """Drag ``it`` (a movable chip, here or in the popover) to another time."""
         drag = QDrag(self)
         drag.setMimeData(self.model.mimeData([self.model.index_of(it.id)]))
-        rect = self.chip_rect(it.id)
-        if rect is not None and rect.width() > 0:
-            dpr = self.devicePixelRatioF()
-            pm = QPixmap(rect.size() * dpr)
-            pm.setDevicePixelRatio(dpr)
-            pm.fill(Qt.GlobalColor.transparent)
-            painter = QPainter(pm)
-            painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
-            self._chip_painter.paint(painter, QRectF(0, 0, rect.width(), rect.height()), it)
-            painter.end()
+        pm = self.drag_pixmap(it)
+        if pm is not None:
             drag.setPixmap(pm)
-            drag.setHotSpot(QPoint(12, rect.height() // 2))
+            drag.setHotSpot(QPoint(12, self._chip_painter.height // 2))
         # Offscreen exec() returns at once; with a real screen it blocks until the drop.
         drag.exec(Qt.DropAction.MoveAction)
 
@@ -446,6 +577,7 @@ class CalendarSurface(QWidget):
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         if self._accepts(event.mimeData()):
+            self._hover_mime = event.mimeData()
             event.setDropAction(self._action_for(event.mimeData()))
             event.accept()
         else:
@@ -453,6 +585,7 @@ class CalendarSurface(QWidget):
 
     def dragMoveEvent(self, event: QDragMoveEvent) -> None:
         target = self.target_at(event.position()) if self._accepts(event.mimeData()) else None
+        self._hover_mime = event.mimeData()
         if target != self._hover:
             self._hover = target
             self.update()
@@ -461,14 +594,17 @@ class CalendarSurface(QWidget):
             return
         self._autoscroll(event.position())
         event.setDropAction(self._action_for(event.mimeData()))
-        event.accept(self.target_rect(target).toAlignedRect())
+        # No accept rectangle: the preview's time changes within a month cell too.
+        event.accept()
 
     def dragLeaveEvent(self, event: QDragLeaveEvent) -> None:
         self._hover = None
+        self._hover_mime = None
         self.update()
 
     def dropEvent(self, event: QDropEvent) -> None:
         self._hover = None
+        self._hover_mime = None
         self.update()
         mime = event.mimeData()
         target = self.target_at(event.position()) if self._accepts(mime) else None
@@ -490,18 +626,80 @@ class CalendarSurface(QWidget):
     def _autoscroll(self, pos: QPointF) -> None:
         """Overridden by scrollable surfaces to follow a drag to the edge."""
 
+    def dragged_item(self) -> ScheduleItem | None:
+        """The chip being dragged over this surface, when it is one of the loaded ones."""
+        mime = self._hover_mime
+        if mime is None:
+            return None
+        ids = decode_ids(mime, SCHEDULE_MIME)
+        return self.model.item(ids[0]) if len(ids) == 1 else None
+
+    def drop_time(self, target: DropTarget) -> time | None:
+        """The local time a drop on ``target`` would give, for the preview."""
+        day, at = target
+        mime = self._hover_mime
+        if mime is not None and self.drop_time_hint is not None:
+            hinted = self.drop_time_hint(mime, day, at)
+            if hinted is not None:
+                return hinted
+        if at is not None:
+            return at
+        it = self.dragged_item()
+        if it is not None:
+            return it.local.time().replace(tzinfo=None)
+        if mime is not None and mime.hasFormat(POST_MIME):
+            return parse_hhmm(settings.get("default_post_time"))
+        return None
+
+    def hover_preview(self) -> tuple[QRectF, str] | None:
+        """Where the drop preview is and the time it shows (what the user sees mid-drag)."""
+        if self._hover is None:
+            return None
+        if self.target_in_past(self._hover):
+            return self._ghost_rect(self._hover), "Already past"
+        at = self.drop_time(self._hover)
+        label = format_day(self._hover[0]) + (f" {at:%H:%M}" if at is not None else "")
+        return self._ghost_rect(self._hover), label
+
     def _paint_hover(self, p: QPainter) -> None:
         if self._hover is None:
             return
+        theme = self.theme
         rect = self.target_rect(self._hover).adjusted(1, 1, -1, -1)
         bad = self.target_in_past(self._hover)
-        color = QColor(style.STATUS_COLORS[Status.FAILED] if bad else style.ACCENT)
+        color = theme.danger if bad else theme.accent
         fill = QColor(color)
         fill.setAlpha(28)
         p.fillRect(rect, fill)
         p.setPen(QPen(color, 2))
         p.setBrush(Qt.BrushStyle.NoBrush)
         p.drawRect(rect)
+        ghost = self._ghost_rect(self._hover)
+        at = None if bad else self.drop_time(self._hover)
+        it = self.dragged_item()
+        p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        if it is not None and at is not None:
+            # The chip as it will be: at the new day and time.
+            moved = dataclasses.replace(
+                it, local=datetime.combine(self._hover[0], at, tzinfo=it.local.tzinfo)
+            )
+            p.setOpacity(0.92)
+            self._chip_painter.paint(p, ghost, moved, focused=True)
+            p.setOpacity(1.0)
+            return
+        text = "Already past" if bad else (f"{at:%H:%M}" if at is not None else "")
+        if not text:
+            return
+        fm = self.fontMetrics()
+        pill = QRectF(ghost.left(), ghost.top(), fm.horizontalAdvance(text) + 14, fm.height() + 4)
+        bg = theme.danger if bad else theme.accent
+        fg = theme.on_danger if bad else theme.on_accent
+        p.setPen(Qt.PenStyle.NoPen)
+        p.setBrush(bg)
+        p.drawRoundedRect(pill, pill.height() / 2, pill.height() / 2)
+        p.setPen(style.text_on(fg, bg, "drop label"))
+        p.setFont(self.font())
+        p.drawText(pill, Qt.AlignmentFlag.AlignCenter, text)
 
 
 # ---------------------------------------------------------------- month
@@ -518,6 +716,7 @@ class MonthView(CalendarSurface):
         self.month: int = date.today().month
         self._cells: list[tuple[date, QRectF]] = []
         self.setObjectName("calendarMonthView")
+        self.setAccessibleName("Month calendar")
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
 
     def sizeHint(self) -> QSize:
@@ -534,6 +733,9 @@ class MonthView(CalendarSurface):
     def days(self) -> list[date]:
         return [self.first_day + timedelta(days=n) for n in range(self.ROWS * self.COLS)]
 
+    def _step_lines(self) -> int:
+        return 7
+
     def _header_height(self) -> int:
         return self.fontMetrics().height() + 10
 
@@ -547,6 +749,17 @@ class MonthView(CalendarSurface):
             if d == day:
                 return rect.toAlignedRect()
         return QRect()
+
+    def day_focus_rect(self, day: date) -> QRectF:
+        return QRectF(self.day_rect(day))
+
+    def cell_state(self, day: date) -> CellState:
+        return CellState(
+            today=day == self.today,
+            past=day < self.today,
+            weekend=self.is_weekend(day),
+            outside=day.month != self.month,
+        )
 
     def _relayout(self) -> None:
         w, h = self.width(), self.height()
@@ -584,6 +797,7 @@ class MonthView(CalendarSurface):
             if len(shown) < count:
                 self._mores.append((QRectF(x, y, width, more_h), day))
                 self._more_counts.append(count - len(shown))
+                self._more_items.append(None)
 
     def target_at(self, pos: QPointF) -> DropTarget | None:
         self._ensure_layout()
@@ -598,21 +812,34 @@ class MonthView(CalendarSurface):
     def target_in_past(self, target: DropTarget) -> bool:
         return target[0] < self.today
 
+    def _ghost_rect(self, target: DropTarget) -> QRectF:
+        cell = self.target_rect(target)
+        return QRectF(
+            cell.left() + 3,
+            cell.top() + self._label_height(),
+            cell.width() - 6,
+            self._chip_painter.height,
+        )
+
     def paintEvent(self, event: QPaintEvent) -> None:
         self._ensure_layout()
         p = QPainter(self)
+        theme = self.theme
         fm = self.fontMetrics()
-        pal_base = self.palette().base().color()
-        p.fillRect(self.rect(), pal_base)
+        clip = QRectF(event.rect())
+        p.fillRect(self.rect(), theme.base)
 
-        # Weekday header.
+        # Weekday header; the weekend's columns carry their tint up into it.
         top = self._header_height()
         cw = self.width() / self.COLS
-        p.setPen(QColor(style.TEXT_DIM))
         for c in range(self.COLS):
             d = self.first_day + timedelta(days=c)
+            head = QRectF(c * cw, 0, cw, top)
+            bg = theme.cell_bg(CellState(weekend=self.is_weekend(d)))
+            p.fillRect(head, bg)
+            p.setPen(style.text_on(theme.text_dim, bg, "weekday header"))
             p.drawText(
-                QRectF(c * cw + 8, 0, cw - 8, top),
+                head.adjusted(8, 0, 0, 0),
                 Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft,
                 f"{d:%a}",
             )
@@ -620,29 +847,28 @@ class MonthView(CalendarSurface):
         bold = QFont(self.font())
         bold.setBold(True)
         label_h = self._label_height()
+        cell_bgs: dict[date, QColor] = {}
         for day, cell in self._cells:
-            if not cell.intersects(QRectF(event.rect())):
+            state = self.cell_state(day)
+            bg = cell_bgs[day] = theme.cell_bg(state)
+            if not cell.intersects(clip):
                 continue
-            outside = day.month != self.month
-            if day == self.today:
-                p.fillRect(cell, QColor(style.TODAY_BG))
-            elif outside:
-                p.fillRect(cell, QColor(style.OUTSIDE_MONTH_BG))
+            p.fillRect(cell, bg)
             label = f"{day.day} {day:%b}" if day.day == 1 else str(day.day)
-            if day == self.today:
+            if state.today:
                 p.setFont(bold)
                 tw = QFontMetrics(bold).horizontalAdvance(label) + 12
                 pill = QRectF(cell.left() + 4, cell.top() + 3, max(tw, label_h - 6), label_h - 6)
                 p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
                 p.setPen(Qt.PenStyle.NoPen)
-                p.setBrush(QColor(style.ACCENT))
+                p.setBrush(theme.accent)
                 p.drawRoundedRect(pill, pill.height() / 2, pill.height() / 2)
                 p.setRenderHint(QPainter.RenderHint.Antialiasing, False)
-                p.setPen(QColor("#ffffff"))
+                p.setPen(style.text_on(theme.on_accent, theme.accent, "today pill"))
                 p.drawText(pill, Qt.AlignmentFlag.AlignCenter, label)
             else:
                 p.setFont(bold if day.day == 1 else self.font())
-                p.setPen(QColor(style.TEXT_DIM if outside else style.TEXT))
+                p.setPen(style.text_on(theme.day_text(state), bg, "day number"))
                 p.drawText(
                     QRectF(cell.left() + 8, cell.top() + 3, cell.width() - 10, label_h - 6),
                     Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft,
@@ -651,7 +877,7 @@ class MonthView(CalendarSurface):
         p.setFont(self.font())
 
         # Grid lines over the cell backgrounds.
-        p.setPen(QPen(QColor(style.GRID_LINE), 1))
+        p.setPen(QPen(theme.grid_line, 1))
         rh = (self.height() - top) / self.ROWS
         for r in range(self.ROWS + 1):
             y = round(top + r * rh) - (1 if r == self.ROWS else 0)
@@ -662,22 +888,24 @@ class MonthView(CalendarSurface):
 
         p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         for rect, it in self._chips:
-            if rect.intersects(QRectF(event.rect())):
+            if rect.intersects(clip):
                 self._chip_painter.paint(
                     p,
                     rect,
                     it,
                     selected=it.id == self.selected_id,
-                    dimmed=it.day.month != self.month,
+                    muted=it.day.month != self.month,
                 )
-        p.setPen(QColor(style.ACCENT))
         p.setFont(self.font())
-        for (rect, _day), hidden in zip(self._mores, self._more_counts, strict=True):
+        for (rect, day), hidden in zip(self._mores, self._more_counts, strict=True):
+            bg = cell_bgs.get(day, theme.base)
+            p.setPen(style.text_on(theme.link_on(bg), bg, "more link"))
             p.drawText(
                 rect.adjusted(4, 0, 0, 0),
                 Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft,
                 fm.elidedText(f"+{hidden} more", Qt.TextElideMode.ElideRight, int(rect.width())),
             )
+        self._paint_focus(p)
         self._paint_hover(p)
         p.end()
 
@@ -685,8 +913,42 @@ class MonthView(CalendarSurface):
 # ---------------------------------------------------------------- week / day
 
 
+def overlap_columns(spans: Sequence[tuple[float, float]]) -> list[tuple[int, int, int]]:
+    """Side-by-side columns for vertical ``spans`` (top, bottom), sorted by top.
+
+    What calendar apps do: spans that overlap, directly or through others, form a
+    group; each span takes the first column of its group that is free at its top.
+    Returns ``(column, columns in its group, group number)`` per span, in order.
+    """
+    placed: list[list[int]] = []
+    ends: list[float] = []  # per column of the current group, where its last span ends
+    group_end = float("-inf")
+    group = -1
+    start = 0  # first span of the current group
+    for i, (top, bottom) in enumerate(spans):
+        if top >= group_end:
+            for row in placed[start:]:
+                row[1] = len(ends)
+            group, start, ends = group + 1, i, []
+        col = next((c for c, end in enumerate(ends) if end <= top), len(ends))
+        if col == len(ends):
+            ends.append(bottom)
+        else:
+            ends[col] = bottom
+        placed.append([col, 0, group])
+        group_end = max(group_end, bottom) if i > start else bottom
+    for row in placed[start:]:
+        row[1] = len(ends)
+    return [(c, n, g) for c, n, g in placed]
+
+
 class TimeGridBody(CalendarSurface):
-    """Hour rows 00–23 in 30-minute slots for one or more days; chips sit in their slot."""
+    """Hour rows 00–23 in 30-minute slots for one or more days.
+
+    A chip starts at its post's minute and is two lines tall (time, then the first
+    words), so posts close in time overlap; overlapping chips share the day's width
+    side by side, and when they would get too narrow the rest fold into a "+N" box.
+    """
 
     def __init__(self, model: ScheduleModel, day_count: int, parent: QWidget | None = None) -> None:
         super().__init__(model, parent)
@@ -695,6 +957,7 @@ class TimeGridBody(CalendarSurface):
         self.scroll_area: QScrollArea | None = None
         self._gaps: set[tuple[date, int]] = set()
         self.setObjectName("calendarTimeGrid")
+        self.setAccessibleName("Day calendar" if day_count == 1 else "Week calendar")
         self._update_metrics()
 
     def _update_metrics(self) -> None:
@@ -759,27 +1022,73 @@ class TimeGridBody(CalendarSurface):
         x, cw = self._column(n)
         return QRectF(x, slot * self.slot_height, cw, self.slot_height)
 
+    def y_of(self, t: time) -> float:
+        """Where local ``t`` is on the grid, to the minute."""
+        return (t.hour * 60 + t.minute) / 30 * self.slot_height
+
+    def chip_height(self) -> float:
+        return float(max(self._chip_painter.block_height, self.slot_height - 2))
+
+    def day_focus_rect(self, day: date) -> QRectF:
+        n = (day - self.first_day).days
+        x, cw = self._column(max(0, min(self.day_count - 1, n)))
+        # Only the part of the column the user can see, so the ring is seen whole.
+        top, height = 0.0, float(self.height())
+        if self.scroll_area is not None:
+            top = float(self.scroll_area.verticalScrollBar().value())
+            height = float(self.scroll_area.viewport().height())
+        return QRectF(x, top, cw, height)
+
     def _relayout(self) -> None:
         cp = self._chip_painter
-        widest = max(cp.badge_width(name) for name in registry.names())
-        min_chip = widest + cp.time_width + 16
+        chip_h = self.chip_height()
+        limit = self.height() - 1
         for n, day in enumerate(self.days):
             x, cw = self._column(n)
-            by_slot: dict[int, list[ScheduleItem]] = {}
-            for it in self.model.items_on(day):
-                by_slot.setdefault(self.slot_of(it.local.time()), []).append(it)
-            per_slot = max(1, int((cw - 4) // min_chip))
-            for slot, items in by_slot.items():
-                y = slot * self.slot_height + 1
-                h = self.slot_height - 2
-                shown = items if len(items) <= per_slot else items[: per_slot - 1]
-                boxes = len(shown) + (len(shown) < len(items))
-                bw = (cw - 4) / boxes
-                for k, it in enumerate(shown):
-                    self._chips.append((QRectF(x + 2 + k * bw, y, bw - 2, h), it))
-                if len(shown) < len(items):
-                    self._mores.append((QRectF(x + 2 + len(shown) * bw, y, bw - 2, h), day))
-                    self._more_counts.append(len(items) - len(shown))
+            items = self.model.items_on(day)
+            if not items:
+                continue
+            tops = [min(self.y_of(it.local.time()) + 1, limit - chip_h) for it in items]
+            placed = overlap_columns([(t, t + chip_h) for t in tops])
+            avail = cw - 4
+            # Groups are laid out one by one: a crowded 10:00 does not squeeze 15:00.
+            k = 0
+            while k < len(items):
+                cols, number = placed[k][1], placed[k][2]
+                end = k
+                while end < len(items) and placed[end][2] == number:
+                    end += 1
+                group = range(k, end)
+                k = end
+                fit = cols if cols * cp.min_block_width <= avail else 0
+                if fit:
+                    width = avail / cols
+                    for i in group:
+                        col = placed[i][0]
+                        rect = QRectF(x + 2 + col * width, tops[i], width - 2, chip_h)
+                        self._chips.append((rect, items[i]))
+                    continue
+                fit = max(1, int((avail - cp.more_width) // cp.min_block_width))
+                width = (avail - cp.more_width) / fit
+                hidden: list[ScheduleItem] = []
+                for i in group:
+                    col = placed[i][0]
+                    if col < fit:
+                        rect = QRectF(x + 2 + col * width, tops[i], width - 2, chip_h)
+                        self._chips.append((rect, items[i]))
+                    else:
+                        hidden.append(items[i])
+                hidden_tops = [tops[i] for i in group if placed[i][0] >= fit]
+                box_top = min(hidden_tops)
+                box = QRectF(
+                    x + 2 + fit * width,
+                    box_top,
+                    cp.more_width - 2,
+                    max(hidden_tops) + chip_h - box_top,
+                )
+                self._mores.append((box, day))
+                self._more_counts.append(len(hidden))
+                self._more_items.append(hidden)
 
     def target_at(self, pos: QPointF) -> DropTarget | None:
         if pos.x() < self.gutter or pos.y() < 0:
@@ -792,6 +1101,11 @@ class TimeGridBody(CalendarSurface):
 
     def target_rect(self, target: DropTarget) -> QRectF:
         return self._slot_rectf(target[0], self.slot_of(target[1] or time(0)))
+
+    def _ghost_rect(self, target: DropTarget) -> QRectF:
+        slot = self.target_rect(target)
+        top = min(slot.top() + 1, self.height() - 1 - self.chip_height())
+        return QRectF(slot.left() + 2, top, slot.width() - 4, self.chip_height())
 
     def target_in_past(self, target: DropTarget) -> bool:
         if self.now_local is None:
@@ -812,29 +1126,40 @@ class TimeGridBody(CalendarSurface):
         elif y > vp.height() - edge:
             bar.setValue(bar.value() + self.slot_height)
 
+    def move_cursor(self, day: date, index: int) -> None:
+        super().move_cursor(day, index)
+        # Keep what the cursor is on in view.
+        if self.scroll_area is not None and day in self.days:
+            stops = self._stops(day)
+            if 0 <= index < len(stops):
+                rect = stops[index][2].toAlignedRect()
+                self.scroll_area.ensureVisible(
+                    rect.center().x(), rect.center().y(), 0, rect.height()
+                )
+
     def paintEvent(self, event: QPaintEvent) -> None:
         self._ensure_layout()
         p = QPainter(self)
+        theme = self.theme
         clip = QRectF(event.rect())
-        p.fillRect(event.rect(), self.palette().base().color())
+        p.fillRect(event.rect(), theme.base)
         sh = self.slot_height
         first = max(0, int(clip.top() // sh))
         last = min(SLOTS_PER_DAY - 1, int(clip.bottom() // sh))
         width = self.width()
 
         now = self.now_local.replace(tzinfo=None) if self.now_local else None
-        past_color = QColor(style.PAST_BG)
-        hatch = QBrush(QColor(style.GAP_HATCH), Qt.BrushStyle.BDiagPattern)
+        hatch = QBrush(theme.hatch, Qt.BrushStyle.BDiagPattern)
         for n, day in enumerate(self.days):
             x, cw = self._column(n)
-            if day == self.today:
-                p.fillRect(
-                    QRectF(x, first * sh, cw, (last - first + 1) * sh), QColor(style.TODAY_BG)
-                )
+            weekend = self.is_weekend(day)
             for slot in range(first, last + 1):
                 start = datetime.combine(day, self.slot_time(slot))
-                if now is not None and start + timedelta(minutes=30) <= now:
-                    p.fillRect(QRectF(x, slot * sh, cw, sh), past_color)
+                past = now is not None and start + timedelta(minutes=30) <= now
+                state = CellState(today=day == self.today, past=past, weekend=weekend)
+                bg = theme.cell_bg(state)
+                if bg != theme.base:
+                    p.fillRect(QRectF(x, slot * sh, cw, sh), bg)
                 if (day, slot) in self._gaps:
                     p.fillRect(QRectF(x, slot * sh, cw, sh), hatch)
 
@@ -842,16 +1167,16 @@ class TimeGridBody(CalendarSurface):
         for slot in range(first, last + 2):
             y = slot * sh
             if slot % 2 == 0:
-                p.setPen(QPen(QColor(style.GRID_LINE), 1))
+                p.setPen(QPen(theme.grid_line, 1))
                 p.drawLine(self.gutter - 6, y, width, y)
             else:
-                p.setPen(QPen(QColor(style.GRID_LINE_SOFT), 1))
+                p.setPen(QPen(theme.grid_soft, 1))
                 p.drawLine(self.gutter, y, width, y)
-        p.setPen(QPen(QColor(style.GRID_LINE), 1))
+        p.setPen(QPen(theme.grid_line, 1))
         for n in range(self.day_count):
             x = round(self._column(n)[0])
             p.drawLine(x, first * sh, x, (last + 1) * sh)
-        p.setPen(QColor(style.TEXT_DIM))
+        p.setPen(style.text_on(theme.text_dim, theme.base, "hour label"))
         for slot in range(first - first % 2, last + 1, 2):
             if slot == 0:
                 continue  # "00:00" on the top edge would be cut in half
@@ -862,7 +1187,7 @@ class TimeGridBody(CalendarSurface):
             )
 
         p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
-        many = self.day_count == 1
+        one_day = self.day_count == 1
         for rect, it in self._chips:
             if rect.intersects(clip):
                 self._chip_painter.paint(
@@ -870,15 +1195,20 @@ class TimeGridBody(CalendarSurface):
                     rect,
                     it,
                     selected=it.id == self.selected_id,
-                    detail=it.account if many else "",
+                    detail=it.account if one_day else "",
                 )
         p.setFont(self.font())
         for (rect, _day), hidden in zip(self._mores, self._more_counts, strict=True):
             if rect.intersects(clip):
-                p.setPen(QPen(QColor(style.ACCENT), 1))
-                p.setBrush(QColor("#ffffff"))
+                p.setPen(QPen(theme.accent, 1))
+                p.setBrush(theme.base)
                 p.drawRoundedRect(rect, 3, 3)
-                p.drawText(rect, Qt.AlignmentFlag.AlignCenter, f"+{hidden}")
+                p.setPen(style.text_on(theme.link_on(theme.base), theme.base, "more link"))
+                p.drawText(
+                    rect.adjusted(0, 2, 0, 0),
+                    Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop,
+                    f"+{hidden}",
+                )
 
         # The current time, across today's column.
         if now is not None and self.first_day <= now.date() < self.first_day + timedelta(
@@ -886,11 +1216,12 @@ class TimeGridBody(CalendarSurface):
         ):
             x, cw = self._column((now.date() - self.first_day).days)
             now_y = (now.hour * 60 + now.minute) / 30 * sh
-            p.setPen(QPen(QColor(style.NOW_LINE), 2))
+            p.setPen(QPen(theme.now_line, 2))
             p.drawLine(QPointF(x, now_y), QPointF(x + cw, now_y))
-            p.setBrush(QColor(style.NOW_LINE))
+            p.setBrush(theme.now_line)
             p.setPen(Qt.PenStyle.NoPen)
             p.drawEllipse(QPointF(x, now_y), 4, 4)
+        self._paint_focus(p)
         self._paint_hover(p)
         p.end()
 
@@ -906,10 +1237,13 @@ class DayHeader(QWidget):
         self.setObjectName("calendarDayHeader")
         self.setFixedHeight(self.fontMetrics().height() + 14)
 
-    def _label(self, day: date) -> str:
+    def _label(self, day: date, width: float) -> str:
         if self.body.day_count == 1:
             return f"{day:%A} {day.day}"
-        return f"{day:%a} {day.day}"
+        label = f"{day:%a} {day.day}"
+        if self.fontMetrics().horizontalAdvance(label) + 12 > width:
+            return f"{day:%a}"[:2] + f" {day.day}"
+        return label
 
     def mousePressEvent(self, event: QMouseEvent) -> None:
         x = event.position().x()
@@ -921,28 +1255,31 @@ class DayHeader(QWidget):
 
     def paintEvent(self, event: QPaintEvent) -> None:
         p = QPainter(self)
-        p.fillRect(self.rect(), self.palette().base().color())
+        theme = style.theme_for(self.palette())
+        p.fillRect(self.rect(), theme.base)
         bold = QFont(self.font())
         bold.setBold(True)
         bfm = QFontMetrics(bold)
         for n, day in enumerate(self.body.days):
             left, cw = self.body._column(n)
             rect = QRectF(left, 0, cw, self.height())
-            label = self._label(day)
+            label = self._label(day, cw)
+            bg = theme.cell_bg(CellState(weekend=self.body.is_weekend(day)))
+            p.fillRect(rect, bg)
             if day == self.body.today:
                 tw = bfm.horizontalAdvance(label) + 16
                 pill = QRectF(rect.center().x() - tw / 2, 4, tw, self.height() - 8)
                 p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
                 p.setPen(Qt.PenStyle.NoPen)
-                p.setBrush(QColor(style.ACCENT))
+                p.setBrush(theme.accent)
                 p.drawRoundedRect(pill, pill.height() / 2, pill.height() / 2)
-                p.setPen(QColor("#ffffff"))
+                p.setPen(style.text_on(theme.on_accent, theme.accent, "today pill"))
                 p.setFont(bold)
             else:
-                p.setPen(QColor(style.TEXT))
+                p.setPen(style.text_on(theme.text, bg, "day heading"))
                 p.setFont(self.font())
             p.drawText(rect, Qt.AlignmentFlag.AlignCenter, label)
-        p.setPen(QPen(QColor(style.GRID_LINE), 1))
+        p.setPen(QPen(theme.grid_line, 1))
         p.drawLine(0, self.height() - 1, self.width(), self.height() - 1)
         p.end()
 
@@ -964,6 +1301,9 @@ class TimeGridView(QWidget):
         # Always on, so the header's columns and the grid's never disagree by a scrollbar.
         self.scroll_area.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOn)
         self.scroll_area.setWidget(self.grid)
+        # The grid takes the keyboard; the scroll area would eat its arrow keys.
+        self.scroll_area.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.setFocusProxy(self.grid)
         self.grid.scroll_area = self.scroll_area
         self._header_pad = QWidget(self)
         layout = QVBoxLayout(self)
@@ -1028,4 +1368,21 @@ class DayView(TimeGridView):
         self.setObjectName("calendarDayView")
 
 
-# ---------------------------------------------------------------- list
+__all__ = [
+    "VIEW_NAMES",
+    "CalendarSurface",
+    "ChipPainter",
+    "DayHeader",
+    "DayView",
+    "MonthView",
+    "TimeGridBody",
+    "TimeGridView",
+    "WeekView",
+    "add_months",
+    "local_first_weekday",
+    "month_grid_start",
+    "overlap_columns",
+    "range_title",
+    "week_start",
+    "weekend_days",
+]

@@ -30,6 +30,7 @@ from PySide6.QtGui import (
     QDesktopServices,
     QIcon,
     QKeySequence,
+    QResizeEvent,
     QShowEvent,
     QUndoStack,
 )
@@ -59,6 +60,7 @@ from milton_desktop.engine.machine import EngineConfig, Outcome
 from milton_desktop.engine.runner import Runner
 from milton_desktop.publishers import registry
 from milton_desktop.storage import queries, settings
+from milton_desktop.ui import icons
 from milton_desktop.ui.calendar.drafts import DraftsPane
 from milton_desktop.ui.calendar.pane import CalendarPane
 from milton_desktop.ui.calendar.upcoming import UpcomingPanel
@@ -95,6 +97,13 @@ MISSED_BATCH_MS = 600
 #: at most this many notices are shown at once in the window
 MAX_VISIBLE_NOTICES = 3
 UI_STATE_VERSION = 1
+#: below this window width the docks fold away (toolbar buttons bring them back) and
+#: the toolbar's secondary buttons show only their icons, so the calendar keeps its text
+COMPACT_WIDTH = 1200
+#: the widest each dock gets: enough to read a post's first line, never half the window
+DOCK_WIDTHS = {"drafts-dock": 320, "upcoming-dock": 340}
+#: toolbar buttons that keep their text in a compact window
+TOOLBAR_KEEPS_TEXT = ("new-post", "today", "month", "week", "day", "list")
 
 _LEVEL_COLORS = {"info": "#2563eb", "warning": "#ea580c", "critical": "#dc2626"}
 
@@ -324,6 +333,10 @@ class MainWindow(QMainWindow):
             | QDockWidget.DockWidgetFeature.DockWidgetMovable
             | QDockWidget.DockWidgetFeature.DockWidgetFloatable
         )
+        widget.setMaximumWidth(DOCK_WIDTHS.get(name, 360))
+        toggle = dock.toggleViewAction()
+        toggle.setText(title)
+        toggle.setToolTip(f"Show or hide {title}")
         return dock
 
     def _action(
@@ -480,12 +493,76 @@ class MainWindow(QMainWindow):
         spacer = QWidget()
         spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         bar.addWidget(spacer)
+        bar.addAction(self.drafts_dock.toggleViewAction())
+        bar.addAction(self.upcoming_dock.toggleViewAction())
+        bar.addSeparator()
         bar.addAction(self.publish_now_action)
         bar.addSeparator()
         bar.addAction(self.accounts_action)
         bar.addAction(self.settings_action)
         self.toolbar = bar
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, bar)
+        #: icon name of each toolbar action (drawn by ui.icons in the palette's colours)
+        self.toolbar_icons: dict[str, QAction] = {
+            "new-post": self.new_post_action,
+            "undo": self.undo_tool_action,
+            "redo": self.redo_tool_action,
+            "today": self.today_action,
+            **{name: self.view_actions[name] for name in ("month", "week", "day", "list")},
+            "drafts": self.drafts_dock.toggleViewAction(),
+            "upcoming": self.upcoming_dock.toggleViewAction(),
+            "publish": self.publish_now_action,
+            "accounts": self.accounts_action,
+            "settings": self.settings_action,
+        }
+        self._paint_toolbar_icons()
+        self._compact: bool | None = None
+        #: docks folded away by a narrow window, shown again when it widens
+        self._auto_hidden: set[str] = set()
+
+    def _paint_toolbar_icons(self) -> None:
+        palette = self.toolbar.palette()
+        for name, action in self.toolbar_icons.items():
+            action.setIcon(icons.action_icon(name, palette))
+        self.quit_action.setIcon(icons.action_icon("quit", palette))
+
+    def is_compact(self) -> bool:
+        """Whether the window is narrow enough to have folded its docks away."""
+        return bool(self._compact)
+
+    def _apply_width(self, width: int) -> None:
+        """Fold the docks and shorten the toolbar below COMPACT_WIDTH; undo it above."""
+        compact = width < COMPACT_WIDTH
+        if compact == self._compact:
+            return
+        self._compact = compact
+        style = (
+            Qt.ToolButtonStyle.ToolButtonIconOnly
+            if compact
+            else Qt.ToolButtonStyle.ToolButtonTextBesideIcon
+        )
+        for name, action in self.toolbar_icons.items():
+            button = self.toolbar.widgetForAction(action)
+            if isinstance(button, QToolButton):
+                keep = name in TOOLBAR_KEEPS_TEXT
+                button.setToolButtonStyle(
+                    Qt.ToolButtonStyle.ToolButtonTextBesideIcon if keep else style
+                )
+        docks = (self.drafts_dock, self.upcoming_dock)
+        if compact:
+            for dock in docks:
+                if dock.isVisibleTo(self) and not dock.isFloating():
+                    self._auto_hidden.add(dock.objectName())
+                    dock.hide()
+        else:
+            for dock in docks:
+                if dock.objectName() in self._auto_hidden:
+                    dock.show()
+            self._auto_hidden.clear()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._apply_width(event.size().width())
 
     def _build_status_bar(self) -> None:
         status = self.statusBar()
@@ -734,6 +811,8 @@ class MainWindow(QMainWindow):
         super().changeEvent(event)
         if event.type() == QEvent.Type.ActivationChange and self.isActiveWindow():
             self.activated.emit()
+        elif event.type() == QEvent.Type.PaletteChange and hasattr(self, "toolbar_icons"):
+            self._paint_toolbar_icons()
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self._save_ui_state()
@@ -760,6 +839,11 @@ class MainWindow(QMainWindow):
             self.resizeDocks(
                 [self.drafts_dock, self.upcoming_dock], [250, 290], Qt.Orientation.Horizontal
             )
+        # Docks a narrow window folded away last time come back when it is wide again.
+        folded = self.ui_state.value("window/auto-hidden-docks", [])
+        # QSettings gives one value back as a string, several as a list
+        names = [folded] if isinstance(folded, str) else folded if isinstance(folded, list) else []
+        self._auto_hidden = {str(n) for n in names if n in DOCK_WIDTHS}
         view = self.ui_state.value("calendar/view", "month")
         if view in self.view_actions:
             self.set_view(str(view))
@@ -767,6 +851,7 @@ class MainWindow(QMainWindow):
     def _save_ui_state(self) -> None:
         self.ui_state.setValue("window/geometry", self.saveGeometry())
         self.ui_state.setValue("window/state", self.saveState(UI_STATE_VERSION))
+        self.ui_state.setValue("window/auto-hidden-docks", sorted(self._auto_hidden))
         self.ui_state.sync()
 
     def _read_data_version(self) -> int | None:

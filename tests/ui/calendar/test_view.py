@@ -368,8 +368,12 @@ def test_month_cell_overflow_folds_into_more_link(make_pane, make_schedule, spri
     shown = month.shown_ids(day)
     assert shown == ids[: len(shown)] and len(shown) < len(ids)
     assert month.hidden_count(day) == len(ids) - len(shown)
-    more = month._mores[0][0].center().toPoint()
+    more = month.more_rects(day)[0].center()
     qtbot.mouseClick(month, Qt.MouseButton.LeftButton, pos=more)
+    popover = month.popover
+    assert popover is not None and popover.isVisible()
+    assert popover.list.ids() == ids[len(shown) :]
+    popover.header.click()  # "open the day"
     assert pane.current_view() == "day" and pane.anchor() == day
     assert pane.day_view.grid.shown_ids() == ids
 
