@@ -38,6 +38,8 @@ class AccountView:
     token_expires_at: datetime | None
     tier: str | None = None
     token_refreshed_at: datetime | None = None
+    #: the person's or page's name on the platform ("" until the account is reconnected)
+    profile_name: str = ""
 
     @classmethod
     def of(cls, acc: Account) -> AccountView:
@@ -52,6 +54,7 @@ class AccountView:
             token_expires_at=acc.token_expires_at,
             tier=acc.tier,
             token_refreshed_at=acc.token_refreshed_at,
+            profile_name=acc.profile_name,
         )
 
 
@@ -506,3 +509,8 @@ def first_schedule_of(recurrence_id: int) -> ScheduledPost | None:
         .order_by(ScheduledPost.scheduled_time)
         .first()
     )
+
+
+def has_posts() -> bool:
+    """Whether any post was ever written (a draft or scheduled), for the first-run guide."""
+    return Post.select().exists()

@@ -1237,17 +1237,23 @@ class PostEditorDialog(QDialog):
     # ------------------------------------------------------------ preview
 
     def _update_preview(self, chosen: list[AccountView]) -> None:
-        authors = {}
+        def author(acc: AccountView) -> PreviewAuthor:
+            handle = _handle(acc)
+            return PreviewAuthor(
+                name=acc.profile_name or acc.display_name,
+                handle=f"{handle} · now" if handle else "now",
+                tier=self._tier_for(acc.platform),
+            )
+
+        authors, fallback = {}, {}
         for platform in registry.names():
             acc = next((a for a in chosen if a.platform == platform), None)
-            if acc is None:
-                continue
-            handle = _handle(acc)
-            authors[platform] = PreviewAuthor(
-                name=acc.display_name,
-                handle=f"{handle} · now" if handle else "now",
-                tier=self._tier_for(platform),
-            )
+            if acc is not None:
+                authors[platform] = author(acc)
+            # not chosen: still show it from one of the user's accounts there
+            other = next((a for a in self._accounts if a.platform == platform), None)
+            if other is not None:
+                fallback[platform] = author(other)
         media = [
             PreviewMedia(
                 kind=e.kind,
@@ -1261,7 +1267,9 @@ class PostEditorDialog(QDialog):
             for e in self._media
         ]
         texts = {platform: self.text_for(platform) for platform in registry.names()}
-        self.preview.set_content(texts, media, authors, {a.platform for a in chosen})
+        self.preview.set_content(
+            texts, media, authors, {a.platform for a in chosen}, fallback=fallback
+        )
 
     def _on_preview_toggle_toggled(self, shown: bool) -> None:
         self.preview.setVisible(shown)
@@ -1302,7 +1310,7 @@ class PostEditorDialog(QDialog):
         width, height = 1320, 740
         if room is not None:
             width, height = min(width, room.width() - 40), min(height, room.height() - 40)
-            if room.width() < 1200:
+            if room.width() < 1000:
                 self.preview_toggle.setChecked(False)
         self.resize(width, height)
 

@@ -195,9 +195,11 @@ def tile(entry: MediaEntry, palette: QPalette) -> QIcon:
         painter.setFont(font)
         painter.setPen(ink)
         host = urlsplit(entry.url).netloc.rsplit("@", 1)[-1]
+        metrics = painter.fontMetrics()
+        host = metrics.elidedText(host, Qt.TextElideMode.ElideMiddle, THUMB - 8)
         painter.drawText(
             QRectF(4, THUMB * 0.48, THUMB - 8, THUMB * 0.5),
-            Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop | Qt.TextFlag.TextWordWrap,
+            Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop,
             f"Linked image\n{host}",
         )
     else:

@@ -76,16 +76,19 @@ class PreviewAuthor:
     tier: str | None = None
 
 
-def _avatar(name: str, colour: QColor) -> QPixmap:
+def _avatar(name: str, colour: QColor, ring: QColor | None = None) -> QPixmap:
     """A disc in the platform's colour with the account's initial."""
     pixmap = QPixmap(AVATAR * 2, AVATAR * 2)
     pixmap.setDevicePixelRatio(2.0)
     pixmap.fill(Qt.GlobalColor.transparent)
     painter = QPainter(pixmap)
     painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-    painter.setPen(Qt.PenStyle.NoPen)
+    if ring is not None:  # a brand colour as dark as the card (X on a dark theme)
+        painter.setPen(ring)
+    else:
+        painter.setPen(Qt.PenStyle.NoPen)
     painter.setBrush(colour)
-    painter.drawEllipse(QRectF(0, 0, AVATAR, AVATAR))
+    painter.drawEllipse(QRectF(0.5, 0.5, AVATAR - 1, AVATAR - 1))
     white, black = QColor("#ffffff"), QColor("#000000")
     painter.setPen(
         white if tones.contrast(white, colour) >= tones.contrast(black, colour) else black
@@ -199,7 +202,9 @@ class PreviewCard(QFrame):
             f"#previewLinkCard {{ border: 1px solid {tones.mix(base, text, 0.22).name()}; "
             "border-radius: 8px; }"
         )
-        self.avatar.setPixmap(_avatar(author.name, QColor(platform.colour)))
+        brand = QColor(platform.colour)
+        ring = tones.mix(base, text, 0.45) if tones.contrast(brand, base) < 1.6 else None
+        self.avatar.setPixmap(_avatar(author.name, brand, ring))
         self.author.setText(author.name)
         self.handle.setText(author.handle)
         self.body.setText(self._body_html(platform, layout, palette))
@@ -333,6 +338,7 @@ class PreviewPanel(QWidget):
         self._texts: dict[str, str] = {}
         self._media: tuple[PreviewMedia, ...] = ()
         self._authors: dict[str, PreviewAuthor] = {}
+        self._fallback: dict[str, PreviewAuthor] = {}
         self._chosen: frozenset[str] = frozenset()
         self._platforms = registry.names()
 
@@ -354,12 +360,14 @@ class PreviewPanel(QWidget):
         holder = QWidget()
         holder_box = QVBoxLayout(holder)
         holder_box.setContentsMargins(0, 4, 0, 4)
-        holder_box.addWidget(self.card, 0, Qt.AlignmentFlag.AlignHCenter)
+        holder_box.addWidget(self.card)
         self.note = QLabel()
         self.note.setObjectName("previewNote")
         self.note.setWordWrap(True)
         self.note.setFixedWidth(CARD_WIDTH)
-        holder_box.addWidget(self.note, 0, Qt.AlignmentFlag.AlignHCenter)
+        # no alignment flag: an aligned item gets its size hint, not the height its
+        # wrapped text needs at this width, and its last lines were cut off
+        holder_box.addWidget(self.note)
         holder_box.addStretch(1)
         self.scroller = QScrollArea()
         self.scroller.setObjectName("previewScroll")
@@ -391,9 +399,13 @@ class PreviewPanel(QWidget):
         media: Sequence[PreviewMedia],
         authors: Mapping[str, PreviewAuthor],
         chosen: Collection[str],
+        fallback: Mapping[str, PreviewAuthor] | None = None,
     ) -> None:
-        """What to preview: each platform's text, the media, who posts; laid out soon."""
+        """What to preview: each platform's text, the media, who posts (``authors`` by
+        platform for the chosen accounts, ``fallback`` for platforms with none chosen);
+        laid out a moment later."""
         self._texts = dict(texts)
+        self._fallback = dict(fallback or {})
         self._media = tuple(media)
         self._authors = dict(authors)
         chosen_now = frozenset(chosen)
@@ -415,7 +427,9 @@ class PreviewPanel(QWidget):
     def _render(self) -> None:
         name = self.platform
         platform = registry.platform(name)
-        author = self._authors.get(name) or PreviewAuthor("Your account", platform.label)
+        author = self._authors.get(name) or self._fallback.get(name)
+        if author is None:
+            author = PreviewAuthor(f"Your {platform.label} account", "now")
         layout = layout_text(platform, self._texts.get(name, ""), author.tier)
         self.card.show_post(platform, layout, self._media, author)
         self._update_note(platform, layout)
@@ -449,8 +463,11 @@ class PreviewPanel(QWidget):
             lines.append(platform.preview.note)
         if self._chosen and platform.name not in self._chosen:
             lines.append(f"No {platform.label} account is chosen for this post.")
-        body = "".join(f"<p style='margin: 0 0 6px 0'>{line}</p>" for line in lines)
-        self.note.setText(f"<div style='color: {dim.name()}'>{body}</div>")
+        # one line apart, not paragraph margins: QLabel measures <br> exactly, while a
+        # last paragraph's margin was cut off its height
+        body = "<br><br>".join(lines)
+        self.note.setText(f"<span style='color: {dim.name()}'>{body}</span>")
+        self.note.setAccessibleName("Notes on the preview")
 
     # ------------------------------------------------------------ slots
 

@@ -509,8 +509,9 @@ def test_a_member_connects_two_pages_as_two_accounts(qtbot, db, creds, fake_link
     ]
     assert [creds.load("linkedin", a.id).access_token for a in made] == [token, token]
     assert sorted((r[0], r[2]) for r in _rows(dlg)) == [
-        ("LinkedIn Milton Press", "urn:li:organization:456"),
-        ("LinkedIn Milton Studio", "@milton-studio"),
+        # the page's name as LinkedIn gives it, with its vanity name where it has one
+        ("LinkedIn Milton Press", "Milton Press"),
+        ("LinkedIn Milton Studio", "Milton Studio (@milton-studio)"),
     ]
     assert not wizard.isVisible()
 
