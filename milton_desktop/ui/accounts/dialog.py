@@ -356,6 +356,7 @@ class ConnectDialog(QDialog):
                 f"Sign in again to {registry.label(acc.platform)} as {whom} to give "
                 f"“{acc.display_name}” a new token. Its scheduled posts stay as they are."
             )
+            intro.setObjectName("reconnectIntro")
             intro.setWordWrap(True)
             box.addWidget(intro)
         form = QFormLayout()
