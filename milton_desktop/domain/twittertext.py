@@ -896,3 +896,25 @@ def parse_tweet(text: str, config: Mapping[str, Any] = CONFIG_V3) -> ParseResult
         valid_range_end=valid_index + (text_length - len(units)),
         has_invalid_characters=_INVALID_CHARS.search(normalized) is not None,
     )
+
+
+def url_spans(text: str) -> list[tuple[int, int]]:
+    """Where X finds links in ``text``: ``(start, end)`` indices into ``text`` itself,
+    the links that X shortens to 23 characters (for a preview to show them shortened).
+
+    The indices are Python (code point) indices into ``text`` as given; a text whose
+    NFC normalization changes its length gets no spans rather than wrong ones.
+    """
+    if "." not in text:
+        return []
+    normalized = text if text.isascii() else unicodedata.normalize("NFC", text)
+    if normalized != text:
+        return []
+    units = _to_utf16_units(text)
+    spans = []
+    for start, size in sorted(_url_entities(units).items()):
+        # UTF-16 index -> code point index: astral characters are two units before it
+        begin = len(_join_surrogates(units[:start]))
+        end = len(_join_surrogates(units[: start + size]))
+        spans.append((begin, end))
+    return spans

@@ -229,6 +229,7 @@ def connect_account(
                 status=AccountStatus.NEEDS_RECONNECT,
                 token_expires_at=_expiry(credential),
                 tier=identity.tier,
+                profile_name=identity.display_name[:200],
             )
     if twin is not None:
         # the same platform account, waiting for a new token: this is its reconnect
@@ -288,6 +289,7 @@ def reconnect_account(
                 status=AccountStatus.CONNECTED,
                 username=identity.username or acc.username,
                 remote_id=identity.remote_id,
+                profile_name=identity.display_name[:200] or acc.profile_name,
                 token_expires_at=_expiry(credential),
                 # the plan may have changed (or lapsed) since the account was connected
                 tier=identity.tier,
@@ -597,7 +599,7 @@ def _get(account_id: int) -> Account:
 def _known_as(acc: Account) -> str:
     if acc.username and acc.username != acc.remote_id:
         return f"@{acc.username.lstrip('@')}"
-    return f"user {acc.remote_id}"
+    return acc.profile_name or f"user {acc.remote_id}"
 
 
 # ---------------------------------------------------------------- token upkeep

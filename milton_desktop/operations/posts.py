@@ -1,4 +1,5 @@
-"""Posts and their media: create a draft, change its text or voice, replace its media.
+"""Posts and their media: create a draft, change its text or voice, replace its media,
+duplicate a post.
 
 Media files are checked and copied into the media folder before any transaction
 starts (a large video takes seconds to hash and copy); the database then changes in
@@ -226,3 +227,33 @@ def set_media(post_id: int, media: PreparedMedia, *, clock: Clock | None = None)
     post.updated_at = now
     post.save()
     return post
+
+
+def duplicate_post(post_id: int, *, clock: Clock | None = None) -> Post:
+    """A new draft with the text, voice and media (alt text included) of ``post_id``.
+
+    No file is copied: stored files are named by their content, so both posts share
+    them. The copy has no schedule: it is a draft to change and schedule anew.
+
+    Raises:
+        UserError: there is no such post.
+    """
+    now = (clock or SystemClock()).now()
+    with database.atomic():
+        source = get_post(post_id)
+        copy = Post.create(body=source.body, voice=source.voice, created_at=now, updated_at=now)
+        for item in source.media.order_by(Media.position, Media.id):
+            Media.create(
+                post=copy,
+                position=item.position,
+                kind=item.kind,
+                path=item.path,
+                url=item.url,
+                mime=item.mime,
+                bytes=item.bytes,
+                width=item.width,
+                height=item.height,
+                alt_text=item.alt_text,
+                original_name=item.original_name,
+            )
+    return copy

@@ -48,7 +48,7 @@ from milton_desktop.publishers.http import (
     send,
     server_error,
 )
-from milton_desktop.publishers.platform import OAuthSpec, Platform, TokenUpkeep
+from milton_desktop.publishers.platform import OAuthSpec, Platform, Preview, TokenUpkeep
 
 if TYPE_CHECKING:  # requests is imported on the first call: the window starts faster
     import requests
@@ -1116,5 +1116,15 @@ PLATFORM = Platform(
         renew_before=timedelta(days=10),
         min_age=timedelta(hours=24),
         unknown_expiry_every=timedelta(days=7),
+    ),
+    preview=Preview(
+        fold_chars=125,
+        fold_lines=2,
+        more_label="… more",
+        links_clickable=False,
+        image_ratio=(0.8, 1.91),
+        image_note="Images show from 4:5 (portrait) through 1:1 (square) to 1.91:1 "
+        "(landscape); a carousel takes the first image's shape.",
+        note="Links in a caption cannot be clicked on Instagram.",
     ),
 )

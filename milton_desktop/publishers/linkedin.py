@@ -43,7 +43,7 @@ from milton_desktop.publishers.http import (
     send,
     server_error,
 )
-from milton_desktop.publishers.platform import OAuthSpec, Platform
+from milton_desktop.publishers.platform import OAuthSpec, Platform, Preview
 
 if TYPE_CHECKING:  # requests is imported on the first call: the window starts faster
     import requests
@@ -1131,4 +1131,14 @@ PLATFORM = Platform(
     ),
     has_pages=True,
     page_prefix=ORGANIZATION,
+    preview=Preview(
+        fold_chars=210,
+        fold_lines=3,
+        more_label="…see more",
+        link_card=True,
+        image_ratio=(1 / 1.91, 1.91),
+        image_note="A single image is shown whole, from tall 1:1.91 to wide 1.91:1.",
+        note="With no image, LinkedIn shows the first link as a card with the page's "
+        "picture and title.",
+    ),
 )

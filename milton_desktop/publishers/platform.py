@@ -72,6 +72,32 @@ class TokenUpkeep:
 
 
 @dataclass(frozen=True)
+class Preview:
+    """How a platform's feed shows a post, for the editor's preview (approximately:
+    feeds differ a little between the app, the web and the screen size)."""
+
+    #: characters of text the feed shows before the rest hides behind ``more_label``;
+    #: None: the whole text is shown
+    fold_chars: int | None = None
+    #: lines shown before the fold, whichever of the two comes first
+    fold_lines: int | None = None
+    more_label: str = "…see more"
+    #: links are shown shortened to this many characters (X's t.co links); None: as written
+    link_chars: int | None = None
+    #: links in the text can be clicked (Instagram captions show them as plain text)
+    links_clickable: bool = True
+    #: with no media, the first link gets a card (the page's image, 1.91:1, and title)
+    link_card: bool = False
+    #: width/height ratios an image is shown at; outside them it is cropped to the
+    #: nearest one (X's timeline crops a single image to 16:9)
+    image_ratio: tuple[float, float] = (0.5, 2.0)
+    #: the crops in words, for the note under the preview
+    image_note: str = ""
+    #: what else the user should know about how this platform shows a post
+    note: str = ""
+
+
+@dataclass(frozen=True)
 class Platform:
     """One platform, described once."""
 
@@ -99,6 +125,8 @@ class Platform:
     has_pages: bool = False
     #: how a page account's ``remote_id`` begins, to tell it from a member's
     page_prefix: str = ""
+    #: how its feed shows a post (the editor's preview)
+    preview: Preview = field(default_factory=Preview)
 
     def is_page(self, remote_id: str) -> bool:
         """Whether an account with ``remote_id`` posts as a page, not as its member."""

@@ -47,7 +47,7 @@ from milton_desktop.publishers.http import (
     send,
     server_error,
 )
-from milton_desktop.publishers.platform import OAuthSpec, Platform, TokenUpkeep
+from milton_desktop.publishers.platform import OAuthSpec, Platform, Preview, TokenUpkeep
 
 if TYPE_CHECKING:  # requests is imported on the first call: the window starts faster
     import requests
@@ -705,4 +705,12 @@ PLATFORM = Platform(
     ),
     # 2-hour access tokens with a rotating refresh token: renewed just before use
     token_upkeep=TokenUpkeep(renew_before=timedelta(minutes=5), before_use=True),
+    preview=Preview(
+        link_chars=23,
+        link_card=True,
+        image_ratio=(16 / 9, 16 / 9),
+        image_note="The timeline crops a single image to 16:9; a tap shows it whole.",
+        note="Every link becomes a t.co link that counts as 23 characters. Milton does "
+        "not split long posts into threads: over the limit, shorten the text.",
+    ),
 )

@@ -13,7 +13,7 @@ from milton_desktop.storage.models import ALL_MODELS, database
 
 log = logging.getLogger("milton.db")
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 #: one step per schema version: the statements that bring version N-1 to N. A new
 #: database gets every table as the models are today and skips them.
@@ -29,6 +29,11 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
     3: (
         # where an interrupted publish stands (e.g. Instagram's container), for its retry
         "ALTER TABLE scheduled_posts ADD COLUMN resume TEXT",
+    ),
+    4: (
+        # the name the platform gives the account's person or page, shown instead of
+        # a member id (filled in on the next connect or reconnect)
+        "ALTER TABLE accounts ADD COLUMN profile_name VARCHAR(255) NOT NULL DEFAULT ''",
     ),
 }
 

@@ -77,6 +77,8 @@ class Account(BaseModel):
     token_refreshed_at = UTCDateTimeField(null=True)
     #: the account's plan where it changes the limits (X: "premium"); None = standard
     tier = pw.CharField(max_length=32, null=True)
+    #: the person's or page's name as the platform gives it (LinkedIn has no handles)
+    profile_name = pw.CharField(default="")
 
     class Meta:
         table_name = "accounts"

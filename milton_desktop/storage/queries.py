@@ -39,6 +39,8 @@ class AccountView:
     token_expires_at: datetime | None
     tier: str | None = None
     token_refreshed_at: datetime | None = None
+    #: the person's or page's name on the platform ("" until the account is reconnected)
+    profile_name: str = ""
 
     @classmethod
     def of(cls, acc: Account) -> AccountView:
@@ -53,6 +55,7 @@ class AccountView:
             token_expires_at=acc.token_expires_at,
             tier=acc.tier,
             token_refreshed_at=acc.token_refreshed_at,
+            profile_name=acc.profile_name,
         )
 
 
@@ -544,3 +547,8 @@ def stopped_repeats() -> list[dict[str, Any]]:
         }
         for sid, post_id, recurrence_id, account, platform, stopped, reason in rows
     ]
+
+
+def has_posts() -> bool:
+    """Whether any post was ever written (a draft or scheduled), for the first-run guide."""
+    return Post.select().exists()

@@ -157,3 +157,26 @@ def test_a_pdf_is_kept_as_a_document_that_remembers_its_name(accounts, clock, me
     (item,) = media_items(Post.get_by_id(post.id))
     assert (item.kind, item.mime, item.name) == ("document", "application/pdf", "Board pack.pdf")
     assert item.path is not None and item.path.parent == media_dir and item.path.suffix == ".pdf"
+
+
+def test_duplicate_copies_text_voice_and_media_into_a_new_draft(
+    accounts, clock, media_dir, tmp_path
+):
+    original = posts.add_post(
+        "Say it again",
+        voice="pr",
+        media=[
+            posts.MediaInput(path=jpeg(tmp_path / "a.jpg"), alt_text="first"),
+            posts.MediaInput(url="https://cdn.example.com/b.jpg"),
+        ],
+        media_dir=media_dir,
+    )
+    schedule_later(original, accounts["linkedin"], clock)
+    copy = posts.duplicate_post(original.id, clock=clock)
+    assert copy.id != original.id
+    assert (copy.body, copy.voice, copy.created_at) == ("Say it again", "pr", clock.now())
+    assert media_items(copy) == media_items(original)  # same files (named by content), in order
+    assert [m.original_name for m in copy.media.order_by(Media.position)] == ["a.jpg", "b.jpg"]
+    assert not copy.schedules.exists()  # a draft: nothing goes out until it is scheduled
+    with pytest.raises(UserError, match="no post with id 999"):
+        posts.duplicate_post(999)

@@ -48,6 +48,7 @@ def test_a_version_1_database_is_migrated_and_keeps_its_rows(tmp_path):
             conn.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
         conn.execute("ALTER TABLE accounts DROP COLUMN tier")
         conn.execute("ALTER TABLE scheduled_posts DROP COLUMN resume")  # schema 3
+        conn.execute("ALTER TABLE accounts DROP COLUMN profile_name")  # schema 4
         conn.execute("PRAGMA user_version = 1")
     assert "warning" not in _columns(path, "scheduled_posts")
 
@@ -62,6 +63,7 @@ def test_a_version_1_database_is_migrated_and_keeps_its_rows(tmp_path):
     for table, column in V2_COLUMNS.items():
         assert column in _columns(path, table)
     assert "resume" in _columns(path, "scheduled_posts")
+    assert "profile_name" in _columns(path, "accounts")
 
 
 def test_a_database_from_a_newer_version_is_refused(tmp_path):

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt, QUrl, Signal
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, QUrl, Signal
 from PySide6.QtGui import (
     QColor,
     QDesktopServices,
@@ -55,16 +55,20 @@ from milton_desktop.domain.status import AccountStatus
 from milton_desktop.domain.timeutil import TimeInputError, get_zone, human_delta
 from milton_desktop.operations import accounts
 from milton_desktop.publishers import oauth, registry
-from milton_desktop.publishers.base import PublishError
+from milton_desktop.publishers.base import PublishError, RateLimited, Transient
 from milton_desktop.storage import settings
 from milton_desktop.storage.credentials import KEYRING_HELP, CredentialStore, backend_is_secure
 from milton_desktop.storage.queries import AccountView
+from milton_desktop.ui import tones
 from milton_desktop.ui.style import platform_dot
 from milton_desktop.ui.tasks import run_in_background
 from milton_desktop.ui.wording import sentence
 
 log = logging.getLogger("milton.ui.accounts")
 
+BASE = QPalette.ColorRole.Base
+
+#: the light theme's colours; each widget takes its own from its palette (ui/tones.py)
 ERROR_COLOUR = "#b3261e"
 OK_COLOUR = "#1b7f3b"
 
@@ -83,7 +87,32 @@ def describe_error(exc: BaseException) -> str:
     )
 
 
-def _coloured(label: QLabel, colour: str) -> QLabel:
+def unreachable(exc: BaseException) -> bool:
+    """Whether ``exc`` (or what it was raised from) says the platform could not be
+    reached: nothing was connected, and the same step may simply be tried again."""
+    seen: BaseException | None = exc
+    for _ in range(8):  # a chain of causes, never a cycle
+        if seen is None:
+            return False
+        if isinstance(seen, Transient | RateLimited):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+def offline_message(exc: BaseException, label: str) -> str:
+    """What to say when ``label`` could not be reached: no promise of a retry that
+    does not happen, but what failed and the button that tries again."""
+    detail = str(exc).split(": ", 1)[-1] if ": " in str(exc) else str(exc)
+    detail = re.sub(r";?\s*will retry.*$", "", detail).strip()
+    return sentence(
+        f"Milton could not reach {label}, so nothing was connected"
+        + (f" ({detail})" if detail else "")
+        + ". Check your internet connection, then press Try again"
+    )
+
+
+def _coloured(label: QLabel, colour: str | QColor) -> QLabel:
     palette = label.palette()
     palette.setColor(QPalette.ColorRole.WindowText, QColor(colour))
     label.setPalette(palette)
@@ -162,8 +191,21 @@ def token_health(acc: AccountView, now: datetime, zone: Any) -> TokenHealth:
     )
     expires = acc.token_expires_at
     if expires is None:
-        text = "Renewed by Milton" if renews else "Expiry not known"
-        return TokenHealth(text, f"{how} {renewed}", urgent=False)
+        label = registry.label(acc.platform)
+        if renews:
+            return TokenHealth(
+                "Renewed by Milton",
+                f"{label} did not say when this token expires: Milton renews it regularly. "
+                f"{renewed}",
+                urgent=False,
+            )
+        return TokenHealth(
+            "No expiry given: Milton warns if it stops",
+            f"{label} did not say when this token expires. If {label} stops accepting it, "
+            "Milton marks the account “needs reconnecting” and tells you, and its posts "
+            f"wait until you reconnect. {renewed}",
+            urgent=False,
+        )
     left = expires - now
     exact = f"Expires {_when(expires, zone)}. {how} {renewed}"
     if left <= timedelta(0):
@@ -183,7 +225,8 @@ def _open_with_desktop(url: QUrl) -> bool:
 
 def _error_label(name: str) -> QLabel:
     """A hidden, selectable red line where a dialog explains what went wrong."""
-    label = _coloured(QLabel(), ERROR_COLOUR)
+    label = QLabel()
+    _coloured(label, tones.tone(label.palette(), "error"))
     label.setObjectName(name)
     label.setWordWrap(True)
     label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -192,11 +235,28 @@ def _error_label(name: str) -> QLabel:
 
 
 def _who(acc: AccountView) -> str:
-    if acc.username and acc.username != acc.remote_id:
-        return f"@{acc.username.lstrip('@')}"
+    """Who the account is on its platform: the name it gives, and the handle if any."""
+    handle = (
+        f"@{acc.username.lstrip('@')}" if acc.username and acc.username != acc.remote_id else ""
+    )
+    name = acc.profile_name.strip()
+    if name and handle and name.lstrip("@") != handle.lstrip("@"):
+        return f"{name} ({handle})"
+    if name or handle:
+        return name or handle
     if acc.remote_id.startswith("urn:"):
         return acc.remote_id  # a page without a handle: its URN says what it is
-    return f"member id {acc.remote_id}" if acc.remote_id else "—"
+    # connected before Milton kept names: a reconnect fills it in
+    return "Name not known yet (reconnect to show it)" if acc.remote_id else "—"
+
+
+def _whom(acc: AccountView) -> str:
+    """:func:`_who` for a sentence: the same member, when the name is not known."""
+    if acc.profile_name or (acc.username and acc.username != acc.remote_id):
+        return _who(acc)
+    if acc.remote_id.startswith("urn:"):
+        return acc.remote_id
+    return f"the same {registry.label(acc.platform)} member as before"
 
 
 # ---------------------------------------------------------------- the connect wizard
@@ -263,10 +323,18 @@ class ConnectDialog(QDialog):
         buttons = QHBoxLayout()
         self.back_button = QPushButton("Back")
         self.back_button.clicked.connect(self._on_back_clicked)
+        self.retry_button = QPushButton("Try again")
+        self.retry_button.setObjectName("tryAgain")
+        self.retry_button.setToolTip("Repeat the step that could not reach the platform")
+        self.retry_button.clicked.connect(self._on_retry_clicked)
+        self.retry_button.hide()
+        #: the step to repeat after the platform could not be reached
+        self._retry: Callable[[], None] | None = None
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.clicked.connect(self._on_cancel_clicked)
         buttons.addWidget(self.back_button)
         buttons.addStretch(1)
+        buttons.addWidget(self.retry_button)
         buttons.addWidget(self.cancel_button)
         layout.addLayout(buttons)
 
@@ -284,14 +352,15 @@ class ConnectDialog(QDialog):
         if self.account is not None:
             acc = self.account
             whom = (
-                f"an administrator of the page {_who(acc)}"
+                f"an administrator of the page {_whom(acc)}"
                 if accounts.posts_as_page(acc)
-                else _who(acc)
+                else _whom(acc)
             )
             intro = QLabel(
                 f"Sign in again to {registry.label(acc.platform)} as {whom} to give "
                 f"“{acc.display_name}” a new token. Its scheduled posts stay as they are."
             )
+            intro.setObjectName("reconnectIntro")
             intro.setWordWrap(True)
             box.addWidget(intro)
         form = QFormLayout()
@@ -507,6 +576,7 @@ class ConnectDialog(QDialog):
             page.setVisible(n == index)
         self.back_button.setVisible(index != self.PAGE_CHOOSE)
         self.error_label.hide()
+        self.retry_button.hide()
         if index == self.PAGE_BROWSER:
             self._fill_browser_page()
             (
@@ -525,7 +595,37 @@ class ConnectDialog(QDialog):
             self.token_edit.setFocus()
         if index != self.PAGE_PAGES:
             self._signed_in = None  # leaving the page step drops the unused sign-in
-        self.adjustSize()
+        self._fit()
+
+    def _fit(self) -> None:
+        """Grow or shrink to what the page on show needs, wrapped text included.
+
+        ``adjustSize`` alone asks the layout for its size hint, which ignores how tall
+        wrapped labels become at the dialog's width (Qt does not apply height-for-width
+        to top-level windows), so a page of long hints came out clipped.
+        """
+        # the page just shown still has the sizes it had while hidden: let its
+        # layouts take in the new text first
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
+        for widget in (*self._pages, self.busy):
+            inner = widget.layout()
+            if widget.isVisible() and inner is not None:
+                inner.activate()
+        layout = self.layout()
+        assert layout is not None
+        layout.activate()
+        width = max(self.width(), self.minimumWidth(), layout.totalMinimumSize().width())
+        height = (
+            layout.totalHeightForWidth(width)
+            if layout.hasHeightForWidth()
+            else layout.totalSizeHint().height()
+        )
+        screen = self.screen()
+        if screen is not None:
+            # never taller than the screen; the pages' text still wraps to fit
+            height = min(height, screen.availableGeometry().height() - 60)
+        self.setMinimumHeight(max(height, 0))
+        self.resize(width, height)
 
     def _fill_browser_page(self) -> None:
         platform = self.platform
@@ -562,7 +662,8 @@ class ConnectDialog(QDialog):
         else:
             self.busy.start(text)
             self.error_label.hide()
-        self.adjustSize()
+            self.retry_button.hide()
+        self._fit()
         for widget in (
             self.sign_in_button,
             self.connect_token_button,
@@ -583,7 +684,7 @@ class ConnectDialog(QDialog):
     def show_error(self, message: str) -> None:
         self.error_label.setText(message)
         self.error_label.show()
-        self.adjustSize()
+        self._fit()
 
     # ------------------------------------------------------------ slots
 
@@ -640,7 +741,7 @@ class ConnectDialog(QDialog):
                 f"Milton could not start your browser: {link} yourself, or copy it from here."
             )
         self.fallback_label.show()
-        self.adjustSize()
+        self._fit()
 
     def _name(self) -> str:
         return self.name_edit.text().strip()
@@ -660,6 +761,7 @@ class ConnectDialog(QDialog):
     def _on_sign_in_clicked(self) -> None:
         if self._busy or not self._check_name_first():
             return
+        self._retry = self._on_sign_in_clicked
         platform = self.platform
         client_id = self.client_id_edit.text().strip()
         secret = self.client_secret_edit.text().strip() or None
@@ -732,6 +834,7 @@ class ConnectDialog(QDialog):
     def _on_connect_token_clicked(self) -> None:
         if self._busy or not self._check_name_first():
             return
+        self._retry = self._on_connect_token_clicked
         token = self.token_edit.text().strip()
         platform = self.platform
         label = registry.label(platform)
@@ -826,6 +929,7 @@ class ConnectDialog(QDialog):
         chosen = self.chosen_pages()
         if self._busy or self._signed_in is None or not chosen:
             return
+        self._retry = self._on_connect_pages_clicked
         credential, _identity, api_base = self._signed_in
         credentials, platform = self.credentials, self.platform
 
@@ -882,8 +986,19 @@ class ConnectDialog(QDialog):
         self._set_busy(None)
         if cancelled:
             self.show_error("Sign-in stopped. Start it again when you are ready.")
+        elif unreachable(exc) and self._retry is not None:
+            self.show_error(offline_message(exc, registry.label(self.platform)))
+            self.retry_button.show()
+            self.retry_button.setFocus()
+            self._fit()
         else:
             self.show_error(describe_error(exc))
+
+    def _on_retry_clicked(self) -> None:
+        step = self._retry
+        self.retry_button.hide()
+        if step is not None and not self._busy:
+            step()
 
     def done(self, result: int) -> None:
         # closing while a sign-in waits: stop the worker, and ignore what it reports
@@ -926,9 +1041,11 @@ class AccountsDialog(QDialog):
         self.keyring_banner = QFrame()
         self.keyring_banner.setObjectName("keyringBanner")
         self.keyring_banner.setFrameShape(QFrame.Shape.StyledPanel)
+        window = self.palette().color(QPalette.ColorRole.Window)
+        warning = tones.tone(self.palette(), "warning")
         self.keyring_banner.setStyleSheet(
-            "#keyringBanner { background: #fff4e5; border: 1px solid #f0c36d; border-radius: 4px; }"
-            "#keyringBanner QLabel { color: #5f4100; }"
+            f"#keyringBanner {{ background: {tones.mix(window, warning, 0.14).name()}; "
+            f"border: 1px solid {warning.name()}; border-radius: 4px; }}"
         )
         banner_box = QVBoxLayout(self.keyring_banner)
         self.keyring_label = QLabel()
@@ -1022,7 +1139,9 @@ class AccountsDialog(QDialog):
                 if c == 1:
                     item.setIcon(platform_dot(acc.platform))
                 if c == 3:
-                    item.setForeground(QColor(ERROR_COLOUR if needs else OK_COLOUR))
+                    item.setForeground(
+                        tones.tone(self.table.palette(), "error" if needs else "ok", BASE)
+                    )
                     if needs:
                         item.setToolTip(
                             "The platform no longer accepts its token: click Reconnect…"
@@ -1030,7 +1149,7 @@ class AccountsDialog(QDialog):
                 if c == 4:
                     item.setToolTip(health.tooltip)
                     if health.urgent:
-                        item.setForeground(QColor(ERROR_COLOUR))
+                        item.setForeground(tones.tone(self.table.palette(), "error", BASE))
                 self.table.setItem(r, c, item)
             if acc.id == select_id:
                 self.table.selectRow(r)
@@ -1075,11 +1194,7 @@ class AccountsDialog(QDialog):
             "<b>No system keyring: tokens are kept for this session only.</b><br>"
             f"{help_html} Until then, accounts you connect work until Milton quits, and "
             "you will have to reconnect them next time."
-            + (
-                f" <span style='color:#8a6d3b'>(Keyring backend in use: {html.escape(backend)}.)</span>"
-                if backend
-                else ""
-            )
+            + (f" (Keyring backend in use: {html.escape(backend)}.)" if backend else "")
         )
         self.keyring_banner.show()
 
@@ -1129,7 +1244,7 @@ class AccountsDialog(QDialog):
             return
         waiting = accounts.live_count(acc.id)
         text = (
-            f"Remove “{acc.display_name}” ({registry.label(acc.platform)} {_who(acc)})?\n\n"
+            f"Remove “{acc.display_name}” ({registry.label(acc.platform)}: {_whom(acc)})?\n\n"
             "Its token is deleted from this computer and Milton stops publishing to it. "
             "The account itself on the platform is not affected."
         )

@@ -723,7 +723,7 @@ class MonthView(CalendarSurface):
         return QSize(7 * 150, 6 * 118)
 
     def minimumSizeHint(self) -> QSize:
-        return QSize(7 * 56, 6 * 52)
+        return QSize(7 * 56, 6 * 44)  # a day number and one chip line
 
     def set_range(self, first_day: date, month: int, today: date, zone: tzinfo) -> None:
         self.first_day, self.month, self.today, self.zone = first_day, month, today, zone

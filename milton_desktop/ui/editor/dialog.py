@@ -18,21 +18,17 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from functools import partial
-from itertools import count
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from PySide6.QtCore import QDate, QSize, Qt, QTime, Signal
 from PySide6.QtGui import (
     QColor,
-    QIcon,
+    QGuiApplication,
     QImage,
-    QImageReader,
     QKeySequence,
-    QPainter,
     QPalette,
-    QPixmap,
     QShortcut,
 )
 from PySide6.QtWidgets import (
@@ -77,17 +73,34 @@ from milton_desktop.publishers.base import PublishError
 from milton_desktop.storage import media as media_mod
 from milton_desktop.storage import queries, settings
 from milton_desktop.storage.queries import AccountView
+from milton_desktop.ui import tones
+from milton_desktop.ui.editor.media import (
+    THUMB,
+    FileDrops,
+    MediaEntry,
+    read_media,
+    thumbnail,
+    tile,
+)
+from milton_desktop.ui.editor.preview import PreviewAuthor, PreviewMedia, PreviewPanel
 from milton_desktop.ui.style import platform_dot
 from milton_desktop.ui.tasks import run_in_background
 from milton_desktop.ui.wording import hinted, sentence, with_hint
 
 log = logging.getLogger("milton.ui.editor")
 
+#: the error colour on a light theme (a dark one gets a lighter red: see ui/tones.py)
 ERROR_COLOUR = "#b3261e"
-WARN_COLOUR = "#8a5a00"
-THUMB = 88
 
 VOICE_LABELS = {"personal": "Personal", "coach": "Coach", "pr": "PR"}
+#: what a voice is here: a label kept with the post; nothing is rewritten by it
+VOICE_LINE = "The tone you write in, kept with the post. It does not change the text."
+VOICE_HELP = (
+    "Voice is the tone a post is written in: Personal (as yourself), Coach (advice and "
+    "teaching) or PR (announcements for an organisation). Milton keeps it with the post "
+    "(the command line's “post list” shows it) so you can tell your posts apart; it "
+    "never changes the text that is published."
+)
 
 MEDIA_FILTER = (
     "Images and videos (*.jpg *.jpeg *.png *.gif *.webp *.mp4 *.mov *.pdf "
@@ -102,7 +115,11 @@ def _coloured(label: QLabel, colour: QColor | str) -> None:
 
 
 def _dim_colour(widget: QWidget) -> QColor:
-    return widget.palette().color(QPalette.ColorRole.PlaceholderText)
+    return tones.dim(widget.palette())
+
+
+def _error_colour(widget: QWidget, role: QPalette.ColorRole = QPalette.ColorRole.Window) -> QColor:
+    return tones.tone(widget.palette(), "error", role)
 
 
 def _handle(acc: AccountView) -> str:
@@ -121,128 +138,6 @@ _HISTORY_WORDS: dict[str, str] = {
     Status.UNCERTAIN: "may or may not have been published",
     Status.CANCELLED: "was cancelled",
 }
-
-
-def _tile(image: QImage | None, caption: str = "") -> QIcon:
-    """A square thumbnail tile, so every item's label sits on the same line.
-
-    With no image (a link, a video, a file still being read) the tile shows a word
-    instead: links and videos are not downloaded or decoded just to preview them.
-    """
-    pixmap = QPixmap(THUMB, THUMB)
-    pixmap.fill(Qt.GlobalColor.transparent)
-    painter = QPainter(pixmap)
-    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-    if image is not None and not image.isNull():
-        scaled = image.scaled(
-            THUMB,
-            THUMB,
-            Qt.AspectRatioMode.KeepAspectRatio,
-            Qt.TransformationMode.SmoothTransformation,
-        )
-        painter.drawImage((THUMB - scaled.width()) // 2, (THUMB - scaled.height()) // 2, scaled)
-    else:
-        painter.setPen(QColor("#c9ced6"))
-        painter.setBrush(QColor("#eef0f3"))
-        painter.drawRoundedRect(1, 1, THUMB - 2, THUMB - 2, 8, 8)
-        painter.setPen(QColor("#5b6270"))
-        painter.drawText(pixmap.rect(), Qt.AlignmentFlag.AlignCenter, caption)
-    painter.end()
-    return QIcon(pixmap)
-
-
-def _caption(entry: MediaEntry) -> str:
-    if entry.state == "loading":
-        return "Reading…"
-    if entry.url:
-        return "Link\n" + ("video" if entry.kind == "video" else "image")
-    return "Video" if entry.kind == "video" else "Image"
-
-
-# ---------------------------------------------------------------- media entries
-
-
-_keys = count(1)
-
-
-@dataclass
-class MediaEntry:
-    """One attachment in the editor; ``info`` arrives from a worker for local files."""
-
-    key: int
-    path: Path | None = None
-    url: str | None = None
-    alt_text: str = ""
-    kind: str = "image"
-    mime: str = ""
-    size: int = 0
-    width: int | None = None
-    height: int | None = None
-    state: str = "loading"  # loading | ready
-    stored: bool = False  # already part of the saved post (its file is in the media folder)
-    #: the name it was added under; a stored file's own name is its content hash
-    original_name: str = ""
-
-    @property
-    def name(self) -> str:
-        if self.original_name:
-            return self.original_name
-        if self.path is not None:
-            return self.path.name
-        parts = urlsplit(self.url or "")
-        return parts.path.rsplit("/", 1)[-1] or parts.netloc
-
-    @classmethod
-    def from_item(cls, item: MediaItem, original_name: str) -> MediaEntry:
-        """An entry for media already stored with the post (ready, nothing to import)."""
-        return cls(
-            key=next(_keys),
-            path=item.path,
-            url=item.url,
-            alt_text=item.alt_text,
-            kind=item.kind,
-            mime=item.mime,
-            size=item.size,
-            width=item.width,
-            height=item.height,
-            state="ready",
-            stored=True,
-            original_name=original_name,
-        )
-
-    def item(self) -> MediaItem:
-        return MediaItem(
-            kind=self.kind,
-            mime=self.mime,
-            path=self.path,
-            url=self.url,
-            alt_text=self.alt_text,
-            size=self.size,
-            width=self.width,
-            height=self.height,
-        )
-
-    def media_input(self) -> posts.MediaInput:
-        return posts.MediaInput(
-            path=self.path, url=self.url, alt_text=self.alt_text, original_name=self.original_name
-        )
-
-
-def read_media(path: Path) -> tuple[media_mod.MediaInfo, QImage | None]:
-    """Worker: what a file is (hashing it) and a small thumbnail, if it is an image."""
-    info = media_mod.inspect(path)
-    return info, thumbnail(path) if info.kind == "image" else None
-
-
-def thumbnail(path: Path, size: int = THUMB) -> QImage | None:
-    """Worker: a thumbnail decoded at reduced size (QImage is safe off the GUI thread)."""
-    reader = QImageReader(str(path))
-    reader.setAutoTransform(True)
-    full = reader.size()
-    if full.isValid():
-        reader.setScaledSize(full.scaled(size, size, Qt.AspectRatioMode.KeepAspectRatio))
-    image = reader.read()
-    return None if image.isNull() else image
 
 
 # ---------------------------------------------------------------- the dialog
@@ -325,7 +220,7 @@ class PostEditorDialog(QDialog):
         self._initial = self._snapshot()
         self._initial_media = self._media_state()
         self._refresh()
-        self.resize(980, 700)
+        self._fit_to_screen()
 
     # ------------------------------------------------------------ building
 
@@ -343,9 +238,13 @@ class PostEditorDialog(QDialog):
         body.addLayout(left, 3)
         self.tabs = QTabWidget()
         self.tabs.setObjectName("textTabs")
+        self.tabs.setAccessibleName("Text per platform")
         self.text_edit = QPlainTextEdit()
         self.text_edit.setObjectName("postText")
+        self.text_edit.setAccessibleName("Post text, for all platforms")
         self.text_edit.setPlaceholderText("What do you want to say?")
+        # Tab moves on to the next control, as everywhere else in the dialog
+        self.text_edit.setTabChangesFocus(True)
         self.text_edit.textChanged.connect(self._on_text_edit_text_changed)
         self.tabs.addTab(self.text_edit, "All platforms")
         self.variant_checks: dict[str, QCheckBox] = {}
@@ -378,30 +277,49 @@ class PostEditorDialog(QDialog):
         left.addWidget(self._build_media_box())
 
         body.addWidget(self._build_side_panel(), 0)
+        self.preview = PreviewPanel()
+        body.addWidget(self.preview, 0)
 
         self.status_label = QLabel()
         self.status_label.setObjectName("editorStatus")
         self.status_label.setWordWrap(True)
-        _coloured(self.status_label, ERROR_COLOUR)
+        _coloured(self.status_label, _error_colour(self))
         self.status_label.hide()
         outer.addWidget(self.status_label)
 
         buttons = QHBoxLayout()
         self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setObjectName("cancel")
+        self.cancel_button.setToolTip("Close the editor (Esc); asks first if there are changes")
         self.cancel_button.clicked.connect(self.reject)
+        self.preview_toggle = QCheckBox("Show preview")
+        self.preview_toggle.setObjectName("previewToggle")
+        self.preview_toggle.setChecked(True)
+        self.preview_toggle.toggled.connect(self._on_preview_toggle_toggled)
+        self.duplicate_button = QPushButton("Duplicate")
+        self.duplicate_button.setObjectName("duplicate")
+        self.duplicate_button.setToolTip(
+            "Save a copy of this post, with its text and media, as a new draft"
+        )
+        self.duplicate_button.clicked.connect(self._on_duplicate_button_clicked)
+        self.duplicate_button.setVisible(self._post is not None)
         self.draft_button = QPushButton("Save draft")
         self.draft_button.setObjectName("saveDraft")
         self.draft_button.clicked.connect(self._on_draft_button_clicked)
         self.publish_button = QPushButton("Publish now")
         self.publish_button.setObjectName("publishNow")
         self.publish_button.clicked.connect(self._on_publish_button_clicked)
-        self.schedule_button = QPushButton("Schedule")
+        # editing a schedule changes it in place: say so on the button
+        self.schedule_words = "Save changes" if self._schedule is not None else "Schedule"
+        self.schedule_button = QPushButton(self.schedule_words)
         self.schedule_button.setObjectName("schedule")
         self.schedule_button.setDefault(True)
-        self.schedule_button.setToolTip("Schedule (Ctrl+Enter)")
+        self.schedule_button.setToolTip(f"{self.schedule_words} (Ctrl+Enter)")
         self.schedule_button.clicked.connect(self._on_schedule_button_clicked)
         buttons.addWidget(self.cancel_button)
+        buttons.addWidget(self.preview_toggle)
         buttons.addStretch(1)
+        buttons.addWidget(self.duplicate_button)
         for button in (self.draft_button, self.publish_button, self.schedule_button):
             buttons.addWidget(button)
         outer.addLayout(buttons)
@@ -409,16 +327,48 @@ class PostEditorDialog(QDialog):
         for keys in ("Ctrl+Return", "Ctrl+Enter"):
             shortcut = QShortcut(QKeySequence(keys), self)
             shortcut.activated.connect(self._on_schedule_shortcut_activated)
+        self._set_focus_order()
+
+    def _set_focus_order(self) -> None:
+        """Tab goes as the eye reads: the text, its media, then who, when, and the buttons."""
+        chain: list[QWidget] = [self.tabs.tabBar(), self.text_edit]
+        for platform in registry.names():
+            chain += [self.variant_checks[platform], self.variant_edits[platform]]
+        chain += [
+            self.media_list,
+            self.add_files_button,
+            self.url_edit,
+            self.add_link_button,
+            self.remove_media_button,
+            self.alt_edit,
+            self.voice_combo,
+            self.account_list,
+            self.date_edit,
+            self.time_edit,
+            self.second_check,
+            self.preview.tabs,
+            self.cancel_button,
+            self.preview_toggle,
+            self.duplicate_button,
+            self.draft_button,
+            self.publish_button,
+            self.schedule_button,
+        ]
+        for first, second in pairwise(chain):
+            QWidget.setTabOrder(first, second)
 
     def _build_variant_tab(self, platform: str) -> QWidget:
         page = QWidget()
         box = QVBoxLayout(page)
         label = registry.label(platform)
         check = QCheckBox(f"Use a different text on {label}")
+        check.setAccessibleName(f"Use a different text on {label}")
         check.setObjectName(f"variant_check_{platform}")
         check.toggled.connect(lambda on, p=platform: self._on_variant_check_toggled(p, on))
         edit = QPlainTextEdit()
         edit.setObjectName(f"variant_{platform}")
+        edit.setAccessibleName(f"Text for {label} only")
+        edit.setTabChangesFocus(True)
         edit.setEnabled(False)
         edit.setPlaceholderText(f"{label} gets the text of the All platforms tab.")
         edit.textChanged.connect(self._on_variant_edit_text_changed)
@@ -450,6 +400,7 @@ class PostEditorDialog(QDialog):
 
         self.media_list = QListWidget()
         self.media_list.setObjectName("mediaList")
+        self.media_list.setAccessibleName("Media (drop image files here)")
         self.media_list.setViewMode(QListView.ViewMode.IconMode)
         self.media_list.setIconSize(QSize(THUMB, THUMB))
         self.media_list.setGridSize(QSize(THUMB + 36, THUMB + 30))
@@ -462,6 +413,14 @@ class PostEditorDialog(QDialog):
         self.media_list.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         self.media_list.itemSelectionChanged.connect(self._on_media_list_selection_changed)
         layout.addWidget(self.media_list)
+        # files dragged from the desktop attach like "Add files…" (onto the text too:
+        # a file dropped there is meant as media, not as its path typed into the post)
+        self.file_drops = FileDrops(self)
+        for target in (box, self.media_list, self.media_list.viewport(), self.text_edit.viewport()):
+            self.file_drops.watch(target)
+        self.file_drops.entered.connect(self._on_file_drops_entered)
+        self.file_drops.left.connect(self._on_file_drops_left)
+        self.file_drops.dropped.connect(self._on_file_drops_dropped)
 
         row = QHBoxLayout()
         self.add_files_button = QPushButton("Add files…")
@@ -469,6 +428,7 @@ class PostEditorDialog(QDialog):
         self.add_files_button.clicked.connect(self._on_add_files_clicked)
         self.url_edit = QLineEdit()
         self.url_edit.setObjectName("mediaUrl")
+        self.url_edit.setAccessibleName("Link to an image or video")
         self.url_edit.setPlaceholderText("https://… public link to an image or video")
         self.url_edit.returnPressed.connect(self._on_add_link_clicked)
         self.add_link_button = QPushButton("Add link")
@@ -484,9 +444,12 @@ class PostEditorDialog(QDialog):
         layout.addLayout(row)
 
         alt_row = QHBoxLayout()
-        alt_row.addWidget(QLabel("Alt text:"))
+        alt_label = QLabel("&Alt text:")
+        alt_row.addWidget(alt_label)
         self.alt_edit = QLineEdit()
         self.alt_edit.setObjectName("altText")
+        self.alt_edit.setAccessibleName("Alt text of the selected image")
+        alt_label.setBuddy(self.alt_edit)
         self.alt_edit.setMaxLength(1000)
         self.alt_edit.setPlaceholderText(
             "Select an image, then describe it for people who cannot see it"
@@ -508,12 +471,23 @@ class PostEditorDialog(QDialog):
         for voice in VOICES:
             self.voice_combo.addItem(VOICE_LABELS.get(voice, voice.capitalize()), voice)
         self.voice_combo.currentIndexChanged.connect(self._on_voice_combo_changed)
-        form.addRow("Voice:", self.voice_combo)
+        self.voice_combo.setAccessibleName("Voice")
+        self.voice_combo.setToolTip(VOICE_HELP)
+        voice_label = QLabel("&Voice:")
+        voice_label.setBuddy(self.voice_combo)
+        voice_label.setToolTip(VOICE_HELP)
+        form.addRow(voice_label, self.voice_combo)
         box.addLayout(form)
+        self.voice_help = QLabel(VOICE_LINE)
+        self.voice_help.setObjectName("voiceHelp")
+        self.voice_help.setWordWrap(True)
+        _coloured(self.voice_help, _dim_colour(self.voice_help))
+        box.addWidget(self.voice_help)
 
         box.addWidget(QLabel("<b>Publish to</b>"))
         self.account_list = QListWidget()
         self.account_list.setObjectName("accountList")
+        self.account_list.setAccessibleName("Publish to accounts (Space ticks one)")
         self.account_list.itemChanged.connect(self._on_account_list_item_changed)
         self.account_list.setMaximumHeight(170)
         box.addWidget(self.account_list)
@@ -527,11 +501,13 @@ class PostEditorDialog(QDialog):
         when_row = QHBoxLayout()
         self.date_edit = QDateEdit()
         self.date_edit.setObjectName("date")
+        self.date_edit.setAccessibleName("Date")
         self.date_edit.setCalendarPopup(True)
         self.date_edit.setDisplayFormat("ddd d MMM yyyy")
         self.date_edit.dateChanged.connect(self._on_when_changed)
         self.time_edit = QTimeEdit()
         self.time_edit.setObjectName("time")
+        self.time_edit.setAccessibleName("Time")
         self.time_edit.setDisplayFormat("HH:mm")
         self.time_edit.timeChanged.connect(self._on_when_changed)
         when_row.addWidget(self.date_edit, 1)
@@ -584,7 +560,7 @@ class PostEditorDialog(QDialog):
             )
             if acc.status != AccountStatus.CONNECTED:
                 item.setText(text + " (needs reconnecting)")
-                item.setForeground(QColor(ERROR_COLOUR))
+                item.setForeground(_error_colour(self, QPalette.ColorRole.Base))
             self.account_list.addItem(item)
         self.account_list.blockSignals(False)
         if not self._accounts:
@@ -709,6 +685,7 @@ class PostEditorDialog(QDialog):
         self._show_problems(check)
         self._update_time_note()
         self._update_buttons(check, chosen)
+        self._update_preview(chosen)
 
     def _update_counter(self, platform: str, chosen: set[str]) -> None:
         label = self.counters[platform]
@@ -720,7 +697,7 @@ class PostEditorDialog(QDialog):
         over = n > limit
         label.setProperty("over", over)
         if over:
-            colour = QColor(ERROR_COLOUR)
+            colour = _error_colour(self)
         elif chosen and platform not in chosen:
             colour = _dim_colour(label)  # not going there: keep it quiet
         else:
@@ -746,7 +723,7 @@ class PostEditorDialog(QDialog):
         over = tags > limit
         label.setProperty("over", over)
         if over:
-            colour = QColor(ERROR_COLOUR)
+            colour = _error_colour(self)
         elif chosen and counted.name not in chosen:
             colour = _dim_colour(label)
         else:
@@ -812,7 +789,7 @@ class PostEditorDialog(QDialog):
             return
         lines = "".join(f"<li>{line}</li>" for line in check.problems)
         self.problems_label.setText(
-            f"<ul style='margin: 0; -qt-list-indent: 1; color: {ERROR_COLOUR}'>{lines}</ul>"
+            f"<ul style='margin: 0; -qt-list-indent: 1; color: {_error_colour(self).name()}'>{lines}</ul>"
         )
         self.problems_label.show()
 
@@ -822,7 +799,7 @@ class PostEditorDialog(QDialog):
             aware = localize(naive, self.zone, fold=1 if self.second_check.isChecked() else 0)
         except TimeInputError as exc:
             self.zone_label.setText(self.zone_name)
-            self._note(sentence(str(exc)), ERROR_COLOUR)
+            self._note(sentence(str(exc)), _error_colour(self))
             self.second_check.hide()
             return
         self.zone_label.setText(f"{self.zone_name} ({aware.tzname()})")
@@ -834,7 +811,7 @@ class PostEditorDialog(QDialog):
             self._note(
                 f"{naive:%H:%M} happens twice on {naive:%d %b} because the clocks go back: "
                 f"Milton uses the {order} one ({used.tzname()}, {_utc_offset(used)}).",
-                WARN_COLOUR,
+                tones.tone(self.palette(), "warning"),
             )
             self.second_check.setText(
                 f"Use the other {naive:%H:%M} ({other.tzname()}, {_utc_offset(other)})"
@@ -847,7 +824,8 @@ class PostEditorDialog(QDialog):
         delta = aware.astimezone(UTC) - self.clock.now()
         if delta < -schedules.PAST_TOLERANCE:
             self._note(
-                "That time has passed: choose a later one, or use Publish now.", ERROR_COLOUR
+                "That time has passed: choose a later one, or use Publish now.",
+                _error_colour(self),
             )
         else:
             self._note(f"In {human_delta(delta)}.", _dim_colour(self.time_note))
@@ -867,7 +845,7 @@ class PostEditorDialog(QDialog):
         reason = "" if self.schedule_button.isEnabled() else check.reason
         if not has_content:
             reason = "Write some text or add media first."
-        self.schedule_button.setToolTip(reason or "Schedule (Ctrl+Enter)")
+        self.schedule_button.setToolTip(reason or f"{self.schedule_words} (Ctrl+Enter)")
         self.publish_button.setToolTip(
             "" if can_publish else (reason or "Choose at least one account to publish to.")
         )
@@ -904,13 +882,13 @@ class PostEditorDialog(QDialog):
 
     # ------------------------------------------------------------ media
 
-    def _add_entry(self, entry: MediaEntry, image: QImage | None = None) -> None:
+    def _add_entry(self, entry: MediaEntry) -> None:
         self._media.append(entry)
         item = QListWidgetItem(entry.name)
         item.setData(Qt.ItemDataRole.UserRole, entry.key)
         item.setTextAlignment(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)
         self.media_list.addItem(item)
-        self._paint_entry(entry, image)
+        self._paint_entry(entry)
         if entry.stored and entry.kind == "image" and entry.path is not None:
             path, key = entry.path, entry.key
             run_in_background(
@@ -929,16 +907,16 @@ class PostEditorDialog(QDialog):
     def _entry(self, key: int) -> MediaEntry | None:
         return next((e for e in self._media if e.key == key), None)
 
-    def _paint_entry(self, entry: MediaEntry, image: QImage | None = None) -> None:
+    def _paint_entry(self, entry: MediaEntry) -> None:
         item = self._item_for(entry.key)
         if item is None:
             return
-        if image is not None and not image.isNull():
-            item.setIcon(_tile(image))
-            item.setData(_HAS_THUMB, True)
-        elif not item.data(_HAS_THUMB):
-            item.setIcon(_tile(None, _caption(entry)))
-        item.setText("Reading…" if entry.state == "loading" else entry.name)
+        item.setIcon(tile(entry, self.media_list.palette()))
+        item.setData(_HAS_THUMB, entry.image is not None)
+        if entry.state == "loading":
+            item.setText("Reading…")
+        else:
+            item.setText(entry.link_label if entry.url else entry.name)
         tip = [str(entry.path or entry.url)]
         if entry.state == "ready":
             bits = [entry.mime or entry.kind]
@@ -954,7 +932,7 @@ class PostEditorDialog(QDialog):
         """Attach local files; each is read (type, size, hash, thumbnail) on a worker."""
         for raw in paths:
             path = Path(raw)
-            entry = MediaEntry(key=next(_keys), path=path)
+            entry = MediaEntry.new(path=path)
             self._add_entry(entry)
             key = entry.key
             run_in_background(
@@ -975,7 +953,7 @@ class PostEditorDialog(QDialog):
         except media_mod.MediaError as exc:
             self._media_message(sentence(str(exc)) + " Paste a link starting with https://.")
             return False
-        self._add_entry(MediaEntry(key=next(_keys), url=url, kind=kind, mime=mime, state="ready"))
+        self._add_entry(MediaEntry.new(url=url, kind=kind, mime=mime, state="ready"))
         self._media_message("")
         self._refresh()
         return True
@@ -984,7 +962,7 @@ class PostEditorDialog(QDialog):
         """Show a media problem, or (with no text) the usual hint."""
         if text:
             self.media_note.setText(text)
-            _coloured(self.media_note, ERROR_COLOUR)
+            _coloured(self.media_note, _error_colour(self))
             return
         need_links = [p.label for p in registry.platforms() if p.rules.requires_url]
         note = "Images or videos from this computer, or public links"
@@ -1002,7 +980,8 @@ class PostEditorDialog(QDialog):
         info, image = result
         entry.kind, entry.mime, entry.size = info.kind, info.mime, info.size
         entry.width, entry.height, entry.state = info.width, info.height, "ready"
-        self._paint_entry(entry, image)
+        entry.image = image
+        self._paint_entry(entry)
         self._refresh()
 
     def _on_media_failed(self, key: int, exc: Exception) -> None:
@@ -1021,7 +1000,9 @@ class PostEditorDialog(QDialog):
     def _on_thumbnail_ready(self, key: int, image: QImage | None) -> None:
         entry = self._entry(key)
         if entry is not None and image is not None:
-            self._paint_entry(entry, image)
+            entry.image = image
+            self._paint_entry(entry)
+            self._refresh()  # the preview shows the picture now
 
     def _remove_entry(self, key: int) -> None:
         self._media = [e for e in self._media if e.key != key]
@@ -1035,6 +1016,18 @@ class PostEditorDialog(QDialog):
         if paths:
             self._media_message("")
             self.add_media_files(paths)
+
+    def _on_file_drops_entered(self, n: int) -> None:
+        self.media_note.setText(f"Drop to attach {'the file' if n == 1 else f'{n} files'}.")
+        _coloured(self.media_note, self.palette().color(QPalette.ColorRole.WindowText))
+
+    def _on_file_drops_left(self) -> None:
+        self._media_message("")
+
+    def _on_file_drops_dropped(self, files: list[Path]) -> None:
+        self._media_message("")
+        if not self._busy:
+            self.add_media_files(files)
 
     def _on_add_link_clicked(self) -> None:
         if self.add_media_url(self.url_edit.text()):
@@ -1177,7 +1170,7 @@ class PostEditorDialog(QDialog):
                 f"Nothing was saved: something unexpected went wrong ({type(exc).__name__}: {exc})"
             )
         self.status_label.setText(sentence(message))
-        _coloured(self.status_label, ERROR_COLOUR)
+        _coloured(self.status_label, _error_colour(self))
         self.status_label.show()
         self._refresh()
 
@@ -1200,11 +1193,88 @@ class PostEditorDialog(QDialog):
         super().keyPressEvent(event)
 
     def _on_schedule_shortcut_activated(self) -> None:
+        # the default button's action (Schedule, or Save changes on a schedule); a
+        # draft is never saved by it, as a forgotten account would then pass unnoticed
         if self.schedule_button.isEnabled():
             self.save("schedule")
         else:
             # say why instead of doing nothing
             self._refuse(self.schedule_button.toolTip())
+
+    # ------------------------------------------------------------ duplicate
+
+    def duplicate(self) -> bool:
+        """Save a copy of the saved post as a new draft; False when there is none yet."""
+        if self._post is None or self._busy:
+            return False
+        post_id, clock = self._post.id, self.clock
+        self._busy = True
+        self._refresh()
+        run_in_background(
+            lambda: posts.duplicate_post(post_id, clock=clock).id,
+            parent=self,
+            on_success=self._on_duplicate_done,
+            on_failure=self._on_write_failed,
+            writes=True,
+        )
+        return True
+
+    def _on_duplicate_button_clicked(self) -> None:
+        self.duplicate()
+
+    def _on_duplicate_done(self, new_id: int) -> None:
+        self._busy = False
+        unsaved = " Your unsaved changes here are not in the copy." if self.is_dirty() else ""
+        self.status_label.setText(
+            f"A copy of the saved post is now a draft (post {new_id}): find it under "
+            f"Drafts.{unsaved}"
+        )
+        _coloured(self.status_label, self.palette().color(QPalette.ColorRole.WindowText))
+        self.status_label.show()
+        self.saved.emit(int(new_id))
+        self._refresh()
+
+    # ------------------------------------------------------------ preview
+
+    def _update_preview(self, chosen: list[AccountView]) -> None:
+        def author(acc: AccountView) -> PreviewAuthor:
+            handle = _handle(acc)
+            return PreviewAuthor(
+                name=acc.profile_name or acc.display_name,
+                handle=f"{handle} · now" if handle else "now",
+                tier=self._tier_for(acc.platform),
+            )
+
+        authors, fallback = {}, {}
+        for platform in registry.names():
+            acc = next((a for a in chosen if a.platform == platform), None)
+            if acc is not None:
+                authors[platform] = author(acc)
+            # not chosen: still show it from one of the user's accounts there
+            other = next((a for a in self._accounts if a.platform == platform), None)
+            if other is not None:
+                fallback[platform] = author(other)
+        media = [
+            PreviewMedia(
+                kind=e.kind,
+                name=e.name,
+                url=e.url,
+                image=e.image,
+                width=e.width,
+                height=e.height,
+                link_label=e.link_label if e.url else "",
+            )
+            for e in self._media
+        ]
+        texts = {platform: self.text_for(platform) for platform in registry.names()}
+        self.preview.set_content(
+            texts, media, authors, {a.platform for a in chosen}, fallback=fallback
+        )
+
+    def _on_preview_toggle_toggled(self, shown: bool) -> None:
+        self.preview.setVisible(shown)
+        if shown:
+            self.preview.flush()
 
     # ------------------------------------------------------------ closing
 
@@ -1230,6 +1300,19 @@ class PostEditorDialog(QDialog):
     def showEvent(self, event: Any) -> None:
         super().showEvent(event)
         self.text_edit.setFocus()
+        self.preview.flush()
+
+    def _fit_to_screen(self) -> None:
+        """Open at a comfortable size, never larger than the screen; on a small screen
+        the preview starts hidden (Show preview brings it back)."""
+        screen = self.screen() or QGuiApplication.primaryScreen()
+        room = screen.availableGeometry() if screen is not None else None
+        width, height = 1320, 740
+        if room is not None:
+            width, height = min(width, room.width() - 40), min(height, room.height() - 40)
+            if room.width() < 1000:
+                self.preview_toggle.setChecked(False)
+        self.resize(width, height)
 
 
 def _common_tier(chosen: Sequence[AccountView]) -> str | None:

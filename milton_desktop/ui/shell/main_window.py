@@ -64,6 +64,7 @@ from milton_desktop.ui import icons
 from milton_desktop.ui.calendar.drafts import DraftsPane
 from milton_desktop.ui.calendar.pane import CalendarPane
 from milton_desktop.ui.calendar.upcoming import UpcomingPanel
+from milton_desktop.ui.shell.first_run import FirstRunGuide
 from milton_desktop.ui.shell.missed_dialog import MissedPostsDialog
 from milton_desktop.ui.shell.tray import (
     Notice,
@@ -282,6 +283,8 @@ class MainWindow(QMainWindow):
         column.setContentsMargins(0, 0, 0, 0)
         column.setSpacing(0)
         column.addWidget(self.notices)
+        self.first_run = FirstRunGuide(self.ui_state, central)
+        column.addWidget(self.first_run)
         column.addWidget(self.calendar, 1)
         self.setCentralWidget(central)
 
@@ -315,6 +318,9 @@ class MainWindow(QMainWindow):
 
         self._seen_result_id = last_result_id()  # only what happens from now on is news
         self.set_runner(runner)
+        self.first_run.connect_requested.connect(self._on_accounts_action_triggered)
+        self.first_run.write_requested.connect(self._on_new_post_action_triggered)
+        self._refresh_first_run()
 
     # ------------------------------------------------------------ construction
     def _timer(self, name: str, interval_ms: int, *, single: bool = False) -> QTimer:
@@ -620,6 +626,12 @@ class MainWindow(QMainWindow):
         self.drafts.refresh()
         self.upcoming.refresh()
         self.refresh_status()
+        self._refresh_first_run()
+
+    def _refresh_first_run(self) -> None:
+        self.first_run.refresh(
+            has_accounts=bool(queries.list_accounts()), has_posts=queries.has_posts()
+        )
 
     def schedule_refresh(self) -> None:
         """Refresh soon, once, however many changes arrive meanwhile."""

@@ -12,6 +12,7 @@ import keyring.backends.fail
 import pytest
 import requests
 from PySide6.QtCore import QUrl
+from PySide6.QtWidgets import QLabel
 
 from milton_desktop.storage import queries, settings
 from milton_desktop.storage.credentials import CredentialMissing, CredentialStore
@@ -509,8 +510,9 @@ def test_a_member_connects_two_pages_as_two_accounts(qtbot, db, creds, fake_link
     ]
     assert [creds.load("linkedin", a.id).access_token for a in made] == [token, token]
     assert sorted((r[0], r[2]) for r in _rows(dlg)) == [
-        ("LinkedIn Milton Press", "urn:li:organization:456"),
-        ("LinkedIn Milton Studio", "@milton-studio"),
+        # the page's name as LinkedIn gives it, with its vanity name where it has one
+        ("LinkedIn Milton Press", "Milton Press"),
+        ("LinkedIn Milton Studio", "Milton Studio (@milton-studio)"),
     ]
     assert not wizard.isVisible()
 
@@ -623,3 +625,84 @@ def test_reconnecting_a_page_account_takes_a_token_of_its_admin(qtbot, db, creds
     acc = Account.get_by_id(page_id)
     assert (acc.status, acc.remote_id) == ("connected", "urn:li:organization:123")
     assert creds.load("linkedin", page_id).access_token == fresh
+
+
+# ---------------------------------------------------------------- names, expiry, offline, size
+
+
+def test_a_linkedin_member_is_shown_by_name_not_by_member_id(qtbot, db, creds, fake_linkedin):
+    token = fake_linkedin.add_member("mK3x9QpL2a", "Ada Lovelace")
+    dlg = _dialog(qtbot, creds)
+    wizard = _open_connect(qtbot, dlg)
+    wizard.platform_buttons["linkedin"].setChecked(True)
+    wizard.name_edit.setText("Work")
+    wizard.token_choice.click()
+    wizard.token_edit.setText(token)
+    with qtbot.waitSignal(wizard.connected, timeout=10000):
+        wizard.connect_token_button.click()
+    assert Account.get().profile_name == "Ada Lovelace"
+    [row] = _rows(dlg)
+    assert row[:3] == ["Work", "LinkedIn", "Ada Lovelace"]
+    assert "mK3x9QpL2a" not in " ".join(row)
+    # a pasted LinkedIn token comes with no expiry date: say what happens instead
+    assert row[4] == "No expiry given: Milton warns if it stops"
+    tip = dlg.table.item(0, 4).toolTip()
+    assert "LinkedIn did not say when this token expires" in tip
+    assert "needs reconnecting" in tip
+
+
+def test_an_account_from_before_names_were_kept_asks_for_a_reconnect(qtbot, accounts, creds):
+    accounts["linkedin"].username = accounts["linkedin"].remote_id  # as LinkedIn stored it
+    accounts["linkedin"].save()
+    dlg = _dialog(qtbot, creds)
+    rows = {r[0]: r for r in _rows(dlg)}
+    assert rows["Work LinkedIn"][2] == "Name not known yet (reconnect to show it)"
+    _select(dlg, "Work LinkedIn")
+    dlg.reconnect_button.click()
+    assert (
+        "the same LinkedIn member as before"
+        in _wizard(dlg).findChild(QLabel, "reconnectIntro").text()
+    )
+
+
+def test_the_token_page_is_tall_enough_for_its_text(qtbot, db, creds):
+    dlg = _dialog(qtbot, creds)
+    wizard = _open_connect(qtbot, dlg)
+    for platform in ("linkedin", "x", "instagram"):
+        wizard._on_back_clicked()
+        wizard.platform_buttons[platform].setChecked(True)
+        wizard.token_choice.click()
+        hint = wizard.token_hint
+        assert hint.height() >= hint.heightForWidth(hint.width()), platform
+        assert wizard.height() > 145
+        # nothing below the hint is pushed out of the dialog either
+        bottom = wizard.cancel_button.mapTo(wizard, wizard.cancel_button.rect().bottomLeft())
+        assert bottom.y() <= wizard.height()
+
+
+def _closed_port() -> str:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return f"http://127.0.0.1:{s.getsockname()[1]}"
+
+
+def test_offline_says_nothing_was_connected_and_try_again_works(
+    qtbot, db, creds, fake_x, monkeypatch
+):
+    monkeypatch.setenv("MILTON_X_API_BASE", _closed_port())  # nothing listens there
+    dlg = _dialog(qtbot, creds)
+    wizard = _open_connect(qtbot, dlg)
+    wizard.platform_buttons["x"].setChecked(True)
+    wizard.token_choice.click()
+    wizard.token_edit.setText("good-token")
+    wizard.connect_token_button.click()
+    qtbot.waitUntil(lambda: wizard.error_label.isVisible(), timeout=10000)
+    text = wizard.error_label.text()
+    assert "could not reach X, so nothing was connected" in text
+    assert "Try again" in text and "will retry" not in text
+    assert wizard.retry_button.isVisible()
+    assert Account.select().count() == 0
+    monkeypatch.setenv("MILTON_X_API_BASE", fake_x.url)  # back online
+    with qtbot.waitSignal(wizard.connected, timeout=10000):
+        wizard.retry_button.click()
+    assert Account.get().username == "XDevelopers"
