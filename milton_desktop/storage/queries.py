@@ -643,3 +643,14 @@ def missed_ids(cutoff: datetime) -> list[int]:
         (Status.MISSED.value, Status.PENDING.value, utc_text(cutoff)),
     ).fetchall()
     return [sid for (sid,) in rows]
+
+
+def due_schedule_ids(post_id: int, before: datetime) -> list[int]:
+    """The post's schedules waiting to go out before ``before`` (what "Publish now" in
+    the editor just made due), by id."""
+    rows = database.execute_sql(
+        "SELECT id FROM scheduled_posts WHERE post_id = ? AND status = ? AND next_attempt_at <= ?"
+        " ORDER BY id",
+        (post_id, Status.PENDING.value, utc_text(before)),
+    ).fetchall()
+    return [sid for (sid,) in rows]
