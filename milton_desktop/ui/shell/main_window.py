@@ -752,10 +752,8 @@ class MainWindow(QMainWindow):
         )
         editor.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         editor.saved.connect(self._on_editor_saved)
-        published_now = getattr(editor, "publishedNow", None)
-        if published_now is not None:
-            # the editor closes; the banner follows the post out, as a chip's "Publish now"
-            published_now.connect(self.calendar.settler.watch_post)
+        # the editor closes; the banner follows the post out, as a chip's "Publish now" does
+        editor.publishedNow.connect(self.calendar.settler.watch_post)
         editor.destroyed.connect(self._on_editor_destroyed)
         self.editor = editor
         editor.open()
