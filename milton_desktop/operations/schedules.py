@@ -289,7 +289,7 @@ def post_url(text: str | None) -> str | None:
     parts = urlsplit(url)
     if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
         raise UserError(
-            f"{url!r} is not a web address: paste the post's link, starting with https://"
+            f"{url!r} is not a web address: paste the post's link (it starts with https://)"
         )
     return url
 

@@ -454,10 +454,10 @@ class CalendarPane(QWidget):
             # named with their reason, so nobody picks a target that is then refused.
             choices, refused = split_choices(every_account, content)
             if not choices:
+                reasons = "".join(f"\n• {c.name}: {why}." for c, why in refused)
                 self._refuse(
-                    f"No account can take “{short_text(post.body, 40) or '(no text)'}”: "
-                    + "; ".join(f"{c.name}: {why}" for c, why in refused)
-                    + ". Change the post in the editor, or connect an account that takes it."
+                    f"No account can take “{short_text(post.body, 40) or '(no text)'}”:"
+                    f"{reasons}\nChange the post in the editor, or connect an account that takes it."
                 )
                 return False
             self._refused_choices = refused

@@ -122,6 +122,7 @@ class RescheduleDialog(QDialog):
     def _refuse(self, text: str) -> None:
         self.error_label.setText(text)
         self.error_label.show()
+        self.adjustSize()
 
 
 class MarkPublishedDialog(QDialog):
@@ -170,6 +171,7 @@ class MarkPublishedDialog(QDialog):
         except UserError as exc:
             self.error_label.setText(sentence(str(exc)))
             self.error_label.show()
+            self.adjustSize()  # room for the complaint, the question stays whole
             self.url_edit.setFocus()
             return
         super().accept()

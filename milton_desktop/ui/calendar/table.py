@@ -80,6 +80,8 @@ class ScheduleTableModel(QAbstractTableModel):
         self._items: list[ScheduleItem | None] = []
         self._row_of: dict[int, int] = {}
         self._total = 0
+        #: a narrow table shows dates without the weekday ("2 Apr 2027  10:00")
+        self.compact = False
 
     # -- loading
 
@@ -192,7 +194,7 @@ class ScheduleTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.DecorationRole:
             if col == self.COL_STATUS:
                 return style.status_icon(it.status)
-            if col == self.COL_PLATFORM:
+            if col in (self.COL_PLATFORM, self.COL_ACCOUNT):
                 return style.platform_icon(it.platform)
             return None
         if role == Qt.ItemDataRole.FontRole:
@@ -215,6 +217,8 @@ class ScheduleTableModel(QAbstractTableModel):
 
     def _display(self, it: ScheduleItem, col: int) -> str:
         if col == self.COL_WHEN:
+            if self.compact:
+                return f"{it.local.day} {it.local:%b %Y}  {it.time_label}"
             return f"{format_day(it.local.date(), year=True)}  {it.time_label}"
         if col == self.COL_STATUS:
             return style.status_label(it.status)
@@ -353,13 +357,15 @@ class ListView(QWidget):
             )
             + 52,
             ScheduleTableModel.COL_ACCOUNT: fm.horizontalAdvance("M") * 10,
-            ScheduleTableModel.COL_TEXT: fm.horizontalAdvance("M") * 22,
+            ScheduleTableModel.COL_PROBLEM: fm.horizontalAdvance("M") * 20,
         }
+        self._widths = widths
         for col, w in widths.items():
             header.resizeSection(col, w)
-        # the text and the reason share what is left; neither scrolls out of sight
+        # the text takes what is left, so it never scrolls out of sight; the reason's
+        # column is as wide as a short reason (the tooltip has it all)
         header.setSectionResizeMode(ScheduleTableModel.COL_TEXT, QHeaderView.ResizeMode.Stretch)
-        header.setSectionResizeMode(ScheduleTableModel.COL_PROBLEM, QHeaderView.ResizeMode.Stretch)
+        header.setStretchLastSection(False)
 
         # One row of controls where there is room; in a narrow window the filters move to
         # a second row, so the table keeps the whole width.
@@ -406,7 +412,38 @@ class ListView(QWidget):
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         self._arrange(event.size().width())
+        self._fit_columns(event.size().width())
         super().resizeEvent(event)
+
+    def _fit_columns(self, width: int) -> None:
+        """Keep the text readable in a narrow window: the platform column goes first (the
+        account's badge says it), then the reason and the account narrow (tooltips keep
+        them whole)."""
+        fm = self.fontMetrics()
+        text_min = fm.horizontalAdvance("M") * 16
+        header = self.table.horizontalHeader()
+        m = ScheduleTableModel
+        fixed = dict(self._widths)
+        state = 0
+        if sum(fixed.values()) + text_min > width:
+            state = 1
+            del fixed[m.COL_PLATFORM]
+            if sum(fixed.values()) + text_min > width:
+                # the reason stays in each row's tooltip
+                state = 2
+                del fixed[m.COL_PROBLEM]
+                fixed[m.COL_WHEN] = fm.horizontalAdvance("30 Sep 2026  00:00") + 20
+                fixed[m.COL_ACCOUNT] = fm.horizontalAdvance("M") * 7
+        if state == getattr(self, "_fit_state", None):
+            return  # widths the user dragged stay until the window crosses a step
+        self._fit_state = state
+        self.table.setColumnHidden(m.COL_PLATFORM, state > 0)
+        self.table.setColumnHidden(m.COL_PROBLEM, state > 1)
+        if self.model.compact != (state > 1):
+            self.model.compact = state > 1
+            self.table.viewport().update()
+        for col, w in fixed.items():
+            header.resizeSection(col, w)
 
     def _arrange(self, width: int) -> None:
         wrap = width < self._one_row_width()

@@ -177,3 +177,23 @@ def test_ten_thousand_posts_are_read_a_page_at_a_time(pane, accounts, clock, qtb
     assert {model.data(model.index(r, ScheduleTableModel.COL_PROBLEM)) for r in range(100)} == {
         "Rejected"
     }
+
+
+def test_a_narrow_list_keeps_the_text_in_sight(pane, make_schedule, clock, qtbot):
+    sched = make_schedule("Readable at any width", clock.now() + timedelta(days=1))
+    set_status(sched.id, Status.FAILED, error_message="Rejected")
+    pane.refresh()
+    table = pane.list_view.table
+    pane.resize(520, 600)
+    qtbot.waitUntil(lambda: table.isColumnHidden(ScheduleTableModel.COL_PROBLEM))
+    assert table.isColumnHidden(ScheduleTableModel.COL_PLATFORM)
+    text = table.horizontalHeader().sectionSize(ScheduleTableModel.COL_TEXT)
+    assert text >= table.fontMetrics().horizontalAdvance("M") * 8  # not scrolled away
+    model = pane.list_model
+    assert "Rejected" in model.data(model.index(0, 0), Qt.ItemDataRole.ToolTipRole)
+    assert not model.data(model.index(0, 0)).startswith(
+        ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+    )
+    pane.resize(1400, 700)
+    qtbot.waitUntil(lambda: not table.isColumnHidden(ScheduleTableModel.COL_PROBLEM))
+    assert not table.isColumnHidden(ScheduleTableModel.COL_PLATFORM)
