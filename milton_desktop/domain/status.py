@@ -30,6 +30,10 @@ CANCELLABLE = WAITING
 MOVABLE = frozenset({Status.PENDING, Status.MISSED, Status.FAILED})
 #: what "publish now" accepts
 PUBLISHABLE_NOW = MOVABLE
+#: what the user may skip (not publish after all): a failed post too, so it stops asking
+SKIPPABLE = frozenset({Status.PENDING, Status.MISSED, Status.FAILED})
+#: what only the user can settle, by saying whether it went out
+RESOLVABLE = frozenset({Status.UNCERTAIN})
 #: what still ties a post to its account: removing the account must deal with these
 LIVE = frozenset({Status.PENDING, Status.PUBLISHING, Status.MISSED, Status.UNCERTAIN})
 #: what the user has to look at: it went wrong, or nobody knows whether it went out

@@ -112,7 +112,9 @@ def validate_text(rules: Rules, text: str) -> list[Problem]:
 
 
 def _item_problems(rules: Rules, n: int, item: MediaItem) -> list[str | Problem]:
-    label = f"media {n} ({item.path.name if item.path else item.url or item.kind})"
+    # a stored copy is named by its hash: the user knows the file by the name it was added under
+    shown = item.name or (item.path.name if item.path else item.url or item.kind)
+    label = f"media {n} ({shown})"
     kind = rules.kind_of(item)
     rule = rules.media.get(kind)
     if rule is None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from enum import Enum
 from typing import Final
+from urllib.parse import urlsplit
 
 from milton_desktop.domain.clock import Clock, SystemClock
 from milton_desktop.domain.content import Content
@@ -18,6 +19,7 @@ from milton_desktop.domain.status import (
     CANCELLABLE,
     MOVABLE,
     PUBLISHABLE_NOW,
+    SKIPPABLE,
     AccountStatus,
     Status,
 )
@@ -257,6 +259,7 @@ def resolve_uncertain(
 ) -> ScheduledPost:
     """The user checked the platform: it did go out (published) or did not (back to pending now)."""
     now = (clock or SystemClock()).now()
+    url = post_url(url)
     row = get_schedule(schedule_id)
     if row.status != Status.UNCERTAIN:
         raise UserError(f"schedule {schedule_id} is {row.status}, not uncertain")
@@ -273,4 +276,48 @@ def resolve_uncertain(
         ScheduledPost.update(status=Status.PENDING, next_attempt_at=now, updated_at=now).where(
             ScheduledPost.id == schedule_id
         ).execute()
+    return get_schedule(schedule_id)
+
+
+def post_url(text: str | None) -> str | None:
+    """The address a user gave for a post that went out: None when blank.
+
+    Raises:
+        UserError: it is not an http(s) link to a host (a typo would otherwise become
+            the "Open post" link of that post for good).
+    """
+    url = (text or "").strip()
+    if not url:
+        return None
+    if any(c.isspace() for c in url):
+        raise UserError(f"{url!r} is not a link: it contains a space; paste the post's address")
+    parts = urlsplit(url)
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        raise UserError(
+            f"{url!r} is not a web address: paste the post's link (it starts with https://)"
+        )
+    return url
+
+
+def skip(schedule_id: int, *, clock: Clock | None = None) -> ScheduledPost:
+    """Do not publish this schedule after all: a pending, missed or failed one is cancelled.
+
+    A failed schedule keeps its error message, so its history still says what went
+    wrong; its post becomes a draft again unless another schedule holds it.
+    """
+    now = (clock or SystemClock()).now()
+    row = get_schedule(schedule_id)
+    n = (
+        ScheduledPost.update(status=Status.CANCELLED, updated_at=now)
+        .where((ScheduledPost.id == schedule_id) & (ScheduledPost.status.in_(SKIPPABLE)))
+        .execute()
+    )
+    if n != 1:
+        row = get_schedule(schedule_id)
+        if row.status == Status.UNCERTAIN:
+            raise _why_not_movable(row)
+        raise UserError(
+            f"schedule {schedule_id} is {row.status}: only a waiting, missed or failed post "
+            "can be skipped"
+        )
     return get_schedule(schedule_id)

@@ -8,7 +8,7 @@ account) raise :class:`UserError` when the thing does not exist.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, cast
@@ -19,7 +19,13 @@ from milton_desktop.domain.clock import Clock, SystemClock
 from milton_desktop.domain.content import Content, MediaItem
 from milton_desktop.domain.errors import Hint, UserError
 from milton_desktop.domain.recurrence import STOPPED_KIND
-from milton_desktop.domain.status import LIVE, AccountStatus, Status, parse_status
+from milton_desktop.domain.status import (
+    LIVE,
+    NEEDS_ATTENTION,
+    AccountStatus,
+    Status,
+    parse_status,
+)
 from milton_desktop.domain.timeutil import iso_z
 from milton_desktop.storage.models import Account, Media, Post, ScheduledPost, database, utc_text
 
@@ -552,3 +558,145 @@ def stopped_repeats() -> list[dict[str, Any]]:
 def has_posts() -> bool:
     """Whether any post was ever written (a draft or scheduled), for the first-run guide."""
     return Post.select().exists()
+
+
+# ---------------------------------------------------------------- the list view: every schedule
+
+
+@dataclass(frozen=True)
+class ScheduleFilter:
+    """Which schedules the list view shows; the empty filter shows every one, all time."""
+
+    #: words the post's text or its account's name contains (case-insensitive)
+    text: str = ""
+    #: only these statuses (empty: any)
+    statuses: frozenset[str] = field(default_factory=frozenset)
+    platform: str | None = None
+    account_id: int | None = None
+
+
+#: what the list view can sort by, each with a tie-breaker so pages never overlap
+TABLE_SORTS = {
+    "time": "s.scheduled_time {dir}, s.id {dir}",
+    "status": "s.status {dir}, s.scheduled_time DESC, s.id DESC",
+    "platform": "a.platform {dir}, s.scheduled_time DESC, s.id DESC",
+    "account": "a.display_name {dir}, s.scheduled_time DESC, s.id DESC",
+    "text": "COALESCE(s.text_override, p.body) {dir}, s.id DESC",
+    "problem": "COALESCE(s.error_message, s.warning) {dir}, s.scheduled_time DESC, s.id DESC",
+}
+
+_TABLE_FROM = (
+    " FROM scheduled_posts s JOIN accounts a ON a.id = s.account_id"
+    " JOIN posts p ON p.id = s.post_id"
+)
+
+
+def _like(text: str) -> str:
+    """``text`` as a LIKE pattern that matches it anywhere, its own % and _ taken literally."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _table_where(flt: ScheduleFilter) -> tuple[str, list[object]]:
+    clauses: list[str] = []
+    params: list[object] = []
+    if flt.statuses:
+        wanted = sorted(parse_status(s).value for s in flt.statuses)
+        clauses.append(f"s.status IN ({', '.join('?' * len(wanted))})")
+        params += wanted
+    if flt.platform:
+        clauses.append("a.platform = ?")
+        params.append(flt.platform)
+    if flt.account_id is not None:
+        clauses.append("s.account_id = ?")
+        params.append(flt.account_id)
+    for word in flt.text.split():
+        clauses.append(
+            "(COALESCE(s.text_override, p.body) LIKE ? ESCAPE '\\'"
+            " OR a.display_name LIKE ? ESCAPE '\\')"
+        )
+        params += [_like(word), _like(word)]
+    return (" WHERE " + " AND ".join(clauses) if clauses else ""), params
+
+
+def schedule_table_count(flt: ScheduleFilter) -> int:
+    """How many schedules ``flt`` lets through (the list view's count and scroll size)."""
+    where, params = _table_where(flt)
+    sql = "SELECT COUNT(*)" + _TABLE_FROM + where
+    return int(database.execute_sql(sql, params).fetchone()[0])
+
+
+def schedule_table_rows(
+    flt: ScheduleFilter,
+    *,
+    limit: int,
+    offset: int = 0,
+    sort: str = "time",
+    descending: bool = True,
+) -> tuple[dict[int, tuple[str, str]], list[tuple]]:
+    """One page of the list view: ``(accounts, rows)`` shaped as :func:`calendar_rows`'.
+
+    Every row carries the reason it failed (or the warning of a post that went out)
+    in its last field. Pages are cut with LIMIT/OFFSET in a stable order, so the
+    table reads only what is scrolled to, however many schedules there are.
+    """
+    if sort not in TABLE_SORTS:
+        raise ValueError(
+            f"cannot sort the list by {sort!r}: choose one of {', '.join(TABLE_SORTS)}"
+        )
+    where, params = _table_where(flt)
+    order = TABLE_SORTS[sort].format(dir="DESC" if descending else "ASC")
+    sql = (
+        "SELECT s.id, s.post_id, s.account_id, s.scheduled_time, s.status,"
+        " COALESCE(s.text_override, p.body), s.remote_url, COALESCE(s.error_message, s.warning)"
+        + _TABLE_FROM
+        + where
+        + f" ORDER BY {order} LIMIT ? OFFSET ?"
+    )
+    with database.atomic("DEFERRED"):
+        rows = database.execute_sql(sql, [*params, int(limit), int(offset)]).fetchall()
+        accounts = {
+            aid: (name, platform)
+            for aid, name, platform in database.execute_sql(
+                "SELECT id, display_name, platform FROM accounts"
+            )
+        }
+    return accounts, rows
+
+
+def attention_ids() -> list[int]:
+    """Schedules the user has to settle (failed, uncertain, missed), oldest first."""
+    wanted = sorted(s.value for s in NEEDS_ATTENTION)
+    rows = database.execute_sql(
+        f"SELECT id FROM scheduled_posts WHERE status IN ({', '.join('?' * len(wanted))})"
+        " ORDER BY scheduled_time, id",
+        wanted,
+    ).fetchall()
+    return [sid for (sid,) in rows]
+
+
+def missed_ids(cutoff: datetime) -> list[int]:
+    """Posts that missed their time: marked missed, or still waiting with their time
+    before ``cutoff`` (now minus the grace window), which the scheduler marks missed at
+    its first check. Oldest first.
+
+    The start-up summary and the missed-posts dialog both count with this, so they
+    agree even when the scheduler's first check lands between them.
+    """
+    rows = database.execute_sql(
+        "SELECT id FROM scheduled_posts WHERE status = ? OR (status = ? AND next_attempt_at < ?)"
+        " ORDER BY scheduled_time, id",
+        (Status.MISSED.value, Status.PENDING.value, utc_text(cutoff)),
+    ).fetchall()
+    return [sid for (sid,) in rows]
+
+
+def due_schedule_ids(post_id: int, before: datetime) -> list[int]:
+    """The post's schedules waiting to go out before ``before`` (what "Publish now" in
+    the editor just made due), by id."""
+    rows = database.execute_sql(
+        "SELECT id FROM scheduled_posts WHERE post_id = ? AND status = ? AND next_attempt_at <= ?"
+        " ORDER BY id",
+        (post_id, Status.PENDING.value, utc_text(before)),
+    ).fetchall()
+    return [sid for (sid,) in rows]

@@ -123,3 +123,12 @@ def test_counts_and_kinds_that_must_stand_alone():
 
 def test_an_empty_post_is_refused():
     assert _messages(Content("  ")) == ["the post is empty: write some text or add media"]
+
+
+def test_a_stored_file_is_named_as_the_user_added_it_not_by_its_hash():
+    stored = _image(
+        url=None, path=Path("/media/3f9a0c1d2e.jpg"), mime="image/jpeg", name="square.jpg"
+    )
+    found = _messages(Content("hi", (stored,)))
+    assert "media 1 (square.jpg): image/jpeg is not accepted; use PNG" in found
+    assert not any("3f9a0c1d2e" in m for m in found)

@@ -107,6 +107,7 @@ def test_what_the_views_paint_is_readable(theme_name, qapp, qtbot, month_of_post
     pane.show()
     qtbot.waitExposed(pane)
     pane.go_to(NOW.date())
+    pane.show_cancelled.setChecked(True)  # off by default: every status must be painted here
     drafts = DraftsPane()
     upcoming = UpcomingPanel(clock=clock)
     for w in (drafts, upcoming):

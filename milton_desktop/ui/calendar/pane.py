@@ -20,11 +20,13 @@ from PySide6.QtCore import (
     QPoint,
     Qt,
     QTimer,
+    QUrl,
     Signal,
     Slot,
 )
 from PySide6.QtGui import (
     QCursor,
+    QDesktopServices,
     QFontMetrics,
     QKeyEvent,
     QKeySequence,
@@ -50,6 +52,7 @@ from milton_desktop.domain.timeutil import TimeInputError, localize
 from milton_desktop.publishers import registry
 from milton_desktop.storage import queries, settings
 from milton_desktop.ui import style
+from milton_desktop.ui.calendar.banner import Banner
 from milton_desktop.ui.calendar.model import (
     POST_MIME,
     SCHEDULE_MIME,
@@ -64,7 +67,8 @@ from milton_desktop.ui.calendar.model import (
     short_text,
     zone_name,
 )
-from milton_desktop.ui.calendar.table import ListView
+from milton_desktop.ui.calendar.settle import EDIT, Settler, default_act
+from milton_desktop.ui.calendar.table import ListView, ScheduleTableModel
 from milton_desktop.ui.calendar.undo import (
     CancelCommand,
     CommandGroup,
@@ -89,8 +93,37 @@ from milton_desktop.ui.calendar.view import (
     range_title,
     week_start,
 )
+from milton_desktop.ui.wording import sentence
 
 log = logging.getLogger("milton.ui.calendar")
+
+#: a drop on today whose time has passed goes out at the next half hour at least this far ahead
+DROP_LEAD = timedelta(minutes=5)
+
+
+def next_sensible_time(now_local: datetime) -> datetime:
+    """The next full half hour at least :data:`DROP_LEAD` after ``now_local`` (same zone).
+
+    Aware arithmetic in one zone is wall-clock arithmetic: 09:58 gives 10:30.
+    """
+    earliest = now_local + DROP_LEAD
+    floor = earliest.replace(minute=earliest.minute // 30 * 30, second=0, microsecond=0)
+    return floor if floor == earliest else floor + timedelta(minutes=30)
+
+
+def split_choices(
+    choices: Sequence[AccountChoice], content: Content
+) -> tuple[list[AccountChoice], list[tuple[AccountChoice, str]]]:
+    """The accounts ``content`` can go to, and the others with the first reason why not."""
+    ok: list[AccountChoice] = []
+    refused: list[tuple[AccountChoice, str]] = []
+    for c in choices:
+        problems = registry.validate(c.platform, content, tier=c.tier)
+        if problems:
+            refused.append((c, "; ".join(p.message for p in problems)))
+        else:
+            ok.append(c)
+    return ok, refused
 
 
 class CalendarPane(QWidget):
@@ -101,7 +134,7 @@ class CalendarPane(QWidget):
         clock: time source for "today", "now" and past-time checks (tests pass a FakeClock).
     """
 
-    #: a message for the user (a refused drop, a failed undo): show it in the status bar
+    #: a message for the user (a refused drop, a failed undo); the pane's banner shows it
     message = Signal(str)
     #: the user wants to edit a schedule (its id)
     editScheduleRequested = Signal(int)
@@ -127,9 +160,20 @@ class CalendarPane(QWidget):
         self._view = "month"
         self._anchor = self._now_local().date()
         self._selected_id: int | None = None
+        #: accounts the last dropped post cannot go to, with why (the picker shows them)
+        self._refused_choices: list[tuple[AccountChoice, str]] = []
+        #: what to tell after a drop that went through with a changed time
+        self._pending_note: str | None = None
+
+        self.banner = Banner(self)
+        self.settler = Settler(undo_stack, self.clock, self, lambda: self.zone)
+        self.settler.said.connect(self._on_settler_said)
+        self.settler.acting.connect(self.banner.clear)
+        self.settler.changed.connect(self._on_settler_changed)
+        self.settler.editRequested.connect(self._on_settler_edit_requested)
 
         self.model = ScheduleModel(self)
-        self.list_model = ScheduleModel(self)
+        self.list_model = ScheduleTableModel(self)
         self.stack = QStackedWidget(self)
         self.month_view = MonthView(self.model, self.stack)
         self.week_view = WeekView(self.model, self.stack)
@@ -148,6 +192,7 @@ class CalendarPane(QWidget):
         line.setFrameShape(QFrame.Shape.HLine)
         line.setStyleSheet(f"color: {style.GRID_LINE};")
         layout.addWidget(line)
+        layout.addWidget(self.banner)
         layout.addWidget(self.stack, 1)
 
         for surface in self.surfaces():
@@ -166,7 +211,7 @@ class CalendarPane(QWidget):
         table.selectionModel().currentRowChanged.connect(self._on_list_table_current_changed)
         table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         table.customContextMenuRequested.connect(self._on_list_table_menu_requested)
-        self.list_view.statusChanged.connect(self._on_list_view_status_changed)
+        self.list_view.filtersChanged.connect(self._on_list_view_filters_changed)
         self.undo_stack.indexChanged.connect(self._on_undo_stack_index_changed)
 
         # The now-line and "today" move with time; a tick only repaints (no database),
@@ -209,7 +254,8 @@ class CalendarPane(QWidget):
         self.title_label.setMinimumWidth(QFontMetrics(tf).horizontalAdvance("30 September –"))
         self.show_cancelled = QCheckBox("Show cancelled", self.toolbar)
         self.show_cancelled.setObjectName("calendarShowCancelled")
-        self.show_cancelled.setChecked(True)
+        # Off: a cancelled post (an undone drop above all) is gone from view, not struck through.
+        self.show_cancelled.setChecked(False)
         self.show_cancelled.setToolTip("Show posts you cancelled, struck through")
         row.addWidget(self.today_button)
         row.addSpacing(4)
@@ -275,17 +321,11 @@ class CalendarPane(QWidget):
         today = self._today = now_local.date()
         first_weekday = local_first_weekday()
         view = self._view
+        for b in (self.prev_button, self.next_button):
+            b.setVisible(view != "list")  # the list is every post, all time: no pages to turn
         if view == "list":
-            start = self._anchor.replace(day=1)
-            end = add_months(start, 1)
-            status = self.list_view.status()
-            self.list_model.load(start, end, self.zone, status)
-            self.title_label.setText(f"{start:%B %Y}")
-            n = self.list_model.rowCount()
-            what = style.status_label(status).lower() + " " if status else ""
-            self.list_view.count_label.setText(f"{n} {what}post{'s' if n != 1 else ''}")
-            self.list_view.table.empty_text = f"No {what}posts in {start:%B %Y}."
-            self._select_in_table()
+            self.title_label.setText("All posts")
+            self._load_list(keep_loaded=True)
             return
         if view == "month":
             start = month_grid_start(self._anchor, first_weekday)
@@ -327,12 +367,13 @@ class CalendarPane(QWidget):
 
     def cancel_schedule(self, schedule_id: int) -> bool:
         """Cancel one pending (or missed) schedule as an undoable command."""
+        self.banner.clear()
         it = self._item(schedule_id, fresh=True)
         if it is None:
             return False
         if not it.cancellable:
             state = style.status_label(it.status).lower()
-            self.message.emit(
+            self._refuse(
                 f"“{it.short_text}” is {state}: only pending or missed posts can be cancelled."
             )
             return False
@@ -341,7 +382,7 @@ class CalendarPane(QWidget):
             f"Cancel “{short_text(it.text, 30)}”",
             previous_status=it.status,
             clock=self.clock,
-            report=self.message.emit,
+            report=self._refuse,
         )
         return push_command(self.undo_stack, cmd)
 
@@ -350,11 +391,17 @@ class CalendarPane(QWidget):
 
         Returns True when the change was made (and pushed on the undo stack).
         """
+        self.banner.clear()  # whatever was said about the last drop is over
+        self._pending_note = None
+        done = False
         if mime.hasFormat(SCHEDULE_MIME):
-            return self._move_schedules(decode_ids(mime, SCHEDULE_MIME), day, at)
-        if mime.hasFormat(POST_MIME):
-            return self._schedule_posts(decode_ids(mime, POST_MIME), day, at)
-        return False
+            done = self._move_schedules(decode_ids(mime, SCHEDULE_MIME), day, at)
+        elif mime.hasFormat(POST_MIME):
+            done = self._schedule_posts(decode_ids(mime, POST_MIME), day, at)
+        if done and self._pending_note:
+            self.banner.show_message(self._pending_note, "info")
+        self._pending_note = None
+        return done
 
     # -- drops
 
@@ -363,15 +410,14 @@ class CalendarPane(QWidget):
         for sid in ids:
             it = self._item(sid, fresh=True)
             if it is None:
-                self.message.emit(
-                    f"Scheduled post {sid} no longer exists; the calendar is reloaded."
-                )
+                self._refuse(f"Scheduled post {sid} no longer exists; the calendar is reloaded.")
                 self.refresh()
                 return False
             if not it.movable:
                 self._explain_not_movable(it)
                 return False
             wall = at or it.local.time().replace(tzinfo=None)
+            wall = self._sensible_today(day, wall, at is None)
             when = self._checked_instant(day, wall)
             if when is None:
                 return False
@@ -380,7 +426,7 @@ class CalendarPane(QWidget):
             label = f"Move “{short_text(it.text, 30)}” to {format_day(day)} {wall:%H:%M}"
             commands.append(
                 RescheduleCommand(
-                    it.id, it.when_utc, when, label, clock=self.clock, report=self.message.emit
+                    it.id, it.when_utc, when, label, clock=self.clock, report=self._refuse
                 )
             )
         return self._push(commands, f"Move {len(commands)} posts")
@@ -389,33 +435,46 @@ class CalendarPane(QWidget):
         if not post_ids:
             return False
         wall = at or parse_hhmm(settings.get("default_post_time"))
+        wall = self._sensible_today(day, wall, at is None)
         when = self._checked_instant(day, wall)
         if when is None:
             return False
-        choices = account_choices()
-        if not choices:
-            self.message.emit("Add an account first: a post needs somewhere to be published.")
+        every_account = account_choices()
+        if not every_account:
+            self._refuse("Add an account first: a post needs somewhere to be published.")
             return False
         commands: list[StoreCommand] = []
         for post_id in post_ids:
             try:
                 post = queries.post_view(post_id)
             except UserError as exc:
-                self.message.emit(f"{exc}.")
+                self._refuse(f"{exc}.")
                 return False
+            content = Content(text=post.body, media=post.media)
+            # Only the accounts whose rules the post meets are offered; the others are
+            # named with their reason, so nobody picks a target that is then refused.
+            choices, refused = split_choices(every_account, content)
+            if not choices:
+                reasons = "".join(f"\n• {c.name}: {why}." for c, why in refused)
+                self._refuse(
+                    f"No account can take “{short_text(post.body, 40) or '(no text)'}”:"
+                    f"{reasons}\nChange the post in the editor, or connect an account that takes it."
+                )
+                return False
+            self._refused_choices = refused
             chosen = (
                 [choices[0].id]
-                if len(choices) == 1
+                if len(every_account) == 1
                 else list(self.choose_account(post_id, choices))
             )
+            self._refused_choices = []
             if not chosen:
                 return False  # the user closed the account menu: nothing to say
             by_id = {c.id: c for c in choices}
-            content = Content(text=post.body, media=post.media)
             for account_id in chosen:
                 acc = by_id.get(account_id)
                 if acc is None:
-                    self.message.emit(f"Account {account_id} no longer exists; choose another.")
+                    self._refuse(f"Account {account_id} no longer exists; choose another.")
                     return False
                 # Checked before any write, so a refusal on the second account does not
                 # leave the first one scheduled and cancelled behind.
@@ -423,7 +482,7 @@ class CalendarPane(QWidget):
                 if problems:
                     label = style.platform_style(acc.platform).label
                     details = "; ".join(pr.message for pr in problems)
-                    self.message.emit(f"Cannot schedule on {label} ({acc.name}): {details}.")
+                    self._refuse(f"Cannot schedule on {label} ({acc.name}): {details}.")
                     return False
                 label = (
                     f"Schedule “{short_text(post.body, 30)}” on {acc.name} "
@@ -437,7 +496,7 @@ class CalendarPane(QWidget):
                         zone_name(self.zone),
                         label,
                         clock=self.clock,
-                        report=self.message.emit,
+                        report=self._refuse,
                     )
                 )
         return self._push(commands, f"Schedule {len(post_ids)} post(s) on {len(commands)} accounts")
@@ -449,43 +508,91 @@ class CalendarPane(QWidget):
             return push_command(self.undo_stack, commands[0])
         for cmd in commands:
             cmd.report = None  # the group reports once, for all of them
-        group = CommandGroup(commands, group_text, clock=self.clock, report=self.message.emit)
+        group = CommandGroup(commands, group_text, clock=self.clock, report=self._refuse)
         return push_command(self.undo_stack, group)
 
     def _explain_not_movable(self, it: ScheduleItem) -> None:
         reason = WHY_NOT_MOVABLE.get(it.status, f"it is {it.status}")
-        self.message.emit(f"“{it.short_text}” cannot be moved: {reason}.")
+        self._refuse(f"“{it.short_text}” cannot be moved: {reason}.")
 
     def _checked_instant(self, day: date, wall: time) -> datetime | None:
         """The UTC instant of local ``day`` ``wall``, or None (and a message) if refused."""
         try:
             when = localize(datetime.combine(day, wall), self.zone).astimezone(UTC)
         except TimeInputError as exc:
-            self.message.emit(f"{exc}.")
+            self._refuse(f"{exc}.")
             return None
         if when < self.clock.now():
-            self.message.emit(
+            self._refuse(
                 f"{format_day(day)} {wall:%H:%M} has already passed: "
                 "drop it on a later day or time."
             )
             return None
         return when
 
+    def _sensible_today(self, day: date, wall: time, chosen_for_user: bool) -> time:
+        """``wall``, or the next sensible time when it has passed on today's date.
+
+        A month-view drop on today has no time of its own: refusing it because 10:00
+        is over would be pedantic, so it takes the next half hour at least
+        :data:`DROP_LEAD` ahead, and the banner says so. A time the user pointed at
+        (a slot in week or day view) is never changed.
+        """
+        if not chosen_for_user:
+            return wall
+        now_local = self._now_local()
+        if day != now_local.date():
+            return wall
+        try:
+            when = localize(datetime.combine(day, wall), self.zone)
+        except TimeInputError:
+            return wall
+        if when >= now_local.astimezone(UTC):
+            return wall
+        later = next_sensible_time(now_local)
+        if later.date() != day:
+            return wall  # too late today: the refusal says so
+        self._pending_note = (
+            f"{wall:%H:%M} has already passed today, so it is scheduled for "
+            f"{later:%H:%M} instead. Drag it in the day view to choose another time."
+        )
+        return later.time().replace(tzinfo=None)
+
     def _ask_accounts(self, post_id: int, choices: Sequence[AccountChoice]) -> list[int]:
         """The default account chooser: a small menu at the pointer, one entry per account."""
+        menu = self.account_menu(choices, self._refused_choices)
+        picked = menu.exec(QCursor.pos())
+        menu.deleteLater()
+        return list(picked.data()) if picked is not None and picked.data() else []
+
+    def account_menu(
+        self, choices: Sequence[AccountChoice], refused: Sequence[tuple[AccountChoice, str]] = ()
+    ) -> QMenu:
+        """The menu of accounts a post can go to; those it cannot are shown disabled, with why."""
         menu = QMenu(self)
         menu.setObjectName("calendarAccountMenu")
+        menu.setToolTipsVisible(True)
         title = menu.addAction("Schedule on…")
         title.setEnabled(False)
         for c in choices:
             suffix = " (needs reconnecting)" if c.needs_reconnect else ""
             action = menu.addAction(style.platform_icon(c.platform), f"{c.name}{suffix}")
             action.setData([c.id])
-        menu.addSeparator()
-        every = menu.addAction(f"All {len(choices)} accounts")
-        every.setData([c.id for c in choices])
-        picked = menu.exec(QCursor.pos())
-        return list(picked.data()) if picked is not None and picked.data() else []
+        if len(choices) > 1:
+            menu.addSeparator()
+            every = menu.addAction(f"All {len(choices)} accounts")
+            every.setData([c.id for c in choices])
+        if refused:
+            menu.addSeparator()
+            head = menu.addAction("Cannot take this post:")
+            head.setEnabled(False)
+            for c, why in refused:
+                action = menu.addAction(
+                    style.platform_icon(c.platform), f"{c.name}: {short_text(why, 48)}"
+                )
+                action.setToolTip(why)
+                action.setEnabled(False)
+        return menu
 
     # -- helpers
 
@@ -529,8 +636,33 @@ class CalendarPane(QWidget):
         else:
             table.clearSelection()
 
+    def _load_list(self, *, keep_loaded: bool) -> None:
+        """Reload the list; a refresh keeps what was scrolled to and the selection."""
+        bar = self.list_view.table.verticalScrollBar()
+        position = bar.value() if keep_loaded else 0
+        self.list_model.load(self.list_view.filter(), self.zone, keep_loaded=keep_loaded)
+        self.list_view.show_count(self.list_model.total())
+        bar.setValue(position)
+        self._select_in_table()
+
+    def show_attention(self, schedule_id: int | None = None) -> None:
+        """The list of every failed, uncertain and missed post, with ``schedule_id`` selected."""
+        self.list_view.search_edit.clear()
+        self.list_view.platform_combo.setCurrentIndex(0)
+        self.list_view.account_combo.setCurrentIndex(0)
+        self.list_view.show_attention()
+        self.set_view("list")
+        if schedule_id:
+            self.select(schedule_id)
+            index = self.list_model.index_of(schedule_id)
+            if index.isValid():
+                self.list_view.table.scrollTo(index)
+        self.list_view.table.setFocus(Qt.FocusReason.OtherFocusReason)
+
     def _shift(self, step: int) -> None:
-        if self._view in ("month", "list"):
+        if self._view == "list":
+            return
+        if self._view == "month":
             self._anchor = add_months(self._anchor, step)
         elif self._view == "week":
             self._anchor += timedelta(days=7 * step)
@@ -538,24 +670,56 @@ class CalendarPane(QWidget):
             self._anchor += timedelta(days=step)
         self.refresh()
 
-    def _show_menu(self, schedule_id: int, global_pos: QPoint) -> None:
-        it = self._item(schedule_id)
+    def show_menu(self, schedule_id: int, global_pos: QPoint) -> None:
+        """The post's menu at ``global_pos``: what its status lets the user do."""
+        it = self._item(schedule_id, fresh=True)
+        if it is None:
+            self._refuse(
+                f"Scheduled post {schedule_id} no longer exists; the calendar is reloaded."
+            )
+            self.refresh()
+            return
+        self.select(it.id)
+        menu = self.settler.menu_for(it, self)
+        menu.exec(global_pos)
+        menu.deleteLater()
+
+    def activate(self, schedule_id: int) -> None:
+        """Enter or a double-click: edit what can change; otherwise offer what can be done."""
+        it = self._item(schedule_id, fresh=True)
         if it is None:
             return
-        menu = QMenu(self)
-        edit = menu.addAction("Edit schedule…")
-        edit_post = menu.addAction("Edit post…")
-        menu.addSeparator()
-        cancel = menu.addAction("Cancel post")
-        cancel.setShortcut(QKeySequence(QKeySequence.StandardKey.Delete))
-        cancel.setEnabled(it.cancellable)
-        picked = menu.exec(global_pos)
-        if picked is edit:
+        if default_act(it) == EDIT:
             self.editScheduleRequested.emit(it.id)
-        elif picked is edit_post:
-            self.editPostRequested.emit(it.post_id)
-        elif picked is cancel:
-            self.cancel_schedule(it.id)
+            return
+        self.show_menu(it.id, self._menu_anchor(it.id))
+
+    def _menu_anchor(self, schedule_id: int) -> QPoint:
+        """Where a menu opened from the keyboard appears: at the post's chip or row."""
+        if self._view == "list":
+            table = self.list_view.table
+            index = self.list_model.index_of(schedule_id)
+            if index.isValid():
+                rect = table.visualRect(index)
+                return table.viewport().mapToGlobal(rect.bottomLeft())
+            return table.mapToGlobal(table.rect().center())
+        surface = {"month": self.month_view, "week": self.week_view.grid}.get(
+            self._view, self.day_view.grid
+        )
+        chip = surface.chip_rect(schedule_id)
+        if chip is not None:
+            return surface.mapToGlobal(chip.bottomLeft())
+        return surface.mapToGlobal(surface.rect().center())
+
+    def say(self, text: str, level: str = "info", link: str = "") -> None:
+        """Show ``text`` in the banner over the calendar until dismissed or the next action."""
+        action = ("Open post", lambda: QDesktopServices.openUrl(QUrl(link))) if link else None
+        self.banner.show_message(text, level, action=action)
+
+    def _refuse(self, text: str) -> None:
+        """Say why something the user did was refused, next to where it was done."""
+        self.banner.show_message(sentence(text), "error")
+        self.message.emit(text)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         # Keys on the views: Delete cancels; undo/redo reach the shared stack even when
@@ -571,7 +735,13 @@ class CalendarPane(QWidget):
                 self.undo_stack.redo()
                 return True
             if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self._selected_id:
-                self.editScheduleRequested.emit(self._selected_id)
+                self.activate(self._selected_id)
+                return True
+            if event.key() == Qt.Key.Key_Menu and self._selected_id:
+                self.show_menu(self._selected_id, self._menu_anchor(self._selected_id))
+                return True
+            if event.key() == Qt.Key.Key_Escape and not self.banner.isHidden():
+                self.banner.clear()
                 return True
         return super().eventFilter(watched, event)
 
@@ -599,10 +769,23 @@ class CalendarPane(QWidget):
         self.select(schedule_id or None)
 
     def _on_surface_chip_double_clicked(self, schedule_id: int) -> None:
-        self.editScheduleRequested.emit(schedule_id)
+        self.activate(schedule_id)
 
     def _on_surface_chip_menu_requested(self, schedule_id: int, global_pos: QPoint) -> None:
-        self._show_menu(schedule_id, global_pos)
+        self.show_menu(schedule_id, global_pos)
+
+    def _on_settler_said(self, level: str, text: str, link: str) -> None:
+        self.say(text, level, link)
+
+    def _on_settler_changed(self) -> None:
+        self.refresh()
+        self.changed.emit()
+
+    def _on_settler_edit_requested(self, act: str, schedule_id: int, post_id: int) -> None:
+        if act == EDIT:
+            self.editScheduleRequested.emit(schedule_id)
+        else:
+            self.editPostRequested.emit(post_id)
 
     def _on_surface_chip_drag_refused(self, schedule_id: int) -> None:
         it = self._item(schedule_id, fresh=True)
@@ -616,7 +799,7 @@ class CalendarPane(QWidget):
     def _on_list_table_double_clicked(self, index: QModelIndex) -> None:
         sid = self.list_model.data(index, ScheduleModel.IdRole)
         if sid:
-            self.editScheduleRequested.emit(sid)
+            self.activate(sid)
 
     def _on_list_table_current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
         sid = self.list_model.data(current, ScheduleModel.IdRole)
@@ -628,10 +811,11 @@ class CalendarPane(QWidget):
         index = table.indexAt(pos)
         sid = self.list_model.data(index, ScheduleModel.IdRole)
         if sid:
-            self._show_menu(sid, table.viewport().mapToGlobal(pos))
+            self.show_menu(sid, table.viewport().mapToGlobal(pos))
 
-    def _on_list_view_status_changed(self, _status: object) -> None:
-        self.refresh()
+    def _on_list_view_filters_changed(self) -> None:
+        self.banner.clear()
+        self._load_list(keep_loaded=False)
 
     # A decorated slot makes a real Qt connection, which Qt drops when this pane is
     # destroyed; the stack usually outlives the pane and emits while it is cleared.

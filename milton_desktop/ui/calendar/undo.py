@@ -179,6 +179,30 @@ class CancelCommand(StoreCommand):
         schedules.restore(self.schedule_id, self.previous_status)
 
 
+class SkipCommand(StoreCommand):
+    """Skip a pending, missed or failed schedule (``schedules.skip``); undo puts its
+    previous status back, a failed one with its reason."""
+
+    def __init__(
+        self,
+        schedule_id: int,
+        text: str,
+        previous_status: str,
+        *,
+        clock: Clock | None = None,
+        report: Report | None = None,
+    ) -> None:
+        super().__init__(text, clock=clock, report=report)
+        self.schedule_id = schedule_id
+        self.previous_status = previous_status
+
+    def apply(self) -> None:
+        schedules.skip(self.schedule_id, clock=self.clock)
+
+    def revert(self) -> None:
+        schedules.restore(self.schedule_id, self.previous_status)
+
+
 class CommandGroup(StoreCommand):
     """Several store commands as one undo step, all or nothing (a draft dropped on N accounts)."""
 

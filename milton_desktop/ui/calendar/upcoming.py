@@ -1,11 +1,13 @@
-"""What goes out next: pending posts of the next seven days, grouped by local day."""
+"""What goes out next: pending posts of the next seven days, grouped by local day, under
+the posts that need the user first (failed, uncertain, missed), so they are settled
+from here too (right-click or the Menu key offers what the chip menu offers)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import timedelta, tzinfo
 
-from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
-from PySide6.QtGui import QFont
+from PySide6.QtCore import QEvent, QModelIndex, QObject, QPoint, Qt, QTimer, Signal
+from PySide6.QtGui import QFont, QKeyEvent, QPalette
 from PySide6.QtWidgets import (
     QFrame,
     QHeaderView,
@@ -22,6 +24,8 @@ from milton_desktop.ui import style
 from milton_desktop.ui.calendar.model import ScheduleItem, display_zone, format_day
 
 DAYS_AHEAD = 7
+#: at most this many posts needing attention are listed here (the list view has them all)
+ATTENTION_ROWS = 5
 _ID_ROLE = Qt.ItemDataRole.UserRole + 1
 
 
@@ -35,6 +39,10 @@ class UpcomingPanel(QWidget):
 
     #: the user clicked a scheduled post (its schedule id)
     editScheduleRequested = Signal(int)
+    #: the context menu was asked for on a post: (schedule id, global position)
+    menuRequested = Signal(int, QPoint)
+    #: the user asked for every post needing attention (the "and N more" row)
+    attentionRequested = Signal()
 
     def __init__(self, parent: QWidget | None = None, clock: Clock | None = None) -> None:
         super().__init__(parent)
@@ -63,6 +71,10 @@ class UpcomingPanel(QWidget):
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addWidget(self.tree, 1)
         layout.addWidget(self.empty_label, 1)
+        self.tree.setAccessibleName("Upcoming posts")
+        self.tree.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.tree.customContextMenuRequested.connect(self._on_tree_menu_requested)
+        self.tree.installEventFilter(self)
         self.tree.itemClicked.connect(self._on_tree_item_clicked)
         self.tree.itemActivated.connect(self._on_tree_item_clicked)
         # "Today"/"Tomorrow" and which posts are still ahead change with time alone.
@@ -86,6 +98,31 @@ class UpcomingPanel(QWidget):
         self.tree.clear()
         bold = QFont(self.font())
         bold.setBold(True)
+        heading = self.palette().color(QPalette.ColorRole.WindowText)
+        attention = self._attention_items(zone)
+        if attention:
+            total = len(queries.attention_ids())
+            head = QTreeWidgetItem([f"Needs attention · {total}"])
+            head.setFont(0, bold)
+            head.setFlags(Qt.ItemFlag.ItemIsEnabled)
+            head.setForeground(0, heading)
+            self.tree.addTopLevelItem(head)
+            head.setFirstColumnSpanned(True)
+            head.setExpanded(True)
+            for it in attention:
+                state = style.status_label(it.status)
+                row = QTreeWidgetItem([f" {state}", f"{it.account} — {it.short_text}"])
+                row.setIcon(0, style.status_icon(it.status))
+                row.setData(0, _ID_ROLE, it.id)
+                tip = it.tooltip() + "\n\nRight-click (or the Menu key) to settle it."
+                for col in (0, 1):
+                    row.setToolTip(col, tip)
+                head.addChild(row)
+            if total > len(attention):
+                more = QTreeWidgetItem([f" and {total - len(attention)} more…"])
+                more.setData(0, _ID_ROLE, -1)
+                head.addChild(more)
+                more.setFirstColumnSpanned(True)
         group: QTreeWidgetItem | None = None
         group_day = None
         for it in items:
@@ -117,9 +154,20 @@ class UpcomingPanel(QWidget):
             group.addChild(row)
         # No current item: Qt would otherwise draw a focus frame on the first heading.
         self.tree.setCurrentIndex(QModelIndex())
-        empty = not items
+        empty = not items and not attention
         self.tree.setVisible(not empty)
         self.empty_label.setVisible(empty)
+
+    def _attention_items(self, zone: tzinfo) -> list[ScheduleItem]:
+        items: list[ScheduleItem] = []
+        for sid in reversed(queries.attention_ids()):  # the most recent first
+            try:
+                items.append(ScheduleItem.from_row(queries.schedule_view(sid), zone))
+            except Exception:  # deleted meanwhile
+                continue
+            if len(items) == ATTENTION_ROWS:
+                break
+        return items
 
     def _groups(self) -> list[QTreeWidgetItem]:
         """The day headings, top to bottom."""
@@ -127,20 +175,56 @@ class UpcomingPanel(QWidget):
         return [head for head in heads if head is not None]
 
     def schedule_ids(self) -> list[int]:
-        """The schedules listed, top to bottom."""
+        """The pending schedules listed by day, top to bottom."""
         ids: list[int] = []
-        for group in self._groups():
+        for group in self._day_groups():
             rows = (group.child(c) for c in range(group.childCount()))
             ids += [row.data(0, _ID_ROLE) for row in rows if row is not None]
         return ids
 
+    def _day_groups(self) -> list[QTreeWidgetItem]:
+        return [g for g in self._groups() if not g.text(0).startswith("Needs attention")]
+
     def day_labels(self) -> list[str]:
-        return [group.text(0) for group in self._groups()]
+        return [group.text(0) for group in self._day_groups()]
+
+    def attention_ids(self) -> list[int]:
+        """The posts listed under "Needs attention", top to bottom."""
+        groups = self._groups()
+        if not groups or not groups[0].text(0).startswith("Needs attention"):
+            return []
+        rows = (groups[0].child(c) for c in range(groups[0].childCount()))
+        return [r.data(0, _ID_ROLE) for r in rows if r is not None and r.data(0, _ID_ROLE) > 0]
 
     def _on_tree_item_clicked(self, item: QTreeWidgetItem, _column: int = 0) -> None:
         sid = item.data(0, _ID_ROLE)
-        if sid:
+        if sid == -1:
+            self.attentionRequested.emit()
+        elif sid:
             self.editScheduleRequested.emit(int(sid))
+
+    def _on_tree_menu_requested(self, pos: QPoint) -> None:
+        item = self.tree.itemAt(pos)
+        sid = item.data(0, _ID_ROLE) if item is not None else None
+        if sid and sid > 0:
+            self.menuRequested.emit(int(sid), self.tree.viewport().mapToGlobal(pos))
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if (
+            watched is self.tree
+            and event.type() == QEvent.Type.KeyPress
+            and isinstance(event, QKeyEvent)
+            and event.key() == Qt.Key.Key_Menu
+        ):
+            item = self.tree.currentItem()
+            sid = item.data(0, _ID_ROLE) if item is not None else None
+            if item is not None and sid and sid > 0:
+                rect = self.tree.visualItemRect(item)
+                self.menuRequested.emit(
+                    int(sid), self.tree.viewport().mapToGlobal(rect.bottomLeft())
+                )
+                return True
+        return super().eventFilter(watched, event)
 
     def _on_refresh_timer_timeout(self) -> None:
         self.refresh()

@@ -170,6 +170,8 @@ class PostEditorDialog(QDialog):
     """
 
     saved = Signal(int)
+    #: the post id, after Publish now wrote it: the window follows it out and says how it went
+    publishedNow = Signal(int)
 
     def __init__(
         self,
@@ -1139,6 +1141,7 @@ class PostEditorDialog(QDialog):
             return False
         media_dir, clock = self.media_dir, self.clock
         self._busy = True
+        self._mode = mode
         words = {"draft": "Saving the draft…", "schedule": "Scheduling…", "now": "Publishing…"}
         self.status_label.setText(words[mode])
         _coloured(self.status_label, self.palette().color(QPalette.ColorRole.WindowText))
@@ -1158,6 +1161,8 @@ class PostEditorDialog(QDialog):
     def _on_write_done(self, post_id: int) -> None:
         self._busy = False
         self.saved.emit(int(post_id))
+        if getattr(self, "_mode", None) == "now":
+            self.publishedNow.emit(int(post_id))
         super().accept()
 
     def _on_write_failed(self, exc: Exception) -> None:

@@ -66,12 +66,14 @@ from milton_desktop.ui.calendar.pane import CalendarPane
 from milton_desktop.ui.calendar.upcoming import UpcomingPanel
 from milton_desktop.ui.shell.first_run import FirstRunGuide
 from milton_desktop.ui.shell.missed_dialog import MissedPostsDialog
+from milton_desktop.ui.shell.post_actions import PostActions, shortcut_of
 from milton_desktop.ui.shell.tray import (
     Notice,
     external_scheduler_text,
     follow_runner,
     next_post,
 )
+from milton_desktop.ui.wording import with_hint
 
 if TYPE_CHECKING:  # the dialogs are imported when first opened: the window shows sooner
     from milton_desktop.ui.accounts.dialog import AccountsDialog
@@ -382,9 +384,11 @@ class MainWindow(QMainWindow):
         self.settings_action = self._action(
             "&Settings…",
             self._on_settings_action_triggered,
-            shortcut=QKeySequence.StandardKey.Preferences,
             tip="Time zone, posting time, notifications, start at login",
             icon="preferences-system",
+        )
+        self.settings_action.setShortcuts(
+            shortcut_of(QKeySequence.StandardKey.Preferences, "Ctrl+,")
         )
         self.pause_action = self._action(
             "&Pause publishing",
@@ -413,9 +417,16 @@ class MainWindow(QMainWindow):
 
         # The menu's undo/redo come from the stack so their text names the command.
         self.undo_action = self.undo_stack.createUndoAction(self, "&Undo")
-        self.undo_action.setShortcut(QKeySequence("Ctrl+Z"))
+        self.undo_action.setShortcuts(shortcut_of(QKeySequence.StandardKey.Undo, "Ctrl+Z"))
         self.redo_action = self.undo_stack.createRedoAction(self, "&Redo")
-        self.redo_action.setShortcut(QKeySequence("Ctrl+Shift+Z"))
+        self.redo_action.setShortcuts(
+            [QKeySequence("Ctrl+Shift+Z")]
+            + [
+                k
+                for k in QKeySequence.keyBindings(QKeySequence.StandardKey.Redo)
+                if k != QKeySequence("Ctrl+Shift+Z")
+            ]
+        )
         # Toolbar twins keep a short fixed label (the stack's text would make the bar jump)
         # and have no shortcut, so Ctrl+Z stays unambiguous.
         self.undo_tool_action = self._action("Undo", self.undo_stack.undo, icon="edit-undo")
@@ -451,6 +462,8 @@ class MainWindow(QMainWindow):
 
         self.about_action = self._action(f"&About {APP_NAME}", self.show_about)
         self.about_action.setMenuRole(QAction.MenuRole.AboutRole)
+        # the Post menu, "Needs attention (N)" and Find
+        self.post_actions = PostActions(self)
 
     def _build_menus(self) -> None:
         bar = self.menuBar()
@@ -470,12 +483,16 @@ class MainWindow(QMainWindow):
         edit_menu = bar.addMenu("&Edit")
         edit_menu.addAction(self.undo_action)
         edit_menu.addAction(self.redo_action)
+        edit_menu.addSeparator()
+        edit_menu.addAction(self.post_actions.find_action)
+        bar.addMenu(self.post_actions.menu)
 
         view_menu = bar.addMenu("&View")
         view_menu.addAction(self.today_action)
         view_menu.addSeparator()
         for action in self.view_actions.values():
             view_menu.addAction(action)
+        view_menu.addAction(self.post_actions.attention_action)
         view_menu.addSeparator()
         view_menu.addAction(self.drafts_dock.toggleViewAction())
         view_menu.addAction(self.upcoming_dock.toggleViewAction())
@@ -496,6 +513,8 @@ class MainWindow(QMainWindow):
         bar.addAction(self.today_action)
         for action in self.view_actions.values():
             bar.addAction(action)
+        bar.addSeparator()
+        bar.addAction(self.post_actions.attention_action)
         spacer = QWidget()
         spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         bar.addWidget(spacer)
@@ -593,13 +612,18 @@ class MainWindow(QMainWindow):
         if stack is not None:
             # The pane switches views itself too (a click on a day opens the day view).
             stack.currentChanged.connect(self._on_calendar_stack_current_changed)
-        self.calendar.message.connect(self._on_calendar_message)
+        # the pane says why a drop or an action was refused in its own banner
+        self.calendar.settler.paused = self._publishing_paused
+        self.calendar.show_cancelled.toggled.connect(self._on_calendar_show_cancelled_toggled)
+        self.upcoming.menuRequested.connect(self.calendar.show_menu)
+        self.upcoming.attentionRequested.connect(self.show_attention)
         self.calendar.editScheduleRequested.connect(self._on_calendar_edit_schedule_requested)
         self.calendar.editPostRequested.connect(self._on_pane_edit_post_requested)
         self.calendar.changed.connect(self._on_pane_changed)
         self.drafts.editPostRequested.connect(self._on_pane_edit_post_requested)
         self.drafts.newPostRequested.connect(self._on_new_post_action_triggered)
-        self.upcoming.editScheduleRequested.connect(self._on_calendar_edit_schedule_requested)
+        # Enter on a post that cannot be edited (uncertain) offers its choices instead
+        self.upcoming.editScheduleRequested.connect(self.calendar.activate)
         self.undo_stack.indexChanged.connect(self._on_undo_stack_index_changed)
 
     # ------------------------------------------------------------ public
@@ -671,6 +695,7 @@ class MainWindow(QMainWindow):
         else:
             self.next_label.setToolTip("")
         self.publish_now_action.setEnabled(runner is not None and not runner.paused)
+        self.post_actions.refresh()
         if runner is None:
             self.publish_now_action.setToolTip(state)
 
@@ -712,11 +737,20 @@ class MainWindow(QMainWindow):
         They are shown as soon as the window is visible; the ids are returned so the
         app can tell the user from the tray when it starts minimized.
         """
-        ids = queries.schedule_ids(Status.MISSED)
+        # One query for the start-up summary and the dialog: the missed posts, and those
+        # past the grace window that the scheduler's first check is about to mark missed.
+        grace = timedelta(minutes=float(settings.get("grace_minutes")))
+        ids = queries.missed_ids(self.clock.now() - grace)
         if ids:
             log.info("%d missed post(s) waiting for a decision", len(ids))
             self.queue_missed(ids)
         return ids
+
+    def show_attention(self, schedule_ids: list[int] | None = None) -> None:
+        """Open the list of posts needing attention, at the first of ``schedule_ids``."""
+        first = next(iter(schedule_ids or ()), None)
+        self.calendar.show_attention(first)
+        self._sync_view_actions()
 
     def queue_missed(self, schedule_ids: list[int]) -> None:
         """Missed posts to decide on: shown now if the window is open, else when it opens."""
@@ -807,6 +841,8 @@ class MainWindow(QMainWindow):
         )
         editor.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         editor.saved.connect(self._on_editor_saved)
+        # the editor closes; the banner follows the post out, as a chip's "Publish now" does
+        editor.publishedNow.connect(self.calendar.settler.watch_post)
         editor.destroyed.connect(self._on_editor_destroyed)
         self.editor = editor
         editor.open()
@@ -859,6 +895,8 @@ class MainWindow(QMainWindow):
         view = self.ui_state.value("calendar/view", "month")
         if view in self.view_actions:
             self.set_view(str(view))
+        shown = self.ui_state.value("calendar/show-cancelled", False, type=bool)
+        self.calendar.show_cancelled.setChecked(bool(shown))
 
     def _save_ui_state(self) -> None:
         self.ui_state.setValue("window/geometry", self.saveGeometry())
@@ -916,6 +954,7 @@ class MainWindow(QMainWindow):
             self.show_missed()
 
     def _on_runner_outcome(self, outcome: Outcome) -> None:
+        self.calendar.settler.note_outcome(outcome)
         if outcome.status == Status.MISSED:
             self.queue_missed([outcome.schedule_id])
         self.schedule_refresh()
@@ -956,14 +995,17 @@ class MainWindow(QMainWindow):
     def _on_about_box_destroyed(self) -> None:
         self.about_box = None
 
-    def _on_calendar_message(self, text: str) -> None:
-        self.statusBar().showMessage(text, 6000)
+    def _publishing_paused(self) -> bool:
+        return self.runner is not None and self.runner.paused
+
+    def _on_calendar_show_cancelled_toggled(self, checked: bool) -> None:
+        self.ui_state.setValue("calendar/show-cancelled", checked)
 
     def _on_calendar_edit_schedule_requested(self, schedule_id: int) -> None:
         try:
             row = queries.schedule_view(schedule_id)
         except UserError as exc:
-            self.statusBar().showMessage(str(exc), 6000)
+            self.calendar.say(with_hint(str(exc), exc.hint), "error")
             return
         self.open_editor(post_id=row.post_id, schedule_id=schedule_id)
 
@@ -1027,12 +1069,17 @@ class MainWindow(QMainWindow):
             return
         nothing_due = not self.runner.engine.due(limit=1)
         self.runner.tick()
+        # said where a post's own "Publish now" is said: over the calendar, until dismissed
         if nothing_due:
             nxt = next_post()
             after = f" Next: {nxt.describe(self.clock.now())}." if nxt else ""
-            self.statusBar().showMessage(f"Nothing is due right now.{after}", 6000)
+            self.calendar.say(f"Nothing is due right now.{after}", "info")
         else:
-            self.statusBar().showMessage("Publishing the posts that are due…", 6000)
+            self.calendar.say(
+                "Publishing the posts that are due… Each one shows published or failed "
+                "in the calendar as it goes.",
+                "info",
+            )
         self.schedule_refresh()
 
     def _on_today_action_triggered(self) -> None:

@@ -140,7 +140,10 @@ class MissedRow(QFrame):
         layout.addWidget(self.note_label)
         layout.addWidget(self.action_row)
         layout.addWidget(self.status_label)
-        if row.status != Status.MISSED:
+        # Still pending but past its time: the start-up count included it and the
+        # scheduler's first check is about to mark it missed; the same choices apply.
+        overdue = row.status == Status.PENDING and row.scheduled_time < now
+        if row.status != Status.MISSED and not overdue:
             # Handled elsewhere already (the calendar, the command line, another window).
             self._done(f"Already {row.status}: nothing to decide.", ok=True)
 

@@ -26,7 +26,7 @@ from PySide6.QtWidgets import QMenu, QSystemTrayIcon
 
 from milton_desktop import APP_NAME
 from milton_desktop.domain.clock import Clock, SystemClock
-from milton_desktop.domain.status import Status
+from milton_desktop.domain.status import NEEDS_ATTENTION, Status
 from milton_desktop.domain.timeutil import human_delta
 from milton_desktop.engine.machine import Outcome
 from milton_desktop.engine.runner import Runner
@@ -34,6 +34,7 @@ from milton_desktop.operations.accounts import must_reconnect_soon
 from milton_desktop.operations.schedules import MISSED_MESSAGE
 from milton_desktop.publishers import registry
 from milton_desktop.storage import queries, settings
+from milton_desktop.ui.calendar.settle import attention_title
 
 log = logging.getLogger("milton.ui.tray")
 
@@ -314,6 +315,7 @@ class WindowLike(Protocol):
     def bring_to_front(self) -> None: ...
     def notify(self, notice: Notice) -> None: ...
     def show_missed(self, schedule_ids: list[int]) -> object: ...  # what it returns is unused
+    def show_attention(self, schedule_ids: list[int] | None = None) -> None: ...
     def request_quit(self) -> None: ...
     def isVisible(self) -> bool: ...
     def isActiveWindow(self) -> bool: ...
@@ -355,6 +357,8 @@ class TrayController(QObject):
         self.state = "idle"
         self._pending: list[Notice] = []
         self._clicked: Notice | None = None
+        #: missed posts already announced: a later outcome for one is not news
+        self._told_missed: set[int] = set()
 
         self.available = (
             QSystemTrayIcon.isSystemTrayAvailable() if available is None else bool(available)
@@ -368,6 +372,10 @@ class TrayController(QObject):
         self.open_action.triggered.connect(self._on_open_action_triggered)
         self.next_action = QAction("", self.menu)
         self.next_action.setEnabled(False)  # information only
+        # the way back to what needs deciding ("Decide later" in the missed dialog)
+        self.attention_action = QAction("", self.menu)
+        self.attention_action.setObjectName("milton-tray-attention")
+        self.attention_action.triggered.connect(self._on_attention_action_triggered)
         self.pause_action = QAction("Pause publishing", self.menu)
         self.pause_action.triggered.connect(self._on_pause_action_triggered)
         self.publish_action = QAction("Publish due posts now", self.menu)
@@ -376,6 +384,7 @@ class TrayController(QObject):
         self.quit_action.triggered.connect(self._on_quit_action_triggered)
         self.menu.addAction(self.open_action)
         self.menu.addAction(self.next_action)
+        self.menu.addAction(self.attention_action)
         self.menu.addSeparator()
         self.menu.addAction(self.pause_action)
         self.menu.addAction(self.publish_action)
@@ -457,6 +466,12 @@ class TrayController(QObject):
 
     def notify(self, notice: Notice) -> None:
         """Queue a notice; notices arriving within ``BATCH_MS`` share one balloon."""
+        if notice.kind == Status.MISSED and notice.schedule_ids:
+            # the start-up summary counted these already; the scheduler's first check
+            # then reports each again, and the user would be told twice
+            if set(notice.schedule_ids) <= self._told_missed:
+                return
+            self._told_missed |= set(notice.schedule_ids)
         if self.tray is None:
             self.window.notify(notice)
             return
@@ -527,6 +542,9 @@ class TrayController(QObject):
         else:
             tip = "Publish every post whose time has come, without waiting for the next check"
         self.publish_action.setToolTip(tip)
+        count = len(queries.attention_ids())
+        self.attention_action.setText(attention_title(count))
+        self.attention_action.setVisible(count > 0)
         self.menu.setToolTipsVisible(True)
 
     def _on_runner_outcome(self, outcome: Outcome) -> None:
@@ -588,6 +606,10 @@ class TrayController(QObject):
             after = f" Next: {nxt.describe(self.clock.now())}." if nxt else ""
             self.show_hint("Nothing is due right now", f"No post is waiting to go out.{after}")
 
+    def _on_attention_action_triggered(self) -> None:
+        self.window.bring_to_front()
+        self.window.show_attention()
+
     def _on_quit_action_triggered(self) -> None:
         self.window.request_quit()
 
@@ -610,6 +632,9 @@ class TrayController(QObject):
         self.window.bring_to_front()
         if notice.kind == Status.MISSED:
             self.window.show_missed(list(notice.schedule_ids))
+        elif notice.kind in NEEDS_ATTENTION or notice.kind == "batch":
+            # the window opens at the post: the list of what needs attention, it selected
+            self.window.show_attention(list(notice.schedule_ids))
 
     def clear_attention(self) -> None:
         """The user opened the window: whatever needed attention has been seen."""

@@ -435,7 +435,8 @@ def test_draft_dropped_on_a_month_day_is_scheduled_at_the_default_time(
     pane.choose_account = choose
     month = pane.month_view
     assert send_drop(month, QPointF(month.day_rect(day).center()), make_mime(POST_MIME, [post.id]))
-    assert asked == [(post.id, ["My X", "Studio IG", "Work LinkedIn"])]
+    # Instagram needs an image with a public link: it is not offered for a text-only post
+    assert asked == [(post.id, ["My X", "Work LinkedIn"])]
     rows = list(ScheduledPost.select().where(ScheduledPost.post == post.id))
     assert len(rows) == 1
     row = rows[0]
@@ -556,15 +557,7 @@ def test_drop_into_the_past_is_refused(make_pane, make_schedule, spring, message
     assert row_time(sched.id) == utc(dst, 10)
     assert pane.undo_stack.count() == 0
 
-    post = posts.add_post("Draft")
-    # Today, but the default 10:00 is already behind the clock (12:00 UTC = 13:00 local).
-    today = clock.now().astimezone(PARIS).date()
-    assert not send_drop(
-        month, QPointF(month.day_rect(today).center()), make_mime(POST_MIME, [post.id])
-    )
-    assert "already passed" in messages[-1]
-    assert ScheduledPost.select().where(ScheduledPost.post == post.id).count() == 0
-    assert pane.undo_stack.count() == 0
+    # (a drop on today after the default time takes the next half hour: see test_settle.py)
 
 
 @pytest.mark.parametrize("status", ["published", "uncertain", "publishing"])
@@ -705,36 +698,7 @@ def test_push_command_does_not_push_a_refused_command(make_schedule, later):
 # ---------------------------------------------------------------- list view
 
 
-def test_list_view_filters_by_status(make_pane, make_schedule, spring):
-    dst, clock = spring
-    day = dst - timedelta(days=5)  # well inside March, after the clock's 1 March
-    a = make_schedule("Pending one", utc(day, 10))
-    b = make_schedule("Published one", utc(day, 12))
-    c = make_schedule("Failed one", utc(day + timedelta(days=1), 9))
-    make_schedule("Next month", utc(day + timedelta(days=40), 9))
-    set_status(b.id, "published")
-    set_status(c.id, "failed")
-    pane = make_pane(clock, view="list", day=day)
-    model = pane.list_view.table.model()
-
-    def ids() -> list[int]:
-        return [
-            model.data(model.index(r, 0), ScheduleModel.IdRole) for r in range(model.rowCount())
-        ]
-
-    assert ids() == [a.id, b.id, c.id]
-    assert pane.list_view.count_label.text() == "3 posts"
-    pane.list_view.set_status("failed")
-    assert ids() == [c.id]
-    pane.list_view.set_status("published")
-    assert ids() == [b.id]
-    assert model.data(model.index(0, ScheduleModel.COL_STATUS)) == "Published"
-    assert pane.list_view.count_label.text() == "1 published post"
-    pane.list_view.set_status("cancelled")
-    assert ids() == []
-    assert pane.list_view.table.empty_text == f"No cancelled posts in {day:%B %Y}."
-    pane.list_view.set_status(None)
-    assert ids() == [a.id, b.id, c.id]
+# (the list view, every post all time with search and filters: see test_list.py)
 
 
 # ---------------------------------------------------------------- drafts and upcoming

@@ -97,7 +97,7 @@ def test_builds_with_the_real_panes(window):
         m.title(): [a.text() for a in m.actions() if not a.isSeparator()]
         for m in (a.menu() for a in window.menuBar().actions())
     }
-    assert list(menus) == ["&File", "&Edit", "&View", "&Help"]
+    assert list(menus) == ["&File", "&Edit", "&Post", "&View", "&Help"]
     for text in ("&New post…", "&Accounts…", "&Settings…", "Open &log folder", "&Quit"):
         assert text in menus["&File"]
     assert window.undo_action in window.menuBar().actions()[1].menu().actions()
@@ -200,7 +200,8 @@ def test_publish_due_now_ticks_the_runner(qtbot, window, runner, monkeypatch):
     monkeypatch.setattr(runner, "tick", lambda: ticks.append(1))
     window.publish_now_action.trigger()
     assert ticks == [1]
-    assert window.statusBar().currentMessage().startswith("Nothing is due right now")
+    # said over the calendar, where a post's own "Publish now" is followed
+    assert window.calendar.banner.text().startswith("Nothing is due right now")
 
 
 def test_outcomes_and_changes_refresh_the_panes(qtbot, window, runner, monkeypatch):

@@ -84,6 +84,9 @@ class FakeWindow(QObject):
     def show_missed(self, ids):
         self.calls.append(("show_missed", ids))
 
+    def show_attention(self, ids=None):
+        self.calls.append(("show_attention", ids))
+
     def request_quit(self):
         self.calls.append(("request_quit",))
 
@@ -640,3 +643,47 @@ def test_a_token_that_cannot_be_renewed_is_announced_once_a_week_ahead(
     ctl.check_token_expiry()  # once per token, not on every tick
     ctl.flush()
     assert len(tray.messages) == 1
+
+
+# ---------------------------------------------------------------- the way back to what needs deciding
+
+
+def test_the_menu_offers_to_review_what_needs_attention(qtbot, make_tray, clock, make_schedule):
+    from milton_desktop.storage.models import ScheduledPost
+
+    runner = FakeRunner(clock)
+    ctl, _tray, window, _ = make_tray(runner)
+    ctl.refresh()
+    assert not ctl.attention_action.isVisible()  # nothing to review: not offered
+    rows = [make_schedule(f"post {n}", clock.now() + timedelta(days=1)) for n in range(3)]
+    for row, status in zip(rows, ("failed", "missed", "uncertain"), strict=True):
+        ScheduledPost.update(status=status).where(ScheduledPost.id == row.id).execute()
+    ctl.menu.aboutToShow.emit()
+    assert ctl.attention_action.isVisible()
+    assert ctl.attention_action.text() == "Review 3 posts needing attention"
+    ctl.attention_action.trigger()
+    assert window.calls[-2:] == [("bring_to_front",), ("show_attention", None)]
+
+
+def test_a_failed_or_uncertain_balloon_opens_the_window_at_that_post(qtbot, make_tray, clock):
+    runner = FakeRunner(clock)
+    ctl, tray, window, _ = make_tray(runner)
+    runner.outcome.emit(outcome("failed", sid=7, message="rejected"))
+    ctl.flush()
+    tray.messageClicked.emit()
+    assert window.calls[-2:] == [("bring_to_front",), ("show_attention", [7])]
+
+
+def test_a_missed_post_announced_at_start_is_not_announced_again(qtbot, make_tray, clock):
+    runner = FakeRunner(clock)
+    ctl, tray, _window, _ = make_tray(runner)
+    ctl.notify(Notice("missed", "3 posts missed their time", "…", schedule_ids=(1, 2, 3)))
+    ctl.flush()
+    assert len(tray.messages) == 1 and tray.messages[0][0] == "3 posts missed their time"
+    # the scheduler's first check marks the third one missed a moment later
+    runner.outcome.emit(outcome("missed", sid=3))
+    ctl.flush()
+    assert len(tray.messages) == 1
+    runner.outcome.emit(outcome("missed", sid=4))  # a new one is news
+    ctl.flush()
+    assert len(tray.messages) == 2
