@@ -108,6 +108,8 @@ class ScheduleView:
     warning: str | None = None
     #: made by a repeat rule
     recurring: bool = False
+    #: the repeat rule that made it, if one did
+    recurrence_id: int | None = None
 
     @property
     def text(self) -> str:
@@ -132,6 +134,7 @@ class ScheduleView:
             error_message=row.error_message,
             warning=row.warning,
             recurring=row.recurrence_id is not None,
+            recurrence_id=row.recurrence_id,
         )
 
 

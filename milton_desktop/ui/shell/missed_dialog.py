@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from PySide6.QtCore import QDate, QDateTime, Qt, QTime, Signal
+from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (
     QDateTimeEdit,
     QDialog,
@@ -32,6 +33,7 @@ from milton_desktop.domain.timeutil import TimeInputError, get_zone, human_delta
 from milton_desktop.operations import schedules
 from milton_desktop.operations.schedules import MISSED_MESSAGE
 from milton_desktop.storage import queries, settings
+from milton_desktop.ui import tones
 from milton_desktop.ui.style import platform_style
 
 log = logging.getLogger("milton.ui")
@@ -73,9 +75,13 @@ class MissedRow(QFrame):
         local = row.scheduled_time.astimezone(zone)
         late = now - row.scheduled_time
 
+        #: the repeat that made it (several rows may come from one), and its time
+        self.series = row.recurrence_id
+        self.scheduled_time = row.scheduled_time
+        dim = tones.dim(self.palette(), QPalette.ColorRole.Base).name()
         self.when_label = QLabel(
             f"<b>{local:%a %d %b, %H:%M}</b>"
-            f" <span style='color: #868e96'>· {human_delta(late)} ago</span>"
+            f" <span style='color: {dim}'>· {human_delta(late)} ago</span>"
         )
         chip = QLabel(platform_style(row.account.platform).label)
         chip.setStyleSheet(_chip_style(row.account.platform))
@@ -96,7 +102,9 @@ class MissedRow(QFrame):
         # repeat) says so; the usual "not published in time" is what the dialog is about.
         self.note_label = QLabel(row.error_message or "")
         self.note_label.setWordWrap(True)
-        self.note_label.setStyleSheet("color: #c2410c;")
+        self.note_label.setStyleSheet(
+            f"color: {tones.tone(self.palette(), 'warning', QPalette.ColorRole.Base).name()};"
+        )
         self.note_label.setVisible(
             row.status == Status.MISSED
             and bool(row.error_message)
@@ -183,12 +191,14 @@ class MissedRow(QFrame):
     def _done(self, message: str, *, ok: bool) -> None:
         self.resolved = ok
         self.status_label.setText(message)
-        self.status_label.setStyleSheet("" if ok else "color: #c92a2a;")
+        error = tones.tone(self.palette(), "error", QPalette.ColorRole.Base).name()
+        self.status_label.setStyleSheet("" if ok else f"color: {error};")
         self.status_label.show()
         if ok:
             self.action_row.hide()
             self.setEnabled(True)
-            self.text_label.setStyleSheet("color: #868e96;")
+            dim = tones.dim(self.palette(), QPalette.ColorRole.Base).name()
+            self.text_label.setStyleSheet(f"color: {dim};")
         self.dialog._on_row_resolved()
 
     def publish_now(self) -> None:
@@ -213,14 +223,14 @@ class MissedRow(QFrame):
         self._done(f"Rescheduled to {local:%a %d %b, %H:%M}.", ok=True)
         self.dialog.changed.emit()
 
-    def skip(self) -> None:
+    def skip(self, why: str = "Skipped: it will not be published.") -> None:
         try:
             schedules.cancel(self.schedule_id, clock=self.dialog.clock)
         except UserError as exc:
             self._done(str(exc), ok=False)
             return
         log.info("missed schedule %s: skipped", self.schedule_id)
-        self._done("Skipped: it will not be published.", ok=True)
+        self._done(why, ok=True)
         self.dialog.changed.emit()
 
     def _on_publish_button_clicked(self) -> None:
@@ -338,10 +348,37 @@ class MissedPostsDialog(QDialog):
         for button in (self.publish_all_button, self.skip_all_button):
             button.setVisible(left > 1)
         self.close_button.setText("Decide later" if left else "Close")
+        repeated = len(self._to_publish()) < left
+        self.publish_all_button.setText("Publish each once now" if repeated else "Publish all now")
+        self.publish_all_button.setToolTip(
+            "Publish every missed post now. Of a repeat that missed several times, only its "
+            "latest time is published and the earlier ones are skipped, so followers do not "
+            "see the same post again and again."
+            if repeated
+            else "Publish every missed post now"
+        )
+
+    def _to_publish(self) -> list[MissedRow]:
+        """What "publish all" publishes: each missed post, and of each repeat only its
+        latest missed time."""
+        latest: dict[int, MissedRow] = {}
+        chosen: list[MissedRow] = []
+        for sid in self.open_ids():
+            row = self.rows[sid]
+            if row.series is None:
+                chosen.append(row)
+            elif row.series not in latest or row.scheduled_time > latest[row.series].scheduled_time:
+                latest[row.series] = row
+        return chosen + list(latest.values())
 
     def _on_publish_all_button_clicked(self) -> None:
+        chosen = {id(row) for row in self._to_publish()}
         for sid in self.open_ids():
-            self.rows[sid].publish_now()
+            row = self.rows[sid]
+            if id(row) in chosen:
+                row.publish_now()
+            else:
+                row.skip("Skipped: a later time of the same repeat is published instead.")
 
     def _on_skip_all_button_clicked(self) -> None:
         for sid in self.open_ids():

@@ -8,6 +8,7 @@ import pytest
 from PySide6.QtCore import QDate, QDateTime, QTime
 
 from milton_desktop.domain.clock import FakeClock
+from milton_desktop.domain.status import Status
 from milton_desktop.domain.timeutil import get_zone
 from milton_desktop.engine.machine import Engine
 from milton_desktop.operations import schedules
@@ -150,3 +151,37 @@ def test_default_time_skips_a_dst_gap():
     now = localize(datetime(2026, 3, 28, 23, 0), zone)  # ...but not on the 29th (spring forward)
     chosen = MissedRow.default_new_time(planned, now, "Europe/Paris")
     assert chosen.astimezone(zone).replace(tzinfo=None) == datetime(2026, 3, 30, 2, 30)
+
+
+def test_publish_all_publishes_a_repeat_once_at_its_latest_time(qtbot, make_schedule, later, clock):
+    """Three missed days of a daily repeat and one missed one-off post: followers get
+    the repeat once (its latest time), not three times the same words."""
+    from milton_desktop.storage.models import Recurrence, ScheduledPost
+
+    single = make_schedule("A one-off announcement", later, "x")
+    days = [make_schedule("Daily tip", later + timedelta(minutes=m), "linkedin") for m in (1, 2, 3)]
+    series = Recurrence.create(
+        post=days[0].post_id,
+        account=days[0].account_id,
+        rrule="FREQ=DAILY",
+        dtstart_local="2030-01-01T10:00:00",
+        timezone="Europe/Paris",
+    )
+    ScheduledPost.update(recurrence=series.id).where(
+        ScheduledPost.id.in_([d.id for d in days])
+    ).execute()
+    ids = [single.id, *(d.id for d in days)]
+    ScheduledPost.update(status=Status.MISSED).where(ScheduledPost.id.in_(ids)).execute()
+    dlg = MissedPostsDialog(ids, clock=clock)
+    qtbot.addWidget(dlg)
+    assert dlg.publish_all_button.text() == "Publish each once now"
+    assert "only its latest time" in dlg.publish_all_button.toolTip()
+    dlg.publish_all_button.click()
+    status = {sid: queries.get_schedule(sid).status for sid in ids}
+    assert status == {
+        single.id: Status.PENDING,
+        days[0].id: Status.CANCELLED,
+        days[1].id: Status.CANCELLED,
+        days[2].id: Status.PENDING,
+    }
+    assert "later time of the same repeat" in dlg.rows[days[0].id].status_label.text()
