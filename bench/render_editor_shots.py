@@ -115,7 +115,7 @@ def main(out_dir: Path, dark: bool, size: tuple[int, int]) -> list[Path]:
     ctx = open_context(home, stderr_logging=False)
     settings.set_value("timezone", "Europe/Paris")
     clock = FakeClock(NOW_LOCAL.astimezone(UTC))
-    tag = f"{'dark' if dark else 'light'}-{size[0]}x{size[1]}"
+    tag = f"{size[0]}x{size[1]}-{'dark' if dark else 'light'}"  # as bench/shot_options names them
     out_dir.mkdir(parents=True, exist_ok=True)
     shots: list[Path] = []
 
