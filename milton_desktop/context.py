@@ -6,11 +6,13 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
+import peewee as pw
+
 from milton_desktop.logsetup import setup_logging
 from milton_desktop.paths import Paths, resolve_paths
 from milton_desktop.storage import settings
 from milton_desktop.storage.credentials import CredentialStore
-from milton_desktop.storage.db import open_database
+from milton_desktop.storage.db import DatabaseError, explain_error, open_database
 
 log = logging.getLogger("milton.app")
 
@@ -38,6 +40,10 @@ def open_context(
     paths = resolve_paths(home).ensure()
     log_file = setup_logging(paths.log_dir, verbose=verbose, stderr=stderr_logging)
     open_database(paths.db_path)
-    store = CredentialStore(settings.install_id(), allow_memory_fallback=allow_memory_tokens)
+    try:
+        install = settings.install_id()
+    except pw.DatabaseError as exc:  # busy, full disk: a message, not a traceback
+        raise DatabaseError(explain_error(paths.db_path, exc)) from None
+    store = CredentialStore(install, allow_memory_fallback=allow_memory_tokens)
     log.debug("data in %s, logs in %s", paths.data_dir, paths.log_dir)
     return AppContext(paths=paths, credentials=store, log_file=log_file)

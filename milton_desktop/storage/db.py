@@ -37,10 +37,13 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
     ),
 }
 
-# busy_timeout comes first: the pragmas after it may have to wait for another writer.
+#: how long one statement waits for another process's write lock before it gives up
+BUSY_TIMEOUT_S = 10
+
+# Only connection-local settings here: none of them needs the write lock, so opening
+# the database never waits for another writer (journal_mode is set once, see below).
 PRAGMAS = {
-    "busy_timeout": 10000,
-    "journal_mode": "wal",
+    "busy_timeout": BUSY_TIMEOUT_S * 1000,
     "synchronous": "normal",
     "foreign_keys": 1,
     "cache_size": -16000,
@@ -63,9 +66,10 @@ def open_database(path: Path) -> pw.SqliteDatabase:
         ) from None
     if not database.is_closed():
         database.close()
-    database.init(str(path), pragmas=PRAGMAS, check_same_thread=False, timeout=10)
+    database.init(str(path), pragmas=PRAGMAS, check_same_thread=False, timeout=BUSY_TIMEOUT_S)
     try:
         database.connect(reuse_if_open=True)
+        _use_wal()
         _check_integrity_quick()
         _migrate()
     except (pw.DatabaseError, sqlite3.DatabaseError) as exc:
@@ -77,9 +81,22 @@ def open_database(path: Path) -> pw.SqliteDatabase:
     return database
 
 
+def is_busy(exc: BaseException) -> bool:
+    """Whether ``exc`` says another process held the write lock longer than we waited."""
+    if not isinstance(exc, pw.OperationalError | sqlite3.OperationalError):
+        return False
+    low = str(exc).lower()
+    return "locked" in low or "busy" in low
+
+
 def explain_error(path: Path, exc: Exception) -> str:
     text = str(exc)
     low = text.lower()
+    if is_busy(exc):
+        return (
+            f"the database {path} is busy: another program has been writing to it for more "
+            f"than {BUSY_TIMEOUT_S} s ({text}); try again in a moment"
+        )
     if "not a database" in low or "malformed" in low or "corrupt" in low:
         return (
             f"the database {path} is damaged ({text}). Move it aside and start again, "
@@ -87,11 +104,17 @@ def explain_error(path: Path, exc: Exception) -> str:
         )
     if "readonly" in low or "read-only" in low or "unable to open" in low:
         return f"cannot write the database {path} ({text}): check the folder's permissions"
-    if "locked" in low or "busy" in low:
-        return f"the database {path} is locked by another program ({text}); try again in a moment"
     if "disk" in low and "full" in low:
         return f"the disk holding {path} is full; free some space and try again"
     return f"database error on {path}: {text}"
+
+
+def _use_wal() -> None:
+    """WAL mode, so readers never wait for a writer. It is kept in the file once set;
+    setting it again would be harmless, but asking first keeps opening read-only."""
+    (mode,) = database.execute_sql("PRAGMA journal_mode").fetchone()
+    if str(mode).lower() != "wal":
+        database.execute_sql("PRAGMA journal_mode = wal")
 
 
 def _check_integrity_quick() -> None:

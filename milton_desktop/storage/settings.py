@@ -59,6 +59,11 @@ def all_values() -> dict[str, Any]:
 
 def install_id() -> str:
     """A random id for this data folder, made once; scopes keyring entries to it."""
+    # read first: every command asks for it at start-up, and a read-only one must not
+    # wait for another process's write lock
+    row = Setting.get_or_none(Setting.key == "_install_id")
+    if row is not None:
+        return json.loads(row.value)
     with database.atomic():
         row = Setting.get_or_none(Setting.key == "_install_id")
         if row is None:

@@ -66,6 +66,26 @@ def test_a_version_1_database_is_migrated_and_keeps_its_rows(tmp_path):
     assert "profile_name" in _columns(path, "accounts")
 
 
+def test_opening_an_up_to_date_database_needs_no_write_lock(tmp_path):
+    from milton_desktop.storage import settings
+
+    path = tmp_path / "busy.sqlite3"
+    open_database(path)
+    made = settings.install_id()
+    close_database()
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # another process writing, for longer than we wait
+    try:
+        open_database(path)
+        # what every command reads at start-up, without waiting for the writer
+        assert settings.install_id() == made
+        assert Account.select().count() == 0
+        close_database()
+    finally:
+        holder.rollback()
+        holder.close()
+
+
 def test_a_database_from_a_newer_version_is_refused(tmp_path):
     path = tmp_path / "future.sqlite3"
     open_database(path)
