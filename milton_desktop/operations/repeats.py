@@ -302,7 +302,9 @@ def schedule_repeating(
             text_override=text,
             created_at=now,
         )
-        materialize(now, recurrence_id=rec.id)
+    # Outside that transaction: expanding rules takes time, and materialize holds the
+    # write lock only to insert each rule's rows (the scheduler would do it anyway).
+    materialize(now, recurrence_id=rec.id)
     return rec
 
 

@@ -124,3 +124,40 @@ def test_stop_series_cancels_pending_occurrences(account):
     assert {r.status for r in rows(rec)} == {"cancelled"}
     clock.advance(timedelta(days=30))
     assert recurrence.materialize(clock.now()).created == ()
+
+
+def test_expanding_rules_never_holds_the_write_lock(account, monkeypatch):
+    """`schedule --repeat` once held the database for 17 s while it expanded rules:
+    every other process (the scheduler recording a result) waited, then failed."""
+    import sqlite3
+
+    from milton_desktop.storage.models import database
+
+    clock = FakeClock(datetime(2026, 3, 16, 12, tzinfo=UTC))
+    writable_while_expanding = []
+    real = recurrence.occurrences
+
+    def probing(*args, **kwargs):
+        other = sqlite3.connect(database.database, isolation_level=None, timeout=0)
+        try:
+            other.execute("BEGIN IMMEDIATE")  # what another process's write would need
+            other.rollback()
+            writable_while_expanding.append(True)
+        except sqlite3.OperationalError:
+            writable_while_expanding.append(False)
+        finally:
+            other.close()
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(recurrence, "occurrences", probing)
+    rec = repeats.schedule_repeating(
+        posts.add_post("new").id,
+        account,
+        datetime(2026, 3, 18, 15, 0),
+        "Europe/Paris",
+        "FREQ=WEEKLY",
+        clock=clock,
+    )
+    assert rows(rec)  # its occurrences exist when the command returns
+    assert writable_while_expanding
+    assert all(writable_while_expanding)
