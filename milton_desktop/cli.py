@@ -614,10 +614,22 @@ def cmd_run(ctx: AppContext, args: argparse.Namespace) -> int:
     if args.once:
         from milton_desktop.engine.dispatch import Dispatcher
 
-        outcomes = Dispatcher(engine, lambda o: None).run_once()
+        dispatcher = Dispatcher(engine, lambda o: None)
+        outcomes = dispatcher.run_once()
         for o in outcomes:
             print(f"{o.schedule_id}\t{o.status}\t{o.label}\t{o.url or o.message or ''}")
-        bad = [o for o in outcomes if o.status in (Status.FAILED, Status.UNCERTAIN)]
+        if dispatcher.busy_error is not None:
+            from milton_desktop.storage.db import explain_error
+
+            print(
+                f"milton-desktop: {explain_error(ctx.paths.db_path, dispatcher.busy_error)}; "
+                "the posts still due wait for the next run",
+                file=sys.stderr,
+            )
+            return EXIT_FAIL
+        bad = [
+            o for o in outcomes if o.status in (Status.FAILED, Status.UNCERTAIN, Status.PUBLISHING)
+        ]
         return EXIT_FAIL if bad else EXIT_OK
     interval = args.interval if args.interval is not None else (10.0 if args.test else 60.0)
     if not 0.05 <= interval <= 86400:

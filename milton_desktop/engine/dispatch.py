@@ -16,6 +16,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 
 from milton_desktop.engine.machine import Engine, Outcome
+from milton_desktop.storage.db import is_busy
 from milton_desktop.storage.models import database
 
 log = logging.getLogger("milton.scheduler")
@@ -46,6 +47,9 @@ class Dispatcher:
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._futures: set[Future[None]] = set()
+        #: the last time another process held the database too long for a claim or a
+        #: dispatch (``run --once`` reports it); None when all went through
+        self.busy_error: Exception | None = None
 
     @property
     def stopping(self) -> bool:
@@ -88,8 +92,17 @@ class Dispatcher:
         try:
             with database.connection_context():
                 fn()
-        except Exception:
-            log.exception("housekeeping step %s failed", getattr(fn, "__name__", fn))
+        except Exception as exc:
+            self._failed(f"housekeeping step {getattr(fn, '__name__', fn)} failed", exc)
+
+    def _failed(self, what: str, exc: Exception) -> None:
+        """One line when the database is only busy (the next tick tries again), the
+        traceback for anything else."""
+        if is_busy(exc):
+            self.busy_error = exc
+            log.warning("%s: the database is busy (%s); trying again later", what, exc)
+        else:
+            log.exception("%s", what)
 
     def _dispatch_in_house(self) -> None:
         with self._lock:
@@ -97,8 +110,8 @@ class Dispatcher:
         try:
             with database.connection_context():
                 self.dispatch_due()
-        except Exception:
-            log.exception("could not dispatch due posts")
+        except Exception as exc:
+            self._failed("could not dispatch due posts", exc)
         if self.on_dispatched is not None and not self.stopping:
             self.on_dispatched()
 
@@ -126,6 +139,9 @@ class Dispatcher:
     def _forget(self, future: Future[None]) -> None:
         with self._lock:
             self._futures.discard(future)
+            idle = not self._futures
+        if idle and self.stopping:
+            self.engine.release()  # a publish cut off by shutdown has ended after all
 
     def _drain_account(self, account_id: int) -> None:
         try:
@@ -138,8 +154,8 @@ class Dispatcher:
                     if not self.engine.claim(sid):
                         continue  # another process or a user took it; look again
                     self._emit(self.engine.execute(sid))
-        except Exception:
-            log.exception("worker for account %s stopped on an unexpected error", account_id)
+        except Exception as exc:
+            self._failed(f"worker for account {account_id} stopped", exc)
         finally:
             with self._lock:
                 self._busy.discard(account_id)
@@ -166,6 +182,7 @@ class Dispatcher:
             user_callback(outcome)
 
         self.on_outcome = collect
+        self.busy_error = None
         try:
             while True:
                 started = self.dispatch_due()
@@ -174,6 +191,8 @@ class Dispatcher:
                 if not started and not futures:
                     break
                 wait(futures)
+                if self.busy_error is not None:
+                    break  # the database stayed busy: report it rather than wait on
         finally:
             self.on_outcome = user_callback
             self.shutdown(timeout=0)
@@ -195,4 +214,10 @@ class Dispatcher:
             if not_done:
                 log.warning("%d publish(es) still running at shutdown", len(not_done))
         self._pool.shutdown(wait=False, cancel_futures=True)
+        if done:
+            self.engine.release()
+        else:
+            # a publish still waiting for the database to take its result: its
+            # journal entry is recorded at the next start
+            self.engine.abandon()
         return done

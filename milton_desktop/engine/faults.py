@@ -11,7 +11,7 @@ import os
 import signal
 
 ENV = "MILTON_CRASH_AT"
-POINTS = ("after_claim", "before_commit")
+POINTS = ("after_claim", "before_commit", "after_journal")
 
 
 def crash_point(name: str) -> None:

@@ -13,6 +13,12 @@ No Qt here; time comes from an injected clock. The state machine is DESIGN.md §
 
 The claim is one UPDATE committed before any network call, so two engines (two
 processes, or a crash and a restart) never publish one row twice.
+
+The result of a publish is the truth about the platform: it is written to the outcome
+journal (``journal.py``) before it is committed, the commit is retried for as long as
+another process holds the database, and an engine that starts replays what a dead one
+left there before it calls anything interrupted. Whether the engine that claimed a row
+is alive is asked of the operating system (``liveness.py``), never of a clock.
 """
 
 from __future__ import annotations
@@ -24,18 +30,26 @@ import os
 import random
 import secrets
 import socket
+import sqlite3
+import tempfile
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TypeVar, cast
+from pathlib import Path
+from typing import Any, TypeVar, cast
+
+import peewee as pw
 
 from milton_desktop.domain.clock import Clock, SystemClock
 from milton_desktop.domain.content import Content, Published
 from milton_desktop.domain.credential import AccountRef, Credential
 from milton_desktop.domain.recurrence import STOPPED_KIND
 from milton_desktop.domain.status import AccountStatus, AttemptOutcome, Status
+from milton_desktop.engine import liveness
 from milton_desktop.engine.faults import crash_point
+from milton_desktop.engine.journal import Journal, Settlement
 from milton_desktop.operations.schedules import MISSED_MESSAGE
 from milton_desktop.publishers import registry
 from milton_desktop.publishers.base import (
@@ -59,6 +73,7 @@ from milton_desktop.storage.credentials import (
     CredentialStore,
     KeyringUnavailable,
 )
+from milton_desktop.storage.db import is_busy
 from milton_desktop.storage.models import (
     Account,
     PublishingResult,
@@ -71,8 +86,13 @@ log = logging.getLogger("milton.scheduler")
 
 E = TypeVar("E", bound=PublishError)
 
-#: a claim older than this belongs to a process that can no longer be publishing it
-STALE_CLAIM = timedelta(minutes=30)
+#: while the database stays busy, say so this often (the first time at once)
+TELL_BUSY_EVERY_S = 60.0
+#: the longest pause between two tries at recording a result
+RETRY_CAP_S = 5.0
+#: ``publishing_results.error_kind`` of a result that came after its row was settled
+#: otherwise: kept as history, never news
+SUPERSEDED = "superseded"
 
 
 @dataclass(frozen=True)
@@ -104,22 +124,101 @@ class Outcome:
     warning: str | None = None
     #: the failed row that says a repeat stopped (``message`` says why)
     repeat_stopped: bool = False
+    #: the status the row had been given meanwhile (by another process or the user)
+    #: when this result came: a publish corrects it (``warning`` says so), anything
+    #: else leaves it as it was
+    earlier: str | None = None
 
     @property
     def label(self) -> str:
         return registry.label(self.platform)
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    except OSError:
-        return False
-    return True
+@dataclass(frozen=True)
+class _Landing:
+    """How a result reached the database."""
+
+    #: recorded | corrected | filled | duplicate | superseded | already | gone | kept
+    how: str
+    earlier: str | None = None
+    #: for a row that is gone: the status the result would have given it
+    status: str | None = None
+
+
+class _Record:
+    """One attempt's result rows. ``result()`` builds the row that settles the attempt
+    (it goes through the journal); calling it writes a step along the way (a token
+    refreshed), as bookkeeping that must never fail the publish."""
+
+    def __init__(
+        self, schedule_id: int, attempt: int, started: datetime, lateness_ms: int, clock: Clock
+    ) -> None:
+        self.schedule_id = schedule_id
+        self.attempt = attempt
+        self.started = started
+        self.lateness_ms = lateness_ms
+        self.clock = clock
+
+    def result(
+        self,
+        outcome: str,
+        *,
+        error: PublishError | None = None,
+        published: Published | None = None,
+        kind: str | None = None,
+        message: str | None = None,
+    ) -> dict[str, Any]:
+        return {
+            "attempt": self.attempt,
+            "started_at": self.started,
+            "finished_at": self.clock.now(),
+            "outcome": str(outcome),
+            "http_status": error.http_status if error else None,
+            "error_kind": kind or (error.kind if error else None),
+            "error_message": message or (str(error) if error else None),
+            "remote_id": published.remote_id if published else None,
+            "remote_url": published.url if published else None,
+            "lateness_ms": self.lateness_ms,
+            "warning": "; ".join(published.warnings) if published and published.warnings else None,
+        }
+
+    def __call__(self, outcome: str, **details: Any) -> None:
+        try:
+            PublishingResult.create(schedule=self.schedule_id, **self.result(outcome, **details))
+        except (pw.OperationalError, sqlite3.OperationalError) as exc:
+            log.warning(
+                "schedule %s: the %s step was not noted (%s); publishing goes on",
+                self.schedule_id,
+                outcome,
+                exc,
+            )
+
+
+def _join(*notes: str | None) -> str | None:
+    return "; ".join(n for n in notes if n) or None
+
+
+def _failed_step(what: str, exc: BaseException) -> None:
+    """Log a housekeeping step that failed: one line when the database is only busy
+    (it is tried again at the next look), the whole traceback for anything else."""
+    if is_busy(exc):
+        log.warning("%s: the database is busy (%s); trying again later", what, exc)
+    else:
+        log.exception("%s", what)
+
+
+_scratch: Path | None = None
+
+
+def _data_folder() -> Path:
+    """The folder beside the database, where every engine of it keeps its locks and journal."""
+    global _scratch
+    name = database.database
+    if name and name != ":memory:" and not str(name).startswith("file:"):
+        return Path(name).resolve().parent
+    if _scratch is None:  # a database in memory: only this process can see it anyway
+        _scratch = Path(tempfile.mkdtemp(prefix="milton-engine-"))
+    return _scratch
 
 
 class Engine:
@@ -133,7 +232,10 @@ class Engine:
         config: EngineConfig | None = None,
         publisher_factory: Callable[..., Publisher] = registry.make_publisher,
         rng: random.Random | None = None,
+        state_dir: Path | None = None,
     ) -> None:
+        """``state_dir`` holds the worker locks and the outcome journal: by default the
+        database's folder, which every engine of that database shares."""
         self.credentials = credentials
         self.clock = clock or SystemClock()
         self.config = config or EngineConfig()
@@ -141,6 +243,39 @@ class Engine:
         self.rng = rng or random.Random()
         self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
         self._local = threading.local()
+        self._state_dir = state_dir
+        self._lifeline: liveness.Lifeline | None = None
+        self._abandon = threading.Event()
+
+    # ------------------------------------------------------------ life and journal
+    @property
+    def state_dir(self) -> Path:
+        if self._state_dir is None:
+            self._state_dir = _data_folder()
+        return self._state_dir
+
+    @property
+    def journal(self) -> Journal:
+        return Journal(self.state_dir / "journal")
+
+    @property
+    def _workers(self) -> Path:
+        return self.state_dir / liveness.FOLDER
+
+    def _alive(self) -> liveness.Lifeline:
+        if self._lifeline is None:
+            self._lifeline = liveness.Lifeline(self._workers, self.worker_id)
+        return self._lifeline
+
+    def release(self) -> None:
+        """This engine claims nothing any more (a clean stop): its lock file goes."""
+        if self._lifeline is not None:
+            self._lifeline.release()
+
+    def abandon(self) -> None:
+        """Stop waiting for a busy database to take this engine's results (a stop that
+        cannot wait longer): those kept in the journal are recorded at the next start."""
+        self._abandon.set()
 
     @contextlib.contextmanager
     def batch(self) -> Iterator[None]:
@@ -247,8 +382,8 @@ class Engine:
 
         try:
             made = recurrence.materialize(self.clock.now(), grace=self.config.grace)
-        except Exception:  # a bad rule must never stop publishing
-            log.exception("could not prepare repeating posts")
+        except Exception as exc:  # a bad rule must never stop publishing
+            _failed_step("could not prepare repeating posts", exc)
             return []
         return [self._outcome(sid) for sid in made.missed] + [
             self._outcome(sid, repeat_stopped=True) for sid in made.stopped
@@ -260,8 +395,8 @@ class Engine:
 
         try:
             accounts.upkeep_tokens(self.credentials, clock=self.clock)
-        except Exception:  # token upkeep must never stop publishing
-            log.exception("could not renew the tokens that are due")
+        except Exception as exc:  # token upkeep must never stop publishing
+            _failed_step("could not renew the tokens that are due", exc)
 
     def mark_missed(self) -> list[Outcome]:
         """Pending rows later than the grace window become missed (the user decides)."""
@@ -293,10 +428,15 @@ class Engine:
         return outcomes
 
     def recover_interrupted(self) -> list[Outcome]:
-        """Rows left in ``publishing`` by a dead process become ``uncertain``."""
+        """Settle what engines that are no longer alive left behind.
+
+        First the results such an engine kept in the journal but could not record (the
+        platform's answer wins over any guess), then its rows still in ``publishing``
+        become ``uncertain``. Alive means holding its worker lock: no clock is compared,
+        so a scheduler whose clock runs ahead leaves a live publish alone, and a killed
+        one's rows are recovered at once whatever the clocks say.
+        """
         now = self.clock.now()
-        host = socket.gethostname()
-        outcomes = []
         query = (
             ScheduledPost.select(
                 ScheduledPost.id,
@@ -309,19 +449,58 @@ class Engine:
         )
         # peewee's stubs type a model select's rows as the model, also after .tuples()
         rows = cast("list[tuple[int, str | None, datetime | None, int]]", list(query))
+        claims: dict[str | None, list[tuple[int, datetime | None, int]]] = {}
         for sid, claimed_by, claimed_at, attempts in rows:
-            if claimed_by == self.worker_id:
+            claims.setdefault(claimed_by, []).append((sid, claimed_at, attempts))
+        owners: set[str | None] = {*claims, *self.journal.workers()}
+        owners.discard(self.worker_id)
+        outcomes = []
+        for owner in sorted(owners, key=lambda w: w or ""):
+            with liveness.if_dead(self._workers, owner) as dead:
+                if not dead:
+                    continue
+                if owner is not None:
+                    outcomes += self._replay(owner)
+                outcomes += self._interrupted(owner, claims.get(owner, []), now)
+        liveness.sweep(self._workers)
+        return outcomes
+
+    def _replay(self, owner: str) -> list[Outcome]:
+        """Record the results a dead engine kept in the journal (its lock is held)."""
+        journal = self.journal
+        journal.discard_partial(owner)
+        outcomes = []
+        for path, settlement in journal.entries(owner):
+            # busy: this raises and the entry stays, and so do the rows: the next look
+            # tries again, and nothing of this owner is called interrupted before then
+            landing = self._apply(settlement)
+            journal.remove(path)
+            if landing.how in ("already", "gone"):
                 continue
-            owner_host, _, rest = (claimed_by or "").partition(":")
-            pid_text = rest.split(":", 1)[0]
-            dead = owner_host == host and pid_text.isdigit() and not _pid_alive(int(pid_text))
-            stale = claimed_at is None or now - claimed_at > STALE_CLAIM
-            if not (dead or stale):
-                continue
-            message = (
-                "publishing was interrupted (the app stopped mid-publish); the post may or may "
-                "not have gone out: check the account before publishing again"
+            log.info(
+                "schedule %s: recorded the %s result that a stopped process (%s) had kept",
+                settlement.schedule_id,
+                settlement.outcome,
+                owner,
             )
+            outcomes.append(self._outcome(settlement.schedule_id, earlier=landing.earlier))
+        return outcomes
+
+    def _interrupted(
+        self, owner: str | None, rows: list[tuple[int, datetime | None, int]], now: datetime
+    ) -> list[Outcome]:
+        """A dead engine's rows still in ``publishing`` become ``uncertain``."""
+        message = (
+            "publishing was interrupted (the app stopped mid-publish); the post may or may "
+            "not have gone out: check the account before publishing again"
+        )
+        mine = (
+            ScheduledPost.claimed_by.is_null()
+            if owner is None
+            else ScheduledPost.claimed_by == owner
+        )
+        outcomes = []
+        for sid, claimed_at, attempts in rows:
             with database.atomic():
                 n = (
                     ScheduledPost.update(
@@ -330,7 +509,7 @@ class Engine:
                     .where(
                         (ScheduledPost.id == sid)
                         & (ScheduledPost.status == Status.PUBLISHING)
-                        & (ScheduledPost.claimed_by == claimed_by)
+                        & mine
                     )
                     .execute()
                 )
@@ -345,15 +524,15 @@ class Engine:
                         error_message=message,
                     )
             if n:
-                log.warning(
-                    "schedule %s was left publishing by %s; marked uncertain", sid, claimed_by
-                )
+                log.warning("schedule %s was left publishing by %s; marked uncertain", sid, owner)
                 outcomes.append(self._outcome(sid))
         return outcomes
 
     # ------------------------------------------------------------ claim and publish
     def claim(self, schedule_id: int) -> bool:
         """Atomically take a due pending row; False if another engine (or a user) got there first."""
+        # the lock first: a claim whose owner holds no lock is taken for abandoned
+        self._alive().hold()
         now = utc_text(self.clock.now())
         cursor = database.execute_sql(
             f"UPDATE scheduled_posts SET status = '{Status.PUBLISHING}', attempts = attempts + 1,"
@@ -399,29 +578,7 @@ class Engine:
             lateness_ms,
         )
 
-        def record(
-            outcome: str,
-            *,
-            error: PublishError | None = None,
-            published: Published | None = None,
-            kind: str | None = None,
-            message: str | None = None,
-        ) -> None:
-            PublishingResult.create(
-                schedule=schedule_id,
-                attempt=row.attempts,
-                started_at=started,
-                finished_at=self.clock.now(),
-                outcome=outcome,
-                http_status=error.http_status if error else None,
-                error_kind=kind or (error.kind if error else None),
-                error_message=message or (str(error) if error else None),
-                remote_id=published.remote_id if published else None,
-                remote_url=published.url if published else None,
-                lateness_ms=lateness_ms,
-                warning="; ".join(published.warnings) if published and published.warnings else None,
-            )
-
+        record = _Record(schedule_id, row.attempts, started, lateness_ms, self.clock)
         try:
             credential, publisher = self._tools(account)
         except CredentialMissing as exc:
@@ -459,7 +616,7 @@ class Engine:
         account: Account,
         credential: Credential,
         publisher: Publisher,
-        record: Callable[..., None],
+        record: _Record,
         used: list[Credential],
     ) -> Outcome:
         content = queries.content_for(row)
@@ -526,7 +683,7 @@ class Engine:
         publisher: Publisher,
         account: Account,
         credential: Credential,
-        record: Callable[..., None],
+        record: _Record,
     ) -> Credential:
         """A short-lived token (X's 2 hours) about to expire is renewed before the
         publish, so the attempt is not spent on a 401 after a quiet day."""
@@ -557,7 +714,7 @@ class Engine:
         account: Account,
         credential: Credential,
         exc: AuthExpired,
-        record: Callable[..., None],
+        record: _Record,
     ) -> Credential:
         """A token to replay with after a 401: the keyring's, if another process (the
         window, a reconnect) replaced it meanwhile; else a refreshed one."""
@@ -580,7 +737,7 @@ class Engine:
         account: Account,
         credential: Credential,
         exc: AuthExpired,
-        record: Callable[..., None],
+        record: _Record,
     ) -> Credential:
         if not exc.refreshable or not credential.refresh_token:
             raise AuthExpired(str(exc), refreshable=False, http_status=exc.http_status)
@@ -592,70 +749,273 @@ class Engine:
             log.warning(
                 "refreshed token could not be saved to the keyring; using it for this attempt only"
             )
-        Account.update(
-            token_expires_at=fresh.expires_at or account.token_expires_at,
-            token_refreshed_at=self.clock.now(),
-        ).where(Account.id == account.id).execute()
+        try:
+            Account.update(
+                token_expires_at=fresh.expires_at or account.token_expires_at,
+                token_refreshed_at=self.clock.now(),
+            ).where(Account.id == account.id).execute()
+        except (pw.OperationalError, sqlite3.OperationalError) as failure:
+            # the token is in the keyring; only its expiry is not noted: publish on
+            log.warning("the renewed token's expiry was not noted (%s)", failure)
         record(AttemptOutcome.AUTH_REFRESHED, error=exc, kind="auth", message="token refreshed")
         return fresh
 
-    def _transition(self, row: ScheduledPost, **fields) -> None:
-        fields.setdefault("updated_at", self.clock.now())
+    # ------------------------------------------------------------ recording results
+    def _settle(
+        self,
+        row: ScheduledPost,
+        result: dict[str, Any],
+        *,
+        reconnect: bool = False,
+        **changes: Any,
+    ) -> _Landing:
+        """Record how an attempt ended: the result row and the schedule's new state."""
+        changes.setdefault("updated_at", self.clock.now())
         # only a post that will be tried again keeps where its publish stood
-        retrying = fields.get("status") == Status.PENDING
-        fields.setdefault("resume", getattr(self._local, "resume_out", None) if retrying else None)
-        with database.atomic():
-            n = (
-                ScheduledPost.update(claimed_by=None, **fields)
-                .where(
-                    (ScheduledPost.id == row.id)
-                    & (ScheduledPost.status == Status.PUBLISHING)
-                    & (ScheduledPost.claimed_by == self.worker_id)
-                )
-                .execute()
-            )
-        if n != 1:
-            log.error(
-                "schedule %s was taken from this engine mid-publish; result not recorded", row.id
-            )
+        retrying = changes.get("status") == Status.PENDING
+        changes.setdefault("resume", getattr(self._local, "resume_out", None) if retrying else None)
+        changes = {k: str(v) if isinstance(v, Status) else v for k, v in changes.items()}
+        settlement = Settlement(
+            schedule_id=row.id,
+            worker_id=self.worker_id,
+            result=result,
+            changes=changes,
+            reconnect_account=row.account_id if reconnect else None,
+        )
+        return self._land(settlement)
 
-    def _finish_published(self, row, record, published: Published) -> Outcome:
-        now = self.clock.now()
-        with database.atomic():
-            record(AttemptOutcome.PUBLISHED, published=published)
-            self._transition(
-                row,
-                status=Status.PUBLISHED,
-                published_at=now,
-                remote_id=published.remote_id,
-                remote_url=published.url,
-                error_message=None,
-                warning="; ".join(published.warnings) or None,
+    def _land(self, settlement: Settlement) -> _Landing:
+        """Journal a result, then commit it, however long the database stays busy.
+
+        The result is what the platform did, so it is never dropped: while another
+        process holds the write lock the commit is tried again with a growing pause,
+        saying so now and then. Only a stop that cannot wait (:meth:`abandon`) ends the
+        tries, and then the journal keeps the result for the next start.
+        """
+        sid = settlement.schedule_id
+        journal = self.journal
+        path: Path | None
+        try:
+            path = journal.write(settlement)
+        except OSError as exc:
+            path = None
+            log.warning(
+                "schedule %s: the result could not be kept in the journal (%s); recording it now",
+                sid,
+                exc,
             )
+        crash_point("after_journal")
+        pause, waiting_since, told = 0.1, 0.0, 0.0
+        while True:
+            try:
+                landing = self._apply(settlement)
+                break
+            except (pw.OperationalError, sqlite3.OperationalError) as exc:
+                now = time.monotonic()
+                if not waiting_since:
+                    waiting_since = now
+                if not told or now - told >= TELL_BUSY_EVERY_S:
+                    told = now
+                    log.warning(
+                        "schedule %s: the %s result cannot be recorded yet (%s%s); still trying",
+                        sid,
+                        settlement.outcome,
+                        exc,
+                        ": another program holds the database" if is_busy(exc) else "",
+                    )
+                if path is not None and self._abandon.is_set():
+                    log.warning(
+                        "schedule %s: stopping with the %s result not recorded; it is kept "
+                        "in %s and recorded when Milton next starts",
+                        sid,
+                        settlement.outcome,
+                        path,
+                    )
+                    return _Landing("kept")
+                if self._abandon.is_set():
+                    time.sleep(pause)  # nowhere else to keep it: wait for the database
+                else:
+                    self._abandon.wait(pause)
+                pause = min(pause * 2, RETRY_CAP_S)
+        if waiting_since:  # at the level of the warning it ends
+            log.warning(
+                "schedule %s: the %s result is recorded, after %.0f s waiting for the database",
+                sid,
+                settlement.outcome,
+                time.monotonic() - waiting_since,
+            )
+        if path is not None:
+            journal.remove(path)
+        return landing
+
+    def _apply(self, settlement: Settlement) -> _Landing:
+        """Commit a result in one short transaction; recording it again changes nothing.
+
+        Normally the row is still this claim's. If it was settled otherwise meanwhile
+        (marked uncertain by another process, resolved by the user), the truth is kept:
+        a published result wins, with its URL and a warning saying what it corrects;
+        any other result is only recorded as history.
+        """
+        sid = settlement.schedule_id
+        result = dict(settlement.result)
+        with database.atomic():
+            if (
+                PublishingResult.select()
+                .where(PublishingResult.journal_key == settlement.key)
+                .exists()
+            ):
+                return _Landing("already")
+            found = database.execute_sql(
+                "SELECT status, claimed_by, attempts, remote_url, published_at, warning"
+                " FROM scheduled_posts WHERE id = ?",
+                (sid,),
+            ).fetchone()
+            if found is None:
+                log.warning(
+                    "schedule %s was deleted before its %s result could be recorded",
+                    sid,
+                    settlement.outcome,
+                )
+                return _Landing("gone", status=settlement.changes.get("status"))
+            status, claimed_by, attempts, url, published_at, warning = found
+
+            def record() -> None:
+                PublishingResult.create(schedule=sid, journal_key=settlement.key, **result)
+
+            def change(**fields: Any) -> None:
+                ScheduledPost.update(**fields).where(ScheduledPost.id == sid).execute()
+
+            # still this claim: the same engine, and not a later attempt of the row
+            if (
+                status == Status.PUBLISHING
+                and claimed_by == settlement.worker_id
+                and attempts == result.get("attempt")
+            ):
+                record()
+                change(claimed_by=None, **settlement.changes)
+                if settlement.reconnect_account is not None:
+                    Account.update(status=AccountStatus.NEEDS_RECONNECT).where(
+                        Account.id == settlement.reconnect_account
+                    ).execute()
+                return _Landing("recorded")
+
+            earlier = str(status)
+            if settlement.outcome != AttemptOutcome.PUBLISHED:
+                result["error_kind"] = SUPERSEDED
+                result["error_message"] = (
+                    f"{result.get('error_message') or settlement.outcome} (this result came "
+                    f"after the post had been settled as {earlier}; it changed nothing)"
+                )
+                record()
+                log.warning(
+                    "schedule %s was settled as %s before this attempt's %s result came; "
+                    "the result is recorded, the post left as it is",
+                    sid,
+                    earlier,
+                    settlement.outcome,
+                )
+                return _Landing("superseded", earlier)
+
+            new_url = settlement.changes.get("remote_url")
+            if status == Status.PUBLISHED:
+                # already settled as published (the user said so): add what they could
+                # not know, and say so if the platform holds a second copy
+                fields: dict[str, Any] = {}
+                if not url and new_url:
+                    fields.update(remote_url=new_url, remote_id=settlement.changes.get("remote_id"))
+                if published_at is None:
+                    fields["published_at"] = settlement.changes.get("published_at")
+                how = "filled"
+                if url and new_url and url != new_url:
+                    how = "duplicate"
+                    note = f"published again at {new_url}: check the account for a duplicate"
+                    fields["warning"] = _join(warning, note)
+                    result["warning"] = _join(note, result.get("warning"))
+                    log.warning("schedule %s was published twice: %s and %s", sid, url, new_url)
+                record()
+                if fields:
+                    change(**fields)
+                return _Landing(how, earlier)
+
+            if status == Status.PUBLISHING:
+                note = "it went out while another attempt was publishing it: check for a duplicate"
+            else:
+                note = f"marked {earlier} earlier, but it did publish"
+            changes = {
+                **settlement.changes,
+                "claimed_by": None,
+                "warning": _join(note, settlement.changes.get("warning")),
+            }
+            result["warning"] = _join(note, result.get("warning"))
+            record()
+            change(**changes)
+            log.warning(
+                "schedule %s had been marked %s meanwhile, but it did publish (%s): "
+                "recorded as published",
+                sid,
+                earlier,
+                new_url,
+            )
+            return _Landing("corrected", earlier)
+
+    def _told(self, row: ScheduledPost, landing: _Landing, **extra: Any) -> Outcome:
+        """The outcome to report, as the database now has it."""
+        if landing.how in ("kept", "gone"):
+            account: Account = row.account
+            return Outcome(
+                schedule_id=row.id,
+                status=Status.PUBLISHING if landing.how == "kept" else str(landing.status),
+                account=account.display_name,
+                platform=account.platform,
+                text=row.text_override if row.text_override is not None else row.post.body,
+                message="the result is not recorded yet (the database is busy); it is kept and "
+                "recorded when Milton next starts"
+                if landing.how == "kept"
+                else "the post was deleted while it was being published",
+            )
+        return self._outcome(row.id, earlier=landing.earlier, **extra)
+
+    def _finish_published(self, row, record: _Record, published: Published) -> Outcome:
+        now = self.clock.now()
+        landing = self._settle(
+            row,
+            record.result(AttemptOutcome.PUBLISHED, published=published),
+            status=Status.PUBLISHED,
+            published_at=now,
+            remote_id=published.remote_id,
+            remote_url=published.url,
+            error_message=None,
+            warning="; ".join(published.warnings) or None,
+        )
         log.info("schedule %s published: %s", row.id, published.url)
         for warning in published.warnings:
             log.warning("schedule %s published with a warning: %s", row.id, warning)
-        return self._outcome(row.id)
+        return self._told(row, landing)
 
-    def _finish_failed(self, row, record, exc: PublishError, *, reconnect: bool = False) -> Outcome:
-        with database.atomic():
-            record(AttemptOutcome.FAILED, error=exc)
-            self._transition(row, status=Status.FAILED, error_message=str(exc))
-            if reconnect:
-                Account.update(status=AccountStatus.NEEDS_RECONNECT).where(
-                    Account.id == row.account_id
-                ).execute()
+    def _finish_failed(
+        self, row, record: _Record, exc: PublishError, *, reconnect: bool = False
+    ) -> Outcome:
+        landing = self._settle(
+            row,
+            record.result(AttemptOutcome.FAILED, error=exc),
+            reconnect=reconnect,
+            status=Status.FAILED,
+            error_message=str(exc),
+        )
         log.warning("schedule %s failed: %s", row.id, exc)
-        return self._outcome(row.id, needs_reconnect=reconnect)
+        return self._told(row, landing, needs_reconnect=reconnect)
 
-    def _finish_uncertain(self, row, record, exc: PublishError) -> Outcome:
-        with database.atomic():
-            record(AttemptOutcome.UNCERTAIN, error=exc)
-            self._transition(row, status=Status.UNCERTAIN, error_message=str(exc))
+    def _finish_uncertain(self, row, record: _Record, exc: PublishError) -> Outcome:
+        landing = self._settle(
+            row,
+            record.result(AttemptOutcome.UNCERTAIN, error=exc),
+            status=Status.UNCERTAIN,
+            error_message=str(exc),
+        )
         log.warning("schedule %s outcome unknown: %s", row.id, exc)
-        return self._outcome(row.id)
+        return self._told(row, landing)
 
-    def _finish_rate_limited(self, row, record, exc: RateLimited) -> Outcome:
+    def _finish_rate_limited(self, row, record: _Record, exc: RateLimited) -> Outcome:
         """Wait for the platform's reset, within reason: a reset already past (or
         nonsense) waits like any retry, one beyond a day fails with the time named, and
         a post limited again and again stops after ``max_rate_limited`` tries."""
@@ -683,18 +1043,17 @@ class Engine:
         if wait <= timedelta(0):
             wait = self.backoff(limited)  # a reset in the past tells us nothing: back off
         retry_at = now + wait + timedelta(seconds=self.rng.uniform(0, 3))
-        with database.atomic():
-            record(AttemptOutcome.RATE_LIMITED, error=exc)
-            self._transition(
-                row,
-                status=Status.PENDING,
-                next_attempt_at=retry_at,
-                error_message=f"rate limited; retrying at {retry_at:%Y-%m-%d %H:%M:%S} UTC",
-            )
+        landing = self._settle(
+            row,
+            record.result(AttemptOutcome.RATE_LIMITED, error=exc),
+            status=Status.PENDING,
+            next_attempt_at=retry_at,
+            error_message=f"rate limited; retrying at {retry_at:%Y-%m-%d %H:%M:%S} UTC",
+        )
         log.info("schedule %s rate limited until %s", row.id, retry_at.isoformat())
-        return self._outcome(row.id, retry_at=retry_at)
+        return self._told(row, landing, retry_at=retry_at)
 
-    def _finish_retry(self, row, record, exc: PublishError) -> Outcome:
+    def _finish_retry(self, row, record: _Record, exc: PublishError) -> Outcome:
         transient_attempts = _attempts(row.id, AttemptOutcome.RETRY) + 1
         if transient_attempts >= self.config.max_attempts:
             return self._finish_failed(
@@ -707,11 +1066,13 @@ class Engine:
             )
         delay = self.backoff(transient_attempts)
         retry_at = self.clock.now() + delay
-        with database.atomic():
-            record(AttemptOutcome.RETRY, error=exc)
-            self._transition(
-                row, status=Status.PENDING, next_attempt_at=retry_at, error_message=str(exc)
-            )
+        landing = self._settle(
+            row,
+            record.result(AttemptOutcome.RETRY, error=exc),
+            status=Status.PENDING,
+            next_attempt_at=retry_at,
+            error_message=str(exc),
+        )
         log.info(
             "schedule %s: %s; retry %s in %.0f s",
             row.id,
@@ -719,7 +1080,7 @@ class Engine:
             transient_attempts + 1,
             delay.total_seconds(),
         )
-        return self._outcome(row.id, retry_at=retry_at)
+        return self._told(row, landing, retry_at=retry_at)
 
     def backoff(self, attempt: int) -> timedelta:
         """Capped exponential backoff with equal jitter: [d/2, d] where d = base·2^(n-1) ≤ cap."""
@@ -819,7 +1180,7 @@ def outcomes_since(result_id: int) -> tuple[int, list[Outcome]]:
     ) in rows:
         high = max(high, rid)
         status = _RESULT_STATUS.get(outcome)
-        if status is None:
+        if status is None or kind == SUPERSEDED:
             continue
         outcomes.append(
             Outcome(

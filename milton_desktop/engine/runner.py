@@ -97,7 +97,10 @@ class Runner(QObject):
         self._due_timer.stop()
         self._watchdog.stop()
         done = self.dispatcher.shutdown(timeout)
-        settings.set_internal("heartbeat", None)
+        try:
+            settings.set_internal("heartbeat", None)
+        except Exception as exc:  # a busy database must not turn a clean stop into a crash
+            log.warning("could not clear the scheduler's heartbeat: %s", exc)
         log.info("scheduler stopped%s", "" if done else " with publishes still in flight")
         return done
 
@@ -141,7 +144,11 @@ class Runner(QObject):
             "interval": self.interval_s,
             "paused": self.paused,
         }
-        self.dispatcher.run_in_house(lambda: settings.set_internal("heartbeat", beat))
+
+        def heartbeat() -> None:
+            settings.set_internal("heartbeat", beat)
+
+        self.dispatcher.run_in_house(heartbeat)
 
     def _on_due_timer_timeout(self) -> None:
         self.tick()

@@ -13,7 +13,7 @@ from milton_desktop.storage.models import ALL_MODELS, database
 
 log = logging.getLogger("milton.db")
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 #: one step per schema version: the statements that bring version N-1 to N. A new
 #: database gets every table as the models are today and skips them.
@@ -34,6 +34,13 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
         # the name the platform gives the account's person or page, shown instead of
         # a member id (filled in on the next connect or reconnect)
         "ALTER TABLE accounts ADD COLUMN profile_name VARCHAR(255) NOT NULL DEFAULT ''",
+    ),
+    5: (
+        # the journal entry an attempt's result came from, so a result replayed after a
+        # crash is never recorded twice (the index name is the one peewee gives it)
+        "ALTER TABLE publishing_results ADD COLUMN journal_key VARCHAR(255)",
+        'CREATE UNIQUE INDEX IF NOT EXISTS "publishing_results_journal_key"'
+        ' ON "publishing_results" ("journal_key")',
     ),
 }
 

@@ -190,6 +190,8 @@ class PublishingResult(BaseModel):
     remote_url = pw.CharField(null=True)
     lateness_ms = pw.IntegerField(default=0)
     warning = pw.TextField(null=True)
+    #: the outcome journal entry this result was recorded from (engine.journal)
+    journal_key = pw.CharField(null=True, unique=True)
 
     class Meta:
         table_name = "publishing_results"

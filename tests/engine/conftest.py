@@ -17,7 +17,11 @@ from milton_desktop.storage.models import Account
 
 
 class ScriptedPublisher(Publisher):
-    """Answers each publish with the next scripted result (a Published or an exception)."""
+    """Answers each publish with the next scripted result (a Published or an exception).
+
+    A function in the script is what happens elsewhere while the request is out: it is
+    called, and the item after it answers.
+    """
 
     platform = "linkedin"
     default_bases = {"api": "http://127.0.0.1:9"}
@@ -36,6 +40,8 @@ class ScriptedPublisher(Publisher):
 
     def publish(self, content, credential, account, progress=None):
         type(self).calls.append((content.text, credential.access_token))
+        while type(self).script and callable(type(self).script[0]):
+            type(self).script.pop(0)()
         result = (
             type(self).script.pop(0) if type(self).script else Published("99", "https://x.com/s/99")
         )

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from milton_desktop.domain.clock import FakeClock
 from milton_desktop.domain.credential import Credential
 from milton_desktop.domain.errors import UserError
 from milton_desktop.engine.machine import Engine
@@ -257,14 +258,20 @@ def test_crash_recovery_marks_dead_claims_uncertain(engine, creds, clock, accoun
     assert scripted.calls == []
 
 
-def test_live_claim_of_another_process_is_left_alone(engine, creds, clock, account):
+def test_live_claim_of_another_engine_is_left_alone_whatever_the_clocks(
+    engine, creds, clock, account
+):
     sched = _schedule(clock, account)
     clock.advance(timedelta(minutes=10))
-    assert engine.claim(sched.id)  # this process is alive
-    other = Engine(creds, clock=clock)
+    assert engine.claim(sched.id)  # this engine is alive: it holds its worker lock
+    ahead = FakeClock(clock.now() + timedelta(minutes=45))  # a second scheduler, clock ahead
+    other = Engine(creds, clock=ahead)
+    assert other.recover_interrupted() == []
+    clock.advance(timedelta(days=3))
+    ahead.advance(timedelta(days=3))
     assert other.recover_interrupted() == []
     assert _row(sched.id).status == "publishing"
-    clock.advance(timedelta(minutes=31))  # but a claim that old is abandoned
+    engine.release()  # the claimer is gone (as when its process dies)
     (o,) = other.recover_interrupted()
     assert o.status == "uncertain"
 

@@ -4,11 +4,15 @@ place with its rows kept, and a newer one is refused."""
 from __future__ import annotations
 
 import sqlite3
+from datetime import UTC, datetime
 
 import pytest
+from peewee import IntegrityError
 
 from milton_desktop.storage.db import SCHEMA_VERSION, DatabaseError, close_database, open_database
 from milton_desktop.storage.models import Account, ScheduledPost
+
+NOW = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 
 #: what schema 2 added, and where
 V2_COLUMNS = {
@@ -48,6 +52,7 @@ def test_a_version_1_database_is_migrated_and_keeps_its_rows(tmp_path):
             conn.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
         conn.execute("ALTER TABLE accounts DROP COLUMN tier")
         conn.execute("ALTER TABLE scheduled_posts DROP COLUMN resume")  # schema 3
+        _undo_schema_5(conn)
         conn.execute("ALTER TABLE accounts DROP COLUMN profile_name")  # schema 4
         conn.execute("PRAGMA user_version = 1")
     assert "warning" not in _columns(path, "scheduled_posts")
@@ -64,6 +69,43 @@ def test_a_version_1_database_is_migrated_and_keeps_its_rows(tmp_path):
         assert column in _columns(path, table)
     assert "resume" in _columns(path, "scheduled_posts")
     assert "profile_name" in _columns(path, "accounts")
+
+
+def _undo_schema_5(conn):
+    conn.execute("DROP INDEX publishing_results_journal_key")
+    conn.execute("ALTER TABLE publishing_results DROP COLUMN journal_key")
+
+
+def test_a_version_4_database_gets_the_journal_key_and_keeps_its_results(tmp_path):
+    from milton_desktop.storage.models import Post, PublishingResult
+
+    path = tmp_path / "v4.sqlite3"
+    open_database(path)
+    acc = Account.create(platform="x", display_name="mine", remote_id="1")
+    post = Post.create(body="hello")
+    row = ScheduledPost.create(
+        post=post, account=acc, scheduled_time=NOW, next_attempt_at=NOW, status="published"
+    )
+    PublishingResult.create(schedule=row, attempt=1, started_at=NOW, outcome="published")
+    close_database()
+    with sqlite3.connect(path) as conn:
+        _undo_schema_5(conn)
+        conn.execute("PRAGMA user_version = 4")
+
+    open_database(path)
+    try:
+        (kept,) = PublishingResult.select()
+        assert kept.journal_key is None
+        PublishingResult.create(
+            schedule=row, attempt=2, started_at=NOW, outcome="published", journal_key="k1"
+        )
+        with pytest.raises(IntegrityError):  # one journal entry is recorded once
+            PublishingResult.create(
+                schedule=row, attempt=2, started_at=NOW, outcome="published", journal_key="k1"
+            )
+    finally:
+        close_database()
+    assert _version(path) == SCHEMA_VERSION
 
 
 def test_opening_an_up_to_date_database_needs_no_write_lock(tmp_path):
