@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -91,3 +92,37 @@ def wait_for(predicate, timeout: float = 20.0, interval: float = 0.02):
             return value
         time.sleep(interval)
     raise AssertionError(f"condition not met within {timeout} s")
+
+
+class Lines:
+    """A spawned process's stderr, read as it comes, so a test can wait for what the
+    process says instead of sleeping."""
+
+    def __init__(self, proc: subprocess.Popen) -> None:
+        self.proc = proc
+        self.lines: list[str] = []
+        self._thread = threading.Thread(target=self._read, args=(proc,), daemon=True)
+        self._thread.start()
+
+    def _read(self, proc: subprocess.Popen) -> None:
+        assert proc.stderr is not None
+        for line in proc.stderr:
+            self.lines.append(line)
+
+    def saying(self, words: str) -> list[str]:
+        return [line for line in list(self.lines) if words in line]
+
+    @property
+    def text(self) -> str:
+        """All read so far (all of it after :meth:`finish`)."""
+        return "".join(list(self.lines))
+
+    def finish(self, timeout: float = 90) -> str:
+        """Wait for the process to end; returns its stdout."""
+        self.proc.wait(timeout=timeout)
+        assert self.proc.stdout is not None and self.proc.stderr is not None
+        out = self.proc.stdout.read()
+        self.proc.stdout.close()
+        self._thread.join(timeout=30)
+        self.proc.stderr.close()
+        return out

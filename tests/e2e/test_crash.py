@@ -1,6 +1,7 @@
 """Kill -9 the headless scheduler at each point of a publish, on each platform, then
 restart it. At the fake: the post exists at most once. In the database: every post is
-published, pending or uncertain (with a message for the user), none stuck publishing."""
+published, pending or uncertain (with a message for the user), none stuck publishing;
+an answer already kept in the outcome journal is recorded as it was."""
 
 from __future__ import annotations
 
@@ -221,6 +222,21 @@ def test_kill_after_the_answer_before_the_commit(cli, platform):
     del cli.env["MILTON_CRASH_AT"]
     assert platform.posts() == 1
     _restart_and_check(cli, platform, expect_posts=1, expect_status="uncertain")
+
+
+def test_kill_after_the_answer_was_journaled_before_the_commit(cli, platform):
+    cli.env["MILTON_CRASH_AT"] = "after_journal"
+    r = cli("run", "--once")
+    assert r.returncode == -signal.SIGKILL
+    del cli.env["MILTON_CRASH_AT"]
+    assert platform.posts() == 1
+    assert [s for _, s, _ in _rows(cli.home)] == ["publishing"]
+    # the platform's answer was kept: the restart records it instead of guessing
+    _restart_and_check(cli, platform, expect_posts=1, expect_status="published")
+    (row,) = json.loads(cli("list", "--json").stdout)
+    assert row["url"] and row["url"].startswith("https://")
+    assert row["attempts"] == 1
+    assert list((cli.home / "journal").glob("*.json")) == []
 
 
 def test_kill_during_media_upload(cli, platform):

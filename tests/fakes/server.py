@@ -292,6 +292,11 @@ class FakeServer:
             content_type=content_type,
         )
 
+    def answer_held(self) -> None:
+        """Let the requests a ``slow`` or ``timeout`` fault holds go on now (for the rest
+        of the test), so a test decides when a held publish gets its answer."""
+        self._release.set()
+
     def clear_faults(self) -> None:
         with self._lock:
             self._faults.clear()
