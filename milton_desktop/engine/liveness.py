@@ -21,6 +21,7 @@ import os
 import re
 import sys
 import threading
+import time
 import weakref
 from collections.abc import Iterator
 from pathlib import Path
@@ -88,6 +89,12 @@ def lock_path(folder: Path, worker_id: str) -> Path:
 
 #: every lifeline this process holds, so a clean exit tidies their files
 _held: weakref.WeakSet[Lifeline] = weakref.WeakSet()
+_held_lock = threading.Lock()
+
+
+def _holding() -> list[Lifeline]:
+    with _held_lock:
+        return list(_held)
 
 
 class Lifeline:
@@ -124,10 +131,12 @@ class Lifeline:
                 if _try_lock(fd):
                     if _same_file(fd, self.path):
                         self._fd = fd
-                        _held.add(self)
+                        with _held_lock:
+                            _held.add(self)
                         return
                     _unlock(fd)
                 os.close(fd)
+                time.sleep(0.001)
             raise OSError(f"could not lock {self.path}: another process keeps taking it")
 
     def release(self) -> None:
@@ -136,7 +145,8 @@ class Lifeline:
             fd, self._fd = self._fd, None
             if fd is None:
                 return
-            _held.discard(self)
+            with _held_lock:
+                _held.discard(self)
             _remove_locked(fd, self.path)
 
 
@@ -189,7 +199,7 @@ def if_dead(folder: Path, worker_id: str | None) -> Iterator[bool]:
 def sweep(folder: Path) -> int:
     """Remove the lock files of workers that ended without tidying (killed, crashed);
     returns how many. Those of workers alive, in any process, stay."""
-    mine = {lifeline.path.name for lifeline in list(_held)}
+    mine = {lifeline.path.name for lifeline in _holding()}
     removed = 0
     try:
         names = [p for p in folder.iterdir() if p.name.endswith(_SUFFIX)]
@@ -212,7 +222,7 @@ def sweep(folder: Path) -> int:
 
 def _release_all() -> None:
     # at exit the worker threads have been joined: nothing of ours is publishing any more
-    for lifeline in list(_held):
+    for lifeline in _holding():
         lifeline.release()
 
 

@@ -797,7 +797,7 @@ class Engine:
         path: Path | None
         try:
             path = journal.write(settlement)
-        except OSError as exc:
+        except Exception as exc:  # a full disk must not cost the result: record it all the same
             path = None
             log.warning(
                 "schedule %s: the result could not be kept in the journal (%s); recording it now",
@@ -960,18 +960,25 @@ class Engine:
 
     def _told(self, row: ScheduledPost, landing: _Landing, **extra: Any) -> Outcome:
         """The outcome to report, as the database now has it."""
-        if landing.how in ("kept", "gone"):
-            account: Account = row.account
+        account: Account = row.account
+        if landing.how == "kept":
             return Outcome(
                 schedule_id=row.id,
-                status=Status.PUBLISHING if landing.how == "kept" else str(landing.status),
+                status=Status.PUBLISHING,
                 account=account.display_name,
                 platform=account.platform,
                 text=row.text_override if row.text_override is not None else row.post.body,
                 message="the result is not recorded yet (the database is busy); it is kept and "
-                "recorded when Milton next starts"
-                if landing.how == "kept"
-                else "the post was deleted while it was being published",
+                "recorded when Milton next starts",
+            )
+        if landing.how == "gone":
+            return Outcome(
+                schedule_id=row.id,
+                status=str(landing.status),
+                account=account.display_name,
+                platform=account.platform,
+                text=row.text_override or "",
+                message="the post was deleted while it was being published",
             )
         return self._outcome(row.id, earlier=landing.earlier, **extra)
 
