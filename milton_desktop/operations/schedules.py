@@ -265,17 +265,32 @@ def resolve_uncertain(
         raise UserError(f"schedule {schedule_id} is {row.status}, not uncertain")
     if not published:
         _check_account(row)
+    # only while it is still uncertain: the engine (a late result) or another window
+    # may have settled it since it was read
+    still_uncertain = (ScheduledPost.id == schedule_id) & (ScheduledPost.status == Status.UNCERTAIN)
     if published:
-        ScheduledPost.update(
-            status=Status.PUBLISHED,
-            published_at=now,
-            remote_url=url or row.remote_url,
-            updated_at=now,
-        ).where(ScheduledPost.id == schedule_id).execute()
+        n = (
+            ScheduledPost.update(
+                status=Status.PUBLISHED,
+                published_at=now,
+                remote_url=url or row.remote_url,
+                updated_at=now,
+            )
+            .where(still_uncertain)
+            .execute()
+        )
     else:
-        ScheduledPost.update(status=Status.PENDING, next_attempt_at=now, updated_at=now).where(
-            ScheduledPost.id == schedule_id
-        ).execute()
+        n = (
+            ScheduledPost.update(status=Status.PENDING, next_attempt_at=now, updated_at=now)
+            .where(still_uncertain)
+            .execute()
+        )
+    if n != 1:
+        now_status = get_schedule(schedule_id).status
+        raise UserError(
+            f"schedule {schedule_id} was settled meanwhile (it is {now_status} now): "
+            "nothing was changed; look at it again"
+        )
     return get_schedule(schedule_id)
 
 

@@ -132,7 +132,15 @@ class CredentialStore:
                 f"no token is stored for this {platform} account: reconnect it "
                 f"(milton-desktop account add {platform} ... --token-stdin)"
             )
-        return _known(Credential.from_json(value))
+        try:
+            return _known(Credential.from_json(value))
+        except (ValueError, TypeError, KeyError, AttributeError):
+            # edited by hand or by another program: as good as no token, and its text
+            # (which may hold a secret) is never repeated
+            raise CredentialMissing(
+                f"the keyring entry for this {platform} account cannot be read (it is not "
+                "what Milton stored there): reconnect the account to store a new token"
+            ) from None
 
     def delete(self, platform: str, account_id: int) -> None:
         key = self.key(platform, account_id)

@@ -208,6 +208,27 @@ def test_auth_expired_twice_does_not_loop(engine, clock, account, scripted):
     assert len(scripted.calls) == 2 and len(scripted.refreshes) == 1
 
 
+@pytest.mark.parametrize(
+    "stored", ["not json at all", '["a", "list"]', '{"no_access_token": 1}', '"a string"', "{"]
+)
+def test_an_unreadable_keyring_entry_fails_with_reconnect_and_never_leaks(
+    engine, clock, account, creds, scripted, memory_keyring, stored
+):
+    """A keyring entry changed by hand or by another program: the post fails with
+    "reconnect" (never stuck in publishing), and the entry's text is not repeated."""
+    sched = _schedule(clock, account)
+    memory_keyring.set_password("milton-desktop", creds.key("linkedin", account.id), stored)
+    creds._memory.clear()
+    clock.advance(timedelta(minutes=10))
+    (o,) = engine.publish_due()
+    assert o.status == "failed" and o.needs_reconnect
+    row = _row(sched.id)
+    assert row.status == "failed" and "cannot be read" in row.error_message
+    assert stored not in row.error_message
+    assert Account.get_by_id(account.id).status == "needs_reconnect"
+    assert scripted.calls == []
+
+
 def test_missing_token_fails_with_reconnect(engine, clock, account, creds, scripted):
     sched = _schedule(clock, account)
     creds.delete("linkedin", account.id)

@@ -73,6 +73,25 @@ def test_marking_published_keeps_the_link_and_refuses_a_bad_one(accounts, clock)
     assert (done.status, done.remote_url) == (Status.PUBLISHED, "https://x.com/me/status/9")
 
 
+def test_marking_not_published_after_a_late_result_landed_changes_nothing(
+    accounts, clock, monkeypatch
+):
+    """The engine's late success lands between the user's read and their choice: the
+    choice must not send a published post out again."""
+    row = schedule_later(posts.add_post("Launch"), accounts["x"], clock)
+    set_status(row, Status.UNCERTAIN)
+    checked = schedules._check_account
+
+    def engine_lands_meanwhile(r):
+        checked(r)
+        set_status(r, Status.PUBLISHED)
+
+    monkeypatch.setattr(schedules, "_check_account", engine_lands_meanwhile)
+    with pytest.raises(UserError, match="settled meanwhile"):
+        schedules.resolve_uncertain(row.id, False, clock=clock)
+    assert queries.get_schedule(row.id).status == Status.PUBLISHED
+
+
 # ---------------------------------------------------------------- what needs attention
 
 
