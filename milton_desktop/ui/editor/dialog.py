@@ -67,7 +67,7 @@ from milton_desktop.domain.timeutil import (
     localize,
 )
 from milton_desktop.domain.validation import count_hashtags
-from milton_desktop.operations import accounts, compose, posts, schedules
+from milton_desktop.operations import accounts, compose, link_previews, posts, schedules
 from milton_desktop.publishers import registry
 from milton_desktop.publishers.base import PublishError
 from milton_desktop.storage import media as media_mod
@@ -898,6 +898,15 @@ class PostEditorDialog(QDialog):
                 parent=self,
                 on_success=lambda img: self._on_thumbnail_ready(key, img),
             )
+        elif entry.url and entry.kind == "image":
+            # a linked image is fetched (bounded in time and size) to show what it is
+            url, key, media_dir = entry.url, entry.key, self.media_dir
+            run_in_background(
+                lambda: thumbnail(link_previews.fetch_preview(url, media_dir)),
+                parent=self,
+                on_success=lambda img: self._on_thumbnail_ready(key, img),
+                on_failure=partial(self._on_preview_failed, key),
+            )
 
     def _item_for(self, key: int) -> QListWidgetItem | None:
         for row in range(self.media_list.count()):
@@ -928,6 +937,8 @@ class PostEditorDialog(QDialog):
                 bits.append(f"{entry.width}×{entry.height}")
             tip.append(", ".join(bits))
         tip.append(f"Alt text: {entry.alt_text}" if entry.alt_text else "No alt text yet")
+        if entry.note:
+            tip.append(entry.note)
         item.setToolTip("\n".join(tip))
 
     def add_media_files(self, paths: Sequence[str | Path]) -> None:
@@ -1005,6 +1016,14 @@ class PostEditorDialog(QDialog):
             entry.image = image
             self._paint_entry(entry)
             self._refresh()  # the preview shows the picture now
+
+    def _on_preview_failed(self, key: int, exc: Exception) -> None:
+        entry = self._entry(key)
+        if entry is None:
+            return
+        # the card stays: the link may work for the platform even if not from here
+        entry.note = sentence(str(exc)) if isinstance(exc, UserError) else "No preview."
+        self._paint_entry(entry)
 
     def _remove_entry(self, key: int) -> None:
         self._media = [e for e in self._media if e.key != key]

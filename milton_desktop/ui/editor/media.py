@@ -1,9 +1,9 @@
 """The editor's attachments: what each one is, its thumbnail, and how it is drawn.
 
 A local image is decoded on a worker at preview size (big enough for the platform
-previews, scaled down again for the tile). A link is not downloaded: fetching it
-would be network work in the window, so it is drawn as a card naming its host and
-file, with a picture icon instead of a thumbnail.
+previews, scaled down again for the tile). A linked image is fetched on a worker by
+``operations.link_previews`` (bounded in time and size, kept a week); until it
+arrives, or if it cannot be fetched, it is drawn as a card naming its host and file.
 """
 
 from __future__ import annotations
@@ -57,6 +57,8 @@ class MediaEntry:
     original_name: str = ""
     #: the decoded picture (preview size), once a worker has read it
     image: QImage | None = field(default=None, repr=False, compare=False)
+    #: why there is no picture of a linked image (its link could not be fetched)
+    note: str = ""
 
     @property
     def name(self) -> str:

@@ -615,3 +615,19 @@ def test_a_schedule_that_became_uncertain_meanwhile_is_explained_in_window_words
         "check the account, then mark it published or not published "
         "(right-click it and choose whether it went out)."
     )
+
+
+def test_a_linked_image_shows_its_picture_and_a_dead_link_says_why(qtbot, editor, monkeypatch):
+    from milton_desktop.publishers import deadline
+    from milton_desktop.ui.editor.dialog import _HAS_THUMB
+    from tests.operations.test_link_previews import Cdn
+
+    monkeypatch.setenv(deadline.DEADLINE_ENV, "2")
+    with Cdn() as cdn:
+        dlg = editor()
+        assert dlg.add_media_url(f"{cdn.url}/photo.jpg")
+        assert dlg.add_media_url(f"{cdn.url}/missing.jpg")
+        shown, dead = (dlg.media_list.item(i) for i in range(2))
+        qtbot.waitUntil(lambda: shown.data(_HAS_THUMB) is True, timeout=15000)
+        qtbot.waitUntil(lambda: "answered 404" in dead.toolTip(), timeout=15000)
+        assert dead.data(_HAS_THUMB) is False
