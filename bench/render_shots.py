@@ -12,6 +12,7 @@ with a fixed "now", and writes, each name ending in ``-WxH-light`` or ``-WxH-dar
 
 - ``main-month``, ``main-week``, ``main-day``, ``main-list``: the main window as a
   tray user sees it (``--size``, default 1440x900; ``--dark`` for a dark palette);
+- ``main-month-filtered``: the month view narrowed to one platform, with its note;
 - ``main-no-tray``: the window on a desktop without a tray, with its in-window notices;
 - ``editor-x-overlong``: the editor on an X post that is too long;
 - ``missed-dialog``, ``about``, ``tray-menu``, ``tray-icons``;
@@ -148,6 +149,11 @@ def main(opts: ShotOptions) -> list[Path]:
         window.set_view(view)
         save(window, f"main-{view}")
     window.set_view("month")
+    # One filter over every view: the month narrowed to LinkedIn, saying what it hides.
+    combo = window.calendar.list_view.platform_combo
+    combo.setCurrentIndex(combo.findData("linkedin"))
+    save(window, "main-month-filtered")
+    window.calendar.clear_filter()
 
     # The tray's menu and its icons.
     tray = TrayController(runner, window, icons.tray_icon, available=False, clock=clock)

@@ -10,7 +10,7 @@ sort of what happens to be loaded.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, tzinfo
 from typing import Any
 
@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QTableView,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -273,6 +274,18 @@ STATUS_FILTERS: tuple[tuple[str, frozenset[str]], ...] = (
 ATTENTION = frozenset(NEEDS_ATTENTION)
 
 
+class _FilterBar(QWidget):
+    """The row of search and filters; it lays itself out again when its width changes."""
+
+    def __init__(self, arrange: Callable[[int], None], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._arrange = arrange
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        self._arrange(event.size().width())
+        super().resizeEvent(event)
+
+
 class ListView(QWidget):
     """Search, filters and the table of every schedule."""
 
@@ -327,6 +340,16 @@ class ListView(QWidget):
 
         self.count_label = QLabel(self)
         self.count_label.setObjectName("calendarListCount")
+        # Whatever view is shown, a narrowed filter says so and offers the way back, so
+        # posts it hides never look lost.
+        self.clear_button = QToolButton(self)
+        self.clear_button.setObjectName("calendarFilterClear")
+        self.clear_button.setText("Clear")
+        self.clear_button.setAutoRaise(True)
+        self.clear_button.setToolTip("Show every post again: clear the search and the filters")
+        self.clear_button.setAccessibleName("Clear the search and filters")
+        self.clear_button.setVisible(False)
+        self.clear_button.clicked.connect(self.clear_filter)
 
         self.table = ScheduleTable(self)
         self.table.setObjectName("calendarListTable")
@@ -389,19 +412,28 @@ class ListView(QWidget):
         self._top_row.addWidget(self.search_edit, 2)
         self._top_row.addWidget(self.filters)
         self._top_row.addWidget(self.count_label)
+        self._top_row.addWidget(self.clear_button)
         self._second_row = QHBoxLayout()
         self._second_row.setContentsMargins(8, 0, 8, 6)
         self._second_row.addStretch(1)
         self._wrapped = False
+        # The search and filters are their own widget: the calendar pane shows them above
+        # every view (one filter for month, week, day and the list).
+        self.controls = _FilterBar(self._arrange, self)
+        self.controls.setObjectName("calendarFilterBar")
+        bar = QVBoxLayout(self.controls)
+        bar.setContentsMargins(0, 0, 0, 0)
+        bar.setSpacing(0)
+        bar.addLayout(self._top_row)
+        bar.addLayout(self._second_row)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
-        layout.addLayout(self._top_row)
-        layout.addLayout(self._second_row)
+        layout.addWidget(self.controls)
         layout.addWidget(self.table)
 
     def _one_row_width(self) -> int:
-        parts = (self.search_edit, self.filters, self.count_label)
+        parts = (self.search_edit, self.filters, self.count_label, self.clear_button)
         return sum(w.sizeHint().width() for w in parts) + 60 + 16 + 6 * 4
 
     def minimumSizeHint(self) -> QSize:
@@ -411,7 +443,6 @@ class ListView(QWidget):
         return QSize(min(hint.width(), narrow), hint.height())
 
     def resizeEvent(self, event: QResizeEvent) -> None:
-        self._arrange(event.size().width())
         self._fit_columns(event.size().width())
         super().resizeEvent(event)
 
@@ -491,6 +522,28 @@ class ListView(QWidget):
                 return
         raise ValueError(f"no list filter for {sorted(wanted)!r}")
 
+    def clear_filter(self) -> None:
+        """Show every post again: no search, every status, platform and account."""
+        if not self.filter().narrows():
+            return
+        combos = (self.status_combo, self.platform_combo, self.account_combo)
+        for w in (self.search_edit, *combos):
+            w.blockSignals(True)
+        self.search_edit.clear()
+        for combo in combos:
+            combo.setCurrentIndex(0)
+        for w in (self.search_edit, *combos):
+            w.blockSignals(False)
+        self._search_timer.stop()
+        self.filtersChanged.emit()
+
+    def show_filtered(self, shown: int, total: int) -> None:
+        """What a calendar view says of the filter: "Filtered: 3 of 12 shown", or nothing."""
+        narrowed = self.filter().narrows()
+        self.count_label.setText(f"Filtered: {shown} of {total} shown" if narrowed else "")
+        self.count_label.setVisible(narrowed)
+        self.clear_button.setVisible(narrowed)
+
     def set_search(self, text: str) -> None:
         """Search for ``text`` now (no typing delay)."""
         self.search_edit.setText(text)
@@ -523,6 +576,8 @@ class ListView(QWidget):
             self.count_label.setText(f"{total} {noun}")
         else:
             self.count_label.setText(f"{total} {what}post{'s' if total != 1 else ''}")
+        self.count_label.setVisible(True)
+        self.clear_button.setVisible(flt.narrows())
         narrowed = flt.text or flt.platform or flt.account_id is not None
         if flt.statuses == ATTENTION and not narrowed:
             self.table.empty_text = (

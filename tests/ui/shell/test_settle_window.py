@@ -45,12 +45,16 @@ def test_shortcuts_follow_the_platform_and_are_on_the_actions(window):
     assert "&Find…" in menu_texts(window, "&Edit")
 
 
-def test_find_opens_the_list_with_the_search_focused(qtbot, window):
+def test_find_focuses_the_search_in_the_view_that_is_shown(qtbot, window):
     window.show()
     qtbot.waitExposed(window)
     window.activateWindow()
     window.post_actions.find_action.trigger()
-    assert window.calendar.current_view() == "list" and window.view_actions["list"].isChecked()
+    # the month view stays: the search and filters are over every view
+    assert window.calendar.current_view() == "month" and window.view_actions["month"].isChecked()
+    qtbot.waitUntil(lambda: window.calendar.list_view.search_edit.hasFocus())
+    window.set_view("list")
+    window.post_actions.find_action.trigger()
     qtbot.waitUntil(lambda: window.calendar.list_view.search_edit.hasFocus())
 
 
