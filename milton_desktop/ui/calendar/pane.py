@@ -142,6 +142,8 @@ class CalendarPane(QWidget):
     editPostRequested = Signal(int)
     #: schedules changed (a drop, a cancel, an undo or redo): other panes should refresh
     changed = Signal()
+    #: a post was copied into a new draft (its post id): the drafts should show it
+    draftDuplicated = Signal(int)
 
     def __init__(
         self,
@@ -171,6 +173,7 @@ class CalendarPane(QWidget):
         self.settler.acting.connect(self.banner.clear)
         self.settler.changed.connect(self._on_settler_changed)
         self.settler.editRequested.connect(self._on_settler_edit_requested)
+        self.settler.duplicated.connect(self.draftDuplicated)
 
         self.model = ScheduleModel(self)
         self.list_model = ScheduleTableModel(self)

@@ -121,3 +121,17 @@ def test_publish_now_in_the_editor_closes_it_and_the_banner_follows_the_post(
     )
     assert banner.text() == "Published “From the editor” on Work LinkedIn."
     qtbot.waitUntil(lambda: window.editor is None)  # the editor closed itself
+
+
+def test_duplicate_as_draft_shows_the_copy_selected_in_the_drafts(
+    qtbot, window, make_schedule, base_time
+):
+    sched = make_schedule("Weekly digest", base_time + timedelta(days=1))
+    window.refresh_all()
+    window.drafts_dock.hide()
+    with qtbot.waitSignal(window.calendar.draftDuplicated, timeout=5000) as made:
+        assert window.calendar.settler.run("duplicate", sched.id)
+    (new_id,) = made.args
+    assert window.drafts_dock.isVisibleTo(window)
+    assert new_id in window.drafts.post_ids()
+    assert window.drafts.selected_post_id() == new_id
