@@ -16,14 +16,23 @@ from typing import Any
 
 from PySide6.QtCore import (
     QAbstractTableModel,
+    QEvent,
     QModelIndex,
     QPersistentModelIndex,
+    QRect,
     QSize,
     Qt,
     QTimer,
     Signal,
 )
-from PySide6.QtGui import QFont, QPainter, QPaintEvent, QPalette, QResizeEvent
+from PySide6.QtGui import (
+    QFont,
+    QHelpEvent,
+    QPainter,
+    QPaintEvent,
+    QPalette,
+    QResizeEvent,
+)
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -33,6 +42,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QTableView,
     QToolButton,
+    QToolTip,
     QVBoxLayout,
     QWidget,
 )
@@ -42,6 +52,7 @@ from milton_desktop.publishers import registry
 from milton_desktop.storage import queries
 from milton_desktop.storage.queries import ScheduleFilter
 from milton_desktop.ui import style
+from milton_desktop.ui.calendar.hovercard import HIDES_CARD, HoverCard
 from milton_desktop.ui.calendar.model import ScheduleItem, ScheduleModel, format_day
 
 log = logging.getLogger("milton.ui.calendar")
@@ -243,6 +254,26 @@ class ScheduleTable(QTableView):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.empty_text = "Nothing to show."
+        self.hover_card = HoverCard(self)
+
+    def viewportEvent(self, event: QEvent) -> bool:
+        # A row rested on shows the post's card (its picture, and why it failed), except
+        # on the Problem column, whose tooltip is the whole reason.
+        kind = event.type()
+        if kind == QEvent.Type.ToolTip and isinstance(event, QHelpEvent):
+            index = self.indexAt(event.pos())
+            item = index.data(ScheduleModel.ItemRole) if index.isValid() else None
+            if isinstance(item, ScheduleItem) and index.column() != ScheduleTableModel.COL_PROBLEM:
+                QToolTip.hideText()
+                rect = self.visualRect(index)
+                row = QRect(0, rect.top(), self.viewport().width(), rect.height())
+                area = QRect(self.viewport().mapToGlobal(row.topLeft()), row.size())
+                self.hover_card.show_for(item, event.globalPos(), area)
+                return True
+            self.hover_card.dismiss()
+        elif kind in HIDES_CARD:
+            self.hover_card.dismiss()
+        return super().viewportEvent(event)
 
     def paintEvent(self, event: QPaintEvent) -> None:
         super().paintEvent(event)
