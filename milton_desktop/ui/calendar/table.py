@@ -316,6 +316,14 @@ class _FilterBar(QWidget):
         self._arrange(event.size().width())
         super().resizeEvent(event)
 
+    def minimumSizeHint(self) -> QSize:
+        # as narrow as the wrapped layout allows (the filters on their own row), so the
+        # bar never makes the window wider than it was before it was over every view
+        hint = super().minimumSizeHint()
+        filters = self.findChild(QWidget, "calendarListFilters")
+        narrow = max(filters.minimumSizeHint().width() + 16 if filters else 0, 280)
+        return QSize(min(hint.width(), narrow), hint.height())
+
 
 class ListView(QWidget):
     """Search, filters and the table of every schedule."""
@@ -445,7 +453,7 @@ class ListView(QWidget):
         self._top_row.addWidget(self.count_label)
         self._top_row.addWidget(self.clear_button)
         self._second_row = QHBoxLayout()
-        self._second_row.setContentsMargins(8, 0, 8, 6)
+        self._second_row.setContentsMargins(8, 0, 8, 0)
         self._second_row.addStretch(1)
         self._wrapped = False
         # The search and filters are their own widget: the calendar pane shows them above
@@ -512,6 +520,8 @@ class ListView(QWidget):
         if wrap == self._wrapped:
             return
         self._wrapped = wrap
+        # an empty second row takes no height (the bar sits over every view)
+        self._second_row.setContentsMargins(8, 0, 8, 6 if wrap else 0)
         if wrap:
             self._top_row.removeWidget(self.filters)
             self._second_row.insertWidget(0, self.filters)
