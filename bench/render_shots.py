@@ -12,6 +12,8 @@ with a fixed "now", and writes, each name ending in ``-WxH-light`` or ``-WxH-dar
 
 - ``main-month``, ``main-week``, ``main-day``, ``main-list``: the main window as a
   tray user sees it (``--size``, default 1440x900; ``--dark`` for a dark palette);
+- ``main-month-filtered``: the month view narrowed to one platform, with its note;
+- ``hover-card``: the card of a failed post, as resting on its chip shows it;
 - ``main-no-tray``: the window on a desktop without a tray, with its in-window notices;
 - ``editor-x-overlong``: the editor on an X post that is too long;
 - ``missed-dialog``, ``about``, ``tray-menu``, ``tray-icons``;
@@ -25,6 +27,7 @@ QT_QPA_PLATFORM, when set, is respected.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 import subprocess
@@ -99,6 +102,37 @@ def _memory_keyring():
     return MemoryKeyring()
 
 
+def _sample_photo():
+    """A landscape-ish picture (sky, sun, hills) for the hover card's shot."""
+    from PySide6.QtCore import QPointF, Qt
+    from PySide6.QtGui import QColor, QImage, QLinearGradient, QPainter, QPolygonF
+
+    image = QImage(1600, 1000, QImage.Format.Format_RGB32)
+    p = QPainter(image)
+    sky = QLinearGradient(0, 0, 0, 1000)
+    sky.setColorAt(0, QColor("#6fa8dc"))
+    sky.setColorAt(1, QColor("#fce5cd"))
+    p.fillRect(image.rect(), sky)
+    p.setPen(Qt.PenStyle.NoPen)
+    p.setBrush(QColor("#f6b26b"))
+    p.drawEllipse(QPointF(1150, 300), 140, 140)
+    p.setBrush(QColor("#6aa84f"))
+    p.drawPolygon(
+        QPolygonF(
+            [
+                QPointF(0, 1000),
+                QPointF(0, 700),
+                QPointF(500, 520),
+                QPointF(1000, 760),
+                QPointF(1600, 600),
+                QPointF(1600, 1000),
+            ]
+        )
+    )
+    p.end()
+    return image
+
+
 def main(opts: ShotOptions) -> list[Path]:
     import keyring
 
@@ -148,6 +182,36 @@ def main(opts: ShotOptions) -> list[Path]:
         window.set_view(view)
         save(window, f"main-{view}")
     window.set_view("month")
+    # One filter over every view: the month narrowed to LinkedIn, saying what it hides.
+    combo = window.calendar.list_view.platform_combo
+    combo.setCurrentIndex(combo.findData("linkedin"))
+    save(window, "main-month-filtered")
+    window.calendar.clear_filter()
+    # The card a chip shows when the pointer rests on it: a failed post, with its reason.
+    month = window.calendar.month_view
+    from milton_desktop.domain.status import Status
+    from milton_desktop.operations import posts as post_ops
+    from milton_desktop.ui.calendar.hovercard import HoverCard
+
+    failed = next(it for it in window.calendar.model.items() if it.status == Status.FAILED)
+    month.hover_card.show_for(failed, month.mapToGlobal(month.rect().center()))
+    save(month.hover_card, "hover-card")
+    month.hover_card.dismiss()
+    # ... and a post with a photo of its own (a stored file, drawn here)
+    photo = Path(home) / "studio.png"
+    _sample_photo().save(str(photo))
+    with_photo = post_ops.add_post(
+        failed.text, media=[post_ops.MediaInput(path=photo)], media_dir=ctx.paths.media_dir
+    )
+    card = HoverCard(window)
+    card.show_for(
+        dataclasses.replace(
+            failed, post_id=with_photo.id, id=-1, status=Status.PENDING, error=None
+        ),
+        month.mapToGlobal(month.rect().center()),
+    )
+    save(card, "hover-card-photo")
+    card.dismiss()
 
     # The tray's menu and its icons.
     tray = TrayController(runner, window, icons.tray_icon, available=False, clock=clock)

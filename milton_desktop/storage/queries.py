@@ -444,8 +444,12 @@ def calendar_rows(
     status: str | None = None,
     *,
     include_cancelled: bool = True,
+    flt: ScheduleFilter | None = None,
 ) -> tuple[dict[int, tuple[str, str]], list[tuple]]:
     """What the calendar shows of the schedules in ``[start, end)``: ``(accounts, rows)``.
+
+    ``flt`` narrows them as it narrows the list view (search, statuses, platform,
+    account), so a filtered day's count is what it shows, never painted chips hidden.
 
     ``accounts`` maps each account id to its ``(display name, platform)``. Each row is
     ``(id, post_id, account_id, scheduled_time, status, text, remote_url, error_message,
@@ -465,9 +469,13 @@ def calendar_rows(
     if status:
         clauses.append("s.status = ?")
         params.append(status)
-    if not include_cancelled:
+    if not include_cancelled and not (flt and flt.statuses):
         clauses.append("s.status <> ?")
         params.append(Status.CANCELLED.value)
+    if flt is not None:
+        more, more_params = _filter_clauses(flt)
+        clauses += more
+        params += more_params
     sql = (
         "SELECT s.id, s.post_id, s.account_id, s.scheduled_time, s.status,"
         # a published post's warning (alt text left out) shows where an error would
@@ -577,6 +585,12 @@ class ScheduleFilter:
     platform: str | None = None
     account_id: int | None = None
 
+    def narrows(self) -> bool:
+        """Whether it lets fewer than every schedule through."""
+        return bool(self.text.strip() or self.statuses or self.platform) or (
+            self.account_id is not None
+        )
+
 
 #: what the list view can sort by, each with a tie-breaker so pages never overlap
 TABLE_SORTS = {
@@ -600,7 +614,8 @@ def _like(text: str) -> str:
     return f"%{escaped}%"
 
 
-def _table_where(flt: ScheduleFilter) -> tuple[str, list[object]]:
+def _filter_clauses(flt: ScheduleFilter) -> tuple[list[str], list[object]]:
+    """The SQL conditions of ``flt`` over ``s`` (schedules), ``a`` (accounts), ``p`` (posts)."""
     clauses: list[str] = []
     params: list[object] = []
     if flt.statuses:
@@ -619,7 +634,22 @@ def _table_where(flt: ScheduleFilter) -> tuple[str, list[object]]:
             " OR a.display_name LIKE ? ESCAPE '\\')"
         )
         params += [_like(word), _like(word)]
+    return clauses, params
+
+
+def _table_where(flt: ScheduleFilter) -> tuple[str, list[object]]:
+    clauses, params = _filter_clauses(flt)
     return (" WHERE " + " AND ".join(clauses) if clauses else ""), params
+
+
+def calendar_count(start: datetime, end: datetime, *, include_cancelled: bool = True) -> int:
+    """How many schedules ``[start, end)`` holds, unfiltered: the "of M" a filter hides from."""
+    sql = "SELECT COUNT(*) FROM scheduled_posts s WHERE s.scheduled_time >= ? AND s.scheduled_time < ?"
+    params: list[object] = [utc_text(start), utc_text(end)]
+    if not include_cancelled:
+        sql += " AND s.status <> ?"
+        params.append(Status.CANCELLED.value)
+    return int(database.execute_sql(sql, params).fetchone()[0])
 
 
 def schedule_table_count(flt: ScheduleFilter) -> int:

@@ -164,6 +164,20 @@ class DraftsPane(QWidget):
         self.hint_label.setVisible(not empty)
         self.empty_label.setVisible(empty)
 
+    def select_post(self, post_id: int) -> bool:
+        """Select and show the draft of ``post_id``; False when it is not a draft."""
+        for row, it in enumerate(self.model.items()):
+            if it.post_id == post_id:
+                index = self.model.index(row)
+                self.list_view.setCurrentIndex(index)
+                self.list_view.scrollTo(index)
+                return True
+        return False
+
+    def selected_post_id(self) -> int | None:
+        index = self.list_view.currentIndex()
+        return index.data(DraftsModel.PostIdRole) if index.isValid() else None
+
     def post_ids(self) -> list[int]:
         """The drafts shown, top to bottom."""
         return [it.post_id for it in self.model.items()]

@@ -30,7 +30,7 @@ from PySide6.QtGui import QFont
 from milton_desktop.domain.status import CANCELLABLE, MOVABLE, AccountStatus, Status
 from milton_desktop.domain.timeutil import TimeInputError, get_zone, local_zone_name
 from milton_desktop.storage import queries, settings
-from milton_desktop.storage.queries import ScheduleView
+from milton_desktop.storage.queries import ScheduleFilter, ScheduleView
 from milton_desktop.ui import style
 
 log = logging.getLogger("milton.ui.calendar")
@@ -311,6 +311,8 @@ class ScheduleModel(QAbstractTableModel):
         self.start: date | None = None
         self.end: date | None = None
         self.status: str | None = None
+        #: how many schedules the loaded range holds before the filter (``load``)
+        self.unfiltered = 0
 
     # -- loading
 
@@ -322,14 +324,31 @@ class ScheduleModel(QAbstractTableModel):
         status: str | None = None,
         *,
         hide_cancelled: bool = False,
+        flt: ScheduleFilter | None = None,
     ) -> None:
-        """Reload the local days ``[start, end)`` (optionally one status) from the store."""
+        """Reload the local days ``[start, end)`` (optionally one status) from the store.
+
+        ``flt`` (the list view's filter, shared by every view) narrows what is read, so
+        the day counts and "+N more" are of what the filter lets through. When it
+        narrows, :attr:`unfiltered` is how many the range holds without it.
+        """
+        first, after = local_midnight_utc(start, zone), local_midnight_utc(end, zone)
+        narrowed = flt is not None and flt.narrows()
         accounts, rows = queries.calendar_rows(
-            local_midnight_utc(start, zone),
-            local_midnight_utc(end, zone),
+            first,
+            after,
             status,
             include_cancelled=not hide_cancelled,
+            flt=flt if narrowed else None,
         )
+        if narrowed and flt is not None:
+            # a filter asking for cancelled posts shows them: they count among the whole
+            asks_cancelled = Status.CANCELLED in flt.statuses
+            self.unfiltered = queries.calendar_count(
+                first, after, include_cancelled=asks_cancelled or not hide_cancelled
+            )
+        else:
+            self.unfiltered = len(rows)
         self.start, self.end, self.status = start, end, status
         self.beginResetModel()
         self._rows, self._accounts, self._zone = rows, accounts, zone

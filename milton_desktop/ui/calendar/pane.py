@@ -142,6 +142,8 @@ class CalendarPane(QWidget):
     editPostRequested = Signal(int)
     #: schedules changed (a drop, a cancel, an undo or redo): other panes should refresh
     changed = Signal()
+    #: a post was copied into a new draft (its post id): the drafts should show it
+    draftDuplicated = Signal(int)
 
     def __init__(
         self,
@@ -171,6 +173,7 @@ class CalendarPane(QWidget):
         self.settler.acting.connect(self.banner.clear)
         self.settler.changed.connect(self._on_settler_changed)
         self.settler.editRequested.connect(self._on_settler_edit_requested)
+        self.settler.duplicated.connect(self.draftDuplicated)
 
         self.model = ScheduleModel(self)
         self.list_model = ScheduleTableModel(self)
@@ -192,6 +195,8 @@ class CalendarPane(QWidget):
         line.setFrameShape(QFrame.Shape.HLine)
         line.setStyleSheet(f"color: {style.GRID_LINE};")
         layout.addWidget(line)
+        # the list view's search and filters, above every view: one filter for them all
+        layout.addWidget(self.list_view.controls)
         layout.addWidget(self.banner)
         layout.addWidget(self.stack, 1)
 
@@ -338,7 +343,14 @@ class CalendarPane(QWidget):
         else:
             start, end = self._anchor, self._anchor + timedelta(days=1)
             self.title_label.setText(f"{start:%A} {start.day} {start:%B %Y}")
-        self.model.load(start, end, self.zone, hide_cancelled=not self.show_cancelled.isChecked())
+        self.model.load(
+            start,
+            end,
+            self.zone,
+            hide_cancelled=not self.show_cancelled.isChecked(),
+            flt=self.list_view.filter(),
+        )
+        self.list_view.show_filtered(self.model.rowCount(), self.model.unfiltered)
         if self._selected_id is not None and self.model.item(self._selected_id) is None:
             self._selected_id = None
         if view == "month":
@@ -348,6 +360,18 @@ class CalendarPane(QWidget):
         else:
             self.day_view.set_range(start, today, now_local, self.zone)
         self._apply_selection()
+
+    def filter(self) -> queries.ScheduleFilter:
+        """What the search and filters let through, in every view."""
+        return self.list_view.filter()
+
+    def clear_filter(self) -> None:
+        """Show every post again, in every view."""
+        self.list_view.clear_filter()
+
+    def focus_search(self) -> None:
+        """Ctrl+F: the search box, whatever view is shown."""
+        self.list_view.focus_search()
 
     def select(self, schedule_id: int | None) -> None:
         """Select the chip (and list row) of ``schedule_id``; None clears the selection."""
@@ -815,7 +839,10 @@ class CalendarPane(QWidget):
 
     def _on_list_view_filters_changed(self) -> None:
         self.banner.clear()
-        self._load_list(keep_loaded=False)
+        if self._view == "list":
+            self._load_list(keep_loaded=False)
+        else:
+            self.refresh()
 
     # A decorated slot makes a real Qt connection, which Qt drops when this pane is
     # destroyed; the stack usually outlives the pane and emits while it is cleared.

@@ -29,7 +29,7 @@ from milton_desktop.domain.status import (
     Status,
 )
 from milton_desktop.engine.machine import Outcome
-from milton_desktop.operations import schedules
+from milton_desktop.operations import posts, schedules
 from milton_desktop.publishers import registry
 from milton_desktop.storage import queries
 from milton_desktop.ui import style
@@ -56,6 +56,7 @@ CANCEL = "cancel"
 MARK_PUBLISHED = "mark_published"
 MARK_NOT_PUBLISHED = "mark_not_published"
 OPEN_POST = "open_post"
+DUPLICATE = "duplicate"
 
 
 @dataclass(frozen=True)
@@ -111,6 +112,15 @@ def choices_for(item: ScheduleItem) -> list[Choice | None]:
         out.append(Choice(EDIT_POST, "Edit post…", "Change the post, to schedule it again"))
     elif status == Status.CANCELLED:
         out.append(Choice(EDIT_POST, "Edit post…", "Change the post, to schedule it again"))
+    # any post, whatever became of it, can be the start of a new one
+    out += [
+        None,
+        Choice(
+            DUPLICATE,
+            "Duplicate as draft",
+            "A new draft with the same text and media, in your drafts to change and schedule",
+        ),
+    ]
     if status == Status.PENDING:
         out += [
             None,
@@ -156,6 +166,8 @@ class Settler(QObject):
     changed = Signal()
     #: the user chose something: an earlier message no longer applies
     acting = Signal()
+    #: a post was copied into a new draft (the new post's id): the drafts show it
+    duplicated = Signal(int)
 
     def __init__(
         self,
@@ -266,8 +278,26 @@ class Settler(QObject):
             CANCEL: self.skip,
             MARK_PUBLISHED: self.mark_published,
             MARK_NOT_PUBLISHED: self.mark_not_published,
+            DUPLICATE: self.duplicate,
         }
         return handlers[act](it)
+
+    def duplicate(self, it: ScheduleItem) -> bool:
+        """Copy the post into a new draft (text and media), in the background."""
+        post_id, clock = it.post_id, self.clock
+        what = f"“{it.short_text or '(no text)'}”"
+        run_in_background(
+            lambda: posts.duplicate_post(post_id, clock=clock).id,
+            parent=self.host,
+            on_success=lambda new_id: self._on_duplicated(int(new_id), what),
+            on_failure=self._on_write_failed,
+            writes=True,
+        )
+        return True
+
+    def _on_duplicated(self, post_id: int, what: str) -> None:
+        self._say("info", f"{what} is copied to a new draft: find it at the top of Drafts.")
+        self.duplicated.emit(post_id)
 
     def publish_now(self, it: ScheduleItem) -> bool:
         sid, clock = it.id, self.clock

@@ -10,20 +10,29 @@ sort of what happens to be loaded.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, tzinfo
 from typing import Any
 
 from PySide6.QtCore import (
     QAbstractTableModel,
+    QEvent,
     QModelIndex,
     QPersistentModelIndex,
+    QRect,
     QSize,
     Qt,
     QTimer,
     Signal,
 )
-from PySide6.QtGui import QFont, QPainter, QPaintEvent, QPalette, QResizeEvent
+from PySide6.QtGui import (
+    QFont,
+    QHelpEvent,
+    QPainter,
+    QPaintEvent,
+    QPalette,
+    QResizeEvent,
+)
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -32,6 +41,8 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QTableView,
+    QToolButton,
+    QToolTip,
     QVBoxLayout,
     QWidget,
 )
@@ -41,6 +52,7 @@ from milton_desktop.publishers import registry
 from milton_desktop.storage import queries
 from milton_desktop.storage.queries import ScheduleFilter
 from milton_desktop.ui import style
+from milton_desktop.ui.calendar.hovercard import HIDES_CARD, HoverCard
 from milton_desktop.ui.calendar.model import ScheduleItem, ScheduleModel, format_day
 
 log = logging.getLogger("milton.ui.calendar")
@@ -242,6 +254,26 @@ class ScheduleTable(QTableView):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.empty_text = "Nothing to show."
+        self.hover_card = HoverCard(self)
+
+    def viewportEvent(self, event: QEvent) -> bool:
+        # A row rested on shows the post's card (its picture, and why it failed), except
+        # on the Problem column, whose tooltip is the whole reason.
+        kind = event.type()
+        if kind == QEvent.Type.ToolTip and isinstance(event, QHelpEvent):
+            index = self.indexAt(event.pos())
+            item = index.data(ScheduleModel.ItemRole) if index.isValid() else None
+            if isinstance(item, ScheduleItem) and index.column() != ScheduleTableModel.COL_PROBLEM:
+                QToolTip.hideText()
+                rect = self.visualRect(index)
+                row = QRect(0, rect.top(), self.viewport().width(), rect.height())
+                area = QRect(self.viewport().mapToGlobal(row.topLeft()), row.size())
+                self.hover_card.show_for(item, event.globalPos(), area)
+                return True
+            self.hover_card.dismiss()
+        elif kind in HIDES_CARD:
+            self.hover_card.dismiss()
+        return super().viewportEvent(event)
 
     def paintEvent(self, event: QPaintEvent) -> None:
         super().paintEvent(event)
@@ -271,6 +303,26 @@ STATUS_FILTERS: tuple[tuple[str, frozenset[str]], ...] = (
     ("Cancelled", frozenset({Status.CANCELLED})),
 )
 ATTENTION = frozenset(NEEDS_ATTENTION)
+
+
+class _FilterBar(QWidget):
+    """The row of search and filters; it lays itself out again when its width changes."""
+
+    def __init__(self, arrange: Callable[[int], None], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._arrange = arrange
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        self._arrange(event.size().width())
+        super().resizeEvent(event)
+
+    def minimumSizeHint(self) -> QSize:
+        # as narrow as the wrapped layout allows (the filters on their own row), so the
+        # bar never makes the window wider than it was before it was over every view
+        hint = super().minimumSizeHint()
+        filters = self.findChild(QWidget, "calendarListFilters")
+        narrow = max(filters.minimumSizeHint().width() + 16 if filters else 0, 280)
+        return QSize(min(hint.width(), narrow), hint.height())
 
 
 class ListView(QWidget):
@@ -327,6 +379,16 @@ class ListView(QWidget):
 
         self.count_label = QLabel(self)
         self.count_label.setObjectName("calendarListCount")
+        # Whatever view is shown, a narrowed filter says so and offers the way back, so
+        # posts it hides never look lost.
+        self.clear_button = QToolButton(self)
+        self.clear_button.setObjectName("calendarFilterClear")
+        self.clear_button.setText("Clear")
+        self.clear_button.setAutoRaise(True)
+        self.clear_button.setToolTip("Show every post again: clear the search and the filters")
+        self.clear_button.setAccessibleName("Clear the search and filters")
+        self.clear_button.setVisible(False)
+        self.clear_button.clicked.connect(self.clear_filter)
 
         self.table = ScheduleTable(self)
         self.table.setObjectName("calendarListTable")
@@ -389,19 +451,28 @@ class ListView(QWidget):
         self._top_row.addWidget(self.search_edit, 2)
         self._top_row.addWidget(self.filters)
         self._top_row.addWidget(self.count_label)
+        self._top_row.addWidget(self.clear_button)
         self._second_row = QHBoxLayout()
-        self._second_row.setContentsMargins(8, 0, 8, 6)
+        self._second_row.setContentsMargins(8, 0, 8, 0)
         self._second_row.addStretch(1)
         self._wrapped = False
+        # The search and filters are their own widget: the calendar pane shows them above
+        # every view (one filter for month, week, day and the list).
+        self.controls = _FilterBar(self._arrange, self)
+        self.controls.setObjectName("calendarFilterBar")
+        bar = QVBoxLayout(self.controls)
+        bar.setContentsMargins(0, 0, 0, 0)
+        bar.setSpacing(0)
+        bar.addLayout(self._top_row)
+        bar.addLayout(self._second_row)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
-        layout.addLayout(self._top_row)
-        layout.addLayout(self._second_row)
+        layout.addWidget(self.controls)
         layout.addWidget(self.table)
 
     def _one_row_width(self) -> int:
-        parts = (self.search_edit, self.filters, self.count_label)
+        parts = (self.search_edit, self.filters, self.count_label, self.clear_button)
         return sum(w.sizeHint().width() for w in parts) + 60 + 16 + 6 * 4
 
     def minimumSizeHint(self) -> QSize:
@@ -411,7 +482,6 @@ class ListView(QWidget):
         return QSize(min(hint.width(), narrow), hint.height())
 
     def resizeEvent(self, event: QResizeEvent) -> None:
-        self._arrange(event.size().width())
         self._fit_columns(event.size().width())
         super().resizeEvent(event)
 
@@ -450,6 +520,8 @@ class ListView(QWidget):
         if wrap == self._wrapped:
             return
         self._wrapped = wrap
+        # an empty second row takes no height (the bar sits over every view)
+        self._second_row.setContentsMargins(8, 0, 8, 6 if wrap else 0)
         if wrap:
             self._top_row.removeWidget(self.filters)
             self._second_row.insertWidget(0, self.filters)
@@ -491,6 +563,28 @@ class ListView(QWidget):
                 return
         raise ValueError(f"no list filter for {sorted(wanted)!r}")
 
+    def clear_filter(self) -> None:
+        """Show every post again: no search, every status, platform and account."""
+        if not self.filter().narrows():
+            return
+        combos = (self.status_combo, self.platform_combo, self.account_combo)
+        for w in (self.search_edit, *combos):
+            w.blockSignals(True)
+        self.search_edit.clear()
+        for combo in combos:
+            combo.setCurrentIndex(0)
+        for w in (self.search_edit, *combos):
+            w.blockSignals(False)
+        self._search_timer.stop()
+        self.filtersChanged.emit()
+
+    def show_filtered(self, shown: int, total: int) -> None:
+        """What a calendar view says of the filter: "Filtered: 3 of 12 shown", or nothing."""
+        narrowed = self.filter().narrows()
+        self.count_label.setText(f"Filtered: {shown} of {total} shown" if narrowed else "")
+        self.count_label.setVisible(narrowed)
+        self.clear_button.setVisible(narrowed)
+
     def set_search(self, text: str) -> None:
         """Search for ``text`` now (no typing delay)."""
         self.search_edit.setText(text)
@@ -523,6 +617,8 @@ class ListView(QWidget):
             self.count_label.setText(f"{total} {noun}")
         else:
             self.count_label.setText(f"{total} {what}post{'s' if total != 1 else ''}")
+        self.count_label.setVisible(True)
+        self.clear_button.setVisible(flt.narrows())
         narrowed = flt.text or flt.platform or flt.account_id is not None
         if flt.statuses == ATTENTION and not narrowed:
             self.table.empty_text = (

@@ -68,6 +68,7 @@ from milton_desktop.domain.timeutil import TimeInputError, localize
 from milton_desktop.storage import settings
 from milton_desktop.ui import style
 from milton_desktop.ui.calendar.chips import ChipPainter
+from milton_desktop.ui.calendar.hovercard import HIDES_CARD, HoverCard
 from milton_desktop.ui.calendar.model import (
     POST_MIME,
     SCHEDULE_MIME,
@@ -198,6 +199,8 @@ class CalendarSurface(QWidget):
         self._cursor_day: date | None = None
         self._cursor_more: int | None = None
         self.popover: MorePopover | None = None
+        #: the post under the pointer, with its picture, shown when the pointer rests
+        self.hover_card = HoverCard(self)
         self.setAcceptDrops(True)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent, True)
@@ -529,14 +532,19 @@ class CalendarSurface(QWidget):
             self.chipMenuRequested.emit(it.id, event.globalPos())
 
     def event(self, event: QEvent) -> bool:
-        if event.type() == QEvent.Type.ToolTip and isinstance(event, QHelpEvent):
+        kind = event.type()
+        if kind == QEvent.Type.ToolTip and isinstance(event, QHelpEvent):
             it = self.chip_at(QPointF(event.pos()))
+            QToolTip.hideText()
             if it is None:
-                QToolTip.hideText()
+                self.hover_card.dismiss()
             else:
                 rect = self.chip_rect(it.id) or QRect()
-                QToolTip.showText(event.globalPos(), it.tooltip(), self, rect)
+                area = QRect(self.mapToGlobal(rect.topLeft()), rect.size())
+                self.hover_card.show_for(it, event.globalPos(), area)
             return True
+        if kind in HIDES_CARD:
+            self.hover_card.dismiss()
         return super().event(event)
 
     def drag_pixmap(self, it: ScheduleItem) -> QPixmap | None:

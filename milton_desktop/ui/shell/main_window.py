@@ -620,6 +620,7 @@ class MainWindow(QMainWindow):
         self.calendar.editScheduleRequested.connect(self._on_calendar_edit_schedule_requested)
         self.calendar.editPostRequested.connect(self._on_pane_edit_post_requested)
         self.calendar.changed.connect(self._on_pane_changed)
+        self.calendar.draftDuplicated.connect(self._on_calendar_draft_duplicated)
         self.drafts.editPostRequested.connect(self._on_pane_edit_post_requested)
         self.drafts.newPostRequested.connect(self._on_new_post_action_triggered)
         # Enter on a post that cannot be edited (uncertain) offers its choices instead
@@ -970,6 +971,14 @@ class MainWindow(QMainWindow):
 
     def _on_pane_changed(self) -> None:
         self._changed()
+
+    def _on_calendar_draft_duplicated(self, post_id: int) -> None:
+        # the copy is where the user looks next: the drafts, shown, with it selected
+        self.drafts.refresh()
+        self.drafts_dock.show()
+        self.drafts_dock.raise_()
+        self.drafts.select_post(post_id)
+        self._refresh_first_run()
 
     def _on_undo_stack_index_changed(self, _index: int) -> None:
         self._changed()

@@ -49,7 +49,7 @@ class PostActions(QObject):
         self.missed_action.triggered.connect(self._on_missed_action_triggered)
         self.find_action = QAction("&Find…", window)
         self.find_action.setShortcuts(shortcut_of(QKeySequence.StandardKey.Find, "Ctrl+F"))
-        self.find_action.setStatusTip("Search every post, all time, in the list")
+        self.find_action.setStatusTip("Search the posts of the view you are in")
         self.find_action.triggered.connect(self._on_find_action_triggered)
 
         self.menu = QMenu("&Post", window)
@@ -101,5 +101,4 @@ class PostActions(QObject):
         self.window.show_missed()
 
     def _on_find_action_triggered(self) -> None:
-        self.window.set_view("list")
-        self.window.calendar.list_view.focus_search()
+        self.window.calendar.focus_search()

@@ -77,7 +77,13 @@ def test_each_status_offers_only_what_makes_sense(pane, make_schedule, day):
     for status in Status:
         set_status(sched.id, status, error_message="token expired")
         offered[status] = labels(item_of(pane, sched.id))
-    assert offered[Status.UNCERTAIN] == ["Mark as published…", "Mark as not published"]
+    for status in Status:  # any post can start a new one
+        assert "Duplicate as draft" in offered[status]
+    assert offered[Status.UNCERTAIN] == [
+        "Mark as published…",
+        "Mark as not published",
+        "Duplicate as draft",
+    ]
     assert offered[Status.MISSED][:3] == ["Publish now", "Reschedule…", "Skip"]
     assert offered[Status.FAILED][:3] == ["Publish now", "Reschedule…", "Skip"]
     assert "Edit schedule…" in offered[Status.PENDING] and "Cancel post" in offered[Status.PENDING]
@@ -85,7 +91,7 @@ def test_each_status_offers_only_what_makes_sense(pane, make_schedule, day):
         # an editor of a post that may be out would send it twice (or open blank)
         assert "Edit schedule…" not in offered[settled]
         assert "Publish now" not in offered[settled]
-    assert offered[Status.PUBLISHING] == []
+    assert offered[Status.PUBLISHING] == ["Duplicate as draft"]
     set_status(sched.id, Status.FAILED, error_message="token expired")
     assert heading_for(item_of(pane, sched.id)) == "Failed: token expired"
 

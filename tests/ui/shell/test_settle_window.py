@@ -45,12 +45,16 @@ def test_shortcuts_follow_the_platform_and_are_on_the_actions(window):
     assert "&Find…" in menu_texts(window, "&Edit")
 
 
-def test_find_opens_the_list_with_the_search_focused(qtbot, window):
+def test_find_focuses_the_search_in_the_view_that_is_shown(qtbot, window):
     window.show()
     qtbot.waitExposed(window)
     window.activateWindow()
     window.post_actions.find_action.trigger()
-    assert window.calendar.current_view() == "list" and window.view_actions["list"].isChecked()
+    # the month view stays: the search and filters are over every view
+    assert window.calendar.current_view() == "month" and window.view_actions["month"].isChecked()
+    qtbot.waitUntil(lambda: window.calendar.list_view.search_edit.hasFocus())
+    window.set_view("list")
+    window.post_actions.find_action.trigger()
     qtbot.waitUntil(lambda: window.calendar.list_view.search_edit.hasFocus())
 
 
@@ -117,3 +121,17 @@ def test_publish_now_in_the_editor_closes_it_and_the_banner_follows_the_post(
     )
     assert banner.text() == "Published “From the editor” on Work LinkedIn."
     qtbot.waitUntil(lambda: window.editor is None)  # the editor closed itself
+
+
+def test_duplicate_as_draft_shows_the_copy_selected_in_the_drafts(
+    qtbot, window, make_schedule, base_time
+):
+    sched = make_schedule("Weekly digest", base_time + timedelta(days=1))
+    window.refresh_all()
+    window.drafts_dock.hide()
+    with qtbot.waitSignal(window.calendar.draftDuplicated, timeout=5000) as made:
+        assert window.calendar.settler.run("duplicate", sched.id)
+    (new_id,) = made.args
+    assert window.drafts_dock.isVisibleTo(window)
+    assert new_id in window.drafts.post_ids()
+    assert window.drafts.selected_post_id() == new_id
