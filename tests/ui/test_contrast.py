@@ -21,6 +21,7 @@ from PySide6.QtWidgets import QLabel
 from milton_desktop.domain.clock import FakeClock
 from milton_desktop.domain.status import Status
 from milton_desktop.operations import posts, repeats, schedules
+from milton_desktop.publishers import registry
 from milton_desktop.storage import queries
 from milton_desktop.storage.models import ScheduledPost
 from milton_desktop.ui import style
@@ -215,3 +216,12 @@ def test_menu_headings_and_reasons_read_though_disabled(theme_name, qapp, qtbot,
         # still dimmer than a choice, so the heading does not look clickable
         assert style.contrast(fg, base) < style.contrast(pal.color(role.Text), base)
 
+
+def test_platform_dots_show_on_the_palette(theme_name, qapp):
+    """The account dots of the accounts dialog and the editor: X's black disc must not
+    vanish into a dark list."""
+    base = qapp.palette().color(QPalette.ColorRole.Base)
+    for platform in registry.names():
+        image = style.platform_dot(platform).pixmap(12, 12).toImage()
+        disc = image.pixelColor(6, 6)
+        assert style.contrast(disc, base) >= style.MIN_SHAPE_CONTRAST, platform
