@@ -408,7 +408,7 @@ class MainWindow(QMainWindow):
         )
         self.pause_action.setCheckable(True)
         self.publish_now_action = self._action(
-            "Publish &due now",
+            "Publish &due posts now",
             self._on_publish_now_action_triggered,
             tip="Publish every post whose time has come, without waiting for the next check",
             icon="mail-send",

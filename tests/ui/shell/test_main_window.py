@@ -89,7 +89,7 @@ def test_builds_with_the_real_panes(window):
         "&Week",
         "&Day",
         "&List",
-        "Publish &due now",
+        "Publish &due posts now",
         "&Accounts…",
         "&Settings…",
     ):
