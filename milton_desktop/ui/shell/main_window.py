@@ -108,7 +108,7 @@ COMPACT_WIDTH = 1200
 #: the widest each dock gets: enough to read a post's first line, never half the window
 DOCK_WIDTHS = {"drafts-dock": 320, "upcoming-dock": 340}
 #: toolbar buttons that keep their text in a compact window
-TOOLBAR_KEEPS_TEXT = ("new-post", "today", "month", "week", "day", "list")
+TOOLBAR_KEEPS_TEXT = ("new-post", "today", "month", "week", "day", "list", "attention")
 
 #: notice level -> the meaning whose colour edges its card (info takes the accent)
 _LEVEL_TONES = {"warning": "warning", "critical": "error"}
@@ -545,6 +545,7 @@ class MainWindow(QMainWindow):
             "redo": self.redo_tool_action,
             "today": self.today_action,
             **{name: self.view_actions[name] for name in ("month", "week", "day", "list")},
+            "attention": self.post_actions.attention_action,
             "drafts": self.drafts_dock.toggleViewAction(),
             "upcoming": self.upcoming_dock.toggleViewAction(),
             "publish": self.publish_now_action,

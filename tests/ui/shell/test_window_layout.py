@@ -74,7 +74,9 @@ def test_the_toolbar_shows_icons_and_keeps_the_main_words_when_narrow(window, qt
     qtbot.waitUntil(window.is_compact)
     month = window.toolbar.widgetForAction(window.view_actions["month"])
     settings = window.toolbar.widgetForAction(window.settings_action)
+    attention = window.toolbar.widgetForAction(window.post_actions.attention_action)
     assert month.toolButtonStyle().name == "ToolButtonTextBesideIcon"
+    assert attention.toolButtonStyle().name == "ToolButtonTextBesideIcon"  # keeps its count
     assert settings.toolButtonStyle().name == "ToolButtonIconOnly"
     assert settings.toolTip()  # its words are still there, on hover
 
