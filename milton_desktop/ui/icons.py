@@ -205,6 +205,10 @@ _ACTION_SHAPES: dict[str, str] = {
     ),
     "drafts": "<path d='M6 3h8l5 5v13H6z'/><path d='M14 3v5h5M9 13h6M9 17h6'/>",
     "upcoming": "<circle cx='12' cy='12' r='9'/><path d='M12 7v5l3.5 2'/>",
+    "attention": (
+        "<path d='M10.3 4.2 2.6 18a2 2 0 0 0 1.7 3h15.4a2 2 0 0 0 1.7-3L13.7 4.2a2 2 0 0 0-3.4 0z'/>"
+        "<path d='M12 9.5v4.5'/><circle cx='12' cy='17.5' r='0.9' fill='{color}' stroke='none'/>"
+    ),
     "quit": "<path d='M10 4H5v16h5M15 8l4 4-4 4M19 12H9'/>",
 }
 

@@ -557,15 +557,20 @@ def paint_platform_badge(
     painter.restore()
 
 
-@cache
 def platform_dot(platform: str) -> QIcon:
-    """A small disc in the platform's colour, so rows can be told apart at a glance."""
+    """A small disc in the platform's colour, so rows can be told apart at a glance;
+    on a dark palette a dark brand colour (X's black) lightens until the disc shows."""
+    return _dot(theme_for().badge(platform)[0].name())
+
+
+@cache
+def _dot(colour: str) -> QIcon:
     pixmap = QPixmap(12, 12)
     pixmap.fill(Qt.GlobalColor.transparent)
     painter = QPainter(pixmap)
     painter.setRenderHint(QPainter.RenderHint.Antialiasing)
     painter.setPen(Qt.PenStyle.NoPen)
-    painter.setBrush(platform_color(platform))
+    painter.setBrush(QColor(colour))
     painter.drawEllipse(1, 1, 10, 10)
     painter.end()
     return QIcon(pixmap)

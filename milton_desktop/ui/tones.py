@@ -26,6 +26,7 @@ __all__ = [
     "contrast",
     "dim",
     "is_dark",
+    "legible_disabled",
     "link",
     "mix",
     "readable",
@@ -58,3 +59,23 @@ def dim(palette: QPalette, role: QPalette.ColorRole = QPalette.ColorRole.Window)
 def link(palette: QPalette, role: QPalette.ColorRole = QPalette.ColorRole.Base) -> QColor:
     """The palette's link colour, made readable on ``role``."""
     return readable(palette.color(QPalette.ColorRole.Link), palette.color(role))
+
+
+def legible_disabled(palette: QPalette) -> QPalette:
+    """``palette`` with disabled text dim but readable (4.5:1) on a menu's background.
+
+    Menus use disabled entries for words the user needs: a post's problem above its
+    choices, why an account cannot take a post, the next post in the tray. Qt's
+    disabled grey is made to look switched off (under 2:1 on a light menu), so
+    those lines get the palette's secondary text colour instead: still dimmer
+    than a choice, and readable.
+    """
+    role, group = QPalette.ColorRole, QPalette.ColorGroup
+    base, window = palette.color(role.Base), palette.color(role.Window)
+    # Fusion paints menus a shade off the base; the window colour covers other styles.
+    backgrounds = (base, base.lighter(108), window)
+    colour = readable(mix(palette.color(role.Text), base, 0.45), *backgrounds)
+    fixed = QPalette(palette)
+    for r in (role.Text, role.WindowText, role.ButtonText):
+        fixed.setColor(group.Disabled, r, colour)
+    return fixed

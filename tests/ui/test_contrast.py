@@ -21,9 +21,12 @@ from PySide6.QtWidgets import QLabel
 from milton_desktop.domain.clock import FakeClock
 from milton_desktop.domain.status import Status
 from milton_desktop.operations import posts, repeats, schedules
+from milton_desktop.publishers import registry
+from milton_desktop.storage import queries
 from milton_desktop.storage.models import ScheduledPost
 from milton_desktop.ui import style
 from milton_desktop.ui.calendar.drafts import DraftsPane
+from milton_desktop.ui.calendar.model import ScheduleItem
 from milton_desktop.ui.calendar.pane import CalendarPane
 from milton_desktop.ui.calendar.upcoming import UpcomingPanel
 
@@ -187,3 +190,38 @@ def test_contrast_arithmetic_matches_wcag():
     assert style.contrast(QColor("#777777"), QColor("#ffffff")) == pytest.approx(4.48, abs=0.01)
     fixed = style.readable(QColor("#8b8f96"), QColor("#ffffff"))
     assert style.contrast(fixed, QColor("#ffffff")) >= 4.5
+
+
+def test_menu_headings_and_reasons_read_though_disabled(theme_name, qapp, qtbot, accounts):
+    """A failed post's menu starts with what went wrong: a disabled line (it is not a
+    choice) that must still read on the menu, in a light and a dark palette."""
+    post = posts.add_post("Launch day")
+    row = schedules.schedule(post.id, accounts["x"], NOW.astimezone(UTC), timezone="Europe/Paris")
+    ScheduledPost.update(status=Status.FAILED, error_message="duplicate content").where(
+        ScheduledPost.id == row.id
+    ).execute()
+    pane = CalendarPane(QUndoStack(), clock=FakeClock(NOW.astimezone(UTC)))
+    qtbot.addWidget(pane)
+    item = ScheduleItem.from_row(queries.schedule_view(row.id), pane.zone)
+    menu = pane.settler.menu_for(item, pane)
+    head = menu.actions()[0]
+    assert head.text() == "Failed: duplicate content" and not head.isEnabled()
+    pal = menu.palette()
+    role, group = QPalette.ColorRole, QPalette.ColorGroup
+    base = pal.color(role.Base)
+    for r in (role.Text, role.WindowText, role.ButtonText):
+        fg = pal.color(group.Disabled, r)
+        for bg in (base, base.lighter(108), pal.color(role.Window)):
+            assert style.contrast(fg, bg) >= style.MIN_TEXT_CONTRAST, (r, fg.name(), bg.name())
+        # still dimmer than a choice, so the heading does not look clickable
+        assert style.contrast(fg, base) < style.contrast(pal.color(role.Text), base)
+
+
+def test_platform_dots_show_on_the_palette(theme_name, qapp):
+    """The account dots of the accounts dialog and the editor: X's black disc must not
+    vanish into a dark list."""
+    base = qapp.palette().color(QPalette.ColorRole.Base)
+    for platform in registry.names():
+        image = style.platform_dot(platform).pixmap(12, 12).toImage()
+        disc = image.pixelColor(6, 6)
+        assert style.contrast(disc, base) >= style.MIN_SHAPE_CONTRAST, platform

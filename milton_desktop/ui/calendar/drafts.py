@@ -96,8 +96,10 @@ class DraftDelegate(QStyledItemDelegate):
         painter.setFont(small)
         dim = text_color if selected else style.readable(theme.text_dim, bg)
         painter.setPen(style.text_on(dim, bg, "draft details"))
+        # right under the title, so a one-line title keeps its details with it (rows
+        # share one height: the room a second line would take falls below instead)
         painter.drawText(
-            QRectF(inner.left(), inner.bottom() - fm.height() + 1, inner.width(), fm.height()),
+            QRectF(inner.left(), y, inner.width(), fm.height()),
             Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
             QFontMetrics(small).elidedText(meta, Qt.TextElideMode.ElideRight, inner.width()),
         )

@@ -51,7 +51,7 @@ from milton_desktop.domain.errors import UserError
 from milton_desktop.domain.timeutil import TimeInputError, localize
 from milton_desktop.publishers import registry
 from milton_desktop.storage import queries, settings
-from milton_desktop.ui import style
+from milton_desktop.ui import style, tones
 from milton_desktop.ui.calendar.banner import Banner
 from milton_desktop.ui.calendar.model import (
     POST_MIME,
@@ -193,7 +193,7 @@ class CalendarPane(QWidget):
         layout.addWidget(self.toolbar)
         line = QFrame(self)
         line.setFrameShape(QFrame.Shape.HLine)
-        line.setStyleSheet(f"color: {style.GRID_LINE};")
+        line.setStyleSheet(f"color: {style.theme_for(self.palette()).grid_line.name()};")
         layout.addWidget(line)
         # the list view's search and filters, above every view: one filter for them all
         layout.addWidget(self.list_view.controls)
@@ -595,6 +595,8 @@ class CalendarPane(QWidget):
         """The menu of accounts a post can go to; those it cannot are shown disabled, with why."""
         menu = QMenu(self)
         menu.setObjectName("calendarAccountMenu")
+        # why an account cannot take the post is shown disabled, and must still read
+        menu.setPalette(tones.legible_disabled(menu.palette()))
         menu.setToolTipsVisible(True)
         title = menu.addAction("Schedule on…")
         title.setEnabled(False)

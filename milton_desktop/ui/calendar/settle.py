@@ -32,7 +32,7 @@ from milton_desktop.engine.machine import Outcome
 from milton_desktop.operations import posts, schedules
 from milton_desktop.publishers import registry
 from milton_desktop.storage import queries
-from milton_desktop.ui import style
+from milton_desktop.ui import style, tones
 from milton_desktop.ui.calendar.model import ScheduleItem, format_day, short_text
 from milton_desktop.ui.calendar.settle_dialogs import MarkPublishedDialog, RescheduleDialog
 from milton_desktop.ui.calendar.undo import (
@@ -197,6 +197,8 @@ class Settler(QObject):
     def fill_menu(self, menu: QMenu, item: ScheduleItem) -> list[QAction]:
         """Add ``item``'s heading and choices to ``menu``; returns the actions added."""
         added: list[QAction] = []
+        # the heading says what went wrong: it must read, though it is not a choice
+        menu.setPalette(tones.legible_disabled(menu.palette()))
         heading = heading_for(item)
         if heading:
             head = menu.addAction(heading)

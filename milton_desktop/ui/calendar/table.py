@@ -376,6 +376,9 @@ class ListView(QWidget):
             )
             combo.setMinimumContentsLength(7)
             combo.currentIndexChanged.connect(self._on_filter_combo_index_changed)
+        # the status filter names what the list shows ("Needs attention"): it keeps its
+        # words whole and the search box gives up the room instead
+        self.status_combo.setMinimumContentsLength(max(len(label) for label, _ in STATUS_FILTERS))
 
         self.count_label = QLabel(self)
         self.count_label.setObjectName("calendarListCount")

@@ -1334,7 +1334,9 @@ class PostEditorDialog(QDialog):
         width, height = 1320, 740
         if room is not None:
             width, height = min(width, room.width() - 40), min(height, room.height() - 40)
-            if room.width() < 1000:
+            # the three columns need more than a 1024-wide screen: there the preview
+            # starts hidden rather than the dialog running off the screen's edge
+            if self.minimumSizeHint().width() > width:
                 self.preview_toggle.setChecked(False)
         self.resize(width, height)
 

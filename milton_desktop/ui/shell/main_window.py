@@ -27,9 +27,11 @@ from PySide6.QtGui import (
     QAction,
     QActionGroup,
     QCloseEvent,
+    QColor,
     QDesktopServices,
     QIcon,
     QKeySequence,
+    QPalette,
     QResizeEvent,
     QShowEvent,
     QUndoStack,
@@ -60,7 +62,7 @@ from milton_desktop.engine.machine import EngineConfig, Outcome
 from milton_desktop.engine.runner import Runner
 from milton_desktop.publishers import registry
 from milton_desktop.storage import queries, settings
-from milton_desktop.ui import icons
+from milton_desktop.ui import icons, style, tones
 from milton_desktop.ui.calendar.drafts import DraftsPane
 from milton_desktop.ui.calendar.pane import CalendarPane
 from milton_desktop.ui.calendar.upcoming import UpcomingPanel
@@ -106,9 +108,18 @@ COMPACT_WIDTH = 1200
 #: the widest each dock gets: enough to read a post's first line, never half the window
 DOCK_WIDTHS = {"drafts-dock": 320, "upcoming-dock": 340}
 #: toolbar buttons that keep their text in a compact window
-TOOLBAR_KEEPS_TEXT = ("new-post", "today", "month", "week", "day", "list")
+TOOLBAR_KEEPS_TEXT = ("new-post", "today", "month", "week", "day", "list", "attention")
 
-_LEVEL_COLORS = {"info": "#2563eb", "warning": "#ea580c", "critical": "#dc2626"}
+#: notice level -> the meaning whose colour edges its card (info takes the accent)
+_LEVEL_TONES = {"warning": "warning", "critical": "error"}
+
+
+def _level_color(level: str, palette: QPalette) -> QColor:
+    """The edge colour of a notice of ``level``, chosen to show on ``palette``'s base."""
+    meaning = _LEVEL_TONES.get(level)
+    if meaning is None:
+        return style.theme_for(palette).focus
+    return tones.tone(palette, meaning, QPalette.ColorRole.Base)
 
 
 def _theme_icon(name: str) -> QIcon:
@@ -126,7 +137,7 @@ class NoticeCard(QFrame):
         super().__init__(area)
         self.notice = notice
         self.setObjectName("notice-card")
-        color = _LEVEL_COLORS.get(notice.level, _LEVEL_COLORS["info"])
+        color = _level_color(notice.level, self.palette()).name()
         self.setStyleSheet(
             f"#notice-card {{ border: 1px solid palette(mid); border-left: 4px solid {color};"
             " border-radius: 4px; background: palette(base); }"
@@ -397,7 +408,7 @@ class MainWindow(QMainWindow):
         )
         self.pause_action.setCheckable(True)
         self.publish_now_action = self._action(
-            "Publish &due now",
+            "Publish &due posts now",
             self._on_publish_now_action_triggered,
             tip="Publish every post whose time has come, without waiting for the next check",
             icon="mail-send",
@@ -534,6 +545,7 @@ class MainWindow(QMainWindow):
             "redo": self.redo_tool_action,
             "today": self.today_action,
             **{name: self.view_actions[name] for name in ("month", "week", "day", "list")},
+            "attention": self.post_actions.attention_action,
             "drafts": self.drafts_dock.toggleViewAction(),
             "upcoming": self.upcoming_dock.toggleViewAction(),
             "publish": self.publish_now_action,
@@ -669,23 +681,27 @@ class MainWindow(QMainWindow):
         if runner is None:
             if self.external_owner:
                 state = external_scheduler_text(self.external_owner)
-                dot = "#2f9e44"
+                dot = "ok"
             else:
                 state = "Not publishing: the scheduler is not running"
-                dot = "#dc2626"
+                dot = "error"
         elif runner.paused:
             state = (
                 "Publishing paused: scheduled posts wait until you resume (File ▸ Pause publishing)"
             )
-            dot = "#f59f00"
+            dot = "warning"
         elif runner.dispatcher.in_flight():
             n = runner.dispatcher.in_flight()
             state = f"Publishing {n} post{'s' if n != 1 else ''}…"
-            dot = "#2563eb"
+            dot = "info"
         else:
             state = "Publishing on: posts go out at their time while Milton Desktop runs"
-            dot = "#2f9e44"
-        self.scheduler_label.setText(f"<span style='color:{dot}'>●</span>&nbsp;{escape(state)}")
+            dot = "ok"
+        palette = self.statusBar().palette()
+        colour = style.theme_for(palette).focus if dot == "info" else tones.tone(palette, dot)
+        self.scheduler_label.setText(
+            f"<span style='color:{colour.name()}'>●</span>&nbsp;{escape(state)}"
+        )
         nxt = next_post()
         self.next_label.setText(
             f"Next: {nxt.describe(self.clock.now())}" if nxt else "Nothing scheduled"
@@ -790,6 +806,7 @@ class MainWindow(QMainWindow):
             return f"<a href='{escape(url)}'>{escape(str(path))}</a>"
 
         qt_platform = QApplication.platformName() or "?"
+        dim = tones.dim(self.palette()).name()
         rows = [
             ("Data folder", link(paths.data_dir)),
             ("Database", escape(str(paths.db_path))),
@@ -799,7 +816,7 @@ class MainWindow(QMainWindow):
             ("Python", escape(f"{platform.python_version()} on {sys.platform}")),
         ]
         table = "".join(
-            f"<tr><td style='padding-right:12px; color:#868e96; white-space:nowrap'>{k}</td>"
+            f"<tr><td style='padding-right:12px; color:{dim}; white-space:nowrap'>{k}</td>"
             f"<td style='white-space:nowrap'>{v}</td></tr>"
             for k, v in rows
         )

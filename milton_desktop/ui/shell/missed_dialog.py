@@ -34,7 +34,7 @@ from milton_desktop.operations import schedules
 from milton_desktop.operations.schedules import MISSED_MESSAGE
 from milton_desktop.storage import queries, settings
 from milton_desktop.ui import tones
-from milton_desktop.ui.style import platform_style
+from milton_desktop.ui.style import platform_style, theme_for
 
 log = logging.getLogger("milton.ui")
 
@@ -48,9 +48,11 @@ def _excerpt(text: str, n: int = 160) -> str:
     return one if len(one) <= n else one[: n - 1].rstrip() + "…"
 
 
-def _chip_style(platform: str) -> str:
+def _chip_style(platform: str, palette: QPalette) -> str:
+    # the badge colours the calendar uses: a black brand colour still shows on a dark card
+    fill, text = theme_for(palette).badge(platform, palette.color(QPalette.ColorRole.Base))
     return (
-        f"background: {platform_style(platform).color}; color: white; border-radius: 8px;"
+        f"background: {fill.name()}; color: {text.name()}; border-radius: 8px;"
         "padding: 1px 8px; font-weight: 600;"
     )
 
@@ -84,7 +86,8 @@ class MissedRow(QFrame):
             f" <span style='color: {dim}'>· {human_delta(late)} ago</span>"
         )
         chip = QLabel(platform_style(row.account.platform).label)
-        chip.setStyleSheet(_chip_style(row.account.platform))
+        chip.setObjectName("missed-platform")
+        chip.setStyleSheet(_chip_style(row.account.platform, self.palette()))
         account = QLabel(row.account.display_name)
         head = QHBoxLayout()
         head.addWidget(self.when_label)

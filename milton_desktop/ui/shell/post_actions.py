@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QMenu
 
 from milton_desktop.domain.status import Status
 from milton_desktop.storage import queries
+from milton_desktop.ui import tones
 from milton_desktop.ui.calendar.settle import attention_title
 
 if TYPE_CHECKING:
@@ -54,6 +55,7 @@ class PostActions(QObject):
 
         self.menu = QMenu("&Post", window)
         self.menu.setObjectName("post-menu")
+        self.menu.setPalette(tones.legible_disabled(self.menu.palette()))
         self.menu.setToolTipsVisible(True)
         self.menu.aboutToShow.connect(self._on_menu_about_to_show)
         self.fill_menu()

@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 from milton_desktop import APP_NAME, autostart
 from milton_desktop.domain.timeutil import TimeInputError, get_zone
 from milton_desktop.storage import settings
+from milton_desktop.ui import tones
 
 log = logging.getLogger("milton.ui")
 
@@ -42,8 +43,6 @@ _NOTIFY_TEXT = {
     "notify_uncertain": "A post may or may not have gone out (you decide what to do)",
     "notify_reconnect": "An account needs reconnecting",
 }
-
-_ERROR_STYLE = "color: #b3261e;"
 
 
 def hint_label(text: str) -> QLabel:
@@ -106,7 +105,7 @@ class SettingsDialog(QDialog):
         self.error_label = QLabel()
         self.error_label.setObjectName("settingsError")
         self.error_label.setWordWrap(True)
-        self.error_label.setStyleSheet(_ERROR_STYLE)
+        self.error_label.setStyleSheet(f"color: {tones.tone(self.palette(), 'error').name()};")
         self.error_label.hide()
         layout.addWidget(self.error_label)
 

@@ -34,6 +34,7 @@ from milton_desktop.operations.accounts import must_reconnect_soon
 from milton_desktop.operations.schedules import MISSED_MESSAGE
 from milton_desktop.publishers import registry
 from milton_desktop.storage import queries, settings
+from milton_desktop.ui import tones
 from milton_desktop.ui.calendar.settle import attention_title
 
 log = logging.getLogger("milton.ui.tray")
@@ -365,6 +366,8 @@ class TrayController(QObject):
         )
         self.menu = QMenu()
         self.menu.setObjectName("milton-tray-menu")
+        # "Next: …" is information, disabled so it is not a choice, and must read
+        self.menu.setPalette(tones.legible_disabled(self.menu.palette()))
         self.open_action = QAction(f"Open {APP_NAME}", self.menu)
         font = QFont(self.open_action.font())
         font.setBold(True)  # the default action, as on every desktop

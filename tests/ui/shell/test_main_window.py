@@ -3,12 +3,13 @@ refreshes on outcomes and changes, missed posts, in-window notices, saved layout
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QKeySequence, QUndoStack
+from PySide6.QtGui import QColor, QKeySequence, QPalette, QUndoStack
 from PySide6.QtWidgets import QDockWidget
 
 from milton_desktop import __version__
@@ -18,6 +19,7 @@ from milton_desktop.engine.machine import Engine, Outcome
 from milton_desktop.engine.runner import Runner
 from milton_desktop.paths import resolve_paths
 from milton_desktop.storage import queries
+from milton_desktop.ui import style
 from milton_desktop.ui.calendar.drafts import DraftsPane
 from milton_desktop.ui.calendar.pane import CalendarPane
 from milton_desktop.ui.calendar.upcoming import UpcomingPanel
@@ -87,7 +89,7 @@ def test_builds_with_the_real_panes(window):
         "&Week",
         "&Day",
         "&List",
-        "Publish &due now",
+        "Publish &due posts now",
         "&Accounts…",
         "&Settings…",
     ):
@@ -172,6 +174,29 @@ def test_status_bar_names_the_scheduler_and_the_next_post(window, make_schedule,
     window.refresh_status()
     assert "Publishing on" in window.scheduler_label.text()
     assert window.next_label.text() == "Next: LinkedIn in 12 min"
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_status_dot_and_about_labels_follow_the_palette(qapp, make_window, theme):
+    """The scheduler's dot reads as a shape (3:1) and the About box's labels as text
+    (4.5:1) on the window, light or dark: no colour is fixed for a light window."""
+    previous = QPalette(qapp.palette())
+    qapp.setPalette(style.dark_palette() if theme == "dark" else style.light_palette())
+    try:
+        window = make_window()
+        bg = window.statusBar().palette().color(QPalette.ColorRole.Window)
+        for paused in (False, True):
+            window.runner.set_paused(paused)
+            window.refresh_status()
+            dot = re.search(r"color:\s*(#[0-9a-f]{6})", window.scheduler_label.text())
+            assert dot, window.scheduler_label.text()
+            assert style.contrast(QColor(dot[1]), bg) >= style.MIN_SHAPE_CONTRAST
+        labels = re.findall(r"<td style='[^']*color:\s*(#[0-9a-f]{6})", window.about_text())
+        assert labels
+        for label in labels:
+            assert style.contrast(QColor(label), bg) >= style.MIN_TEXT_CONTRAST
+    finally:
+        qapp.setPalette(previous)
 
 
 def test_background_scheduler_is_named(make_window):

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
 from PySide6.QtCore import QDate, QDateTime, QTime
+from PySide6.QtGui import QColor, QPalette
+from PySide6.QtWidgets import QLabel
 
 from milton_desktop.domain.clock import FakeClock
 from milton_desktop.domain.status import Status
@@ -13,6 +16,7 @@ from milton_desktop.domain.timeutil import get_zone
 from milton_desktop.engine.machine import Engine
 from milton_desktop.operations import schedules
 from milton_desktop.storage import queries
+from milton_desktop.ui import style
 from milton_desktop.ui.shell.missed_dialog import MissedPostsDialog, MissedRow
 
 
@@ -185,3 +189,23 @@ def test_publish_all_publishes_a_repeat_once_at_its_latest_time(qtbot, make_sche
         days[2].id: Status.PENDING,
     }
     assert "later time of the same repeat" in dlg.rows[days[0].id].status_label.text()
+
+
+def test_the_platform_badges_show_on_a_dark_palette(qapp, qtbot, missed, clock):
+    previous = QPalette(qapp.palette())
+    qapp.setPalette(style.dark_palette())
+    try:
+        dlg = MissedPostsDialog(missed, clock=clock)
+        qtbot.addWidget(dlg)
+        base = dlg.palette().color(QPalette.ColorRole.Base)
+        badges = {b.text(): b for b in dlg.findChildren(QLabel, "missed-platform")}
+        assert set(badges) == {"LinkedIn", "X"}
+        for name, badge in badges.items():
+            found = re.search(r"background: (#\w+); color: (#\w+)", badge.styleSheet())
+            assert found, badge.styleSheet()
+            fill, text = QColor(found[1]), QColor(found[2])
+            # X's brand colour is black: on a dark card it must lighten to be seen
+            assert style.contrast(fill, base) >= style.MIN_SHAPE_CONTRAST, name
+            assert style.contrast(text, fill) >= style.MIN_TEXT_CONTRAST, name
+    finally:
+        qapp.setPalette(previous)

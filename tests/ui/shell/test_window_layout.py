@@ -74,7 +74,9 @@ def test_the_toolbar_shows_icons_and_keeps_the_main_words_when_narrow(window, qt
     qtbot.waitUntil(window.is_compact)
     month = window.toolbar.widgetForAction(window.view_actions["month"])
     settings = window.toolbar.widgetForAction(window.settings_action)
+    attention = window.toolbar.widgetForAction(window.post_actions.attention_action)
     assert month.toolButtonStyle().name == "ToolButtonTextBesideIcon"
+    assert attention.toolButtonStyle().name == "ToolButtonTextBesideIcon"  # keeps its count
     assert settings.toolButtonStyle().name == "ToolButtonIconOnly"
     assert settings.toolTip()  # its words are still there, on hover
 
@@ -99,3 +101,14 @@ def test_folded_docks_come_back_at_the_next_wide_start(window, qtbot, db, creds,
     _show(again, qtbot, 1440, 900)
     qtbot.waitUntil(lambda: again.drafts_dock.isVisible())
     assert again.upcoming_dock.isVisible()
+
+
+def test_the_list_keeps_the_status_filter_readable_in_a_small_window(window, qtbot):
+    _show(window, qtbot, 1024, 640)
+    window.calendar.show_attention()
+    combo = window.calendar.list_view.status_combo
+    assert combo.currentText() == "Needs attention"
+    qtbot.waitUntil(lambda: combo.isVisible())
+    # the words the list is filtered by are shown whole, not "Needs attent"
+    words = combo.fontMetrics().horizontalAdvance(combo.currentText())
+    assert combo.width() > words + combo.iconSize().width()
