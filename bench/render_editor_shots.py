@@ -25,6 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.render_shots import _memory_keyring, _settle
 from bench.sample_data import ZONE
+from bench.shot_options import apply_theme
 
 NOW_LOCAL = datetime(2027, 3, 17, 9, 48, tzinfo=ZONE)
 
@@ -36,33 +37,6 @@ LONG_TEXT = (
     "3) Tokens belong in the keyring. Notes: https://example.com/blog/2027/03/"
     "desktop-scheduler-lessons #python #qt"
 )
-
-
-def dark_palette():
-    """Fusion's colours for a dark theme, as a desktop in dark mode gives them."""
-    from PySide6.QtGui import QColor, QPalette
-
-    p = QPalette()
-    role = QPalette.ColorRole
-    for r, c in (
-        (role.Window, "#2b2d30"),
-        (role.WindowText, "#e6e6e6"),
-        (role.Base, "#1e1f22"),
-        (role.AlternateBase, "#26282b"),
-        (role.ToolTipBase, "#3c3f41"),
-        (role.ToolTipText, "#e6e6e6"),
-        (role.Text, "#e6e6e6"),
-        (role.Button, "#3c3f41"),
-        (role.ButtonText, "#e6e6e6"),
-        (role.BrightText, "#ff6b6b"),
-        (role.Highlight, "#2f65ca"),
-        (role.HighlightedText, "#ffffff"),
-        (role.Link, "#589df6"),
-        (role.PlaceholderText, "#8c8f94"),
-        (role.Mid, "#4a4d50"),
-    ):
-        p.setColor(r, QColor(c))
-    return p
 
 
 def _sample_image(path: Path, w: int, h: int) -> Path:
@@ -96,9 +70,7 @@ def main(out_dir: Path, dark: bool, size: tuple[int, int]) -> list[Path]:
     from PySide6.QtWidgets import QApplication
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
-    if dark:
-        app.setStyle("Fusion")
-        app.setPalette(dark_palette())
+    apply_theme(app, dark)  # the same Fusion light/dark palettes as every other shot
     screen = app.primaryScreen()
     if screen is not None and screen.size().width() != size[0]:
         print(

@@ -25,35 +25,9 @@ if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.render_shots import _memory_keyring, _settle
 from bench.sample_data import ZONE, seed_month
+from bench.shot_options import apply_theme
 
 NOW_LOCAL = datetime(2027, 3, 17, 14, 20, tzinfo=ZONE)
-
-
-def dark_palette():
-    """A dark Fusion palette, as a dark desktop theme gives."""
-    from PySide6.QtGui import QColor, QPalette
-
-    pal = QPalette()
-    roles = {
-        QPalette.ColorRole.Window: "#202124",
-        QPalette.ColorRole.WindowText: "#e8eaed",
-        QPalette.ColorRole.Base: "#17181a",
-        QPalette.ColorRole.AlternateBase: "#232427",
-        QPalette.ColorRole.Text: "#e8eaed",
-        QPalette.ColorRole.Button: "#2b2c2f",
-        QPalette.ColorRole.ButtonText: "#e8eaed",
-        QPalette.ColorRole.Highlight: "#3b73d9",
-        QPalette.ColorRole.HighlightedText: "#ffffff",
-        QPalette.ColorRole.ToolTipBase: "#2b2c2f",
-        QPalette.ColorRole.ToolTipText: "#e8eaed",
-        QPalette.ColorRole.PlaceholderText: "#9aa0a6",
-        QPalette.ColorRole.Mid: "#4a4b4f",
-    }
-    for role, colour in roles.items():
-        pal.setColor(role, QColor(colour))
-    pal.setColor(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Text, QColor("#80868b"))
-    pal.setColor(QPalette.ColorGroup.Disabled, QPalette.ColorRole.WindowText, QColor("#80868b"))
-    return pal
 
 
 def main(out_dir: Path, size: tuple[int, int], dark: bool) -> list[Path]:
@@ -68,9 +42,7 @@ def main(out_dir: Path, size: tuple[int, int], dark: bool) -> list[Path]:
     from PySide6.QtWidgets import QApplication
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
-    app.setStyle("Fusion")
-    if dark:
-        app.setPalette(dark_palette())
+    apply_theme(app, dark)  # the same Fusion light/dark palettes as every other shot
 
     from milton_desktop.context import open_context
     from milton_desktop.domain.clock import FakeClock
