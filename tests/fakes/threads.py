@@ -22,7 +22,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from tests.fakes.instagram import (
-    DAY,
     LONG_LIVED,
     MIB,
     SHORT_LIVED,
@@ -441,6 +440,3 @@ class FakeThreads(FakeInstagram):
             return self._new_media(
                 user_id, "TEXT", text, self.clock if at is None else at, container=""
             )
-
-
-__all__ += ["DAY"]
