@@ -17,11 +17,9 @@ Graph answers most errors with HTTP 400; errors are classified on ``error.code``
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import quote, urlencode
@@ -48,6 +46,13 @@ from milton_desktop.publishers.http import (
     send,
     server_error,
 )
+from milton_desktop.publishers.metagraph import Container as _Container
+from milton_desktop.publishers.metagraph import Landed as _Landed
+from milton_desktop.publishers.metagraph import PollBudget as _PollBudget
+from milton_desktop.publishers.metagraph import as_int as _as_int
+from milton_desktop.publishers.metagraph import graph_error as _graph_error
+from milton_desktop.publishers.metagraph import parse_timestamp as _parse_timestamp
+from milton_desktop.publishers.metagraph import regain_access as _regain_access
 from milton_desktop.publishers.platform import OAuthSpec, Platform, Preview, TokenUpkeep
 
 if TYPE_CHECKING:  # requests is imported on the first call: the window starts faster
@@ -178,64 +183,6 @@ def authorize_url(client_id: str, redirect_uri: str, state: str, base: str | Non
 
 class _MediaNotReady(Transient):
     """9007/2207027 on media_publish: poll the container again, then retry the publish."""
-
-
-@dataclass
-class _PollBudget:
-    """What is left of one publish's container polling time, counted in requested sleeps
-    (so a fake sleep keeps tests exact)."""
-
-    total: float
-    left: float
-
-    def spend(self, interval: float) -> float:
-        pause = min(interval, self.left)
-        self.left -= pause
-        return pause
-
-
-@dataclass(frozen=True)
-class _Container:
-    """A container to publish, and when it was made (by our clock, before the request)."""
-
-    id: str
-    created_at: datetime
-
-
-@dataclass(frozen=True)
-class _Landed:
-    """What a container check after an uncertain or refused publish found."""
-
-    #: the container's ``status_code`` ("PUBLISHED", "FINISHED", "EXPIRED", ...), or ""
-    #: when it could not be read
-    state: str
-    media_id: str = ""
-    permalink: str | None = None
-
-
-def _graph_error(data: Mapping[str, Any]) -> dict[str, Any] | None:
-    err = data.get("error")
-    return err if isinstance(err, dict) else None
-
-
-def _as_int(value: Any) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
-
-
-def _parse_timestamp(value: Any) -> datetime | None:
-    # Graph writes "2026-03-01T12:00:00+0000"; %z reads both +0000 and +00:00
-    if not isinstance(value, str):
-        return None
-    try:
-        return datetime.strptime(value, "%Y-%m-%dT%H:%M:%S%z")
-    except ValueError:
-        try:
-            return datetime.fromisoformat(value)
-        except ValueError:
-            return None
 
 
 class InstagramPublisher(Publisher):
@@ -1063,26 +1010,6 @@ class InstagramPublisher(Publisher):
     def _expiry(self, expires_in: Any) -> datetime:
         seconds = _as_int(expires_in)
         return self.now() + timedelta(seconds=seconds if seconds else LONG_LIVED_SECONDS)
-
-
-def _regain_access(resp: requests.Response) -> timedelta | None:
-    """``estimated_time_to_regain_access`` (minutes) from X-Business-Use-Case-Usage."""
-    raw = resp.headers.get("X-Business-Use-Case-Usage")
-    if not raw:
-        return None
-    try:
-        usage = json.loads(raw)
-    except ValueError:
-        return None
-    minutes = 0
-    if isinstance(usage, dict):
-        for entries in usage.values():
-            for entry in entries if isinstance(entries, list) else []:
-                if isinstance(entry, dict):
-                    minutes = max(
-                        minutes, _as_int(entry.get("estimated_time_to_regain_access")) or 0
-                    )
-    return timedelta(minutes=minutes) if minutes > 0 else None
 
 
 def post_url(_media_id: str, username: str) -> str:
