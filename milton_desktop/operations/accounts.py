@@ -130,6 +130,23 @@ def check_new_name(platform: str, name: str) -> str:
     return check_name(name, exclude_id=waiting.id if waiting is not None else None)
 
 
+def instance_base(platform: str, api_base: str | None) -> str | None:
+    """``api_base`` checked (see :func:`check_api_base`); a platform of many servers
+    (``Platform.needs_instance``, e.g. Mastodon) refuses to connect without one."""
+    if api_base is not None:
+        return check_api_base(api_base)
+    found = registry.platform(platform)
+    if found.needs_instance:
+        env = registry.env_api_base(platform)
+        if env:
+            return check_api_base(env)
+        raise UserError(
+            f"{found.label} is many independent servers: give the address of yours, "
+            "e.g. --api-base https://mastodon.social"
+        )
+    return None
+
+
 def check_api_base(url: str) -> str:
     """``url`` without its trailing slash, if a token may be sent there: https anywhere,
     plain http only to this computer (tests, a local relay); else :class:`UserError`."""
@@ -196,7 +213,8 @@ def connect_account(
             already connected.
         OperationFailed: the token cannot be stored (no keyring and no session fallback).
     """
-    registry.platform(platform)
+    if api_base is None:
+        instance_base(platform, None)  # a platform of many servers needs its server
     # the platform named the user: a name that echoes the token must not be stored
     identity = scrub_identity(identity, credential.secrets())
     same_server = Account.api_base.is_null() if api_base is None else Account.api_base == api_base
@@ -572,8 +590,7 @@ def connect_with_token(
     registry.platform(platform)
     if (name or "").strip():
         check_new_name(platform, name)  # before any network call: a taken name fails fast
-    if api_base is not None:
-        api_base = check_api_base(api_base)
+    api_base = instance_base(platform, api_base)
     identity = identify_token(platform, token, api_base)
     if page is not None:
         identity = page_identity(platform, Credential(token.strip()), page, api_base)

@@ -127,6 +127,9 @@ class Platform:
     page_prefix: str = ""
     #: how its feed shows a post (the editor's preview)
     preview: Preview = field(default_factory=Preview)
+    #: there is no one server (Mastodon's instances): every account must be connected
+    #: with its server's address as ``api_base``
+    needs_instance: bool = False
 
     def is_page(self, remote_id: str) -> bool:
         """Whether an account with ``remote_id`` posts as a page, not as its member."""

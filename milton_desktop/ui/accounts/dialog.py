@@ -489,6 +489,11 @@ class ConnectDialog(QDialog):
         self.token_hint.setWordWrap(True)
         box.addWidget(self.token_hint)
         form = QFormLayout()
+        self.instance_edit = QLineEdit()
+        self.instance_edit.setObjectName("instance")
+        self.instance_edit.setPlaceholderText("https://mastodon.social")
+        self.instance_label = QLabel("Server:")
+        form.addRow(self.instance_label, self.instance_edit)
         self.token_edit = QLineEdit()
         self.token_edit.setObjectName("token")
         self.token_edit.setEchoMode(QLineEdit.EchoMode.Password)
@@ -562,8 +567,15 @@ class ConnectDialog(QDialog):
         )
 
     def _update_post_as(self) -> None:
+        found = registry.platform(self.platform)
+        # a platform without a browser sign-in (Mastodon here) offers only the token
+        self.browser_choice.setVisible(found.oauth is not None)
+        # a platform of many servers asks which one, for a new account
+        needs_instance = self.account is None and found.needs_instance
+        self.instance_label.setVisible(needs_instance)
+        self.instance_edit.setVisible(needs_instance)
         # a reconnect keeps whoever the account posts as; only a new one may choose
-        offered = self.account is None and registry.platform(self.platform).has_pages
+        offered = self.account is None and found.has_pages
         self.post_as_label.setVisible(offered)
         self.post_as_row.setVisible(offered)
         if not offered:
@@ -842,6 +854,15 @@ class ConnectDialog(QDialog):
             self.show_error(f"Paste the {label} access token first.")
             self.token_edit.setFocus()
             return
+        instance: str | None = None
+        if self.account is None and registry.platform(platform).needs_instance:
+            instance = self.instance_edit.text().strip()
+            if not instance:
+                self.show_error(f"Enter the address of your {label} server first.")
+                self.instance_edit.setFocus()
+                return
+            if "://" not in instance:
+                instance = "https://" + instance
         self._cancel = None
         credentials, account, name = self.credentials, self.account, self._name()
         self._set_busy(f"Checking the token with {label}…")
@@ -863,7 +884,7 @@ class ConnectDialog(QDialog):
         def work() -> AccountView:
             if account is not None:
                 return accounts.reconnect_with_token(credentials, account.id, token)
-            return accounts.connect_with_token(credentials, platform, name, token)
+            return accounts.connect_with_token(credentials, platform, name, token, instance)
 
         run_in_background(
             work,

@@ -1,0 +1,340 @@
+"""A fake Mastodon instance enforcing the contract of NEXT_PLATFORMS.md section 1.
+
+- ``GET /api/v2/instance`` (no auth) with configurable limits;
+  ``GET /api/v1/accounts/verify_credentials``.
+- ``POST /api/v2/media`` (multipart ``file`` + ``description``): 200 with ``url`` for
+  an image, 202 with ``url: null`` for a video, then ``GET /api/v1/media/:id`` answers
+  206 for ``processing_polls`` polls, then 200; 404 once attached to a status.
+- ``POST /api/v1/statuses`` (JSON or form): the length is counted as Mastodon does
+  (grapheme clusters, every link 23 characters, ``@user@domain`` as ``@user``); at
+  most ``max_media`` attachments, images and a video not mixed; 422 while media are
+  processing; an ``Idempotency-Key`` seen before for the same account returns the
+  status it created (even for a different body) for ``key_lifetime`` seconds.
+- Errors as Mastodon sends them: ``{"error": "..."}``; 429 carries
+  ``X-RateLimit-Reset`` as an ISO 8601 instant (:meth:`FakeMastodon.rate_limit`).
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import re
+import time
+import unicodedata
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import parse_qs
+
+from tests.fakes.server import FakeServer, Reply, Request, bearer
+
+
+def _error(status: int, message: str) -> Reply:
+    return Reply(status, {"error": message})
+
+
+@dataclass
+class _User:
+    id: str
+    username: str
+    display_name: str
+
+
+@dataclass
+class _Media:
+    id: str
+    owner: str
+    kind: str
+    description: str
+    size: int
+    polls_left: int
+    attached: bool = False
+
+
+_URL = re.compile(r"https?://[^\s<>\"]+", re.IGNORECASE)
+_MENTION = re.compile(r"(@[a-z0-9_][a-z0-9_.-]*)@[a-z0-9.-]+\.[a-z]+", re.IGNORECASE)
+
+
+def fake_length(text: str, url_chars: int = 23) -> int:
+    """Mastodon's count, written apart from the client's: links and remote mentions
+    replaced, then grapheme clusters (extend marks, ZWJ sequences and flags join)."""
+
+    def url(m: re.Match[str]) -> str:
+        link = m.group(0).rstrip(".,:;!?'\")]}")
+        return "x" * url_chars + m.group(0)[len(link) :]
+
+    text = _MENTION.sub(lambda m: m.group(1), _URL.sub(url, text)).replace("\r\n", "\n")
+    clusters = 0
+    after_zwj = False
+    flags = 0
+    for ch in text:
+        cp = ord(ch)
+        if after_zwj:
+            after_zwj = False
+            continue
+        if ch == "\u200d":
+            after_zwj = True
+            continue
+        extend = (
+            unicodedata.category(ch) in ("Mn", "Me", "Mc")
+            or 0xFE00 <= cp <= 0xFE0F
+            or 0x1F3FB <= cp <= 0x1F3FF
+            or 0xE0020 <= cp <= 0xE007F
+        )
+        if extend and clusters:
+            continue
+        if 0x1F1E6 <= cp <= 0x1F1FF:
+            flags += 1
+            if flags % 2 == 0:
+                continue
+        else:
+            flags = 0
+        clusters += 1
+    return clusters
+
+
+class FakeMastodon(FakeServer):
+    def __init__(self, domain: str = "fake.social", **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.domain = domain
+        self.max_characters = 500
+        self.max_media = 4
+        self.url_chars = 23
+        self.image_size_limit = 16 * 1024 * 1024
+        self.video_size_limit = 99 * 1024 * 1024
+        self.description_limit = 1500
+        #: polls of a video answered 206 before it is ready
+        self.processing_polls = 2
+        #: seconds an Idempotency-Key is remembered
+        self.key_lifetime = 3600.0
+        self.tokens: dict[str, _User] = {}
+        self.media: dict[str, _Media] = {}
+        self.statuses: list[dict[str, Any]] = []
+        self._keys: dict[tuple[str, str], tuple[float, dict[str, Any]]] = {}
+        self._ids = itertools.count(110_000_000_000_000_001)
+
+    # ------------------------------------------------------------ set-up
+    def add_user(self, user_id: str, username: str, display_name: str, *, token: str) -> None:
+        self.tokens[token] = _User(user_id, username, display_name)
+
+    def rate_limit(self, route: str, reset: datetime) -> str:
+        """The next request to ``route`` gets 429 with an ISO ``X-RateLimit-Reset``."""
+        value = reset.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        self.inject(
+            route,
+            status=429,
+            body={"error": "Too many requests"},
+            headers={"X-RateLimit-Limit": "300", "X-RateLimit-Remaining": "0",
+                     "X-RateLimit-Reset": value},
+        )  # fmt: skip
+        return value
+
+    def status_url(self, status: dict[str, Any]) -> str:
+        return status["url"]
+
+    # ------------------------------------------------------------ serving
+    def handle(self, req: Request) -> Reply:
+        if req.route == "GET /api/v2/instance":
+            return Reply(200, self._instance())
+        user = self.tokens.get(bearer(req) or "")
+        if user is None:
+            return _error(401, "The access token is invalid")
+        if req.route == "GET /api/v1/accounts/verify_credentials":
+            return Reply(200, self._account(user))
+        if req.route == "POST /api/v2/media":
+            return self._upload(req, user)
+        m = re.fullmatch(r"GET /api/v1/media/(\w+)", req.route)
+        if m:
+            return self._poll(m.group(1), user)
+        if req.route == "POST /api/v1/statuses":
+            return self._create(req, user)
+        return _error(404, "Record not found")
+
+    def _instance(self) -> dict[str, Any]:
+        return {
+            "domain": self.domain,
+            "version": "4.5.0",
+            "api_versions": {"mastodon": 7},
+            "configuration": {
+                "statuses": {
+                    "max_characters": self.max_characters,
+                    "max_media_attachments": self.max_media,
+                    "characters_reserved_per_url": self.url_chars,
+                },
+                "media_attachments": {
+                    "supported_mime_types": ["image/jpeg", "image/png", "image/gif", "video/mp4"],
+                    "description_limit": self.description_limit,
+                    "image_size_limit": self.image_size_limit,
+                    "video_size_limit": self.video_size_limit,
+                },
+            },
+        }
+
+    def _account(self, user: _User) -> dict[str, Any]:
+        return {
+            "id": user.id,
+            "username": user.username,
+            "acct": user.username,
+            "display_name": user.display_name,
+            "url": f"https://{self.domain}/@{user.username}",
+        }
+
+    def _upload(self, req: Request, user: _User) -> Reply:
+        fields = _multipart(req)
+        if fields is None or "file" not in fields:
+            return _error(422, "Validation failed: File can't be blank")
+        data, ctype = fields["file"]
+        description = fields.get("description", (b"", ""))[0].decode("utf-8")
+        if len(description) > self.description_limit:
+            return _error(
+                422, f"Validation failed: Description is too long "
+                f"(maximum is {self.description_limit} characters)"
+            )  # fmt: skip
+        if ctype.startswith("image/"):
+            kind, limit = "image", self.image_size_limit
+        elif ctype.startswith("video/"):
+            kind, limit = "video", self.video_size_limit
+        else:
+            return _error(422, "Validation failed: File content type is invalid, File is invalid")
+        if not data or len(data) > limit:
+            return _error(422, "Validation failed: File file size must be less than the limit")
+        media = _Media(
+            str(next(self._ids)), user.id, kind, description, len(data),
+            polls_left=self.processing_polls if kind == "video" else 0,
+        )  # fmt: skip
+        self.media[media.id] = media
+        return Reply(202 if media.polls_left else 200, self._media_body(media))
+
+    def _media_body(self, media: _Media) -> dict[str, Any]:
+        ready = media.polls_left <= 0
+        return {
+            "id": media.id,
+            "type": media.kind,
+            "url": f"https://files.{self.domain}/{media.id}.bin" if ready else None,
+            "preview_url": f"https://files.{self.domain}/{media.id}-small.jpg",
+            "description": media.description or None,
+        }
+
+    def _poll(self, media_id: str, user: _User) -> Reply:
+        media = self.media.get(media_id)
+        if media is None or media.owner != user.id or media.attached:
+            return _error(404, "Record not found")
+        if media.polls_left > 0:
+            media.polls_left -= 1
+            return Reply(206, self._media_body(media) | {"url": None})
+        return Reply(200, self._media_body(media))
+
+    def _create(self, req: Request, user: _User) -> Reply:
+        key = req.header("idempotency-key")
+        now = time.time()
+        if key:
+            seen = self._keys.get((user.id, key))
+            if seen is not None and now - seen[0] < self.key_lifetime:
+                return Reply(200, seen[1])  # the original status, whatever was sent now
+        params = _params(req)
+        if params is None:
+            return _error(422, "Validation failed: unreadable parameters")
+        text = params.get("status") or ""
+        media_ids = params.get("media_ids") or []
+        if not isinstance(text, str) or not isinstance(media_ids, list):
+            return _error(422, "Validation failed: bad parameters")
+        if not text.strip() and not media_ids:
+            return _error(422, "Validation failed: Text can't be blank")
+        if fake_length(text, self.url_chars) > self.max_characters:
+            return _error(
+                422,
+                f"Validation failed: Text character limit of {self.max_characters} exceeded",
+            )
+        if len(media_ids) > self.max_media:
+            return _error(422, "Validation failed: Media attachments too many")
+        attached: list[_Media] = []
+        for media_id in media_ids:
+            media = self.media.get(str(media_id))
+            if media is None or media.owner != user.id or media.attached:
+                return _error(422, "Validation failed: Media attachments are invalid")
+            attached.append(media)
+        kinds = {m.kind for m in attached}
+        if "video" in kinds and len(attached) > 1:
+            return _error(
+                422,
+                "Validation failed: Cannot attach a video to a post that already contains images",
+            )
+        if any(m.polls_left > 0 for m in attached):
+            return _error(
+                422, "Cannot attach files that have not finished processing. Try again in a moment!"
+            )
+        visibility = params.get("visibility") or "public"
+        status_id = str(next(self._ids))
+        for media in attached:
+            media.attached = True
+        status = {
+            "id": status_id,
+            "created_at": datetime.now(UTC)
+            .isoformat(timespec="milliseconds")
+            .replace("+00:00", "Z"),
+            "url": f"https://{self.domain}/@{user.username}/{status_id}",
+            "uri": f"https://{self.domain}/users/{user.username}/statuses/{status_id}",
+            "visibility": visibility,
+            "content": f"<p>{text}</p>",
+            "text": text,
+            "idempotency_key": key,
+            "media_attachments": [
+                {
+                    "id": m.id,
+                    "type": m.kind,
+                    "url": self._media_body(m)["url"],
+                    "description": m.description or None,
+                }
+                for m in attached
+            ],
+        }
+        self.statuses.append(status)
+        if key:
+            self._keys[(user.id, key)] = (now, status)
+        return Reply(200, status)
+
+    def forget_keys_older_than(self, seconds: float) -> None:
+        """Age every stored key by ``seconds`` (the server forgets them after an hour)."""
+        self._keys = {k: (t - seconds, s) for k, (t, s) in self._keys.items()}
+
+
+def _params(req: Request) -> dict[str, Any] | None:
+    ctype = (req.header("content-type") or "").split(";")[0].strip().lower()
+    if ctype == "application/json":
+        try:
+            body = json.loads(req.body or b"{}")
+        except ValueError:
+            return None
+        return body if isinstance(body, dict) else None
+    if ctype == "application/x-www-form-urlencoded":
+        form = parse_qs(req.body.decode("utf-8"), keep_blank_values=True)
+        out: dict[str, Any] = {k: v[-1] for k, v in form.items() if not k.endswith("[]")}
+        out["media_ids"] = form.get("media_ids[]", [])
+        return out
+    return None
+
+
+def _multipart(req: Request) -> dict[str, tuple[bytes, str]] | None:
+    """The parts of a multipart/form-data body: (bytes, the part's Content-Type)."""
+    ctype = req.header("content-type") or ""
+    if not ctype.lower().startswith("multipart/form-data"):
+        return None
+    match = re.search(r'boundary="?([^";]+)"?', ctype)
+    if not match:
+        return None
+    delimiter = b"--" + match.group(1).encode("latin-1")
+    fields: dict[str, tuple[bytes, str]] = {}
+    for part in req.body.split(delimiter)[1:]:
+        if part.startswith(b"--"):
+            break
+        part = part.removeprefix(b"\r\n")
+        head, sep, data = part.partition(b"\r\n\r\n")
+        name = re.search(rb'name="([^"]*)"', head)
+        if not sep or not name:
+            return None
+        kind = re.search(rb"content-type:\s*([^\r\n;]+)", head, re.IGNORECASE)
+        fields[name.group(1).decode("utf-8")] = (
+            data.removesuffix(b"\r\n"),
+            kind.group(1).decode("latin-1").strip().lower() if kind else "",
+        )
+    return fields
