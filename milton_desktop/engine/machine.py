@@ -1062,6 +1062,19 @@ class Engine:
 
     def _finish_retry(self, row, record: _Record, exc: PublishError) -> Outcome:
         transient_attempts = _attempts(row.id, AttemptOutcome.RETRY) + 1
+        sent = getattr(exc, "may_have_posted", False)
+        if transient_attempts >= self.config.max_attempts and (sent or _maybe_posted(row.id)):
+            # a resend was safe, but one of the sends may have landed: the user checks
+            return self._finish_uncertain(
+                row,
+                record,
+                OutcomeUnknown(
+                    f"gave up after {transient_attempts} attempts: {exc}; an earlier send got "
+                    "no answer and may have been published: check the account before "
+                    "publishing again",
+                    http_status=exc.http_status,
+                ),
+            )
         if transient_attempts >= self.config.max_attempts:
             return self._finish_failed(
                 row,
@@ -1075,7 +1088,7 @@ class Engine:
         retry_at = self.clock.now() + delay
         landing = self._settle(
             row,
-            record.result(AttemptOutcome.RETRY, error=exc),
+            record.result(AttemptOutcome.RETRY, error=exc, kind=MAYBE_POSTED if sent else None),
             status=Status.PENDING,
             next_attempt_at=retry_at,
             error_message=str(exc),
@@ -1128,6 +1141,23 @@ def _scrub_values(values: dict[str, str], secrets: tuple[str, ...]) -> dict[str,
     """A publisher's checkpoint or learned state, fit to be stored: a platform's id
     (a container id, an upload URL) could echo a token too."""
     return {k: scrub(v, secrets) if isinstance(v, str) else v for k, v in values.items()}
+
+
+#: the error kind of a retry whose create got no answer (a resend is safe, yet it may
+#: have landed)
+MAYBE_POSTED = "maybe_posted"
+
+
+def _maybe_posted(schedule_id: int) -> bool:
+    """Whether an earlier attempt of the schedule sent a create that got no answer."""
+    return (
+        PublishingResult.select()
+        .where(
+            (PublishingResult.schedule == schedule_id)
+            & (PublishingResult.error_kind == MAYBE_POSTED)
+        )
+        .exists()
+    )
 
 
 def _attempts(schedule_id: int, outcome: AttemptOutcome) -> int:

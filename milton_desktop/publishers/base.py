@@ -50,7 +50,20 @@ class PublishError(Exception):
 
 
 class Transient(PublishError):
+    """Worth trying again later.
+
+    ``may_have_posted`` marks a create whose answer was lost on a platform that makes a
+    resend safe (an idempotency key, a record key): retrying is right, but if the tries
+    run out the post may be on the platform, so it ends uncertain, never failed.
+    """
+
     kind = "transient"
+
+    def __init__(
+        self, message: str, *, http_status: int | None = None, may_have_posted: bool = False
+    ) -> None:
+        super().__init__(message, http_status=http_status)
+        self.may_have_posted = may_have_posted
 
 
 class RateLimited(PublishError):

@@ -485,7 +485,8 @@ class MastodonPublisher(Publisher):
                 pause *= 2
         raise Transient(
             f"Mastodon gave no answer to the status {self.create_tries} times ({lost}); it "
-            "is sent again with the same Idempotency-Key, so it cannot be posted twice"
+            "is sent again with the same Idempotency-Key, so it cannot be posted twice",
+            may_have_posted=True,
         )
 
     # ------------------------------------------------------------ media

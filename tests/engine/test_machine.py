@@ -89,6 +89,33 @@ def test_many_threads_racing_claim_exactly_one_wins(engine, creds, clock, accoun
     assert len(wins) == 1
 
 
+@pytest.mark.parametrize(
+    "script",
+    [
+        [Transient("no answer to the create", may_have_posted=True)] * 3,
+        # only the first send went unanswered; the later tries never reached the platform
+        [Transient("no answer to the create", may_have_posted=True)]
+        + [Transient("could not connect")] * 2,
+    ],
+)
+def test_retries_of_a_create_that_may_have_landed_end_uncertain_not_failed(
+    engine, clock, account, scripted, script
+):
+    """A platform that makes resending safe (an idempotency key) is retried, but when
+    the tries run out the post may be on the platform: the user is asked to check."""
+    sched = _schedule(clock, account)
+    scripted.script = list(script)
+    clock.advance(timedelta(minutes=10))
+    for _ in range(3):
+        outcomes = engine.publish_due()
+        clock.set(_row(sched.id).next_attempt_at)
+    assert [o.status for o in outcomes] == ["uncertain"]
+    row = _row(sched.id)
+    assert row.status == "uncertain"
+    assert "may have been published" in row.error_message
+    assert len(scripted.calls) == 3
+
+
 def test_transient_error_retries_with_capped_backoff_then_fails(engine, clock, account, scripted):
     sched = _schedule(clock, account)
     scripted.script = [Transient("503 on upload")] * 3
