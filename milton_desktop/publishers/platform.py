@@ -127,6 +127,9 @@ class Platform:
     page_prefix: str = ""
     #: how its feed shows a post (the editor's preview)
     preview: Preview = field(default_factory=Preview)
+    #: what the platform calls the login name a pasted secret goes with (Bluesky: an
+    #: app password with the "handle"); None: the pasted token is enough on its own
+    login_name: str | None = None
 
     def is_page(self, remote_id: str) -> bool:
         """Whether an account with ``remote_id`` posts as a page, not as its member."""
