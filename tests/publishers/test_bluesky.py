@@ -337,3 +337,19 @@ def test_the_descriptor_builds_bsky_app_urls():
         "https://bsky.app/profile/alice.bsky.social/post/3lzq4kbf6w22a"
     )
     assert registry.platform("bluesky").login_name == "handle"
+
+
+def test_sign_ins_are_limited_and_the_limit_is_honoured(fake):
+    fake.session_limit = 1
+    _publisher(fake).sign_in(PASSWORD, HANDLE)
+    with pytest.raises(RateLimited) as err:
+        _publisher(fake).sign_in(PASSWORD, HANDLE)
+    assert err.value.retry_at > datetime.now(UTC) + timedelta(minutes=4)
+
+
+def test_an_old_unused_blob_is_gone_at_create_time(fake, tmp_path):
+    pub, cred, ref = _signed_in(fake)
+    fake.blob_ttl = -1.0  # every upload is already garbage when the record comes
+    with pytest.raises(Rejected) as err:
+        pub.publish(Content("x", (_image(tmp_path),)), cred, ref)
+    assert "Could not find blob" in str(err.value)
