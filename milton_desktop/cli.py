@@ -116,10 +116,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="post as this page (a LinkedIn organisation you administer) instead of yourself",
     )
     a.add_argument(
+        "--handle",
+        metavar="LOGIN",
+        help="the account's login name, for platforms that take one with the secret on stdin "
+        "(Bluesky: the handle, with an app password)",
+    )
+    a.add_argument(
         "--token-stdin",
         action="store_true",
         required=True,
-        help="read the access token from stdin's first line",
+        help="read the access token (or app password) from stdin's first line",
     )
     a.add_argument("--json", action="store_true")
     al = acc_sub.add_parser("list", help="list accounts")
@@ -335,7 +341,13 @@ def cmd_account(ctx: AppContext, args: argparse.Namespace) -> int:
         name = accounts.check_new_name(args.platform, args.name)
         token = _read_token()
         acc = accounts.connect_with_token(
-            ctx.credentials, args.platform, name, token, api_base=args.api_base, page=args.page
+            ctx.credentials,
+            args.platform,
+            name,
+            token,
+            api_base=args.api_base,
+            page=args.page,
+            login=args.handle,
         )
         _out(
             {

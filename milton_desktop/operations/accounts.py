@@ -405,18 +405,45 @@ def _retired_name(name: str) -> str:
     return candidate
 
 
-def identify_token(platform: str, token: str, api_base: str | None = None) -> Identity:
+def identify_token(
+    platform: str, token: str, api_base: str | None = None, *, login: str | None = None
+) -> Identity:
     """Ask the platform whose ``token`` this is (network: call from a worker).
 
     Raises:
         UserError: the token is malformed.
         OperationFailed: the platform refused the token or cannot be reached.
     """
+    return _signed_in(platform, token, api_base, login)[1]
+
+
+def check_login(platform: str, login: str | None) -> str | None:
+    """The login name a platform needs with its pasted secret (``Platform.login_name``),
+    stripped; :class:`UserError` when it is missing, or given where none is taken."""
+    wanted = registry.platform(platform).login_name
+    login = (login or "").strip() or None
+    if wanted and not login:
+        raise UserError(f"give the {registry.label(platform)} {wanted} with the secret (--handle)")
+    if login and not wanted:
+        raise UserError(f"{registry.label(platform)} takes the token alone, without a login name")
+    return login
+
+
+def _signed_in(
+    platform: str, token: str, api_base: str | None, login: str | None
+) -> tuple[Credential, Identity]:
+    """The credential to keep for a pasted token and whose it is (network)."""
     token = check_token(platform, token)
+    login = check_login(platform, login)
     register_secret(token)
     label = registry.label(platform)
+    credential = Credential(token)
     try:
-        identity = registry.make_publisher(platform, api_base=api_base).identify(Credential(token))
+        publisher = registry.make_publisher(platform, api_base=api_base)
+        credential = publisher.sign_in(token, login)
+        for secret in credential.secrets():
+            register_secret(secret)
+        identity = publisher.identify(credential)
     except AuthExpired as exc:
         raise OperationFailed(
             f"{label} refused the token (expired, revoked or mistyped): "
@@ -426,7 +453,7 @@ def identify_token(platform: str, token: str, api_base: str | None = None) -> Id
         raise OperationFailed(
             f"could not check the token with {label}: {scrub_error(exc, (token,))}"
         ) from None
-    return scrub_identity(identity, (token,))
+    return credential, scrub_identity(identity, (token, *credential.secrets()))
 
 
 def posts_as_page(account: AccountView) -> bool:
@@ -584,26 +611,29 @@ def connect_with_token(
     api_base: str | None = None,
     *,
     page: str | None = None,
+    login: str | None = None,
 ) -> AccountView:
     """Check a pasted token with the platform, then connect the account it belongs to
-    (or, with ``page``, the page of that id its user administers)."""
+    (or, with ``page``, the page of that id its user administers). ``login`` is the
+    login name of platforms that take one with the secret (``Platform.login_name``)."""
     registry.platform(platform)
     if (name or "").strip():
         check_new_name(platform, name)  # before any network call: a taken name fails fast
     api_base = instance_base(platform, api_base)
-    identity = identify_token(platform, token, api_base)
+    check_login(platform, login)
+    credential, identity = _signed_in(platform, token, api_base, login)
     if page is not None:
-        identity = page_identity(platform, Credential(token.strip()), page, api_base)
-    return connect_account(
-        credentials, platform, name, Credential(token.strip()), identity, api_base
-    )
+        identity = page_identity(platform, credential, page, api_base)
+    return connect_account(credentials, platform, name, credential, identity, api_base)
 
 
-def reconnect_with_token(credentials: CredentialStore, account_id: int, token: str) -> AccountView:
+def reconnect_with_token(
+    credentials: CredentialStore, account_id: int, token: str, *, login: str | None = None
+) -> AccountView:
     """Check a pasted token and make it the account's new token."""
     acc = _get(account_id)
-    identity = identify_token(acc.platform, token, acc.api_base)
-    return reconnect_account(credentials, account_id, Credential(token.strip()), identity)
+    credential, identity = _signed_in(acc.platform, token, acc.api_base, login)
+    return reconnect_account(credentials, account_id, credential, identity)
 
 
 def _get(account_id: int) -> Account:

@@ -155,6 +155,12 @@ class Publisher(ABC):
         rules = self.tiers.get(self.tier, self.rules) if self.tier else self.rules
         return validate(rules, content)
 
+    def sign_in(self, token: str, login: str | None = None) -> Credential:
+        """The credential to keep for a pasted ``token`` (network for platforms that
+        trade it, with the ``login`` name of ``Platform.login_name``, for a session);
+        by default the token itself."""
+        return Credential(token)
+
     @abstractmethod
     def identify(self, credential: Credential) -> Identity:
         """Ask the platform whose token this is."""

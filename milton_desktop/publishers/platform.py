@@ -130,6 +130,9 @@ class Platform:
     #: there is no one server (Mastodon's instances): every account must be connected
     #: with its server's address as ``api_base``
     needs_instance: bool = False
+    #: what the platform calls the login name a pasted secret goes with (Bluesky: an
+    #: app password with the "handle"); None: the pasted token is enough on its own
+    login_name: str | None = None
 
     def is_page(self, remote_id: str) -> bool:
         """Whether an account with ``remote_id`` posts as a page, not as its member."""

@@ -341,6 +341,7 @@ class ConnectDialog(QDialog):
         if account is not None:
             self._select_platform(account.platform)
         self._update_post_as()
+        self._update_choices()
         self._show_page(self.PAGE_CHOOSE)
 
     # ------------------------------------------------------------ pages
@@ -494,6 +495,12 @@ class ConnectDialog(QDialog):
         self.instance_edit.setPlaceholderText("https://mastodon.social")
         self.instance_label = QLabel("Server:")
         form.addRow(self.instance_label, self.instance_edit)
+        self.token_form = form
+        # the login name some platforms take with the secret (Platform.login_name)
+        self.login_edit = QLineEdit()
+        self.login_edit.setObjectName("login")
+        self.login_edit.returnPressed.connect(self._on_connect_token_clicked)
+        form.addRow("Login:", self.login_edit)
         self.token_edit = QLineEdit()
         self.token_edit.setObjectName("token")
         self.token_edit.setEchoMode(QLineEdit.EchoMode.Password)
@@ -568,8 +575,7 @@ class ConnectDialog(QDialog):
 
     def _update_post_as(self) -> None:
         found = registry.platform(self.platform)
-        # a platform without a browser sign-in (Mastodon here) offers only the token
-        self.browser_choice.setVisible(found.oauth is not None)
+        # (which sign-in choices are offered is _update_choices' business)
         # a platform of many servers asks which one, for a new account
         needs_instance = self.account is None and found.needs_instance
         self.instance_label.setVisible(needs_instance)
@@ -604,10 +610,30 @@ class ConnectDialog(QDialog):
                     "and rw_organization_admin permissions."
                 )
             self.token_hint.setText(hint)
-            self.token_edit.setFocus()
+            self._fill_login_row()
+            (
+                self.login_edit
+                if self.login_edit.isVisible() and not self.login_edit.text()
+                else self.token_edit
+            ).setFocus()
         if index != self.PAGE_PAGES:
             self._signed_in = None  # leaving the page step drops the unused sign-in
         self._fit()
+
+    def _fill_login_row(self) -> None:
+        """Show the login-name row for a platform that takes one with its secret."""
+        wanted = registry.platform(self.platform).login_name
+        self.token_form.setRowVisible(self.login_edit, bool(wanted))
+        if wanted:
+            label = self.token_form.labelForField(self.login_edit)
+            if isinstance(label, QLabel):
+                label.setText(f"{wanted.capitalize()}:")
+            self.login_edit.setPlaceholderText(f"The account's {wanted}")
+            if self.account is not None and not self.login_edit.text():
+                self.login_edit.setText(self.account.username)
+        self.token_edit.setPlaceholderText(
+            "Paste the app password" if wanted else "Paste the access token"
+        )
 
     def _fit(self) -> None:
         """Grow or shrink to what the page on show needs, wrapped text included.
@@ -683,6 +709,7 @@ class ConnectDialog(QDialog):
             self.client_id_edit,
             self.client_secret_edit,
             self.port_spin,
+            self.login_edit,
             self.token_edit,
             self.as_myself_button,
             *(check for check, _page in self.page_checks),
@@ -705,6 +732,23 @@ class ConnectDialog(QDialog):
             self.client_id_edit.clear()
             self.client_secret_edit.clear()
             self._update_post_as()
+            self._update_choices()
+
+    def _update_choices(self) -> None:
+        """Offer the browser only where the platform has a browser sign-in, and name
+        what is pasted (an app password, with a login name, on Bluesky)."""
+        found = registry.platform(self.platform)
+        self.browser_choice.setVisible(found.oauth is not None)
+        if found.login_name:
+            self.token_choice.setText("Paste an app password")
+            self.token_choice.setDescription(
+                f"With the account's {found.login_name} and an app password made in its settings."
+            )
+        else:
+            self.token_choice.setText("Paste an access token")
+            self.token_choice.setDescription(
+                "If you already have a token from the platform's developer portal."
+            )
 
     def _on_post_as_pages_toggled(self, pages: bool) -> None:
         # each page account is named after its page: one name cannot fit several
@@ -850,6 +894,12 @@ class ConnectDialog(QDialog):
         token = self.token_edit.text().strip()
         platform = self.platform
         label = registry.label(platform)
+        wanted = registry.platform(platform).login_name
+        login = self.login_edit.text().strip() if wanted else None
+        if wanted and not login:
+            self.show_error(f"Give the {label} {wanted} first.")
+            self.login_edit.setFocus()
+            return
         if not token:
             self.show_error(f"Paste the {label} access token first.")
             self.token_edit.setFocus()
@@ -883,8 +933,10 @@ class ConnectDialog(QDialog):
 
         def work() -> AccountView:
             if account is not None:
-                return accounts.reconnect_with_token(credentials, account.id, token)
-            return accounts.connect_with_token(credentials, platform, name, token, instance)
+                return accounts.reconnect_with_token(credentials, account.id, token, login=login)
+            return accounts.connect_with_token(
+                credentials, platform, name, token, instance, login=login
+            )
 
         run_in_background(
             work,

@@ -706,3 +706,45 @@ def test_offline_says_nothing_was_connected_and_try_again_works(
     with qtbot.waitSignal(wizard.connected, timeout=10000):
         wizard.retry_button.click()
     assert Account.get().username == "XDevelopers"
+
+
+@pytest.fixture
+def fake_bluesky(monkeypatch):
+    from tests.fakes.bluesky import FakeBluesky
+
+    fake = FakeBluesky()
+    fake.add_account("alice.test", "abcd-efgh-ijkl-mnop", did="did:plc:u5cwb2mwiv2bfq53cjufe6yn")
+    with fake:
+        monkeypatch.setenv("MILTON_BLUESKY_API_BASE", fake.url)
+        yield fake
+
+
+def test_bluesky_asks_for_the_handle_with_the_app_password(qtbot, db, creds, fake_bluesky):
+    dlg = _dialog(qtbot, creds)
+    wizard = _open_connect(qtbot, dlg)
+    wizard.platform_buttons["bluesky"].setChecked(True)
+    assert not wizard.browser_choice.isVisible()  # no browser sign-in here
+    assert wizard.token_choice.text() == "Paste an app password"
+    wizard.token_choice.click()
+    assert wizard.login_edit.isVisible()
+    assert wizard.token_form.labelForField(wizard.login_edit).text() == "Handle:"
+    wizard.token_edit.setText("abcd-efgh-ijkl-mnop")
+    wizard.connect_token_button.click()
+    assert "handle" in wizard.error_label.text()  # asked for before any network call
+    assert not fake_bluesky.requests
+    wizard.login_edit.setText("alice.test")
+    with qtbot.waitSignal(wizard.connected, timeout=10000) as blocker:
+        wizard.connect_token_button.click()
+    acc = Account.get_by_id(blocker.args[0])
+    assert (acc.platform, acc.username, acc.remote_id) == (
+        "bluesky",
+        "alice.test",
+        "did:plc:u5cwb2mwiv2bfq53cjufe6yn",
+    )
+    kept = creds.load("bluesky", acc.id)
+    assert kept.extra["app_password"] == "abcd-efgh-ijkl-mnop" and kept.refresh_token
+    # and the row is hidden again for a platform that takes the token alone
+    wizard2 = _open_connect(qtbot, dlg)
+    wizard2.platform_buttons["x"].setChecked(True)
+    wizard2.token_choice.click()
+    assert not wizard2.login_edit.isVisible() and not wizard2.browser_choice.isHidden()

@@ -1,0 +1,355 @@
+"""The Bluesky publisher against the fake PDS: sessions, facets, blobs and the
+idempotent create (a fixed record key, settled by getRecord)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from milton_desktop.domain.content import Content, MediaItem
+from milton_desktop.domain.credential import AccountRef, Credential
+from milton_desktop.publishers import bluesky, registry
+from milton_desktop.publishers.base import AuthExpired, OutcomeUnknown, RateLimited, Rejected
+from milton_desktop.publishers.bluesky import BlueskyPublisher, facets, graphemes, is_tid, new_tid
+from tests.fakes.bluesky import FakeBluesky
+from tests.fakes.instagram import make_jpeg
+
+HANDLE = "alice.test"
+PASSWORD = "abcd-efgh-ijkl-mnop"
+
+
+@pytest.fixture
+def fake():
+    with FakeBluesky() as server:
+        server.add_account(HANDLE, PASSWORD, did="did:plc:u5cwb2mwiv2bfq53cjufe6yn")
+        server.add_account("atproto.com", "x", did="did:plc:ewvi7nxzyoun6zhxrhs64oiz")
+        yield server
+
+
+def _publisher(fake: FakeBluesky) -> BlueskyPublisher:
+    return BlueskyPublisher(api_base=fake.url, sleep=lambda s: None, timeout=(2.0, 2.0))
+
+
+def _signed_in(fake: FakeBluesky) -> tuple[BlueskyPublisher, Credential, AccountRef]:
+    pub = _publisher(fake)
+    cred = pub.sign_in(PASSWORD, HANDLE)
+    ident = pub.identify(cred)
+    return pub, cred, AccountRef(ident.remote_id, ident.username)
+
+
+def _image(tmp_path, name="photo.jpg", width=1200, height=800, padding=0, **kw) -> MediaItem:
+    path = tmp_path / name
+    path.write_bytes(make_jpeg(width, height, padding=padding))
+    return MediaItem("image", "image/jpeg", path=path, size=path.stat().st_size, **kw)
+
+
+# ------------------------------------------------------------------ counting
+
+
+def test_graphemes_count_what_people_see():
+    assert graphemes("abc") == 3
+    assert graphemes("👨‍❤️‍👨") == 1  # a ZWJ sequence
+    assert graphemes("👍🏽") == 1  # with a skin-tone modifier
+    assert graphemes("🇫🇷🇩🇪") == 2  # two flags
+    assert graphemes("e\u0301") == 1  # combining accent
+    assert graphemes("日本語テキスト") == 7
+    assert graphemes("한국어") == 3 and graphemes("\u1100\u1161\u11a8") == 1  # jamo
+    assert graphemes("a\r\nb") == 3
+
+
+def test_rules_count_graphemes_and_bytes():
+    rules = bluesky.RULES
+    assert rules.length("👨‍❤️‍👨" * 300) == (300, 300)
+    ok = Content("👍🏽" * 300)
+    assert registry.validate("bluesky", ok) == []  # 300 graphemes, 2400 bytes
+    assert registry.validate("bluesky", Content("a" * 301))[0].message.startswith(
+        "the text is 301 characters, over the limit of 300"
+    )
+    # 250 ZWJ families are 250 graphemes but 5000 bytes: the byte cap is the one that bites
+    problems = registry.validate("bluesky", Content("👨‍❤️‍👨" * 250))
+    assert [p.message for p in problems] == [
+        "the text is 5000 bytes in UTF-8, over Bluesky's limit of 3000: shorten it"
+    ]
+
+
+def test_images_over_the_blob_limit_or_more_than_four_are_refused(tmp_path):
+    big = MediaItem("image", "image/jpeg", path=tmp_path / "x.jpg", size=1_000_001)
+    assert "over the 977 kB limit" in registry.validate("bluesky", Content("x", (big,)))[0].message
+    small = MediaItem("image", "image/jpeg", path=tmp_path / "x.jpg", size=10)
+    problems = registry.validate("bluesky", Content("x", (small,) * 5))
+    assert problems[0].message == "5 media: Bluesky takes at most 4"
+    video = MediaItem("video", "video/mp4", path=tmp_path / "v.mp4", size=10)
+    assert "does not take video" in registry.validate("bluesky", Content("x", (video,)))[0].message
+
+
+# ------------------------------------------------------------------ facets
+
+
+def _covered(text: str, facet: dict) -> str:
+    i = facet["index"]
+    return text.encode()[i["byteStart"] : i["byteEnd"]].decode()
+
+
+def test_facets_use_utf8_byte_offsets_with_emoji_and_cjk():
+    text = "✨ 日本語 @atproto.com 👨‍❤️‍👨 https://en.wikipedia.org/wiki/CBOR. #ブルスカ #release!"
+    found = facets(text, lambda h: "did:plc:ewvi" if h == "atproto.com" else None)
+    assert [_covered(text, f) for f in found] == [
+        "@atproto.com",
+        "https://en.wikipedia.org/wiki/CBOR",
+        "#ブルスカ",
+        "#release",
+    ]
+    assert found[0]["index"] == {"byteStart": 14, "byteEnd": 26}  # ✨ is 3 bytes, 日本語 9
+    assert found[1]["features"][0]["uri"] == "https://en.wikipedia.org/wiki/CBOR"
+    assert found[2]["features"][0] == {"$type": "app.bsky.richtext.facet#tag", "tag": "ブルスカ"}
+
+
+def test_facets_link_bare_domains_conservatively_and_leave_unknown_handles():
+    text = "read example.com/blog (or e.g. notes.txt), mail me@example.org, ping @nobody.test #42"
+    found = facets(text, lambda h: None)
+    assert [_covered(text, f) for f in found] == ["example.com/blog"]
+    assert found[0]["features"][0]["uri"] == "https://example.com/blog"
+
+
+def test_the_contract_example_offsets():
+    text = "✨ example mentioning @atproto.com to share the URL 👨‍❤️‍👨 https://en.wikipedia.org/wiki/CBOR."
+    found = facets(text, lambda h: "did:plc:ewvi7nxzyoun6zhxrhs64oiz")
+    assert [f["index"] for f in found] == [
+        {"byteStart": 23, "byteEnd": 35},
+        {"byteStart": 74, "byteEnd": 108},
+    ]
+
+
+def test_tids_are_13_sortable_characters():
+    a = new_tid(datetime(2026, 12, 4, 9, 0, tzinfo=UTC), clock_id=0)
+    b = new_tid(datetime(2026, 12, 4, 9, 0, 1, tzinfo=UTC), clock_id=0)
+    assert is_tid(a) and is_tid(b) and a < b and len(a) == 13
+
+
+# ------------------------------------------------------------------ sessions
+
+
+def test_sign_in_keeps_the_session_and_the_app_password(fake):
+    _pub, cred, ref = _signed_in(fake)
+    assert ref == AccountRef("did:plc:u5cwb2mwiv2bfq53cjufe6yn", HANDLE)
+    assert cred.refresh_token and cred.expires_at is not None
+    assert cred.expires_at > datetime.now(UTC) + timedelta(hours=1)
+    assert cred.extra["app_password"] == PASSWORD and cred.extra["did"] == ref.remote_id
+    assert cred.extra["pds"] == "https://pds.example.test"  # from the DID document
+    assert PASSWORD in cred.secrets() and cred.refresh_token in cred.secrets()
+    assert PASSWORD not in repr(cred)
+    assert len(fake.calls("POST /xrpc/com.atproto.server.createSession")) == 1
+
+
+def test_a_wrong_app_password_is_refused_for_good(fake):
+    with pytest.raises(AuthExpired) as err:
+        _publisher(fake).sign_in("wrong-pass-word-xxxx", HANDLE)
+    assert not err.value.refreshable
+    assert "wrong-pass-word-xxxx" not in str(err.value)
+    assert "app password" in str(err.value)
+
+
+def test_an_expired_access_token_is_400_and_refreshable_then_refresh_rotates(fake, tmp_path):
+    pub, cred, ref = _signed_in(fake)
+    fake.expire_access_tokens()
+    with pytest.raises(AuthExpired) as err:
+        pub.publish(Content("hello"), cred, ref)
+    assert err.value.refreshable and err.value.http_status == 400
+    fresh = pub.refresh(cred)
+    assert fresh.access_token != cred.access_token and fresh.refresh_token != cred.refresh_token
+    assert fresh.extra["app_password"] == PASSWORD
+    refresh = fake.calls("POST /xrpc/com.atproto.server.refreshSession")
+    assert len(refresh) == 1 and refresh[0].body == b""
+    # the refresh JWT rotated: the spent one is dead
+    assert fake.tokens[cred.refresh_token].spent
+    # the same post goes out with the same key after the refresh
+    published = pub.publish(Content("hello"), fresh, ref)
+    assert published.url.startswith(f"https://bsky.app/profile/{HANDLE}/post/")
+    assert len(fake.posts()) == 1
+    assert len(fake.calls("POST /xrpc/com.atproto.server.createSession")) == 1
+
+
+def test_a_dead_refresh_token_logs_in_again_with_the_app_password(fake):
+    pub, cred, _ref = _signed_in(fake)
+    fake.expire_refresh_tokens()
+    fresh = pub.refresh(cred)
+    assert fresh.access_token != cred.access_token
+    assert len(fake.calls("POST /xrpc/com.atproto.server.createSession")) == 2
+    # and a revoked app password ends it: reconnect
+    fake.accounts[fresh.extra["did"]].password = "revoked"
+    fake.expire_refresh_tokens()
+    with pytest.raises(AuthExpired) as err:
+        pub.refresh(fresh)
+    assert not err.value.refreshable
+
+
+# ------------------------------------------------------------------ publishing
+
+
+def test_publish_text_with_facets_the_fake_checks(fake):
+    pub, cred, ref = _signed_in(fake)
+    text = "新しい投稿 ✨ hi @atproto.com and @nobody.test see bsky.app #atproto 🎉"
+    published = pub.publish(Content(text), cred, ref)
+    (post,) = fake.posts()
+    assert post["text"] == text
+    assert [_covered(text, f) for f in post["facets"]] == ["@atproto.com", "bsky.app", "#atproto"]
+    assert post["facets"][0]["features"][0]["did"] == "did:plc:ewvi7nxzyoun6zhxrhs64oiz"
+    rkey = pub.checkpoint["rkey"]
+    assert published.url == f"https://bsky.app/profile/{HANDLE}/post/{rkey}"
+    assert published.remote_id == f"at://{ref.remote_id}/app.bsky.feed.post/{rkey}"
+    assert post["createdAt"].endswith("Z")
+    assert len(fake.calls("GET /xrpc/com.atproto.identity.resolveHandle")) == 2
+
+
+def test_publish_images_with_alt_text_and_aspect_ratio(fake, tmp_path):
+    pub, cred, ref = _signed_in(fake)
+    one = _image(tmp_path, "a.jpg", 1200, 800, alt_text="A team photo")
+    two = _image(tmp_path, "b.jpg", 640, 960)  # no alt: sent as "" (required)
+    seen = []
+    pub.publish(Content("", (one, two)), cred, ref, progress=lambda d, t: seen.append((d, t)))
+    (post,) = fake.posts()
+    images = post["embed"]["images"]
+    assert [i["alt"] for i in images] == ["A team photo", ""]
+    assert [i["aspectRatio"] for i in images] == [
+        {"width": 1200, "height": 800},
+        {"width": 640, "height": 960},
+    ]
+    uploads = fake.calls("POST /xrpc/com.atproto.repo.uploadBlob")
+    assert [u.header("content-type") for u in uploads] == ["image/jpeg", "image/jpeg"]
+    assert uploads[0].body == one.path.read_bytes()
+    assert seen[-1][0] == seen[-1][1]
+
+
+def test_an_image_over_the_limit_is_refused_with_the_limit(fake, tmp_path):
+    pub, cred, ref = _signed_in(fake)
+    item = _image(tmp_path, padding=1_000_100)
+    item = MediaItem("image", "image/jpeg", path=item.path)  # size not known beforehand
+    with pytest.raises(Rejected) as err:
+        pub.publish(Content("big", (item,)), cred, ref)
+    assert "at most 1,000,000 bytes" in str(err.value)
+    assert not fake.calls("POST /xrpc/com.atproto.repo.uploadBlob")
+
+
+def test_rate_limit_reset_is_epoch_seconds(fake):
+    pub, cred, ref = _signed_in(fake)
+    reset = int(datetime.now(UTC).timestamp()) + 900
+    fake.inject(
+        "POST /xrpc/com.atproto.repo.createRecord",
+        status=429,
+        body={"error": "RateLimitExceeded", "message": "Rate Limit Exceeded"},
+        headers={"RateLimit-Reset": str(reset), "RateLimit-Remaining": "0"},
+    )
+    with pytest.raises(RateLimited) as err:
+        pub.publish(Content("hi"), cred, ref)
+    assert err.value.retry_at == datetime.fromtimestamp(reset, UTC)
+
+
+def test_a_refused_record_is_rejected(fake):
+    pub, cred, ref = _signed_in(fake)
+    fake.inject(
+        "POST /xrpc/com.atproto.repo.createRecord",
+        status=400,
+        body={
+            "error": "InvalidRequest",
+            "message": "Record/text must not be longer than 300 graphemes",
+        },
+    )
+    with pytest.raises(Rejected) as err:
+        pub.publish(Content("hi"), cred, ref)
+    assert "300 graphemes" in str(err.value)
+
+
+# ------------------------------------------------------------------ the idempotent create
+
+CREATE = "POST /xrpc/com.atproto.repo.createRecord"
+GET = "GET /xrpc/com.atproto.repo.getRecord"
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        {"mode": "drop", "when": "after"},
+        {"mode": "timeout", "when": "after", "delay": 3},
+        {"status": 500, "when": "after", "body": {"error": "InternalServerError"}},
+        {"status": 502, "when": "after", "body": {"error": "UpstreamFailure"}},
+    ],
+    ids=["drop", "timeout", "500", "502"],
+)
+def test_a_lost_answer_is_settled_by_get_record_as_published(fake, fault):
+    pub, cred, ref = _signed_in(fake)
+    fake.inject(CREATE, **fault)
+    published = pub.publish(Content("exactly once"), cred, ref)
+    assert len(fake.posts()) == 1
+    assert len(fake.calls(CREATE)) == 1 and len(fake.calls(GET)) == 1
+    assert published.url.endswith("/post/" + pub.checkpoint["rkey"])
+
+
+@pytest.mark.parametrize("fault", [{"mode": "drop"}, {"status": 503}], ids=["drop", "503"])
+def test_a_create_that_did_not_land_is_sent_again_with_the_same_key(fake, fault):
+    pub, cred, ref = _signed_in(fake)
+    fake.inject(CREATE, when="before", **fault)
+    pub.publish(Content("exactly once"), cred, ref)
+    creates = fake.calls(CREATE)
+    assert len(creates) == 2 and len(fake.posts()) == 1
+    assert creates[0].json()["rkey"] == creates[1].json()["rkey"] == pub.checkpoint["rkey"]
+    assert creates[0].json()["record"] == creates[1].json()["record"]
+
+
+@pytest.mark.parametrize("collision", ["explicit", "internal"])
+def test_a_taken_key_is_confirmed_by_get_record(fake, collision):
+    """The answer was lost and a lagging read said "not there": the resend collides
+    with the post that did land, and getRecord then finds it."""
+    fake.collision = collision
+    pub, cred, ref = _signed_in(fake)
+    fake.inject(CREATE, mode="drop", when="after")
+    fake.inject(GET, status=400, body={"error": "RecordNotFound", "message": "Could not locate"})
+    pub.publish(Content("exactly once"), cred, ref)
+    assert len(fake.posts()) == 1
+    assert len(fake.calls(CREATE)) == 2 and len(fake.calls(GET)) == 2
+
+
+def test_tries_are_bounded_then_the_outcome_is_unknown(fake):
+    pub, cred, ref = _signed_in(fake)
+    fake.inject(CREATE, mode="drop", when="before", times=3)
+    with pytest.raises(OutcomeUnknown):
+        pub.publish(Content("never"), cred, ref)
+    assert len(fake.calls(CREATE)) == 3 and fake.posts() == []
+
+
+def test_a_retry_of_the_post_reuses_its_key_and_finds_it_published(fake):
+    pub, cred, ref = _signed_in(fake)
+    fake.inject(CREATE, mode="drop", when="after")
+    fake.inject(GET, status=503)  # and the check fails too: nothing can be told yet
+    with pytest.raises(OutcomeUnknown):
+        pub.publish(Content("exactly once"), cred, ref)
+    kept = dict(pub.checkpoint)
+    assert is_tid(kept["rkey"]) and kept["created_at"]
+    again = _publisher(fake)
+    again.resume = kept
+    published = again.publish(Content("exactly once"), cred, ref)
+    assert published.url.endswith("/post/" + kept["rkey"])
+    assert len(fake.calls(CREATE)) == 1 and len(fake.posts()) == 1
+
+
+def test_the_descriptor_builds_bsky_app_urls():
+    assert registry.platform("bluesky").post_url("3lzq4kbf6w22a", "alice.bsky.social") == (
+        "https://bsky.app/profile/alice.bsky.social/post/3lzq4kbf6w22a"
+    )
+    assert registry.platform("bluesky").login_name == "handle"
+
+
+def test_sign_ins_are_limited_and_the_limit_is_honoured(fake):
+    fake.session_limit = 1
+    _publisher(fake).sign_in(PASSWORD, HANDLE)
+    with pytest.raises(RateLimited) as err:
+        _publisher(fake).sign_in(PASSWORD, HANDLE)
+    assert err.value.retry_at > datetime.now(UTC) + timedelta(minutes=4)
+
+
+def test_an_old_unused_blob_is_gone_at_create_time(fake, tmp_path):
+    pub, cred, ref = _signed_in(fake)
+    fake.blob_ttl = -1.0  # every upload is already garbage when the record comes
+    with pytest.raises(Rejected) as err:
+        pub.publish(Content("x", (_image(tmp_path),)), cred, ref)
+    assert "Could not find blob" in str(err.value)
