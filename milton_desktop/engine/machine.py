@@ -771,8 +771,10 @@ class Engine:
     ) -> _Landing:
         """Record how an attempt ended: the result row and the schedule's new state."""
         changes.setdefault("updated_at", self.clock.now())
-        # only a post that will be tried again keeps where its publish stood
-        retrying = changes.get("status") == Status.PENDING
+        # a post that will be tried again keeps where its publish stood, and so does an
+        # uncertain one: if the user sends it again, the platform's record key or
+        # container lets the retry find what the lost attempt made instead of doubling it
+        retrying = changes.get("status") in (Status.PENDING, Status.UNCERTAIN)
         changes.setdefault("resume", getattr(self._local, "resume_out", None) if retrying else None)
         changes = {k: str(v) if isinstance(v, Status) else v for k, v in changes.items()}
         settlement = Settlement(

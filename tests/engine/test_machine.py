@@ -12,7 +12,7 @@ import pytest
 from milton_desktop.domain.clock import FakeClock
 from milton_desktop.domain.credential import Credential
 from milton_desktop.domain.errors import UserError
-from milton_desktop.engine.machine import Engine
+from milton_desktop.engine.machine import Engine, EngineConfig
 from milton_desktop.operations import posts, schedules
 from milton_desktop.publishers.base import (
     AuthExpired,
@@ -500,3 +500,35 @@ def test_a_post_limited_again_and_again_stops(engine, clock, account, scripted):
     assert o.status == "failed"
     assert "still rate limited after" in _row(sched.id).error_message
     assert len(scripted.calls) == engine.config.max_rate_limited + 1
+
+
+def test_an_uncertain_post_sent_again_carries_what_its_lost_attempt_made(
+    db, creds, clock, account, scripted
+):
+    """The lost attempt chose a record key (Bluesky's rkey, a made container); the user
+    says "not published", and the next attempt gets that key, so the platform's lookup
+    finds the post if it did land instead of a second one being made."""
+    seen: list[dict] = []
+
+    class KeyedPublisher(scripted):
+        def publish(self, content, credential, account, progress=None):
+            seen.append(dict(self.resume))
+            self.checkpoint["rkey"] = self.resume.get("rkey", "3kabc")
+            return super().publish(content, credential, account, progress)
+
+    engine = Engine(
+        creds,
+        clock=clock,
+        config=EngineConfig(max_attempts=3),
+        publisher_factory=lambda platform, api_base=None: KeyedPublisher(),
+        rng=random.Random(7),
+    )
+    sched = _schedule(clock, account)
+    scripted.script = [OutcomeUnknown("no answer to the create")]
+    clock.advance(timedelta(minutes=10))
+    (o,) = engine.publish_due()
+    assert o.status == "uncertain"
+    schedules.resolve_uncertain(sched.id, published=False, clock=clock)
+    (o,) = engine.publish_due()
+    assert o.status == "published"
+    assert seen == [{}, {"rkey": "3kabc"}]
