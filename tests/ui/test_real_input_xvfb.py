@@ -123,7 +123,12 @@ class Script:
         self.error = f"step {self._n + 1} ({self.steps[self._n].what}): {text}; done: {self.log}"
         self._timer.stop()
         self._stop_counting()
-        # Unwind any nested loop the app is in, so the test reports instead of hanging.
+        # Unwind any nested loop the app is in, so the test reports instead of hanging:
+        # a drag ends when the button is up (Escape cancels it), a menu or dialog closes.
+        if self._proc is not None and self._proc.poll() is None:
+            self._proc.kill()
+            self._proc.communicate()
+        subprocess.run(["xdotool", "mouseup", "1", "key", "Escape"], timeout=10, check=False)
         for widget in QApplication.topLevelWidgets():
             if isinstance(widget, QMenu) and widget.isVisible():
                 widget.close()
@@ -452,16 +457,27 @@ def test_drag_a_draft_onto_a_day_schedules_it_and_ctrl_z_undoes_it(qtbot, window
     day = local_day(clock, 3)
     assert day in month.days
 
-    start = drafts.viewport().mapToGlobal(
-        drafts.visualRect(window.drafts.model.index(0, 0)).center()
-    )
-    end = month.mapToGlobal(month.day_rect(day).center())
-    # a hand's few steps on the way; the first is well past the drag distance
-    moves: list[str] = []
-    for n in range(1, 7):
-        p = start + (end - start) * (n / 6) + QPoint(0, 30 if n == 1 else 0)
-        moves += ["mousemove", str(p.x()), str(p.y()), "sleep", "0.15"]
-    at_start = ["mousemove", str(start.x()), str(start.y()), "sleep", "0.2"]
+    # Where things are is read when each step starts: the layout may still be settling
+    # (the first-run guide folds away once there is a post).
+    def start() -> QPoint:
+        row = drafts.visualRect(window.drafts.model.index(0, 0))
+        return drafts.viewport().mapToGlobal(row.center())
+
+    def end() -> QPoint:
+        return month.mapToGlobal(month.day_rect(day).center())
+
+    def press() -> list[str]:
+        at = start()
+        return ["mousemove", str(at.x()), str(at.y()), "sleep", "0.2", "mousedown", "1"]
+
+    def moves() -> list[str]:
+        # a hand's few steps on the way; the first is well past the drag distance
+        a, b = start(), end()
+        steps: list[str] = []
+        for n in range(1, 7):
+            p = a + (b - a) * (n / 6) + QPoint(0, 30 if n == 1 else 0)
+            steps += ["mousemove", str(p.x()), str(p.y()), "sleep", "0.15"]
+        return steps
 
     def account_menu() -> QMenu | None:
         for widget in QApplication.topLevelWidgets():
@@ -484,7 +500,8 @@ def test_drag_a_draft_onto_a_day_schedules_it_and_ctrl_z_undoes_it(qtbot, window
 
     run(
         qtbot,
-        Step("press on the draft", xdo=[*at_start, "mousedown", "1", "sleep", "0.2"]),
+        Step("press on the draft", xdo=press),
+        until("the draft is pressed", lambda: bool(QApplication.mouseButtons())),
         Step("move to the day", xdo=moves),
         until("the day shows where the post would go", previewing_the_day),
         Step("let go", xdo=["mouseup", "1"]),
