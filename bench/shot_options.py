@@ -78,8 +78,9 @@ def apply_theme(app: object, dark: bool) -> None:
     """The Fusion style with a light or a dark palette, the same on every machine."""
     from PySide6.QtWidgets import QApplication
 
-    from milton_desktop.ui import style
+    from milton_desktop.ui import indicators, style
 
     assert isinstance(app, QApplication)
     app.setStyle("Fusion")
     app.setPalette(style.dark_palette() if dark else style.light_palette())
+    indicators.install(app)  # as the app does

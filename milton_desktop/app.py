@@ -143,6 +143,9 @@ def run_app(args: argparse.Namespace) -> int:
     from milton_desktop.ui import icons
 
     app.setWindowIcon(icons.app_icon())
+    from milton_desktop.ui import indicators
+
+    indicators.install(app)  # check boxes that stay visible on a dark desktop
     log.info("Qt platform: %s", app.platformName())
 
     # 3. Single instance: hand over to a running window of the same data folder.

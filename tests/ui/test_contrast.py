@@ -225,3 +225,35 @@ def test_platform_dots_show_on_the_palette(theme_name, qapp):
         image = style.platform_dot(platform).pixmap(12, 12).toImage()
         disc = image.pixelColor(6, 6)
         assert style.contrast(disc, base) >= style.MIN_SHAPE_CONTRAST, platform
+
+
+@pytest.mark.parametrize("kind", ["check", "radio"])
+def test_unticked_boxes_show_their_edge_on_a_dark_palette(qapp, qtbot, kind):
+    """Fusion outlines an unticked box in the window colour made darker, which
+    vanishes on a dark window; the app's style adds an edge that shows (3:1)."""
+    from PySide6.QtWidgets import QCheckBox, QRadioButton, QStyle, QStyleOptionButton
+
+    from milton_desktop.ui.indicators import ReadableIndicators
+
+    box = (QCheckBox if kind == "check" else QRadioButton)("Publish to this account")
+    proxy = ReadableIndicators("fusion")
+    box.setStyle(proxy)
+    box.setPalette(style.dark_palette())
+    qtbot.addWidget(box)
+    box.resize(240, 30)
+    image = box.grab().toImage()
+    option = QStyleOptionButton()
+    option.initFrom(box)
+    element = (
+        QStyle.SubElement.SE_CheckBoxIndicator
+        if kind == "check"
+        else QStyle.SubElement.SE_RadioButtonIndicator
+    )
+    rect = proxy.subElementRect(element, option, box)
+    window = style.dark_palette().color(QPalette.ColorRole.Window)
+    ratio = max(
+        style.contrast(image.pixelColor(x, y), window)
+        for x in range(rect.left(), rect.right() + 1)
+        for y in range(rect.top(), rect.bottom() + 1)
+    )
+    assert ratio >= style.MIN_SHAPE_CONTRAST

@@ -40,6 +40,7 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QFormLayout,
     QFrame,
+    QGridLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -129,6 +130,7 @@ def _handle(acc: AccountView) -> str:
 
 
 _HAS_THUMB = Qt.ItemDataRole.UserRole + 1
+_COUNTERS_PER_ROW = 4
 
 #: how a schedule that can no longer be edited is described
 #: keyed by the status text a ScheduleView carries (a Status is that text)
@@ -241,6 +243,9 @@ class PostEditorDialog(QDialog):
         self.tabs = QTabWidget()
         self.tabs.setObjectName("textTabs")
         self.tabs.setAccessibleName("Text per platform")
+        # a tab per platform: they scroll rather than set the dialog's width
+        self.tabs.setUsesScrollButtons(True)
+        self.tabs.tabBar().setExpanding(False)
         self.text_edit = QPlainTextEdit()
         self.text_edit.setObjectName("postText")
         self.text_edit.setAccessibleName("Post text, for all platforms")
@@ -255,18 +260,21 @@ class PostEditorDialog(QDialog):
             self.tabs.addTab(self._build_variant_tab(platform), registry.label(platform))
         left.addWidget(self.tabs, 1)
 
-        counters = QHBoxLayout()
-        counters.setSpacing(18)
+        # rows of a few counters: one line for six platforms would widen the dialog
+        # past a laptop's screen
+        counters = QGridLayout()
+        counters.setHorizontalSpacing(18)
+        counters.setVerticalSpacing(2)
         self.counters: dict[str, QLabel] = {}
         for platform in registry.names():
             label = QLabel()
             label.setObjectName(f"counter_{platform}")
             self.counters[platform] = label
-            counters.addWidget(label)
         self.hashtag_counter = QLabel()
         self.hashtag_counter.setObjectName("counter_hashtags")
-        counters.addWidget(self.hashtag_counter)
-        counters.addStretch(1)
+        for n, label in enumerate([*self.counters.values(), self.hashtag_counter]):
+            counters.addWidget(label, n // _COUNTERS_PER_ROW, n % _COUNTERS_PER_ROW)
+        counters.setColumnStretch(_COUNTERS_PER_ROW, 1)
         left.addLayout(counters)
 
         self.problems_label = QLabel()
