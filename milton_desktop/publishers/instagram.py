@@ -50,6 +50,7 @@ from milton_desktop.publishers.metagraph import Container as _Container
 from milton_desktop.publishers.metagraph import Landed as _Landed
 from milton_desktop.publishers.metagraph import PollBudget as _PollBudget
 from milton_desktop.publishers.metagraph import as_int as _as_int
+from milton_desktop.publishers.metagraph import connect_refusal, expires_at, quota_used
 from milton_desktop.publishers.metagraph import graph_error as _graph_error
 from milton_desktop.publishers.metagraph import parse_timestamp as _parse_timestamp
 from milton_desktop.publishers.metagraph import regain_access as _regain_access
@@ -491,17 +492,10 @@ class InstagramPublisher(Publisher):
             # keep a post from going out
             self.log.warning("could not read the Instagram publishing quota: %s", exc)
             return
-        entries = data.get("data")
-        entry = entries[0] if isinstance(entries, list) and entries else {}
-        entry = entry if isinstance(entry, dict) else {}
-        config = entry.get("config")
-        config = config if isinstance(config, dict) else {}
-        usage = _as_int(entry.get("quota_usage"))
-        total = _as_int(config.get("quota_total"))
-        if usage is None or total is None or usage < total:
+        used = quota_used(data, QUOTA_DURATION)
+        if used is None:
             return
-        seconds = _as_int(config.get("quota_duration"))
-        window = timedelta(seconds=seconds) if seconds and seconds > 0 else QUOTA_DURATION
+        usage, total, window = used.usage, used.total, used.window
         # Graph does not say when the oldest post of the rolling window ages out; a
         # whole window from now is the first instant sure to have room, and waiting
         # for it spends no attempts.
@@ -997,9 +991,7 @@ class InstagramPublisher(Publisher):
     ) -> PublishError:
         if resp.status_code >= 500:
             return server_error(resp, what=what, create=False)
-        err = _graph_error(data) or {}
-        # api.instagram.com answers {"error_type","code","error_message"}; Graph {"error":{}}
-        detail = err.get("message") or data.get("error_message") or f"HTTP {resp.status_code}"
+        detail = connect_refusal(data, resp.status_code)
         return AuthExpired(
             f"Instagram refused the connection while {what}: {scrub(str(detail), secrets)}; "
             "connect the account again",
@@ -1008,8 +1000,7 @@ class InstagramPublisher(Publisher):
         )
 
     def _expiry(self, expires_in: Any) -> datetime:
-        seconds = _as_int(expires_in)
-        return self.now() + timedelta(seconds=seconds if seconds else LONG_LIVED_SECONDS)
+        return expires_at(self.now(), expires_in, LONG_LIVED_SECONDS)
 
 
 def post_url(_media_id: str, username: str) -> str:

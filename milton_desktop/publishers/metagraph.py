@@ -95,3 +95,41 @@ def regain_access(resp: requests.Response) -> timedelta | None:
                         minutes, as_int(entry.get("estimated_time_to_regain_access")) or 0
                     )
     return timedelta(minutes=minutes) if minutes > 0 else None
+
+
+@dataclass(frozen=True)
+class QuotaUsed:
+    """A publishing quota with no room left, read from a ``*_publishing_limit`` answer."""
+
+    usage: int
+    total: int
+    window: timedelta
+
+
+def quota_used(data: Mapping[str, Any], default_window: timedelta) -> QuotaUsed | None:
+    """The quota when ``data`` says it is used up, else None (room left, or unreadable)."""
+    entries = data.get("data")
+    entry = entries[0] if isinstance(entries, list) and entries else {}
+    entry = entry if isinstance(entry, dict) else {}
+    config = entry.get("config")
+    config = config if isinstance(config, dict) else {}
+    usage = as_int(entry.get("quota_usage"))
+    total = as_int(config.get("quota_total"))
+    if usage is None or total is None or usage < total:
+        return None
+    seconds = as_int(config.get("quota_duration"))
+    window = timedelta(seconds=seconds) if seconds and seconds > 0 else default_window
+    return QuotaUsed(usage, total, window)
+
+
+def connect_refusal(data: Mapping[str, Any], status: int) -> str:
+    """What a Graph or login host said when it refused a token at connect time: Graph
+    answers ``{"error": {...}}``, the login hosts ``{"error_type", "error_message"}``."""
+    err = graph_error(data) or {}
+    return str(err.get("message") or data.get("error_message") or f"HTTP {status}")
+
+
+def expires_at(now: datetime, expires_in: Any, default_seconds: int) -> datetime:
+    """When a token given ``expires_in`` seconds (or none said) expires."""
+    seconds = as_int(expires_in)
+    return now + timedelta(seconds=seconds if seconds else default_seconds)

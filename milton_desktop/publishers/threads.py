@@ -51,8 +51,11 @@ from milton_desktop.publishers.metagraph import (
     Landed,
     PollBudget,
     as_int,
+    connect_refusal,
+    expires_at,
     graph_error,
     parse_timestamp,
+    quota_used,
     regain_access,
 )
 from milton_desktop.publishers.platform import OAuthSpec, Platform, Preview, TokenUpkeep
@@ -453,17 +456,10 @@ class ThreadsPublisher(Publisher):
             # threads_publish enforces the quota itself: a failed check must not stop a post
             self.log.warning("could not read the Threads publishing quota: %s", exc)
             return
-        entries = data.get("data")
-        entry = entries[0] if isinstance(entries, list) and entries else {}
-        entry = entry if isinstance(entry, dict) else {}
-        config = entry.get("config")
-        config = config if isinstance(config, dict) else {}
-        usage = as_int(entry.get("quota_usage"))
-        total = as_int(config.get("quota_total"))
-        if usage is None or total is None or usage < total:
+        used = quota_used(data, QUOTA_DURATION)
+        if used is None:
             return
-        seconds = as_int(config.get("quota_duration"))
-        window = timedelta(seconds=seconds) if seconds and seconds > 0 else QUOTA_DURATION
+        usage, total, window = used.usage, used.total, used.window
         # Graph does not say when the oldest post leaves the rolling window; a whole
         # window from now is the first instant sure to have room
         retry_at = self.now() + window
@@ -902,8 +898,7 @@ class ThreadsPublisher(Publisher):
     ) -> PublishError:
         if resp.status_code >= 500:
             return server_error(resp, what=what, create=False)
-        err = graph_error(data) or {}
-        detail = err.get("message") or data.get("error_message") or f"HTTP {resp.status_code}"
+        detail = connect_refusal(data, resp.status_code)
         return AuthExpired(
             f"Threads refused the connection while {what}: {scrub(str(detail), secrets)}; "
             "connect the account again",
@@ -912,8 +907,7 @@ class ThreadsPublisher(Publisher):
         )
 
     def _expiry(self, expires_in: Any) -> datetime:
-        seconds = as_int(expires_in)
-        return self.now() + timedelta(seconds=seconds if seconds else LONG_LIVED_SECONDS)
+        return expires_at(self.now(), expires_in, LONG_LIVED_SECONDS)
 
 
 def post_url(_media_id: str, username: str) -> str:
