@@ -3,7 +3,8 @@ says back (its problems with the content, or where the post now lives)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from milton_desktop.domain.errors import Hint
@@ -45,6 +46,12 @@ class Published:
     url: str
     #: what the user should know about a post that did go out (e.g. its alt text was refused)
     warnings: tuple[str, ...] = ()
+    #: what a reply to this post must name besides its id (Bluesky's ``cid``), kept with
+    #: the part so the next part of a thread can answer it after a restart
+    ref: Mapping[str, str] = field(default_factory=dict)
+    #: how an unknown outcome was settled on the platform (an answer that was lost, then
+    #: the post found by its record key), for the attempt's history; None: it was not
+    resolution: str | None = None
 
 
 @dataclass(frozen=True)

@@ -55,6 +55,8 @@ class AttemptOutcome(StrEnum):
     """How one publish attempt ended (a ``publishing_results`` row)."""
 
     PUBLISHED = "published"
+    #: one part of a thread went out and more follow (not news: the whole is)
+    PART_PUBLISHED = "part_published"
     RETRY = "retry"
     RATE_LIMITED = "rate_limited"
     FAILED = "failed"

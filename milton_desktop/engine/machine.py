@@ -43,10 +43,20 @@ from typing import Any, TypeVar, cast
 import peewee as pw
 
 from milton_desktop.domain.clock import Clock, SystemClock
-from milton_desktop.domain.content import Content, Published
+from milton_desktop.domain.content import Content, Problem, Published
 from milton_desktop.domain.credential import AccountRef, Credential
 from milton_desktop.domain.recurrence import STOPPED_KIND
 from milton_desktop.domain.status import AccountStatus, AttemptOutcome, Status
+from milton_desktop.domain.thread import (
+    LIVE,
+    SENDING,
+    PartEntry,
+    dump_parts,
+    live_parts,
+    load_parts,
+    part_label,
+    part_states,
+)
 from milton_desktop.engine import liveness
 from milton_desktop.engine.faults import crash_point
 from milton_desktop.engine.journal import Journal, Settlement
@@ -158,6 +168,8 @@ class _Record:
         self.started = started
         self.lateness_ms = lateness_ms
         self.clock = clock
+        #: the part being published (0: the main post)
+        self.part = 0
 
     def result(
         self,
@@ -180,6 +192,8 @@ class _Record:
             "remote_url": published.url if published else None,
             "lateness_ms": self.lateness_ms,
             "warning": "; ".join(published.warnings) if published and published.warnings else None,
+            "part": self.part,
+            "resolution": published.resolution if published else None,
         }
 
     def __call__(self, outcome: str, **details: Any) -> None:
@@ -489,11 +503,9 @@ class Engine:
     def _interrupted(
         self, owner: str | None, rows: list[tuple[int, datetime | None, int]], now: datetime
     ) -> list[Outcome]:
-        """A dead engine's rows still in ``publishing`` become ``uncertain``."""
-        message = (
-            "publishing was interrupted (the app stopped mid-publish); the post may or may "
-            "not have gone out: check the account before publishing again"
-        )
+        """A dead engine's rows still in ``publishing`` become ``uncertain``, unless
+        they are threads stopped between two parts: nothing was in flight, so the rest
+        goes out as it would have."""
         mine = (
             ScheduledPost.claimed_by.is_null()
             if owner is None
@@ -502,30 +514,52 @@ class Engine:
         outcomes = []
         for sid, claimed_at, attempts in rows:
             with database.atomic():
-                n = (
-                    ScheduledPost.update(
-                        status=Status.UNCERTAIN, error_message=message, updated_at=now
-                    )
+                found = (
+                    ScheduledPost.select(ScheduledPost.parts)
                     .where(
                         (ScheduledPost.id == sid)
                         & (ScheduledPost.status == Status.PUBLISHING)
                         & mine
                     )
-                    .execute()
+                    .tuples()
+                    .first()
                 )
-                if n:
-                    PublishingResult.create(
-                        schedule=sid,
-                        attempt=attempts,
-                        started_at=claimed_at or now,
-                        finished_at=now,
-                        outcome=AttemptOutcome.UNCERTAIN,
-                        error_kind="interrupted",
-                        error_message=message,
-                    )
-            if n:
-                log.warning("schedule %s was left publishing by %s; marked uncertain", sid, owner)
-                outcomes.append(self._outcome(sid))
+                if found is None:
+                    continue
+                entries = load_parts(found[0])
+                live = live_parts(entries)
+                carry_on = bool(live) and not any(e.status == SENDING for e in entries)
+                message = _interruption(sid, live, carry_on)
+                if carry_on:
+                    update: dict[str, Any] = {
+                        "status": Status.PENDING,
+                        "next_attempt_at": now,
+                        "error_message": None,
+                    }
+                    outcome = AttemptOutcome.RETRY
+                else:
+                    update = {"status": Status.UNCERTAIN, "error_message": message}
+                    outcome = AttemptOutcome.UNCERTAIN
+                ScheduledPost.update(
+                    claimed_by=None, updated_at=now, parts=dump_parts(live), **update
+                ).where(ScheduledPost.id == sid).execute()
+                PublishingResult.create(
+                    schedule=sid,
+                    attempt=attempts,
+                    started_at=claimed_at or now,
+                    finished_at=now,
+                    outcome=outcome,
+                    error_kind="interrupted",
+                    error_message=message,
+                    part=len(live),
+                )
+            log.warning(
+                "schedule %s was left publishing by %s; %s",
+                sid,
+                owner,
+                "its thread carries on" if carry_on else "marked uncertain",
+            )
+            outcomes.append(self._outcome(sid))
         return outcomes
 
     # ------------------------------------------------------------ claim and publish
@@ -565,6 +599,7 @@ class Engine:
         crash_point("after_claim")
         # a retry keeps where the earlier attempt stood unless this one gets further
         self._local.resume_out = row.resume
+        self._local.parts = None
         account: Account = row.account
         started = self.clock.now()
         planned = row.next_attempt_at
@@ -619,8 +654,11 @@ class Engine:
         record: _Record,
         used: list[Credential],
     ) -> Outcome:
-        content = queries.content_for(row)
-        problems = publisher.validate(content)
+        parts = queries.parts_for(row)
+        entries = live_parts(load_parts(row.parts))
+        start = len(entries)
+        self._local.parts = _Parts(count=len(parts), entries=list(entries))
+        problems = self._problems(publisher, account, parts, start)
         if problems:
             return self._finish_failed(
                 row, record, Rejected("; ".join(p.message for p in problems))
@@ -628,52 +666,175 @@ class Engine:
         ref = AccountRef(remote_id=account.remote_id, username=account.username)
         publisher.resume = json.loads(row.resume) if row.resume else {}
         publisher.checkpoint = {}
-
+        delay = row.post.follow_up_delay or 0
+        warnings: list[str] = []
+        renewed = False
+        index = start
         try:
             credential = self._fresh_for_use(publisher, account, credential, record)
             used.append(credential)
-            try:
-                published = self._publish(publisher, content, credential, ref, used)
-            except AuthExpired as exc:
-                credential = self._renewed(publisher, account, credential, exc, record)
-                used.append(credential)
-                self._remember(account, credential, publisher)
-                published = self._publish(publisher, content, credential, ref, used)
+            while True:
+                record.part = index
+                try:
+                    published = self._publish(publisher, parts, index, credential, ref, used)
+                except AuthExpired as exc:
+                    if renewed:
+                        raise
+                    renewed = True
+                    credential = self._renewed(publisher, account, credential, exc, record)
+                    used.append(credential)
+                    self._remember(account, credential, publisher)
+                    published = self._publish(publisher, parts, index, credential, ref, used)
+                published = scrub_published(published, _secrets(used))
+                warnings += [_part_note(index, len(parts), w) for w in published.warnings]
+                if index == len(parts) - 1:
+                    break
+                crash_point("after_part")
+                landed = self._part_landed(row, record, published, delay)
+                if landed is not None:
+                    return landed
+                index += 1
+                publisher.resume, publisher.checkpoint = {}, {}
+                self._local.resume_out = None
+                record = _Record(row.id, row.attempts, self.clock.now(), 0, self.clock)
+                self._mark_sending(row.id, index)
         # What a platform says may echo a token (in a message, a name, a URL): each
         # error is scrubbed here, before anything records, logs or shows it.
         except AuthExpired as exc:
-            return self._finish_failed(row, record, _scrubbed(exc, used), reconnect=True)
+            return self._finish_failed(
+                row, record, _in_part(_scrubbed(exc, used), index, len(parts)), reconnect=True
+            )
         except RateLimited as exc:
             return self._finish_rate_limited(row, record, _scrubbed(exc, used))
         except Transient as exc:
             return self._finish_retry(row, record, _scrubbed(exc, used))
         except Rejected as exc:
-            return self._finish_failed(row, record, _scrubbed(exc, used))
+            return self._finish_failed(
+                row, record, _in_part(_scrubbed(exc, used), index, len(parts))
+            )
         except OutcomeUnknown as exc:
-            return self._finish_uncertain(row, record, _scrubbed(exc, used))
+            return self._finish_uncertain(
+                row, record, _in_part(_scrubbed(exc, used), index, len(parts), maybe=True)
+            )
         except Exception as exc:  # a bug: the request may have been sent, so never retry blindly
             log.exception("unexpected error publishing schedule %s", row.id)
             return self._finish_uncertain(
                 row,
                 record,
-                OutcomeUnknown(
-                    f"unexpected error ({type(exc).__name__}); check the account before publishing again"
+                _in_part(
+                    OutcomeUnknown(
+                        f"unexpected error ({type(exc).__name__}); check the account before "
+                        "publishing again"
+                    ),
+                    index,
+                    len(parts),
+                    maybe=True,
                 ),
             )
         crash_point("before_commit")
-        return self._finish_published(row, record, scrub_published(published, _secrets(used)))
+        return self._finish_published(row, record, published, tuple(warnings))
+
+    def _problems(
+        self, publisher: Publisher, account: Account, parts: list[Content], start: int
+    ) -> list[Problem]:
+        """What the platform would refuse in the parts still to go out."""
+        problems = publisher.validate(parts[0]) if start == 0 else []
+        if len(parts) > 1:
+            found = registry.find(account.platform)
+            if found is None:
+                return problems
+            later = found.validate_parts(parts, account.tier)
+            problems += [p for p in later if p.field == "follow_ups"]
+            if start > 1:  # the live ones are what they are
+                live = tuple(f"part {k + 1}:" for k in range(start))
+                problems = [p for p in problems if not p.message.startswith(live)]
+        return problems
+
+    def _part_landed(
+        self, row: ScheduledPost, record: _Record, published: Published, delay: int
+    ) -> Outcome | None:
+        """Record a part that went out before the next one is sent.
+
+        Without a delay the claim is kept and publishing goes on (None); with one the
+        row waits, pending, for the next part's time, which is stored, not slept on.
+        """
+        state: _Parts = self._local.parts
+        index = record.part
+        state.entries.append(
+            PartEntry(index, LIVE, published.remote_id, published.url, published.ref)
+        )
+        now = self.clock.now()
+        changes: dict[str, Any] = {"parts": dump_parts(state.entries), "error_message": None}
+        if index == 0:
+            changes.update(
+                remote_id=published.remote_id, remote_url=published.url, published_at=now
+            )
+        result = record.result(AttemptOutcome.PART_PUBLISHED, published=published)
+        label = part_label(index, state.count)
+        if delay <= 0:
+            changes.update(status=Status.PUBLISHING, claimed_by=self.worker_id, resume=None)
+            landing = self._settle(row, result, **changes)
+            log.info("schedule %s: %s published: %s", row.id, label, published.url)
+            if landing.how == "recorded":
+                return None
+            return self._told(row, landing)  # settled otherwise meanwhile: stop here
+        at = now + timedelta(seconds=delay)
+        changes.update(status=Status.PENDING, next_attempt_at=at, resume=None)
+        landing = self._settle(row, result, **changes)
+        log.info(
+            "schedule %s: %s published (%s); the next part goes out at %s",
+            row.id,
+            label,
+            published.url,
+            at.isoformat(),
+        )
+        return self._told(row, landing, retry_at=at)
+
+    def _mark_sending(self, schedule_id: int, index: int) -> None:
+        """Say that part ``index`` is about to be sent, before it is: a stop before this
+        leaves a thread that simply carries on; a stop after it, one whose part may be
+        on the platform. Not noted, nothing is sent (it is tried again later)."""
+        state: _Parts = self._local.parts
+        marked = dump_parts([*state.entries, PartEntry(index, SENDING)])
+        try:
+            cursor = database.execute_sql(
+                "UPDATE scheduled_posts SET parts = ? WHERE id = ? AND claimed_by = ?"
+                f" AND status = '{Status.PUBLISHING}'",
+                (marked, schedule_id, self.worker_id),
+            )
+        except (pw.OperationalError, sqlite3.OperationalError) as exc:
+            raise Transient(
+                f"the database could not note that {part_label(index, state.count)} is being "
+                f"sent ({exc}); it is sent later"
+            ) from None
+        if cursor.rowcount != 1:
+            raise Rejected(
+                f"{part_label(index, state.count)} was not sent: the post was changed while "
+                "its thread was going out"
+            )
 
     # ------------------------------------------------------------ transitions
     def _publish(
         self,
         publisher: Publisher,
-        content: Content,
+        parts: list[Content],
+        index: int,
         credential: Credential,
         ref: AccountRef,
         used: list[Credential],
     ) -> Published:
         try:
-            return publisher.publish(content, credential, ref)
+            if index == 0:
+                return publisher.publish(parts[0], credential, ref)
+            state: _Parts = self._local.parts
+            root, parent = state.entries[0], state.entries[index - 1]
+            return publisher.follow_up(
+                parts[index],
+                credential,
+                ref,
+                root=Published(root.remote_id or "", root.url or "", ref=root.ref),
+                parent=Published(parent.remote_id or "", parent.url or "", ref=parent.ref),
+            )
         finally:
             kept = _scrub_values({**publisher.resume, **publisher.checkpoint}, _secrets(used))
             self._local.resume_out = json.dumps(kept) if kept else None
@@ -776,6 +937,22 @@ class Engine:
         # container lets the retry find what the lost attempt made instead of doubling it
         retrying = changes.get("status") in (Status.PENDING, Status.UNCERTAIN)
         changes.setdefault("resume", getattr(self._local, "resume_out", None) if retrying else None)
+        state: _Parts | None = getattr(self._local, "parts", None)
+        if state is not None:
+            # only what is live: a part noted as being sent is settled by this result
+            changes.setdefault("parts", dump_parts(state.entries))
+            result = {
+                **result,
+                "parts": json.dumps(
+                    part_states(
+                        str(changes.get("status") or Status.PUBLISHING),
+                        state.count,
+                        state.entries,
+                        remote_id=changes.get("remote_id"),
+                        url=changes.get("remote_url"),
+                    )
+                ),
+            }
         changes = {k: str(v) if isinstance(v, Status) else v for k, v in changes.items()}
         settlement = Settlement(
             schedule_id=row.id,
@@ -894,7 +1071,7 @@ class Engine:
                 and attempts == result.get("attempt")
             ):
                 record()
-                change(claimed_by=None, **settlement.changes)
+                change(**{"claimed_by": None, **settlement.changes})
                 if settlement.reconnect_account is not None:
                     Account.update(status=AccountStatus.NEEDS_RECONNECT).where(
                         Account.id == settlement.reconnect_account
@@ -984,20 +1161,40 @@ class Engine:
             )
         return self._outcome(row.id, earlier=landing.earlier, **extra)
 
-    def _finish_published(self, row, record: _Record, published: Published) -> Outcome:
+    def _finish_published(
+        self,
+        row,
+        record: _Record,
+        published: Published,
+        warnings: tuple[str, ...] | None = None,
+    ) -> Outcome:
+        """The post (or a thread's last part) is out; the row keeps its main post's link."""
         now = self.clock.now()
+        warnings = published.warnings if warnings is None else warnings
+        changes: dict[str, Any] = {
+            "status": Status.PUBLISHED,
+            "published_at": now,
+            "remote_id": published.remote_id,
+            "remote_url": published.url,
+        }
+        state: _Parts | None = getattr(self._local, "parts", None)
+        if state is not None and state.count > 1:
+            state.entries.append(
+                PartEntry(record.part, LIVE, published.remote_id, published.url, published.ref)
+            )
+            main = state.entries[0]
+            changes.update(remote_id=main.remote_id, remote_url=main.url)
+            if record.part > 0:
+                changes.pop("published_at")  # the main post's time, kept from its landing
         landing = self._settle(
             row,
             record.result(AttemptOutcome.PUBLISHED, published=published),
-            status=Status.PUBLISHED,
-            published_at=now,
-            remote_id=published.remote_id,
-            remote_url=published.url,
             error_message=None,
-            warning="; ".join(published.warnings) or None,
+            warning="; ".join(warnings) or None,
+            **changes,
         )
-        log.info("schedule %s published: %s", row.id, published.url)
-        for warning in published.warnings:
+        log.info("schedule %s published: %s", row.id, changes["remote_url"])
+        for warning in warnings:
             log.warning("schedule %s published with a warning: %s", row.id, warning)
         return self._told(row, landing)
 
@@ -1063,9 +1260,11 @@ class Engine:
         return self._told(row, landing, retry_at=retry_at)
 
     def _finish_retry(self, row, record: _Record, exc: PublishError) -> Outcome:
-        transient_attempts = _attempts(row.id, AttemptOutcome.RETRY) + 1
+        transient_attempts = _attempts(row.id, AttemptOutcome.RETRY, record.part) + 1
         sent = getattr(exc, "may_have_posted", False)
-        if transient_attempts >= self.config.max_attempts and (sent or _maybe_posted(row.id)):
+        if transient_attempts >= self.config.max_attempts and (
+            sent or _maybe_posted(row.id, record.part)
+        ):
             # a resend was safe, but one of the sends may have landed: the user checks
             return self._finish_uncertain(
                 row,
@@ -1150,25 +1349,79 @@ def _scrub_values(values: dict[str, str], secrets: tuple[str, ...]) -> dict[str,
 MAYBE_POSTED = "maybe_posted"
 
 
-def _maybe_posted(schedule_id: int) -> bool:
-    """Whether an earlier attempt of the schedule sent a create that got no answer."""
+def _maybe_posted(schedule_id: int, part: int = 0) -> bool:
+    """Whether an earlier attempt of the schedule's ``part`` sent a create that got no
+    answer."""
     return (
         PublishingResult.select()
         .where(
             (PublishingResult.schedule == schedule_id)
+            & (PublishingResult.part == part)
             & (PublishingResult.error_kind == MAYBE_POSTED)
         )
         .exists()
     )
 
 
-def _attempts(schedule_id: int, outcome: AttemptOutcome) -> int:
-    """How many attempts of a schedule ended in ``outcome`` so far."""
+def _attempts(schedule_id: int, outcome: AttemptOutcome, part: int | None = None) -> int:
+    """How many attempts of a schedule (of one of its parts, if given) ended in
+    ``outcome`` so far."""
+    where = (PublishingResult.schedule == schedule_id) & (PublishingResult.outcome == outcome)
+    if part is not None:
+        where &= PublishingResult.part == part
+    return PublishingResult.select().where(where).count()
+
+
+def _interruption(schedule_id: int, live: list[PartEntry], carry_on: bool) -> str:
+    """Why a row left publishing by a stopped engine is what it now is."""
+    if not live:
+        return (
+            "publishing was interrupted (the app stopped mid-publish); the post may or may "
+            "not have gone out: check the account before publishing again"
+        )
+    (count,) = database.execute_sql(
+        "SELECT p.follow_ups FROM scheduled_posts s JOIN posts p ON p.id = s.post_id"
+        " WHERE s.id = ?",
+        (schedule_id,),
+    ).fetchone()
+    total = 1 + len(json.loads(count or "[]"))
+    label = part_label(len(live), total)
+    if carry_on:
+        return f"publishing stopped between two parts; it carries on from {label}"
     return (
-        PublishingResult.select()
-        .where((PublishingResult.schedule == schedule_id) & (PublishingResult.outcome == outcome))
-        .count()
+        f"publishing was interrupted (the app stopped mid-publish): {label} may have been "
+        "posted; check the account, then settle it (the parts before it are live)"
     )
+
+
+@dataclass
+class _Parts:
+    """Where the attempt of a post in parts stands."""
+
+    count: int
+    #: the live parts, in order
+    entries: list[PartEntry]
+
+
+def _part_note(index: int, count: int, note: str) -> str:
+    return f"{part_label(index, count)}: {note}" if count > 1 else note
+
+
+def _in_part(exc: E, index: int, count: int, *, maybe: bool = False) -> E:
+    """The error of a thread's part, saying which part and what is live already."""
+    if count <= 1:
+        return exc
+    label = part_label(index, count)
+    if maybe:
+        head = f"{label} may have been posted: {exc.message}"
+    else:
+        head = f"{label} was not published: {exc.message}"
+    if index:
+        live = "the first part is live" if index == 1 else f"the first {index} parts are live"
+        head += f" ({live}; publishing again carries on from {label})"
+    exc.message = head
+    exc.args = (head,)
+    return exc
 
 
 #: the attempts that end a post's story, and the status they leave it in

@@ -8,6 +8,7 @@ one short transaction, or not at all.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +18,7 @@ from milton_desktop.domain.clock import Clock, SystemClock
 from milton_desktop.domain.content import VOICES, Content, MediaItem
 from milton_desktop.domain.errors import UserError
 from milton_desktop.domain.status import WAITING, Status
+from milton_desktop.domain.thread import MAX_FOLLOW_UP_DELAY_S, MAX_FOLLOW_UPS
 from milton_desktop.publishers import registry
 from milton_desktop.storage import media as media_mod
 from milton_desktop.storage.models import Account, Media, Post, ScheduledPost, database
@@ -110,33 +112,113 @@ def _check_text(text: str) -> None:
         raise UserError("the text contains a NUL character: remove it")
 
 
+def check_follow_ups(follow_ups: Sequence[str], delay: int = 0) -> tuple[list[str], int]:
+    """The follow-ups and the delay between parts as they are stored.
+
+    Raises:
+        UserError: a follow-up is empty or has a NUL, there are too many, or the delay
+            is negative or longer than two hours.
+    """
+    texts = list(follow_ups)
+    if len(texts) > MAX_FOLLOW_UPS:
+        raise UserError(
+            f"{len(texts)} follow-ups: a post takes at most {MAX_FOLLOW_UPS}; make it two posts"
+        )
+    for index, text in enumerate(texts, 2):
+        if not text.strip():
+            raise UserError(f"part {index} is empty: write its text or remove it")
+        if "\x00" in text:
+            raise UserError(f"part {index} contains a NUL character: remove it")
+    if isinstance(delay, bool) or not isinstance(delay, int) or delay < 0:
+        raise UserError(f"the follow-up delay must be a whole number of seconds, not {delay!r}")
+    if delay > MAX_FOLLOW_UP_DELAY_S:
+        raise UserError(
+            f"a follow-up delay of {delay} s is over the limit of {MAX_FOLLOW_UP_DELAY_S} s "
+            "(two hours): shorten it, or schedule the rest as a post of its own"
+        )
+    return texts, delay
+
+
 def add_post(
     text: str,
     voice: str = "personal",
     media: Sequence[MediaInput] = (),
     media_dir: Path | None = None,
     clock: Clock | None = None,
+    *,
+    follow_ups: Sequence[str] = (),
+    follow_up_delay: int = 0,
 ) -> Post:
     """Create a draft post; media files are checked and copied before anything is stored."""
     check_voice(voice)
     _check_text(text)
     if not text.strip() and not media:
         raise UserError("the post is empty: give it some text or at least one image or video")
+    check_follow_ups(follow_ups, follow_up_delay)
     prepared = prepare_media(media, media_dir)
     with database.atomic():
-        return create_post(text, voice, prepared, clock=clock)
+        return create_post(
+            text,
+            voice,
+            prepared,
+            clock=clock,
+            follow_ups=follow_ups,
+            follow_up_delay=follow_up_delay,
+        )
 
 
-def create_post(text: str, voice: str, media: PreparedMedia, *, clock: Clock | None = None) -> Post:
+def create_post(
+    text: str,
+    voice: str,
+    media: PreparedMedia,
+    *,
+    clock: Clock | None = None,
+    follow_ups: Sequence[str] = (),
+    follow_up_delay: int = 0,
+) -> Post:
     """Store a post with prepared media; the caller holds the transaction."""
     check_voice(voice)
     _check_text(text)
     if not text.strip() and not media:
         raise UserError("the post is empty: give it some text or at least one image or video")
+    texts, delay = check_follow_ups(follow_ups, follow_up_delay)
     now = (clock or SystemClock()).now()
-    post = Post.create(body=text, voice=voice, created_at=now, updated_at=now)
+    post = Post.create(
+        body=text,
+        voice=voice,
+        created_at=now,
+        updated_at=now,
+        follow_ups=json.dumps(texts, ensure_ascii=False),
+        follow_up_delay=delay,
+    )
     for row in media.rows:
         Media.create(post=post, **row)
+    return post
+
+
+def set_follow_ups(
+    post_id: int,
+    follow_ups: Sequence[str],
+    delay: int | None = None,
+    *,
+    clock: Clock | None = None,
+) -> Post:
+    """Replace a post's follow-ups (and, if given, the delay between parts).
+
+    A follow-up that goes away takes its media with it. Schedules whose thread has
+    started keep going with what they were given: the parts already live are never
+    sent again, and the rest go out as they are now.
+    """
+    with database.atomic():
+        post = get_post(post_id)
+        texts, delay = check_follow_ups(
+            follow_ups, post.follow_up_delay if delay is None else delay
+        )
+        post.follow_ups = json.dumps(texts, ensure_ascii=False)
+        post.follow_up_delay = delay
+        post.updated_at = (clock or SystemClock()).now()
+        post.save()
+        Media.delete().where((Media.post == post) & (Media.part > len(texts))).execute()
     return post
 
 
@@ -221,7 +303,7 @@ def set_media(post_id: int, media: PreparedMedia, *, clock: Clock | None = None)
             )
     if refusals:
         raise UserError(f"cannot change the media of post {post_id}: " + "; ".join(refusals), hint)
-    Media.delete().where(Media.post == post_id).execute()
+    Media.delete().where((Media.post == post_id) & (Media.part == 0)).execute()
     for row in media.rows:
         Media.create(post=post, **row)
     post.updated_at = now
@@ -241,11 +323,19 @@ def duplicate_post(post_id: int, *, clock: Clock | None = None) -> Post:
     now = (clock or SystemClock()).now()
     with database.atomic():
         source = get_post(post_id)
-        copy = Post.create(body=source.body, voice=source.voice, created_at=now, updated_at=now)
+        copy = Post.create(
+            body=source.body,
+            voice=source.voice,
+            created_at=now,
+            updated_at=now,
+            follow_ups=source.follow_ups,
+            follow_up_delay=source.follow_up_delay,
+        )
         for item in source.media.order_by(Media.position, Media.id):
             Media.create(
                 post=copy,
                 position=item.position,
+                part=item.part,
                 kind=item.kind,
                 path=item.path,
                 url=item.url,

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from milton_desktop.domain.clock import Clock, SystemClock
-from milton_desktop.domain.content import Content
 from milton_desktop.domain.errors import UserError
 from milton_desktop.domain.recurrence import (
     HORIZON,
@@ -34,7 +33,7 @@ from milton_desktop.storage.queries import (
     get_account,
     get_post,
     get_schedule,
-    media_items,
+    post_parts,
 )
 
 log = logging.getLogger("milton.recurrence")
@@ -290,7 +289,7 @@ def schedule_repeating(
     post = get_post(post_id)
     acc = get_account(account)
     body = text if text is not None else post.body
-    validate_for(acc, Content(text=body, media=media_items(post)))
+    validate_for(acc, post_parts(post, body))
     check_rule(rule, first_local, timezone, now)
     with database.atomic():
         rec = Recurrence.create(

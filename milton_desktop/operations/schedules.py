@@ -7,6 +7,7 @@ and says why instead.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from enum import Enum
 from typing import Final
@@ -23,16 +24,18 @@ from milton_desktop.domain.status import (
     AccountStatus,
     Status,
 )
+from milton_desktop.domain.thread import live_parts, load_parts, next_part, part_label
 from milton_desktop.domain.timeutil import iso_z
 from milton_desktop.publishers import registry
 from milton_desktop.storage.models import Account, ScheduledPost, database
 from milton_desktop.storage.queries import (
     AccountView,
-    content_for,
+    follow_up_texts,
     get_account,
     get_post,
     get_schedule,
-    media_items,
+    parts_for,
+    post_parts,
 )
 
 #: how far in the past a schedule may be set and still count as "now"
@@ -58,9 +61,23 @@ def _check_account(row: ScheduledPost) -> None:
         )
 
 
-def validate_for(account: Account, content: Content) -> None:
-    """:class:`UserError` listing what ``account``'s platform would refuse in ``content``."""
-    problems = registry.validate(account.platform, content, tier=account.tier)
+def _check_not_started(row: ScheduledPost, doing: str) -> None:
+    """A thread whose first parts are live keeps its time and text: the rest of it
+    answers those parts, so only "publish now" or "skip" make sense for it."""
+    live = len(live_parts(load_parts(row.parts)))
+    if live:
+        count = 1 + len(follow_up_texts(row.post))
+        raise UserError(
+            f"schedule {row.id} cannot be {doing}: {live} of its {count} parts are live "
+            "already; publish the rest now, or skip it"
+        )
+
+
+def validate_for(account: Account, content: Content | Sequence[Content]) -> None:
+    """:class:`UserError` listing what ``account``'s platform would refuse in ``content``
+    (one post, or a post's parts: the main one and its follow-ups)."""
+    parts = [content] if isinstance(content, Content) else list(content)
+    problems = registry.validate_parts(account.platform, parts, tier=account.tier)
     if problems:
         label = registry.label(account.platform)
         details = "; ".join(p.message for p in problems)
@@ -87,7 +104,7 @@ def schedule(
         acc = get_account(account)
         _check_future(when, now)
         body = text if text is not None else post.body
-        validate_for(acc, Content(text=body, media=media_items(post)))
+        validate_for(acc, post_parts(post, body))
         when = max(when, now)
         return ScheduledPost.create(
             post=post,
@@ -110,8 +127,9 @@ def reschedule(schedule_id: int, when: datetime, *, clock: Clock | None = None) 
     if row.status not in MOVABLE:
         raise _why_not_movable(row)
     _check_account(row)
+    _check_not_started(row, "moved")
     if row.status != Status.PENDING:
-        validate_for(row.account, content_for(row))
+        validate_for(row.account, parts_for(row))
     n = (
         ScheduledPost.update(
             scheduled_time=when,
@@ -160,12 +178,13 @@ def update_schedule(
         if row.status not in MOVABLE:
             raise _why_not_movable(row)
         _check_account(row)
+        _check_not_started(row, "changed")
         new_text = row.text_override if isinstance(text, _Unset) else text
         revive = row.status != Status.PENDING
         if when is not None or revive:
             _check_future(when if when is not None else row.scheduled_time, now)
         body = new_text if new_text is not None else row.post.body
-        validate_for(row.account, Content(text=body, media=media_items(row.post)))
+        validate_for(row.account, post_parts(row.post, body))
         updates: dict[str, object] = {"text_override": new_text, "updated_at": now}
         if revive or (when is not None and when != row.scheduled_time):
             at = when if when is not None else row.scheduled_time
@@ -272,9 +291,13 @@ def resolve_uncertain(
         n = (
             ScheduledPost.update(
                 status=Status.PUBLISHED,
-                published_at=now,
-                remote_url=url or row.remote_url,
+                published_at=row.published_at or now,
+                # a thread's link is its main post's, which is live already
+                remote_url=(
+                    row.remote_url if live_parts(load_parts(row.parts)) else url or row.remote_url
+                ),
                 updated_at=now,
+                warning=_unsent_note(row) or row.warning,
             )
             .where(still_uncertain)
             .execute()
@@ -292,6 +315,20 @@ def resolve_uncertain(
             "nothing was changed; look at it again"
         )
     return get_schedule(schedule_id)
+
+
+def _unsent_note(row: ScheduledPost) -> str | None:
+    """What a thread settled as published leaves out: the parts after the one whose
+    outcome was unknown (nothing can answer a part whose id nobody knows)."""
+    count = 1 + len(follow_up_texts(row.post))
+    settled = next_part(load_parts(row.parts)) + 1  # the part the user says went out
+    if settled >= count:
+        return None
+    rest = count - settled
+    return (
+        f"{part_label(settled - 1, count)} was settled as published; the {rest} "
+        f"part{'s' if rest > 1 else ''} after it {'were' if rest > 1 else 'was'} not sent"
+    )
 
 
 def post_url(text: str | None) -> str | None:

@@ -175,6 +175,21 @@ class Publisher(ABC):
     ) -> Published:
         """Publish ``content``; return its id and public URL or raise a typed error."""
 
+    def follow_up(
+        self,
+        content: Content,
+        credential: Credential,
+        account: AccountRef,
+        *,
+        root: Published,
+        parent: Published,
+        progress: ProgressCallback | None = None,
+    ) -> Published:
+        """Publish one follow-up of a post: a reply to ``parent`` (the part before it)
+        in a thread whose first post is ``root``, or a comment on ``root``, as the
+        platform's ``Platform.follow_ups`` says. Raises like :meth:`publish`."""
+        raise Rejected(f"{self.platform} takes no follow-ups: post them yourself")
+
     def pages(self, credential: Credential) -> list[Identity]:
         """The pages (organisations) the token's user may post as; none by default."""
         return []

@@ -8,7 +8,7 @@ keeping lists of their own. Adding a platform is one module plus its tests.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -98,6 +98,23 @@ class Preview:
 
 
 @dataclass(frozen=True)
+class FollowUps:
+    """How a platform takes the parts after a post's main text."""
+
+    #: "reply": each part answers the one before (a thread); "comment": each is a
+    #: comment on the post, in order (LinkedIn's and Instagram's "first comment")
+    style: str
+    #: what a follow-up may hold; None: the same as the main post
+    rules: Rules | None = None
+    #: follow-ups may carry images or videos
+    media: bool = True
+
+    @property
+    def noun(self) -> str:
+        return "reply" if self.style == "reply" else "comment"
+
+
+@dataclass(frozen=True)
 class Platform:
     """One platform, described once."""
 
@@ -133,6 +150,8 @@ class Platform:
     #: what the platform calls the login name a pasted secret goes with (Bluesky: an
     #: app password with the "handle"); None: the pasted token is enough on its own
     login_name: str | None = None
+    #: how follow-ups (a thread, first comments) go out; None: the platform takes none
+    follow_ups: FollowUps | None = None
 
     def is_page(self, remote_id: str) -> bool:
         """Whether an account with ``remote_id`` posts as a page, not as its member."""
@@ -146,6 +165,52 @@ class Platform:
     def validate(self, content: Content, tier: str | None = None) -> list[Problem]:
         """Problems that would make this platform refuse ``content`` (no network)."""
         return validate(self.rules_for(tier), content)
+
+    def follow_up_rules(self, tier: str | None = None) -> Rules:
+        """What one follow-up may hold on an account of ``tier``."""
+        spec = self.follow_ups
+        if spec is not None and spec.rules is not None:
+            return spec.rules
+        return self.rules_for(tier)
+
+    def validate_parts(self, parts: Sequence[Content], tier: str | None = None) -> list[Problem]:
+        """Problems with a post and its follow-ups (``parts[0]`` is the main post); a
+        follow-up's problems name its part."""
+        problems = self.validate(parts[0], tier) if parts else []
+        follow_ups = parts[1:]
+        if not follow_ups:
+            return problems
+        spec = self.follow_ups
+        if spec is None:
+            return [
+                *problems,
+                Problem(
+                    self.name,
+                    "follow_ups",
+                    f"{self.label} takes no follow-ups: remove them, or post them yourself",
+                ),
+            ]
+        rules = self.follow_up_rules(tier)
+        for index, part in enumerate(follow_ups, 1):
+            if part.media and not spec.media:
+                problems.append(
+                    Problem(
+                        self.name,
+                        "follow_ups",
+                        f"part {index + 1}: a {self.label} {spec.noun} cannot carry media; "
+                        "remove it",
+                    )
+                )
+            for problem in validate(rules, part):
+                problems.append(
+                    Problem(
+                        problem.platform,
+                        "follow_ups",
+                        f"part {index + 1}: {problem.message}",
+                        problem.hint,
+                    )
+                )
+        return problems
 
     def length(self, text: str, tier: str | None = None) -> tuple[int, int]:
         """(length as this platform counts it, its limit for an account of ``tier``)."""

@@ -12,6 +12,7 @@ import importlib
 import logging
 import os
 import pkgutil
+from collections.abc import Sequence
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
@@ -80,6 +81,11 @@ def validate(name: str, content: Content, tier: str | None = None) -> list[Probl
     """Problems that would make platform ``name`` refuse ``content`` from an account
     of ``tier`` (see :meth:`Platform.rules_for`), with no network."""
     return platform(name).validate(content, tier)
+
+
+def validate_parts(name: str, parts: Sequence[Content], tier: str | None = None) -> list[Problem]:
+    """Problems with a post and its follow-ups on platform ``name``."""
+    return platform(name).validate_parts(parts, tier)
 
 
 def labels(conjunction: str = "and") -> str:

@@ -13,7 +13,7 @@ from milton_desktop.storage.models import ALL_MODELS, database
 
 log = logging.getLogger("milton.db")
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 #: one step per schema version: the statements that bring version N-1 to N. A new
 #: database gets every table as the models are today and skips them.
@@ -41,6 +41,17 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
         "ALTER TABLE publishing_results ADD COLUMN journal_key VARCHAR(255)",
         'CREATE UNIQUE INDEX IF NOT EXISTS "publishing_results_journal_key"'
         ' ON "publishing_results" ("journal_key")',
+    ),
+    6: (
+        # follow-ups: a thread or first comments after the main text, each part's media,
+        # what each part became, and how an unknown outcome was settled
+        "ALTER TABLE posts ADD COLUMN follow_ups TEXT NOT NULL DEFAULT '[]'",
+        "ALTER TABLE posts ADD COLUMN follow_up_delay INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE media ADD COLUMN part INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE scheduled_posts ADD COLUMN parts TEXT",
+        "ALTER TABLE publishing_results ADD COLUMN part INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE publishing_results ADD COLUMN parts TEXT",
+        "ALTER TABLE publishing_results ADD COLUMN resolution TEXT",
     ),
 }
 

@@ -92,6 +92,10 @@ class Post(BaseModel):
     recurrences: pw.ModelSelect[Recurrence]
     body = pw.TextField(default="")
     voice = pw.CharField(default="personal")
+    #: the texts after the main one, in order (JSON list): a thread or first comments
+    follow_ups = pw.TextField(default="[]")
+    #: seconds to wait between two parts
+    follow_up_delay = pw.IntegerField(default=0)
     created_at = UTCDateTimeField(default=_now)
     updated_at = UTCDateTimeField(default=_now)
 
@@ -104,6 +108,8 @@ class Media(BaseModel):
     post_id: int
     post = pw.ForeignKeyField(Post, backref="media", on_delete="CASCADE")
     position = pw.IntegerField(default=0)
+    #: which part of the post it belongs to: 0 the main text, k its k-th follow-up
+    part = pw.IntegerField(default=0)
     kind = pw.CharField(max_length=8)  # image | video
     path = pw.CharField(null=True)  # inside the app's media dir, named by content hash
     url = pw.CharField(null=True)  # public URL (Instagram fetches media from one)
@@ -165,6 +171,8 @@ class ScheduledPost(BaseModel):
     warning = pw.TextField(null=True)
     #: JSON: where a publish that will be retried stands (the publisher's checkpoint)
     resume = pw.TextField(null=True)
+    #: what each part became, as JSON (``domain/thread.py``): where a thread carries on
+    parts = pw.TextField(null=True)
 
     class Meta:
         table_name = "scheduled_posts"
@@ -192,6 +200,12 @@ class PublishingResult(BaseModel):
     warning = pw.TextField(null=True)
     #: the outcome journal entry this result was recorded from (engine.journal)
     journal_key = pw.CharField(null=True, unique=True)
+    #: the part this attempt was about (0: the main post)
+    part = pw.IntegerField(default=0)
+    #: every part's state after this attempt, as ``list --json`` shows it
+    parts = pw.TextField(null=True)
+    #: how an unknown outcome was settled on the platform, when it was
+    resolution = pw.TextField(null=True)
 
     class Meta:
         table_name = "publishing_results"

@@ -8,6 +8,7 @@ account) raise :class:`UserError` when the thing does not exist.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -26,6 +27,7 @@ from milton_desktop.domain.status import (
     Status,
     parse_status,
 )
+from milton_desktop.domain.thread import PartEntry, live_parts, load_parts, part_states
 from milton_desktop.domain.timeutil import iso_z
 from milton_desktop.storage.models import Account, Media, Post, ScheduledPost, database, utc_text
 
@@ -74,10 +76,14 @@ class PostView:
     media: tuple[MediaItem, ...]
     #: the name each attachment was added under, in media order
     media_names: tuple[str, ...]
+    #: the texts after the main one (a thread or first comments), in order
+    follow_ups: tuple[str, ...] = ()
+    #: seconds between two parts
+    follow_up_delay: int = 0
 
     @classmethod
     def of(cls, post: Post) -> PostView:
-        rows = list(post.media.order_by(Media.position))
+        rows = [m for m in post.media.order_by(Media.position) if not m.part]
         return cls(
             id=post.id,
             body=post.body,
@@ -85,6 +91,8 @@ class PostView:
             updated_at=post.updated_at,
             media=tuple(media_item(m) for m in rows),
             media_names=tuple(m.original_name for m in rows),
+            follow_ups=follow_up_texts(post),
+            follow_up_delay=post.follow_up_delay or 0,
         )
 
 
@@ -110,6 +118,15 @@ class ScheduleView:
     recurring: bool = False
     #: the repeat rule that made it, if one did
     recurrence_id: int | None = None
+    #: how many parts the post has (1: no follow-ups)
+    part_count: int = 1
+    #: what each part became (``domain/thread.py``)
+    parts: tuple[PartEntry, ...] = ()
+
+    @property
+    def live_parts(self) -> int:
+        """How many of its parts are on the platform."""
+        return len(live_parts(self.parts))
 
     @property
     def text(self) -> str:
@@ -135,6 +152,8 @@ class ScheduleView:
             warning=row.warning,
             recurring=row.recurrence_id is not None,
             recurrence_id=row.recurrence_id,
+            part_count=1 + len(follow_up_texts(row.post)),
+            parts=tuple(load_parts(row.parts)),
         )
 
 
@@ -235,13 +254,41 @@ def media_item(m: Media) -> MediaItem:
     )
 
 
-def media_items(post: Post) -> tuple[MediaItem, ...]:
-    return tuple(media_item(m) for m in post.media.order_by(Media.position))
+def media_items(post: Post, part: int = 0) -> tuple[MediaItem, ...]:
+    """The media of one part of ``post`` (0: the main text), in order."""
+    return tuple(
+        media_item(m)
+        for m in post.media.where(Media.part == part).order_by(Media.position, Media.id)
+    )
+
+
+def follow_up_texts(post: Post) -> tuple[str, ...]:
+    """The post's follow-ups, in order (none for a post stored before they existed)."""
+    try:
+        texts = json.loads(post.follow_ups or "[]")
+    except ValueError:
+        return ()
+    return tuple(str(t) for t in texts) if isinstance(texts, list) else ()
 
 
 def content_for(schedule: ScheduledPost) -> Content:
+    """What the schedule's main post publishes."""
     text = schedule.text_override if schedule.text_override is not None else schedule.post.body
     return Content(text=text, media=media_items(schedule.post))
+
+
+def post_parts(post: Post, text: str | None = None) -> list[Content]:
+    """Every part of ``post``: the main one (with ``text`` instead of its own, if
+    given), then each follow-up with its media."""
+    parts = [Content(text=post.body if text is None else text, media=media_items(post))]
+    for index, follow_up in enumerate(follow_up_texts(post), 1):
+        parts.append(Content(text=follow_up, media=media_items(post, index)))
+    return parts
+
+
+def parts_for(schedule: ScheduledPost) -> list[Content]:
+    """Every part the schedule publishes, the main post first."""
+    return post_parts(schedule.post, schedule.text_override)
 
 
 def drafts() -> list[Post]:
@@ -309,7 +356,7 @@ def counts_by_status() -> dict[str, int]:
 _ROW_SQL = (
     "SELECT s.id, s.post_id, a.display_name, a.platform, s.scheduled_time, s.timezone, s.status,"
     " s.attempts, s.next_attempt_at, s.published_at, s.remote_id, s.remote_url, s.error_message,"
-    " COALESCE(s.text_override, p.body), s.warning"
+    " COALESCE(s.text_override, p.body), s.warning, p.follow_ups, s.parts"
     " FROM scheduled_posts s JOIN accounts a ON a.id = s.account_id JOIN posts p ON p.id = s.post_id"
 )
 
@@ -366,7 +413,10 @@ def schedule_rows(
         error,
         text,
         warning,
+        follow_ups,
+        parts,
     ) in database.execute_sql(sql, params):
+        count = 1 if follow_ups in (None, "", "[]") else 1 + len(json.loads(follow_ups))
         out.append(
             {
                 "id": sid,
@@ -384,6 +434,7 @@ def schedule_rows(
                 "error": error,
                 "warning": warning,
                 "text": text,
+                "parts": part_states(st, count, load_parts(parts), remote_id=remote_id, url=url),
             }
         )
     return out
@@ -517,7 +568,10 @@ def post_rows() -> list[dict[str, Any]]:
                         "alt_text": m.alt_text,
                     }
                     for m in post.media.order_by(Media.position)
+                    if not m.part
                 ],
+                "follow_ups": list(follow_up_texts(post)),
+                "follow_up_delay": post.follow_up_delay or 0,
                 "schedules": [s.id for s in post.schedules.order_by(ScheduledPost.id)],
             }
         )

@@ -52,6 +52,7 @@ def test_a_version_1_database_is_migrated_and_keeps_its_rows(tmp_path):
             conn.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
         conn.execute("ALTER TABLE accounts DROP COLUMN tier")
         conn.execute("ALTER TABLE scheduled_posts DROP COLUMN resume")  # schema 3
+        _undo_schema_6(conn)
         _undo_schema_5(conn)
         conn.execute("ALTER TABLE accounts DROP COLUMN profile_name")  # schema 4
         conn.execute("PRAGMA user_version = 1")
@@ -69,6 +70,22 @@ def test_a_version_1_database_is_migrated_and_keeps_its_rows(tmp_path):
         assert column in _columns(path, table)
     assert "resume" in _columns(path, "scheduled_posts")
     assert "profile_name" in _columns(path, "accounts")
+
+
+def _undo_schema_6(conn):
+    for table, column in SCHEMA_6_COLUMNS:
+        conn.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
+
+
+SCHEMA_6_COLUMNS = (
+    ("posts", "follow_ups"),
+    ("posts", "follow_up_delay"),
+    ("media", "part"),
+    ("scheduled_posts", "parts"),
+    ("publishing_results", "part"),
+    ("publishing_results", "parts"),
+    ("publishing_results", "resolution"),
+)
 
 
 def _undo_schema_5(conn):
@@ -89,6 +106,7 @@ def test_a_version_4_database_gets_the_journal_key_and_keeps_its_results(tmp_pat
     PublishingResult.create(schedule=row, attempt=1, started_at=NOW, outcome="published")
     close_database()
     with sqlite3.connect(path) as conn:
+        _undo_schema_6(conn)
         _undo_schema_5(conn)
         conn.execute("PRAGMA user_version = 4")
 
@@ -103,6 +121,38 @@ def test_a_version_4_database_gets_the_journal_key_and_keeps_its_results(tmp_pat
             PublishingResult.create(
                 schedule=row, attempt=2, started_at=NOW, outcome="published", journal_key="k1"
             )
+    finally:
+        close_database()
+    assert _version(path) == SCHEMA_VERSION
+
+
+def test_a_version_5_database_gets_follow_ups_and_keeps_its_posts(tmp_path):
+    from milton_desktop.storage.models import Media, Post, PublishingResult
+    from milton_desktop.storage.queries import follow_up_texts, media_items
+
+    path = tmp_path / "v5.sqlite3"
+    open_database(path)
+    acc = Account.create(platform="x", display_name="mine", remote_id="1")
+    post = Post.create(body="hello")
+    Media.create(post=post, kind="image", mime="image/png", url="https://e.test/a.png")
+    row = ScheduledPost.create(
+        post=post, account=acc, scheduled_time=NOW, next_attempt_at=NOW, status="published"
+    )
+    PublishingResult.create(schedule=row, attempt=1, started_at=NOW, outcome="published")
+    close_database()
+    with sqlite3.connect(path) as conn:
+        _undo_schema_6(conn)
+        conn.execute("PRAGMA user_version = 5")
+
+    open_database(path)
+    try:
+        kept = Post.get_by_id(post.id)
+        assert follow_up_texts(kept) == ()
+        assert kept.follow_up_delay == 0
+        assert [m.url for m in media_items(kept)] == ["https://e.test/a.png"]
+        (result,) = PublishingResult.select()
+        assert (result.part, result.parts, result.resolution) == (0, None, None)
+        assert ScheduledPost.get_by_id(row.id).parts is None
     finally:
         close_database()
     assert _version(path) == SCHEMA_VERSION

@@ -120,6 +120,8 @@ def test_post_rows_are_the_stable_json_shape(account, clock):
             "voice": "personal",
             "created_at": "2027-03-01T09:00:00Z",
             "media": [],
+            "follow_ups": [],
+            "follow_up_delay": 0,
             "schedules": [row.id],
         }
     ]
