@@ -79,6 +79,13 @@ def _row_id(text: str) -> int:
     return value
 
 
+def _seconds(text: str) -> int:
+    """A whole number of seconds (the range is checked with the post)."""
+    if not (text.isascii() and text.lstrip("-").isdigit()):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds (a whole number)")
+    return int(text)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(
         prog="milton-desktop",
@@ -166,6 +173,21 @@ def build_parser() -> argparse.ArgumentParser:
         default=[],
         metavar="TEXT",
         help="alt text, one per media in order",
+    )
+    pa.add_argument(
+        "--follow-up",
+        action="append",
+        default=[],
+        metavar="TEXT",
+        help="a part after the main text, in order: a reply in a thread (X, Bluesky, "
+        "Mastodon, Threads) or a comment on the post (LinkedIn, Instagram)",
+    )
+    pa.add_argument(
+        "--follow-up-delay",
+        type=_seconds,
+        default=0,
+        metavar="SECONDS",
+        help="wait this long between two parts (0 to 7200; default 0)",
     )
     pa.add_argument("--json", action="store_true")
     pl = post_sub.add_parser("list", help="list posts")
@@ -434,7 +456,14 @@ def cmd_post(ctx: AppContext, args: argparse.Namespace) -> int:
             )
             for i, m in enumerate(inputs)
         ]
-        post = posts.add_post(args.text, args.voice, inputs, media_dir=ctx.paths.media_dir)
+        post = posts.add_post(
+            args.text,
+            args.voice,
+            inputs,
+            media_dir=ctx.paths.media_dir,
+            follow_ups=args.follow_up,
+            follow_up_delay=args.follow_up_delay,
+        )
         _out({"id": post.id}, args.json, str(post.id))
         return EXIT_OK
     rows = queries.post_rows()
@@ -444,10 +473,16 @@ def cmd_post(ctx: AppContext, args: argparse.Namespace) -> int:
         print(
             _table(
                 [
-                    [str(r["id"]), r["voice"], str(len(r["media"])), _short(r["text"], 60)]
+                    [
+                        str(r["id"]),
+                        r["voice"],
+                        str(len(r["media"])),
+                        str(1 + len(r["follow_ups"])),
+                        _short(r["text"], 60),
+                    ]
                     for r in rows
                 ],
-                ["ID", "VOICE", "MEDIA", "TEXT"],
+                ["ID", "VOICE", "MEDIA", "PARTS", "TEXT"],
             )
         )
     return EXIT_OK

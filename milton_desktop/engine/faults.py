@@ -11,7 +11,14 @@ import os
 import signal
 
 ENV = "MILTON_CRASH_AT"
-POINTS = ("after_claim", "before_commit", "after_journal")
+POINTS = (
+    "after_claim",
+    "before_commit",
+    "after_journal",
+    # a thread: a part went out and is not recorded yet; it is, and the next is not sent
+    "part_sent",
+    "between_parts",
+)
 
 
 def crash_point(name: str) -> None:

@@ -43,7 +43,7 @@ from milton_desktop.publishers.http import (
     send,
     server_error,
 )
-from milton_desktop.publishers.platform import OAuthSpec, Platform, Preview
+from milton_desktop.publishers.platform import FollowUps, OAuthSpec, Platform, Preview
 
 if TYPE_CHECKING:  # requests is imported on the first call: the window starts faster
     import requests
@@ -89,6 +89,18 @@ ORGANIZATION = "urn:li:organization:"
 #: organizationAcls rows per request; LinkedIn pages its finders with start/count
 ACL_PAGE_SIZE = 100
 POST_URL = "https://www.linkedin.com/feed/update/{urn}"
+
+#: a comment is longer than this is refused (LinkedIn's comment box takes 1 250)
+MAX_COMMENT_CHARS = 1250
+
+#: what a follow-up (a comment on the post) may hold: text only
+COMMENT_RULES = Rules(
+    platform="linkedin",
+    label="LinkedIn",
+    max_chars=MAX_COMMENT_CHARS,
+    media={},
+    max_media=0,
+)
 
 #: the little-format characters that LinkedIn parses as markup (section 1.7)
 RESERVED = frozenset("\\|{}@[]()<>#*_~")
@@ -539,6 +551,50 @@ class LinkedInPublisher(Publisher):
             )
         self.log.info("published %s as %s", urn, author)
         return Published(remote_id=urn, url=POST_URL.format(urn=urn))
+
+    def follow_up(
+        self,
+        content: Content,
+        credential: Credential,
+        account: AccountRef,
+        *,
+        root: Published,
+        parent: Published,
+        progress: ProgressCallback | None = None,
+    ) -> Published:
+        """A comment on the post (``root``), by the post's own author: the "first
+        comment". Not idempotent: a lost answer is an unknown outcome."""
+        if content.media:
+            raise Rejected("a LinkedIn comment from Milton carries text only: remove its media")
+        post_urn = root.remote_id
+        author = author_urn(account.remote_id)
+        body = {"actor": author, "object": post_urn, "message": {"text": content.text}}
+        resp = self._rest(
+            "POST",
+            f"/rest/socialActions/{quote(post_urn, safe='')}/comments",
+            what="commenting on the LinkedIn post",
+            credential=credential,
+            json=body,
+            create=True,
+        )
+        answer = json_body(resp)
+        urn = str(answer.get("$URN") or "")
+        comment_id = str(answer.get("id") or resp.headers.get("x-restli-id", "")).strip()
+        if not urn and comment_id:
+            urn = (
+                comment_id
+                if comment_id.startswith("urn:")
+                else f"urn:li:comment:({post_urn},{comment_id})"
+            )
+        if not urn:
+            raise OutcomeUnknown(
+                f"LinkedIn answered {resp.status_code} to the comment without its id: it was "
+                "probably posted; check the post before publishing again",
+                http_status=resp.status_code,
+            )
+        url = f"{POST_URL.format(urn=post_urn)}?commentUrn={quote(urn, safe='')}"
+        self.log.info("commented %s on %s as %s", urn, post_urn, author)
+        return Published(remote_id=urn, url=url)
 
     def _create(self, body: dict[str, Any], credential: Credential) -> requests.Response:
         """``POST /rest/posts``, sent again after a short wait while LinkedIn is still
@@ -1141,4 +1197,6 @@ PLATFORM = Platform(
         note="With no image, LinkedIn shows the first link as a card with the page's "
         "picture and title.",
     ),
+    # first comments: each follow-up is a comment on the post, by its author, in order
+    follow_ups=FollowUps(style="comment", rules=COMMENT_RULES, media=False),
 )

@@ -61,7 +61,7 @@ from milton_desktop.publishers.http import (
     send,
     server_error,
 )
-from milton_desktop.publishers.platform import Platform, Preview
+from milton_desktop.publishers.platform import FollowUps, Platform, Preview
 
 if TYPE_CHECKING:  # requests is imported on the first call: the window starts faster
     import requests
@@ -385,6 +385,29 @@ class MastodonPublisher(Publisher):
         account: AccountRef,
         progress: ProgressCallback | None = None,
     ) -> Published:
+        return self._post(content, credential, account, progress)
+
+    def follow_up(
+        self,
+        content: Content,
+        credential: Credential,
+        account: AccountRef,
+        *,
+        root: Published,
+        parent: Published,
+        progress: ProgressCallback | None = None,
+    ) -> Published:
+        """A reply to the part before it (``in_reply_to_id``), as idempotent as a post."""
+        return self._post(content, credential, account, progress, reply_to=parent.remote_id)
+
+    def _post(
+        self,
+        content: Content,
+        credential: Credential,
+        account: AccountRef,
+        progress: ProgressCallback | None,
+        reply_to: str | None = None,
+    ) -> Published:
         key = self._idempotency_key(content)
         with contextlib.ExitStack() as stack:
             sources = [self._open(n, item, stack) for n, item in enumerate(content.media, 1)]
@@ -400,6 +423,8 @@ class MastodonPublisher(Publisher):
         body: dict[str, Any] = {"status": content.text, "visibility": "public"}
         if media_ids:
             body["media_ids"] = media_ids
+        if reply_to:
+            body["in_reply_to_id"] = reply_to
         status = self._create(body, key, credential, media_ids)
         status_id = str(status.get("id") or "")
         url = str(status.get("url") or "") or post_url(status_id, account.username)
@@ -683,4 +708,6 @@ PLATFORM = Platform(
         note="Each link counts as 23 characters whatever its length, and a mention "
         "@user@instance counts without its instance. The limits are your instance's.",
     ),
+    # a thread: each part replies to the one before (in_reply_to_id)
+    follow_ups=FollowUps(style="reply"),
 )

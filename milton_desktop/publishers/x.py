@@ -47,7 +47,13 @@ from milton_desktop.publishers.http import (
     send,
     server_error,
 )
-from milton_desktop.publishers.platform import OAuthSpec, Platform, Preview, TokenUpkeep
+from milton_desktop.publishers.platform import (
+    FollowUps,
+    OAuthSpec,
+    Platform,
+    Preview,
+    TokenUpkeep,
+)
 
 if TYPE_CHECKING:  # requests is imported on the first call: the window starts faster
     import requests
@@ -226,6 +232,29 @@ class XPublisher(Publisher):
         account: AccountRef,
         progress: ProgressCallback | None = None,
     ) -> Published:
+        return self._post(content, credential, account, progress)
+
+    def follow_up(
+        self,
+        content: Content,
+        credential: Credential,
+        account: AccountRef,
+        *,
+        root: Published,
+        parent: Published,
+        progress: ProgressCallback | None = None,
+    ) -> Published:
+        """A reply to the part before it: X's threads are chains of replies."""
+        return self._post(content, credential, account, progress, reply_to=parent.remote_id)
+
+    def _post(
+        self,
+        content: Content,
+        credential: Credential,
+        account: AccountRef,
+        progress: ProgressCallback | None,
+        reply_to: str | None = None,
+    ) -> Published:
         with contextlib.ExitStack() as stack:
             # Open (and download) everything first so the progress total is known and a
             # bad link fails before any upload is spent on X.
@@ -246,6 +275,8 @@ class XPublisher(Publisher):
         body: dict[str, Any] = {"text": content.text}
         if media_ids:
             body["media"] = {"media_ids": media_ids}
+        if reply_to:
+            body["reply"] = {"in_reply_to_tweet_id": reply_to}
         resp = self._call(
             "POST", "/2/tweets", credential, what="creating the X post", create=True, json=body
         )
@@ -262,7 +293,12 @@ class XPublisher(Publisher):
                 "X created post %s with partial errors: %s", tweet_id, _problem_text(payload)
             )
         url = post_url(tweet_id, account.username)
-        self.log.info("published X post %s with %d media", tweet_id, len(media_ids))
+        self.log.info(
+            "published X %s %s with %d media",
+            "reply" if reply_to else "post",
+            tweet_id,
+            len(media_ids),
+        )
         return Published(remote_id=tweet_id, url=url, warnings=tuple(warnings))
 
     def refresh(self, credential: Credential) -> Credential:
@@ -710,7 +746,9 @@ PLATFORM = Platform(
         link_card=True,
         image_ratio=(16 / 9, 16 / 9),
         image_note="The timeline crops a single image to 16:9; a tap shows it whole.",
-        note="Every link becomes a t.co link that counts as 23 characters. Milton does "
-        "not split long posts into threads: over the limit, shorten the text.",
+        note="Every link becomes a t.co link that counts as 23 characters. Over the "
+        "limit, shorten the text or split it into a thread.",
     ),
+    # a thread: each part replies to the one before (reply.in_reply_to_tweet_id)
+    follow_ups=FollowUps(style="reply"),
 )

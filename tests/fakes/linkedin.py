@@ -358,6 +358,7 @@ class FakeLinkedIn(FakeServer):
         self.documents: dict[str, Document] = {}
         self.videos: dict[str, Video] = {}
         self.posts: list[dict[str, Any]] = []
+        self.comments: list[dict[str, Any]] = []
         self.register_client(self.CLIENT_ID, self.CLIENT_SECRET)
 
     def reset(self, **overrides: Any) -> FakeLinkedIn:
@@ -540,7 +541,52 @@ class FakeLinkedIn(FakeServer):
             return self._video_status(unquote(req.path[len("/rest/videos/") :]), member)
         if route == ("POST", "/rest/posts", ""):
             return self._create_post(body, member, auth)
+        m = re.fullmatch(r"/rest/socialActions/([^/]+)/comments", req.path)
+        if m and req.method == "POST":
+            return self._create_comment(unquote(m.group(1)), body, member, auth)
         return _error(404, f"No resource found for {req.method} {req.path}")
+
+    def _create_comment(
+        self, target: str, body: dict[str, Any], member: Member, auth: Token
+    ) -> Reply:
+        """``POST /rest/socialActions/{postUrn}/comments``: ``actor``, ``object`` (the
+        same URN as the path) and ``message.text``; the answer carries the comment."""
+        unknown = sorted(set(body) - {"actor", "object", "message", "parentComment", "content"})
+        if unknown:
+            return _error(400, f"Unpermitted fields present in REQUEST_BODY: {', '.join(unknown)}")
+        actor, obj, message = body.get("actor"), body.get("object"), body.get("message")
+        if not isinstance(actor, str) or not isinstance(obj, str):
+            return _error(400, "actor and object are required URNs")
+        if obj != target:
+            return _error(400, f"object {obj} does not match the URN in the path {target}")
+        if not isinstance(message, dict) or not isinstance(message.get("text"), str):
+            return _error(400, "message.text is required")
+        if not message["text"].strip():
+            return _error(422, "The comment text cannot be empty")
+        if len(message["text"]) > 1250:
+            return _error(422, "The comment text is longer than 1250 characters")
+        problem = self._author_problem(actor, member, auth, "comment")
+        if problem is not None:
+            return problem
+        if not any(p["urn"] == target for p in self.posts):
+            return _error(404, f"No post {target} to comment on")
+        comment_id = str(next(self._ids))
+        activity = "urn:li:activity:" + target.rsplit(":", 1)[1]
+        urn = f"urn:li:comment:({activity},{comment_id})"
+        comment = {
+            "id": comment_id,
+            "$URN": urn,
+            "actor": actor,
+            "object": obj,
+            "message": {"text": message["text"]},
+            "created": {"actor": actor, "time": int(self.clock() * 1000)},
+        }
+        self.comments.append(comment)
+        return Reply(201, comment, {"x-restli-id": comment_id})
+
+    def comments_on(self, post_urn: str) -> list[dict[str, Any]]:
+        """The comments on a post, oldest first."""
+        return [c for c in self.comments if c["object"] == post_urn]
 
     def _author_problem(self, author: str, member: Member, auth: Token, doing: str) -> Reply | None:
         """The 403 LinkedIn gives when ``member``'s token may not act as ``author``.

@@ -263,6 +263,9 @@ class FakeMastodon(FakeServer):
             return _error(
                 422, "Cannot attach files that have not finished processing. Try again in a moment!"
             )
+        reply_to = params.get("in_reply_to_id")
+        if reply_to is not None and not any(st["id"] == str(reply_to) for st in self.statuses):
+            return _error(404, "Record not found")  # the status replied to is gone
         visibility = params.get("visibility") or "public"
         status_id = str(next(self._ids))
         for media in attached:
@@ -275,6 +278,8 @@ class FakeMastodon(FakeServer):
             "url": f"https://{self.domain}/@{user.username}/{status_id}",
             "uri": f"https://{self.domain}/users/{user.username}/statuses/{status_id}",
             "visibility": visibility,
+            "in_reply_to_id": str(reply_to) if reply_to is not None else None,
+            "account_id": user.id,
             "content": f"<p>{text}</p>",
             "text": text,
             "idempotency_key": key,
@@ -292,6 +297,10 @@ class FakeMastodon(FakeServer):
         if key:
             self._keys[(user.id, key)] = (now, status)
         return Reply(200, status)
+
+    def statuses_of(self, user_id: str) -> list[dict[str, Any]]:
+        """The user's statuses, oldest first, with ``status`` (the text sent)."""
+        return [st | {"status": st["text"]} for st in self.statuses if st["account_id"] == user_id]
 
     def forget_keys_older_than(self, seconds: float) -> None:
         """Age every stored key by ``seconds`` (the server forgets them after an hour)."""

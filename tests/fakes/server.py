@@ -10,6 +10,7 @@ returning a :class:`Reply`. Tests inject faults by route::
     fake.inject_retry_after("POST /rest/posts", 120)                 # Retry-After: 120
     fake.inject_retry_after("POST /rest/posts", when, form="asctime")  # an HTTP-date
     fake.inject_echo("POST /2/tweets", {"detail": "bad token {secret}"})  # token echo
+    fake.inject("POST /2/tweets", status=500, skip=1)  # the second create fails
 
 ``when="before"`` means the platform never processed the request (nothing was
 created); ``when="after"`` means it did, and only the answer was lost.
@@ -95,6 +96,8 @@ class Fault:
     headers: dict[str, str]
     delay: float
     content_type: str | None
+    #: matching requests to let through before the fault applies (part 2 of a thread)
+    skip: int = 0
 
 
 _MODES = (
@@ -197,8 +200,10 @@ class FakeServer:
         times: int = 1,
         delay: float = 0.0,
         content_type: str | None = None,
+        skip: int = 0,
     ) -> None:
-        """Make the next ``times`` requests whose ``"METHOD /path"`` matches ``route`` (a regex) fail."""
+        """Make the next ``times`` requests whose ``"METHOD /path"`` matches ``route`` (a
+        regex) fail, after letting ``skip`` of them through."""
         assert mode in _MODES, mode
         assert when in ("before", "after"), when
         with self._lock:
@@ -213,6 +218,7 @@ class FakeServer:
                     dict(headers or {}),
                     delay,
                     content_type,
+                    skip,
                 )
             )
 
@@ -305,6 +311,9 @@ class FakeServer:
         with self._lock:
             for f in self._faults:
                 if f.times != 0 and f.pattern.fullmatch(req.route):
+                    if f.skip:
+                        f.skip -= 1
+                        continue
                     f.times -= 1
                     return f
         return None

@@ -150,6 +150,12 @@ NOT_PERMITTED = {
     "title": "Forbidden",
     "status": 403,
 }
+REPLY_TARGET_GONE = {
+    "detail": "You attempted to reply to a Tweet that is deleted or not visible to you.",
+    "type": "about:blank",
+    "title": "Forbidden",
+    "status": 403,
+}
 UNSUPPORTED_AUTH = {
     "title": "Unsupported Authentication",
     "detail": "Authenticating with OAuth 2.0 Application-Only is forbidden for this endpoint.  "
@@ -504,6 +510,13 @@ class FakeX(FakeServer):
                 content_type=PROBLEM,
             )
 
+    def reply_chain(self, user_id: str) -> list[tuple[str, str | None]]:
+        """(tweet id, the id it replies to) of the user's tweets, oldest first."""
+        return [
+            (t["id"], (t["body"].get("reply") or {}).get("in_reply_to_tweet_id"))
+            for t in self.tweets_by(user_id)
+        ]
+
     def tweets_by(self, user_id: str) -> list[dict[str, Any]]:
         with self._lock:
             return [t for t in self.tweets if t["user"] == user_id]
@@ -658,7 +671,9 @@ class FakeX(FakeServer):
         if reply is not None:
             if not isinstance(reply, dict):
                 raise invalid("The `reply` field must be an object", "reply", reply)
-            self._check_id(reply.get("in_reply_to_tweet_id"), "reply.in_reply_to_tweet_id")
+            parent = self._check_id(reply.get("in_reply_to_tweet_id"), "reply.in_reply_to_tweet_id")
+            if not any(t["id"] == parent for t in self.tweets):
+                raise problem(403, REPLY_TARGET_GONE)
         media_ids = self._check_media(body, user)
         if not text and not media_ids:
             raise invalid("Post text is required unless media is provided", "text", text)
