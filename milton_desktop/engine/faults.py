@@ -15,9 +15,10 @@ POINTS = (
     "after_claim",
     "before_commit",
     "after_journal",
-    # a thread: a part went out and is not recorded yet; it is, and the next is not sent
-    "part_sent",
-    "between_parts",
+    # a thread's part N (0: the main post): sent and not recorded yet; recorded, and
+    # the next not sent
+    "part_N_sent",
+    "after_part_N",
 )
 
 

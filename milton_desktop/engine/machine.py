@@ -689,11 +689,11 @@ class Engine:
                 warnings += [_part_note(index, len(parts), w) for w in published.warnings]
                 if index == len(parts) - 1:
                     break
-                crash_point("part_sent")
+                crash_point(f"part_{index}_sent")
                 landed = self._part_landed(row, record, published, delay)
                 if landed is not None:
                     return landed
-                crash_point("between_parts")
+                crash_point(f"after_part_{index}")
                 index += 1
                 publisher.resume, publisher.checkpoint = {}, {}
                 self._local.resume_out = None
