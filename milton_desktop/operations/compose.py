@@ -43,6 +43,9 @@ class SavePlan:
     schedule_id: int | None = None
     keep_schedule: bool = True
     schedule_text: str | None = None
+    #: the parts after the main text, and the seconds between two of them
+    follow_ups: tuple[str, ...] = ()
+    follow_up_delay: int = 0
 
 
 def save(plan: SavePlan, media_dir: Path, clock: Clock) -> int:
@@ -59,9 +62,17 @@ def save(plan: SavePlan, media_dir: Path, clock: Clock) -> int:
     with database.atomic():
         if plan.post_id is None:
             assert prepared is not None
-            post = posts.create_post(plan.text, plan.voice, prepared, clock=clock)
+            post = posts.create_post(
+                plan.text,
+                plan.voice,
+                prepared,
+                clock=clock,
+                follow_ups=plan.follow_ups,
+                follow_up_delay=plan.follow_up_delay,
+            )
         else:
             post = posts.update_post(plan.post_id, text=plan.text, voice=plan.voice, clock=clock)
+            posts.set_follow_ups(post.id, plan.follow_ups, plan.follow_up_delay, clock=clock)
         if plan.when is not None and plan.schedule_id is not None:
             _apply_to_schedule(plan, clock)
         if plan.post_id is not None and prepared is not None:

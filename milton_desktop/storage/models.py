@@ -93,9 +93,9 @@ class Post(BaseModel):
     body = pw.TextField(default="")
     voice = pw.CharField(default="personal")
     #: the texts after the main one, in order (JSON list): a thread or first comments
-    follow_ups = pw.TextField(default="[]")
+    follow_ups = pw.TextField(default="[]", constraints=[pw.SQL("DEFAULT '[]'")])
     #: seconds to wait between two parts
-    follow_up_delay = pw.IntegerField(default=0)
+    follow_up_delay = pw.IntegerField(default=0, constraints=[pw.SQL("DEFAULT 0")])
     created_at = UTCDateTimeField(default=_now)
     updated_at = UTCDateTimeField(default=_now)
 
@@ -109,7 +109,7 @@ class Media(BaseModel):
     post = pw.ForeignKeyField(Post, backref="media", on_delete="CASCADE")
     position = pw.IntegerField(default=0)
     #: which part of the post it belongs to: 0 the main text, k its k-th follow-up
-    part = pw.IntegerField(default=0)
+    part = pw.IntegerField(default=0, constraints=[pw.SQL("DEFAULT 0")])
     kind = pw.CharField(max_length=8)  # image | video
     path = pw.CharField(null=True)  # inside the app's media dir, named by content hash
     url = pw.CharField(null=True)  # public URL (Instagram fetches media from one)
@@ -201,7 +201,7 @@ class PublishingResult(BaseModel):
     #: the outcome journal entry this result was recorded from (engine.journal)
     journal_key = pw.CharField(null=True, unique=True)
     #: the part this attempt was about (0: the main post)
-    part = pw.IntegerField(default=0)
+    part = pw.IntegerField(default=0, constraints=[pw.SQL("DEFAULT 0")])
     #: every part's state after this attempt, as ``list --json`` shows it
     parts = pw.TextField(null=True)
     #: how an unknown outcome was settled on the platform, when it was

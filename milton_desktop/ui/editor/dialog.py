@@ -60,6 +60,7 @@ from milton_desktop.domain.clock import Clock, SystemClock
 from milton_desktop.domain.content import VOICES, Content, MediaItem
 from milton_desktop.domain.errors import UserError
 from milton_desktop.domain.status import MOVABLE, AccountStatus, Status
+from milton_desktop.domain.thread import split_thread
 from milton_desktop.domain.timeutil import (
     TimeInputError,
     get_zone,
@@ -67,7 +68,7 @@ from milton_desktop.domain.timeutil import (
     is_ambiguous,
     localize,
 )
-from milton_desktop.domain.validation import count_hashtags
+from milton_desktop.domain.validation import Rules, count_hashtags
 from milton_desktop.operations import accounts, compose, link_previews, posts, schedules
 from milton_desktop.publishers import registry
 from milton_desktop.publishers.base import PublishError
@@ -84,6 +85,7 @@ from milton_desktop.ui.editor.media import (
     tile,
 )
 from milton_desktop.ui.editor.preview import PreviewAuthor, PreviewMedia, PreviewPanel
+from milton_desktop.ui.editor.thread import ThreadPanel, fits_all
 from milton_desktop.ui.style import platform_dot
 from milton_desktop.ui.tasks import run_in_background
 from milton_desktop.ui.wording import hinted, sentence, with_hint
@@ -276,6 +278,11 @@ class PostEditorDialog(QDialog):
             counters.addWidget(label, n // _COUNTERS_PER_ROW, n % _COUNTERS_PER_ROW)
         counters.setColumnStretch(_COUNTERS_PER_ROW, 1)
         left.addLayout(counters)
+
+        self.thread_panel = ThreadPanel()
+        self.thread_panel.changed.connect(self._refresh)
+        self.thread_panel.splitRequested.connect(self._on_thread_panel_split_requested)
+        left.addWidget(self.thread_panel)
 
         self.problems_label = QLabel()
         self.problems_label.setObjectName("problems")
@@ -550,6 +557,8 @@ class PostEditorDialog(QDialog):
         post, row = self._post, self._schedule
         if post is not None:
             self.text_edit.setPlainText(post.body)
+            self.thread_panel.set_texts(post.follow_ups)
+            self.thread_panel.set_delay(post.follow_up_delay)
             index = self.voice_combo.findData(post.voice)
             self.voice_combo.setCurrentIndex(max(index, 0))
             for media_item, name in zip(post.media, post.media_names, strict=True):
@@ -670,6 +679,8 @@ class PostEditorDialog(QDialog):
             tuple((p, self.variant(p)) for p in registry.names()),
             self._media_state(),
             tuple(a.id for a in self.selected_accounts()),
+            tuple(self.thread_panel.texts()),
+            self.thread_panel.delay(),
         )
 
     def _media_state(self) -> tuple:
@@ -688,6 +699,11 @@ class PostEditorDialog(QDialog):
         for platform in registry.names():
             self._update_counter(platform, chosen_platforms)
         self._update_hashtags(chosen_platforms)
+        self.thread_panel.show_counts(
+            self._follow_up_targets(chosen_platforms),
+            _error_colour(self).name(),
+            _dim_colour(self).name(),
+        )
         for n, platform in enumerate(registry.names(), start=1):
             mark = " ✎" if self.variant_checks[platform].isChecked() else ""
             self.tabs.setTabText(n, registry.label(platform) + mark)
@@ -740,6 +756,23 @@ class PostEditorDialog(QDialog):
             colour = self.palette().color(QPalette.ColorRole.WindowText)
         _coloured(label, colour)
 
+    def _follow_up_targets(self, chosen: set[str]) -> list[tuple[str, str, Rules]]:
+        """(label, what a follow-up is called there, its rules) per chosen platform that
+        takes follow-ups; every such platform when none is chosen yet."""
+        names = [p for p in registry.names() if not chosen or p in chosen]
+        targets = []
+        for name in names:
+            found = registry.platform(name)
+            if found.follow_ups is not None:
+                rules = found.follow_up_rules(self._tier_for(name))
+                targets.append((found.label, found.follow_ups.noun, rules))
+        return targets
+
+    def parts_for(self, platform: str) -> list[Content]:
+        """What ``platform`` gets: its main post, then each follow-up."""
+        main = Content(text=self.text_for(platform), media=self.media_items())
+        return [main, *(Content(text=t) for t in self.thread_panel.texts())]
+
     def _tier_for(self, platform: str) -> str | None:
         """The plan the chosen accounts of ``platform`` share (the standard one if they
         differ or none is chosen), so the counter shows the limit that applies to all."""
@@ -757,9 +790,9 @@ class PostEditorDialog(QDialog):
         items = self.media_items()
         for platform, accs in by_platform.items():
             names = ", ".join(a.display_name for a in accs)
-            found = registry.validate(
+            found = registry.validate_parts(
                 platform,
-                Content(text=self.text_for(platform), media=items),
+                [Content(text=self.text_for(platform), media=items), *self._follow_up_parts()],
                 tier=_common_tier(accs),
             )
             for problem in found:
@@ -791,6 +824,9 @@ class PostEditorDialog(QDialog):
             if not check.time_ok:
                 check.reason = check.reason or "Choose a time in the future."
         return check
+
+    def _follow_up_parts(self) -> list[Content]:
+        return [Content(text=t) for t in self.thread_panel.texts()]
 
     def _show_problems(self, check: Check) -> None:
         if not check.problems:
@@ -861,6 +897,7 @@ class PostEditorDialog(QDialog):
         )
         for widget in (self.add_files_button, self.add_link_button, self.url_edit):
             widget.setEnabled(free)
+        self.thread_panel.set_busy(not free)
         self.remove_media_button.setEnabled(free and bool(self.media_list.selectedItems()))
         self.alt_edit.setEnabled(free and len(self.media_list.selectedItems()) == 1)
 
@@ -1100,6 +1137,10 @@ class PostEditorDialog(QDialog):
             self._refuse("Wait a moment: the media files are still being read.")
             return None
         voice = str(self.voice_combo.currentData())
+        empty = [n for n, t in enumerate(self.thread_panel.texts(), 2) if not t.strip()]
+        if empty:
+            self._refuse(f"Part {empty[0]} is empty: write it or remove it.")
+            return None
         plan = compose.SavePlan(
             text=text,
             voice=voice,
@@ -1108,6 +1149,8 @@ class PostEditorDialog(QDialog):
             # untouched media are not re-imported (nor refused while a schedule publishes)
             media_changed=self._post is not None and self._media_state() != self._initial_media,
             timezone=self.zone_name,
+            follow_ups=tuple(self.thread_panel.texts()),
+            follow_up_delay=self.thread_panel.delay(),
         )
         if mode == "draft":
             return plan
@@ -1153,6 +1196,30 @@ class PostEditorDialog(QDialog):
             keep_schedule=keep,
             schedule_text=own_text,
         )
+
+    def _on_thread_panel_split_requested(self, numbered: bool) -> None:
+        """Cut the main text into parts that fit every chosen platform; the parts
+        after the first go before any follow-ups already written."""
+        chosen = {a.platform for a in self.selected_accounts()}
+        names = [p for p in registry.names() if p in chosen] or [
+            p.name
+            for p in registry.platforms()
+            if p.follow_ups is not None and p.follow_ups.style == "reply"
+        ]
+        rules = []
+        for name in names:
+            found = registry.platform(name)
+            rules += [found.rules_for(self._tier_for(name)), found.follow_up_rules()]
+        parts = split_thread(self.text_edit.toPlainText(), fits_all(rules), numbered=numbered)
+        if len(parts) <= 1:
+            self._refuse(
+                "The text already fits as one post on every chosen platform: "
+                "there is nothing to split."
+            )
+            return
+        self.status_label.hide()
+        self.text_edit.setPlainText(parts[0])
+        self.thread_panel.set_texts([*parts[1:], *self.thread_panel.texts()])
 
     def _refuse(self, message: str) -> None:
         """Say why an action cannot run."""
