@@ -240,6 +240,12 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--not-published", action="store_true", help="it did not: publish it again now")
     rv.add_argument("--url", help="the post's URL, with --published")
 
+    hi = sub.add_parser(
+        "history", help="every publish attempt of a schedule: what happened to each part, and why"
+    )
+    hi.add_argument("schedule_id", type=_row_id)
+    hi.add_argument("--json", action="store_true")
+
     st = sub.add_parser("status", help="is the scheduler running, what is next, counts per status")
     st.add_argument("--json", action="store_true")
 
@@ -572,6 +578,28 @@ def cmd_resolve(ctx: AppContext, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_history(ctx: AppContext, args: argparse.Namespace) -> int:
+    rows = queries.attempt_rows(args.schedule_id)
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False))
+        return EXIT_OK
+    lines = []
+    for r in rows:
+        said = r["url"] or r["error"] or ""
+        notes = [n for n in (r["resolution"], r["warning"]) if n]
+        lines.append(
+            [
+                str(r["attempt"]),
+                str(r["part"] + 1),
+                r["outcome"],
+                r["finished_at"] or r["started_at"],
+                _short(" — ".join([said, *notes]) if notes else said, 90),
+            ]
+        )
+    print(_table(lines, ["ATTEMPT", "PART", "OUTCOME", "AT", "WHAT HAPPENED"]))
+    return EXIT_OK
+
+
 def scheduler_state(now: datetime | None = None) -> dict[str, Any]:
     """What the heartbeat says about a running scheduler."""
     now = now or SystemClock().now()
@@ -696,6 +724,7 @@ COMMANDS = {
     "cancel": cmd_cancel,
     "publish-now": cmd_publish_now,
     "resolve": cmd_resolve,
+    "history": cmd_history,
     "status": cmd_status,
     "run": cmd_run,
 }

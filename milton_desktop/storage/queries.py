@@ -440,6 +440,55 @@ def schedule_rows(
     return out
 
 
+def attempt_rows(schedule_id: int) -> list[dict[str, Any]]:
+    """Every recorded attempt of a schedule, oldest first, as ``history --json`` shows
+    them: one per part published, retry, failure or settling."""
+    get_schedule(schedule_id)
+    parse = ScheduledPost.scheduled_time.python_value
+    rows = database.execute_sql(
+        "SELECT attempt, part, outcome, started_at, finished_at, http_status, error_kind,"
+        " error_message, remote_id, remote_url, lateness_ms, warning, resolution, parts"
+        " FROM publishing_results WHERE schedule_id = ? ORDER BY id",
+        (schedule_id,),
+    ).fetchall()
+    out = []
+    for (
+        attempt,
+        part,
+        outcome,
+        started,
+        finished,
+        http_status,
+        kind,
+        message,
+        remote_id,
+        url,
+        lateness,
+        warning,
+        resolution,
+        parts,
+    ) in rows:
+        out.append(
+            {
+                "attempt": attempt,
+                "part": part or 0,
+                "outcome": outcome,
+                "started_at": iso_z(parse(started)),
+                "finished_at": iso_z(parse(finished)),
+                "http_status": http_status,
+                "error_kind": kind,
+                "error": message,
+                "remote_id": remote_id,
+                "url": url,
+                "lateness_ms": lateness,
+                "warning": warning,
+                "resolution": resolution,
+                "parts": json.loads(parts) if parts else None,
+            }
+        )
+    return out
+
+
 def next_pending() -> tuple[datetime, str, str] | None:
     """(instant, platform, account name) of the pending post that goes out first, on an
     account that can publish; None when nothing is waiting."""

@@ -87,6 +87,17 @@ def test_a_thread_goes_out_in_order_and_list_shows_every_part(cli, fake_x, threa
         }
         for k in range(3)
     ]
+    (schedule_id,) = [row["id"]]
+    history = json.loads(cli("history", str(schedule_id), "--json").stdout)
+    assert [(h["part"], h["outcome"], h["remote_id"]) for h in history] == [
+        (0, "part_published", ids[0]),
+        (1, "part_published", ids[1]),
+        (2, "published", ids[2]),
+    ]
+    text = cli("history", str(schedule_id)).stdout
+    assert "part_published" in text and f"status/{ids[2]}" in text
+    r = cli("history", "999")
+    assert r.returncode == 2 and "no scheduled post with id 999" in r.stderr
 
 
 def test_killed_between_parts_it_carries_on_from_the_next_part(cli, fake_x, thread):
