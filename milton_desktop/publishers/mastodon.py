@@ -425,11 +425,19 @@ class MastodonPublisher(Publisher):
             body["media_ids"] = media_ids
         if reply_to:
             body["in_reply_to_id"] = reply_to
+        replayed = bool(self.resume.get("create_sent_at"))
         status = self._create(body, key, credential, media_ids)
         status_id = str(status.get("id") or "")
         url = str(status.get("url") or "") or post_url(status_id, account.username)
         self.log.info("published Mastodon status %s with %d media", status_id, len(media_ids))
-        return Published(remote_id=status_id, url=url)
+        resolution = None
+        if replayed or self.checkpoint.get("create_sent_at"):
+            # a send got no answer; the same key made the resend return that one status
+            resolution = (
+                "an earlier send got no answer; sent again with the same Idempotency-Key, "
+                "Mastodon answered with the one status it holds for it"
+            )
+        return Published(remote_id=status_id, url=url, resolution=resolution)
 
     # ------------------------------------------------------------ the create
 

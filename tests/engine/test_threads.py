@@ -276,6 +276,10 @@ def test_mastodon_replays_a_lost_reply_with_its_key_and_posts_it_once(db, creds,
         assert statuses[1]["in_reply_to_id"] == statuses[0]["id"]
         assert statuses[2]["in_reply_to_id"] == statuses[1]["id"]
         assert [p["status"] for p in _row(sched.id)["parts"]] == ["published"] * 3
+        # the history says how part 2's lost answer was settled, and only for it
+        settled = {r.part: r.resolution for r in PublishingResult.select()}
+        assert "same Idempotency-Key" in settled[1]
+        assert settled[0] is None and settled[2] is None
 
 
 def test_linkedin_follow_ups_are_comments_on_the_post_by_its_author(db, creds, clock, engine):

@@ -199,6 +199,7 @@ def test_a_dropped_create_is_resent_with_the_same_key(fake: FakeMastodon) -> Non
     done = publisher(fake).publish(Content("once only"), cred(), ACCOUNT)
     assert len(fake.statuses) == 1
     assert done.remote_id == fake.statuses[0]["id"]
+    assert "sent again with the same Idempotency-Key" in done.resolution
     keys = {r.header("idempotency-key") for r in fake.calls("POST /api/v1/statuses")}
     assert len(fake.calls("POST /api/v1/statuses")) == 2 and len(keys) == 1
 
@@ -208,8 +209,13 @@ def test_a_lost_answer_after_the_create_ends_published_once(
     fake: FakeMastodon, fault: dict[str, Any]
 ) -> None:
     fake.inject("POST /api/v1/statuses", when="after", **fault)
-    publisher(fake).publish(Content("once only"), cred(), ACCOUNT)
+    done = publisher(fake).publish(Content("once only"), cred(), ACCOUNT)
     assert len(fake.statuses) == 1
+    assert done.resolution
+
+
+def test_an_answered_create_records_no_resolution(fake: FakeMastodon) -> None:
+    assert publisher(fake).publish(Content("plain"), cred(), ACCOUNT).resolution is None
 
 
 def test_no_answer_at_all_is_transient_and_the_next_attempt_replays_the_key(
@@ -225,6 +231,7 @@ def test_no_answer_at_all_is_transient_and_the_next_attempt_replays_the_key(
     done = second.publish(Content("once only"), cred(), ACCOUNT)
     assert len(fake.statuses) == 1
     assert done.remote_id == fake.statuses[0]["id"]
+    assert done.resolution  # the history says how the lost answer was settled
 
 
 def test_a_create_lost_over_an_hour_ago_is_not_replayed(fake: FakeMastodon) -> None:
