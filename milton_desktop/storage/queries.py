@@ -538,6 +538,15 @@ def live_count(account_id: int) -> int:
     )
 
 
+#: a row's parts (1 + its post's follow-ups) and how many of them are live, in SQL:
+#: nothing is parsed for the posts that are not threads, nearly all of them
+_PART_COUNTS = (
+    " CASE WHEN p.follow_ups IN ('', '[]') THEN 1 ELSE 1 + json_array_length(p.follow_ups) END,"
+    " CASE WHEN s.parts IS NULL THEN 0 ELSE (SELECT COUNT(*) FROM json_each(s.parts)"
+    " WHERE json_extract(value, '$.status') = 'published') END"
+)
+
+
 def calendar_rows(
     start: datetime,
     end: datetime,
@@ -553,7 +562,7 @@ def calendar_rows(
 
     ``accounts`` maps each account id to its ``(display name, platform)``. Each row is
     ``(id, post_id, account_id, scheduled_time, status, text, remote_url, error_message,
-    recurring)``,
+    recurring, parts, live_parts)`` (a thread's parts, and how many are on the platform),
     ordered by time then id; ``scheduled_time`` is the stored UTC text, fixed-width
     ``YYYY-MM-DD HH:MM:SS.ffffff`` (so it sorts as the instants do), and ``text`` is the
     schedule's own text or else its post's body.
@@ -580,9 +589,8 @@ def calendar_rows(
         "SELECT s.id, s.post_id, s.account_id, s.scheduled_time, s.status,"
         # a published post's warning (alt text left out) shows where an error would
         " COALESCE(s.text_override, p.body), s.remote_url, COALESCE(s.error_message, s.warning),"
-        " s.recurrence_id IS NOT NULL"
-        " FROM scheduled_posts s JOIN accounts a ON a.id = s.account_id"
-        " JOIN posts p ON p.id = s.post_id"
+        " s.recurrence_id IS NOT NULL," + _PART_COUNTS + " FROM scheduled_posts s"
+        " JOIN accounts a ON a.id = s.account_id JOIN posts p ON p.id = s.post_id"
         " WHERE " + " AND ".join(clauses) + " ORDER BY s.scheduled_time, s.id"
     )
     # One read transaction, so every row's account is in the accounts read with it;

@@ -124,9 +124,11 @@ class ChipPainter:
         return cut
 
     def marks(self, it: ScheduleItem) -> str:
-        """The glyphs at a chip's right end: repeats, then the status mark."""
+        """The glyphs at a chip's right end: a thread's follow-ups, repeats, then the
+        status mark."""
         mark = style.STATUS_MARKS.get(it.status, "")
-        return (style.REPEAT_MARK if it.recurring else "") + mark
+        thread = f"+{it.parts - 1}" if it.parts > 1 else ""  # the follow-ups after it
+        return thread + (style.REPEAT_MARK if it.recurring else "") + mark
 
     def paint(
         self,

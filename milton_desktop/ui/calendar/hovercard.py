@@ -174,7 +174,7 @@ class HoverCard(QFrame):
 
     def fill(self, item: ScheduleItem) -> None:
         ps = style.platform_style(item.platform)
-        repeats = " · repeats" if item.recurring else ""
+        repeats = (" · repeats" if item.recurring else "") + item.thread_words
         self.head_label.setText(
             f"{style.status_label(item.status)} · {ps.label} · {item.account}{repeats}"
         )

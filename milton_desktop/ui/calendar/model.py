@@ -96,8 +96,8 @@ def local_midnight_utc(day: date, zone: tzinfo) -> datetime:
 
 #: one :func:`queries.calendar_rows` row:
 #: (id, post_id, account_id, UTC time text, status, text, remote_url, error_message,
-#: recurring)
-CalendarRow = tuple[int, int, int, str, str, str | None, str | None, str | None, int]
+#: recurring, parts, live parts); the list view's rows stop after error_message
+CalendarRow = tuple[Any, ...]
 
 #: the smallest step between two instants the store keeps
 _TICK = timedelta(microseconds=1)
@@ -145,6 +145,9 @@ class ScheduleItem:
     error: str | None
     #: made by a repeat rule (its chip carries a ↻)
     recurring: bool = False
+    #: a thread's parts (1: a single post), and how many of them are live
+    parts: int = 1
+    live_parts: int = 0
     # Derived once: the views ask for these on every layout and paint.
     day: date = field(init=False)
     time_label: str = field(init=False)
@@ -180,6 +183,8 @@ class ScheduleItem:
             url=row.remote_url,
             error=row.error_message,
             recurring=row.recurring,
+            parts=row.part_count,
+            live_parts=row.live_parts,
         )
 
     @classmethod
@@ -202,12 +207,24 @@ class ScheduleItem:
             url=url,
             error=error,
             recurring=bool(rest and rest[0]),
+            parts=int(rest[1]) if len(rest) > 1 else 1,
+            live_parts=int(rest[2]) if len(rest) > 2 else 0,
         )
+
+    @property
+    def thread_words(self) -> str:
+        """What the head of a hover card adds for a thread (" · 3 parts, 1 live");
+        nothing for a single post."""
+        if self.parts <= 1:
+            return ""
+        live = f", {self.live_parts} live" if 0 < self.live_parts < self.parts else ""
+        return f" · {self.parts} parts{live}"
 
     def accessible_text(self) -> str:
         """One line a screen reader says for the chip: status, channel, when, the text."""
         ps = style.platform_style(self.platform)
         repeats = ", repeats" if self.recurring else ""
+        repeats += f", in {self.parts} parts" if self.parts > 1 else ""
         return (
             f"{style.status_label(self.status)} {ps.label} post on {self.account}{repeats}, "
             f"{format_day(self.local.date())} {self.time_label}: {self.short_text or 'no text'}"
@@ -216,7 +233,7 @@ class ScheduleItem:
     def tooltip(self) -> str:
         """Plain text: the full post, where and when, and what went wrong if anything did."""
         ps = style.platform_style(self.platform)
-        repeats = " · repeats" if self.recurring else ""
+        repeats = (" · repeats" if self.recurring else "") + self.thread_words
         lines = [
             f"{style.status_label(self.status)} · {ps.label} · {self.account}{repeats}",
             f"{format_day(self.local.date())} {self.time_label} ({zone_name(self.local.tzinfo)})",

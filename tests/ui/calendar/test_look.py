@@ -317,6 +317,18 @@ def test_repeating_posts_carry_a_mark(pane, accounts):
     assert "repeats" in p.model.item(first.id).tooltip()
 
 
+def test_a_thread_shows_its_follow_ups_on_the_chip_and_in_its_tooltip(pane, accounts, clock):
+    from milton_desktop.operations import schedules
+
+    post = posts.add_post("1/ A thread", follow_ups=["2/ goes on", "3/ and ends"])
+    row = schedules.schedule(post.id, accounts["x"], utc(DAY, 11), clock=clock)
+    p = pane("week")
+    assert "+2" in "".join(drawn_texts(p.week_view.grid, row.id))
+    item = p.model.item(row.id)
+    assert "3 parts" in item.tooltip()
+    assert "in 3 parts" in item.accessible_text()
+
+
 def test_weekends_look_different_from_weekdays(pane):
     p = pane("month")
     month = p.month_view
