@@ -1,9 +1,9 @@
 """Small pieces shared by the Meta Graph publishers (Instagram and Threads).
 
 Both publish through *containers*: one is made from public media URLs, polled until
-it is ready, then published by the one call that makes a post exist. What is shared
-here is plain data and parsing; each platform keeps its own endpoints, field names
-and error wording.
+it is ready, then published by the one call that makes a post exist. What is here is
+plain data and parsing, with no HTTP; the life cycle built on it, with every request,
+is ``containers.ContainerPublisher``.
 """
 
 from __future__ import annotations
