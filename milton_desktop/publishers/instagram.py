@@ -39,8 +39,9 @@ from milton_desktop.publishers.containers import (
 from milton_desktop.publishers.containers import (
     PUBLISH_RETRY_WAIT as PUBLISH_RETRY_WAIT,
 )
-from milton_desktop.publishers.containers import ContainerPublisher, Fault
+from milton_desktop.publishers.containers import ContainerPublisher
 from milton_desktop.publishers.http import scrub
+from milton_desktop.publishers.metagraph import Fault
 from milton_desktop.publishers.platform import OAuthSpec, Platform, Preview, TokenUpkeep
 
 RULES = Rules(

@@ -31,7 +31,8 @@ from milton_desktop.domain.credential import Credential, Identity
 from milton_desktop.domain.twittertext import url_spans
 from milton_desktop.domain.validation import MB, MediaRule, Rules
 from milton_desktop.publishers.base import PublishError, Rejected, Transient
-from milton_desktop.publishers.containers import ContainerPublisher, Fault
+from milton_desktop.publishers.containers import ContainerPublisher
+from milton_desktop.publishers.metagraph import Fault
 from milton_desktop.publishers.platform import OAuthSpec, Platform, Preview, TokenUpkeep
 
 MAX_CHARS = 500
