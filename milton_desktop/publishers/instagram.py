@@ -22,7 +22,6 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterable, Mapping
-from datetime import timedelta
 from typing import Any, ClassVar
 from urllib.parse import quote, urlencode
 
@@ -41,8 +40,8 @@ from milton_desktop.publishers.containers import (
 )
 from milton_desktop.publishers.containers import ContainerPublisher
 from milton_desktop.publishers.http import scrub
-from milton_desktop.publishers.metagraph import Fault
-from milton_desktop.publishers.platform import OAuthSpec, Platform, Preview, TokenUpkeep
+from milton_desktop.publishers.metagraph import LONG_LIVED_UPKEEP, Fault
+from milton_desktop.publishers.platform import OAuthSpec, Platform, Preview
 
 RULES = Rules(
     platform="instagram",
@@ -283,12 +282,7 @@ PLATFORM = Platform(
         developer_portal="https://developers.facebook.com/apps",
         authorize_url=authorize_url,
     ),
-    # long-lived tokens renew only while valid and at least a day old (CONTRACTS.md 3.2)
-    token_upkeep=TokenUpkeep(
-        renew_before=timedelta(days=10),
-        min_age=timedelta(hours=24),
-        unknown_expiry_every=timedelta(days=7),
-    ),
+    token_upkeep=LONG_LIVED_UPKEEP,
     preview=Preview(
         fold_chars=125,
         fold_lines=2,

@@ -36,6 +36,7 @@ from milton_desktop.publishers.http import (
     send,
     server_error,
 )
+from milton_desktop.publishers.platform import TokenUpkeep
 
 if TYPE_CHECKING:  # requests is imported on the first call: the window starts faster
     import requests
@@ -56,6 +57,13 @@ POLICY_BLOCK_WAIT = timedelta(hours=24)
 _AUTH_CODES = frozenset({102, 104, 190, 2500})
 _CALL_LIMIT_CODES = frozenset({4, 17, 32, 341, 613})
 _DEFAULT_TOKEN_REASON = "the token is expired, revoked or invalid"
+
+#: long-lived tokens renew only while valid and at least a day old (CONTRACTS.md 3.2)
+LONG_LIVED_UPKEEP = TokenUpkeep(
+    renew_before=timedelta(days=10),
+    min_age=timedelta(hours=24),
+    unknown_expiry_every=timedelta(days=7),
+)
 
 
 @dataclass
@@ -261,22 +269,16 @@ class GraphPublisher(Publisher):
     def refresh(self, credential: Credential) -> Credential:
         """Extend a long-lived token by 60 days. It must be valid and at least a day old."""
         what = f"refreshing the {self.brand} token"
-        # The endpoint takes the token only in the query string: the URL is never logged
-        # here, and urllib3's DEBUG line is scrubbed by the redacting filter that
-        # importing publishers.http puts on urllib3's loggers (logsetup).
-        self.log.info("GET /refresh_access_token (%s)", what)
-        resp = send(
-            self.session,
+        resp, data = self._token_call(
             "GET",
-            f"{self.base('api')}/refresh_access_token",
+            "api",
+            "/refresh_access_token",
             what=what,
-            timeout=self.timeout,
             params={
                 "grant_type": f"{self.grant_prefix}_refresh_token",
                 "access_token": credential.access_token,
             },
         )
-        data = json_body(resp)
         secrets = credential_secrets(credential)
         if resp.status_code != 200 or graph_error(data) or not data.get("access_token"):
             raise self._refresh_error(resp, data, what=what, secrets=secrets)
@@ -296,13 +298,11 @@ class GraphPublisher(Publisher):
         code = code.strip().removesuffix("#_")
         secrets: tuple[str, ...] = (code, client_secret)
         what = f"exchanging the {self.brand} authorization code"
-        self.log.info("POST /oauth/access_token (%s)", what)
-        resp = send(
-            self.session,
+        resp, data = self._token_call(
             "POST",
-            f"{self.base(self.code_exchange_role)}/oauth/access_token",
+            self.code_exchange_role,
+            "/oauth/access_token",
             what=what,
-            timeout=self.timeout,
             data={
                 "client_id": client_id,
                 "client_secret": client_secret,
@@ -311,7 +311,6 @@ class GraphPublisher(Publisher):
                 "code": code,
             },
         )
-        data = json_body(resp)
         answer = self._code_answer(data)
         short = answer.get("access_token")
         if resp.status_code != 200 or not short:
@@ -320,20 +319,17 @@ class GraphPublisher(Publisher):
 
         what = f"getting a long-lived {self.brand} token"
         secrets = (code, client_secret, str(short))
-        self.log.info("GET /access_token (%s)", what)
-        resp = send(
-            self.session,
+        resp, data = self._token_call(
             "GET",
-            f"{self.base('api')}/access_token",
+            "api",
+            "/access_token",
             what=what,
-            timeout=self.timeout,
             params={
                 "grant_type": f"{self.grant_prefix}_exchange_token",
                 "client_secret": client_secret,
                 "access_token": short,
             },
         )
-        data = json_body(resp)
         if resp.status_code != 200 or graph_error(data) or not data.get("access_token"):
             raise self._connect_error(resp, data, what=what, secrets=secrets)
         return Credential(
@@ -342,6 +338,23 @@ class GraphPublisher(Publisher):
             client_id=client_id,
             extra=extra,
         )
+
+    def _token_call(
+        self, method: str, role: str, path: str, *, what: str, **kwargs: Any
+    ) -> tuple[requests.Response, dict[str, Any]]:
+        """A call of a token endpoint, which takes the secrets in the query string or
+        the form: the URL is never logged here, and urllib3's DEBUG line is scrubbed by
+        the redacting filter that importing publishers.http puts on urllib3's loggers."""
+        self.log.info("%s %s (%s)", method, path, what)
+        resp = send(
+            self.session,
+            method,
+            f"{self.base(role)}{path}",
+            what=what,
+            timeout=self.timeout,
+            **kwargs,
+        )
+        return resp, json_body(resp)
 
     # ------------------------------------------------------------ HTTP and errors
 

@@ -22,7 +22,6 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Mapping
-from datetime import timedelta
 from typing import Any, ClassVar
 from urllib.parse import quote, urlencode
 
@@ -32,8 +31,8 @@ from milton_desktop.domain.twittertext import url_spans
 from milton_desktop.domain.validation import MB, MediaRule, Rules
 from milton_desktop.publishers.base import PublishError, Rejected, Transient
 from milton_desktop.publishers.containers import ContainerPublisher
-from milton_desktop.publishers.metagraph import Fault
-from milton_desktop.publishers.platform import OAuthSpec, Platform, Preview, TokenUpkeep
+from milton_desktop.publishers.metagraph import LONG_LIVED_UPKEEP, Fault
+from milton_desktop.publishers.platform import OAuthSpec, Platform, Preview
 
 MAX_CHARS = 500
 MAX_LINKS = 5
@@ -239,12 +238,7 @@ PLATFORM = Platform(
         developer_portal="https://developers.facebook.com/apps",
         authorize_url=authorize_url,
     ),
-    # long-lived tokens renew only while valid and at least a day old
-    token_upkeep=TokenUpkeep(
-        renew_before=timedelta(days=10),
-        min_age=timedelta(hours=24),
-        unknown_expiry_every=timedelta(days=7),
-    ),
+    token_upkeep=LONG_LIVED_UPKEEP,
     preview=Preview(
         fold_chars=None,
         link_card=True,
