@@ -25,6 +25,7 @@ way; it has no container to settle a lost answer with.
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
@@ -120,25 +121,25 @@ class ContainerPublisher(GraphPublisher):
 
     # ------------------------------------------------------------ what a platform says
 
+    @abstractmethod
     def _single_params(self, item: MediaItem, text: str) -> dict[str, Any]:
         """The fields of a post's one container for ``item`` with ``text``."""
-        raise NotImplementedError
 
+    @abstractmethod
     def _item_params(self, item: MediaItem) -> dict[str, Any]:
         """The fields of a carousel item's container (the text goes on the parent)."""
-        raise NotImplementedError
 
     def _text_params(self, text: str) -> dict[str, Any]:
         """The fields of a container of text alone, where the platform has them."""
         raise Rejected(f"{self.brand} cannot publish text alone: add an image or a video")
 
+    @abstractmethod
     def _processing_error(self, state: str, detail: str, label: str) -> PublishError:
         """The error for a container that reads ERROR or EXPIRED (``detail`` says why)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def _profile_url(self, media_id: str, username: str) -> str:
         """The post's address when the platform gives no permalink."""
-        raise NotImplementedError
 
     # ------------------------------------------------------------ contract
 
