@@ -118,6 +118,9 @@ class ContainerPublisher(GraphPublisher):
         self.video_poll_interval = video_poll_interval
         self.max_poll_wait = max_poll_wait
         self.max_not_ready = max_not_ready
+        #: where a landed post is looked for, when not among the account's posts
+        #: (``container_edge``): Threads lists replies on an edge of their own
+        self.lookup_edge: str | None = None
 
     # ------------------------------------------------------------ what a platform says
 
@@ -192,10 +195,16 @@ class ContainerPublisher(GraphPublisher):
 
         video = any(item.kind == "video" for item in media)
         label = f"the {self.noun}"
+        self._settled: str | None = None
         earlier = self._resumed(user, credential, text, video=video, budget=budget)
         if isinstance(earlier, tuple):  # (media id, permalink): it landed last time
             media_id, permalink = earlier
-            return Published(media_id, permalink or self._permalink(media_id, credential, account))
+            return Published(
+                media_id,
+                permalink or self._permalink(media_id, credential, account),
+                resolution=f"an earlier attempt got no answer; its {self.status_noun} reads "
+                "PUBLISHED, so that attempt had landed",
+            )
         if earlier is not None:
             container = earlier  # the earlier attempt's container, ready and unpublished
         elif len(media) <= 1:
@@ -216,7 +225,7 @@ class ContainerPublisher(GraphPublisher):
         step()
         url = permalink or self._permalink(media_id, credential, account)
         self.log.info("published %s %s %s", self.brand, self.noun, media_id or "(id unknown)")
-        return Published(remote_id=media_id, url=url)
+        return Published(remote_id=media_id, url=url, resolution=self._settled)
 
     # ------------------------------------------------------------ publishing steps
 
@@ -412,10 +421,18 @@ class ContainerPublisher(GraphPublisher):
                 if state == "PUBLISHED":
                     # a "not ready" answer can come from a request that landed: publishing
                     # again would be refused and read as a failure
+                    self._settled = (
+                        f"{self.brand} said the {self.noun} was not ready, yet its "
+                        f"{self.status_noun} reads PUBLISHED: the publish had landed"
+                    )
                     return self._find_landed(user, credential, text, started)
             except OutcomeUnknown as unknown:
                 landed = self._check_landed(user, creation_id, credential, text, started)
                 if landed.state == "PUBLISHED":
+                    self._settled = (
+                        f"the answer to the publish was lost ({unknown.message}); the "
+                        f"{self.status_noun} reads PUBLISHED, so it had landed"
+                    )
                     return landed.media_id, landed.permalink
                 if landed.state == "FINISHED" and first_unknown is None:
                     # The container is unpublished, so the request did not land, and a
@@ -438,6 +455,10 @@ class ContainerPublisher(GraphPublisher):
                         edge,
                         refusal,
                         creation_id,
+                    )
+                    self._settled = (
+                        f"the publish was refused ({refusal.message}), yet the "
+                        f"{self.status_noun} reads PUBLISHED: the post went live"
                     )
                     return landed.media_id, landed.permalink
                 if first_unknown is not None and landed.state != "FINISHED":
@@ -540,7 +561,7 @@ class ContainerPublisher(GraphPublisher):
         try:
             data = self._graph(
                 "GET",
-                f"{user}/{self.container_edge}",
+                f"{user}/{self.lookup_edge or self.container_edge}",
                 credential,
                 what=f"finding the published {self.brand} post",
                 params={

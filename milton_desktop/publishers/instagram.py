@@ -25,10 +25,16 @@ from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar
 from urllib.parse import quote, urlencode
 
-from milton_desktop.domain.content import MediaItem
-from milton_desktop.domain.credential import Credential, Identity
+from milton_desktop.domain.content import Content, MediaItem, Published
+from milton_desktop.domain.credential import AccountRef, Credential, Identity
 from milton_desktop.domain.validation import MB, MediaRule, Rules
-from milton_desktop.publishers.base import PublishError, Rejected, Transient
+from milton_desktop.publishers.base import (
+    OutcomeUnknown,
+    ProgressCallback,
+    PublishError,
+    Rejected,
+    Transient,
+)
 from milton_desktop.publishers.containers import (
     CONTAINER_LIFETIME as CONTAINER_LIFETIME,
 )
@@ -41,7 +47,7 @@ from milton_desktop.publishers.containers import (
 from milton_desktop.publishers.containers import ContainerPublisher
 from milton_desktop.publishers.http import scrub
 from milton_desktop.publishers.metagraph import LONG_LIVED_UPKEEP, Fault
-from milton_desktop.publishers.platform import OAuthSpec, Platform, Preview
+from milton_desktop.publishers.platform import FollowUps, OAuthSpec, Platform, Preview
 
 RULES = Rules(
     platform="instagram",
@@ -66,7 +72,22 @@ GRAPH_VERSION = "v25.0"
 GRAPH_VERSION_ENV = "MILTON_INSTAGRAM_GRAPH_VERSION"
 
 #: Instagram Login scopes (the old ``business_*`` names were retired in January 2025)
-SCOPES = ("instagram_business_basic", "instagram_business_content_publish")
+SCOPES = (
+    "instagram_business_basic",
+    "instagram_business_content_publish",
+    # first comments: a post's follow-ups are comments on it
+    "instagram_business_manage_comments",
+)
+COMMENT_PERMISSION = "instagram_business_manage_comments"
+#: what a comment may hold (Instagram's caption limits; no media)
+COMMENT_RULES = Rules(
+    platform="instagram",
+    label="Instagram",
+    max_chars=2200,
+    media={},
+    max_media=0,
+    max_hashtags=30,
+)
 AUTHORIZE_BASE = "https://www.instagram.com"
 PROFILE_URL = "https://www.instagram.com/{username}/"
 
@@ -175,6 +196,52 @@ class InstagramPublisher(ContainerPublisher):
             )
         username = str(data.get("username") or "")
         return Identity(remote_id=str(user_id), username=username, display_name=username)
+
+    def follow_up(
+        self,
+        content: Content,
+        credential: Credential,
+        account: AccountRef,
+        *,
+        root: Published,
+        parent: Published,
+        progress: ProgressCallback | None = None,
+    ) -> Published:
+        """A comment on the post (``POST /{ig-media-id}/comments``): the "first
+        comment". Not idempotent: a lost answer is an unknown outcome."""
+        if content.media:
+            raise Rejected("an Instagram comment carries text only: remove its media")
+        if not root.remote_id:
+            raise Rejected(
+                "the Instagram post's id is unknown, so nothing can comment on it: post "
+                "the comments yourself"
+            )
+        try:
+            data = self._graph(
+                "POST",
+                f"{root.remote_id}/comments",
+                credential,
+                what="commenting on the Instagram post",
+                body={"message": content.text},
+                create=True,
+            )
+        except Rejected as exc:
+            if "lacks a permission" not in exc.message:
+                raise
+            # connected before comments were asked for: say which permission is missing
+            raise Rejected(
+                "the Instagram connection may not comment on posts: reconnect the account "
+                f"and grant {COMMENT_PERMISSION} ({exc.message})",
+                http_status=exc.http_status,
+            ) from None
+        comment_id = str(data.get("id") or "")
+        if not comment_id:
+            raise OutcomeUnknown(
+                "Instagram answered the comment without its id: it was probably posted; "
+                "check the post before publishing again"
+            )
+        self.log.info("commented %s on Instagram media %s", comment_id, root.remote_id)
+        return Published(remote_id=comment_id, url=root.url)
 
     # ------------------------------------------------------------ what is Instagram's
 
@@ -293,4 +360,6 @@ PLATFORM = Platform(
         "(landscape); a carousel takes the first image's shape.",
         note="Links in a caption cannot be clicked on Instagram.",
     ),
+    # first comments: each follow-up is a comment on the post, in order
+    follow_ups=FollowUps(style="comment", rules=COMMENT_RULES, media=False),
 )

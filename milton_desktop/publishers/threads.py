@@ -25,14 +25,19 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 from urllib.parse import quote, urlencode
 
-from milton_desktop.domain.content import MediaItem
-from milton_desktop.domain.credential import Credential, Identity
+from milton_desktop.domain.content import Content, MediaItem, Published
+from milton_desktop.domain.credential import AccountRef, Credential, Identity
 from milton_desktop.domain.twittertext import url_spans
 from milton_desktop.domain.validation import MB, MediaRule, Rules
-from milton_desktop.publishers.base import PublishError, Rejected, Transient
+from milton_desktop.publishers.base import (
+    ProgressCallback,
+    PublishError,
+    Rejected,
+    Transient,
+)
 from milton_desktop.publishers.containers import ContainerPublisher
 from milton_desktop.publishers.metagraph import LONG_LIVED_UPKEEP, Fault
-from milton_desktop.publishers.platform import OAuthSpec, Platform, Preview
+from milton_desktop.publishers.platform import FollowUps, OAuthSpec, Platform, Preview
 
 MAX_CHARS = 500
 MAX_LINKS = 5
@@ -169,6 +174,38 @@ class ThreadsPublisher(ContainerPublisher):
             display_name=str(data.get("name") or username),
         )
 
+    def follow_up(
+        self,
+        content: Content,
+        credential: Credential,
+        account: AccountRef,
+        *,
+        root: Published,
+        parent: Published,
+        progress: ProgressCallback | None = None,
+    ) -> Published:
+        """A reply to the part before it (``reply_to_id``): a container like a post's,
+        published once, and settled by its status after a lost answer."""
+        problems = self.validate(content)
+        if problems:
+            raise Rejected("; ".join(p.message for p in problems))
+        if not parent.remote_id:
+            raise Rejected(
+                "the part before this one has no known Threads id, so nothing can reply "
+                "to it: post the rest yourself"
+            )
+        self.lookup_edge = "replies"
+        try:
+            return self.post_container(
+                content,
+                credential,
+                account,
+                fields={"reply_to_id": parent.remote_id},
+                progress=progress,
+            )
+        finally:
+            self.lookup_edge = None
+
     # ------------------------------------------------------------ what is Threads'
 
     def _text_params(self, text: str) -> dict[str, Any]:
@@ -246,4 +283,6 @@ PLATFORM = Platform(
         note="With no media, the first link shows as a preview card. Images and videos "
         "come from public links, which Meta fetches when the post is prepared.",
     ),
+    # a thread: each part replies to the one before (reply_to_id)
+    follow_ups=FollowUps(style="reply"),
 )

@@ -316,3 +316,110 @@ def test_a_follow_up_over_the_comment_limit_is_refused_when_scheduling(db, creds
     post = posts.add_post("main", follow_ups=["x" * 1300])
     with pytest.raises(Exception, match=r"part 2: the text is 1300 characters, over the limit"):
         schedules.schedule(post.id, acc.id, clock.now() + timedelta(minutes=5), clock=clock)
+
+
+@pytest.fixture
+def fake_threads():
+    from tests.fakes.threads import FakeThreads
+
+    # the fake's clock on real time: a landed post is looked for from the publisher's now
+    with FakeThreads(clock=time.time()) as fake:
+        fake.add_token("THQV-thread-token-1", user_id="25811240958523117", username="milton")
+        yield fake
+
+
+def _threads_account(creds, fake):
+    acc = Account.create(
+        platform="threads",
+        display_name="thr",
+        username="milton",
+        remote_id="25811240958523117",
+        api_base=fake.url,
+    )
+    creds.save("threads", acc.id, Credential("THQV-thread-token-1"))
+    return acc
+
+
+def test_threads_replies_chain_and_a_lost_publish_is_settled_by_the_container(
+    db, creds, clock, engine, fake_threads
+):
+    acc = _threads_account(creds, fake_threads)
+    sched = _thread(clock, acc, "2. a reply", "3. another")
+    fake_threads.inject(r"POST (/v1\.0)?/\d+/threads_publish", mode="drop", when="after", skip=1)
+
+    (outcome,) = _due(engine, clock)
+
+    assert outcome.status == "published"
+    chain = fake_threads.chain("25811240958523117")
+    assert [p["text"] for p in fake_threads.published] == [
+        "1. The main post",
+        "2. a reply",
+        "3. another",
+    ]
+    assert chain == [(chain[0][0], None), (chain[1][0], chain[0][0]), (chain[2][0], chain[1][0])]
+    settled = {r.part: r.resolution for r in PublishingResult.select()}
+    assert "reads PUBLISHED" in settled[1]
+    assert [p["remote_id"] for p in _row(sched.id)["parts"]] == [c[0] for c in chain]
+
+
+def test_instagram_follow_ups_are_comments_on_the_published_media(db, creds, clock, engine):
+    from tests.fakes.instagram import FakeInstagram, MediaHost
+    from tests.publishers.test_instagram import make_jpeg
+
+    with FakeInstagram(clock=time.time()) as fake, MediaHost() as cdn:
+        fake.add_token("IGAA-thread-token-1", user_id="17841400008460056", username="studio")
+        acc = Account.create(
+            platform="instagram",
+            display_name="ig",
+            username="studio",
+            remote_id="17841400008460056",
+            api_base=fake.url,
+        )
+        creds.save("instagram", acc.id, Credential("IGAA-thread-token-1"))
+        url = cdn.add("/p.jpg", make_jpeg(1080, 1080))
+        post = posts.add_post(
+            "A new print #studio",
+            media=[posts.MediaInput(url=url)],
+            follow_ups=["Link in bio: https://example.com/shop"],
+        )
+        sched = schedules.schedule(post.id, acc.id, clock.now() + timedelta(minutes=5), clock=clock)
+
+        (outcome,) = _due(engine, clock)
+
+        assert outcome.status == "published", outcome.message
+        (published,) = fake.published
+        (comment,) = fake.comments
+        assert comment["media_id"] == published["id"]
+        assert comment["message"] == "Link in bio: https://example.com/shop"
+        row = _row(sched.id)
+        assert [p["remote_id"] for p in row["parts"]] == [published["id"], comment["id"]]
+
+
+def test_an_instagram_token_without_comments_fails_the_comment_and_keeps_the_post(
+    db, creds, clock, engine
+):
+    from tests.fakes.instagram import FakeInstagram, MediaHost
+    from tests.publishers.test_instagram import make_jpeg
+
+    with FakeInstagram(clock=time.time()) as fake, MediaHost() as cdn:
+        fake.add_token("IGAA-thread-token-2", user_id="17841400008460056", username="studio")
+        fake.tokens_without_comments.add("IGAA-thread-token-2")
+        acc = Account.create(
+            platform="instagram",
+            display_name="ig",
+            username="studio",
+            remote_id="17841400008460056",
+            api_base=fake.url,
+        )
+        creds.save("instagram", acc.id, Credential("IGAA-thread-token-2"))
+        url = cdn.add("/p.jpg", make_jpeg(1080, 1080))
+        post = posts.add_post("Print", media=[posts.MediaInput(url=url)], follow_ups=["comment"])
+        schedules.schedule(post.id, acc.id, clock.now() + timedelta(minutes=5), clock=clock)
+
+        (outcome,) = _due(engine, clock)
+
+        assert outcome.status == "failed"
+        assert "part 2 of 2 was not published" in outcome.message
+        assert "instagram_business_manage_comments" in outcome.message
+        assert len(fake.published) == 1 and fake.comments == []
+        assert outcome.url  # the post that went out keeps its link

@@ -295,6 +295,10 @@ class FakeInstagram(QuickStop):
         self.containers: dict[str, Container] = {}
         self.media: dict[str, Media] = {}
         self.published: list[dict[str, Any]] = []
+        #: comments made with POST /{media-id}/comments, oldest first
+        self.comments: list[dict[str, Any]] = []
+        #: tokens granted before comments were asked for
+        self.tokens_without_comments: set[str] = set()
         self._container_ids = itertools.count(17889455560000001)
         self._media_ids = itertools.count(17920238420000001)
         self._token_ids = itertools.count(1)
@@ -430,6 +434,8 @@ class FakeInstagram(QuickStop):
                 return self._list_media(tok, params)
             if method == "GET" and segs[1] == "content_publishing_limit":
                 return self._publishing_limit(tok, params)
+        if method == "POST" and len(segs) == 2 and segs[1] == "comments":
+            return self._comment(tok, segs[0], params)
         if method == "GET" and len(segs) == 1:
             return self._node(tok, segs[0], params)
         return graph_error(
@@ -437,6 +443,25 @@ class FakeInstagram(QuickStop):
             f"Unsupported {method.lower()} request. Please read the Graph API documentation",
             subcode=33,
         )
+
+    def _comment(self, tok: Token, media_id: str, params: dict[str, str]) -> Reply:
+        """``POST /{ig-media-id}/comments`` with ``message``: needs the comments
+        permission, a published media of the account, and a message."""
+        if tok.token in self.tokens_without_comments:
+            return graph_error(10, "(#10) Application does not have permission for this action")
+        media = self.media.get(media_id)
+        if media is None:
+            return self._no_object(media_id, "POST")
+        message = params.get("message", "")
+        if not message.strip():
+            return graph_error(100, "The parameter message is required")
+        if len(message) > 2200:
+            return graph_error(100, "Invalid parameter: the message is too long")
+        comment_id = str(next(self._media_ids))
+        self.comments.append(
+            {"id": comment_id, "media_id": media_id, "user": tok.user_id, "message": message}
+        )
+        return Reply(200, {"id": comment_id})
 
     # ------------------------------------------------------------ parameters and tokens
 

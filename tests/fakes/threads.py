@@ -69,6 +69,10 @@ class FakeThreads(FakeInstagram):
     def __init__(self, *, quota_total: int = 250, **kwargs: Any) -> None:
         super().__init__(quota_total=quota_total, **kwargs)
         self.text_polls = 0
+        #: container id -> the media id it replies to (``reply_to_id``)
+        self.reply_targets: dict[str, str] = {}
+        #: media ids that are replies: the user's ``replies`` edge, not ``threads``
+        self.reply_ids: set[str] = set()
 
     def add_token(  # type: ignore[override]
         self,
@@ -121,15 +125,22 @@ class FakeThreads(FakeInstagram):
                 "threads_profile_picture_url": "https://scontent.example/p.jpg",
             }
             return Reply(200, _select(node, params.get("fields") or "id"))
-        if len(segs) == 2 and segs[1] in ("threads", "threads_publish", "threads_publishing_limit"):
+        if len(segs) == 2 and segs[1] in (
+            "threads",
+            "threads_publish",
+            "threads_publishing_limit",
+            "replies",
+        ):
             if segs[0] not in (tok.user_id, "me"):
                 return self._no_object(segs[0], method)
             if method == "POST" and segs[1] == "threads":
-                return self._create_container(tok, params)
+                return self._create_reply_or_container(tok, params)
             if method == "POST" and segs[1] == "threads_publish":
-                return self._media_publish(tok, params)
+                return self._publish_and_thread(tok, params)
             if method == "GET" and segs[1] == "threads":
                 return self._list_threads(tok, params)
+            if method == "GET" and segs[1] == "replies":
+                return self._list_threads(tok, params, replies=True)
             if method == "GET" and segs[1] == "threads_publishing_limit":
                 return self._publishing_limit(tok, params)
         if method == "GET" and len(segs) == 1:
@@ -218,7 +229,31 @@ class FakeThreads(FakeInstagram):
             return Reply(200, _select(self._thread_node(m), fields))
         return self._no_object(node_id, "GET")
 
-    def _list_threads(self, tok: Token, params: dict[str, str]) -> Reply:
+    def _create_reply_or_container(self, tok: Token, params: dict[str, str]) -> Reply:
+        """A container; with ``reply_to_id``, one that answers that published post."""
+        target = params.get("reply_to_id")
+        if target is not None and target not in self.media:
+            return graph_error(
+                100, f"Invalid parameter: reply_to_id {target} is not a published post"
+            )
+        reply = self._create_container(tok, params)
+        if target is not None and reply.status == 200:
+            self.reply_targets[str(reply.body["id"])] = target
+        return reply
+
+    def _publish_and_thread(self, tok: Token, params: dict[str, str]) -> Reply:
+        reply = self._media_publish(tok, params)
+        target = self.reply_targets.get(params.get("creation_id", ""))
+        if reply.status == 200 and target is not None:
+            self.reply_ids.add(str(reply.body["id"]))
+            self.published[-1]["reply_to"] = target
+        return reply
+
+    def chain(self, user_id: str) -> list[tuple[str, str | None]]:
+        """(media id, the id it replies to) of the user's published posts, in order."""
+        return [(p["id"], p.get("reply_to")) for p in self.published if p["user"] == user_id]
+
+    def _list_threads(self, tok: Token, params: dict[str, str], *, replies: bool = False) -> Reply:
         try:
             limit = max(1, min(100, int(params.get("limit") or 25)))
         except ValueError:
@@ -227,6 +262,7 @@ class FakeThreads(FakeInstagram):
             m
             for m in self.media.values()
             if m.user == tok.user_id
+            and (m.id in self.reply_ids) == replies
             and not (m.container and self.clock - m.timestamp < self.listing_delay)
         ]
         mine.sort(key=lambda m: (m.timestamp, m.id), reverse=True)

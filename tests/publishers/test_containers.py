@@ -55,20 +55,25 @@ def image(host) -> MediaItem:
 
 
 def test_extra_fields_go_on_the_one_container(fake, pub):
+    parent = pub.post_container(Content(text="the first"), CRED, ACCOUNT).remote_id
+    pub.checkpoint = {}
     result = pub.post_container(
-        Content(text="a follow-up"), CRED, ACCOUNT, fields={"reply_to_id": "1790"}
+        Content(text="a follow-up"), CRED, ACCOUNT, fields={"reply_to_id": parent}
     )
-    (create,) = fake.calls(CREATE)
-    assert create.json() == {"media_type": "TEXT", "text": "a follow-up", "reply_to_id": "1790"}
-    (post,) = fake.published
+    create = fake.calls(CREATE)[-1]
+    assert create.json() == {"media_type": "TEXT", "text": "a follow-up", "reply_to_id": parent}
+    post = fake.published[-1]
+    assert post["reply_to"] == parent
     assert result.remote_id == post["id"]
     assert pub.checkpoint["container"] == post["container"]
 
 
 def test_extra_fields_go_on_the_carousel_not_its_items(fake, pub, host):
+    parent = pub.post_container(Content(text="the first"), CRED, ACCOUNT).remote_id
+    pub.checkpoint = {}
     content = Content(text="two", media=(image(host), image(host)))
-    pub.post_container(content, CRED, ACCOUNT, fields={"reply_to_id": "1790"})
-    bodies = [c.json() for c in fake.calls(CREATE)]
+    pub.post_container(content, CRED, ACCOUNT, fields={"reply_to_id": parent})
+    bodies = [c.json() for c in fake.calls(CREATE)][1:]
     assert [("reply_to_id" in b) for b in bodies] == [False, False, True]
     assert bodies[-1]["media_type"] == "CAROUSEL"
 
