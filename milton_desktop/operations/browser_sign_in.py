@@ -22,6 +22,7 @@ from milton_desktop.domain.credential import AppRegistration, Credential, Identi
 from milton_desktop.domain.errors import OperationFailed, UserError
 from milton_desktop.domain.redaction import register_secrets
 from milton_desktop.publishers import oauth, registry
+from milton_desktop.publishers.base import PublishError
 from milton_desktop.storage.credentials import CredentialStore, KeyringUnavailable
 
 log = logging.getLogger("milton.accounts")
@@ -83,7 +84,10 @@ class StoredRegistrations:
         except KeyringUnavailable as exc:
             raise OperationFailed(f"Milton's registration could not be kept: {exc}") from None
         # an app token right away: servers before 4.3 vacuum apps that never got one
-        publisher.app_is_known(made)
+        try:
+            publisher.app_is_known(made)
+        except PublishError as exc:  # the sign-in itself does not need it
+            log.warning("no app token for the new registration on %s: %s", self.server, exc)
         return made
 
     def forget(self, registration: AppRegistration) -> None:
