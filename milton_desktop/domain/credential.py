@@ -103,3 +103,53 @@ class Identity:
     #: takes long posts), as a key of the platform's ``tiers``; None when the
     #: platform does not say or the plan changes nothing
     tier: str | None = None
+
+
+@dataclass(frozen=True)
+class AppRegistration:
+    """Milton's own OAuth app on one server of a platform that registers apps on the
+    fly (``OAuthSpec.registers_itself``: Mastodon's ``POST /api/v1/apps``).
+
+    Kept per server and redirect URI, because the server checks the redirect exactly;
+    the secret lives only in the keyring, like a token.
+    """
+
+    server: str
+    redirect_uri: str
+    client_id: str
+    client_secret: str
+    #: the permissions the app was registered with, space-separated: the consent page
+    #: and the token request may ask for these and no more
+    scopes: str
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {
+                "server": self.server,
+                "redirect_uri": self.redirect_uri,
+                "client_id": self.client_id,
+                "client_secret": self.client_secret,
+                "scopes": self.scopes,
+            }
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> AppRegistration:
+        data = json.loads(text)
+        return cls(
+            server=str(data["server"]),
+            redirect_uri=str(data["redirect_uri"]),
+            client_id=str(data["client_id"]),
+            client_secret=str(data["client_secret"]),
+            scopes=str(data["scopes"]),
+        )
+
+    def secrets(self) -> tuple[str, ...]:
+        """What must never be shown: the secret and the Basic value made of it."""
+        found = (self.client_secret, basic_auth(self.client_id, self.client_secret))
+        return tuple(v for v in found if v)
+
+    def __repr__(self) -> str:  # the secret never reaches a log or a traceback
+        return f"AppRegistration(server={self.server!r}, redirect_uri={self.redirect_uri!r})"
+
+    __str__ = __repr__

@@ -68,6 +68,7 @@ class Dispatcher:
         posts that are too late; the user hears of each."""
         told = self.engine.materialize_recurrences()
         self.engine.keep_tokens_alive()
+        self.engine.recheck_tiers()
         for outcome in told + self.engine.recover_interrupted() + self.engine.mark_missed():
             self._emit(outcome)
 

@@ -412,6 +412,16 @@ class Engine:
         except Exception as exc:  # token upkeep must never stop publishing
             _failed_step("could not renew the tokens that are due", exc)
 
+    def recheck_tiers(self) -> None:
+        """Read again the limits of accounts whose platform changes them (a Mastodon
+        instance's), about once a day per account."""
+        from milton_desktop.operations import tier_recheck
+
+        try:
+            tier_recheck.recheck_tiers(self.credentials, clock=self.clock)
+        except Exception as exc:  # reading limits must never stop publishing
+            _failed_step("could not read the accounts' limits again", exc)
+
     def mark_missed(self) -> list[Outcome]:
         """Pending rows later than the grace window become missed (the user decides)."""
         now = self.clock.now()

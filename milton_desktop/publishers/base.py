@@ -94,6 +94,13 @@ class OutcomeUnknown(PublishError):
     kind = "unknown"
 
 
+class ClientUnknown(PublishError):
+    """The server no longer knows the OAuth app Milton registered on it (``invalid_client``):
+    the registration must be made again (``OAuthSpec.registers_itself``)."""
+
+    kind = "client_unknown"
+
+
 # ---------------------------------------------------------------- the adapter
 
 
@@ -198,6 +205,11 @@ class Publisher(ABC):
         """What the user may want to know of this platform's set-up (``status``, the
         accounts dialog), e.g. the API version in use; nothing by default."""
         return {}
+
+    def current_tier(self, credential: Credential) -> str | None:
+        """The account's tier as the platform says it now (``Identity.tier``), for
+        ``Platform.tier_recheck_every``; by default by asking who the token is for."""
+        return self.identify(credential).tier
 
     def refresh(self, credential: Credential) -> Credential:
         """Return a fresh credential, or raise :class:`AuthExpired` (refreshable=False)."""

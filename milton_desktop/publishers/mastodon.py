@@ -20,6 +20,15 @@ with the same key, a few times; if none comes back the attempt ends
 :class:`Transient` and the next attempt replays the same key. The server forgets keys
 after an hour, so a create first sent longer ago than :data:`KEY_LIFETIME` is no
 longer replayed: that outcome is :class:`OutcomeUnknown`.
+
+Browser sign-in needs no developer app from the user: Milton registers itself on the
+instance (``POST /api/v1/apps``, :meth:`MastodonPublisher.register_app`) with the
+loopback redirect of the sign-in, and the caller keeps that registration per instance
+and redirect. Mastodon's authorization server (Doorkeeper) compares the redirect of
+the consent page and of the code exchange with the registered one, so the same
+redirect, port included, is used for all three. Tokens never expire; a registration
+can be forgotten by the instance (revoked, or vacuumed before 4.3), which the token
+endpoint reports as ``invalid_client`` (:class:`ClientUnknown`).
 """
 
 from __future__ import annotations
@@ -37,13 +46,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache, partial
 from typing import IO, TYPE_CHECKING, Any, ClassVar
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 
 from milton_desktop.domain.content import Content, MediaItem, Published
-from milton_desktop.domain.credential import AccountRef, Credential, Identity
+from milton_desktop.domain.credential import AccountRef, AppRegistration, Credential, Identity
 from milton_desktop.domain.validation import MB, MediaRule, Rules
 from milton_desktop.publishers.base import (
     AuthExpired,
+    ClientUnknown,
     OutcomeUnknown,
     ProgressCallback,
     Publisher,
@@ -61,7 +71,7 @@ from milton_desktop.publishers.http import (
     send,
     server_error,
 )
-from milton_desktop.publishers.platform import FollowUps, Platform, Preview
+from milton_desktop.publishers.platform import FollowUps, OAuthSpec, Platform, Preview
 
 if TYPE_CHECKING:  # requests is imported on the first call: the window starts faster
     import requests
@@ -278,6 +288,47 @@ def _cached_rules(limits: Limits) -> Rules:
 TIERS: Mapping[str, Rules] = InstanceTiers()
 
 
+# ---------------------------------------------------------------- signing in
+
+APP_NAME = "Milton Desktop"
+#: the narrowest permissions that post with media and say whose the token is: the
+#: ``profile`` scope (4.3+) grants only verify_credentials...
+SCOPES = "write:statuses write:media profile"
+#: ...and older servers, which refuse an unknown scope, take read:accounts instead
+LEGACY_SCOPES = "write:statuses write:media read:accounts"
+
+
+def authorize_url(
+    client_id: str,
+    redirect_uri: str,
+    state: str,
+    *,
+    base: str | None = None,
+    scope: str = SCOPES,
+    code_challenge: str | None = None,
+    force_login: bool = False,
+) -> str:
+    """The instance's consent page (``GET /oauth/authorize``), with PKCE (S256).
+
+    ``force_login`` asks the instance to show its login form even to a signed-in
+    browser, so a second account of the same instance can be connected.
+    """
+    if not base:
+        raise Rejected("give the address of your Mastodon server, e.g. https://mastodon.social")
+    params = {
+        "response_type": "code",
+        "client_id": client_id,
+        "redirect_uri": redirect_uri,
+        "scope": scope,
+        "state": state,
+    }
+    if code_challenge:
+        params |= {"code_challenge": code_challenge, "code_challenge_method": "S256"}
+    if force_login:
+        params["force_login"] = "true"
+    return f"{base.rstrip('/')}/oauth/authorize?{urlencode(params, quote_via=quote)}"
+
+
 # ---------------------------------------------------------------- the publisher
 
 #: the server keeps an Idempotency-Key for an hour; past this a lost create is not replayed
@@ -377,6 +428,138 @@ class MastodonPublisher(Publisher):
         if not 200 <= resp.status_code < 300:
             raise self._error(resp, None, what=what, create=False)
         return Limits.from_instance(json_body(resp))
+
+    def current_tier(self, credential: Credential) -> str | None:
+        """The instance's limits now: they are the instance's, not the account's, so
+        the token is not needed to read them."""
+        return self.instance_limits().tier()
+
+    # ------------------------------------------------------------ signing in
+
+    def supported_scopes(self) -> str:
+        """:data:`SCOPES` where the instance knows the ``profile`` scope (its OAuth
+        metadata, 4.3+, says so), else :data:`LEGACY_SCOPES`."""
+        what = "reading the Mastodon server's sign-in settings"
+        resp = send(
+            self.session, "GET", self.base("api") + "/.well-known/oauth-authorization-server",
+            what=what, timeout=self.timeout,
+        )  # fmt: skip
+        self.log.info("GET /.well-known/oauth-authorization-server -> %d", resp.status_code)
+        if resp.status_code == 404:  # before 4.3: no metadata, and no profile scope
+            return LEGACY_SCOPES
+        if not 200 <= resp.status_code < 300:
+            raise self._error(resp, None, what=what, create=False)
+        known = json_body(resp).get("scopes_supported")
+        return SCOPES if isinstance(known, list) and "profile" in known else LEGACY_SCOPES
+
+    def register_app(self, redirect_uri: str) -> AppRegistration:
+        """Register Milton on the instance for ``redirect_uri`` (``POST /api/v1/apps``)."""
+        scopes = self.supported_scopes()
+        what = "registering Milton Desktop on the Mastodon server"
+        resp = send(
+            self.session,
+            "POST",
+            self.base("api") + "/api/v1/apps",
+            what=what,
+            timeout=self.timeout,
+            # one redirect as a string: servers before 4.3 take no list
+            json={"client_name": APP_NAME, "redirect_uris": redirect_uri, "scopes": scopes},
+        )
+        self.log.info("POST /api/v1/apps -> %d", resp.status_code)
+        if not 200 <= resp.status_code < 300:
+            raise self._error(resp, None, what=what, create=False)
+        data = json_body(resp)
+        client_id, secret = data.get("client_id"), data.get("client_secret")
+        if (
+            not isinstance(client_id, str)
+            or not isinstance(secret, str)
+            or not (client_id and secret)
+        ):
+            raise Transient(
+                "the Mastodon server registered Milton without giving its client id and "
+                "secret; try again"
+            )
+        self.log.info("registered %s on %s", APP_NAME, urlsplit(self.base("api")).hostname)
+        return AppRegistration(self.base("api"), redirect_uri, client_id, secret, scopes)
+
+    def app_is_known(self, registration: AppRegistration) -> bool:
+        """Whether the instance still knows ``registration``, by asking for an app token
+        (client credentials). The token is not kept; having one is what keeps an
+        unused app from being vacuumed on servers before 4.3."""
+        what = "checking Milton's registration on the Mastodon server"
+        resp = send(
+            self.session,
+            "POST",
+            self.base("api") + "/oauth/token",
+            what=what,
+            timeout=self.timeout,
+            data={
+                "grant_type": "client_credentials",
+                "client_id": registration.client_id,
+                "client_secret": registration.client_secret,
+                "scope": registration.scopes,
+            },
+        )
+        self.log.info("POST /oauth/token (client credentials) -> %d", resp.status_code)
+        if 200 <= resp.status_code < 300:
+            return True
+        if _oauth_error(resp) == "invalid_client" or resp.status_code == 401:
+            return False
+        raise self._error(resp, None, what=what, create=False)
+
+    def exchange_code(
+        self,
+        code: str,
+        redirect_uri: str,
+        client_id: str,
+        client_secret: str | None,
+        code_verifier: str | None,
+    ) -> Credential:
+        """Trade the authorization code for a token (which never expires).
+
+        Raises:
+            ClientUnknown: the instance no longer knows the registration.
+            Rejected: the code, its redirect or its PKCE verifier was refused.
+        """
+        what = "exchanging the Mastodon sign-in code"
+        form = {
+            "grant_type": "authorization_code",
+            "code": code,
+            "client_id": client_id,
+            "client_secret": client_secret or "",
+            "redirect_uri": redirect_uri,
+        }
+        if code_verifier:
+            form["code_verifier"] = code_verifier
+        resp = send(
+            self.session, "POST", self.base("api") + "/oauth/token", what=what,
+            timeout=self.timeout, data=form,
+        )  # fmt: skip
+        self.log.info("POST /oauth/token (authorization code) -> %d", resp.status_code)
+        data = json_body(resp)
+        hidden = (code, client_secret, code_verifier)
+        if resp.status_code == 401 or _oauth_error(resp) == "invalid_client":
+            raise ClientUnknown(
+                "the Mastodon server no longer knows Milton's registration (invalid_client)",
+                http_status=resp.status_code,
+            )
+        if resp.status_code >= 500 or resp.status_code == 429:
+            raise self._error(resp, None, what=what, create=False)
+        token = data.get("access_token")
+        if resp.status_code != 200 or not isinstance(token, str) or not token:
+            reason = scrub(
+                str(
+                    data.get("error_description") or data.get("error") or f"HTTP {resp.status_code}"
+                ),
+                hidden,
+                mask=_MASK,
+            )
+            raise Rejected(
+                f"the Mastodon server refused the sign-in ({reason}): start the sign-in again",
+                http_status=resp.status_code,
+            )
+        # no expiry and no refresh token: a Mastodon token lives until it is revoked
+        return Credential(access_token=token, client_id=client_id)
 
     def publish(
         self,
@@ -686,6 +869,11 @@ class MastodonPublisher(Publisher):
         return max([*known, now]) if known else now + DEFAULT_RATE_WAIT
 
 
+def _oauth_error(resp: requests.Response) -> str:
+    value = json_body(resp).get("error")
+    return value if isinstance(value, str) else ""
+
+
 def post_url(status_id: str, username: str) -> str:
     """A status's address from its id and the author's ``user@instance``."""
     user, _, host = username.lstrip("@").partition("@")
@@ -707,7 +895,17 @@ PLATFORM = Platform(
         "It does not expire; revoking the application ends it."
     ),
     post_url=post_url,
+    oauth=OAuthSpec(
+        # Mastodon provisions only confidential clients, but the secret comes from the
+        # registration Milton makes itself: the user is never asked for one
+        needs_client_secret=False,
+        uses_pkce=True,
+        authorize_url=authorize_url,
+        registers_itself=True,
+    ),
     tiers=TIERS,
+    # an instance's admins change its limits: read them again about once a day
+    tier_recheck_every=timedelta(days=1),
     needs_instance=True,
     preview=Preview(
         fold_chars=None,

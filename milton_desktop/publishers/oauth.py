@@ -23,13 +23,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import parse_qs, urlsplit
 
-from milton_desktop.domain.credential import Credential, Identity, basic_auth
+from milton_desktop.domain.credential import AppRegistration, Credential, Identity, basic_auth
 from milton_desktop.domain.errors import UserError
 from milton_desktop.publishers import registry
-from milton_desktop.publishers.base import PublishError
+from milton_desktop.publishers.base import ClientUnknown, PublishError
 from milton_desktop.publishers.http import scrub_error, scrub_identity
 from milton_desktop.publishers.platform import OAuthSpec
 
@@ -47,6 +47,20 @@ class OAuthError(RuntimeError):
 
 class OAuthCancelled(OAuthError):
     """The user stopped waiting for the browser."""
+
+
+class Registrar(Protocol):
+    """Where a platform that registers its app on each server (``OAuthSpec.registers_itself``)
+    gets the registration for one sign-in: a kept one still known to the server, or a
+    new one. The caller keeps them (the secret in the keyring): this module stores nothing."""
+
+    def obtain(self, redirect_uri: str) -> AppRegistration:
+        """A registration on the server for exactly ``redirect_uri`` (network)."""
+        ...
+
+    def forget(self, registration: AppRegistration) -> None:
+        """Drop a registration the server no longer knows, so the next sign-in makes one."""
+        ...
 
 
 # ---------------------------------------------------------------- PKCE and state
@@ -168,8 +182,9 @@ class LoopbackReceiver:
             if self._port:
                 raise OAuthError(
                     f"port {self._port} on this computer is in use by another program "
-                    f"({exc.strerror}): close that program, or choose another port and "
-                    "register the matching redirect URL in your developer app"
+                    f"({exc.strerror}): close that program, or choose another port (and, "
+                    "where you registered a developer app, register the matching redirect "
+                    "URL in it)"
                 ) from None
             raise OAuthError(
                 f"cannot listen on {LOOPBACK_HOST} for the browser's answer ({exc.strerror})"
@@ -356,11 +371,14 @@ def authorize_url(
     code_challenge: str | None,
     base: str | None = None,
     scope: str | None = None,
+    force_login: bool = False,
 ) -> str:
     """The consent page for ``platform``, from the platform module's ``authorize_url``.
 
     ``scope`` replaces the platform's default permissions (LinkedIn's page scopes);
     None keeps the default, which is all that platforms without a choice accept.
+    ``force_login`` (platforms that register themselves only) asks the server for its
+    login form even when the browser is signed in, to connect another of its accounts.
     """
     build = spec(platform).authorize_url
     extra: dict[str, Any] = {"base": base}
@@ -368,6 +386,8 @@ def authorize_url(
         extra["scope"] = scope
     if spec(platform).uses_pkce and code_challenge:
         extra["code_challenge"] = code_challenge
+    if force_login:
+        extra["force_login"] = True
     return build(client_id, redirect_uri, state, **extra)
 
 
@@ -406,11 +426,14 @@ def connect_flow(
     cancel: threading.Event | None = None,
     on_listening: Callable[[str], None] | None = None,
     scope: str | None = None,
+    registrar: Registrar | None = None,
+    force_login: bool = False,
 ) -> tuple[Credential, Identity]:
     """Sign in to ``platform`` in the browser and return the new credential and whose it is.
 
     Args:
-        client_id / client_secret: of the user's own developer app on the platform.
+        client_id / client_secret: of the user's own developer app on the platform;
+            ignored where the app registers itself (give ``registrar`` instead).
         open_browser: called once with the consent page URL; it must not block.
         port: a fixed loopback port (the one registered in the developer app), or
             None for a random free port.
@@ -421,6 +444,9 @@ def connect_flow(
         on_listening: called with the redirect URI once the receiver listens.
         scope: the permissions to ask for instead of the platform's default (LinkedIn's
             ``PAGE_SCOPES`` to post as pages); None asks for the default.
+        registrar: for a platform whose ``OAuthSpec.registers_itself``, where the app's
+            registration for this sign-in's redirect comes from.
+        force_login: ask the server for its login form (see :func:`authorize_url`).
 
     Raises:
         OAuthError: the sign-in did not complete (the message says why and what to do).
@@ -431,9 +457,12 @@ def connect_flow(
     from milton_desktop.domain.redaction import register_secret, register_secrets
 
     label = registry.label(platform)
+    registers_itself = spec(platform).registers_itself
     client_id = (client_id or "").strip()
     client_secret = (client_secret or "").strip() or None
-    if not client_id:
+    if registers_itself and registrar is None:
+        raise OAuthError(f"{label} sign-in needs a place to keep Milton's registration")
+    if not registers_itself and not client_id:
         raise OAuthError(f"enter the client ID of your {label} developer app")
     if needs_client_secret(platform) and not client_secret:
         raise OAuthError(f"{label} also needs the client secret of your developer app: enter it")
@@ -441,12 +470,28 @@ def connect_flow(
     base = api_base or registry.env_api_base(platform)
     verifier, challenge = make_pkce() if spec(platform).uses_pkce else (None, None)
     state = random_state()
+    registration: AppRegistration | None = None
     with LoopbackReceiver(port) as receiver:
         redirect = receiver.redirect_uri
         receiver.expect(state)
+        if registrar is not None and registers_itself:
+            # the server checks the redirect exactly: register this one (or reuse it)
+            registration = registrar.obtain(redirect)
+            register_secrets(registration.secrets())
+            client_id, client_secret = registration.client_id, registration.client_secret
+            scope = registration.scopes
         if on_listening is not None:
             on_listening(redirect)
-        url = authorize_url(platform, client_id, redirect, state, challenge, base=base, scope=scope)
+        url = authorize_url(
+            platform,
+            client_id,
+            redirect,
+            state,
+            challenge,
+            base=base,
+            scope=scope,
+            force_login=force_login and registers_itself,
+        )
         open_browser(url)
         code = receiver.wait(state, timeout=timeout, cancel=cancel)
     # what the platform answers may echo what is sent: never show it back
@@ -464,6 +509,16 @@ def connect_flow(
             code_verifier=verifier,
             api_base=base,
         )
+    except ClientUnknown:
+        if registrar is None or registration is None:
+            raise
+        # forgotten between the check and the exchange: the code belongs to the old
+        # registration, so the sign-in itself must start over
+        registrar.forget(registration)
+        raise OAuthError(
+            f"your {label} server no longer knows Milton's registration, so the sign-in "
+            "could not finish: start it again (Milton registers itself anew)"
+        ) from None
     except PublishError as exc:
         scrub_error(exc, sent)
         raise

@@ -28,13 +28,18 @@ class OAuthSpec:
     needs_client_secret: bool
     #: authorize and token endpoints take a PKCE challenge
     uses_pkce: bool
-    #: where the user creates the developer app whose client id they paste
-    developer_portal: str
     #: the consent page: ``(client_id, redirect_uri, state, *, code_challenge=, base=)``
     authorize_url: Callable[..., str]
+    #: where the user creates the developer app whose client id they paste ("" when
+    #: the app registers itself)
+    developer_portal: str = ""
     #: the ``scope`` to ask for when the member wants to post as their pages
     #: (``Platform.has_pages``); None: the platform has no such choice
     page_scope: str | None = None
+    #: Milton registers its own app on the user's server before each first sign-in
+    #: there (the publisher's ``register_app``), so the user pastes no client id:
+    #: platforms of many servers and no developer portal (Mastodon)
+    registers_itself: bool = False
 
 
 @dataclass(frozen=True)
@@ -152,6 +157,13 @@ class Platform:
     login_name: str | None = None
     #: how follow-ups (a thread, first comments) go out; None: the platform takes none
     follow_ups: FollowUps | None = None
+    #: why there is no browser sign-in, said where one would be offered (the platform
+    #: refuses the loopback redirect a desktop app needs); "" when nothing needs saying
+    no_browser_note: str = ""
+    #: re-read the account's tier (the publisher's ``current_tier``) this often, for
+    #: limits the platform may change while the account stays connected (a Mastodon
+    #: instance's); None: the tier read at connect time stands until a reconnect
+    tier_recheck_every: timedelta | None = None
 
     def is_page(self, remote_id: str) -> bool:
         """Whether an account with ``remote_id`` posts as a page, not as its member."""

@@ -37,7 +37,7 @@ from milton_desktop.publishers.base import (
 )
 from milton_desktop.publishers.containers import ContainerPublisher
 from milton_desktop.publishers.metagraph import LONG_LIVED_UPKEEP, Fault
-from milton_desktop.publishers.platform import FollowUps, OAuthSpec, Platform, Preview
+from milton_desktop.publishers.platform import FollowUps, Platform, Preview
 
 MAX_CHARS = 500
 MAX_LINKS = 5
@@ -263,17 +263,29 @@ PLATFORM = Platform(
     rules=RULES,
     publisher=ThreadsPublisher,
     token_help=(
-        "In Meta's app dashboard, open your app's Threads use case (Access the Threads API), "
-        "generate a user token for your Threads profile with threads_basic and "
-        "threads_content_publish, and paste it here. It lasts 60 days, and Milton renews "
+        "In Meta's app dashboard (developers.facebook.com/apps), open your app's use case "
+        "“Access the Threads API”: under Settings add your Threads profile as a Threads "
+        "tester (accept the invitation in Threads → Settings → Account → Website "
+        "permissions), then generate a user token with threads_basic and "
+        "threads_content_publish and paste it here. Paste a long-lived token (60 days): a "
+        "token that lasts one hour must first be exchanged for one with your app's secret "
+        "(GET graph.threads.net/access_token?grant_type=th_exchange_token). Milton renews "
         "it while it is still valid."
     ),
     post_url=post_url,
-    oauth=OAuthSpec(
-        needs_client_secret=True,
-        uses_pkce=False,
-        developer_portal="https://developers.facebook.com/apps",
-        authorize_url=authorize_url,
+    # No browser sign-in: Meta's app dashboard accepts only https:// Redirect Callback
+    # URLs for the Threads use case, so the http://127.0.0.1 loopback redirect a
+    # desktop app listens on cannot be registered (fbsamples/threads_api#32, Dec 2024:
+    # "not able to add http://127.0.0.1:8080/... since all url require HTTPS"; Auth.js's
+    # Threads provider notes "Facebook required you to use https even for localhost").
+    # An https redirect would need a certificate for 127.0.0.1 or a relay on the web,
+    # which a local-first app has neither of. ``authorize_url`` and
+    # ``ThreadsPublisher.exchange_code`` stay for the day Meta allows one.
+    oauth=None,
+    no_browser_note=(
+        "Threads has no browser sign-in in Milton: Meta accepts only https:// redirect "
+        "addresses for Threads apps, never the http://127.0.0.1 address Milton listens on "
+        "while you sign in. Paste a long-lived Threads token instead."
     ),
     token_upkeep=LONG_LIVED_UPKEEP,
     preview=Preview(

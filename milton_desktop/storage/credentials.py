@@ -154,6 +154,59 @@ class CredentialStore:
         except keyring.errors.KeyringError as exc:
             raise KeyringUnavailable(f"{KEYRING_HELP} ({type(exc).__name__})") from None
 
+    # ------------------------------------------------------------ other secrets
+
+    def secret_key(self, name: str) -> str:
+        return f"{name}@{self.install_id}"
+
+    def save_secret(self, name: str, value: str, *, secrets: tuple[str, ...] = ()) -> str:
+        """Store a secret that belongs to no account (an app registration's, as JSON)
+        under ``name``; ``secrets`` are the values in it that no log may show. Returns
+        ``"keyring"`` or ``"memory"``, with the same fallback rules as :meth:`save`."""
+        register_secrets(secrets)
+        key = self.secret_key(name)
+        keyring = _keyring()
+        try:
+            self._check_backend()
+            keyring.set_password(SERVICE, key, value)
+        except (keyring.errors.KeyringError, KeyringUnavailable) as exc:
+            if not self.allow_memory_fallback:
+                if isinstance(exc, KeyringUnavailable):
+                    raise
+                raise KeyringUnavailable(f"{KEYRING_HELP} ({type(exc).__name__})") from None
+            with self._lock:
+                self._memory[key] = value
+            return "memory"
+        with self._lock:
+            self._memory.pop(key, None)
+        return "keyring"
+
+    def load_secret(self, name: str) -> str | None:
+        """The secret stored under ``name``, or None when there is none."""
+        key = self.secret_key(name)
+        with self._lock:
+            if key in self._memory:
+                return self._memory[key]
+        keyring = _keyring()
+        try:
+            self._check_backend()
+            value: str | None = keyring.get_password(SERVICE, key)
+        except keyring.errors.KeyringError as exc:
+            raise KeyringUnavailable(f"{KEYRING_HELP} ({type(exc).__name__})") from None
+        return value
+
+    def delete_secret(self, name: str) -> None:
+        key = self.secret_key(name)
+        with self._lock:
+            self._memory.pop(key, None)
+        keyring = _keyring()
+        try:
+            keyring.delete_password(SERVICE, key)
+        except keyring.errors.PasswordDeleteError:
+            pass
+        except keyring.errors.KeyringError as exc:
+            raise KeyringUnavailable(f"{KEYRING_HELP} ({type(exc).__name__})") from None
+
 
 def _known(credential: Credential) -> Credential:
     register_secrets(credential.secrets())

@@ -12,19 +12,35 @@
   status it created (even for a different body) for ``key_lifetime`` seconds.
 - Errors as Mastodon sends them: ``{"error": "..."}``; 429 carries
   ``X-RateLimit-Reset`` as an ISO 8601 instant (:meth:`FakeMastodon.rate_limit`).
+- Signing in (NEXT_PLATFORMS.md 1.2-1.3): ``POST /api/v1/apps`` registers an app
+  (only confidential clients: a secret always comes back; scopes the server does not
+  know are refused); ``GET /.well-known/oauth-authorization-server`` (4.3+, 404 with
+  ``oauth_metadata = False``, which also drops the ``profile`` scope, as before 4.3);
+  ``GET /oauth/authorize`` approves at once as :attr:`FakeMastodon.authorizing_user`
+  and redirects with ``code`` and ``state``, refusing an unknown client (an error
+  page, no redirect), a redirect URI not registered for the app (compared exactly,
+  port included), a scope the app was not registered with, and a missing or non-S256
+  PKCE challenge; ``POST /oauth/token`` with ``authorization_code`` checks the client
+  secret (401 ``invalid_client``), the code (once only), the same redirect URI and the
+  PKCE verifier (400 ``invalid_grant``); ``client_credentials`` gives an app token.
+  Tokens never expire. :meth:`FakeMastodon.forget_apps` is an instance that vacuumed
+  or lost its registrations.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import itertools
 import json
 import re
+import secrets
 import time
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 from tests.fakes.server import FakeServer, Reply, Request, bearer
 
@@ -38,6 +54,37 @@ class _User:
     id: str
     username: str
     display_name: str
+
+
+@dataclass
+class _App:
+    client_id: str
+    secret: str
+    name: str
+    redirect_uris: list[str]
+    scopes: frozenset[str]
+    app_tokens: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Code:
+    client_id: str
+    redirect_uri: str
+    challenge: str
+    user: _User
+    scopes: frozenset[str]
+    used: bool = False
+
+
+#: what Mastodon's Doorkeeper configuration accepts (a selection), ``profile`` from 4.3
+KNOWN_SCOPES = frozenset(
+    {"read", "write", "follow", "push", "read:accounts", "read:statuses", "write:statuses",
+     "write:media", "write:accounts", "write:favourites"}
+)  # fmt: skip
+INVALID_CLIENT = (
+    "Client authentication failed due to unknown client, no client authentication "
+    "included, or unsupported authentication method."
+)
 
 
 @dataclass
@@ -112,10 +159,30 @@ class FakeMastodon(FakeServer):
         self.statuses: list[dict[str, Any]] = []
         self._keys: dict[tuple[str, str], tuple[float, dict[str, Any]]] = {}
         self._ids = itertools.count(110_000_000_000_000_001)
+        #: signing in: the registered apps by client id, the codes handed out
+        self.apps: dict[str, _App] = {}
+        self.codes: dict[str, _Code] = {}
+        #: who approves on the consent page (default: the first user added)
+        self.authorizing_user: _User | None = None
+        #: the 4.3+ OAuth metadata document and the ``profile`` scope
+        self.oauth_metadata = True
+        #: the ``force_login`` of each consent page opened
+        self.force_logins: list[bool] = []
+        #: forget every app once a code is handed out (lost between check and exchange)
+        self.forget_apps_after_authorize = False
 
     # ------------------------------------------------------------ set-up
     def add_user(self, user_id: str, username: str, display_name: str, *, token: str) -> None:
-        self.tokens[token] = _User(user_id, username, display_name)
+        user = self.tokens[token] = _User(user_id, username, display_name)
+        if self.authorizing_user is None:
+            self.authorizing_user = user
+
+    def user(self, username: str) -> _User:
+        return next(u for u in self.tokens.values() if u.username == username)
+
+    def forget_apps(self) -> None:
+        """The instance no longer knows any registered app (vacuumed, or revoked)."""
+        self.apps.clear()
 
     def rate_limit(self, route: str, reset: datetime) -> str:
         """The next request to ``route`` gets 429 with an ISO ``X-RateLimit-Reset``."""
@@ -136,6 +203,16 @@ class FakeMastodon(FakeServer):
     def handle(self, req: Request) -> Reply:
         if req.route == "GET /api/v2/instance":
             return Reply(200, self._instance())
+        if req.route == "GET /.well-known/oauth-authorization-server":
+            if not self.oauth_metadata:
+                return _error(404, "Record not found")
+            return Reply(200, self._oauth_metadata())
+        if req.route == "POST /api/v1/apps":
+            return self._register(req)
+        if req.route == "GET /oauth/authorize":
+            return self._authorize(req)
+        if req.route == "POST /oauth/token":
+            return self._token(req)
         user = self.tokens.get(bearer(req) or "")
         if user is None:
             return _error(401, "The access token is invalid")
@@ -301,6 +378,152 @@ class FakeMastodon(FakeServer):
     def statuses_of(self, user_id: str) -> list[dict[str, Any]]:
         """The user's statuses, oldest first, with ``status`` (the text sent)."""
         return [st | {"status": st["text"]} for st in self.statuses if st["account_id"] == user_id]
+
+    # ------------------------------------------------------------ signing in
+    def _scopes(self) -> frozenset[str]:
+        return KNOWN_SCOPES | {"profile"} if self.oauth_metadata else KNOWN_SCOPES
+
+    def _oauth_metadata(self) -> dict[str, Any]:
+        return {
+            "issuer": self.url + "/",
+            "authorization_endpoint": self.url + "/oauth/authorize",
+            "token_endpoint": self.url + "/oauth/token",
+            "revocation_endpoint": self.url + "/oauth/revoke",
+            "app_registration_endpoint": self.url + "/api/v1/apps",
+            "scopes_supported": sorted(self._scopes()),
+            "response_types_supported": ["code"],
+            "grant_types_supported": ["authorization_code", "client_credentials"],
+            "code_challenge_methods_supported": ["S256"],
+            "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+        }
+
+    def _register(self, req: Request) -> Reply:
+        params = _params(req) or {}
+        name = params.get("client_name")
+        if not isinstance(name, str) or not name.strip():
+            return _error(422, "Validation failed: Application name can't be blank")
+        uris = params.get("redirect_uris")
+        if isinstance(uris, str):
+            uris = uris.split()
+        if not isinstance(uris, list) or not uris:
+            return _error(422, "Validation failed: Redirect URI can't be blank")
+        for uri in uris:
+            parts = urlsplit(str(uri))
+            oob = uri == "urn:ietf:wg:oauth:2.0:oob"
+            if not oob and (not parts.scheme or not parts.netloc or parts.fragment):
+                return _error(422, "Validation failed: Redirect URI must be an absolute URI.")
+        scopes = frozenset(str(params.get("scopes") or "read").split())
+        if not scopes <= self._scopes():
+            return _error(422, "Validation failed: Scopes doesn't match configured on the server.")
+        app = _App(
+            client_id=secrets.token_urlsafe(32),
+            secret=secrets.token_urlsafe(32),
+            name=name,
+            redirect_uris=[str(u) for u in uris],
+            scopes=scopes,
+        )
+        self.apps[app.client_id] = app
+        return Reply(
+            200,
+            {
+                "id": str(len(self.apps)),
+                "name": app.name,
+                "website": params.get("website"),
+                "scopes": sorted(app.scopes),
+                "redirect_uris": app.redirect_uris,
+                "redirect_uri": "\n".join(app.redirect_uris),
+                "client_id": app.client_id,
+                "client_secret": app.secret,
+                "client_secret_expires_at": 0,
+            },
+        )
+
+    def _authorize(self, req: Request) -> Reply:
+        q = {k: v[-1] for k, v in req.query.items()}
+        app = self.apps.get(q.get("client_id", ""))
+        if app is None:
+            return Reply(401, f"<p>An error has occurred: {INVALID_CLIENT}</p>")
+        redirect = q.get("redirect_uri", "")
+        if redirect not in app.redirect_uris:
+            return Reply(
+                400,
+                "<p>The redirect uri included is not valid.</p>",
+            )
+        self.force_logins.append(q.get("force_login") == "true")
+
+        def back(**params: str) -> Reply:
+            target = redirect + ("&" if urlsplit(redirect).query else "?")
+            return Reply(
+                302, b"", {"Location": target + urlencode({**params, "state": q.get("state", "")})}
+            )
+
+        scopes = frozenset(q.get("scope", "read").split())
+        if q.get("response_type") != "code":
+            return back(error="unsupported_response_type")
+        if not scopes <= app.scopes:
+            return back(error="invalid_scope", error_description="The requested scope is invalid.")
+        if not q.get("code_challenge") or q.get("code_challenge_method") != "S256":
+            return back(error="invalid_request", error_description="Code challenge is required.")
+        if self.authorizing_user is None:
+            return back(error="access_denied")
+        code = secrets.token_urlsafe(24)
+        self.codes[code] = _Code(
+            app.client_id, redirect, q["code_challenge"], self.authorizing_user, scopes
+        )
+        if self.forget_apps_after_authorize:
+            self.forget_apps()
+        return back(code=code)
+
+    def _client(self, req: Request, form: dict[str, str]) -> _App | None:
+        client_id, secret = form.get("client_id", ""), form.get("client_secret", "")
+        auth = req.header("authorization") or ""
+        if auth.lower().startswith("basic "):
+            try:
+                client_id, _, secret = base64.b64decode(auth[6:]).decode().partition(":")
+            except ValueError:
+                return None
+        app = self.apps.get(client_id)
+        if app is None or not secret or not secrets.compare_digest(app.secret, secret):
+            return None
+        return app
+
+    def _token(self, req: Request) -> Reply:
+        form = {k: v[-1] for k, v in req.form().items()}
+        app = self._client(req, form)
+        if app is None:
+            return Reply(401, {"error": "invalid_client", "error_description": INVALID_CLIENT})
+        grant = form.get("grant_type")
+        if grant == "client_credentials":
+            scopes = frozenset(form.get("scope", "read").split())
+            if not scopes <= app.scopes:
+                return Reply(400, {"error": "invalid_scope",
+                                   "error_description": "The requested scope is invalid."})  # fmt: skip
+            token = secrets.token_urlsafe(32)
+            app.app_tokens.append(token)
+            return Reply(200, {"access_token": token, "token_type": "Bearer",
+                               "scope": " ".join(sorted(scopes)), "created_at": int(time.time())})  # fmt: skip
+        if grant != "authorization_code":
+            return Reply(400, {"error": "unsupported_grant_type"})
+        invalid = Reply(400, {"error": "invalid_grant", "error_description": (
+            "The provided authorization grant is invalid, expired, revoked, does not match "
+            "the redirection URI used in the authorization request, or was issued to another "
+            "client."
+        )})  # fmt: skip
+        code = self.codes.get(form.get("code", ""))
+        if code is None or code.used or code.client_id != app.client_id:
+            return invalid
+        if form.get("redirect_uri") != code.redirect_uri:
+            return invalid
+        digest = hashlib.sha256(form.get("code_verifier", "").encode("ascii", "replace")).digest()
+        expected = base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+        if not form.get("code_verifier") or not secrets.compare_digest(expected, code.challenge):
+            return invalid
+        code.used = True
+        token = secrets.token_urlsafe(32)
+        self.tokens[token] = code.user
+        # no expires_in and no refresh_token: a Mastodon token lives until revoked
+        return Reply(200, {"access_token": token, "token_type": "Bearer",
+                           "scope": " ".join(sorted(code.scopes)), "created_at": int(time.time())})  # fmt: skip
 
     def forget_keys_older_than(self, seconds: float) -> None:
         """Age every stored key by ``seconds`` (the server forgets them after an hour)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
@@ -321,3 +322,94 @@ def test_the_token_never_shows_in_an_error(fake: FakeMastodon) -> None:
     with pytest.raises(Rejected) as err:
         publisher(fake).publish(Content("hello"), cred(), ACCOUNT)
     assert TOKEN not in str(err.value)
+
+
+# ---------------------------------------------------------------- signing in
+
+
+def test_authorize_url_asks_for_the_registered_scopes_with_pkce() -> None:
+    from milton_desktop.publishers.mastodon import SCOPES, authorize_url
+
+    url = authorize_url(
+        "cid", "http://127.0.0.1:8765/callback", "st4te", base="https://toot.example/",
+        code_challenge="chal", force_login=True,
+    )  # fmt: skip
+    parts = urlsplit(url)
+    assert (parts.scheme, parts.netloc, parts.path) == ("https", "toot.example", "/oauth/authorize")
+    q = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+    assert q == {
+        "response_type": "code",
+        "client_id": "cid",
+        "redirect_uri": "http://127.0.0.1:8765/callback",
+        "scope": SCOPES,
+        "state": "st4te",
+        "code_challenge": "chal",
+        "code_challenge_method": "S256",
+        "force_login": "true",
+    }
+    with pytest.raises(Rejected, match="address of your Mastodon server"):
+        authorize_url("cid", "http://127.0.0.1:1/callback", "s")
+
+
+def test_registration_and_its_check(fake) -> None:
+    from milton_desktop.publishers.mastodon import LEGACY_SCOPES, SCOPES
+
+    pub = publisher(fake)
+    reg = pub.register_app("http://127.0.0.1:8765/callback")
+    assert (reg.server, reg.scopes) == (fake.url, SCOPES)
+    assert reg.client_secret not in repr(reg)
+    assert pub.app_is_known(reg)
+    fake.forget_apps()
+    assert not pub.app_is_known(reg)
+    fake.oauth_metadata = False  # before 4.3
+    assert pub.register_app("http://127.0.0.1:8765/callback").scopes == LEGACY_SCOPES
+
+
+def test_the_fake_enforces_redirect_pkce_and_secret(fake) -> None:
+    """The code exchange refuses another redirect, a wrong verifier and a wrong secret."""
+    import requests
+
+    from milton_desktop.publishers.base import ClientUnknown
+    from milton_desktop.publishers.oauth import make_pkce
+
+    pub = publisher(fake)
+    redirect = "http://127.0.0.1:8765/callback"
+    reg = pub.register_app(redirect)
+    verifier, challenge = make_pkce()
+
+    def code(redirect_uri: str = redirect, **extra: str) -> requests.Response:
+        params = {"response_type": "code", "client_id": reg.client_id, "state": "s",
+                  "redirect_uri": redirect_uri, "scope": reg.scopes, "code_challenge": challenge,
+                  "code_challenge_method": "S256", **extra}  # fmt: skip
+        with requests.Session() as session:
+            session.trust_env = False  # no proxy from the environment for loopback traffic
+            return session.get(
+                fake.url + "/oauth/authorize", params=params, allow_redirects=False, timeout=5
+            )
+
+    # the consent page refuses a redirect not registered (another port) and no PKCE
+    assert code("http://127.0.0.1:9999/callback").status_code == 400
+    no_pkce = code(code_challenge="")
+    assert "error=invalid_request" in no_pkce.headers["Location"]
+
+    def fresh() -> str:
+        location = code().headers["Location"]
+        return parse_qs(urlsplit(location).query)["code"][0]
+
+    with pytest.raises(Rejected, match="start the sign-in again"):
+        pub.exchange_code(fresh(), "http://127.0.0.1:9999/callback", reg.client_id,
+                          reg.client_secret, verifier)  # fmt: skip
+    with pytest.raises(Rejected, match="start the sign-in again"):
+        pub.exchange_code(fresh(), redirect, reg.client_id, reg.client_secret, "x" * 50)
+    with pytest.raises(ClientUnknown):
+        pub.exchange_code(fresh(), redirect, reg.client_id, "wrong-secret", verifier)
+    one = fresh()
+    cred = pub.exchange_code(one, redirect, reg.client_id, reg.client_secret, verifier)
+    assert cred.expires_at is None and pub.identify(cred).remote_id == "109876"
+    with pytest.raises(Rejected):  # a code works once
+        pub.exchange_code(one, redirect, reg.client_id, reg.client_secret, verifier)
+
+
+def test_current_tier_reads_the_instance_without_the_token(fake) -> None:
+    fake.max_characters = 777
+    assert publisher(fake).current_tier(Credential("not-even-a-token")).startswith("i777.")

@@ -47,8 +47,15 @@ def test_each_descriptor_is_consistent(platform: Platform):
     assert 1 <= len(platform.short) <= 3
     assert platform.token_help
     assert platform.post_url("123", "someone").startswith("https://")
-    if platform.oauth is not None:
+    if platform.oauth is not None and not platform.oauth.registers_itself:
         assert platform.oauth.developer_portal.startswith("https://")
+    if platform.oauth is not None and platform.oauth.registers_itself:
+        # nothing to paste: the publisher registers Milton and trades the code itself
+        assert callable(getattr(platform.publisher, "register_app", None))
+        assert callable(getattr(platform.publisher, "app_is_known", None))
+        assert callable(getattr(platform.publisher, "exchange_code", None))
+    # a platform says why it has no browser sign-in, or has one
+    assert not (platform.oauth is not None and platform.no_browser_note)
 
 
 @pytest.mark.parametrize("platform", PLATFORMS, ids=lambda p: p.name)

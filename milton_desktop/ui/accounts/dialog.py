@@ -53,7 +53,7 @@ from milton_desktop.domain.errors import UserError
 from milton_desktop.domain.redaction import redact_known
 from milton_desktop.domain.status import AccountStatus
 from milton_desktop.domain.timeutil import TimeInputError, get_zone, human_delta
-from milton_desktop.operations import accounts
+from milton_desktop.operations import accounts, browser_sign_in
 from milton_desktop.publishers import oauth, registry
 from milton_desktop.publishers.base import PublishError, RateLimited, Transient
 from milton_desktop.storage import settings
@@ -416,7 +416,11 @@ class ConnectDialog(QDialog):
         )
         self.token_choice.setObjectName("chooseToken")
         self.token_choice.clicked.connect(self._on_token_choice_clicked)
+        # where a platform cannot sign in through the browser, it says why here
+        self.no_browser_label = _hint()
+        self.no_browser_label.setObjectName("noBrowserNote")
         box.addWidget(self.browser_choice)
+        box.addWidget(self.no_browser_label)
         box.addWidget(self.token_choice)
         box.addStretch(1)
         return page
@@ -441,7 +445,16 @@ class ConnectDialog(QDialog):
         redirect_row.addWidget(copy)
 
         form = QFormLayout()
-        form.addRow("Redirect URL:", redirect_row)
+        self.browser_form = form
+        # a platform of many servers (Mastodon) signs in on the user's own
+        self.browser_instance_edit = QLineEdit()
+        self.browser_instance_edit.setObjectName("browserInstance")
+        self.browser_instance_edit.setPlaceholderText("mastodon.social")
+        form.addRow("Server:", self.browser_instance_edit)
+        self.redirect_row = QWidget()
+        self.redirect_row.setLayout(redirect_row)
+        redirect_row.setContentsMargins(0, 0, 0, 0)
+        form.addRow("Redirect URL:", self.redirect_row)
         self.port_spin = QSpinBox()
         self.port_spin.setObjectName("port")
         self.port_spin.setRange(1024, 65535)
@@ -597,9 +610,12 @@ class ConnectDialog(QDialog):
         self.retry_button.hide()
         if index == self.PAGE_BROWSER:
             self._fill_browser_page()
-            (
-                self.client_id_edit if not self.client_id_edit.text() else self.sign_in_button
-            ).setFocus()
+            if self.browser_instance_edit.isVisible() and not self.browser_instance_edit.text():
+                self.browser_instance_edit.setFocus()
+            elif self.client_id_edit.isVisible() and not self.client_id_edit.text():
+                self.client_id_edit.setFocus()
+            else:
+                self.sign_in_button.setFocus()
         elif index == self.PAGE_TOKEN:
             hint = registry.platform(self.platform).token_help
             if self.wants_pages() or (
@@ -668,6 +684,33 @@ class ConnectDialog(QDialog):
     def _fill_browser_page(self) -> None:
         platform = self.platform
         label = registry.label(platform)
+        registers_itself = oauth.spec(platform).registers_itself
+        form = self.browser_form
+        form.setRowVisible(
+            self.browser_instance_edit,
+            self.account is None and registry.platform(platform).needs_instance,
+        )
+        # nothing to register and nothing to paste where Milton registers itself
+        for widget in (self.redirect_row, self.client_id_edit, self.client_secret_edit):
+            form.setRowVisible(widget, not registers_itself)
+        saved = settings.get_internal(f"oauth_app_{platform}", {}) or {}
+        port = saved.get("port")
+        if isinstance(port, int) and 1024 <= port <= 65535:
+            self.port_spin.setValue(port)
+        if registers_itself:
+            where = (
+                f"your {label} server"
+                if self.account is None
+                else html.escape(self.account.api_base or f"the {label} server")
+            )
+            self.browser_intro.setText(
+                f"Milton signs in on {where} in your browser. The first time, it "
+                "registers itself there as an app named “Milton Desktop”: there is no "
+                "developer app to create and nothing to copy. Your token goes only "
+                "between your computer and your server."
+            )
+            self._on_port_spin_value_changed(self.port_spin.value())
+            return
         portal = oauth.spec(platform).developer_portal
         needs_secret = oauth.needs_client_secret(platform)
         what = "client ID and client secret" if needs_secret else "client ID"
@@ -685,12 +728,8 @@ class ConnectDialog(QDialog):
         self.client_secret_edit.setPlaceholderText(
             "Required by " + label if needs_secret else "Only for confidential (web) apps"
         )
-        saved = settings.get_internal(f"oauth_app_{platform}", {}) or {}
         if saved.get("client_id") and not self.client_id_edit.text():
             self.client_id_edit.setText(str(saved["client_id"]))
-        port = saved.get("port")
-        if isinstance(port, int) and 1024 <= port <= 65535:
-            self.port_spin.setValue(port)
         self._on_port_spin_value_changed(self.port_spin.value())
 
     def _set_busy(self, text: str | None) -> None:
@@ -708,6 +747,7 @@ class ConnectDialog(QDialog):
             self.back_button,
             self.client_id_edit,
             self.client_secret_edit,
+            self.browser_instance_edit,
             self.port_spin,
             self.login_edit,
             self.token_edit,
@@ -739,6 +779,16 @@ class ConnectDialog(QDialog):
         what is pasted (an app password, with a login name, on Bluesky)."""
         found = registry.platform(self.platform)
         self.browser_choice.setVisible(found.oauth is not None)
+        if found.oauth is not None and found.oauth.registers_itself:
+            self.browser_choice.setDescription(
+                "On your own server: Milton registers itself there, nothing to set up. Recommended."
+            )
+        else:
+            self.browser_choice.setDescription(
+                "Uses a developer app you own on the platform. Recommended: tokens can be renewed."
+            )
+        self.no_browser_label.setText(found.no_browser_note)
+        self.no_browser_label.setVisible(found.oauth is None and bool(found.no_browser_note))
         if found.login_name:
             self.token_choice.setText("Paste an app password")
             self.token_choice.setDescription(
@@ -819,23 +869,34 @@ class ConnectDialog(QDialog):
             return
         self._retry = self._on_sign_in_clicked
         platform = self.platform
-        client_id = self.client_id_edit.text().strip()
-        secret = self.client_secret_edit.text().strip() or None
+        registers_itself = oauth.spec(platform).registers_itself
+        client_id = "" if registers_itself else self.client_id_edit.text().strip()
+        secret = None if registers_itself else self.client_secret_edit.text().strip() or None
         label = registry.label(platform)
-        if not client_id:
+        if not registers_itself and not client_id:
             self.show_error(f"Enter the client ID of your {label} developer app.")
             self.client_id_edit.setFocus()
             return
-        if oauth.needs_client_secret(platform) and not secret:
+        if not registers_itself and oauth.needs_client_secret(platform) and not secret:
             self.show_error(f"{label} also needs the app's client secret: enter it.")
             self.client_secret_edit.setFocus()
             return
-        port = self.port_spin.value()
-        # the client id and port are not secret: remember them for next time
-        settings.set_internal(f"oauth_app_{platform}", {"client_id": client_id, "port": port})
-        cancel = self._cancel = threading.Event()
         credentials, account, name = self.credentials, self.account, self._name()
         api_base = account.api_base if account is not None else None
+        if account is None and registry.platform(platform).needs_instance:
+            server = self.browser_instance_edit.text().strip()
+            if not server:
+                self.show_error(f"Enter the address of your {label} server first.")
+                self.browser_instance_edit.setFocus()
+                return
+            api_base = server if "://" in server else "https://" + server
+        port = self.port_spin.value()
+        # the client id and port are not secret: remember them for next time
+        remembered: dict[str, Any] = {"port": port}
+        if client_id:
+            remembered["client_id"] = client_id
+        settings.set_internal(f"oauth_app_{platform}", remembered)
+        cancel = self._cancel = threading.Event()
         timeout = self.sign_in_timeout
         opener = self._opener
         pages = self.wants_pages()
@@ -844,16 +905,18 @@ class ConnectDialog(QDialog):
         scope = oauth.spec(platform).page_scope if as_page else None
 
         def sign_in() -> tuple[Credential, Identity]:
-            return oauth.connect_flow(
+            return browser_sign_in.sign_in(
+                credentials,
                 platform,
-                client_id,
-                secret,
                 opener.requested.emit,  # queued to the GUI thread, which opens the browser
+                client_id=client_id,
+                client_secret=secret,
+                server=api_base,
                 port=port,
                 timeout=timeout,
-                api_base=api_base,
                 cancel=cancel,
                 scope=scope,
+                new_account=account is None,
             )
 
         self.fallback_label.hide()
@@ -877,7 +940,8 @@ class ConnectDialog(QDialog):
             credential, identity = sign_in()
             if account is not None:
                 return accounts.reconnect_account(credentials, account.id, credential, identity)
-            return accounts.connect_account(credentials, platform, name, credential, identity)
+            base = accounts.instance_base(platform, api_base)
+            return accounts.connect_account(credentials, platform, name, credential, identity, base)
 
         run_in_background(
             work,

@@ -35,7 +35,12 @@ DISMISSED_KEY = "hints/first-run-dismissed"
 def platform_needs(platform: Platform) -> str:
     """What connecting ``platform`` takes, in a sentence or two."""
     parts = []
-    if platform.oauth is not None:
+    if platform.oauth is not None and platform.oauth.registers_itself:
+        parts.append(
+            "Sign in with the browser on your own server (Milton registers itself there: "
+            "nothing to set up), or paste an access token."
+        )
+    elif platform.oauth is not None:
         host = urlsplit(platform.oauth.developer_portal).netloc or platform.oauth.developer_portal
         what = "its client ID and secret" if platform.oauth.needs_client_secret else "its client ID"
         parts.append(
@@ -43,7 +48,7 @@ def platform_needs(platform: Platform) -> str:
             f"{host} (Milton asks for {what}), or paste an access token."
         )
     else:
-        parts.append("Paste an access token.")
+        parts.append(platform.no_browser_note or "Paste an access token.")
     parts.append(platform.token_help)
     if platform.rules.requires_media:
         needs = "an image or video"
