@@ -40,7 +40,8 @@ from urllib.parse import urlsplit
 
 from milton_desktop.domain.content import Content, MediaItem, Published
 from milton_desktop.domain.credential import AccountRef, Credential, Identity
-from milton_desktop.domain.validation import MediaRule, Rules
+from milton_desktop.domain.validation import MediaRule, Reducible, Rules
+from milton_desktop.publishers import imaging
 from milton_desktop.publishers.base import (
     AuthExpired,
     OutcomeUnknown,
@@ -197,7 +198,16 @@ RULES = Rules(
     max_chars=MAX_GRAPHEMES,
     count=graphemes,
     unit="characters",
-    media={"image": MediaRule(IMAGE_TYPES, MAX_IMAGE_BYTES)},
+    media={
+        "image": MediaRule(
+            IMAGE_TYPES,
+            MAX_IMAGE_BYTES,
+            # a larger JPEG, PNG or WebP is reduced when it goes out (``_read``)
+            reducible=Reducible(
+                imaging.REDUCIBLE, imaging.MAX_SOURCE_BYTES, imaging.MAX_SOURCE_PIXELS
+            ),
+        )
+    },
     max_media=MAX_IMAGES,
     max_alt_text=MAX_ALT_GRAPHEMES,
     text_checks=(_byte_limit,),
@@ -368,6 +378,10 @@ class _Image:
     item: MediaItem
     data: bytes
     mime: str
+    #: the size of what is uploaded, when it was reduced (else read from the item)
+    size: tuple[int, int] | None = None
+    #: what the user is told when it was reduced
+    note: str = ""
 
 
 # ---------------------------------------------------------------- helpers
@@ -622,7 +636,7 @@ class BlueskyPublisher(Publisher):
                 if progress is not None:
                     progress(done, total)
                 entry: dict[str, Any] = {"alt": img.item.alt_text or "", "image": blob}
-                size = (img.item.width, img.item.height)
+                size: tuple[int | None, int | None] = img.size or (img.item.width, img.item.height)
                 if not (size[0] and size[1]):
                     size = image_size(img.data) or (None, None)
                 if size[0] and size[1]:
@@ -632,7 +646,8 @@ class BlueskyPublisher(Publisher):
 
         uri = self._create(record, rkey, did, credential)
         self.log.info("published Bluesky post %s with %d images", rkey, len(images))
-        return Published(remote_id=uri, url=post_url(rkey, handle))
+        notes = tuple(img.note for img in images if img.note)
+        return Published(remote_id=uri, url=post_url(rkey, handle), warnings=notes)
 
     # ------------------------------------------------------------ the create
 
@@ -712,12 +727,14 @@ class BlueskyPublisher(Publisher):
             mime = item.mime or mimetypes.guess_type(item.path.name)[0] or ""
         elif item.url:
             host = urlsplit(item.url).hostname or "its host"
+            # a JPEG, PNG or WebP over the blob limit is reduced, so fetch it whole
+            reducible = not item.mime or item.mime in imaging.REDUCIBLE
             got = download(
                 self.session,
                 item.url,
                 what=f"downloading media {number} from {host}",
                 label=f"media {number}",
-                cap=MAX_IMAGE_BYTES,
+                cap=imaging.MAX_SOURCE_BYTES if reducible else MAX_IMAGE_BYTES,
                 timeout=self.timeout,
                 stack=stack,
                 platform=self.rules.label,
@@ -734,11 +751,31 @@ class BlueskyPublisher(Publisher):
                 f"media {number}: {mime or 'unknown type'} is not accepted; use JPEG, PNG, WebP or GIF"
             )
         if len(data) > MAX_IMAGE_BYTES:
-            raise Rejected(
-                f"media {number} is {len(data):,} bytes; Bluesky takes images of at most "
-                f"{MAX_IMAGE_BYTES:,} bytes and Milton cannot scale it down here: save a smaller JPEG"
-            )
+            return self._reduced(number, item, data, mime)
         return _Image(number, item, data, mime)
+
+    def _reduced(self, number: int, item: MediaItem, data: bytes, mime: str) -> _Image:
+        """Image ``number`` re-encoded or scaled down to the blob limit, or refused."""
+        over = (
+            f"media {number} is {len(data):,} bytes, over the {MAX_IMAGE_BYTES:,} bytes "
+            "Bluesky takes"
+        )
+        if mime not in imaging.REDUCIBLE:
+            raise Rejected(
+                f"{over}, and Milton does not scale a {mime.split('/')[-1].upper()} down (it "
+                "would stop its animation): make it smaller, or save it as a JPEG or PNG"
+            )
+        try:
+            reduced = imaging.fit(data, MAX_IMAGE_BYTES)
+        except imaging.CannotReduce as exc:
+            raise Rejected(
+                f"{over}, and Milton cannot scale it down: {exc}; save a smaller JPEG"
+            ) from None
+        note = reduced.describe(f"image {number}", self.rules.label, MAX_IMAGE_BYTES)
+        self.log.info("Bluesky %s", note)
+        return _Image(
+            number, item, reduced.data, reduced.mime, (reduced.width, reduced.height), note
+        )
 
     def _upload(self, img: _Image, credential: Credential) -> dict[str, Any]:
         resp = self._call(

@@ -13,7 +13,8 @@ from milton_desktop.publishers import bluesky, registry
 from milton_desktop.publishers.base import AuthExpired, OutcomeUnknown, RateLimited, Rejected
 from milton_desktop.publishers.bluesky import BlueskyPublisher, facets, graphemes, is_tid, new_tid
 from tests.fakes.bluesky import FakeBluesky
-from tests.fakes.instagram import make_jpeg
+from tests.fakes.instagram import MediaHost, make_jpeg
+from tests.fakes.pictures import animated_gif, animated_webp, noisy_jpeg, noisy_png, read
 
 HANDLE = "alice.test"
 PASSWORD = "abcd-efgh-ijkl-mnop"
@@ -73,9 +74,22 @@ def test_rules_count_graphemes_and_bytes():
     ]
 
 
-def test_images_over_the_blob_limit_or_more_than_four_are_refused(tmp_path):
-    big = MediaItem("image", "image/jpeg", path=tmp_path / "x.jpg", size=1_000_001)
-    assert "over the 977 kB limit" in registry.validate("bluesky", Content("x", (big,)))[0].message
+def test_images_over_the_blob_limit_are_accepted_to_be_reduced_gifs_are_not(tmp_path):
+    def item(mime: str, size: int, **kw) -> MediaItem:
+        return MediaItem("image", mime, path=tmp_path / "x", size=size, **kw)
+
+    for mime in ("image/jpeg", "image/png", "image/webp"):
+        assert registry.validate("bluesky", Content("x", (item(mime, 3_400_000),))) == []
+    (gif,) = registry.validate("bluesky", Content("x", (item("image/gif", 1_000_001),)))
+    assert "over the 977 kB limit" in gif.message
+    (huge,) = registry.validate("bluesky", Content("x", (item("image/jpeg", 60_000_000),)))
+    assert "too large to be scaled down" in huge.message
+    pixels = item("image/jpeg", 3_000_000, width=20_000, height=10_000)
+    (many,) = registry.validate("bluesky", Content("x", (pixels,)))
+    assert "20000x10000 is too many pixels" in many.message and "120 megapixels" in many.message
+
+
+def test_more_than_four_images_or_a_video_are_refused(tmp_path):
     small = MediaItem("image", "image/jpeg", path=tmp_path / "x.jpg", size=10)
     problems = registry.validate("bluesky", Content("x", (small,) * 5))
     assert problems[0].message == "5 media: Bluesky takes at most 4"
@@ -221,13 +235,68 @@ def test_publish_images_with_alt_text_and_aspect_ratio(fake, tmp_path):
     assert seen[-1][0] == seen[-1][1]
 
 
-def test_an_image_over_the_limit_is_refused_with_the_limit(fake, tmp_path):
+def test_a_large_photo_is_reduced_to_fit_the_blob_limit(fake, tmp_path):
     pub, cred, ref = _signed_in(fake)
-    item = _image(tmp_path, padding=1_000_100)
-    item = MediaItem("image", "image/jpeg", path=item.path)  # size not known beforehand
+    path = tmp_path / "IMG_0001.jpg"
+    path.write_bytes(noisy_jpeg(2000, 1500, orientation=6))  # a phone held upright
+    assert path.stat().st_size > 2_500_000
+    small = _image(tmp_path, "small.jpg", 640, 480)
+    big = MediaItem(
+        "image", "image/jpeg", path=path, size=path.stat().st_size, width=2000, height=1500
+    )
+    published = pub.publish(Content("the view", (small, big)), cred, ref)
+    (post,) = fake.posts()  # the fake refuses any blob over 1,000,000 bytes
+    uploads = fake.calls("POST /xrpc/com.atproto.repo.uploadBlob")
+    assert uploads[0].body == small.path.read_bytes()  # under the limit: sent as it is
+    blob = uploads[1].body
+    assert len(blob) <= 1_000_000 and uploads[1].header("content-type") == "image/jpeg"
+    img = read(blob)
+    assert img.format == "JPEG" and img.width < img.height  # turned upright
+    assert not img.getexif() and b"Milton Test Camera" not in blob  # no EXIF, no GPS
+    ratio = post["embed"]["images"][1]["aspectRatio"]
+    assert ratio == {"width": img.width, "height": img.height}
+    assert post["embed"]["images"][1]["image"]["size"] == len(blob)
+    (warning,) = published.warnings
+    mb = f"{len(blob) / 1e6:.2f} MB"
+    assert warning == (
+        f"image 2 was reduced from {path.stat().st_size / 1e6:.1f} MB 1500x2000 to {mb} "
+        f"{img.width}x{img.height} to fit Bluesky's 1 MB limit"
+    )
+
+
+def test_a_linked_photo_over_the_limit_is_fetched_whole_and_reduced(fake):
+    pub, cred, ref = _signed_in(fake)
+    with MediaHost() as host:
+        url = host.add("/photo.png", noisy_png(1200, 900), "image/png")
+        item = MediaItem("image", "image/png", url=url)
+        published = pub.publish(Content("linked", (item,)), cred, ref)
+    (upload,) = fake.calls("POST /xrpc/com.atproto.repo.uploadBlob")
+    assert len(upload.body) <= 1_000_000 and read(upload.body).format == "JPEG"
+    assert upload.header("content-type") == "image/jpeg"
+    assert published.warnings and "image 1 was reduced" in published.warnings[0]
+
+
+@pytest.mark.parametrize(
+    ("name", "mime", "data", "says"),
+    [
+        ("anim.gif", "image/gif", lambda: animated_gif(900, 900), "does not scale a GIF"),
+        ("anim.webp", "image/webp", lambda: animated_webp(700, 700), "animated"),
+        ("fake.jpg", "image/jpeg", lambda: b"\xff\xd8" + b"\0" * 1_000_100, "Milton can read"),
+    ],
+    ids=["gif", "animated-webp", "unreadable"],
+)
+def test_an_image_that_cannot_be_reduced_is_refused_with_the_limit(
+    fake, tmp_path, name, mime, data, says
+):
+    pub, cred, ref = _signed_in(fake)
+    path = tmp_path / name
+    path.write_bytes(data())
+    assert path.stat().st_size > 1_000_000
+    item = MediaItem("image", mime, path=path)  # size not known beforehand
     with pytest.raises(Rejected) as err:
         pub.publish(Content("big", (item,)), cred, ref)
-    assert "at most 1,000,000 bytes" in str(err.value)
+    assert "over the 1,000,000 bytes Bluesky takes" in str(err.value)
+    assert says in str(err.value)
     assert not fake.calls("POST /xrpc/com.atproto.repo.uploadBlob")
 
 
