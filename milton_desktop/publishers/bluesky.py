@@ -399,7 +399,8 @@ def _jwt_expiry(token: str) -> datetime | None:
 
 
 def _pds_from(did_doc: object) -> str | None:
-    """The account's PDS from its DID document (the ``#atproto_pds`` service)."""
+    """The account's PDS from its DID document (the ``#atproto_pds`` service), if it
+    is an address a session token may travel to."""
     if not isinstance(did_doc, dict):
         return None
     for service in did_doc.get("service") or []:
@@ -407,9 +408,31 @@ def _pds_from(did_doc: object) -> str | None:
             continue
         if str(service.get("id") or "").endswith("#atproto_pds"):
             endpoint = service.get("serviceEndpoint")
-            if isinstance(endpoint, str) and endpoint.startswith("https://"):
+            if isinstance(endpoint, str) and _token_safe(endpoint):
                 return endpoint.rstrip("/")
     return None
+
+
+def _token_safe(url: str) -> bool:
+    """https anywhere; plain http only to this computer (a local or test PDS)."""
+    import ipaddress
+
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        parts.port  # noqa: B018 - a malformed port raises here
+    except ValueError:
+        return False
+    if parts.scheme == "https" and host:
+        return True
+    if parts.scheme != "http":
+        return False
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _problem(body: dict[str, Any]) -> tuple[str, str]:
@@ -437,10 +460,9 @@ class BlueskyPublisher(Publisher):
 
     platform: ClassVar[str] = "bluesky"
     rules: ClassVar[Rules] = RULES
-    default_bases: ClassVar[Mapping[str, str]] = {
-        "entryway": "https://bsky.social",
-        "pds": "https://bsky.social",
-    }
+    #: where sessions are made; every other call goes to the account's PDS, named by
+    #: the DID document the session came with (the entryway, without one)
+    default_bases: ClassVar[Mapping[str, str]] = {"entryway": "https://bsky.social"}
     #: how many times one attempt sends the create when the outcome of the last one is
     #: unknown and ``getRecord`` says it did not land
     create_tries: int = 3
@@ -523,10 +545,11 @@ class BlueskyPublisher(Publisher):
         again with the app password (``createSession`` is rate-limited: last resort)."""
         what = "renewing the Bluesky session"
         if credential.refresh_token:
+            # the PDS serves it (for an entryway account, it forwards it there)
             resp = send(
                 self.session,
                 "POST",
-                self.base("entryway") + "/xrpc/com.atproto.server.refreshSession",
+                self._pds(credential) + "/xrpc/com.atproto.server.refreshSession",
                 what=what,
                 timeout=self.timeout,
                 headers={"Authorization": f"Bearer {credential.refresh_token}"},
@@ -821,7 +844,9 @@ class BlueskyPublisher(Publisher):
     # ------------------------------------------------------------ plumbing
 
     def _pds(self, credential: Credential) -> str:
-        return self.api_base or str(credential.extra.get("pds") or "") or self.default_bases["pds"]
+        """The account's PDS: ``api_base`` when set (it replaces every host), else the
+        one its session's DID document named, else the entryway."""
+        return self.api_base or str(credential.extra.get("pds") or "") or self.base("entryway")
 
     def _call(
         self,

@@ -18,7 +18,10 @@ requests:
   "RecordAlreadyExists", ``"internal"`` → 500 InternalServerError as the reference
   PDS answers today);
 - ``getRecord`` (400 RecordNotFound), ``resolveHandle`` (400 for unknown handles);
-- ``RateLimit-*`` headers on every answer, the reset in epoch seconds.
+- ``RateLimit-*`` headers on every answer, the reset in epoch seconds;
+- the session answers carry a DID document naming ``pds_endpoint`` as the account's
+  PDS; :meth:`FakeBluesky.pds_of` makes that PDS a second server sharing the state,
+  and ``role = "entryway"`` keeps the first to the session calls.
 
 Graphemes are counted by the client module's counter (there is no second one here).
 """
@@ -100,11 +103,31 @@ class FakeBluesky(FakeServer):
         self.collision = "explicit"
         self.session_limit = 30
         self.pds_endpoint = "https://pds.example.test"
+        #: createSession and refreshSession answer with the account's DID document
+        self.send_did_doc = True
+        #: "entryway" serves only the session calls, as a test of where requests go
+        #: (the real one forwards the rest to the PDS); "pds" serves everything
+        self.role = "pds"
+        self._names_itself = False  # a PDS of pds_of: its DID documents name its own url
         self.rate_limit = 3000
         self.rate_window = 300
         self._served = 0
 
     # ------------------------------------------------------------ set-up
+    @classmethod
+    def pds_of(cls, entryway: FakeBluesky) -> FakeBluesky:
+        """A second server, the PDS that ``entryway``'s DID documents name: the same
+        accounts, sessions, blobs and records (behind the same lock), its own requests
+        and faults. Start it, then set ``entryway.pds_endpoint = pds.url``."""
+        pds = cls()
+        pds._lock = entryway._lock
+        pds.accounts = entryway.accounts
+        pds.tokens = entryway.tokens
+        pds.blobs = entryway.blobs
+        pds.records = entryway.records
+        pds._names_itself = True
+        return pds
+
     def add_account(self, handle: str, password: str, did: str | None = None) -> Account:
         did = did or f"did:plc:{hashlib.sha256(handle.encode()).hexdigest()[:24]}"
         acc = Account(did=did, handle=handle, password=password)
@@ -149,6 +172,8 @@ class FakeBluesky(FakeServer):
             "GET /xrpc/com.atproto.identity.resolveHandle": self._resolve_handle,
         }
         handler = routes.get(req.route)
+        if self.role == "entryway" and ".server." not in req.path:
+            return _error(400, "InvalidRequest", f"the entryway does not serve {req.path} here")
         if handler is None:
             return _error(501, "MethodNotImplemented", f"Method Not Implemented: {req.path}")
         return handler(req)
@@ -171,12 +196,15 @@ class FakeBluesky(FakeServer):
         )
         self.tokens[access.value] = access
         self.tokens[refresh.value] = refresh
-        return {
+        session: dict[str, Any] = {
             "did": acc.did,
             "handle": acc.handle,
             "accessJwt": access.value,
             "refreshJwt": refresh.value,
-            "didDoc": {
+            "active": acc.active,
+        }
+        if self.send_did_doc:
+            session["didDoc"] = {
                 "@context": ["https://www.w3.org/ns/did/v1"],
                 "id": acc.did,
                 "alsoKnownAs": [f"at://{acc.handle}"],
@@ -184,12 +212,11 @@ class FakeBluesky(FakeServer):
                     {
                         "id": "#atproto_pds",
                         "type": "AtprotoPersonalDataServer",
-                        "serviceEndpoint": self.pds_endpoint,
+                        "serviceEndpoint": self.url if self._names_itself else self.pds_endpoint,
                     }
                 ],
-            },
-            "active": acc.active,
-        }
+            }
+        return session
 
     def _create_session(self, req: Request) -> Reply:
         try:

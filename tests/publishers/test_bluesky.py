@@ -422,3 +422,122 @@ def test_an_old_unused_blob_is_gone_at_create_time(fake, tmp_path):
     with pytest.raises(Rejected) as err:
         pub.publish(Content("x", (_image(tmp_path),)), cred, ref)
     assert "Could not find blob" in str(err.value)
+
+
+# ------------------------------------------------------------------ the account's PDS
+
+
+@pytest.fixture
+def split():
+    """An entryway (sessions only) whose DID documents name a second fake as the PDS."""
+    with FakeBluesky() as entryway, FakeBluesky.pds_of(entryway) as pds:
+        entryway.role = "entryway"
+        entryway.pds_endpoint = pds.url
+        entryway.add_account(HANDLE, PASSWORD, did="did:plc:u5cwb2mwiv2bfq53cjufe6yn")
+        entryway.add_account("atproto.com", "x", did="did:plc:ewvi7nxzyoun6zhxrhs64oiz")
+        yield entryway, pds
+
+
+def _at(entryway: FakeBluesky) -> BlueskyPublisher:
+    """A publisher with no ``api_base``, whose entryway (bsky.social) is the fake."""
+
+    class AtTheFakeEntryway(BlueskyPublisher):
+        default_bases = {"entryway": entryway.url}
+
+    return AtTheFakeEntryway(sleep=lambda s: None, timeout=(2.0, 2.0))
+
+
+def _routes(server: FakeBluesky) -> list[str]:
+    return [r.route.rsplit(".", 1)[-1] for r in server.requests]
+
+
+def test_after_sign_in_every_call_goes_to_the_pds_the_did_document_names(split, tmp_path):
+    entryway, pds = split
+    pub = _at(entryway)
+    cred = pub.sign_in(PASSWORD, HANDLE)
+    assert cred.extra["pds"] == pds.url
+    ident = pub.identify(cred)
+    ref = AccountRef(ident.remote_id, ident.username)
+    pub.publish(Content("hi @atproto.com", (_image(tmp_path),)), cred, ref)
+    assert len(entryway.posts()) == 1
+    assert _routes(entryway) == ["createSession"]
+    assert _routes(pds) == ["getSession", "resolveHandle", "uploadBlob", "createRecord"]
+    # the PDS renews the session too (it forwards an entryway account's refresh)
+    entryway.expire_access_tokens()
+    fresh = pub.refresh(cred)
+    assert fresh.extra["pds"] == pds.url
+    assert _routes(pds)[-1] == "refreshSession" and _routes(entryway) == ["createSession"]
+
+
+def test_the_kept_pds_serves_a_later_publish_without_another_lookup(split):
+    entryway, pds = split
+    kept = _at(entryway).sign_in(PASSWORD, HANDLE).to_json()  # as the keyring holds it
+    ref = AccountRef("did:plc:u5cwb2mwiv2bfq53cjufe6yn", HANDLE)
+    later = _at(entryway)  # another run of the scheduler
+    pds.inject(CREATE, mode="drop", when="after")
+    published = later.publish(Content("exactly once"), Credential.from_json(kept), ref)
+    assert len(entryway.posts()) == 1
+    assert _routes(entryway) == ["createSession"]
+    assert _routes(pds) == ["createRecord", "getRecord"]
+    assert published.url.endswith("/post/" + later.checkpoint["rkey"])
+
+
+def test_a_dead_refresh_token_signs_in_again_at_the_entryway(split):
+    entryway, pds = split
+    pub = _at(entryway)
+    cred = pub.sign_in(PASSWORD, HANDLE)
+    entryway.expire_refresh_tokens()
+    fresh = pub.refresh(cred)
+    assert _routes(pds) == ["refreshSession"]
+    assert _routes(entryway) == ["createSession", "createSession"]
+    assert fresh.extra["pds"] == pds.url
+
+
+def test_a_session_without_a_did_document_keeps_using_the_entryway(split):
+    entryway, pds = split
+    entryway.send_did_doc = False
+    entryway.role = "pds"  # then the entryway is where the account's calls go
+    pub = _at(entryway)
+    cred = pub.sign_in(PASSWORD, HANDLE)
+    assert "pds" not in cred.extra
+    ref = AccountRef("did:plc:u5cwb2mwiv2bfq53cjufe6yn", HANDLE)
+    pub.publish(Content("hello"), cred, ref)
+    pub.refresh(cred)
+    assert _routes(entryway) == ["createSession", "createRecord", "refreshSession"]
+    assert pds.requests == []
+
+
+def test_api_base_replaces_the_entryway_and_the_pds(split):
+    entryway, pds = split
+    entryway.role = "pds"
+    pub = BlueskyPublisher(api_base=entryway.url, sleep=lambda s: None, timeout=(2.0, 2.0))
+    cred = pub.sign_in(PASSWORD, HANDLE)
+    assert cred.extra["pds"] == pds.url  # named, and kept, but api_base wins
+    pub.publish(Content("hello"), cred, AccountRef("did:plc:u5cwb2mwiv2bfq53cjufe6yn", HANDLE))
+    assert pds.requests == [] and len(entryway.posts()) == 1
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "kept"),
+    [
+        ("https://morel.us-east.host.bsky.network/", "https://morel.us-east.host.bsky.network"),
+        ("http://127.0.0.1:2583", "http://127.0.0.1:2583"),
+        ("http://localhost:2583", "http://localhost:2583"),
+        ("http://pds.example.com", None),  # a token would travel unencrypted
+        ("ftp://pds.example.com", None),
+        ("https://", None),
+        ("https://pds.example.com:99999", None),
+    ],
+)
+def test_only_a_pds_a_token_may_travel_to_is_kept(endpoint, kept):
+    doc = {
+        "service": [
+            {"id": "#atproto_labeler", "serviceEndpoint": "https://labels.example"},
+            {
+                "id": "did:plc:x#atproto_pds",
+                "type": "AtprotoPersonalDataServer",
+                "serviceEndpoint": endpoint,
+            },
+        ]
+    }
+    assert bluesky._pds_from(doc) == kept
