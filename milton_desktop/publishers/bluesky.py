@@ -41,7 +41,7 @@ from urllib.parse import urlsplit
 from milton_desktop.domain.content import Content, MediaItem, Published
 from milton_desktop.domain.credential import AccountRef, Credential, Identity
 from milton_desktop.domain.validation import MediaRule, Reducible, Rules
-from milton_desktop.publishers import imaging
+from milton_desktop.publishers import imaging, linkcard
 from milton_desktop.publishers.base import (
     AuthExpired,
     OutcomeUnknown,
@@ -58,6 +58,7 @@ from milton_desktop.publishers.http import (
     epoch_to_datetime,
     json_body,
     retry_after_hint,
+    safe_url,
     scrub,
     send,
     server_error,
@@ -666,6 +667,10 @@ class BlueskyPublisher(Publisher):
                     entry["aspectRatio"] = {"width": size[0], "height": size[1]}
                 embedded.append(entry)
             record["embed"] = {"$type": "app.bsky.embed.images", "images": embedded}
+        else:
+            card = self._link_card(found_facets, credential)
+            if card is not None:
+                record["embed"] = card
 
         uri = self._create(record, rkey, did, credential)
         self.log.info("published Bluesky post %s with %d images", rkey, len(images))
@@ -800,19 +805,85 @@ class BlueskyPublisher(Publisher):
             number, item, reduced.data, reduced.mime, (reduced.width, reduced.height), note
         )
 
-    def _upload(self, img: _Image, credential: Credential) -> dict[str, Any]:
+    # ------------------------------------------------------------ link cards
+
+    def _link_card(
+        self, found_facets: list[dict[str, Any]], credential: Credential
+    ) -> dict[str, Any] | None:
+        """The ``app.bsky.embed.external`` card of the text's first link, or None:
+        a card that cannot be made never holds the post back."""
+        links = [
+            feature["uri"]
+            for facet in found_facets
+            for feature in facet["features"]
+            if feature["$type"] == "app.bsky.richtext.facet#link"
+        ]
+        if not links:
+            return None
+        card = linkcard.fetch_card(self.session, links[0], log=self.log)
+        if card is None:
+            return None
+        external: dict[str, Any] = {
+            "uri": card.uri,
+            "title": card.title,
+            "description": card.description,
+        }
+        thumb = self._card_thumb(card.image, credential) if card.image else None
+        if thumb is not None:
+            external["thumb"] = thumb
+        return {"$type": "app.bsky.embed.external", "external": external}
+
+    def _card_thumb(self, url: str, credential: Credential) -> dict[str, Any] | None:
+        """The card picture's blob, reduced like a post's image if need be; None when
+        it cannot be had (the card then goes without it)."""
+        host = urlsplit(url).hostname or "its host"
+        try:
+            with contextlib.ExitStack() as stack:
+                got = download(
+                    self.session,
+                    url,
+                    what=f"downloading the link card's picture from {host}",
+                    label="the link card's picture",
+                    cap=imaging.MAX_SOURCE_BYTES,
+                    timeout=linkcard.CARD_TIMEOUT,
+                    stack=stack,
+                    platform=self.rules.label,
+                    log=self.log,
+                    allowance=linkcard.CARD_SECONDS,
+                )
+                data = got.file.read()
+            mime = got.content_type or mimetypes.guess_type(urlsplit(url).path)[0] or ""
+            if mime not in IMAGE_TYPES:
+                self.log.info("link card without its picture: %s is %s", safe_url(url), mime)
+                return None
+            if len(data) > MAX_IMAGE_BYTES:
+                if mime not in imaging.REDUCIBLE:
+                    self.log.info("link card without its picture: a large %s", mime)
+                    return None
+                reduced = imaging.fit(data, MAX_IMAGE_BYTES)
+                data, mime = reduced.data, reduced.mime
+            card_image = _Image(0, MediaItem("image", mime), data, mime)
+            return self._upload(card_image, credential, what="uploading the link card's picture")
+        except (PublishError, imaging.CannotReduce, OSError) as exc:
+            self.log.info("link card without its picture (%s): %s", safe_url(url), exc)
+            return None
+
+    def _upload(
+        self, img: _Image, credential: Credential, *, what: str | None = None
+    ) -> dict[str, Any]:
         resp = self._call(
             "POST",
             "com.atproto.repo.uploadBlob",
             credential,
-            what=f"uploading image {img.number} to Bluesky",
+            what=what or f"uploading image {img.number} to Bluesky",
             data=img.data,
             headers={"Content-Type": img.mime},
         )
         blob = json_body(resp).get("blob")
         if not isinstance(blob, dict) or not isinstance(blob.get("ref"), dict):
             raise Transient(
-                f"Bluesky took image {img.number} without giving a blob reference; will retry"
+                f"Bluesky took {'the picture' if what else f'image {img.number}'} without "
+                "giving a blob reference; will retry"
             )
         return blob
 

@@ -13,7 +13,8 @@ requests:
 - ``createRecord``: the repo is the token's DID, ``app.bsky.feed.post`` records with
   text ≤ 300 graphemes and ≤ 3000 UTF-8 bytes, facets as UTF-8 byte ranges inside the
   text (end exclusive) with known features, images ≤ 4 with ``alt`` and a known blob
-  ≤ 1,000,000 bytes; a client ``rkey`` must be a TID, and a second create with the
+  ≤ 1,000,000 bytes, or a link card (``app.bsky.embed.external``: uri, title and
+  description strings, an optional thumb blob held to the same rules); a client ``rkey`` must be a TID, and a second create with the
   same key is refused (``collision``: ``"explicit"`` → 400 InvalidRequest
   "RecordAlreadyExists", ``"internal"`` → 500 InternalServerError as the reference
   PDS answers today);
@@ -322,8 +323,11 @@ class FakeBluesky(FakeServer):
                 return _error(500, "InternalServerError", "Internal Server Error")
             return _error(400, "InvalidRequest", "RecordAlreadyExists: a record exists at that key")
         record = body["record"]
-        for img in (record.get("embed") or {}).get("images") or []:
-            self.blobs[img["image"]["ref"]["$link"]].used = True
+        embed = record.get("embed") or {}
+        used = [img["image"] for img in embed.get("images") or []]
+        used += [embed["external"]["thumb"]] if "thumb" in embed.get("external", {}) else []
+        for blob in used:
+            self.blobs[blob["ref"]["$link"]].used = True
         uri = f"at://{acc.did}/{POST}/{rkey}"
         cid = (
             "bafyrei" + hashlib.sha256(json.dumps(record, sort_keys=True).encode()).hexdigest()[:52]
@@ -371,34 +375,62 @@ class FakeBluesky(FakeServer):
                 if key is None or not isinstance(feature.get(key), str) or not feature[key]:
                     return f"Record/facets/{n}/features is invalid"
         embed = record.get("embed")
-        if embed is not None:
-            if embed.get("$type") != "app.bsky.embed.images":
-                return "this fake takes only app.bsky.embed.images embeds"
-            images = embed.get("images")
-            if not isinstance(images, list) or not 1 <= len(images) <= 4:
-                return "Record/embed/images must have between 1 and 4 items"
-            for n, img in enumerate(images):
-                if not isinstance(img.get("alt"), str):
-                    return f'Record/embed/images/{n} must have the property "alt"'
-                blob = img.get("image") or {}
-                ref = (blob.get("ref") or {}).get("$link")
-                known = self.blobs.get(ref)
-                if known is None or known.did != acc.did:
-                    return f"Could not find blob: {ref}"
-                if not known.used and time.time() - known.uploaded_at > self.blob_ttl:
-                    return f"Could not find blob: {ref}"
-                if known.size > 1_000_000:
-                    return f"Record/embed/images/{n}/image file too large. 1000000 bytes maximum"
-                if not known.mime.startswith("image/"):
-                    return f"Record/embed/images/{n}/image has the wrong mimetype"
-                ratio = img.get("aspectRatio")
-                if ratio is not None and not (
-                    isinstance(ratio.get("width"), int)
-                    and isinstance(ratio.get("height"), int)
-                    and ratio["width"] > 0
-                    and ratio["height"] > 0
-                ):
-                    return f"Record/embed/images/{n}/aspectRatio is invalid"
+        if embed is None:
+            return None
+        if not isinstance(embed, dict):
+            return "Record/embed must be an object"
+        if embed.get("$type") == "app.bsky.embed.external":
+            return self._check_external(acc, embed.get("external"))
+        if embed.get("$type") != "app.bsky.embed.images":
+            return "this fake takes only app.bsky.embed.images and app.bsky.embed.external embeds"
+        images = embed.get("images")
+        if not isinstance(images, list) or not 1 <= len(images) <= 4:
+            return "Record/embed/images must have between 1 and 4 items"
+        for n, img in enumerate(images):
+            if not isinstance(img.get("alt"), str):
+                return f'Record/embed/images/{n} must have the property "alt"'
+            problem = self._check_blob(acc, img.get("image"), f"Record/embed/images/{n}/image")
+            if problem:
+                return problem
+            ratio = img.get("aspectRatio")
+            if ratio is not None and not (
+                isinstance(ratio.get("width"), int)
+                and isinstance(ratio.get("height"), int)
+                and ratio["width"] > 0
+                and ratio["height"] > 0
+            ):
+                return f"Record/embed/images/{n}/aspectRatio is invalid"
+        return None
+
+    def _check_external(self, acc: Account, external: Any) -> str | None:
+        """``app.bsky.embed.external#external``: uri (a URI), title and description
+        (strings, required, "" allowed), an optional ``thumb`` image blob."""
+        if not isinstance(external, dict):
+            return 'Record/embed must have the property "external"'
+        for key in ("uri", "title", "description"):
+            if not isinstance(external.get(key), str):
+                return f'Record/embed/external must have the property "{key}"'
+        if not re.match(r"^[a-z][a-z0-9+.-]*:\S+$", external["uri"], re.IGNORECASE):
+            return "Record/embed/external/uri must be a uri"
+        thumb = external.get("thumb")
+        if thumb is not None:
+            return self._check_blob(acc, thumb, "Record/embed/external/thumb")
+        return None
+
+    def _check_blob(self, acc: Account, blob: Any, where: str) -> str | None:
+        """A blob ref to an image this account uploaded, at most 1,000,000 bytes."""
+        if not isinstance(blob, dict) or blob.get("$type") != "blob":
+            return f"{where} should be a blob ref"
+        ref = (blob.get("ref") or {}).get("$link")
+        known = self.blobs.get(ref)
+        if known is None or known.did != acc.did:
+            return f"Could not find blob: {ref}"
+        if not known.used and time.time() - known.uploaded_at > self.blob_ttl:
+            return f"Could not find blob: {ref}"
+        if known.size > 1_000_000:
+            return f"{where} file too large. 1000000 bytes maximum"
+        if not known.mime.startswith("image/"):
+            return f"{where} has the wrong mimetype"
         return None
 
     def _get_record(self, req: Request) -> Reply:

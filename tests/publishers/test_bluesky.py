@@ -203,17 +203,128 @@ def test_a_dead_refresh_token_logs_in_again_with_the_app_password(fake):
 
 def test_publish_text_with_facets_the_fake_checks(fake):
     pub, cred, ref = _signed_in(fake)
-    text = "新しい投稿 ✨ hi @atproto.com and @nobody.test see bsky.app #atproto 🎉"
-    published = pub.publish(Content(text), cred, ref)
+    with MediaHost() as site:
+        page = site.add("/about", b"<title>About</title>", "text/html")
+        text = f"新しい投稿 ✨ hi @atproto.com and @nobody.test see {page} #atproto 🎉"
+        published = pub.publish(Content(text), cred, ref)
     (post,) = fake.posts()
     assert post["text"] == text
-    assert [_covered(text, f) for f in post["facets"]] == ["@atproto.com", "bsky.app", "#atproto"]
+    assert [_covered(text, f) for f in post["facets"]] == ["@atproto.com", page, "#atproto"]
     assert post["facets"][0]["features"][0]["did"] == "did:plc:ewvi7nxzyoun6zhxrhs64oiz"
     rkey = pub.checkpoint["rkey"]
     assert published.url == f"https://bsky.app/profile/{HANDLE}/post/{rkey}"
     assert published.remote_id == f"at://{ref.remote_id}/app.bsky.feed.post/{rkey}"
     assert post["createdAt"].endswith("Z")
     assert len(fake.calls("GET /xrpc/com.atproto.identity.resolveHandle")) == 2
+
+
+# ------------------------------------------------------------------ link cards
+
+CARD_PAGE = """<html><head><title>ignored</title>
+<meta property="og:title" content="Milton v2">
+<meta property="og:description" content="Local-first publishing, now with cards.">
+<meta property="og:image" content="/card.jpg"></head><body>...</body></html>"""
+
+
+@pytest.fixture
+def site():
+    with MediaHost() as server:
+        yield server
+
+
+def test_a_link_without_images_gets_a_card_with_the_page_picture(fake, site):
+    pub, cred, ref = _signed_in(fake)
+    page = site.add("/v2", CARD_PAGE.encode(), "text/html; charset=utf-8")
+    site.add("/card.jpg", noisy_jpeg(1600, 1200), "image/jpeg")  # over the blob limit
+    other = site.add("/other", b"<title>Other</title>", "text/html")
+    published = pub.publish(Content(f"Out now: {page} (and {other})"), cred, ref)
+    (post,) = fake.posts()  # the fake checked the embed against the lexicon
+    embed = post["embed"]
+    assert embed["$type"] == "app.bsky.embed.external"
+    external = embed["external"]
+    assert (external["uri"], external["title"], external["description"]) == (
+        page,
+        "Milton v2",
+        "Local-first publishing, now with cards.",
+    )
+    (upload,) = fake.calls("POST /xrpc/com.atproto.repo.uploadBlob")
+    assert len(upload.body) <= 1_000_000 and read(upload.body).format == "JPEG"
+    assert external["thumb"]["ref"] == _blob_ref(upload.body, fake)
+    assert [r.path for r in site.requests] == ["/v2", "/card.jpg"]  # the first link only
+    assert published.warnings == ()  # the card's picture is not the user's image
+    assert [_covered(post["text"], f) for f in post["facets"]] == [page, other]
+
+
+def _blob_ref(body: bytes, fake: FakeBluesky) -> dict:
+    (blob,) = [b for b in fake.blobs.values() if b.size == len(body)]
+    return {"$link": blob.cid}
+
+
+def test_a_card_goes_without_its_picture_when_that_cannot_be_had(fake, site):
+    pub, cred, ref = _signed_in(fake)
+    page = site.add("/v2", CARD_PAGE.encode(), "text/html")  # /card.jpg: 404
+    pub.publish(Content(f"see {page}"), cred, ref)
+    (post,) = fake.posts()
+    assert "thumb" not in post["embed"]["external"]
+    assert post["embed"]["external"]["title"] == "Milton v2"
+    assert not fake.calls("POST /xrpc/com.atproto.repo.uploadBlob")
+
+
+@pytest.mark.parametrize(
+    "setup",
+    [
+        lambda s: s.inject("GET /v2", status=503),
+        lambda s: s.add("/v2", b"%PDF-1.7", "application/pdf"),
+        lambda s: s.add("/v2", b"<p>untitled</p>", "text/html"),
+        lambda s: s.inject("GET /v2", mode="drop"),
+    ],
+    ids=["down", "not-html", "untitled", "dropped"],
+)
+def test_a_page_that_gives_no_card_never_fails_the_post(fake, site, setup, caplog):
+    pub, cred, ref = _signed_in(fake)
+    setup(site)
+    with caplog.at_level("INFO", "milton.publish.bluesky"):
+        published = pub.publish(Content(f"see {site.url}/v2"), cred, ref)
+    (post,) = fake.posts()
+    assert "embed" not in post and published.warnings == ()
+    assert any("no link card" in r.message for r in caplog.records)
+
+
+def test_a_post_with_images_or_without_links_fetches_no_page(fake, site, tmp_path):
+    pub, cred, ref = _signed_in(fake)
+    page = site.add("/v2", CARD_PAGE.encode(), "text/html")
+    pub.publish(Content(f"see {page}", (_image(tmp_path),)), cred, ref)
+    _publisher(fake).publish(Content("no link, @nobody.test #tag"), cred, ref)
+    assert site.requests == []
+    assert [p.get("embed", {}).get("$type") for p in fake.posts()] == [
+        "app.bsky.embed.images",
+        None,
+    ]
+
+
+def test_the_fake_holds_a_card_to_the_lexicon(fake):
+    pub, cred, ref = _signed_in(fake)
+    did = ref.remote_id
+    cases = {
+        "no title": {"uri": "https://e.x", "description": ""},
+        "a number": {"uri": "https://e.x", "title": 1, "description": ""},
+        "no uri": {"uri": "not a uri", "title": "t", "description": ""},
+        "bad thumb": {"uri": "https://e.x", "title": "t", "description": "", "thumb": {}},
+    }
+    for name, external in cases.items():
+        record = {
+            "$type": "app.bsky.feed.post",
+            "text": name,
+            "createdAt": "2026-12-04T09:00:00.000Z",
+            "embed": {"$type": "app.bsky.embed.external", "external": external},
+        }
+        resp = pub.session.post(
+            f"{fake.url}/xrpc/com.atproto.repo.createRecord",
+            json={"repo": did, "collection": "app.bsky.feed.post", "record": record},
+            headers={"Authorization": f"Bearer {cred.access_token}"},
+        )
+        assert resp.status_code == 400, name
+    assert fake.posts() == []
 
 
 def test_publish_images_with_alt_text_and_aspect_ratio(fake, tmp_path):
