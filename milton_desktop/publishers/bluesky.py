@@ -1,12 +1,15 @@
 """Bluesky (AT Protocol): app-password sessions, facets, blobs, idempotent ``createRecord``.
 
 The contract is ``shared/api/NEXT_PLATFORMS.md`` section 2. An account is connected
-with its handle and an app password: ``createSession`` runs once, at connect, and the
-session (access and refresh JWTs, DID, handle, PDS) is kept in the credential with the
-app password. An expired access token answers HTTP 400 ``ExpiredToken`` (not 401);
-:meth:`BlueskyPublisher.refresh` then calls ``refreshSession``, and logs in again
-with the app password only when the refresh token is dead too (``createSession`` is
-limited to 30 per 5 minutes and 300 per day).
+with its handle and an app password: ``createSession`` runs once, at connect, at the
+entryway (bsky.social), and the session (access and refresh JWTs, DID, handle, and
+the PDS its DID document names) is kept in the credential with the app password.
+Every later call, ``refreshSession`` included, goes to that PDS (the entryway when
+the session came without a DID document; ``api_base`` replaces both). An expired
+access token answers HTTP 400 ``ExpiredToken`` (not 401); :meth:`BlueskyPublisher.refresh`
+then calls ``refreshSession``, and logs in again with the app password only when the
+refresh token is dead too (``createSession`` is limited to 30 per 5 minutes and 300
+per day).
 
 Only ``com.atproto.repo.createRecord`` can make a post exist. Its record key (a TID)
 is chosen once per scheduled post and kept in the publisher's checkpoint, so every
@@ -15,11 +18,12 @@ answer that was lost (timeout, dropped connection, 5xx) or a "that key exists"
 refusal, ``getRecord`` says whether the post is there: found, it was published; not
 found, the create is sent again with the same key, a few times within the attempt.
 
-Images are uploaded as raw bytes (``uploadBlob``) right before the create; each must
-be at most 1,000,000 bytes. Milton has no image library outside the window, so an
-image over that is refused before it is sent, with the limit in the message, rather
-than scaled down. Link cards (``app.bsky.embed.external``) are not made: a link is a
-clickable facet in the text.
+Images are uploaded as raw bytes (``uploadBlob``) right before the create. A blob
+holds at most 1,000,000 bytes: a larger JPEG, PNG or WebP is re-encoded and scaled
+down to fit (:mod:`.imaging`), and the result says so; a larger GIF is refused. A
+post with a link and no images gets a link card (``app.bsky.embed.external``) made
+from the first link's page (:mod:`.linkcard`); a page that gives none costs the
+post nothing but its card.
 """
 
 from __future__ import annotations
@@ -1019,7 +1023,8 @@ PLATFORM = Platform(
     # 2-hour access JWTs with a refresh JWT: renewed just before use
     token_upkeep=TokenUpkeep(renew_before=timedelta(minutes=5), before_use=True),
     preview=Preview(
-        note="Links, @mentions of known accounts and #hashtags become clickable. Milton does "
-        "not add link cards: the link stays in the text.",
+        link_card=True,
+        note="Links, @mentions of known accounts and #hashtags become clickable. Images over "
+        "1 MB are scaled down to fit when the post goes out.",
     ),
 )
