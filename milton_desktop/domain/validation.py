@@ -32,11 +32,25 @@ def count_mentions(text: str) -> int:
 
 
 @dataclass(frozen=True)
+class Reducible:
+    """Files a publisher makes fit on its own: one of these types over the rule's
+    ``max_bytes`` is re-encoded or scaled down when it goes out, not refused here."""
+
+    mimes: frozenset[str]
+    #: the largest file it takes to reduce
+    max_bytes: int
+    #: the most pixels (width x height) it takes to reduce, where they are known
+    max_pixels: int
+
+
+@dataclass(frozen=True)
 class MediaRule:
     """One kind of attachment a platform takes: its types and its size cap."""
 
     mimes: frozenset[str]
     max_bytes: int
+    #: what the publisher reduces to fit ``max_bytes`` instead of refusing it
+    reducible: Reducible | None = None
 
 
 def _own_kind(item: MediaItem) -> str:
@@ -124,10 +138,7 @@ def _item_problems(rules: Rules, n: int, item: MediaItem) -> list[str | Problem]
         accepted = ", ".join(sorted(m.split("/")[1].upper() for m in rule.mimes))
         found.append(f"{label}: {item.mime or 'unknown type'} is not accepted; use {accepted}")
     if item.size and item.size > rule.max_bytes:
-        found.append(
-            f"{label}: {_fmt_size(item.size)} is over the {_fmt_size(rule.max_bytes)} limit; "
-            "use a smaller file"
-        )
+        found += _oversize(rules, rule, label, item)
     if rules.image_aspect and kind == "image" and item.width and item.height:
         low, high = rules.image_aspect
         ratio = item.width / item.height
@@ -156,6 +167,30 @@ def _item_problems(rules: Rules, n: int, item: MediaItem) -> list[str | Problem]
     if item.alt_text and len(item.alt_text) > rules.max_alt_text:
         found.append(f"{label}: alt text is over {rules.max_alt_text} characters; shorten it")
     return found
+
+
+def _oversize(rules: Rules, rule: MediaRule, label: str, item: MediaItem) -> list[str | Problem]:
+    """What is wrong with an item over its rule's ``max_bytes``: nothing when the
+    publisher reduces such files itself, unless it is too large even for that."""
+    reducible = rule.reducible
+    if reducible is None or item.mime not in reducible.mimes:
+        return [
+            f"{label}: {_fmt_size(item.size)} is over the {_fmt_size(rule.max_bytes)} limit; "
+            "use a smaller file"
+        ]
+    if item.size > reducible.max_bytes:
+        return [
+            f"{label}: {_fmt_size(item.size)} is too large to be scaled down to "
+            f"{rules.label}'s {_fmt_size(rule.max_bytes)} limit (at most "
+            f"{_fmt_size(reducible.max_bytes)}); use a smaller file"
+        ]
+    if item.width and item.height and item.width * item.height > reducible.max_pixels:
+        return [
+            f"{label}: {item.width}x{item.height} is too many pixels to be scaled down to "
+            f"{rules.label}'s {_fmt_size(rule.max_bytes)} limit (at most "
+            f"{reducible.max_pixels // 1_000_000} megapixels); use a smaller image"
+        ]
+    return []
 
 
 def validate_media(rules: Rules, media: Sequence[MediaItem]) -> list[Problem]:

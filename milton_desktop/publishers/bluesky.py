@@ -1,12 +1,15 @@
 """Bluesky (AT Protocol): app-password sessions, facets, blobs, idempotent ``createRecord``.
 
 The contract is ``shared/api/NEXT_PLATFORMS.md`` section 2. An account is connected
-with its handle and an app password: ``createSession`` runs once, at connect, and the
-session (access and refresh JWTs, DID, handle, PDS) is kept in the credential with the
-app password. An expired access token answers HTTP 400 ``ExpiredToken`` (not 401);
-:meth:`BlueskyPublisher.refresh` then calls ``refreshSession``, and logs in again
-with the app password only when the refresh token is dead too (``createSession`` is
-limited to 30 per 5 minutes and 300 per day).
+with its handle and an app password: ``createSession`` runs once, at connect, at the
+entryway (bsky.social), and the session (access and refresh JWTs, DID, handle, and
+the PDS its DID document names) is kept in the credential with the app password.
+Every later call, ``refreshSession`` included, goes to that PDS (the entryway when
+the session came without a DID document; ``api_base`` replaces both). An expired
+access token answers HTTP 400 ``ExpiredToken`` (not 401); :meth:`BlueskyPublisher.refresh`
+then calls ``refreshSession``, and logs in again with the app password only when the
+refresh token is dead too (``createSession`` is limited to 30 per 5 minutes and 300
+per day).
 
 Only ``com.atproto.repo.createRecord`` can make a post exist. Its record key (a TID)
 is chosen once per scheduled post and kept in the publisher's checkpoint, so every
@@ -15,11 +18,12 @@ answer that was lost (timeout, dropped connection, 5xx) or a "that key exists"
 refusal, ``getRecord`` says whether the post is there: found, it was published; not
 found, the create is sent again with the same key, a few times within the attempt.
 
-Images are uploaded as raw bytes (``uploadBlob``) right before the create; each must
-be at most 1,000,000 bytes. Milton has no image library outside the window, so an
-image over that is refused before it is sent, with the limit in the message, rather
-than scaled down. Link cards (``app.bsky.embed.external``) are not made: a link is a
-clickable facet in the text.
+Images are uploaded as raw bytes (``uploadBlob``) right before the create. A blob
+holds at most 1,000,000 bytes: a larger JPEG, PNG or WebP is re-encoded and scaled
+down to fit (:mod:`.imaging`), and the result says so; a larger GIF is refused. A
+post with a link and no images gets a link card (``app.bsky.embed.external``) made
+from the first link's page (:mod:`.linkcard`); a page that gives none costs the
+post nothing but its card.
 """
 
 from __future__ import annotations
@@ -40,7 +44,8 @@ from urllib.parse import urlsplit
 
 from milton_desktop.domain.content import Content, MediaItem, Published
 from milton_desktop.domain.credential import AccountRef, Credential, Identity
-from milton_desktop.domain.validation import MediaRule, Rules
+from milton_desktop.domain.validation import MediaRule, Reducible, Rules
+from milton_desktop.publishers import imaging, linkcard
 from milton_desktop.publishers.base import (
     AuthExpired,
     OutcomeUnknown,
@@ -57,6 +62,7 @@ from milton_desktop.publishers.http import (
     epoch_to_datetime,
     json_body,
     retry_after_hint,
+    safe_url,
     scrub,
     send,
     server_error,
@@ -197,7 +203,16 @@ RULES = Rules(
     max_chars=MAX_GRAPHEMES,
     count=graphemes,
     unit="characters",
-    media={"image": MediaRule(IMAGE_TYPES, MAX_IMAGE_BYTES)},
+    media={
+        "image": MediaRule(
+            IMAGE_TYPES,
+            MAX_IMAGE_BYTES,
+            # a larger JPEG, PNG or WebP is reduced when it goes out (``_read``)
+            reducible=Reducible(
+                imaging.REDUCIBLE, imaging.MAX_SOURCE_BYTES, imaging.MAX_SOURCE_PIXELS
+            ),
+        )
+    },
     max_media=MAX_IMAGES,
     max_alt_text=MAX_ALT_GRAPHEMES,
     text_checks=(_byte_limit,),
@@ -368,6 +383,10 @@ class _Image:
     item: MediaItem
     data: bytes
     mime: str
+    #: the size of what is uploaded, when it was reduced (else read from the item)
+    size: tuple[int, int] | None = None
+    #: what the user is told when it was reduced
+    note: str = ""
 
 
 # ---------------------------------------------------------------- helpers
@@ -385,7 +404,8 @@ def _jwt_expiry(token: str) -> datetime | None:
 
 
 def _pds_from(did_doc: object) -> str | None:
-    """The account's PDS from its DID document (the ``#atproto_pds`` service)."""
+    """The account's PDS from its DID document (the ``#atproto_pds`` service), if it
+    is an address a session token may travel to."""
     if not isinstance(did_doc, dict):
         return None
     for service in did_doc.get("service") or []:
@@ -393,9 +413,31 @@ def _pds_from(did_doc: object) -> str | None:
             continue
         if str(service.get("id") or "").endswith("#atproto_pds"):
             endpoint = service.get("serviceEndpoint")
-            if isinstance(endpoint, str) and endpoint.startswith("https://"):
+            if isinstance(endpoint, str) and _token_safe(endpoint):
                 return endpoint.rstrip("/")
     return None
+
+
+def _token_safe(url: str) -> bool:
+    """https anywhere; plain http only to this computer (a local or test PDS)."""
+    import ipaddress
+
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        parts.port  # noqa: B018 - a malformed port raises here
+    except ValueError:
+        return False
+    if parts.scheme == "https" and host:
+        return True
+    if parts.scheme != "http":
+        return False
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _problem(body: dict[str, Any]) -> tuple[str, str]:
@@ -423,10 +465,9 @@ class BlueskyPublisher(Publisher):
 
     platform: ClassVar[str] = "bluesky"
     rules: ClassVar[Rules] = RULES
-    default_bases: ClassVar[Mapping[str, str]] = {
-        "entryway": "https://bsky.social",
-        "pds": "https://bsky.social",
-    }
+    #: where sessions are made; every other call goes to the account's PDS, named by
+    #: the DID document the session came with (the entryway, without one)
+    default_bases: ClassVar[Mapping[str, str]] = {"entryway": "https://bsky.social"}
     #: how many times one attempt sends the create when the outcome of the last one is
     #: unknown and ``getRecord`` says it did not land
     create_tries: int = 3
@@ -509,10 +550,11 @@ class BlueskyPublisher(Publisher):
         again with the app password (``createSession`` is rate-limited: last resort)."""
         what = "renewing the Bluesky session"
         if credential.refresh_token:
+            # the PDS serves it (for an entryway account, it forwards it there)
             resp = send(
                 self.session,
                 "POST",
-                self.base("entryway") + "/xrpc/com.atproto.server.refreshSession",
+                self._pds(credential) + "/xrpc/com.atproto.server.refreshSession",
                 what=what,
                 timeout=self.timeout,
                 headers={"Authorization": f"Bearer {credential.refresh_token}"},
@@ -622,17 +664,22 @@ class BlueskyPublisher(Publisher):
                 if progress is not None:
                     progress(done, total)
                 entry: dict[str, Any] = {"alt": img.item.alt_text or "", "image": blob}
-                size = (img.item.width, img.item.height)
+                size: tuple[int | None, int | None] = img.size or (img.item.width, img.item.height)
                 if not (size[0] and size[1]):
                     size = image_size(img.data) or (None, None)
                 if size[0] and size[1]:
                     entry["aspectRatio"] = {"width": size[0], "height": size[1]}
                 embedded.append(entry)
             record["embed"] = {"$type": "app.bsky.embed.images", "images": embedded}
+        else:
+            card = self._link_card(found_facets, credential)
+            if card is not None:
+                record["embed"] = card
 
         uri = self._create(record, rkey, did, credential)
         self.log.info("published Bluesky post %s with %d images", rkey, len(images))
-        return Published(remote_id=uri, url=post_url(rkey, handle))
+        notes = tuple(img.note for img in images if img.note)
+        return Published(remote_id=uri, url=post_url(rkey, handle), warnings=notes)
 
     # ------------------------------------------------------------ the create
 
@@ -712,12 +759,14 @@ class BlueskyPublisher(Publisher):
             mime = item.mime or mimetypes.guess_type(item.path.name)[0] or ""
         elif item.url:
             host = urlsplit(item.url).hostname or "its host"
+            # a JPEG, PNG or WebP over the blob limit is reduced, so fetch it whole
+            reducible = not item.mime or item.mime in imaging.REDUCIBLE
             got = download(
                 self.session,
                 item.url,
                 what=f"downloading media {number} from {host}",
                 label=f"media {number}",
-                cap=MAX_IMAGE_BYTES,
+                cap=imaging.MAX_SOURCE_BYTES if reducible else MAX_IMAGE_BYTES,
                 timeout=self.timeout,
                 stack=stack,
                 platform=self.rules.label,
@@ -734,25 +783,111 @@ class BlueskyPublisher(Publisher):
                 f"media {number}: {mime or 'unknown type'} is not accepted; use JPEG, PNG, WebP or GIF"
             )
         if len(data) > MAX_IMAGE_BYTES:
-            raise Rejected(
-                f"media {number} is {len(data):,} bytes; Bluesky takes images of at most "
-                f"{MAX_IMAGE_BYTES:,} bytes and Milton cannot scale it down here: save a smaller JPEG"
-            )
+            return self._reduced(number, item, data, mime)
         return _Image(number, item, data, mime)
 
-    def _upload(self, img: _Image, credential: Credential) -> dict[str, Any]:
+    def _reduced(self, number: int, item: MediaItem, data: bytes, mime: str) -> _Image:
+        """Image ``number`` re-encoded or scaled down to the blob limit, or refused."""
+        over = (
+            f"media {number} is {len(data):,} bytes, over the {MAX_IMAGE_BYTES:,} bytes "
+            "Bluesky takes"
+        )
+        if mime not in imaging.REDUCIBLE:
+            raise Rejected(
+                f"{over}, and Milton does not scale a {mime.split('/')[-1].upper()} down (it "
+                "would stop its animation): make it smaller, or save it as a JPEG or PNG"
+            )
+        try:
+            reduced = imaging.fit(data, MAX_IMAGE_BYTES)
+        except imaging.CannotReduce as exc:
+            raise Rejected(
+                f"{over}, and Milton cannot scale it down: {exc}; save a smaller JPEG"
+            ) from None
+        note = reduced.describe(f"image {number}", self.rules.label, MAX_IMAGE_BYTES)
+        self.log.info("Bluesky %s", note)
+        return _Image(
+            number, item, reduced.data, reduced.mime, (reduced.width, reduced.height), note
+        )
+
+    # ------------------------------------------------------------ link cards
+
+    def _link_card(
+        self, found_facets: list[dict[str, Any]], credential: Credential
+    ) -> dict[str, Any] | None:
+        """The ``app.bsky.embed.external`` card of the text's first link, or None:
+        a card that cannot be made never holds the post back."""
+        links = [
+            feature["uri"]
+            for facet in found_facets
+            for feature in facet["features"]
+            if feature["$type"] == "app.bsky.richtext.facet#link"
+        ]
+        if not links:
+            return None
+        card = linkcard.fetch_card(self.session, links[0], log=self.log)
+        if card is None:
+            return None
+        external: dict[str, Any] = {
+            "uri": card.uri,
+            "title": card.title,
+            "description": card.description,
+        }
+        thumb = self._card_thumb(card.image, credential) if card.image else None
+        if thumb is not None:
+            external["thumb"] = thumb
+        return {"$type": "app.bsky.embed.external", "external": external}
+
+    def _card_thumb(self, url: str, credential: Credential) -> dict[str, Any] | None:
+        """The card picture's blob, reduced like a post's image if need be; None when
+        it cannot be had (the card then goes without it)."""
+        host = urlsplit(url).hostname or "its host"
+        try:
+            with contextlib.ExitStack() as stack:
+                got = download(
+                    self.session,
+                    url,
+                    what=f"downloading the link card's picture from {host}",
+                    label="the link card's picture",
+                    cap=imaging.MAX_SOURCE_BYTES,
+                    timeout=linkcard.CARD_TIMEOUT,
+                    stack=stack,
+                    platform=self.rules.label,
+                    log=self.log,
+                    allowance=linkcard.CARD_SECONDS,
+                )
+                data = got.file.read()
+            mime = got.content_type or mimetypes.guess_type(urlsplit(url).path)[0] or ""
+            if mime not in IMAGE_TYPES:
+                self.log.info("link card without its picture: %s is %s", safe_url(url), mime)
+                return None
+            if len(data) > MAX_IMAGE_BYTES:
+                if mime not in imaging.REDUCIBLE:
+                    self.log.info("link card without its picture: a large %s", mime)
+                    return None
+                reduced = imaging.fit(data, MAX_IMAGE_BYTES)
+                data, mime = reduced.data, reduced.mime
+            card_image = _Image(0, MediaItem("image", mime), data, mime)
+            return self._upload(card_image, credential, what="uploading the link card's picture")
+        except (PublishError, imaging.CannotReduce, OSError) as exc:
+            self.log.info("link card without its picture (%s): %s", safe_url(url), exc)
+            return None
+
+    def _upload(
+        self, img: _Image, credential: Credential, *, what: str | None = None
+    ) -> dict[str, Any]:
         resp = self._call(
             "POST",
             "com.atproto.repo.uploadBlob",
             credential,
-            what=f"uploading image {img.number} to Bluesky",
+            what=what or f"uploading image {img.number} to Bluesky",
             data=img.data,
             headers={"Content-Type": img.mime},
         )
         blob = json_body(resp).get("blob")
         if not isinstance(blob, dict) or not isinstance(blob.get("ref"), dict):
             raise Transient(
-                f"Bluesky took image {img.number} without giving a blob reference; will retry"
+                f"Bluesky took {'the picture' if what else f'image {img.number}'} without "
+                "giving a blob reference; will retry"
             )
         return blob
 
@@ -784,7 +919,9 @@ class BlueskyPublisher(Publisher):
     # ------------------------------------------------------------ plumbing
 
     def _pds(self, credential: Credential) -> str:
-        return self.api_base or str(credential.extra.get("pds") or "") or self.default_bases["pds"]
+        """The account's PDS: ``api_base`` when set (it replaces every host), else the
+        one its session's DID document named, else the entryway."""
+        return self.api_base or str(credential.extra.get("pds") or "") or self.base("entryway")
 
     def _call(
         self,
@@ -886,7 +1023,8 @@ PLATFORM = Platform(
     # 2-hour access JWTs with a refresh JWT: renewed just before use
     token_upkeep=TokenUpkeep(renew_before=timedelta(minutes=5), before_use=True),
     preview=Preview(
-        note="Links, @mentions of known accounts and #hashtags become clickable. Milton does "
-        "not add link cards: the link stays in the text.",
+        link_card=True,
+        note="Links, @mentions of known accounts and #hashtags become clickable. Images over "
+        "1 MB are scaled down to fit when the post goes out.",
     ),
 )

@@ -406,6 +406,10 @@ class Downloaded:
     size: int
     #: the type the host served, lower case and without parameters; "" when it sent none
     content_type: str
+    #: the ``charset`` parameter of that type, lower case; "" when it sent none
+    charset: str = ""
+    #: the link the bytes came from, after the redirects
+    url: str = ""
 
 
 def download(
@@ -419,6 +423,8 @@ def download(
     stack: contextlib.ExitStack,
     platform: str,
     log: logging.Logger | None = None,
+    allowance: float | None = None,
+    truncate: bool = False,
 ) -> Downloaded:
     """Fetch a media link into a temporary file, following redirects by hand.
 
@@ -434,6 +440,10 @@ def download(
         stack: closes the temporary file once the caller is done with it.
         platform: the platform's name in messages, e.g. ``"LinkedIn"``.
         log: where to write one line per request (the URL without its query).
+        allowance: seconds the whole download may take before its bytes earn it
+            more; the request deadline when None. Never more than that deadline.
+        truncate: keep the first ``cap`` bytes of a larger answer instead of
+            refusing it (a web page's head is all a link card needs).
 
     Raises:
         Rejected: the link cannot work as it is (not http(s), a redirect loop, a 4xx,
@@ -446,7 +456,8 @@ def download(
 
     deadline.guard(session)
     # a download earns its time by its bytes: a slow big video is fine, a trickle is not
-    with deadline.watching(deadline.deadline(), grows_with_bytes=True) as watch:
+    limit = deadline.deadline() if allowance is None else min(allowance, deadline.deadline())
+    with deadline.watching(limit, grows_with_bytes=True) as watch:
         first = url
         for _ in range(MAX_REDIRECTS + 1):
             if urlsplit(url).scheme not in ("http", "https"):
@@ -490,7 +501,7 @@ def download(
                     http_status=status,
                 )
             declared = resp.headers.get("Content-Length", "")
-            if cap and declared.isdigit() and int(declared) > cap:
+            if cap and not truncate and declared.isdigit() and int(declared) > cap:
                 raise Rejected(
                     f"{label} is {_amount(int(declared))}, over {platform}'s {_amount(cap)} limit: "
                     "use a smaller file"
@@ -501,6 +512,10 @@ def download(
             size = 0
             try:
                 for chunk in resp.iter_content(_DOWNLOAD_CHUNK):
+                    if truncate and cap and size + len(chunk) >= cap:
+                        file.write(chunk[: cap - size])
+                        size = cap
+                        break
                     size += len(chunk)
                     if cap and size > cap:
                         # the host sent no (or a false) Content-Length: stop at the cap
@@ -521,11 +536,22 @@ def download(
                 raise _network_error(exc, what=what, create=False, watch=watch) from None
             if watch.expired:  # a cut can look like the end of a body that has no length
                 raise _network_error(TimeoutError(), what=what, create=False, watch=watch)
-            content_type = (resp.headers.get("Content-Type") or "").split(";")[0].strip().lower()
+            content_type, charset = _media_type(resp.headers.get("Content-Type") or "")
     if size == 0:
         raise Rejected(f"{label}: its link returned no bytes; check the link")
     file.seek(0)
-    return Downloaded(file, size, content_type)
+    return Downloaded(file, size, content_type, charset, url)
+
+
+def _media_type(header: str) -> tuple[str, str]:
+    """(type, charset) of a ``Content-Type`` value, lower case, "" where absent."""
+    kind, _, params = header.partition(";")
+    charset = ""
+    for param in params.split(";"):
+        name, _, value = param.partition("=")
+        if name.strip().lower() == "charset":
+            charset = value.strip().strip("\"'").lower()
+    return kind.strip().lower(), charset
 
 
 def _drain(resp: requests.Response) -> None:

@@ -27,7 +27,9 @@ log = logging.getLogger("milton.publish")
 
 PACKAGE = "milton_desktop.publishers"
 #: the package's own machinery, not platforms (and slow to import: oauth's HTTP server)
-_MACHINERY = frozenset({"base", "deadline", "http", "oauth", "platform", "registry"})
+_MACHINERY = frozenset(
+    {"base", "deadline", "http", "imaging", "linkcard", "oauth", "platform", "registry"}
+)
 
 
 @cache

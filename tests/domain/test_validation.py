@@ -132,3 +132,31 @@ def test_a_stored_file_is_named_as_the_user_added_it_not_by_its_hash():
     found = _messages(Content("hi", (stored,)))
     assert "media 1 (square.jpg): image/jpeg is not accepted; use PNG" in found
     assert not any("3f9a0c1d2e" in m for m in found)
+
+
+def test_a_file_the_publisher_reduces_passes_over_the_limit_up_to_its_own_caps():
+    from milton_desktop.domain.validation import Reducible
+
+    rules = Rules(
+        platform="sky",
+        label="Sky",
+        max_chars=10,
+        media={
+            "image": MediaRule(
+                frozenset({"image/png", "image/gif"}),
+                1 * MB,
+                reducible=Reducible(frozenset({"image/png"}), 20 * MB, 4_000_000),
+            )
+        },
+        max_media=4,
+    )
+    assert _messages(Content("x", (_image(size=5 * MB),)), rules) == []
+    assert _messages(Content("x", (_image(size=5 * MB, width=1000, height=4000),)), rules) == []
+    (gif,) = _messages(Content("x", (_image(mime="image/gif", size=2 * MB),)), rules)
+    assert "is over the 1.0 MB limit" in gif
+    (huge,) = _messages(Content("x", (_image(size=21 * MB),)), rules)
+    assert "too large to be scaled down to Sky's 1.0 MB limit (at most 20.0 MB)" in huge
+    (many,) = _messages(Content("x", (_image(size=2 * MB, width=3000, height=2000),)), rules)
+    assert "3000x2000 is too many pixels" in many and "at most 4 megapixels" in many
+    # a small file is never held to the reduction's pixel cap: it is sent as it is
+    assert _messages(Content("x", (_image(size=MB // 2, width=3000, height=2000),)), rules) == []

@@ -1,6 +1,7 @@
 """Bluesky through the real command line against the fake PDS: connect with a handle
 and an app password, post an image with alt text, `run --once`, published once with
-its bsky.app URL; a dropped create and an expired session end published once too."""
+its bsky.app URL; a dropped create and an expired session end published once too;
+a large photo goes out reduced, and a link with its card."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from tests.fakes.bluesky import FakeBluesky
-from tests.fakes.instagram import make_jpeg
+from tests.fakes.instagram import MediaHost, make_jpeg
+from tests.fakes.pictures import animated_gif, noisy_jpeg, read
 
 pytestmark = pytest.mark.slow
 
@@ -140,3 +142,61 @@ def test_account_add_needs_the_handle_and_a_right_password(cli, fake):
     )
     assert r.returncode == 1 and "wrong-pass-word-xxxx" not in r.stderr + r.stdout
     assert json.loads(cli("account", "list", "--json").stdout) == []
+
+
+def _schedule_and_run(cli, post_id: str) -> dict:
+    soon = _iso(datetime.now(UTC) + timedelta(seconds=1))
+    r = cli("schedule", post_id, "--account", "sky", "--at", soon)
+    assert r.returncode == 0, r.stderr  # validation no longer refuses a large photo
+    time.sleep(1.2)
+    r = cli("run", "--once")
+    assert r.returncode == 0, r.stdout + r.stderr
+    (row,) = json.loads(cli("list", "--json").stdout)
+    return row
+
+
+def test_a_large_photo_is_scheduled_reduced_and_the_result_says_so(cli, fake, tmp_path):
+    _connect(cli, fake)
+    photo = tmp_path / "IMG_0042.jpg"
+    photo.write_bytes(noisy_jpeg(2000, 1500))
+    assert photo.stat().st_size > 2_500_000
+    r = cli("post", "add", "--text", "the view", "--media", str(photo))
+    assert r.returncode == 0, r.stderr
+    row = _schedule_and_run(cli, r.stdout.strip())
+    assert row["status"] == "published", row
+    (upload,) = fake.calls("POST /xrpc/com.atproto.repo.uploadBlob")
+    img = read(upload.body)
+    assert len(upload.body) <= 1_000_000 and img.format == "JPEG"
+    (post,) = fake.posts()
+    assert post["embed"]["images"][0]["aspectRatio"] == {"width": img.width, "height": img.height}
+    assert row["warning"].startswith("image 1 was reduced from 3.")
+    assert "to fit Bluesky's 1 MB limit" in row["warning"]
+    # the stored original is untouched: a later post of it starts from the full picture
+    assert photo.read_bytes() != upload.body
+
+
+def test_a_gif_over_the_limit_is_refused_when_scheduled(cli, fake, tmp_path):
+    _connect(cli, fake)
+    gif = tmp_path / "loop.gif"
+    gif.write_bytes(animated_gif(900, 900))
+    r = cli("post", "add", "--text", "loop", "--media", str(gif))
+    assert r.returncode == 0, r.stderr
+    soon = _iso(datetime.now(UTC) + timedelta(minutes=5))
+    r = cli("schedule", r.stdout.strip(), "--account", "sky", "--at", soon)
+    assert r.returncode == 2 and "limit" in r.stderr, r.stderr
+
+
+def test_a_link_gets_its_card(cli, fake):
+    _connect(cli, fake)
+    with MediaHost() as site:
+        page = site.add(
+            "/v2",
+            b'<title>x</title><meta property="og:title" content="Milton v2">',
+            "text/html",
+        )
+        r = cli("post", "add", "--text", f"Out now: {page}")
+        assert r.returncode == 0, r.stderr
+        row = _schedule_and_run(cli, r.stdout.strip())
+    assert row["status"] == "published", row
+    (post,) = fake.posts()
+    assert post["embed"]["external"] == {"uri": page, "title": "Milton v2", "description": ""}

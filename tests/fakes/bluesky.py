@@ -13,12 +13,16 @@ requests:
 - ``createRecord``: the repo is the token's DID, ``app.bsky.feed.post`` records with
   text ≤ 300 graphemes and ≤ 3000 UTF-8 bytes, facets as UTF-8 byte ranges inside the
   text (end exclusive) with known features, images ≤ 4 with ``alt`` and a known blob
-  ≤ 1,000,000 bytes; a client ``rkey`` must be a TID, and a second create with the
+  ≤ 1,000,000 bytes, or a link card (``app.bsky.embed.external``: uri, title and
+  description strings, an optional thumb blob held to the same rules); a client ``rkey`` must be a TID, and a second create with the
   same key is refused (``collision``: ``"explicit"`` → 400 InvalidRequest
   "RecordAlreadyExists", ``"internal"`` → 500 InternalServerError as the reference
   PDS answers today);
 - ``getRecord`` (400 RecordNotFound), ``resolveHandle`` (400 for unknown handles);
-- ``RateLimit-*`` headers on every answer, the reset in epoch seconds.
+- ``RateLimit-*`` headers on every answer, the reset in epoch seconds;
+- the session answers carry a DID document naming ``pds_endpoint`` as the account's
+  PDS; :meth:`FakeBluesky.pds_of` makes that PDS a second server sharing the state,
+  and ``role = "entryway"`` keeps the first to the session calls.
 
 Graphemes are counted by the client module's counter (there is no second one here).
 """
@@ -100,11 +104,31 @@ class FakeBluesky(FakeServer):
         self.collision = "explicit"
         self.session_limit = 30
         self.pds_endpoint = "https://pds.example.test"
+        #: createSession and refreshSession answer with the account's DID document
+        self.send_did_doc = True
+        #: "entryway" serves only the session calls, as a test of where requests go
+        #: (the real one forwards the rest to the PDS); "pds" serves everything
+        self.role = "pds"
+        self._names_itself = False  # a PDS of pds_of: its DID documents name its own url
         self.rate_limit = 3000
         self.rate_window = 300
         self._served = 0
 
     # ------------------------------------------------------------ set-up
+    @classmethod
+    def pds_of(cls, entryway: FakeBluesky) -> FakeBluesky:
+        """A second server, the PDS that ``entryway``'s DID documents name: the same
+        accounts, sessions, blobs and records (behind the same lock), its own requests
+        and faults. Start it, then set ``entryway.pds_endpoint = pds.url``."""
+        pds = cls()
+        pds._lock = entryway._lock
+        pds.accounts = entryway.accounts
+        pds.tokens = entryway.tokens
+        pds.blobs = entryway.blobs
+        pds.records = entryway.records
+        pds._names_itself = True
+        return pds
+
     def add_account(self, handle: str, password: str, did: str | None = None) -> Account:
         did = did or f"did:plc:{hashlib.sha256(handle.encode()).hexdigest()[:24]}"
         acc = Account(did=did, handle=handle, password=password)
@@ -149,6 +173,8 @@ class FakeBluesky(FakeServer):
             "GET /xrpc/com.atproto.identity.resolveHandle": self._resolve_handle,
         }
         handler = routes.get(req.route)
+        if self.role == "entryway" and ".server." not in req.path:
+            return _error(400, "InvalidRequest", f"the entryway does not serve {req.path} here")
         if handler is None:
             return _error(501, "MethodNotImplemented", f"Method Not Implemented: {req.path}")
         return handler(req)
@@ -171,12 +197,15 @@ class FakeBluesky(FakeServer):
         )
         self.tokens[access.value] = access
         self.tokens[refresh.value] = refresh
-        return {
+        session: dict[str, Any] = {
             "did": acc.did,
             "handle": acc.handle,
             "accessJwt": access.value,
             "refreshJwt": refresh.value,
-            "didDoc": {
+            "active": acc.active,
+        }
+        if self.send_did_doc:
+            session["didDoc"] = {
                 "@context": ["https://www.w3.org/ns/did/v1"],
                 "id": acc.did,
                 "alsoKnownAs": [f"at://{acc.handle}"],
@@ -184,12 +213,11 @@ class FakeBluesky(FakeServer):
                     {
                         "id": "#atproto_pds",
                         "type": "AtprotoPersonalDataServer",
-                        "serviceEndpoint": self.pds_endpoint,
+                        "serviceEndpoint": self.url if self._names_itself else self.pds_endpoint,
                     }
                 ],
-            },
-            "active": acc.active,
-        }
+            }
+        return session
 
     def _create_session(self, req: Request) -> Reply:
         try:
@@ -295,8 +323,11 @@ class FakeBluesky(FakeServer):
                 return _error(500, "InternalServerError", "Internal Server Error")
             return _error(400, "InvalidRequest", "RecordAlreadyExists: a record exists at that key")
         record = body["record"]
-        for img in (record.get("embed") or {}).get("images") or []:
-            self.blobs[img["image"]["ref"]["$link"]].used = True
+        embed = record.get("embed") or {}
+        used = [img["image"] for img in embed.get("images") or []]
+        used += [embed["external"]["thumb"]] if "thumb" in embed.get("external", {}) else []
+        for blob in used:
+            self.blobs[blob["ref"]["$link"]].used = True
         uri = f"at://{acc.did}/{POST}/{rkey}"
         cid = (
             "bafyrei" + hashlib.sha256(json.dumps(record, sort_keys=True).encode()).hexdigest()[:52]
@@ -344,34 +375,62 @@ class FakeBluesky(FakeServer):
                 if key is None or not isinstance(feature.get(key), str) or not feature[key]:
                     return f"Record/facets/{n}/features is invalid"
         embed = record.get("embed")
-        if embed is not None:
-            if embed.get("$type") != "app.bsky.embed.images":
-                return "this fake takes only app.bsky.embed.images embeds"
-            images = embed.get("images")
-            if not isinstance(images, list) or not 1 <= len(images) <= 4:
-                return "Record/embed/images must have between 1 and 4 items"
-            for n, img in enumerate(images):
-                if not isinstance(img.get("alt"), str):
-                    return f'Record/embed/images/{n} must have the property "alt"'
-                blob = img.get("image") or {}
-                ref = (blob.get("ref") or {}).get("$link")
-                known = self.blobs.get(ref)
-                if known is None or known.did != acc.did:
-                    return f"Could not find blob: {ref}"
-                if not known.used and time.time() - known.uploaded_at > self.blob_ttl:
-                    return f"Could not find blob: {ref}"
-                if known.size > 1_000_000:
-                    return f"Record/embed/images/{n}/image file too large. 1000000 bytes maximum"
-                if not known.mime.startswith("image/"):
-                    return f"Record/embed/images/{n}/image has the wrong mimetype"
-                ratio = img.get("aspectRatio")
-                if ratio is not None and not (
-                    isinstance(ratio.get("width"), int)
-                    and isinstance(ratio.get("height"), int)
-                    and ratio["width"] > 0
-                    and ratio["height"] > 0
-                ):
-                    return f"Record/embed/images/{n}/aspectRatio is invalid"
+        if embed is None:
+            return None
+        if not isinstance(embed, dict):
+            return "Record/embed must be an object"
+        if embed.get("$type") == "app.bsky.embed.external":
+            return self._check_external(acc, embed.get("external"))
+        if embed.get("$type") != "app.bsky.embed.images":
+            return "this fake takes only app.bsky.embed.images and app.bsky.embed.external embeds"
+        images = embed.get("images")
+        if not isinstance(images, list) or not 1 <= len(images) <= 4:
+            return "Record/embed/images must have between 1 and 4 items"
+        for n, img in enumerate(images):
+            if not isinstance(img.get("alt"), str):
+                return f'Record/embed/images/{n} must have the property "alt"'
+            problem = self._check_blob(acc, img.get("image"), f"Record/embed/images/{n}/image")
+            if problem:
+                return problem
+            ratio = img.get("aspectRatio")
+            if ratio is not None and not (
+                isinstance(ratio.get("width"), int)
+                and isinstance(ratio.get("height"), int)
+                and ratio["width"] > 0
+                and ratio["height"] > 0
+            ):
+                return f"Record/embed/images/{n}/aspectRatio is invalid"
+        return None
+
+    def _check_external(self, acc: Account, external: Any) -> str | None:
+        """``app.bsky.embed.external#external``: uri (a URI), title and description
+        (strings, required, "" allowed), an optional ``thumb`` image blob."""
+        if not isinstance(external, dict):
+            return 'Record/embed must have the property "external"'
+        for key in ("uri", "title", "description"):
+            if not isinstance(external.get(key), str):
+                return f'Record/embed/external must have the property "{key}"'
+        if not re.match(r"^[a-z][a-z0-9+.-]*:\S+$", external["uri"], re.IGNORECASE):
+            return "Record/embed/external/uri must be a uri"
+        thumb = external.get("thumb")
+        if thumb is not None:
+            return self._check_blob(acc, thumb, "Record/embed/external/thumb")
+        return None
+
+    def _check_blob(self, acc: Account, blob: Any, where: str) -> str | None:
+        """A blob ref to an image this account uploaded, at most 1,000,000 bytes."""
+        if not isinstance(blob, dict) or blob.get("$type") != "blob":
+            return f"{where} should be a blob ref"
+        ref = (blob.get("ref") or {}).get("$link")
+        known = self.blobs.get(ref)
+        if known is None or known.did != acc.did:
+            return f"Could not find blob: {ref}"
+        if not known.used and time.time() - known.uploaded_at > self.blob_ttl:
+            return f"Could not find blob: {ref}"
+        if known.size > 1_000_000:
+            return f"{where} file too large. 1000000 bytes maximum"
+        if not known.mime.startswith("image/"):
+            return f"{where} has the wrong mimetype"
         return None
 
     def _get_record(self, req: Request) -> Reply:
