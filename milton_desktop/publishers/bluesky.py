@@ -67,7 +67,7 @@ from milton_desktop.publishers.http import (
     send,
     server_error,
 )
-from milton_desktop.publishers.platform import Platform, Preview, TokenUpkeep
+from milton_desktop.publishers.platform import FollowUps, Platform, Preview, TokenUpkeep
 
 if TYPE_CHECKING:  # requests is imported on the first call: the window starts faster
     import requests
@@ -454,6 +454,10 @@ class _KeyTaken(Rejected):
     """The PDS refused a create because its record key exists: ``getRecord`` decides."""
 
 
+#: a post's ``at://`` address: its repository (the author's DID) and record key
+_AT_URI = re.compile(r"at://(?P<did>[^/]+)/app\.bsky\.feed\.post/(?P<rkey>[^/]+)")
+
+
 def post_url(rkey: str, handle: str) -> str:
     """The public address of a post from its record key and its author's handle (or DID)."""
     who = handle.lstrip("@")
@@ -618,6 +622,51 @@ class BlueskyPublisher(Publisher):
         account: AccountRef,
         progress: ProgressCallback | None = None,
     ) -> Published:
+        return self._post(content, credential, account, progress)
+
+    def follow_up(
+        self,
+        content: Content,
+        credential: Credential,
+        account: AccountRef,
+        *,
+        root: Published,
+        parent: Published,
+        progress: ProgressCallback | None = None,
+    ) -> Published:
+        """A reply in the thread: ``reply.root`` the first post, ``reply.parent`` the
+        part before, each a strong ref (uri and cid); as idempotent as a post."""
+        reply = {
+            "root": self._strong_ref(root, credential),
+            "parent": self._strong_ref(parent, credential),
+        }
+        return self._post(content, credential, account, progress, reply=reply)
+
+    def _strong_ref(self, part: Published, credential: Credential) -> dict[str, str]:
+        """``{uri, cid}`` of a live part: its cid was kept when it went out, else it is
+        read back with ``getRecord``."""
+        uri = part.remote_id
+        if part.ref.get("cid"):
+            return {"uri": uri, "cid": part.ref["cid"]}
+        found = _AT_URI.fullmatch(uri)
+        if not found:
+            raise Rejected(
+                f"the part to reply to has no Bluesky address ({uri or 'none'}): nothing can "
+                "answer it; post the rest yourself"
+            )
+        ref = self._get_record(found["rkey"], found["did"], credential)
+        if ref is None:
+            raise Rejected(f"the post to reply to is gone from Bluesky ({uri}): it was deleted")
+        return {"uri": ref[0], "cid": ref[1]}
+
+    def _post(
+        self,
+        content: Content,
+        credential: Credential,
+        account: AccountRef,
+        progress: ProgressCallback | None,
+        reply: dict[str, dict[str, str]] | None = None,
+    ) -> Published:
         did = str(credential.extra.get("did") or account.remote_id)
         handle = account.username or str(credential.extra.get("handle") or "") or did
         # the key and the time are this post's for good: every attempt sends the same
@@ -641,7 +690,13 @@ class BlueskyPublisher(Publisher):
                 ) from None
             if found is not None:
                 self.log.info("Bluesky post %s was already published by an earlier attempt", rkey)
-                return Published(remote_id=found, url=post_url(rkey, handle))
+                return Published(
+                    remote_id=found[0],
+                    url=post_url(rkey, handle),
+                    ref={"cid": found[1]},
+                    resolution="an earlier attempt got no answer; getRecord found the post "
+                    "under its record key, so that attempt had landed",
+                )
 
         with contextlib.ExitStack() as stack:
             images = [self._read(n, item, stack) for n, item in enumerate(content.media, 1)]
@@ -650,6 +705,8 @@ class BlueskyPublisher(Publisher):
             "text": content.text,
             "createdAt": created_at,
         }
+        if reply is not None:
+            record["reply"] = reply
         cache: dict[str, str | None] = {}
         found_facets = facets(content.text, lambda h: self._resolve(h, credential, cache))
         if found_facets:
@@ -676,16 +733,27 @@ class BlueskyPublisher(Publisher):
             if card is not None:
                 record["embed"] = card
 
-        uri = self._create(record, rkey, did, credential)
+        (uri, cid), settled = self._create(record, rkey, did, credential)
         self.log.info("published Bluesky post %s with %d images", rkey, len(images))
         notes = tuple(img.note for img in images if img.note)
-        return Published(remote_id=uri, url=post_url(rkey, handle), warnings=notes)
+        return Published(
+            remote_id=uri,
+            url=post_url(rkey, handle),
+            warnings=notes,
+            ref={"cid": cid} if cid else {},
+            resolution=settled,
+        )
 
     # ------------------------------------------------------------ the create
 
-    def _create(self, record: dict[str, Any], rkey: str, did: str, credential: Credential) -> str:
+    def _create(
+        self, record: dict[str, Any], rkey: str, did: str, credential: Credential
+    ) -> tuple[tuple[str, str], str | None]:
         """``createRecord`` with the fixed key; an unknown outcome is settled by
-        ``getRecord``: found is published, not found is sent again (bounded)."""
+        ``getRecord``: found is published, not found is sent again (bounded).
+
+        Returns the post's (uri, cid) and, when an answer was lost on the way, how
+        that was settled."""
         body = {"repo": did, "collection": POST_COLLECTION, "rkey": rkey, "record": record}
         what = "creating the Bluesky post"
         last: PublishError | None = None
@@ -706,8 +774,15 @@ class BlueskyPublisher(Publisher):
             except _KeyTaken as exc:  # an earlier send of this very create landed
                 last = exc
             else:
-                uri = str(json_body(resp).get("uri") or "")
-                return uri or f"at://{did}/{POST_COLLECTION}/{rkey}"
+                answer = json_body(resp)
+                uri = str(answer.get("uri") or "") or f"at://{did}/{POST_COLLECTION}/{rkey}"
+                settled = None
+                if last is not None:
+                    settled = (
+                        f"an earlier send got no answer ({last.message}); getRecord found no "
+                        "post under its record key, so it was sent again with the same key"
+                    )
+                return (uri, str(answer.get("cid") or "")), settled
             self.log.info("Bluesky create of %s: %s; checking whether it landed", rkey, last)
             try:
                 found = self._get_record(rkey, did, credential)
@@ -718,7 +793,10 @@ class BlueskyPublisher(Publisher):
                     http_status=last.http_status,
                 ) from None
             if found is not None:
-                return found
+                return found, (
+                    f"the answer to createRecord was lost ({last.message}); getRecord found "
+                    "the post under its record key, so it had landed"
+                )
         assert last is not None
         raise OutcomeUnknown(
             f"{last}; Bluesky still shows no post under its key after {self.create_tries} tries: "
@@ -726,8 +804,8 @@ class BlueskyPublisher(Publisher):
             http_status=last.http_status,
         )
 
-    def _get_record(self, rkey: str, did: str, credential: Credential) -> str | None:
-        """The post's ``at://`` URI if the record is there, None if it is not."""
+    def _get_record(self, rkey: str, did: str, credential: Credential) -> tuple[str, str] | None:
+        """The post's ``at://`` URI and cid if the record is there, None if it is not."""
         resp = self._request(
             "GET",
             "com.atproto.repo.getRecord",
@@ -736,7 +814,9 @@ class BlueskyPublisher(Publisher):
             params={"repo": did, "collection": POST_COLLECTION, "rkey": rkey},
         )
         if 200 <= resp.status_code < 300:
-            return str(json_body(resp).get("uri") or f"at://{did}/{POST_COLLECTION}/{rkey}")
+            answer = json_body(resp)
+            uri = str(answer.get("uri") or f"at://{did}/{POST_COLLECTION}/{rkey}")
+            return uri, str(answer.get("cid") or "")
         error, _message = _problem(json_body(resp))
         if resp.status_code in (400, 404) and error == "RecordNotFound":
             return None
@@ -1027,4 +1107,6 @@ PLATFORM = Platform(
         note="Links, @mentions of known accounts and #hashtags become clickable. Images over "
         "1 MB are scaled down to fit when the post goes out.",
     ),
+    # a thread: each part replies to the one before, under the first (reply.root/parent)
+    follow_ups=FollowUps(style="reply"),
 )

@@ -15,6 +15,7 @@ from milton_desktop.domain.clock import FakeClock
 from milton_desktop.domain.credential import Credential
 from milton_desktop.engine.machine import Engine, EngineConfig
 from milton_desktop.operations import posts, schedules
+from milton_desktop.publishers import registry
 from milton_desktop.storage import queries
 from milton_desktop.storage.credentials import CredentialStore
 from milton_desktop.storage.models import Account, PublishingResult, ScheduledPost
@@ -423,3 +424,39 @@ def test_an_instagram_token_without_comments_fails_the_comment_and_keeps_the_pos
         assert "instagram_business_manage_comments" in outcome.message
         assert len(fake.published) == 1 and fake.comments == []
         assert outcome.url  # the post that went out keeps its link
+
+
+def test_bluesky_replies_carry_root_and_parent_and_a_lost_create_is_found_by_its_key(
+    db, creds, clock, engine
+):
+    from tests.fakes.bluesky import FakeBluesky
+
+    with FakeBluesky() as fake:
+        handle, password = "milton.test", "app-pass-word-1234"
+        fake.add_account(handle, password, did="did:plc:milton")
+        acc = Account.create(
+            platform="bluesky",
+            display_name="sky",
+            username=handle,
+            remote_id="did:plc:milton",
+            api_base=fake.url,
+        )
+        publisher = registry.make_publisher("bluesky", api_base=fake.url)
+        creds.save("bluesky", acc.id, publisher.sign_in(password, handle))
+        sched = _thread(clock, acc, "2. a reply", "3. another")
+        fake.inject(
+            r"POST /xrpc/com\.atproto\.repo\.createRecord", mode="drop", when="after", skip=1
+        )
+
+        (outcome,) = _due(engine, clock)
+
+        assert outcome.status == "published", outcome.message
+        posts_ = fake.thread_of("did:plc:milton")
+        assert len(posts_) == 3  # part 2 landed once although its answer was lost
+        main, second, third = posts_
+        assert main[1:] == (None, None)
+        assert second[1:] == (main[0], main[0])
+        assert third[1:] == (main[0], second[0])
+        settled = {r.part: r.resolution for r in PublishingResult.select()}
+        assert "getRecord found the post under its record key" in settled[1]
+        assert [p["remote_id"] for p in _row(sched.id)["parts"]] == [p[0] for p in posts_]

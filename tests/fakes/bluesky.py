@@ -343,6 +343,39 @@ class FakeBluesky(FakeServer):
             },
         )
 
+    def _check_reply(self, reply: Any) -> str | None:
+        """``reply: {root, parent}``, each a strong ref (uri + cid) to a stored post."""
+        if not isinstance(reply, dict):
+            return "Record/reply must be an object"
+        for name in ("root", "parent"):
+            ref = reply.get(name)
+            if not isinstance(ref, dict) or not all(
+                isinstance(ref.get(k), str) and ref[k] for k in ("uri", "cid")
+            ):
+                return f'Record/reply/{name} must be a strong ref with "uri" and "cid"'
+            stored = next((r for r in self.records.values() if r["uri"] == ref["uri"]), None)
+            if stored is None:
+                return f"Record/reply/{name}: no post at {ref['uri']}"
+            if stored["cid"] != ref["cid"]:
+                return f"Record/reply/{name}: cid does not match the post at {ref['uri']}"
+        return None
+
+    def thread_of(self, did: str) -> list[tuple[str, str | None, str | None]]:
+        """(uri, root uri, parent uri) of the account's posts, in key order."""
+        out = []
+        for (owner, _rkey), rec in sorted(self.records.items()):
+            if owner != did:
+                continue
+            reply = rec["value"].get("reply") or {}
+            out.append(
+                (
+                    rec["uri"],
+                    (reply.get("root") or {}).get("uri"),
+                    (reply.get("parent") or {}).get("uri"),
+                )
+            )
+        return out
+
     def _check_post(self, acc: Account, record: Any) -> str | None:
         if not isinstance(record, dict) or record.get("$type") != POST:
             return "Invalid app.bsky.feed.post record: $type"
@@ -374,6 +407,10 @@ class FakeBluesky(FakeServer):
                 key = FEATURES.get(feature.get("$type"))
                 if key is None or not isinstance(feature.get(key), str) or not feature[key]:
                     return f"Record/facets/{n}/features is invalid"
+        if "reply" in record:
+            problem = self._check_reply(record["reply"])
+            if problem:
+                return problem
         embed = record.get("embed")
         if embed is None:
             return None
