@@ -363,12 +363,17 @@ def test_threads_replies_chain_and_a_lost_publish_is_settled_by_the_container(
     assert [p["remote_id"] for p in _row(sched.id)["parts"]] == [c[0] for c in chain]
 
 
-def test_instagram_follow_ups_are_comments_on_the_published_media(db, creds, clock, engine):
+IG_TOKEN = "IGAA-thread-token-1"
+
+
+@pytest.fixture
+def instagram(creds):
+    """(fake Instagram, an account on it, the URL of a public picture)."""
     from tests.fakes.instagram import FakeInstagram, MediaHost
     from tests.publishers.test_instagram import make_jpeg
 
     with FakeInstagram(clock=time.time()) as fake, MediaHost() as cdn:
-        fake.add_token("IGAA-thread-token-1", user_id="17841400008460056", username="studio")
+        fake.add_token(IG_TOKEN, user_id="17841400008460056", username="studio")
         acc = Account.create(
             platform="instagram",
             display_name="ig",
@@ -376,54 +381,44 @@ def test_instagram_follow_ups_are_comments_on_the_published_media(db, creds, clo
             remote_id="17841400008460056",
             api_base=fake.url,
         )
-        creds.save("instagram", acc.id, Credential("IGAA-thread-token-1"))
-        url = cdn.add("/p.jpg", make_jpeg(1080, 1080))
-        post = posts.add_post(
-            "A new print #studio",
-            media=[posts.MediaInput(url=url)],
-            follow_ups=["Link in bio: https://example.com/shop"],
-        )
-        sched = schedules.schedule(post.id, acc.id, clock.now() + timedelta(minutes=5), clock=clock)
+        creds.save("instagram", acc.id, Credential(IG_TOKEN))
+        yield fake, acc, cdn.add("/p.jpg", make_jpeg(1080, 1080))
 
-        (outcome,) = _due(engine, clock)
 
-        assert outcome.status == "published", outcome.message
-        (published,) = fake.published
-        (comment,) = fake.comments
-        assert comment["media_id"] == published["id"]
-        assert comment["message"] == "Link in bio: https://example.com/shop"
-        row = _row(sched.id)
-        assert [p["remote_id"] for p in row["parts"]] == [published["id"], comment["id"]]
+def _picture_post(clock, acc, url, text, *follow_ups):
+    post = posts.add_post(text, media=[posts.MediaInput(url=url)], follow_ups=list(follow_ups))
+    return schedules.schedule(post.id, acc.id, clock.now() + timedelta(minutes=5), clock=clock)
+
+
+def test_instagram_follow_ups_are_comments_on_the_published_media(clock, engine, instagram):
+    fake, acc, url = instagram
+    sched = _picture_post(clock, acc, url, "A new print", "Link in bio: https://example.com/shop")
+
+    (outcome,) = _due(engine, clock)
+
+    assert outcome.status == "published", outcome.message
+    (published,) = fake.published
+    (comment,) = fake.comments
+    assert comment["media_id"] == published["id"]
+    assert comment["message"] == "Link in bio: https://example.com/shop"
+    row = _row(sched.id)
+    assert [p["remote_id"] for p in row["parts"]] == [published["id"], comment["id"]]
 
 
 def test_an_instagram_token_without_comments_fails_the_comment_and_keeps_the_post(
-    db, creds, clock, engine
+    clock, engine, instagram
 ):
-    from tests.fakes.instagram import FakeInstagram, MediaHost
-    from tests.publishers.test_instagram import make_jpeg
+    fake, acc, url = instagram
+    fake.tokens_without_comments.add(IG_TOKEN)
+    _picture_post(clock, acc, url, "Print", "comment")
 
-    with FakeInstagram(clock=time.time()) as fake, MediaHost() as cdn:
-        fake.add_token("IGAA-thread-token-2", user_id="17841400008460056", username="studio")
-        fake.tokens_without_comments.add("IGAA-thread-token-2")
-        acc = Account.create(
-            platform="instagram",
-            display_name="ig",
-            username="studio",
-            remote_id="17841400008460056",
-            api_base=fake.url,
-        )
-        creds.save("instagram", acc.id, Credential("IGAA-thread-token-2"))
-        url = cdn.add("/p.jpg", make_jpeg(1080, 1080))
-        post = posts.add_post("Print", media=[posts.MediaInput(url=url)], follow_ups=["comment"])
-        schedules.schedule(post.id, acc.id, clock.now() + timedelta(minutes=5), clock=clock)
+    (outcome,) = _due(engine, clock)
 
-        (outcome,) = _due(engine, clock)
-
-        assert outcome.status == "failed"
-        assert "part 2 of 2 was not published" in outcome.message
-        assert "instagram_business_manage_comments" in outcome.message
-        assert len(fake.published) == 1 and fake.comments == []
-        assert outcome.url  # the post that went out keeps its link
+    assert outcome.status == "failed"
+    assert "part 2 of 2 was not published" in outcome.message
+    assert "instagram_business_manage_comments" in outcome.message
+    assert len(fake.published) == 1 and fake.comments == []
+    assert outcome.url  # the post that went out keeps its link
 
 
 def test_bluesky_replies_carry_root_and_parent_and_a_lost_create_is_found_by_its_key(
