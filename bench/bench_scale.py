@@ -86,8 +86,17 @@ def main() -> None:
     print(
         f"reschedule commit:        {timed(reschedule_one, n=200):7.2f} ms median   (target <= 20 ms)"
     )
+    plain = []
     cli = []
     for _ in range(5):
+        # the baseline: a plain sqlite3 + json script reading the same rows and columns
+        t = time.perf_counter()
+        subprocess.run(
+            [sys.executable, "-c", PLAIN_LIST, str(home / "milton.sqlite3")],
+            capture_output=True,
+            check=True,
+        )
+        plain.append(time.perf_counter() - t)
         t = time.perf_counter()
         subprocess.run(
             [
@@ -106,10 +115,31 @@ def main() -> None:
             check=True,
         )
         cli.append(time.perf_counter() - t)
+    n = ScheduledPost.select().where(ScheduledPost.status == "pending").count()
+    ratio = statistics.median(cli) / statistics.median(plain)
     print(
-        f"`list --status pending --json` ({ScheduledPost.select().where(ScheduledPost.status == 'pending').count()}"
-        f" rows, whole command): {statistics.median(cli):.2f} s median"
+        f"`list --status pending --json` ({n} rows, whole command): "
+        f"{statistics.median(cli):.2f} s median; plain sqlite3 + json script "
+        f"{statistics.median(plain):.2f} s: {ratio:.2f}x   (target <= 1.5x)"
     )
+
+
+#: what a script with no app code would do for the same listing
+PLAIN_LIST = """
+import json, sqlite3, sys
+con = sqlite3.connect(sys.argv[1])
+rows = con.execute(
+    "SELECT s.id, s.post_id, a.display_name, a.platform, s.scheduled_time, s.timezone,"
+    " s.status, s.attempts, s.next_attempt_at, s.published_at, s.remote_id, s.remote_url,"
+    " s.error_message, COALESCE(s.text_override, p.body), s.warning FROM scheduled_posts s"
+    " JOIN accounts a ON a.id = s.account_id JOIN posts p ON p.id = s.post_id"
+    " WHERE s.status = 'pending' ORDER BY s.scheduled_time, s.id"
+).fetchall()
+keys = ("id", "post_id", "account", "platform", "scheduled_time", "timezone", "status",
+        "attempts", "next_attempt_at", "published_at", "remote_id", "url", "error", "text",
+        "warning")
+print(json.dumps([dict(zip(keys, r)) for r in rows], ensure_ascii=False))
+"""
 
 
 if __name__ == "__main__":

@@ -129,7 +129,7 @@ def part_states(
     from the schedule's own id and link.
     """
     live = live_parts(entries)
-    if not live and status == Status.PUBLISHED and (remote_id or url):
+    if not live and status == Status.PUBLISHED:  # the main post is out, ids known or not
         live = [PartEntry(0, LIVE, remote_id, url)]
     states = []
     for index in range(max(count, len(live))):

@@ -424,15 +424,39 @@ _VALID_URL_PATH = (
 _VALID_URL_QUERY_CHARS = r"[a-z0-9!?\*'@\(\);:&=\+\$\/%#\[\]\-_\.,~|]"
 _VALID_URL_QUERY_ENDING_CHARS = r"[a-z0-9\-_&=#\/]"
 
+class _Lazy:
+    """A pattern compiled where it is first used. The TLD and emoji alternations take
+    about 70 ms to compile: the command line and the window's first frame need not
+    pay that before anyone counts a character (see :func:`warm_up`)."""
+
+    __slots__ = ("_args", "_compiled")
+
+    def __init__(self, pattern: str, flags: int = 0) -> None:
+        self._args = (pattern, flags)
+        self._compiled: re.Pattern[str] | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        compiled = self._compiled
+        if compiled is None:
+            compiled = self._compiled = re.compile(*self._args)
+        return getattr(compiled, name)
+
+
+def warm_up() -> None:
+    """Compile the large patterns now (e.g. on a worker, once the window is shown)."""
+    for lazy in (_EXTRACT_URL, _VALID_ASCII_DOMAIN, _TLD_AT, _EMOJI):
+        lazy.pattern  # noqa: B018 - the attribute access compiles it
+
+
 # Groups: 1 whole match, 2 preceding char, 3 URL, 4 protocol, 5 domain, 6 port,
 # 7 path, 8 query (js/src/regexp/extractUrl.js).
-_EXTRACT_URL = re.compile(
+_EXTRACT_URL = _Lazy(
     f"(({_VALID_URL_PRECEDING_CHARS})((https?:\\/\\/)?({_VALID_DOMAIN})"
     f"(?::({_VALID_PORT_NUMBER}))?(\\/{_VALID_URL_PATH}*)?"
     f"(\\?{_VALID_URL_QUERY_CHARS}*{_VALID_URL_QUERY_ENDING_CHARS})?))",
     re.IGNORECASE,
 )
-_VALID_ASCII_DOMAIN = re.compile(
+_VALID_ASCII_DOMAIN = _Lazy(
     f"(?:(?:[\\-a-z0-9{_LATIN_ACCENT_CHARS}]+)\\.)+"
     f"(?:{_VALID_GTLD}|{_VALID_CCTLD}|{_VALID_PUNYCODE})",
     re.IGNORECASE,
@@ -444,7 +468,7 @@ _VALID_TCO_URL = re.compile(
 )
 _INVALID_URL_WITHOUT_PROTOCOL_PRECEDING_CHARS = re.compile(r"[-_.\/]\Z")
 _INVALID_CHARS = re.compile(f"[{_INVALID_CHARS_GROUP}]")
-_EMOJI = re.compile(_EMOJI_SOURCE)
+_EMOJI = _Lazy(_EMOJI_SOURCE)
 # Every code unit the emoji regex can start with (its FIRST set; checked by a test).
 _EMOJI_START = re.compile(
     r"[#*0-9\u00a9\u00ae\u203c\u2049\u2122\u2139\u2194-\u2199\u21a9\u21aa\u231a\u231b"
@@ -467,7 +491,7 @@ _NOT_DOMAIN_CHAR = re.compile(
 # Within one dot-free segment, up to its last char that no label may contain.
 _LAST_LABEL_BREAK = re.compile(f"[^.]*(?![_-]){_NOT_DOMAIN_CHAR.pattern}")
 _DOT = re.compile(r"\.")
-_TLD_AT = re.compile(f"{_VALID_GTLD}|{_VALID_CCTLD}|{_VALID_PUNYCODE}", re.IGNORECASE)
+_TLD_AT = _Lazy(f"{_VALID_GTLD}|{_VALID_CCTLD}|{_VALID_PUNYCODE}", re.IGNORECASE)
 _PROTOCOL = re.compile(r"https?:\/\/", re.IGNORECASE)
 # A valid preceding char (first two alternatives of validUrlPrecedingChars) + domain char.
 _URL_START = re.compile(

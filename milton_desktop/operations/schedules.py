@@ -24,7 +24,15 @@ from milton_desktop.domain.status import (
     AccountStatus,
     Status,
 )
-from milton_desktop.domain.thread import live_parts, load_parts, next_part, part_label
+from milton_desktop.domain.thread import (
+    LIVE,
+    PartEntry,
+    dump_parts,
+    live_parts,
+    load_parts,
+    next_part,
+    part_label,
+)
 from milton_desktop.domain.timeutil import iso_z
 from milton_desktop.publishers import registry
 from milton_desktop.storage.models import Account, ScheduledPost, database
@@ -288,8 +296,14 @@ def resolve_uncertain(
     # may have settled it since it was read
     still_uncertain = (ScheduledPost.id == schedule_id) & (ScheduledPost.status == Status.UNCERTAIN)
     if published:
+        # the part whose outcome was unknown is live (its id unknown); any after it
+        # were never sent and stay so
+        entries = live_parts(load_parts(row.parts))
+        if entries:
+            entries.append(PartEntry(len(entries), LIVE))
         n = (
             ScheduledPost.update(
+                parts=dump_parts(entries) if entries else row.parts,
                 status=Status.PUBLISHED,
                 published_at=row.published_at or now,
                 # a thread's link is its main post's, which is live already

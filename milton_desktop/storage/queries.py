@@ -395,8 +395,8 @@ def schedule_rows(
         if pending_before
         else " ORDER BY s.scheduled_time, s.id"
     )
-    parse = ScheduledPost.scheduled_time.python_value
     out = []
+    pending = Status.PENDING.value
     for (
         sid,
         post_id,
@@ -416,28 +416,53 @@ def schedule_rows(
         follow_ups,
         parts,
     ) in database.execute_sql(sql, params):
-        count = 1 if follow_ups in (None, "", "[]") else 1 + len(json.loads(follow_ups))
+        if parts is None and follow_ups in ("[]", "", None):
+            # a single post, as nearly all are: its one part, without parsing anything
+            done = st == Status.PUBLISHED
+            states = [
+                {
+                    "index": 0,
+                    "remote_id": remote_id if done else None,
+                    "url": url if done else None,
+                    "status": st,
+                }
+            ]
+        else:
+            count = 1 + len(json.loads(follow_ups or "[]"))
+            states = part_states(st, count, load_parts(parts), remote_id=remote_id, url=url)
         out.append(
             {
                 "id": sid,
                 "post_id": post_id,
                 "account": account,
                 "platform": platform,
-                "scheduled_time": iso_z(parse(when)),
+                "scheduled_time": _z(when),
                 "timezone": zone,
                 "status": st,
                 "attempts": attempts,
-                "next_attempt_at": iso_z(parse(nxt)) if st == Status.PENDING else None,
-                "published_at": iso_z(parse(published)),
+                "next_attempt_at": _z(nxt) if st == pending else None,
+                "published_at": _z(published),
                 "remote_id": remote_id,
                 "url": url,
                 "error": error,
                 "warning": warning,
                 "text": text,
-                "parts": part_states(st, count, load_parts(parts), remote_id=remote_id, url=url),
+                "parts": states,
             }
         )
     return out
+
+
+def _z(text: str | None) -> str | None:
+    """A stored UTC time (``YYYY-MM-DD HH:MM:SS.ffffff``) as ``iso_z`` writes it, by
+    rearranging the text: parsing and formatting 100 000 datetimes costs a second."""
+    if text is None:
+        return None
+    day, _, clock = text.partition(" ")
+    hms, _, fraction = clock.partition(".")
+    if fraction.strip("0"):
+        return f"{day}T{hms}.{fraction[:3]}Z"
+    return f"{day}T{hms}Z"
 
 
 def attempt_rows(schedule_id: int) -> list[dict[str, Any]]:

@@ -6,6 +6,8 @@ import sqlite3
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from milton_desktop.domain.clock import FakeClock
 from milton_desktop.domain.errors import Hint, UserError
@@ -125,3 +127,17 @@ def test_post_rows_are_the_stable_json_shape(account, clock):
             "schedules": [row.id],
         }
     ]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.datetimes(
+        min_value=datetime(1970, 1, 1), max_value=datetime(9999, 12, 31), timezones=st.just(UTC)
+    )
+)
+def test_listing_times_are_written_as_iso_z_would(value):
+    from milton_desktop.domain.timeutil import iso_z
+    from milton_desktop.storage.models import utc_text
+
+    assert queries._z(utc_text(value)) == iso_z(value)
+    assert queries._z(None) is None
