@@ -19,6 +19,7 @@ import pytest
 
 from tests.e2e.conftest import Lines, wait_for
 from tests.fakes.x import FakeX
+from tests.storage.test_db import SCHEMA_6_COLUMNS
 
 pytestmark = pytest.mark.slow
 
@@ -195,9 +196,9 @@ def test_a_database_that_needs_migrating_while_busy_says_so_in_one_line(cli, fak
     _due_post(cli, fake)
     db = cli.home / "milton.sqlite3"
     with sqlite3.connect(db) as con:  # as the previous version left it
-        con.execute("DROP INDEX publishing_results_journal_key")
-        con.execute("ALTER TABLE publishing_results DROP COLUMN journal_key")
-        con.execute("PRAGMA user_version = 4")
+        for table, column in SCHEMA_6_COLUMNS:
+            con.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
+        con.execute("PRAGMA user_version = 5")
     with write_lock(db):
         r = cli("list")
         assert r.returncode == 1
