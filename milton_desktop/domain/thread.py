@@ -23,7 +23,7 @@ MAX_FOLLOW_UPS = 24
 MAX_FOLLOW_UP_DELAY_S = 2 * 3600
 
 #: a part that is on the platform
-LIVE = "published"
+LIVE = Status.PUBLISHED.value
 #: a part whose create was sent and whose answer has not been recorded yet
 SENDING = "sending"
 
@@ -137,12 +137,12 @@ def part_states(
             entry = live[index]
             state, rid, link = LIVE, entry.remote_id, entry.url
         elif index == len(live):
-            state = "cancelled" if status == Status.PUBLISHED else str(status)
+            state = Status.CANCELLED if status == Status.PUBLISHED else str(status)
             rid = link = None
         else:
-            state = "pending" if status in _RESUMABLE else "cancelled"
+            state = Status.PENDING if status in _RESUMABLE else Status.CANCELLED
             rid = link = None
-        states.append({"index": index, "remote_id": rid, "url": link, "status": state})
+        states.append({"index": index, "remote_id": rid, "url": link, "status": str(state)})
     return states
 
 

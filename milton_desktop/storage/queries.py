@@ -568,7 +568,7 @@ def live_count(account_id: int) -> int:
 _PART_COUNTS = (
     " CASE WHEN p.follow_ups IN ('', '[]') THEN 1 ELSE 1 + json_array_length(p.follow_ups) END,"
     " CASE WHEN s.parts IS NULL THEN 0 ELSE (SELECT COUNT(*) FROM json_each(s.parts)"
-    " WHERE json_extract(value, '$.status') = 'published') END"
+    f" WHERE json_extract(value, '$.status') = '{Status.PUBLISHED}') END"
 )
 
 
