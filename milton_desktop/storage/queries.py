@@ -47,6 +47,8 @@ class AccountView:
     token_refreshed_at: datetime | None = None
     #: the person's or page's name on the platform ("" until the account is reconnected)
     profile_name: str = ""
+    #: the zone its queue slots are read in; None follows the app's zone
+    timezone: str | None = None
 
     @classmethod
     def of(cls, acc: Account) -> AccountView:
@@ -62,6 +64,7 @@ class AccountView:
             tier=acc.tier,
             token_refreshed_at=acc.token_refreshed_at,
             profile_name=acc.profile_name,
+            timezone=acc.timezone,
         )
 
 
