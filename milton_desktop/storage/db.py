@@ -45,7 +45,7 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
     6: (
         # the queue: an account's zone (NULL follows the app's) and its weekly slots,
         # and the index that finds an account's taken times (names as peewee gives them)
-        "ALTER TABLE accounts ADD COLUMN timezone VARCHAR(255)",
+        'ALTER TABLE "accounts" ADD COLUMN "timezone" VARCHAR(255)',
         'CREATE TABLE IF NOT EXISTS "queue_slots" ("id" INTEGER NOT NULL PRIMARY KEY,'
         ' "account_id" INTEGER NOT NULL, "weekday" INTEGER NOT NULL, "minute" INTEGER NOT NULL,'
         ' FOREIGN KEY ("account_id") REFERENCES "accounts" ("id") ON DELETE CASCADE)',
