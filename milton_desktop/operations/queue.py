@@ -301,3 +301,36 @@ def free_slots_between(
             ]
     out.sort(key=lambda f: (f.at, f.account_id))
     return out
+
+
+def restore_in_slot(schedule_id: int, *, clock: Clock | None = None) -> ScheduledPost:
+    """Undo support: put a cancelled queued post back in its slot, unless another post
+    took the slot meanwhile (a slot never holds two) or its time has passed."""
+    from milton_desktop.domain.status import Status
+    from milton_desktop.operations.schedules import PAST_TOLERANCE, restore
+    from milton_desktop.storage.queries import get_schedule
+
+    now = (clock or SystemClock()).now()
+    with database.atomic():
+        row = get_schedule(schedule_id)
+        at = row.scheduled_time
+        if at < now - PAST_TOLERANCE:
+            raise UserError(
+                f"{iso_z(at)} has passed since it was undone: add the post to the queue again"
+            )
+        if _taken(row.account_id, at, at):
+            raise UserError(
+                f"its slot at {iso_z(at)} was taken by another post meanwhile: add the post "
+                "to the queue again"
+            )
+        return restore(schedule_id, Status.PENDING)
+
+
+def accounts_with_slots() -> list[int]:
+    """The ids of the accounts (not removed) that have a queue, by id."""
+    rows = database.execute_sql(
+        "SELECT DISTINCT q.account_id FROM queue_slots q JOIN accounts a ON a.id = q.account_id"
+        " WHERE a.status <> ? ORDER BY q.account_id",
+        (AccountStatus.REMOVED.value,),
+    ).fetchall()
+    return [aid for (aid,) in rows]
