@@ -25,7 +25,7 @@ from milton_desktop.domain.slots import (
     slot_instants,
 )
 from milton_desktop.domain.status import OCCUPIES_SLOT, AccountStatus
-from milton_desktop.domain.timeutil import get_zone, iso_z
+from milton_desktop.domain.timeutil import get_zone, iso_z, local_zone_name
 from milton_desktop.operations.schedules import schedule
 from milton_desktop.storage import settings
 from milton_desktop.storage.models import Account, QueueSlot, ScheduledPost, database, utc_text
@@ -76,7 +76,7 @@ class QueueView:
 
 def app_zone() -> str:
     """The app's zone: what an account without a zone of its own follows."""
-    return settings.get("timezone") or "UTC"
+    return settings.get("timezone") or local_zone_name()
 
 
 def account_zone(account: Account | AccountView) -> str:
@@ -334,3 +334,25 @@ def accounts_with_slots() -> list[int]:
         (AccountStatus.REMOVED.value,),
     ).fetchall()
     return [aid for (aid,) in rows]
+
+
+def save_queue(
+    account: AccountRef,
+    slots: Iterable[str | Slot],
+    zone: str | None,
+    *,
+    clock: Clock | None = None,
+) -> QueueView:
+    """The window's Save: the slots and the zone (None: follow the app's) together."""
+    wanted = _check_slots(slots)
+    if zone is not None:
+        get_zone(zone)
+    with database.atomic():
+        acc = get_account(account)
+        Account.update(timezone=zone).where(Account.id == acc.id).execute()
+        QueueSlot.delete().where(QueueSlot.account == acc.id).execute()
+        if wanted:
+            QueueSlot.insert_many(
+                [{"account": acc.id, "weekday": s.weekday, "minute": s.minute} for s in wanted]
+            ).execute()
+    return show_queue(acc.id, clock=clock)

@@ -432,6 +432,14 @@ def find_account(account_id: int) -> AccountView | None:
     return None if acc is None else AccountView.of(acc)
 
 
+def account_timezone(name: str) -> str | None:
+    """The zone of its own the account named ``name`` has (None: it follows the app's)."""
+    row = database.execute_sql(
+        "SELECT timezone FROM accounts WHERE display_name = ?", (name,)
+    ).fetchone()
+    return None if row is None else row[0]
+
+
 def live_count(account_id: int) -> int:
     """Posts still live on the account: waiting, missed, uncertain or being published."""
     return (
