@@ -195,6 +195,9 @@ def test_a_database_that_needs_migrating_while_busy_says_so_in_one_line(cli, fak
     _due_post(cli, fake)
     db = cli.home / "milton.sqlite3"
     with sqlite3.connect(db) as con:  # as the previous version left it
+        con.execute("DROP INDEX scheduled_posts_account_id_scheduled_time")  # schema 6
+        con.execute("DROP TABLE queue_slots")
+        con.execute("ALTER TABLE accounts DROP COLUMN timezone")
         con.execute("DROP INDEX publishing_results_journal_key")
         con.execute("ALTER TABLE publishing_results DROP COLUMN journal_key")
         con.execute("PRAGMA user_version = 4")
