@@ -28,7 +28,7 @@ from milton_desktop.domain.recurrence import HORIZON
 from milton_desktop.domain.redaction import redact_known
 from milton_desktop.domain.status import Status
 from milton_desktop.domain.timeutil import get_zone, iso_z, parse_when
-from milton_desktop.operations import accounts, posts, repeats, schedules
+from milton_desktop.operations import accounts, posts, queue, repeats, schedules
 from milton_desktop.publishers import registry
 from milton_desktop.storage import queries, settings
 from milton_desktop.storage.credentials import CredentialMissing, KeyringUnavailable
@@ -47,6 +47,7 @@ HINTS: dict[Hint, str] = {
     Hint.RESOLVE_UNCERTAIN: "`milton-desktop resolve ID --published` or `--not-published`",
     Hint.PUBLIC_URL: "give it with --media-url",
     Hint.FORCE_REMOVE: "or pass --force to cancel them with the account",
+    Hint.SET_QUEUE: 'add them with `milton-desktop queue set ACCOUNT --slot "MO 09:00"`',
 }
 
 
@@ -149,6 +150,36 @@ def build_parser() -> argparse.ArgumentParser:
     )
     arf.add_argument("name")
     arf.add_argument("--json", action="store_true")
+    aset = acc_sub.add_parser("set", help="change an account's settings (its time zone)")
+    aset.add_argument("name")
+    aset.add_argument(
+        "--tz",
+        required=True,
+        metavar="ZONE",
+        help="IANA zone its queue slots are read in (e.g. America/New_York); "
+        "`app` to follow the app's zone",
+    )
+    aset.add_argument("--json", action="store_true")
+
+    q = sub.add_parser("queue", help="an account's weekly posting times (queue slots)")
+    q_sub = q.add_subparsers(dest="action", metavar="ACTION", required=True, parser_class=_Parser)
+    qs = q_sub.add_parser("set", help="replace an account's queue slots")
+    qs.add_argument("account", metavar="ACCOUNT")
+    qs.add_argument(
+        "--slot",
+        action="append",
+        required=True,
+        metavar='"DAYS HH:MM"',
+        help="a weekly slot: days MO TU WE TH FR SA SU (comma lists allowed) and a 24 h "
+        'time in the account\'s zone, e.g. "MO 09:00" or "TU,TH 13:30"; repeat for more',
+    )
+    qs.add_argument("--tz", metavar="ZONE", help="also set the account's time zone")
+    qs.add_argument("--json", action="store_true")
+    qc = q_sub.add_parser("clear", help="remove every queue slot of an account")
+    qc.add_argument("account", metavar="ACCOUNT")
+    qsh = q_sub.add_parser("show", help="an account's slots and its next free ones")
+    qsh.add_argument("account", metavar="ACCOUNT")
+    qsh.add_argument("--json", action="store_true")
 
     post = sub.add_parser("post", help="write and list posts")
     post_sub = post.add_subparsers(
@@ -196,11 +227,16 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("schedule", help="schedule a post to an account; prints the schedule id")
     s.add_argument("post_id", type=_row_id)
     s.add_argument("--account", required=True, metavar="NAME")
-    s.add_argument(
+    when = s.add_mutually_exclusive_group(required=True)
+    when.add_argument(
         "--at",
-        required=True,
         metavar="WHEN",
         help="ISO 8601 with offset or Z, or a local time with --tz",
+    )
+    when.add_argument(
+        "--next-slot",
+        action="store_true",
+        help="in the account's next free queue slot (see `queue set`)",
     )
     s.add_argument("--tz", metavar="ZONE", help="IANA zone of a local --at (e.g. Europe/Paris)")
     s.add_argument("--text", help="text for this platform instead of the post's text")
@@ -437,6 +473,17 @@ def cmd_account(ctx: AppContext, args: argparse.Namespace) -> int:
             + (f"; it now expires {expires}" if expires else ""),
         )
         return EXIT_OK
+    if args.action == "set":
+        zone = None if args.tz.strip().lower() == "app" else args.tz
+        changed = queue.set_account_zone(args.name, zone)
+        shown = queue.account_zone(changed)
+        _out(
+            {"id": changed.id, "name": changed.display_name, "timezone": shown},
+            args.json,
+            f"“{changed.display_name}” now reads its queue slots in {shown}"
+            + ("" if zone else " (the app's zone)"),
+        )
+        return EXIT_OK
     if args.action == "remove":
         account = accounts.get_account(args.name)
         cancelled = accounts.remove_account(ctx.credentials, account.id, force=args.force)
@@ -502,6 +549,15 @@ def _when(args: argparse.Namespace) -> tuple[datetime, str]:
 
 
 def cmd_schedule(ctx: AppContext, args: argparse.Namespace) -> int:
+    if args.next_slot:
+        if args.repeat is not None or args.tz:
+            raise CliError(
+                "--next-slot takes the time from the account's queue: leave out "
+                + ("--repeat" if args.repeat is not None else "--tz")
+            )
+        row = queue.schedule_next_slot(args.post_id, args.account, text=args.text)
+        _out({"id": row.id, "scheduled_time": iso_z(row.scheduled_time)}, args.json, str(row.id))
+        return EXIT_OK
     when, zone = _when(args)
     if args.repeat is not None:
         zone = args.tz or _zone_name()
@@ -529,6 +585,39 @@ def cmd_schedule(ctx: AppContext, args: argparse.Namespace) -> int:
         return EXIT_OK
     row = schedules.schedule(args.post_id, args.account, when, timezone=zone, text=args.text)
     _out({"id": row.id, "scheduled_time": iso_z(row.scheduled_time)}, args.json, str(row.id))
+    return EXIT_OK
+
+
+def _queue_out(view: queue.QueueView, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(view.as_json(), ensure_ascii=False))
+        return
+    zone = get_zone(view.timezone)
+    follows = "" if view.own_zone else ", the app's zone"
+    if not view.slots:
+        print(
+            f"“{view.account}” ({view.timezone}{follows}) has no queue slots: add them with "
+            f'`milton-desktop queue set {shlex.quote(view.account)} --slot "MO 09:00"`'
+        )
+        return
+    print(f"queue of “{view.account}” ({view.timezone}{follows}):")
+    print("  slots: " + ", ".join(str(s) for s in view.slots))
+    print("  next free:" if view.next else "  next free: (none in the next two years)")
+    for at in view.next:
+        print(f"    {at.astimezone(zone):%a %Y-%m-%d %H:%M %Z}  ({iso_z(at)})")
+    for skipped in view.skipped:
+        print(f"  note: {skipped.reason}")
+
+
+def cmd_queue(ctx: AppContext, args: argparse.Namespace) -> int:
+    if args.action == "set":
+        _queue_out(queue.set_queue(args.account, args.slot, timezone=args.tz), args.json)
+        return EXIT_OK
+    if args.action == "clear":
+        n = queue.clear_queue(args.account)
+        print(f"removed {n} queue slot(s) of {args.account!r}; posts already queued stay scheduled")
+        return EXIT_OK
+    _queue_out(queue.show_queue(args.account), args.json)
     return EXIT_OK
 
 
@@ -718,6 +807,7 @@ COMMANDS = {
     "account": cmd_account,
     "post": cmd_post,
     "schedule": cmd_schedule,
+    "queue": cmd_queue,
     "reschedule": cmd_reschedule,
     "list": cmd_list,
     "upcoming": cmd_upcoming,

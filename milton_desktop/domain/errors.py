@@ -20,6 +20,7 @@ class Hint(StrEnum):
     RESOLVE_UNCERTAIN = "resolve_uncertain"
     PUBLIC_URL = "public_url"
     FORCE_REMOVE = "force_remove"
+    SET_QUEUE = "set_queue"
 
 
 class UserError(ValueError):

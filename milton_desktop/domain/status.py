@@ -36,6 +36,9 @@ SKIPPABLE = frozenset({Status.PENDING, Status.MISSED, Status.FAILED})
 RESOLVABLE = frozenset({Status.UNCERTAIN})
 #: what still ties a post to its account: removing the account must deal with these
 LIVE = frozenset({Status.PENDING, Status.PUBLISHING, Status.MISSED, Status.UNCERTAIN})
+#: what holds a queue slot: a post on its way or gone out there (a failed, missed or
+#: cancelled one leaves its slot free for the next post queued)
+OCCUPIES_SLOT = frozenset({Status.PENDING, Status.PUBLISHING, Status.PUBLISHED})
 #: what the user has to look at: it went wrong, or nobody knows whether it went out
 NEEDS_ATTENTION = frozenset({Status.FAILED, Status.UNCERTAIN, Status.MISSED})
 #: history: nothing will happen to these any more

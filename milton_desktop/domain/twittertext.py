@@ -424,6 +424,7 @@ _VALID_URL_PATH = (
 _VALID_URL_QUERY_CHARS = r"[a-z0-9!?\*'@\(\);:&=\+\$\/%#\[\]\-_\.,~|]"
 _VALID_URL_QUERY_ENDING_CHARS = r"[a-z0-9\-_&=#\/]"
 
+
 class _Lazy:
     """A pattern compiled where it is first used. The TLD and emoji alternations take
     about 70 ms to compile: the command line and the window's first frame need not

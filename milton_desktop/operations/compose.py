@@ -14,7 +14,7 @@ from pathlib import Path
 
 from milton_desktop.domain.clock import Clock
 from milton_desktop.domain.status import CANCELLABLE, Status
-from milton_desktop.operations import posts, schedules
+from milton_desktop.operations import posts, queue, schedules
 from milton_desktop.storage.models import database
 from milton_desktop.storage.queries import get_post, get_schedule
 
@@ -39,6 +39,8 @@ class SavePlan:
     timezone: str = "UTC"
     targets: tuple[Target, ...] = ()
     publish_now: bool = False
+    #: each target's post goes in the next free slot of its account's queue (no ``when``)
+    queued: bool = False
     #: the schedule being edited, and what becomes of it
     schedule_id: int | None = None
     keep_schedule: bool = True
@@ -79,6 +81,10 @@ def save(plan: SavePlan, media_dir: Path, clock: Clock) -> int:
             # After the edited schedule's own change: set_media checks every schedule
             # still to go out against the new media, and that one is then final (or gone).
             posts.set_media(post.id, prepared, clock=clock)
+        if plan.queued:
+            for target in plan.targets:
+                queue.schedule_next_slot(post.id, target.account_id, text=target.text, clock=clock)
+            return post.id
         if plan.when is None:
             return post.id
         for target in plan.targets:

@@ -13,7 +13,7 @@ from milton_desktop.storage.models import ALL_MODELS, database
 
 log = logging.getLogger("milton.db")
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 #: one step per schema version: the statements that bring version N-1 to N. A new
 #: database gets every table as the models are today and skips them.
@@ -52,6 +52,19 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
         "ALTER TABLE publishing_results ADD COLUMN part INTEGER NOT NULL DEFAULT 0",
         "ALTER TABLE publishing_results ADD COLUMN parts TEXT",
         "ALTER TABLE publishing_results ADD COLUMN resolution TEXT",
+    ),
+    7: (
+        # the queue: an account's zone (NULL follows the app's) and its weekly slots,
+        # and the index that finds an account's taken times (names as peewee gives them)
+        'ALTER TABLE "accounts" ADD COLUMN "timezone" VARCHAR(255)',
+        'CREATE TABLE IF NOT EXISTS "queue_slots" ("id" INTEGER NOT NULL PRIMARY KEY,'
+        ' "account_id" INTEGER NOT NULL, "weekday" INTEGER NOT NULL, "minute" INTEGER NOT NULL,'
+        ' FOREIGN KEY ("account_id") REFERENCES "accounts" ("id") ON DELETE CASCADE)',
+        'CREATE INDEX IF NOT EXISTS "queue_slots_account_id" ON "queue_slots" ("account_id")',
+        'CREATE UNIQUE INDEX IF NOT EXISTS "queue_slots_account_id_weekday_minute"'
+        ' ON "queue_slots" ("account_id", "weekday", "minute")',
+        'CREATE INDEX IF NOT EXISTS "scheduled_posts_account_id_scheduled_time"'
+        ' ON "scheduled_posts" ("account_id", "scheduled_time")',
     ),
 }
 

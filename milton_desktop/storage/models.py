@@ -79,6 +79,8 @@ class Account(BaseModel):
     tier = pw.CharField(max_length=32, null=True)
     #: the person's or page's name as the platform gives it (LinkedIn has no handles)
     profile_name = pw.CharField(default="")
+    #: the IANA zone its queue slots are read in; None follows the app's zone
+    timezone = pw.CharField(null=True)
 
     class Meta:
         table_name = "accounts"
@@ -180,6 +182,8 @@ class ScheduledPost(BaseModel):
             (("status", "next_attempt_at"), False),
             (("status", "scheduled_time"), False),
             (("scheduled_time",), False),
+            # the queue asks which of one account's times are taken
+            (("account", "scheduled_time"), False),
         )
 
 
@@ -211,6 +215,20 @@ class PublishingResult(BaseModel):
         table_name = "publishing_results"
 
 
+class QueueSlot(BaseModel):
+    """One weekly posting time of an account's queue, a wall-clock time in its zone."""
+
+    id = pw.AutoField()
+    account_id: int
+    account = pw.ForeignKeyField(Account, backref="queue_slots", on_delete="CASCADE")
+    weekday = pw.IntegerField()  # 0 = Monday
+    minute = pw.IntegerField()  # minutes after local midnight
+
+    class Meta:
+        table_name = "queue_slots"
+        indexes = ((("account", "weekday", "minute"), True),)
+
+
 class Setting(BaseModel):
     key = pw.CharField(primary_key=True)
     value = pw.TextField()  # JSON
@@ -226,5 +244,6 @@ ALL_MODELS: list[type[BaseModel]] = [
     Recurrence,
     ScheduledPost,
     PublishingResult,
+    QueueSlot,
     Setting,
 ]

@@ -49,6 +49,8 @@ class AccountView:
     token_refreshed_at: datetime | None = None
     #: the person's or page's name on the platform ("" until the account is reconnected)
     profile_name: str = ""
+    #: the zone its queue slots are read in; None follows the app's zone
+    timezone: str | None = None
 
     @classmethod
     def of(cls, acc: Account) -> AccountView:
@@ -64,6 +66,7 @@ class AccountView:
             tier=acc.tier,
             token_refreshed_at=acc.token_refreshed_at,
             profile_name=acc.profile_name,
+            timezone=acc.timezone,
         )
 
 
@@ -552,6 +555,14 @@ def find_account(account_id: int) -> AccountView | None:
     """A snapshot of the account with this id, or None when it has been removed."""
     acc = active_account(account_id)
     return None if acc is None else AccountView.of(acc)
+
+
+def account_timezone(name: str) -> str | None:
+    """The zone of its own the account named ``name`` has (None: it follows the app's)."""
+    row = database.execute_sql(
+        "SELECT timezone FROM accounts WHERE display_name = ?", (name,)
+    ).fetchone()
+    return None if row is None else row[0]
 
 
 def live_count(account_id: int) -> int:

@@ -52,6 +52,7 @@ def test_a_version_1_database_is_migrated_and_keeps_its_rows(tmp_path):
             conn.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
         conn.execute("ALTER TABLE accounts DROP COLUMN tier")
         conn.execute("ALTER TABLE scheduled_posts DROP COLUMN resume")  # schema 3
+        _undo_schema_7(conn)
         _undo_schema_6(conn)
         _undo_schema_5(conn)
         conn.execute("ALTER TABLE accounts DROP COLUMN profile_name")  # schema 4
@@ -106,6 +107,7 @@ def test_a_version_4_database_gets_the_journal_key_and_keeps_its_results(tmp_pat
     PublishingResult.create(schedule=row, attempt=1, started_at=NOW, outcome="published")
     close_database()
     with sqlite3.connect(path) as conn:
+        _undo_schema_7(conn)
         _undo_schema_6(conn)
         _undo_schema_5(conn)
         conn.execute("PRAGMA user_version = 4")
@@ -141,6 +143,7 @@ def test_a_version_5_database_gets_follow_ups_and_keeps_its_posts(tmp_path):
     PublishingResult.create(schedule=row, attempt=1, started_at=NOW, outcome="published")
     close_database()
     with sqlite3.connect(path) as conn:
+        _undo_schema_7(conn)
         _undo_schema_6(conn)
         conn.execute("PRAGMA user_version = 5")
 
@@ -156,6 +159,48 @@ def test_a_version_5_database_gets_follow_ups_and_keeps_its_posts(tmp_path):
     finally:
         close_database()
     assert _version(path) == SCHEMA_VERSION
+
+
+def _undo_schema_7(conn):
+    conn.execute("DROP INDEX scheduled_posts_account_id_scheduled_time")
+    conn.execute("DROP TABLE queue_slots")
+    conn.execute("ALTER TABLE accounts DROP COLUMN timezone")
+
+
+def _schema(path):
+    with sqlite3.connect(path) as conn:
+        return sorted(
+            (name, " ".join(sql.split()))
+            for name, sql in conn.execute(
+                "SELECT name, sql FROM sqlite_master WHERE sql IS NOT NULL"
+            )
+        )
+
+
+def test_a_version_6_database_gets_the_queue_as_a_new_one_has_it(tmp_path):
+    from milton_desktop.operations import queue
+
+    new = tmp_path / "new.sqlite3"
+    open_database(new)
+    close_database()
+    path = tmp_path / "v6.sqlite3"
+    open_database(path)
+    acc = Account.create(platform="x", display_name="mine", remote_id="1")
+    close_database()
+    with sqlite3.connect(path) as conn:
+        _undo_schema_7(conn)
+        conn.execute("PRAGMA user_version = 6")
+
+    open_database(path)
+    try:
+        assert Account.get_by_id(acc.id).timezone is None
+        view = queue.set_queue(acc, ["MO 09:00"], timezone="Europe/Paris")
+        assert [str(s) for s in view.slots] == ["MO 09:00"]
+    finally:
+        close_database()
+    assert _version(path) == SCHEMA_VERSION
+    # the statements of the migration make exactly what a new database has
+    assert _schema(path) == _schema(new)
 
 
 def test_opening_an_up_to_date_database_needs_no_write_lock(tmp_path):

@@ -60,6 +60,7 @@ from milton_desktop.storage import settings
 from milton_desktop.storage.credentials import KEYRING_HELP, CredentialStore, backend_is_secure
 from milton_desktop.storage.queries import AccountView
 from milton_desktop.ui import tones
+from milton_desktop.ui.accounts.queue_page import QueueDialog
 from milton_desktop.ui.style import platform_dot
 from milton_desktop.ui.tasks import run_in_background
 from milton_desktop.ui.wording import sentence
@@ -1234,9 +1235,19 @@ class AccountsDialog(QDialog):
         self.remove_button = QPushButton("Remove…")
         self.remove_button.setObjectName("removeButton")
         self.remove_button.clicked.connect(self._on_remove_clicked)
+        self.queue_button = QPushButton("Queue…")
+        self.queue_button.setObjectName("queueButton")
+        self.queue_button.setToolTip("The account's weekly posting times and time zone")
+        self.queue_button.clicked.connect(self._on_queue_clicked)
+        self.queue_dialog: QueueDialog | None = None
         close = QPushButton("Close")
         close.clicked.connect(self.accept)
-        for button in (self.connect_button, self.reconnect_button, self.remove_button):
+        for button in (
+            self.connect_button,
+            self.reconnect_button,
+            self.queue_button,
+            self.remove_button,
+        ):
             buttons.addWidget(button)
         buttons.addStretch(1)
         buttons.addWidget(close)
@@ -1309,6 +1320,7 @@ class AccountsDialog(QDialog):
     def _on_table_selection_changed(self) -> None:
         chosen = bool(self.table.selectedItems())
         self.reconnect_button.setEnabled(chosen and not self._busy)
+        self.queue_button.setEnabled(chosen and not self._busy)
         self.remove_button.setEnabled(chosen and not self._busy)
 
     def _on_table_double_clicked(self, _item: QTableWidgetItem) -> None:
@@ -1373,6 +1385,24 @@ class AccountsDialog(QDialog):
         if self.credentials.memory_only and self.keyring_banner.isHidden():
             # the backend looked usable but refused the token (e.g. a locked keyring)
             self._show_keyring_warning("")
+        self.accounts_changed.emit()
+
+    def open_queue(self, account: AccountView) -> QueueDialog:
+        """The Queue page of ``account``, opened (window-modal)."""
+        dialog = QueueDialog(account, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.saved.connect(self._on_queue_saved)
+        self.queue_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def _on_queue_clicked(self) -> None:
+        account = self.selected_account()
+        if account is not None:
+            self.open_queue(account)
+
+    def _on_queue_saved(self, account_id: int) -> None:
+        self.refresh(select_id=account_id)
         self.accounts_changed.emit()
 
     def _on_remove_clicked(self) -> None:

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRectF, QSize, Qt, Signal
+from PySide6.QtCore import (
+    QModelIndex,
+    QPersistentModelIndex,
+    QPoint,
+    QRectF,
+    QSize,
+    Qt,
+    Signal,
+)
 from PySide6.QtGui import QFont, QFontMetrics, QPainter, QTextLayout
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QLabel,
     QListView,
+    QMenu,
     QPushButton,
     QStyle,
     QStyledItemDelegate,
@@ -117,6 +126,8 @@ class DraftsPane(QWidget):
     editPostRequested = Signal(int)
     #: the user wants to write a new post
     newPostRequested = Signal()
+    #: the user wants a draft in the next free slot of a queue (its post id)
+    queueRequested = Signal(int)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -142,7 +153,11 @@ class DraftsPane(QWidget):
         self.empty_label.setWordWrap(True)
         self.empty_label.setContentsMargins(24, 24, 24, 24)
         style.dim_label(self.empty_label)
-        self.hint_label = QLabel("Drag a draft onto the calendar to schedule it.", self)
+        self.hint_label = QLabel(
+            "Drag a draft onto the calendar to schedule it, or right-click it to add it "
+            "to a queue.",
+            self,
+        )
         self.hint_label.setObjectName("draftsHint")
         self.hint_label.setWordWrap(True)
         self.hint_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -156,6 +171,8 @@ class DraftsPane(QWidget):
         self.new_button.clicked.connect(self._on_new_button_clicked)
         self.list_view.doubleClicked.connect(self._on_list_view_double_clicked)
         self.list_view.activated.connect(self._on_list_view_double_clicked)
+        self.list_view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.list_view.customContextMenuRequested.connect(self._on_list_view_menu_requested)
         self.refresh()
 
     def refresh(self) -> None:
@@ -186,6 +203,28 @@ class DraftsPane(QWidget):
 
     def _on_new_button_clicked(self) -> None:
         self.newPostRequested.emit()
+
+    def draft_menu(self, post_id: int) -> QMenu:
+        """What a right-click on a draft offers."""
+        menu = QMenu(self)
+        menu.setObjectName("draftMenu")
+        edit = menu.addAction("Edit…")
+        edit.triggered.connect(lambda: self.editPostRequested.emit(post_id))
+        queue = menu.addAction("Add to queue")
+        queue.setObjectName("addToQueue")
+        queue.setToolTip("Schedule it in the next free posting time of an account's queue")
+        queue.triggered.connect(lambda: self.queueRequested.emit(post_id))
+        return menu
+
+    def _on_list_view_menu_requested(self, pos: QPoint) -> None:
+        index = self.list_view.indexAt(pos)
+        post_id = index.data(DraftsModel.PostIdRole) if index.isValid() else None
+        if not post_id:
+            return
+        self.list_view.setCurrentIndex(index)
+        menu = self.draft_menu(int(post_id))
+        menu.exec(self.list_view.viewport().mapToGlobal(pos))
+        menu.deleteLater()
 
     def _on_list_view_double_clicked(self, index: QModelIndex) -> None:
         post_id = index.data(DraftsModel.PostIdRole)

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import QApplication, QFrame, QLabel, QVBoxLayout, QWidget
 from milton_desktop.domain.content import MediaItem
 from milton_desktop.domain.errors import UserError
 from milton_desktop.domain.status import Status
+from milton_desktop.domain.timeutil import TimeInputError, get_zone
 from milton_desktop.storage import queries
 from milton_desktop.ui import style
 from milton_desktop.ui.calendar.model import ScheduleItem, format_day, short_text
@@ -75,6 +76,20 @@ def preview_pixmap(path: Path, box: QSize) -> QPixmap | None:
         _cache.pop(next(iter(_cache)))
     pixmap = _cache[key] = QPixmap.fromImage(image)
     return pixmap
+
+
+def _in_account_zone(item: ScheduleItem) -> str:
+    """The time in the account's own zone, when it has one that is not the calendar's."""
+    name = queries.account_timezone(item.account)
+    shown = getattr(item.local.tzinfo, "key", None)
+    if not name or name == shown:
+        return ""
+    try:
+        there = item.local.astimezone(get_zone(name))
+    except TimeInputError:
+        return ""
+    day = "" if there.date() == item.local.date() else f"{format_day(there.date())} "
+    return f"  ({day}{there:%H:%M} in {name})"
 
 
 def first_media(post_id: int) -> MediaItem | None:
@@ -178,7 +193,8 @@ class HoverCard(QFrame):
         self.head_label.setText(
             f"{style.status_label(item.status)} · {ps.label} · {item.account}{repeats}"
         )
-        self.when_label.setText(f"{format_day(item.local.date(), year=True)}  {item.time_label}")
+        when = f"{format_day(item.local.date(), year=True)}  {item.time_label}"
+        self.when_label.setText(when + _in_account_zone(item))
         self.text_label.setText(short_text(item.text, 280) or "(no text)")
         media = first_media(item.post_id)
         pixmap = None

@@ -49,6 +49,7 @@ from milton_desktop.domain.clock import Clock, SystemClock
 from milton_desktop.domain.content import Content
 from milton_desktop.domain.errors import UserError
 from milton_desktop.domain.timeutil import TimeInputError, localize
+from milton_desktop.operations import queue
 from milton_desktop.publishers import registry
 from milton_desktop.storage import queries, settings
 from milton_desktop.ui import style, tones
@@ -72,6 +73,7 @@ from milton_desktop.ui.calendar.table import ListView, ScheduleTableModel
 from milton_desktop.ui.calendar.undo import (
     CancelCommand,
     CommandGroup,
+    QueueCommand,
     RescheduleCommand,
     ScheduleDraftCommand,
     StoreCommand,
@@ -85,6 +87,7 @@ from milton_desktop.ui.calendar.view import (
     ChooseAccount,
     DayView,
     MonthView,
+    SlotMark,
     TimeGridView,
     WeekView,
     add_months,
@@ -210,6 +213,8 @@ class CalendarPane(QWidget):
             surface.dateRequested.connect(self.go_to)  # the keyboard left the visible dates
             surface.installEventFilter(self)
         self.week_view.header.dayRequested.connect(self._on_surface_day_requested)
+        for grid_view in (self.week_view, self.day_view):
+            grid_view.grid.slot_drop_handler = self.drop_on_slot
         table = self.list_view.table
         table.installEventFilter(self)
         table.doubleClicked.connect(self._on_list_table_double_clicked)
@@ -357,9 +362,39 @@ class CalendarPane(QWidget):
             self.month_view.set_range(start, self._anchor.month, today, self.zone)
         elif view == "week":
             self.week_view.set_range(start, today, now_local, self.zone)
+            self.week_view.grid.set_slot_marks(self._slot_marks(start, end))
         else:
             self.day_view.set_range(start, today, now_local, self.zone)
+            self.day_view.grid.set_slot_marks(self._slot_marks(start, end))
         self._apply_selection()
+
+    def _slot_marks(self, start: date, end: date) -> list[SlotMark]:
+        """The free queue slots of the accounts the filter lets through, in local time."""
+        flt = self.list_view.filter()
+        if flt.statuses or flt.text.strip():
+            return []  # a filtered view shows posts, not room for more
+        lo = datetime.combine(start, time(0), tzinfo=self.zone).astimezone(UTC)
+        hi = datetime.combine(end, time(0), tzinfo=self.zone).astimezone(UTC)
+        names = {a.id: a for a in queries.list_accounts()}
+        marks = []
+        for free in queue.free_slots_between(lo, hi, clock=self.clock):
+            acc = names.get(free.account_id)
+            if acc is None or (flt.account_id is not None and acc.id != flt.account_id):
+                continue
+            if flt.platform and acc.platform != flt.platform:
+                continue
+            local = free.at.astimezone(self.zone)
+            marks.append(
+                SlotMark(
+                    local.date(),
+                    local.time().replace(tzinfo=None),
+                    free.at,
+                    acc.id,
+                    acc.display_name,
+                    acc.platform,
+                )
+            )
+        return marks
 
     def filter(self) -> queries.ScheduleFilter:
         """What the search and filters let through, in every view."""
@@ -524,6 +559,88 @@ class CalendarPane(QWidget):
                     )
                 )
         return self._push(commands, f"Schedule {len(post_ids)} post(s) on {len(commands)} accounts")
+
+    def drop_on_slot(self, mime: QMimeData, mark: SlotMark) -> bool:
+        """A draft dropped on a free queue slot: scheduled on that account, in that slot."""
+        self.banner.clear()
+        post_ids = decode_ids(mime, POST_MIME)
+        if len(post_ids) != 1:
+            self._refuse("Drop one post on a queue slot: each slot holds one post.")
+            return False
+        try:
+            post = queries.post_view(post_ids[0])
+        except UserError as exc:
+            self._refuse(f"{exc}.")
+            return False
+        label = (
+            f"Queue “{short_text(post.body, 30)}” on {mark.account} "
+            f"for {format_day(mark.day)} {mark.at:%H:%M}"
+        )
+        return push_command(
+            self.undo_stack,
+            QueueCommand(
+                post.id,
+                mark.account_id,
+                mark.when_utc,
+                label,
+                clock=self.clock,
+                report=self._refuse,
+            ),
+        )
+
+    def queue_post(self, post_id: int) -> bool:
+        """ "Add to queue": the post goes in the next free slot of an account with a queue
+        (the user picks the account when several have one)."""
+        self.banner.clear()
+        try:
+            post = queries.post_view(post_id)
+        except UserError as exc:
+            self._refuse(f"{exc}.")
+            return False
+        queued = set(queue.accounts_with_slots())
+        every_account = [c for c in account_choices() if c.id in queued]
+        if not every_account:
+            self._refuse(
+                "No account has a queue yet: set its posting times on its Queue page under "
+                "Accounts…, then add the post to the queue."
+            )
+            return False
+        choices, refused = split_choices(every_account, Content(text=post.body, media=post.media))
+        if not choices:
+            reasons = "".join(f"\n• {c.name}: {why}." for c, why in refused)
+            self._refuse(f"No account with a queue can take this post:{reasons}")
+            return False
+        self._refused_choices = refused
+        chosen = (
+            [choices[0].id]
+            if len(every_account) == 1
+            else list(self.choose_account(post_id, choices))
+        )
+        self._refused_choices = []
+        commands: list[StoreCommand] = [
+            QueueCommand(
+                post_id,
+                account_id,
+                None,
+                f"Add “{short_text(post.body, 30)}” to the queue of "
+                + next(c.name for c in choices if c.id == account_id),
+                clock=self.clock,
+                report=self._refuse,
+            )
+            for account_id in chosen
+            if any(c.id == account_id for c in choices)
+        ]
+        done = self._push(commands, f"Add a post to {len(commands)} queues")
+        if done:
+            when = [c.when for c in commands if isinstance(c, QueueCommand)]
+            first = min(when).astimezone(self.zone)
+            self.banner.show_message(
+                f"Added to the queue: {format_day(first.date())} {first:%H:%M}"
+                + ("" if len(when) == 1 else f" (the earliest of {len(when)})")
+                + ".",
+                "info",
+            )
+        return done
 
     def _push(self, commands: list[StoreCommand], group_text: str) -> bool:
         if not commands:

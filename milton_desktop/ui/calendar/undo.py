@@ -21,7 +21,7 @@ from milton_desktop.domain.clock import Clock, SystemClock
 from milton_desktop.domain.errors import UserError
 from milton_desktop.domain.status import Status
 from milton_desktop.domain.timeutil import TimeInputError, iso_z
-from milton_desktop.operations import schedules
+from milton_desktop.operations import queue, schedules
 
 log = logging.getLogger("milton.ui.undo")
 
@@ -129,6 +129,38 @@ class ScheduleDraftCommand(StoreCommand):
     def revert(self) -> None:
         assert self.schedule_id is not None, "undo before the first redo"
         schedules.cancel(self.schedule_id, clock=self.clock)
+
+
+class QueueCommand(ScheduleDraftCommand):
+    """Put a draft in an account's queue: in one free slot (``when``), or in the next free
+    one (``when`` None, known once done). Undo cancels it; redo puts it back in its slot
+    only while no other post has taken the slot."""
+
+    def __init__(
+        self,
+        post_id: int,
+        account_id: int,
+        when: datetime | None,
+        text: str,
+        *,
+        clock: Clock | None = None,
+        report: Report | None = None,
+    ) -> None:
+        super().__init__(post_id, account_id, when or datetime.min, "UTC", text, clock=clock)
+        self.report = report
+        self.in_slot = when
+
+    def apply(self) -> None:
+        if self.schedule_id is None:
+            if self.in_slot is not None:
+                row = queue.schedule_in_slot(
+                    self.post_id, self.account_id, self.in_slot, clock=self.clock
+                )
+            else:
+                row = queue.schedule_next_slot(self.post_id, self.account_id, clock=self.clock)
+            self.schedule_id, self.when, self.timezone = row.id, row.scheduled_time, row.timezone
+            return
+        queue.restore_in_slot(self.schedule_id, clock=self.clock)
 
 
 class RescheduleCommand(StoreCommand):

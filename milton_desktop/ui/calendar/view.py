@@ -105,6 +105,23 @@ ChooseAccount = Callable[[int, Sequence[AccountChoice]], Sequence[int]]
 #: what time a drop at a target would give (None: the surface's own guess)
 DropTimeHint = Callable[[QMimeData, date, time | None], time | None]
 
+
+@dataclasses.dataclass(frozen=True)
+class SlotMark:
+    """A free queue slot the time grid draws, and takes a dropped draft on."""
+
+    day: date
+    #: local wall time in the calendar's zone
+    at: time
+    when_utc: datetime
+    account_id: int
+    account: str
+    platform: str
+
+
+#: what a draft dropped on a free queue slot does: (mime, slot) -> done
+SlotDropHandler = Callable[[QMimeData, SlotMark], bool]
+
 #: one place the keyboard cursor can stop on a day: ("chip", schedule id, rect) or
 #: ("more", index into the "+N" boxes, rect)
 Stop = tuple[str, int, QRectF]
@@ -964,6 +981,12 @@ class TimeGridBody(CalendarSurface):
         self.first_day: date = date.today()
         self.scroll_area: QScrollArea | None = None
         self._gaps: set[tuple[date, int]] = set()
+        #: the free queue slots in view, and where each is drawn
+        self.slot_marks: list[SlotMark] = []
+        self._slot_rects: list[tuple[QRectF, SlotMark]] = []
+        self._hover_slot: SlotMark | None = None
+        #: set by the pane: a draft dropped on a free slot is queued there
+        self.slot_drop_handler: SlotDropHandler | None = None
         self.setObjectName("calendarTimeGrid")
         self.setAccessibleName("Day calendar" if day_count == 1 else "Week calendar")
         self._update_metrics()
@@ -991,6 +1014,105 @@ class TimeGridBody(CalendarSurface):
     def set_now(self, now_local: datetime) -> None:
         self.now_local = now_local
         self.update()
+
+    def set_slot_marks(self, marks: Sequence[SlotMark]) -> None:
+        """The free queue slots to draw (the pane reads them with the schedules)."""
+        self.slot_marks = list(marks)
+        self.invalidate()
+
+    def _layout_slots(self) -> None:
+        """Side by side when two accounts have a slot at the same minute."""
+        self._slot_rects.clear()
+        chip_h = self.chip_height()
+        limit = self.height() - 1
+        same: dict[tuple[date, time], list[SlotMark]] = {}
+        for mark in self.slot_marks:
+            same.setdefault((mark.day, mark.at), []).append(mark)
+        for (day, at), marks in same.items():
+            n = (day - self.first_day).days
+            if not 0 <= n < self.day_count:
+                continue
+            x, cw = self._column(n)
+            top = min(self.y_of(at) + 1, limit - chip_h)
+            width = (cw - 4) / len(marks)
+            for k, mark in enumerate(marks):
+                rect = QRectF(x + 2 + k * width, top, width - 2, chip_h)
+                self._slot_rects.append((rect, mark))
+
+    def queue_slot_rect(self, mark: SlotMark) -> QRectF:
+        """Where a free slot is drawn (empty when it is not in view)."""
+        self._ensure_layout()
+        return next((r for r, m in self._slot_rects if m == mark), QRectF())
+
+    def slot_at(self, pos: QPointF) -> SlotMark | None:
+        """The free queue slot under ``pos``, if any."""
+        self._ensure_layout()
+        return next((m for r, m in self._slot_rects if r.contains(pos)), None)
+
+    def _slot_for_drop(self, mime: QMimeData | None, pos: QPointF) -> SlotMark | None:
+        if mime is None or not mime.hasFormat(POST_MIME) or self.slot_drop_handler is None:
+            return None
+        return self.slot_at(pos)
+
+    def dragMoveEvent(self, event: QDragMoveEvent) -> None:
+        mark = self._slot_for_drop(event.mimeData(), event.position())
+        if mark != self._hover_slot:
+            self._hover_slot = mark
+            self.update()
+        super().dragMoveEvent(event)
+
+    def dragLeaveEvent(self, event: QDragLeaveEvent) -> None:
+        self._hover_slot = None
+        super().dragLeaveEvent(event)
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        mark = self._slot_for_drop(event.mimeData(), event.position())
+        self._hover_slot = None
+        if mark is None or self.slot_drop_handler is None:
+            super().dropEvent(event)
+            return
+        self._hover = None
+        self._hover_mime = None
+        self.update()
+        if self.slot_drop_handler(event.mimeData(), mark):
+            event.setDropAction(Qt.DropAction.CopyAction)
+            event.accept()
+        else:
+            event.ignore()
+
+    def hover_preview(self) -> tuple[QRectF, str] | None:
+        if self._hover_slot is not None:
+            mark = self._hover_slot
+            return self.queue_slot_rect(mark), f"Queue on {mark.account} {mark.at:%H:%M}"
+        return super().hover_preview()
+
+    def _paint_slots(self, p: QPainter, clip: QRectF) -> None:
+        """Free slots: dashed outlines in the account's colour, quiet until a draft
+        is dragged over one."""
+        theme = self.theme
+        fm = self.fontMetrics()
+        p.setFont(self.font())
+        for rect, mark in self._slot_rects:
+            if not rect.intersects(clip):
+                continue
+            colour = style.platform_color(mark.platform)
+            hovered = mark == self._hover_slot
+            pen = QPen(colour, 2 if hovered else 1)
+            pen.setStyle(Qt.PenStyle.SolidLine if hovered else Qt.PenStyle.DashLine)
+            fill = QColor(colour)
+            fill.setAlpha(46 if hovered else 14)
+            p.setPen(pen)
+            p.setBrush(fill)
+            p.drawRoundedRect(rect.adjusted(0.5, 0.5, -0.5, -0.5), 3, 3)
+            words = f"{mark.at:%H:%M} {'Queue here' if hovered else 'free'} · {mark.account}"
+            text = fm.elidedText(words, Qt.TextElideMode.ElideRight, int(rect.width() - 8))
+            ink = style.readable(theme.text_dim, theme.base)
+            p.setPen(style.text_on(ink, theme.base, "queue slot"))
+            p.drawText(
+                rect.adjusted(5, 2, -3, 0),
+                Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop,
+                text,
+            )
 
     def _find_gaps(self) -> set[tuple[date, int]]:
         """Slots that do not exist locally (spring-forward), so they can be hatched."""
@@ -1048,6 +1170,7 @@ class TimeGridBody(CalendarSurface):
         return QRectF(x, top, cw, height)
 
     def _relayout(self) -> None:
+        self._layout_slots()
         cp = self._chip_painter
         chip_h = self.chip_height()
         limit = self.height() - 1
@@ -1195,6 +1318,7 @@ class TimeGridBody(CalendarSurface):
             )
 
         p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        self._paint_slots(p, clip)
         one_day = self.day_count == 1
         for rect, it in self._chips:
             if rect.intersects(clip):
@@ -1230,7 +1354,8 @@ class TimeGridBody(CalendarSurface):
             p.setPen(Qt.PenStyle.NoPen)
             p.drawEllipse(QPointF(x, now_y), 4, 4)
         self._paint_focus(p)
-        self._paint_hover(p)
+        if self._hover_slot is None:  # a free slot under a draft shows itself instead
+            self._paint_hover(p)
         p.end()
 
 
@@ -1383,6 +1508,7 @@ __all__ = [
     "DayHeader",
     "DayView",
     "MonthView",
+    "SlotMark",
     "TimeGridBody",
     "TimeGridView",
     "WeekView",

@@ -323,6 +323,14 @@ class PostEditorDialog(QDialog):
         self.draft_button = QPushButton("Save draft")
         self.draft_button.setObjectName("saveDraft")
         self.draft_button.clicked.connect(self._on_draft_button_clicked)
+        self.queue_button = QPushButton("Add to queue")
+        self.queue_button.setObjectName("addToQueue")
+        self.queue_button.setToolTip(
+            "Schedule it in the next free posting time of each chosen account's queue"
+        )
+        self.queue_button.clicked.connect(self._on_queue_button_clicked)
+        # a schedule being edited already has its time
+        self.queue_button.setVisible(self._schedule is None)
         self.publish_button = QPushButton("Publish now")
         self.publish_button.setObjectName("publishNow")
         self.publish_button.clicked.connect(self._on_publish_button_clicked)
@@ -337,7 +345,12 @@ class PostEditorDialog(QDialog):
         buttons.addWidget(self.preview_toggle)
         buttons.addStretch(1)
         buttons.addWidget(self.duplicate_button)
-        for button in (self.draft_button, self.publish_button, self.schedule_button):
+        for button in (
+            self.draft_button,
+            self.queue_button,
+            self.publish_button,
+            self.schedule_button,
+        ):
             buttons.addWidget(button)
         outer.addLayout(buttons)
 
@@ -886,6 +899,8 @@ class PostEditorDialog(QDialog):
         free = not self._busy
         can_publish = free and has_content and bool(chosen) and not check.blocking
         self.publish_button.setEnabled(can_publish)
+        # the queue gives the time, so the time field's state does not matter here
+        self.queue_button.setEnabled(can_publish)
         self.schedule_button.setEnabled(can_publish and check.time_ok)
         self.draft_button.setEnabled(free and has_content and not loading)
         reason = "" if self.schedule_button.isEnabled() else check.reason
@@ -1167,6 +1182,9 @@ class PostEditorDialog(QDialog):
                 else check.reason
             )
             return None
+        if mode == "queue":
+            queued = tuple(compose.Target(acc.id, self.variant(acc.platform)) for acc in chosen)
+            return replace(plan, targets=queued, queued=True)
         if mode == "now":
             when = self.clock.now()
         else:
@@ -1227,7 +1245,8 @@ class PostEditorDialog(QDialog):
         self.status_label.show()
 
     def save(self, mode: str) -> bool:
-        """Start saving: ``draft``, ``schedule`` or ``now``. False when refused up front."""
+        """Start saving: ``draft``, ``schedule``, ``queue`` or ``now``. False when refused
+        up front."""
         if self._busy:
             return False
         plan = self._plan(mode)
@@ -1236,7 +1255,12 @@ class PostEditorDialog(QDialog):
         media_dir, clock = self.media_dir, self.clock
         self._busy = True
         self._mode = mode
-        words = {"draft": "Saving the draft…", "schedule": "Scheduling…", "now": "Publishing…"}
+        words = {
+            "draft": "Saving the draft…",
+            "schedule": "Scheduling…",
+            "now": "Publishing…",
+            "queue": "Adding to the queue…",
+        }
         self.status_label.setText(words[mode])
         _coloured(self.status_label, self.palette().color(QPalette.ColorRole.WindowText))
         self.status_label.show()
@@ -1278,6 +1302,9 @@ class PostEditorDialog(QDialog):
 
     def _on_schedule_button_clicked(self) -> None:
         self.save("schedule")
+
+    def _on_queue_button_clicked(self) -> None:
+        self.save("queue")
 
     def _on_publish_button_clicked(self) -> None:
         self.save("now")

@@ -635,6 +635,7 @@ class MainWindow(QMainWindow):
         self.calendar.draftDuplicated.connect(self._on_calendar_draft_duplicated)
         self.drafts.editPostRequested.connect(self._on_pane_edit_post_requested)
         self.drafts.newPostRequested.connect(self._on_new_post_action_triggered)
+        self.drafts.queueRequested.connect(self.calendar.queue_post)
         # Enter on a post that cannot be edited (uncertain) offers its choices instead
         self.upcoming.editScheduleRequested.connect(self.calendar.activate)
         self.undo_stack.indexChanged.connect(self._on_undo_stack_index_changed)
