@@ -59,6 +59,16 @@ def _sample_image(path: Path, w: int, h: int) -> Path:
     return path
 
 
+#: the thread shown in the editor: the main text, then its follow-ups
+THREAD = (
+    "1/ What we learned moving our whole build to one machine, in three short parts.",
+    "2/ Most of the time was waiting: on locks, on the network, on each other. Fixing "
+    "the waits took a week; rewriting the code would have taken a year.",
+    "3/ Measure before you rewrite. A profile is cheaper than a plan. Notes: "
+    "https://example.com/build-notes",
+)
+
+
 def main(out_dir: Path, dark: bool, size: tuple[int, int]) -> list[Path]:
     import keyring
 
@@ -180,6 +190,36 @@ def main(out_dir: Path, dark: bool, size: tuple[int, int]) -> list[Path]:
     editor.preview.show_platform("instagram")
     save(editor, "editor-schedule-instagram")
     editor.reject()
+
+    # A thread on X with a first comment on LinkedIn: the parts under the main text.
+    editor = window.open_editor()
+    for name in ("Work LinkedIn", "My X"):
+        editor.set_account_checked(name)
+    editor.text_edit.setPlainText(THREAD[0])
+    editor.thread_panel.set_texts(THREAD[1:])
+    editor.thread_panel.set_delay(300)
+    editor.preview_toggle.setChecked(False)
+    save(editor, "editor-thread")
+    editor.confirm = lambda *a: True
+    editor.reject()
+
+    # A weekly queue: the posting times of one account, in its own zone.
+    from milton_desktop.operations import queue
+    from milton_desktop.storage import queries
+    from milton_desktop.ui.accounts.queue_page import QueueDialog
+
+    queue.set_queue(
+        accounts["x"].id,
+        ["MO,WE,FR 09:00", "TU,TH 13:30", "SA 10:15"],
+        timezone="America/New_York",
+        clock=clock,
+    )
+    page = QueueDialog(
+        next(a for a in queries.list_accounts() if a.id == accounts["x"].id), window, clock=clock
+    )
+    page.show()
+    save(page, "queue-page")
+    page.close()
 
     from milton_desktop.storage.db import close_database
 
