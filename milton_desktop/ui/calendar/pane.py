@@ -115,18 +115,25 @@ def next_sensible_time(now_local: datetime) -> datetime:
 
 
 def split_choices(
-    choices: Sequence[AccountChoice], content: Content
+    choices: Sequence[AccountChoice], content: Content | Sequence[Content]
 ) -> tuple[list[AccountChoice], list[tuple[AccountChoice, str]]]:
-    """The accounts ``content`` can go to, and the others with the first reason why not."""
+    """The accounts ``content`` (one post, or a post and its follow-ups) can go to, and
+    the others with the first reason why not."""
+    parts = [content] if isinstance(content, Content) else list(content)
     ok: list[AccountChoice] = []
     refused: list[tuple[AccountChoice, str]] = []
     for c in choices:
-        problems = registry.validate(c.platform, content, tier=c.tier)
+        problems = registry.validate_parts(c.platform, parts, tier=c.tier)
         if problems:
             refused.append((c, "; ".join(p.message for p in problems)))
         else:
             ok.append(c)
     return ok, refused
+
+
+def _parts_of(post: queries.PostView) -> list[Content]:
+    """A draft's main post and its follow-ups, as the platforms check them."""
+    return [Content(text=post.body, media=post.media), *(Content(t) for t in post.follow_ups)]
 
 
 class CalendarPane(QWidget):
@@ -509,7 +516,7 @@ class CalendarPane(QWidget):
             except UserError as exc:
                 self._refuse(f"{exc}.")
                 return False
-            content = Content(text=post.body, media=post.media)
+            content = _parts_of(post)
             # Only the accounts whose rules the post meets are offered; the others are
             # named with their reason, so nobody picks a target that is then refused.
             choices, refused = split_choices(every_account, content)
@@ -537,7 +544,7 @@ class CalendarPane(QWidget):
                     return False
                 # Checked before any write, so a refusal on the second account does not
                 # leave the first one scheduled and cancelled behind.
-                problems = registry.validate(acc.platform, content, tier=acc.tier)
+                problems = registry.validate_parts(acc.platform, content, tier=acc.tier)
                 if problems:
                     label = style.platform_style(acc.platform).label
                     details = "; ".join(pr.message for pr in problems)
@@ -605,7 +612,7 @@ class CalendarPane(QWidget):
                 "Accounts…, then add the post to the queue."
             )
             return False
-        choices, refused = split_choices(every_account, Content(text=post.body, media=post.media))
+        choices, refused = split_choices(every_account, _parts_of(post))
         if not choices:
             reasons = "".join(f"\n• {c.name}: {why}." for c, why in refused)
             self._refuse(f"No account with a queue can take this post:{reasons}")
