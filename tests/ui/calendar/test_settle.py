@@ -294,6 +294,16 @@ def test_the_next_drop_clears_an_old_refusal(pane, make_schedule, day, clock):
     assert pane.banner.text() == ""
 
 
+def test_a_thread_whose_follow_up_x_refuses_is_not_offered_to_x(pane, accounts):
+    from milton_desktop.domain.content import Content
+
+    parts = [Content(text="Short main"), Content(text="y" * 300)]
+    ok, refused = split_choices(account_choices(), parts)
+    assert [c.name for c in ok] == ["Work LinkedIn"]
+    why = dict((c.name, reason) for c, reason in refused)
+    assert "part 2: the text is 300 weighted characters" in why["My X"]
+
+
 def test_the_account_picker_offers_only_accounts_that_take_the_post(pane, accounts):
     from milton_desktop.domain.content import Content
 
