@@ -28,7 +28,17 @@ log = logging.getLogger("milton.publish")
 PACKAGE = "milton_desktop.publishers"
 #: the package's own machinery, not platforms (and slow to import: oauth's HTTP server)
 _MACHINERY = frozenset(
-    {"base", "deadline", "http", "imaging", "linkcard", "oauth", "platform", "registry"}
+    {
+        "base",
+        "catalogue",
+        "deadline",
+        "http",
+        "imaging",
+        "linkcard",
+        "oauth",
+        "platform",
+        "registry",
+    }
 )
 
 
