@@ -9,7 +9,7 @@ from milton_desktop.publishers import catalogue, registry
 
 
 def test_catalogue_lists_every_platform_in_the_registrys_order() -> None:
-    assert catalogue.PLATFORMS == tuple((p.name, p.label) for p in registry.platforms())
+    assert tuple((p.name, p.label) for p in registry.platforms()) == catalogue.PLATFORMS
 
 
 def test_catalogue_sentences_match_the_registry() -> None:
