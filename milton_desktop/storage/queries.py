@@ -948,3 +948,12 @@ def due_schedule_ids(post_id: int, before: datetime) -> list[int]:
         (post_id, Status.PENDING.value, utc_text(before)),
     ).fetchall()
     return [sid for (sid,) in rows]
+
+
+def last_result_id() -> int:
+    """The newest publish attempt's id (0 when none): where the window starts
+    reporting a background scheduler's outcomes."""
+    (value,) = database.execute_sql(
+        "SELECT COALESCE(MAX(id), 0) FROM publishing_results"
+    ).fetchone()
+    return int(value)
