@@ -93,6 +93,45 @@ def _start_runner(session: Session) -> None:
     session.runner.start()
 
 
+def _start_scheduler(session: Session) -> None:
+    """Take the database's scheduler lock and publish from here, or follow the
+    background scheduler that holds it (and take over when it stops)."""
+    from PySide6.QtCore import QTimer
+
+    from milton_desktop.engine.runner import SchedulerLock
+
+    window, tray, app = session.window, session.tray, session.app
+    lock = SchedulerLock(session.ctx.paths.data_dir)
+    session.lock = lock
+    session.owns_lock = lock.acquire()
+    window.scheduler_starting = False
+    if session.owns_lock:
+        _start_runner(session)
+        return
+    owner = lock.owner()
+    log.info("a background scheduler holds the lock (%s): this window will not publish", owner)
+    window.set_runner(None, owner)
+    tray.set_runner(None, owner)
+    # When the background scheduler stops, this window takes over publishing.
+    retry = QTimer(app)
+    retry.setObjectName("milton-lock-retry")
+    retry.setInterval(LOCK_RETRY_MS)
+
+    def on_lock_retry_timeout() -> None:
+        if lock.acquire():
+            retry.stop()
+            session.owns_lock = True
+            log.info("the background scheduler stopped: this window publishes now")
+            _start_runner(session)
+            window.statusBar().showMessage(
+                "The background scheduler stopped: this window publishes your posts now",
+                10_000,
+            )
+
+    retry.timeout.connect(on_lock_retry_timeout)
+    retry.start()
+
+
 def _install_signal_handlers(session: Session) -> None:
     """SIGINT/SIGTERM quit like the Quit menu (in-flight publishes still finish)."""
     if threading.current_thread() is not threading.main_thread():
@@ -158,27 +197,20 @@ def run_app(args: argparse.Namespace) -> int:
         qInstallMessageHandler(previous_handler)
         return 0
 
-    # 4. Database and keyring store.
+    # 4. Database and keyring store. SQLite's quick check reads every page (a tenth
+    # of a second at 100 000 posts): it runs on a worker after the first paint, and the
+    # scheduler starts only once it passed.
     from milton_desktop.context import open_context
 
     try:
-        ctx = open_context(home, verbose=verbose, allow_memory_tokens=True)
+        ctx = open_context(home, verbose=verbose, allow_memory_tokens=True, check_integrity=False)
     except (DatabaseError, OSError) as exc:
         log.error("cannot open the data folder: %s", exc)
         QMessageBox.critical(None, APP_NAME, f"{APP_NAME} cannot start.\n\n{exc}")
         qInstallMessageHandler(previous_handler)
         return 1
     instance.listen()
-
-    # 5. The scheduler, unless another process already runs one for this database.
-    from milton_desktop.engine.runner import SchedulerLock
-
-    lock = SchedulerLock(ctx.paths.data_dir)
-    owns_lock = lock.acquire()
-    session = Session(app, ctx, instance, lock, owns_lock, QUndoStack(app))
-    owner = None if owns_lock else lock.owner()
-    if owner:
-        log.info("a background scheduler holds the lock (%s): this window will not publish", owner)
+    session = Session(app, ctx, instance, None, False, QUndoStack(app))
 
     # 6. Window and tray.
     from milton_desktop.ui.shell.main_window import MainWindow
@@ -188,10 +220,9 @@ def run_app(args: argparse.Namespace) -> int:
     tray = TrayController(None, window, icons.tray_icon, app)
     session.window, session.tray = window, tray
     window.set_tray_available(tray.available)
+    window.scheduler_starting = True
+    window.refresh_status()
     app.setQuitOnLastWindowClosed(not tray.available)
-    if owner:
-        window.set_runner(None, owner)
-        tray.set_runner(None, owner)
 
     window.quitRequested.connect(app.quit)
     window.backgroundOutcome.connect(tray.show_outcome)
@@ -246,41 +277,40 @@ def run_app(args: argparse.Namespace) -> int:
             )
         )
 
-    if owns_lock:
-        # After the first paint: the scheduler's warm-up (publishers, keyring) is not
-        # what the user waits for when the window opens.
-        QTimer.singleShot(0, lambda: _start_runner(session))
-    else:
-        # When the background scheduler stops, this window takes over publishing.
-        retry = QTimer(app)
-        retry.setObjectName("milton-lock-retry")
-        retry.setInterval(LOCK_RETRY_MS)
-
-        def on_lock_retry_timeout() -> None:
-            if lock.acquire():
-                retry.stop()
-                session.owns_lock = True
-                log.info("the background scheduler stopped: this window publishes now")
-                _start_runner(session)
-                window.statusBar().showMessage(
-                    "The background scheduler stopped: this window publishes your posts now",
-                    10_000,
-                )
-
-        retry.timeout.connect(on_lock_retry_timeout)
-        retry.start()
-
     _install_signal_handlers(session)
 
-    # Loading the keyring backends takes a while and may block on D-Bus: off the GUI thread.
-    from milton_desktop.storage.credentials import backend_is_secure
-    from milton_desktop.ui.tasks import run_in_background
+    def after_first_paint() -> None:
+        from milton_desktop.storage.credentials import backend_is_secure
+        from milton_desktop.storage.db import check_integrity
+        from milton_desktop.ui.tasks import run_in_background
 
-    run_in_background(backend_is_secure, parent=window, on_success=on_keyring_checked)
+        def on_checked(_result: object) -> None:
+            _start_scheduler(session)
+            # Loading the keyring backends takes a while and may block on D-Bus.
+            run_in_background(backend_is_secure, parent=window, on_success=on_keyring_checked)
+            if not (minimized and tray.available):
+                window.check_missed_on_start()
+            from milton_desktop.domain import twittertext
 
-    # 7. Show, or stay in the tray.
-    missed = window.check_missed_on_start()
+            # the editor's first keystroke should not compile the counting patterns
+            run_in_background(twittertext.warm_up, parent=window)
+
+        def on_damaged(exc: Exception) -> None:
+            log.error("the database failed its check: %s", exc)
+            QMessageBox.critical(window, APP_NAME, f"{APP_NAME} cannot go on.\n\n{exc}")
+            app.exit(1)
+
+        run_in_background(
+            lambda: check_integrity(ctx.paths.db_path),
+            parent=window,
+            on_success=on_checked,
+            on_failure=on_damaged,
+        )
+
+    # 7. Show, or stay in the tray; the rest of start-up follows the first paint.
     tray.show()
+    missed = window.check_missed_on_start() if minimized and tray.available else []
+    QTimer.singleShot(0, after_first_paint)
     if minimized and tray.available:
         log.info("started minimized to the tray")
         if missed:
@@ -343,7 +373,7 @@ def _shutdown(session: Session) -> None:
         done = session.runner.stop(STOP_TIMEOUT_S)
         if not done:
             log.warning("quit with publishes still in flight; they will be marked uncertain")
-    if session.owns_lock:
+    if session.owns_lock and session.lock is not None:
         session.lock.release()
     session.instance.close()
     for cleanup in reversed(session.cleanups):

@@ -11,32 +11,31 @@ import contextlib
 import json
 import logging
 import os
-import shlex
-import socket
 import sys
 from collections.abc import Iterator, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, NoReturn, TextIO, cast
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO, cast
 
 from milton_desktop import APP_NAME, __version__
-from milton_desktop.context import AppContext, open_context
-from milton_desktop.domain.clock import SystemClock
 from milton_desktop.domain.content import VOICES
 from milton_desktop.domain.errors import Hint, OperationFailed, UserError
-from milton_desktop.domain.recurrence import HORIZON
-from milton_desktop.domain.redaction import redact_known
 from milton_desktop.domain.status import Status
-from milton_desktop.domain.timeutil import get_zone, iso_z, parse_when
-from milton_desktop.operations import accounts, posts, queue, repeats, schedules
-from milton_desktop.publishers import registry
-from milton_desktop.storage import queries, settings
-from milton_desktop.storage.credentials import CredentialMissing, KeyringUnavailable
-from milton_desktop.storage.db import DatabaseError
+from milton_desktop.publishers import catalogue
+
+# Each command imports what it uses when it runs: `list` should not pay for the
+# keyring, the publishers or the scheduler, nor `--help` for the database.
+if TYPE_CHECKING:
+    from milton_desktop.context import AppContext
+    from milton_desktop.operations import queue
 
 log = logging.getLogger("milton.cli")
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+#: listings that write nothing: they skip SQLite's quick check of every page at open
+#: (a tenth of a second at 100 000 posts); a damaged page they read still fails with
+#: "damaged", and the next command that writes runs the check
+READ_ONLY = frozenset({"list", "upcoming", "history"})
 
 
 #: what to do next, in this command line's words
@@ -91,7 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = _Parser(
         prog="milton-desktop",
         description=f"{APP_NAME}: write, schedule and publish posts to "
-        f"{registry.labels()}. "
+        f"{catalogue.labels()}. "
         "With no command, opens the window.",
     )
     p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
@@ -113,7 +112,7 @@ def build_parser() -> argparse.ArgumentParser:
         dest="action", metavar="ACTION", required=True, parser_class=_Parser
     )
     a = acc_sub.add_parser("add", help="connect an account with an access token read from stdin")
-    a.add_argument("platform", choices=registry.names())
+    a.add_argument("platform", choices=catalogue.names())
     a.add_argument("--name", required=True, help="a name for this account, used by --account")
     a.add_argument(
         "--api-base", metavar="URL", help="send every call of this account to URL (tests, staging)"
@@ -305,10 +304,14 @@ def _out(data: Any, as_json: bool, human: str) -> None:
 
 
 def _zone_name() -> str:
+    from milton_desktop.storage import settings
+
     return settings.get("timezone") or "UTC"
 
 
 def _local(dt: datetime | None) -> str:
+    from milton_desktop.domain.timeutil import get_zone
+
     if dt is None:
         return "-"
     return dt.astimezone(get_zone(_zone_name())).strftime("%Y-%m-%d %H:%M %Z")
@@ -330,7 +333,31 @@ def _table(rows: list[list[str]], header: list[str]) -> str:
     return "\n".join(lines)
 
 
+#: rows written to stdout at once by _json_array_out
+JSON_CHUNK_ROWS = 2000
+
+
+def _json_array_out(items: Iterator[str]) -> None:
+    """A JSON array of already-encoded items, written as the rows arrive (the same
+    text json.dumps writes for the list), so a large listing is never one string."""
+    out = sys.stdout
+    out.write("[")
+    chunk: list[str] = []
+    first = True
+    for item in items:
+        chunk.append(item)
+        if len(chunk) >= JSON_CHUNK_ROWS:
+            out.write(("" if first else ", ") + ", ".join(chunk))
+            chunk.clear()
+            first = False
+    if chunk:
+        out.write(("" if first else ", ") + ", ".join(chunk))
+    out.write("]\n")
+
+
 def _schedules_out(rows: list[dict], as_json: bool) -> None:
+    from milton_desktop.domain.timeutil import get_zone
+
     if as_json:
         print(json.dumps(rows, ensure_ascii=False))
         return
@@ -340,7 +367,7 @@ def _schedules_out(rows: list[dict], as_json: bool) -> None:
             str(r["id"]),
             str(r["post_id"]),
             r["account"],
-            registry.label(r["platform"]),
+            catalogue.label(r["platform"]),
             datetime.fromisoformat(r["scheduled_time"].replace("Z", "+00:00"))
             .astimezone(zone)
             .strftime("%Y-%m-%d %H:%M %Z"),
@@ -353,6 +380,8 @@ def _schedules_out(rows: list[dict], as_json: bool) -> None:
 
 
 def _read_token() -> str:
+    from milton_desktop.operations import accounts
+
     if sys.stdin is None or sys.stdin.closed:
         raise CliError(
             "no token on stdin: pipe it in, e.g. `printf '%s\\n' \"$TOKEN\" | milton-desktop account add ...`"
@@ -401,6 +430,9 @@ def unreadable_argument(words: Sequence[str]) -> str | None:
 
 
 def cmd_account(ctx: AppContext, args: argparse.Namespace) -> int:
+    from milton_desktop.domain.timeutil import iso_z
+    from milton_desktop.operations import accounts, queue
+
     if args.action == "add":
         name = accounts.check_new_name(args.platform, args.name)
         token = _read_token()
@@ -422,7 +454,7 @@ def cmd_account(ctx: AppContext, args: argparse.Namespace) -> int:
                 "remote_id": acc.remote_id,
             },
             args.json,
-            f"connected {registry.label(acc.platform)} account {acc.display_name!r} as "
+            f"connected {catalogue.label(acc.platform)} account {acc.display_name!r} as "
             f"{acc.username or acc.remote_id}",
         )
         return EXIT_OK
@@ -453,7 +485,7 @@ def cmd_account(ctx: AppContext, args: argparse.Namespace) -> int:
                         [
                             str(a.id),
                             a.display_name,
-                            registry.label(a.platform),
+                            catalogue.label(a.platform),
                             a.username,
                             a.status,
                         ]
@@ -496,6 +528,9 @@ def cmd_account(ctx: AppContext, args: argparse.Namespace) -> int:
 
 
 def cmd_post(ctx: AppContext, args: argparse.Namespace) -> int:
+    from milton_desktop.operations import posts
+    from milton_desktop.storage import queries
+
     if args.action == "add":
         inputs = [posts.MediaInput(path=Path(f)) for f in args.media]
         inputs += [posts.MediaInput(url=u) for u in args.media_url]
@@ -542,6 +577,8 @@ def cmd_post(ctx: AppContext, args: argparse.Namespace) -> int:
 
 
 def _when(args: argparse.Namespace) -> tuple[datetime, str]:
+    from milton_desktop.domain.timeutil import get_zone, parse_when
+
     if args.tz:
         get_zone(args.tz)
     when = parse_when(args.at, args.tz)
@@ -549,6 +586,11 @@ def _when(args: argparse.Namespace) -> tuple[datetime, str]:
 
 
 def cmd_schedule(ctx: AppContext, args: argparse.Namespace) -> int:
+    from milton_desktop.domain.recurrence import HORIZON
+    from milton_desktop.domain.timeutil import get_zone, iso_z
+    from milton_desktop.operations import queue, repeats, schedules
+    from milton_desktop.storage import queries
+
     if args.next_slot:
         if args.repeat is not None or args.tz:
             raise CliError(
@@ -589,6 +631,10 @@ def cmd_schedule(ctx: AppContext, args: argparse.Namespace) -> int:
 
 
 def _queue_out(view: queue.QueueView, as_json: bool) -> None:
+    import shlex
+
+    from milton_desktop.domain.timeutil import get_zone, iso_z
+
     if as_json:
         print(json.dumps(view.as_json(), ensure_ascii=False))
         return
@@ -610,6 +656,8 @@ def _queue_out(view: queue.QueueView, as_json: bool) -> None:
 
 
 def cmd_queue(ctx: AppContext, args: argparse.Namespace) -> int:
+    from milton_desktop.operations import queue
+
     if args.action == "set":
         _queue_out(queue.set_queue(args.account, args.slot, timezone=args.tz), args.json)
         return EXIT_OK
@@ -622,6 +670,8 @@ def cmd_queue(ctx: AppContext, args: argparse.Namespace) -> int:
 
 
 def cmd_reschedule(ctx: AppContext, args: argparse.Namespace) -> int:
+    from milton_desktop.operations import schedules
+
     when, _zone = _when(args)
     row = schedules.reschedule(args.schedule_id, when)
     print(f"schedule {row.id} moved to {_local(row.scheduled_time)}")
@@ -629,21 +679,32 @@ def cmd_reschedule(ctx: AppContext, args: argparse.Namespace) -> int:
 
 
 def cmd_list(ctx: AppContext, args: argparse.Namespace) -> int:
-    _schedules_out(queries.schedule_rows(args.status), args.json)
+    from milton_desktop.storage import queries
+
+    if args.json:
+        _json_array_out(queries.schedule_rows_json(args.status))
+    else:
+        _schedules_out(queries.schedule_rows(args.status), args.json)
     return EXIT_OK
 
 
 def cmd_upcoming(ctx: AppContext, args: argparse.Namespace) -> int:
+    from milton_desktop.domain.clock import SystemClock
+    from milton_desktop.storage import queries
+
     if not 0 < args.days <= 3660:
         raise CliError("--days must be between 0 and 3660")
-    _schedules_out(
-        queries.schedule_rows(pending_before=SystemClock().now() + timedelta(days=args.days)),
-        args.json,
-    )
+    before = SystemClock().now() + timedelta(days=args.days)
+    if args.json:
+        _json_array_out(queries.schedule_rows_json(pending_before=before))
+    else:
+        _schedules_out(queries.schedule_rows(pending_before=before), args.json)
     return EXIT_OK
 
 
 def cmd_cancel(ctx: AppContext, args: argparse.Namespace) -> int:
+    from milton_desktop.operations import repeats, schedules
+
     if args.series:
         n = repeats.stop_series(args.schedule_id)
         print(f"stopped the repeat; cancelled {n} pending occurrence(s)")
@@ -654,6 +715,8 @@ def cmd_cancel(ctx: AppContext, args: argparse.Namespace) -> int:
 
 
 def cmd_publish_now(ctx: AppContext, args: argparse.Namespace) -> int:
+    from milton_desktop.operations import schedules
+
     row = schedules.publish_now(args.schedule_id)
     print(
         f"schedule {row.id} will be published by the running scheduler now (or run `milton-desktop run --once`)"
@@ -662,12 +725,16 @@ def cmd_publish_now(ctx: AppContext, args: argparse.Namespace) -> int:
 
 
 def cmd_resolve(ctx: AppContext, args: argparse.Namespace) -> int:
+    from milton_desktop.operations import schedules
+
     row = schedules.resolve_uncertain(args.schedule_id, bool(args.published), args.url)
     print(f"schedule {row.id} is now {row.status}")
     return EXIT_OK
 
 
 def cmd_history(ctx: AppContext, args: argparse.Namespace) -> int:
+    from milton_desktop.storage import queries
+
     rows = queries.attempt_rows(args.schedule_id)
     if args.json:
         print(json.dumps(rows, ensure_ascii=False))
@@ -691,6 +758,12 @@ def cmd_history(ctx: AppContext, args: argparse.Namespace) -> int:
 
 def scheduler_state(now: datetime | None = None) -> dict[str, Any]:
     """What the heartbeat says about a running scheduler."""
+    import socket
+
+    from milton_desktop.domain.clock import SystemClock
+    from milton_desktop.domain.timeutil import iso_z
+    from milton_desktop.storage import settings
+
     now = now or SystemClock().now()
     hb = settings.get_internal("heartbeat")
     if not hb:
@@ -715,7 +788,12 @@ def scheduler_state(now: datetime | None = None) -> dict[str, Any]:
 
 
 def cmd_status(ctx: AppContext, args: argparse.Namespace) -> int:
+    import shlex
+
+    from milton_desktop.domain.timeutil import iso_z
     from milton_desktop.engine.machine import Engine
+    from milton_desktop.publishers import registry
+    from milton_desktop.storage import queries, settings
 
     state = scheduler_state()
     nxt = Engine(ctx.credentials).next_wakeup()
@@ -748,7 +826,7 @@ def cmd_status(ctx: AppContext, args: argparse.Namespace) -> int:
         print("counts:    " + ", ".join(f"{k} {v}" for k, v in counts.items()))
         for name, facts in platforms.items():
             described = ", ".join(f"{k} {v}" for k, v in facts.items())
-            print(f"{registry.label(name) + ':':<10} {described}")
+            print(f"{catalogue.label(name) + ':':<10} {described}")
         for stop in stopped:
             # the stored reason says what to do in the words of any front end; here, the command
             again = (
@@ -769,6 +847,7 @@ def _parse_z(text: str) -> datetime:
 
 def cmd_run(ctx: AppContext, args: argparse.Namespace) -> int:
     from milton_desktop.engine.machine import Engine, EngineConfig
+    from milton_desktop.storage import settings
 
     config = EngineConfig(
         grace=timedelta(minutes=float(settings.get("grace_minutes"))),
@@ -831,6 +910,8 @@ class _Redacting:
         self._stream = stream
 
     def write(self, text: str) -> int:
+        from milton_desktop.domain.redaction import redact_known
+
         self._stream.write(redact_known(text))
         return len(text)
 
@@ -849,6 +930,16 @@ def _redacted_output() -> Iterator[None]:
         yield
     finally:
         sys.stdout, sys.stderr = out, err
+
+
+def _is_credential_error(exc: BaseException) -> bool:
+    """A missing token or no keyring: an operational failure with its own message.
+
+    Only a command that touched the keyring store can raise these, and it imported
+    the store's module to do so: a command that did not never pays for the import.
+    """
+    store = sys.modules.get("milton_desktop.storage.credentials")
+    return store is not None and isinstance(exc, store.KeyringUnavailable | store.CredentialMissing)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -876,9 +967,15 @@ def _main(argv: Sequence[str] | None = None) -> int:
         from milton_desktop.app import run_app
 
         return run_app(args)
+    from milton_desktop.context import open_context
+    from milton_desktop.storage.db import DatabaseError
+
     try:
         ctx = open_context(
-            args.home, verbose=args.verbose, stderr_logging=args.command == "run" or None
+            args.home,
+            verbose=args.verbose,
+            stderr_logging=args.command == "run" or None,
+            check_integrity=args.command not in READ_ONLY,
         )
     except DatabaseError as exc:
         print(f"milton-desktop: {exc}", file=sys.stderr)
@@ -897,13 +994,13 @@ def _main(argv: Sequence[str] | None = None) -> int:
     except UserError as exc:
         print(f"milton-desktop: {with_hint(exc)}", file=sys.stderr)
         return EXIT_USAGE
-    except (KeyringUnavailable, CredentialMissing) as exc:
-        print(f"milton-desktop: {exc}", file=sys.stderr)
-        return EXIT_FAIL
     except DatabaseError as exc:
         print(f"milton-desktop: {exc}", file=sys.stderr)
         return EXIT_FAIL
     except Exception as exc:
+        if _is_credential_error(exc):
+            print(f"milton-desktop: {exc}", file=sys.stderr)
+            return EXIT_FAIL
         import peewee
 
         if isinstance(exc, peewee.PeeweeException | __import__("sqlite3").Error):

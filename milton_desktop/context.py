@@ -30,8 +30,11 @@ def open_context(
     verbose: bool = False,
     stderr_logging: bool | None = None,
     allow_memory_tokens: bool = False,
+    check_integrity: bool = True,
 ) -> AppContext:
     """Resolve folders, start logging, open and migrate the database.
+
+    ``check_integrity=False``: see :func:`milton_desktop.storage.db.open_database`.
 
     Raises:
         milton_desktop.storage.db.DatabaseError: the database cannot be opened (message says why).
@@ -39,7 +42,7 @@ def open_context(
     """
     paths = resolve_paths(home).ensure()
     log_file = setup_logging(paths.log_dir, verbose=verbose, stderr=stderr_logging)
-    open_database(paths.db_path)
+    open_database(paths.db_path, check_integrity=check_integrity)
     try:
         install = settings.install_id()
     except pw.DatabaseError as exc:  # busy, full disk: a message, not a traceback

@@ -28,6 +28,12 @@ log = logging.getLogger("milton.scheduler")
 
 #: QTimer takes a 32-bit millisecond interval; anything further is the watchdog's job
 _MAX_ARM_MS = 2**31 - 1
+#: the engine's warm-up (publishers, ``requests``, the first keyring reads) runs this
+#: long before the next due instant, not at start: a scheduler whose next post is
+#: days away stays as small as it can meanwhile
+WARM_UP_AHEAD_S = 300.0
+#: an idle ``run`` gives start-up's freed memory back to the system after this long
+TRIM_AFTER_MS = 2_000
 
 
 class Runner(QObject):
@@ -76,6 +82,12 @@ class Runner(QObject):
         self._watchdog.setTimerType(Qt.TimerType.CoarseTimer)
         self._watchdog.timeout.connect(self._on_watchdog_timeout)
 
+        self._warmed = False
+        self._warm_timer = QTimer(self)
+        self._warm_timer.setObjectName("milton-warm-up-timer")
+        self._warm_timer.setSingleShot(True)
+        self._warm_timer.timeout.connect(self._warm_up)
+
     _worker_outcome = Signal(object)
     _worker_idle = Signal()
     _dispatched = Signal()
@@ -87,7 +99,6 @@ class Runner(QObject):
             self.interval_s,
             self.engine.worker_id,
         )
-        self.engine.warm_up()
         self._heartbeat()  # `milton-desktop status` sees this scheduler from its first second
         self._watchdog.start()
         self.tick()
@@ -133,8 +144,26 @@ class Runner(QObject):
         else:
             delay_ms = (nxt - self.clock.now()) / timedelta(milliseconds=1)
             self._due_timer.start(int(min(max(delay_ms, 0), _MAX_ARM_MS)))
+        self._arm_warm_up(nxt)
         self.rearmed.emit(nxt)
         return nxt
+
+    def _arm_warm_up(self, nxt: datetime | None) -> None:
+        if self._warmed or nxt is None:
+            return
+        delay_ms = (nxt - self.clock.now()) / timedelta(milliseconds=1) - WARM_UP_AHEAD_S * 1000
+        if delay_ms <= 0:
+            self._warm_up()
+        elif not self._warm_timer.isActive() or self._warm_timer.remainingTime() > delay_ms:
+            self._warm_timer.start(int(min(delay_ms, _MAX_ARM_MS)))
+
+    def _warm_up(self) -> None:
+        if self._warmed:
+            return
+        self._warmed = True
+        self._warm_timer.stop()
+        # on the housekeeping thread: the imports never hold the window's thread
+        self.dispatcher.run_in_house(self.engine.warm_up)
 
     def _heartbeat(self) -> None:
         beat = {
@@ -261,6 +290,9 @@ def run_headless(
         app.quit()
 
     restore_signals = install_quit_signals(on_signal, app)
+    from milton_desktop.memory import release_free_memory
+
+    QTimer.singleShot(TRIM_AFTER_MS, release_free_memory)
     try:
         runner.start()
         app.exec()

@@ -746,7 +746,10 @@ def upkeep_tokens(credentials: CredentialStore, *, clock: Clock | None = None) -
 
 
 def _active_accounts_with_upkeep() -> list[Account]:
-    names = [p.name for p in registry.platforms() if p.token_upkeep is not None]
+    # only the platforms accounts use: an idle scheduler need not import the others
+    used = Account.select(Account.platform).where(Account.status != AccountStatus.REMOVED)
+    in_use = registry.find_all([a.platform for a in used.distinct()])
+    names = [p.name for p in in_use if p.token_upkeep is not None]
     return list(
         Account.select().where(
             Account.platform.in_(names) & (Account.status != AccountStatus.REMOVED)

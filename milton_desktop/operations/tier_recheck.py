@@ -41,7 +41,9 @@ def recheck_tiers(credentials: CredentialStore, *, clock: Clock | None = None) -
     """
     clock = clock or SystemClock()
     now = clock.now()
-    periods = {p.name: p.tier_recheck_every for p in registry.platforms() if p.tier_recheck_every}
+    used = Account.select(Account.platform).where(Account.status == AccountStatus.CONNECTED)
+    in_use = registry.find_all([a.platform for a in used.distinct()])
+    periods = {p.name: p.tier_recheck_every for p in in_use if p.tier_recheck_every}
     if not periods:
         return []
     tried: dict[str, str] = dict(settings.get_internal(TRIED_KEY, {}) or {})

@@ -28,7 +28,17 @@ log = logging.getLogger("milton.publish")
 PACKAGE = "milton_desktop.publishers"
 #: the package's own machinery, not platforms (and slow to import: oauth's HTTP server)
 _MACHINERY = frozenset(
-    {"base", "deadline", "http", "imaging", "linkcard", "oauth", "platform", "registry"}
+    {
+        "base",
+        "catalogue",
+        "deadline",
+        "http",
+        "imaging",
+        "linkcard",
+        "oauth",
+        "platform",
+        "registry",
+    }
 )
 
 
@@ -61,8 +71,37 @@ def names() -> tuple[str, ...]:
 
 
 def find(name: str) -> Platform | None:
-    """The platform called ``name``, or None (a database written by a newer version)."""
-    return _platforms().get(name)
+    """The platform called ``name``, or None (a database written by a newer version).
+
+    Only that platform's module is imported (it is named after the platform): an
+    idle scheduler with one X account does not load the five others.
+    """
+    if _platforms.cache_info().currsize:
+        return _platforms().get(name)
+    return _one(name)
+
+
+@cache
+def _one(name: str) -> Platform | None:
+    if not name.isidentifier() or name in _MACHINERY:
+        return None
+    try:
+        module = importlib.import_module(f"{PACKAGE}.{name}")
+    except ModuleNotFoundError:
+        return None
+    except Exception:  # as _platforms() does: a broken module is left out, and logged
+        log.exception("the platform module %s does not import; it is left out", name)
+        return None
+    descriptor = getattr(module, "PLATFORM", None)
+    if isinstance(descriptor, Platform) and descriptor.name == name:
+        return descriptor
+    return _platforms().get(name)  # a module named otherwise: look at them all
+
+
+def find_all(names: Sequence[str]) -> tuple[Platform, ...]:
+    """The known platforms among ``names`` (importing only theirs), in display order."""
+    found = {p.name: p for p in (find(n) for n in set(names)) if p is not None}
+    return tuple(sorted(found.values(), key=lambda p: (p.order, p.name)))
 
 
 def platform(name: str) -> Platform:

@@ -9,6 +9,7 @@ account) raise :class:`UserError` when the thing does not exist.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -376,28 +377,7 @@ def schedule_rows(
     Listing tens of thousands of rows through model instances costs seconds; this is
     what ``list`` and ``upcoming`` use.
     """
-    if status is not None:
-        status = parse_status(status)
-    clauses: list[str] = []
-    params: list[Any] = []
-    if status:
-        clauses.append("s.status = ?")
-        params.append(status)
-    if start is not None:
-        clauses.append("s.scheduled_time >= ?")
-        params.append(utc_text(start))
-    if end is not None:
-        clauses.append("s.scheduled_time < ?")
-        params.append(utc_text(end))
-    if pending_before is not None:
-        clauses.append("s.status = ? AND s.scheduled_time <= ?")
-        params += [Status.PENDING.value, utc_text(pending_before)]
-    sql = _ROW_SQL + (" WHERE " + " AND ".join(clauses) if clauses else "")
-    sql += (
-        " ORDER BY s.next_attempt_at, s.id"
-        if pending_before
-        else " ORDER BY s.scheduled_time, s.id"
-    )
+    sql, params = _row_filter(status, start, end, pending_before)
     out = []
     pending = Status.PENDING.value
     for (
@@ -418,7 +398,7 @@ def schedule_rows(
         warning,
         follow_ups,
         parts,
-    ) in database.execute_sql(sql, params):
+    ) in database.execute_sql(_ROW_SQL + sql, params):
         if parts is None and follow_ups in ("[]", "", None):
             # a single post, as nearly all are: its one part, without parsing anything
             done = st == Status.PUBLISHED
@@ -454,6 +434,95 @@ def schedule_rows(
             }
         )
     return out
+
+
+def _row_filter(
+    status: str | None,
+    start: datetime | None,
+    end: datetime | None,
+    pending_before: datetime | None,
+) -> tuple[str, list[Any]]:
+    """The WHERE and ORDER BY of a schedule listing, and its parameters."""
+    if status is not None:
+        status = parse_status(status)
+    clauses: list[str] = []
+    params: list[Any] = []
+    if status:
+        clauses.append("s.status = ?")
+        params.append(status)
+    if start is not None:
+        clauses.append("s.scheduled_time >= ?")
+        params.append(utc_text(start))
+    if end is not None:
+        clauses.append("s.scheduled_time < ?")
+        params.append(utc_text(end))
+    if pending_before is not None:
+        clauses.append("s.status = ? AND s.scheduled_time <= ?")
+        params += [Status.PENDING.value, utc_text(pending_before)]
+    sql = " WHERE " + " AND ".join(clauses) if clauses else ""
+    sql += (
+        " ORDER BY s.next_attempt_at, s.id"
+        if pending_before
+        else " ORDER BY s.scheduled_time, s.id"
+    )
+    return sql, params
+
+
+def _sql_z(column: str) -> str:
+    """SQL for what :func:`_z` makes of ``column`` (stored times are fixed-width)."""
+    whole = f"substr({column}, 1, 10) || 'T' || substr({column}, 12, 8)"
+    return (
+        f"CASE WHEN {column} IS NULL THEN NULL"
+        f" WHEN rtrim(substr({column}, 21), '0') <> ''"
+        f" THEN {whole} || '.' || substr({column}, 21, 3) || 'Z'"
+        f" ELSE {whole} || 'Z' END"
+    )
+
+
+#: a schedule as schedule_rows() words it, written by SQLite itself: listing 40 000
+#: rows as JSON then costs what SQLite takes to read them, not a Python loop over
+#: every column. A single post's one part is written here too; a thread's parts need
+#: part_states(), so those few rows (``simple`` = 0) are completed in Python.
+_SIMPLE = "(s.parts IS NULL AND (p.follow_ups IS NULL OR p.follow_ups IN ('[]', '')))"
+_JSON_ROW_SQL = (
+    "SELECT json_object("
+    "'id', s.id, 'post_id', s.post_id, 'account', a.display_name, 'platform', a.platform,"
+    f" 'scheduled_time', {_sql_z('s.scheduled_time')}, 'timezone', s.timezone,"
+    " 'status', s.status, 'attempts', s.attempts,"
+    f" 'next_attempt_at', CASE WHEN s.status = '{Status.PENDING}'"
+    f" THEN {_sql_z('s.next_attempt_at')} END,"
+    f" 'published_at', {_sql_z('s.published_at')}, 'remote_id', s.remote_id,"
+    " 'url', s.remote_url, 'error', s.error_message, 'warning', s.warning,"
+    " 'text', COALESCE(s.text_override, p.body),"
+    f" 'parts', CASE WHEN {_SIMPLE} THEN json_array(json_object('index', 0,"
+    f" 'remote_id', CASE WHEN s.status = '{Status.PUBLISHED}' THEN s.remote_id END,"
+    f" 'url', CASE WHEN s.status = '{Status.PUBLISHED}' THEN s.remote_url END,"
+    " 'status', s.status)) END),"
+    f" {_SIMPLE}, s.status, s.remote_id, s.remote_url, p.follow_ups, s.parts"
+    " FROM scheduled_posts s JOIN accounts a ON a.id = s.account_id JOIN posts p ON p.id = s.post_id"
+)
+
+
+def schedule_rows_json(
+    status: str | None = None,
+    *,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    pending_before: datetime | None = None,
+) -> Iterator[str]:
+    """The rows of :func:`schedule_rows` (same filters), each as a JSON object's text,
+    in order: ``list --json`` writes them as they come instead of building one list."""
+    sql, params = _row_filter(status, start, end, pending_before)
+    for text, simple, st, remote_id, url, follow_ups, parts in database.execute_sql(
+        _JSON_ROW_SQL + sql, params
+    ):
+        if simple:
+            yield text
+            continue
+        row = json.loads(text)
+        count = 1 + len(json.loads(follow_ups or "[]"))
+        row["parts"] = part_states(st, count, load_parts(parts), remote_id=remote_id, url=url)
+        yield json.dumps(row, ensure_ascii=False)
 
 
 def _z(text: str | None) -> str | None:
@@ -880,3 +949,12 @@ def due_schedule_ids(post_id: int, before: datetime) -> list[int]:
         (post_id, Status.PENDING.value, utc_text(before)),
     ).fetchall()
     return [sid for (sid,) in rows]
+
+
+def last_result_id() -> int:
+    """The newest publish attempt's id (0 when none): where the window starts
+    reporting a background scheduler's outcomes."""
+    (value,) = database.execute_sql(
+        "SELECT COALESCE(MAX(id), 0) FROM publishing_results"
+    ).fetchone()
+    return int(value)

@@ -50,3 +50,30 @@ def test_the_timer_is_armed_for_the_next_post_after_each_dispatch(
         runner.start()
     assert armed.args[0] == clock.now() + timedelta(minutes=30)
     assert runner.stop(timeout=10)
+
+
+def test_the_warm_up_waits_until_shortly_before_the_next_post(
+    qtbot, engine, account, clock, scripted, monkeypatch
+):
+    """An idle scheduler does not load the publishers for a post a day away."""
+    from milton_desktop.engine import runner as runner_module
+
+    warmed: list[str] = []
+    monkeypatch.setattr(engine, "warm_up", lambda: warmed.append(threading.current_thread().name))
+    _schedule(clock, account, minutes=24 * 60)
+    runner = Runner(engine, interval_s=3600, clock=clock)
+    with qtbot.waitSignal(runner.rearmed, timeout=10000):
+        runner.start()
+    assert warmed == []
+    ahead = timedelta(minutes=24 * 60) - timedelta(seconds=runner_module.WARM_UP_AHEAD_S)
+    remaining = runner._warm_timer.remainingTime()
+    assert runner._warm_timer.isActive()
+    assert abs(remaining - ahead / timedelta(milliseconds=1)) < 60_000
+    # a post added for the next minute makes it warm up now, off the timer's thread
+    _schedule(clock, account, minutes=1)
+    runner.rearm()
+    qtbot.waitUntil(lambda: bool(warmed), timeout=10000)
+    assert warmed and warmed[0] != threading.main_thread().name
+    runner.rearm()  # once is enough
+    assert len(warmed) == 1 and not runner._warm_timer.isActive()
+    assert runner.stop(timeout=10)

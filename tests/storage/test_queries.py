@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from datetime import UTC, datetime, timedelta
 
@@ -141,3 +142,31 @@ def test_listing_times_are_written_as_iso_z_would(value):
 
     assert queries._z(utc_text(value)) == iso_z(value)
     assert queries._z(None) is None
+
+
+def test_the_json_listing_says_what_the_row_listing_says(account, clock):
+    """``list --json`` writes rows SQLite encoded; they must be the dicts, exactly."""
+    single = _scheduled(account, clock, text='plain «unicode» "quoted"\n\ttab\x01')
+    thread_post = posts.add_post("1/ first", follow_ups=["2/ second", "3/ third"], clock=clock)
+    thread = schedules.schedule(thread_post.id, account, NOW + timedelta(hours=3), clock=clock)
+    published = _scheduled(account, clock, text="went out", hours=4)
+    failed = _scheduled(account, clock, text="refused", hours=5)
+    whole = ScheduledPost.update(
+        status="published",
+        published_at=NOW + timedelta(hours=4, microseconds=120_000),
+        remote_id="urn:li:share:1",
+        remote_url="https://example.test/1",
+    )
+    whole.where(ScheduledPost.id == published.id).execute()
+    ScheduledPost.update(status="failed", error_message="too long: ≤ 3000").where(
+        ScheduledPost.id == failed.id
+    ).execute()
+    ScheduledPost.update(status="published", remote_id="urn:li:share:2").where(
+        ScheduledPost.id == thread.id
+    ).execute()
+    assert {single.id, thread.id} <= {r["id"] for r in queries.schedule_rows()}
+    for filters in ({}, {"status": "published"}, {"pending_before": NOW + timedelta(days=1)}):
+        rows = queries.schedule_rows(**filters)
+        encoded = list(queries.schedule_rows_json(**filters))
+        assert [json.loads(text) for text in encoded] == rows
+    assert len(queries.schedule_rows()) == 4

@@ -14,6 +14,7 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QUrl, Signal
 from PySide6.QtGui import QAction, QDesktopServices, QKeySequence, QUndoStack
@@ -28,7 +29,6 @@ from milton_desktop.domain.status import (
     SKIPPABLE,
     Status,
 )
-from milton_desktop.engine.machine import Outcome
 from milton_desktop.operations import posts, schedules
 from milton_desktop.publishers import registry
 from milton_desktop.storage import queries
@@ -43,6 +43,9 @@ from milton_desktop.ui.calendar.undo import (
 )
 from milton_desktop.ui.tasks import run_in_background
 from milton_desktop.ui.wording import describe, sentence
+
+if TYPE_CHECKING:  # the engine is imported when the scheduler starts
+    from milton_desktop.engine.machine import Outcome
 
 log = logging.getLogger("milton.ui.calendar")
 

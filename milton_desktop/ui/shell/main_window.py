@@ -58,8 +58,6 @@ from milton_desktop.domain.clock import Clock, SystemClock
 from milton_desktop.domain.errors import UserError
 from milton_desktop.domain.status import Status
 from milton_desktop.domain.timeutil import get_zone
-from milton_desktop.engine.machine import EngineConfig, Outcome
-from milton_desktop.engine.runner import Runner
 from milton_desktop.publishers import registry
 from milton_desktop.storage import queries, settings
 from milton_desktop.ui import icons, style, tones
@@ -78,6 +76,9 @@ from milton_desktop.ui.shell.tray import (
 from milton_desktop.ui.wording import with_hint
 
 if TYPE_CHECKING:  # the dialogs are imported when first opened: the window shows sooner
+    # and the engine when the scheduler starts, after the first paint
+    from milton_desktop.engine.machine import Outcome
+    from milton_desktop.engine.runner import Runner
     from milton_desktop.ui.accounts.dialog import AccountsDialog
     from milton_desktop.ui.editor.dialog import PostEditorDialog
     from milton_desktop.ui.shell.settings_dialog import SettingsDialog
@@ -267,6 +268,9 @@ class MainWindow(QMainWindow):
         self.ctx = ctx
         self.runner: Runner | None = None
         self.external_owner: str | None = None
+        #: the app starts its scheduler a moment after the first paint; until then the
+        #: status bar says so instead of "not running"
+        self.scheduler_starting = False
         self.undo_stack = undo_stack
         self.clock = clock or (runner.clock if runner is not None else SystemClock())
         self.tray_available = False
@@ -327,9 +331,7 @@ class MainWindow(QMainWindow):
 
         self._restore_ui_state()
         self._data_version = self._read_data_version()
-        from milton_desktop.engine.machine import last_result_id
-
-        self._seen_result_id = last_result_id()  # only what happens from now on is news
+        self._seen_result_id = queries.last_result_id()  # only what happens from now on is news
         self.set_runner(runner)
         self.first_run.connect_requested.connect(self._on_accounts_action_triggered)
         self.first_run.write_requested.connect(self._on_new_post_action_triggered)
@@ -683,6 +685,9 @@ class MainWindow(QMainWindow):
             if self.external_owner:
                 state = external_scheduler_text(self.external_owner)
                 dot = "ok"
+            elif self.scheduler_starting:
+                state = "Starting the scheduler…"
+                dot = "info"
             else:
                 state = "Not publishing: the scheduler is not running"
                 dot = "error"
@@ -1071,6 +1076,8 @@ class MainWindow(QMainWindow):
 
     def _on_settings_dialog_saved(self) -> None:
         if self.runner is not None:
+            from milton_desktop.engine.machine import EngineConfig
+
             # The engine reads its limits from its config: give it the new preferences.
             old = self.runner.engine.config
             self.runner.engine.config = EngineConfig(

@@ -18,7 +18,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from PySide6.QtCore import QObject, QTimer, QUrl, Signal
 from PySide6.QtGui import QAction, QDesktopServices, QFont, QIcon
@@ -28,14 +28,16 @@ from milton_desktop import APP_NAME
 from milton_desktop.domain.clock import Clock, SystemClock
 from milton_desktop.domain.status import NEEDS_ATTENTION, Status
 from milton_desktop.domain.timeutil import human_delta
-from milton_desktop.engine.machine import Outcome
-from milton_desktop.engine.runner import Runner
 from milton_desktop.operations.accounts import must_reconnect_soon
 from milton_desktop.operations.schedules import MISSED_MESSAGE
 from milton_desktop.publishers import registry
 from milton_desktop.storage import queries, settings
 from milton_desktop.ui import tones
 from milton_desktop.ui.calendar.settle import attention_title
+
+if TYPE_CHECKING:  # the engine is imported when the scheduler starts, after the first paint
+    from milton_desktop.engine.machine import Outcome
+    from milton_desktop.engine.runner import Runner
 
 log = logging.getLogger("milton.ui.tray")
 
