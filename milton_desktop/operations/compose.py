@@ -48,6 +48,10 @@ class SavePlan:
     #: the parts after the main text, and the seconds between two of them
     follow_ups: tuple[str, ...] = ()
     follow_up_delay: int = 0
+    #: each follow-up's attachments, in order (may be shorter than ``follow_ups``)
+    follow_up_media: tuple[tuple[posts.MediaInput, ...], ...] = ()
+    #: a saved post's follow-up media were changed: all of them are replaced
+    follow_up_media_changed: bool = False
 
 
 def save(plan: SavePlan, media_dir: Path, clock: Clock) -> int:
@@ -61,6 +65,9 @@ def save(plan: SavePlan, media_dir: Path, clock: Clock) -> int:
         if plan.post_id is not None:
             get_post(plan.post_id)  # say "no such post" before copying any file
         prepared = posts.prepare_media(plan.media, media_dir)
+    later = None
+    if plan.post_id is None or plan.follow_up_media_changed:
+        later = [posts.prepare_media(m, media_dir) for m in plan.follow_up_media]
     with database.atomic():
         if plan.post_id is None:
             assert prepared is not None
@@ -71,6 +78,7 @@ def save(plan: SavePlan, media_dir: Path, clock: Clock) -> int:
                 clock=clock,
                 follow_ups=plan.follow_ups,
                 follow_up_delay=plan.follow_up_delay,
+                follow_up_media=later or (),
             )
         else:
             post = posts.update_post(plan.post_id, text=plan.text, voice=plan.voice, clock=clock)

@@ -148,14 +148,18 @@ def add_post(
     *,
     follow_ups: Sequence[str] = (),
     follow_up_delay: int = 0,
+    follow_up_media: Sequence[Sequence[MediaInput]] = (),
 ) -> Post:
-    """Create a draft post; media files are checked and copied before anything is stored."""
+    """Create a draft post; media files are checked and copied before anything is stored.
+
+    ``follow_up_media[k]`` are the attachments of follow-up k + 1."""
     check_voice(voice)
     _check_text(text)
     if not text.strip() and not media:
         raise UserError("the post is empty: give it some text or at least one image or video")
     check_follow_ups(follow_ups, follow_up_delay)
     prepared = prepare_media(media, media_dir)
+    later = [prepare_media(m, media_dir) for m in follow_up_media]
     with database.atomic():
         return create_post(
             text,
@@ -164,6 +168,7 @@ def add_post(
             clock=clock,
             follow_ups=follow_ups,
             follow_up_delay=follow_up_delay,
+            follow_up_media=later,
         )
 
 
@@ -175,8 +180,11 @@ def create_post(
     clock: Clock | None = None,
     follow_ups: Sequence[str] = (),
     follow_up_delay: int = 0,
+    follow_up_media: Sequence[PreparedMedia] = (),
 ) -> Post:
-    """Store a post with prepared media; the caller holds the transaction."""
+    """Store a post with prepared media; the caller holds the transaction.
+
+    ``follow_up_media[k]`` are the attachments of follow-up k + 1, where it has any."""
     check_voice(voice)
     _check_text(text)
     if not text.strip() and not media:
@@ -193,7 +201,16 @@ def create_post(
     )
     for row in media.rows:
         Media.create(post=post, **row)
+    _store_follow_up_media(post, follow_up_media, len(texts))
     return post
+
+
+def _store_follow_up_media(post: Post, media: Sequence[PreparedMedia], count: int) -> None:
+    if len(media) > count:
+        raise UserError(f"media for {len(media)} follow-ups, but the post has {count}")
+    for part, prepared in enumerate(media, 1):
+        for row in prepared.rows:
+            Media.create(post=post, **{**row, "part": part})
 
 
 def set_follow_ups(
@@ -202,8 +219,10 @@ def set_follow_ups(
     delay: int | None = None,
     *,
     clock: Clock | None = None,
+    media: Sequence[PreparedMedia] | None = None,
 ) -> Post:
-    """Replace a post's follow-ups (and, if given, the delay between parts).
+    """Replace a post's follow-ups (and, if given, the delay between parts and the
+    follow-ups' media: ``media[k]`` for follow-up k + 1; None keeps what they have).
 
     A follow-up that goes away takes its media with it. Schedules whose thread has
     started keep going with what they were given: the parts already live are never
@@ -218,7 +237,11 @@ def set_follow_ups(
         post.follow_up_delay = delay
         post.updated_at = (clock or SystemClock()).now()
         post.save()
-        Media.delete().where((Media.post == post) & (Media.part > len(texts))).execute()
+        if media is None:
+            Media.delete().where((Media.post == post) & (Media.part > len(texts))).execute()
+        else:
+            Media.delete().where((Media.post == post) & (Media.part > 0)).execute()
+            _store_follow_up_media(post, media, len(texts))
     return post
 
 

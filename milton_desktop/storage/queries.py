@@ -84,10 +84,18 @@ class PostView:
     follow_ups: tuple[str, ...] = ()
     #: seconds between two parts
     follow_up_delay: int = 0
+    #: each follow-up's attachments and the names they were added under, in order
+    follow_up_media: tuple[tuple[tuple[MediaItem, str], ...], ...] = ()
 
     @classmethod
     def of(cls, post: Post) -> PostView:
-        rows = [m for m in post.media.order_by(Media.position) if not m.part]
+        every = list(post.media.order_by(Media.position, Media.id))
+        rows = [m for m in every if not m.part]
+        texts = follow_up_texts(post)
+        later = tuple(
+            tuple((media_item(m), m.original_name) for m in every if m.part == k)
+            for k in range(1, len(texts) + 1)
+        )
         return cls(
             id=post.id,
             body=post.body,
@@ -95,8 +103,9 @@ class PostView:
             updated_at=post.updated_at,
             media=tuple(media_item(m) for m in rows),
             media_names=tuple(m.original_name for m in rows),
-            follow_ups=follow_up_texts(post),
+            follow_ups=texts,
             follow_up_delay=post.follow_up_delay or 0,
+            follow_up_media=later,
         )
 
 

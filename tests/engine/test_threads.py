@@ -199,6 +199,29 @@ def test_a_refused_part_fails_the_row_and_publish_now_resumes_from_it(
     assert chain[1][1] == chain[0][0] and chain[2][1] == chain[1][0]
 
 
+def test_a_reply_carries_its_own_image_and_alt_text(engine, clock, fake_x, x_account, tmp_path):
+    from tests.e2e.test_crash import _png
+
+    picture = tmp_path / "chart.png"
+    picture.write_bytes(_png())
+    post = posts.add_post(
+        "1. The numbers",
+        follow_ups=["2. The chart"],
+        follow_up_media=[[posts.MediaInput(path=picture, alt_text="Bars rising")]],
+        media_dir=tmp_path / "media",
+    )
+    schedules.schedule(post.id, x_account.id, clock.now() + timedelta(minutes=5), clock=clock)
+
+    (outcome,) = _due(engine, clock)
+
+    assert outcome.status == "published", outcome.message
+    main, reply = fake_x.tweets
+    assert main["media_ids"] == []
+    (media_id,) = reply["media_ids"]
+    assert reply["body"]["reply"]["in_reply_to_tweet_id"] == main["id"]
+    assert fake_x.uploads[media_id].alt_text == "Bars rising"
+
+
 def test_a_delay_between_parts_is_stored_not_slept_on(engine, clock, fake_x, x_account):
     sched = _thread(clock, x_account, "2. An hour later", delay=3600)
 

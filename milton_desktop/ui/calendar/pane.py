@@ -133,7 +133,11 @@ def split_choices(
 
 def _parts_of(post: queries.PostView) -> list[Content]:
     """A draft's main post and its follow-ups, as the platforms check them."""
-    return [Content(text=post.body, media=post.media), *(Content(t) for t in post.follow_ups)]
+    later = [
+        Content(t, tuple(item for item, _name in media))
+        for t, media in zip(post.follow_ups, post.follow_up_media, strict=False)
+    ]
+    return [Content(text=post.body, media=post.media), *later]
 
 
 class CalendarPane(QWidget):

@@ -225,6 +225,7 @@ class PostEditorDialog(QDialog):
         self._load()
         self._initial = self._snapshot()
         self._initial_media = self._media_state()
+        self._initial_follow_up_media = self.thread_panel.media_state()
         self._refresh()
         self._fit_to_screen()
 
@@ -571,6 +572,7 @@ class PostEditorDialog(QDialog):
         if post is not None:
             self.text_edit.setPlainText(post.body)
             self.thread_panel.set_texts(post.follow_ups)
+            self.thread_panel.set_media(post.follow_up_media)
             self.thread_panel.set_delay(post.follow_up_delay)
             index = self.voice_combo.findData(post.voice)
             self.voice_combo.setCurrentIndex(max(index, 0))
@@ -694,6 +696,7 @@ class PostEditorDialog(QDialog):
             tuple(a.id for a in self.selected_accounts()),
             tuple(self.thread_panel.texts()),
             self.thread_panel.delay(),
+            self.thread_panel.media_state(),
         )
 
     def _media_state(self) -> tuple:
@@ -784,7 +787,7 @@ class PostEditorDialog(QDialog):
     def parts_for(self, platform: str) -> list[Content]:
         """What ``platform`` gets: its main post, then each follow-up."""
         main = Content(text=self.text_for(platform), media=self.media_items())
-        return [main, *(Content(text=t) for t in self.thread_panel.texts())]
+        return [main, *self._follow_up_parts()]
 
     def _tier_for(self, platform: str) -> str | None:
         """The plan the chosen accounts of ``platform`` share (the standard one if they
@@ -794,7 +797,7 @@ class PostEditorDialog(QDialog):
     def _check(self, chosen: list[AccountView]) -> Check:
         check = Check()
         loading = [e for e in self._media if e.state == "loading"]
-        if loading:
+        if loading or self.thread_panel.loading():
             check.blocking = True
             check.reason = "Wait until the media files are read."
         by_platform: dict[str, list[AccountView]] = {}
@@ -839,7 +842,7 @@ class PostEditorDialog(QDialog):
         return check
 
     def _follow_up_parts(self) -> list[Content]:
-        return [Content(text=t) for t in self.thread_panel.texts()]
+        return [Content(text=p.text(), media=p.media_items()) for p in self.thread_panel.editors()]
 
     def _show_problems(self, check: Check) -> None:
         if not check.problems:
@@ -895,7 +898,7 @@ class PostEditorDialog(QDialog):
 
     def _update_buttons(self, check: Check, chosen: list[AccountView]) -> None:
         has_content = bool(self.text_edit.toPlainText().strip() or self._media)
-        loading = any(e.state == "loading" for e in self._media)
+        loading = any(e.state == "loading" for e in self._media) or self.thread_panel.loading()
         free = not self._busy
         can_publish = free and has_content and bool(chosen) and not check.blocking
         self.publish_button.setEnabled(can_publish)
@@ -1148,7 +1151,7 @@ class PostEditorDialog(QDialog):
         if not text.strip() and not self._media:
             self._refuse("The post is empty: write some text or add an image or video.")
             return None
-        if any(e.state == "loading" for e in self._media):
+        if any(e.state == "loading" for e in self._media) or self.thread_panel.loading():
             self._refuse("Wait a moment: the media files are still being read.")
             return None
         voice = str(self.voice_combo.currentData())
@@ -1166,6 +1169,11 @@ class PostEditorDialog(QDialog):
             timezone=self.zone_name,
             follow_ups=tuple(self.thread_panel.texts()),
             follow_up_delay=self.thread_panel.delay(),
+            follow_up_media=tuple(p.media_inputs() for p in self.thread_panel.editors()),
+            follow_up_media_changed=(
+                self._post is not None
+                and self.thread_panel.media_state() != self._initial_follow_up_media
+            ),
         )
         if mode == "draft":
             return plan

@@ -9,13 +9,17 @@ into a thread" cuts a long main text into parts that fit them all.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from functools import partial
+from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
+    QFileDialog,
     QFrame,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QPlainTextEdit,
     QPushButton,
     QSpinBox,
@@ -24,8 +28,59 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from milton_desktop.domain.content import MediaItem
 from milton_desktop.domain.thread import MAX_FOLLOW_UP_DELAY_S, MAX_FOLLOW_UPS
 from milton_desktop.domain.validation import Rules
+from milton_desktop.operations import posts
+from milton_desktop.storage import media as media_mod
+from milton_desktop.ui.editor.media import MediaEntry
+from milton_desktop.ui.tasks import run_in_background
+
+#: what "Add file…" offers for a part's media
+PART_MEDIA_FILTER = (
+    "Images and videos (*.jpg *.jpeg *.png *.gif *.webp *.mp4 *.mov "
+    "*.JPG *.JPEG *.PNG *.GIF *.WEBP *.MP4 *.MOV);;All files (*)"
+)
+
+
+class PartMedia(QWidget):
+    """One attachment of a follow-up: its name, its alt text and a remove button."""
+
+    removeRequested = Signal(object)
+    changed = Signal()
+
+    def __init__(self, entry: MediaEntry, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.entry = entry
+        row = QHBoxLayout(self)
+        row.setContentsMargins(0, 0, 0, 0)
+        self.name_label = QLabel()
+        self.name_label.setObjectName("followUpMediaName")
+        row.addWidget(self.name_label)
+        self.alt_edit = QLineEdit(entry.alt_text)
+        self.alt_edit.setObjectName("followUpAlt")
+        self.alt_edit.setMaxLength(1000)
+        self.alt_edit.setPlaceholderText("Alt text: describe it for people who cannot see it")
+        self.alt_edit.textEdited.connect(self._on_alt_edit_text_edited)
+        row.addWidget(self.alt_edit, 1)
+        self.remove_button = QToolButton()
+        self.remove_button.setText("×")
+        self.remove_button.setToolTip("Remove this attachment")
+        self.remove_button.clicked.connect(lambda: self.removeRequested.emit(self))
+        row.addWidget(self.remove_button)
+        self.refresh()
+
+    def refresh(self) -> None:
+        entry = self.entry
+        words = " (reading…)" if entry.state == "loading" else ""
+        self.name_label.setText(f"{entry.kind.capitalize()}: {entry.name}{words}")
+        self.alt_edit.setAccessibleName(f"Alt text of {entry.name}")
+        self.remove_button.setAccessibleName(f"Remove {entry.name}")
+
+    def _on_alt_edit_text_edited(self, text: str) -> None:
+        self.entry.alt_text = text
+        self.changed.emit()
+
 
 #: (platform label, what a follow-up there is called, its rules) for each chosen platform
 Targets = Sequence[tuple[str, str, Rules]]
@@ -63,15 +118,119 @@ class PartEditor(QFrame):
         self.edit.setFixedHeight(64)
         self.edit.textChanged.connect(self.changed)
         box.addWidget(self.edit)
+        self.media_box = QVBoxLayout()
+        self.media_box.setSpacing(2)
+        box.addLayout(self.media_box)
+        media_row = QHBoxLayout()
+        self.add_file_button = QToolButton()
+        self.add_file_button.setObjectName("followUpAddFile")
+        self.add_file_button.setText("Add file…")
+        self.add_file_button.clicked.connect(self._on_add_file_button_clicked)
+        media_row.addWidget(self.add_file_button)
+        self.url_edit = QLineEdit()
+        self.url_edit.setObjectName("followUpMediaUrl")
+        self.url_edit.setPlaceholderText("or a public https link to an image or video")
+        self.url_edit.returnPressed.connect(self._on_url_edit_return_pressed)
+        media_row.addWidget(self.url_edit, 1)
+        self.media_note = QLabel()
+        self.media_note.setObjectName("followUpMediaNote")
+        media_row.addWidget(self.media_note)
+        box.addLayout(media_row)
+        self._media: list[PartMedia] = []
         self.set_number(number)
 
     def set_number(self, number: int) -> None:
         self.title.setText(f"<b>Part {number}</b>")
         self.edit.setAccessibleName(f"Text of part {number}")
         self.remove_button.setAccessibleName(f"Remove part {number}")
+        self.add_file_button.setAccessibleName(f"Add a file to part {number}")
+        self.url_edit.setAccessibleName(f"Link to an image or video for part {number}")
 
     def text(self) -> str:
         return self.edit.toPlainText()
+
+    # ------------------------------------------------------------ its media
+    def entries(self) -> list[MediaEntry]:
+        return [m.entry for m in self._media]
+
+    def media_items(self) -> tuple[MediaItem, ...]:
+        return tuple(e.item() for e in self.entries())
+
+    def media_inputs(self) -> tuple[posts.MediaInput, ...]:
+        return tuple(e.media_input() for e in self.entries())
+
+    def media_state(self) -> tuple:
+        return tuple((e.path, e.url, e.alt_text) for e in self.entries())
+
+    def loading(self) -> bool:
+        return any(e.state == "loading" for e in self.entries())
+
+    def add_entry(self, entry: MediaEntry) -> None:
+        row = PartMedia(entry, self)
+        row.removeRequested.connect(self._on_media_remove_requested)
+        row.changed.connect(self.changed)
+        self._media.append(row)
+        self.media_box.addWidget(row)
+        self.changed.emit()
+
+    def add_files(self, paths: Sequence[str | Path]) -> None:
+        """Attach local files: each is read on a worker (its kind, size, dimensions)."""
+        for raw in paths:
+            path = Path(raw)
+            entry = MediaEntry.new(path=path, original_name=path.name)
+            self.add_entry(entry)
+            run_in_background(
+                partial(media_mod.inspect, path),
+                parent=self,
+                on_success=partial(self._on_file_read, entry.key),
+                on_failure=partial(self._on_file_failed, entry.key),
+            )
+
+    def add_url(self, url: str) -> bool:
+        url = url.strip()
+        try:
+            kind, mime = media_mod.describe_url(url)
+        except media_mod.MediaError as exc:
+            self.media_note.setText(str(exc))
+            return False
+        self.media_note.clear()
+        self.add_entry(MediaEntry.new(url=url, kind=kind, mime=mime, state="ready"))
+        return True
+
+    def _row(self, key: int) -> PartMedia | None:
+        return next((m for m in self._media if m.entry.key == key), None)
+
+    def _on_file_read(self, key: int, info: media_mod.MediaInfo) -> None:
+        row = self._row(key)
+        if row is None:
+            return
+        entry = row.entry
+        entry.kind, entry.mime, entry.size = info.kind, info.mime, info.size
+        entry.width, entry.height, entry.state = info.width, info.height, "ready"
+        row.refresh()
+        self.changed.emit()
+
+    def _on_file_failed(self, key: int, exc: Exception) -> None:
+        row = self._row(key)
+        if row is not None:
+            self._on_media_remove_requested(row)
+        self.media_note.setText(str(exc))
+
+    def _on_media_remove_requested(self, row: PartMedia) -> None:
+        self._media.remove(row)
+        self.media_box.removeWidget(row)
+        row.deleteLater()
+        self.changed.emit()
+
+    def _on_add_file_button_clicked(self) -> None:
+        files, _ = QFileDialog.getOpenFileNames(
+            self, "Attach to this part", str(Path.home()), PART_MEDIA_FILTER
+        )
+        self.add_files(files)
+
+    def _on_url_edit_return_pressed(self) -> None:
+        if self.add_url(self.url_edit.text()):
+            self.url_edit.clear()
 
     def show_counts(self, targets: Targets, error: str, dim: str) -> bool:
         """Count the text as each chosen platform does; True if any says it is too long."""
@@ -182,6 +341,18 @@ class ThreadPanel(QFrame):
         self._update_title()
         self.changed.emit()
 
+    def set_media(self, media: Sequence[Sequence[tuple[MediaItem, str]]]) -> None:
+        """The saved attachments of each follow-up, in order."""
+        for part, items in zip(self._parts, media, strict=False):
+            for item, name in items:
+                part.add_entry(MediaEntry.from_item(item, name))
+
+    def media_state(self) -> tuple:
+        return tuple(p.media_state() for p in self._parts)
+
+    def loading(self) -> bool:
+        return any(p.loading() for p in self._parts)
+
     def delay(self) -> int:
         """Seconds to wait between parts."""
         minutes = self.delay_spin.value()
@@ -203,6 +374,9 @@ class ThreadPanel(QFrame):
     def set_busy(self, busy: bool) -> None:
         for widget in (self.add_button, self.split_button, self.delay_spin):
             widget.setEnabled(not busy)
+        for part in self._parts:
+            part.add_file_button.setEnabled(not busy)
+            part.url_edit.setEnabled(not busy)
         self.add_button.setEnabled(not busy and len(self._parts) < MAX_FOLLOW_UPS)
 
     # ------------------------------------------------------------ inside

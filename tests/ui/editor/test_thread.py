@@ -123,3 +123,57 @@ def test_a_saved_thread_opens_with_its_parts(qtbot, editor):
     with qtbot.waitSignal(dlg.saved, timeout=10000):
         dlg.draft_button.click()
     assert queries.follow_up_texts(Post.get_by_id(post.id)) == ("three",)
+
+
+def _png(path, w=320, h=200):
+    from PySide6.QtGui import QColor, QImage
+
+    image = QImage(w, h, QImage.Format.Format_RGB32)
+    image.fill(QColor("#2a6"))
+    assert image.save(str(path), "PNG")
+    return path
+
+
+def test_a_part_takes_its_own_media_with_alt_text_and_keeps_it(qtbot, editor, tmp_path):
+    from milton_desktop.storage.models import Media
+
+    dlg = editor()
+    dlg.text_edit.setPlainText("A chart, explained")
+    dlg.set_account_checked("My X")
+    dlg.thread_panel.add_button.click()
+    (part,) = dlg.thread_panel.editors()
+    part.edit.setPlainText("The chart itself")
+    part.add_files([_png(tmp_path / "chart.png")])
+    assert not dlg.schedule_button.isEnabled()  # still being read
+    qtbot.waitUntil(lambda: not dlg.thread_panel.loading(), timeout=10000)
+    (row,) = part._media
+    qtbot.keyClicks(row.alt_edit, "Bars rising from left to right")
+    assert dlg.schedule_button.isEnabled()
+    with qtbot.waitSignal(dlg.saved, timeout=10000):
+        dlg.schedule_button.click()
+
+    (media,) = Media.select()
+    assert (media.part, media.alt_text, media.original_name) == (
+        1,
+        "Bars rising from left to right",
+        "chart.png",
+    )
+    # opened again, the part shows its picture; the main post has none
+    post = Post.get()
+    again = editor(post_id=post.id)
+    assert again.media_items() == ()
+    (kept,) = again.thread_panel.editors()[0].entries()
+    assert kept.alt_text == "Bars rising from left to right"
+    assert not again.is_dirty()
+
+
+def test_media_on_a_linkedin_comment_is_refused_before_saving(qtbot, editor):
+    dlg = editor()
+    dlg.text_edit.setPlainText("Main")
+    dlg.set_account_checked("Work LinkedIn")
+    dlg.thread_panel.add_button.click()
+    (part,) = dlg.thread_panel.editors()
+    part.edit.setPlainText("comment")
+    assert part.add_url("https://cdn.example.com/p.jpg")
+    assert "a LinkedIn comment cannot carry media" in dlg.problems_label.text()
+    assert not dlg.schedule_button.isEnabled()
