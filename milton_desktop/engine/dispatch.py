@@ -6,14 +6,22 @@ housekeeping thread, which hands each account with due work to a worker thread;
 the worker claims and publishes that account's due rows one by one. So the thread
 that ticks (the GUI thread in the tray app) never writes to the database. No Qt
 here: the tray and ``run`` wrap this in a QtCore timer (``runner.py``).
+
+With a ``lead``, a worker starts that many seconds before its account's next instant:
+it prepares the publish (content, credential, an open connection), waits for the
+instant on its own, then claims and sends, so the instant costs one UPDATE and the
+request. Housekeeping comes after the workers have started, except at the first
+dispatch of a process, which settles what a stopped process left before anything else.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from datetime import datetime
 
 from milton_desktop.engine.machine import Engine, Outcome
 from milton_desktop.storage.db import is_busy
@@ -33,8 +41,12 @@ class Dispatcher:
         on_idle: Callable[[], None] | None = None,
         on_dispatched: Callable[[], None] | None = None,
         max_workers: int = 16,
+        lead: float = 0.0,
     ) -> None:
+        """``lead``: seconds before a row's instant its worker starts preparing it (0:
+        at the instant). Needs a clock that moves by itself: the worker waits on it."""
         self.engine = engine
+        self.lead = lead
         self.on_outcome = on_outcome
         self.on_idle = on_idle
         #: called (on the housekeeping thread) after each dispatch has started its workers
@@ -47,6 +59,8 @@ class Dispatcher:
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._futures: set[Future[None]] = set()
+        #: whether housekeeping ran once: until then it runs before a dispatch
+        self._housekept = False
         #: the last time another process held the database too long for a claim or a
         #: dispatch (``run --once`` reports it); None when all went through
         self.busy_error: Exception | None = None
@@ -110,22 +124,35 @@ class Dispatcher:
             self._dispatch_queued = False
         try:
             with database.connection_context():
-                self.dispatch_due()
+                self.dispatch_due(housekeeping_first=not self._housekept)
         except Exception as exc:
             self._failed("could not dispatch due posts", exc)
         if self.on_dispatched is not None and not self.stopping:
             self.on_dispatched()
 
-    def dispatch_due(self) -> int:
+    def dispatch_due(self, *, housekeeping_first: bool = True) -> int:
         """Start a worker for every idle account with due work; returns how many started.
 
-        Runs on the calling thread (``run --once`` and the housekeeping thread).
+        Runs on the calling thread (``run --once`` and the housekeeping thread). The
+        rows too late to publish are left out of the due ones (they are missed), so
+        housekeeping may come after the workers have started.
         """
         if self.stopping:
             return 0
-        self.housekeeping()
+        if housekeeping_first:
+            self.housekeeping()
+            self._housekept = True
+        started = self._start_workers()
+        if not housekeeping_first:
+            try:
+                self.housekeeping()
+            finally:
+                self._housekept = True
+        return started
+
+    def _start_workers(self) -> int:
         started = 0
-        for account_id in self.engine.due_accounts(self.busy_accounts()):
+        for account_id in self.engine.due_accounts(self.busy_accounts(), ahead=self.lead):
             with self._lock:
                 if account_id in self._busy or self.stopping:
                     continue
@@ -145,13 +172,21 @@ class Dispatcher:
             self.engine.release()  # a publish cut off by shutdown has ended after all
 
     def _drain_account(self, account_id: int) -> None:
+        waited: set[int] = set()
         try:
             with database.connection_context(), self.engine.batch():
                 while not self.stopping:
-                    due = self.engine.due(limit=1, account_id=account_id)
+                    due = self.engine.due_at(limit=1, account_id=account_id, ahead=self.lead)
                     if not due:
                         break
-                    sid = due[0][0]
+                    sid, _account, at = due[0]
+                    if at > self.engine.clock.now():
+                        if sid in waited:
+                            break  # waited for once already: the timer brings it back
+                        waited.add(sid)
+                        self._prepare(sid)
+                        if not self._wait_until(at):
+                            break  # stopping
                     if not self.engine.claim(sid):
                         continue  # another process or a user took it; look again
                     self._emit(self.engine.execute(sid))
@@ -162,6 +197,23 @@ class Dispatcher:
                 self._busy.discard(account_id)
             if self.on_idle is not None and not self.stopping:
                 self.on_idle()
+
+    def _prepare(self, schedule_id: int) -> None:
+        try:
+            self.engine.prepare(schedule_id)
+        except Exception as exc:  # only a head start: the publish loads what it needs
+            self._failed(f"could not prepare schedule {schedule_id} ahead of its time", exc)
+
+    def _wait_until(self, at: datetime) -> bool:
+        """Sleep until the engine's clock reaches ``at`` (at most the lead and a
+        little more, whatever the clock does); False if the dispatcher is stopping."""
+        limit = time.monotonic() + self.lead + 1.0
+        while True:
+            left = min((at - self.engine.clock.now()).total_seconds(), limit - time.monotonic())
+            if left <= 0:
+                return not self.stopping
+            if self._stopping.wait(left):
+                return False
 
     def _emit(self, outcome: Outcome) -> None:
         try:

@@ -293,35 +293,53 @@ class Engine:
 
     @contextlib.contextmanager
     def batch(self) -> Iterator[None]:
-        """Back-to-back publishes of one worker reuse each account's token and HTTP
-        connection instead of asking the keyring and opening a connection every time."""
+        """Back-to-back publishes of one worker reuse each account's publisher and its
+        HTTP connection instead of opening a connection every time."""
         self._local.cache = {}
+        self._local.prepared = None
         try:
             yield
         finally:
-            for _credential, publisher in self._local.cache.values():
+            for _stored, _credential, publisher in self._local.cache.values():
                 publisher.session.close()
             self._local.cache = None
+            self._local.prepared = None
 
     def _tools(self, account: Account) -> tuple[Credential, Publisher]:
+        """The account's credential and a publisher for it.
+
+        The credential comes from the store each time (held in memory there, checked
+        against other processes' changes by one small query); a token this batch
+        refreshed itself is used until the store has another one.
+        """
+        stored = self.credentials.load(account.platform, account.id)
         cache = getattr(self._local, "cache", None)
         if cache is not None and account.id in cache:
-            return cache[account.id]
-        credential = self.credentials.load(account.platform, account.id)
+            was, credential, publisher = cache[account.id]
+            if stored != was:  # another process stored a new token: it wins
+                credential = stored
+                cache[account.id] = (stored, stored, publisher)
+            return credential, publisher
         publisher = self.publisher_factory(account.platform, api_base=account.api_base)
         publisher.state = settings.platform_state(account.platform)
         publisher.tier = account.tier
         if cache is not None:
-            cache[account.id] = (credential, publisher)
-        return credential, publisher
+            cache[account.id] = (stored, stored, publisher)
+        return stored, publisher
 
     def _remember(self, account: Account, credential: Credential, publisher: Publisher) -> None:
         cache = getattr(self._local, "cache", None)
         if cache is not None:
-            cache[account.id] = (credential, publisher)
+            try:
+                stored = self.credentials.load(account.platform, account.id)
+            except (CredentialMissing, KeyringUnavailable):
+                stored = credential
+            cache[account.id] = (stored, credential, publisher)
 
     def warm_up(self) -> None:
-        """Import and exercise the publishers in use now, not at the first due instant."""
+        """Pay at start what the first publish would pay: the publishers' imports, the
+        worker lock and the journal's folder, the first keyring read of each account
+        with posts waiting (held in memory from then on)."""
         from milton_desktop.domain.content import Content
         from milton_desktop.publishers import registry
 
@@ -334,6 +352,21 @@ class Engine:
                 self.publisher_factory(platform).validate(Content(text="warm up"))
             except Exception:  # a broken platform must not stop the others from publishing
                 log.exception("could not prepare the %s publisher", platform)
+        try:
+            self._alive().hold()
+            self.journal.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        except OSError as exc:  # the first claim tries again, and says so if it fails
+            log.warning("could not prepare the worker lock or the journal: %s", exc)
+        waiting = database.execute_sql(
+            "SELECT DISTINCT a.id, a.platform FROM accounts a JOIN scheduled_posts s"
+            f" ON s.account_id = a.id WHERE a.status = '{AccountStatus.CONNECTED}'"
+            f" AND s.status = '{Status.PENDING}'"
+        ).fetchall()
+        for account_id, platform in waiting:
+            try:
+                self.credentials.load(platform, account_id)
+            except (CredentialMissing, KeyringUnavailable):
+                pass  # the publish says so, with what to do
 
     # ------------------------------------------------------------ queries
     # The hot path (every tick and every publish) uses plain SQL: peewee's query
@@ -343,6 +376,11 @@ class Engine:
         f" (SELECT id FROM accounts WHERE status = '{AccountStatus.CONNECTED}')"
     )
 
+    def _cutoff(self) -> str:
+        """Rows due before this are missed, not published (``mark_missed`` says so):
+        the queries leave them out, so housekeeping may run after a dispatch."""
+        return utc_text(self.clock.now() - self.config.grace)
+
     def next_wakeup(
         self, exclude_accounts: frozenset[int] | set[int] = frozenset()
     ) -> datetime | None:
@@ -351,38 +389,61 @@ class Engine:
         Accounts already being worked on are left out: their worker picks up their
         next due row itself, and counting them would spin the timer on a past instant.
         """
-        sql = f"SELECT MIN(s.next_attempt_at) FROM scheduled_posts s WHERE {self._READY}"
-        params: list[object] = []
+        sql = (
+            f"SELECT MIN(s.next_attempt_at) FROM scheduled_posts s WHERE {self._READY}"
+            " AND s.next_attempt_at >= ?"
+        )
+        params: list[object] = [self._cutoff()]
         if exclude_accounts:
             sql += f" AND s.account_id NOT IN ({','.join('?' * len(exclude_accounts))})"
             params += list(exclude_accounts)
         (value,) = database.execute_sql(sql, params).fetchone()
         return ScheduledPost.next_attempt_at.python_value(value)
 
-    def due_accounts(self, exclude: frozenset[int] | set[int] = frozenset()) -> list[int]:
-        """The accounts with a pending row due now, leaving out those being worked on
-        (their worker takes their next row itself), so a long backlog on one account
-        never hides another's due post."""
+    def due_accounts(
+        self, exclude: frozenset[int] | set[int] = frozenset(), *, ahead: float = 0.0
+    ) -> list[int]:
+        """The accounts with a pending row due now (or within ``ahead`` seconds),
+        leaving out those being worked on (their worker takes their next row itself),
+        so a long backlog on one account never hides another's due post. Those due
+        now come first."""
+        now = self.clock.now()
         sql = (
-            f"SELECT DISTINCT s.account_id FROM scheduled_posts s WHERE {self._READY}"
-            " AND s.next_attempt_at <= ?"
+            "SELECT s.account_id, MIN(s.next_attempt_at) AS first FROM scheduled_posts s"
+            f" WHERE {self._READY} AND s.next_attempt_at <= ? AND s.next_attempt_at >= ?"
         )
-        params: list[object] = [utc_text(self.clock.now())]
+        params: list[object] = [utc_text(now + timedelta(seconds=ahead)), self._cutoff()]
         if exclude:
             sql += f" AND s.account_id NOT IN ({','.join('?' * len(exclude))})"
             params += list(exclude)
-        return [acc for (acc,) in database.execute_sql(sql, params).fetchall()]
+        sql += " GROUP BY s.account_id ORDER BY first"
+        return [acc for acc, _first in database.execute_sql(sql, params).fetchall()]
 
-    def due(self, limit: int = 200, account_id: int | None = None) -> list[tuple[int, int]]:
-        """(schedule id, account id) of pending rows due now, oldest first."""
-        sql = f"SELECT s.id, s.account_id FROM scheduled_posts s WHERE {self._READY} AND s.next_attempt_at <= ?"
-        params: list[object] = [utc_text(self.clock.now())]
+    def due(
+        self, limit: int = 200, account_id: int | None = None, *, ahead: float = 0.0
+    ) -> list[tuple[int, int]]:
+        """(schedule id, account id) of pending rows due now (or within ``ahead``
+        seconds), oldest first."""
+        return [(sid, acc) for sid, acc, _at in self.due_at(limit, account_id, ahead=ahead)]
+
+    def due_at(
+        self, limit: int = 200, account_id: int | None = None, *, ahead: float = 0.0
+    ) -> list[tuple[int, int, datetime]]:
+        """Like :meth:`due`, with each row's instant."""
+        now = self.clock.now()
+        sql = (
+            f"SELECT s.id, s.account_id, s.next_attempt_at FROM scheduled_posts s"
+            f" WHERE {self._READY} AND s.next_attempt_at <= ? AND s.next_attempt_at >= ?"
+        )
+        params: list[object] = [utc_text(now + timedelta(seconds=ahead)), self._cutoff()]
         if account_id is not None:
             sql += " AND s.account_id = ?"
             params.append(account_id)
         sql += " ORDER BY s.next_attempt_at, s.id LIMIT ?"
         params.append(limit)
-        return [(sid, acc) for sid, acc in database.execute_sql(sql, params).fetchall()]
+        rows = database.execute_sql(sql, params).fetchall()
+        instant = ScheduledPost.next_attempt_at.python_value
+        return [(sid, acc, instant(at)) for sid, acc, at in rows]
 
     # ------------------------------------------------------------ housekeeping
     def materialize_recurrences(self) -> list[Outcome]:
@@ -581,8 +642,8 @@ class Engine:
         cursor = database.execute_sql(
             f"UPDATE scheduled_posts SET status = '{Status.PUBLISHING}', attempts = attempts + 1,"
             f" claimed_by = ?, updated_at = ? WHERE id = ? AND status = '{Status.PENDING}'"
-            " AND next_attempt_at <= ?",
-            (self.worker_id, now, schedule_id, now),
+            " AND next_attempt_at <= ? AND next_attempt_at >= ?",
+            (self.worker_id, now, schedule_id, now, self._cutoff()),
         )
         return cursor.rowcount == 1
 
@@ -595,8 +656,64 @@ class Engine:
                 outcomes.append(self.execute(sid))
         return outcomes
 
+    # ------------------------------------------------------------ prepared ahead
+    #: what a publish is made of; a row whose answer to this differs from the one read
+    #: when it was prepared is published as it is now, not as it was then
+    _CONTENT = (
+        "SELECT s.text_override, p.body, p.follow_ups, p.follow_up_delay, p.updated_at,"
+        " (SELECT group_concat(m.id || '|' || m.position || '|' || m.part || '|' || m.kind"
+        " || '|' || IFNULL(m.path, '') || '|' || IFNULL(m.url, '') || '|' || m.mime || '|'"
+        " || m.bytes || '|' || m.alt_text, char(31)) FROM media m WHERE m.post_id = p.id)"
+        " FROM scheduled_posts s JOIN posts p ON p.id = s.post_id WHERE s.id = ?"
+    )
+
+    def _content_stamp(self, schedule_id: int) -> tuple[object, ...] | None:
+        found = database.execute_sql(self._CONTENT, (schedule_id,)).fetchone()
+        return tuple(found) if found is not None else None
+
+    def prepare(self, schedule_id: int) -> bool:
+        """Shortly before a pending row's instant, load what its publish needs (its
+        parts and media, the credential, a publisher with a connection open to the
+        platform), so that at the instant only the claim and the request remain.
+
+        Reads only: nothing is claimed, nothing is sent. A row cancelled or moved
+        meanwhile fails its claim; one edited meanwhile is published as edited (the
+        claim is followed by one query that compares the content). Returns whether
+        something was prepared.
+        """
+        self._local.prepared = None
+        row = (
+            ScheduledPost.select(ScheduledPost, Account)
+            .join(Account)
+            .where((ScheduledPost.id == schedule_id) & (ScheduledPost.status == Status.PENDING))
+            .first()
+        )
+        if row is None:
+            return False
+        stamp = self._content_stamp(schedule_id)
+        parts = queries.parts_for(row)
+        try:
+            _credential, publisher = self._tools(row.account)
+        except (CredentialMissing, KeyringUnavailable):
+            return False  # the publish itself says so, with what to do
+        publisher.preconnect()
+        self._local.prepared = _Prepared(schedule_id, stamp, parts, row.post.follow_up_delay or 0)
+        return True
+
+    def _prepared_parts(self, schedule_id: int) -> tuple[list[Content], int] | None:
+        """The parts prepared for ``schedule_id``, if its content is still the same."""
+        prepared: _Prepared | None = getattr(self._local, "prepared", None)
+        self._local.prepared = None
+        if prepared is None or prepared.schedule_id != schedule_id:
+            return None
+        if self._content_stamp(schedule_id) != prepared.stamp:
+            log.info("schedule %s was edited after it was prepared: publishing it as it is now", schedule_id)
+            return None
+        return prepared.parts, prepared.delay
+
     def execute(self, schedule_id: int) -> Outcome:
         """Publish a row this engine has claimed and record the result."""
+        ready = self._prepared_parts(schedule_id)
         row = (
             ScheduledPost.select(ScheduledPost, Account)
             .join(Account)
@@ -614,7 +731,8 @@ class Engine:
         started = self.clock.now()
         planned = row.next_attempt_at
         lateness_ms = int((started - planned).total_seconds() * 1000)
-        log.info(
+        # DEBUG: the result's line is the one INFO line a publish writes
+        log.debug(
             "publishing schedule %s to %s %r (attempt %s, %d ms after its time)",
             schedule_id,
             account.platform,
@@ -637,7 +755,7 @@ class Engine:
         # are scrubbed from whatever the platform said before it is kept or shown
         used = [credential]
         try:
-            return self._attempt(row, account, credential, publisher, record, used)
+            return self._attempt(row, account, credential, publisher, record, used, ready)
         finally:
             self._keep_learned(account.platform, publisher, used)
 
@@ -663,8 +781,12 @@ class Engine:
         publisher: Publisher,
         record: _Record,
         used: list[Credential],
+        ready: tuple[list[Content], int] | None = None,
     ) -> Outcome:
-        parts = queries.parts_for(row)
+        if ready is None:
+            parts, delay = queries.parts_for(row), row.post.follow_up_delay or 0
+        else:
+            parts, delay = ready
         entries = live_parts(load_parts(row.parts))
         start = len(entries)
         self._local.parts = _Parts(count=len(parts), entries=list(entries))
@@ -676,7 +798,6 @@ class Engine:
         ref = AccountRef(remote_id=account.remote_id, username=account.username)
         publisher.resume = json.loads(row.resume) if row.resume else {}
         publisher.checkpoint = {}
-        delay = row.post.follow_up_delay or 0
         warnings: list[str] = []
         renewed = False
         index = start
@@ -891,7 +1012,7 @@ class Engine:
         """A token to replay with after a 401: the keyring's, if another process (the
         window, a reconnect) replaced it meanwhile; else a refreshed one."""
         try:
-            stored = self.credentials.load(account.platform, account.id)
+            stored = self.credentials.load(account.platform, account.id, cached=False)
         except (CredentialMissing, KeyringUnavailable):
             stored = credential
         if stored.access_token != credential.access_token:
@@ -1403,6 +1524,18 @@ def _interruption(schedule_id: int, live: list[PartEntry], carry_on: bool) -> st
         f"publishing was interrupted (the app stopped mid-publish): {label} may have been "
         "posted; check the account, then settle it (the parts before it are live)"
     )
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """A publish loaded ahead of its instant (:meth:`Engine.prepare`)."""
+
+    schedule_id: int
+    #: the row's content as it was read (``Engine._CONTENT``)
+    stamp: tuple[object, ...] | None
+    parts: list[Content]
+    #: seconds between two parts of a thread
+    delay: int
 
 
 @dataclass

@@ -28,6 +28,10 @@ log = logging.getLogger("milton.scheduler")
 
 #: QTimer takes a 32-bit millisecond interval; anything further is the watchdog's job
 _MAX_ARM_MS = 2**31 - 1
+#: seconds before a post's instant its worker starts preparing it (loading its content
+#: and credential, opening a connection), so the instant costs only the claim and the
+#: request; short enough that a platform keeps the connection open meanwhile
+PREPARE_AHEAD_S = 2.0
 
 
 class Runner(QObject):
@@ -45,19 +49,27 @@ class Runner(QObject):
         interval_s: float = 60.0,
         clock: Clock | None = None,
         max_workers: int = 16,
+        lead: float | None = None,
         parent: QObject | None = None,
     ) -> None:
+        """``lead``: seconds a publish is prepared ahead of its instant; by default
+        :data:`PREPARE_AHEAD_S` when the engine runs on the system clock (its workers
+        wait for the instant on it), else none."""
         super().__init__(parent)
         self.engine = engine
         self.clock = clock or SystemClock()
         self.interval_s = interval_s
         self.paused = False
+        if lead is None:
+            lead = PREPARE_AHEAD_S if isinstance(engine.clock, SystemClock) else 0.0
+        self.lead = lead
         self.dispatcher = Dispatcher(
             engine,
             self._worker_outcome.emit,
             on_idle=self._worker_idle.emit,
             on_dispatched=self._dispatched.emit,
             max_workers=max_workers,
+            lead=lead,
         )
         # Emitted from worker threads; Qt queues them onto this object's thread.
         self._worker_outcome.connect(self._on_worker_outcome, Qt.ConnectionType.QueuedConnection)
@@ -87,7 +99,9 @@ class Runner(QObject):
             self.interval_s,
             self.engine.worker_id,
         )
-        self.engine.warm_up()
+        # on the housekeeping thread, before the first dispatch: the first keyring
+        # reads and the publishers' imports never hold the window's thread
+        self.dispatcher.run_in_house(self.engine.warm_up)
         self._heartbeat()  # `milton-desktop status` sees this scheduler from its first second
         self._watchdog.start()
         self.tick()
@@ -131,7 +145,8 @@ class Runner(QObject):
         if nxt is None or self.paused:
             self._due_timer.stop()
         else:
-            delay_ms = (nxt - self.clock.now()) / timedelta(milliseconds=1)
+            # the workers start ahead of the instant, prepare, and wait for it themselves
+            delay_ms = (nxt - self.clock.now()) / timedelta(milliseconds=1) - self.lead * 1000
             self._due_timer.start(int(min(max(delay_ms, 0), _MAX_ARM_MS)))
         self.rearmed.emit(nxt)
         return nxt
