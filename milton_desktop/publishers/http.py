@@ -163,7 +163,7 @@ def preconnect(session: requests.Session, url: str, *, timeout: float = 2.0) -> 
                 conn.connect()
         finally:
             pool._put_conn(conn)
-    except Exception as exc:  # noqa: BLE001 - a warm connection is only a head start
+    except Exception as exc:
         logging.getLogger("milton.publish").debug(
             "no connection opened ahead to %s (%s)", safe_url(url), type(exc).__name__
         )
