@@ -96,9 +96,12 @@ def _read_stamp() -> int | None:
     from milton_desktop.storage.models import database
 
     try:
-        row = database.execute_sql(
-            "SELECT value FROM settings WHERE key = ?", (STAMP_KEY,)
-        ).fetchone()
+        # the connection itself: read at every publish, peewee's wrapping showed
+        row = (
+            database.connection()
+            .execute("SELECT value FROM settings WHERE key = ?", (STAMP_KEY,))
+            .fetchone()
+        )
     except Exception:  # no database open here, or busy: read the keyring instead
         return None
     try:
