@@ -60,7 +60,7 @@ def one_run() -> dict:
         _out, err = proc.communicate(timeout=600)
         total = time.perf_counter() - t0
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
-        cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+        cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
         calls = fake.calls(r"POST /2/tweets")
         by_account: dict[str, list[float]] = {}
         for r in calls:
@@ -73,6 +73,7 @@ def one_run() -> dict:
     ]
     if proc.returncode != 0:
         print("run --once exit code", proc.returncode, err[-500:])
+
     return {
         "published": published,
         "total": total,

@@ -189,7 +189,7 @@ class Dispatcher:
                             break  # stopping
                     if not self.engine.claim(sid):
                         continue  # another process or a user took it; look again
-                    self._emit(self.engine.execute(sid))
+                    self.engine.execute_queued(sid, self._emit)
         except Exception as exc:
             self._failed(f"worker for account {account_id} stopped", exc)
         finally:
@@ -237,6 +237,11 @@ class Dispatcher:
         self.on_outcome = collect
         self.busy_error = None
         try:
+            try:
+                with database.connection_context():
+                    self.engine.warm_credentials(due_only=True)
+            except Exception as exc:  # each publish reads its own then
+                self._failed("could not read the tokens ahead", exc)
             while True:
                 started = self.dispatch_due()
                 with self._lock:
@@ -244,6 +249,7 @@ class Dispatcher:
                 if not started and not futures:
                     break
                 wait(futures)
+                self.engine.flush_results()
                 if self.busy_error is not None:
                     break  # the database stayed busy: report it rather than wait on
         finally:
@@ -252,7 +258,9 @@ class Dispatcher:
         return collected
 
     def shutdown(self, timeout: float = 30.0) -> bool:
-        """Stop claiming, wait up to ``timeout`` s for in-flight publishes; True if all ended."""
+        """Stop claiming, wait up to ``timeout`` s for in-flight publishes and their
+        results to be recorded; True if all ended."""
+        began = time.monotonic()
         self._stopping.set()
         # first the housekeeping thread, so no worker starts after the snapshot below
         self._house.shutdown(wait=True, cancel_futures=True)
@@ -266,6 +274,11 @@ class Dispatcher:
             done = not not_done
             if not_done:
                 log.warning("%d publish(es) still running at shutdown", len(not_done))
+        if done:
+            left = max(0.0, timeout - (time.monotonic() - began))
+            done = self.engine.flush_results(left)
+            if not done:
+                log.warning("results still being recorded at shutdown")
         self._pool.shutdown(wait=False, cancel_futures=True)
         if done:
             self.engine.release()

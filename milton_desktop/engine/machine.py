@@ -100,6 +100,8 @@ E = TypeVar("E", bound=PublishError)
 TELL_BUSY_EVERY_S = 60.0
 #: the longest pause between two tries at recording a result
 RETRY_CAP_S = 5.0
+#: how long a clean stop waits for the results writer before it lets go of the lock
+RELEASE_WAIT_S = 30.0
 #: ``publishing_results.error_kind`` of a result that came after its row was settled
 #: otherwise: kept as history, never news
 SUPERSEDED = "superseded"
@@ -265,6 +267,8 @@ class Engine:
         # ten accounts cost more than the writes themselves. Other processes still
         # wait in SQLite, as before.
         self._writes = threading.Lock()
+        self._writer: _ResultsWriter | None = None
+        self._writer_lock = threading.Lock()
 
     # ------------------------------------------------------------ life and journal
     @property
@@ -287,7 +291,12 @@ class Engine:
         return self._lifeline
 
     def release(self) -> None:
-        """This engine claims nothing any more (a clean stop): its lock file goes."""
+        """This engine claims nothing any more (a clean stop): its lock file goes, once
+        the results writer has committed what it holds (else the lock stays until the
+        process ends, and the next start records what is left from the journal)."""
+        if not self.flush_results(RELEASE_WAIT_S):
+            log.warning("results are still being recorded; the worker lock is kept")
+            return
         if self._lifeline is not None:
             self._lifeline.release()
 
@@ -362,16 +371,23 @@ class Engine:
             self.journal.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
         except OSError as exc:  # the first claim tries again, and says so if it fails
             log.warning("could not prepare the worker lock or the journal: %s", exc)
-        waiting = database.execute_sql(
-            "SELECT DISTINCT a.id, a.platform FROM accounts a JOIN scheduled_posts s"
+        self.warm_credentials()
+
+    def warm_credentials(self, *, due_only: bool = False) -> None:
+        """Read into memory, all at once, the credentials of the accounts with posts
+        waiting (``due_only``: due now), so no publish waits for the keyring."""
+        sql = (
+            "SELECT DISTINCT a.platform, a.id FROM accounts a JOIN scheduled_posts s"
             f" ON s.account_id = a.id WHERE a.status = '{AccountStatus.CONNECTED}'"
             f" AND s.status = '{Status.PENDING}'"
-        ).fetchall()
-        for account_id, platform in waiting:
-            try:
-                self.credentials.load(platform, account_id)
-            except (CredentialMissing, KeyringUnavailable):
-                pass  # the publish says so, with what to do
+        )
+        params: list[object] = []
+        if due_only:
+            sql += " AND s.next_attempt_at <= ?"
+            params.append(utc_text(self.clock.now()))
+        waiting = database.execute_sql(sql, params).fetchall()
+        if waiting:
+            self.credentials.load_many([(p, a) for p, a in waiting])
 
     # ------------------------------------------------------------ queries
     # The hot path (every tick and every publish) uses plain SQL: peewee's query
@@ -1120,10 +1136,30 @@ class Engine:
                 exc,
             )
         crash_point("after_journal")
+        if (
+            path is not None
+            and getattr(self._local, "deliver", None) is not None
+            and settlement.changes.get("status") != Status.PUBLISHING
+        ):
+            # kept on disk already: the results writer commits it while this worker
+            # goes on to its next post (a part that lets the thread go on is committed
+            # here: the next part waits for it)
+            self._local.pending = (settlement, path)
+            return _Landing("queued")
+        return self._commit_retrying([settlement], [path])[0]
+
+    def _commit_retrying(
+        self, settlements: list[Settlement], paths: list[Path | None]
+    ) -> list[_Landing]:
+        """Commit results (in one transaction), trying again for as long as another
+        process holds the database; remove their journal entries once committed."""
+        sid = settlements[0].schedule_id
+        outcome = settlements[0].outcome
+        kept = all(p is not None for p in paths)
         pause, waiting_since, told = 0.1, 0.0, 0.0
         while True:
             try:
-                landing = self._apply(settlement)
+                landings = self._apply_all(settlements)
                 break
             except (pw.OperationalError, sqlite3.OperationalError) as exc:
                 now = time.monotonic()
@@ -1134,19 +1170,19 @@ class Engine:
                     log.warning(
                         "schedule %s: the %s result cannot be recorded yet (%s%s); still trying",
                         sid,
-                        settlement.outcome,
+                        outcome,
                         exc,
                         ": another program holds the database" if is_busy(exc) else "",
                     )
-                if path is not None and self._abandon.is_set():
+                if kept and self._abandon.is_set():
                     log.warning(
                         "schedule %s: stopping with the %s result not recorded; it is kept "
                         "in %s and recorded when Milton next starts",
                         sid,
-                        settlement.outcome,
-                        path,
+                        outcome,
+                        paths[0],
                     )
-                    return _Landing("kept")
+                    return [_Landing("kept") for _ in settlements]
                 if self._abandon.is_set():
                     time.sleep(pause)  # nowhere else to keep it: wait for the database
                 else:
@@ -1156,12 +1192,67 @@ class Engine:
             log.warning(
                 "schedule %s: the %s result is recorded, after %.0f s waiting for the database",
                 sid,
-                settlement.outcome,
+                outcome,
                 time.monotonic() - waiting_since,
             )
-        if path is not None:
-            journal.remove(path)
-        return landing
+        journal = self.journal
+        for path in paths:
+            if path is not None:
+                journal.remove(path)
+        return landings
+
+    def _apply_all(self, settlements: list[Settlement]) -> list[_Landing]:
+        if len(settlements) == 1:
+            return [self._apply(settlements[0])]
+        with self._writes, database.atomic():  # each result is a savepoint inside
+            return [self._apply_now(s) for s in settlements]
+
+    # ------------------------------------------------------------ the results writer
+    def execute_queued(self, schedule_id: int, deliver: Callable[[Outcome], None]) -> None:
+        """Publish a claimed row like :meth:`execute`, handing its final result to the
+        results writer once it is in the journal: the worker goes on to its next post
+        while one thread commits the results of every worker, several to a transaction.
+        ``deliver`` gets the outcome once the database has it (on that thread)."""
+        self._local.deliver = deliver
+        self._local.queued = False
+        try:
+            outcome = self.execute(schedule_id)
+        finally:
+            self._local.deliver = None
+        if not self._local.queued:
+            deliver(outcome)
+        self._local.queued = False
+
+    def flush_results(self, timeout: float | None = None) -> bool:
+        """Wait until the results writer has committed what it was given; False if
+        ``timeout`` s passed first."""
+        writer = self._writer
+        return True if writer is None else writer.flush(timeout)
+
+    def _queue_result(self, row: ScheduledPost, extra: dict[str, Any]) -> Outcome:
+        settlement, path = self._local.pending
+        self._local.pending = None
+        self._local.queued = True
+        with self._writer_lock:
+            if self._writer is None:
+                self._writer = _ResultsWriter(self)
+        self._writer.put(_Queued(settlement, path, row, extra, self._local.deliver))
+        account: Account = row.account
+        # nobody sees this one: execute_queued delivers the real outcome later
+        return Outcome(row.id, Status.PUBLISHING, account.display_name, account.platform, "")
+
+    def _record_queued(self, batch: list[_Queued]) -> None:
+        """On the writer's thread: commit a batch, then tell each worker's caller."""
+        landings = self._commit_retrying(
+            [item.settlement for item in batch], [item.path for item in batch]
+        )
+        for item, landing in zip(batch, landings, strict=True):
+            try:
+                outcome = self._told(item.row, landing, **item.extra)
+            except Exception:  # one odd row must not keep the others' news back
+                log.exception("schedule %s: its outcome could not be read", item.row.id)
+                continue
+            item.deliver(outcome)
 
     def _apply(self, settlement: Settlement) -> _Landing:
         """Commit a result in one short transaction; recording it again changes nothing.
@@ -1280,6 +1371,8 @@ class Engine:
     def _told(self, row: ScheduledPost, landing: _Landing, **extra: Any) -> Outcome:
         """The outcome to report, as the database now has it."""
         account: Account = row.account
+        if landing.how == "queued":
+            return self._queue_result(row, extra)
         if landing.how == "kept":
             return Outcome(
                 schedule_id=row.id,
@@ -1579,6 +1672,64 @@ def _interruption(schedule_id: int, live: list[PartEntry], carry_on: bool) -> st
         f"publishing was interrupted (the app stopped mid-publish): {label} may have been "
         "posted; check the account, then settle it (the parts before it are live)"
     )
+
+
+@dataclass(frozen=True)
+class _Queued:
+    """A result in the journal, waiting for the results writer."""
+
+    settlement: Settlement
+    path: Path
+    row: ScheduledPost
+    extra: dict[str, Any]
+    deliver: Callable[[Outcome], None]
+
+
+class _ResultsWriter:
+    """One thread that commits the results the workers journaled, as many as are
+    waiting in one transaction. A result is on disk before it is queued here: if the
+    process dies with results queued, the next start records them from the journal."""
+
+    #: the most results one transaction takes
+    BATCH = 64
+
+    def __init__(self, engine: Engine) -> None:
+        import queue
+
+        self.engine = engine
+        self._queue: queue.SimpleQueue[_Queued] = queue.SimpleQueue()
+        self._empty = queue.Empty
+        self._count = 0
+        self._idle = threading.Condition()
+        self._thread = threading.Thread(target=self._run, name="milton-results", daemon=True)
+        self._thread.start()
+
+    def put(self, item: _Queued) -> None:
+        with self._idle:
+            self._count += 1
+        self._queue.put(item)
+
+    def flush(self, timeout: float | None = None) -> bool:
+        with self._idle:
+            return self._idle.wait_for(lambda: self._count == 0, timeout)
+
+    def _run(self) -> None:
+        with database.connection_context():
+            while True:
+                batch = [self._queue.get()]
+                while len(batch) < self.BATCH:
+                    try:
+                        batch.append(self._queue.get_nowait())
+                    except self._empty:
+                        break
+                crash_point("results_queued")
+                try:
+                    self.engine._record_queued(batch)
+                except Exception:  # they stay in the journal: the next start records them
+                    log.exception("the results writer could not record %d result(s)", len(batch))
+                with self._idle:
+                    self._count -= len(batch)
+                    self._idle.notify_all()
 
 
 @dataclass(frozen=True)

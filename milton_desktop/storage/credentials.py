@@ -71,19 +71,19 @@ def backend_is_secure() -> tuple[bool, str]:
     """Whether the active backend is one we will store tokens in, and its name."""
     global _checked
     kr = _keyring().get_keyring()
+    # held while asking: the workers of a burst all start with a keyring read, and
+    # one of them asking is enough
     with _checked_lock:
         if _checked is not None and _checked[0] is kr:
             return _checked[1]
-    name = f"{type(kr).__module__}.{type(kr).__name__}"
-    try:
-        priority = float(type(kr).priority)
-    except Exception:
-        priority = 1.0
-    insecure = any(marker in name for marker in _INSECURE_BACKENDS) or priority <= 0
-    answer = (not insecure, name)
-    with _checked_lock:
-        _checked = (kr, answer)
-    return answer
+        name = f"{type(kr).__module__}.{type(kr).__name__}"
+        try:
+            priority = float(type(kr).priority)
+        except Exception:
+            priority = 1.0
+        insecure = any(marker in name for marker in _INSECURE_BACKENDS) or priority <= 0
+        _checked = (kr, (not insecure, name))
+        return _checked[1]
 
 
 #: the ``settings`` row every process bumps when it stores or deletes a token
@@ -267,6 +267,42 @@ class CredentialStore:
         self._keep(key, credential, stamp)
         return credential
 
+    def load_many(self, accounts: list[tuple[str, int]]) -> int:
+        """Read several accounts' credentials into memory at once, ahead of their
+        publishes (a scheduler's start, a burst); returns how many were read.
+
+        On the Secret Service (GNOME Keyring, KWallet) one connection and one
+        encrypted session serve them all: each read of its own opens both, key
+        exchange included. A credential that cannot be read here is left for
+        :meth:`load`, which says what is wrong.
+        """
+        wanted = []
+        for platform, account_id in accounts:
+            key = self.key(platform, account_id)
+            with self._lock:
+                if key in self._memory:
+                    continue
+            if self._cached(key) is None:
+                wanted.append(key)
+        if not wanted:
+            return 0
+        stamp = _read_stamp()
+        try:
+            self._check_backend()
+            values = _read_many(wanted)
+        except Exception as exc:  # the reads one by one say what is wrong, if anything is
+            log.debug("reading the tokens together failed (%s)", type(exc).__name__)
+            return 0
+        read = 0
+        for key, value in values.items():
+            try:
+                credential = _known(Credential.from_json(value))
+            except (ValueError, TypeError, KeyError, AttributeError):
+                continue
+            self._keep(key, credential, stamp)
+            read += 1
+        return read
+
     def delete(self, platform: str, account_id: int) -> None:
         key = self.key(platform, account_id)
         with self._lock:
@@ -333,6 +369,34 @@ class CredentialStore:
             pass
         except keyring.errors.KeyringError as exc:
             raise KeyringUnavailable(f"{KEYRING_HELP} ({type(exc).__name__})") from None
+
+
+def _read_many(keys: list[str]) -> dict[str, str]:
+    """The stored values of ``keys`` (those found)."""
+    from contextlib import closing
+
+    keyring = _keyring()
+    backend = keyring.get_keyring()
+    kind = type(backend)
+    found: dict[str, str] = {}
+    if kind.__module__ != "keyring.backends.SecretService" or not hasattr(backend, "_query"):
+        for key in keys:
+            value = keyring.get_password(SERVICE, key)
+            if value is not None:
+                found[key] = value
+        return found
+    collection = backend.get_preferred_collection()
+    session = None
+    with closing(collection.connection):
+        for key in keys:
+            for item in collection.search_items(backend._query(SERVICE, key)):
+                backend.unlock(item)
+                if session is not None:
+                    item.session = session  # one key exchange for every item
+                found[key] = item.get_secret().decode("utf-8")
+                session = item.session
+                break
+    return found
 
 
 def _known(credential: Credential) -> Credential:
