@@ -464,7 +464,7 @@ class Engine:
         params.append(limit)
         rows = database.execute_sql(sql, params).fetchall()
         instant = ScheduledPost.next_attempt_at.python_value
-        return [(sid, acc, instant(at)) for sid, acc, at in rows]
+        return [(sid, acc, cast("datetime", instant(at))) for sid, acc, at in rows]
 
     # ------------------------------------------------------------ housekeeping
     def materialize_recurrences(self) -> list[Outcome]:
@@ -739,7 +739,7 @@ class Engine:
         ready = self._prepared_parts(schedule_id)
         row = queries.schedule_with_account(schedule_id)
         if row is None:
-            raise ScheduledPost.DoesNotExist(f"schedule {schedule_id} is gone")
+            raise pw.DoesNotExist(f"schedule {schedule_id} is gone")
         assert row.status == Status.PUBLISHING and row.claimed_by == self.worker_id, (
             "execute() needs a claim"
         )

@@ -145,6 +145,7 @@ def preconnect(session: requests.Session, url: str, *, timeout: float = 2.0) -> 
     done through a proxy (the pool it would warm is not the one the request uses).
     """
     import requests  # already loaded: the caller holds a session
+    from urllib3.connectionpool import HTTPConnectionPool
 
     deadline.guard(session)
     try:
@@ -152,13 +153,17 @@ def preconnect(session: requests.Session, url: str, *, timeout: float = 2.0) -> 
         if env.get("proxies"):
             return False
         adapter = session.get_adapter(url)
+        if not isinstance(adapter, requests.adapters.HTTPAdapter):
+            return False
         request = requests.Request("GET", url).prepare()
         pool = adapter.get_connection_with_tls_context(
             request, env.get("verify", True), proxies=None, cert=env.get("cert")
         )
+        if not isinstance(pool, HTTPConnectionPool):
+            return False
         conn = pool._get_conn()
         try:
-            if conn.sock is None:
+            if getattr(conn, "sock", None) is None:
                 conn.timeout = timeout
                 conn.connect()
         finally:
