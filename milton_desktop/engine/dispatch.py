@@ -61,6 +61,8 @@ class Dispatcher:
         self._futures: set[Future[None]] = set()
         #: whether housekeeping ran once: until then it runs before a dispatch
         self._housekept = False
+        #: publishing paused by the user: a worker waiting for an instant lets it pass
+        self.paused = False
         #: the last time another process held the database too long for a claim or a
         #: dispatch (``run --once`` reports it); None when all went through
         self.busy_error: Exception | None = None
@@ -185,8 +187,8 @@ class Dispatcher:
                             break  # waited for once already: the timer brings it back
                         waited.add(sid)
                         self._prepare(sid)
-                        if not self._wait_until(at):
-                            break  # stopping
+                        if not self._wait_until(at) or self.paused:
+                            break  # stopping, or paused while it waited
                     if not self.engine.claim(sid):
                         continue  # another process or a user took it; look again
                     self.engine.execute_queued(sid, self._emit)

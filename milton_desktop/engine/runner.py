@@ -120,6 +120,7 @@ class Runner(QObject):
 
     def set_paused(self, paused: bool) -> None:
         self.paused = paused
+        self.dispatcher.paused = paused
         log.info("publishing %s", "paused" if paused else "resumed")
         if not paused:
             self.tick()

@@ -209,3 +209,24 @@ def test_a_stop_waits_for_the_results_writer(engine, clock, account, scripted, m
     assert dispatcher.shutdown(timeout=30)
     assert [o.status for o in outcomes] == ["published"]
     assert ScheduledPost.select().get().status == "published"
+
+
+def test_a_pause_while_a_worker_waits_for_the_instant_lets_it_pass(
+    engine, clock, account, scripted
+):
+    sched = _schedule(clock, account, minutes=0)
+    ScheduledPost.update(next_attempt_at=clock.now() + timedelta(seconds=1)).where(
+        ScheduledPost.id == sched.id
+    ).execute()
+    idle = threading.Event()
+    dispatcher = Dispatcher(engine, lambda o: None, on_idle=idle.set, lead=2.0)
+    try:
+        assert dispatcher.dispatch_due() == 1
+        dispatcher.paused = True  # what Runner.set_paused(True) does
+        clock.advance(timedelta(seconds=1))
+        assert idle.wait(30)  # the worker gave the account up without claiming
+    finally:
+        assert dispatcher.shutdown(timeout=30)
+    row = _row(sched.id)
+    assert (row.status, row.attempts) == ("pending", 0)
+    assert scripted.calls == []
