@@ -61,7 +61,8 @@ class Dispatcher:
         self._futures: set[Future[None]] = set()
         #: whether housekeeping ran once: until then it runs before a dispatch
         self._housekept = False
-        #: publishing paused by the user: a worker waiting for an instant lets it pass
+        #: publishing paused by the user: workers claim nothing more (one waiting for
+        #: an instant lets it pass); a publish under way finishes
         self.paused = False
         #: the last time another process held the database too long for a claim or a
         #: dispatch (``run --once`` reports it); None when all went through
@@ -177,7 +178,7 @@ class Dispatcher:
         waited: set[int] = set()
         try:
             with database.connection_context(), self.engine.batch():
-                while not self.stopping:
+                while not self.stopping and not self.paused:
                     due = self.engine.due_at(limit=1, account_id=account_id, ahead=self.lead)
                     if not due:
                         break
@@ -187,8 +188,10 @@ class Dispatcher:
                             break  # waited for once already: the timer brings it back
                         waited.add(sid)
                         self._prepare(sid)
-                        if not self._wait_until(at) or self.paused:
-                            break  # stopping, or paused while it waited
+                        if not self._wait_until(at):
+                            break  # stopping
+                    if self.paused:
+                        break
                     if not self.engine.claim(sid):
                         continue  # another process or a user took it; look again
                     self.engine.execute_queued(sid, self._emit)
