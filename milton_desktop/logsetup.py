@@ -21,6 +21,29 @@ from milton_desktop.domain.redaction import (
 _configured = False
 
 
+class _RotatingFile(logging.handlers.RotatingFileHandler):
+    """The standard rotating file, formatting each record once instead of twice (the
+    base class formats it again just to learn its length) and without two ``stat``
+    calls per record: a burst of publishes logs a line each, under this handler's lock.
+    The size is still asked of the file, which other processes append to as well."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            line = self.format(record) + self.terminator
+            if self.stream is None:
+                self.stream = self._open()
+            if self.maxBytes > 0:
+                self.stream.seek(0, 2)  # where other processes' lines ended it
+                if self.stream.tell() + len(line) >= self.maxBytes:
+                    self.doRollover()
+            self.stream.write(line)
+            self.stream.flush()
+        except RecursionError:
+            raise
+        except Exception:
+            self.handleError(record)
+
+
 def setup_logging(log_dir: Path, *, verbose: bool = False, stderr: bool | None = None) -> Path:
     """Configure the ``milton`` loggers once; returns the log file path."""
     global _configured
@@ -35,9 +58,7 @@ def setup_logging(log_dir: Path, *, verbose: bool = False, stderr: bool | None =
     root.propagate = False
     redactor = RedactingFilter()
     fmt = logging.Formatter("%(asctime)s %(levelname)-7s %(name)s [%(process)d] %(message)s")
-    fh = logging.handlers.RotatingFileHandler(
-        log_file, maxBytes=2_000_000, backupCount=5, encoding="utf-8"
-    )
+    fh = _RotatingFile(log_file, maxBytes=2_000_000, backupCount=5, encoding="utf-8")
     fh.setFormatter(fmt)
     fh.addFilter(redactor)
     root.addHandler(fh)

@@ -6,14 +6,22 @@ housekeeping thread, which hands each account with due work to a worker thread;
 the worker claims and publishes that account's due rows one by one. So the thread
 that ticks (the GUI thread in the tray app) never writes to the database. No Qt
 here: the tray and ``run`` wrap this in a QtCore timer (``runner.py``).
+
+With a ``lead``, a worker starts that many seconds before its account's next instant:
+it prepares the publish (content, credential, an open connection), waits for the
+instant on its own, then claims and sends, so the instant costs one UPDATE and the
+request. Housekeeping comes after the workers have started, except at the first
+dispatch of a process, which settles what a stopped process left before anything else.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from datetime import datetime
 
 from milton_desktop.engine.machine import Engine, Outcome
 from milton_desktop.storage.db import is_busy
@@ -33,8 +41,12 @@ class Dispatcher:
         on_idle: Callable[[], None] | None = None,
         on_dispatched: Callable[[], None] | None = None,
         max_workers: int = 16,
+        lead: float = 0.0,
     ) -> None:
+        """``lead``: seconds before a row's instant its worker starts preparing it (0:
+        at the instant). Needs a clock that moves by itself: the worker waits on it."""
         self.engine = engine
+        self.lead = lead
         self.on_outcome = on_outcome
         self.on_idle = on_idle
         #: called (on the housekeeping thread) after each dispatch has started its workers
@@ -47,6 +59,11 @@ class Dispatcher:
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._futures: set[Future[None]] = set()
+        #: whether housekeeping ran once: until then it runs before a dispatch
+        self._housekept = False
+        #: publishing paused by the user: workers claim nothing more (one waiting for
+        #: an instant lets it pass); a publish under way finishes
+        self.paused = False
         #: the last time another process held the database too long for a claim or a
         #: dispatch (``run --once`` reports it); None when all went through
         self.busy_error: Exception | None = None
@@ -110,22 +127,35 @@ class Dispatcher:
             self._dispatch_queued = False
         try:
             with database.connection_context():
-                self.dispatch_due()
+                self.dispatch_due(housekeeping_first=not self._housekept)
         except Exception as exc:
             self._failed("could not dispatch due posts", exc)
         if self.on_dispatched is not None and not self.stopping:
             self.on_dispatched()
 
-    def dispatch_due(self) -> int:
+    def dispatch_due(self, *, housekeeping_first: bool = True) -> int:
         """Start a worker for every idle account with due work; returns how many started.
 
-        Runs on the calling thread (``run --once`` and the housekeeping thread).
+        Runs on the calling thread (``run --once`` and the housekeeping thread). The
+        rows too late to publish are left out of the due ones (they are missed), so
+        housekeeping may come after the workers have started.
         """
         if self.stopping:
             return 0
-        self.housekeeping()
+        if housekeeping_first:
+            self.housekeeping()
+            self._housekept = True
+        started = self._start_workers()
+        if not housekeeping_first:
+            try:
+                self.housekeeping()
+            finally:
+                self._housekept = True
+        return started
+
+    def _start_workers(self) -> int:
         started = 0
-        for account_id in self.engine.due_accounts(self.busy_accounts()):
+        for account_id in self.engine.due_accounts(self.busy_accounts(), ahead=self.lead):
             with self._lock:
                 if account_id in self._busy or self.stopping:
                     continue
@@ -145,16 +175,26 @@ class Dispatcher:
             self.engine.release()  # a publish cut off by shutdown has ended after all
 
     def _drain_account(self, account_id: int) -> None:
+        waited: set[int] = set()
         try:
             with database.connection_context(), self.engine.batch():
-                while not self.stopping:
-                    due = self.engine.due(limit=1, account_id=account_id)
+                while not self.stopping and not self.paused:
+                    due = self.engine.due_at(limit=1, account_id=account_id, ahead=self.lead)
                     if not due:
                         break
-                    sid = due[0][0]
+                    sid, _account, at = due[0]
+                    if at > self.engine.clock.now():
+                        if sid in waited:
+                            break  # waited for once already: the timer brings it back
+                        waited.add(sid)
+                        self._prepare(sid)
+                        if not self._wait_until(at):
+                            break  # stopping
+                    if self.paused:
+                        break
                     if not self.engine.claim(sid):
                         continue  # another process or a user took it; look again
-                    self._emit(self.engine.execute(sid))
+                    self.engine.execute_queued(sid, self._emit)
         except Exception as exc:
             self._failed(f"worker for account {account_id} stopped", exc)
         finally:
@@ -162,6 +202,23 @@ class Dispatcher:
                 self._busy.discard(account_id)
             if self.on_idle is not None and not self.stopping:
                 self.on_idle()
+
+    def _prepare(self, schedule_id: int) -> None:
+        try:
+            self.engine.prepare(schedule_id)
+        except Exception as exc:  # only a head start: the publish loads what it needs
+            self._failed(f"could not prepare schedule {schedule_id} ahead of its time", exc)
+
+    def _wait_until(self, at: datetime) -> bool:
+        """Sleep until the engine's clock reaches ``at`` (at most the lead and a
+        little more, whatever the clock does); False if the dispatcher is stopping."""
+        limit = time.monotonic() + self.lead + 1.0
+        while True:
+            left = min((at - self.engine.clock.now()).total_seconds(), limit - time.monotonic())
+            if left <= 0:
+                return not self.stopping
+            if self._stopping.wait(left):
+                return False
 
     def _emit(self, outcome: Outcome) -> None:
         try:
@@ -185,6 +242,11 @@ class Dispatcher:
         self.on_outcome = collect
         self.busy_error = None
         try:
+            try:
+                with database.connection_context():
+                    self.engine.warm_credentials(due_only=True)
+            except Exception as exc:  # each publish reads its own then
+                self._failed("could not read the tokens ahead", exc)
             while True:
                 started = self.dispatch_due()
                 with self._lock:
@@ -192,6 +254,7 @@ class Dispatcher:
                 if not started and not futures:
                     break
                 wait(futures)
+                self.engine.flush_results()
                 if self.busy_error is not None:
                     break  # the database stayed busy: report it rather than wait on
         finally:
@@ -200,7 +263,9 @@ class Dispatcher:
         return collected
 
     def shutdown(self, timeout: float = 30.0) -> bool:
-        """Stop claiming, wait up to ``timeout`` s for in-flight publishes; True if all ended."""
+        """Stop claiming, wait up to ``timeout`` s for in-flight publishes and their
+        results to be recorded; True if all ended."""
+        began = time.monotonic()
         self._stopping.set()
         # first the housekeeping thread, so no worker starts after the snapshot below
         self._house.shutdown(wait=True, cancel_futures=True)
@@ -214,6 +279,11 @@ class Dispatcher:
             done = not not_done
             if not_done:
                 log.warning("%d publish(es) still running at shutdown", len(not_done))
+        if done:
+            left = max(0.0, timeout - (time.monotonic() - began))
+            done = self.engine.flush_results(left)
+            if not done:
+                log.warning("results still being recorded at shutdown")
         self._pool.shutdown(wait=False, cancel_futures=True)
         if done:
             self.engine.release()

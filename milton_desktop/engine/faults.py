@@ -15,6 +15,8 @@ POINTS = (
     "after_claim",
     "before_commit",
     "after_journal",
+    # the results writer holds journaled results, none committed yet
+    "results_queued",
     # a thread's part N (0: the main post): sent and not recorded yet; recorded, and
     # the next not sent
     "part_N_sent",

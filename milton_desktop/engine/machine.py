@@ -100,6 +100,8 @@ E = TypeVar("E", bound=PublishError)
 TELL_BUSY_EVERY_S = 60.0
 #: the longest pause between two tries at recording a result
 RETRY_CAP_S = 5.0
+#: how long a clean stop waits for the results writer before it lets go of the lock
+RELEASE_WAIT_S = 30.0
 #: ``publishing_results.error_kind`` of a result that came after its row was settled
 #: otherwise: kept as history, never news
 SUPERSEDED = "superseded"
@@ -260,6 +262,13 @@ class Engine:
         self._state_dir = state_dir
         self._lifeline: liveness.Lifeline | None = None
         self._abandon = threading.Event()
+        # The workers' writes (claims, results) take turns here rather than in SQLite:
+        # its busy handler sleeps 1, 2, 5, 10... ms between looks, which in a burst of
+        # ten accounts cost more than the writes themselves. Other processes still
+        # wait in SQLite, as before.
+        self._writes = threading.Lock()
+        self._writer: _ResultsWriter | None = None
+        self._writer_lock = threading.Lock()
 
     # ------------------------------------------------------------ life and journal
     @property
@@ -282,7 +291,12 @@ class Engine:
         return self._lifeline
 
     def release(self) -> None:
-        """This engine claims nothing any more (a clean stop): its lock file goes."""
+        """This engine claims nothing any more (a clean stop): its lock file goes, once
+        the results writer has committed what it holds (else the lock stays until the
+        process ends, and the next start records what is left from the journal)."""
+        if not self.flush_results(RELEASE_WAIT_S):
+            log.warning("results are still being recorded; the worker lock is kept")
+            return
         if self._lifeline is not None:
             self._lifeline.release()
 
@@ -293,35 +307,53 @@ class Engine:
 
     @contextlib.contextmanager
     def batch(self) -> Iterator[None]:
-        """Back-to-back publishes of one worker reuse each account's token and HTTP
-        connection instead of asking the keyring and opening a connection every time."""
+        """Back-to-back publishes of one worker reuse each account's publisher and its
+        HTTP connection instead of opening a connection every time."""
         self._local.cache = {}
+        self._local.prepared = None
         try:
             yield
         finally:
-            for _credential, publisher in self._local.cache.values():
+            for _stored, _credential, publisher in self._local.cache.values():
                 publisher.session.close()
             self._local.cache = None
+            self._local.prepared = None
 
     def _tools(self, account: Account) -> tuple[Credential, Publisher]:
+        """The account's credential and a publisher for it.
+
+        The credential comes from the store each time (held in memory there, checked
+        against other processes' changes by one small query); a token this batch
+        refreshed itself is used until the store has another one.
+        """
+        stored = self.credentials.load(account.platform, account.id)
         cache = getattr(self._local, "cache", None)
         if cache is not None and account.id in cache:
-            return cache[account.id]
-        credential = self.credentials.load(account.platform, account.id)
+            was, credential, publisher = cache[account.id]
+            if stored != was:  # another process stored a new token: it wins
+                credential = stored
+                cache[account.id] = (stored, stored, publisher)
+            return credential, publisher
         publisher = self.publisher_factory(account.platform, api_base=account.api_base)
         publisher.state = settings.platform_state(account.platform)
         publisher.tier = account.tier
         if cache is not None:
-            cache[account.id] = (credential, publisher)
-        return credential, publisher
+            cache[account.id] = (stored, stored, publisher)
+        return stored, publisher
 
     def _remember(self, account: Account, credential: Credential, publisher: Publisher) -> None:
         cache = getattr(self._local, "cache", None)
         if cache is not None:
-            cache[account.id] = (credential, publisher)
+            try:
+                stored = self.credentials.load(account.platform, account.id)
+            except (CredentialMissing, KeyringUnavailable):
+                stored = credential
+            cache[account.id] = (stored, credential, publisher)
 
     def warm_up(self) -> None:
-        """Import and exercise the publishers in use now, not at the first due instant."""
+        """Pay at start what the first publish would pay: the publishers' imports, the
+        worker lock and the journal's folder, the first keyring read of each account
+        with posts waiting (held in memory from then on)."""
         from milton_desktop.domain.content import Content
         from milton_desktop.publishers import registry
 
@@ -334,6 +366,28 @@ class Engine:
                 self.publisher_factory(platform).validate(Content(text="warm up"))
             except Exception:  # a broken platform must not stop the others from publishing
                 log.exception("could not prepare the %s publisher", platform)
+        try:
+            self._alive().hold()
+            self.journal.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        except OSError as exc:  # the first claim tries again, and says so if it fails
+            log.warning("could not prepare the worker lock or the journal: %s", exc)
+        self.warm_credentials()
+
+    def warm_credentials(self, *, due_only: bool = False) -> None:
+        """Read into memory, all at once, the credentials of the accounts with posts
+        waiting (``due_only``: due now), so no publish waits for the keyring."""
+        sql = (
+            "SELECT DISTINCT a.platform, a.id FROM accounts a JOIN scheduled_posts s"
+            f" ON s.account_id = a.id WHERE a.status = '{AccountStatus.CONNECTED}'"
+            f" AND s.status = '{Status.PENDING}'"
+        )
+        params: list[object] = []
+        if due_only:
+            sql += " AND s.next_attempt_at <= ?"
+            params.append(utc_text(self.clock.now()))
+        waiting = database.execute_sql(sql, params).fetchall()
+        if waiting:
+            self.credentials.load_many([(p, a) for p, a in waiting])
 
     # ------------------------------------------------------------ queries
     # The hot path (every tick and every publish) uses plain SQL: peewee's query
@@ -343,6 +397,11 @@ class Engine:
         f" (SELECT id FROM accounts WHERE status = '{AccountStatus.CONNECTED}')"
     )
 
+    def _cutoff(self) -> str:
+        """Rows due before this are missed, not published (``mark_missed`` says so):
+        the queries leave them out, so housekeeping may run after a dispatch."""
+        return utc_text(self.clock.now() - self.config.grace)
+
     def next_wakeup(
         self, exclude_accounts: frozenset[int] | set[int] = frozenset()
     ) -> datetime | None:
@@ -351,38 +410,61 @@ class Engine:
         Accounts already being worked on are left out: their worker picks up their
         next due row itself, and counting them would spin the timer on a past instant.
         """
-        sql = f"SELECT MIN(s.next_attempt_at) FROM scheduled_posts s WHERE {self._READY}"
-        params: list[object] = []
+        sql = (
+            f"SELECT MIN(s.next_attempt_at) FROM scheduled_posts s WHERE {self._READY}"
+            " AND s.next_attempt_at >= ?"
+        )
+        params: list[object] = [self._cutoff()]
         if exclude_accounts:
             sql += f" AND s.account_id NOT IN ({','.join('?' * len(exclude_accounts))})"
             params += list(exclude_accounts)
         (value,) = database.execute_sql(sql, params).fetchone()
         return ScheduledPost.next_attempt_at.python_value(value)
 
-    def due_accounts(self, exclude: frozenset[int] | set[int] = frozenset()) -> list[int]:
-        """The accounts with a pending row due now, leaving out those being worked on
-        (their worker takes their next row itself), so a long backlog on one account
-        never hides another's due post."""
+    def due_accounts(
+        self, exclude: frozenset[int] | set[int] = frozenset(), *, ahead: float = 0.0
+    ) -> list[int]:
+        """The accounts with a pending row due now (or within ``ahead`` seconds),
+        leaving out those being worked on (their worker takes their next row itself),
+        so a long backlog on one account never hides another's due post. Those due
+        now come first."""
+        now = self.clock.now()
         sql = (
-            f"SELECT DISTINCT s.account_id FROM scheduled_posts s WHERE {self._READY}"
-            " AND s.next_attempt_at <= ?"
+            "SELECT s.account_id, MIN(s.next_attempt_at) AS first FROM scheduled_posts s"
+            f" WHERE {self._READY} AND s.next_attempt_at <= ? AND s.next_attempt_at >= ?"
         )
-        params: list[object] = [utc_text(self.clock.now())]
+        params: list[object] = [utc_text(now + timedelta(seconds=ahead)), self._cutoff()]
         if exclude:
             sql += f" AND s.account_id NOT IN ({','.join('?' * len(exclude))})"
             params += list(exclude)
-        return [acc for (acc,) in database.execute_sql(sql, params).fetchall()]
+        sql += " GROUP BY s.account_id ORDER BY first"
+        return [acc for acc, _first in database.execute_sql(sql, params).fetchall()]
 
-    def due(self, limit: int = 200, account_id: int | None = None) -> list[tuple[int, int]]:
-        """(schedule id, account id) of pending rows due now, oldest first."""
-        sql = f"SELECT s.id, s.account_id FROM scheduled_posts s WHERE {self._READY} AND s.next_attempt_at <= ?"
-        params: list[object] = [utc_text(self.clock.now())]
+    def due(
+        self, limit: int = 200, account_id: int | None = None, *, ahead: float = 0.0
+    ) -> list[tuple[int, int]]:
+        """(schedule id, account id) of pending rows due now (or within ``ahead``
+        seconds), oldest first."""
+        return [(sid, acc) for sid, acc, _at in self.due_at(limit, account_id, ahead=ahead)]
+
+    def due_at(
+        self, limit: int = 200, account_id: int | None = None, *, ahead: float = 0.0
+    ) -> list[tuple[int, int, datetime]]:
+        """Like :meth:`due`, with each row's instant."""
+        now = self.clock.now()
+        sql = (
+            f"SELECT s.id, s.account_id, s.next_attempt_at FROM scheduled_posts s"
+            f" WHERE {self._READY} AND s.next_attempt_at <= ? AND s.next_attempt_at >= ?"
+        )
+        params: list[object] = [utc_text(now + timedelta(seconds=ahead)), self._cutoff()]
         if account_id is not None:
             sql += " AND s.account_id = ?"
             params.append(account_id)
         sql += " ORDER BY s.next_attempt_at, s.id LIMIT ?"
         params.append(limit)
-        return [(sid, acc) for sid, acc in database.execute_sql(sql, params).fetchall()]
+        rows = database.execute_sql(sql, params).fetchall()
+        instant = ScheduledPost.next_attempt_at.python_value
+        return [(sid, acc, cast("datetime", instant(at))) for sid, acc, at in rows]
 
     # ------------------------------------------------------------ housekeeping
     def materialize_recurrences(self) -> list[Outcome]:
@@ -578,12 +660,14 @@ class Engine:
         # the lock first: a claim whose owner holds no lock is taken for abandoned
         self._alive().hold()
         now = utc_text(self.clock.now())
-        cursor = database.execute_sql(
-            f"UPDATE scheduled_posts SET status = '{Status.PUBLISHING}', attempts = attempts + 1,"
-            f" claimed_by = ?, updated_at = ? WHERE id = ? AND status = '{Status.PENDING}'"
-            " AND next_attempt_at <= ?",
-            (self.worker_id, now, schedule_id, now),
-        )
+        with self._writes:
+            cursor = database.execute_sql(
+                f"UPDATE scheduled_posts SET status = '{Status.PUBLISHING}',"
+                " attempts = attempts + 1, claimed_by = ?, updated_at = ? WHERE id = ?"
+                f" AND status = '{Status.PENDING}' AND next_attempt_at <= ?"
+                " AND next_attempt_at >= ?",
+                (self.worker_id, now, schedule_id, now, self._cutoff()),
+            )
         return cursor.rowcount == 1
 
     def publish_due(self) -> list[Outcome]:
@@ -595,14 +679,67 @@ class Engine:
                 outcomes.append(self.execute(sid))
         return outcomes
 
+    # ------------------------------------------------------------ prepared ahead
+    #: what a publish is made of; a row whose answer to this differs from the one read
+    #: when it was prepared is published as it is now, not as it was then
+    _CONTENT = (
+        "SELECT s.text_override, p.body, p.follow_ups, p.follow_up_delay, p.updated_at,"
+        " (SELECT group_concat(m.id || '|' || m.position || '|' || m.part || '|' || m.kind"
+        " || '|' || IFNULL(m.path, '') || '|' || IFNULL(m.url, '') || '|' || m.mime || '|'"
+        " || m.bytes || '|' || m.alt_text, char(31)) FROM media m WHERE m.post_id = p.id)"
+        " FROM scheduled_posts s JOIN posts p ON p.id = s.post_id WHERE s.id = ?"
+    )
+
+    def _content_stamp(self, schedule_id: int) -> tuple[object, ...] | None:
+        found = database.execute_sql(self._CONTENT, (schedule_id,)).fetchone()
+        return tuple(found) if found is not None else None
+
+    def prepare(self, schedule_id: int) -> bool:
+        """Shortly before a pending row's instant, load what its publish needs (its
+        parts and media, the credential, a publisher with a connection open to the
+        platform), so that at the instant only the claim and the request remain.
+
+        Reads only: nothing is claimed, nothing is sent. A row cancelled or moved
+        meanwhile fails its claim; one edited meanwhile is published as edited (the
+        claim is followed by one query that compares the content). Returns whether
+        something was prepared.
+        """
+        self._local.prepared = None
+        row = queries.schedule_with_account(schedule_id)
+        if row is None or row.status != Status.PENDING:
+            return False
+        stamp = self._content_stamp(schedule_id)
+        loaded = queries.schedule_parts(schedule_id)
+        if loaded is None:
+            return False
+        try:
+            _credential, publisher = self._tools(row.account)
+        except (CredentialMissing, KeyringUnavailable):
+            return False  # the publish itself says so, with what to do
+        publisher.preconnect()
+        self._local.prepared = _Prepared(schedule_id, stamp, *loaded)
+        return True
+
+    def _prepared_parts(self, schedule_id: int) -> tuple[list[Content], int] | None:
+        """The parts prepared for ``schedule_id``, if its content is still the same."""
+        prepared: _Prepared | None = getattr(self._local, "prepared", None)
+        self._local.prepared = None
+        if prepared is None or prepared.schedule_id != schedule_id:
+            return None
+        if self._content_stamp(schedule_id) != prepared.stamp:
+            log.info(
+                "schedule %s was edited after it was prepared: publishing it as it is now",
+                schedule_id,
+            )
+            return None
+        return prepared.parts, prepared.delay
+
     def execute(self, schedule_id: int) -> Outcome:
         """Publish a row this engine has claimed and record the result."""
-        row = (
-            ScheduledPost.select(ScheduledPost, Account)
-            .join(Account)
-            .where(ScheduledPost.id == schedule_id)
-            .get()
-        )
+        ready = self._prepared_parts(schedule_id)
+        row = queries.schedule_with_account(schedule_id)
+        if row is None:
+            raise pw.DoesNotExist(f"schedule {schedule_id} is gone")
         assert row.status == Status.PUBLISHING and row.claimed_by == self.worker_id, (
             "execute() needs a claim"
         )
@@ -614,7 +751,8 @@ class Engine:
         started = self.clock.now()
         planned = row.next_attempt_at
         lateness_ms = int((started - planned).total_seconds() * 1000)
-        log.info(
+        # DEBUG: the result's line is the one INFO line a publish writes
+        log.debug(
             "publishing schedule %s to %s %r (attempt %s, %d ms after its time)",
             schedule_id,
             account.platform,
@@ -637,7 +775,7 @@ class Engine:
         # are scrubbed from whatever the platform said before it is kept or shown
         used = [credential]
         try:
-            return self._attempt(row, account, credential, publisher, record, used)
+            return self._attempt(row, account, credential, publisher, record, used, ready)
         finally:
             self._keep_learned(account.platform, publisher, used)
 
@@ -663,8 +801,11 @@ class Engine:
         publisher: Publisher,
         record: _Record,
         used: list[Credential],
+        ready: tuple[list[Content], int] | None = None,
     ) -> Outcome:
-        parts = queries.parts_for(row)
+        if ready is None:
+            ready = queries.schedule_parts(row.id) or (queries.parts_for(row), 0)
+        parts, delay = ready
         entries = live_parts(load_parts(row.parts))
         start = len(entries)
         self._local.parts = _Parts(count=len(parts), entries=list(entries))
@@ -676,7 +817,6 @@ class Engine:
         ref = AccountRef(remote_id=account.remote_id, username=account.username)
         publisher.resume = json.loads(row.resume) if row.resume else {}
         publisher.checkpoint = {}
-        delay = row.post.follow_up_delay or 0
         warnings: list[str] = []
         renewed = False
         index = start
@@ -808,11 +948,12 @@ class Engine:
         state: _Parts = self._local.parts
         marked = dump_parts([*state.entries, PartEntry(index, SENDING)])
         try:
-            cursor = database.execute_sql(
-                "UPDATE scheduled_posts SET parts = ? WHERE id = ? AND claimed_by = ?"
-                f" AND status = '{Status.PUBLISHING}'",
-                (marked, schedule_id, self.worker_id),
-            )
+            with self._writes:
+                cursor = database.execute_sql(
+                    "UPDATE scheduled_posts SET parts = ? WHERE id = ? AND claimed_by = ?"
+                    f" AND status = '{Status.PUBLISHING}'",
+                    (marked, schedule_id, self.worker_id),
+                )
         except (pw.OperationalError, sqlite3.OperationalError) as exc:
             raise Transient(
                 f"the database could not note that {part_label(index, state.count)} is being "
@@ -891,7 +1032,7 @@ class Engine:
         """A token to replay with after a 401: the keyring's, if another process (the
         window, a reconnect) replaced it meanwhile; else a refreshed one."""
         try:
-            stored = self.credentials.load(account.platform, account.id)
+            stored = self.credentials.load(account.platform, account.id, cached=False)
         except (CredentialMissing, KeyringUnavailable):
             stored = credential
         if stored.access_token != credential.access_token:
@@ -995,10 +1136,30 @@ class Engine:
                 exc,
             )
         crash_point("after_journal")
+        if (
+            path is not None
+            and getattr(self._local, "deliver", None) is not None
+            and settlement.changes.get("status") != Status.PUBLISHING
+        ):
+            # kept on disk already: the results writer commits it while this worker
+            # goes on to its next post (a part that lets the thread go on is committed
+            # here: the next part waits for it)
+            self._local.pending = (settlement, path)
+            return _Landing("queued")
+        return self._commit_retrying([settlement], [path])[0]
+
+    def _commit_retrying(
+        self, settlements: list[Settlement], paths: list[Path | None]
+    ) -> list[_Landing]:
+        """Commit results (in one transaction), trying again for as long as another
+        process holds the database; remove their journal entries once committed."""
+        sid = settlements[0].schedule_id
+        outcome = settlements[0].outcome
+        kept = all(p is not None for p in paths)
         pause, waiting_since, told = 0.1, 0.0, 0.0
         while True:
             try:
-                landing = self._apply(settlement)
+                landings = self._apply_all(settlements)
                 break
             except (pw.OperationalError, sqlite3.OperationalError) as exc:
                 now = time.monotonic()
@@ -1009,19 +1170,19 @@ class Engine:
                     log.warning(
                         "schedule %s: the %s result cannot be recorded yet (%s%s); still trying",
                         sid,
-                        settlement.outcome,
+                        outcome,
                         exc,
                         ": another program holds the database" if is_busy(exc) else "",
                     )
-                if path is not None and self._abandon.is_set():
+                if kept and self._abandon.is_set():
                     log.warning(
                         "schedule %s: stopping with the %s result not recorded; it is kept "
                         "in %s and recorded when Milton next starts",
                         sid,
-                        settlement.outcome,
-                        path,
+                        outcome,
+                        paths[0],
                     )
-                    return _Landing("kept")
+                    return [_Landing("kept") for _ in settlements]
                 if self._abandon.is_set():
                     time.sleep(pause)  # nowhere else to keep it: wait for the database
                 else:
@@ -1031,12 +1192,67 @@ class Engine:
             log.warning(
                 "schedule %s: the %s result is recorded, after %.0f s waiting for the database",
                 sid,
-                settlement.outcome,
+                outcome,
                 time.monotonic() - waiting_since,
             )
-        if path is not None:
-            journal.remove(path)
-        return landing
+        journal = self.journal
+        for path in paths:
+            if path is not None:
+                journal.remove(path)
+        return landings
+
+    def _apply_all(self, settlements: list[Settlement]) -> list[_Landing]:
+        if len(settlements) == 1:
+            return [self._apply(settlements[0])]
+        with self._writes, database.atomic():  # each result is a savepoint inside
+            return [self._apply_now(s) for s in settlements]
+
+    # ------------------------------------------------------------ the results writer
+    def execute_queued(self, schedule_id: int, deliver: Callable[[Outcome], None]) -> None:
+        """Publish a claimed row like :meth:`execute`, handing its final result to the
+        results writer once it is in the journal: the worker goes on to its next post
+        while one thread commits the results of every worker, several to a transaction.
+        ``deliver`` gets the outcome once the database has it (on that thread)."""
+        self._local.deliver = deliver
+        self._local.queued = False
+        try:
+            outcome = self.execute(schedule_id)
+        finally:
+            self._local.deliver = None
+        if not self._local.queued:
+            deliver(outcome)
+        self._local.queued = False
+
+    def flush_results(self, timeout: float | None = None) -> bool:
+        """Wait until the results writer has committed what it was given; False if
+        ``timeout`` s passed first."""
+        writer = self._writer
+        return True if writer is None else writer.flush(timeout)
+
+    def _queue_result(self, row: ScheduledPost, extra: dict[str, Any]) -> Outcome:
+        settlement, path = self._local.pending
+        self._local.pending = None
+        self._local.queued = True
+        with self._writer_lock:
+            if self._writer is None:
+                self._writer = _ResultsWriter(self)
+        self._writer.put(_Queued(settlement, path, row, extra, self._local.deliver))
+        account: Account = row.account
+        # nobody sees this one: execute_queued delivers the real outcome later
+        return Outcome(row.id, Status.PUBLISHING, account.display_name, account.platform, "")
+
+    def _record_queued(self, batch: list[_Queued]) -> None:
+        """On the writer's thread: commit a batch, then tell each worker's caller."""
+        landings = self._commit_retrying(
+            [item.settlement for item in batch], [item.path for item in batch]
+        )
+        for item, landing in zip(batch, landings, strict=True):
+            try:
+                outcome = self._told(item.row, landing, **item.extra)
+            except Exception:  # one odd row must not keep the others' news back
+                log.exception("schedule %s: its outcome could not be read", item.row.id)
+                continue
+            item.deliver(outcome)
 
     def _apply(self, settlement: Settlement) -> _Landing:
         """Commit a result in one short transaction; recording it again changes nothing.
@@ -1046,14 +1262,16 @@ class Engine:
         a published result wins, with its URL and a warning saying what it corrects;
         any other result is only recorded as history.
         """
+        with self._writes:
+            return self._apply_now(settlement)
+
+    def _apply_now(self, settlement: Settlement) -> _Landing:
         sid = settlement.schedule_id
         result = dict(settlement.result)
         with database.atomic():
-            if (
-                PublishingResult.select()
-                .where(PublishingResult.journal_key == settlement.key)
-                .exists()
-            ):
+            if database.execute_sql(
+                "SELECT 1 FROM publishing_results WHERE journal_key = ?", (settlement.key,)
+            ).fetchone():
                 return _Landing("already")
             found = database.execute_sql(
                 "SELECT status, claimed_by, attempts, remote_url, published_at, warning"
@@ -1070,10 +1288,10 @@ class Engine:
             status, claimed_by, attempts, url, published_at, warning = found
 
             def record() -> None:
-                PublishingResult.create(schedule=sid, journal_key=settlement.key, **result)
+                _insert(PublishingResult, schedule=sid, journal_key=settlement.key, **result)
 
             def change(**fields: Any) -> None:
-                ScheduledPost.update(**fields).where(ScheduledPost.id == sid).execute()
+                _update(ScheduledPost, sid, fields)
 
             # still this claim: the same engine, and not a later attempt of the row
             if (
@@ -1084,9 +1302,11 @@ class Engine:
                 record()
                 change(**{"claimed_by": None, **settlement.changes})
                 if settlement.reconnect_account is not None:
-                    Account.update(status=AccountStatus.NEEDS_RECONNECT).where(
-                        Account.id == settlement.reconnect_account
-                    ).execute()
+                    _update(
+                        Account,
+                        settlement.reconnect_account,
+                        {"status": AccountStatus.NEEDS_RECONNECT},
+                    )
                 return _Landing("recorded")
 
             earlier = str(status)
@@ -1151,6 +1371,8 @@ class Engine:
     def _told(self, row: ScheduledPost, landing: _Landing, **extra: Any) -> Outcome:
         """The outcome to report, as the database now has it."""
         account: Account = row.account
+        if landing.how == "queued":
+            return self._queue_result(row, extra)
         if landing.how == "kept":
             return Outcome(
                 schedule_id=row.id,
@@ -1340,6 +1562,53 @@ class Engine:
         )
 
 
+# Writing a result row and a schedule's changes in plain SQL: peewee's query building
+# was most of the cost of recording a result in a burst. Values go through each
+# field's own conversion, as peewee would do.
+_SQL_CACHE: dict[tuple[str, tuple[str, ...]], tuple[str, tuple[pw.Field, ...]]] = {}
+
+
+def _statement(
+    model: type[pw.Model], kind: str, names: tuple[str, ...]
+) -> tuple[str, tuple[pw.Field, ...]]:
+    key = (f"{model._meta.table_name}:{kind}", names)
+    found = _SQL_CACHE.get(key)
+    if found is None:
+        fields = tuple(model._meta.fields[n] for n in names)
+        columns = [f'"{f.column_name}"' for f in fields]
+        table = f'"{model._meta.table_name}"'
+        if kind == "insert":
+            sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+        else:
+            sql = f"UPDATE {table} SET {', '.join(f'{c} = ?' for c in columns)} WHERE id = ?"
+        found = _SQL_CACHE[key] = (sql, fields)
+    return found
+
+
+def _db_values(fields: tuple[pw.Field, ...], values: list[Any]) -> list[Any]:
+    return [
+        None if v is None else f.db_value(str(v) if isinstance(v, Status | AccountStatus) else v)
+        for f, v in zip(fields, values, strict=True)
+    ]
+
+
+def _insert(model: type[pw.Model], **values: Any) -> None:
+    for name, field in model._meta.fields.items():  # the defaults peewee would fill in
+        if name not in values and field.default is not None and not isinstance(field, pw.AutoField):
+            values[name] = field.default() if callable(field.default) else field.default
+    names = tuple(values)
+    sql, fields = _statement(model, "insert", names)
+    database.execute_sql(sql, _db_values(fields, list(values.values())))
+
+
+def _update(model: type[pw.Model], row_id: int, values: dict[str, Any]) -> None:
+    if not values:
+        return
+    names = tuple(values)
+    sql, fields = _statement(model, "update", names)
+    database.execute_sql(sql, [*_db_values(fields, list(values.values())), row_id])
+
+
 def _secrets(used: list[Credential]) -> tuple[str, ...]:
     """The secrets of every credential an attempt used, old and refreshed alike."""
     return tuple(dict.fromkeys(v for credential in used for v in credential_secrets(credential)))
@@ -1403,6 +1672,76 @@ def _interruption(schedule_id: int, live: list[PartEntry], carry_on: bool) -> st
         f"publishing was interrupted (the app stopped mid-publish): {label} may have been "
         "posted; check the account, then settle it (the parts before it are live)"
     )
+
+
+@dataclass(frozen=True)
+class _Queued:
+    """A result in the journal, waiting for the results writer."""
+
+    settlement: Settlement
+    path: Path
+    row: ScheduledPost
+    extra: dict[str, Any]
+    deliver: Callable[[Outcome], None]
+
+
+class _ResultsWriter:
+    """One thread that commits the results the workers journaled, as many as are
+    waiting in one transaction. A result is on disk before it is queued here: if the
+    process dies with results queued, the next start records them from the journal."""
+
+    #: the most results one transaction takes
+    BATCH = 64
+
+    def __init__(self, engine: Engine) -> None:
+        import queue
+
+        self.engine = engine
+        self._queue: queue.SimpleQueue[_Queued] = queue.SimpleQueue()
+        self._empty = queue.Empty
+        self._count = 0
+        self._idle = threading.Condition()
+        self._thread = threading.Thread(target=self._run, name="milton-results", daemon=True)
+        self._thread.start()
+
+    def put(self, item: _Queued) -> None:
+        with self._idle:
+            self._count += 1
+        self._queue.put(item)
+
+    def flush(self, timeout: float | None = None) -> bool:
+        with self._idle:
+            return self._idle.wait_for(lambda: self._count == 0, timeout)
+
+    def _run(self) -> None:
+        with database.connection_context():
+            while True:
+                batch = [self._queue.get()]
+                while len(batch) < self.BATCH:
+                    try:
+                        batch.append(self._queue.get_nowait())
+                    except self._empty:
+                        break
+                crash_point("results_queued")
+                try:
+                    self.engine._record_queued(batch)
+                except Exception:  # they stay in the journal: the next start records them
+                    log.exception("the results writer could not record %d result(s)", len(batch))
+                with self._idle:
+                    self._count -= len(batch)
+                    self._idle.notify_all()
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """A publish loaded ahead of its instant (:meth:`Engine.prepare`)."""
+
+    schedule_id: int
+    #: the row's content as it was read (``Engine._CONTENT``)
+    stamp: tuple[object, ...] | None
+    parts: list[Content]
+    #: seconds between two parts of a thread
+    delay: int
 
 
 @dataclass

@@ -34,6 +34,10 @@ _MAX_ARM_MS = 2**31 - 1
 WARM_UP_AHEAD_S = 300.0
 #: an idle ``run`` gives start-up's freed memory back to the system after this long
 TRIM_AFTER_MS = 2_000
+#: seconds before a post's instant its worker starts preparing it (loading its content
+#: and credential, opening a connection), so the instant costs only the claim and the
+#: request; short enough that a platform keeps the connection open meanwhile
+PREPARE_AHEAD_S = 2.0
 
 
 class Runner(QObject):
@@ -51,19 +55,27 @@ class Runner(QObject):
         interval_s: float = 60.0,
         clock: Clock | None = None,
         max_workers: int = 16,
+        lead: float | None = None,
         parent: QObject | None = None,
     ) -> None:
+        """``lead``: seconds a publish is prepared ahead of its instant; by default
+        :data:`PREPARE_AHEAD_S` when the engine runs on the system clock (its workers
+        wait for the instant on it), else none."""
         super().__init__(parent)
         self.engine = engine
         self.clock = clock or SystemClock()
         self.interval_s = interval_s
         self.paused = False
+        if lead is None:
+            lead = PREPARE_AHEAD_S if isinstance(engine.clock, SystemClock) else 0.0
+        self.lead = lead
         self.dispatcher = Dispatcher(
             engine,
             self._worker_outcome.emit,
             on_idle=self._worker_idle.emit,
             on_dispatched=self._dispatched.emit,
             max_workers=max_workers,
+            lead=lead,
         )
         # Emitted from worker threads; Qt queues them onto this object's thread.
         self._worker_outcome.connect(self._on_worker_outcome, Qt.ConnectionType.QueuedConnection)
@@ -99,6 +111,8 @@ class Runner(QObject):
             self.interval_s,
             self.engine.worker_id,
         )
+        # the warm-up (first keyring reads, the publishers' imports) runs on the
+        # housekeeping thread shortly before the next due post: see _arm_warm_up
         self._heartbeat()  # `milton-desktop status` sees this scheduler from its first second
         self._watchdog.start()
         self.tick()
@@ -117,6 +131,7 @@ class Runner(QObject):
 
     def set_paused(self, paused: bool) -> None:
         self.paused = paused
+        self.dispatcher.paused = paused
         log.info("publishing %s", "paused" if paused else "resumed")
         if not paused:
             self.tick()
@@ -142,7 +157,8 @@ class Runner(QObject):
         if nxt is None or self.paused:
             self._due_timer.stop()
         else:
-            delay_ms = (nxt - self.clock.now()) / timedelta(milliseconds=1)
+            # the workers start ahead of the instant, prepare, and wait for it themselves
+            delay_ms = (nxt - self.clock.now()) / timedelta(milliseconds=1) - self.lead * 1000
             self._due_timer.start(int(min(max(delay_ms, 0), _MAX_ARM_MS)))
         self._arm_warm_up(nxt)
         self.rearmed.emit(nxt)

@@ -35,6 +35,10 @@ USER_AGENT = "MiltonDesktop/0.1 (+local-first publisher)"
 ProgressCallback = Callable[[int, int], None]  # (bytes_done, bytes_total)
 
 
+def _connect_timeout(timeout: float | tuple[float, float]) -> float:
+    return timeout[0] if isinstance(timeout, tuple) else timeout
+
+
 # ---------------------------------------------------------------- errors
 
 
@@ -154,6 +158,16 @@ class Publisher(ABC):
     def base(self, role: str) -> str:
         """The base URL for ``role`` (e.g. ``api``, ``oauth``), honouring ``api_base``."""
         return self.api_base or self.default_bases[role]
+
+    def preconnect(self) -> bool:
+        """Open a connection to the platform's API now, for a publish due in a moment
+        (nothing is sent; see :func:`.http.preconnect`). Returns whether one is ready."""
+        url = self.api_base or self.default_bases.get("api")
+        if not url:
+            return False
+        from milton_desktop.publishers.http import preconnect
+
+        return preconnect(self.session, url, timeout=min(2.0, _connect_timeout(self.timeout)))
 
     def validate(self, content: Content) -> list[Problem]:
         """Problems that would make the platform refuse ``content`` from an account of

@@ -4,6 +4,8 @@
 one byte every 20 seconds never trips a 30-second read timeout, and holds the
 publish (and the account's worker) forever. Here a watchdog thread cuts the
 request's socket once its time is up, which makes the blocked read fail at once.
+One watchdog thread serves every request of the process: starting a thread for
+each request cost more than a request to a nearby server.
 
 To reach the socket, a session's adapters make their connections through
 :class:`_Connection`, which tells the calling thread's :class:`Watch` which
@@ -17,7 +19,9 @@ slow line gets the time it needs, a trickle gets nothing extra.
 from __future__ import annotations
 
 import contextlib
+import heapq
 import io
+import itertools
 import logging
 import os
 import socket
@@ -78,7 +82,6 @@ class Watch:
         self.sent = False
         #: True once the watchdog cut the request: the error that follows is its doing
         self.expired = False
-        self._timer: threading.Timer | None = None
         self._outer: Watch | None = None
 
     # ------------------------------------------------------------ used by the request
@@ -98,11 +101,11 @@ class Watch:
         return self._allowance + (self._received / MIN_RATE if self._grows else 0.0)
 
     def _arm(self, delay: float) -> None:
-        timer = threading.Timer(max(0.0, delay), self._check)
-        timer.daemon = True
-        timer.name = "milton-request-deadline"
-        self._timer = timer
-        timer.start()
+        _alarms.add(time.monotonic() + max(0.0, delay), self)
+
+    @property
+    def done(self) -> bool:
+        return self._done
 
     def _check(self) -> None:
         with self._lock:
@@ -128,10 +131,51 @@ class Watch:
     def __exit__(self, *exc: object) -> None:
         with self._lock:
             self._done = True
-            timer = self._timer
-        if timer is not None:
-            timer.cancel()
+            self._connection = None  # the watchdog may hold this watch a while yet
         _active.watch = self._outer
+
+
+class _Alarms:
+    """The watchdog thread: calls each watch's check at its time. A watch that ended
+    stays queued until its time and is then dropped unchecked."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._queue: list[tuple[float, int, Watch]] = []
+        self._order = itertools.count()
+        self._thread: threading.Thread | None = None
+
+    def add(self, when: float, watch: Watch) -> None:
+        with self._cond:
+            heapq.heappush(self._queue, (when, next(self._order), watch))
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(
+                    target=self._run, name="milton-request-deadline", daemon=True
+                )
+                self._thread.start()
+            elif self._queue[0][2] is watch:
+                self._cond.notify()  # earlier than what the thread sleeps for
+
+    def _next(self) -> Watch:
+        with self._cond:
+            while True:
+                while self._queue and self._queue[0][2].done:
+                    heapq.heappop(self._queue)
+                now = time.monotonic()
+                if self._queue and self._queue[0][0] <= now:
+                    return heapq.heappop(self._queue)[2]
+                self._cond.wait(self._queue[0][0] - now if self._queue else None)
+
+    def _run(self) -> None:
+        while True:
+            watch = self._next()
+            try:
+                watch._check()
+            except Exception:  # one odd connection must not end every request's deadline
+                log.exception("the request deadline check failed")
+
+
+_alarms = _Alarms()
 
 
 def _cut(sock: Any) -> None:

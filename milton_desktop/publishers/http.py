@@ -135,6 +135,47 @@ def send(
     return resp
 
 
+def preconnect(session: requests.Session, url: str, *, timeout: float = 2.0) -> bool:
+    """Open (and keep in ``session``'s pool) a connection to ``url``'s host, TLS
+    handshake included, without sending anything: a publish due in a moment then
+    starts with its request. Returns whether a connection is ready.
+
+    Harmless by design: nothing reaches the platform but a connection, and any
+    failure only means the publish opens its own connection, as it would have. Not
+    done through a proxy (the pool it would warm is not the one the request uses).
+    """
+    import requests  # already loaded: the caller holds a session
+    from urllib3.connectionpool import HTTPConnectionPool
+
+    deadline.guard(session)
+    try:
+        env = session.merge_environment_settings(url, {}, None, None, None)
+        if env.get("proxies"):
+            return False
+        adapter = session.get_adapter(url)
+        if not isinstance(adapter, requests.adapters.HTTPAdapter):
+            return False
+        request = requests.Request("GET", url).prepare()
+        pool = adapter.get_connection_with_tls_context(
+            request, env.get("verify", True), proxies=None, cert=env.get("cert")
+        )
+        if not isinstance(pool, HTTPConnectionPool):
+            return False
+        conn = pool._get_conn()
+        try:
+            if getattr(conn, "sock", None) is None:
+                conn.timeout = timeout
+                conn.connect()
+        finally:
+            pool._put_conn(conn)
+    except Exception as exc:
+        logging.getLogger("milton.publish").debug(
+            "no connection opened ahead to %s (%s)", safe_url(url), type(exc).__name__
+        )
+        return False
+    return True
+
+
 def _request(
     session: requests.Session,
     method: str,

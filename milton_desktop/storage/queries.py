@@ -304,6 +304,79 @@ def parts_for(schedule: ScheduledPost) -> list[Content]:
     return post_parts(schedule.post, schedule.text_override)
 
 
+# The engine's hot path reads these at every publish: plain SQL, since building the
+# same queries through peewee cost more than running them in a burst of posts.
+_SCHEDULE_FIELDS = tuple(ScheduledPost._meta.sorted_fields)
+_ACCOUNT_FIELDS = tuple(Account._meta.sorted_fields)
+_SCHEDULE_WITH_ACCOUNT = (
+    "SELECT "
+    + ", ".join(
+        [f"s.{f.column_name}" for f in _SCHEDULE_FIELDS]
+        + [f"a.{f.column_name}" for f in _ACCOUNT_FIELDS]
+    )
+    + " FROM scheduled_posts s JOIN accounts a ON a.id = s.account_id WHERE s.id = ?"
+)
+
+
+def _model_values(fields: tuple[pw.Field, ...], values: tuple[Any, ...]) -> dict[str, Any]:
+    return {
+        f.name: (f.python_value(v) if v is not None else None)
+        for f, v in zip(fields, values, strict=True)
+    }
+
+
+def schedule_with_account(schedule_id: int) -> ScheduledPost | None:
+    """The schedule and its account (``row.account`` loaded), as one query."""
+    found = database.execute_sql(_SCHEDULE_WITH_ACCOUNT, (schedule_id,)).fetchone()
+    if found is None:
+        return None
+    n = len(_SCHEDULE_FIELDS)
+    row = ScheduledPost(**_model_values(_SCHEDULE_FIELDS, found[:n]))
+    row.account = Account(**_model_values(_ACCOUNT_FIELDS, found[n:]))
+    return row
+
+
+_PARTS_POST = (
+    "SELECT p.id, p.body, p.follow_ups, p.follow_up_delay, s.text_override"
+    " FROM scheduled_posts s JOIN posts p ON p.id = s.post_id WHERE s.id = ?"
+)
+_PARTS_MEDIA = (
+    "SELECT part, kind, mime, path, url, alt_text, bytes, width, height, original_name"
+    " FROM media WHERE post_id = ? ORDER BY part, position, id"
+)
+
+
+def schedule_parts(schedule_id: int) -> tuple[list[Content], int] | None:
+    """What :func:`parts_for` gives for the schedule, and the seconds between two
+    parts, in two plain queries; None when the schedule is gone."""
+    found = database.execute_sql(_PARTS_POST, (schedule_id,)).fetchone()
+    if found is None:
+        return None
+    post_id, body, follow_ups, delay, override = found
+    media: dict[int, list[MediaItem]] = {}
+    for part, kind, mime, path, url, alt, size, width, height, name in database.execute_sql(
+        _PARTS_MEDIA, (post_id,)
+    ):
+        media.setdefault(part, []).append(
+            MediaItem(
+                kind=kind,
+                mime=mime,
+                path=Path(path) if path else None,
+                url=url,
+                alt_text=alt or "",
+                size=size or 0,
+                width=width,
+                height=height,
+                name=name or "",
+            )
+        )
+    post = Post(follow_ups=follow_ups)
+    parts = [Content(text=body if override is None else override, media=tuple(media.get(0, ())))]
+    for index, text in enumerate(follow_up_texts(post), 1):
+        parts.append(Content(text=text, media=tuple(media.get(index, ()))))
+    return parts, delay or 0
+
+
 def drafts() -> list[Post]:
     """Posts with no live schedule (never scheduled, or only cancelled)."""
     live = ScheduledPost.select(ScheduledPost.post).where(ScheduledPost.status != Status.CANCELLED)

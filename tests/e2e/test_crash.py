@@ -245,3 +245,59 @@ def test_kill_during_media_upload(cli, platform):
     _kill_when(proc, lambda: platform.fake.calls(platform.upload_route))
     time.sleep(0.2)
     _restart_and_check(cli, platform, expect_posts=0, expect_status="uncertain")
+
+
+def test_kill_with_results_queued_in_the_results_writer(cli):
+    """Killed while the results writer holds journaled results of several accounts,
+    none committed: the restart records each from the journal, and every post is on
+    the platform once."""
+    with FakeX() as fake:
+        for name, uid in (("a", "2244994945"), ("b", "99")):
+            token = f"x-writer-token-{name}"
+            fake.add_user(uid, f"user{name}", f"User {name}", token=token)
+            added = cli(
+                "account",
+                "add",
+                "x",
+                "--name",
+                name,
+                "--api-base",
+                fake.url,
+                "--token-stdin",
+                stdin=token + "\n",
+            )
+            assert added.returncode == 0, added.stderr
+        later = (datetime.now(UTC) + timedelta(days=1)).isoformat().replace("+00:00", "Z")
+        for i in range(6):
+            pid = cli("post", "add", "--text", f"queued result {i}").stdout.strip()
+            assert cli("schedule", pid, "--account", "ab"[i % 2], "--at", later).returncode == 0
+        con = sqlite3.connect(cli.home / "milton.sqlite3")
+        with con:  # all due now, however long the set-up took
+            now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+            con.execute("UPDATE scheduled_posts SET next_attempt_at = ?", (now,))
+        con.close()
+        cli.env["MILTON_CRASH_AT"] = "results_queued"
+        r = cli("run", "--once")
+        assert r.returncode == -signal.SIGKILL
+        del cli.env["MILTON_CRASH_AT"]
+        kept = {int(p.name.split(".")[-3]) for p in (cli.home / "journal").glob("*.json")}
+        assert kept  # results journaled, none committed
+        rows = {sid: status for sid, status, _ in _rows(cli.home)}
+        assert all(rows[sid] == "publishing" for sid in kept)
+
+        r = cli("run", "--once")
+        assert r.returncode in (0, 1), r.stderr
+        texts = [t["text"] for t in fake.tweets]
+        assert len(texts) == len(set(texts))  # nothing on the platform twice
+        listed = {row["id"]: row for row in json.loads(cli("list", "--json").stdout)}
+        for sid in kept:  # the platform's answers, recorded from the journal
+            assert listed[sid]["status"] == "published" and listed[sid]["url"]
+            assert listed[sid]["attempts"] == 1
+        # the others went out after the restart, except those in flight when it was
+        # killed: those are uncertain, never sent again
+        statuses = {row["status"] for row in listed.values()}
+        assert statuses <= {"published", "uncertain"}
+        for row in listed.values():
+            if row["status"] == "published":
+                assert texts.count(f"queued result {row['post_id'] - 1}") == 1
+        assert list((cli.home / "journal").glob("*.json")) == []

@@ -246,6 +246,7 @@ def test_an_unreadable_keyring_entry_fails_with_reconnect_and_never_leaks(
     sched = _schedule(clock, account)
     memory_keyring.set_password("milton-desktop", creds.key("linkedin", account.id), stored)
     creds._memory.clear()
+    creds.forget()  # a hand edit is what the next process to start reads
     clock.advance(timedelta(minutes=10))
     (o,) = engine.publish_due()
     assert o.status == "failed" and o.needs_reconnect
