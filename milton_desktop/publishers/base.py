@@ -18,7 +18,7 @@ import logging
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from milton_desktop.domain.content import Content, Problem, Published
 from milton_desktop.domain.credential import AccountRef, Credential, Identity
@@ -231,3 +231,46 @@ class Publisher(ABC):
             f"{self.platform} tokens cannot be refreshed here: reconnect the account",
             refreshable=False,
         )
+
+
+class ReplyPublisher(Publisher):
+    """A platform whose follow-ups are replies in a thread (X, Mastodon, Bluesky): a
+    post and a reply are one create, the reply naming what it answers."""
+
+    def publish(
+        self,
+        content: Content,
+        credential: Credential,
+        account: AccountRef,
+        progress: ProgressCallback | None = None,
+    ) -> Published:
+        return self._post(content, credential, account, progress, None)
+
+    def follow_up(
+        self,
+        content: Content,
+        credential: Credential,
+        account: AccountRef,
+        *,
+        root: Published,
+        parent: Published,
+        progress: ProgressCallback | None = None,
+    ) -> Published:
+        reply = self.reply_to(root, parent, credential)
+        return self._post(content, credential, account, progress, reply)
+
+    def reply_to(self, root: Published, parent: Published, credential: Credential) -> Any:
+        """What a reply's create names of the parts it answers: the parent's id, unless
+        the platform wants more (Bluesky: the root's and the parent's strong refs)."""
+        return parent.remote_id
+
+    @abstractmethod
+    def _post(
+        self,
+        content: Content,
+        credential: Credential,
+        account: AccountRef,
+        progress: ProgressCallback | None,
+        reply: Any,
+    ) -> Published:
+        """Create a post, or with ``reply`` (what :meth:`reply_to` made) a reply."""

@@ -50,10 +50,10 @@ from milton_desktop.publishers.base import (
     AuthExpired,
     OutcomeUnknown,
     ProgressCallback,
-    Publisher,
     PublishError,
     RateLimited,
     Rejected,
+    ReplyPublisher,
     Transient,
 )
 from milton_desktop.publishers.http import (
@@ -464,7 +464,7 @@ def post_url(rkey: str, handle: str) -> str:
     return f"https://bsky.app/profile/{who}/post/{rkey}"
 
 
-class BlueskyPublisher(Publisher):
+class BlueskyPublisher(ReplyPublisher):
     """Publishes to Bluesky through the account's PDS with an app-password session."""
 
     platform: ClassVar[str] = "bluesky"
@@ -615,32 +615,15 @@ class BlueskyPublisher(Publisher):
             raise Rejected(f"this Bluesky account cannot post: it is {state}")
         return Identity(remote_id=did, username=handle, display_name=handle)
 
-    def publish(
-        self,
-        content: Content,
-        credential: Credential,
-        account: AccountRef,
-        progress: ProgressCallback | None = None,
-    ) -> Published:
-        return self._post(content, credential, account, progress)
-
-    def follow_up(
-        self,
-        content: Content,
-        credential: Credential,
-        account: AccountRef,
-        *,
-        root: Published,
-        parent: Published,
-        progress: ProgressCallback | None = None,
-    ) -> Published:
-        """A reply in the thread: ``reply.root`` the first post, ``reply.parent`` the
-        part before, each a strong ref (uri and cid); as idempotent as a post."""
-        reply = {
+    def reply_to(
+        self, root: Published, parent: Published, credential: Credential
+    ) -> dict[str, dict[str, str]]:
+        """``reply.root`` the first post, ``reply.parent`` the part before, each a
+        strong ref (uri and cid)."""
+        return {
             "root": self._strong_ref(root, credential),
             "parent": self._strong_ref(parent, credential),
         }
-        return self._post(content, credential, account, progress, reply=reply)
 
     def _strong_ref(self, part: Published, credential: Credential) -> dict[str, str]:
         """``{uri, cid}`` of a live part: its cid was kept when it went out, else it is
@@ -665,7 +648,7 @@ class BlueskyPublisher(Publisher):
         credential: Credential,
         account: AccountRef,
         progress: ProgressCallback | None,
-        reply: dict[str, dict[str, str]] | None = None,
+        reply: Any,
     ) -> Published:
         did = str(credential.extra.get("did") or account.remote_id)
         handle = account.username or str(credential.extra.get("handle") or "") or did

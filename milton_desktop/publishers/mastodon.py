@@ -56,10 +56,10 @@ from milton_desktop.publishers.base import (
     ClientUnknown,
     OutcomeUnknown,
     ProgressCallback,
-    Publisher,
     PublishError,
     RateLimited,
     Rejected,
+    ReplyPublisher,
     Transient,
 )
 from milton_desktop.publishers.http import (
@@ -366,7 +366,7 @@ def _iso_instant(value: str | None) -> datetime | None:
     return when if when.tzinfo is not None else None
 
 
-class MastodonPublisher(Publisher):
+class MastodonPublisher(ReplyPublisher):
     """Publishes to one Mastodon instance with a user access token."""
 
     platform: ClassVar[str] = "mastodon"
@@ -561,36 +561,16 @@ class MastodonPublisher(Publisher):
         # no expiry and no refresh token: a Mastodon token lives until it is revoked
         return Credential(access_token=token, client_id=client_id)
 
-    def publish(
-        self,
-        content: Content,
-        credential: Credential,
-        account: AccountRef,
-        progress: ProgressCallback | None = None,
-    ) -> Published:
-        return self._post(content, credential, account, progress)
-
-    def follow_up(
-        self,
-        content: Content,
-        credential: Credential,
-        account: AccountRef,
-        *,
-        root: Published,
-        parent: Published,
-        progress: ProgressCallback | None = None,
-    ) -> Published:
-        """A reply to the part before it (``in_reply_to_id``), as idempotent as a post."""
-        return self._post(content, credential, account, progress, reply_to=parent.remote_id)
-
     def _post(
         self,
         content: Content,
         credential: Credential,
         account: AccountRef,
         progress: ProgressCallback | None,
-        reply_to: str | None = None,
+        reply: Any,
     ) -> Published:
+        """A status, or a reply to the one ``reply`` names (``in_reply_to_id``): either
+        way idempotent."""
         key = self._idempotency_key(content)
         with contextlib.ExitStack() as stack:
             sources = [self._open(n, item, stack) for n, item in enumerate(content.media, 1)]
@@ -606,8 +586,8 @@ class MastodonPublisher(Publisher):
         body: dict[str, Any] = {"status": content.text, "visibility": "public"}
         if media_ids:
             body["media_ids"] = media_ids
-        if reply_to:
-            body["in_reply_to_id"] = reply_to
+        if reply:
+            body["in_reply_to_id"] = reply
         replayed = bool(self.resume.get("create_sent_at"))
         status = self._create(body, key, credential, media_ids)
         status_id = str(status.get("id") or "")

@@ -31,10 +31,10 @@ from milton_desktop.publishers.base import (
     AuthExpired,
     OutcomeUnknown,
     ProgressCallback,
-    Publisher,
     PublishError,
     RateLimited,
     Rejected,
+    ReplyPublisher,
     Transient,
 )
 from milton_desktop.publishers.http import (
@@ -189,7 +189,7 @@ def _problem_text(body: dict[str, Any]) -> str:
     return "; ".join(texts)
 
 
-class XPublisher(Publisher):
+class XPublisher(ReplyPublisher):
     """Publishes to X through API v2 with an OAuth 2 user token."""
 
     platform: ClassVar[str] = "x"
@@ -225,36 +225,16 @@ class XPublisher(Publisher):
             tier=_tier(data.get("subscription_type")),
         )
 
-    def publish(
-        self,
-        content: Content,
-        credential: Credential,
-        account: AccountRef,
-        progress: ProgressCallback | None = None,
-    ) -> Published:
-        return self._post(content, credential, account, progress)
-
-    def follow_up(
-        self,
-        content: Content,
-        credential: Credential,
-        account: AccountRef,
-        *,
-        root: Published,
-        parent: Published,
-        progress: ProgressCallback | None = None,
-    ) -> Published:
-        """A reply to the part before it: X's threads are chains of replies."""
-        return self._post(content, credential, account, progress, reply_to=parent.remote_id)
-
     def _post(
         self,
         content: Content,
         credential: Credential,
         account: AccountRef,
         progress: ProgressCallback | None,
-        reply_to: str | None = None,
+        reply: Any,
     ) -> Published:
+        """A post, or a reply to the tweet ``reply`` names: X's threads are chains of
+        replies (``reply.in_reply_to_tweet_id``)."""
         with contextlib.ExitStack() as stack:
             # Open (and download) everything first so the progress total is known and a
             # bad link fails before any upload is spent on X.
@@ -275,8 +255,8 @@ class XPublisher(Publisher):
         body: dict[str, Any] = {"text": content.text}
         if media_ids:
             body["media"] = {"media_ids": media_ids}
-        if reply_to:
-            body["reply"] = {"in_reply_to_tweet_id": reply_to}
+        if reply:
+            body["reply"] = {"in_reply_to_tweet_id": reply}
         resp = self._call(
             "POST", "/2/tweets", credential, what="creating the X post", create=True, json=body
         )
@@ -295,7 +275,7 @@ class XPublisher(Publisher):
         url = post_url(tweet_id, account.username)
         self.log.info(
             "published X %s %s with %d media",
-            "reply" if reply_to else "post",
+            "reply" if reply else "post",
             tweet_id,
             len(media_ids),
         )
