@@ -926,6 +926,8 @@ class MainWindow(QMainWindow):
         self.ui_state.setValue("window/geometry", self.saveGeometry())
         self.ui_state.setValue("window/state", self.saveState(UI_STATE_VERSION))
         self.ui_state.setValue("window/auto-hidden-docks", sorted(self._auto_hidden))
+        if self.calendar.current_view() in self.view_actions:
+            self.ui_state.setValue("calendar/view", self.calendar.current_view())
         self.ui_state.sync()
 
     def _read_data_version(self) -> int | None:
@@ -938,8 +940,9 @@ class MainWindow(QMainWindow):
     def _sync_view_actions(self) -> None:
         name = self.calendar.current_view()
         if name in self.view_actions:
+            # remembered when the layout is saved (close, quit), not on every switch:
+            # QSettings writes the whole file each time it syncs
             self.view_actions[name].setChecked(True)
-            self.ui_state.setValue("calendar/view", name)
 
     def _on_calendar_stack_current_changed(self, _index: int) -> None:
         self._sync_view_actions()
