@@ -216,7 +216,8 @@ def run_app(args: argparse.Namespace) -> int:
     from milton_desktop.ui.shell.main_window import MainWindow
     from milton_desktop.ui.shell.tray import Notice, TrayController
 
-    window = MainWindow(ctx, None, session.undo_stack)
+    # the calendar first: the side panes fill right after its first paint
+    window = MainWindow(ctx, None, session.undo_stack, fill_panes=False)
     tray = TrayController(None, window, icons.tray_icon, app)
     session.window, session.tray = window, tray
     window.set_tray_available(tray.available)
@@ -280,6 +281,10 @@ def run_app(args: argparse.Namespace) -> int:
     _install_signal_handlers(session)
 
     def after_first_paint() -> None:
+        if not window.isVisible():
+            window.fill_panes()  # started in the tray: no paint to wait for
+        else:  # filled on the calendar's first paint; this only bounds the wait
+            QTimer.singleShot(1000, window.fill_panes)
         from milton_desktop.storage.credentials import backend_is_secure
         from milton_desktop.storage.db import check_integrity
         from milton_desktop.ui.tasks import run_in_background

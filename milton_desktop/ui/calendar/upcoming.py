@@ -27,7 +27,11 @@ from milton_desktop.ui.calendar.model import ScheduleItem, display_zone, format_
 DAYS_AHEAD = 7
 #: at most this many posts needing attention are listed here (the list view has them all)
 ATTENTION_ROWS = 5
+#: at most this many pending posts are listed (thousands a week at 100 000 posts)
+UPCOMING_ROWS = 150
 _ID_ROLE = Qt.ItemDataRole.UserRole + 1
+#: marks the row saying how many more posts are not listed
+_MORE_ROLE = Qt.ItemDataRole.UserRole + 2
 
 
 class _PostRow(QTreeWidgetItem):
@@ -61,7 +65,9 @@ class UpcomingPanel(QWidget):
     #: the user asked for every post needing attention (the "and N more" row)
     attentionRequested = Signal()
 
-    def __init__(self, parent: QWidget | None = None, clock: Clock | None = None) -> None:
+    def __init__(
+        self, parent: QWidget | None = None, clock: Clock | None = None, *, load: bool = True
+    ) -> None:
         super().__init__(parent)
         self.setObjectName("upcomingPanel")
         self.clock: Clock = clock or SystemClock()
@@ -100,14 +106,19 @@ class UpcomingPanel(QWidget):
         self._refresh_timer.setInterval(60_000)
         self._refresh_timer.timeout.connect(self._on_refresh_timer_timeout)
         self._refresh_timer.start()
-        self.refresh()
+        if load:
+            self.refresh()
+        else:  # filled a moment later (after the window's first paint): blank till then
+            self.empty_label.hide()
 
     def refresh(self) -> None:
         """Reload from the store."""
         zone = display_zone()
         now_local = self.clock.now().astimezone(zone)
         today = now_local.date()
-        accounts, rows = queries.upcoming_rows(DAYS_AHEAD, clock=self.clock)
+        upcoming_total, accounts, rows = queries.upcoming_rows(
+            DAYS_AHEAD, clock=self.clock, limit=UPCOMING_ROWS
+        )
         items = [ScheduleItem.from_calendar_row(row, accounts, zone) for row in rows]
         items.sort(key=lambda it: (it.local, it.id))
         self.tree.clear()
@@ -168,6 +179,16 @@ class UpcomingPanel(QWidget):
             row.setData(0, _ID_ROLE, it.id)
             assert group is not None
             group.addChild(row)
+        if upcoming_total > len(items):
+            more = QTreeWidgetItem(
+                [
+                    f"and {upcoming_total - len(items)} more in the next {DAYS_AHEAD} days (the List view has them all)"
+                ]
+            )
+            more.setFlags(Qt.ItemFlag.ItemIsEnabled)
+            more.setData(0, _MORE_ROLE, True)
+            self.tree.addTopLevelItem(more)
+            spanned.append(more)
         self.tree.expandAll()
         for item in spanned:
             item.setFirstColumnSpanned(True)
@@ -191,7 +212,11 @@ class UpcomingPanel(QWidget):
         return ids
 
     def _day_groups(self) -> list[QTreeWidgetItem]:
-        return [g for g in self._groups() if not g.text(0).startswith("Needs attention")]
+        return [
+            g
+            for g in self._groups()
+            if not g.text(0).startswith("Needs attention") and not g.data(0, _MORE_ROLE)
+        ]
 
     def day_labels(self) -> list[str]:
         return [group.text(0) for group in self._day_groups()]
