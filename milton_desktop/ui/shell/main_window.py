@@ -960,8 +960,10 @@ class MainWindow(QMainWindow):
         names = [folded] if isinstance(folded, str) else folded if isinstance(folded, list) else []
         self._auto_hidden = {str(n) for n in names if n in DOCK_WIDTHS}
         view = self.ui_state.value("calendar/view", "month")
-        if view in self.view_actions:
+        if view in self.view_actions and view != self.calendar.current_view():
             self.set_view(str(view))
+        else:  # the pane opened on it and read its rows already: no second query
+            self._sync_view_actions()
         shown = self.ui_state.value("calendar/show-cancelled", False, type=bool)
         self.calendar.show_cancelled.setChecked(bool(shown))
 
