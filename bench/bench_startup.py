@@ -37,9 +37,10 @@ def measure(cmd: list[str], env: dict[str, str]) -> tuple[float, float]:
         key, _, value = line.partition(" ")
         if key in ("startup-shown", "startup-month-painted"):
             seen[key] = float(value) - t0
-    if len(seen) < 2:
-        raise RuntimeError(f"{cmd[0]} did not report a shown, painted window: {out.stderr[-400:]}")
-    return seen["startup-shown"], seen["startup-month-painted"]
+    if "startup-shown" not in seen:
+        raise RuntimeError(f"{cmd[0]} did not report a shown window: {out.stderr[-400:]}")
+    # an older build reports only the shown window: its paint is then unknown (nan)
+    return seen["startup-shown"], seen.get("startup-month-painted", float("nan"))
 
 
 def main(runs: int = 10) -> None:
