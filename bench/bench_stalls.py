@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import shutil
 import sys
 import tempfile
 import time
@@ -150,6 +151,7 @@ def main() -> int:
         runs = ", ".join(f"{v:.0f}" for v in values)
         print(f"  {name:22s} {value:7.1f} ms  [{'met' if ok else 'MISSED'}]  (runs: {runs})")
     window.request_quit()
+    shutil.rmtree(os.environ["MILTON_HOME"], ignore_errors=True)
     return 1 if failed else 0
 
 
