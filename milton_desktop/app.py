@@ -216,7 +216,8 @@ def run_app(args: argparse.Namespace) -> int:
     from milton_desktop.ui.shell.main_window import MainWindow
     from milton_desktop.ui.shell.tray import Notice, TrayController
 
-    window = MainWindow(ctx, None, session.undo_stack)
+    # the calendar first: the side panes fill right after its first paint
+    window = MainWindow(ctx, None, session.undo_stack, fill_panes=False)
     tray = TrayController(None, window, icons.tray_icon, app)
     session.window, session.tray = window, tray
     window.set_tray_available(tray.available)
@@ -280,6 +281,10 @@ def run_app(args: argparse.Namespace) -> int:
     _install_signal_handlers(session)
 
     def after_first_paint() -> None:
+        if not window.isVisible():
+            window.fill_panes()  # started in the tray: no paint to wait for
+        else:  # filled on the calendar's first paint; this only bounds the wait
+            QTimer.singleShot(1000, window.fill_panes)
         from milton_desktop.storage.credentials import backend_is_secure
         from milton_desktop.storage.db import check_integrity
         from milton_desktop.ui.tasks import run_in_background
@@ -332,7 +337,7 @@ def run_app(args: argparse.Namespace) -> int:
         window.show()
         log.info("window shown")
         if os.environ.get(STARTUP_PROBE_ENV):
-            _report_startup_and_quit(app)
+            _report_startup_and_quit(app, window.calendar.month_view)
 
     log.info("start-up complete")
     try:
@@ -350,14 +355,31 @@ def run_self_test(home: str | None = None) -> int:
     return selftest.run_self_test(home, qt_checks=[("qt", check_qt), ("icons", check_icons)])
 
 
-def _report_startup_and_quit(app: Any) -> None:
-    """For bench/bench_startup.py: print when the window was shown, then quit normally."""
+def _report_startup_and_quit(app: Any, month_view: Any) -> None:
+    """For bench/bench_startup.py: print when the window was shown and when the month
+    view's first paint completed, then quit normally."""
     import time
 
-    from PySide6.QtCore import QTimer
+    from PySide6.QtCore import QEvent, QObject, QTimer
 
     print(f"startup-shown {time.time():.6f}", flush=True)
-    QTimer.singleShot(0, app.quit)
+
+    def painted() -> None:
+        print(f"startup-month-painted {time.time():.6f}", flush=True)
+        app.quit()
+
+    class FirstPaint(QObject):
+        def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+            if event.type() == QEvent.Type.Paint:
+                month_view.removeEventFilter(self)
+                # runs once the paint this event starts has completed
+                QTimer.singleShot(0, painted)
+            return False
+
+    probe = FirstPaint(month_view)
+    month_view.installEventFilter(probe)
+    # a window that never paints its month still ends the probe
+    QTimer.singleShot(10_000, app.quit)
 
 
 def _shutdown(session: Session) -> None:

@@ -793,6 +793,92 @@ def calendar_rows(
     return accounts, rows
 
 
+def _calendar_shaped_rows(
+    where: str, params: list[object], order: str, limit: int | None = None
+) -> tuple[dict[int, tuple[str, str]], list[tuple]]:
+    """:func:`calendar_rows`' ``(accounts, rows)`` for any ``where``: one query, plain rows."""
+    sql = (
+        "SELECT s.id, s.post_id, s.account_id, s.scheduled_time, s.status,"
+        " COALESCE(s.text_override, p.body), s.remote_url, s.error_message,"
+        " s.recurrence_id IS NOT NULL," + _PART_COUNTS + " FROM scheduled_posts s"
+        " JOIN posts p ON p.id = s.post_id"
+        f" WHERE {where} ORDER BY {order}" + (f" LIMIT {int(limit)}" if limit is not None else "")
+    )
+    with database.atomic("DEFERRED"):
+        rows = database.execute_sql(sql, params).fetchall()
+        accounts = {
+            aid: (name, platform)
+            for aid, name, platform in database.execute_sql(
+                "SELECT id, display_name, platform FROM accounts"
+            )
+        }
+    return accounts, rows
+
+
+def upcoming_rows(
+    days: float = 7, *, clock: Clock | None = None, limit: int | None = None
+) -> tuple[int, dict[int, tuple[str, str]], list[tuple]]:
+    """``(total, accounts, rows)``: how many posts :func:`upcoming_views` lists, and
+    the first ``limit`` of them (all with None) as :func:`calendar_rows` shapes rows."""
+    now = (clock or SystemClock()).now()
+    where = "s.status = ? AND s.scheduled_time <= ?"
+    params: list[object] = [Status.PENDING.value, utc_text(now + timedelta(days=days))]
+    accounts, rows = _calendar_shaped_rows(where, params, "s.next_attempt_at, s.id", limit)
+    if limit is None or len(rows) < limit:
+        return len(rows), accounts, rows
+    (total,) = database.execute_sql(
+        f"SELECT COUNT(*) FROM scheduled_posts s WHERE {where}", params
+    ).fetchone()
+    return int(total), accounts, rows
+
+
+def status_count(*statuses: Status) -> int:
+    """How many schedules are in any of ``statuses``."""
+    wanted = [s.value for s in statuses]
+    (total,) = database.execute_sql(
+        f"SELECT COUNT(*) FROM scheduled_posts WHERE status IN ({', '.join('?' * len(wanted))})",
+        wanted,
+    ).fetchone()
+    return int(total)
+
+
+def attention_rows(limit: int) -> tuple[int, dict[int, tuple[str, str]], list[tuple]]:
+    """``(total, accounts, rows)``: how many schedules need attention, and the ``limit``
+    most recent of them (as :func:`calendar_rows` shapes rows), most recent first."""
+    wanted = sorted(s.value for s in NEEDS_ATTENTION)
+    marks = ", ".join("?" * len(wanted))
+    (total,) = database.execute_sql(
+        f"SELECT COUNT(*) FROM scheduled_posts WHERE status IN ({marks})", wanted
+    ).fetchone()
+    # the newest few of each status through the (status, scheduled_time) index, rather
+    # than sorting every row needing attention (thousands at 100 000 posts)
+    newest = " UNION ALL ".join(
+        "SELECT * FROM (SELECT id FROM scheduled_posts WHERE status = ?"
+        " ORDER BY scheduled_time DESC, id DESC LIMIT ?)"
+        for _ in wanted
+    )
+    params: list[object] = []
+    for status in wanted:
+        params += [status, int(limit)]
+    accounts, rows = _calendar_shaped_rows(
+        f"s.id IN ({newest})", params, "s.scheduled_time DESC, s.id DESC", limit
+    )
+    return int(total), accounts, rows
+
+
+def draft_rows() -> list[tuple[int, str, str, int]]:
+    """What the drafts pane shows of :func:`drafts`, in one query: ``(post id, body,
+    updated_at as stored UTC text, media count)``, most recently edited first."""
+    return database.execute_sql(
+        "SELECT p.id, p.body, p.updated_at,"
+        " (SELECT COUNT(*) FROM media m WHERE m.post_id = p.id) FROM posts p"
+        " WHERE NOT EXISTS (SELECT 1 FROM scheduled_posts s"
+        " WHERE s.post_id = p.id AND s.status <> ?)"
+        " ORDER BY p.updated_at DESC",
+        (Status.CANCELLED.value,),
+    ).fetchall()
+
+
 def post_rows() -> list[dict[str, Any]]:
     """Every post as the stable dicts scripts see (``post list --json``), oldest first."""
     out = []

@@ -129,7 +129,7 @@ class DraftsPane(QWidget):
     #: the user wants a draft in the next free slot of a queue (its post id)
     queueRequested = Signal(int)
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, *, load: bool = True) -> None:
         super().__init__(parent)
         self.setObjectName("draftsPane")
         self.model = DraftsModel(self)
@@ -173,7 +173,11 @@ class DraftsPane(QWidget):
         self.list_view.activated.connect(self._on_list_view_double_clicked)
         self.list_view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.list_view.customContextMenuRequested.connect(self._on_list_view_menu_requested)
-        self.refresh()
+        if load:
+            self.refresh()
+        else:  # filled a moment later (after the window's first paint): blank till then
+            self.empty_label.hide()
+            self.hint_label.hide()
 
     def refresh(self) -> None:
         """Reload the drafts from the store."""

@@ -556,13 +556,13 @@ def load_draft_items(zone: tzinfo) -> list[DraftItem]:
     """Unscheduled posts, most recently edited first."""
     return [
         DraftItem(
-            post_id=post.id,
-            text=post.body or "",
-            short_text=short_text(post.body, 140),
-            media_count=len(post.media),
-            updated_local=post.updated_at.astimezone(zone),
+            post_id=post_id,
+            text=body or "",
+            short_text=short_text(body, 140),
+            media_count=int(media_count),
+            updated_local=utc_from_text(updated).astimezone(zone),
         )
-        for post in queries.draft_views()
+        for post_id, body, updated, media_count in queries.draft_rows()
     ]
 
 

@@ -296,3 +296,13 @@ def push_command(stack: QUndoStack, command: StoreCommand) -> bool:
     if command._skip_next_redo:  # a stack in a macro or a merge may not call redo()
         command._skip_next_redo = False
     return True
+
+
+def moves_only(command: QUndoCommand | None) -> bool:
+    """Whether ``command`` only moves schedules in time (no post becomes or stops
+    being a draft), so the drafts pane need not reload after it is done or undone."""
+    if isinstance(command, RescheduleCommand):
+        return True
+    if isinstance(command, CommandGroup):
+        return all(moves_only(c) for c in command.commands)
+    return False

@@ -4,10 +4,11 @@ from here too (right-click or the Menu key offers what the chip menu offers)."""
 
 from __future__ import annotations
 
-from datetime import timedelta, tzinfo
+from datetime import timedelta
+from typing import Any
 
 from PySide6.QtCore import QEvent, QModelIndex, QObject, QPoint, Qt, QTimer, Signal
-from PySide6.QtGui import QFont, QKeyEvent, QPalette
+from PySide6.QtGui import QFont, QIcon, QKeyEvent, QPalette
 from PySide6.QtWidgets import (
     QFrame,
     QHeaderView,
@@ -26,7 +27,27 @@ from milton_desktop.ui.calendar.model import ScheduleItem, display_zone, format_
 DAYS_AHEAD = 7
 #: at most this many posts needing attention are listed here (the list view has them all)
 ATTENTION_ROWS = 5
+#: at most this many pending posts are listed (thousands a week at 100 000 posts)
+UPCOMING_ROWS = 150
 _ID_ROLE = Qt.ItemDataRole.UserRole + 1
+#: marks the row saying how many more posts are not listed
+_MORE_ROLE = Qt.ItemDataRole.UserRole + 2
+
+
+class _PostRow(QTreeWidgetItem):
+    """A post's row; its tooltip and status tip are written when Qt asks for them,
+    since a week at 100 000 posts is thousands of rows, few of them ever hovered."""
+
+    def __init__(self, item: ScheduleItem, texts: list[str]) -> None:
+        super().__init__(texts)
+        self.item = item
+
+    def data(self, column: int, role: int) -> Any:
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return self.item.tooltip()
+        if role == Qt.ItemDataRole.StatusTipRole:
+            return f"{style.platform_style(self.item.platform).label}: {self.item.short_text}"
+        return super().data(column, role)
 
 
 class UpcomingPanel(QWidget):
@@ -44,7 +65,9 @@ class UpcomingPanel(QWidget):
     #: the user asked for every post needing attention (the "and N more" row)
     attentionRequested = Signal()
 
-    def __init__(self, parent: QWidget | None = None, clock: Clock | None = None) -> None:
+    def __init__(
+        self, parent: QWidget | None = None, clock: Clock | None = None, *, load: bool = True
+    ) -> None:
         super().__init__(parent)
         self.setObjectName("upcomingPanel")
         self.clock: Clock = clock or SystemClock()
@@ -83,32 +106,37 @@ class UpcomingPanel(QWidget):
         self._refresh_timer.setInterval(60_000)
         self._refresh_timer.timeout.connect(self._on_refresh_timer_timeout)
         self._refresh_timer.start()
-        self.refresh()
+        if load:
+            self.refresh()
+        else:  # filled a moment later (after the window's first paint): blank till then
+            self.empty_label.hide()
 
     def refresh(self) -> None:
         """Reload from the store."""
         zone = display_zone()
         now_local = self.clock.now().astimezone(zone)
         today = now_local.date()
-        items = [
-            ScheduleItem.from_row(row, zone)
-            for row in queries.upcoming_views(DAYS_AHEAD, clock=self.clock)
-        ]
+        upcoming_total, accounts, rows = queries.upcoming_rows(
+            DAYS_AHEAD, clock=self.clock, limit=UPCOMING_ROWS
+        )
+        items = [ScheduleItem.from_calendar_row(row, accounts, zone) for row in rows]
         items.sort(key=lambda it: (it.local, it.id))
         self.tree.clear()
+        # Spanning or expanding an item lays out the whole tree first: done once each,
+        # after every row is in, rather than per day as the rows arrive.
+        spanned: list[QTreeWidgetItem] = []
         bold = QFont(self.font())
         bold.setBold(True)
         heading = self.palette().color(QPalette.ColorRole.WindowText)
-        attention = self._attention_items(zone)
+        total, accounts, rows = queries.attention_rows(ATTENTION_ROWS)
+        attention = [ScheduleItem.from_calendar_row(row, accounts, zone) for row in rows]
         if attention:
-            total = len(queries.attention_ids())
             head = QTreeWidgetItem([f"Needs attention · {total}"])
             head.setFont(0, bold)
             head.setFlags(Qt.ItemFlag.ItemIsEnabled)
             head.setForeground(0, heading)
             self.tree.addTopLevelItem(head)
-            head.setFirstColumnSpanned(True)
-            head.setExpanded(True)
+            spanned.append(head)
             for it in attention:
                 state = style.status_label(it.status)
                 row = QTreeWidgetItem([f" {state}", f"{it.account} — {it.short_text}"])
@@ -122,9 +150,11 @@ class UpcomingPanel(QWidget):
                 more = QTreeWidgetItem([f" and {total - len(attention)} more…"])
                 more.setData(0, _ID_ROLE, -1)
                 head.addChild(more)
-                more.setFirstColumnSpanned(True)
+                spanned.append(more)
         group: QTreeWidgetItem | None = None
         group_day = None
+        # thousands of rows at 100 000 posts: one badge per platform, not one per row
+        icons: dict[str, QIcon] = {}
         for it in items:
             if it.day != group_day:
                 group_day = it.day
@@ -140,34 +170,33 @@ class UpcomingPanel(QWidget):
                 group.setFont(0, bold)
                 group.setFlags(Qt.ItemFlag.ItemIsEnabled)
                 self.tree.addTopLevelItem(group)
-                group.setFirstColumnSpanned(True)
-                group.setExpanded(True)
-            ps = style.platform_style(it.platform)
-            row = QTreeWidgetItem([f" {it.time_label}", f"{it.account} — {it.short_text}"])
-            row.setIcon(0, style.platform_icon(it.platform))
+                spanned.append(group)
+            if it.platform not in icons:
+                icons[it.platform] = style.platform_icon(it.platform)
+            row = _PostRow(it, [f" {it.time_label}", f"{it.account} — {it.short_text}"])
+            row.setIcon(0, icons[it.platform])
             row.setFont(0, bold)
             row.setData(0, _ID_ROLE, it.id)
-            for col in (0, 1):
-                row.setToolTip(col, it.tooltip())
-                row.setStatusTip(col, f"{ps.label}: {it.short_text}")
             assert group is not None
             group.addChild(row)
+        if upcoming_total > len(items):
+            more = QTreeWidgetItem(
+                [
+                    f"and {upcoming_total - len(items)} more in the next {DAYS_AHEAD} days (the List view has them all)"
+                ]
+            )
+            more.setFlags(Qt.ItemFlag.ItemIsEnabled)
+            more.setData(0, _MORE_ROLE, True)
+            self.tree.addTopLevelItem(more)
+            spanned.append(more)
+        self.tree.expandAll()
+        for item in spanned:
+            item.setFirstColumnSpanned(True)
         # No current item: Qt would otherwise draw a focus frame on the first heading.
         self.tree.setCurrentIndex(QModelIndex())
         empty = not items and not attention
         self.tree.setVisible(not empty)
         self.empty_label.setVisible(empty)
-
-    def _attention_items(self, zone: tzinfo) -> list[ScheduleItem]:
-        items: list[ScheduleItem] = []
-        for sid in reversed(queries.attention_ids()):  # the most recent first
-            try:
-                items.append(ScheduleItem.from_row(queries.schedule_view(sid), zone))
-            except Exception:  # deleted meanwhile
-                continue
-            if len(items) == ATTENTION_ROWS:
-                break
-        return items
 
     def _groups(self) -> list[QTreeWidgetItem]:
         """The day headings, top to bottom."""
@@ -183,7 +212,11 @@ class UpcomingPanel(QWidget):
         return ids
 
     def _day_groups(self) -> list[QTreeWidgetItem]:
-        return [g for g in self._groups() if not g.text(0).startswith("Needs attention")]
+        return [
+            g
+            for g in self._groups()
+            if not g.text(0).startswith("Needs attention") and not g.data(0, _MORE_ROLE)
+        ]
 
     def day_labels(self) -> list[str]:
         return [group.text(0) for group in self._day_groups()]

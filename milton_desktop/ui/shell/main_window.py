@@ -17,12 +17,13 @@ from __future__ import annotations
 import logging
 import platform
 import sys
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from html import escape
 from typing import TYPE_CHECKING
 
 from PySide6 import __version__ as pyside_version
-from PySide6.QtCore import QEvent, QSettings, Qt, QTimer, QUrl, Signal
+from PySide6.QtCore import QEvent, QObject, QSettings, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import (
     QAction,
     QActionGroup,
@@ -51,6 +52,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+from shiboken6 import isValid
 
 from milton_desktop import APP_NAME, __version__
 from milton_desktop.context import AppContext
@@ -63,6 +65,7 @@ from milton_desktop.storage import queries, settings
 from milton_desktop.ui import icons, style, tones
 from milton_desktop.ui.calendar.drafts import DraftsPane
 from milton_desktop.ui.calendar.pane import CalendarPane
+from milton_desktop.ui.calendar.undo import moves_only
 from milton_desktop.ui.calendar.upcoming import UpcomingPanel
 from milton_desktop.ui.shell.first_run import FirstRunGuide
 from milton_desktop.ui.shell.missed_dialog import MissedPostsDialog
@@ -100,6 +103,8 @@ DB_WATCH_MS = 3_000
 REFRESH_DEBOUNCE_MS = 150
 #: missed posts arriving together (a wake-up) open one dialog
 MISSED_BATCH_MS = 600
+#: what a refresh may reload (the status bar and the first-run guide always follow)
+PANES = ("calendar", "drafts", "upcoming")
 #: at most this many notices are shown at once in the window
 MAX_VISIBLE_NOTICES = 3
 UI_STATE_VERSION = 1
@@ -263,9 +268,13 @@ class MainWindow(QMainWindow):
         parent: QWidget | None = None,
         *,
         clock: Clock | None = None,
+        fill_panes: bool = True,
     ) -> None:
+        """``fill_panes=False`` (the app's start-up) shows the drafts and upcoming panes
+        blank and fills them once the calendar has painted (:meth:`fill_panes`)."""
         super().__init__(parent)
         self.ctx = ctx
+        self.panes_filled = fill_panes
         self.runner: Runner | None = None
         self.external_owner: str | None = None
         #: the app starts its scheduler a moment after the first paint; until then the
@@ -305,8 +314,8 @@ class MainWindow(QMainWindow):
         column.addWidget(self.calendar, 1)
         self.setCentralWidget(central)
 
-        self.drafts = DraftsPane(self)
-        self.upcoming = UpcomingPanel(self, clock=clock)
+        self.drafts = DraftsPane(self, load=fill_panes)
+        self.upcoming = UpcomingPanel(self, clock=clock, load=fill_panes)
         self.drafts_dock = self._dock("Drafts", "drafts-dock", self.drafts)
         self.upcoming_dock = self._dock("Upcoming", "upcoming-dock", self.upcoming)
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.drafts_dock)
@@ -319,6 +328,8 @@ class MainWindow(QMainWindow):
         self._connect_panes()
 
         self._refresh_timer = self._timer("milton-ui-refresh", REFRESH_DEBOUNCE_MS, single=True)
+        self._dirty: set[str] = set()
+        self._undo_index = undo_stack.index()
         self._refresh_timer.timeout.connect(self._on_refresh_timer_timeout)
         self._status_timer = self._timer("milton-ui-status-clock", STATUS_REFRESH_MS)
         self._status_timer.timeout.connect(self._on_status_timer_timeout)
@@ -660,11 +671,21 @@ class MainWindow(QMainWindow):
         self._sync_view_actions()
 
     def refresh_all(self) -> None:
-        """Reload every pane from the database (cheap enough to do on each change)."""
+        """Reload every pane from the database."""
+        self._dirty.update(PANES)
+        self._refresh_dirty()
+
+    def _refresh_dirty(self) -> None:
+        """Reload the panes a change since the last refresh may have touched; at
+        100 000 posts a pane is a tenth of a second or more, so only those."""
         self._refresh_timer.stop()
-        self.calendar.refresh()
-        self.drafts.refresh()
-        self.upcoming.refresh()
+        dirty, self._dirty = self._dirty, set()
+        if "calendar" in dirty:
+            self.calendar.refresh()
+        if "drafts" in dirty:
+            self.drafts.refresh()
+        if "upcoming" in dirty:
+            self.upcoming.refresh()
         self.refresh_status()
         self._refresh_first_run()
 
@@ -673,8 +694,10 @@ class MainWindow(QMainWindow):
             has_accounts=bool(queries.list_accounts()), has_posts=queries.has_posts()
         )
 
-    def schedule_refresh(self) -> None:
-        """Refresh soon, once, however many changes arrive meanwhile."""
+    def schedule_refresh(self, panes: Iterable[str] = PANES) -> None:
+        """Refresh ``panes`` (all by default) soon, once, however many changes arrive
+        meanwhile; the status bar always follows."""
+        self._dirty.update(panes)
         if not self._refresh_timer.isActive():
             self._refresh_timer.start()
 
@@ -872,9 +895,29 @@ class MainWindow(QMainWindow):
         editor.open()
         return editor
 
+    def fill_panes(self) -> None:
+        """Load the drafts and upcoming panes a window built with ``fill_panes=False``
+        left blank (nothing when they are loaded already)."""
+        if self.panes_filled:
+            return
+        self.panes_filled = True
+        self.drafts.refresh()
+        self.upcoming.refresh()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Paint and not self.panes_filled:
+            watched.removeEventFilter(self)
+            # queued: the paint this event starts completes first
+            QTimer.singleShot(0, self.fill_panes)
+        return super().eventFilter(watched, event)
+
     # ------------------------------------------------------------ events
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
+        if not self.panes_filled:
+            # the calendar paints first; the panes fill right after its first frame
+            surface = self.calendar.stack.currentWidget() or self.calendar
+            surface.installEventFilter(self)
         self.activated.emit()
         if self._pending_missed:
             self._missed_timer.start()
@@ -917,8 +960,10 @@ class MainWindow(QMainWindow):
         names = [folded] if isinstance(folded, str) else folded if isinstance(folded, list) else []
         self._auto_hidden = {str(n) for n in names if n in DOCK_WIDTHS}
         view = self.ui_state.value("calendar/view", "month")
-        if view in self.view_actions:
+        if view in self.view_actions and view != self.calendar.current_view():
             self.set_view(str(view))
+        else:  # the pane opened on it and read its rows already: no second query
+            self._sync_view_actions()
         shown = self.ui_state.value("calendar/show-cancelled", False, type=bool)
         self.calendar.show_cancelled.setChecked(bool(shown))
 
@@ -926,6 +971,8 @@ class MainWindow(QMainWindow):
         self.ui_state.setValue("window/geometry", self.saveGeometry())
         self.ui_state.setValue("window/state", self.saveState(UI_STATE_VERSION))
         self.ui_state.setValue("window/auto-hidden-docks", sorted(self._auto_hidden))
+        if self.calendar.current_view() in self.view_actions:
+            self.ui_state.setValue("calendar/view", self.calendar.current_view())
         self.ui_state.sync()
 
     def _read_data_version(self) -> int | None:
@@ -938,14 +985,15 @@ class MainWindow(QMainWindow):
     def _sync_view_actions(self) -> None:
         name = self.calendar.current_view()
         if name in self.view_actions:
+            # remembered when the layout is saved (close, quit), not on every switch:
+            # QSettings writes the whole file each time it syncs
             self.view_actions[name].setChecked(True)
-            self.ui_state.setValue("calendar/view", name)
 
     def _on_calendar_stack_current_changed(self, _index: int) -> None:
         self._sync_view_actions()
 
     def _on_refresh_timer_timeout(self) -> None:
-        self.refresh_all()
+        self._refresh_dirty()
 
     def _on_status_timer_timeout(self) -> None:
         self.refresh_status()
@@ -981,18 +1029,23 @@ class MainWindow(QMainWindow):
         self.calendar.settler.note_outcome(outcome)
         if outcome.status == Status.MISSED:
             self.queue_missed([outcome.schedule_id])
-        self.schedule_refresh()
+        # a publish changes a schedule's status, never whether its post is a draft
+        self.schedule_refresh(("calendar", "upcoming"))
 
     def _on_runner_rearmed(self, _next: datetime | None) -> None:
         self.refresh_status()
 
-    def _changed(self) -> None:
+    def _changed(self, panes: Iterable[str] = PANES) -> None:
         """Something was edited here: refresh, and let the runner re-arm its timer."""
-        self.schedule_refresh()
+        self.schedule_refresh(panes)
         if self.runner is not None:
             self.runner.rearm()
 
     def _on_pane_changed(self) -> None:
+        if not isValid(self.undo_stack):
+            return  # being taken down
+        if self.undo_stack.index() != self._undo_index:
+            return  # an undo step the pane just reloaded for: the stack's handler follows
         self._changed()
 
     def _on_calendar_draft_duplicated(self, post_id: int) -> None:
@@ -1003,8 +1056,17 @@ class MainWindow(QMainWindow):
         self.drafts.select_post(post_id)
         self._refresh_first_run()
 
-    def _on_undo_stack_index_changed(self, _index: int) -> None:
-        self._changed()
+    def _on_undo_stack_index_changed(self, index: int) -> None:
+        if not isValid(self.undo_stack):
+            return  # the stack empties itself as it is deleted
+        low, high = sorted((self._undo_index, index))
+        self._undo_index = index
+        steps = [self.undo_stack.command(i) for i in range(low, high)]
+        # The calendar reloads itself for each step; a move changes no draft.
+        panes = ["upcoming"]
+        if not steps or not all(moves_only(cmd) for cmd in steps):
+            panes.append("drafts")
+        self._changed(panes)
 
     def _on_undo_stack_undo_text_changed(self, text: str) -> None:
         self.undo_tool_action.setToolTip(f"Undo {text}" if text else "Nothing to undo")

@@ -14,7 +14,7 @@ from PySide6.QtCore import QObject
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMenu
 
-from milton_desktop.domain.status import Status
+from milton_desktop.domain.status import NEEDS_ATTENTION, Status
 from milton_desktop.storage import queries
 from milton_desktop.ui import tones
 from milton_desktop.ui.calendar.settle import attention_title
@@ -63,7 +63,7 @@ class PostActions(QObject):
 
     def refresh(self) -> None:
         """Bring the count of posts needing attention up to date (one cheap query)."""
-        self.count = len(queries.attention_ids())
+        self.count = queries.status_count(*NEEDS_ATTENTION)
         n = self.count
         self.attention_action.setText(f"Needs attention ({n})" if n else "Needs attention")
         tip = (
@@ -73,7 +73,7 @@ class PostActions(QObject):
         )
         self.attention_action.setToolTip(tip)
         self.attention_action.setStatusTip(tip)
-        missed = len(queries.schedule_ids(Status.MISSED))
+        missed = queries.status_count(Status.MISSED)
         self.missed_action.setEnabled(missed > 0)
 
     def fill_menu(self) -> None:

@@ -547,7 +547,7 @@ class TrayController(QObject):
         else:
             tip = "Publish every post whose time has come, without waiting for the next check"
         self.publish_action.setToolTip(tip)
-        count = len(queries.attention_ids())
+        count = queries.status_count(*NEEDS_ATTENTION)
         self.attention_action.setText(attention_title(count))
         self.attention_action.setVisible(count > 0)
         self.menu.setToolTipsVisible(True)

@@ -235,12 +235,35 @@ def test_outcomes_and_changes_refresh_the_panes(qtbot, window, runner, monkeypat
     monkeypatch.setattr(window.drafts, "refresh", lambda: calls.append("drafts"))
     for sid in (1, 2, 3):  # a burst refreshes once
         runner.outcome.emit(outcome(sid))
-    qtbot.waitUntil(lambda: calls == ["drafts", "upcoming"], timeout=2000)
+    # a publish changes a schedule's status, never whether its post is a draft
+    qtbot.waitUntil(lambda: calls == ["upcoming"], timeout=2000)
     rearmed = []
     monkeypatch.setattr(runner, "rearm", lambda: rearmed.append(1))
     window.calendar.changed.emit()
-    qtbot.waitUntil(lambda: len(calls) == 4, timeout=2000)
+    qtbot.waitUntil(lambda: calls == ["upcoming", "drafts", "upcoming"], timeout=2000)
     assert rearmed == [1]  # a change may move the next due instant
+
+
+def test_a_move_and_its_undo_leave_the_drafts_alone(qtbot, window, make_schedule, later):
+    from datetime import timedelta
+
+    from milton_desktop.ui.calendar.undo import RescheduleCommand, push_command
+
+    sp = make_schedule("Moved", later)
+    window.refresh_all()
+    calls = []
+    window.drafts.refresh = lambda: calls.append("drafts")  # type: ignore[method-assign]
+    window.upcoming.refresh = lambda: calls.append("upcoming")  # type: ignore[method-assign]
+    move = RescheduleCommand(sp.id, later, later + timedelta(hours=1), "Move", clock=window.clock)
+    assert push_command(window.undo_stack, move)
+    qtbot.waitUntil(lambda: calls == ["upcoming"], timeout=2000)
+    window.undo_stack.undo()
+    qtbot.waitUntil(lambda: calls == ["upcoming", "upcoming"], timeout=2000)
+    window.calendar.cancel_schedule(sp.id)  # a cancelled post may be a draft again
+    qtbot.waitUntil(
+        lambda: calls[2:] == ["upcoming", "drafts"] or calls[2:] == ["drafts", "upcoming"],
+        timeout=2000,
+    )
 
 
 def test_writes_by_another_process_are_noticed(
