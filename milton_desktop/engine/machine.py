@@ -509,21 +509,22 @@ class Engine:
         now = self.clock.now()
         cutoff = now - self.config.grace
         query = (
-            ScheduledPost.select(ScheduledPost.id)
+            ScheduledPost.select(ScheduledPost.id, ScheduledPost.parts)
             .where(
                 (ScheduledPost.status == Status.PENDING) & (ScheduledPost.next_attempt_at < cutoff)
             )
             .tuples()
         )
         # peewee's stubs type a model select's rows as the model, also after .tuples()
-        ids = [sid for (sid,) in cast("list[tuple[int]]", list(query))]
+        rows = cast("list[tuple[int, str | None]]", list(query))
         outcomes = []
-        for sid in ids:
+        for sid, parts in rows:
+            live = len(live_parts(load_parts(parts)))
             n = (
                 ScheduledPost.update(
                     status=Status.MISSED,
                     updated_at=now,
-                    error_message=MISSED_MESSAGE,
+                    error_message=_missed_rest(live) if live else MISSED_MESSAGE,
                 )
                 .where((ScheduledPost.id == sid) & (ScheduledPost.status == Status.PENDING))
                 .execute()
@@ -1650,6 +1651,17 @@ def _attempts(schedule_id: int, outcome: AttemptOutcome, part: int | None = None
     if part is not None:
         where &= PublishingResult.part == part
     return PublishingResult.select().where(where).count()
+
+
+def _missed_rest(live: int) -> str:
+    """Why a thread begun on time waits: the rest of it missed its time. It cannot be
+    moved (its next part answers the live ones), only published now or skipped."""
+    return (
+        f"the rest of the thread, from part {live + 1} on, was not published in time "
+        f"({'the first part is' if live == 1 else f'the first {live} parts are'} live): the "
+        "computer was off or asleep, or the app was not running. Publish the rest now, or "
+        "skip it"
+    )
 
 
 def _interruption(schedule_id: int, live: list[PartEntry], carry_on: bool) -> str:

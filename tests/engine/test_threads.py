@@ -245,6 +245,29 @@ def test_a_delay_between_parts_is_stored_not_slept_on(engine, clock, fake_x, x_a
     assert fake_x.reply_chain(X_USER)[1][1] == fake_x.tweets[0]["id"]
 
 
+def test_the_rest_of_a_thread_that_missed_its_time_says_so_and_goes_out_when_asked(
+    engine, clock, fake_x, x_account
+):
+    sched = _thread(clock, x_account, "2. later", "3. later still", delay=1800)
+    _due(engine, clock)
+    assert len(fake_x.tweets) == 1
+    clock.advance(timedelta(hours=5))  # the app was closed past the grace window
+
+    (outcome,) = engine.publish_due()
+
+    assert outcome.status == "missed"
+    assert "the rest of the thread, from part 2 on, was not published in time" in (outcome.message)
+    assert "(the first part is live)" in outcome.message
+    schedules.publish_now(sched.id, clock=clock)
+    engine.publish_due()  # part 2 goes out, part 3 waits its half hour
+    clock.advance(timedelta(minutes=30))
+    (outcome,) = engine.publish_due()
+    assert outcome.status == "published"
+    chain = fake_x.reply_chain(X_USER)
+    assert [t["text"] for t in fake_x.tweets] == ["1. The main post", "2. later", "3. later still"]
+    assert chain[1][1] == chain[0][0] and chain[2][1] == chain[1][0]
+
+
 def test_a_stop_between_parts_carries_on_and_a_stop_mid_send_is_uncertain(
     engine, creds, clock, fake_x, x_account
 ):
