@@ -187,12 +187,17 @@ def test_account_add_with_a_refused_token_writes_nothing(cli, fake_x):
     assert json.loads(cli("account", "list", "--json").stdout) == []
 
 
+def _scheduler_running(cli) -> bool:
+    """What `status --json` says, False while it cannot say yet (the first `run` of a
+    new home may still be creating the database when it is asked)."""
+    r = cli("status", "--json")
+    return r.returncode == 0 and bool(json.loads(r.stdout)["scheduler"]["running"])
+
+
 def test_second_run_refuses_while_one_is_running(cli, fake_x):
     first = cli.spawn("run", "--interval", "60")
     try:
-        wait_for(
-            lambda: json.loads(cli("status", "--json").stdout)["scheduler"]["running"], timeout=20
-        )
+        wait_for(lambda: _scheduler_running(cli), timeout=20)
         r = cli("run", "--interval", "60", timeout=30)
         assert r.returncode == 1 and "already running" in r.stderr
     finally:
