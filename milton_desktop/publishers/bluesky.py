@@ -39,6 +39,7 @@ import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlsplit
 
@@ -66,6 +67,7 @@ from milton_desktop.publishers.http import (
     scrub,
     send,
     server_error,
+    status_error,
 )
 from milton_desktop.publishers.platform import FollowUps, Platform, Preview, TokenUpkeep
 
@@ -1038,22 +1040,15 @@ class BlueskyPublisher(ReplyPublisher):
                 http_status=status,
                 refreshable=bool(credential.refresh_token or credential.extra.get("app_password")),
             )
-        if status == 429:
-            retry_at = self._retry_at(resp)
-            return RateLimited(
-                f"Bluesky's rate limit was reached while {what}; retrying after "
-                f"{retry_at.isoformat(timespec='seconds')}",
-                retry_at,
-            )
-        if status >= 500:
-            return server_error(resp, what=what, create=create)
-        if 400 <= status < 500:
-            cls = _KeyTaken if create and _collision(error, message) else Rejected
-            return cls(
-                f"Bluesky refused the request while {what}: {text or f'HTTP {status}'}",
-                http_status=status,
-            )
-        return server_error(resp, what=what, create=create)
+        return status_error(
+            resp,
+            brand="Bluesky",
+            what=what,
+            create=create,
+            text=text,
+            retry_at=partial(self._retry_at, resp),
+            refused=_KeyTaken if create and _collision(error, message) else Rejected,
+        )
 
     def _retry_at(self, resp: requests.Response) -> datetime:
         """``RateLimit-Reset`` (epoch seconds) or ``Retry-After``, the later; else 5 minutes."""

@@ -18,7 +18,7 @@ import json
 import logging
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import IO, TYPE_CHECKING, Any, TypeVar
@@ -28,7 +28,13 @@ from milton_desktop.domain import redaction
 from milton_desktop.domain.content import Published
 from milton_desktop.domain.credential import Credential, Identity
 from milton_desktop.publishers import deadline
-from milton_desktop.publishers.base import OutcomeUnknown, PublishError, Rejected, Transient
+from milton_desktop.publishers.base import (
+    OutcomeUnknown,
+    PublishError,
+    RateLimited,
+    Rejected,
+    Transient,
+)
 
 if TYPE_CHECKING:  # imported on the first call: the window starts faster
     import requests
@@ -303,6 +309,36 @@ def server_error(resp: requests.Response, *, what: str, create: bool) -> Publish
         f"{resp.status_code} from the platform while {what}; will retry",
         http_status=resp.status_code,
     )
+
+
+def status_error(
+    resp: requests.Response,
+    *,
+    brand: str,
+    what: str,
+    create: bool,
+    text: str,
+    retry_at: Callable[[], datetime],
+    refused: type[PublishError] = Rejected,
+) -> PublishError:
+    """How an error answer reads once a platform has taken what is its own (a 401, a
+    quota): 429 waits for ``retry_at()``, another 4xx is ``refused`` with the platform's
+    words, anything else is :func:`server_error`."""
+    status = resp.status_code
+    if status == 429:
+        at = retry_at()
+        return RateLimited(
+            f"{brand}'s rate limit was reached while {what}; retrying after "
+            f"{at.isoformat(timespec='seconds')}",
+            at,
+        )
+    if 400 <= status < 500:
+        return refused(
+            f"{brand} refused the request while {what}: {text or f'HTTP {status}'}",
+            http_status=status,
+        )
+    # 5xx, and 1xx/3xx (not an answer a platform gives here): on a create, it may have posted
+    return server_error(resp, what=what, create=create)
 
 
 def json_body(resp: requests.Response) -> dict[str, Any]:

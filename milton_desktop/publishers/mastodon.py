@@ -57,7 +57,6 @@ from milton_desktop.publishers.base import (
     OutcomeUnknown,
     ProgressCallback,
     PublishError,
-    RateLimited,
     Rejected,
     ReplyPublisher,
     Transient,
@@ -70,6 +69,7 @@ from milton_desktop.publishers.http import (
     scrub,
     send,
     server_error,
+    status_error,
 )
 from milton_desktop.publishers.platform import FollowUps, OAuthSpec, Platform, Preview
 
@@ -819,21 +819,14 @@ class MastodonPublisher(ReplyPublisher):
                 "reconnect the account with a new token",
                 refreshable=False,
             )
-        if status == 429:
-            retry_at = self._retry_at(resp)
-            return RateLimited(
-                f"Mastodon's rate limit was reached while {what}; retrying after "
-                f"{retry_at.isoformat(timespec='seconds')}",
-                retry_at,
-            )
-        if status >= 500:
-            return server_error(resp, what=what, create=create)
-        if 400 <= status < 500:
-            return Rejected(
-                f"Mastodon refused the request while {what}: {text or f'HTTP {status}'}",
-                http_status=status,
-            )
-        return server_error(resp, what=what, create=create)
+        return status_error(
+            resp,
+            brand="Mastodon",
+            what=what,
+            create=create,
+            text=text,
+            retry_at=partial(self._retry_at, resp),
+        )
 
     def _retry_at(self, resp: requests.Response) -> datetime:
         """``X-RateLimit-Reset`` is an ISO 8601 instant; ``Retry-After`` counts too."""

@@ -21,6 +21,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from functools import partial
 from typing import IO, TYPE_CHECKING, Any, ClassVar
 from urllib.parse import quote, urlencode, urlsplit
 
@@ -46,6 +47,7 @@ from milton_desktop.publishers.http import (
     scrub,
     send,
     server_error,
+    status_error,
 )
 from milton_desktop.publishers.platform import (
     FollowUps,
@@ -603,29 +605,23 @@ class XPublisher(ReplyPublisher):
             )
         if status == 403:
             return Rejected(_forbidden_message(kind, text, body), http_status=status)
-        if status == 429:
-            if kind.endswith("/usage-capped") or body.get("title") == "UsageCapExceeded":
-                period = str(body.get("period") or "Monthly")
-                return Rejected(
-                    f"X's {period.lower()} usage cap for this app is used up ({text or 'usage capped'}): "
-                    f"posting works again when the {period.lower()} period resets or the plan is upgraded",
-                    http_status=status,
-                )
-            retry_at = self._retry_at(resp)
-            return RateLimited(
-                f"X's rate limit was reached while {what}; retrying after "
-                f"{retry_at.isoformat(timespec='seconds')}",
-                retry_at,
-            )
-        if status >= 500:
-            return server_error(resp, what=what, create=create)
-        if 400 <= status < 500:
+        if status == 429 and (
+            kind.endswith("/usage-capped") or body.get("title") == "UsageCapExceeded"
+        ):
+            period = str(body.get("period") or "Monthly")
             return Rejected(
-                f"X refused the request while {what}: {text or f'HTTP {status}'}",
+                f"X's {period.lower()} usage cap for this app is used up ({text or 'usage capped'}): "
+                f"posting works again when the {period.lower()} period resets or the plan is upgraded",
                 http_status=status,
             )
-        # 1xx/3xx: not an answer X gives here; on the create call it may still have posted.
-        return server_error(resp, what=what, create=create)
+        return status_error(
+            resp,
+            brand="X",
+            what=what,
+            create=create,
+            text=text,
+            retry_at=partial(self._retry_at, resp),
+        )
 
     def _retry_at(self, resp: requests.Response) -> datetime:
         """When the exhausted window resets, per the x-rate-limit / 24-hour headers
