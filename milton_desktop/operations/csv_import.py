@@ -22,12 +22,15 @@ one file twice creates nothing twice.
 
 from __future__ import annotations
 
+import contextlib
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+
+import peewee as pw
 
 from milton_desktop.domain.clock import Clock, SystemClock
 from milton_desktop.domain.content import VOICES, Content, MediaItem
@@ -520,7 +523,12 @@ def _with_account(row: PlannedRow, accounts: dict[str, Account]) -> PlannedRow:
         return replace(row, account_id=None, platform=None)
     acc = accounts.get(row.account)
     if acc is None:
-        return replace(row, problems=(*row.problems, _no_account(row.account, accounts)))
+        return replace(
+            row,
+            account_id=None,
+            platform=None,
+            problems=(*row.problems, _no_account(row.account, accounts)),
+        )
     return replace(row, account_id=acc.id, platform=acc.platform)
 
 
@@ -675,7 +683,7 @@ def commit_import(
     copied: list[Path] = []
     try:
         stored = _copy_media(ready, media_dir, copied)
-        with database.atomic():
+        with _all_or_nothing():
             checked = _check_with_database(ready, now, plan.allow_duplicates)
             fresh = [r for r in checked if r.problems]
             if fresh and not skip_invalid:
@@ -704,6 +712,26 @@ def commit_import(
         skipped=tuple(sorted(skipped, key=_row_number)),
         copied=tuple(p for p in copied if p.exists()),
     )
+
+
+@contextlib.contextmanager
+def _all_or_nothing() -> Iterator[None]:
+    """One write transaction, whose failure is reported as what caused it.
+
+    On a full disk or an I/O error SQLite may roll the transaction back by itself;
+    the rollback that follows then fails with "no transaction is active", which would
+    hide the cause (and its "disk is full" message) behind a puzzle.
+    """
+    try:
+        with database.atomic():
+            yield
+    except pw.OperationalError as exc:
+        cause: BaseException | None = exc
+        while cause is not None and "no transaction is active" in str(cause):
+            cause = cause.__cause__ or cause.__context__
+        if cause is not None and cause is not exc:
+            raise cause from None
+        raise
 
 
 def _row_number(line: str) -> int:
