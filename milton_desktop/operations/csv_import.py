@@ -494,7 +494,7 @@ def _check_with_database(
     """The rows with their accounts, queue slots, platform checks and duplicates; the
     caller holds a transaction (a read for a plan, the write lock for a commit)."""
     accounts = _load_accounts()
-    resolved = [_with_account(r, accounts) for r in rows]
+    resolved = [_with_account(_still_ahead(r, now), accounts) for r in rows]
     resolved = _with_slots(resolved, accounts, now)
     resolved = [_with_platform(r, accounts, now) for r in resolved]
     if allow_duplicates:
@@ -512,6 +512,18 @@ def _check_with_database(
         seen.setdefault(key, r.row)
         out.append(replace(r, duplicate_of=existing) if existing else r)
     return out
+
+
+def _still_ahead(row: PlannedRow, now: datetime) -> PlannedRow:
+    """A row whose time has passed since it was planned (an undone import redone an
+    hour later) is refused as a past time would have been."""
+    if row.at is None or row.queued or row.problems:
+        return row
+    try:
+        schedules.check_future(row.at, now)
+    except UserError as exc:
+        return replace(row, problems=(str(exc),))
+    return row
 
 
 def _no_account(name: str, accounts: dict[str, Account]) -> str:

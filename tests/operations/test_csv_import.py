@@ -696,3 +696,19 @@ def test_ten_thousand_rows_are_checked_quickly(tmp_path, accounts, clock, media_
     result = run(path, clock, media_dir)
     assert result.count == 10_000 and counts()["schedules"] == 10_000
     assert time.perf_counter() - began < 30  # generous on a loaded machine; the bench measures
+
+
+def test_a_time_that_passed_after_the_plan_is_refused_at_commit(
+    tmp_path, accounts, clock, media_dir
+):
+    path = write_csv(
+        tmp_path / "p.csv", [["soon", "Work LinkedIn", "2027-01-10T10:00Z", "", "", "", "", ""]]
+    )
+    found = plan(path, clock)
+    assert found.ready
+    clock.advance(timedelta(hours=2))
+    with pytest.raises(
+        csv_import.ImportRefused, match="row 2: 2027-01-10T10:00:00Z is in the past"
+    ):
+        csv_import.commit_import(found, media_dir=media_dir, clock=clock)
+    assert counts()["posts"] == 0
