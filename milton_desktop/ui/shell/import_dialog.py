@@ -111,12 +111,16 @@ class PreviewModel(QAbstractTableModel):
         self.beginResetModel()
         self.rows = list(plan.rows) if plan is not None else []
         base = QPalette.ColorRole.Base
+        error = tones.tone(palette, "error", base)
+        # a wash of the error colour behind a bad row, light enough for its words to read
+        fill = tones.mix(palette.color(base), error, 0.12)
+        alternate = tones.mix(palette.color(QPalette.ColorRole.AlternateBase), error, 0.12)
         self._colours = {
-            "error": tones.tone(palette, "error", base),
+            "error": tones.readable(error, fill, alternate),
             "warning": tones.tone(palette, "warning", base),
             "ok": tones.tone(palette, "ok", base),
             "dim": tones.dim(palette, base),
-            "error_fill": tones.mix(tones.tone(palette, "error", base), palette.color(base), 0.1),
+            "error_fill": fill,
         }
         self.endResetModel()
 
@@ -154,11 +158,19 @@ class PreviewModel(QAbstractTableModel):
                 return self._colours.get(_tone(row))
             if col == _ROW:
                 return self._colours.get("dim")
+            if col == _COUNT and _over(row.counter):
+                return self._colours.get("error")
         if role == Qt.ItemDataRole.BackgroundRole and row.problems:
             return self._colours.get("error_fill")
-        if role == Qt.ItemDataRole.TextAlignmentRole and col in (_ROW, _COUNT, _PARTS):
+        if role == Qt.ItemDataRole.TextAlignmentRole and col in (_ROW, _COUNT):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
+
+
+def _over(counter: str) -> bool:
+    """Whether a "count/limit" counter is over its limit."""
+    count, _, limit = counter.partition("/")
+    return count.isdigit() and limit.isdigit() and int(count) > int(limit)
 
 
 def _tone(row: csv_import.PlannedRow) -> str:
@@ -338,12 +350,21 @@ class ImportDialog(QDialog):
         header = self.table.horizontalHeader()
         header.setHighlightSections(False)
         header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
-        widths = {_ROW: 48, _STATUS: 120, _ACCOUNT: 170, _WHEN: 190, _TEXT: 260, _COUNT: 80}
+        widths = {_ROW: 44, _STATUS: 118, _ACCOUNT: 176, _WHEN: 188, _TEXT: 226, _COUNT: 74}
         for col, width in widths.items():
             header.resizeSection(col, width)
-        header.resizeSection(_PARTS, 110)
+        header.resizeSection(_PARTS, 124)
         header.setStretchLastSection(True)
         header.setSectionResizeMode(_TEXT, QHeaderView.ResizeMode.Interactive)
+
+        self.table.selectionModel().currentRowChanged.connect(self._on_table_current_row_changed)
+        # the whole reason of the row in focus: a cell shows only its start
+        self.details = QLabel()
+        self.details.setObjectName("import-details")
+        self.details.setWordWrap(True)
+        self.details.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.details.setMinimumHeight(self.fontMetrics().height() * 2 + 4)
+        self.details.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
 
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
         self.import_button = self.buttons.addButton(
@@ -364,6 +385,7 @@ class ImportDialog(QDialog):
         layout.addWidget(self.summary)
         layout.addWidget(self.progress)
         layout.addWidget(self.table, 1)
+        layout.addWidget(self.details)
         layout.addWidget(self.buttons)
 
     # ------------------------------------------------------------ planning
@@ -389,6 +411,7 @@ class ImportDialog(QDialog):
         self.busy = True
         self.plan = None
         self.model.set_plan(None, self.palette())
+        self.details.clear()
         self.import_button.setEnabled(False)
         self.progress.setRange(0, 0)  # busy until the first rows are counted
         self.progress.show()
@@ -426,8 +449,9 @@ class ImportDialog(QDialog):
         self.plan = plan
         self.model.set_plan(plan, self.palette())
         # the first row that cannot be imported is where the user looks
-        first_bad = next((i for i, r in enumerate(plan.rows) if r.problems), None)
-        if first_bad is not None:
+        first_bad = next((i for i, r in enumerate(plan.rows) if r.problems), 0)
+        if plan.rows:
+            self.table.setCurrentIndex(self.model.index(first_bad, 0))
             self.table.scrollTo(self.model.index(first_bad, 0))
         self._update_summary()
 
@@ -568,6 +592,21 @@ class ImportDialog(QDialog):
         )
         if name:
             self.load(name)
+
+    def _on_table_current_row_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        if not current.isValid() or current.row() >= len(self.model.rows):
+            self.details.clear()
+            return
+        row = self.model.rows[current.row()]
+        said = _details(row)
+        if not said:
+            self.details.setText(f"Row {row.row}: ready to import.")
+            return
+        from html import escape
+
+        colour = self.model.data(current.siblingAtColumn(_DETAILS), Qt.ItemDataRole.ForegroundRole)
+        style = f" style='color: {colour.name()}'" if colour is not None else ""
+        self.details.setText(f"<b>Row {row.row}:</b> <span{style}>{escape(said)}</span>")
 
     def _on_option_changed(self, *_args: object) -> None:
         self._plan()
