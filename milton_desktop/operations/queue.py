@@ -115,13 +115,27 @@ def _taken(account_id: int, start: datetime, end: datetime) -> list[datetime]:
 
 
 def _free(
-    account_id: int, slots: Sequence[Slot], zone: str, start: datetime, end: datetime, limit: int
+    account_id: int,
+    slots: Sequence[Slot],
+    zone: str,
+    start: datetime,
+    end: datetime,
+    limit: int,
+    also_taken: Sequence[datetime] = (),
 ) -> list[datetime]:
-    return free_instants(slots, zone, start, end, _taken(account_id, start, end), limit=limit)
+    taken = _taken(account_id, start, end)
+    if also_taken:
+        taken += [t for t in also_taken if start <= t < end + OCCUPANCY]
+    return free_instants(slots, zone, start, end, taken, limit=limit)
 
 
 def _search(
-    account_id: int, slots: Sequence[Slot], zone: str, after: datetime, count: int
+    account_id: int,
+    slots: Sequence[Slot],
+    zone: str,
+    after: datetime,
+    count: int,
+    also_taken: Sequence[datetime] = (),
 ) -> list[datetime]:
     """The first ``count`` free slot instants from ``after``, looked for a few weeks at a
     time (so a full queue far ahead costs no more than it must)."""
@@ -129,9 +143,23 @@ def _search(
     start = after
     while len(found) < count and start < after + SEARCH_REACH:
         end = min(start + SEARCH_STEP, after + SEARCH_REACH)
-        found += _free(account_id, slots, zone, start, end, count - len(found))
+        found += _free(account_id, slots, zone, start, end, count - len(found), also_taken)
         start = end
     return found
+
+
+def next_free_slot(
+    account: Account | AccountView,
+    slots: Sequence[Slot],
+    after: datetime,
+    also_taken: Sequence[datetime] = (),
+) -> datetime | None:
+    """The account's first free slot from ``after``, counting ``also_taken`` (posts about
+    to be written, such as the earlier rows of an import) as taken; None when every slot
+    of the next two years is. The caller holds the transaction and reads ``slots`` with
+    :func:`slots_of`."""
+    found = _search(account.id, slots, account_zone(account), after, 1, also_taken)
+    return found[0] if found else None
 
 
 def show_queue(account: AccountRef, *, count: int = SHOWN, clock: Clock | None = None) -> QueueView:

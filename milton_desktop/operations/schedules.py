@@ -55,7 +55,8 @@ MISSED_MESSAGE = (
 )
 
 
-def _check_future(when: datetime, now: datetime) -> None:
+def check_future(when: datetime, now: datetime) -> None:
+    """:class:`UserError` when ``when`` is further in the past than ``PAST_TOLERANCE``."""
     if when < now - PAST_TOLERANCE:
         raise UserError(f"{iso_z(when)} is in the past (now is {iso_z(now)}): choose a future time")
 
@@ -110,7 +111,7 @@ def schedule(
     with database.atomic():
         post = get_post(post_id)
         acc = get_account(account)
-        _check_future(when, now)
+        check_future(when, now)
         body = text if text is not None else post.body
         validate_for(acc, post_parts(post, body))
         when = max(when, now)
@@ -131,7 +132,7 @@ def reschedule(schedule_id: int, when: datetime, *, clock: Clock | None = None) 
     """Move a schedule to ``when``. Published, uncertain or in-flight posts cannot move."""
     now = (clock or SystemClock()).now()
     row = get_schedule(schedule_id)
-    _check_future(when, now)
+    check_future(when, now)
     if row.status not in MOVABLE:
         raise _why_not_movable(row)
     _check_account(row)
@@ -190,7 +191,7 @@ def update_schedule(
         new_text = row.text_override if isinstance(text, _Unset) else text
         revive = row.status != Status.PENDING
         if when is not None or revive:
-            _check_future(when if when is not None else row.scheduled_time, now)
+            check_future(when if when is not None else row.scheduled_time, now)
         body = new_text if new_text is not None else row.post.body
         validate_for(row.account, post_parts(row.post, body))
         updates: dict[str, object] = {"text_override": new_text, "updated_at": now}

@@ -177,11 +177,16 @@ def inspect(path: Path) -> MediaInfo:
     return MediaInfo(kind_of(mime), mime, size, width, height, digest.hexdigest())
 
 
+def stored_path(info: MediaInfo, media_dir: Path) -> Path:
+    """Where :func:`import_file` keeps the copy of a file described by ``info``."""
+    return media_dir / f"{info.sha256}{_EXT[info.mime]}"
+
+
 def import_file(path: Path, media_dir: Path) -> tuple[Path, MediaInfo]:
     """Copy ``path`` into ``media_dir`` under its content hash; returns (stored path, info)."""
     info = inspect(path)
     media_dir.mkdir(parents=True, exist_ok=True)
-    target = media_dir / f"{info.sha256}{_EXT[info.mime]}"
+    target = stored_path(info, media_dir)
     if not target.exists():
         # Copy to a temporary name, then rename: a crash never leaves half a file under the real name.
         fd, tmp = tempfile.mkstemp(dir=media_dir, prefix=".import-")

@@ -18,7 +18,7 @@ import logging
 import platform
 import sys
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from html import escape
 from typing import TYPE_CHECKING
 
@@ -84,6 +84,7 @@ if TYPE_CHECKING:  # the dialogs are imported when first opened: the window show
     from milton_desktop.engine.runner import Runner
     from milton_desktop.ui.accounts.dialog import AccountsDialog
     from milton_desktop.ui.editor.dialog import PostEditorDialog
+    from milton_desktop.ui.shell.import_dialog import ImportDialog
     from milton_desktop.ui.shell.settings_dialog import SettingsDialog
 
 log = logging.getLogger("milton.ui")
@@ -291,6 +292,7 @@ class MainWindow(QMainWindow):
         self.editor: PostEditorDialog | None = None
         self.accounts_dialog: AccountsDialog | None = None
         self.settings_dialog: SettingsDialog | None = None
+        self.import_dialog: ImportDialog | None = None
         self.ui_state = QSettings(
             str(ctx.paths.data_dir / "ui-state.ini"), QSettings.Format.IniFormat
         )
@@ -399,6 +401,12 @@ class MainWindow(QMainWindow):
             tip="Write a new post",
             icon="document-new",
         )
+        self.import_action = self._action(
+            "&Import CSV…",
+            self._on_import_action_triggered,
+            tip="Create many posts at once from a spreadsheet (CSV)",
+            icon="document-import",
+        )
         self.accounts_action = self._action(
             "&Accounts…",
             self._on_accounts_action_triggered,
@@ -493,6 +501,7 @@ class MainWindow(QMainWindow):
         bar = self.menuBar()
         file_menu = bar.addMenu("&File")
         file_menu.addAction(self.new_post_action)
+        file_menu.addAction(self.import_action)
         file_menu.addSeparator()
         file_menu.addAction(self.accounts_action)
         file_menu.addAction(self.settings_action)
@@ -1108,6 +1117,27 @@ class MainWindow(QMainWindow):
 
     def _on_new_post_action_triggered(self) -> None:
         self.open_editor()
+
+    def _on_import_action_triggered(self) -> None:
+        from milton_desktop.ui.shell.import_dialog import ImportDialog
+
+        dialog = ImportDialog(
+            self.undo_stack,
+            self.ctx.paths.media_dir,
+            self,
+            clock=self.clock,
+            report=lambda text: self.calendar.say(text, "error"),
+        )
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.imported.connect(self._on_import_dialog_imported)
+        self.import_dialog = dialog
+        dialog.open()
+
+    def _on_import_dialog_imported(self, count: int, first_day: date | None) -> None:
+        if first_day is not None:
+            self.calendar.go_to(first_day)
+        self.calendar.say(f"Imported {count} post{'s' if count != 1 else ''}.", "info")
+        self._changed()
 
     def _on_accounts_action_triggered(self) -> None:
         from milton_desktop.ui.accounts.dialog import AccountsDialog
