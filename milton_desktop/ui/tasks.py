@@ -161,6 +161,11 @@ class LatestRead(QObject):
         """Whether the newest request has not answered yet."""
         return self._in_flight
 
+    def supersede(self) -> None:
+        """Whatever was asked is no longer wanted (what it is for was shown otherwise)."""
+        self.generation += 1
+        self._in_flight = False
+
     def request(
         self,
         fn: Callable[[], Any],

@@ -257,6 +257,8 @@ class CalendarPane(QWidget):
         #: counts changes: a read that began before one is not kept
         self._epoch = 0
         self._undo_index = undo_stack.index()
+        #: the range, read and day on screen, to skip a read that changes nothing
+        self._shown: tuple[RangeKey, RangeView, date] | None = None
         #: what to do once the list's read has arrived (select a post in it)
         self._list_then: Callable[[], None] | None = None
 
@@ -425,6 +427,14 @@ class CalendarPane(QWidget):
         self._forget()
         self._show()
 
+    def reload(self, schedule_ids: Iterable[int]) -> None:
+        """Schedules changed elsewhere (a publish outcome): read again the ranges that
+        hold them, the visible one always (a row may have come into it)."""
+        self._forget(schedule_ids)
+        if self._view != "list":
+            self._cache.pop(self._key(self._view, self._anchor), None)
+        self._show()
+
     def loading(self) -> bool:
         """Whether the range asked for last is still being read (the previous one shows)."""
         return self._reads.busy()
@@ -454,13 +464,15 @@ class CalendarPane(QWidget):
         for b in (self.prev_button, self.next_button):
             b.setVisible(view != "list")  # the list is every post, all time: no pages to turn
         if view == "list":
+            self._reads.supersede()  # a range still being read is not wanted now
             self.title_label.setText("All posts")
             self._load_list(keep_loaded=True)
             return
+        self._list_reads.supersede()  # nor the list, when a calendar view shows
         key = self._key(view, self._anchor)
         cached = self._cache.get(key)
         if cached is not None:
-            self._reads.generation += 1  # a read still under way for another range is stale
+            self._reads.supersede()  # a read still under way for another range is stale
             self._cache.move_to_end(key)
             self._apply(key, cached)
             self._prefetch_around(key)
@@ -557,9 +569,14 @@ class CalendarPane(QWidget):
             )
 
     def _apply(self, key: RangeKey, view: RangeView) -> None:
-        """Show a range read: title, chips, free slots and selection, in one go."""
+        """Show a range read: title, chips, free slots and selection, in one go.
+        A read that finds what is shown already (a change elsewhere) changes nothing."""
         now_local = self._now_local()
         today = self._today = now_local.date()
+        shown = (key, view, today)
+        if shown == self._shown:
+            return
+        self._shown = shown
         start, end = key.start, key.end
         if key.view == "month":
             self.title_label.setText(f"{self._anchor:%B %Y}")
@@ -597,6 +614,7 @@ class CalendarPane(QWidget):
         if self._view != "list":
             self._cache.pop(self._key(self._view, self._anchor), None)  # confirmed by a read
             if self.model.patch(changes):
+                self._shown = None  # the model is ahead of every read
                 self.list_view.show_filtered(self.model.rowCount(), self.model.unfiltered)
         self._show()
 
