@@ -224,6 +224,8 @@ class CalendarPane(QWidget):
     changed = Signal()
     #: a post was copied into a new draft (its post id): the drafts should show it
     draftDuplicated = Signal(int)
+    #: the view asked for changed (its name); it comes on screen when its rows are in
+    viewChanged = Signal(str)
 
     def __init__(
         self,
@@ -411,8 +413,10 @@ class CalendarPane(QWidget):
             )
         self._view = name
         self.view_buttons[name].setChecked(True)
-        self.stack.setCurrentWidget(self._view_widget(name))
         self.show_cancelled.setVisible(name != "list")
+        self.viewChanged.emit(name)
+        # the view on screen changes when its rows are in (``_apply``): until then the
+        # previous one stays, whole, rather than a new view drawing the old rows
         self._show()
 
     def go_to(self, day: date) -> None:
@@ -573,6 +577,7 @@ class CalendarPane(QWidget):
         A read that finds what is shown already (a change elsewhere) changes nothing."""
         now_local = self._now_local()
         today = self._today = now_local.date()
+        self.stack.setCurrentWidget(self._view_widget(key.view))
         shown = (key, view, today)
         if shown == self._shown:
             return
@@ -1009,6 +1014,7 @@ class CalendarPane(QWidget):
 
         def show(read: TableRead) -> None:
             self.list_model.show(flt, zone, read)
+            self.stack.setCurrentWidget(self.list_view)
             self.list_view.show_count(self.list_model.total())
             bar.setValue(position)
             self._select_in_table()

@@ -682,6 +682,7 @@ class MainWindow(QMainWindow):
         if stack is not None:
             # The pane switches views itself too (a click on a day opens the day view).
             stack.currentChanged.connect(self._on_calendar_stack_current_changed)
+            self.calendar.viewChanged.connect(self._on_calendar_view_changed)
         # the pane says why a drop or an action was refused in its own banner
         self.calendar.settler.paused = self._publishing_paused
         self.calendar.show_cancelled.toggled.connect(self._on_calendar_show_cancelled_toggled)
@@ -1052,6 +1053,9 @@ class MainWindow(QMainWindow):
             self.view_actions[name].setChecked(True)
 
     def _on_calendar_stack_current_changed(self, _index: int) -> None:
+        self._sync_view_actions()
+
+    def _on_calendar_view_changed(self, _name: str) -> None:
         self._sync_view_actions()
 
     def _on_refresh_timer_timeout(self) -> None:
