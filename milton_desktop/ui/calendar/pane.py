@@ -331,6 +331,8 @@ class CalendarPane(QWidget):
         self._reads.background = False
         self.refresh()
         self._reads.background = background_reads
+        if background_reads:  # and the periods around it, once the loop runs
+            QTimer.singleShot(0, self, self._on_first_shown)
 
     # -- construction
 
@@ -1232,6 +1234,10 @@ class CalendarPane(QWidget):
         else:
             self.refresh()
         self.changed.emit()
+
+    def _on_first_shown(self) -> None:
+        if self._view != "list":
+            self._prefetch_around(self._key(self._view, self._anchor))
 
     def _on_now_timer_timeout(self) -> None:
         now_local = self._now_local()

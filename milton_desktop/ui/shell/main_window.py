@@ -119,6 +119,7 @@ DOCK_WIDTHS = {"drafts-dock": 320, "upcoming-dock": 340}
 #: toolbar buttons that keep their text in a compact window
 TOOLBAR_KEEPS_TEXT = ("new-post", "today", "month", "week", "day", "list", "attention")
 
+
 @dataclass(frozen=True)
 class StatusRead:
     """What the status bar, the Post menu and the first-run guide show of the store."""
@@ -225,6 +226,11 @@ class NotificationArea(QWidget):
         self._notices: list[Notice] = []
         #: the cards of the first MAX_VISIBLE_NOTICES notices
         self._cards: list[NoticeCard] = []
+        self._cards_timer = QTimer(self)
+        self._cards_timer.setObjectName("milton-notice-cards")
+        self._cards_timer.setSingleShot(True)
+        self._cards_timer.setInterval(0)
+        self._cards_timer.timeout.connect(self._sync_cards)
         self._layout = QVBoxLayout(self)
         self._layout.setContentsMargins(8, 8, 8, 0)
         self._layout.setSpacing(6)
@@ -241,13 +247,24 @@ class NotificationArea(QWidget):
         self._update()
 
     def add(self, notice: Notice) -> None:
-        # Only the cards shown are built: a burst of outcomes is many notices at once.
+        # Only the cards shown are built, once for a burst of outcomes (many at once).
         self._notices.insert(0, notice)  # newest first
-        card = NoticeCard(notice, self)
-        self._cards.insert(0, card)
-        self._layout.insertWidget(0, card)
-        if len(self._cards) > MAX_VISIBLE_NOTICES:
-            self._drop_card(self._cards[-1])
+        self._update()
+        if not self._cards_timer.isActive():
+            self._cards_timer.start()
+
+    def _sync_cards(self) -> None:
+        """One card for each of the first MAX_VISIBLE_NOTICES notices, newest on top."""
+        wanted = self._notices[:MAX_VISIBLE_NOTICES]
+        for card in [c for c in self._cards if c.notice not in wanted]:
+            self._drop_card(card)
+        have = {id(c.notice): c for c in self._cards}
+        cards: list[NoticeCard] = []
+        for n, notice in enumerate(wanted):
+            card = have.get(id(notice)) or NoticeCard(notice, self)
+            self._layout.insertWidget(n, card)
+            cards.append(card)
+        self._cards = cards
         self._update()
 
     def notices(self) -> list[Notice]:
@@ -259,11 +276,7 @@ class NotificationArea(QWidget):
     def dismiss(self, card: NoticeCard) -> None:
         if card in self._cards:
             self._notices.remove(card.notice)
-            self._drop_card(card)
-            if len(self._notices) > len(self._cards):  # the next one comes into view
-                nxt = NoticeCard(self._notices[len(self._cards)], self)
-                self._layout.insertWidget(len(self._cards), nxt)
-                self._cards.append(nxt)
+            self._sync_cards()  # the next one comes into view
         self._update()
 
     def clear(self) -> None:
@@ -278,7 +291,7 @@ class NotificationArea(QWidget):
         card.deleteLater()
 
     def _update(self) -> None:
-        hidden = len(self._notices) - len(self._cards)
+        hidden = len(self._notices) - min(len(self._notices), MAX_VISIBLE_NOTICES)
         self._more_label.setText(f"and {hidden} more" if hidden > 0 else "")
         self._more.setVisible(len(self._notices) > 1)
         self.setVisible(bool(self._notices))

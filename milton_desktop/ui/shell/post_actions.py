@@ -63,7 +63,9 @@ class PostActions(QObject):
 
     def refresh(self) -> None:
         """Bring the count of posts needing attention up to date (one cheap query)."""
-        self.show_counts(queries.status_count(*NEEDS_ATTENTION), queries.status_count(Status.MISSED))
+        self.show_counts(
+            queries.status_count(*NEEDS_ATTENTION), queries.status_count(Status.MISSED)
+        )
 
     def show_counts(self, attention: int, missed: int) -> None:
         """Show how many posts need attention, and whether any are missed (counts read

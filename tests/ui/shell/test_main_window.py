@@ -169,9 +169,7 @@ def test_about_shows_version_and_paths(qtbot, window, ctx):
         box.close()
 
 
-def test_status_bar_names_the_scheduler_and_the_next_post(
-    qtbot, window, make_schedule, base_time
-):
+def test_status_bar_names_the_scheduler_and_the_next_post(qtbot, window, make_schedule, base_time):
     make_schedule("Soon", base_time + timedelta(minutes=12), "linkedin")
     window.refresh_status()
     assert "Publishing on" in window.scheduler_label.text()
