@@ -156,6 +156,8 @@ class LatestRead(QObject):
         #: the number of the newest request; a result carrying an older one is stale
         self.generation = 0
         self._in_flight = False
+        #: how many requests have answered, superseded ones included
+        self.answered = 0
 
     def busy(self) -> bool:
         """Whether the newest request has not answered yet."""
@@ -186,6 +188,7 @@ class LatestRead(QObject):
         self._in_flight = True
 
         def done_ok(result: Any) -> None:
+            self.answered += 1
             if generation != self.generation:
                 log.debug("a superseded read's result was dropped")
                 return
@@ -193,6 +196,7 @@ class LatestRead(QObject):
             on_success(result)
 
         def done_err(exc: Exception) -> None:
+            self.answered += 1
             if generation != self.generation:
                 return
             self._in_flight = False
