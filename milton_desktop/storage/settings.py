@@ -54,7 +54,21 @@ def set_value(key: str, value: Any) -> None:
 
 
 def all_values() -> dict[str, Any]:
-    return {key: get(key) for key in OPTIONS}
+    """Every preference, in one query (the tray reads them for each outcome)."""
+    stored = {
+        key: value
+        for key, value in database.execute_sql(
+            f"SELECT key, value FROM settings WHERE key IN ({', '.join('?' * len(OPTIONS))})",
+            list(OPTIONS),
+        )
+    }
+    out: dict[str, Any] = {}
+    for key, option in OPTIONS.items():
+        if key in stored:
+            out[key] = json.loads(stored[key])
+        else:
+            out[key] = _default_zone() if key == "timezone" else option.default
+    return out
 
 
 def install_id() -> str:

@@ -112,12 +112,26 @@ def mix(a: QColor, b: QColor, t: float) -> QColor:
     )
 
 
+#: readable()'s answers: a paint asks the same few questions for every cell and chip
+_readable: dict[tuple[int, tuple[int, ...], float], int] = {}
+
+
 def readable(fg: QColor, *backgrounds: QColor, ratio: float = MIN_TEXT_CONTRAST) -> QColor:
     """``fg``, or the nearest shade of it that reaches ``ratio`` on every background.
 
     The shade moves towards black on light backgrounds and towards white on dark
     ones, so a brand or status colour keeps its hue as far as contrast allows.
     """
+    key = (fg.rgba(), tuple(bg.rgba() for bg in backgrounds), ratio)
+    known = _readable.get(key)
+    if known is None:
+        if len(_readable) > 4096:
+            _readable.clear()
+        known = _readable[key] = _readable_shade(fg, backgrounds, ratio).rgba()
+    return QColor.fromRgba(known)
+
+
+def _readable_shade(fg: QColor, backgrounds: tuple[QColor, ...], ratio: float) -> QColor:
     if all(contrast(fg, bg) >= ratio for bg in backgrounds):
         return QColor(fg)
     darkest = min(backgrounds, key=luminance)

@@ -126,3 +126,83 @@ def run_in_background(
     relay.failed.connect(done_err)
     chosen = pool or (_writer_pool() if writes else QThreadPool.globalInstance())
     chosen.start(_Task(fn, relay))
+
+
+_reader: QThreadPool | None = None
+
+
+def reader_pool() -> QThreadPool:
+    """The threads the window reads the database on (two: a visible range and a
+    prefetch may run side by side), apart from the writer and from Qt's global pool."""
+    global _reader
+    if _reader is None:
+        _reader = QThreadPool()
+        _reader.setObjectName("miltonDatabaseReader")
+        _reader.setMaxThreadCount(2)
+    return _reader
+
+
+class LatestRead(QObject):
+    """Reads for one purpose (the calendar's range, the upcoming list): a new request
+    supersedes the ones before it, whose results are dropped when they arrive.
+
+    With ``background=False`` a request runs at once on the calling thread and calls
+    back before it returns (a pane used on its own, outside the window).
+    """
+
+    def __init__(self, parent: QObject, *, background: bool = True) -> None:
+        super().__init__(parent)
+        self.background = background
+        #: the number of the newest request; a result carrying an older one is stale
+        self.generation = 0
+        self._in_flight = False
+        #: how many requests have answered, superseded ones included
+        self.answered = 0
+
+    def busy(self) -> bool:
+        """Whether the newest request has not answered yet."""
+        return self._in_flight
+
+    def supersede(self) -> None:
+        """Whatever was asked is no longer wanted (what it is for was shown otherwise)."""
+        self.generation += 1
+        self._in_flight = False
+
+    def request(
+        self,
+        fn: Callable[[], Any],
+        on_success: Callable[[Any], None],
+        on_failure: Callable[[Exception], None],
+    ) -> int:
+        """Run ``fn``; ``on_success`` gets its result unless a newer request came since."""
+        self.generation += 1
+        generation = self.generation
+        if not self.background:
+            try:
+                result = fn()
+            except Exception as exc:  # shown by the caller, like a worker's failure
+                on_failure(exc)
+            else:
+                on_success(result)
+            return generation
+        self._in_flight = True
+
+        def done_ok(result: Any) -> None:
+            self.answered += 1
+            if generation != self.generation:
+                log.debug("a superseded read's result was dropped")
+                return
+            self._in_flight = False
+            on_success(result)
+
+        def done_err(exc: Exception) -> None:
+            self.answered += 1
+            if generation != self.generation:
+                return
+            self._in_flight = False
+            on_failure(exc)
+
+        run_in_background(
+            fn, parent=self, on_success=done_ok, on_failure=done_err, pool=reader_pool()
+        )
+        return generation

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
+
 from PySide6.QtCore import (
     QModelIndex,
     QPersistentModelIndex,
@@ -26,7 +29,18 @@ from PySide6.QtWidgets import (
 )
 
 from milton_desktop.ui import style
-from milton_desktop.ui.calendar.model import DraftItem, DraftsModel, display_zone, format_day
+from milton_desktop.ui.calendar.model import (
+    DraftItem,
+    DraftsModel,
+    display_zone,
+    format_day,
+    load_draft_items,
+)
+from milton_desktop.ui.tasks import LatestRead
+
+log = logging.getLogger("milton.ui.drafts")
+
+EMPTY_TEXT = "No drafts.\nClick “New post” to write one."
 
 
 def _two_lines(text: str, font: QFont, width: int) -> list[str]:
@@ -129,8 +143,13 @@ class DraftsPane(QWidget):
     #: the user wants a draft in the next free slot of a queue (its post id)
     queueRequested = Signal(int)
 
-    def __init__(self, parent: QWidget | None = None, *, load: bool = True) -> None:
+    def __init__(
+        self, parent: QWidget | None = None, *, load: bool = True, background_reads: bool = False
+    ) -> None:
         super().__init__(parent)
+        self._reads = LatestRead(self, background=background_reads)
+        #: the drafts shown, to tell whether a reload changed anything
+        self._shown: list[DraftItem] | None = None
         self.setObjectName("draftsPane")
         self.model = DraftsModel(self)
         self.new_button = QPushButton("New post", self)
@@ -147,7 +166,7 @@ class DraftsPane(QWidget):
         self.list_view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.list_view.setMouseTracking(True)
         self.list_view.setUniformItemSizes(True)
-        self.empty_label = QLabel("No drafts.\nClick “New post” to write one.", self)
+        self.empty_label = QLabel(EMPTY_TEXT, self)
         self.empty_label.setObjectName("draftsEmpty")
         self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.empty_label.setWordWrap(True)
@@ -179,9 +198,43 @@ class DraftsPane(QWidget):
             self.empty_label.hide()
             self.hint_label.hide()
 
-    def refresh(self) -> None:
-        """Reload the drafts from the store."""
-        self.model.load(display_zone())
+    def refresh(self, then: Callable[[], object] | None = None) -> None:
+        """Reload the drafts from the store (on a worker in the window); the list is
+        reset only when the drafts changed. ``then`` runs once they are shown."""
+        zone, previous = display_zone(), self._shown
+
+        def read() -> list[DraftItem] | None:
+            fresh = load_draft_items(zone)
+            return None if fresh == previous else fresh
+
+        def shown(items: list[DraftItem] | None) -> None:
+            self._on_read(items)
+            if then is not None:
+                then()
+
+        self._reads.request(read, shown, self._on_read_failed)
+
+    def loading(self) -> bool:
+        """Whether a reload has not answered yet."""
+        return self._reads.busy()
+
+    def _on_read(self, items: list[DraftItem] | None) -> None:
+        if items is not None:
+            self._shown = items
+            self.model.set_items(items)
+        self._show_state()
+
+    def _on_read_failed(self, exc: Exception) -> None:
+        log.error("could not read the drafts: %s", exc)
+        self.empty_label.setText(
+            f"The drafts could not be read ({exc}). They are read again at the next change."
+        )
+        self.list_view.hide()
+        self.hint_label.hide()
+        self.empty_label.show()
+
+    def _show_state(self) -> None:
+        self.empty_label.setText(EMPTY_TEXT)
         empty = self.model.rowCount() == 0
         self.list_view.setVisible(not empty)
         self.hint_label.setVisible(not empty)

@@ -297,6 +297,102 @@ def day_row_ranges(
     return out
 
 
+def utc_stamp(when: datetime) -> str:
+    """An aware instant as the store writes it (``YYYY-MM-DD HH:MM:SS.ffffff``, UTC)."""
+    return when.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """What an edit made of one schedule, shown before the store's read confirms it:
+    its new instant, its new status, or both (None: unchanged)."""
+
+    when: datetime | None = None
+    status: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RangeRead:
+    """What :func:`read_range` read of a range of local days: plain rows, made on a
+    worker thread and shown by :meth:`ScheduleModel.show` on the GUI thread."""
+
+    start: date
+    end: date
+    zone: tzinfo
+    status: str | None
+    hide_cancelled: bool
+    accounts: Mapping[int, tuple[str, str]]
+    rows: Sequence[CalendarRow]
+    unfiltered: int
+    #: the rows as items, built ahead when every one of them is drawn (week, day)
+    items: Sequence[ScheduleItem] | None = None
+    #: every schedule id read, to tell whether a change touches this range
+    ids: frozenset[int] = frozenset()
+
+    @property
+    def first(self) -> datetime:
+        return local_midnight_utc(self.start, self.zone)
+
+    @property
+    def after(self) -> datetime:
+        return local_midnight_utc(self.end, self.zone)
+
+    def covers(self, when: datetime) -> bool:
+        """Whether the instant ``when`` falls in the range read."""
+        return self.first <= when < self.after
+
+
+def read_range(
+    start: date,
+    end: date,
+    zone: tzinfo,
+    status: str | None = None,
+    *,
+    hide_cancelled: bool = False,
+    flt: ScheduleFilter | None = None,
+    build_items: bool = False,
+) -> RangeRead:
+    """The local days ``[start, end)`` (optionally one status) from the store; safe on
+    a worker thread (it touches no widget).
+
+    ``flt`` (the list view's filter, shared by every view) narrows what is read, so
+    the day counts and "+N more" are of what the filter lets through. When it
+    narrows, ``unfiltered`` is how many the range holds without it.
+    """
+    first, after = local_midnight_utc(start, zone), local_midnight_utc(end, zone)
+    narrowed = flt is not None and flt.narrows()
+    accounts, rows = queries.calendar_rows(
+        first,
+        after,
+        status,
+        include_cancelled=not hide_cancelled,
+        flt=flt if narrowed else None,
+    )
+    if narrowed and flt is not None:
+        # a filter asking for cancelled posts shows them: they count among the whole
+        asks_cancelled = Status.CANCELLED in flt.statuses
+        unfiltered = queries.calendar_count(
+            first, after, include_cancelled=asks_cancelled or not hide_cancelled
+        )
+    else:
+        unfiltered = len(rows)
+    items = (
+        [ScheduleItem.from_calendar_row(r, accounts, zone) for r in rows] if build_items else None
+    )
+    return RangeRead(
+        start,
+        end,
+        zone,
+        status,
+        hide_cancelled,
+        accounts,
+        rows,
+        unfiltered,
+        items,
+        frozenset(r[0] for r in rows),
+    )
+
+
 class ScheduleModel(QAbstractTableModel):
     """Schedules of one date range, as a table (When, Status, Platform, Account, Text).
 
@@ -319,7 +415,7 @@ class ScheduleModel(QAbstractTableModel):
         super().__init__(parent)
         # Rows from the store become ScheduleItems only when asked for: a dense month is
         # ten thousand schedules, of which the month view shows a couple of hundred.
-        self._rows: Sequence[CalendarRow] = ()
+        self._rows: list[CalendarRow] = []
         self._accounts: Mapping[int, tuple[str, str]] = {}
         self._zone: tzinfo = UTC
         self._items: list[ScheduleItem | None] = []
@@ -330,6 +426,7 @@ class ScheduleModel(QAbstractTableModel):
         self.status: str | None = None
         #: how many schedules the loaded range holds before the filter (``load``)
         self.unfiltered = 0
+        self.hide_cancelled = False
 
     # -- loading
 
@@ -343,41 +440,60 @@ class ScheduleModel(QAbstractTableModel):
         hide_cancelled: bool = False,
         flt: ScheduleFilter | None = None,
     ) -> None:
-        """Reload the local days ``[start, end)`` (optionally one status) from the store.
+        """Reload the local days ``[start, end)`` (optionally one status) from the store
+        on this thread (see :func:`read_range`)."""
+        self.show(read_range(start, end, zone, status, hide_cancelled=hide_cancelled, flt=flt))
 
-        ``flt`` (the list view's filter, shared by every view) narrows what is read, so
-        the day counts and "+N more" are of what the filter lets through. When it
-        narrows, :attr:`unfiltered` is how many the range holds without it.
-        """
-        first, after = local_midnight_utc(start, zone), local_midnight_utc(end, zone)
-        narrowed = flt is not None and flt.narrows()
-        accounts, rows = queries.calendar_rows(
-            first,
-            after,
-            status,
-            include_cancelled=not hide_cancelled,
-            flt=flt if narrowed else None,
-        )
-        if narrowed and flt is not None:
-            # a filter asking for cancelled posts shows them: they count among the whole
-            asks_cancelled = Status.CANCELLED in flt.statuses
-            self.unfiltered = queries.calendar_count(
-                first, after, include_cancelled=asks_cancelled or not hide_cancelled
-            )
-        else:
-            self.unfiltered = len(rows)
-        self.start, self.end, self.status = start, end, status
+    def show(self, read: RangeRead) -> None:
+        """Show what :func:`read_range` read (on a worker, or just now)."""
+        self.start, self.end, self.status = read.start, read.end, read.status
+        self.unfiltered = read.unfiltered
+        self.hide_cancelled = read.hide_cancelled
         self.beginResetModel()
-        self._rows, self._accounts, self._zone = rows, accounts, zone
-        self._items = [None] * len(rows)
+        self._rows, self._accounts, self._zone = list(read.rows), read.accounts, read.zone
+        self._items = list(read.items) if read.items is not None else [None] * len(read.rows)
         self._row_of_cache = None
-        self._day_rows = day_row_ranges(rows, start, end, zone)
+        self._day_rows = day_row_ranges(self._rows, read.start, read.end, read.zone)
         self.endResetModel()
+
+    def patch(self, changes: Mapping[int, Change]) -> bool:
+        """Show ``changes`` (schedule id -> new instant and/or status) at once, before
+        the store confirms them: a moved chip jumps to its new day, a cancelled one
+        goes. A schedule not in the loaded range is left to the next read. Returns
+        whether anything shown changed."""
+        if not self._rows or self.start is None or self.end is None:
+            return False
+        first = local_midnight_utc(self.start, self._zone)
+        after = local_midnight_utc(self.end, self._zone)
+        touched = False
+        for sid, change in changes.items():
+            row = self._row_of.get(sid)
+            if row is None:
+                continue
+            old = self._rows.pop(row)
+            self._items.pop(row)
+            self._row_of_cache = None
+            touched = True
+            status = change.status or old[4]
+            if status == Status.CANCELLED and self.hide_cancelled:
+                continue
+            when = old[3] if change.when is None else utc_stamp(change.when)
+            if change.when is not None and not first <= change.when < after:
+                continue  # moved out of the range on screen
+            new = (*old[:3], when, status, *old[5:])
+            at = bisect_left(self._rows, (when, sid), key=lambda r: (r[3], r[0]))
+            self._rows.insert(at, new)
+            self._items.insert(at, None)  # built again, with its new time, when shown
+        if touched:
+            self.beginResetModel()
+            self._day_rows = day_row_ranges(self._rows, self.start, self.end, self._zone)
+            self.endResetModel()
+        return touched
 
     def set_items(self, items: Sequence[ScheduleItem]) -> None:
         """Show ``items`` (already built, in the order given) instead of a store read."""
         self.beginResetModel()
-        self._rows, self._accounts = (), {}
+        self._rows, self._accounts = [], {}
         self._items = list(items)
         self._row_of_cache = None
         day_rows: dict[date, list[int]] = {}

@@ -9,7 +9,9 @@ when the stack's index changes (so undo/redo from anywhere shows up here).
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from PySide6.QtCore import (
@@ -44,6 +46,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+from shiboken6 import isValid
 
 from milton_desktop.domain.clock import Clock, SystemClock
 from milton_desktop.domain.content import Content
@@ -58,6 +61,8 @@ from milton_desktop.ui.calendar.model import (
     POST_MIME,
     SCHEDULE_MIME,
     AccountChoice,
+    Change,
+    RangeRead,
     ScheduleItem,
     ScheduleModel,
     account_choices,
@@ -65,11 +70,12 @@ from milton_desktop.ui.calendar.model import (
     display_zone,
     format_day,
     parse_hhmm,
+    read_range,
     short_text,
     zone_name,
 )
 from milton_desktop.ui.calendar.settle import EDIT, Settler, default_act
-from milton_desktop.ui.calendar.table import ListView, ScheduleTableModel
+from milton_desktop.ui.calendar.table import ListView, ScheduleTableModel, TableRead
 from milton_desktop.ui.calendar.undo import (
     CancelCommand,
     CommandGroup,
@@ -77,6 +83,7 @@ from milton_desktop.ui.calendar.undo import (
     RescheduleCommand,
     ScheduleDraftCommand,
     StoreCommand,
+    effects,
     push_command,
 )
 from milton_desktop.ui.calendar.view import (
@@ -96,10 +103,13 @@ from milton_desktop.ui.calendar.view import (
     range_title,
     week_start,
 )
+from milton_desktop.ui.tasks import LatestRead, reader_pool, run_in_background
 from milton_desktop.ui.wording import sentence
 
 log = logging.getLogger("milton.ui.calendar")
 
+#: how many ranges read are kept (the one shown, those around it, a few visited)
+CACHED_RANGES = 8
 #: a drop on today whose time has passed goes out at the next half hour at least this far ahead
 DROP_LEAD = timedelta(minutes=5)
 
@@ -140,12 +150,68 @@ def _parts_of(post: queries.PostView) -> list[Content]:
     return [Content(text=post.body, media=post.media), *later]
 
 
+def slot_marks(
+    start: date, end: date, zone: tzinfo, flt: queries.ScheduleFilter, clock: Clock
+) -> list[SlotMark]:
+    """The free queue slots of the accounts ``flt`` lets through, in local time (safe on
+    a worker thread)."""
+    if flt.statuses or flt.text.strip():
+        return []  # a filtered view shows posts, not room for more
+    lo = datetime.combine(start, time(0), tzinfo=zone).astimezone(UTC)
+    hi = datetime.combine(end, time(0), tzinfo=zone).astimezone(UTC)
+    names = {a.id: a for a in queries.list_accounts()}
+    marks = []
+    for free in queue.free_slots_between(lo, hi, clock=clock):
+        acc = names.get(free.account_id)
+        if acc is None or (flt.account_id is not None and acc.id != flt.account_id):
+            continue
+        if flt.platform and acc.platform != flt.platform:
+            continue
+        local = free.at.astimezone(zone)
+        marks.append(
+            SlotMark(
+                local.date(),
+                local.time().replace(tzinfo=None),
+                free.at,
+                acc.id,
+                acc.display_name,
+                acc.platform,
+            )
+        )
+    return marks
+
+
+@dataclass(frozen=True)
+class RangeKey:
+    """What a calendar picture shows: one view's days, zone, and what is hidden."""
+
+    view: str
+    start: date
+    end: date
+    #: the month in the month view's title (0 for week and day)
+    month: int
+    zone: tzinfo
+    hide_cancelled: bool
+    flt: queries.ScheduleFilter
+
+
+@dataclass(frozen=True)
+class RangeView:
+    """A range read for the calendar: its rows and (week, day) its free queue slots."""
+
+    rows: RangeRead
+    marks: list[SlotMark]
+
+
 class CalendarPane(QWidget):
     """Month / Week / Day / List views of scheduled posts, with undoable drag and drop.
 
     Args:
         undo_stack: the application's shared stack; every change made here is pushed on it.
         clock: time source for "today", "now" and past-time checks (tests pass a FakeClock).
+        background_reads: read ranges on a worker thread, keeping the previous picture
+            until the rows arrive, and read the periods around it ahead (the window
+            does; on its own the pane reads on the calling thread, at once).
     """
 
     #: a message for the user (a refused drop, a failed undo); the pane's banner shows it
@@ -158,12 +224,16 @@ class CalendarPane(QWidget):
     changed = Signal()
     #: a post was copied into a new draft (its post id): the drafts should show it
     draftDuplicated = Signal(int)
+    #: the view asked for changed (its name); it comes on screen when its rows are in
+    viewChanged = Signal(str)
 
     def __init__(
         self,
         undo_stack: QUndoStack,
         clock: Clock | None = None,
         parent: QWidget | None = None,
+        *,
+        background_reads: bool = False,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("calendarPane")
@@ -180,6 +250,19 @@ class CalendarPane(QWidget):
         self._refused_choices: list[tuple[AccountChoice, str]] = []
         #: what to tell after a drop that went through with a changed time
         self._pending_note: str | None = None
+        # The newest range asked for wins; what was read stays, most recent last, until
+        # a change touches it (``_forget``), so paging back and forth reads nothing.
+        self._reads = LatestRead(self, background=background_reads)
+        self._list_reads = LatestRead(self, background=background_reads)
+        self._cache: OrderedDict[RangeKey, RangeView] = OrderedDict()
+        self._prefetching: set[RangeKey] = set()
+        #: counts changes: a read that began before one is not kept
+        self._epoch = 0
+        self._undo_index = undo_stack.index()
+        #: the range, read and day on screen, to skip a read that changes nothing
+        self._shown: tuple[RangeKey, RangeView, date] | None = None
+        #: what to do once the list's read has arrived (select a post in it)
+        self._list_then: Callable[[], None] | None = None
 
         self.banner = Banner(self)
         self.settler = Settler(undo_stack, self.clock, self, lambda: self.zone)
@@ -243,7 +326,13 @@ class CalendarPane(QWidget):
         self._now_timer.timeout.connect(self._on_now_timer_timeout)
         self._now_timer.start()
 
+        # The first picture is read here, on this thread: a window opens on its month,
+        # never on an empty grid that fills a moment later.
+        self._reads.background = False
         self.refresh()
+        self._reads.background = background_reads
+        if background_reads:  # and the periods around it, once the loop runs
+            QTimer.singleShot(0, self, self._on_first_shown)
 
     # -- construction
 
@@ -326,86 +415,215 @@ class CalendarPane(QWidget):
             )
         self._view = name
         self.view_buttons[name].setChecked(True)
-        self.stack.setCurrentWidget(self._view_widget(name))
         self.show_cancelled.setVisible(name != "list")
-        self.refresh()
+        self.viewChanged.emit(name)
+        # the view on screen changes when its rows are in (``_apply``): until then the
+        # previous one stays, whole, rather than a new view drawing the old rows
+        self._show()
 
     def go_to(self, day: date) -> None:
         """Show the period containing ``day``."""
         self._anchor = day
-        self.refresh()
+        self._show()
 
     def refresh(self) -> None:
-        """Reload the visible range from the store and repaint."""
+        """Reload the visible range from the store and repaint (what was read of other
+        ranges is forgotten: whatever changed is not known)."""
         self.zone = display_zone()
-        now_local = self._now_local()
-        today = self._today = now_local.date()
+        self._forget()
+        self._show()
+
+    def reload(self, schedule_ids: Iterable[int]) -> None:
+        """Schedules changed elsewhere (a publish outcome): read again the ranges that
+        hold them, the visible one always (a row may have come into it)."""
+        self._forget(schedule_ids)
+        if self._view != "list":
+            self._cache.pop(self._key(self._view, self._anchor), None)
+        self._show()
+
+    def loading(self) -> bool:
+        """Whether the range asked for last is still being read (the previous one shows)."""
+        return self._reads.busy()
+
+    def _visible_range(self, view: str, anchor: date) -> tuple[date, date]:
         first_weekday = local_first_weekday()
+        if view == "month":
+            start = month_grid_start(anchor, first_weekday)
+            return start, start + timedelta(days=42)
+        if view == "week":
+            start = week_start(anchor, first_weekday)
+            return start, start + timedelta(days=7)
+        return anchor, anchor + timedelta(days=1)
+
+    def _key(self, view: str, anchor: date) -> RangeKey:
+        start, end = self._visible_range(view, anchor)
+        # month: the anchor's month is in the title and greys the other weeks' days
+        month = anchor.month if view == "month" else 0
+        hide = not self.show_cancelled.isChecked()
+        return RangeKey(view, start, end, month, self.zone, hide, self.list_view.filter())
+
+    def _show(self) -> None:
+        """Show the current view and period: from what was read already if it is
+        still true, else from a read (on a worker in the window), the previous
+        picture staying until it arrives."""
         view = self._view
         for b in (self.prev_button, self.next_button):
             b.setVisible(view != "list")  # the list is every post, all time: no pages to turn
         if view == "list":
+            self._reads.supersede()  # a range still being read is not wanted now
             self.title_label.setText("All posts")
             self._load_list(keep_loaded=True)
             return
-        if view == "month":
-            start = month_grid_start(self._anchor, first_weekday)
-            end = start + timedelta(days=42)
+        self._list_reads.supersede()  # nor the list, when a calendar view shows
+        key = self._key(view, self._anchor)
+        cached = self._cache.get(key)
+        if cached is not None:
+            self._reads.supersede()  # a read still under way for another range is stale
+            self._cache.move_to_end(key)
+            self._apply(key, cached)
+            self._prefetch_around(key)
+            return
+        epoch = self._epoch
+        self._reads.request(
+            self._range_reader(key),
+            lambda read: self._on_range_read(key, epoch, read),
+            self._on_read_failed,
+        )
+
+    def _range_reader(self, key: RangeKey) -> Callable[[], RangeView]:
+        """What a worker runs to read ``key``: the rows and, for week and day, the items
+        (every one of them is drawn) and the free queue slots."""
+        timed = key.view in ("week", "day")
+        clock = self.clock
+
+        def read() -> RangeView:
+            rows = read_range(
+                key.start,
+                key.end,
+                key.zone,
+                hide_cancelled=key.hide_cancelled,
+                flt=key.flt,
+                build_items=timed,
+            )
+            marks = slot_marks(key.start, key.end, key.zone, key.flt, clock) if timed else []
+            return RangeView(rows, marks)
+
+        return read
+
+    def _on_range_read(self, key: RangeKey, epoch: int, read: RangeView) -> None:
+        if epoch == self._epoch:  # nothing changed since the read began
+            self._remember(key, read)
+        self._apply(key, read)
+        self._prefetch_around(key)
+
+    def _on_read_failed(self, exc: Exception) -> None:
+        log.error("could not read the calendar: %s", exc)
+        self.banner.show_message(
+            f"The calendar could not be read from the database ({exc}). What is shown may "
+            "be out of date: try again with Today, or restart Milton Desktop if it persists.",
+            "error",
+        )
+
+    def _remember(self, key: RangeKey, read: RangeView) -> None:
+        self._cache[key] = read
+        self._cache.move_to_end(key)
+        while len(self._cache) > CACHED_RANGES:
+            self._cache.popitem(last=False)
+
+    def _forget(self, ids: Iterable[int] | None = None, instants: Iterable[datetime] = ()) -> None:
+        """Drop what was read of the ranges a change touches: those holding one of
+        ``ids`` or covering one of ``instants``; everything when ``ids`` is None."""
+        self._epoch += 1  # reads under way began before the change: not kept
+        if ids is None:
+            self._cache.clear()
+            return
+        wanted, moments = set(ids), list(instants)
+        for key in [
+            k
+            for k, v in self._cache.items()
+            if wanted & v.rows.ids or any(v.rows.covers(m) for m in moments)
+        ]:
+            del self._cache[key]
+
+    def _prefetch_around(self, key: RangeKey) -> None:
+        """Read the periods before and after ``key`` ahead, so paging is instant."""
+        if not self._reads.background:
+            return  # read on this thread: ahead of time would only be slower now
+        for step in (1, -1):
+            anchor = self._shifted(key.view, self._anchor, step)
+            near = self._key(key.view, anchor)
+            if near in self._cache or near in self._prefetching:
+                continue
+            self._prefetching.add(near)
+            epoch = self._epoch
+
+            def kept(read: RangeView, near: RangeKey = near, epoch: int = epoch) -> None:
+                self._prefetching.discard(near)
+                if epoch == self._epoch:
+                    self._remember(near, read)
+
+            def lost(exc: Exception, near: RangeKey = near) -> None:
+                self._prefetching.discard(near)
+                log.debug("reading ahead failed: %s", exc)  # read again when shown
+
+            run_in_background(
+                self._range_reader(near),
+                parent=self,
+                on_success=kept,
+                on_failure=lost,
+                pool=reader_pool(),
+            )
+
+    def _apply(self, key: RangeKey, view: RangeView) -> None:
+        """Show a range read: title, chips, free slots and selection, in one go.
+        A read that finds what is shown already (a change elsewhere) changes nothing."""
+        now_local = self._now_local()
+        today = self._today = now_local.date()
+        self.stack.setCurrentWidget(self._view_widget(key.view))
+        shown = (key, view, today)
+        if shown == self._shown:
+            return
+        self._shown = shown
+        start, end = key.start, key.end
+        if key.view == "month":
             self.title_label.setText(f"{self._anchor:%B %Y}")
-        elif view == "week":
-            start = week_start(self._anchor, first_weekday)
-            end = start + timedelta(days=7)
+        elif key.view == "week":
             self.title_label.setText(range_title(start, end - timedelta(days=1)))
         else:
-            start, end = self._anchor, self._anchor + timedelta(days=1)
             self.title_label.setText(f"{start:%A} {start.day} {start:%B %Y}")
-        self.model.load(
-            start,
-            end,
-            self.zone,
-            hide_cancelled=not self.show_cancelled.isChecked(),
-            flt=self.list_view.filter(),
-        )
+        self.model.show(view.rows)
         self.list_view.show_filtered(self.model.rowCount(), self.model.unfiltered)
         if self._selected_id is not None and self.model.item(self._selected_id) is None:
             self._selected_id = None
-        if view == "month":
-            self.month_view.set_range(start, self._anchor.month, today, self.zone)
-        elif view == "week":
-            self.week_view.set_range(start, today, now_local, self.zone)
-            self.week_view.grid.set_slot_marks(self._slot_marks(start, end))
+        if key.view == "month":
+            self.month_view.set_range(start, key.month, today, key.zone)
+        elif key.view == "week":
+            self.week_view.set_range(start, today, now_local, key.zone)
+            self.week_view.grid.set_slot_marks(view.marks)
         else:
-            self.day_view.set_range(start, today, now_local, self.zone)
-            self.day_view.grid.set_slot_marks(self._slot_marks(start, end))
+            self.day_view.set_range(start, today, now_local, key.zone)
+            self.day_view.grid.set_slot_marks(view.marks)
         self._apply_selection()
 
-    def _slot_marks(self, start: date, end: date) -> list[SlotMark]:
-        """The free queue slots of the accounts the filter lets through, in local time."""
-        flt = self.list_view.filter()
-        if flt.statuses or flt.text.strip():
-            return []  # a filtered view shows posts, not room for more
-        lo = datetime.combine(start, time(0), tzinfo=self.zone).astimezone(UTC)
-        hi = datetime.combine(end, time(0), tzinfo=self.zone).astimezone(UTC)
-        names = {a.id: a for a in queries.list_accounts()}
-        marks = []
-        for free in queue.free_slots_between(lo, hi, clock=self.clock):
-            acc = names.get(free.account_id)
-            if acc is None or (flt.account_id is not None and acc.id != flt.account_id):
-                continue
-            if flt.platform and acc.platform != flt.platform:
-                continue
-            local = free.at.astimezone(self.zone)
-            marks.append(
-                SlotMark(
-                    local.date(),
-                    local.time().replace(tzinfo=None),
-                    free.at,
-                    acc.id,
-                    acc.display_name,
-                    acc.platform,
-                )
-            )
-        return marks
+    def show_changes(self, changes: dict[int, Change], instants: Iterable[datetime] = ()) -> None:
+        """Edits made here (a drop, an undo): shown at once, then confirmed by a read.
+
+        Only the ranges read before that hold one of the schedules, or cover one of
+        ``instants`` (where something moved to or appeared), are read again. A status
+        change of a schedule no range holds (a cancelled one, hidden) may show
+        anywhere: then everything is read again."""
+        moments = [*instants, *(c.when for c in changes.values() if c.when is not None)]
+        held: set[int] = set()
+        for v in self._cache.values():
+            held |= v.rows.ids & changes.keys()
+        unplaced = any(c.when is None and sid not in held for sid, c in changes.items())
+        self._forget(None if unplaced else changes.keys(), moments)
+        if self._view != "list":
+            self._cache.pop(self._key(self._view, self._anchor), None)  # confirmed by a read
+            if self.model.patch(changes):
+                self._shown = None  # the model is ahead of every read
+                self.list_view.show_filtered(self.model.rowCount(), self.model.unfiltered)
+        self._show()
 
     def filter(self) -> queries.ScheduleFilter:
         """What the search and filters let through, in every view."""
@@ -794,10 +1012,21 @@ class CalendarPane(QWidget):
         """Reload the list; a refresh keeps what was scrolled to and the selection."""
         bar = self.list_view.table.verticalScrollBar()
         position = bar.value() if keep_loaded else 0
-        self.list_model.load(self.list_view.filter(), self.zone, keep_loaded=keep_loaded)
-        self.list_view.show_count(self.list_model.total())
-        bar.setValue(position)
-        self._select_in_table()
+        flt, zone = self.list_view.filter(), self.zone
+
+        def show(read: TableRead) -> None:
+            self.list_model.show(flt, zone, read)
+            self.stack.setCurrentWidget(self.list_view)
+            self.list_view.show_count(self.list_model.total())
+            bar.setValue(position)
+            self._select_in_table()
+            then, self._list_then = self._list_then, None
+            if then is not None:
+                then()
+
+        self._list_reads.request(
+            self.list_model.reader(flt, keep_loaded=keep_loaded), show, self._on_read_failed
+        )
 
     def show_attention(self, schedule_id: int | None = None) -> None:
         """The list of every failed, uncertain and missed post, with ``schedule_id`` selected."""
@@ -805,24 +1034,31 @@ class CalendarPane(QWidget):
         self.list_view.platform_combo.setCurrentIndex(0)
         self.list_view.account_combo.setCurrentIndex(0)
         self.list_view.show_attention()
+
+        def at_the_post() -> None:  # once the list is read
+            if schedule_id:
+                self.select(schedule_id)
+                index = self.list_model.index_of(schedule_id)
+                if index.isValid():
+                    self.list_view.table.scrollTo(index)
+            self.list_view.table.setFocus(Qt.FocusReason.OtherFocusReason)
+
+        self._list_then = at_the_post
         self.set_view("list")
-        if schedule_id:
-            self.select(schedule_id)
-            index = self.list_model.index_of(schedule_id)
-            if index.isValid():
-                self.list_view.table.scrollTo(index)
-        self.list_view.table.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    @staticmethod
+    def _shifted(view: str, anchor: date, step: int) -> date:
+        if view == "month":
+            return add_months(anchor, step)
+        if view == "week":
+            return anchor + timedelta(days=7 * step)
+        return anchor + timedelta(days=step)
 
     def _shift(self, step: int) -> None:
         if self._view == "list":
             return
-        if self._view == "month":
-            self._anchor = add_months(self._anchor, step)
-        elif self._view == "week":
-            self._anchor += timedelta(days=7 * step)
-        else:
-            self._anchor += timedelta(days=step)
-        self.refresh()
+        self._anchor = self._shifted(self._view, self._anchor, step)
+        self._show()
 
     def show_menu(self, schedule_id: int, global_pos: QPoint) -> None:
         """The post's menu at ``global_pos``: what its status lets the user do."""
@@ -977,9 +1213,31 @@ class CalendarPane(QWidget):
     # A decorated slot makes a real Qt connection, which Qt drops when this pane is
     # destroyed; the stack usually outlives the pane and emits while it is cleared.
     @Slot(int)
-    def _on_undo_stack_index_changed(self, _index: int) -> None:
-        self.refresh()
+    def _on_undo_stack_index_changed(self, index: int) -> None:
+        if not isValid(self.undo_stack):
+            return  # the stack empties itself as it is deleted
+        low, high = sorted((self._undo_index, index))
+        done = index > self._undo_index
+        self._undo_index = index
+        steps = [self.undo_stack.command(i) for i in range(low, high)]
+        changes: dict[int, Change] = {}
+        instants: list[datetime] = []
+        for cmd in steps if done else reversed(steps):
+            step = effects(cmd, done=done)
+            if step is None:
+                changes.clear()
+                break
+            changes.update(step[0])
+            instants += step[1]
+        if changes or instants:
+            self.show_changes(changes, instants)
+        else:
+            self.refresh()
         self.changed.emit()
+
+    def _on_first_shown(self) -> None:
+        if self._view != "list":
+            self._prefetch_around(self._key(self._view, self._anchor))
 
     def _on_now_timer_timeout(self) -> None:
         now_local = self._now_local()

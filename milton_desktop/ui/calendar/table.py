@@ -58,6 +58,8 @@ from milton_desktop.ui.calendar.model import ScheduleItem, ScheduleModel, format
 log = logging.getLogger("milton.ui.calendar")
 
 _Index = QModelIndex | QPersistentModelIndex
+#: what the list view reads: (how many the filter lets through, accounts, first rows)
+TableRead = tuple[int, dict[int, tuple[str, str]], list[tuple]]
 
 #: how many rows one read brings in (a screenful is about thirty)
 PAGE = 200
@@ -100,11 +102,25 @@ class ScheduleTableModel(QAbstractTableModel):
     def load(self, flt: ScheduleFilter, zone: tzinfo, *, keep_loaded: bool = False) -> None:
         """Show what ``flt`` lets through; ``keep_loaded`` reads as many rows as were
         loaded before (a refresh keeps what the user scrolled to)."""
+        self.show(flt, zone, self.reader(flt, keep_loaded=keep_loaded)())
+
+    def reader(self, flt: ScheduleFilter, *, keep_loaded: bool = False) -> Callable[[], TableRead]:
+        """The read :meth:`load` makes, as a function a worker thread can run."""
         wanted = max(PAGE, len(self._rows)) if keep_loaded and flt == self.filter else PAGE
-        total = queries.schedule_table_count(flt)
-        accounts, rows = queries.schedule_table_rows(
-            flt, limit=wanted, sort=self.sort_key, descending=self.descending
-        )
+        sort, descending = self.sort_key, self.descending
+
+        def read() -> TableRead:
+            total = queries.schedule_table_count(flt)
+            accounts, rows = queries.schedule_table_rows(
+                flt, limit=wanted, sort=sort, descending=descending
+            )
+            return total, accounts, rows
+
+        return read
+
+    def show(self, flt: ScheduleFilter, zone: tzinfo, read: TableRead) -> None:
+        """Show a :meth:`reader`'s result."""
+        total, accounts, rows = read
         self.beginResetModel()
         self.filter, self._zone, self._total = flt, zone, total
         self._rows, self._accounts = list(rows), accounts

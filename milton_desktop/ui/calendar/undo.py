@@ -22,6 +22,7 @@ from milton_desktop.domain.errors import UserError
 from milton_desktop.domain.status import Status
 from milton_desktop.domain.timeutil import TimeInputError, iso_z
 from milton_desktop.operations import queue, schedules
+from milton_desktop.ui.calendar.model import Change
 
 log = logging.getLogger("milton.ui.undo")
 
@@ -306,3 +307,38 @@ def moves_only(command: QUndoCommand | None) -> bool:
     if isinstance(command, CommandGroup):
         return all(moves_only(c) for c in command.commands)
     return False
+
+
+#: what a step did, as the calendar shows it at once: schedule id -> its change, and
+#: the instants a schedule appeared at (its row is read with the range)
+Effects = tuple[dict[int, Change], list[datetime]]
+
+
+def effects(command: QUndoCommand | None, *, done: bool) -> Effects | None:
+    """What doing (``done``) or undoing ``command`` changed; None when it cannot say,
+    and everything shown must be read again."""
+    changes: dict[int, Change] = {}
+    instants: list[datetime] = []
+    if isinstance(command, CommandGroup):
+        for cmd in command.commands if done else reversed(command.commands):
+            part = effects(cmd, done=done)
+            if part is None:
+                return None
+            changes.update(part[0])
+            instants += part[1]
+    elif isinstance(command, RescheduleCommand):
+        changes[command.schedule_id] = Change(when=command.new if done else command.old)
+    elif isinstance(command, CancelCommand | SkipCommand):
+        status = Status.CANCELLED if done else command.previous_status
+        changes[command.schedule_id] = Change(status=status)
+    elif isinstance(command, ScheduleDraftCommand):
+        if command.schedule_id is None:
+            return None
+        if done:
+            instants.append(command.when)  # new: its row comes with its range's read
+            changes[command.schedule_id] = Change(status=Status.PENDING)  # put back
+        else:
+            changes[command.schedule_id] = Change(status=Status.CANCELLED)
+    else:
+        return None
+    return changes, instants

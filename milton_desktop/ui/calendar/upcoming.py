@@ -4,7 +4,9 @@ from here too (right-click or the Menu key offers what the chip menu offers)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+import logging
+from dataclasses import dataclass
+from datetime import date, timedelta, tzinfo
 from typing import Any
 
 from PySide6.QtCore import QEvent, QModelIndex, QObject, QPoint, Qt, QTimer, Signal
@@ -23,6 +25,9 @@ from milton_desktop.domain.clock import Clock, SystemClock
 from milton_desktop.storage import queries
 from milton_desktop.ui import style
 from milton_desktop.ui.calendar.model import ScheduleItem, display_zone, format_day
+from milton_desktop.ui.tasks import LatestRead
+
+log = logging.getLogger("milton.ui.upcoming")
 
 DAYS_AHEAD = 7
 #: at most this many posts needing attention are listed here (the list view has them all)
@@ -32,6 +37,33 @@ UPCOMING_ROWS = 150
 _ID_ROLE = Qt.ItemDataRole.UserRole + 1
 #: marks the row saying how many more posts are not listed
 _MORE_ROLE = Qt.ItemDataRole.UserRole + 2
+
+
+EMPTY_TEXT = f"Nothing scheduled for the next {DAYS_AHEAD} days."
+
+
+@dataclass(frozen=True)
+class UpcomingRead:
+    """What the panel shows, read on a worker: plain items, compared to skip a rebuild."""
+
+    today: date
+    upcoming_total: int
+    items: list[ScheduleItem]
+    attention_total: int
+    attention: list[ScheduleItem]
+
+
+def read_upcoming(zone: tzinfo, clock: Clock) -> UpcomingRead:
+    """The next days' pending posts and the newest needing attention (worker-safe)."""
+    today = clock.now().astimezone(zone).date()
+    upcoming_total, accounts, rows = queries.upcoming_rows(
+        DAYS_AHEAD, clock=clock, limit=UPCOMING_ROWS
+    )
+    items = [ScheduleItem.from_calendar_row(row, accounts, zone) for row in rows]
+    items.sort(key=lambda it: (it.local, it.id))
+    total, accounts, rows = queries.attention_rows(ATTENTION_ROWS)
+    attention = [ScheduleItem.from_calendar_row(row, accounts, zone) for row in rows]
+    return UpcomingRead(today, upcoming_total, items, total, attention)
 
 
 class _PostRow(QTreeWidgetItem):
@@ -66,11 +98,19 @@ class UpcomingPanel(QWidget):
     attentionRequested = Signal()
 
     def __init__(
-        self, parent: QWidget | None = None, clock: Clock | None = None, *, load: bool = True
+        self,
+        parent: QWidget | None = None,
+        clock: Clock | None = None,
+        *,
+        load: bool = True,
+        background_reads: bool = False,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("upcomingPanel")
         self.clock: Clock = clock or SystemClock()
+        self._reads = LatestRead(self, background=background_reads)
+        #: what the list shows, to tell whether a reload changed anything
+        self._shown: UpcomingRead | None = None
         self.tree = QTreeWidget(self)
         self.tree.setObjectName("upcomingTree")
         self.tree.setHeaderHidden(True)
@@ -84,7 +124,7 @@ class UpcomingPanel(QWidget):
         self.tree.setStyleSheet("QTreeWidget::item { padding: 4px 2px; }")
         self.tree.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.tree.setMouseTracking(True)
-        self.empty_label = QLabel(f"Nothing scheduled for the next {DAYS_AHEAD} days.", self)
+        self.empty_label = QLabel(EMPTY_TEXT, self)
         self.empty_label.setObjectName("upcomingEmpty")
         self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.empty_label.setWordWrap(True)
@@ -112,15 +152,44 @@ class UpcomingPanel(QWidget):
             self.empty_label.hide()
 
     def refresh(self) -> None:
-        """Reload from the store."""
+        """Reload from the store (on a worker in the window); the list is rebuilt only
+        when what it shows changed."""
         zone = display_zone()
-        now_local = self.clock.now().astimezone(zone)
-        today = now_local.date()
-        upcoming_total, accounts, rows = queries.upcoming_rows(
-            DAYS_AHEAD, clock=self.clock, limit=UPCOMING_ROWS
+        clock, previous = self.clock, self._shown
+
+        def read() -> UpcomingRead | None:
+            fresh = read_upcoming(zone, clock)
+            return None if fresh == previous else fresh
+
+        self._reads.request(read, self._on_read, self._on_read_failed)
+
+    def loading(self) -> bool:
+        """Whether a reload has not answered yet."""
+        return self._reads.busy()
+
+    def _on_read(self, read: UpcomingRead | None) -> None:
+        if read is not None:
+            self._shown = read
+            self._build(read)
+
+    def _on_read_failed(self, exc: Exception) -> None:
+        log.error("could not read the upcoming posts: %s", exc)
+        self.empty_label.setText(
+            f"The upcoming posts could not be read ({exc}). They are read again at the "
+            "next change, or in a minute."
         )
-        items = [ScheduleItem.from_calendar_row(row, accounts, zone) for row in rows]
-        items.sort(key=lambda it: (it.local, it.id))
+        self.tree.hide()
+        self.empty_label.show()
+
+    def _build(self, read: UpcomingRead) -> None:
+        today = read.today
+        items, attention, total, upcoming_total = (
+            read.items,
+            read.attention,
+            read.attention_total,
+            read.upcoming_total,
+        )
+        self.empty_label.setText(EMPTY_TEXT)
         self.tree.clear()
         # Spanning or expanding an item lays out the whole tree first: done once each,
         # after every row is in, rather than per day as the rows arrive.
@@ -128,8 +197,6 @@ class UpcomingPanel(QWidget):
         bold = QFont(self.font())
         bold.setBold(True)
         heading = self.palette().color(QPalette.ColorRole.WindowText)
-        total, accounts, rows = queries.attention_rows(ATTENTION_ROWS)
-        attention = [ScheduleItem.from_calendar_row(row, accounts, zone) for row in rows]
         if attention:
             head = QTreeWidgetItem([f"Needs attention · {total}"])
             head.setFont(0, bold)

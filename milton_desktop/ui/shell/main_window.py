@@ -18,6 +18,7 @@ import logging
 import platform
 import sys
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from html import escape
 from typing import TYPE_CHECKING
@@ -58,7 +59,7 @@ from milton_desktop import APP_NAME, __version__
 from milton_desktop.context import AppContext
 from milton_desktop.domain.clock import Clock, SystemClock
 from milton_desktop.domain.errors import UserError
-from milton_desktop.domain.status import Status
+from milton_desktop.domain.status import NEEDS_ATTENTION, Status
 from milton_desktop.domain.timeutil import get_zone
 from milton_desktop.publishers import registry
 from milton_desktop.storage import queries, settings
@@ -71,11 +72,13 @@ from milton_desktop.ui.shell.first_run import FirstRunGuide
 from milton_desktop.ui.shell.missed_dialog import MissedPostsDialog
 from milton_desktop.ui.shell.post_actions import PostActions, shortcut_of
 from milton_desktop.ui.shell.tray import (
+    NextPost,
     Notice,
     external_scheduler_text,
     follow_runner,
     next_post,
 )
+from milton_desktop.ui.tasks import LatestRead
 from milton_desktop.ui.wording import with_hint
 
 if TYPE_CHECKING:  # the dialogs are imported when first opened: the window shows sooner
@@ -116,6 +119,31 @@ COMPACT_WIDTH = 1200
 DOCK_WIDTHS = {"drafts-dock": 320, "upcoming-dock": 340}
 #: toolbar buttons that keep their text in a compact window
 TOOLBAR_KEEPS_TEXT = ("new-post", "today", "month", "week", "day", "list", "attention")
+
+
+@dataclass(frozen=True)
+class StatusRead:
+    """What the status bar, the Post menu and the first-run guide show of the store."""
+
+    next_post: NextPost | None
+    zone: str
+    attention: int
+    missed: int
+    has_accounts: bool
+    has_posts: bool
+
+
+def read_status() -> StatusRead:
+    """Read on a worker after every refresh: a handful of small indexed queries."""
+    return StatusRead(
+        next_post(),
+        settings.get("timezone") or "UTC",
+        queries.status_count(*NEEDS_ATTENTION),
+        queries.status_count(Status.MISSED),
+        bool(queries.list_accounts()),
+        queries.has_posts(),
+    )
+
 
 #: notice level -> the meaning whose colour edges its card (info takes the accent)
 _LEVEL_TONES = {"warning": "warning", "critical": "error"}
@@ -196,7 +224,14 @@ class NotificationArea(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("notification-area")
+        self._notices: list[Notice] = []
+        #: the cards of the first MAX_VISIBLE_NOTICES notices
         self._cards: list[NoticeCard] = []
+        self._cards_timer = QTimer(self)
+        self._cards_timer.setObjectName("milton-notice-cards")
+        self._cards_timer.setSingleShot(True)
+        self._cards_timer.setInterval(0)
+        self._cards_timer.timeout.connect(self._sync_cards)
         self._layout = QVBoxLayout(self)
         self._layout.setContentsMargins(8, 8, 8, 0)
         self._layout.setSpacing(6)
@@ -213,35 +248,54 @@ class NotificationArea(QWidget):
         self._update()
 
     def add(self, notice: Notice) -> None:
-        card = NoticeCard(notice, self)
-        self._cards.insert(0, card)  # newest first
-        self._layout.insertWidget(0, card)
+        # Only the cards shown are built, once for a burst of outcomes (many at once).
+        self._notices.insert(0, notice)  # newest first
+        self._update()
+        if not self._cards_timer.isActive():
+            self._cards_timer.start()
+
+    def _sync_cards(self) -> None:
+        """One card for each of the first MAX_VISIBLE_NOTICES notices, newest on top."""
+        wanted = self._notices[:MAX_VISIBLE_NOTICES]
+        for card in [c for c in self._cards if c.notice not in wanted]:
+            self._drop_card(card)
+        have = {id(c.notice): c for c in self._cards}
+        cards: list[NoticeCard] = []
+        for n, notice in enumerate(wanted):
+            card = have.get(id(notice)) or NoticeCard(notice, self)
+            self._layout.insertWidget(n, card)
+            cards.append(card)
+        self._cards = cards
         self._update()
 
     def notices(self) -> list[Notice]:
-        return [c.notice for c in self._cards]
+        return list(self._notices)
 
     def count(self) -> int:
-        return len(self._cards)
+        return len(self._notices)
 
     def dismiss(self, card: NoticeCard) -> None:
         if card in self._cards:
-            self._cards.remove(card)
-            card.hide()
-            card.deleteLater()
+            self._notices.remove(card.notice)
+            self._sync_cards()  # the next one comes into view
         self._update()
 
     def clear(self) -> None:
+        self._notices.clear()
         for card in list(self._cards):
-            self.dismiss(card)
+            self._drop_card(card)
+        self._update()
+
+    def _drop_card(self, card: NoticeCard) -> None:
+        self._cards.remove(card)
+        card.hide()
+        card.deleteLater()
 
     def _update(self) -> None:
-        for i, card in enumerate(self._cards):
-            card.setVisible(i < MAX_VISIBLE_NOTICES)
-        hidden = len(self._cards) - MAX_VISIBLE_NOTICES
+        hidden = len(self._notices) - min(len(self._notices), MAX_VISIBLE_NOTICES)
         self._more_label.setText(f"and {hidden} more" if hidden > 0 else "")
-        self._more.setVisible(len(self._cards) > 1)
-        self.setVisible(bool(self._cards))
+        self._more.setVisible(len(self._notices) > 1)
+        self.setVisible(bool(self._notices))
 
 
 # ---------------------------------------------------------------- the window
@@ -303,7 +357,7 @@ class MainWindow(QMainWindow):
             QMainWindow.DockOption.AnimatedDocks | QMainWindow.DockOption.AllowTabbedDocks
         )
 
-        self.calendar = CalendarPane(undo_stack, clock=clock, parent=self)
+        self.calendar = CalendarPane(undo_stack, clock=clock, parent=self, background_reads=True)
         self.notices = NotificationArea(self)
         self.notices.actionRequested.connect(self._on_notices_action_requested)
         central = QWidget(self)
@@ -316,8 +370,11 @@ class MainWindow(QMainWindow):
         column.addWidget(self.calendar, 1)
         self.setCentralWidget(central)
 
-        self.drafts = DraftsPane(self, load=fill_panes)
-        self.upcoming = UpcomingPanel(self, clock=clock, load=fill_panes)
+        self.drafts = DraftsPane(self, load=fill_panes, background_reads=True)
+        self.upcoming = UpcomingPanel(self, clock=clock, load=fill_panes, background_reads=True)
+        #: the status bar's next post, the attention counts and the first-run guide's
+        #: state: read together on a worker after every refresh
+        self._status_reads = LatestRead(self)
         self.drafts_dock = self._dock("Drafts", "drafts-dock", self.drafts)
         self.upcoming_dock = self._dock("Upcoming", "upcoming-dock", self.upcoming)
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.drafts_dock)
@@ -331,6 +388,7 @@ class MainWindow(QMainWindow):
 
         self._refresh_timer = self._timer("milton-ui-refresh", REFRESH_DEBOUNCE_MS, single=True)
         self._dirty: set[str] = set()
+        self._changed_ids: set[int] = set()
         self._undo_index = undo_stack.index()
         self._refresh_timer.timeout.connect(self._on_refresh_timer_timeout)
         self._status_timer = self._timer("milton-ui-status-clock", STATUS_REFRESH_MS)
@@ -646,6 +704,7 @@ class MainWindow(QMainWindow):
         if stack is not None:
             # The pane switches views itself too (a click on a day opens the day view).
             stack.currentChanged.connect(self._on_calendar_stack_current_changed)
+            self.calendar.viewChanged.connect(self._on_calendar_view_changed)
         # the pane says why a drop or an action was refused in its own banner
         self.calendar.settler.paused = self._publishing_paused
         self.calendar.show_cancelled.toggled.connect(self._on_calendar_show_cancelled_toggled)
@@ -689,23 +748,31 @@ class MainWindow(QMainWindow):
         100 000 posts a pane is a tenth of a second or more, so only those."""
         self._refresh_timer.stop()
         dirty, self._dirty = self._dirty, set()
+        changed, self._changed_ids = self._changed_ids, set()
         if "calendar" in dirty:
             self.calendar.refresh()
+        elif changed:
+            self.calendar.reload(changed)
         if "drafts" in dirty:
             self.drafts.refresh()
         if "upcoming" in dirty:
             self.upcoming.refresh()
         self.refresh_status()
-        self._refresh_first_run()
 
     def _refresh_first_run(self) -> None:
         self.first_run.refresh(
             has_accounts=bool(queries.list_accounts()), has_posts=queries.has_posts()
         )
 
-    def schedule_refresh(self, panes: Iterable[str] = PANES) -> None:
+    def schedule_refresh(self, panes: Iterable[str] = PANES, *, schedule_id: int = 0) -> None:
         """Refresh ``panes`` (all by default) soon, once, however many changes arrive
-        meanwhile; the status bar always follows."""
+        meanwhile; the status bar always follows. A change to one known schedule
+        (``schedule_id``, a publish outcome) has the calendar read again only the
+        ranges that hold it."""
+        panes = set(panes)
+        if schedule_id and "calendar" in panes:
+            panes.discard("calendar")
+            self._changed_ids.add(schedule_id)
         self._dirty.update(panes)
         if not self._refresh_timer.isActive():
             self._refresh_timer.start()
@@ -740,19 +807,28 @@ class MainWindow(QMainWindow):
         self.scheduler_label.setText(
             f"<span style='color:{colour.name()}'>●</span>&nbsp;{escape(state)}"
         )
-        nxt = next_post()
+        self.publish_now_action.setEnabled(runner is not None and not runner.paused)
+        if runner is None:
+            self.publish_now_action.setToolTip(state)
+        self._status_reads.request(read_status, self._on_status_read, self._on_status_read_failed)
+
+    def _on_status_read(self, read: StatusRead) -> None:
+        nxt = read.next_post
         self.next_label.setText(
             f"Next: {nxt.describe(self.clock.now())}" if nxt else "Nothing scheduled"
         )
         if nxt is not None:
-            local = nxt.when.astimezone(get_zone(settings.get("timezone") or "UTC"))
+            local = nxt.when.astimezone(get_zone(read.zone))
             self.next_label.setToolTip(f"{nxt.account}, {local:%a %d %b %H:%M %Z}")
         else:
             self.next_label.setToolTip("")
-        self.publish_now_action.setEnabled(runner is not None and not runner.paused)
-        self.post_actions.refresh()
-        if runner is None:
-            self.publish_now_action.setToolTip(state)
+        self.post_actions.show_counts(read.attention, read.missed)
+        self.first_run.refresh(has_accounts=read.has_accounts, has_posts=read.has_posts)
+
+    def _on_status_read_failed(self, exc: Exception) -> None:
+        log.error("could not read the scheduler's next post: %s", exc)
+        self.next_label.setText("Next post: not known (the database could not be read)")
+        self.next_label.setToolTip(str(exc))
 
     def sync_paused(self) -> None:
         """Follow the runner's paused state (it may have been changed from the tray)."""
@@ -1001,6 +1077,9 @@ class MainWindow(QMainWindow):
     def _on_calendar_stack_current_changed(self, _index: int) -> None:
         self._sync_view_actions()
 
+    def _on_calendar_view_changed(self, _name: str) -> None:
+        self._sync_view_actions()
+
     def _on_refresh_timer_timeout(self) -> None:
         self._refresh_dirty()
 
@@ -1039,7 +1118,7 @@ class MainWindow(QMainWindow):
         if outcome.status == Status.MISSED:
             self.queue_missed([outcome.schedule_id])
         # a publish changes a schedule's status, never whether its post is a draft
-        self.schedule_refresh(("calendar", "upcoming"))
+        self.schedule_refresh(("calendar", "upcoming"), schedule_id=outcome.schedule_id)
 
     def _on_runner_rearmed(self, _next: datetime | None) -> None:
         self.refresh_status()
@@ -1059,11 +1138,10 @@ class MainWindow(QMainWindow):
 
     def _on_calendar_draft_duplicated(self, post_id: int) -> None:
         # the copy is where the user looks next: the drafts, shown, with it selected
-        self.drafts.refresh()
+        self.drafts.refresh(then=lambda: self.drafts.select_post(post_id))
         self.drafts_dock.show()
         self.drafts_dock.raise_()
-        self.drafts.select_post(post_id)
-        self._refresh_first_run()
+        self.refresh_status()  # and the first-run guide
 
     def _on_undo_stack_index_changed(self, index: int) -> None:
         if not isValid(self.undo_stack):

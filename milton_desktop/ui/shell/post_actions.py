@@ -63,8 +63,14 @@ class PostActions(QObject):
 
     def refresh(self) -> None:
         """Bring the count of posts needing attention up to date (one cheap query)."""
-        self.count = queries.status_count(*NEEDS_ATTENTION)
-        n = self.count
+        self.show_counts(
+            queries.status_count(*NEEDS_ATTENTION), queries.status_count(Status.MISSED)
+        )
+
+    def show_counts(self, attention: int, missed: int) -> None:
+        """Show how many posts need attention, and whether any are missed (counts read
+        on a worker, see :func:`read_counts`)."""
+        self.count = n = attention
         self.attention_action.setText(f"Needs attention ({n})" if n else "Needs attention")
         tip = (
             attention_title(n) + ": failed, uncertain or missed (Ctrl+Shift+A)"
@@ -73,7 +79,6 @@ class PostActions(QObject):
         )
         self.attention_action.setToolTip(tip)
         self.attention_action.setStatusTip(tip)
-        missed = queries.status_count(Status.MISSED)
         self.missed_action.setEnabled(missed > 0)
 
     def fill_menu(self) -> None:

@@ -413,6 +413,12 @@ class TrayController(QObject):
         self._batch_timer.setInterval(BATCH_MS)
         self._batch_timer.timeout.connect(self._on_batch_timer_timeout)
 
+        self._refresh_timer = QTimer(self)
+        self._refresh_timer.setObjectName("milton-tray-refresh")
+        self._refresh_timer.setSingleShot(True)
+        self._refresh_timer.setInterval(0)
+        self._refresh_timer.timeout.connect(self.refresh)
+
         self._tooltip_timer = QTimer(self)
         self._tooltip_timer.setObjectName("milton-tray-tooltip")
         self._tooltip_timer.setInterval(TOOLTIP_REFRESH_MS)
@@ -566,7 +572,9 @@ class TrayController(QObject):
         notice = notice_for_outcome(outcome, self._prefs())
         if notice is not None:
             self.notify(notice)
-        self.refresh()
+        # the icon at once; the tooltip and menu (a few reads) once for a burst
+        self._update_icon()
+        self._refresh_timer.start()
 
     def _window_is_active(self) -> bool:
         return self.window.isVisible() and self.window.isActiveWindow()

@@ -58,22 +58,25 @@ def test_find_focuses_the_search_in_the_view_that_is_shown(qtbot, window):
     qtbot.waitUntil(lambda: window.calendar.list_view.search_edit.hasFocus())
 
 
-def test_needs_attention_counts_and_opens_the_filtered_list(window, make_schedule, base_time):
+def test_needs_attention_counts_and_opens_the_filtered_list(
+    qtbot, window, make_schedule, base_time
+):
     assert window.post_actions.attention_action.text() == "Needs attention"
     a = make_schedule("Failed one", base_time + timedelta(days=1))
     b = make_schedule("Unsure one", base_time + timedelta(days=2))
     make_schedule("Fine one", base_time + timedelta(days=3))
     set_status(a.id, "failed", error_message="Token expired")
     set_status(b.id, "uncertain")
-    window.refresh_all()
-    assert window.post_actions.attention_action.text() == "Needs attention (2)"
+    window.refresh_all()  # the counts and the list are read on workers
+    action = window.post_actions.attention_action
+    qtbot.waitUntil(lambda: action.text() == "Needs attention (2)", timeout=5000)
     assert window.post_actions.attention_action in window.toolbar.actions()
     window.post_actions.attention_action.trigger()
     cal = window.calendar
     assert cal.current_view() == "list"
-    assert cal.list_view.count_label.text() == "2 posts need attention"
+    qtbot.waitUntil(lambda: cal.list_view.count_label.text() == "2 posts need attention")
     window.show_attention([a.id])
-    assert cal.selected_id() == a.id
+    qtbot.waitUntil(lambda: cal.selected_id() == a.id, timeout=5000)
 
 
 def test_the_post_menu_offers_the_selected_posts_choices(window, make_schedule, base_time):
@@ -133,5 +136,6 @@ def test_duplicate_as_draft_shows_the_copy_selected_in_the_drafts(
         assert window.calendar.settler.run("duplicate", sched.id)
     (new_id,) = made.args
     assert window.drafts_dock.isVisibleTo(window)
+    # the drafts are read on a worker: the copy is selected once they are in
+    qtbot.waitUntil(lambda: window.drafts.selected_post_id() == new_id, timeout=5000)
     assert new_id in window.drafts.post_ids()
-    assert window.drafts.selected_post_id() == new_id

@@ -108,7 +108,9 @@ def test_the_list_keeps_the_status_filter_readable_in_a_small_window(window, qtb
     window.calendar.show_attention()
     combo = window.calendar.list_view.status_combo
     assert combo.currentText() == "Needs attention"
+    # the list comes on screen when its rows are in
+    qtbot.waitUntil(lambda: window.calendar.stack.currentWidget() is window.calendar.list_view)
     qtbot.waitUntil(lambda: combo.isVisible())
     # the words the list is filtered by are shown whole, not "Needs attent"
     words = combo.fontMetrics().horizontalAdvance(combo.currentText())
-    assert combo.width() > words + combo.iconSize().width()
+    qtbot.waitUntil(lambda: combo.width() > words + combo.iconSize().width(), timeout=2000)
