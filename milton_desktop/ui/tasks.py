@@ -28,31 +28,101 @@ from milton_desktop.storage.db import worker_connection
 log = logging.getLogger("milton.ui")
 
 
-class _Relay(QObject):
-    """Carries one task's result to the GUI thread; a child of the task's parent."""
+class _Pending:
+    """One task's way back: the widget it is for and its callbacks."""
 
-    succeeded = Signal(object)
-    failed = Signal(object)
+    __slots__ = ("dropped", "on_failure", "on_success", "parent", "until_finished")
 
-    def __init__(self, parent: QObject, *, until_finished: bool) -> None:
-        super().__init__(parent)
+    def __init__(
+        self,
+        parent: QObject,
+        on_success: Callable[[Any], None] | None,
+        on_failure: Callable[[Exception], None] | None,
+        *,
+        until_finished: bool,
+    ) -> None:
+        self.parent = parent
+        self.on_success = on_success
+        self.on_failure = on_failure
+        self.until_finished = until_finished
         self.dropped = False
-        if until_finished and isinstance(parent, QDialog):
-            parent.finished.connect(self._on_parent_finished)
-
-    def _on_parent_finished(self, _result: int) -> None:
-        self.dropped = True
 
     def wanted(self) -> bool:
         """Whether the result may still be delivered (parent alive, dialog not closed)."""
-        return shiboken6.isValid(self) and not self.dropped
+        return not self.dropped and shiboken6.isValid(self.parent)
+
+
+class _Dispatcher(QObject):
+    """Carries every task's result to the GUI thread.
+
+    One object for the life of the process, not one per task: the window reads in the
+    background all day, and an object per read would pile up under its widget (deleting
+    each one after delivery races with the worker still returning from ``emit``).
+    """
+
+    delivered = Signal(int, bool, object)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.pending: dict[int, _Pending] = {}
+        self.next_id = 0
+        self.watched_dialogs: set[int] = set()
+        self.delivered.connect(self._deliver)
+
+    def add(self, entry: _Pending) -> int:
+        self.next_id += 1
+        self.pending[self.next_id] = entry
+        parent = entry.parent
+        if (
+            entry.until_finished
+            and isinstance(parent, QDialog)
+            and id(parent) not in self.watched_dialogs
+        ):
+            # one connection per dialog: closing it drops what its tasks still owe it. The
+            # slots hold the dialog's id, not the dialog, which they would keep alive.
+            key = id(parent)
+            self.watched_dialogs.add(key)
+            parent.finished.connect(lambda _result, k=key: self._drop_for(k))
+            parent.destroyed.connect(lambda _obj=None, k=key: self.watched_dialogs.discard(k))
+        return self.next_id
+
+    def _drop_for(self, key: int) -> None:
+        # an entry holds its parent, so no other live object has this id meanwhile
+        for entry in self.pending.values():
+            if id(entry.parent) == key and entry.until_finished:
+                entry.dropped = True
+
+    def _deliver(self, task_id: int, ok: bool, value: Any) -> None:
+        entry = self.pending.pop(task_id, None)
+        if entry is None:
+            return
+        if not entry.wanted():
+            log.debug("background result dropped: its widget is gone or closed")
+        elif ok:
+            if entry.on_success is not None:
+                entry.on_success(value)
+        elif entry.on_failure is not None:
+            entry.on_failure(value)
+        else:
+            log.error("background task failed: %s", value)
+
+
+_dispatcher: _Dispatcher | None = None
+
+
+def _the_dispatcher() -> _Dispatcher:
+    global _dispatcher
+    if _dispatcher is None:  # made on the GUI thread (tasks are started there), so slots run there
+        _dispatcher = _Dispatcher()
+    return _dispatcher
 
 
 class _Task(QRunnable):
-    def __init__(self, fn: Callable[[], Any], relay: _Relay) -> None:
+    def __init__(self, fn: Callable[[], Any], dispatcher: _Dispatcher, task_id: int) -> None:
         super().__init__()
         self.fn = fn
-        self.relay = relay
+        self.dispatcher = dispatcher
+        self.task_id = task_id
         self.setAutoDelete(True)
 
     def run(self) -> None:
@@ -60,20 +130,18 @@ class _Task(QRunnable):
             with worker_connection():
                 result = self.fn()
         except Exception as exc:  # handed to the GUI thread, which decides what to show
-            self._emit(self.relay.failed, exc)
+            self._emit(False, exc)
         else:
-            self._emit(self.relay.succeeded, result)
+            self._emit(True, result)
 
-    def _emit(self, signal: Any, value: Any) -> None:
+    def _emit(self, ok: bool, value: Any) -> None:
         try:
-            signal.emit(value)
+            self.dispatcher.delivered.emit(self.task_id, ok, value)
         except RuntimeError:
-            # The parent (or the whole app) is gone: nobody is left to tell.
-            _live.discard(self.relay)
-            log.debug("background result dropped: its widget is gone")
+            # The whole app is gone: nobody is left to tell.
+            log.debug("background result dropped: the application is gone")
 
 
-_live: set[_Relay] = set()
 _writer: QThreadPool | None = None
 
 
@@ -105,27 +173,12 @@ def run_in_background(
         until_finished: a dialog parent that is closed gets no result (False keeps
             delivering until it is deleted, for a result the caller must see).
     """
-    relay = _Relay(parent, until_finished=until_finished)  # on the GUI thread, so slots run there
-    _live.add(relay)
-
-    def done_ok(result: Any) -> None:
-        _live.discard(relay)
-        if on_success is not None and relay.wanted():
-            on_success(result)
-
-    def done_err(exc: Exception) -> None:
-        _live.discard(relay)
-        if not relay.wanted():
-            log.debug("background result dropped: %s closed (%s)", type(parent).__name__, exc)
-        elif on_failure is not None:
-            on_failure(exc)
-        else:
-            log.error("background task failed: %s", exc)
-
-    relay.succeeded.connect(done_ok)
-    relay.failed.connect(done_err)
+    dispatcher = _the_dispatcher()
+    task_id = dispatcher.add(
+        _Pending(parent, on_success, on_failure, until_finished=until_finished)
+    )
     chosen = pool or (_writer_pool() if writes else QThreadPool.globalInstance())
-    chosen.start(_Task(fn, relay))
+    chosen.start(_Task(fn, dispatcher, task_id))
 
 
 _reader: QThreadPool | None = None
