@@ -58,7 +58,12 @@ class Slot:
     raw: float = 0.0
 
     def to_json(self) -> dict[str, Any]:
-        return {"day": self.day, "hour": self.hour, "score": round(self.score, 3), "posts": self.posts}
+        return {
+            "day": self.day,
+            "hour": self.hour,
+            "score": round(self.score, 3),
+            "posts": self.posts,
+        }
 
 
 @dataclass(frozen=True)
@@ -103,7 +108,9 @@ def rank(
         return BestTimes(account, timezone, n, TOO_LITTLE, ())
     per_impression = all(p.impressions for p in measured)
     values = [
-        p.interactions / p.impressions if per_impression and p.impressions else float(p.interactions)
+        p.interactions / p.impressions
+        if per_impression and p.impressions
+        else float(p.interactions)
         for p in measured
     ]
     typical = statistics.median(values) or statistics.fmean(values)

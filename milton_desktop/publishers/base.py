@@ -212,9 +212,7 @@ class Publisher(ABC):
         platform's ``Platform.follow_ups`` says. Raises like :meth:`publish`."""
         raise Rejected(f"{self.platform} takes no follow-ups: post them yourself")
 
-    def metrics(
-        self, refs: list[str], credential: Credential, account: AccountRef
-    ) -> MetricsBatch:
+    def metrics(self, refs: list[str], credential: Credential, account: AccountRef) -> MetricsBatch:
         """The engagement counters of the posts ``refs`` (remote ids this publisher
         returned), at most the descriptor's ``MetricsSpec.batch`` of them per request.
 

@@ -803,9 +803,7 @@ class BlueskyPublisher(ReplyPublisher):
             http_status=last.http_status,
         )
 
-    def metrics(
-        self, refs: list[str], credential: Credential, account: AccountRef
-    ) -> MetricsBatch:
+    def metrics(self, refs: list[str], credential: Credential, account: AccountRef) -> MetricsBatch:
         found: dict[str, dict[str, int]] = {}
         asked: set[str] = set()
         for start in range(0, len(refs), METRICS.batch):

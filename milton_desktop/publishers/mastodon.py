@@ -467,9 +467,7 @@ class MastodonPublisher(ReplyPublisher):
         known = json_body(resp).get("scopes_supported")
         return SCOPES if isinstance(known, list) and "profile" in known else LEGACY_SCOPES
 
-    def metrics(
-        self, refs: list[str], credential: Credential, account: AccountRef
-    ) -> MetricsBatch:
+    def metrics(self, refs: list[str], credential: Credential, account: AccountRef) -> MetricsBatch:
         found: dict[str, dict[str, int]] = {}
         gone: set[str] = set()
         what = "reading the engagement of Mastodon posts"

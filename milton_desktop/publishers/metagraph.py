@@ -390,9 +390,7 @@ class GraphPublisher(Publisher):
     #: the media's own counter fields read when insights are out of reach
     fallback_fields: ClassVar[Mapping[str, str]] = {}
 
-    def metrics(
-        self, refs: list[str], credential: Credential, account: AccountRef
-    ) -> MetricsBatch:
+    def metrics(self, refs: list[str], credential: Credential, account: AccountRef) -> MetricsBatch:
         """``GET /{media-id}/insights?metric=…`` for each post (Graph has no batch of
         insights). A missing permission is said once and, where the platform has them,
         the media's own counters are read instead; Graph's "not enough viewers" (code

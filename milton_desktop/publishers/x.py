@@ -236,9 +236,7 @@ class XPublisher(ReplyPublisher):
             tier=_tier(data.get("subscription_type")),
         )
 
-    def metrics(
-        self, refs: list[str], credential: Credential, account: AccountRef
-    ) -> MetricsBatch:
+    def metrics(self, refs: list[str], credential: Credential, account: AccountRef) -> MetricsBatch:
         found: dict[str, dict[str, int]] = {}
         gone: set[str] = set()
         for start in range(0, len(refs), METRICS.batch):

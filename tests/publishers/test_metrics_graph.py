@@ -98,9 +98,7 @@ def test_instagram_without_the_permission_reads_the_media_counters_with_a_note(i
     instagram.set_insights(first.id, likes=8, comments=2, reach=100)
     instagram.set_insights(second.id, likes=1)
     instagram.tokens_without_insights.add(TOKEN)
-    batch = ig_pub(instagram).metrics(
-        [first.id, second.id], Credential(TOKEN), AccountRef(IG_USER)
-    )
+    batch = ig_pub(instagram).metrics([first.id, second.id], Credential(TOKEN), AccountRef(IG_USER))
     assert batch.counters == {
         first.id: {"likes": 8, "comments": 2},
         second.id: {"likes": 1, "comments": 0},
