@@ -92,7 +92,7 @@ def test_the_fake_refuses_more_than_100_ids(fake: FakeX) -> None:
 
 def test_a_token_without_tweet_read_is_refused(pub: XPublisher, fake: FakeX) -> None:
     fake.add_token("narrow", USER_ID, scopes=frozenset({"tweet.write", "users.read"}))
-    with pytest.raises(Rejected, match="tweet.read"):
+    with pytest.raises(Rejected, match=r"tweet\.read"):
         pub.metrics(["1001"], Credential("narrow"), ACCOUNT)
 
 
