@@ -103,7 +103,7 @@ def _fetch(ctx: AppContext, args: argparse.Namespace) -> int:
                         "platform": r.platform,
                         "taken": r.taken,
                         "gone": r.gone,
-                        "pending": r.pending,
+                        "without_figures": r.pending,
                         "notes": r.notes,
                         "wait_until": _z(r.wait_until),
                         "error": r.error,
