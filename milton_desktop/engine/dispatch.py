@@ -12,6 +12,11 @@ it prepares the publish (content, credential, an open connection), waits for the
 instant on its own, then claims and sends, so the instant costs one UPDATE and the
 request. Housekeeping comes after the workers have started, except at the first
 dispatch of a process, which settles what a stopped process left before anything else.
+
+Engagement snapshots (``insights``) run on a thread of their own, never on the
+housekeeping thread that starts the workers: they start only when no publish is due
+within :data:`METRICS_QUIET_S` and none is in flight, and ask before every request,
+so a slow platform answer delays nothing but the figures.
 """
 
 from __future__ import annotations
@@ -28,6 +33,12 @@ from milton_desktop.storage.db import is_busy
 from milton_desktop.storage.models import database
 
 log = logging.getLogger("milton.scheduler")
+
+#: no engagement fetch starts, or goes on, this close to a due publish: the runner's
+#: warm-up (``runner.WARM_UP_AHEAD_S``) begins then, and the publish's preparation after
+METRICS_QUIET_S = 300.0
+#: the longest a metrics pass waits for the next (a pass with nothing due is one query)
+METRICS_EVERY_S = 300.0
 
 
 class Dispatcher:
@@ -54,6 +65,12 @@ class Dispatcher:
         self._pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="publish")
         # one thread for housekeeping writes, so they never run on the caller's thread
         self._house = ThreadPoolExecutor(max_workers=1, thread_name_prefix="housekeeping")
+        # and one for engagement snapshots, which wait on platforms
+        self._metrics = ThreadPoolExecutor(max_workers=1, thread_name_prefix="insights")
+        self._metrics_running = False
+        self._metrics_last = float("-inf")
+        #: take engagement snapshots at all (``run --once`` publishes only)
+        self.snapshots = True
         self._dispatch_queued = False
         self._busy: set[int] = set()
         self._lock = threading.Lock()
@@ -88,6 +105,53 @@ class Dispatcher:
         self.engine.recheck_tiers()
         for outcome in told + self.engine.recover_interrupted() + self.engine.mark_missed():
             self._emit(outcome)
+        self.start_snapshots()
+
+    def publish_near(self) -> bool:
+        """A publish is in flight, or due within :data:`METRICS_QUIET_S`."""
+        if self.stopping:
+            return True
+        if self.in_flight():
+            return True
+        nxt = self.engine.next_wakeup()
+        if nxt is None:
+            return False
+        return (nxt - self.engine.clock.now()).total_seconds() < METRICS_QUIET_S
+
+    def start_snapshots(self, *, force: bool = False) -> bool:
+        """Start a metrics pass on its own thread unless one runs, one ran lately, or
+        a publish is near; returns whether one started."""
+        if not self.snapshots or self.stopping or self.publish_near():
+            return False
+        with self._lock:
+            if self._metrics_running:
+                return False
+            if not force and time.monotonic() - self._metrics_last < METRICS_EVERY_S:
+                return False
+            self._metrics_running = True
+            self._metrics_last = time.monotonic()
+        self._metrics.submit(self._snapshot_pass)
+        return True
+
+    def metrics_idle(self, timeout: float) -> bool:
+        """Wait up to ``timeout`` s for a metrics pass to end; True when none runs."""
+        limit = time.monotonic() + timeout
+        while time.monotonic() < limit:
+            with self._lock:
+                if not self._metrics_running:
+                    return True
+            time.sleep(0.01)
+        return False
+
+    def _snapshot_pass(self) -> None:
+        try:
+            with database.connection_context():
+                self.engine.snapshot_metrics(self.publish_near)
+        except Exception as exc:
+            self._failed("could not take engagement snapshots", exc)
+        finally:
+            with self._lock:
+                self._metrics_running = False
 
     def request_dispatch(self) -> bool:
         """Ask for a dispatch on the housekeeping thread; False if one is already queued.
@@ -241,6 +305,7 @@ class Dispatcher:
 
         self.on_outcome = collect
         self.busy_error = None
+        self.snapshots = False  # a run that ends at once takes no figures half-way
         try:
             try:
                 with database.connection_context():
@@ -285,6 +350,8 @@ class Dispatcher:
             if not done:
                 log.warning("results still being recorded at shutdown")
         self._pool.shutdown(wait=False, cancel_futures=True)
+        # a fetch in flight finishes on its own (its requests time out); nothing waits for it
+        self._metrics.shutdown(wait=False, cancel_futures=True)
         if done:
             self.engine.release()
         else:

@@ -256,6 +256,9 @@ class Engine:
         self.clock = clock or SystemClock()
         self.config = config or EngineConfig()
         self.publisher_factory = publisher_factory
+        #: makes the publishers that read engagement: new ones each pass, with their
+        #: own sessions, never a publish's pooled connection
+        self.metrics_factory: Callable[..., Publisher] = publisher_factory
         self.rng = rng or random.Random()
         self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
         self._local = threading.local()
@@ -503,6 +506,21 @@ class Engine:
             tier_recheck.recheck_tiers(self.credentials, clock=self.clock)
         except Exception as exc:  # reading limits must never stop publishing
             _failed_step("could not read the accounts' limits again", exc)
+
+    def snapshot_metrics(self, should_stop: Callable[[], bool]) -> None:
+        """Take the engagement snapshots that are due (1 h, 24 h, 7 d after each post),
+        stopping as soon as ``should_stop()`` says a publish is near."""
+        from milton_desktop.operations import insights
+
+        try:
+            insights.take_snapshots(
+                self.credentials,
+                clock=self.clock,
+                should_stop=should_stop,
+                publisher_factory=self.metrics_factory,
+            )
+        except Exception as exc:  # figures must never stop publishing
+            _failed_step("could not read the posts' engagement", exc)
 
     def mark_missed(self) -> list[Outcome]:
         """Pending rows later than the grace window become missed (the user decides)."""

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from milton_desktop.domain.content import Content, Problem, Published
 from milton_desktop.domain.credential import AccountRef, Credential, Identity
+from milton_desktop.domain.metrics import MetricsBatch
 from milton_desktop.domain.validation import Rules, validate
 
 if TYPE_CHECKING:  # requests is imported when a publisher is made: the window starts faster
@@ -210,6 +211,16 @@ class Publisher(ABC):
         in a thread whose first post is ``root``, or a comment on ``root``, as the
         platform's ``Platform.follow_ups`` says. Raises like :meth:`publish`."""
         raise Rejected(f"{self.platform} takes no follow-ups: post them yourself")
+
+    def metrics(self, refs: list[str], credential: Credential, account: AccountRef) -> MetricsBatch:
+        """The engagement counters of the posts ``refs`` (remote ids this publisher
+        returned), at most the descriptor's ``MetricsSpec.batch`` of them per request.
+
+        Read-only calls: a failure raises the typed errors (``RateLimited`` with the
+        platform's reset), never a create's ``OutcomeUnknown``. A permission the token
+        lacks is a note on the batch, not an error per post.
+        """
+        raise Rejected(f"{self.platform} gives no engagement figures to Milton")
 
     def pages(self, credential: Credential) -> list[Identity]:
         """The pages (organisations) the token's user may post as; none by default."""

@@ -24,6 +24,13 @@ down to fit (:mod:`.imaging`), and the result says so; a larger GIF is refused. 
 post with a link and no images gets a link card (``app.bsky.embed.external``) made
 from the first link's page (:mod:`.linkcard`); a page that gives none costs the
 post nothing but its card.
+
+Metrics (``metrics``): ``GET /xrpc/app.bsky.feed.getPosts?uris=AT-URI&uris=…``, at
+most 25 URIs a call (lexicon ``app.bsky.feed.getPosts``,
+https://docs.bsky.app/docs/api/app-bsky-feed-get-posts), answered by the AppView
+through the account's PDS; each ``postView`` carries ``likeCount``, ``repostCount``,
+``replyCount`` and ``quoteCount``. A post that no longer exists is left out of
+``posts``. Bluesky counts no impressions.
 """
 
 from __future__ import annotations
@@ -45,6 +52,7 @@ from urllib.parse import urlsplit
 
 from milton_desktop.domain.content import Content, MediaItem, Published
 from milton_desktop.domain.credential import AccountRef, Credential, Identity
+from milton_desktop.domain.metrics import MetricsBatch
 from milton_desktop.domain.validation import MediaRule, Reducible, Rules
 from milton_desktop.publishers import imaging, linkcard
 from milton_desktop.publishers.base import (
@@ -69,7 +77,13 @@ from milton_desktop.publishers.http import (
     server_error,
     status_error,
 )
-from milton_desktop.publishers.platform import FollowUps, Platform, Preview, TokenUpkeep
+from milton_desktop.publishers.platform import (
+    FollowUps,
+    MetricsSpec,
+    Platform,
+    Preview,
+    TokenUpkeep,
+)
 
 if TYPE_CHECKING:  # requests is imported on the first call: the window starts faster
     import requests
@@ -789,6 +803,31 @@ class BlueskyPublisher(ReplyPublisher):
             http_status=last.http_status,
         )
 
+    def metrics(self, refs: list[str], credential: Credential, account: AccountRef) -> MetricsBatch:
+        found: dict[str, dict[str, int]] = {}
+        asked: set[str] = set()
+        for start in range(0, len(refs), METRICS.batch):
+            uris = [u for u in refs[start : start + METRICS.batch] if u.startswith("at://")]
+            if not uris:
+                continue
+            asked.update(uris)
+            resp = self._call(
+                "GET",
+                "app.bsky.feed.getPosts",
+                credential,
+                what="reading the engagement of Bluesky posts",
+                params={"uris": uris},
+            )
+            for view in json_body(resp).get("posts") or []:
+                uri = str(view.get("uri") or "") if isinstance(view, dict) else ""
+                if uri in uris:
+                    found[uri] = {
+                        ours: int(view[theirs])
+                        for theirs, ours in _COUNTERS.items()
+                        if isinstance(view.get(theirs), int)
+                    }
+        return MetricsBatch(counters=found, gone=frozenset(asked - set(found)))
+
     def _get_record(self, rkey: str, did: str, credential: Credential) -> tuple[str, str] | None:
         """The post's ``at://`` URI and cid if the record is there, None if it is not."""
         resp = self._request(
@@ -1063,6 +1102,20 @@ class BlueskyPublisher(ReplyPublisher):
         return max([*known, now]) if known else now + DEFAULT_RATE_WAIT
 
 
+#: postView's counters -> the shared names
+_COUNTERS = {
+    "likeCount": "likes",
+    "repostCount": "reposts",
+    "replyCount": "replies",
+    "quoteCount": "quotes",
+}
+METRICS = MetricsSpec(
+    batch=25,
+    counters=tuple(_COUNTERS.values()),
+    interactions=tuple(_COUNTERS.values()),
+)
+
+
 PLATFORM = Platform(
     name="bluesky",
     label=RULES.label,
@@ -1087,4 +1140,5 @@ PLATFORM = Platform(
     ),
     # a thread: each part replies to the one before, under the first (reply.root/parent)
     follow_ups=FollowUps(style="reply"),
+    metrics=METRICS,
 )

@@ -15,6 +15,16 @@ That life cycle, shared with Threads, is ``containers.ContainerPublisher``; this
 says what is Instagram's own: its names and fields, Reels, and the error subcodes.
 Graph answers most errors with HTTP 400; errors are classified on ``error.code`` and
 ``error.error_subcode`` (CONTRACTS.md 3.8), never on the HTTP status alone.
+
+Metrics (``metrics``): ``GET /{ig-media-id}/insights?metric=reach,likes,comments,saved,shares``
+(Instagram API with Instagram Login, permission ``instagram_business_manage_insights``;
+https://developers.facebook.com/docs/instagram-platform/reference/instagram-media/insights),
+one post a call. Graph answers a post too young to have figures with code 10 "Not
+enough viewers": no figures yet, not an error. Without the permission (code 10 or
+200-299) the account gets one note and the media's own ``like_count`` and
+``comments_count`` fields are read instead (``GET /{ig-media-id}?fields=…``). ``reach``
+(accounts that saw the post) is the denominator of its engagement: Instagram dropped
+``impressions`` for new media in 2025.
 """
 
 from __future__ import annotations
@@ -47,7 +57,13 @@ from milton_desktop.publishers.containers import (
 from milton_desktop.publishers.containers import ContainerPublisher
 from milton_desktop.publishers.http import scrub
 from milton_desktop.publishers.metagraph import LONG_LIVED_UPKEEP, Fault
-from milton_desktop.publishers.platform import FollowUps, OAuthSpec, Platform, Preview
+from milton_desktop.publishers.platform import (
+    FollowUps,
+    MetricsSpec,
+    OAuthSpec,
+    Platform,
+    Preview,
+)
 
 RULES = Rules(
     platform="instagram",
@@ -163,6 +179,18 @@ class InstagramPublisher(ContainerPublisher):
     grant_prefix = "ig"
     code_exchange_role = "oauth"
     publish_permission = "content publishing"
+    insight_metrics: ClassVar[Mapping[str, str]] = {
+        "reach": "reach",
+        "likes": "likes",
+        "comments": "comments",
+        "saved": "saves",
+        "shares": "shares",
+    }
+    insights_permission = "instagram_business_manage_insights"
+    fallback_fields: ClassVar[Mapping[str, str]] = {
+        "like_count": "likes",
+        "comments_count": "comments",
+    }
     version = GRAPH_VERSION
     transient_codes = frozenset({-2, -1, 1, 2, 24})
     transient_subcodes = _TRANSIENT_SUBCODES
@@ -328,6 +356,15 @@ def post_url(_media_id: str, username: str) -> str:
     return PROFILE_URL.format(username=username) if username else "https://www.instagram.com/"
 
 
+METRICS = MetricsSpec(
+    batch=1,
+    counters=("reach", "likes", "comments", "saves", "shares"),
+    interactions=("likes", "comments", "saves", "shares"),
+    impressions="reach",
+    scoped={"instagram_business_manage_insights": ("reach", "saves", "shares")},
+)
+
+
 PLATFORM = Platform(
     name="instagram",
     label=RULES.label,
@@ -362,4 +399,5 @@ PLATFORM = Platform(
     ),
     # first comments: each follow-up is a comment on the post, in order
     follow_ups=FollowUps(style="comment", rules=COMMENT_RULES, media=False),
+    metrics=METRICS,
 )

@@ -6,6 +6,23 @@ video (initialize, one PUT per byte range, finalize, poll until AVAILABLE), then
 Only that last call can make a post exist, so only it is sent with ``create=True``;
 everything before it is safe to retry, and any doubt after it becomes
 ``OutcomeUnknown`` because LinkedIn has no idempotency key (section 0.2).
+
+Metrics (``metrics``), in the order the token's permissions allow:
+
+- ``GET /rest/memberCreatorPostAnalytics?q=entity&entity=(share:URN)|(ugc:URN)
+  &queryType=T&aggregation=TOTAL``, one call per post and query type (IMPRESSION,
+  MEMBERS_REACHED, REACTION, COMMENT, RESHARE), the count in ``elements[].count``;
+  permission ``r_member_postAnalytics``; member posts only
+  (https://learn.microsoft.com/en-us/linkedin/marketing/community-management/members/post-statistics).
+  The entity is a Rest.li 2.0 union with the URN percent-encoded inside the parentheses.
+- else ``GET /rest/socialActions/{encoded URN}``: ``likesSummary.totalLikes`` and
+  ``commentsSummary.aggregatedTotalComments``
+  (https://learn.microsoft.com/en-us/linkedin/marketing/community-management/shares/network-update-social-actions),
+  for tokens with ``r_member_social`` or, for a page, ``r_organization_social``;
+- else nothing, with one note to reconnect with ``r_member_postAnalytics``.
+
+Every call carries ``LinkedIn-Version`` and ``X-Restli-Protocol-Version: 2.0.0`` as
+the posting calls do.
 """
 
 from __future__ import annotations
@@ -21,6 +38,7 @@ from urllib.parse import quote, unquote, urlencode, urlsplit
 
 from milton_desktop.domain.content import Content, MediaItem, Published
 from milton_desktop.domain.credential import AccountRef, Credential, Identity
+from milton_desktop.domain.metrics import MetricsBatch
 from milton_desktop.domain.validation import MB, MediaRule, Rules
 from milton_desktop.publishers.base import (
     AuthExpired,
@@ -43,7 +61,13 @@ from milton_desktop.publishers.http import (
     send,
     server_error,
 )
-from milton_desktop.publishers.platform import FollowUps, OAuthSpec, Platform, Preview
+from milton_desktop.publishers.platform import (
+    FollowUps,
+    MetricsSpec,
+    OAuthSpec,
+    Platform,
+    Preview,
+)
 
 if TYPE_CHECKING:  # requests is imported on the first call: the window starts faster
     import requests
@@ -617,6 +641,87 @@ class LinkedInPublisher(Publisher):
                 self.log.info("LinkedIn is still processing the media; posting in %g s", delay)
                 self.sleep(delay)
 
+    def metrics(self, refs: list[str], credential: Credential, account: AccountRef) -> MetricsBatch:
+        granted = granted_scopes(credential)
+        page = account.remote_id.startswith(ORGANIZATION)
+        analytics = not page and (granted is None or ANALYTICS_SCOPE in granted)
+        social = granted is None or bool(granted & SOCIAL_READ_SCOPES)
+        found: dict[str, dict[str, int]] = {}
+        gone: set[str] = set()
+        notes: list[str] = []
+        for urn in refs:
+            if analytics:
+                try:
+                    found[urn] = self._post_analytics(urn, credential)
+                    continue
+                except _NotFound:
+                    gone.add(urn)
+                    continue
+                except _Forbidden:
+                    analytics = False
+            if social:
+                try:
+                    found[urn] = self._social_counts(urn, credential)
+                    continue
+                except _NotFound:
+                    gone.add(urn)
+                    continue
+                except _Forbidden:
+                    social = False
+        if not page and not analytics:
+            notes.append(
+                f"reconnect the LinkedIn account with {ANALYTICS_SCOPE} to see impressions and "
+                "reach" + ("" if social else ", and likes and comments")
+            )
+        elif page and not social:
+            notes.append(
+                "reconnect the LinkedIn page with r_organization_social to see likes and comments"
+            )
+        return MetricsBatch(counters=found, gone=frozenset(gone), notes=tuple(notes))
+
+    def _post_analytics(self, urn: str, credential: Credential) -> dict[str, int]:
+        kind = "ugc" if urn.startswith("urn:li:ugcPost:") else "share"
+        counts: dict[str, int] = {}
+        for query_type, ours in _ANALYTICS.items():
+            # a Rest.li 2.0 union: parentheses as they are, the URN encoded inside
+            path = (
+                "/rest/memberCreatorPostAnalytics?q=entity"
+                f"&entity=({kind}:{quote(urn, safe='')})"
+                f"&queryType={query_type}&aggregation=TOTAL"
+            )
+            resp = self._read(path, credential, what="reading a LinkedIn post's analytics")
+            total = 0
+            for element in json_body(resp).get("elements") or []:
+                if isinstance(element, dict) and isinstance(element.get("count"), int):
+                    total += element["count"]
+            counts[ours] = total
+        return counts
+
+    def _social_counts(self, urn: str, credential: Credential) -> dict[str, int]:
+        resp = self._read(
+            f"/rest/socialActions/{quote(urn, safe='')}",
+            credential,
+            what="reading a LinkedIn post's likes and comments",
+        )
+        body = json_body(resp)
+        likes = (body.get("likesSummary") or {}).get("totalLikes")
+        comments = (body.get("commentsSummary") or {}).get("aggregatedTotalComments")
+        out = {}
+        if isinstance(likes, int):
+            out["likes"] = likes
+        if isinstance(comments, int):
+            out["comments"] = comments
+        return out
+
+    def _read(self, path: str, credential: Credential, *, what: str) -> requests.Response:
+        """A versioned GET; a 404 is a post that is gone (a 403 is ``_Forbidden``)."""
+        try:
+            return self._rest("GET", path, what=what, credential=credential)
+        except Rejected as exc:
+            if exc.http_status == 404:
+                raise _NotFound(str(exc), http_status=404) from None
+            raise
+
     def refresh(self, credential: Credential) -> Credential:
         if not credential.refresh_token:
             raise AuthExpired(
@@ -1096,6 +1201,10 @@ class _Forbidden(AuthExpired):
         self.said = said
 
 
+class _NotFound(Rejected):
+    """The post is not there any more (a metrics read)."""
+
+
 class _MediaNotReady(Transient):
     """LinkedIn refused a post because its media is not processed yet: nothing was
     created, so the create may be sent again once the media is ready."""
@@ -1162,6 +1271,27 @@ def _is_duplicate(body: dict[str, Any]) -> bool:
     )
 
 
+#: the permission of member post analytics
+ANALYTICS_SCOPE = "r_member_postAnalytics"
+#: either lets a token read a post's social actions (likes and comments counts)
+SOCIAL_READ_SCOPES = frozenset({"r_member_social", "r_organization_social"})
+#: memberCreatorPostAnalytics query types -> the shared names
+_ANALYTICS = {
+    "IMPRESSION": "impressions",
+    "MEMBERS_REACHED": "reach",
+    "REACTION": "likes",
+    "COMMENT": "comments",
+    "RESHARE": "reposts",
+}
+METRICS = MetricsSpec(
+    batch=1,
+    counters=tuple(_ANALYTICS.values()),
+    interactions=("likes", "comments", "reposts"),
+    impressions="impressions",
+    scoped={ANALYTICS_SCOPE: ("impressions", "reach", "reposts")},
+)
+
+
 PLATFORM = Platform(
     name="linkedin",
     label=RULES.label,
@@ -1199,4 +1329,5 @@ PLATFORM = Platform(
     ),
     # first comments: each follow-up is a comment on the post, by its author, in order
     follow_ups=FollowUps(style="comment", rules=COMMENT_RULES, media=False),
+    metrics=METRICS,
 )

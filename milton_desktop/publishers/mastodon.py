@@ -29,6 +29,14 @@ the consent page and of the code exchange with the registered one, so the same
 redirect, port included, is used for all three. Tokens never expire; a registration
 can be forgotten by the instance (revoked, or vacuumed before 4.3), which the token
 endpoint reports as ``invalid_client`` (:class:`ClientUnknown`).
+
+Metrics (``metrics``, https://docs.joinmastodon.org/methods/statuses/ and
+https://docs.joinmastodon.org/entities/Status/): ``GET /api/v1/statuses?id[]=ID&id[]=ID``
+(Mastodon 4.3+, missing statuses are left out of the list), falling back to
+``GET /api/v1/statuses/:id`` one by one where the server answers that route 404.
+Counters: ``favourites_count``, ``reblogs_count``, ``replies_count``, and
+``quotes_count`` on servers with quote posts (4.5+). A deleted status is 404.
+Mastodon counts no impressions. Needs ``read:statuses`` (the ``read`` scope has it).
 """
 
 from __future__ import annotations
@@ -50,6 +58,7 @@ from urllib.parse import quote, urlencode, urlsplit
 
 from milton_desktop.domain.content import Content, MediaItem, Published
 from milton_desktop.domain.credential import AccountRef, AppRegistration, Credential, Identity
+from milton_desktop.domain.metrics import MetricsBatch
 from milton_desktop.domain.validation import MB, MediaRule, Rules
 from milton_desktop.publishers.base import (
     AuthExpired,
@@ -71,7 +80,13 @@ from milton_desktop.publishers.http import (
     server_error,
     status_error,
 )
-from milton_desktop.publishers.platform import FollowUps, OAuthSpec, Platform, Preview
+from milton_desktop.publishers.platform import (
+    FollowUps,
+    MetricsSpec,
+    OAuthSpec,
+    Platform,
+    Preview,
+)
 
 if TYPE_CHECKING:  # requests is imported on the first call: the window starts faster
     import requests
@@ -451,6 +466,38 @@ class MastodonPublisher(ReplyPublisher):
             raise self._error(resp, None, what=what, create=False)
         known = json_body(resp).get("scopes_supported")
         return SCOPES if isinstance(known, list) and "profile" in known else LEGACY_SCOPES
+
+    def metrics(self, refs: list[str], credential: Credential, account: AccountRef) -> MetricsBatch:
+        found: dict[str, dict[str, int]] = {}
+        gone: set[str] = set()
+        what = "reading the engagement of Mastodon posts"
+        batched = True
+        for start in range(0, len(refs), METRICS.batch):
+            ids = refs[start : start + METRICS.batch]
+            if batched:
+                resp = self._request(
+                    "GET", "/api/v1/statuses", credential, what=what, params={"id[]": ids}
+                )
+                if resp.status_code == 404:  # before 4.3: one status a request
+                    batched = False
+                elif not 200 <= resp.status_code < 300:
+                    raise self._error(resp, credential, what=what, create=False)
+                else:
+                    data = resp.json() if resp.content else []
+                    for status in data if isinstance(data, list) else []:
+                        if isinstance(status, dict) and str(status.get("id")) in ids:
+                            found[str(status["id"])] = _counts(status)
+                    gone.update(i for i in ids if i not in found)
+                    continue
+            for status_id in ids:
+                resp = self._request("GET", f"/api/v1/statuses/{status_id}", credential, what=what)
+                if resp.status_code == 404:
+                    gone.add(status_id)
+                    continue
+                if not 200 <= resp.status_code < 300:
+                    raise self._error(resp, credential, what=what, create=False)
+                found[status_id] = _counts(json_body(resp))
+        return MetricsBatch(counters=found, gone=frozenset(gone))
 
     def register_app(self, redirect_uri: str) -> AppRegistration:
         """Register Milton on the instance for ``redirect_uri`` (``POST /api/v1/apps``)."""
@@ -842,6 +889,28 @@ class MastodonPublisher(ReplyPublisher):
         return max([*known, now]) if known else now + DEFAULT_RATE_WAIT
 
 
+#: Status' counters -> the shared names
+_COUNTERS = {
+    "favourites_count": "likes",
+    "reblogs_count": "reposts",
+    "replies_count": "replies",
+    "quotes_count": "quotes",
+}
+METRICS = MetricsSpec(
+    batch=20,
+    counters=tuple(_COUNTERS.values()),
+    interactions=tuple(_COUNTERS.values()),
+)
+
+
+def _counts(status: Mapping[str, Any]) -> dict[str, int]:
+    return {
+        ours: int(status[theirs])
+        for theirs, ours in _COUNTERS.items()
+        if isinstance(status.get(theirs), int)
+    }
+
+
 def _oauth_error(resp: requests.Response) -> str:
     value = json_body(resp).get("error")
     return value if isinstance(value, str) else ""
@@ -889,4 +958,5 @@ PLATFORM = Platform(
     ),
     # a thread: each part replies to the one before (in_reply_to_id)
     follow_ups=FollowUps(style="reply"),
+    metrics=METRICS,
 )

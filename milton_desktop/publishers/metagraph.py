@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from milton_desktop.domain.credential import AccountRef, Credential
+from milton_desktop.domain.metrics import MetricsBatch
 from milton_desktop.publishers.base import (
     AuthExpired,
     OutcomeUnknown,
@@ -110,6 +111,26 @@ def as_int(value: Any) -> int | None:
         return int(value)
     except (TypeError, ValueError):
         return None
+
+
+def _insight_values(data: Mapping[str, Any], names: Mapping[str, str]) -> dict[str, int]:
+    """``{"data": [{"name": "likes", "values": [{"value": 3}]}, ...]}`` as shared names
+    (a lifetime metric has one value; a ``total_value`` form is read too)."""
+    out: dict[str, int] = {}
+    for entry in data.get("data") or []:
+        if not isinstance(entry, dict) or entry.get("name") not in names:
+            continue
+        value: Any = None
+        values = entry.get("values")
+        if isinstance(values, list) and values and isinstance(values[-1], dict):
+            value = values[-1].get("value")
+        total = entry.get("total_value")
+        if value is None and isinstance(total, dict):
+            value = total.get("value")
+        number = as_int(value)
+        if number is not None:
+            out[names[entry["name"]]] = number
+    return out
 
 
 def parse_timestamp(value: Any) -> datetime | None:
@@ -362,6 +383,86 @@ class GraphPublisher(Publisher):
         if not account.remote_id:
             raise Rejected(f"the {self.brand} account has no user id: connect it again")
 
+    #: insights metric asked for -> the shared counter name (``metrics``)
+    insight_metrics: ClassVar[Mapping[str, str]] = {}
+    #: the permission the insights edge needs, named in the note when it is missing
+    insights_permission: ClassVar[str] = ""
+    #: the media's own counter fields read when insights are out of reach
+    fallback_fields: ClassVar[Mapping[str, str]] = {}
+
+    def metrics(self, refs: list[str], credential: Credential, account: AccountRef) -> MetricsBatch:
+        """``GET /{media-id}/insights?metric=…`` for each post (Graph has no batch of
+        insights). A missing permission is said once and, where the platform has them,
+        the media's own counters are read instead; Graph's "not enough viewers" (code
+        10 on a young post) means no figures yet."""
+        found: dict[str, dict[str, int]] = {}
+        gone: set[str] = set()
+        pending: set[str] = set()
+        notes: list[str] = []
+        insights = True
+        what = f"reading the engagement of {self.brand} posts"
+        for media_id in refs:
+            if insights:
+                resp, data = self._graph_answer(
+                    "GET",
+                    f"{media_id}/insights",
+                    credential,
+                    what=what,
+                    params={"metric": ",".join(self.insight_metrics)},
+                )
+                err = graph_error(data)
+                if 200 <= resp.status_code < 300 and not err:
+                    found[media_id] = _insight_values(data, self.insight_metrics)
+                    continue
+                code = as_int(err.get("code")) if err else None
+                message = str(err.get("message") or "") if err else ""
+                if code == 10 and "viewer" in message.lower():
+                    pending.add(media_id)
+                    continue
+                if code == 100 and as_int(err.get("error_subcode") if err else None) == 33:
+                    gone.add(media_id)  # deleted, or not this account's
+                    continue
+                if code == 10 or (code is not None and 200 <= code <= 299):
+                    insights = False
+                    notes.append(
+                        f"reconnect the {self.brand} account with the "
+                        f"{self.insights_permission} permission to see "
+                        f"{', '.join(self._scoped_counters())}"
+                    )
+                else:
+                    raise self._classify(
+                        resp, data, what=what, create=False, secrets=credential_secrets(credential)
+                    )
+            if not self.fallback_fields:
+                continue
+            resp, data = self._graph_answer(
+                "GET",
+                media_id,
+                credential,
+                what=what,
+                params={"fields": ",".join(self.fallback_fields)},
+            )
+            err = graph_error(data)
+            if 200 <= resp.status_code < 300 and not err:
+                found[media_id] = {
+                    ours: int(data[theirs])
+                    for theirs, ours in self.fallback_fields.items()
+                    if isinstance(data.get(theirs), int)
+                }
+            elif err and as_int(err.get("code")) == 100:
+                gone.add(media_id)
+            else:
+                raise self._classify(
+                    resp, data, what=what, create=False, secrets=credential_secrets(credential)
+                )
+        return MetricsBatch(
+            counters=found, gone=frozenset(gone), pending=frozenset(pending), notes=tuple(notes)
+        )
+
+    def _scoped_counters(self) -> list[str]:
+        fallback = set(self.fallback_fields.values())
+        return [name for name in self.insight_metrics.values() if name not in fallback]
+
     def _graph(
         self,
         method: str,
@@ -376,6 +477,27 @@ class GraphPublisher(Publisher):
         """One versioned Graph call with the token in the Authorization header.
 
         ``create`` marks the call that makes something public (see ``http.send``)."""
+        resp, data = self._graph_answer(
+            method, path, credential, what=what, params=params, body=body, create=create
+        )
+        if 200 <= resp.status_code < 300 and not graph_error(data):
+            return data
+        raise self._classify(
+            resp, data, what=what, create=create, secrets=credential_secrets(credential)
+        )
+
+    def _graph_answer(
+        self,
+        method: str,
+        path: str,
+        credential: Credential,
+        *,
+        what: str,
+        params: dict[str, Any] | None = None,
+        body: dict[str, Any] | None = None,
+        create: bool = False,
+    ) -> tuple[requests.Response, dict[str, Any]]:
+        """One versioned Graph call and its JSON, whatever the answer."""
         route = f"/{self.graph_version}/{path}"
         kwargs: dict[str, Any] = {"headers": {"Authorization": f"Bearer {credential.access_token}"}}
         if params:
@@ -392,12 +514,7 @@ class GraphPublisher(Publisher):
             **kwargs,
         )
         self.log.info("%s %s -> %s", method, route, resp.status_code)
-        data = json_body(resp)
-        if 200 <= resp.status_code < 300 and not graph_error(data):
-            return data
-        raise self._classify(
-            resp, data, what=what, create=create, secrets=credential_secrets(credential)
-        )
+        return resp, json_body(resp)
 
     def _classify(
         self,

@@ -120,6 +120,22 @@ class FollowUps:
 
 
 @dataclass(frozen=True)
+class MetricsSpec:
+    """What a platform tells of its posts' engagement (the publisher's ``metrics``)."""
+
+    #: the most post ids one request may carry (1: one request per post)
+    batch: int
+    #: the counters it can give, in the shared names of ``domain/metrics.py``
+    counters: tuple[str, ...]
+    #: the counters that are interactions (summed into a post's engagement)
+    interactions: tuple[str, ...]
+    #: the counter that says how many times the post was shown, where there is one
+    impressions: str | None = None
+    #: counters that need a permission the token may lack, by the permission's name
+    scoped: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Platform:
     """One platform, described once."""
 
@@ -164,6 +180,8 @@ class Platform:
     #: limits the platform may change while the account stays connected (a Mastodon
     #: instance's); None: the tier read at connect time stands until a reconnect
     tier_recheck_every: timedelta | None = None
+    #: how its posts' engagement is read; None: the platform gives none to Milton
+    metrics: MetricsSpec | None = None
 
     def is_page(self, remote_id: str) -> bool:
         """Whether an account with ``remote_id`` posts as a page, not as its member."""

@@ -15,6 +15,12 @@ module says what is Threads' own: its names and fields, text posts, the length a
 link rules, and its errors. Graph answers most errors with HTTP 400; they are
 classified on ``error.code`` (and the message for the Threads-only errors), never on
 the HTTP status alone.
+
+Metrics (``metrics``): ``GET /{threads-media-id}/insights?metric=views,likes,replies,reposts,quotes``
+(https://developers.facebook.com/documentation/threads/insights), one post a call, the
+values in ``data[].values[0].value``. Needs ``threads_manage_insights``: without it
+the account gets one note ("reconnect ... to see ...") and no figures, never an error
+per post. ``views`` counts how often the post was shown (its impressions).
 """
 
 from __future__ import annotations
@@ -37,7 +43,7 @@ from milton_desktop.publishers.base import (
 )
 from milton_desktop.publishers.containers import ContainerPublisher
 from milton_desktop.publishers.metagraph import LONG_LIVED_UPKEEP, Fault
-from milton_desktop.publishers.platform import FollowUps, Platform, Preview
+from milton_desktop.publishers.platform import FollowUps, MetricsSpec, Platform, Preview
 
 MAX_CHARS = 500
 MAX_LINKS = 5
@@ -154,6 +160,14 @@ class ThreadsPublisher(ContainerPublisher):
     text_field = "text"
     grant_prefix = "th"
     publish_permission = "threads_content_publish"
+    insight_metrics: ClassVar[Mapping[str, str]] = {
+        "views": "views",
+        "likes": "likes",
+        "replies": "replies",
+        "reposts": "reposts",
+        "quotes": "quotes",
+    }
+    insights_permission = "threads_manage_insights"
     version = GRAPH_VERSION
 
     def identify(self, credential: Credential) -> Identity:
@@ -254,6 +268,15 @@ def post_url(_media_id: str, username: str) -> str:
     return PROFILE_URL.format(username=username) if username else "https://www.threads.com/"
 
 
+METRICS = MetricsSpec(
+    batch=1,
+    counters=("views", "likes", "replies", "reposts", "quotes"),
+    interactions=("likes", "replies", "reposts", "quotes"),
+    impressions="views",
+    scoped={"threads_manage_insights": ("views", "likes", "replies", "reposts", "quotes")},
+)
+
+
 PLATFORM = Platform(
     name="threads",
     label=RULES.label,
@@ -297,4 +320,5 @@ PLATFORM = Platform(
     ),
     # a thread: each part replies to the one before (reply_to_id)
     follow_ups=FollowUps(style="reply"),
+    metrics=METRICS,
 )

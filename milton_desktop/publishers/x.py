@@ -10,6 +10,13 @@ Only ``POST /2/tweets`` can make a post exist, so only it is sent with
 during the upload steps is :class:`Transient` (nothing was published yet). Alt text
 is the exception: once the media are uploaded, a refused alt text becomes a warning
 on the :class:`Published` result rather than a failure of the whole post.
+
+Metrics (``metrics``): ``GET /2/tweets?ids=ID,ID&tweet.fields=public_metrics``, up to
+100 ids a request (OpenAPI 2.167 ``getPostsByIds``, schema ``PostPublicMetrics``:
+``like_count``, ``repost_count``, ``reply_count``, ``quote_count``,
+``impression_count``, ``bookmark_count``; https://docs.x.com/x-api/posts/get-posts-by-ids).
+Posts deleted or hidden from the token come back in ``errors`` (with their
+``resource_id``), not in ``data``. Needs ``tweet.read`` and ``users.read``.
 """
 
 from __future__ import annotations
@@ -27,6 +34,7 @@ from urllib.parse import quote, urlencode, urlsplit
 
 from milton_desktop.domain.content import Content, MediaItem, Published
 from milton_desktop.domain.credential import AccountRef, Credential, Identity
+from milton_desktop.domain.metrics import MetricsBatch
 from milton_desktop.domain.validation import MB, MediaRule, Rules
 from milton_desktop.publishers.base import (
     AuthExpired,
@@ -51,6 +59,7 @@ from milton_desktop.publishers.http import (
 )
 from milton_desktop.publishers.platform import (
     FollowUps,
+    MetricsSpec,
     OAuthSpec,
     Platform,
     Preview,
@@ -226,6 +235,33 @@ class XPublisher(ReplyPublisher):
             display_name=str(data.get("name") or ""),
             tier=_tier(data.get("subscription_type")),
         )
+
+    def metrics(self, refs: list[str], credential: Credential, account: AccountRef) -> MetricsBatch:
+        found: dict[str, dict[str, int]] = {}
+        gone: set[str] = set()
+        for start in range(0, len(refs), METRICS.batch):
+            ids = refs[start : start + METRICS.batch]
+            resp = self._call(
+                "GET",
+                "/2/tweets",
+                credential,
+                what="reading the engagement of X posts",
+                params={"ids": ",".join(ids), "tweet.fields": "public_metrics"},
+            )
+            body = json_body(resp)
+            for tweet in body.get("data") or []:
+                if not isinstance(tweet, dict) or str(tweet.get("id")) not in ids:
+                    continue
+                counts = tweet.get("public_metrics") or {}
+                found[str(tweet["id"])] = {
+                    ours: int(counts[theirs])
+                    for theirs, ours in _X_COUNTERS.items()
+                    if isinstance(counts.get(theirs), int)
+                }
+            for err in body.get("errors") or []:
+                if isinstance(err, dict) and str(err.get("resource_id") or "") in ids:
+                    gone.add(str(err["resource_id"]))
+        return MetricsBatch(counters=found, gone=frozenset(gone - set(found)))
 
     def _post(
         self,
@@ -679,6 +715,23 @@ def _forbidden_message(kind: str, text: str, body: dict[str, Any]) -> str:
     return f"X refused the request: {text or 'forbidden'}"
 
 
+#: PostPublicMetrics' names -> the shared counter names
+_X_COUNTERS = {
+    "like_count": "likes",
+    "repost_count": "reposts",
+    "reply_count": "replies",
+    "quote_count": "quotes",
+    "bookmark_count": "bookmarks",
+    "impression_count": "impressions",
+}
+METRICS = MetricsSpec(
+    batch=100,
+    counters=tuple(_X_COUNTERS.values()),
+    interactions=("likes", "reposts", "replies", "quotes", "bookmarks"),
+    impressions="impressions",
+)
+
+
 def _fstat_size(fh: IO[bytes]) -> int:
     return os.fstat(fh.fileno()).st_size
 
@@ -727,4 +780,5 @@ PLATFORM = Platform(
     ),
     # a thread: each part replies to the one before (reply.in_reply_to_tweet_id)
     follow_ups=FollowUps(style="reply"),
+    metrics=METRICS,
 )

@@ -13,7 +13,7 @@ from milton_desktop.storage.models import ALL_MODELS, database
 
 log = logging.getLogger("milton.db")
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 
 #: one step per schema version: the statements that bring version N-1 to N. A new
 #: database gets every table as the models are today and skips them.
@@ -65,6 +65,22 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
         ' ON "queue_slots" ("account_id", "weekday", "minute")',
         'CREATE INDEX IF NOT EXISTS "scheduled_posts_account_id_scheduled_time"'
         ' ON "scheduled_posts" ("account_id", "scheduled_time")',
+    ),
+    8: (
+        # insights: snapshots of published posts' engagement (names as peewee gives them)
+        'CREATE TABLE IF NOT EXISTS "post_metrics" ("id" INTEGER NOT NULL PRIMARY KEY,'
+        ' "schedule_id" INTEGER NOT NULL, "account_id" INTEGER NOT NULL,'
+        ' "platform" VARCHAR(16) NOT NULL, "remote_id" VARCHAR(255) NOT NULL,'
+        ' "taken_at" TEXT NOT NULL, "age_bucket" VARCHAR(8) NOT NULL, "counters" TEXT NOT NULL,'
+        ' "interactions" INTEGER NOT NULL, "impressions" INTEGER,'
+        ' FOREIGN KEY ("schedule_id") REFERENCES "scheduled_posts" ("id") ON DELETE CASCADE,'
+        ' FOREIGN KEY ("account_id") REFERENCES "accounts" ("id") ON DELETE CASCADE)',
+        'CREATE INDEX IF NOT EXISTS "post_metrics_schedule_id" ON "post_metrics" ("schedule_id")',
+        'CREATE INDEX IF NOT EXISTS "post_metrics_account_id" ON "post_metrics" ("account_id")',
+        'CREATE INDEX IF NOT EXISTS "post_metrics_schedule_id_taken_at"'
+        ' ON "post_metrics" ("schedule_id", "taken_at")',
+        'CREATE INDEX IF NOT EXISTS "post_metrics_account_id_taken_at"'
+        ' ON "post_metrics" ("account_id", "taken_at")',
     ),
 }
 

@@ -229,6 +229,42 @@ class QueueSlot(BaseModel):
         indexes = ((("account", "weekday", "minute"), True),)
 
 
+class PostMetric(BaseModel):
+    """One snapshot of a published post's engagement, as its platform reported it.
+
+    The counters are a JSON object (``{"likes": 3, "reposts": 1}``): each platform has
+    its own set, and platforms add some (LinkedIn's saves), so fixed columns would be
+    mostly empty and need a migration per counter. The two figures queried in SQL
+    (interactions, impressions) have their own columns.
+    """
+
+    id = pw.AutoField()
+    schedule_id: int
+    account_id: int
+    schedule = pw.ForeignKeyField(ScheduledPost, backref="metrics", on_delete="CASCADE")
+    account = pw.ForeignKeyField(Account, backref="metrics", on_delete="CASCADE")
+    platform = pw.CharField(max_length=16)
+    #: the post's id on the platform, as the publish recorded it
+    remote_id = pw.CharField()
+    taken_at = UTCDateTimeField()
+    #: 1h | 24h | 7d after it went out, or manual (``insights fetch``)
+    age_bucket = pw.CharField(max_length=8)
+    counters = pw.TextField(default="{}")
+    #: the sum of the platform's interaction counters
+    interactions = pw.IntegerField(default=0)
+    #: how often it was shown, where the platform counts that; None where it does not
+    impressions = pw.IntegerField(null=True)
+
+    class Meta:
+        table_name = "post_metrics"
+        indexes = (
+            # the latest snapshot of each post
+            (("schedule", "taken_at"), False),
+            # an account's snapshots, for best times and the insights view
+            (("account", "taken_at"), False),
+        )
+
+
 class Setting(BaseModel):
     key = pw.CharField(primary_key=True)
     value = pw.TextField()  # JSON
@@ -245,5 +281,6 @@ ALL_MODELS: list[type[BaseModel]] = [
     ScheduledPost,
     PublishingResult,
     QueueSlot,
+    PostMetric,
     Setting,
 ]

@@ -1126,3 +1126,115 @@ def last_result_id() -> int:
         "SELECT COALESCE(MAX(id), 0) FROM publishing_results"
     ).fetchone()
     return int(value)
+
+
+# ---------------------------------------------------------------- insights
+
+
+def snapshot_candidates(
+    since: datetime | None, account_id: int | None = None
+) -> list[tuple[int, int, str, str, datetime, frozenset[str]]]:
+    """(schedule id, account id, platform, remote id, published at, buckets taken) of
+    the published posts of connected accounts, published since ``since`` (all when
+    None), oldest first."""
+    sql = (
+        "SELECT s.id, s.account_id, a.platform, s.remote_id, s.published_at,"
+        " (SELECT group_concat(DISTINCT m.age_bucket) FROM post_metrics m"
+        "  WHERE m.schedule_id = s.id)"
+        " FROM scheduled_posts s JOIN accounts a ON a.id = s.account_id"
+        f" WHERE s.status = '{Status.PUBLISHED}' AND a.status = '{AccountStatus.CONNECTED}'"
+        " AND s.remote_id IS NOT NULL AND s.remote_id != '' AND s.published_at IS NOT NULL"
+    )
+    params: list[object] = []
+    if since is not None:
+        sql += " AND s.published_at >= ?"
+        params.append(utc_text(since))
+    if account_id is not None:
+        sql += " AND s.account_id = ?"
+        params.append(account_id)
+    sql += " ORDER BY s.published_at, s.id"
+    instant = ScheduledPost.published_at.python_value
+    return [
+        (
+            sid,
+            acc,
+            platform,
+            remote,
+            cast("datetime", instant(at)),
+            frozenset((taken or "").split(",")) - {""},
+        )
+        for sid, acc, platform, remote, at, taken in database.execute_sql(sql, params).fetchall()
+    ]
+
+
+def latest_metrics(account_id: int | None = None) -> list[dict[str, Any]]:
+    """Each published post's latest snapshot, newest post first: what ``insights``
+    lists and the insights view's table shows."""
+    sql = (
+        "SELECT s.id, s.post_id, a.display_name, a.platform, s.published_at, s.remote_url,"
+        " COALESCE(s.text_override, p.body), m.taken_at, m.age_bucket, m.counters,"
+        " m.interactions, m.impressions"
+        " FROM post_metrics m JOIN scheduled_posts s ON s.id = m.schedule_id"
+        " JOIN accounts a ON a.id = m.account_id JOIN posts p ON p.id = s.post_id"
+        " WHERE m.id = (SELECT m2.id FROM post_metrics m2 WHERE m2.schedule_id = m.schedule_id"
+        "  ORDER BY m2.taken_at DESC, m2.id DESC LIMIT 1)"
+        f" AND a.status != '{AccountStatus.REMOVED}'"
+    )
+    params: list[object] = []
+    if account_id is not None:
+        sql += " AND m.account_id = ?"
+        params.append(account_id)
+    sql += " ORDER BY s.published_at DESC, s.id DESC"
+    instant = ScheduledPost.published_at.python_value
+    rows = []
+    for (sid, post_id, account, platform, published, url, text, taken, bucket, counters,
+         interacted, impressions) in database.execute_sql(sql, params).fetchall():  # fmt: skip
+        rows.append(
+            {
+                "schedule_id": sid,
+                "post_id": post_id,
+                "account": account,
+                "platform": platform,
+                "published_at": instant(published),
+                "url": url,
+                "text": text or "",
+                "taken_at": instant(taken),
+                "age": bucket,
+                "counters": json.loads(counters or "{}"),
+                "interactions": interacted,
+                "impressions": impressions,
+            }
+        )
+    return rows
+
+
+def metric_history(schedule_id: int) -> list[tuple[datetime, int, int | None]]:
+    """(taken at, interactions, impressions) of one post's snapshots, oldest first."""
+    rows = database.execute_sql(
+        "SELECT taken_at, interactions, impressions FROM post_metrics WHERE schedule_id = ?"
+        " ORDER BY taken_at, id",
+        (schedule_id,),
+    ).fetchall()
+    instant = ScheduledPost.published_at.python_value
+    return [(cast("datetime", instant(t)), i, m) for t, i, m in rows]
+
+
+def measured_posts(
+    account_id: int, *, settled_after: float = 24 * 3600
+) -> list[tuple[datetime, int, int | None]]:
+    """(published at, interactions, impressions) of the account's posts, each from its
+    latest snapshot taken at least ``settled_after`` seconds after it went out: a post
+    measured only an hour in has not had its day yet, and is left out."""
+    rows = database.execute_sql(
+        "SELECT s.id, s.published_at, m.taken_at, m.interactions, m.impressions"
+        " FROM post_metrics m JOIN scheduled_posts s ON s.id = m.schedule_id"
+        " WHERE m.account_id = ? AND s.published_at IS NOT NULL ORDER BY m.taken_at, m.id",
+        (account_id,),
+    ).fetchall()
+    instant = ScheduledPost.published_at.python_value
+    latest: dict[int, tuple[datetime, int, int | None]] = {}
+    for sid, published, taken, interacted, impressions in rows:
+        at, when = cast("datetime", instant(published)), cast("datetime", instant(taken))
+        if (when - at).total_seconds() >= settled_after:
+            latest[sid] = (at, interacted, impressions)
+    return list(latest.values())

@@ -19,6 +19,11 @@ requests:
   "RecordAlreadyExists", ``"internal"`` → 500 InternalServerError as the reference
   PDS answers today);
 - ``getRecord`` (400 RecordNotFound), ``resolveHandle`` (400 for unknown handles);
+- ``app.bsky.feed.getPosts`` (``uris`` repeated, 1 to 25 AT-URIs, else 400
+  InvalidRequest): the posts' views with ``likeCount``, ``repostCount``,
+  ``replyCount`` and ``quoteCount`` (:meth:`FakeBluesky.set_counts`), posts that do
+  not exist (or were deleted) left out; ``read_limit`` calls per window, then 429
+  RateLimitExceeded;
 - ``RateLimit-*`` headers on every answer, the reset in epoch seconds;
 - the session answers carry a DID document naming ``pds_endpoint`` as the account's
   PDS; :meth:`FakeBluesky.pds_of` makes that PDS a second server sharing the state,
@@ -113,6 +118,11 @@ class FakeBluesky(FakeServer):
         self.rate_limit = 3000
         self.rate_window = 300
         self._served = 0
+        #: getPosts calls allowed per ``rate_window`` (then 429)
+        self.read_limit = 3000
+        self._reads: list[float] = []
+        #: counters by post AT-URI (:meth:`set_counts`)
+        self.counts: dict[str, dict[str, int]] = {}
 
     # ------------------------------------------------------------ set-up
     @classmethod
@@ -134,6 +144,11 @@ class FakeBluesky(FakeServer):
         acc = Account(did=did, handle=handle, password=password)
         self.accounts[did] = acc
         return acc
+
+    def set_counts(self, uri: str, **counts: int) -> None:
+        """The post at ``uri`` exists (for getPosts) with these counts (the rest 0)."""
+        with self._lock:
+            self.counts[uri] = {k: int(v) for k, v in counts.items()}
 
     def posts(self) -> list[dict[str, Any]]:
         with self._lock:
@@ -171,6 +186,7 @@ class FakeBluesky(FakeServer):
             "POST /xrpc/com.atproto.repo.createRecord": self._create_record,
             "GET /xrpc/com.atproto.repo.getRecord": self._get_record,
             "GET /xrpc/com.atproto.identity.resolveHandle": self._resolve_handle,
+            "GET /xrpc/app.bsky.feed.getPosts": self._get_posts,
         }
         handler = routes.get(req.route)
         if self.role == "entryway" and ".server." not in req.path:
@@ -482,6 +498,48 @@ class FakeBluesky(FakeServer):
                 f"Could not locate record: at://{repo}/{q.get('collection')}/{q.get('rkey')}",
             )
         return Reply(200, found)
+
+    def _get_posts(self, req: Request) -> Reply:
+        acc = self._auth(req)
+        if isinstance(acc, Reply):
+            return acc
+        now = time.time()
+        self._reads = [t for t in self._reads if now - t < self.rate_window]
+        if len(self._reads) >= self.read_limit:
+            reset = int(self._reads[0] + self.rate_window)
+            return Reply(
+                429,
+                {"error": "RateLimitExceeded", "message": "Rate Limit Exceeded"},
+                {"RateLimit-Remaining": "0", "RateLimit-Reset": str(reset)},
+            )
+        self._reads.append(now)
+        uris = req.query.get("uris", [])
+        if not 1 <= len(uris) <= 25:
+            return _error(400, "InvalidRequest", "uris must have between 1 and 25 items")
+        for uri in uris:
+            if not uri.startswith("at://"):
+                return _error(400, "InvalidRequest", f"uris must be AT-URIs: {uri}")
+        stored = {r["uri"]: r for r in self.records.values()}
+        views = []
+        for uri in uris:
+            if uri not in stored and uri not in self.counts:
+                continue  # not found: getPosts leaves it out
+            counts = self.counts.get(uri, {})
+            record = stored.get(uri, {})
+            views.append(
+                {
+                    "uri": uri,
+                    "cid": record.get("cid", "bafyfake"),
+                    "author": {"did": uri.split("/")[2], "handle": "someone.test"},
+                    "record": record.get("value", {}),
+                    "indexedAt": "2026-03-02T12:00:00.000Z",
+                    **{
+                        name: counts.get(name, 0)
+                        for name in ("likeCount", "repostCount", "replyCount", "quoteCount")
+                    },
+                }
+            )
+        return Reply(200, {"posts": views})
 
     def _resolve_handle(self, req: Request) -> Reply:
         handle = (req.query.get("handle") or [""])[0].lower()

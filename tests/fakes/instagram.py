@@ -299,6 +299,12 @@ class FakeInstagram(QuickStop):
         self.comments: list[dict[str, Any]] = []
         #: tokens granted before comments were asked for
         self.tokens_without_comments: set[str] = set()
+        #: tokens granted without the insights permission (code 10 on /insights)
+        self.tokens_without_insights: set[str] = set()
+        #: insight values per media id (:meth:`set_insights`)
+        self.insights: dict[str, dict[str, int]] = {}
+        #: media too young for figures: code 10 "Not enough viewers"
+        self.too_few_viewers: set[str] = set()
         self._container_ids = itertools.count(17889455560000001)
         self._media_ids = itertools.count(17920238420000001)
         self._token_ids = itertools.count(1)
@@ -373,6 +379,55 @@ class FakeInstagram(QuickStop):
                 user_id, media_type, caption, self.clock if at is None else at, container=""
             )
 
+    #: the metrics the insights edge knows (Instagram Login media insights)
+    insight_metrics = frozenset(
+        {"reach", "likes", "comments", "saved", "shares", "views", "total_interactions"}
+    )
+    #: what the media node itself counts, read without the insights permission
+    counter_fields = ("like_count", "comments_count")
+
+    def set_insights(self, media_id: str, **values: int) -> None:
+        """The media's lifetime insight values (and ``like_count``/``comments_count``
+        on its node, from ``likes``/``comments``)."""
+        with self._lock:
+            self.insights[media_id] = {k: int(v) for k, v in values.items()}
+            media = self.media.get(media_id)
+            if media is not None and self.counter_fields:
+                media.extra["like_count"] = int(values.get("likes", 0))
+                media.extra["comments_count"] = int(values.get("comments", 0))
+
+    def _insights(self, tok: Token, media_id: str, params: dict[str, str]) -> Reply:
+        media = self.media.get(media_id)
+        if media is None or media.user != tok.user_id:
+            return self._no_object(media_id, "GET")
+        if tok.token in self.tokens_without_insights:
+            return graph_error(10, "(#10) Application does not have permission for this action")
+        asked = [m.strip() for m in (params.get("metric") or "").split(",") if m.strip()]
+        if not asked:
+            return graph_error(100, "(#100) The parameter metric is required")
+        for name in asked:
+            if name not in self.insight_metrics:
+                return graph_error(
+                    100,
+                    f"(#100) metric[0] must be one of the following values: "
+                    f"{', '.join(sorted(self.insight_metrics))}",
+                )
+        if media_id in self.too_few_viewers:
+            return graph_error(10, "(#10) Not enough viewers for the media to show insights")
+        values = self.insights.get(media_id, {})
+        data = [
+            {
+                "name": name,
+                "period": "lifetime",
+                "values": [{"value": values.get(name, 0)}],
+                "title": name.title(),
+                "description": f"The {name} of the media.",
+                "id": f"{media_id}/insights/{name}/lifetime",
+            }
+            for name in asked
+        ]
+        return Reply(200, {"data": data})
+
     def publish_then_fail(
         self,
         code: int | None = 4,
@@ -436,6 +491,8 @@ class FakeInstagram(QuickStop):
                 return self._publishing_limit(tok, params)
         if method == "POST" and len(segs) == 2 and segs[1] == "comments":
             return self._comment(tok, segs[0], params)
+        if method == "GET" and len(segs) == 2 and segs[1] == "insights":
+            return self._insights(tok, segs[0], params)
         if method == "GET" and len(segs) == 1:
             return self._node(tok, segs[0], params)
         return graph_error(

@@ -34,6 +34,8 @@ DEFAULT_VERSIONS = tuple(f"2025{m:02d}" for m in range(6, 13)) + tuple(
     f"2026{m:02d}" for m in range(1, 6)
 )
 DEFAULT_SCOPES = frozenset({"openid", "profile", "w_member_social"})
+#: memberCreatorPostAnalytics' query types
+ANALYTICS_TYPES = ("IMPRESSION", "MEMBERS_REACHED", "REACTION", "COMMENT", "RESHARE")
 #: a member who signed in to manage pages (section 1.2, Community Management)
 PAGE_SCOPES = DEFAULT_SCOPES | {"w_organization_social", "rw_organization_admin"}
 #: either lets a token read the roles a member holds on pages
@@ -358,6 +360,9 @@ class FakeLinkedIn(FakeServer):
         self.documents: dict[str, Document] = {}
         self.videos: dict[str, Video] = {}
         self.posts: list[dict[str, Any]] = []
+        #: per post URN, figures by analytics query type (:meth:`set_post_stats`)
+        self.post_stats: dict[str, dict[str, int]] = {}
+        self.deleted_posts: set[str] = set()
         self.comments: list[dict[str, Any]] = []
         self.register_client(self.CLIENT_ID, self.CLIENT_SECRET)
 
@@ -541,6 +546,11 @@ class FakeLinkedIn(FakeServer):
             return self._video_status(unquote(req.path[len("/rest/videos/") :]), member)
         if route == ("POST", "/rest/posts", ""):
             return self._create_post(body, member, auth)
+        if route == ("GET", "/rest/memberCreatorPostAnalytics", ""):
+            return self._post_analytics(req, member, auth)
+        m = re.fullmatch(r"/rest/socialActions/([^/]+)", req.path)
+        if m and req.method == "GET":
+            return self._social_actions(unquote(m.group(1)), auth)
         m = re.fullmatch(r"/rest/socialActions/([^/]+)/comments", req.path)
         if m and req.method == "POST":
             return self._create_comment(unquote(m.group(1)), body, member, auth)
@@ -587,6 +597,87 @@ class FakeLinkedIn(FakeServer):
     def comments_on(self, post_urn: str) -> list[dict[str, Any]]:
         """The comments on a post, oldest first."""
         return [c for c in self.comments if c["object"] == post_urn]
+
+    # ------------------------------------------------------------ metrics
+
+    def set_post_stats(self, urn: str, **counts: int) -> None:
+        """The post ``urn``'s figures by query type (IMPRESSION, MEMBERS_REACHED,
+        REACTION, COMMENT, RESHARE; the rest 0); it exists for the reads even if it
+        was not made here."""
+        with self._lock:
+            self.post_stats[urn] = {k: int(v) for k, v in counts.items()}
+
+    def _stats_of(self, urn: str) -> dict[str, int] | None:
+        if urn in self.deleted_posts:
+            return None
+        if urn in self.post_stats:
+            return self.post_stats[urn]
+        if any(p["urn"] == urn for p in self.posts):
+            return {}
+        return None
+
+    def _post_analytics(self, req: Request, member: Member, auth: Token) -> Reply:
+        if "r_member_postAnalytics" not in auth.scopes:
+            return _error(
+                403,
+                "Not enough permissions to access: memberCreatorPostAnalytics.FINDER-entity",
+                code="ACCESS_DENIED",
+            )
+        q = {k: v[-1] for k, v in req.query.items()}
+        if q.get("q") != "entity":
+            return _error(400, "Invalid finder: q must be entity or me")
+        entity = q.get("entity", "")
+        m = re.fullmatch(r"\((share|ugc):(urn:li:(?:share|ugcPost):\d+)\)", entity)
+        if not m or (m.group(1) == "ugc") != m.group(2).startswith("urn:li:ugcPost:"):
+            return _error(400, f"Invalid entity {entity!r}: (share:URN) or (ugc:URN)")
+        query_type = q.get("queryType")
+        if query_type not in ANALYTICS_TYPES:
+            return _error(400, f"Invalid queryType {query_type!r}")
+        if q.get("aggregation") not in ("TOTAL", "DAILY"):
+            return _error(400, "Invalid aggregation: TOTAL or DAILY")
+        stats = self._stats_of(m.group(2))
+        if stats is None:
+            return _error(404, f"Entity {m.group(2)} not found")
+        return Reply(
+            200,
+            {
+                "paging": {"start": 0, "count": 10, "links": []},
+                "elements": [
+                    {
+                        "count": stats.get(query_type, 0),
+                        "metricType": {
+                            "com.linkedin.adsexternalapi.memberanalytics.v1."
+                            "CreatorPostAnalyticsMetricTypeV1": query_type
+                        },
+                    }
+                ],
+            },
+        )
+
+    def _social_actions(self, urn: str, auth: Token) -> Reply:
+        if not auth.scopes & {"r_member_social", "r_organization_social"}:
+            return _error(
+                403,
+                "Not enough permissions to access: socialActions.GET.20260101",
+                code="ACCESS_DENIED",
+            )
+        stats = self._stats_of(urn)
+        if stats is None:
+            return _error(404, f"Entity {urn} not found")
+        return Reply(
+            200,
+            {
+                "target": urn,
+                "likesSummary": {
+                    "totalLikes": stats.get("REACTION", 0),
+                    "likedByCurrentUser": False,
+                },
+                "commentsSummary": {
+                    "aggregatedTotalComments": stats.get("COMMENT", 0),
+                    "totalFirstLevelComments": stats.get("COMMENT", 0),
+                },
+            },
+        )
 
     def _author_problem(self, author: str, member: Member, auth: Token, doing: str) -> Reply | None:
         """The 403 LinkedIn gives when ``member``'s token may not act as ``author``.

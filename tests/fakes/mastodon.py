@@ -10,6 +10,11 @@
   most ``max_media`` attachments, images and a video not mixed; 422 while media are
   processing; an ``Idempotency-Key`` seen before for the same account returns the
   status it created (even for a different body) for ``key_lifetime`` seconds.
+- Metrics: ``GET /api/v1/statuses/:id`` (404 once deleted) with ``favourites_count``,
+  ``reblogs_count``, ``replies_count`` and, where :attr:`FakeMastodon.has_quotes`,
+  ``quotes_count``; ``GET /api/v1/statuses?id[]=…`` (4.3+, at most
+  :data:`MAX_IDS`, the missing ones left out), 404 when
+  :attr:`FakeMastodon.batch_lookup` is off, as an older server answers it.
 - Errors as Mastodon sends them: ``{"error": "..."}``; 429 carries
   ``X-RateLimit-Reset`` as an ISO 8601 instant (:meth:`FakeMastodon.rate_limit`).
 - Signing in (NEXT_PLATFORMS.md 1.2-1.3): ``POST /api/v1/apps`` registers an app
@@ -140,6 +145,10 @@ def fake_length(text: str, url_chars: int = 23) -> int:
     return clusters
 
 
+#: the most ids one ``GET /api/v1/statuses?id[]=`` takes here
+MAX_IDS = 20
+
+
 class FakeMastodon(FakeServer):
     def __init__(self, domain: str = "fake.social", **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -170,6 +179,13 @@ class FakeMastodon(FakeServer):
         self.force_logins: list[bool] = []
         #: forget every app once a code is handed out (lost between check and exchange)
         self.forget_apps_after_authorize = False
+        #: the server has ``GET /api/v1/statuses?id[]=`` (Mastodon 4.3+)
+        self.batch_lookup = True
+        #: statuses carry ``quotes_count`` (servers with quote posts)
+        self.has_quotes = False
+        #: counters per status id (:meth:`set_counts`)
+        self.counts: dict[str, dict[str, int]] = {}
+        self.deleted: set[str] = set()
 
     # ------------------------------------------------------------ set-up
     def add_user(self, user_id: str, username: str, display_name: str, *, token: str) -> None:
@@ -195,6 +211,51 @@ class FakeMastodon(FakeServer):
                      "X-RateLimit-Reset": value},
         )  # fmt: skip
         return value
+
+    def set_counts(self, status_id: str, owner: str = "1", **counts: int) -> None:
+        """A status of user ``owner`` with these ``*_count`` values (the rest 0)."""
+        if not any(st["id"] == status_id for st in self.statuses):
+            self.statuses.append(
+                {
+                    "id": status_id,
+                    "account_id": owner,
+                    "text": "",
+                    "content": "",
+                    "url": f"https://{self.domain}/@u/{status_id}",
+                    "visibility": "public",
+                }
+            )
+        self.counts[status_id] = {k: int(v) for k, v in counts.items()}
+
+    def _status_view(self, status: dict[str, Any]) -> dict[str, Any]:
+        counts = self.counts.get(status["id"], {})
+        view = {k: v for k, v in status.items() if k not in ("text", "idempotency_key")}
+        for name in ("replies_count", "reblogs_count", "favourites_count"):
+            view[name] = counts.get(name, 0)
+        if self.has_quotes:
+            view["quotes_count"] = counts.get("quotes_count", 0)
+        return view
+
+    def _lookup_one(self, status_id: str) -> Reply:
+        for st in self.statuses:
+            if st["id"] == status_id and status_id not in self.deleted:
+                return Reply(200, self._status_view(st))
+        return _error(404, "Record not found")
+
+    def _lookup_many(self, req: Request) -> Reply:
+        if not self.batch_lookup:
+            return _error(404, "Record not found")  # no such route before 4.3
+        ids = req.query.get("id[]", [])
+        if not ids:
+            return _error(422, "Validation failed: id is missing")
+        if len(ids) > MAX_IDS:
+            return _error(422, f"Too many ids: at most {MAX_IDS}")
+        found = [
+            self._status_view(st)
+            for st in self.statuses
+            if st["id"] in ids and st["id"] not in self.deleted
+        ]
+        return Reply(200, found)
 
     def status_url(self, status: dict[str, Any]) -> str:
         return status["url"]
@@ -225,6 +286,11 @@ class FakeMastodon(FakeServer):
             return self._poll(m.group(1), user)
         if req.route == "POST /api/v1/statuses":
             return self._create(req, user)
+        if req.route == "GET /api/v1/statuses":
+            return self._lookup_many(req)
+        m = re.fullmatch(r"GET /api/v1/statuses/(\d+)", req.route)
+        if m:
+            return self._lookup_one(m.group(1))
         return _error(404, "Record not found")
 
     def _instance(self) -> dict[str, Any]:

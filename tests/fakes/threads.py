@@ -74,6 +74,11 @@ class FakeThreads(FakeInstagram):
         #: media ids that are replies: the user's ``replies`` edge, not ``threads``
         self.reply_ids: set[str] = set()
 
+    #: the Threads media insights metrics
+    insight_metrics = frozenset({"views", "likes", "replies", "reposts", "quotes", "shares"})
+    #: a Threads media node counts nothing itself
+    counter_fields = ()
+
     def add_token(  # type: ignore[override]
         self,
         token: str,
@@ -143,6 +148,8 @@ class FakeThreads(FakeInstagram):
                 return self._list_threads(tok, params, replies=True)
             if method == "GET" and segs[1] == "threads_publishing_limit":
                 return self._publishing_limit(tok, params)
+        if method == "GET" and len(segs) == 2 and segs[1] == "insights":
+            return self._insights(tok, segs[0], params)
         if method == "GET" and len(segs) == 1:
             return self._node(tok, segs[0], params)
         return graph_error(100, f"Unsupported {method.lower()} request.", subcode=33)

@@ -20,6 +20,10 @@ passes here sends well-formed requests:
   for any media when a test asks, :meth:`FakeX.refuse_next_alt_text`);
 - OAuth 2: an authorize page that approves at once, the token endpoint with PKCE
   S256/plain checks and single-use rotating refresh tokens, and revoke;
+- ``GET /2/tweets?ids=…&tweet.fields=public_metrics`` (``getPostsByIds``): 1 to 100
+  numeric ids, ``tweet.read`` and ``users.read``, ``tweet.fields`` checked against the
+  OpenAPI's list; counters a test sets (:meth:`FakeX.set_metrics`), deleted or
+  unknown posts in ``errors`` as X answers them;
 - ``x-rate-limit-*`` headers on every answer and ``x-user-limit-24hour-*`` on writes,
   with configurable limits that turn into 429s.
 
@@ -125,6 +129,51 @@ USER_FIELDS = frozenset(
         "verified",
         "verified_followers_count",
         "verified_type",
+        "withheld",
+    }
+)
+#: PostPublicMetrics' required properties (OpenAPI 2.167)
+PUBLIC_METRICS = (
+    "like_count",
+    "repost_count",
+    "reply_count",
+    "quote_count",
+    "bookmark_count",
+    "impression_count",
+)
+#: PostFieldsParameter (``tweet.fields``) of the OpenAPI 2.167
+TWEET_LOOKUP_FIELDS = frozenset(
+    {
+        "article",
+        "article_title",
+        "attachments",
+        "card_uri",
+        "community_id",
+        "context_annotations",
+        "conversation_id",
+        "created_at",
+        "display_text_range",
+        "edit_controls",
+        "entities",
+        "geo",
+        "id",
+        "lang",
+        "matched_media_notes",
+        "media_metadata",
+        "non_public_metrics",
+        "note_post",
+        "note_request_suggestions",
+        "organic_metrics",
+        "paid_partnership",
+        "possibly_sensitive",
+        "promoted_metrics",
+        "public_metrics",
+        "reply_settings",
+        "scopes",
+        "source",
+        "suggested_source_links",
+        "suggested_source_links_with_counts",
+        "text",
         "withheld",
     }
 )
@@ -383,7 +432,17 @@ class FakeX(FakeServer):
             self.posts_per_day: int = cfg["posts_per_day"]
             self.window_secs: int = cfg["window_secs"]
             #: limits of the other endpoint families, per user and window
-            self.endpoint_limits = {"users": 75, "media": 500, "media_status": 900, "oauth": 1000}
+            self.endpoint_limits = {
+                "users": 75,
+                "media": 500,
+                "media_status": 900,
+                "oauth": 1000,
+                "lookup": 900,
+            }
+            #: public_metrics per post id (:meth:`set_metrics`)
+            self.metrics: dict[str, dict[str, int]] = {}
+            #: post ids that were deleted: a lookup names them in ``errors``
+            self.deleted: set[str] = set()
             self.check_after_secs: int = cfg["check_after_secs"]
             #: STATUS polls before processing ends, per media category (0: ready at FINALIZE)
             self.processing_polls = {"tweet_image": 0, "tweet_gif": 1, "tweet_video": 2}
@@ -510,6 +569,17 @@ class FakeX(FakeServer):
                 content_type=PROBLEM,
             )
 
+    def set_metrics(self, tweet_id: str, **counts: int) -> None:
+        """The post's ``public_metrics`` (every counter PostPublicMetrics requires; the
+        ones not given are 0)."""
+        with self._lock:
+            self.metrics[tweet_id] = {name: int(counts.get(name, 0)) for name in PUBLIC_METRICS}
+
+    def delete_tweet(self, tweet_id: str) -> None:
+        with self._lock:
+            self.deleted.add(tweet_id)
+            self.metrics.pop(tweet_id, None)
+
     def reply_chain(self, user_id: str) -> list[tuple[str, str | None]]:
         """(tweet id, the id it replies to) of the user's tweets, oldest first."""
         return [
@@ -546,6 +616,10 @@ class FakeX(FakeServer):
         if m == "GET" and p == "/2/users/me":
             user = self._user(req, "users", headers, scope="users.read")
             return self._me(req, user)
+        if m == "GET" and p == "/2/tweets":
+            self._user(req, "lookup", headers, scope="tweet.read")
+            self._user_scope(req, "users.read")
+            return self._lookup(req)
         if m == "POST" and p == "/2/tweets":
             user = self._user(req, "tweets", headers, scope="tweet.write", write=True)
             return self._create_tweet(req, user)
@@ -627,6 +701,86 @@ class FakeX(FakeServer):
             over = over or day[1] > day_limit
         if over:
             raise problem(429, TOO_MANY)
+
+    def _user_scope(self, req: Request, scope: str) -> None:
+        token = self.tokens[bearer(req) or ""]
+        if scope not in token.scopes:
+            raise problem(
+                403,
+                {
+                    "title": "Forbidden",
+                    "type": "about:blank",
+                    "status": 403,
+                    "detail": f"Missing required OAuth 2.0 scope: {scope}",
+                },
+            )
+
+    # ------------------------------------------------------------ GET /2/tweets
+
+    def _lookup(self, req: Request) -> Reply:
+        ids_value = req.query.get("ids", [])
+        if len(ids_value) != 1 or not ids_value[0]:
+            raise invalid("The `ids` query parameter can not be empty", "ids", "")
+        ids = ids_value[0].split(",")
+        if len(ids) > 100:
+            raise invalid(
+                f"The `ids` query parameter value [{len(ids)} ids] is not between 1 and 100",
+                "ids",
+                ids_value[0],
+            )
+        for tid in ids:
+            if not ID_RE.match(tid):
+                raise invalid(
+                    f"The `ids` query parameter value [{tid}] does not match ^[0-9]{{1,19}}$",
+                    "ids",
+                    tid,
+                )
+        fields: set[str] = set()
+        # X's reference documents ``tweet.fields``; the OpenAPI 2.167 names the same
+        # parameter ``post.fields``: both are read
+        for value in req.query.get("tweet.fields", []) + req.query.get("post.fields", []):
+            for name in value.split(","):
+                if name not in TWEET_LOOKUP_FIELDS:
+                    raise invalid(
+                        f"The `tweet.fields` query parameter value [{name}] is not one of "
+                        f"[{','.join(sorted(TWEET_LOOKUP_FIELDS))}]",
+                        "tweet.fields",
+                        name,
+                    )
+                fields.add(name)
+        known = {t["id"]: t for t in self.tweets}
+        data: list[dict[str, Any]] = []
+        errors: list[dict[str, Any]] = []
+        for tid in ids:
+            if tid in self.deleted or (tid not in known and tid not in self.metrics):
+                errors.append(
+                    {
+                        "value": tid,
+                        "detail": f"Could not find post with ids: [{tid}].",
+                        "title": "Not Found Error",
+                        "resource_type": "tweet",
+                        "parameter": "ids",
+                        "resource_id": tid,
+                        "type": "https://api.twitter.com/2/problems/resource-not-found",
+                    }
+                )
+                continue
+            item: dict[str, Any] = {
+                "id": tid,
+                "text": known[tid]["text"] if tid in known else "",
+                "edit_history_tweet_ids": [tid],
+            }
+            if "public_metrics" in fields:
+                item["public_metrics"] = dict(
+                    self.metrics.get(tid) or dict.fromkeys(PUBLIC_METRICS, 0)
+                )
+            data.append(item)
+        body: dict[str, Any] = {}
+        if data:
+            body["data"] = data
+        if errors:
+            body["errors"] = errors
+        return Reply(200, body)
 
     # ------------------------------------------------------------ GET /2/users/me
 

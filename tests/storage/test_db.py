@@ -52,6 +52,7 @@ def test_a_version_1_database_is_migrated_and_keeps_its_rows(tmp_path):
             conn.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
         conn.execute("ALTER TABLE accounts DROP COLUMN tier")
         conn.execute("ALTER TABLE scheduled_posts DROP COLUMN resume")  # schema 3
+        _undo_schema_8(conn)
         _undo_schema_7(conn)
         _undo_schema_6(conn)
         _undo_schema_5(conn)
@@ -107,6 +108,7 @@ def test_a_version_4_database_gets_the_journal_key_and_keeps_its_results(tmp_pat
     PublishingResult.create(schedule=row, attempt=1, started_at=NOW, outcome="published")
     close_database()
     with sqlite3.connect(path) as conn:
+        _undo_schema_8(conn)
         _undo_schema_7(conn)
         _undo_schema_6(conn)
         _undo_schema_5(conn)
@@ -143,6 +145,7 @@ def test_a_version_5_database_gets_follow_ups_and_keeps_its_posts(tmp_path):
     PublishingResult.create(schedule=row, attempt=1, started_at=NOW, outcome="published")
     close_database()
     with sqlite3.connect(path) as conn:
+        _undo_schema_8(conn)
         _undo_schema_7(conn)
         _undo_schema_6(conn)
         conn.execute("PRAGMA user_version = 5")
@@ -159,6 +162,51 @@ def test_a_version_5_database_gets_follow_ups_and_keeps_its_posts(tmp_path):
     finally:
         close_database()
     assert _version(path) == SCHEMA_VERSION
+
+
+def _undo_schema_8(conn):
+    conn.execute("DROP TABLE post_metrics")  # its indexes go with it
+
+
+def test_a_version_7_database_gets_post_metrics_as_a_new_one_has_them(tmp_path):
+    from milton_desktop.storage.models import Post, PostMetric
+
+    new = tmp_path / "new.sqlite3"
+    open_database(new)
+    close_database()
+    path = tmp_path / "v7.sqlite3"
+    open_database(path)
+    acc = Account.create(platform="x", display_name="mine", remote_id="1")
+    row = ScheduledPost.create(
+        post=Post.create(body="hi"),
+        account=acc,
+        scheduled_time=NOW,
+        next_attempt_at=NOW,
+        status="published",
+        remote_id="42",
+    )
+    close_database()
+    with sqlite3.connect(path) as conn:
+        _undo_schema_8(conn)
+        conn.execute("PRAGMA user_version = 7")
+
+    open_database(path)
+    try:
+        PostMetric.create(
+            schedule=row,
+            account=acc,
+            platform="x",
+            remote_id="42",
+            taken_at=NOW,
+            age_bucket="1h",
+            counters='{"likes": 2}',
+            interactions=2,
+        )
+        assert PostMetric.get().impressions is None
+    finally:
+        close_database()
+    assert _version(path) == SCHEMA_VERSION
+    assert _schema(path) == _schema(new)
 
 
 def _undo_schema_7(conn):
@@ -188,6 +236,7 @@ def test_a_version_6_database_gets_the_queue_as_a_new_one_has_it(tmp_path):
     acc = Account.create(platform="x", display_name="mine", remote_id="1")
     close_database()
     with sqlite3.connect(path) as conn:
+        _undo_schema_8(conn)
         _undo_schema_7(conn)
         conn.execute("PRAGMA user_version = 6")
 
