@@ -308,22 +308,40 @@ class EndpointCheck:
 def check_endpoint(
     *, credentials: CredentialStore | None = None, cancel: Cancel | None = None
 ) -> EndpointCheck:
-    """List the endpoint's models and ask the configured one a tiny question.
+    """List the configured endpoint's models and ask its model a tiny question.
 
     Raises:
         AssistantError: the endpoint is down, refuses the key, lacks the model, ...
     """
-    models = list_models(credentials=credentials)
     config = _required()
-    names = tuple(m.id for m in models)
-    found = config.model in names
-    if not found and names:
+    key = _key(credentials or window_store(), config)
+    names, reply = probe(config.base_url, config.model, key, cancel=cancel)
+    list_models(credentials=credentials)  # remembers what the list says of images
+    return EndpointCheck(_required(), names, True, reply)
+
+
+def probe(
+    base_url: str, model: str, key: str | None = None, *, cancel: Cancel | None = None
+) -> tuple[tuple[str, ...], str]:
+    """(the models at ``base_url``, the model's answer to "Say OK"), before anything is
+    saved: what the settings page's Test button shows.
+
+    Raises:
+        AssistantError: as :meth:`Client.chat`; the model is missing from the list.
+    """
+    url = normalize_base_url(base_url)
+    name = check_model_name(model)
+    if key is not None:
+        key = check_key(key)
+    helper = Client(Endpoint(url, name, key))
+    names = tuple(m.id for m in helper.models())
+    if names and name not in names:
         raise AssistantError(
-            f"there is no model {config.model!r} at {config.base_url}: it offers "
-            f"{', '.join(names[:12])}; set one of those",
+            f"there is no model {name!r} at {url}: it offers {', '.join(names[:12])}; "
+            "choose one of those",
             "model",
         )
-    reply = client(credentials).chat(
+    reply = helper.chat(
         [
             {"role": "system", "content": "Answer with one word."},
             {"role": "user", "content": "Say OK."},
@@ -331,7 +349,7 @@ def check_endpoint(
         cancel=cancel,
         max_tokens=16,
     )
-    return EndpointCheck(config, names, found or not names, prompts.clean(reply))
+    return names, prompts.clean(reply)
 
 
 # ---------------------------------------------------------------- measuring
@@ -415,10 +433,12 @@ class Assistant:
         credentials: CredentialStore | None = None,
         *,
         timeouts: dict[str, float] | None = None,
+        cancel: Cancel | None = None,
     ) -> None:
         self.config = _required()
         self.client = client(credentials, timeouts=timeouts)
-        self.cancel = Cancel()
+        #: shared with whoever may stop the work (the window's Cancel button)
+        self.cancel = cancel or Cancel()
 
     def stop(self) -> None:
         """Cancel what is running (from any thread)."""
