@@ -102,11 +102,32 @@ Example posts:
   from day one and a job at the end. Applications close 30 April.
 """
 
+
+def _unwrap(text: str) -> str:
+    """The guide with its source-code line wrapping undone: a paragraph or a bullet is
+    one line, as the user will see and edit it in a wrapping editor."""
+    lines: list[str] = []
+    for raw in text.strip().splitlines():
+        line = raw.strip()
+        joins = (
+            line
+            and lines
+            and lines[-1]
+            and not line.startswith("- ")
+            and not lines[-1].endswith(":")
+        )
+        if joins:
+            lines[-1] = f"{lines[-1]} {line}"
+        else:
+            lines.append(line)
+    return "\n".join(lines)
+
+
 #: the guides the built-in voices ship with (and go back to when reset)
 BUILTIN_GUIDES: dict[str, str] = {
-    "personal": PERSONAL_GUIDE,
-    "coach": COACH_GUIDE,
-    "pr": PR_GUIDE,
+    "personal": _unwrap(PERSONAL_GUIDE),
+    "coach": _unwrap(COACH_GUIDE),
+    "pr": _unwrap(PR_GUIDE),
 }
 
 #: how a voice is shown in lists, where its name alone reads poorly

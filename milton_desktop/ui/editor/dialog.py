@@ -98,7 +98,10 @@ ERROR_COLOUR = "#b3261e"
 
 VOICE_LABELS = {"personal": "Personal", "coach": "Coach", "pr": "PR"}
 #: what a voice is here: kept with the post, and what “Write with…” writes in
-VOICE_LINE = "The tone you write in, kept with the post; “Write with…” writes in it."
+VOICE_LINE = (
+    "The tone you write in, kept with the post. It does not change the text; "
+    "“Write with…” writes in it."
+)
 VOICE_HELP = (
     "Voice is the tone a post is written in: Personal (as yourself), Coach (advice and "
     "teaching), PR (announcements for an organisation), or one of your own. Milton keeps "

@@ -248,7 +248,11 @@ class AssistantPage(QWidget):
         return self.key_edit.text().strip() or None
 
     def _say(self, label: QLabel, text: str, *, error: bool = False) -> None:
-        label.setText(sentence(text) if text else "")
+        if text.endswith("…"):
+            text = text[:1].upper() + text[1:]
+        elif text:
+            text = sentence(text)
+        label.setText(text)
         colour = tones.tone(self.palette(), "error") if error else tones.dim(self.palette())
         label.setStyleSheet(f"color: {colour.name()};")
 
