@@ -357,12 +357,14 @@ class AssistantPanel(QFrame):
             return work(helper, r)
 
         def finished(result: Any) -> None:
+            relay.deleteLater()  # its last signal: the worker is done with it
             if relay is not self._relay:
                 return  # cancelled: a newer request (or none) owns the panel now
             self._end()
             done(result)
 
         def failed(exc: Exception) -> None:
+            relay.deleteLater()
             if relay is not self._relay:
                 return
             self._end()
