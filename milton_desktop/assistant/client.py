@@ -53,7 +53,7 @@ class AssistantError(OperationFailed):
     """The model endpoint could not give an answer; the message says why and what to do.
 
     ``kind`` is one of ``down``, ``auth``, ``model``, ``rate``, ``server``, ``bad``,
-    ``timeout``, ``truncated``, ``cancelled``.
+    ``timeout``, ``truncated``, ``stopped``.
     """
 
     def __init__(
@@ -83,7 +83,7 @@ class Cancelled(AssistantError):
     """The caller stopped the request; ``partial`` is what had arrived."""
 
     def __init__(self, partial: str = "") -> None:
-        super().__init__("stopped: the request was cancelled", "cancelled")
+        super().__init__("stopped: the request was cancelled", "stopped")
         self.partial = partial
 
 
