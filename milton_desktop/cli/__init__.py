@@ -19,7 +19,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any, TextIO, cast
 
 from milton_desktop import APP_NAME, __version__
-from milton_desktop.cli import batch, insights
+from milton_desktop.cli import assistant, batch, insights
 from milton_desktop.cli.common import (
     EXIT_FAIL,
     EXIT_OK,
@@ -52,7 +52,7 @@ log = logging.getLogger("milton.cli")
 #: command groups that live in their own module (milton_desktop/cli/NAME.py): each has
 #: `add_parsers(sub)` and a `COMMANDS` mapping; they import only argparse and
 #: cli.common at load, and what a command needs when it runs
-GROUPS: tuple[ModuleType, ...] = (batch, insights)
+GROUPS: tuple[ModuleType, ...] = (batch, insights, assistant)
 
 #: listings that write nothing: they skip SQLite's quick check of every page at open
 #: (a tenth of a second at 100 000 posts); a damaged page they read still fails with
@@ -160,7 +160,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     pa = post_sub.add_parser("add", help="write a post (a draft until scheduled); prints its id")
     pa.add_argument("--text", default="", help="the post's text")
-    pa.add_argument("--voice", default="personal", choices=VOICES)
+    pa.add_argument(
+        "--voice",
+        default="personal",
+        help=f"{', '.join(VOICES)}, or a voice of your own (see `ai voice list`)",
+    )
     pa.add_argument(
         "--media", action="append", default=[], metavar="FILE", help="attach an image or video file"
     )

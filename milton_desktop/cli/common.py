@@ -23,6 +23,7 @@ HINTS: dict[Hint, str] = {
     Hint.PUBLIC_URL: "give it with --media-url",
     Hint.FORCE_REMOVE: "or pass --force to cancel them with the account",
     Hint.SET_QUEUE: 'add them with `milton-desktop queue set ACCOUNT --slot "MO 09:00"`',
+    Hint.SET_UP_ASSISTANT: "`milton-desktop ai set --base-url URL --model NAME [--key-stdin]`",
 }
 
 

@@ -8,9 +8,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from milton_desktop.domain.errors import Hint
+from milton_desktop.domain.voices import BUILTIN_VOICES
 
-#: the voices a post can be written in (the drafting assistant's guides)
-VOICES = ("personal", "coach", "pr")
+#: the built-in voices a post can be written in; the user's own voices (the ``voices``
+#: table, see ``operations/voices.py``) extend them
+VOICES = BUILTIN_VOICES
 
 
 @dataclass(frozen=True)

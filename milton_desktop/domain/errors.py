@@ -21,6 +21,7 @@ class Hint(StrEnum):
     PUBLIC_URL = "public_url"
     FORCE_REMOVE = "force_remove"
     SET_QUEUE = "set_queue"
+    SET_UP_ASSISTANT = "set_up_assistant"
 
 
 class UserError(ValueError):

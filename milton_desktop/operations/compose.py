@@ -52,6 +52,9 @@ class SavePlan:
     follow_up_media: tuple[tuple[posts.MediaInput, ...], ...] = ()
     #: a saved post's follow-up media were changed: all of them are replaced
     follow_up_media_changed: bool = False
+    #: the post's own text per platform, kept with it for schedules made later (None
+    #: on a platform: it takes the post's text); None leaves them as they are
+    variants: tuple[tuple[str, str | None], ...] | None = None
 
 
 def save(plan: SavePlan, media_dir: Path, clock: Clock) -> int:
@@ -83,6 +86,11 @@ def save(plan: SavePlan, media_dir: Path, clock: Clock) -> int:
         else:
             post = posts.update_post(plan.post_id, text=plan.text, voice=plan.voice, clock=clock)
             posts.set_follow_ups(post.id, plan.follow_ups, plan.follow_up_delay, clock=clock)
+        if plan.variants is not None:
+            for platform, text in plan.variants:
+                own = text if text and text.strip() else None
+                if own is not None or platform in posts.variants_of(post.id):
+                    posts.set_variant(post.id, platform, own, clock=clock)
         if plan.when is not None and plan.schedule_id is not None:
             _apply_to_schedule(plan, clock)
         if plan.post_id is not None and prepared is not None:

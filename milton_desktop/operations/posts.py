@@ -15,21 +15,48 @@ from pathlib import Path
 from typing import Any
 
 from milton_desktop.domain.clock import Clock, SystemClock
-from milton_desktop.domain.content import VOICES, Content, MediaItem
+from milton_desktop.domain.content import Content, MediaItem
 from milton_desktop.domain.errors import UserError
 from milton_desktop.domain.status import WAITING, Status
 from milton_desktop.domain.thread import MAX_FOLLOW_UP_DELAY_S, MAX_FOLLOW_UPS
+from milton_desktop.operations import voices
 from milton_desktop.publishers import registry
 from milton_desktop.storage import media as media_mod
 from milton_desktop.storage.models import Account, Media, Post, ScheduledPost, database
-from milton_desktop.storage.queries import get_post, media_item
+from milton_desktop.storage.queries import get_post, media_item, post_variants
 
 
 def check_voice(voice: str) -> str:
-    """``voice`` if it names a voice, else :class:`UserError` with the choices."""
-    if voice not in VOICES:
-        raise UserError(f"unknown voice {voice!r}: choose one of {', '.join(VOICES)}")
-    return voice
+    """``voice`` if it names a voice (built-in or the user's), else :class:`UserError`."""
+    return voices.check_voice(voice)
+
+
+def variants_of(post_id: int) -> dict[str, str]:
+    """The post's own text per platform (platform name -> text)."""
+    return post_variants(get_post(post_id))
+
+
+def set_variant(
+    post_id: int, platform: str, text: str | None, *, clock: Clock | None = None
+) -> Post:
+    """Give the post its own text for ``platform`` (None: it takes the post's text
+    there again). A schedule made to that platform afterwards starts with it."""
+    registry.platform(platform)
+    if text is not None:
+        _check_text(text)
+        if not text.strip():
+            raise UserError(f"the text for {registry.label(platform)} is empty")
+    with database.atomic():
+        post = get_post(post_id)
+        variants = post_variants(post)
+        if text is None:
+            variants.pop(platform, None)
+        else:
+            variants[platform] = text
+        post.variants = json.dumps(variants, ensure_ascii=False, sort_keys=True)
+        post.updated_at = (clock or SystemClock()).now()
+        post.save()
+    return post
 
 
 @dataclass(frozen=True)
@@ -353,6 +380,7 @@ def duplicate_post(post_id: int, *, clock: Clock | None = None) -> Post:
             updated_at=now,
             follow_ups=source.follow_ups,
             follow_up_delay=source.follow_up_delay,
+            variants=source.variants,
         )
         for item in source.media.order_by(Media.position, Media.id):
             Media.create(

@@ -34,6 +34,7 @@ from milton_desktop.storage.queries import (
     get_post,
     get_schedule,
     post_parts,
+    post_variants,
 )
 
 log = logging.getLogger("milton.recurrence")
@@ -288,6 +289,8 @@ def schedule_repeating(
     now = (clock or SystemClock()).now()
     post = get_post(post_id)
     acc = get_account(account)
+    if text is None:  # the post's own text for this platform, as a one-off schedule takes
+        text = post_variants(post).get(acc.platform)
     body = text if text is not None else post.body
     validate_for(acc, post_parts(post, body))
     check_rule(rule, first_local, timezone, now)

@@ -44,6 +44,7 @@ from milton_desktop.storage.queries import (
     get_schedule,
     parts_for,
     post_parts,
+    post_variants,
 )
 
 #: how far in the past a schedule may be set and still count as "now"
@@ -105,13 +106,16 @@ def schedule(
     text: str | None = None,
     clock: Clock | None = None,
 ) -> ScheduledPost:
-    """Schedule a post to an account at the UTC instant ``when``."""
+    """Schedule a post to an account at the UTC instant ``when``; with no ``text``, the
+    post's own text for the account's platform (a rewrite for it), if it has one."""
     now = (clock or SystemClock()).now()
     # one transaction: the account cannot be removed between the check and the write
     with database.atomic():
         post = get_post(post_id)
         acc = get_account(account)
         check_future(when, now)
+        if text is None:
+            text = post_variants(post).get(acc.platform)
         body = text if text is not None else post.body
         validate_for(acc, post_parts(post, body))
         when = max(when, now)

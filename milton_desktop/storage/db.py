@@ -5,15 +5,34 @@ from __future__ import annotations
 import contextlib
 import logging
 import sqlite3
+from datetime import UTC, datetime
 from pathlib import Path
 
 import peewee as pw
 
-from milton_desktop.storage.models import ALL_MODELS, database
+from milton_desktop.domain.voices import BUILTIN_GUIDES
+from milton_desktop.storage.models import ALL_MODELS, database, utc_text
 
 log = logging.getLogger("milton.db")
 
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
+
+
+#: when the shipped guides are recorded as written
+_SEEDED_AT = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def _quoted(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+#: the built-in voices and their shipped guides, for a database that has none yet
+#: (OR IGNORE: a guide the user edited is theirs, and stays)
+SEED_VOICES: tuple[str, ...] = tuple(
+    'INSERT OR IGNORE INTO "voices" ("name", "guide", "builtin", "updated_at")'
+    f" VALUES ({_quoted(name)}, {_quoted(guide.strip())}, 1, {_quoted(utc_text(_SEEDED_AT))})"
+    for name, guide in BUILTIN_GUIDES.items()
+)
 
 #: one step per schema version: the statements that bring version N-1 to N. A new
 #: database gets every table as the models are today and skips them.
@@ -81,6 +100,16 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
         ' ON "post_metrics" ("schedule_id", "taken_at")',
         'CREATE INDEX IF NOT EXISTS "post_metrics_account_id_taken_at"'
         ' ON "post_metrics" ("account_id", "taken_at")',
+    ),
+    9: (
+        # the writing assistant: each voice's guide (its system prompt), the built-in
+        # ones seeded; and a post's own text per platform (a rewrite for X, ...)
+        'CREATE TABLE IF NOT EXISTS "voices" ("id" INTEGER NOT NULL PRIMARY KEY,'
+        ' "name" VARCHAR(32) NOT NULL, "guide" TEXT NOT NULL,'
+        ' "builtin" INTEGER NOT NULL DEFAULT 0, "updated_at" TEXT NOT NULL)',
+        'CREATE UNIQUE INDEX IF NOT EXISTS "voices_name" ON "voices" ("name")',
+        'ALTER TABLE "posts" ADD COLUMN "variants" TEXT NOT NULL DEFAULT \'{}\'',
+        *SEED_VOICES,
     ),
 }
 
@@ -205,6 +234,8 @@ def _migrate() -> None:
             return
         if version == 0:
             database.create_tables(ALL_MODELS, safe=True)
+            for statement in SEED_VOICES:
+                database.execute_sql(statement)
         else:
             for step in range(version + 1, SCHEMA_VERSION + 1):
                 for statement in MIGRATIONS.get(step, ()):

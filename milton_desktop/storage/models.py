@@ -100,6 +100,9 @@ class Post(BaseModel):
     follow_up_delay = pw.IntegerField(default=0, constraints=[pw.SQL("DEFAULT 0")])
     created_at = UTCDateTimeField(default=_now)
     updated_at = UTCDateTimeField(default=_now)
+    #: the post's own text per platform (JSON object, platform name -> text), which a
+    #: new schedule to that platform takes instead of ``body``
+    variants = pw.TextField(default="{}", constraints=[pw.SQL("DEFAULT '{}'")])
 
     class Meta:
         table_name = "posts"
@@ -265,6 +268,20 @@ class PostMetric(BaseModel):
         )
 
 
+class Voice(BaseModel):
+    """A voice posts are written in, and its guide: the writing assistant's system prompt."""
+
+    id = pw.AutoField()
+    name = pw.CharField(max_length=32, unique=True)
+    guide = pw.TextField()
+    #: shipped with the app (personal, coach, pr): its guide may change, it stays
+    builtin = pw.BooleanField(default=False, constraints=[pw.SQL("DEFAULT 0")])
+    updated_at = UTCDateTimeField(default=_now)
+
+    class Meta:
+        table_name = "voices"
+
+
 class Setting(BaseModel):
     key = pw.CharField(primary_key=True)
     value = pw.TextField()  # JSON
@@ -282,5 +299,6 @@ ALL_MODELS: list[type[BaseModel]] = [
     PublishingResult,
     QueueSlot,
     PostMetric,
+    Voice,
     Setting,
 ]

@@ -86,6 +86,8 @@ class PostView:
     follow_up_delay: int = 0
     #: each follow-up's attachments and the names they were added under, in order
     follow_up_media: tuple[tuple[tuple[MediaItem, str], ...], ...] = ()
+    #: the post's own text per platform, for schedules made to it from now on
+    variants: tuple[tuple[str, str], ...] = ()
 
     @classmethod
     def of(cls, post: Post) -> PostView:
@@ -106,6 +108,7 @@ class PostView:
             follow_ups=texts,
             follow_up_delay=post.follow_up_delay or 0,
             follow_up_media=later,
+            variants=tuple(sorted(post_variants(post).items())),
         )
 
 
@@ -288,6 +291,17 @@ def content_for(schedule: ScheduledPost) -> Content:
     """What the schedule's main post publishes."""
     text = schedule.text_override if schedule.text_override is not None else schedule.post.body
     return Content(text=text, media=media_items(schedule.post))
+
+
+def post_variants(post: Post) -> dict[str, str]:
+    """The post's own text per platform (platform name -> text); unreadable JSON is none."""
+    try:
+        raw = json.loads(post.variants or "{}")
+    except ValueError:
+        return {}
+    if not isinstance(raw, dict):
+        return {}
+    return {str(k): v for k, v in raw.items() if isinstance(v, str)}
 
 
 def post_parts(post: Post, text: str | None = None) -> list[Content]:

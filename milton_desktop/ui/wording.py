@@ -15,6 +15,7 @@ HINTS: dict[Hint, str] = {
     Hint.RESOLVE_UNCERTAIN: "right-click it and choose whether it went out",
     Hint.FORCE_REMOVE: "confirm to cancel them together with the account",
     Hint.SET_QUEUE: "add them on the account's Queue page under Accounts…",
+    Hint.SET_UP_ASSISTANT: "set it up under Settings ▸ Writing assistant",
 }
 
 

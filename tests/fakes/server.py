@@ -35,6 +35,7 @@ import socket
 import threading
 import time
 import zlib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import format_datetime
@@ -72,6 +73,10 @@ class Reply:
     body: Any = None  # dict/list -> JSON, bytes/str -> as is
     headers: dict[str, str] = field(default_factory=dict)
     content_type: str | None = None
+    #: an answer sent as it is made (server-sent events): each bytes item goes out as
+    #: one chunk at once, a float waits that many seconds first, and ``None`` hangs up
+    #: there without ending the body (a stream cut off). Chunked transfer encoding.
+    stream: Iterable[bytes | float | None] | None = None
 
     def encode(self) -> tuple[bytes, str]:
         if self.body is None:
@@ -375,6 +380,9 @@ class FakeServer:
                 self._misbehave(h, fault)
                 return
         assert reply is not None
+        if reply.stream is not None:
+            self._stream(h, reply)
+            return
         payload, ctype = reply.encode()
         try:
             h.send_response(reply.status)
@@ -394,6 +402,33 @@ class FakeServer:
                 h.wfile.write(payload)
         except (BrokenPipeError, ConnectionResetError):
             pass
+
+    def _stream(self, h: BaseHTTPRequestHandler, reply: Reply) -> None:
+        assert reply.stream is not None
+        try:
+            h.send_response(reply.status)
+            h.send_header("Content-Type", reply.content_type or "text/event-stream")
+            h.send_header("Transfer-Encoding", "chunked")
+            h.send_header("Cache-Control", "no-cache")
+            for k, v in reply.headers.items():
+                h.send_header(k, v)
+            h.end_headers()
+            h.wfile.flush()
+            for item in reply.stream:
+                if item is None:
+                    self._hang_up(h)
+                    return
+                if isinstance(item, float | int):
+                    if self._release.wait(float(item)):
+                        self._hang_up(h)
+                        return
+                    continue
+                h.wfile.write(b"%x\r\n%s\r\n" % (len(item), item))
+                h.wfile.flush()
+            h.wfile.write(b"0\r\n\r\n")
+            h.wfile.flush()
+        except (BrokenPipeError, ConnectionResetError, OSError):
+            pass  # the client hung up (cancelled)
 
     def _misbehave(self, h: BaseHTTPRequestHandler, fault: Fault) -> None:
         """Answer in one of the hostile ways, until the client gives up or the fake stops."""

@@ -52,6 +52,7 @@ def test_a_version_1_database_is_migrated_and_keeps_its_rows(tmp_path):
             conn.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
         conn.execute("ALTER TABLE accounts DROP COLUMN tier")
         conn.execute("ALTER TABLE scheduled_posts DROP COLUMN resume")  # schema 3
+        _undo_schema_9(conn)
         _undo_schema_8(conn)
         _undo_schema_7(conn)
         _undo_schema_6(conn)
@@ -108,6 +109,7 @@ def test_a_version_4_database_gets_the_journal_key_and_keeps_its_results(tmp_pat
     PublishingResult.create(schedule=row, attempt=1, started_at=NOW, outcome="published")
     close_database()
     with sqlite3.connect(path) as conn:
+        _undo_schema_9(conn)
         _undo_schema_8(conn)
         _undo_schema_7(conn)
         _undo_schema_6(conn)
@@ -145,6 +147,7 @@ def test_a_version_5_database_gets_follow_ups_and_keeps_its_posts(tmp_path):
     PublishingResult.create(schedule=row, attempt=1, started_at=NOW, outcome="published")
     close_database()
     with sqlite3.connect(path) as conn:
+        _undo_schema_9(conn)
         _undo_schema_8(conn)
         _undo_schema_7(conn)
         _undo_schema_6(conn)
@@ -187,6 +190,7 @@ def test_a_version_7_database_gets_post_metrics_as_a_new_one_has_them(tmp_path):
     )
     close_database()
     with sqlite3.connect(path) as conn:
+        _undo_schema_9(conn)
         _undo_schema_8(conn)
         conn.execute("PRAGMA user_version = 7")
 
@@ -215,6 +219,12 @@ def _undo_schema_7(conn):
     conn.execute("ALTER TABLE accounts DROP COLUMN timezone")
 
 
+def _undo_schema_9(conn):
+    conn.execute("DROP INDEX voices_name")
+    conn.execute("DROP TABLE voices")
+    conn.execute("ALTER TABLE posts DROP COLUMN variants")
+
+
 def _schema(path):
     with sqlite3.connect(path) as conn:
         return sorted(
@@ -236,6 +246,7 @@ def test_a_version_6_database_gets_the_queue_as_a_new_one_has_it(tmp_path):
     acc = Account.create(platform="x", display_name="mine", remote_id="1")
     close_database()
     with sqlite3.connect(path) as conn:
+        _undo_schema_9(conn)
         _undo_schema_8(conn)
         _undo_schema_7(conn)
         conn.execute("PRAGMA user_version = 6")
@@ -250,6 +261,56 @@ def test_a_version_6_database_gets_the_queue_as_a_new_one_has_it(tmp_path):
     assert _version(path) == SCHEMA_VERSION
     # the statements of the migration make exactly what a new database has
     assert _schema(path) == _schema(new)
+
+
+def test_a_version_8_database_gets_the_voices_as_a_new_one_has_them(tmp_path):
+    from milton_desktop.domain.voices import BUILTIN_GUIDES
+    from milton_desktop.operations import posts, voices
+    from milton_desktop.storage.models import Post
+
+    new = tmp_path / "new.sqlite3"
+    open_database(new)
+    close_database()
+    path = tmp_path / "v8.sqlite3"
+    open_database(path)
+    old = Post.create(body="before voices", voice="coach")
+    close_database()
+    with sqlite3.connect(path) as conn:
+        _undo_schema_9(conn)
+        conn.execute("PRAGMA user_version = 8")
+    assert "variants" not in _columns(path, "posts")
+
+    open_database(path)
+    try:
+        assert Post.get_by_id(old.id).voice == "coach"
+        assert posts.variants_of(old.id) == {}
+        seeded = {v.name: v for v in voices.list_voices()}
+        assert set(seeded) == set(BUILTIN_GUIDES)
+        assert all(v.builtin for v in seeded.values())
+        assert seeded["coach"].guide == BUILTIN_GUIDES["coach"].strip()
+    finally:
+        close_database()
+    assert _version(path) == SCHEMA_VERSION
+    assert _schema(path) == _schema(new)
+
+
+def test_an_edited_guide_survives_the_seeding(tmp_path):
+    from milton_desktop.operations import voices
+
+    path = tmp_path / "edited.sqlite3"
+    open_database(path)
+    voices.set_voice("coach", "Short and kind. Always name the effort.")
+    close_database()
+    with sqlite3.connect(path) as conn:  # as if the seeding ran again
+        conn.execute("PRAGMA user_version = 8")
+        conn.execute("DROP INDEX voices_name")
+        conn.execute('CREATE UNIQUE INDEX "voices_name" ON "voices" ("name")')
+        conn.execute("ALTER TABLE posts DROP COLUMN variants")
+    open_database(path)
+    try:
+        assert voices.get_voice("coach").guide == "Short and kind. Always name the effort."
+    finally:
+        close_database()
 
 
 def test_opening_an_up_to_date_database_needs_no_write_lock(tmp_path):

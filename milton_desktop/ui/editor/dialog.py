@@ -57,7 +57,7 @@ from PySide6.QtWidgets import (
 )
 
 from milton_desktop.domain.clock import Clock, SystemClock
-from milton_desktop.domain.content import VOICES, Content, MediaItem
+from milton_desktop.domain.content import Content, MediaItem
 from milton_desktop.domain.errors import UserError
 from milton_desktop.domain.status import MOVABLE, AccountStatus, Status
 from milton_desktop.domain.thread import split_thread
@@ -69,13 +69,14 @@ from milton_desktop.domain.timeutil import (
     localize,
 )
 from milton_desktop.domain.validation import Rules, count_hashtags
-from milton_desktop.operations import accounts, compose, link_previews, posts, schedules
+from milton_desktop.operations import accounts, compose, link_previews, posts, schedules, voices
 from milton_desktop.publishers import registry
 from milton_desktop.publishers.base import PublishError
 from milton_desktop.storage import media as media_mod
 from milton_desktop.storage import queries, settings
 from milton_desktop.storage.queries import AccountView
 from milton_desktop.ui import tones
+from milton_desktop.ui.editor.assistant import AssistantPanel
 from milton_desktop.ui.editor.media import (
     THUMB,
     FileDrops,
@@ -96,13 +97,17 @@ log = logging.getLogger("milton.ui.editor")
 ERROR_COLOUR = "#b3261e"
 
 VOICE_LABELS = {"personal": "Personal", "coach": "Coach", "pr": "PR"}
-#: what a voice is here: a label kept with the post; nothing is rewritten by it
-VOICE_LINE = "The tone you write in, kept with the post. It does not change the text."
+#: what a voice is here: kept with the post, and what “Write with…” writes in
+VOICE_LINE = (
+    "The tone you write in, kept with the post. It does not change the text; "
+    "“Write with…” writes in it."
+)
 VOICE_HELP = (
     "Voice is the tone a post is written in: Personal (as yourself), Coach (advice and "
-    "teaching) or PR (announcements for an organisation). Milton keeps it with the post "
-    "(the command line's “post list” shows it) so you can tell your posts apart; it "
-    "never changes the text that is published."
+    "teaching), PR (announcements for an organisation), or one of your own. Milton keeps "
+    "it with the post, and the writing assistant (“Write with…”) follows its guide, "
+    "which you can edit under Settings ▸ Writing assistant. Choosing a voice never "
+    "changes the text by itself."
 )
 
 MEDIA_FILTER = (
@@ -244,6 +249,8 @@ class PostEditorDialog(QDialog):
         left = QVBoxLayout()
         body.addLayout(left, 3)
         self.tabs = QTabWidget()
+        self.assistant_slot = QVBoxLayout()
+        left.addLayout(self.assistant_slot)
         self.tabs.setObjectName("textTabs")
         self.tabs.setAccessibleName("Text per platform")
         # a tab per platform: they scroll rather than set the dialog's width
@@ -342,8 +349,17 @@ class PostEditorDialog(QDialog):
         self.schedule_button.setDefault(True)
         self.schedule_button.setToolTip(f"{self.schedule_words} (Ctrl+Enter)")
         self.schedule_button.clicked.connect(self._on_schedule_button_clicked)
+        self.assistant_toggle = QPushButton("Write with…")
+        self.assistant_toggle.setObjectName("assistantToggle")
+        self.assistant_toggle.setCheckable(True)
+        self.assistant_toggle.setToolTip(
+            "Draft, rewrite, shorten or split the post with the writing assistant"
+        )
+        self.assistant_toggle.toggled.connect(self._on_assistant_toggle_toggled)
+        self.assistant: AssistantPanel | None = None
         buttons.addWidget(self.cancel_button)
         buttons.addWidget(self.preview_toggle)
+        buttons.addWidget(self.assistant_toggle)
         buttons.addStretch(1)
         buttons.addWidget(self.duplicate_button)
         for button in (
@@ -499,8 +515,8 @@ class PostEditorDialog(QDialog):
         form = QFormLayout()
         self.voice_combo = QComboBox()
         self.voice_combo.setObjectName("voice")
-        for voice in VOICES:
-            self.voice_combo.addItem(VOICE_LABELS.get(voice, voice.capitalize()), voice)
+        for voice in voices.list_voices():
+            self.voice_combo.addItem(VOICE_LABELS.get(voice.name, voice.label), voice.name)
         self.voice_combo.currentIndexChanged.connect(self._on_voice_combo_changed)
         self.voice_combo.setAccessibleName("Voice")
         self.voice_combo.setToolTip(VOICE_HELP)
@@ -601,6 +617,11 @@ class PostEditorDialog(QDialog):
             self.accounts_hint.setText(
                 "No accounts connected yet: connect one under Accounts. You can save a draft meanwhile."
             )
+        if post is not None:  # the post's own text per platform (a rewrite for X, ...)
+            for platform, own in post.variants:
+                if platform in self.variant_checks:
+                    self.variant_checks[platform].setChecked(True)
+                    self.variant_edits[platform].setPlainText(own)
         if row is not None and row.text_override is not None:
             platform = row.account.platform
             self.variant_checks[platform].setChecked(True)
@@ -1132,6 +1153,47 @@ class PostEditorDialog(QDialog):
         self.alt_edit.setText(entry.alt_text if entry else "")
         self._loading_alt = False
         self._refresh()
+        if self.assistant is not None:
+            self.assistant.refresh()
+
+    # ------------------------------------------------------------ for the assistant
+
+    def selected_image(self) -> MediaItem | None:
+        """The one image selected in the media list, or None."""
+        items = self.media_list.selectedItems()
+        entry = (
+            self._entry(int(items[0].data(Qt.ItemDataRole.UserRole))) if len(items) == 1 else None
+        )
+        if entry is None or entry.kind != "image":
+            return None
+        return entry.item()
+
+    def set_alt_text(self, text: str) -> None:
+        """Give the selected image ``text`` as its alt text, as typing it would."""
+        self.alt_edit.setText(text)
+        self._on_alt_edit_text_edited(text)
+
+    def set_voice(self, voice: str) -> None:
+        index = self.voice_combo.findData(voice)
+        if index >= 0:
+            self.voice_combo.setCurrentIndex(index)
+
+    def set_variant(self, platform: str, text: str) -> None:
+        """Give ``platform`` its own text (and show its tab)."""
+        self.variant_checks[platform].setChecked(True)
+        self.variant_edits[platform].setPlainText(text)
+        self.tabs.setCurrentIndex(1 + registry.names().index(platform))
+
+    def _on_assistant_toggle_toggled(self, on: bool) -> None:
+        if on and self.assistant is None:  # built when first wanted: it reads the voices
+            self.assistant = AssistantPanel(self)
+            self.assistant_slot.addWidget(self.assistant)
+            self.finished.connect(lambda _r: self.assistant.stop() if self.assistant else None)
+        if self.assistant is not None:
+            self.assistant.setVisible(on)
+            if on:
+                self.assistant.reload()
+                self.assistant.topic_edit.setFocus()
 
     def _on_alt_edit_text_edited(self, text: str) -> None:
         items = self.media_list.selectedItems()
@@ -1173,6 +1235,12 @@ class PostEditorDialog(QDialog):
             follow_up_media_changed=(
                 self._post is not None
                 and self.thread_panel.media_state() != self._initial_follow_up_media
+            ),
+            # a schedule's own text stays that schedule's; a post's is kept with the post
+            variants=(
+                tuple((p, self.variant(p)) for p in registry.names())
+                if self._schedule is None
+                else None
             ),
         )
         if mode == "draft":

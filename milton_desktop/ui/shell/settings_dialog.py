@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QSpinBox,
+    QTabWidget,
     QTimeEdit,
     QVBoxLayout,
     QWidget,
@@ -32,6 +33,7 @@ from milton_desktop import APP_NAME, autostart
 from milton_desktop.domain.timeutil import TimeInputError, get_zone
 from milton_desktop.storage import settings
 from milton_desktop.ui import tones
+from milton_desktop.ui.shell.assistant_page import AssistantPage
 
 log = logging.getLogger("milton.ui")
 
@@ -97,10 +99,19 @@ class SettingsDialog(QDialog):
         self._zones = sorted(zoneinfo.available_timezones() - {"Factory", "localtime"})
         self._zone_lookup = {z.casefold(): z for z in self._zones}
 
-        layout = QVBoxLayout(self)
+        outer = QVBoxLayout(self)
+        self.pages = QTabWidget()
+        self.pages.setObjectName("settingsPages")
+        outer.addWidget(self.pages)
+        general = QWidget()
+        layout = QVBoxLayout(general)
+        self.pages.addTab(general, "General")
         layout.addWidget(self._build_time_group())
         layout.addWidget(self._build_notify_group())
         layout.addWidget(self._build_startup_group())
+        self.assistant_page = AssistantPage()
+        self.pages.addTab(self.assistant_page, "Writing assistant")
+        layout = outer
 
         self.error_label = QLabel()
         self.error_label.setObjectName("settingsError")
@@ -254,6 +265,11 @@ class SettingsDialog(QDialog):
                 "pick one from the list (type a city to search)."
             )
             self.zone_combo.setFocus()
+            return False
+        refused = self.assistant_page.save()
+        if refused is not None:
+            self.pages.setCurrentWidget(self.assistant_page)
+            self._show_error(f"Writing assistant: {refused}")
             return False
         want_autostart = self.autostart_check.isChecked()
         if want_autostart != self._autostart_was:
