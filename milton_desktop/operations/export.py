@@ -70,7 +70,7 @@ class ExportReport:
 
     def summary(self) -> str:
         what = f"{self.schedules} scheduled post{'s' if self.schedules != 1 else ''}"
-        if self.format != "ics":
+        if self.format != "ics" and (self.drafts or not self.schedules):
             what += f" and {self.drafts} draft{'s' if self.drafts != 1 else ''}"
         where = f" to {self.path}" if self.path else ""
         media = (

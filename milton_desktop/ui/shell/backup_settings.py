@@ -46,30 +46,34 @@ class BackupSettingsGroup(QGroupBox):
         self.home = home
         form = QFormLayout(self)
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-        self.auto_check = QCheckBox("Back up the posts, accounts and media once a day")
+        self.setToolTip(
+            "Tokens are not in the backups: they stay in the system keyring. Milton makes "
+            "the daily backup while it runs, between publishes."
+        )
+        self.auto_check = QCheckBox("Back up every day, keeping the last")
         self.auto_check.setObjectName("autoBackup")
-        form.addRow(self.auto_check)
-
         self.keep_spin = QSpinBox()
         self.keep_spin.setObjectName("autoBackupKeep")
         self.keep_spin.setRange(*backup.KEEP_RANGE)
         self.keep_spin.setSuffix(" backups")
         self.keep_spin.setMinimumWidth(120)
-        keep_row = QHBoxLayout()
-        keep_row.addWidget(self.keep_spin)
-        keep_row.addWidget(self._dim("the oldest go first"))
-        keep_row.addStretch(1)
-        form.addRow("Keep the last:", keep_row)
+        self.auto_check.toggled.connect(self.keep_spin.setEnabled)
+        daily = QHBoxLayout()
+        daily.addWidget(self.auto_check)
+        daily.addWidget(self.keep_spin)
+        daily.addStretch(1)
+        form.addRow(daily)
 
         self.folder_edit = QLineEdit()
         self.folder_edit.setObjectName("autoBackupFolder")
         self.folder_edit.setPlaceholderText(str(home.data_dir / "backups"))
+        self.folder_edit.setToolTip("Empty: the backups folder inside Milton's data folder")
         choose = QPushButton("Choose…")
         choose.clicked.connect(self._on_choose_clicked)
         folder_row = QHBoxLayout()
         folder_row.addWidget(self.folder_edit, 1)
         folder_row.addWidget(choose)
-        form.addRow("Folder:", folder_row)
+        form.addRow("In the folder:", folder_row)
 
         self.now_button = QPushButton("Back up now")
         self.now_button.setObjectName("backupNow")
@@ -80,14 +84,7 @@ class BackupSettingsGroup(QGroupBox):
         now_row = QHBoxLayout()
         now_row.addWidget(self.now_button)
         now_row.addWidget(self.state_label, 1)
-        form.addRow("", now_row)
-        form.addRow(
-            "",
-            self._dim(
-                "Tokens are not in the backups: they stay in the system keyring. "
-                "Milton makes the daily backup while it runs, between publishes."
-            ),
-        )
+        form.addRow(now_row)
         self.relay = ProgressRelay(self)
         self.relay.changed.connect(self._on_relay_changed)
         self.working = False

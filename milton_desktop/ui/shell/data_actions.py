@@ -47,6 +47,34 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}{'s' if n != 1 else ''}"
 
 
+def _restore_text(report: backup.RestoreReport) -> str:
+    """What a restore did, in the window's sentences (the times in the user's zone)."""
+    rows = report.rows
+    lines = [
+        f"Restored the backup of {_local(report.archive.created_at)}: "
+        f"{_plural(rows.get('posts', 0), 'post')}, "
+        f"{_plural(rows.get('scheduled_posts', 0), 'schedule')}, "
+        f"{_plural(rows.get('accounts', 0), 'account')} and "
+        f"{_plural(report.media_files, 'media file')}."
+    ]
+    if report.previous is not None:
+        lines.append(f"The database it replaced is kept as {report.previous}.")
+    if report.uncertain:
+        ids = ", ".join(str(i) for i in report.uncertain)
+        lines.append(
+            f"Being published when the backup was taken, so now uncertain: schedule {ids}. "
+            "Check them on the platform, then mark them."
+        )
+    if report.keyring_problem:
+        lines.append(f"The tokens could not be checked: {report.keyring_problem}")
+    elif report.reconnect:
+        lines.append(
+            "Reconnect these accounts in Accounts… (this keyring has no token for them): "
+            f"{', '.join(report.reconnect)}."
+        )
+    return "\n".join(lines)
+
+
 class DataActions(QObject):
     """Owns the three actions and the dialog each opens (one at a time)."""
 
@@ -214,7 +242,7 @@ class DataActions(QObject):
                 quiet=lambda: restore_blocker(data_dir),
                 progress=progress,
             ),
-            lambda report: f"{report.summary()[:1].upper()}{report.summary()[1:]}.",
+            _restore_text,
             writes=True,
             failed=lambda _exc: self._resume(),
         )

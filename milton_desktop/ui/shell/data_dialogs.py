@@ -40,6 +40,14 @@ from milton_desktop.ui.tasks import run_in_background
 log = logging.getLogger("milton.ui")
 
 
+def fit(dialog: QDialog) -> None:
+    """Grow ``dialog`` to the text it shows now (a wrapped label asks for more height)."""
+    layout = dialog.layout()
+    if layout is not None:
+        layout.activate()
+    dialog.resize(dialog.width(), max(dialog.height(), dialog.sizeHint().height()))
+
+
 class ProgressRelay(QObject):
     """Carries a worker's progress to the GUI thread (a queued signal)."""
 
@@ -53,6 +61,12 @@ class ProgressRelay(QObject):
                 self.changed.emit(done, total, what)
             except RuntimeError:
                 pass
+
+
+def breakable(text: str) -> str:
+    """``text`` with break chances after each path separator: a long path wraps in a
+    label instead of being cut off at its edge."""
+    return text.replace("/", "/\u200b").replace("\\", "\\\u200b")
 
 
 def _heading(text: str = "") -> QLabel:
@@ -141,7 +155,8 @@ class TaskDialog(QDialog):
             self.running = False
             self.bar.setRange(0, 1000)
             self.bar.setValue(1000)
-            self.detail.setText(done(result))
+            self.detail.setText(breakable(done(result)))
+            self._fit()
             self.close_button.setEnabled(True)
             self.close_button.setFocus()
             self.succeeded.emit(result)
@@ -179,28 +194,35 @@ class TaskDialog(QDialog):
         self.detail.setText(text)
         self._set_tone(None)
         self.bar.hide()
+        self.detail.setText(breakable(text))
         self.yes_button.setText(yes)
         self.yes_button.show()
         self.yes_button.setDefault(True)
         self.close_button.setText("Cancel")
         self.close_button.setEnabled(True)
         self._on_yes = on_yes
+        self._fit()
 
     def show_error(self, message: str) -> None:
         self.error = message
         self.heading.setText(f"{self.windowTitle().rstrip('…')} did not complete")
-        self.detail.setText(message)
+        self.detail.setText(breakable(message))
         self._set_tone("error")
         self.bar.hide()
         self.yes_button.hide()
         self.close_button.setText("Close")
         self.close_button.setEnabled(True)
+        self._fit()
 
     def finish(self, heading: str, text: str) -> None:
         self.heading.setText(heading)
         self.detail.setText(text)
         self.close_button.setText("Close")
         self.close_button.setEnabled(True)
+
+    def _fit(self) -> None:
+        """Grow to the text now shown (a wrapped label asks for more height)."""
+        fit(self)
 
     def _set_tone(self, tone: str | None) -> None:
         colour = tones.tone(self.palette(), tone).name() if tone else None
@@ -379,7 +401,8 @@ class ExportDialog(QDialog):
     def _say(self, text: str, tone: str | None = None) -> None:
         colour = tones.tone(self.palette(), tone).name() if tone else None
         self.status.setStyleSheet(f"color: {colour};" if colour else "")
-        self.status.setText(text)
+        self.status.setText(breakable(text))
+        fit(self)
 
     def _on_export_button_clicked(self) -> None:
         self.start_export()
