@@ -31,7 +31,8 @@ from PySide6.QtWidgets import (
 )
 
 from milton_desktop.domain.errors import UserError
-from milton_desktop.domain.exporting import ExportFilter, parse_filter
+from milton_desktop.domain.exporting import DRAFT, ExportFilter, parse_filter
+from milton_desktop.domain.status import Status
 from milton_desktop.operations import export
 from milton_desktop.storage import settings
 from milton_desktop.ui import tones
@@ -265,13 +266,13 @@ _FORMATS = (
 #: (label, --status)
 _WHICH = (
     ("Everything (schedules and drafts)", None),
-    ("Waiting to go out (pending)", "pending"),
-    ("Published", "published"),
-    ("Needing attention: failed", "failed"),
-    ("Needing attention: uncertain", "uncertain"),
-    ("Needing attention: missed", "missed"),
-    ("Cancelled", "cancelled"),
-    ("Drafts only", "draft"),
+    ("Waiting to go out (pending)", Status.PENDING.value),
+    ("Published", Status.PUBLISHED.value),
+    ("Needing attention: failed", Status.FAILED.value),
+    ("Needing attention: uncertain", Status.UNCERTAIN.value),
+    ("Needing attention: missed", Status.MISSED.value),
+    ("Cancelled", Status.CANCELLED.value),
+    ("Drafts only", DRAFT),
 )
 
 
