@@ -220,6 +220,32 @@ def sweep(folder: Path) -> int:
     return removed
 
 
+def others_alive(folder: Path) -> int:
+    """How many workers other than this process's own hold their lock: engines of
+    other processes that may be publishing right now."""
+    mine = {lifeline.path.name for lifeline in _holding()}
+    alive = 0
+    try:
+        names = [p for p in folder.iterdir() if p.name.endswith(_SUFFIX)]
+    except FileNotFoundError:
+        return 0
+    for path in names:
+        if path.name in mine:
+            continue
+        try:
+            fd = os.open(path, os.O_RDWR)
+        except OSError:
+            continue
+        try:
+            if _try_lock(fd):
+                _unlock(fd)
+            else:
+                alive += 1
+        finally:
+            os.close(fd)
+    return alive
+
+
 def _release_all() -> None:
     # at exit the worker threads have been joined: nothing of ours is publishing any more
     for lifeline in _holding():

@@ -1242,6 +1242,12 @@ class Engine:
             deliver(outcome)
         self._local.queued = False
 
+    @contextlib.contextmanager
+    def writes_held(self) -> Iterator[None]:
+        """Hold this engine's claims and results back meanwhile (a backup's snapshot)."""
+        with self._writes:
+            yield
+
     def flush_results(self, timeout: float | None = None) -> bool:
         """Wait until the results writer has committed what it was given; False if
         ``timeout`` s passed first."""

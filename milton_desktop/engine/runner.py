@@ -20,6 +20,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 
 from milton_desktop.domain.clock import Clock, SystemClock
+from milton_desktop.engine.autobackup import AutoBackup
 from milton_desktop.engine.dispatch import Dispatcher
 from milton_desktop.engine.machine import Engine, Outcome
 from milton_desktop.storage import settings
@@ -56,11 +57,13 @@ class Runner(QObject):
         clock: Clock | None = None,
         max_workers: int = 16,
         lead: float | None = None,
+        auto_backup: bool = True,
         parent: QObject | None = None,
     ) -> None:
         """``lead``: seconds a publish is prepared ahead of its instant; by default
         :data:`PREPARE_AHEAD_S` when the engine runs on the system clock (its workers
-        wait for the instant on it), else none."""
+        wait for the instant on it), else none. ``auto_backup``: run the daily backup
+        (when the setting is on) between dispatches."""
         super().__init__(parent)
         self.engine = engine
         self.clock = clock or SystemClock()
@@ -76,6 +79,9 @@ class Runner(QObject):
             on_dispatched=self._dispatched.emit,
             max_workers=max_workers,
             lead=lead,
+        )
+        self.auto_backup = (
+            AutoBackup(engine, self.dispatcher.in_flight, clock=self.clock) if auto_backup else None
         )
         # Emitted from worker threads; Qt queues them onto this object's thread.
         self._worker_outcome.connect(self._on_worker_outcome, Qt.ConnectionType.QueuedConnection)
@@ -122,6 +128,8 @@ class Runner(QObject):
         self._due_timer.stop()
         self._watchdog.stop()
         done = self.dispatcher.shutdown(timeout)
+        if self.auto_backup is not None:
+            self.auto_backup.stop()
         try:
             settings.set_internal("heartbeat", None)
         except Exception as exc:  # a busy database must not turn a clean stop into a crash
@@ -201,6 +209,9 @@ class Runner(QObject):
     def _on_watchdog_timeout(self) -> None:
         self._heartbeat()
         self.tick()
+        if self.auto_backup is not None:
+            # queued behind the dispatch just asked for: it looks once the workers started
+            self.dispatcher.run_in_house(self.auto_backup.check)
 
     def _on_worker_outcome(self, outcome: Outcome) -> None:
         self.outcome.emit(outcome)

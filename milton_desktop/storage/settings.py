@@ -35,6 +35,11 @@ OPTIONS: dict[str, Option] = {
         Option("notify_uncertain", True, "Notify when a post's outcome is unknown"),
         Option("notify_reconnect", True, "Notify when an account needs reconnecting"),
         Option("start_at_login", False, "Start Milton Desktop at login, in the tray"),
+        # on by default: the schedule and its media live only on this computer, and a
+        # daily archive is what lets a user recover from a deleted folder or a bad disk
+        Option("auto_backup", True, "Back up the database and media once a day"),
+        Option("auto_backup_keep", 14, "Automatic backups to keep (the oldest go first)"),
+        Option("auto_backup_folder", "", "Folder for automatic backups (empty: backups/)"),
     )
 }
 

@@ -492,6 +492,9 @@ class MainWindow(QMainWindow):
             tip="Publish every post whose time has come, without waiting for the next check",
             icon="mail-send",
         )
+        from milton_desktop.ui.shell.data_actions import DataActions
+
+        self.data_actions = DataActions(self)  # Back up…, Restore…, Export…
         self.log_folder_action = self._action(
             "Open &log folder",
             self._on_log_folder_action_triggered,
@@ -566,6 +569,8 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         file_menu.addAction(self.pause_action)
         file_menu.addAction(self.publish_now_action)
+        file_menu.addSeparator()
+        file_menu.addActions(self.data_actions.actions)
         file_menu.addSeparator()
         file_menu.addAction(self.log_folder_action)
         file_menu.addSeparator()
@@ -728,6 +733,15 @@ class MainWindow(QMainWindow):
         self.runner = runner
         self.external_owner = external_owner if runner is None else None
         self.sync_paused()
+
+    def data_replaced(self) -> None:
+        """The whole database was replaced (a restore): forget what spoke of the old
+        one (undo history, results seen) and reload every pane."""
+        self.undo_stack.clear()
+        self._seen_result_id = queries.last_result_id()
+        self._data_version = self._read_data_version()
+        self._changed()
+        self.refresh_all()
 
     def set_tray_available(self, available: bool) -> None:
         """With a tray, closing the window hides it; without, closing quits."""
@@ -1237,7 +1251,7 @@ class MainWindow(QMainWindow):
     def _on_settings_action_triggered(self) -> None:
         from milton_desktop.ui.shell.settings_dialog import SettingsDialog
 
-        dialog = SettingsDialog(self)
+        dialog = SettingsDialog(self, home=self.data_actions.home)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.saved.connect(self._on_settings_dialog_saved)
         dialog.finished.connect(self._on_settings_dialog_finished)

@@ -30,10 +30,14 @@ from PySide6.QtWidgets import (
 )
 
 from milton_desktop import APP_NAME, autostart
+from milton_desktop.domain.errors import UserError
 from milton_desktop.domain.timeutil import TimeInputError, get_zone
+from milton_desktop.operations.backup import Home
+from milton_desktop.paths import resolve_paths
 from milton_desktop.storage import settings
 from milton_desktop.ui import tones
 from milton_desktop.ui.shell.assistant_page import AssistantPage
+from milton_desktop.ui.shell.backup_settings import BackupSettingsGroup
 
 log = logging.getLogger("milton.ui")
 
@@ -83,6 +87,16 @@ def _short(widget: QWidget) -> QHBoxLayout:
     return row
 
 
+def _page(*groups: QWidget) -> QWidget:
+    """A tab holding ``groups`` at its top."""
+    page = QWidget()
+    layout = QVBoxLayout(page)
+    for group in groups:
+        layout.addWidget(group)
+    layout.addStretch(1)
+    return page
+
+
 class SettingsDialog(QDialog):
     """Edit the app's preferences; Save writes them all, Cancel writes nothing.
 
@@ -92,7 +106,8 @@ class SettingsDialog(QDialog):
 
     saved = Signal()
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, *, home: Home | None = None) -> None:
+        """``home``: where the backups' defaults live (this process's home by default)."""
         super().__init__(parent)
         self.setObjectName("settingsDialog")
         self.setWindowTitle(f"{APP_NAME} settings")
@@ -109,6 +124,8 @@ class SettingsDialog(QDialog):
         layout.addWidget(self._build_time_group())
         layout.addWidget(self._build_notify_group())
         layout.addWidget(self._build_startup_group())
+        self.backup_group = BackupSettingsGroup(home or Home.of(resolve_paths()), self)
+        self.pages.addTab(_page(self.backup_group), "Backups")
         self.assistant_page = AssistantPage()
         self.pages.addTab(self.assistant_page, "Writing assistant")
         layout = outer
@@ -282,6 +299,11 @@ class SettingsDialog(QDialog):
                 self._show_error(f"{exc}.")
                 return False
             self._autostart_was = want_autostart
+        try:
+            self.backup_group.save()
+        except UserError as exc:
+            self._show_error(f"{exc}.")
+            return False
         settings.set_value("timezone", zone)
         settings.set_value("default_post_time", self.post_time_edit.time().toString("HH:mm"))
         settings.set_value("grace_minutes", self.grace_spin.value())
