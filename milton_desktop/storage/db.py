@@ -13,7 +13,7 @@ from milton_desktop.storage.models import ALL_MODELS, database
 
 log = logging.getLogger("milton.db")
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 
 #: one step per schema version: the statements that bring version N-1 to N. A new
 #: database gets every table as the models are today and skips them.
@@ -65,6 +65,19 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
         ' ON "queue_slots" ("account_id", "weekday", "minute")',
         'CREATE INDEX IF NOT EXISTS "scheduled_posts_account_id_scheduled_time"'
         ' ON "scheduled_posts" ("account_id", "scheduled_time")',
+    ),
+    8: (
+        # email notifications: one row per mail, keyed by the outcome it is about so
+        # one outcome never queues two (names as peewee gives them)
+        'CREATE TABLE IF NOT EXISTS "mail_outbox" ("id" INTEGER NOT NULL PRIMARY KEY,'
+        ' "key" VARCHAR(255) NOT NULL, "event" VARCHAR(16) NOT NULL, "schedule_id" INTEGER,'
+        ' "result_id" INTEGER, "status" VARCHAR(16) NOT NULL, "attempts" INTEGER NOT NULL,'
+        ' "next_attempt_at" TEXT NOT NULL, "created_at" TEXT NOT NULL, "sent_at" TEXT,'
+        ' "message_id" VARCHAR(255), "subject" TEXT, "body" TEXT, "last_error" TEXT,'
+        ' "reply" TEXT)',
+        'CREATE UNIQUE INDEX IF NOT EXISTS "mail_outbox_key" ON "mail_outbox" ("key")',
+        'CREATE INDEX IF NOT EXISTS "mail_outbox_status_next_attempt_at"'
+        ' ON "mail_outbox" ("status", "next_attempt_at")',
     ),
 }
 

@@ -35,6 +35,19 @@ OPTIONS: dict[str, Option] = {
         Option("notify_uncertain", True, "Notify when a post's outcome is unknown"),
         Option("notify_reconnect", True, "Notify when an account needs reconnecting"),
         Option("start_at_login", False, "Start Milton Desktop at login, in the tray"),
+        # email notifications (the SMTP password is in the keyring, never here)
+        Option("mail_enabled", False, "Send email notifications"),
+        Option("mail_smtp_host", "", "SMTP server"),
+        Option("mail_smtp_port", 587, "SMTP port"),
+        Option("mail_security", "starttls", "SMTP security: starttls, ssl or none"),
+        Option("mail_user", "", "SMTP user name (empty: no sign-in)"),
+        Option("mail_from", "", "Send notifications from this address"),
+        Option("mail_to", "", "Send notifications to this address"),
+        Option(
+            "mail_on",
+            ["published", "failed", "uncertain", "missed"],
+            "Mail these outcomes: published, failed, uncertain, missed, weekly",
+        ),
     )
 }
 
