@@ -247,6 +247,8 @@ def _converse(
         step = "the message"
     except MailError:
         raise
+    except ssl.SSLCertVerificationError as exc:  # trying again would meet the same certificate
+        raise MailRefused(f"{step} failed: {_os_reason(exc)}") from None
     except (OSError, smtplib.SMTPException) as exc:
         raise MailTransient(f"{step} failed: {_os_reason(exc)}") from None
     if before_data is not None:
