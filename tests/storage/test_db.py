@@ -52,6 +52,7 @@ def test_a_version_1_database_is_migrated_and_keeps_its_rows(tmp_path):
             conn.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
         conn.execute("ALTER TABLE accounts DROP COLUMN tier")
         conn.execute("ALTER TABLE scheduled_posts DROP COLUMN resume")  # schema 3
+        _undo_schema_8(conn)
         _undo_schema_7(conn)
         _undo_schema_6(conn)
         _undo_schema_5(conn)
@@ -107,6 +108,7 @@ def test_a_version_4_database_gets_the_journal_key_and_keeps_its_results(tmp_pat
     PublishingResult.create(schedule=row, attempt=1, started_at=NOW, outcome="published")
     close_database()
     with sqlite3.connect(path) as conn:
+        _undo_schema_8(conn)
         _undo_schema_7(conn)
         _undo_schema_6(conn)
         _undo_schema_5(conn)
@@ -143,6 +145,7 @@ def test_a_version_5_database_gets_follow_ups_and_keeps_its_posts(tmp_path):
     PublishingResult.create(schedule=row, attempt=1, started_at=NOW, outcome="published")
     close_database()
     with sqlite3.connect(path) as conn:
+        _undo_schema_8(conn)
         _undo_schema_7(conn)
         _undo_schema_6(conn)
         conn.execute("PRAGMA user_version = 5")
@@ -167,6 +170,10 @@ def _undo_schema_7(conn):
     conn.execute("ALTER TABLE accounts DROP COLUMN timezone")
 
 
+def _undo_schema_8(conn):
+    conn.execute("DROP TABLE mail_outbox")  # its indexes go with it
+
+
 def _schema(path):
     with sqlite3.connect(path) as conn:
         return sorted(
@@ -188,6 +195,7 @@ def test_a_version_6_database_gets_the_queue_as_a_new_one_has_it(tmp_path):
     acc = Account.create(platform="x", display_name="mine", remote_id="1")
     close_database()
     with sqlite3.connect(path) as conn:
+        _undo_schema_8(conn)
         _undo_schema_7(conn)
         conn.execute("PRAGMA user_version = 6")
 
@@ -200,6 +208,36 @@ def test_a_version_6_database_gets_the_queue_as_a_new_one_has_it(tmp_path):
         close_database()
     assert _version(path) == SCHEMA_VERSION
     # the statements of the migration make exactly what a new database has
+    assert _schema(path) == _schema(new)
+
+
+def test_a_version_7_database_gets_the_mail_outbox_as_a_new_one_has_it(tmp_path):
+    from milton_desktop.operations import notify_mail
+    from milton_desktop.storage.models import MailOutbox
+
+    new = tmp_path / "new.sqlite3"
+    open_database(new)
+    close_database()
+    path = tmp_path / "v7.sqlite3"
+    open_database(path)
+    acc = Account.create(platform="x", display_name="mine", remote_id="1")
+    close_database()
+    with sqlite3.connect(path) as conn:
+        _undo_schema_8(conn)
+        conn.execute("PRAGMA user_version = 7")
+    assert "mail_outbox" not in {t for (t, _sql) in _schema(path)}
+
+    open_database(path)
+    try:
+        assert Account.get_by_id(acc.id).display_name == "mine"
+        assert MailOutbox.select().count() == 0
+        MailOutbox.create(key="published:1:1", event="published", next_attempt_at=NOW)
+        with pytest.raises(IntegrityError):  # one outcome, one mail
+            MailOutbox.create(key="published:1:1", event="published", next_attempt_at=NOW)
+        assert notify_mail.mail_status().pending == 1
+    finally:
+        close_database()
+    assert _version(path) == SCHEMA_VERSION
     assert _schema(path) == _schema(new)
 
 
