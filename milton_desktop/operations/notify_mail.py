@@ -208,14 +208,23 @@ def turn_off() -> int:
     return int(dropped)
 
 
-def send_test(credentials: CredentialStore, *, clock: Clock | None = None) -> Answer:
-    """Send a test message now, with the saved settings; the server's acceptance.
+def send_test(
+    credentials: CredentialStore,
+    *,
+    clock: Clock | None = None,
+    config: MailSettings | None = None,
+    password: str | None = None,
+) -> Answer:
+    """Send a test message now; the server's acceptance.
+
+    With the saved settings, or ``config`` (the settings window's fields, not saved
+    yet) with ``password`` typed there (None: the one stored for its user).
 
     Raises:
         MailSettingsError: nothing is configured yet.
         OperationFailed: the server refused it, could not be reached, or did not answer.
     """
-    config = current()
+    config = config or current()
     if config is None:
         raise MailSettingsError(
             "no mail server is set up: run `milton-desktop notify email --smtp-host HOST "
@@ -234,7 +243,8 @@ def send_test(credentials: CredentialStore, *, clock: Clock | None = None) -> An
         message_id=make_msgid("milton-test", domain=config.sender.rsplit("@", 1)[-1]),
         now=now,
     )
-    password = password_for(credentials, config)
+    if password is None:
+        password = password_for(credentials, config)
     try:
         answer = smtp_client.send(message, config, password)
     except (MailTransient, MailRefused) as exc:

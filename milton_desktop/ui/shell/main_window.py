@@ -621,7 +621,12 @@ class MainWindow(QMainWindow):
         self.scheduler_label.setTextFormat(Qt.TextFormat.RichText)
         self.next_label = QLabel()
         self.next_label.setObjectName("next-post")
+        # mail that did not go out (or may not have arrived): never lost silently
+        self.mail_label = QLabel()
+        self.mail_label.setObjectName("mail-state")
+        self.mail_label.hide()
         status.addWidget(self.scheduler_label, 1)
+        status.addPermanentWidget(self.mail_label)
         status.addPermanentWidget(self.next_label)
 
     def _connect_panes(self) -> None:
@@ -740,10 +745,30 @@ class MainWindow(QMainWindow):
             self.next_label.setToolTip(f"{nxt.account}, {local:%a %d %b %H:%M %Z}")
         else:
             self.next_label.setToolTip("")
+        self._refresh_mail_state(palette)
         self.publish_now_action.setEnabled(runner is not None and not runner.paused)
         self.post_actions.refresh()
         if runner is None:
             self.publish_now_action.setToolTip(state)
+
+    def _refresh_mail_state(self, palette: QPalette) -> None:
+        from milton_desktop.operations import notify_mail
+
+        try:
+            summary = notify_mail.mail_status().summary()
+        except Exception as exc:  # a busy database: the next refresh says it
+            log.debug("mail state not read: %s", exc)
+            return
+        self.mail_label.setVisible(bool(summary))
+        if summary:
+            colour = tones.tone(palette, "warning")
+            self.mail_label.setText(
+                f"<span style='color:{colour.name()}'>✉</span>&nbsp;Mail: "
+                f"{escape(summary.split(' (last error')[0])}"
+            )
+            self.mail_label.setToolTip(
+                f"Email notifications: {summary}. Settings ▸ Notifications has the mail server."
+            )
 
     def sync_paused(self) -> None:
         """Follow the runner's paused state (it may have been changed from the tray)."""
@@ -1129,7 +1154,7 @@ class MainWindow(QMainWindow):
     def _on_settings_action_triggered(self) -> None:
         from milton_desktop.ui.shell.settings_dialog import SettingsDialog
 
-        dialog = SettingsDialog(self)
+        dialog = SettingsDialog(self, self.ctx.credentials)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.saved.connect(self._on_settings_dialog_saved)
         dialog.finished.connect(self._on_settings_dialog_finished)
