@@ -58,11 +58,11 @@ _NOTIFY_TEXT = {
 
 #: what each mailed event is called in the window
 _MAIL_EVENT_TEXT = {
-    "published": "Published",
-    "failed": "Failed",
-    "uncertain": "Outcome unknown",
-    "missed": "Missed its time",
-    "weekly": "Weekly summary (Mondays 08:00)",
+    "published": "Published posts",
+    "failed": "Failed posts",
+    "uncertain": "Posts that may not have gone out",
+    "missed": "Posts that missed their time",
+    "weekly": "A weekly summary (Mondays at 08:00, your time)",
 }
 
 _SECURITY_TEXT = {
@@ -232,7 +232,7 @@ class SettingsDialog(QDialog):
         return group
 
     def _build_email_group(self) -> QGroupBox:
-        group = QGroupBox("Email me too")
+        group = QGroupBox("Email notifications")
         group.setObjectName("emailGroup")
         group.setCheckable(True)
         group.setChecked(False)
@@ -284,7 +284,7 @@ class SettingsDialog(QDialog):
         form.addRow("To:", self.mail_to_edit)
         box.addLayout(form)
 
-        box.addWidget(QLabel("Mail me when a post:"))
+        box.addWidget(QLabel("Mail me about:"))
         grid = QGridLayout()
         self.mail_event_checks: dict[str, QCheckBox] = {}
         for i, event in enumerate(mail.EVENTS):
