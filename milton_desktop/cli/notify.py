@@ -7,6 +7,7 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from milton_desktop.cli.common import EXIT_OK, CliError, Parser, out
+from milton_desktop.domain.status import MailState
 
 if TYPE_CHECKING:
     from milton_desktop.context import AppContext
@@ -136,8 +137,8 @@ def cmd_notify(ctx: AppContext, args: argparse.Namespace) -> int:
 def _describe(shown: dict[str, Any]) -> str:
     mail = shown["mail"]
     counts = (
-        f"outbox:   {mail['sent']} sent, {mail['pending']} waiting, {mail['failed']} not sent, "
-        f"{mail['unknown']} unknown"
+        f"outbox:   {mail[MailState.SENT]} sent, {mail[MailState.PENDING]} waiting, "
+        f"{mail[MailState.FAILED]} not sent, {mail[MailState.UNKNOWN]} unknown"
     )
     if not shown.get("configured"):
         return (

@@ -15,12 +15,17 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from milton_desktop.domain.errors import UserError
+from milton_desktop.domain.status import MAILED_OUTCOMES, Status
 from milton_desktop.domain.timeutil import get_zone
 
-#: the outcomes a mail can be about, in the order the settings show them
-EVENTS = ("published", "failed", "uncertain", "missed", "weekly")
+#: the summary of last week and the next, on Mondays
+WEEKLY = "weekly"
+#: what a mail can be about, in the order the settings show them
+EVENTS: tuple[str, ...] = (*(str(s) for s in MAILED_OUTCOMES), WEEKLY)
 #: what ``--on`` means when it is not given
-DEFAULT_EVENTS = ("published", "failed", "uncertain", "missed")
+DEFAULT_EVENTS: tuple[str, ...] = tuple(str(s) for s in MAILED_OUTCOMES)
+#: what needs the user after a week
+_ATTENTION = (Status.FAILED, Status.UNCERTAIN, Status.MISSED)
 
 #: how the connection is protected: STARTTLS on the submission port, TLS from the first
 #: byte (implicit, "SMTPS"), or nothing at all (a relay on this computer)
@@ -230,13 +235,13 @@ def first_words(text: str, words: int = _FIRST_WORDS, chars: int = _FIRST_CHARS)
 
 def outcome_subject(facts: OutcomeFacts) -> str:
     words = first_words(facts.text)
-    if facts.event == "published":
+    if facts.event == Status.PUBLISHED:
         return f"Published on {facts.platform}: {words}"
-    if facts.event == "failed":
+    if facts.event == Status.FAILED:
         return f"Could not publish on {facts.platform}: {words}"
-    if facts.event == "uncertain":
+    if facts.event == Status.UNCERTAIN:
         return f"Check this post on {facts.platform}: {words}"
-    if facts.event == "missed":
+    if facts.event == Status.MISSED:
         return f"Missed: {words}"
     raise ValueError(f"no subject for event {facts.event!r}")
 
@@ -251,16 +256,16 @@ def local_text(when: datetime | None, zone: str) -> str:
 
 def _next_steps(facts: OutcomeFacts) -> list[str]:
     sid = facts.schedule_id
-    if facts.event == "published":
+    if facts.event == Status.PUBLISHED:
         return ["Nothing to do."]
-    if facts.event == "failed":
+    if facts.event == Status.FAILED:
         return [
             "It will not be retried on its own. Fix what the error says, then publish it again:",
             f"  milton-desktop publish-now {sid}",
             f"  or move it: milton-desktop reschedule {sid} --at 2026-03-10T10:00 --tz {facts.zone}",
             f"  or drop it: milton-desktop cancel {sid}",
         ]
-    if facts.event == "uncertain":
+    if facts.event == Status.UNCERTAIN:
         return [
             "Milton could not tell whether it went out, so it will not send it again by itself.",
             f"Check the account on {facts.platform}, then:",
@@ -278,17 +283,17 @@ def _next_steps(facts: OutcomeFacts) -> list[str]:
 
 def outcome_body(facts: OutcomeFacts) -> str:
     what = {
-        "published": "was published",
-        "failed": "could not be published",
-        "uncertain": "may or may not have been published",
-        "missed": "missed its time",
-    }[facts.event]
+        Status.PUBLISHED: "was published",
+        Status.FAILED: "could not be published",
+        Status.UNCERTAIN: "may or may not have been published",
+        Status.MISSED: "missed its time",
+    }[Status(facts.event)]
     actual = {
-        "published": "Published at",
-        "failed": "Failed at",
-        "uncertain": "Tried at",
-        "missed": "Noticed at",
-    }[facts.event]
+        Status.PUBLISHED: "Published at",
+        Status.FAILED: "Failed at",
+        Status.UNCERTAIN: "Tried at",
+        Status.MISSED: "Noticed at",
+    }[Status(facts.event)]
     lines = [
         f"Your post on {facts.platform} ({facts.account}) {what}.",
         "",
@@ -298,7 +303,7 @@ def outcome_body(facts: OutcomeFacts) -> str:
     ]
     if facts.url:
         lines.append(f"Link:       {facts.url}")
-    if facts.error and facts.event != "published":
+    if facts.error and facts.event != Status.PUBLISHED:
         lines.append(f"Reason:     {facts.error}")
     if facts.warning:
         lines.append(f"Note:       {facts.warning}")
@@ -363,8 +368,8 @@ def weekly_subject(facts: WeeklyFacts) -> str:
     counts: dict[str, int] = {}
     for line in facts.done:
         counts[line.status] = counts.get(line.status, 0) + 1
-    said = [f"{counts.get('published', 0)} published"]
-    problems = sum(counts.get(s, 0) for s in ("failed", "uncertain", "missed"))
+    said = [f"{counts.get(Status.PUBLISHED, 0)} published"]
+    problems = sum(counts.get(s, 0) for s in _ATTENTION)
     if problems:
         said.append(f"{problems} need{'s' if problems == 1 else ''} you")
     said.append(f"{len(facts.coming)} coming")
@@ -389,7 +394,7 @@ def weekly_body(facts: WeeklyFacts) -> str:
     lines = [f"Times are in {facts.zone}.", ""]
     lines.append(f"Last week ({begin:%a %d %b} to {start:%a %d %b}):")
     lines += [line(i) for i in facts.done] or ["  nothing was due"]
-    attention = [i for i in facts.done if i.status in ("failed", "uncertain", "missed")]
+    attention = [i for i in facts.done if i.status in _ATTENTION]
     if attention:
         lines += [
             "",

@@ -35,6 +35,7 @@ from milton_desktop.domain.clock import Clock, SystemClock
 from milton_desktop.domain.errors import OperationFailed
 from milton_desktop.domain.mail import MailSettings, MailSettingsError, OutcomeFacts
 from milton_desktop.domain.redaction import register_secrets
+from milton_desktop.domain.status import MAILED_OUTCOMES, MailState, Status
 from milton_desktop.domain.timeutil import get_zone
 from milton_desktop.operations import smtp_client
 from milton_desktop.operations.smtp_client import Answer, MailRefused, MailTransient, MailUnknown
@@ -48,7 +49,13 @@ log = logging.getLogger("milton.mail")
 #: the keyring entry (``smtp@<install id>``) holding {"user", "password"} as JSON
 SECRET_NAME = "smtp"
 
-PENDING, SENDING, SENT, FAILED, UNKNOWN = "pending", "sending", "sent", "failed", "unknown"
+PENDING, SENDING, SENT, FAILED, UNKNOWN = (
+    MailState.PENDING,
+    MailState.SENDING,
+    MailState.SENT,
+    MailState.FAILED,
+    MailState.UNKNOWN,
+)
 
 #: tries of one mail before a transient failure becomes final
 MAX_TRIES = 8
@@ -171,7 +178,7 @@ def configure(
         }
         for key, value in values.items():
             settings.set_value(key, value)
-        if was is None or not was.enabled or "weekly" not in was.events:
+        if was is None or not was.enabled or mail.WEEKLY not in was.events:
             # the first weekly summary is the one after this moment, not last Monday's
             settings.set_internal("mail_since", utc_text(now))
     log.info(
@@ -309,10 +316,12 @@ def queue_outcome(schedule_id: int, result_id: int, event: str, now: datetime) -
 def queue_missed(schedule_id: int, due: datetime | str, now: datetime) -> bool:
     """Queue the mail about a schedule that missed its time ``due``; inside the
     transaction that marks it missed."""
-    if "missed" not in events_on():
+    if Status.MISSED not in events_on():
         return False
     due_text = due if isinstance(due, str) else utc_text(due)
-    return _queue(f"missed:{schedule_id}:{due_text}", "missed", schedule_id, None, utc_text(now))
+    return _queue(
+        f"{Status.MISSED}:{schedule_id}:{due_text}", Status.MISSED, schedule_id, None, utc_text(now)
+    )
 
 
 def queue_mail(
@@ -330,7 +339,7 @@ def queue_mail(
         if event not in events_on():
             return
         with database.atomic():  # a savepoint inside the caller's transaction
-            if event == "missed":
+            if event == Status.MISSED:
                 queue_missed(schedule_id, due or now, now)
             elif result_id is not None:
                 queue_outcome(schedule_id, result_id, event, now)
@@ -362,7 +371,7 @@ def _outcome_facts(row: MailOutbox, zone: str) -> OutcomeFacts | None:
         if result is not None:  # the attempt's own words: the row may have moved on since
             happened = result[0] or result[1]
             url, error, warning = result[2] or url, result[3], result[4]
-    if row.event == "published":
+    if row.event == Status.PUBLISHED:
         happened = published_at or happened
     return OutcomeFacts(
         event=row.event,
@@ -410,7 +419,7 @@ def queue_weekly(now: datetime) -> bool:
     """Queue this week's summary once its Monday 08:00 has passed (in the user's zone),
     if the weekly summary is on: one per week, whatever happens (its key is the week).
     The summary is written now: last week's results, next week's schedule."""
-    if "weekly" not in events_on():
+    if mail.WEEKLY not in events_on():
         return False
     zone = _zone()
     start = mail.week_start(now, zone)
@@ -427,7 +436,7 @@ def queue_weekly(now: datetime) -> bool:
         coming=_week_lines(start, start + timedelta(days=7), done=False),
     )
     with database.atomic():
-        added = _queue(key, "weekly", None, None, utc_text(now))
+        added = _queue(key, mail.WEEKLY, None, None, utc_text(now))
         if added:
             MailOutbox.update(
                 subject=mail.weekly_subject(facts), body=mail.weekly_body(facts)
@@ -438,10 +447,10 @@ def queue_weekly(now: datetime) -> bool:
 def _week_lines(begin: datetime, end: datetime, *, done: bool) -> list[mail.WeekLine]:
     if done:
         where = "s.scheduled_time >= ? AND s.scheduled_time < ? AND s.status IN (?, ?, ?, ?)"
-        wanted: tuple[str, ...] = ("published", "failed", "uncertain", "missed")
+        wanted: tuple[str, ...] = tuple(str(s) for s in MAILED_OUTCOMES)
     else:
         where = "s.scheduled_time >= ? AND s.scheduled_time < ? AND s.status IN (?)"
-        wanted = ("pending",)
+        wanted = (str(Status.PENDING),)
     rows = database.execute_sql(
         "SELECT s.id, s.scheduled_time, s.status, COALESCE(s.text_override, p.body),"
         " a.display_name, a.platform, s.remote_url, s.error_message"
@@ -458,7 +467,7 @@ def _week_lines(begin: datetime, end: datetime, *, done: bool) -> list[mail.Week
             text=text or "",
             status=status,
             schedule_id=sid,
-            detail=(url if status == "published" else error) if done else None,
+            detail=(url if status == Status.PUBLISHED else error) if done else None,
         )
         for sid, when, status, text, account, platform, url, error in rows
     ]
@@ -609,11 +618,12 @@ def _settle(row: MailOutbox, status: str, detail: str, **fields: Any) -> Deliver
 
 
 def _said(status: str) -> str:
-    return {
+    said: dict[str, str] = {
         PENDING: "not sent yet",
         FAILED: "not sent",
         UNKNOWN: "may or may not have been delivered",
-    }.get(status, status)
+    }
+    return said.get(status, status)
 
 
 # ---------------------------------------------------------------- what the user sees
@@ -638,10 +648,10 @@ class MailStatus:
     def as_json(self) -> dict[str, Any]:
         return {
             "enabled": self.enabled,
-            "pending": self.pending,
-            "failed": self.failed,
-            "unknown": self.unknown,
-            "sent": self.sent,
+            str(PENDING): self.pending,
+            str(FAILED): self.failed,
+            str(UNKNOWN): self.unknown,
+            str(SENT): self.sent,
             "last_error": self.last_error,
         }
 

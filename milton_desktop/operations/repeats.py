@@ -268,7 +268,7 @@ def _stop(rec: Recurrence, reason: str, now: datetime) -> int:
         error_kind=STOPPED_KIND,
         error_message=message,
     )
-    notify_mail.queue_mail(row.id, result.id, "failed", now)
+    notify_mail.queue_mail(row.id, result.id, Status.FAILED, now)
     log.warning("repeat %s stopped: %s", rec.id, reason)
     return row.id
 

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 import peewee as pw
 
-from milton_desktop.domain.status import AccountStatus, Status
+from milton_desktop.domain.status import AccountStatus, MailState, Status
 
 
 class _Database(pw.SqliteDatabase):
@@ -244,7 +244,7 @@ class MailOutbox(BaseModel):
     event = pw.CharField(max_length=16)
     schedule_id = pw.IntegerField(null=True)  # none for the weekly summary
     result_id = pw.IntegerField(null=True)  # the publishing_results row it is about
-    status = pw.CharField(max_length=16, default="pending")
+    status = pw.CharField(max_length=16, default=MailState.PENDING.value)
     attempts = pw.IntegerField(default=0)
     next_attempt_at = UTCDateTimeField()
     created_at = UTCDateTimeField(default=_now)

@@ -7,6 +7,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
+from milton_desktop.domain.status import MAILED_OUTCOMES
 from milton_desktop.storage.models import Setting, database
 
 
@@ -45,7 +46,7 @@ OPTIONS: dict[str, Option] = {
         Option("mail_to", "", "Send notifications to this address"),
         Option(
             "mail_on",
-            ["published", "failed", "uncertain", "missed"],
+            [str(s) for s in MAILED_OUTCOMES],
             "Mail these outcomes: published, failed, uncertain, missed, weekly",
         ),
     )

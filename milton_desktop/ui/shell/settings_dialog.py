@@ -37,6 +37,7 @@ from milton_desktop import APP_NAME, autostart
 from milton_desktop.domain import mail
 from milton_desktop.domain.errors import UserError
 from milton_desktop.domain.mail import MailSettings
+from milton_desktop.domain.status import Status
 from milton_desktop.domain.timeutil import TimeInputError, get_zone
 from milton_desktop.operations import notify_mail
 from milton_desktop.storage import settings
@@ -58,11 +59,11 @@ _NOTIFY_TEXT = {
 
 #: what each mailed event is called in the window
 _MAIL_EVENT_TEXT = {
-    "published": "Published posts",
-    "failed": "Failed posts",
-    "uncertain": "Posts that may not have gone out",
-    "missed": "Posts that missed their time",
-    "weekly": "A weekly summary (Mondays at 08:00, your time)",
+    Status.PUBLISHED: "Published posts",
+    Status.FAILED: "Failed posts",
+    Status.UNCERTAIN: "Posts that may not have gone out",
+    Status.MISSED: "Posts that missed their time",
+    mail.WEEKLY: "A weekly summary (Mondays at 08:00, your time)",
 }
 
 _SECURITY_TEXT = {
@@ -292,7 +293,7 @@ class SettingsDialog(QDialog):
             check.setObjectName(f"mail_{event}")
             check.setChecked(event in mail.DEFAULT_EVENTS)
             self.mail_event_checks[event] = check
-            if event == "weekly":
+            if event == mail.WEEKLY:
                 grid.addWidget(check, 2, 0, 1, 2)
             else:
                 grid.addWidget(check, i // 2, i % 2)
