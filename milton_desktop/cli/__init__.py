@@ -19,7 +19,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any, TextIO, cast
 
 from milton_desktop import APP_NAME, __version__
-from milton_desktop.cli import assistant, backup, batch, insights
+from milton_desktop.cli import assistant, backup, batch, insights, notify
 from milton_desktop.cli.common import (
     EXIT_FAIL,
     EXIT_OK,
@@ -52,7 +52,7 @@ log = logging.getLogger("milton.cli")
 #: command groups that live in their own module (milton_desktop/cli/NAME.py): each has
 #: `add_parsers(sub)` and a `COMMANDS` mapping; they import only argparse and
 #: cli.common at load, and what a command needs when it runs
-GROUPS: tuple[ModuleType, ...] = (batch, backup, insights, assistant)
+GROUPS: tuple[ModuleType, ...] = (batch, backup, notify, insights, assistant)
 
 #: listings that write nothing: they skip SQLite's quick check of every page at open
 #: (a tenth of a second at 100 000 posts); a damaged page they read still fails with
@@ -713,10 +713,12 @@ def cmd_status(ctx: AppContext, args: argparse.Namespace) -> int:
 
     from milton_desktop.domain.timeutil import iso_z
     from milton_desktop.engine.machine import Engine
+    from milton_desktop.operations import notify_mail
     from milton_desktop.publishers import registry
     from milton_desktop.storage import queries, settings
 
     state = scheduler_state()
+    mail = notify_mail.mail_status()
     nxt = Engine(ctx.credentials).next_wakeup()
     counts = queries.counts_by_status()
     platforms = {}
@@ -733,6 +735,7 @@ def cmd_status(ctx: AppContext, args: argparse.Namespace) -> int:
         "platforms": platforms,
         "database": str(ctx.paths.db_path),
         "stopped_repeats": stopped,
+        "mail": mail.as_json(),
     }
     if args.json:
         print(json.dumps(data))
@@ -748,6 +751,9 @@ def cmd_status(ctx: AppContext, args: argparse.Namespace) -> int:
         for name, facts in platforms.items():
             described = ", ".join(f"{k} {v}" for k, v in facts.items())
             print(f"{catalogue.label(name) + ':':<10} {described}")
+        if mail.enabled or mail.summary():
+            said = mail.summary() or f"on, {mail.sent} sent, {mail.pending} waiting"
+            print(f"mail:      {said} (details: `milton-desktop notify show`)")
         for stop in stopped:
             # the stored reason says what to do in the words of any front end; here, the command
             again = (

@@ -22,6 +22,22 @@ class Status(StrEnum):
     CANCELLED = "cancelled"
 
 
+class MailState(StrEnum):
+    """Where one notification mail stands (``mail_outbox.status``)."""
+
+    PENDING = "pending"
+    #: its message is on its way to the server: a stop now leaves it unknown
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    #: the server may have accepted it; it is never sent again on its own
+    UNKNOWN = "unknown"
+
+
+#: the outcomes a notification mail can be about (``mail_outbox.event``, ``--on``)
+MAILED_OUTCOMES = (Status.PUBLISHED, Status.FAILED, Status.UNCERTAIN, Status.MISSED)
+
+
 #: still waiting to go out as they are (a missed post goes out when the user says so)
 WAITING = frozenset({Status.PENDING, Status.MISSED})
 #: what a user may cancel: whatever has not started to go out

@@ -60,6 +60,7 @@ from milton_desktop.domain.thread import (
 from milton_desktop.engine import liveness
 from milton_desktop.engine.faults import crash_point
 from milton_desktop.engine.journal import Journal, Settlement
+from milton_desktop.operations import notify_mail
 from milton_desktop.operations.schedules import MISSED_MESSAGE
 from milton_desktop.publishers import registry
 from milton_desktop.publishers.base import (
@@ -527,26 +528,31 @@ class Engine:
         now = self.clock.now()
         cutoff = now - self.config.grace
         query = (
-            ScheduledPost.select(ScheduledPost.id, ScheduledPost.parts)
+            ScheduledPost.select(
+                ScheduledPost.id, ScheduledPost.parts, ScheduledPost.next_attempt_at
+            )
             .where(
                 (ScheduledPost.status == Status.PENDING) & (ScheduledPost.next_attempt_at < cutoff)
             )
             .tuples()
         )
         # peewee's stubs type a model select's rows as the model, also after .tuples()
-        rows = cast("list[tuple[int, str | None]]", list(query))
+        rows = cast("list[tuple[int, str | None, datetime]]", list(query))
         outcomes = []
-        for sid, parts in rows:
+        for sid, parts, due in rows:
             live = len(live_parts(load_parts(parts)))
-            n = (
-                ScheduledPost.update(
-                    status=Status.MISSED,
-                    updated_at=now,
-                    error_message=_missed_rest(live) if live else MISSED_MESSAGE,
+            with database.atomic():  # the row and its mail, together
+                n = (
+                    ScheduledPost.update(
+                        status=Status.MISSED,
+                        updated_at=now,
+                        error_message=_missed_rest(live) if live else MISSED_MESSAGE,
+                    )
+                    .where((ScheduledPost.id == sid) & (ScheduledPost.status == Status.PENDING))
+                    .execute()
                 )
-                .where((ScheduledPost.id == sid) & (ScheduledPost.status == Status.PENDING))
-                .execute()
-            )
+                if n:
+                    notify_mail.queue_mail(sid, None, Status.MISSED, now, due=due)
             if n:
                 log.warning("schedule %s missed its time by more than the grace window", sid)
                 outcomes.append(self._outcome(sid))
@@ -654,7 +660,7 @@ class Engine:
                 ScheduledPost.update(
                     claimed_by=None, updated_at=now, parts=dump_parts(live), **update
                 ).where(ScheduledPost.id == sid).execute()
-                PublishingResult.create(
+                made = PublishingResult.create(
                     schedule=sid,
                     attempt=attempts,
                     started_at=claimed_at or now,
@@ -664,6 +670,8 @@ class Engine:
                     error_message=message,
                     part=len(live),
                 )
+                if not carry_on:
+                    notify_mail.queue_mail(sid, made.id, Status.UNCERTAIN, now)
             log.warning(
                 "schedule %s was left publishing by %s; %s",
                 sid,
@@ -1312,8 +1320,11 @@ class Engine:
                 return _Landing("gone", status=settlement.changes.get("status"))
             status, claimed_by, attempts, url, published_at, warning = found
 
-            def record() -> None:
-                _insert(PublishingResult, schedule=sid, journal_key=settlement.key, **result)
+            def record(mail: bool = True) -> None:
+                rid = _insert(PublishingResult, schedule=sid, journal_key=settlement.key, **result)
+                final = _RESULT_STATUS.get(settlement.outcome)  # type: ignore[call-overload]
+                if mail and final is not None:  # the mail about it, in this transaction
+                    notify_mail.queue_mail(sid, rid, str(final), self.clock.now())
 
             def change(**fields: Any) -> None:
                 _update(ScheduledPost, sid, fields)
@@ -1341,7 +1352,7 @@ class Engine:
                     f"{result.get('error_message') or settlement.outcome} (this result came "
                     f"after the post had been settled as {earlier}; it changed nothing)"
                 )
-                record()
+                record(mail=False)
                 log.warning(
                     "schedule %s was settled as %s before this attempt's %s result came; "
                     "the result is recorded, the post left as it is",
@@ -1367,7 +1378,8 @@ class Engine:
                     fields["warning"] = _join(warning, note)
                     result["warning"] = _join(note, result.get("warning"))
                     log.warning("schedule %s was published twice: %s and %s", sid, url, new_url)
-                record()
+                # the user settled it as published already: news only if it went out twice
+                record(mail=how == "duplicate")
                 if fields:
                     change(**fields)
                 return _Landing(how, earlier)
@@ -1617,13 +1629,15 @@ def _db_values(fields: tuple[pw.Field, ...], values: list[Any]) -> list[Any]:
     ]
 
 
-def _insert(model: type[pw.Model], **values: Any) -> None:
+def _insert(model: type[pw.Model], **values: Any) -> int:
+    """Insert one row; its id."""
     for name, field in model._meta.fields.items():  # the defaults peewee would fill in
         if name not in values and field.default is not None and not isinstance(field, pw.AutoField):
             values[name] = field.default() if callable(field.default) else field.default
     names = tuple(values)
     sql, fields = _statement(model, "insert", names)
-    database.execute_sql(sql, _db_values(fields, list(values.values())))
+    cursor = database.execute_sql(sql, _db_values(fields, list(values.values())))
+    return int(cursor.lastrowid)
 
 
 def _update(model: type[pw.Model], row_id: int, values: dict[str, Any]) -> None:

@@ -23,6 +23,7 @@ from milton_desktop.domain.clock import Clock, SystemClock
 from milton_desktop.engine.autobackup import AutoBackup
 from milton_desktop.engine.dispatch import Dispatcher
 from milton_desktop.engine.machine import Engine, Outcome
+from milton_desktop.engine.mailer import MailWorker
 from milton_desktop.storage import settings
 
 log = logging.getLogger("milton.scheduler")
@@ -100,6 +101,9 @@ class Runner(QObject):
         self._watchdog.setTimerType(Qt.TimerType.CoarseTimer)
         self._watchdog.timeout.connect(self._on_watchdog_timeout)
 
+        #: sends the notification mails, on a thread of its own (started with the runner)
+        self.mailer = MailWorker(engine.credentials, clock=self.clock)
+
         self._warmed = False
         self._warm_timer = QTimer(self)
         self._warm_timer.setObjectName("milton-warm-up-timer")
@@ -121,6 +125,7 @@ class Runner(QObject):
         # housekeeping thread shortly before the next due post: see _arm_warm_up
         self._heartbeat()  # `milton-desktop status` sees this scheduler from its first second
         self._watchdog.start()
+        self.mailer.start()
         self.tick()
 
     def stop(self, timeout: float = 30.0) -> bool:
@@ -130,6 +135,8 @@ class Runner(QObject):
         done = self.dispatcher.shutdown(timeout)
         if self.auto_backup is not None:
             self.auto_backup.stop()
+        if not self.mailer.stop(min(timeout, 5.0)):
+            log.warning("the mail worker is still talking to the mail server; left to its timeout")
         try:
             settings.set_internal("heartbeat", None)
         except Exception as exc:  # a busy database must not turn a clean stop into a crash
@@ -214,6 +221,7 @@ class Runner(QObject):
             self.dispatcher.run_in_house(self.auto_backup.check)
 
     def _on_worker_outcome(self, outcome: Outcome) -> None:
+        self.mailer.wake()  # its mail, if it has one, is in the outbox already
         self.outcome.emit(outcome)
         self.rearm()  # a retry time may now be the earliest instant
 

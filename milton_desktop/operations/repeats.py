@@ -20,6 +20,7 @@ from milton_desktop.domain.recurrence import (
 )
 from milton_desktop.domain.status import CANCELLABLE, AccountStatus, AttemptOutcome, Status
 from milton_desktop.domain.timeutil import get_zone
+from milton_desktop.operations import notify_mail
 from milton_desktop.operations.schedules import MISSED_MESSAGE, validate_for
 from milton_desktop.storage.models import (
     Account,
@@ -259,7 +260,7 @@ def _stop(rec: Recurrence, reason: str, now: datetime) -> int:
     )
     # The attempt row carries the reason to a window that follows another process's
     # scheduler (engine.machine.outcomes_since), as it does for a failed publish.
-    PublishingResult.create(
+    result = PublishingResult.create(
         schedule=row.id,
         attempt=0,
         started_at=now,
@@ -268,6 +269,7 @@ def _stop(rec: Recurrence, reason: str, now: datetime) -> int:
         error_kind=STOPPED_KIND,
         error_message=message,
     )
+    notify_mail.queue_mail(row.id, result.id, Status.FAILED, now)
     log.warning("repeat %s stopped: %s", rec.id, reason)
     return row.id
 

@@ -15,7 +15,7 @@ from milton_desktop.storage.models import ALL_MODELS, database, utc_text
 
 log = logging.getLogger("milton.db")
 
-SCHEMA_VERSION = 9
+SCHEMA_VERSION = 10
 
 
 #: when the shipped guides are recorded as written
@@ -110,6 +110,19 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
         'CREATE UNIQUE INDEX IF NOT EXISTS "voices_name" ON "voices" ("name")',
         'ALTER TABLE "posts" ADD COLUMN "variants" TEXT NOT NULL DEFAULT \'{}\'',
         *SEED_VOICES,
+    ),
+    10: (
+        # email notifications: one row per mail, keyed by the outcome it is about so
+        # one outcome never queues two (names as peewee gives them)
+        'CREATE TABLE IF NOT EXISTS "mail_outbox" ("id" INTEGER NOT NULL PRIMARY KEY,'
+        ' "key" VARCHAR(255) NOT NULL, "event" VARCHAR(16) NOT NULL, "schedule_id" INTEGER,'
+        ' "result_id" INTEGER, "status" VARCHAR(16) NOT NULL, "attempts" INTEGER NOT NULL,'
+        ' "next_attempt_at" TEXT NOT NULL, "created_at" TEXT NOT NULL, "sent_at" TEXT,'
+        ' "message_id" VARCHAR(255), "subject" TEXT, "body" TEXT, "last_error" TEXT,'
+        ' "reply" TEXT)',
+        'CREATE UNIQUE INDEX IF NOT EXISTS "mail_outbox_key" ON "mail_outbox" ("key")',
+        'CREATE INDEX IF NOT EXISTS "mail_outbox_status_next_attempt_at"'
+        ' ON "mail_outbox" ("status", "next_attempt_at")',
     ),
 }
 

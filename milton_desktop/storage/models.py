@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 import peewee as pw
 
-from milton_desktop.domain.status import AccountStatus, Status
+from milton_desktop.domain.status import AccountStatus, MailState, Status
 
 
 class _Database(pw.SqliteDatabase):
@@ -282,6 +282,39 @@ class Voice(BaseModel):
         table_name = "voices"
 
 
+class MailOutbox(BaseModel):
+    """One notification mail: written with the outcome it is about, sent by the mail
+    worker. ``key`` names that outcome (the event, the schedule and its attempt), so one
+    outcome never queues two mails; the message is frozen (subject, body, Message-ID)
+    at the first try, so a retry sends the same mail.
+
+    ``status``: pending, sending (handed to the server: a row left so by a stopped
+    process becomes unknown), sent, failed (refused for good, ``last_error`` says why),
+    unknown (the server may have accepted it: never sent again on its own)."""
+
+    id = pw.AutoField()
+    key = pw.CharField(unique=True)
+    event = pw.CharField(max_length=16)
+    schedule_id = pw.IntegerField(null=True)  # none for the weekly summary
+    result_id = pw.IntegerField(null=True)  # the publishing_results row it is about
+    status = pw.CharField(max_length=16, default=MailState.PENDING.value)
+    attempts = pw.IntegerField(default=0)
+    next_attempt_at = UTCDateTimeField()
+    created_at = UTCDateTimeField(default=_now)
+    sent_at = UTCDateTimeField(null=True)
+    message_id = pw.CharField(null=True)
+    subject = pw.TextField(null=True)
+    body = pw.TextField(null=True)
+    #: the server's last answer, or why nothing reached it
+    last_error = pw.TextField(null=True)
+    #: the server's answer to the accepted message ("250 2.0.0 Ok: queued as …")
+    reply = pw.TextField(null=True)
+
+    class Meta:
+        table_name = "mail_outbox"
+        indexes = ((("status", "next_attempt_at"), False),)
+
+
 class Setting(BaseModel):
     key = pw.CharField(primary_key=True)
     value = pw.TextField()  # JSON
@@ -300,5 +333,6 @@ ALL_MODELS: list[type[BaseModel]] = [
     QueueSlot,
     PostMetric,
     Voice,
+    MailOutbox,
     Setting,
 ]

@@ -7,6 +7,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
+from milton_desktop.domain.status import MAILED_OUTCOMES
 from milton_desktop.storage.models import Setting, database
 
 
@@ -40,6 +41,19 @@ OPTIONS: dict[str, Option] = {
         Option("auto_backup", True, "Back up the database and media once a day"),
         Option("auto_backup_keep", 14, "Automatic backups to keep (the oldest go first)"),
         Option("auto_backup_folder", "", "Folder for automatic backups (empty: backups/)"),
+        # email notifications (the SMTP password is in the keyring, never here)
+        Option("mail_enabled", False, "Send email notifications"),
+        Option("mail_smtp_host", "", "SMTP server"),
+        Option("mail_smtp_port", 587, "SMTP port"),
+        Option("mail_security", "starttls", "SMTP security: starttls, ssl or none"),
+        Option("mail_user", "", "SMTP user name (empty: no sign-in)"),
+        Option("mail_from", "", "Send notifications from this address"),
+        Option("mail_to", "", "Send notifications to this address"),
+        Option(
+            "mail_on",
+            [str(s) for s in MAILED_OUTCOMES],
+            "Mail these outcomes: published, failed, uncertain, missed, weekly",
+        ),
     )
 }
 

@@ -24,7 +24,12 @@ from milton_desktop.storage.credentials import CredentialStore
 from milton_desktop.storage.db import SCHEMA_VERSION, close_database, open_database
 from milton_desktop.storage.models import Account, Media, PublishingResult, ScheduledPost
 from tests.operations.helpers import LATER, NOW, jpeg, set_status
-from tests.storage.test_db import _undo_schema_7, _undo_schema_8, _undo_schema_9
+from tests.storage.test_db import (
+    _undo_schema_7,
+    _undo_schema_8,
+    _undo_schema_9,
+    _undo_schema_10,
+)
 
 SECRET = "tok-very-secret-0123456789abcdef"
 
@@ -274,6 +279,7 @@ def test_an_older_schema_backup_is_migrated(home, tmp_path, monkeypatch):
 
 def _to_schema_6(path: Path) -> None:
     with sqlite3.connect(path) as conn:
+        _undo_schema_10(conn)
         _undo_schema_9(conn)
         _undo_schema_8(conn)
         _undo_schema_7(conn)

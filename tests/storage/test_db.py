@@ -52,6 +52,7 @@ def test_a_version_1_database_is_migrated_and_keeps_its_rows(tmp_path):
             conn.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
         conn.execute("ALTER TABLE accounts DROP COLUMN tier")
         conn.execute("ALTER TABLE scheduled_posts DROP COLUMN resume")  # schema 3
+        _undo_schema_10(conn)
         _undo_schema_9(conn)
         _undo_schema_8(conn)
         _undo_schema_7(conn)
@@ -109,6 +110,7 @@ def test_a_version_4_database_gets_the_journal_key_and_keeps_its_results(tmp_pat
     PublishingResult.create(schedule=row, attempt=1, started_at=NOW, outcome="published")
     close_database()
     with sqlite3.connect(path) as conn:
+        _undo_schema_10(conn)
         _undo_schema_9(conn)
         _undo_schema_8(conn)
         _undo_schema_7(conn)
@@ -147,6 +149,7 @@ def test_a_version_5_database_gets_follow_ups_and_keeps_its_posts(tmp_path):
     PublishingResult.create(schedule=row, attempt=1, started_at=NOW, outcome="published")
     close_database()
     with sqlite3.connect(path) as conn:
+        _undo_schema_10(conn)
         _undo_schema_9(conn)
         _undo_schema_8(conn)
         _undo_schema_7(conn)
@@ -190,6 +193,7 @@ def test_a_version_7_database_gets_post_metrics_as_a_new_one_has_them(tmp_path):
     )
     close_database()
     with sqlite3.connect(path) as conn:
+        _undo_schema_10(conn)
         _undo_schema_9(conn)
         _undo_schema_8(conn)
         conn.execute("PRAGMA user_version = 7")
@@ -246,6 +250,7 @@ def test_a_version_6_database_gets_the_queue_as_a_new_one_has_it(tmp_path):
     acc = Account.create(platform="x", display_name="mine", remote_id="1")
     close_database()
     with sqlite3.connect(path) as conn:
+        _undo_schema_10(conn)
         _undo_schema_9(conn)
         _undo_schema_8(conn)
         _undo_schema_7(conn)
@@ -276,6 +281,7 @@ def test_a_version_8_database_gets_the_voices_as_a_new_one_has_them(tmp_path):
     old = Post.create(body="before voices", voice="coach")
     close_database()
     with sqlite3.connect(path) as conn:
+        _undo_schema_10(conn)
         _undo_schema_9(conn)
         conn.execute("PRAGMA user_version = 8")
     assert "variants" not in _columns(path, "posts")
@@ -311,6 +317,40 @@ def test_an_edited_guide_survives_the_seeding(tmp_path):
         assert voices.get_voice("coach").guide == "Short and kind. Always name the effort."
     finally:
         close_database()
+
+
+def _undo_schema_10(conn):
+    conn.execute("DROP TABLE mail_outbox")  # its indexes go with it
+
+
+def test_a_version_9_database_gets_the_mail_outbox_as_a_new_one_has_it(tmp_path):
+    from milton_desktop.operations import notify_mail
+    from milton_desktop.storage.models import MailOutbox
+
+    new = tmp_path / "new.sqlite3"
+    open_database(new)
+    close_database()
+    path = tmp_path / "v9.sqlite3"
+    open_database(path)
+    acc = Account.create(platform="x", display_name="mine", remote_id="1")
+    close_database()
+    with sqlite3.connect(path) as conn:
+        _undo_schema_10(conn)
+        conn.execute("PRAGMA user_version = 9")
+    assert "mail_outbox" not in {t for (t, _sql) in _schema(path)}
+
+    open_database(path)
+    try:
+        assert Account.get_by_id(acc.id).display_name == "mine"
+        assert MailOutbox.select().count() == 0
+        MailOutbox.create(key="published:1:1", event="published", next_attempt_at=NOW)
+        with pytest.raises(IntegrityError):  # one outcome, one mail
+            MailOutbox.create(key="published:1:1", event="published", next_attempt_at=NOW)
+        assert notify_mail.mail_status().pending == 1
+    finally:
+        close_database()
+    assert _version(path) == SCHEMA_VERSION
+    assert _schema(path) == _schema(new)
 
 
 def test_opening_an_up_to_date_database_needs_no_write_lock(tmp_path):

@@ -131,10 +131,14 @@ class StatusRead:
     missed: int
     has_accounts: bool
     has_posts: bool
+    #: mail that is waiting, failed or unknown, in a few words ("" when all went out)
+    mail: str
 
 
 def read_status() -> StatusRead:
     """Read on a worker after every refresh: a handful of small indexed queries."""
+    from milton_desktop.operations import notify_mail
+
     return StatusRead(
         next_post(),
         settings.get("timezone") or "UTC",
@@ -142,6 +146,7 @@ def read_status() -> StatusRead:
         queries.status_count(Status.MISSED),
         bool(queries.list_accounts()),
         queries.has_posts(),
+        notify_mail.mail_status().summary(),
     )
 
 
@@ -693,7 +698,12 @@ class MainWindow(QMainWindow):
         self.scheduler_label.setTextFormat(Qt.TextFormat.RichText)
         self.next_label = QLabel()
         self.next_label.setObjectName("next-post")
+        # mail that did not go out (or may not have arrived): never lost silently
+        self.mail_label = QLabel()
+        self.mail_label.setObjectName("mail-state")
+        self.mail_label.hide()
         status.addWidget(self.scheduler_label, 1)
+        status.addPermanentWidget(self.mail_label)
         status.addPermanentWidget(self.next_label)
 
     def _connect_panes(self) -> None:
@@ -838,11 +848,24 @@ class MainWindow(QMainWindow):
             self.next_label.setToolTip("")
         self.post_actions.show_counts(read.attention, read.missed)
         self.first_run.refresh(has_accounts=read.has_accounts, has_posts=read.has_posts)
+        self._show_mail_state(read.mail)
 
     def _on_status_read_failed(self, exc: Exception) -> None:
         log.error("could not read the scheduler's next post: %s", exc)
         self.next_label.setText("Next post: not known (the database could not be read)")
         self.next_label.setToolTip(str(exc))
+
+    def _show_mail_state(self, summary: str) -> None:
+        self.mail_label.setVisible(bool(summary))
+        if summary:
+            colour = tones.tone(self.statusBar().palette(), "warning")
+            self.mail_label.setText(
+                f"<span style='color:{colour.name()}'>✉</span>&nbsp;Mail: "
+                f"{escape(summary.split(' (last error')[0])}"
+            )
+            self.mail_label.setToolTip(
+                f"Email notifications: {summary}. Settings ▸ Notifications has the mail server."
+            )
 
     def sync_paused(self) -> None:
         """Follow the runner's paused state (it may have been changed from the tray)."""
@@ -1251,7 +1274,7 @@ class MainWindow(QMainWindow):
     def _on_settings_action_triggered(self) -> None:
         from milton_desktop.ui.shell.settings_dialog import SettingsDialog
 
-        dialog = SettingsDialog(self, home=self.data_actions.home)
+        dialog = SettingsDialog(self, self.ctx.credentials, home=self.data_actions.home)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.saved.connect(self._on_settings_dialog_saved)
         dialog.finished.connect(self._on_settings_dialog_finished)

@@ -1,7 +1,9 @@
 """Preferences: time zone, default posting time, late-post window, notifications, login start.
 
 Every value is read and written through :mod:`milton_desktop.storage.settings`, where each
-option is declared once with its default; nothing is remembered here.
+option is declared once with its default; nothing is remembered here. The email section
+saves and tests through :mod:`milton_desktop.operations.notify_mail`, on a worker (the
+password goes to the keyring, the test talks to the mail server).
 """
 
 from __future__ import annotations
@@ -19,9 +21,12 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFormLayout,
+    QGridLayout,
     QGroupBox,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
+    QPushButton,
     QSpinBox,
     QTabWidget,
     QTimeEdit,
@@ -30,14 +35,20 @@ from PySide6.QtWidgets import (
 )
 
 from milton_desktop import APP_NAME, autostart
+from milton_desktop.domain import mail
 from milton_desktop.domain.errors import UserError
+from milton_desktop.domain.mail import MailSettings
+from milton_desktop.domain.status import Status
 from milton_desktop.domain.timeutil import TimeInputError, get_zone
+from milton_desktop.operations import notify_mail
 from milton_desktop.operations.backup import Home
 from milton_desktop.paths import resolve_paths
 from milton_desktop.storage import settings
+from milton_desktop.storage.credentials import CredentialStore
 from milton_desktop.ui import tones
 from milton_desktop.ui.shell.assistant_page import AssistantPage
 from milton_desktop.ui.shell.backup_settings import BackupSettingsGroup
+from milton_desktop.ui.tasks import run_in_background
 
 log = logging.getLogger("milton.ui")
 
@@ -48,6 +59,22 @@ _NOTIFY_TEXT = {
     "notify_failed": "A post failed and will not be retried",
     "notify_uncertain": "A post may or may not have gone out (you decide what to do)",
     "notify_reconnect": "An account needs reconnecting",
+}
+
+
+#: what each mailed event is called in the window
+_MAIL_EVENT_TEXT = {
+    Status.PUBLISHED: "Published posts",
+    Status.FAILED: "Failed posts",
+    Status.UNCERTAIN: "Posts that may not have gone out",
+    Status.MISSED: "Posts that missed their time",
+    mail.WEEKLY: "A weekly summary (Mondays at 08:00, your time)",
+}
+
+_SECURITY_TEXT = {
+    "starttls": "STARTTLS (usually port 587)",
+    "ssl": "SSL/TLS from the start (usually port 465)",
+    "none": "None: a relay on this computer only",
 }
 
 
@@ -106,9 +133,18 @@ class SettingsDialog(QDialog):
 
     saved = Signal()
 
-    def __init__(self, parent: QWidget | None = None, *, home: Home | None = None) -> None:
+    def __init__(
+        self,
+        parent: QWidget | None = None,
+        credentials: CredentialStore | None = None,
+        *,
+        home: Home | None = None,
+    ) -> None:
         """``home``: where the backups' defaults live (this process's home by default)."""
         super().__init__(parent)
+        self.credentials = credentials or CredentialStore(
+            settings.install_id(), allow_memory_fallback=True
+        )
         self.setObjectName("settingsDialog")
         self.setWindowTitle(f"{APP_NAME} settings")
         self._zones = sorted(zoneinfo.available_timezones() - {"Factory", "localtime"})
@@ -124,6 +160,8 @@ class SettingsDialog(QDialog):
         layout.addWidget(self._build_time_group())
         layout.addWidget(self._build_notify_group())
         layout.addWidget(self._build_startup_group())
+        layout.addStretch(1)
+        self.pages.addTab(_page(self._build_email_group()), "Email")
         self.backup_group = BackupSettingsGroup(home or Home.of(resolve_paths()), self)
         self.pages.addTab(_page(self.backup_group), "Backups")
         self.assistant_page = AssistantPage()
@@ -145,7 +183,7 @@ class SettingsDialog(QDialog):
         layout.addWidget(self.buttons)
 
         self._load()
-        self.resize(560, self.sizeHint().height())
+        self.resize(600, self.sizeHint().height())
 
     # ------------------------------------------------------------ building
 
@@ -221,6 +259,92 @@ class SettingsDialog(QDialog):
             box.addWidget(check)
         return group
 
+    def _build_email_group(self) -> QGroupBox:
+        group = QGroupBox("Email notifications")
+        group.setObjectName("emailGroup")
+        group.setCheckable(True)
+        group.setChecked(False)
+        self.email_group = group
+        box = QVBoxLayout(group)
+        box.addWidget(
+            self._hint(
+                "Mail goes out from the scheduler, through your provider's outgoing "
+                "server, and never holds a post back."
+            )
+        )
+        form = QFormLayout()
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        self.smtp_host_edit = QLineEdit()
+        self.smtp_host_edit.setObjectName("smtpHost")
+        self.smtp_host_edit.setPlaceholderText("smtp.example.com")
+        self.smtp_port_spin = QSpinBox()
+        self.smtp_port_spin.setObjectName("smtpPort")
+        self.smtp_port_spin.setRange(1, 65535)
+        self.smtp_port_spin.setValue(mail.DEFAULT_PORTS["starttls"])
+        self.smtp_port_spin.setMinimumWidth(90)
+        server_row = QHBoxLayout()
+        server_row.addWidget(self.smtp_host_edit, 1)
+        server_row.addWidget(QLabel("Port:"))
+        server_row.addWidget(self.smtp_port_spin)
+        form.addRow("Outgoing server:", server_row)
+        self.security_combo = QComboBox()
+        self.security_combo.setObjectName("smtpSecurity")
+        for key in mail.SECURITY:
+            self.security_combo.addItem(_SECURITY_TEXT[key], key)
+        self._security_was = "starttls"
+        self.security_combo.currentIndexChanged.connect(self._on_security_combo_index_changed)
+        form.addRow("Security:", self.security_combo)
+        self.smtp_user_edit = QLineEdit()
+        self.smtp_user_edit.setObjectName("smtpUser")
+        self.smtp_user_edit.setPlaceholderText("empty if the server needs no sign-in")
+        form.addRow("User name:", self.smtp_user_edit)
+        self.smtp_password_edit = QLineEdit()
+        self.smtp_password_edit.setObjectName("smtpPassword")
+        self.smtp_password_edit.setEchoMode(QLineEdit.EchoMode.Password)
+        form.addRow("Password:", self.smtp_password_edit)
+        self.mail_from_edit = QLineEdit()
+        self.mail_from_edit.setObjectName("mailFrom")
+        self.mail_from_edit.setPlaceholderText("milton@example.com")
+        form.addRow("From:", self.mail_from_edit)
+        self.mail_to_edit = QLineEdit()
+        self.mail_to_edit.setObjectName("mailTo")
+        self.mail_to_edit.setPlaceholderText("you@example.com")
+        form.addRow("To:", self.mail_to_edit)
+        box.addLayout(form)
+
+        box.addWidget(QLabel("Mail me about:"))
+        grid = QGridLayout()
+        self.mail_event_checks: dict[str, QCheckBox] = {}
+        for i, event in enumerate(mail.EVENTS):
+            check = QCheckBox(_MAIL_EVENT_TEXT[event])
+            check.setObjectName(f"mail_{event}")
+            check.setChecked(event in mail.DEFAULT_EVENTS)
+            self.mail_event_checks[event] = check
+            if event == mail.WEEKLY:
+                grid.addWidget(check, 2, 0, 1, 2)
+            else:
+                grid.addWidget(check, i // 2, i % 2)
+        box.addLayout(grid)
+
+        test_row = QHBoxLayout()
+        self.send_test_button = QPushButton("Send test")
+        self.send_test_button.setObjectName("sendTestMail")
+        self.send_test_button.setToolTip("Send a test message now with the fields as they are")
+        self.send_test_button.clicked.connect(self._on_send_test_button_clicked)
+        test_row.addWidget(self.send_test_button)
+        test_row.addStretch(1)
+        box.addLayout(test_row)
+        self.test_result_label = QLabel()
+        self.test_result_label.setObjectName("mailTestResult")
+        self.test_result_label.setWordWrap(True)
+        self.test_result_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        box.addWidget(self.test_result_label)
+        self.mail_state_label = hint_label("")
+        self.mail_state_label.setObjectName("mailState")
+        box.addWidget(self.mail_state_label)
+        box.addStretch(1)
+        return group
+
     def _build_startup_group(self) -> QGroupBox:
         group = QGroupBox("Start-up")
         box = QVBoxLayout(group)
@@ -258,6 +382,93 @@ class SettingsDialog(QDialog):
             enabled = bool(settings.get("start_at_login"))
         self.autostart_check.setChecked(enabled)
         self._autostart_was = enabled
+        self._load_email()
+
+    def _load_email(self) -> None:
+        config = notify_mail.current()
+        self._email_was = config
+        if config is None:
+            return
+        self.email_group.setChecked(config.enabled)
+        self.smtp_host_edit.setText(config.host)
+        index = self.security_combo.findData(config.security)
+        self.security_combo.blockSignals(True)
+        self.security_combo.setCurrentIndex(max(index, 0))
+        self.security_combo.blockSignals(False)
+        self._security_was = config.security
+        self.smtp_port_spin.setValue(config.port)
+        self.smtp_user_edit.setText(config.user)
+        if config.user:
+            # never read back: the field only says one is kept
+            self.smtp_password_edit.setPlaceholderText("kept in the keyring; type to change")
+        self.mail_from_edit.setText(config.sender)
+        self.mail_to_edit.setText(config.to)
+        for event, check in self.mail_event_checks.items():
+            check.setChecked(event in config.events)
+        state = notify_mail.mail_status()
+        self.mail_state_label.setText(
+            f"Not sent: {state.summary()}" if state.summary() else f"{state.sent} sent so far."
+        )
+
+    def _email_fields(self) -> tuple[MailSettings, str | None]:
+        """The email section as settings (checked), and the password typed (None: keep)."""
+        password = self.smtp_password_edit.text() or None
+        user = self.smtp_user_edit.text().strip()
+        stored = self._email_was is not None and self._email_was.user == user and bool(user)
+        config = mail.check_settings(
+            host=self.smtp_host_edit.text(),
+            port=self.smtp_port_spin.value(),
+            security=str(self.security_combo.currentData()),
+            user=user,
+            has_password=bool(password) or stored,
+            sender=self.mail_from_edit.text(),
+            to=self.mail_to_edit.text(),
+            events=[e for e, check in self.mail_event_checks.items() if check.isChecked()],
+        )
+        return config, password
+
+    def _on_security_combo_index_changed(self, _index: int) -> None:
+        security = str(self.security_combo.currentData())
+        # follow the usual port unless the user chose another
+        if self.smtp_port_spin.value() == mail.DEFAULT_PORTS.get(self._security_was):
+            self.smtp_port_spin.setValue(mail.DEFAULT_PORTS[security])
+        self._security_was = security
+
+    def _on_send_test_button_clicked(self) -> None:
+        try:
+            config, password = self._email_fields()
+        except UserError as exc:
+            self._show_test_result(f"{exc}.", "error")
+            return
+        self.send_test_button.setEnabled(False)
+        self._show_test_result(f"Sending a test message through {config.host}…", "info")
+        credentials = self.credentials
+        run_in_background(
+            lambda: notify_mail.send_test(credentials, config=config, password=password),
+            parent=self,
+            on_success=self._on_test_mail_sent,
+            on_failure=self._on_test_mail_failed,
+        )
+
+    def _on_test_mail_sent(self, answer: object) -> None:
+        self.send_test_button.setEnabled(True)
+        self._show_test_result(
+            f"Sent: the server accepted it ({answer}). Check {self.mail_to_edit.text().strip()}.",
+            "ok",
+        )
+
+    def _on_test_mail_failed(self, exc: Exception) -> None:
+        self.send_test_button.setEnabled(True)
+        self._show_test_result(f"{str(exc)[:1].upper()}{str(exc)[1:]}.", "error")
+
+    def _show_test_result(self, text: str, tone: str) -> None:
+        colour = (
+            self.palette().color(QPalette.ColorRole.WindowText)
+            if tone == "info"
+            else tones.tone(self.palette(), tone)
+        )
+        self.test_result_label.setStyleSheet(f"color: {colour.name()};")
+        self.test_result_label.setText(text)
 
     def _zone_name(self) -> str | None:
         return self._zone_lookup.get(self.zone_combo.currentText().strip().casefold())
@@ -274,7 +485,17 @@ class SettingsDialog(QDialog):
         self.save()
 
     def save(self) -> bool:
-        """Write every value; on a problem say what to fix and keep the dialog open."""
+        """Write every value; on a problem say what to fix and keep the dialog open.
+
+        With email on, its settings are saved on a worker (the keyring is slow): the
+        dialog closes, and ``saved`` comes, once they are stored."""
+        email: tuple[MailSettings, str | None] | None = None
+        if self.email_group.isChecked():
+            try:
+                email = self._email_fields()
+            except UserError as exc:
+                self._show_error(f"Email: {exc}.")
+                return False
         zone = self._zone_name()
         if zone is None:
             self._show_error(
@@ -311,8 +532,39 @@ class SettingsDialog(QDialog):
         for key, check in self.notify_checks.items():
             settings.set_value(key, check.isChecked())
         settings.set_value("start_at_login", want_autostart)
+        if email is None:
+            if self._email_was is not None and self._email_was.enabled:
+                notify_mail.turn_off()
+            self._finish_save()
+            return True
+        config, password = email
+        credentials = self.credentials
+        self.buttons.setEnabled(False)
+        run_in_background(
+            lambda: notify_mail.configure(
+                credentials,
+                host=config.host,
+                port=config.port,
+                security=config.security,
+                user=config.user,
+                password=password,
+                sender=config.sender,
+                to=config.to,
+                events=config.events,
+            ),
+            parent=self,
+            on_success=lambda _config: self._finish_save(),
+            on_failure=self._on_email_save_failed,
+            writes=True,
+        )
+        return True
+
+    def _on_email_save_failed(self, exc: Exception) -> None:
+        self.buttons.setEnabled(True)
+        self._show_error(f"Email: {exc}.")
+
+    def _finish_save(self) -> None:
         log.info("settings saved")
         self.error_label.hide()
         self.saved.emit()
         self.accept()
-        return True
