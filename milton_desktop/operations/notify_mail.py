@@ -235,7 +235,7 @@ def send_test(
     if config is None:
         raise MailSettingsError(
             "no mail server is set up: run `milton-desktop notify email --smtp-host HOST "
-            "--from ADDR --to ADDR` first (or fill in Settings ▸ Notifications ▸ Email)"
+            "--from ADDR --to ADDR` first (or fill in Settings ▸ Email)"
         )
     now = (clock or SystemClock()).now()
     zone = _zone()

@@ -864,7 +864,7 @@ class MainWindow(QMainWindow):
                 f"{escape(summary.split(' (last error')[0])}"
             )
             self.mail_label.setToolTip(
-                f"Email notifications: {summary}. Settings ▸ Notifications has the mail server."
+                f"Email notifications: {summary}. Settings ▸ Email has the mail server."
             )
 
     def sync_paused(self) -> None:
