@@ -300,6 +300,8 @@ class AccountInsights:
     counters: tuple[str, ...]
     #: whether the platform counts how often a post was shown
     has_impressions: bool
+    #: whether ``timezone`` is the account's own (False: it follows the app's)
+    own_zone: bool = False
 
     @property
     def missing(self) -> int:
@@ -324,6 +326,7 @@ def account_insights(account: str | int) -> AccountInsights:
         notes=account_notes(acc.id),
         counters=metrics.counters if metrics is not None else (),
         has_impressions=bool(metrics and metrics.impressions),
+        own_zone=acc.timezone is not None,
     )
 
 

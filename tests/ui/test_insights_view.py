@@ -146,7 +146,7 @@ def test_the_table_sorts_and_draws_each_post_s_curve(qtbot, creds, account):
     first = view.proxy.index(0, _column(view, "Over time"))
     assert [v for _t, v in first.data(HISTORY_ROLE)] == [2, 4, 9]
     measured = view.proxy.index(0, _column(view, "Measured")).data()
-    assert measured.startswith("a week in · ")
+    assert measured.startswith("a week in · ") and measured.endswith(" ago")
     view.table.grab()  # the sparkline delegate paints
 
 
@@ -182,3 +182,60 @@ def test_fetch_now_says_what_went_wrong(qtbot, creds, account, fake):
     with qtbot.waitSignal(view.fetched, timeout=10000):
         view.fetch_now()
     assert "asked to wait" in view.result_label.text()
+
+
+# ---------------------------------------------------------------- the editor's Suggest a time
+
+
+def _editor(qtbot, tmp_path):
+    from milton_desktop.ui.editor.dialog import PostEditorDialog
+
+    dlg = PostEditorDialog(clock=FakeClock(NOW), media_dir=tmp_path / "media")
+    qtbot.addWidget(dlg)
+    return dlg
+
+
+def test_suggest_a_time_sets_the_best_free_hour_and_skips_a_taken_one(
+    qtbot, creds, account, tmp_path
+):
+    from milton_desktop.operations import posts, schedules
+
+    seed_month(account)
+    dlg = _editor(qtbot, tmp_path)
+    button = dlg.suggest_button
+    assert not button.isEnabled() and "Tick one account" in button.toolTip()
+    dlg.set_account_checked("mine")
+    qtbot.waitUntil(lambda: button.suggested is not None, timeout=5000)
+    # Tuesday 12 January 2027, 10:00 in Paris: the best hour of the history
+    assert button.text() == "Suggest a time: Tue 12 Jan, 10:00"
+    assert "4 posts" in button.toolTip() and "Tue 10:00–11:00" in button.toolTip()
+    button.click()
+    assert dlg.when() == datetime(2027, 1, 12, 9, 0, tzinfo=UTC)
+
+    # another post goes out at 10:20 that Tuesday: the hour is no longer free
+    post = posts.add_post("planned")
+    schedules.schedule(
+        post.id, account, datetime(2027, 1, 12, 9, 20, tzinfo=UTC), timezone="Europe/Paris",
+        clock=FakeClock(NOW),
+    )  # fmt: skip
+    again = _editor(qtbot, tmp_path)
+    again.set_account_checked("mine")
+    qtbot.waitUntil(lambda: again.suggest_button.suggested is not None, timeout=5000)
+    # it was the one hour that did better than usual: nothing else is offered in its place
+    assert again.suggest_button.suggestion() is None
+    assert again.suggest_button.text() == "No best time free"
+    assert "already has a post within 60 minutes" in again.suggest_button.toolTip()
+
+
+def test_suggest_a_time_with_too_little_history_says_so(qtbot, creds, account, tmp_path):
+    for n in range(3):
+        snapshot(published(account, str(n), TUESDAY_10 + timedelta(days=n)), timedelta(days=2), 5)
+    dlg = _editor(qtbot, tmp_path)
+    dlg.set_account_checked("mine")
+    button = dlg.suggest_button
+    qtbot.waitUntil(lambda: button.suggested is not None, timeout=5000)
+    assert button.text() == "Suggest a time: too little history"
+    assert not button.isEnabled() and "7 more measured" in button.toolTip()
+    before = dlg.when()
+    button.click()
+    assert dlg.when() == before

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from PySide6.QtCore import (
@@ -14,7 +14,7 @@ from PySide6.QtCore import (
     Qt,
 )
 
-from milton_desktop.domain.timeutil import get_zone, human_delta
+from milton_desktop.domain.timeutil import get_zone
 from milton_desktop.operations.insights import AccountInsights
 from milton_desktop.ui.insights.sparkline import HISTORY_ROLE
 
@@ -45,6 +45,16 @@ class Column:
     key: str
     title: str
     numeric: bool = False
+
+
+def _ago(delta: timedelta) -> str:
+    """``5 min ago``, ``3 h ago``, ``4 days ago``: the age of a snapshot, short."""
+    mins = max(0, int(delta.total_seconds() // 60))
+    if mins < 60:
+        return f"{mins} min ago"
+    if mins < 48 * 60:
+        return f"{mins // 60} h ago"
+    return f"{mins // (24 * 60)} days ago"
 
 
 def columns_for(data: AccountInsights) -> list[Column]:
@@ -133,19 +143,23 @@ class PostsModel(QAbstractTableModel):
             return self.histories.get(row["schedule_id"], [])
         if role == Qt.ItemDataRole.DisplayRole:
             if col.key == "published":
-                return value.astimezone(self.zone).strftime("%a %d %b %Y, %H:%M")
+                local = value.astimezone(self.zone)
+                # the year only when it is not this one: the post's words need the room
+                shape = "%a %d %b, %H:%M" if local.year == self._now().year else "%d %b %Y, %H:%M"
+                return local.strftime(shape)
             if col.key == "text":
                 first = str(value).strip().splitlines()[0] if str(value).strip() else ""
                 return first if len(first) <= 60 else first[:59] + "…"
             if col.key == "measured":
-                ago = human_delta(self._now() - value)
-                return f"{AGE_WORDS.get(row['age'], row['age'])} · {ago} ago"
+                return f"{AGE_WORDS.get(row['age'], row['age'])} · {_ago(self._now() - value)}"
             if col.key == "curve":
                 return None
             return "–" if value is None else f"{int(value):,}"
         if role == Qt.ItemDataRole.ToolTipRole:
             if col.key == "text":
                 return str(value)
+            if col.key == "published":
+                return value.astimezone(self.zone).strftime("%A %d %B %Y, %H:%M %Z")
             if col.key == "curve":
                 history = self.histories.get(row["schedule_id"], [])
                 steps = ", ".join(str(v) for _t, v in history)

@@ -208,7 +208,7 @@ class InsightsDialog(QDialog):
         self.thin_bar.setObjectName("insightsThinBar")
         self.thin_bar.setRange(0, ranking.MIN_POSTS)
         self.thin_bar.setFormat("%v of %m measured posts")
-        self.thin_bar.setMaximumWidth(360)
+        self.thin_bar.setFixedWidth(320)
         row = QHBoxLayout()
         row.addStretch(1)
         row.addWidget(self.thin_bar)
@@ -274,7 +274,7 @@ class InsightsDialog(QDialog):
         self.data = data
         self._wanted = data.account_id
         self._set_enabled(True)
-        own = "the account's zone" if data.timezone else "the app's zone"
+        own = "the account's zone" if data.own_zone else "the app's zone"
         self.zone_label.setText(f"Hours in {data.timezone} ({own})")
         best = data.best
         self.heatmap.set_best(best)
@@ -300,7 +300,7 @@ class InsightsDialog(QDialog):
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(self.model.column_of("text"), QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(self.model.column_of("curve"), QHeaderView.ResizeMode.Fixed)
-        self.table.setColumnWidth(self.model.column_of("curve"), 110)
+        self.table.setColumnWidth(self.model.column_of("curve"), 96)
         if self.proxy.sortColumn() < 0 or self.proxy.sortColumn() >= len(self.model.columns):
             self.table.sortByColumn(self.model.column_of("published"), Qt.SortOrder.DescendingOrder)
         self.table.setVisible(bool(data.rows))
