@@ -4,7 +4,8 @@
 
 Seeds an X account with two months of measured posts (mornings on Tuesday and
 Thursday did best, late evenings worst) and a LinkedIn account with too little
-history, and writes the Insights view of each.
+history, and writes the Insights view of each and the X queue's "Fill my queue
+from best times" preview.
 """
 
 from __future__ import annotations
@@ -128,6 +129,7 @@ def main(argv: list[str] | None = None) -> list[Path]:
     keyring.set_keyring(_memory_keyring())
     home = tempfile.mkdtemp(prefix="milton-insights-shots-")
     os.environ["MILTON_HOME"] = home
+    from PySide6.QtCore import Qt
     from PySide6.QtWidgets import QApplication
 
     from milton_desktop.context import open_context
@@ -158,6 +160,20 @@ def main(argv: list[str] | None = None) -> list[Path]:
             target = options.out_dir / options.name(stem)
             view.grab().save(str(target))
             out.append(target)
+        from milton_desktop.storage import queries
+        from milton_desktop.ui.accounts.queue_page import QueueDialog
+
+        page = QueueDialog(queries.find_account(1), clock=FakeClock(NOW))
+        page.show()
+        while page.fill_button.proposal is None or page.fill_button.busy():
+            _settle(app)
+        preview = page.fill_button.open_preview()
+        assert preview is not None
+        preview.list.item(preview.list.count() - 1).setCheckState(Qt.CheckState.Unchecked)
+        _settle(app)
+        target = options.out_dir / options.name("queue-fill-preview")
+        preview.grab().save(str(target))
+        out.append(target)
     finally:
         shutil.rmtree(home, ignore_errors=True)
     for p in out:
