@@ -208,7 +208,7 @@ class Heatmap(QWidget):
     def _paint_legend(self, painter: QPainter, scale: Scale, dim: QColor, grid: QRect) -> None:
         y = grid.bottom() + 12
         h = 12
-        x = grid.left()
+        x = float(grid.left())
         painter.setPen(dim)
         metrics = painter.fontMetrics()
 

@@ -70,9 +70,9 @@ class SparklineDelegate(QStyledItemDelegate):
     ) -> None:
         super().paint(painter, option, index)
         history = index.data(HISTORY_ROLE) or []
-        rect: QRect = option.rect.adjusted(6, 5, -8, -5)  # type: ignore[attr-defined]
-        palette: QPalette = option.palette  # type: ignore[attr-defined]
-        selected = bool(option.state & QStyle.StateFlag.State_Selected)  # type: ignore[attr-defined]
+        rect: QRect = option.rect.adjusted(6, 5, -8, -5)
+        palette: QPalette = option.palette
+        selected = bool(option.state & QStyle.StateFlag.State_Selected)
         role = QPalette.ColorRole
         bg = palette.color(role.Highlight if selected else role.Base)
         colour = (

@@ -58,7 +58,7 @@ def _ago(delta: timedelta) -> str:
 
 
 def columns_for(data: AccountInsights) -> list[Column]:
-    cols = [Column("published", "Went out"), Column("text", "Post")]
+    cols = [Column("went_out", "Went out"), Column("text", "Post")]
     shown = [c for c in data.counters if c not in ("impressions", "views", "reach")]
     cols += [Column(c, COUNTER_LABELS.get(c, c.capitalize()), True) for c in shown]
     cols.append(Column("interactions", "Interactions", True))
@@ -113,9 +113,9 @@ class PostsModel(QAbstractTableModel):
         return None
 
     def _value(self, row: dict[str, Any], key: str) -> Any:
-        if key in ("published", "text", "interactions", "measured"):
+        if key in ("went_out", "text", "interactions", "measured"):
             return {
-                "published": row["published_at"],
+                "went_out": row["published_at"],
                 "text": row["text"],
                 "interactions": row["interactions"],
                 "measured": row["taken_at"],
@@ -142,7 +142,7 @@ class PostsModel(QAbstractTableModel):
         if role == HISTORY_ROLE and col.key == "curve":
             return self.histories.get(row["schedule_id"], [])
         if role == Qt.ItemDataRole.DisplayRole:
-            if col.key == "published":
+            if col.key == "went_out":
                 local = value.astimezone(self.zone)
                 # the year only when it is not this one: the post's words need the room
                 shape = "%a %d %b, %H:%M" if local.year == self._now().year else "%d %b %Y, %H:%M"
@@ -158,7 +158,7 @@ class PostsModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ToolTipRole:
             if col.key == "text":
                 return str(value)
-            if col.key == "published":
+            if col.key == "went_out":
                 return value.astimezone(self.zone).strftime("%A %d %B %Y, %H:%M %Z")
             if col.key == "curve":
                 history = self.histories.get(row["schedule_id"], [])

@@ -302,7 +302,7 @@ class InsightsDialog(QDialog):
         header.setSectionResizeMode(self.model.column_of("curve"), QHeaderView.ResizeMode.Fixed)
         self.table.setColumnWidth(self.model.column_of("curve"), 96)
         if self.proxy.sortColumn() < 0 or self.proxy.sortColumn() >= len(self.model.columns):
-            self.table.sortByColumn(self.model.column_of("published"), Qt.SortOrder.DescendingOrder)
+            self.table.sortByColumn(self.model.column_of("went_out"), Qt.SortOrder.DescendingOrder)
         self.table.setVisible(bool(data.rows))
         self.empty_label.setVisible(not data.rows)
 
