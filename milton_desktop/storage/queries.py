@@ -24,6 +24,7 @@ from milton_desktop.domain.recurrence import STOPPED_KIND
 from milton_desktop.domain.status import (
     LIVE,
     NEEDS_ATTENTION,
+    OCCUPIES_SLOT,
     AccountStatus,
     Status,
     parse_status,
@@ -1252,3 +1253,32 @@ def measured_posts(
         if (when - at).total_seconds() >= settled_after:
             latest[sid] = (at, interacted, impressions)
     return list(latest.values())
+
+
+def metric_histories(account_id: int) -> dict[int, list[tuple[datetime, int]]]:
+    """Per schedule id of the account, its snapshots' (taken at, interactions), oldest
+    first: the insights view's curves, in one read rather than one per post."""
+    rows = database.execute_sql(
+        "SELECT schedule_id, taken_at, interactions FROM post_metrics WHERE account_id = ?"
+        " ORDER BY schedule_id, taken_at, id",
+        (account_id,),
+    ).fetchall()
+    instant = ScheduledPost.published_at.python_value
+    out: dict[int, list[tuple[datetime, int]]] = {}
+    for sid, taken, interacted in rows:
+        out.setdefault(sid, []).append((cast("datetime", instant(taken)), int(interacted or 0)))
+    return out
+
+
+def account_post_times(account_id: int, start: datetime, end: datetime) -> list[datetime]:
+    """The times of the account's pending, publishing and published posts in
+    ``[start, end)``, soonest first (what a suggested time must keep clear of)."""
+    wanted = sorted(s.value for s in OCCUPIES_SLOT)
+    rows = database.execute_sql(
+        "SELECT scheduled_time FROM scheduled_posts WHERE account_id = ?"
+        " AND scheduled_time >= ? AND scheduled_time < ?"
+        f" AND status IN ({', '.join('?' * len(wanted))}) ORDER BY scheduled_time",
+        [account_id, utc_text(start), utc_text(end), *wanted],
+    ).fetchall()
+    parse = ScheduledPost.scheduled_time.python_value
+    return [t for (text,) in rows if (t := parse(text)) is not None]

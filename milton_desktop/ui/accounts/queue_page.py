@@ -36,6 +36,7 @@ from milton_desktop.operations import queue
 from milton_desktop.publishers import registry
 from milton_desktop.storage.queries import AccountView
 from milton_desktop.ui import style, tones
+from milton_desktop.ui.accounts.queue_fill import QueueFillButton
 from milton_desktop.ui.wording import describe
 
 log = logging.getLogger("milton.ui.accounts")
@@ -141,6 +142,13 @@ class QueueDialog(QDialog):
         add_row.addWidget(self.remove_button)
         layout.addLayout(add_row)
 
+        self.fill_button = QueueFillButton(account.id, self.slots, self, clock=self.clock)
+        self.fill_button.applied.connect(self._on_fill_button_applied)
+        fill_row = QHBoxLayout()
+        fill_row.addWidget(self.fill_button)
+        fill_row.addStretch(1)
+        layout.addLayout(fill_row)
+
         self.preview_label = QLabel()
         self.preview_label.setObjectName("queuePreview")
         self.preview_label.setWordWrap(True)
@@ -196,6 +204,7 @@ class QueueDialog(QDialog):
             item.setData(Qt.ItemDataRole.UserRole, (slot.weekday, slot.minute))
             self.slot_list.addItem(item)
         empty = not self._slots
+        self.fill_button.refresh()  # it proposes only what the list does not have
         self.slot_list.setVisible(not empty)
         self.empty_label.setVisible(empty)
         self._update_buttons()
@@ -260,6 +269,11 @@ class QueueDialog(QDialog):
         for item in self.slot_list.selectedItems():
             weekday, minute = item.data(Qt.ItemDataRole.UserRole)
             self._slots.discard(Slot(int(weekday), int(minute)))
+        self._fill()
+
+    def _on_fill_button_applied(self, slots: list[Slot]) -> None:
+        # already in the stored queue; the list shows them too, so Save keeps them
+        self._slots.update(slots)
         self._fill()
 
     def _on_save_button_clicked(self) -> None:

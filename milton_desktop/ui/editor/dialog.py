@@ -86,6 +86,7 @@ from milton_desktop.ui.editor.media import (
     tile,
 )
 from milton_desktop.ui.editor.preview import PreviewAuthor, PreviewMedia, PreviewPanel
+from milton_desktop.ui.editor.suggest import SuggestTimeButton
 from milton_desktop.ui.editor.thread import ThreadPanel, fits_all
 from milton_desktop.ui.style import platform_dot
 from milton_desktop.ui.tasks import run_in_background
@@ -392,6 +393,7 @@ class PostEditorDialog(QDialog):
             self.account_list,
             self.date_edit,
             self.time_edit,
+            self.suggest_button,
             self.second_check,
             self.preview.tabs,
             self.cancel_button,
@@ -560,6 +562,9 @@ class PostEditorDialog(QDialog):
         when_row.addWidget(self.date_edit, 1)
         when_row.addWidget(self.time_edit)
         box.addLayout(when_row)
+        self.suggest_button = SuggestTimeButton(self.zone, self, clock=self.clock)
+        self.suggest_button.chosen.connect(self._on_suggest_button_chosen)
+        box.addWidget(self.suggest_button)
         self.zone_label = QLabel()
         self.zone_label.setObjectName("zone")
         _coloured(self.zone_label, _dim_colour(self.zone_label))
@@ -637,6 +642,7 @@ class PostEditorDialog(QDialog):
             self.history_label.show()
         self._media_message("")
         self._set_when(self._initial_when())
+        self.suggest_button.set_accounts(self.selected_accounts())
 
     def _initial_when(self) -> datetime:
         now = self.clock.now().astimezone(self.zone)
@@ -961,6 +967,11 @@ class PostEditorDialog(QDialog):
         self._refresh()
 
     def _on_account_list_item_changed(self, _item: QListWidgetItem) -> None:
+        self.suggest_button.set_accounts(self.selected_accounts())
+        self._refresh()
+
+    def _on_suggest_button_chosen(self, at: datetime) -> None:
+        self._set_when(at.astimezone(self.zone).replace(tzinfo=None))
         self._refresh()
 
     def _on_when_changed(self, *_args: object) -> None:

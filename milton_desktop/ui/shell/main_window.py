@@ -558,6 +558,9 @@ class MainWindow(QMainWindow):
             self.view_actions[name] = action
         self.view_actions["month"].setChecked(True)
 
+        from milton_desktop.ui.insights.entry import insights_action
+
+        self.insights_action = insights_action(self, self.ctx.credentials, self.clock)
         self.about_action = self._action(f"&About {APP_NAME}", self.show_about)
         self.about_action.setMenuRole(QAction.MenuRole.AboutRole)
         # the Post menu, "Needs attention (N)" and Find
@@ -594,6 +597,7 @@ class MainWindow(QMainWindow):
         for action in self.view_actions.values():
             view_menu.addAction(action)
         view_menu.addAction(self.post_actions.attention_action)
+        view_menu.addAction(self.insights_action)
         view_menu.addSeparator()
         view_menu.addAction(self.drafts_dock.toggleViewAction())
         view_menu.addAction(self.upcoming_dock.toggleViewAction())
