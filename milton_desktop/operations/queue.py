@@ -384,21 +384,3 @@ def save_queue(
                 [{"account": acc.id, "weekday": s.weekday, "minute": s.minute} for s in wanted]
             ).execute()
     return show_queue(acc.id, clock=clock)
-
-
-def add_slots(
-    account: AccountRef, slots: Iterable[str | Slot], *, clock: Clock | None = None
-) -> QueueView:
-    """Add ``slots`` to the account's queue, keeping the ones it has and its zone (the
-    best-times proposal the user accepted)."""
-    wanted = _check_slots(slots)
-    with database.atomic():
-        acc = get_account(account)
-        have = set(slots_of(acc.id))
-        new = [s for s in wanted if s not in have]
-        check_count(sorted(have | set(new)))
-        if new:
-            QueueSlot.insert_many(
-                [{"account": acc.id, "weekday": s.weekday, "minute": s.minute} for s in new]
-            ).execute()
-    return show_queue(acc.id, clock=clock)

@@ -136,7 +136,8 @@ def test_an_accepted_proposal_is_added_to_the_queue(account):
     queue.set_queue("mine", ["MO 08:30"])
     proposal = insights.propose_queue("mine")
     assert [c.queue_slot for c in proposal.choices] == [Slot(1, 600), Slot(4, 16 * 60)]
-    shown = queue.add_slots("mine", [c.queue_slot for c in proposal.choices[:1]])
+    accepted = [c.queue_slot for c in proposal.choices[:1]]
+    shown = queue.set_queue("mine", [*queue.slots_of(account.id), *accepted])
     assert shown.slots == (Slot(0, 8 * 60 + 30), Slot(1, 600))
     assert shown.timezone == PARIS
     assert [c.queue_slot for c in insights.propose_queue("mine").choices] == [Slot(4, 16 * 60)]

@@ -1,9 +1,9 @@
 """ "Fill my queue from best times" on an account's Queue page.
 
 The account's best hours (``operations.insights.propose_queue``, read on a worker) are
-offered as weekly slots in a preview; the ones the user keeps ticked are added through
-``operations.queue.add_slots`` on Apply. With too little history the button is
-disabled and says why.
+offered as weekly slots in a preview; the ones the user keeps ticked join the page's
+list on Apply, to be saved (or not) with the rest of the page. With too little history
+the button is disabled and says why.
 """
 
 from __future__ import annotations
@@ -25,9 +25,8 @@ from PySide6.QtWidgets import (
 
 from milton_desktop.domain.clock import Clock, SystemClock
 from milton_desktop.domain.slots import Slot
-from milton_desktop.operations import insights, queue
-from milton_desktop.ui import tones
-from milton_desktop.ui.tasks import LatestRead, run_in_background
+from milton_desktop.operations import insights
+from milton_desktop.ui.tasks import LatestRead
 from milton_desktop.ui.wording import describe
 
 log = logging.getLogger("milton.ui.accounts")
@@ -90,12 +89,6 @@ class QueueFillDialog(QDialog):
             self.list.addItem(item)
         self.list.itemChanged.connect(self._on_list_item_changed)
         layout.addWidget(self.list, 1)
-        self.error_label = QLabel()
-        self.error_label.setObjectName("queueFillError")
-        self.error_label.setWordWrap(True)
-        self.error_label.setStyleSheet(f"color: {tones.tone(self.palette(), 'error').name()};")
-        self.error_label.hide()
-        layout.addWidget(self.error_label)
         buttons = QHBoxLayout()
         buttons.addStretch(1)
         cancel = QPushButton("Cancel")
@@ -121,7 +114,7 @@ class QueueFillDialog(QDialog):
     def _update(self) -> None:
         n = len(self.accepted_slots())
         self.apply_button.setEnabled(n > 0)
-        self.apply_button.setText(f"Add {n} to the queue" if n else "Apply")
+        self.apply_button.setText(f"Add {n} to the list" if n else "Apply")
 
     def _on_list_item_changed(self, _item: QListWidgetItem) -> None:
         self._update()
@@ -130,34 +123,17 @@ class QueueFillDialog(QDialog):
         self.apply()
 
     def apply(self) -> None:
-        """Add the ticked slots to the account's queue, on the writer thread."""
+        """Hand the ticked slots to the Queue page; its Save writes them with the rest."""
         slots = self.accepted_slots()
         if not slots:
             return
-        self.apply_button.setEnabled(False)
-        account, clock = self.proposal.account_id, self.clock
-
-        def work() -> list[Slot]:
-            queue.add_slots(account, slots, clock=clock)
-            return slots
-
-        run_in_background(
-            work, parent=self, writes=True, on_success=self._on_applied, on_failure=self._on_failed
-        )
-
-    def _on_applied(self, slots: list[Slot]) -> None:
         log.info(
-            "queue of account %s: %d slots added from best times",
+            "queue of account %s: %d slots proposed from best times accepted",
             self.proposal.account_id,
             len(slots),
         )
         self.applied.emit(slots)
         self.accept()
-
-    def _on_failed(self, exc: Exception) -> None:
-        self.error_label.setText(describe(exc))
-        self.error_label.show()
-        self._update()
 
 
 class QueueFillButton(QPushButton):

@@ -272,7 +272,7 @@ class QueueDialog(QDialog):
         self._fill()
 
     def _on_fill_button_applied(self, slots: list[Slot]) -> None:
-        # already in the stored queue; the list shows them too, so Save keeps them
+        # they join the list like slots added by hand: Save keeps them, Cancel does not
         self._slots.update(slots)
         self._fill()
 

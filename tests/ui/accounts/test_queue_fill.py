@@ -72,16 +72,18 @@ def test_fill_my_queue_previews_the_best_hours_and_applies_the_accepted(qtbot, a
         "16:00 on Fridays — 4 posts, 1.3× a typical post",
     ]
     assert "out of 16 measured posts" in preview.list.item(0).toolTip()
-    assert preview.apply_button.text() == "Add 2 to the queue"
-    # nothing is written until Apply
+    assert preview.apply_button.text() == "Add 2 to the list"
+    # nothing is written by the preview
     assert queue.slots_of(account.id) == (Slot(0, 8 * 60 + 30),)
     preview.list.item(1).setCheckState(Qt.CheckState.Unchecked)
-    assert preview.apply_button.text() == "Add 1 to the queue"
+    assert preview.apply_button.text() == "Add 1 to the list"
     with qtbot.waitSignal(page.fill_button.applied, timeout=5000):
         preview.apply_button.click()
-    assert queue.slots_of(account.id) == (Slot(0, 8 * 60 + 30), Slot(1, 600))
     items = [page.slot_list.item(r).text() for r in range(page.slot_list.count())]
     assert items == ["Mon 08:30", "Tue 10:00"]
+    assert queue.slots_of(account.id) == (Slot(0, 8 * 60 + 30),)  # the page's Save writes
+    assert page.save()
+    assert queue.slots_of(account.id) == (Slot(0, 8 * 60 + 30), Slot(1, 600))
     # the next proposal leaves out what the queue now has
     qtbot.waitUntil(lambda: not page.fill_button.busy(), timeout=5000)
     assert [c.queue_slot for c in page.fill_button.proposal.choices] == [Slot(4, 16 * 60)]
