@@ -772,6 +772,18 @@ def _parse_z(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
+def _send_mail_once(ctx: AppContext, engine: Any) -> None:
+    """`run --once` (from cron) has no mail thread: the mails its outcomes queued go
+    now, unless a running scheduler is the sender (then it sends them)."""
+    from milton_desktop.engine.mailer import send_once
+
+    try:
+        send_once(ctx.credentials, engine.state_dir)
+    except Exception as exc:  # mail never changes what the run published
+        log.warning("the notification mails could not be sent now: %s", exc)
+        print(f"milton-desktop: notification mails not sent now: {exc}", file=sys.stderr)
+
+
 def cmd_run(ctx: AppContext, args: argparse.Namespace) -> int:
     from milton_desktop.engine.machine import Engine, EngineConfig
     from milton_desktop.storage import settings
@@ -788,6 +800,7 @@ def cmd_run(ctx: AppContext, args: argparse.Namespace) -> int:
         outcomes = dispatcher.run_once()
         for o in outcomes:
             print(f"{o.schedule_id}\t{o.status}\t{o.label}\t{o.url or o.message or ''}")
+        _send_mail_once(ctx, engine)
         if dispatcher.busy_error is not None:
             from milton_desktop.storage.db import explain_error
 

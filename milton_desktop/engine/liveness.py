@@ -76,6 +76,21 @@ else:
         return (named.st_dev, named.st_ino) == (mine.st_dev, mine.st_ino)
 
 
+def hold(path: Path) -> int | None:
+    """Take the lock on ``path`` (made when missing) without waiting: its descriptor,
+    to give to :func:`let_go`, or None while another holder has it."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    if _try_lock(fd):
+        return fd
+    os.close(fd)
+    return None
+
+
+def let_go(fd: int) -> None:
+    _unlock(fd)
+    os.close(fd)
+
+
 def worker_key(worker_id: str) -> str:
     """A file-name-safe, collision-free stand-in for a worker id (``host:pid:random``)."""
     safe = re.sub(r"[^A-Za-z0-9._-]+", "_", worker_id)[:48]

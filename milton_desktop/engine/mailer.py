@@ -12,9 +12,11 @@ from __future__ import annotations
 import logging
 import threading
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from milton_desktop.domain import mail
 from milton_desktop.domain.clock import Clock, SystemClock
+from milton_desktop.engine import liveness
 from milton_desktop.operations import notify_mail
 from milton_desktop.storage import settings
 from milton_desktop.storage.credentials import CredentialStore
@@ -27,6 +29,44 @@ log = logging.getLogger("milton.mail")
 POLL_S = 30.0
 #: the shortest pause between two passes, so a failing database is not hammered
 MIN_PAUSE_S = 0.2
+#: held by whichever process sends the mails (beside the database): one sender at a
+#: time, so a mail is never handed to the server by two processes, and a mail left
+#: ``sending`` while nobody holds it was cut off for certain
+SENDER_LOCK = "mail-sender.lock"
+
+
+class SenderLock:
+    """The right to send the outbox's mails, held by one process at a time."""
+
+    def __init__(self, folder: Path) -> None:
+        self.path = folder / SENDER_LOCK
+        self._fd: int | None = None
+
+    def take(self) -> bool:
+        """Take it without waiting; True when this process holds it (now or already)."""
+        if self._fd is None:
+            self._fd = liveness.hold(self.path)
+        return self._fd is not None
+
+    def release(self) -> None:
+        if self._fd is not None:
+            liveness.let_go(self._fd)
+            self._fd = None
+
+
+def send_once(credentials: CredentialStore, folder: Path, *, clock: Clock | None = None) -> int:
+    """One pass over the outbox for a process without a mail thread (``run --once``
+    from cron): the mails its outcomes queued go now. Returns how many were handed to
+    the server; nothing is done while another process is the sender (it sends them)."""
+    lock = SenderLock(folder)
+    if not lock.take():
+        return 0
+    try:
+        notify_mail.recover_interrupted()
+        done = notify_mail.deliver_due(credentials, clock=clock)
+        return sum(1 for d in done if d.status == notify_mail.SENT)
+    finally:
+        lock.release()
 
 
 class MailWorker:
@@ -36,12 +76,15 @@ class MailWorker:
         self,
         credentials: CredentialStore,
         *,
+        folder: Path,
         clock: Clock | None = None,
         poll_s: float = POLL_S,
     ) -> None:
         self.credentials = credentials
         self.clock = clock or SystemClock()
         self.poll_s = poll_s
+        self.lock = SenderLock(folder)
+        self._recovered = False
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -73,14 +116,16 @@ class MailWorker:
     def _run(self) -> None:
         try:
             with worker_connection():
-                self._recover()
                 while not self._stop.is_set():
-                    wait = self._pass()
+                    # another process may be sending for a moment (a `run --once`)
+                    wait = self._pass() if self.lock.take() else MIN_PAUSE_S * 25
                     self.passes += 1
                     self._wake.wait(max(wait, MIN_PAUSE_S))
                     self._wake.clear()
         except Exception:  # the thread must never take the scheduler with it
             log.exception("the mail worker stopped")
+        finally:
+            self.lock.release()
 
     def _recover(self) -> None:
         try:
@@ -90,6 +135,9 @@ class MailWorker:
 
     def _pass(self) -> float:
         """One pass; the seconds until the next is worth running."""
+        if not self._recovered:  # once this process is the sender
+            self._recover()
+            self._recovered = True
         try:
             notify_mail.deliver_due(self.credentials, clock=self.clock)
             return self._until_next()

@@ -102,7 +102,7 @@ class Runner(QObject):
         self._watchdog.timeout.connect(self._on_watchdog_timeout)
 
         #: sends the notification mails, on a thread of its own (started with the runner)
-        self.mailer = MailWorker(engine.credentials, clock=self.clock)
+        self.mailer = MailWorker(engine.credentials, folder=engine.state_dir, clock=self.clock)
 
         self._warmed = False
         self._warm_timer = QTimer(self)

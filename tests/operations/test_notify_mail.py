@@ -17,7 +17,7 @@ from milton_desktop.domain.credential import Credential
 from milton_desktop.domain.errors import OperationFailed
 from milton_desktop.domain.mail import MailSettingsError, OutcomeFacts
 from milton_desktop.engine.machine import Engine, EngineConfig
-from milton_desktop.engine.mailer import MailWorker
+from milton_desktop.engine.mailer import MailWorker, SenderLock, send_once
 from milton_desktop.operations import notify_mail, posts, schedules
 from milton_desktop.storage import settings
 from milton_desktop.storage.credentials import CredentialStore
@@ -451,7 +451,7 @@ def test_send_test_reports_the_servers_answer(creds, smtp, clock):
 
 def test_the_worker_sends_beside_a_running_engine(creds, smtp, clock, engine, x_account):
     _configure(creds, smtp, clock)
-    worker = MailWorker(creds, clock=clock, poll_s=0.2)
+    worker = MailWorker(creds, folder=engine.state_dir, clock=clock, poll_s=0.2)
     worker.start()
     try:
         _publish(engine, clock, x_account)
@@ -461,6 +461,34 @@ def test_the_worker_sends_beside_a_running_engine(creds, smtp, clock, engine, x_
             time.sleep(0.05)
     finally:
         assert worker.stop(5)
+    assert len(smtp.messages) == 1
+
+
+def test_a_run_without_a_mail_thread_sends_what_its_outcomes_queued(
+    creds, smtp, clock, engine, x_account
+):
+    _configure(creds, smtp, clock)
+    _publish(engine, clock, x_account)
+    assert send_once(creds, engine.state_dir, clock=clock) == 1
+    assert len(smtp.messages) == 1
+    assert send_once(creds, engine.state_dir, clock=clock) == 0  # sent is sent
+    assert len(smtp.messages) == 1
+
+
+def test_only_one_process_at_a_time_sends_and_the_sender_takes_over_what_waits(
+    creds, smtp, clock, engine, x_account
+):
+    _configure(creds, smtp, clock)
+    _publish(engine, clock, x_account)
+    other = SenderLock(engine.state_dir)  # a running scheduler's mail thread, say
+    assert other.take()
+    try:
+        assert send_once(creds, engine.state_dir, clock=clock) == 0
+        assert smtp.messages == []
+        assert MailOutbox.get().status == "pending"  # left to the sender, not cut off
+    finally:
+        other.release()
+    assert send_once(creds, engine.state_dir, clock=clock) == 1
     assert len(smtp.messages) == 1
 
 
