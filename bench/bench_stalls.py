@@ -63,6 +63,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--posts", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="after the runs, profile one more run of each action and print where it went",
+    )
     args = parser.parse_args()
 
     from PySide6.QtGui import QUndoStack
@@ -140,6 +145,19 @@ def main() -> int:
     for _ in range(args.runs):
         for name, action in actions:
             worst[name].append(longest_gap(app, action))
+    if args.profile:
+        import cProfile
+        import pstats
+
+        for name, action in actions:
+            profiler = cProfile.Profile()
+            profiler.enable()
+            gap = longest_gap(app, action)
+            profiler.disable()
+            print(f"\n--- {name}: {gap:.0f} ms")
+            pstats.Stats(profiler).sort_stats("cumulative").print_stats(
+                r"milton_desktop|PySide", 25
+            )
     print(
         f"\nlongest main-thread stall per action (max over {args.runs} runs), target {TARGET_MS:.0f} ms"
     )
