@@ -20,8 +20,9 @@ from milton_desktop.ui.calendar.model import ScheduleItem
 
 #: the status edge along a chip's left side
 EDGE = 4
-#: painted chips kept for repainting (a month shows ~85, a week ~100): ~10 MB at most
-CHIP_CACHE_SIZE = 600
+#: bytes of painted chips kept for repainting (a month shows ~85 chips, a week ~130, a
+#: day ~230 at 100 000 posts: 10–20 kB each)
+CHIP_CACHE_BYTES = 16 * 1024 * 1024
 
 
 def wrap_lines(text: str, font: QFont, width: int, max_lines: int) -> list[str]:
@@ -86,6 +87,7 @@ class ChipPainter:
         self._badge_widths: dict[str, int] = {}
         #: whole chips as painted, keyed by everything that changes their look
         self._painted: dict[tuple[object, ...], tuple[QPixmap, list[str]]] = {}
+        self._painted_bytes = 0
 
     def badge_width(self, platform: str) -> int:
         width = self._badge_widths.get(platform)
@@ -190,7 +192,7 @@ class ChipPainter:
             detail,
             show_time,
         )
-        hit = self._painted.get(key)
+        hit = self._painted.pop(key, None)  # put back last: the least recently drawn go first
         if hit is None:
             w, h = math.ceil(dx + rect.width()) + 1, math.ceil(dy + rect.height()) + 1
             pm = QPixmap(round(w * dpr), round(h * dpr))
@@ -209,9 +211,12 @@ class ChipPainter:
                 show_time=show_time,
             )
             cp.end()
-            if len(self._painted) >= CHIP_CACHE_SIZE:  # oldest first: dicts keep order
-                del self._painted[next(iter(self._painted))]
-            hit = self._painted[key] = (pm, drawn)
+            self._painted_bytes += pm.width() * pm.height() * 4
+            while self._painted and self._painted_bytes > CHIP_CACHE_BYTES:
+                old = self._painted.pop(next(iter(self._painted)))[0]
+                self._painted_bytes -= old.width() * old.height() * 4
+            hit = (pm, drawn)
+        self._painted[key] = hit
         p.drawPixmap(QPointF(left, top), hit[0])
         return list(hit[1])
 
