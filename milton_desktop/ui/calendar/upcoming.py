@@ -34,6 +34,8 @@ DAYS_AHEAD = 7
 ATTENTION_ROWS = 5
 #: at most this many pending posts are listed (thousands a week at 100 000 posts)
 UPCOMING_ROWS = 150
+#: rows added per event-loop turn: 150 rows at once hold the loop for tens of ms
+ROWS_PER_TURN = 30
 _ID_ROLE = Qt.ItemDataRole.UserRole + 1
 #: marks the row saying how many more posts are not listed
 _MORE_ROLE = Qt.ItemDataRole.UserRole + 2
@@ -146,6 +148,17 @@ class UpcomingPanel(QWidget):
         self._refresh_timer.setInterval(60_000)
         self._refresh_timer.timeout.connect(self._on_refresh_timer_timeout)
         self._refresh_timer.start()
+        #: the rows of the current build still to add, a slice per loop turn
+        self._rest: list[ScheduleItem] = []
+        self._rest_read: UpcomingRead | None = None
+        self._group: QTreeWidgetItem | None = None
+        self._group_day: date | None = None
+        self._icons: dict[str, QIcon] = {}
+        self._slice_timer = QTimer(self)
+        self._slice_timer.setObjectName("upcomingSliceTimer")
+        self._slice_timer.setSingleShot(True)
+        self._slice_timer.setInterval(0)
+        self._slice_timer.timeout.connect(self._add_slice)
         if load:
             self.refresh()
         else:  # filled a moment later (after the window's first paint): blank till then
@@ -164,8 +177,8 @@ class UpcomingPanel(QWidget):
         self._reads.request(read, self._on_read, self._on_read_failed)
 
     def loading(self) -> bool:
-        """Whether a reload has not answered yet."""
-        return self._reads.busy()
+        """Whether a reload has not answered yet, or its rows are still being added."""
+        return self._reads.busy() or self._rest_read is not None
 
     def _on_read(self, read: UpcomingRead | None) -> None:
         if read is not None:
@@ -174,6 +187,8 @@ class UpcomingPanel(QWidget):
 
     def _on_read_failed(self, exc: Exception) -> None:
         log.error("could not read the upcoming posts: %s", exc)
+        self._rest, self._rest_read = [], None
+        self._slice_timer.stop()
         self.empty_label.setText(
             f"The upcoming posts could not be read ({exc}). They are read again at the "
             "next change, or in a minute."
@@ -182,17 +197,9 @@ class UpcomingPanel(QWidget):
         self.empty_label.show()
 
     def _build(self, read: UpcomingRead) -> None:
-        today = read.today
-        items, attention, total, upcoming_total = (
-            read.items,
-            read.attention,
-            read.attention_total,
-            read.upcoming_total,
-        )
+        items, attention, total = read.items, read.attention, read.attention_total
         self.empty_label.setText(EMPTY_TEXT)
         self.tree.clear()
-        # Spanning or expanding an item lays out the whole tree first: done once each,
-        # after every row is in, rather than per day as the rows arrive.
         spanned: list[QTreeWidgetItem] = []
         bold = QFont(self.font())
         bold.setBold(True)
@@ -218,11 +225,33 @@ class UpcomingPanel(QWidget):
                 more.setData(0, _ID_ROLE, -1)
                 head.addChild(more)
                 spanned.append(more)
-        group: QTreeWidgetItem | None = None
-        group_day = None
+            head.setExpanded(True)
+        # No current item: Qt would otherwise draw a focus frame on the first heading.
+        self.tree.setCurrentIndex(QModelIndex())
+        empty = not items and not attention
+        self.tree.setVisible(not empty)
+        self.empty_label.setVisible(empty)
+        self._finish(spanned)
+        # The posts go in a slice per loop turn: the first at once, the rest after
+        # whatever input and painting is waiting.
+        self._group, self._group_day = None, None
         # thousands of rows at 100 000 posts: one badge per platform, not one per row
-        icons: dict[str, QIcon] = {}
-        for it in items:
+        self._icons = {}
+        self._rest, self._rest_read = list(items), read
+        self._add_slice()
+
+    def _add_slice(self) -> None:
+        read = self._rest_read
+        if read is None:
+            return
+        today = read.today
+        bold = QFont(self.font())
+        bold.setBold(True)
+        spanned: list[QTreeWidgetItem] = []
+        expand: list[QTreeWidgetItem] = []
+        group, group_day, icons = self._group, self._group_day, self._icons
+        batch, self._rest = self._rest[:ROWS_PER_TURN], self._rest[ROWS_PER_TURN:]
+        for it in batch:
             if it.day != group_day:
                 group_day = it.day
                 if it.day == today:
@@ -246,24 +275,33 @@ class UpcomingPanel(QWidget):
             row.setData(0, _ID_ROLE, it.id)
             assert group is not None
             group.addChild(row)
-        if upcoming_total > len(items):
-            more = QTreeWidgetItem(
-                [
-                    f"and {upcoming_total - len(items)} more in the next {DAYS_AHEAD} days (the List view has them all)"
-                ]
-            )
-            more.setFlags(Qt.ItemFlag.ItemIsEnabled)
-            more.setData(0, _MORE_ROLE, True)
-            self.tree.addTopLevelItem(more)
-            spanned.append(more)
-        self.tree.expandAll()
+            if group not in expand:
+                expand.append(group)
+        self._group, self._group_day = group, group_day
+        if not self._rest:
+            self._rest_read = None
+            if read.upcoming_total > len(read.items):
+                more = QTreeWidgetItem(
+                    [
+                        f"and {read.upcoming_total - len(read.items)} more in the next "
+                        f"{DAYS_AHEAD} days (the List view has them all)"
+                    ]
+                )
+                more.setFlags(Qt.ItemFlag.ItemIsEnabled)
+                more.setData(0, _MORE_ROLE, True)
+                self.tree.addTopLevelItem(more)
+                spanned.append(more)
+        else:
+            self._slice_timer.start()
+        for head in expand:
+            head.setExpanded(True)
+        self._finish(spanned)
+
+    def _finish(self, spanned: list[QTreeWidgetItem]) -> None:
+        # Spanning or expanding an item lays out the whole tree first: done once per
+        # slice, after its rows are in, rather than per day as they arrive.
         for item in spanned:
             item.setFirstColumnSpanned(True)
-        # No current item: Qt would otherwise draw a focus frame on the first heading.
-        self.tree.setCurrentIndex(QModelIndex())
-        empty = not items and not attention
-        self.tree.setVisible(not empty)
-        self.empty_label.setVisible(empty)
 
     def _groups(self) -> list[QTreeWidgetItem]:
         """The day headings, top to bottom."""

@@ -740,6 +740,7 @@ class MonthView(CalendarSurface):
         self.first_day: date = month_grid_start(date.today(), 1)
         self.month: int = date.today().month
         self._cells: list[tuple[date, QRectF]] = []
+        self._link_widths: dict[str, dict[str, int]] = {}
         self.setObjectName("calendarMonthView")
         self.setAccessibleName("Month calendar")
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
@@ -794,14 +795,20 @@ class MonthView(CalendarSurface):
         cp = self._chip_painter
         gap = 2.0
         label_h = self._label_height()
-        more_h = self.fontMetrics().height() + 2
+        fm = self.fontMetrics()
+        more_h = fm.height() + 2
         self._cells = []
+        # a few dozen distinct labels: measured once each, not per cell and relayout
+        link_widths = self._link_widths.setdefault(self.font().key(), {})
         for n, day in enumerate(self.days):
             r, c = divmod(n, self.COLS)
             cell = QRectF(c * cw, top + r * rh, cw, rh)
             self._cells.append((day, cell))
             # Only the day number is a link to the day view, not the whole strip.
-            link_w = self.fontMetrics().horizontalAdvance(f"{day.day} {day:%b}") + 16
+            label = f"{day.day} {day:%b}"
+            link_w = link_widths.get(label)
+            if link_w is None:
+                link_w = link_widths[label] = fm.horizontalAdvance(label) + 16
             self._day_links.append((QRectF(cell.left(), cell.top(), link_w, label_h), day))
             count = self.model.count_on(day)
             if not count:

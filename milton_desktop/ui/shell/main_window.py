@@ -89,6 +89,7 @@ if TYPE_CHECKING:  # the dialogs are imported when first opened: the window show
     from milton_desktop.ui.editor.dialog import PostEditorDialog
     from milton_desktop.ui.shell.import_dialog import ImportDialog
     from milton_desktop.ui.shell.settings_dialog import SettingsDialog
+    from milton_desktop.ui.shell.warmup import IdleImports
 
 log = logging.getLogger("milton.ui")
 
@@ -349,6 +350,7 @@ class MainWindow(QMainWindow):
         self._data_version: int | None = None
         self.about_box: QMessageBox | None = None
         self.editor: PostEditorDialog | None = None
+        self.idle_imports: IdleImports | None = None
         self.accounts_dialog: AccountsDialog | None = None
         self.settings_dialog: SettingsDialog | None = None
         self.import_dialog: ImportDialog | None = None
@@ -1040,6 +1042,11 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------ events
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
+        if self.idle_imports is None:
+            from milton_desktop.ui.shell.warmup import IdleImports
+
+            # the editor's modules, imported while idle: its first opening is not slower
+            self.idle_imports = IdleImports(parent=self)
         if not self.panes_filled:
             # the calendar paints first; the panes fill right after its first frame
             surface = self.calendar.stack.currentWidget() or self.calendar

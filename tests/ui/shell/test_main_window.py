@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
+import sys
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -432,3 +433,15 @@ def test_the_editor_keeps_media_in_the_home_the_app_was_started_with(
     finally:
         run.stop(1)
         close_database()
+
+
+def test_the_editor_modules_are_imported_once_the_window_is_idle(qtbot, window):
+    assert window.idle_imports is None  # nothing before the window shows
+    window.show()
+    assert window.idle_imports is not None
+    qtbot.waitUntil(lambda: window.idle_imports.done, timeout=10_000)
+    assert "milton_desktop.ui.editor.dialog" in sys.modules
+    first = window.idle_imports
+    window.hide()
+    window.show()
+    assert window.idle_imports is first  # once per window
