@@ -211,15 +211,14 @@ def if_dead(folder: Path, worker_id: str | None) -> Iterator[bool]:
         _remove_locked(fd, path)
 
 
-def sweep(folder: Path) -> int:
-    """Remove the lock files of workers that ended without tidying (killed, crashed);
-    returns how many. Those of workers alive, in any process, stay."""
+def _others_opened(folder: Path) -> Iterator[tuple[Path, int]]:
+    """Each lock file in ``folder`` but this process's own, opened (its path and
+    descriptor; the caller closes or removes it)."""
     mine = {lifeline.path.name for lifeline in _holding()}
-    removed = 0
     try:
         names = [p for p in folder.iterdir() if p.name.endswith(_SUFFIX)]
     except FileNotFoundError:
-        return 0
+        return
     for path in names:
         if path.name in mine:
             continue
@@ -227,6 +226,14 @@ def sweep(folder: Path) -> int:
             fd = os.open(path, os.O_RDWR)
         except OSError:
             continue
+        yield path, fd
+
+
+def sweep(folder: Path) -> int:
+    """Remove the lock files of workers that ended without tidying (killed, crashed);
+    returns how many. Those of workers alive, in any process, stay."""
+    removed = 0
+    for path, fd in _others_opened(folder):
         if not _try_lock(fd):
             os.close(fd)
             continue
@@ -238,19 +245,8 @@ def sweep(folder: Path) -> int:
 def others_alive(folder: Path) -> int:
     """How many workers other than this process's own hold their lock: engines of
     other processes that may be publishing right now."""
-    mine = {lifeline.path.name for lifeline in _holding()}
     alive = 0
-    try:
-        names = [p for p in folder.iterdir() if p.name.endswith(_SUFFIX)]
-    except FileNotFoundError:
-        return 0
-    for path in names:
-        if path.name in mine:
-            continue
-        try:
-            fd = os.open(path, os.O_RDWR)
-        except OSError:
-            continue
+    for _path, fd in _others_opened(folder):
         try:
             if _try_lock(fd):
                 _unlock(fd)
