@@ -11,18 +11,22 @@ from datetime import UTC, datetime
 import peewee as pw
 
 from milton_desktop.domain.status import AccountStatus, MailState, Status
+from milton_desktop.storage import backend
 
 
-class _Database(pw.SqliteDatabase):
-    """Write transactions start IMMEDIATE: in WAL mode a transaction that reads first
-    and writes later fails at once (SQLITE_BUSY, no waiting) when another process
-    committed in between; taking the write lock up front makes it wait its turn."""
+class _Database(pw.DatabaseProxy):
+    """The one database every model and query uses: the local SQLite file by default, a
+    shared PostgreSQL database in team mode (storage/backend.py makes either and binds
+    it here). Transactions are the backend's own: both take the write lock up front."""
 
-    def atomic(self, lock_type: str | None = "IMMEDIATE") -> pw._atomic:
-        return super().atomic(lock_type=lock_type)
+    def atomic(self, *args: object, **kwargs: object) -> pw._atomic:
+        return self.obj.atomic(*args, **kwargs)
+
+    def connection_context(self) -> pw.ConnectionContext:
+        return self.obj.connection_context()
 
 
-database = _Database(None)
+database = _Database()
 
 _FMT = "%Y-%m-%d %H:%M:%S.%f"
 
@@ -49,6 +53,14 @@ class UTCDateTimeField(pw.Field):
         if isinstance(value, datetime):  # aggregates (MIN/MAX) may come back converted
             return value if value.tzinfo else value.replace(tzinfo=UTC)
         return datetime.fromisoformat(value).replace(tzinfo=UTC)
+
+
+class _FalseDefault(pw.Node):
+    """A flag column's ``DEFAULT`` in the open database's words (SQLite stores 0, and
+    its files keep the text they were made with; PostgreSQL has a real boolean)."""
+
+    def __sql__(self, ctx: pw.Context) -> pw.Context:
+        return ctx.literal("DEFAULT FALSE" if backend.current().is_postgres else "DEFAULT 0")
 
 
 def _now() -> datetime:
@@ -275,7 +287,7 @@ class Voice(BaseModel):
     name = pw.CharField(max_length=32, unique=True)
     guide = pw.TextField()
     #: shipped with the app (personal, coach, pr): its guide may change, it stays
-    builtin = pw.BooleanField(default=False, constraints=[pw.SQL("DEFAULT 0")])
+    builtin = pw.BooleanField(default=False, constraints=[_FalseDefault()])
     updated_at = UTCDateTimeField(default=_now)
 
     class Meta:
@@ -323,6 +335,28 @@ class Setting(BaseModel):
         table_name = "settings"
 
 
+class Machine(BaseModel):
+    """One client of a team database: a home (its data folder, with its own install id
+    and keyring), not a computer. Its heartbeat says it is alive; ``accounts`` which
+    accounts' tokens its keyring holds, so every client can tell who can publish what."""
+
+    id = pw.AutoField()
+    install_id = pw.CharField(unique=True)
+    #: who and where, for people: "alice on alice-laptop"
+    label = pw.CharField()
+    started_at = UTCDateTimeField()
+    last_seen_at = UTCDateTimeField()
+    #: the heartbeat interval it promised, in seconds: stale after three missed beats
+    interval_s = pw.IntegerField()
+    #: False after a clean exit, so nobody waits three beats to know
+    online = pw.BooleanField()
+    #: the ids of the accounts whose token it holds (JSON list)
+    accounts = pw.TextField()
+
+    class Meta:
+        table_name = "machines"
+
+
 ALL_MODELS: list[type[BaseModel]] = [
     Account,
     Post,
@@ -335,4 +369,5 @@ ALL_MODELS: list[type[BaseModel]] = [
     Voice,
     MailOutbox,
     Setting,
+    Machine,
 ]
