@@ -62,6 +62,55 @@ def memory_keyring():
     keyring.set_keyring(previous)
 
 
+#: the team database server the tests may use (scripts/test.sh starts one and sets it)
+POSTGRES_ENV = "MILTON_TEST_POSTGRES_URL"
+
+
+@pytest.fixture
+def postgres_url():
+    """The URL of a fresh, empty PostgreSQL database of its own, dropped afterwards.
+
+    Skipped only when no test server is configured (scripts/test.sh, and so CI, always
+    starts one and sets MILTON_TEST_POSTGRES_URL).
+    """
+    import secrets
+    from urllib.parse import urlsplit, urlunsplit
+
+    base = os.environ.get(POSTGRES_ENV)
+    if not base:
+        pytest.skip(f"no PostgreSQL test server: {POSTGRES_ENV} is unset (scripts/test.sh sets it)")
+    import psycopg
+
+    name = f"milton_test_{secrets.token_hex(6)}"
+    with psycopg.connect(base, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}" TEMPLATE template0')
+    parts = urlsplit(base)
+    yield urlunsplit((parts.scheme, parts.netloc, "/" + name, parts.query, ""))
+    from milton_desktop.storage import backend
+    from milton_desktop.storage.db import close_database
+
+    close_database()
+    backend.use(backend.SQLITE)
+    with psycopg.connect(base, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_db(request, milton_home):
+    """The test's database on each backend in turn: the home's SQLite file, then a
+    fresh PostgreSQL database (skipped without a test server)."""
+    from milton_desktop.paths import resolve_paths
+    from milton_desktop.storage.db import close_database, open_database
+
+    if request.param == "sqlite":
+        target = resolve_paths().ensure().db_path
+    else:
+        target = request.getfixturevalue("postgres_url")
+    database = open_database(target)
+    yield database
+    close_database()
+
+
 @pytest.fixture
 def db(milton_home):
     """A real SQLite database file in the test's MILTON_HOME."""

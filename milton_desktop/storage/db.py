@@ -249,7 +249,7 @@ def _open_postgres(url: str) -> pw.DatabaseProxy:
     label = redacted_url(url)
     on = Backend("postgresql", label)
     # libpq reads PGPASSWORD and ~/.pgpass itself when the URL has no password
-    database.initialize(PostgresDatabase(url, connect_timeout=BUSY_TIMEOUT_S))
+    database.initialize(PostgresDatabase(url, connect_timeout=BUSY_TIMEOUT_S, prefer_psycopg3=True))
     backend.use(on)
     try:
         database.connect(reuse_if_open=True)
