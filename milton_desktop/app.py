@@ -203,7 +203,13 @@ def run_app(args: argparse.Namespace) -> int:
     from milton_desktop.context import open_context
 
     try:
-        ctx = open_context(home, verbose=verbose, allow_memory_tokens=True, check_integrity=False)
+        ctx = open_context(
+            home,
+            verbose=verbose,
+            allow_memory_tokens=True,
+            check_integrity=False,
+            database=getattr(args, "database", None),
+        )
     except (DatabaseError, OSError) as exc:
         log.error("cannot open the data folder: %s", exc)
         QMessageBox.critical(None, APP_NAME, f"{APP_NAME} cannot start.\n\n{exc}")

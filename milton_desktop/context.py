@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import os
+import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -10,11 +12,55 @@ import peewee as pw
 
 from milton_desktop.logsetup import setup_logging
 from milton_desktop.paths import Paths, resolve_paths
-from milton_desktop.storage import settings
+from milton_desktop.storage import backend, settings
 from milton_desktop.storage.credentials import CredentialStore
 from milton_desktop.storage.db import DatabaseError, explain_error, open_database
 
 log = logging.getLogger("milton.app")
+
+#: where a team database's URL may come from when ``--database`` is not given
+DATABASE_ENV = "MILTON_DATABASE_URL"
+
+#: the file in a home's data folder holding its install id in team mode: each home is
+#: a machine of its own, so the id cannot live in the shared database
+INSTALL_ID_FILE = "install-id"
+
+
+def database_target(paths: Paths, url: str | None = None) -> Path | str:
+    """The database to open: ``url`` (``--database``), else ``MILTON_DATABASE_URL``,
+    else the home's SQLite file.
+
+    Raises:
+        DatabaseError: the URL given is not one of a PostgreSQL database.
+    """
+    chosen = url or os.environ.get(DATABASE_ENV) or None
+    if chosen is None:
+        return paths.db_path
+    if not backend.is_url(chosen):
+        raise DatabaseError(
+            f"{chosen!r} is not a team database's address: give a URL like "
+            "postgresql://user@host/dbname (or leave --database out to use this computer's file)"
+        )
+    return chosen
+
+
+def _home_install_id(paths: Paths) -> str:
+    """This home's own install id (team mode), made once and kept in its data folder."""
+    path = paths.data_dir / INSTALL_ID_FILE
+    try:
+        return path.read_text(encoding="ascii").strip()
+    except FileNotFoundError:
+        pass
+    value = secrets.token_hex(8)
+    staged = path.with_suffix(".new")
+    staged.write_text(value + "\n", encoding="ascii")
+    try:  # two processes starting at once: the first one's id wins, and both use it
+        os.link(staged, path)
+    except FileExistsError:
+        pass
+    finally:
+        staged.unlink(missing_ok=True)
+    return path.read_text(encoding="ascii").strip()
 
 
 @dataclass
@@ -31,9 +77,12 @@ def open_context(
     stderr_logging: bool | None = None,
     allow_memory_tokens: bool = False,
     check_integrity: bool = True,
+    database: str | None = None,
 ) -> AppContext:
     """Resolve folders, start logging, open and migrate the database.
 
+    ``database``: a team database's URL (see :func:`database_target`); the home still
+    keeps the logs, media and this machine's install id.
     ``check_integrity=False``: see :func:`milton_desktop.storage.db.open_database`.
 
     Raises:
@@ -42,11 +91,16 @@ def open_context(
     """
     paths = resolve_paths(home).ensure()
     log_file = setup_logging(paths.log_dir, verbose=verbose, stderr=stderr_logging)
-    open_database(paths.db_path, check_integrity=check_integrity)
-    try:
-        install = settings.install_id()
-    except pw.DatabaseError as exc:  # busy, full disk: a message, not a traceback
-        raise DatabaseError(explain_error(paths.db_path, exc)) from None
+    target = database_target(paths, database)
+    open_database(target, check_integrity=check_integrity)
+    if backend.current().is_postgres:
+        install = _home_install_id(paths)
+        log.info("team database %s, this machine %s", backend.current().label, install)
+    else:
+        try:
+            install = settings.install_id()
+        except pw.DatabaseError as exc:  # busy, full disk: a message, not a traceback
+            raise DatabaseError(explain_error(paths.db_path, exc)) from None
     store = CredentialStore(install, allow_memory_fallback=allow_memory_tokens)
     log.debug("data in %s, logs in %s", paths.data_dir, paths.log_dir)
     return AppContext(paths=paths, credentials=store, log_file=log_file)

@@ -71,6 +71,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--home", metavar="DIR", help="keep database, logs and media in DIR (or set MILTON_HOME)"
     )
+    p.add_argument(
+        "--database",
+        metavar="URL",
+        help="use the team database at URL, e.g. postgresql://me@db.example/milton "
+        "(or set MILTON_DATABASE_URL); the password comes from the URL, PGPASSWORD or "
+        "~/.pgpass and is never stored",
+    )
     p.add_argument("-v", "--verbose", action="store_true", help="log debug details")
     p.add_argument(
         "--headless", action="store_true", help="run the scheduler without a window (same as `run`)"
@@ -715,7 +722,7 @@ def cmd_status(ctx: AppContext, args: argparse.Namespace) -> int:
     from milton_desktop.engine.machine import Engine
     from milton_desktop.operations import notify_mail
     from milton_desktop.publishers import registry
-    from milton_desktop.storage import queries, settings
+    from milton_desktop.storage import backend, queries, settings
 
     state = scheduler_state()
     mail = notify_mail.mail_status()
@@ -733,7 +740,7 @@ def cmd_status(ctx: AppContext, args: argparse.Namespace) -> int:
         "next_due": iso_z(nxt),
         "counts": counts,
         "platforms": platforms,
-        "database": str(ctx.paths.db_path),
+        "database": backend.current().label or str(ctx.paths.db_path),
         "stopped_repeats": stopped,
         "mail": mail.as_json(),
     }
@@ -918,6 +925,7 @@ def _main(argv: Sequence[str] | None = None) -> int:
             verbose=args.verbose,
             stderr_logging=args.command == "run" or None,
             check_integrity=args.command not in READ_ONLY,
+            database=args.database,
         )
     except DatabaseError as exc:
         print(f"milton-desktop: {exc}", file=sys.stderr)

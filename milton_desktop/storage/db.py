@@ -277,8 +277,10 @@ def is_busy(exc: BaseException) -> bool:
 def explain_error(path: Path | str, exc: Exception) -> str:
     """``exc`` in words for the database at ``path`` (a file, or a URL without password)."""
     text = str(exc)
-    if backend.current().is_postgres or is_url(str(path)):
+    if is_url(str(path)):
         return _explain_postgres(str(path), text)
+    if backend.current().is_postgres:  # the caller named the home's file; the team's is open
+        return _explain_postgres(backend.current().label, text)
     low = text.lower()
     if is_busy(exc):
         return (

@@ -1,0 +1,73 @@
+"""The command line on a team database: ``--database URL`` or ``MILTON_DATABASE_URL``
+points every command at PostgreSQL; the home keeps this machine's own install id, and
+the password is used to log in but never written anywhere."""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import urlsplit
+
+import pytest
+
+from milton_desktop.cli import main
+from milton_desktop.storage.db import close_database
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    close_database()
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def _every_file_text(folder):
+    return "".join(p.read_text(errors="replace") for p in folder.rglob("*") if p.is_file())
+
+
+def test_commands_share_one_team_database_and_never_store_its_password(
+    postgres_url, milton_home, capsys, monkeypatch
+):
+    password = urlsplit(postgres_url).password
+    code, out, err = run(capsys, "--database", postgres_url, "post", "add", "--text", "hello team")
+    assert code == 0, err
+    monkeypatch.setenv("MILTON_DATABASE_URL", postgres_url)  # the same database, by env
+    code, out, err = run(capsys, "post", "list", "--json")
+    assert code == 0, err
+    assert [p["text"] for p in json.loads(out)] == ["hello team"]
+
+    code, out, err = run(capsys, "status", "--json")
+    assert code == 0, err
+    shown = json.loads(out)["database"]
+    assert shown.startswith("postgresql://milton@") and password not in shown
+
+    install = (milton_home / "install-id").read_text().strip()
+    assert len(install) == 16  # this home's own id, not one shared through the database
+    assert not (milton_home / "milton.sqlite3").exists()
+    assert password not in _every_file_text(milton_home)
+
+
+def test_two_homes_on_one_team_database_are_two_machines(
+    postgres_url, tmp_path, capsys, monkeypatch
+):
+    ids = []
+    for name in ("alice", "bob"):
+        home = tmp_path / name
+        code, _out, err = run(capsys, "--home", str(home), "--database", postgres_url, "status")
+        assert code == 0, err
+        ids.append((home / "install-id").read_text().strip())
+    assert ids[0] != ids[1]
+
+
+@pytest.mark.parametrize("bad", ["mysql://x/y", "/tmp/some.sqlite3"])
+def test_a_database_that_is_not_a_postgresql_url_is_refused_clearly(bad, capsys):
+    code, _out, err = run(capsys, "--database", bad, "status")
+    assert code != 0
+    assert "not a team database's address" in err and "postgresql://" in err
+
+
+def test_a_wrong_password_is_explained_without_showing_it(postgres_url, capsys):
+    parts = urlsplit(postgres_url)
+    wrong = postgres_url.replace(f":{parts.password}@", ":not-the-password@")
+    code, _out, err = run(capsys, "--database", wrong, "status")
+    assert code != 0
+    assert "cannot log in to the team database" in err and "not-the-password" not in err
