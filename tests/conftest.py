@@ -112,12 +112,17 @@ def any_db(request, milton_home):
 
 
 @pytest.fixture
-def db(milton_home):
-    """A real SQLite database file in the test's MILTON_HOME."""
+def db(milton_home, request):
+    """A real SQLite database file in the test's MILTON_HOME (with
+    MILTON_TEST_DB=postgresql, a fresh team database instead: to see what of a test file
+    already runs on PostgreSQL)."""
     from milton_desktop.paths import resolve_paths
     from milton_desktop.storage.db import close_database, open_database
 
     paths = resolve_paths().ensure()
-    database = open_database(paths.db_path)
+    if os.environ.get("MILTON_TEST_DB") == "postgresql":
+        database = open_database(request.getfixturevalue("postgres_url"))
+    else:
+        database = open_database(paths.db_path)
     yield database
     close_database()

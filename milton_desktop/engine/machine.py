@@ -78,7 +78,7 @@ from milton_desktop.publishers.http import (
     scrub_error,
     scrub_published,
 )
-from milton_desktop.storage import queries, settings
+from milton_desktop.storage import backend, queries, settings
 from milton_desktop.storage.credentials import (
     CredentialMissing,
     CredentialStore,
@@ -1636,8 +1636,7 @@ def _insert(model: type[pw.Model], **values: Any) -> int:
             values[name] = field.default() if callable(field.default) else field.default
     names = tuple(values)
     sql, fields = _statement(model, "insert", names)
-    cursor = database.execute_sql(sql, _db_values(fields, list(values.values())))
-    return int(cursor.lastrowid)
+    return backend.current().insert_id(database, sql, _db_values(fields, list(values.values())))
 
 
 def _update(model: type[pw.Model], row_id: int, values: dict[str, Any]) -> None:
