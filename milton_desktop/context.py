@@ -92,7 +92,7 @@ def open_context(
     paths = resolve_paths(home).ensure()
     log_file = setup_logging(paths.log_dir, verbose=verbose, stderr=stderr_logging)
     target = database_target(paths, database)
-    open_database(target, check_integrity=check_integrity)
+    open_database(target, check_integrity=check_integrity, local_dir=paths.data_dir)
     if backend.current().is_postgres:
         install = _home_install_id(paths)
         log.info("team database %s, this machine %s", backend.current().label, install)

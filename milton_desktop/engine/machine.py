@@ -230,6 +230,9 @@ _scratch: Path | None = None
 def _data_folder() -> Path:
     """The folder beside the database, where every engine of it keeps its locks and journal."""
     global _scratch
+    local = backend.current().local_dir
+    if backend.current().is_postgres and local is not None:
+        return local  # this machine's home, never a folder named after the shared URL
     name = database.database
     if name and name != ":memory:" and not str(name).startswith("file:"):
         return Path(name).resolve().parent

@@ -129,6 +129,10 @@ class Backend:
     name: str  # "sqlite" | "postgresql"
     #: what messages show: the file, or the URL without its password
     label: str
+    #: where this machine keeps what is its own (the engine's locks and journal): the
+    #: SQLite file's folder, or the home's data folder in team mode (never a folder
+    #: named after the URL)
+    local_dir: Path | None = None
 
     @property
     def is_postgres(self) -> bool:

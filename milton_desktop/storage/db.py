@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import sqlite3
+import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -201,12 +202,15 @@ class DatabaseError(RuntimeError):
 Target = Path | str
 
 
-def open_database(target: Target, *, check_integrity: bool = True) -> pw.DatabaseProxy:
+def open_database(
+    target: Target, *, check_integrity: bool = True, local_dir: Path | None = None
+) -> pw.DatabaseProxy:
     """Open (creating if needed) and migrate the database at ``target``.
 
     ``target`` is a file (SQLite) or a ``postgresql://`` URL (a team database; its
     password, if written in it, is only used to log in and registered with the log
-    filter, never stored). ``check_integrity=False`` skips SQLite's quick check (a read
+    filter, never stored; ``local_dir`` is the home's data folder, where this machine
+    keeps its engine's locks and journal). ``check_integrity=False`` skips SQLite's quick check (a read
     of every page: about 0.1 s at 100 000 posts) for a caller that runs
     :func:`check_integrity` later, or only reads: a damaged page it reaches still fails
     as "malformed", which :func:`explain_error` words like the check would.
@@ -214,7 +218,7 @@ def open_database(target: Target, *, check_integrity: bool = True) -> pw.Databas
     if database.obj is not None and not database.is_closed():
         database.close()
     if is_url(target):
-        return _open_postgres(str(target))
+        return _open_postgres(str(target), local_dir)
     path = Path(target)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -222,7 +226,7 @@ def open_database(target: Target, *, check_integrity: bool = True) -> pw.Databas
         raise DatabaseError(
             f"cannot create the data folder {path.parent}: {exc.strerror}"
         ) from None
-    on = Backend("sqlite", str(path))
+    on = Backend("sqlite", str(path), path.resolve().parent)
     database.initialize(
         SqliteDatabase(str(path), pragmas=PRAGMAS, check_same_thread=False, timeout=BUSY_TIMEOUT_S)
     )
@@ -242,12 +246,14 @@ def open_database(target: Target, *, check_integrity: bool = True) -> pw.Databas
     return database
 
 
-def _open_postgres(url: str) -> pw.DatabaseProxy:
+def _open_postgres(url: str, local_dir: Path | None) -> pw.DatabaseProxy:
     password = url_password(url)
     if password:
         register_secret(password)
     label = redacted_url(url)
-    on = Backend("postgresql", label)
+    if local_dir is None:  # a caller with no home (a test, a tool): state of its own
+        local_dir = Path(tempfile.mkdtemp(prefix="milton-team-"))
+    on = Backend("postgresql", label, Path(local_dir))
     # libpq reads PGPASSWORD and ~/.pgpass itself when the URL has no password
     database.initialize(PostgresDatabase(url, connect_timeout=BUSY_TIMEOUT_S, prefer_psycopg3=True))
     backend.use(on)

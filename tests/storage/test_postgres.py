@@ -156,3 +156,14 @@ def test_the_url_is_shown_without_its_password():
     )
     assert backend.redacted_url("postgresql://db.example/team") == "postgresql://db.example/team"
     assert backend.is_url("postgres://x/y") and not backend.is_url("/home/a/milton.sqlite3")
+
+
+def test_the_engine_keeps_its_own_state_in_the_home_not_under_the_url(postgres_url, tmp_path):
+    from milton_desktop.engine import machine
+
+    open_database(postgres_url, local_dir=tmp_path)
+    try:
+        assert machine._data_folder() == tmp_path
+        assert "127.0.0.1" not in str(machine._data_folder())
+    finally:
+        close_database()
