@@ -106,7 +106,7 @@ def any_db(request, milton_home):
         target = resolve_paths().ensure().db_path
     else:
         target = request.getfixturevalue("postgres_url")
-    database = open_database(target)
+    database = open_database(target, local_dir=resolve_paths().ensure().data_dir)
     yield database
     close_database()
 
@@ -121,7 +121,7 @@ def db(milton_home, request):
 
     paths = resolve_paths().ensure()
     if os.environ.get("MILTON_TEST_DB") == "postgresql":
-        database = open_database(request.getfixturevalue("postgres_url"))
+        database = open_database(request.getfixturevalue("postgres_url"), local_dir=paths.data_dir)
     else:
         database = open_database(paths.db_path)
     yield database

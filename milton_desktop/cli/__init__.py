@@ -684,15 +684,35 @@ def cmd_history(ctx: AppContext, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def scheduler_state(now: datetime | None = None) -> dict[str, Any]:
-    """What the heartbeat says about a running scheduler."""
+def _team_scheduler_state(install_id: str | None) -> dict[str, Any]:
+    """Team mode: this machine's scheduler, as its row in ``machines`` says."""
+    from milton_desktop.domain.timeutil import iso_z
+    from milton_desktop.operations import team
+
+    now = team.server_now()
+    mine = next((m for m in team.machines() if m.install_id == install_id), None)
+    if mine is None:
+        return {"running": False}
+    return {
+        "running": mine.live(now),
+        "machine": mine.label,
+        "last_seen": iso_z(mine.last_seen_at),
+        "paused": False,
+    }
+
+
+def scheduler_state(now: datetime | None = None, install_id: str | None = None) -> dict[str, Any]:
+    """What the heartbeat says about a running scheduler (in team mode: this
+    machine's, ``install_id``)."""
     import socket
 
     from milton_desktop.domain.clock import SystemClock
     from milton_desktop.domain.timeutil import iso_z
-    from milton_desktop.storage import settings
+    from milton_desktop.storage import backend, settings
 
     now = now or SystemClock().now()
+    if backend.current().is_postgres:
+        return _team_scheduler_state(install_id)
     hb = settings.get_internal("heartbeat")
     if not hb:
         return {"running": False}
@@ -720,11 +740,11 @@ def cmd_status(ctx: AppContext, args: argparse.Namespace) -> int:
 
     from milton_desktop.domain.timeutil import iso_z
     from milton_desktop.engine.machine import Engine
-    from milton_desktop.operations import notify_mail
+    from milton_desktop.operations import notify_mail, team
     from milton_desktop.publishers import registry
     from milton_desktop.storage import backend, queries, settings
 
-    state = scheduler_state()
+    state = scheduler_state(install_id=ctx.credentials.install_id)
     mail = notify_mail.mail_status()
     nxt = Engine(ctx.credentials).next_wakeup()
     counts = queries.counts_by_status()
@@ -744,14 +764,21 @@ def cmd_status(ctx: AppContext, args: argparse.Namespace) -> int:
         "stopped_repeats": stopped,
         "mail": mail.as_json(),
     }
+    warnings = team.warnings()
+    if backend.current().is_postgres:
+        data["publishers"] = [view.as_json() for view in team.publishers()]
+    data["warnings"] = [w.as_json() for w in warnings]
     if args.json:
         print(json.dumps(data))
     else:
-        running = (
-            f"running (pid {state['pid']}{', paused' if state.get('paused') else ''})"
-            if state["running"]
-            else "not running"
-        )
+        if "pid" in state:
+            running = (
+                f"running (pid {state['pid']}{', paused' if state.get('paused') else ''})"
+                if state["running"]
+                else "not running"
+            )
+        else:
+            running = "running on this machine" if state["running"] else "not running here"
         print(f"scheduler: {running}")
         print(f"next due:  {_local(nxt)}")
         print("counts:    " + ", ".join(f"{k} {v}" for k, v in counts.items()))
@@ -772,6 +799,11 @@ def cmd_status(ctx: AppContext, args: argparse.Namespace) -> int:
                 f"{stop['schedule_id']} on “{stop['account']}”: {stop['reason']}: {again} "
                 f"(or `milton-desktop cancel --series {stop['schedule_id']}` to leave it stopped)"
             )
+        for view in team.publishers():
+            who = ", ".join(view.live) if view.live else "no live machine"
+            print(f"publishes: “{view.account}” ({view.platform}): {who}")
+        for warning in warnings:
+            print(f"warning:   {warning.message}")
     return EXIT_OK
 
 

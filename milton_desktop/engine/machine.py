@@ -265,6 +265,16 @@ class Engine:
         self.metrics_factory: Callable[..., Publisher] = publisher_factory
         self.rng = rng or random.Random()
         self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+        #: this machine (its home's install id): team mode records it with each claim
+        self.machine_id: str = credentials.install_id
+        #: team mode: the accounts whose token this machine's keyring holds, and the
+        #: credential change counter they were read at (see :meth:`held_accounts`)
+        self._held: frozenset[int] | None = None
+        self._held_stamp: int | None = None
+        self._last_beat = float("-inf")
+        #: the heartbeat interval this engine promises (the runner's watchdog sets it)
+        self.beat_interval_s = 60.0
+        self._started_at = datetime.now(UTC)
         self._local = threading.local()
         self._state_dir = state_dir
         self._lifeline: liveness.Lifeline | None = None
@@ -404,6 +414,86 @@ class Engine:
         f" (SELECT id FROM accounts WHERE status = '{AccountStatus.CONNECTED}')"
     )
 
+    @property
+    def team(self) -> bool:
+        """Whether this engine shares a team database with other machines."""
+        return backend.current().is_postgres
+
+    def _ready(self) -> tuple[str, list[object]]:
+        """What makes a row claimable here, as SQL on ``s`` and its parameters.
+
+        In team mode, also: its account's token is in this machine's keyring, and no
+        other machine has a publish of that account in flight (so one account's posts
+        go out one at a time across machines, as they do within one).
+        """
+        if not self.team:
+            return self._READY, []
+        held = self.held_accounts(refresh=False)
+        mine = ",".join(str(int(a)) for a in sorted(held)) or "NULL"
+        return (
+            f"{self._READY} AND s.account_id IN ({mine}) AND NOT EXISTS (SELECT 1 FROM"
+            f" scheduled_posts b WHERE b.status = '{Status.PUBLISHING}'"
+            " AND b.account_id = s.account_id AND b.claimed_machine <> ?)",
+            [self.machine_id],
+        )
+
+    # ------------------------------------------------------------ team mode
+    def held_accounts(self, *, refresh: bool = True, force: bool = False) -> frozenset[int]:
+        """The connected accounts whose token this machine's keyring holds.
+
+        Read again when a token was stored or deleted since (the credential change
+        counter moved), or always with ``force`` (each heartbeat); ``refresh=False``
+        gives the set read last (the keyring is never read on the runner's thread).
+        """
+        from milton_desktop.storage.credentials import _read_stamp
+
+        if self._held is not None and not refresh:
+            return self._held
+        stamp = _read_stamp()
+        if not force and self._held is not None and stamp is not None and stamp == self._held_stamp:
+            return self._held
+        query = Account.select(Account.id, Account.platform).where(
+            Account.status == AccountStatus.CONNECTED
+        )
+        # peewee's stubs type a model select's rows as the model, also after .tuples()
+        accounts = cast("list[tuple[int, str]]", list(query.tuples()))
+        held = self.credentials.holds([(p, a) for a, p in accounts])
+        changed = self._held is not None and frozenset(held) != self._held
+        self._held, self._held_stamp = frozenset(held), stamp
+        if changed:
+            log.info("this machine now holds the tokens of accounts %s", sorted(held))
+        return self._held
+
+    def heartbeat(self, *, refresh: bool = True) -> None:
+        """Team mode: this machine's row in ``machines``, with the accounts it holds
+        (read again from the keyring unless ``refresh`` is False)."""
+        if not self.team:
+            return
+        from milton_desktop.operations import team
+
+        held = self.held_accounts(refresh=refresh, force=refresh)
+        team.beat(
+            self.machine_id,
+            interval_s=self.beat_interval_s,
+            accounts=held,
+            started_at=self._started_at,
+        )
+        self._last_beat = time.monotonic()
+
+    def _beat_if_due(self) -> None:
+        """Before a claim: a machine that claims has a fresh heartbeat (``run --once``
+        has no watchdog), or the others would take its claims for abandoned."""
+        if time.monotonic() - self._last_beat >= self.beat_interval_s:
+            self.heartbeat(refresh=False)
+
+    def sign_off(self) -> None:
+        """Team mode, a clean stop of the scheduler: this machine is offline at once."""
+        if not self.team:
+            return
+        from milton_desktop.operations import team
+
+        team.sign_off(self.machine_id)
+
     def _cutoff(self) -> str:
         """Rows due before this are missed, not published (``mark_missed`` says so):
         the queries leave them out, so housekeeping may run after a dispatch."""
@@ -417,11 +507,12 @@ class Engine:
         Accounts already being worked on are left out: their worker picks up their
         next due row itself, and counting them would spin the timer on a past instant.
         """
+        ready, params = self._ready()
         sql = (
-            f"SELECT MIN(s.next_attempt_at) FROM scheduled_posts s WHERE {self._READY}"
+            f"SELECT MIN(s.next_attempt_at) FROM scheduled_posts s WHERE {ready}"
             " AND s.next_attempt_at >= ?"
         )
-        params: list[object] = [self._cutoff()]
+        params.append(self._cutoff())
         if exclude_accounts:
             sql += f" AND s.account_id NOT IN ({','.join('?' * len(exclude_accounts))})"
             params += list(exclude_accounts)
@@ -436,11 +527,14 @@ class Engine:
         so a long backlog on one account never hides another's due post. Those due
         now come first."""
         now = self.clock.now()
+        if self.team:
+            self.held_accounts()  # on the housekeeping thread: a token added counts now
+        ready, params = self._ready()
         sql = (
             "SELECT s.account_id, MIN(s.next_attempt_at) AS first FROM scheduled_posts s"
-            f" WHERE {self._READY} AND s.next_attempt_at <= ? AND s.next_attempt_at >= ?"
+            f" WHERE {ready} AND s.next_attempt_at <= ? AND s.next_attempt_at >= ?"
         )
-        params: list[object] = [utc_text(now + timedelta(seconds=ahead)), self._cutoff()]
+        params += [utc_text(now + timedelta(seconds=ahead)), self._cutoff()]
         if exclude:
             sql += f" AND s.account_id NOT IN ({','.join('?' * len(exclude))})"
             params += list(exclude)
@@ -459,11 +553,12 @@ class Engine:
     ) -> list[tuple[int, int, datetime]]:
         """Like :meth:`due`, with each row's instant."""
         now = self.clock.now()
+        ready, params = self._ready()
         sql = (
             f"SELECT s.id, s.account_id, s.next_attempt_at FROM scheduled_posts s"
-            f" WHERE {self._READY} AND s.next_attempt_at <= ? AND s.next_attempt_at >= ?"
+            f" WHERE {ready} AND s.next_attempt_at <= ? AND s.next_attempt_at >= ?"
         )
-        params: list[object] = [utc_text(now + timedelta(seconds=ahead)), self._cutoff()]
+        params += [utc_text(now + timedelta(seconds=ahead)), self._cutoff()]
         if account_id is not None:
             sql += " AND s.account_id = ?"
             params.append(account_id)
@@ -577,18 +672,26 @@ class Engine:
                 ScheduledPost.claimed_by,
                 ScheduledPost.updated_at,
                 ScheduledPost.attempts,
+                ScheduledPost.claimed_machine,
             )
             .where(ScheduledPost.status == Status.PUBLISHING)
             .tuples()
         )
         # peewee's stubs type a model select's rows as the model, also after .tuples()
-        rows = cast("list[tuple[int, str | None, datetime | None, int]]", list(query))
+        rows = cast("list[tuple[int, str | None, datetime | None, int, str | None]]", list(query))
         claims: dict[str | None, list[tuple[int, datetime | None, int]]] = {}
-        for sid, claimed_by, claimed_at, attempts in rows:
+        elsewhere: dict[str, dict[str | None, list[tuple[int, datetime | None, int]]]] = {}
+        for sid, claimed_by, claimed_at, attempts, machine in rows:
+            if self.team and machine is not None and machine != self.machine_id:
+                # another machine's claim: its lock files are in its own home, so
+                # whether it lives is asked of its heartbeat
+                by_worker = elsewhere.setdefault(machine, {})
+                by_worker.setdefault(claimed_by, []).append((sid, claimed_at, attempts))
+                continue
             claims.setdefault(claimed_by, []).append((sid, claimed_at, attempts))
+        outcomes = self._recover_elsewhere(elsewhere, now) if elsewhere else []
         owners: set[str | None] = {*claims, *self.journal.workers()}
         owners.discard(self.worker_id)
-        outcomes = []
         for owner in sorted(owners, key=lambda w: w or ""):
             with liveness.if_dead(self._workers, owner) as dead:
                 if not dead:
@@ -597,6 +700,33 @@ class Engine:
                     outcomes += self._replay(owner)
                 outcomes += self._interrupted(owner, claims.get(owner, []), now)
         liveness.sweep(self._workers)
+        return outcomes
+
+    def _recover_elsewhere(
+        self,
+        claims: dict[str, dict[str | None, list[tuple[int, datetime | None, int]]]],
+        now: datetime,
+    ) -> list[Outcome]:
+        """Team mode: the claims of machines that are offline or missed three
+        heartbeats become uncertain (never published again); a live machine's stay."""
+        from milton_desktop.operations import team
+
+        stale = team.stale_machines()
+        known = {m.install_id for m in team.machines()}
+        outcomes = []
+        for machine, by_worker in sorted(claims.items()):
+            if machine in known and machine not in stale:
+                continue
+            seen = stale.get(machine)
+            log.warning(
+                "machine %s (%s) %s; its %d claim(s) are settled as interrupted",
+                machine,
+                seen.label if seen else "unknown",
+                "went offline" if seen and not seen.online else "stopped sending heartbeats",
+                sum(len(r) for r in by_worker.values()),
+            )
+            for owner, rows in sorted(by_worker.items(), key=lambda kv: kv[0] or ""):
+                outcomes += self._interrupted(owner, rows, now)
         return outcomes
 
     def _replay(self, owner: str) -> list[Outcome]:
@@ -689,16 +819,65 @@ class Engine:
         """Atomically take a due pending row; False if another engine (or a user) got there first."""
         # the lock first: a claim whose owner holds no lock is taken for abandoned
         self._alive().hold()
+        if self.team:
+            return self.claim_due(schedule_id=schedule_id) == [schedule_id]
         now = utc_text(self.clock.now())
         with self._writes:
             cursor = database.execute_sql(
                 f"UPDATE scheduled_posts SET status = '{Status.PUBLISHING}',"
-                " attempts = attempts + 1, claimed_by = ?, updated_at = ? WHERE id = ?"
-                f" AND status = '{Status.PENDING}' AND next_attempt_at <= ?"
+                " attempts = attempts + 1, claimed_by = ?, claimed_machine = ?, updated_at = ?"
+                f" WHERE id = ? AND status = '{Status.PENDING}' AND next_attempt_at <= ?"
                 " AND next_attempt_at >= ?",
-                (self.worker_id, now, schedule_id, now, self._cutoff()),
+                (self.worker_id, self.machine_id, now, schedule_id, now, self._cutoff()),
             )
         return cursor.rowcount == 1
+
+    def claim_due(
+        self, account_id: int | None = None, *, limit: int = 1, schedule_id: int | None = None
+    ) -> list[int]:
+        """Team mode: claim up to ``limit`` due rows (of one account, or one row) in one
+        statement, oldest first; the ids claimed.
+
+        ``FOR UPDATE SKIP LOCKED`` passes over rows another scheduler is claiming at
+        the same instant instead of waiting for it, and the statement commits on its
+        own (autocommit, no transaction, so no advisory write lock) before any request.
+        The rows are picked once, in an ``ARRAY(...)``: written as ``id IN (SELECT ...)``
+        the planner may run the subquery again per row, each run skipping the rows the
+        last one locked, and claim more than ``limit``.
+        """
+        assert self.team, "claim_due() is the team database's claim"
+        self._alive().hold()
+        self._beat_if_due()
+        now = utc_text(self.clock.now())
+        ready, params = self._ready()
+        sql = f"{ready} AND s.next_attempt_at <= ? AND s.next_attempt_at >= ?"
+        params += [now, self._cutoff()]
+        if account_id is not None:
+            sql += " AND s.account_id = ?"
+            params.append(account_id)
+        if schedule_id is not None:
+            sql += " AND s.id = ?"
+            params.append(schedule_id)
+        rows = database.execute_sql(
+            f"UPDATE scheduled_posts SET status = '{Status.PUBLISHING}',"
+            " attempts = attempts + 1, claimed_by = ?, claimed_machine = ?, updated_at = ?"
+            f" WHERE status = '{Status.PENDING}' AND id = ANY(ARRAY(SELECT s.id"
+            f" FROM scheduled_posts s WHERE {sql} ORDER BY s.next_attempt_at, s.id LIMIT ?"
+            " FOR UPDATE OF s SKIP LOCKED)) RETURNING id",
+            [self.worker_id, self.machine_id, now, *params, limit],
+        ).fetchall()
+        return sorted(sid for (sid,) in rows)
+
+    def claim_next(self, account_id: int) -> int | None:
+        """Take the account's oldest due row: its id, or None when nothing of it can
+        be claimed here now (none due, or another engine took it)."""
+        if self.team:
+            claimed = self.claim_due(account_id)
+            return claimed[0] if claimed else None
+        for sid, _account in self.due(limit=5, account_id=account_id):
+            if self.claim(sid):
+                return sid
+        return None
 
     def publish_due(self) -> list[Outcome]:
         """Serially publish everything due now (``run --once`` and tests)."""

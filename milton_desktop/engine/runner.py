@@ -69,6 +69,7 @@ class Runner(QObject):
         self.engine = engine
         self.clock = clock or SystemClock()
         self.interval_s = interval_s
+        engine.beat_interval_s = interval_s  # team mode: stale after three missed beats
         self.paused = False
         if lead is None:
             lead = PREPARE_AHEAD_S if isinstance(engine.clock, SystemClock) else 0.0
@@ -138,7 +139,10 @@ class Runner(QObject):
         if not self.mailer.stop(min(timeout, 5.0)):
             log.warning("the mail worker is still talking to the mail server; left to its timeout")
         try:
-            settings.set_internal("heartbeat", None)
+            if self.engine.team:
+                self.engine.sign_off()  # the others recover what is left at once
+            else:
+                settings.set_internal("heartbeat", None)
         except Exception as exc:  # a busy database must not turn a clean stop into a crash
             log.warning("could not clear the scheduler's heartbeat: %s", exc)
         log.info("scheduler stopped%s", "" if done else " with publishes still in flight")
@@ -197,6 +201,10 @@ class Runner(QObject):
         self.dispatcher.run_in_house(self.engine.warm_up)
 
     def _heartbeat(self) -> None:
+        if self.engine.team:
+            # this machine's row in the shared database, with the accounts it holds
+            self.dispatcher.run_in_house(self.engine.heartbeat)
+            return
         beat = {
             "pid": os.getpid(),
             "host": socket.gethostname(),

@@ -303,6 +303,26 @@ class CredentialStore:
             read += 1
         return read
 
+    def holds(self, accounts: list[tuple[str, int]]) -> set[int]:
+        """The ids of those ``accounts`` (platform, id) that have a keyring entry here
+        (readable or not: one that cannot be read is this machine's to report), read
+        together where the keyring allows it."""
+        self.load_many(accounts)
+        held = set()
+        keyring = _keyring()
+        for platform, account_id in accounts:
+            key = self.key(platform, account_id)
+            with self._lock:
+                if key in self._memory or key in self._cache:
+                    held.add(account_id)
+                    continue
+            try:
+                if keyring.get_password(SERVICE, key) is not None:
+                    held.add(account_id)
+            except Exception as exc:  # a keyring that cannot be read holds nothing now
+                log.debug("cannot read the keyring (%s)", type(exc).__name__)
+        return held
+
     def delete(self, platform: str, account_id: int) -> None:
         key = self.key(platform, account_id)
         with self._lock:

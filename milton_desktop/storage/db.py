@@ -28,7 +28,7 @@ from milton_desktop.storage.models import ALL_MODELS, database, utc_text
 
 log = logging.getLogger("milton.db")
 
-SCHEMA_VERSION = 11
+SCHEMA_VERSION = 12
 
 #: the first schema a team database (PostgreSQL) can have: one is always created at the
 #: current schema, so only the steps after this one ever run there
@@ -177,6 +177,11 @@ MIGRATIONS: dict[int, tuple[Statement, ...]] = {
             ' "interval_s" INTEGER NOT NULL, "online" BOOLEAN NOT NULL, "accounts" TEXT NOT NULL)',
         ),
         'CREATE UNIQUE INDEX IF NOT EXISTS "machines_install_id" ON "machines" ("install_id")',
+    ),
+    12: (
+        # team mode: which machine (install id) holds a claim, so a live one can tell a
+        # stale machine's rows from its own
+        'ALTER TABLE "scheduled_posts" ADD COLUMN "claimed_machine" VARCHAR(255)',
     ),
 }
 

@@ -190,6 +190,9 @@ class ScheduledPost(BaseModel):
     resume = pw.TextField(null=True)
     #: what each part became, as JSON (``domain/thread.py``): where a thread carries on
     parts = pw.TextField(null=True)
+    #: the install id of the machine whose engine holds the claim (team mode; added
+    #: last so a migrated table matches a new one)
+    claimed_machine = pw.CharField(null=True)
 
     class Meta:
         table_name = "scheduled_posts"

@@ -196,6 +196,7 @@ def test_a_database_that_needs_migrating_while_busy_says_so_in_one_line(cli, fak
     _due_post(cli, fake)
     db = cli.home / "milton.sqlite3"
     with sqlite3.connect(db) as con:  # as the previous version left it
+        con.execute("ALTER TABLE scheduled_posts DROP COLUMN claimed_machine")  # schema 12
         con.execute("DROP TABLE mail_outbox")  # schema 10
         con.execute("DROP INDEX voices_name")  # schema 9
         con.execute("DROP TABLE voices")
