@@ -115,12 +115,13 @@ def any_db(request, milton_home):
 def db(milton_home, request):
     """A real SQLite database file in the test's MILTON_HOME (with
     MILTON_TEST_DB=postgresql, a fresh team database instead: to see what of a test file
-    already runs on PostgreSQL)."""
+    already runs on PostgreSQL). ``@both_backends`` runs a test on each in turn."""
     from milton_desktop.paths import resolve_paths
     from milton_desktop.storage.db import close_database, open_database
 
     paths = resolve_paths().ensure()
-    if os.environ.get("MILTON_TEST_DB") == "postgresql":
+    chosen = getattr(request, "param", None) or os.environ.get("MILTON_TEST_DB")
+    if chosen == "postgresql":
         database = open_database(request.getfixturevalue("postgres_url"), local_dir=paths.data_dir)
     else:
         database = open_database(paths.db_path)
