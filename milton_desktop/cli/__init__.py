@@ -362,7 +362,7 @@ def cmd_account(ctx: AppContext, args: argparse.Namespace) -> int:
     from milton_desktop.operations import accounts, queue
 
     if args.action == "add":
-        name = accounts.check_new_name(args.platform, args.name)
+        name = accounts.check_new_name(args.platform, args.name, ctx.credentials)
         token = _read_token()
         acc = accounts.connect_with_token(
             ctx.credentials,

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import getpass
 import json
+import os
 import socket
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -39,8 +40,16 @@ def server_now() -> datetime:
     return datetime.now(UTC)
 
 
+#: a name for this machine that people recognise ("Alice's computer"), when the
+#: default (the user and the host name) says too little, as with two homes on one computer
+LABEL_ENV = "MILTON_MACHINE_NAME"
+
+
 def machine_label() -> str:
-    """How others see this machine: "alice on alice-laptop"."""
+    """How others see this machine: ``MILTON_MACHINE_NAME``, else "alice on alice-laptop"."""
+    named = os.environ.get(LABEL_ENV, "").strip()
+    if named:
+        return named[:120]
     try:
         user = getpass.getuser()
     except (KeyError, OSError):  # no such user in the password database (a container)
