@@ -233,6 +233,7 @@ def run_app(args: argparse.Namespace) -> int:
 
     window.quitRequested.connect(app.quit)
     window.backgroundOutcome.connect(tray.show_outcome)
+    window.teamWarnings.connect(tray.show_team_warnings)
     window.activated.connect(tray.clear_attention)
     window.pausedChanged.connect(lambda _paused: tray.refresh())
     tray.pausedChanged.connect(lambda _paused: window.sync_paused())

@@ -32,6 +32,16 @@ STALE_AFTER_BEATS = 3
 WARN_AHEAD = timedelta(hours=24)
 
 
+def is_team() -> bool:
+    """Whether the open database is a team database (PostgreSQL)."""
+    return backend.current().is_postgres
+
+
+#: how often a window and a tray look again at who can publish (a machine goes stale
+#: without anything in the database changing)
+CHECK_EVERY_MS = 30_000
+
+
 def server_now() -> datetime:
     """The database server's time (UTC) in team mode; this computer's otherwise."""
     if backend.current().is_postgres:

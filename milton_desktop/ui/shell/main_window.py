@@ -134,11 +134,14 @@ class StatusRead:
     has_posts: bool
     #: mail that is waiting, failed or unknown, in a few words ("" when all went out)
     mail: str
+    #: team mode: (account, message) for each account with a post due that no live
+    #: machine can publish
+    team_warnings: tuple[tuple[str, str], ...] = ()
 
 
 def read_status() -> StatusRead:
     """Read on a worker after every refresh: a handful of small indexed queries."""
-    from milton_desktop.operations import notify_mail
+    from milton_desktop.operations import notify_mail, team
 
     return StatusRead(
         next_post(),
@@ -148,6 +151,7 @@ def read_status() -> StatusRead:
         bool(queries.list_accounts()),
         queries.has_posts(),
         notify_mail.mail_status().summary(),
+        tuple((w.account, w.message) for w in team.warnings()),
     )
 
 
@@ -320,6 +324,9 @@ class MainWindow(QMainWindow):
     trayHintRequested = Signal()
     #: an Outcome recorded by a background scheduler (another process publishes)
     backgroundOutcome = Signal(object)
+    #: team mode: the (account, message) warnings of posts nobody can publish, after
+    #: every status read (the tray tells each once)
+    teamWarnings = Signal(object)
 
     def __init__(
         self,
@@ -708,9 +715,24 @@ class MainWindow(QMainWindow):
         self.mail_label = QLabel()
         self.mail_label.setObjectName("mail-state")
         self.mail_label.hide()
+        # team mode: posts due that no live machine can publish (never silently)
+        self.team_label = QLabel()
+        self.team_label.setObjectName("team-warnings")
+        self.team_label.setTextFormat(Qt.TextFormat.RichText)
+        self.team_label.hide()
         status.addWidget(self.scheduler_label, 1)
+        status.addPermanentWidget(self.team_label)
         status.addPermanentWidget(self.mail_label)
         status.addPermanentWidget(self.next_label)
+        from milton_desktop.operations import team
+
+        if team.is_team():
+            # a machine goes stale without any change in the database: look again
+            self._team_timer = QTimer(self)
+            self._team_timer.setObjectName("milton-team-warnings")
+            self._team_timer.setInterval(team.CHECK_EVERY_MS)
+            self._team_timer.timeout.connect(self.refresh_status)
+            self._team_timer.start()
 
     def _connect_panes(self) -> None:
         # One set of view controls, the window's toolbar: the pane's own Today and view
@@ -855,6 +877,19 @@ class MainWindow(QMainWindow):
         self.post_actions.show_counts(read.attention, read.missed)
         self.first_run.refresh(has_accounts=read.has_accounts, has_posts=read.has_posts)
         self._show_mail_state(read.mail)
+        self._show_team_warnings(read.team_warnings)
+
+    def _show_team_warnings(self, warnings: tuple[tuple[str, str], ...]) -> None:
+        self.team_label.setVisible(bool(warnings))
+        if warnings:
+            colour = tones.tone(self.statusBar().palette(), "warning")
+            first = warnings[0][1]
+            more = f" (and {len(warnings) - 1} more)" if len(warnings) > 1 else ""
+            self.team_label.setText(
+                f"<span style='color:{colour.name()}'>⚠</span>&nbsp;{escape(first)}{more}"
+            )
+            self.team_label.setToolTip("\n".join(message for _account, message in warnings))
+        self.teamWarnings.emit(warnings)
 
     def _on_status_read_failed(self, exc: Exception) -> None:
         log.error("could not read the scheduler's next post: %s", exc)

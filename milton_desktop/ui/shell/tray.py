@@ -426,6 +426,9 @@ class TrayController(QObject):
         self._tooltip_timer.start()
         #: tokens whose coming expiry was announced (account id, expiry)
         self._told: set[tuple[int, datetime]] = set()
+        #: team mode: accounts whose "nobody can publish" warning was told (again once
+        #: it has cleared and comes back)
+        self._told_team: set[str] = set()
 
         self.set_runner(runner)
 
@@ -585,6 +588,22 @@ class TrayController(QObject):
     def _on_tooltip_timer_timeout(self) -> None:
         self.refresh()
         self.check_token_expiry()
+
+    def show_team_warnings(self, warnings: Sequence[tuple[str, str]]) -> None:
+        """Team mode: notify once per account that no live machine can publish for."""
+        current = {account for account, _message in warnings}
+        for account, message in warnings:
+            if account in self._told_team:
+                continue
+            self.notify(
+                Notice(
+                    kind="info",
+                    title=f"Nobody can publish for “{account}”",
+                    body=message,
+                    level="warning",
+                )
+            )
+        self._told_team = current
 
     def check_token_expiry(self) -> None:
         """Warn a week ahead of a token the user must renew by reconnecting (a read only)."""
