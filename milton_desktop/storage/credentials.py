@@ -93,13 +93,16 @@ STAMP_KEY = "_credentials_stamp"
 def _read_stamp() -> int | None:
     """The change counter as the database has it now; None when it cannot be read
     (then nothing cached is trusted)."""
+    from milton_desktop.storage import backend
     from milton_desktop.storage.models import database
 
     try:
-        # the connection itself: read at every publish, peewee's wrapping showed
+        # the connection itself: read at every publish, peewee's wrapping showed (its
+        # placeholder is the driver's own: psycopg's on a team database)
+        mark = backend.dialect("?", "%s")
         row = (
             database.connection()
-            .execute("SELECT value FROM settings WHERE key = ?", (STAMP_KEY,))
+            .execute(f"SELECT value FROM settings WHERE key = {mark}", (STAMP_KEY,))
             .fetchone()
         )
     except Exception:  # no database open here, or busy: read the keyring instead

@@ -9,7 +9,6 @@ nobody can publish them, until it runs again."""
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -20,6 +19,7 @@ import pytest
 
 from tests.e2e.conftest import REPO, Lines, wait_for
 from tests.fakes.x import FakeX
+from tests.keyring_session import KeyringSession
 
 pytestmark = pytest.mark.slow
 
@@ -40,51 +40,15 @@ class Home:
     def __init__(self, root: Path, name: str, url: str) -> None:
         self.name = name
         self.home = root / name
-        runtime = root / f"{name}-run"
-        runtime.mkdir(mode=0o700, parents=True)
+        self.keyring = KeyringSession(root, name)
         self.env = {
-            **os.environ,
+            **self.keyring.env,
             "MILTON_HOME": str(self.home),
             "MILTON_DATABASE_URL": url,
             "MILTON_MACHINE_NAME": f"{name.title()}'s computer",
-            "XDG_DATA_HOME": str(root / f"{name}-data"),
-            "XDG_RUNTIME_DIR": str(runtime),
             "PYTHONUNBUFFERED": "1",
             "QT_QPA_PLATFORM": "offscreen",
         }
-        self.bus = subprocess.Popen(
-            ["dbus-daemon", "--session", "--nofork", "--print-address=1"],
-            stdout=subprocess.PIPE,
-            text=True,
-            env=self.env,
-        )
-        assert self.bus.stdout is not None
-        self.env["DBUS_SESSION_BUS_ADDRESS"] = self.bus.stdout.readline().strip()
-        self.keyring = subprocess.Popen(
-            ["gnome-keyring-daemon", "--foreground", "--unlock", "--components=secrets"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            env=self.env,
-        )
-        assert self.keyring.stdin is not None
-        self.keyring.stdin.write(b"x")
-        self.keyring.stdin.close()
-        probe = (
-            "import keyring; kr = keyring.get_keyring(); assert 'SecretService' in type(kr).__name__"
-            " or 'SecretService' in type(kr).__module__, kr;"
-            " kr.set_password('milton-probe', 'p', 'v'); kr.delete_password('milton-probe', 'p')"
-        )
-        wait_for(
-            lambda: (
-                subprocess.run(
-                    [sys.executable, "-c", probe], env=self.env, capture_output=True, timeout=30
-                ).returncode
-                == 0
-            ),
-            timeout=30,
-            interval=0.2,
-        )
         self.runner: subprocess.Popen | None = None
         self.lines: Lines | None = None
 
@@ -131,11 +95,7 @@ class Home:
         try:
             self.stop()
         finally:
-            for proc in (self.keyring, self.bus):
-                proc.terminate()
-                proc.wait(timeout=10)
-            assert self.bus.stdout is not None
-            self.bus.stdout.close()
+            self.keyring.close()
 
 
 @pytest.fixture
