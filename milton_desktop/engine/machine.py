@@ -270,7 +270,7 @@ class Engine:
         #: team mode: the accounts whose token this machine's keyring holds, and the
         #: credential change counter they were read at (see :meth:`held_accounts`)
         self._held: frozenset[int] | None = None
-        self._held_stamp: int | None = None
+        self._held_stamp: tuple[int, int] | None = None
         self._last_beat = float("-inf")
         #: the heartbeat interval this engine promises (the runner's watchdog sets it)
         self.beat_interval_s = 60.0
@@ -449,7 +449,10 @@ class Engine:
 
         if self._held is not None and not refresh:
             return self._held
-        stamp = _read_stamp()
+        read = _read_stamp()
+        # the counter every process moves, and what this process itself changed (which
+        # it knows even when the counter could not be moved)
+        stamp = None if read is None else (read, self.credentials.changes)
         if not force and self._held is not None and stamp is not None and stamp == self._held_stamp:
             return self._held
         query = Account.select(Account.id, Account.platform).where(

@@ -148,6 +148,9 @@ class CredentialStore:
         #: credentials read from the keyring, valid while the change counter is ``_seen``
         self._cache: dict[str, Credential] = {}
         self._seen: int | None = None
+        #: tokens this process stored or deleted (what it knows changed, whether or not
+        #: the counter in the database could be moved)
+        self.changes = 0
 
     def key(self, platform: str, account_id: int) -> str:
         return f"{platform}:{account_id}@{self.install_id}"
@@ -184,6 +187,7 @@ class CredentialStore:
 
     def _changed(self, key: str, credential: Credential | None) -> None:
         """This process stored or deleted ``key``: tell the others, keep our copy."""
+        self.changes += 1
         bumped = _bump_stamp()
         with self._lock:
             if bumped is None:
