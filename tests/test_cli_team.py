@@ -71,3 +71,34 @@ def test_a_wrong_password_is_explained_without_showing_it(postgres_url, capsys):
     code, _out, err = run(capsys, "--database", wrong, "status")
     assert code != 0
     assert "cannot log in to the team database" in err and "not-the-password" not in err
+
+
+def test_status_says_who_can_publish_and_warns_when_nobody_can(postgres_url, milton_home, capsys):
+    from datetime import timedelta
+
+    from milton_desktop.domain.clock import FakeClock
+    from milton_desktop.operations import posts, schedules, team
+    from milton_desktop.storage import backend
+    from milton_desktop.storage.db import open_database
+    from milton_desktop.storage.models import Account
+
+    open_database(postgres_url)
+    acc = Account.create(platform="x", display_name="brand-x", remote_id="1")
+    now = team.server_now()
+    post = posts.add_post("for the brand")
+    schedules.schedule(post.id, acc, now + timedelta(hours=5), clock=FakeClock(now))
+    close_database()
+    backend.use(backend.SQLITE)
+
+    code, out, err = run(capsys, "--database", postgres_url, "status", "--json")
+    assert code == 0, err
+    shown = json.loads(out)
+    assert shown["publishers"] == [
+        {"account": "brand-x", "platform": "x", "live_machines": [], "other_machines": []}
+    ]
+    (warning,) = shown["warnings"]
+    assert warning["account"] == "brand-x"
+    assert warning["message"].startswith("nobody can publish for 'brand-x' right now")
+    code, out, err = run(capsys, "--database", postgres_url, "status")
+    assert code == 0, err
+    assert "warning:   nobody can publish for 'brand-x' right now" in out

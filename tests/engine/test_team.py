@@ -293,3 +293,24 @@ def test_who_can_publish_and_the_warning_when_nobody_can(db, alice, bob, clock):
         ScheduledPost.account == brand.id
     ).execute()
     assert "brand-x" not in {w.account for w in team.warnings()}
+
+
+def test_a_running_scheduler_beats_and_a_clean_stop_is_offline_at_once(qtbot, db, alice, clock):
+    from milton_desktop.engine.runner import Runner
+
+    acc = _account("brand", alice)
+
+    def row():
+        return Machine.get_or_none(Machine.install_id == "alice-home")
+
+    runner = Runner(alice, interval_s=1, clock=clock, auto_backup=False)
+    runner.start()
+    try:
+        qtbot.waitUntil(lambda: row() is not None, timeout=10_000)
+        first = row().last_seen_at
+        assert row().online and row().interval_s == 1
+        assert json.loads(row().accounts) == [acc.id]
+        qtbot.waitUntil(lambda: row().last_seen_at > first, timeout=10_000)  # the next beat
+    finally:
+        runner.stop(5)
+    assert not row().online
