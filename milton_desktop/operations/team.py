@@ -235,14 +235,17 @@ def _due_accounts(now: datetime, grace: timedelta) -> set[int]:
     return {a for (a,) in database.execute_sql(sql, params).fetchall()}
 
 
-def warnings(
-    now: datetime | None = None, *, grace: timedelta = timedelta(hours=2)
-) -> list[Warning]:
-    """One warning per account with a post due (overdue, or within the next 24 h) that
-    no live machine can publish: every client shows them."""
+def warnings(now: datetime | None = None, *, grace: timedelta | None = None) -> list[Warning]:
+    """One warning per account with a post due (overdue within the grace window, by
+    default the setting's, or within the next 24 h) that no live machine can publish:
+    every client shows them."""
     if not backend.current().is_postgres:
         return []
     now = now or server_now()
+    if grace is None:
+        from milton_desktop.storage import settings
+
+        grace = timedelta(minutes=float(settings.get("grace_minutes")))
     due = _due_accounts(now, grace)
     told = []
     for view in publishers(now):
