@@ -315,10 +315,12 @@ def run_headless(
     """``milton-desktop run``: the scheduler in a bare QtCore event loop until SIGINT/SIGTERM."""
     from PySide6.QtCore import QCoreApplication
 
+    # one scheduler per home: on a team database each home (machine) runs its own
     lock = SchedulerLock(data_dir)
     if not lock.acquire():
+        where = "this machine (its home)" if engine.team else "this database"
         print(
-            f"milton-desktop: a scheduler is already running for this database ({lock.owner()}); "
+            f"milton-desktop: a scheduler is already running for {where} ({lock.owner()}); "
             "stop it first, or use `milton-desktop run --once` to publish what is due",
             file=sys.stderr,
         )
