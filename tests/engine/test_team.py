@@ -314,3 +314,33 @@ def test_a_running_scheduler_beats_and_a_clean_stop_is_offline_at_once(qtbot, db
     finally:
         runner.stop(5)
     assert not row().online
+
+
+def test_a_stale_machines_answer_that_comes_after_all_is_recorded_as_published(
+    db, alice, bob, clock, scripted
+):
+    """Alice's laptop slept mid-publish: Bob took her claim for abandoned (uncertain);
+    then her answer came. The platform's answer wins, and says what it corrects."""
+    from milton_desktop.domain.content import Published
+
+    acc = _account("shared", alice, bob)
+    sid = _due(clock, acc)
+    clock.advance(timedelta(minutes=1))
+    alice.heartbeat()
+    bob.heartbeat()
+    told = []
+
+    def meanwhile_bob_gives_up_on_her():
+        _stale("alice-home")
+        told.extend(bob.recover_interrupted())
+
+    scripted.script = [meanwhile_bob_gives_up_on_her, Published("77", "https://x.com/s/77")]
+    assert alice.claim(sid)
+    outcome = alice.execute(sid)
+    assert [o.status for o in told] == ["uncertain"]
+    assert (outcome.status, outcome.earlier) == ("published", "uncertain")
+    assert "marked uncertain earlier, but it did publish" in outcome.warning
+    row = _row(sid)
+    assert (row.status, row.remote_url) == ("published", "https://x.com/s/77")
+    assert bob.publish_due() == []  # and nobody sends it again
+    assert len(scripted.calls) == 1
