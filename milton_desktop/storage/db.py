@@ -28,7 +28,7 @@ from milton_desktop.storage.models import ALL_MODELS, database, utc_text
 
 log = logging.getLogger("milton.db")
 
-SCHEMA_VERSION = 11
+SCHEMA_VERSION = 12
 
 #: the first schema a team database (PostgreSQL) can have: one is always created at the
 #: current schema, so only the steps after this one ever run there
@@ -177,6 +177,19 @@ MIGRATIONS: dict[int, tuple[Statement, ...]] = {
             ' "interval_s" INTEGER NOT NULL, "online" BOOLEAN NOT NULL, "accounts" TEXT NOT NULL)',
         ),
         'CREATE UNIQUE INDEX IF NOT EXISTS "machines_install_id" ON "machines" ("install_id")',
+    ),
+    12: (
+        # members and approvals: who made and last changed a schedule, who approved it
+        # and when, and the accounts whose posts wait for approval
+        Both(
+            'ALTER TABLE "accounts" ADD COLUMN "require_approval" INTEGER NOT NULL DEFAULT 0',
+            'ALTER TABLE "accounts" ADD COLUMN "require_approval" BOOLEAN NOT NULL DEFAULT FALSE',
+        ),
+        'ALTER TABLE "scheduled_posts" ADD COLUMN "created_by" VARCHAR(255)',
+        'ALTER TABLE "scheduled_posts" ADD COLUMN "updated_by" VARCHAR(255)',
+        'ALTER TABLE "scheduled_posts" ADD COLUMN "approved_by" VARCHAR(255)',
+        'ALTER TABLE "scheduled_posts" ADD COLUMN "approved_at" TEXT',
+        'ALTER TABLE "recurrences" ADD COLUMN "created_by" VARCHAR(255)',
     ),
 }
 
