@@ -460,7 +460,8 @@ def _load_known(rows: Sequence[PlannedRow], accounts: dict[str, Account]) -> _Kn
         cursor = database.execute_sql(
             "SELECT s.id, s.account_id, COALESCE(s.text_override, p.body)"
             " FROM scheduled_posts s JOIN posts p ON p.id = s.post_id"
-            f" WHERE s.status IN (?, ?) AND s.account_id IN ({marks})",
+            f" WHERE s.status IN ({', '.join('?' * len(_QUEUED_LIVE))})"
+            f" AND s.account_id IN ({marks})",
             [*_QUEUED_LIVE, *queued_accounts],
         )
         for sid, aid, text in cursor:

@@ -321,6 +321,7 @@ def test_an_edited_guide_survives_the_seeding(tmp_path):
     close_database()
     with sqlite3.connect(path) as conn:  # as if the seeding ran again
         conn.execute("PRAGMA user_version = 8")
+        _undo_schema_12(conn)
         conn.execute("DROP INDEX voices_name")
         conn.execute('CREATE UNIQUE INDEX "voices_name" ON "voices" ("name")')
         conn.execute("ALTER TABLE posts DROP COLUMN variants")
