@@ -158,8 +158,3 @@ def content_changed(post_id: int, now: datetime, *, body_only: bool = False) -> 
         )
         .execute()
     )
-
-
-def awaiting_count() -> int:
-    """How many posts wait for a member's approval."""
-    return ScheduledPost.select().where(ScheduledPost.status.in_(APPROVABLE)).count()

@@ -905,6 +905,17 @@ def status_count(*statuses: Status) -> int:
     return int(total)
 
 
+def awaiting_approval_count(account_id: int | None = None) -> int:
+    """How many posts wait for a member's approval (of one account, if given)."""
+    sql = "SELECT COUNT(*) FROM scheduled_posts WHERE status = ?"
+    params: list[object] = [Status.AWAITING_APPROVAL.value]
+    if account_id is not None:
+        sql += " AND account_id = ?"
+        params.append(account_id)
+    (total,) = database.execute_sql(sql, params).fetchone()
+    return int(total)
+
+
 def attention_rows(limit: int) -> tuple[int, dict[int, tuple[str, str]], list[tuple]]:
     """``(total, accounts, rows)``: how many schedules need attention, and the ``limit``
     most recent of them (as :func:`calendar_rows` shapes rows), most recent first."""
