@@ -266,8 +266,8 @@ def cancel(schedule_id: int, *, clock: Clock | None = None) -> ScheduledPost:
     if n != 1:
         row = get_schedule(schedule_id)
         raise UserError(
-            f"schedule {schedule_id} is {row.status}, not pending: only pending posts (or "
-            "ones missed or awaiting approval) can be cancelled"
+            f"schedule {schedule_id} is {row.status}, not pending: only pending posts can be "
+            "cancelled (and missed ones, or ones awaiting approval)"
         )
     return get_schedule(schedule_id)
 
@@ -425,6 +425,6 @@ def skip(schedule_id: int, *, clock: Clock | None = None) -> ScheduledPost:
             raise _why_not_movable(row)
         raise UserError(
             f"schedule {schedule_id} is {row.status}: only a waiting, missed or failed post "
-            "(or one awaiting approval) can be skipped"
+            "can be skipped (or one awaiting approval)"
         )
     return get_schedule(schedule_id)
