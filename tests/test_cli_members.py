@@ -105,6 +105,8 @@ def test_the_member_defaults_to_the_user_then_to_the_saved_name(capsys, home):
     members.save_name(home, "Dana Scully")
     _ok(capsys, "reschedule", sid, "--at", _at(4))
     assert json.loads(_ok(capsys, "show", sid, "--json"))["updated_by"] == "Dana Scully"
+    assert json.loads(_ok(capsys, "status", "--json"))["member"] == "Dana Scully"
+    assert json.loads(_ok(capsys, "--member", "Fox", "status", "--json"))["member"] == "Fox"
 
 
 def test_a_bad_member_name_is_refused_before_anything_runs(capsys, home):

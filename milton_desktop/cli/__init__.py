@@ -842,7 +842,7 @@ def cmd_status(ctx: AppContext, args: argparse.Namespace) -> int:
 
     from milton_desktop.domain.timeutil import iso_z
     from milton_desktop.engine.machine import Engine
-    from milton_desktop.operations import notify_mail
+    from milton_desktop.operations import members, notify_mail
     from milton_desktop.publishers import registry
     from milton_desktop.storage import backend, queries, settings
 
@@ -865,6 +865,7 @@ def cmd_status(ctx: AppContext, args: argparse.Namespace) -> int:
         "database": backend.current().label or str(ctx.paths.db_path),
         "stopped_repeats": stopped,
         "mail": mail.as_json(),
+        "member": ctx.member or members.current(),
     }
     if args.json:
         print(json.dumps(data))
@@ -876,6 +877,7 @@ def cmd_status(ctx: AppContext, args: argparse.Namespace) -> int:
         )
         print(f"scheduler: {running}")
         print(f"next due:  {_local(nxt)}")
+        print(f"member:    {data['member']}")
         print("counts:    " + ", ".join(f"{k} {v}" for k, v in counts.items()))
         for name, facts in platforms.items():
             described = ", ".join(f"{k} {v}" for k, v in facts.items())

@@ -110,19 +110,24 @@ def set_require_approval(
         Account.update(require_approval=required).where(Account.id == acc.id).execute()
         mine = ScheduledPost.account == acc.id
         if required:
+            unapproved = (
+                mine
+                & (ScheduledPost.status == Status.PENDING)
+                & ScheduledPost.approved_at.is_null()
+            )
             # nothing goes out unapproved from now on, also what was scheduled before
             moved = (
                 ScheduledPost.update(
                     status=Status.AWAITING_APPROVAL, updated_at=now, updated_by=who
                 )
-                .where(
-                    mine
-                    & (ScheduledPost.status == Status.PENDING)
-                    & ScheduledPost.approved_at.is_null()
-                    & (ScheduledPost.attempts == 0)
-                )
+                .where(unapproved & ScheduledPost.parts.is_null())
                 .execute()
             )
+            # a thread already under way finishes: its first parts are live, and the
+            # member who made the rule is recorded as letting the rest follow them
+            ScheduledPost.update(approved_by=who, approved_at=now).where(
+                unapproved & ScheduledPost.parts.is_null(False)
+            ).execute()
         else:
             moved = (
                 ScheduledPost.update(status=Status.PENDING, updated_at=now, updated_by=who)

@@ -228,3 +228,17 @@ def test_after_approval_the_post_goes_out_once(engine, clock, brand, scripted):
     assert [text for text, _token in scripted.calls] == ["approved words"]
     done = _row(row.id)
     assert (done.status, done.approved_by, done.created_by) == ("published", "bob", "alice")
+
+
+def test_switching_on_holds_a_retry_too_but_lets_a_started_thread_finish(any_db, clock, creds):
+    acc = Account.create(platform="linkedin", display_name="team", username="t", remote_id="3")
+    retry = schedules.schedule(posts.add_post("tried once").id, acc, LATER, clock=clock)
+    ScheduledPost.update(attempts=1).where(ScheduledPost.id == retry.id).execute()
+    thread = schedules.schedule(posts.add_post("1/ a thread").id, acc, LATER, clock=clock)
+    started = '[{"index": 0, "status": "published", "remote_id": "1", "url": null}]'
+    ScheduledPost.update(parts=started).where(ScheduledPost.id == thread.id).execute()
+    change = approvals.set_require_approval(acc.id, True, clock=clock)
+    assert change.moved == 1
+    assert _row(retry.id).status == Status.AWAITING_APPROVAL
+    going_on = _row(thread.id)
+    assert (going_on.status, going_on.approved_by) == ("pending", "alice")
