@@ -75,6 +75,10 @@ def test_a_waiting_post_looks_different_and_says_who_made_it(window, waiting):
     assert tip.startswith("Awaiting approval · LinkedIn · Work LinkedIn")
     assert "right-click it and choose Approve" in tip
     assert "Created by Fox" in tip
+    card = window.calendar.month_view.hover_card
+    card.fill(item)
+    assert card.reason_label.text().startswith("Waits for a member's approval")
+    assert card.members_label.text() == "Created by Fox"
 
 
 def test_approving_from_the_editor(qtbot, window, waiting):
