@@ -209,6 +209,7 @@ def run_app(args: argparse.Namespace) -> int:
             allow_memory_tokens=True,
             check_integrity=False,
             database=getattr(args, "database", None),
+            member=getattr(args, "member", None),
         )
     except (DatabaseError, OSError) as exc:
         log.error("cannot open the data folder: %s", exc)

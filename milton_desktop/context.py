@@ -11,6 +11,7 @@ from pathlib import Path
 import peewee as pw
 
 from milton_desktop.logsetup import setup_logging
+from milton_desktop.operations import members
 from milton_desktop.paths import Paths, resolve_paths
 from milton_desktop.storage import backend, settings
 from milton_desktop.storage.credentials import CredentialStore
@@ -68,6 +69,8 @@ class AppContext:
     paths: Paths
     credentials: CredentialStore
     log_file: Path
+    #: the member this client acts as (``--member``, the home's saved name, the OS user)
+    member: str = ""
 
 
 def open_context(
@@ -78,12 +81,14 @@ def open_context(
     allow_memory_tokens: bool = False,
     check_integrity: bool = True,
     database: str | None = None,
+    member: str | None = None,
 ) -> AppContext:
     """Resolve folders, start logging, open and migrate the database.
 
     ``database``: a team database's URL (see :func:`database_target`); the home still
     keeps the logs, media and this machine's install id.
     ``check_integrity=False``: see :func:`milton_desktop.storage.db.open_database`.
+    ``member``: the name this client acts as (``--member``); None takes the home's.
 
     Raises:
         milton_desktop.storage.db.DatabaseError: the database cannot be opened (message says why).
@@ -102,5 +107,7 @@ def open_context(
         except pw.DatabaseError as exc:  # busy, full disk: a message, not a traceback
             raise DatabaseError(explain_error(paths.db_path, exc)) from None
     store = CredentialStore(install, allow_memory_fallback=allow_memory_tokens)
-    log.debug("data in %s, logs in %s", paths.data_dir, paths.log_dir)
-    return AppContext(paths=paths, credentials=store, log_file=log_file)
+    name = members.resolve(paths.data_dir, member)
+    members.use(name)
+    log.debug("data in %s, logs in %s, acting as %s", paths.data_dir, paths.log_dir, name)
+    return AppContext(paths=paths, credentials=store, log_file=log_file, member=name)

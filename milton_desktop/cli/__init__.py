@@ -30,6 +30,7 @@ from milton_desktop.cli.common import (
 from milton_desktop.cli.common import Parser as _Parser
 from milton_desktop.cli.common import json_array_out as _json_array_out
 from milton_desktop.cli.common import local as _local
+from milton_desktop.cli.common import member_name as _member_name
 from milton_desktop.cli.common import out as _out
 from milton_desktop.cli.common import row_id as _row_id
 from milton_desktop.cli.common import seconds as _seconds
@@ -57,7 +58,7 @@ GROUPS: tuple[ModuleType, ...] = (batch, backup, notify, insights, assistant)
 #: listings that write nothing: they skip SQLite's quick check of every page at open
 #: (a tenth of a second at 100 000 posts); a damaged page they read still fails with
 #: "damaged", and the next command that writes runs the check
-READ_ONLY = frozenset({"list", "upcoming", "history", "export"})
+READ_ONLY = frozenset({"list", "upcoming", "history", "export", "show"})
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -77,6 +78,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="use the team database at URL, e.g. postgresql://me@db.example/milton "
         "(or set MILTON_DATABASE_URL); the password comes from the URL, PGPASSWORD or "
         "~/.pgpass and is never stored",
+    )
+    p.add_argument(
+        "--member",
+        metavar="NAME",
+        type=_member_name,
+        help="act as member NAME: recorded on the schedules you make, change and approve "
+        "(default: the name in Settings, else your user name)",
     )
     p.add_argument("-v", "--verbose", action="store_true", help="log debug details")
     p.add_argument(
@@ -130,14 +138,31 @@ def build_parser() -> argparse.ArgumentParser:
     )
     arf.add_argument("name")
     arf.add_argument("--json", action="store_true")
-    aset = acc_sub.add_parser("set", help="change an account's settings (its time zone)")
+    aset = acc_sub.add_parser(
+        "set", help="change an account's settings (its time zone, whether posts need approval)"
+    )
     aset.add_argument("name")
     aset.add_argument(
         "--tz",
-        required=True,
         metavar="ZONE",
         help="IANA zone its queue slots are read in (e.g. America/New_York); "
         "`app` to follow the app's zone",
+    )
+    approval = aset.add_mutually_exclusive_group()
+    approval.add_argument(
+        "--require-approval",
+        dest="require_approval",
+        action="store_const",
+        const=True,
+        help="its posts wait until a member approves them (`milton-desktop approve ID`); "
+        "pending posts nobody approved wait too",
+    )
+    approval.add_argument(
+        "--no-require-approval",
+        dest="require_approval",
+        action="store_const",
+        const=False,
+        help="its posts go out without approval; those waiting go out at their times",
     )
     aset.add_argument("--json", action="store_true")
 
@@ -244,6 +269,14 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--days", type=float, default=7.0)
     up.add_argument("--json", action="store_true")
 
+    ap = sub.add_parser("approve", help="approve a post awaiting approval: it goes out at its time")
+    ap.add_argument("schedule_id", type=_row_id)
+    ap.add_argument("--json", action="store_true")
+
+    sh = sub.add_parser("show", help="one schedule: its post, time, status and who made it")
+    sh.add_argument("schedule_id", type=_row_id)
+    sh.add_argument("--json", action="store_true")
+
     c = sub.add_parser("cancel", help="cancel a pending schedule")
     c.add_argument("schedule_id", type=_row_id)
     c.add_argument(
@@ -300,7 +333,9 @@ def _schedules_out(rows: list[dict], as_json: bool) -> None:
             .astimezone(zone)
             .strftime("%Y-%m-%d %H:%M %Z"),
             r["status"],
-            _short(r["url"] or r["error"] or r["text"]),
+            # a post that waits for a member says so before its text
+            ("needs approval · " if r["status"] == Status.AWAITING_APPROVAL else "")
+            + _short(r["url"] or r["error"] or r["text"]),
         ]
         for r in rows
     ]
@@ -359,7 +394,7 @@ def unreadable_argument(words: Sequence[str]) -> str | None:
 
 def cmd_account(ctx: AppContext, args: argparse.Namespace) -> int:
     from milton_desktop.domain.timeutil import iso_z
-    from milton_desktop.operations import accounts, queue
+    from milton_desktop.operations import accounts
 
     if args.action == "add":
         name = accounts.check_new_name(args.platform, args.name, ctx.credentials)
@@ -401,6 +436,7 @@ def cmd_account(ctx: AppContext, args: argparse.Namespace) -> int:
                             "status": a.status,
                             "api_base": a.api_base,
                             "token_expires_at": iso_z(a.token_expires_at),
+                            "require_approval": a.require_approval,
                         }
                         for a in rows
                     ]
@@ -434,16 +470,7 @@ def cmd_account(ctx: AppContext, args: argparse.Namespace) -> int:
         )
         return EXIT_OK
     if args.action == "set":
-        zone = None if args.tz.strip().lower() == "app" else args.tz
-        changed = queue.set_account_zone(args.name, zone)
-        shown = queue.account_zone(changed)
-        _out(
-            {"id": changed.id, "name": changed.display_name, "timezone": shown},
-            args.json,
-            f"“{changed.display_name}” now reads its queue slots in {shown}"
-            + ("" if zone else " (the app's zone)"),
-        )
-        return EXIT_OK
+        return _account_set(args)
     if args.action == "remove":
         account = accounts.get_account(args.name)
         cancelled = accounts.remove_account(ctx.credentials, account.id, force=args.force)
@@ -453,6 +480,53 @@ def cmd_account(ctx: AppContext, args: argparse.Namespace) -> int:
         print(done)
         return EXIT_OK
     raise CliError(f"unknown action {args.action}")
+
+
+def _account_set(args: argparse.Namespace) -> int:
+    from milton_desktop.operations import approvals, queue
+    from milton_desktop.storage import queries
+
+    if args.tz is None and args.require_approval is None:
+        raise CliError(
+            "nothing to change: give --tz ZONE, --require-approval or --no-require-approval",
+            EXIT_USAGE,
+        )
+    said = []
+    account = queries.AccountView.of(queries.get_account(args.name))
+    if args.tz is not None:
+        zone = None if args.tz.strip().lower() == "app" else args.tz
+        account = queue.set_account_zone(args.name, zone)
+        shown = queue.account_zone(account)
+        said.append(
+            f"“{account.display_name}” now reads its queue slots in {shown}"
+            + ("" if zone else " (the app's zone)")
+        )
+    moved = 0
+    if args.require_approval is not None:
+        change = approvals.set_require_approval(account.id, args.require_approval)
+        account, moved = change.account, change.moved
+        if change.require_approval:
+            said.append(
+                f"posts to “{account.display_name}” now wait for a member's approval"
+                + (f"; {moved} pending post(s) wait for it too" if moved else "")
+            )
+        else:
+            said.append(
+                f"posts to “{account.display_name}” no longer need approval"
+                + (f"; {moved} waiting post(s) go out at their times" if moved else "")
+            )
+    _out(
+        {
+            "id": account.id,
+            "name": account.display_name,
+            "timezone": queue.account_zone(account),
+            "require_approval": bool(account.require_approval),
+            "moved": moved,
+        },
+        args.json,
+        "\n".join(said),
+    )
+    return EXIT_OK
 
 
 def cmd_post(ctx: AppContext, args: argparse.Namespace) -> int:
@@ -630,6 +704,54 @@ def cmd_upcoming(ctx: AppContext, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_approve(ctx: AppContext, args: argparse.Namespace) -> int:
+    from milton_desktop.domain.timeutil import iso_z
+    from milton_desktop.operations import approvals
+
+    row = approvals.approve(args.schedule_id)
+    _out(
+        {
+            "id": row.id,
+            "status": row.status,
+            "approved_by": row.approved_by,
+            "approved_at": iso_z(row.approved_at),
+            "scheduled_time": iso_z(row.scheduled_time),
+        },
+        args.json,
+        f"schedule {row.id} approved by {row.approved_by}; it goes out "
+        f"{_local(row.scheduled_time)}",
+    )
+    return EXIT_OK
+
+
+def cmd_show(ctx: AppContext, args: argparse.Namespace) -> int:
+    from milton_desktop.storage import queries
+
+    row = queries.schedule_row(args.schedule_id)
+    if args.json:
+        print(json.dumps(row, ensure_ascii=False))
+        return EXIT_OK
+    lines = [
+        ("schedule", str(row["id"])),
+        ("post", str(row["post_id"])),
+        ("account", f"{row['account']} ({catalogue.label(row['platform'])})"),
+        ("when", _local(datetime.fromisoformat(row["scheduled_time"].replace("Z", "+00:00")))),
+        ("status", row["status"].replace("_", " ")),
+        ("created by", row["created_by"] or "-"),
+        ("changed by", row["updated_by"] or "-"),
+    ]
+    if row["approved_by"]:
+        lines.append(("approved by", f"{row['approved_by']} at {row['approved_at']}"))
+    for label, key in (("link", "url"), ("error", "error"), ("warning", "warning")):
+        if row[key]:
+            lines.append((label, row[key]))
+    lines.append(("text", row["text"]))
+    width = max(len(label) for label, _ in lines)
+    for label, value in lines:
+        print(f"{label:<{width}}  {value}")
+    return EXIT_OK
+
+
 def cmd_cancel(ctx: AppContext, args: argparse.Namespace) -> int:
     from milton_desktop.operations import repeats, schedules
 
@@ -740,7 +862,7 @@ def cmd_status(ctx: AppContext, args: argparse.Namespace) -> int:
 
     from milton_desktop.domain.timeutil import iso_z
     from milton_desktop.engine.machine import Engine
-    from milton_desktop.operations import notify_mail, team
+    from milton_desktop.operations import members, notify_mail, team
     from milton_desktop.publishers import registry
     from milton_desktop.storage import backend, queries, settings
 
@@ -763,6 +885,7 @@ def cmd_status(ctx: AppContext, args: argparse.Namespace) -> int:
         "database": backend.current().label or str(ctx.paths.db_path),
         "stopped_repeats": stopped,
         "mail": mail.as_json(),
+        "member": ctx.member or members.current(),
     }
     warnings = team.warnings()
     if backend.current().is_postgres:
@@ -781,6 +904,7 @@ def cmd_status(ctx: AppContext, args: argparse.Namespace) -> int:
             running = "running on this machine" if state["running"] else "not running here"
         print(f"scheduler: {running}")
         print(f"next due:  {_local(nxt)}")
+        print(f"member:    {data['member']}")
         print("counts:    " + ", ".join(f"{k} {v}" for k, v in counts.items()))
         for name, facts in platforms.items():
             described = ", ".join(f"{k} {v}" for k, v in facts.items())
@@ -870,6 +994,8 @@ COMMANDS = {
     "list": cmd_list,
     "upcoming": cmd_upcoming,
     "cancel": cmd_cancel,
+    "approve": cmd_approve,
+    "show": cmd_show,
     "publish-now": cmd_publish_now,
     "resolve": cmd_resolve,
     "history": cmd_history,
@@ -958,6 +1084,7 @@ def _main(argv: Sequence[str] | None = None) -> int:
             stderr_logging=args.command == "run" or None,
             check_integrity=args.command not in READ_ONLY,
             database=args.database,
+            member=args.member,
         )
     except DatabaseError as exc:
         print(f"milton-desktop: {exc}", file=sys.stderr)

@@ -61,6 +61,7 @@ from milton_desktop.engine import liveness
 from milton_desktop.engine.faults import crash_point
 from milton_desktop.engine.journal import Journal, Settlement
 from milton_desktop.operations import notify_mail
+from milton_desktop.operations.approvals import NOT_APPROVED_MESSAGE
 from milton_desktop.operations.schedules import MISSED_MESSAGE
 from milton_desktop.publishers import registry
 from milton_desktop.publishers.base import (
@@ -412,6 +413,10 @@ class Engine:
     _READY = (
         f"s.status = '{Status.PENDING}' AND s.account_id IN"
         f" (SELECT id FROM accounts WHERE status = '{AccountStatus.CONNECTED}')"
+        # a post on an account that requires approval goes out only once approved
+        # (pending means approved there: this is the safety net, never the rule)
+        " AND (s.approved_at IS NOT NULL OR s.account_id IN"
+        " (SELECT id FROM accounts WHERE NOT require_approval))"
     )
 
     @property
@@ -665,6 +670,39 @@ class Engine:
             if n:
                 log.warning("schedule %s missed its time by more than the grace window", sid)
                 outcomes.append(self._outcome(sid))
+        return outcomes + self._mark_unapproved(now)
+
+    def _mark_unapproved(self, now: datetime) -> list[Outcome]:
+        """Posts still awaiting approval at their time become missed: nobody approved
+        them, and going out late would surprise the member who approves them later."""
+        query = (
+            ScheduledPost.select(ScheduledPost.id, ScheduledPost.next_attempt_at)
+            .where(
+                (ScheduledPost.status == Status.AWAITING_APPROVAL)
+                & (ScheduledPost.next_attempt_at <= now)
+            )
+            .tuples()
+        )
+        # peewee's stubs type a model select's rows as the model, also after .tuples()
+        rows = cast("list[tuple[int, datetime]]", list(query))
+        outcomes = []
+        for sid, due in rows:
+            with database.atomic():  # the row and its mail, together
+                n = (
+                    ScheduledPost.update(
+                        status=Status.MISSED, updated_at=now, error_message=NOT_APPROVED_MESSAGE
+                    )
+                    .where(
+                        (ScheduledPost.id == sid)
+                        & (ScheduledPost.status == Status.AWAITING_APPROVAL)
+                    )
+                    .execute()
+                )
+                if n:
+                    notify_mail.queue_mail(sid, None, Status.MISSED, now, due=due)
+            if n:
+                log.warning("schedule %s was not approved in time", sid)
+                outcomes.append(self._outcome(sid))
         return outcomes
 
     def recover_interrupted(self) -> list[Outcome]:
@@ -838,7 +876,10 @@ class Engine:
                 f"UPDATE scheduled_posts SET status = '{Status.PUBLISHING}',"
                 " attempts = attempts + 1, claimed_by = ?, claimed_machine = ?, updated_at = ?"
                 f" WHERE id = ? AND status = '{Status.PENDING}' AND next_attempt_at <= ?"
-                " AND next_attempt_at >= ?",
+                " AND next_attempt_at >= ?"
+                # never an unapproved post (see _READY)
+                " AND (approved_at IS NOT NULL OR account_id IN"
+                " (SELECT id FROM accounts WHERE NOT require_approval))",
                 (self.worker_id, self.machine_id, now, schedule_id, now, self._cutoff()),
             )
         return cursor.rowcount == 1

@@ -28,7 +28,7 @@ from milton_desktop.storage.models import ALL_MODELS, database, utc_text
 
 log = logging.getLogger("milton.db")
 
-SCHEMA_VERSION = 12
+SCHEMA_VERSION = 13
 
 #: the first schema a team database (PostgreSQL) can have: one is always created at the
 #: current schema, so only the steps after this one ever run there
@@ -182,6 +182,19 @@ MIGRATIONS: dict[int, tuple[Statement, ...]] = {
         # team mode: which machine (install id) holds a claim, so a live one can tell a
         # stale machine's rows from its own
         'ALTER TABLE "scheduled_posts" ADD COLUMN "claimed_machine" VARCHAR(255)',
+    ),
+    13: (
+        # members and approvals: who made and last changed a schedule, who approved it
+        # and when, and the accounts whose posts wait for approval
+        Both(
+            'ALTER TABLE "accounts" ADD COLUMN "require_approval" INTEGER NOT NULL DEFAULT 0',
+            'ALTER TABLE "accounts" ADD COLUMN "require_approval" BOOLEAN NOT NULL DEFAULT FALSE',
+        ),
+        'ALTER TABLE "scheduled_posts" ADD COLUMN "created_by" VARCHAR(255)',
+        'ALTER TABLE "scheduled_posts" ADD COLUMN "updated_by" VARCHAR(255)',
+        'ALTER TABLE "scheduled_posts" ADD COLUMN "approved_by" VARCHAR(255)',
+        'ALTER TABLE "scheduled_posts" ADD COLUMN "approved_at" TEXT',
+        'ALTER TABLE "recurrences" ADD COLUMN "created_by" VARCHAR(255)',
     ),
 }
 

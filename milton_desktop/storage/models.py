@@ -93,6 +93,8 @@ class Account(BaseModel):
     profile_name = pw.CharField(default="")
     #: the IANA zone its queue slots are read in; None follows the app's zone
     timezone = pw.CharField(null=True)
+    #: team mode: its posts wait for a member's approval before they can go out
+    require_approval = pw.BooleanField(default=False, constraints=[_FalseDefault()])
 
     class Meta:
         table_name = "accounts"
@@ -155,6 +157,8 @@ class Recurrence(BaseModel):
     active = pw.BooleanField(default=True)
     materialized_until = UTCDateTimeField(null=True)
     created_at = UTCDateTimeField(default=_now)
+    #: the member who made the rule: its occurrences are theirs
+    created_by = pw.CharField(null=True)
 
     class Meta:
         table_name = "recurrences"
@@ -193,6 +197,13 @@ class ScheduledPost(BaseModel):
     #: the install id of the machine whose engine holds the claim (team mode; added
     #: last so a migrated table matches a new one)
     claimed_machine = pw.CharField(null=True)
+    #: the members who made it and who changed it last (None: before members existed,
+    #: or made by a repeat rule's engine)
+    created_by = pw.CharField(null=True)
+    updated_by = pw.CharField(null=True)
+    #: who approved it and when, on an account that requires approval
+    approved_by = pw.CharField(null=True)
+    approved_at = UTCDateTimeField(null=True)
 
     class Meta:
         table_name = "scheduled_posts"

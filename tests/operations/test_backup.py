@@ -30,6 +30,7 @@ from tests.storage.test_db import (
     _undo_schema_9,
     _undo_schema_10,
     _undo_schema_12,
+    _undo_schema_13,
 )
 
 SECRET = "tok-very-secret-0123456789abcdef"
@@ -280,6 +281,7 @@ def test_an_older_schema_backup_is_migrated(home, tmp_path, monkeypatch):
 
 def _to_schema_6(path: Path) -> None:
     with sqlite3.connect(path) as conn:
+        _undo_schema_13(conn)
         _undo_schema_12(conn)
         _undo_schema_10(conn)
         _undo_schema_9(conn)
