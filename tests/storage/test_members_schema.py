@@ -1,4 +1,4 @@
-"""Schema 12 (members and approvals) upgrades a team database as it upgrades the
+"""Schema 13 (members and approvals) upgrades a team database as it upgrades the
 home's file: the PostgreSQL form of each statement, and nothing lost on the way."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import psycopg
 from milton_desktop.storage.db import SCHEMA_VERSION, close_database, open_database
 from milton_desktop.storage.models import Account, ScheduledPost
 
-#: what schema 12 adds (table, column)
+#: what schema 13 adds (table, column)
 ADDED = (
     ("accounts", "require_approval"),
     ("scheduled_posts", "created_by"),
@@ -27,7 +27,7 @@ def _columns(conn) -> dict[tuple[str, str], tuple[str, str | None]]:
     return {(t, c): (kind, default) for t, c, kind, default in rows}
 
 
-def test_a_team_database_at_schema_11_gets_members_and_approvals(postgres_url):
+def test_a_team_database_at_schema_12_gets_members_and_approvals(postgres_url):
     open_database(postgres_url)
     Account.create(platform="x", display_name="brand-x", remote_id="1")
     close_database()
@@ -35,7 +35,7 @@ def test_a_team_database_at_schema_11_gets_members_and_approvals(postgres_url):
         made = _columns(conn)  # as a new database has them
         for table, column in ADDED:
             conn.execute(f'ALTER TABLE "{table}" DROP COLUMN "{column}"')
-        conn.execute("UPDATE milton_schema SET version = 11")
+        conn.execute("UPDATE milton_schema SET version = 12")
 
     open_database(postgres_url)
     try:
