@@ -15,7 +15,6 @@
 
 from __future__ import annotations
 
-import argparse
 import logging
 import os
 import sys
@@ -23,10 +22,14 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from milton_desktop import APP_ID, APP_NAME, __version__
 from milton_desktop.domain.status import Status
+
+if TYPE_CHECKING:
+    import argparse
+    from types import SimpleNamespace
 
 log = logging.getLogger("milton.app")
 
@@ -146,7 +149,7 @@ def _install_signal_handlers(session: Session) -> None:
     session.cleanups.append(restore)
 
 
-def run_app(args: argparse.Namespace) -> int:
+def run_app(args: argparse.Namespace | SimpleNamespace) -> int:
     """Open the window (or hand over to the one already open); returns the exit code."""
     from PySide6.QtCore import QTimer, qInstallMessageHandler
     from PySide6.QtGui import QUndoStack
@@ -278,8 +281,6 @@ def run_app(args: argparse.Namespace) -> int:
             )
         )
 
-    _install_signal_handlers(session)
-
     def after_first_paint() -> None:
         if not window.isVisible():
             window.fill_panes()  # started in the tray: no paint to wait for
@@ -290,6 +291,10 @@ def run_app(args: argparse.Namespace) -> int:
         from milton_desktop.ui.tasks import run_in_background
 
         def on_checked(_result: object) -> None:
+            # with the engine, which the scheduler imports now anyway: importing it for
+            # the signal hook before the first paint cost ~40 ms (a signal before this
+            # ends the process as it would any Qt app)
+            _install_signal_handlers(session)
             _start_scheduler(session)
             # Loading the keyring backends takes a while and may block on D-Bus.
             run_in_background(backend_is_secure, parent=window, on_success=on_keyring_checked)
