@@ -29,20 +29,13 @@ from PySide6.QtCore import (
 from PySide6.QtGui import (
     QCursor,
     QDesktopServices,
-    QFontMetrics,
     QKeyEvent,
     QKeySequence,
     QUndoStack,
 )
 from PySide6.QtWidgets import (
-    QButtonGroup,
-    QCheckBox,
-    QFrame,
-    QHBoxLayout,
-    QLabel,
     QMenu,
     QStackedWidget,
-    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -57,6 +50,7 @@ from milton_desktop.publishers import registry
 from milton_desktop.storage import queries, settings
 from milton_desktop.ui import style, tones
 from milton_desktop.ui.calendar.banner import Banner
+from milton_desktop.ui.calendar.chrome import CalendarToolbar, separator
 from milton_desktop.ui.calendar.model import (
     POST_MIME,
     SCHEDULE_MIME,
@@ -288,10 +282,7 @@ class CalendarPane(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
         layout.addWidget(self.toolbar)
-        line = QFrame(self)
-        line.setFrameShape(QFrame.Shape.HLine)
-        line.setStyleSheet(f"color: {style.theme_for(self.palette()).grid_line.name()};")
-        layout.addWidget(line)
+        layout.addWidget(separator(self))
         # the list view's search and filters, above every view: one filter for them all
         layout.addWidget(self.list_view.controls)
         layout.addWidget(self.banner)
@@ -337,59 +328,18 @@ class CalendarPane(QWidget):
     # -- construction
 
     def _build_toolbar(self) -> None:
-        self.toolbar = QWidget(self)
-        self.toolbar.setObjectName("calendarToolbar")
-        row = QHBoxLayout(self.toolbar)
-        row.setContentsMargins(8, 6, 8, 6)
-        row.setSpacing(4)
-        self.today_button = QToolButton(self.toolbar)
-        self.today_button.setText("Today")
-        self.today_button.setToolTip("Go to today")
-        self.prev_button = QToolButton(self.toolbar)
-        self.prev_button.setText("‹")
-        self.next_button = QToolButton(self.toolbar)
-        self.next_button.setText("›")
-        for b in (self.prev_button, self.next_button):
-            b.setAutoRaise(True)
-            f = b.font()
-            f.setPointSizeF(f.pointSizeF() * 1.5)
-            b.setFont(f)
-            b.setFixedWidth(self.fontMetrics().height() * 2)
-        self.title_label = QLabel(self.toolbar)
-        self.title_label.setObjectName("calendarTitle")
-        tf = self.title_label.font()
-        tf.setPointSizeF(tf.pointSizeF() * 1.35)
-        tf.setBold(True)
-        self.title_label.setFont(tf)
-        self.title_label.setMinimumWidth(QFontMetrics(tf).horizontalAdvance("30 September –"))
-        self.show_cancelled = QCheckBox("Show cancelled", self.toolbar)
-        self.show_cancelled.setObjectName("calendarShowCancelled")
-        # Off: a cancelled post (an undone drop above all) is gone from view, not struck through.
-        self.show_cancelled.setChecked(False)
-        self.show_cancelled.setToolTip("Show posts you cancelled, struck through")
-        row.addWidget(self.today_button)
-        row.addSpacing(4)
-        row.addWidget(self.prev_button)
-        row.addWidget(self.next_button)
-        row.addSpacing(8)
-        row.addWidget(self.title_label, 1)
-        row.addWidget(self.show_cancelled)
-        row.addSpacing(12)
-        self.view_buttons: dict[str, QToolButton] = {}
-        self._view_group = QButtonGroup(self)
-        self._view_group.setExclusive(True)
-        for name in VIEW_NAMES:
-            b = QToolButton(self.toolbar)
-            b.setText(name.capitalize())
-            b.setCheckable(True)
-            b.setObjectName(f"calendarView{name.capitalize()}Button")
-            b.setToolTip(f"Show {'a' if name != 'list' else 'the'} {name}")
-            b.setMinimumWidth(self.fontMetrics().horizontalAdvance("Month") + 20)
-            self._view_group.addButton(b)
-            self.view_buttons[name] = b
-            row.addWidget(b)
+        self.toolbar = CalendarToolbar(self, view=self._view)
+        bar = self.toolbar
+        self.today_button, self.prev_button, self.next_button = (
+            bar.today_button,
+            bar.prev_button,
+            bar.next_button,
+        )
+        self.title_label, self.show_cancelled = bar.title_label, bar.show_cancelled
+        self.view_buttons = bar.view_buttons
+        self._view_group = bar.view_group
+        for b in self.view_buttons.values():
             b.clicked.connect(self._on_view_button_clicked)
-        self.view_buttons[self._view].setChecked(True)
         self.today_button.clicked.connect(self._on_today_button_clicked)
         self.prev_button.clicked.connect(self._on_prev_button_clicked)
         self.next_button.clicked.connect(self._on_next_button_clicked)

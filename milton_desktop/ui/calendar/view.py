@@ -68,6 +68,7 @@ from milton_desktop.storage import settings
 from milton_desktop.ui import style
 from milton_desktop.ui.calendar import grid
 from milton_desktop.ui.calendar.chips import ChipPainter
+from milton_desktop.ui.calendar.chrome import VIEW_NAMES
 from milton_desktop.ui.calendar.grid import (
     local_first_weekday,
     month_grid_start,
@@ -90,7 +91,6 @@ from milton_desktop.ui.style import CellState
 
 log = logging.getLogger("milton.ui.calendar")
 
-VIEW_NAMES = ("month", "week", "day", "list")
 SLOTS_PER_DAY = 48  # 30-minute slots
 WORKDAY_START_HOUR = 8
 
