@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from html import escape
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from PySide6 import __version__ as pyside_version
 from PySide6.QtCore import QEvent, QObject, QSettings, Qt, QTimer, QUrl, Signal
@@ -44,7 +44,6 @@ from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
     QLabel,
-    QMainWindow,
     QMessageBox,
     QPushButton,
     QSizePolicy,
@@ -69,6 +68,14 @@ from milton_desktop.ui.calendar.pane import CalendarPane
 from milton_desktop.ui.calendar.undo import moves_only
 from milton_desktop.ui.calendar.upcoming import UpcomingPanel
 from milton_desktop.ui.shell.first_run import FirstRunGuide
+from milton_desktop.ui.shell.frame import (
+    COMPACT_WIDTH,
+    DOCK_WIDTHS,
+    TOOLBAR_KEEPS_TEXT,
+    UI_STATE_VERSION,
+    WindowFrame,
+    make_dock,
+)
 from milton_desktop.ui.shell.missed_dialog import MissedPostsDialog
 from milton_desktop.ui.shell.post_actions import PostActions, shortcut_of
 from milton_desktop.ui.shell.tray import (
@@ -112,14 +119,6 @@ MISSED_BATCH_MS = 600
 PANES = ("calendar", "drafts", "upcoming")
 #: at most this many notices are shown at once in the window
 MAX_VISIBLE_NOTICES = 3
-UI_STATE_VERSION = 1
-#: below this window width the docks fold away (toolbar buttons bring them back) and
-#: the toolbar's secondary buttons show only their icons, so the calendar keeps its text
-COMPACT_WIDTH = 1200
-#: the widest each dock gets: enough to read a post's first line, never half the window
-DOCK_WIDTHS = {"drafts-dock": 320, "upcoming-dock": 340}
-#: toolbar buttons that keep their text in a compact window
-TOOLBAR_KEEPS_TEXT = ("new-post", "today", "month", "week", "day", "list", "attention")
 
 
 @dataclass(frozen=True)
@@ -307,7 +306,7 @@ class NotificationArea(QWidget):
 # ---------------------------------------------------------------- the window
 
 
-class MainWindow(QMainWindow):
+class MainWindow(WindowFrame):
     """Calendar, drafts and upcoming posts, with the scheduler's state in the status bar."""
 
     #: the user chose Quit (File menu or tray): the app shuts down
@@ -334,6 +333,41 @@ class MainWindow(QMainWindow):
         """``fill_panes=False`` (the app's start-up) shows the drafts and upcoming panes
         blank and fills them once the calendar has painted (:meth:`fill_panes`)."""
         super().__init__(parent)
+        self._build(ctx, runner, undo_stack, clock=clock, fill_panes=fill_panes)
+
+    @classmethod
+    def adopt(
+        cls,
+        frame: WindowFrame,
+        ctx: AppContext,
+        runner: Runner | None,
+        undo_stack: QUndoStack,
+        *,
+        fill_panes: bool = True,
+    ) -> MainWindow:
+        """Make the start-up ``frame`` (already on screen) this window, in place: its
+        skeleton goes and the real parts take its geometry, so no second window appears
+        and the month paints in the skeleton's cells. Python lets an instance change to
+        a subclass that adds no slots; the Qt object stays the same."""
+        frame.__class__ = cls
+        window = cast("MainWindow", frame)
+        if frame.skeleton is not None:
+            frame.skeleton.remove_from(frame)
+            frame.skeleton = None
+        window._build(ctx, runner, undo_stack, clock=None, fill_panes=fill_panes)
+        if window.isVisible():  # no show event comes: wait for the month's paint here
+            window._await_first_paint()
+        return window
+
+    def _build(
+        self,
+        ctx: AppContext,
+        runner: Runner | None,
+        undo_stack: QUndoStack,
+        *,
+        clock: Clock | None,
+        fill_panes: bool,
+    ) -> None:
         self.ctx = ctx
         self.panes_filled = fill_panes
         self.runner: Runner | None = None
@@ -356,12 +390,6 @@ class MainWindow(QMainWindow):
         self.import_dialog: ImportDialog | None = None
         self.ui_state = QSettings(
             str(ctx.paths.data_dir / "ui-state.ini"), QSettings.Format.IniFormat
-        )
-
-        self.setObjectName("milton-main-window")
-        self.setWindowTitle(APP_NAME)
-        self.setDockOptions(
-            QMainWindow.DockOption.AnimatedDocks | QMainWindow.DockOption.AllowTabbedDocks
         )
 
         self.calendar = CalendarPane(undo_stack, clock=clock, parent=self, background_reads=True)
@@ -424,19 +452,7 @@ class MainWindow(QMainWindow):
         return timer
 
     def _dock(self, title: str, name: str, widget: QWidget) -> QDockWidget:
-        dock = QDockWidget(title, self)
-        dock.setObjectName(name)  # saveState() finds docks by object name
-        dock.setWidget(widget)
-        dock.setFeatures(
-            QDockWidget.DockWidgetFeature.DockWidgetClosable
-            | QDockWidget.DockWidgetFeature.DockWidgetMovable
-            | QDockWidget.DockWidgetFeature.DockWidgetFloatable
-        )
-        widget.setMaximumWidth(DOCK_WIDTHS.get(name, 360))
-        toggle = dock.toggleViewAction()
-        toggle.setText(title)
-        toggle.setToolTip(f"Show or hide {title}")
-        return dock
+        return make_dock(self, title, name, widget)
 
     def _action(
         self,
@@ -1042,6 +1058,12 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------ events
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
+        self._await_first_paint()
+        self.activated.emit()
+        if self._pending_missed:
+            self._missed_timer.start()
+
+    def _await_first_paint(self) -> None:
         if self.idle_imports is None:
             from milton_desktop.ui.shell.warmup import IdleImports
 
@@ -1051,9 +1073,6 @@ class MainWindow(QMainWindow):
             # the calendar paints first; the panes fill right after its first frame
             surface = self.calendar.stack.currentWidget() or self.calendar
             surface.installEventFilter(self)
-        self.activated.emit()
-        if self._pending_missed:
-            self._missed_timer.start()
 
     def changeEvent(self, event: QEvent) -> None:
         super().changeEvent(event)
@@ -1077,16 +1096,7 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------ state
     def _restore_ui_state(self) -> None:
-        geometry = self.ui_state.value("window/geometry")
-        if geometry is None or not self.restoreGeometry(geometry):
-            # First start: roomy, but never larger than a small laptop's screen.
-            avail = self.screen().availableGeometry()
-            self.resize(min(1280, int(avail.width() * 0.92)), min(820, int(avail.height() * 0.9)))
-        state = self.ui_state.value("window/state")
-        if state is None or not self.restoreState(state, UI_STATE_VERSION):
-            self.resizeDocks(
-                [self.drafts_dock, self.upcoming_dock], [250, 290], Qt.Orientation.Horizontal
-            )
+        self.restore_layout(self.ui_state, [self.drafts_dock, self.upcoming_dock])
         # Docks a narrow window folded away last time come back when it is wide again.
         folded = self.ui_state.value("window/auto-hidden-docks", [])
         # QSettings gives one value back as a string, several as a list
