@@ -45,6 +45,8 @@ DOCK_WIDTHS = {"drafts-dock": 320, "upcoming-dock": 340}
 DEFAULT_DOCK_WIDTHS = (250, 290)
 #: toolbar buttons that keep their text in a compact window
 TOOLBAR_KEEPS_TEXT = ("new-post", "today", "month", "week", "day", "list", "attention")
+#: the first-run guide's height when the window last closed (0: hidden), in ui-state
+GUIDE_HEIGHT_KEY = "startup/first-run-height"
 #: the menu bar's menus, in order
 MENU_TITLES = ("&File", "&Edit", "&Post", "&View", "&Help")
 #: the toolbar's buttons as the real window has them: (icon name, text); None: a
@@ -85,14 +87,20 @@ class WindowFrame(QMainWindow):
         )
         #: the skeleton's parts, removed when the real content moves in
         self.skeleton: Skeleton | None = None
+        #: set once the geometry was restored: a window on screen is not placed again
+        #: when its real content moves in (a window manager may nudge a moved window)
+        self.geometry_restored = False
 
     def restore_layout(self, ui_state: QSettings, docks: list[QDockWidget]) -> None:
         """The saved geometry and dock layout, or a first start's."""
         geometry = ui_state.value("window/geometry")
-        if geometry is None or not self.restoreGeometry(geometry):
+        if self.geometry_restored:
+            pass
+        elif geometry is None or not self.restoreGeometry(geometry):
             # First start: roomy, but never larger than a small laptop's screen.
             avail = self.screen().availableGeometry()
             self.resize(min(1280, int(avail.width() * 0.92)), min(820, int(avail.height() * 0.9)))
+        self.geometry_restored = True
         state = ui_state.value("window/state")
         if state is None or not self.restoreState(state, UI_STATE_VERSION):
             self.resizeDocks(docks, list(DEFAULT_DOCK_WIDTHS), Qt.Orientation.Horizontal)
@@ -242,6 +250,13 @@ def build_skeleton(data_dir: Path, today: date | None = None) -> WindowFrame:
     column = QVBoxLayout(central)
     column.setContentsMargins(0, 0, 0, 0)
     column.setSpacing(0)
+    saved_height = ui_state.value(GUIDE_HEIGHT_KEY, 0)
+    guide_height = int(saved_height) if isinstance(saved_height, int | str) else 0
+    if guide_height > 0:  # the guide was up last time: it will be again, at this height
+        room = QWidget(central)
+        room.setObjectName("skeleton-guide")
+        room.setFixedHeight(guide_height)
+        column.addWidget(room)
     calendar_toolbar = CalendarToolbar(central, view=view)
     if view == "month":
         calendar_toolbar.title_label.setText(f"{today:%B %Y}")

@@ -71,6 +71,7 @@ from milton_desktop.ui.shell.first_run import FirstRunGuide
 from milton_desktop.ui.shell.frame import (
     COMPACT_WIDTH,
     DOCK_WIDTHS,
+    GUIDE_HEIGHT_KEY,
     TOOLBAR_KEEPS_TEXT,
     UI_STATE_VERSION,
     WindowFrame,
@@ -355,7 +356,12 @@ class MainWindow(WindowFrame):
             frame.skeleton.remove_from(frame)
             frame.skeleton = None
         window._build(ctx, runner, undo_stack, clock=None, fill_panes=fill_panes)
-        if window.isVisible():  # no show event comes: wait for the month's paint here
+        if window.isVisible():  # no show or resize event comes: do what they would
+            for dock in (window.drafts_dock, window.upcoming_dock):
+                if not dock.testAttribute(Qt.WidgetAttribute.WA_WState_ExplicitShowHide):
+                    dock.show()  # as the layout would on the next turn: the width rule sees it
+            window._compact = None
+            window._apply_width(window.width())
             window._await_first_paint()
         return window
 
@@ -1114,6 +1120,10 @@ class MainWindow(WindowFrame):
         self.ui_state.setValue("window/geometry", self.saveGeometry())
         self.ui_state.setValue("window/state", self.saveState(UI_STATE_VERSION))
         self.ui_state.setValue("window/auto-hidden-docks", sorted(self._auto_hidden))
+        # the next start's first frame keeps the guide's room, so the month does not move
+        self.ui_state.setValue(
+            GUIDE_HEIGHT_KEY, self.first_run.height() if self.first_run.isVisible() else 0
+        )
         if self.calendar.current_view() in self.view_actions:
             self.ui_state.setValue("calendar/view", self.calendar.current_view())
         self.ui_state.sync()
