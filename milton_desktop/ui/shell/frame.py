@@ -18,7 +18,7 @@ from datetime import date
 from pathlib import Path
 
 from PySide6.QtCore import QRectF, QSettings, QSize, Qt
-from PySide6.QtGui import QAction, QColor, QIcon, QPainter, QPaintEvent, QPixmap
+from PySide6.QtGui import QAction, QColor, QIcon, QPainter, QPaintEvent, QPixmap, QResizeEvent
 from PySide6.QtWidgets import (
     QDockWidget,
     QLabel,
@@ -87,9 +87,19 @@ class WindowFrame(QMainWindow):
         )
         #: the skeleton's parts, removed when the real content moves in
         self.skeleton: Skeleton | None = None
+        #: the width rule last applied to the skeleton (None: not yet)
+        self._skeleton_compact: bool | None = None
         #: set once the geometry was restored: a window on screen is not placed again
         #: when its real content moves in (a window manager may nudge a moved window)
         self.geometry_restored = False
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if self.skeleton is not None:  # the real window applies its own rule
+            compact = event.size().width() < COMPACT_WIDTH
+            if compact != self._skeleton_compact:
+                self._skeleton_compact = compact
+                self.skeleton.fold(compact)
 
     def restore_layout(self, ui_state: QSettings, docks: list[QDockWidget]) -> None:
         """The saved geometry and dock layout, or a first start's."""
@@ -182,13 +192,39 @@ class Skeleton:
     def __init__(
         self,
         toolbar: QToolBar,
+        buttons: dict[str, QAction],
         docks: list[QDockWidget],
         status: QLabel,
         month: SkeletonMonth,
         calendar_toolbar: CalendarToolbar,
     ) -> None:
-        self.toolbar, self.docks, self.status, self.month = toolbar, docks, status, month
-        self.calendar_toolbar = calendar_toolbar
+        self.toolbar, self.buttons, self.docks = toolbar, buttons, docks
+        self.status, self.month, self.calendar_toolbar = status, month, calendar_toolbar
+        #: docks the width rule folded away (shown again when the window widens)
+        self.folded: set[str] = set()
+
+    def fold(self, compact: bool) -> None:
+        """The main window's width rule: below COMPACT_WIDTH the docks fold away and
+        the secondary toolbar buttons show only their icons."""
+        short = Qt.ToolButtonStyle.ToolButtonIconOnly
+        wide = Qt.ToolButtonStyle.ToolButtonTextBesideIcon
+        for name, action in self.buttons.items():
+            button = self.toolbar.widgetForAction(action)
+            if isinstance(button, QToolButton):
+                button.setToolButtonStyle(
+                    wide if name in TOOLBAR_KEEPS_TEXT or not compact else short
+                )
+        for dock in self.docks:
+            closed = dock.isHidden() and dock.testAttribute(
+                Qt.WidgetAttribute.WA_WState_ExplicitShowHide
+            )
+            if compact and not closed and not dock.isFloating():
+                self.folded.add(dock.objectName())
+                dock.hide()
+            elif not compact and dock.objectName() in self.folded:
+                dock.show()
+        if not compact:
+            self.folded.clear()
 
     def remove_from(self, window: QMainWindow) -> None:
         """Take the skeleton out; the caller builds the real parts before the next paint."""
@@ -264,6 +300,10 @@ def build_skeleton(data_dir: Path, today: date | None = None) -> WindowFrame:
         bool(ui_state.value("calendar/show-cancelled", False, type=bool))
     )
     calendar_toolbar.show_cancelled.setVisible(view != "list")
+    # the window's toolbar has Today and the views: the pane's twins are hidden there
+    calendar_toolbar.today_button.hide()
+    for button in calendar_toolbar.view_buttons.values():
+        button.hide()
     column.addWidget(calendar_toolbar)
     column.addWidget(separator(central))
     column.addWidget(FilterBar(central))
@@ -276,7 +316,10 @@ def build_skeleton(data_dir: Path, today: date | None = None) -> WindowFrame:
         ("Drafts", "drafts-dock", Qt.DockWidgetArea.LeftDockWidgetArea),
         ("Upcoming", "upcoming-dock", Qt.DockWidgetArea.RightDockWidgetArea),
     ):
-        dock = make_dock(frame, title, name, QWidget())
+        room = QWidget()
+        # the real panes ask for more than their docks' widest: the docks open at it
+        room.setMinimumWidth(DOCK_WIDTHS[name])
+        dock = make_dock(frame, title, name, room)
         frame.addDockWidget(area, dock)
         docks.append(dock)
 
@@ -284,14 +327,9 @@ def build_skeleton(data_dir: Path, today: date | None = None) -> WindowFrame:
     status.setObjectName("skeleton-status")
     frame.statusBar().addWidget(status, 1)
 
+    frame.skeleton = Skeleton(bar, buttons, docks, status, month, calendar_toolbar)
     frame.restore_layout(ui_state, docks)
-    if frame.width() < COMPACT_WIDTH:  # as the real window folds a narrow one
-        for name, action in buttons.items():
-            button = bar.widgetForAction(action)
-            if isinstance(button, QToolButton) and name not in TOOLBAR_KEEPS_TEXT:
-                button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly)
-        for dock in docks:
-            if not dock.isFloating():
-                dock.hide()
-    frame.skeleton = Skeleton(bar, docks, status, month, calendar_toolbar)
+    # folded before the first show, so folded docks never widen a narrow window
+    frame._skeleton_compact = frame.width() < COMPACT_WIDTH
+    frame.skeleton.fold(frame._skeleton_compact)
     return frame

@@ -32,7 +32,9 @@ def _context(creds) -> AppContext:
     return AppContext(paths=paths, credentials=creds, log_file=paths.log_file)
 
 
-@pytest.mark.parametrize("layout", ["first layout, guide dismissed", "saved layout and guide"])
+@pytest.mark.parametrize(
+    "layout", ["first layout, guide dismissed", "saved layout and guide", "a wide window"]
+)
 def test_the_skeleton_becomes_the_window_in_place_with_the_same_month_cells(
     qtbot, db, creds, layout
 ):
@@ -54,11 +56,14 @@ def test_the_skeleton_becomes_the_window_in_place_with_the_same_month_cells(
         settings.sync()
     frame = build_skeleton(ctx.paths.data_dir)
     qtbot.addWidget(frame)
+    if layout == "a wide window":  # wider than the offscreen screen: docks open
+        frame.resize(1440, 900)
     frame.show()
     qtbot.waitExposed(frame)
     assert frame.skeleton is not None
     skeleton = frame.skeleton.month
     qtbot.waitUntil(lambda: skeleton.width() > 0)
+    qtbot.wait(50)  # the layout settles, as it does before a paint
     geometry = frame.geometry()
     month_rect = _rect_in(frame, skeleton)
     days = [skeleton.first_day, skeleton.today, skeleton.first_day.replace(day=28)]
