@@ -90,6 +90,8 @@ class ScheduleTableModel(QAbstractTableModel):
         self._items: list[ScheduleItem | None] = []
         self._row_of: dict[int, int] = {}
         self._total = 0
+        #: whether anything was read yet: sorting a table never shown only records the order
+        self._read_once = False
         #: a narrow table shows dates without the weekday ("2 Apr 2027  10:00")
         self.compact = False
 
@@ -117,6 +119,7 @@ class ScheduleTableModel(QAbstractTableModel):
     def show(self, flt: ScheduleFilter, zone: tzinfo, read: TableRead) -> None:
         """Show a :meth:`reader`'s result."""
         total, accounts, rows = read
+        self._read_once = True
         self.beginResetModel()
         self.filter, self._zone, self._total = flt, zone, total
         self._rows, self._accounts = list(rows), accounts
@@ -162,7 +165,9 @@ class ScheduleTableModel(QAbstractTableModel):
             return
         self.sort_key = self.SORT_KEYS[column]
         self.descending = order == Qt.SortOrder.DescendingOrder
-        self.load(self.filter, self._zone)
+        if self._read_once:  # else the first load reads in this order (building the view
+            # turns sorting on, which sorts: at 100 000 posts the count alone took ~0.1 s)
+            self.load(self.filter, self._zone)
 
     # -- plain-Python access
 
