@@ -63,6 +63,69 @@ class Session:
     cleanups: list[Callable[[], None]] = field(default_factory=list)
 
 
+class _Opening:
+    """The data folder opened and this month read on a worker thread, started as the
+    first frame shows: the main thread meanwhile paints the frame and imports and builds
+    the window, and SQLite's reading (a tenth of a second at 100 000 posts) leaves
+    Python's lock to it. The worker's own database connection closes when it is done;
+    the main thread's opens on its first query."""
+
+    def __init__(self, home: str | None, verbose: bool, log_file: Any) -> None:
+        self._home, self._verbose, self._log_file = home, verbose, log_file
+        self._opened = threading.Event()
+        self._read = threading.Event()
+        self._ctx: Any = None
+        self._error: BaseException | None = None
+        self._month: Any = None
+        threading.Thread(target=self._run, name="milton-opening", daemon=True).start()
+
+    def _run(self) -> None:
+        try:
+            from milton_desktop.context import open_context
+
+            self._ctx = open_context(
+                self._home,
+                verbose=self._verbose,
+                allow_memory_tokens=True,
+                check_integrity=False,
+                log_file=self._log_file,
+            )
+        except BaseException as exc:  # given to the main thread, which says it
+            self._error = exc
+            self._opened.set()
+            self._read.set()
+            return
+        self._opened.set()
+        from milton_desktop.storage.db import close_database
+
+        try:
+            from milton_desktop.ui.calendar.ranges import read_first_month
+
+            self._month = read_first_month()
+        except Exception as exc:  # the pane reads it again itself, and says what failed
+            log.warning("could not read the month ahead: %s", exc)
+        finally:
+            close_database()  # this thread's connection only
+            self._read.set()
+
+    def context(self) -> Any:
+        """The opened context (on the main thread); raises what opening raised."""
+        self._opened.wait()
+        if self._error is not None:
+            raise self._error
+        from milton_desktop.storage.db import close_database
+
+        # connections are per thread: one this thread had open before (a test's, an
+        # earlier window's in the same process) would still be on the old file
+        close_database()
+        return self._ctx
+
+    def first_month(self) -> Any:
+        """The month read ahead (its key and rows), or None if the read failed."""
+        self._read.wait()
+        return self._month
+
+
 def _qt_message_handler(mode: Any, context: Any, message: str) -> None:
     # Qt's own warnings (fonts, platform plugins) belong in the log file, not on a lost stderr.
     from PySide6.QtCore import QtMsgType
@@ -167,7 +230,7 @@ def run_app(args: argparse.Namespace | SimpleNamespace) -> int:
 
     # 1. Folders and logging, first, so every later step can be logged.
     paths = resolve_paths(home).ensure()
-    setup_logging(paths.log_dir, verbose=verbose)
+    log_file = setup_logging(paths.log_dir, verbose=verbose)
     log.info("starting %s %s (data in %s)", APP_NAME, __version__, paths.data_dir)
 
     # 2. The application object.
@@ -206,10 +269,12 @@ def run_app(args: argparse.Namespace | SimpleNamespace) -> int:
 
     in_tray = minimized and QSystemTrayIcon.isSystemTrayAvailable()
     frame: Any = None
+    opening: _Opening | None = None
     if not in_tray:
         from milton_desktop.ui.shell.frame import build_skeleton
 
         frame = build_skeleton(paths.data_dir)
+        opening = _Opening(home, verbose, log_file)
         frame.show()
         log.info("window shown (opening the calendar)")
         if os.environ.get(STARTUP_PROBE_ENV):
@@ -220,16 +285,27 @@ def run_app(args: argparse.Namespace | SimpleNamespace) -> int:
         from PySide6.QtGui import QUndoStack
         from PySide6.QtWidgets import QMessageBox
 
-        # 5. Database and keyring store. SQLite's quick check reads every page (a tenth
-        # of a second at 100 000 posts): it runs on a worker after the first paint, and the
-        # scheduler starts only once it passed.
+        # 5. Database and keyring store: opened on the first frame's worker while the
+        # window's modules are imported here (without a frame, here). SQLite's quick check
+        # reads every page (a tenth of a second at 100 000 posts): it runs on a worker after
+        # the first paint, and the scheduler starts only once it passed.
         from milton_desktop.context import open_context
         from milton_desktop.storage.db import DatabaseError
+        from milton_desktop.ui import icons
+        from milton_desktop.ui.shell.main_window import MainWindow
+        from milton_desktop.ui.shell.tray import Notice, TrayController
 
         try:
-            ctx = open_context(
-                home, verbose=verbose, allow_memory_tokens=True, check_integrity=False
-            )
+            if opening is not None:
+                ctx = opening.context()
+            else:
+                ctx = open_context(
+                    home,
+                    verbose=verbose,
+                    allow_memory_tokens=True,
+                    check_integrity=False,
+                    log_file=log_file,
+                )
         except (DatabaseError, OSError) as exc:
             log.error("cannot open the data folder: %s", exc)
             QMessageBox.critical(frame, APP_NAME, f"{APP_NAME} cannot start.\n\n{exc}")
@@ -238,14 +314,17 @@ def run_app(args: argparse.Namespace | SimpleNamespace) -> int:
         session = Session(app, ctx, instance, None, False, QUndoStack(app))
 
         # 6. Window and tray.
-        from milton_desktop.ui import icons
-        from milton_desktop.ui.shell.main_window import MainWindow
-        from milton_desktop.ui.shell.tray import Notice, TrayController
-
         # the calendar first: the side panes fill right after its first paint; a skeleton
         # frame on screen becomes this window in place
         if frame is not None:
-            window = MainWindow.adopt(frame, ctx, None, session.undo_stack, fill_panes=False)
+            window = MainWindow.adopt(
+                frame,
+                ctx,
+                None,
+                session.undo_stack,
+                fill_panes=False,
+                first_read=opening.first_month if opening is not None else None,
+            )
         else:
             window = MainWindow(ctx, None, session.undo_stack, fill_panes=False)
         tray = TrayController(None, window, icons.tray_icon, app)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from PySide6.QtCore import (
@@ -56,7 +55,6 @@ from milton_desktop.ui.calendar.model import (
     SCHEDULE_MIME,
     AccountChoice,
     Change,
-    RangeRead,
     ScheduleItem,
     ScheduleModel,
     account_choices,
@@ -64,10 +62,10 @@ from milton_desktop.ui.calendar.model import (
     display_zone,
     format_day,
     parse_hhmm,
-    read_range,
     short_text,
     zone_name,
 )
+from milton_desktop.ui.calendar.ranges import RangeKey, RangeView, range_key, read_rows
 from milton_desktop.ui.calendar.settle import EDIT, Settler, default_act
 from milton_desktop.ui.calendar.table import ListView, ScheduleTableModel, TableRead
 from milton_desktop.ui.calendar.undo import (
@@ -92,10 +90,7 @@ from milton_desktop.ui.calendar.view import (
     TimeGridView,
     WeekView,
     add_months,
-    local_first_weekday,
-    month_grid_start,
     range_title,
-    week_start,
 )
 from milton_desktop.ui.tasks import LatestRead, reader_pool, run_in_background
 from milton_desktop.ui.wording import sentence
@@ -175,28 +170,6 @@ def slot_marks(
     return marks
 
 
-@dataclass(frozen=True)
-class RangeKey:
-    """What a calendar picture shows: one view's days, zone, and what is hidden."""
-
-    view: str
-    start: date
-    end: date
-    #: the month in the month view's title (0 for week and day)
-    month: int
-    zone: tzinfo
-    hide_cancelled: bool
-    flt: queries.ScheduleFilter
-
-
-@dataclass(frozen=True)
-class RangeView:
-    """A range read for the calendar: its rows and (week, day) its free queue slots."""
-
-    rows: RangeRead
-    marks: list[SlotMark]
-
-
 class CalendarPane(QWidget):
     """Month / Week / Day / List views of scheduled posts, with undoable drag and drop.
 
@@ -206,6 +179,9 @@ class CalendarPane(QWidget):
         background_reads: read ranges on a worker thread, keeping the previous picture
             until the rows arrive, and read the periods around it ahead (the window
             does; on its own the pane reads on the calling thread, at once).
+        first_read: waits for a read made ahead (the app's start-up reads this month
+            on a worker while the window is built) and gives it with its key, or None;
+            the pane shows those rows if it would have read that same key first.
     """
 
     #: a message for the user (a refused drop, a failed undo); the pane's banner shows it
@@ -228,9 +204,11 @@ class CalendarPane(QWidget):
         parent: QWidget | None = None,
         *,
         background_reads: bool = False,
+        first_read: Callable[[], tuple[RangeKey, RangeView] | None] | None = None,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("calendarPane")
+        self._first_read = first_read
         self.undo_stack = undo_stack
         self.clock: Clock = clock or SystemClock()
         #: asks which account(s) a dropped draft goes to: (post_id, choices) -> account ids;
@@ -395,22 +373,9 @@ class CalendarPane(QWidget):
         """Whether the range asked for last is still being read (the previous one shows)."""
         return self._reads.busy()
 
-    def _visible_range(self, view: str, anchor: date) -> tuple[date, date]:
-        first_weekday = local_first_weekday()
-        if view == "month":
-            start = month_grid_start(anchor, first_weekday)
-            return start, start + timedelta(days=42)
-        if view == "week":
-            start = week_start(anchor, first_weekday)
-            return start, start + timedelta(days=7)
-        return anchor, anchor + timedelta(days=1)
-
     def _key(self, view: str, anchor: date) -> RangeKey:
-        start, end = self._visible_range(view, anchor)
-        # month: the anchor's month is in the title and greys the other weeks' days
-        month = anchor.month if view == "month" else 0
         hide = not self.show_cancelled.isChecked()
-        return RangeKey(view, start, end, month, self.zone, hide, self.list_view.filter())
+        return range_key(view, anchor, self.zone, hide_cancelled=hide, flt=self.list_view.filter())
 
     def _show(self) -> None:
         """Show the current view and period: from what was read already if it is
@@ -434,6 +399,13 @@ class CalendarPane(QWidget):
             self._prefetch_around(key)
             return
         epoch = self._epoch
+        ahead, self._first_read = self._first_read, None
+        if ahead is not None:
+            got = ahead()
+            if got is not None and got[0] == key:
+                self._reads.supersede()
+                self._on_range_read(key, epoch, got[1])
+                return
         self._reads.request(
             self._range_reader(key),
             lambda read: self._on_range_read(key, epoch, read),
@@ -447,14 +419,7 @@ class CalendarPane(QWidget):
         clock = self.clock
 
         def read() -> RangeView:
-            rows = read_range(
-                key.start,
-                key.end,
-                key.zone,
-                hide_cancelled=key.hide_cancelled,
-                flt=key.flt,
-                build_items=timed,
-            )
+            rows = read_rows(key)
             marks = slot_marks(key.start, key.end, key.zone, key.flt, clock) if timed else []
             return RangeView(rows, marks)
 

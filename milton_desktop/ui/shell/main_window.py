@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 import platform
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from html import escape
@@ -94,10 +94,14 @@ if TYPE_CHECKING:  # the dialogs are imported when first opened: the window show
     from milton_desktop.engine.machine import Outcome
     from milton_desktop.engine.runner import Runner
     from milton_desktop.ui.accounts.dialog import AccountsDialog
+    from milton_desktop.ui.calendar.ranges import RangeKey, RangeView
     from milton_desktop.ui.editor.dialog import PostEditorDialog
     from milton_desktop.ui.shell.import_dialog import ImportDialog
     from milton_desktop.ui.shell.settings_dialog import SettingsDialog
     from milton_desktop.ui.shell.warmup import IdleImports
+
+    #: waits for the month read ahead at start-up: its key and rows, or None
+    FirstRead = Callable[[], tuple[RangeKey, RangeView] | None]
 
 log = logging.getLogger("milton.ui")
 
@@ -334,7 +338,7 @@ class MainWindow(WindowFrame):
         """``fill_panes=False`` (the app's start-up) shows the drafts and upcoming panes
         blank and fills them once the calendar has painted (:meth:`fill_panes`)."""
         super().__init__(parent)
-        self._build(ctx, runner, undo_stack, clock=clock, fill_panes=fill_panes)
+        self._build(ctx, runner, undo_stack, clock=clock, fill_panes=fill_panes, first_read=None)
 
     @classmethod
     def adopt(
@@ -345,17 +349,22 @@ class MainWindow(WindowFrame):
         undo_stack: QUndoStack,
         *,
         fill_panes: bool = True,
+        first_read: FirstRead | None = None,
     ) -> MainWindow:
         """Make the start-up ``frame`` (already on screen) this window, in place: its
         skeleton goes and the real parts take its geometry, so no second window appears
         and the month paints in the skeleton's cells. Python lets an instance change to
-        a subclass that adds no slots; the Qt object stays the same."""
+        a subclass that adds no slots; the Qt object stays the same.
+
+        ``first_read``: the month read ahead on a worker (see :class:`CalendarPane`)."""
         frame.__class__ = cls
         window = cast("MainWindow", frame)
         if frame.skeleton is not None:
             frame.skeleton.remove_from(frame)
             frame.skeleton = None
-        window._build(ctx, runner, undo_stack, clock=None, fill_panes=fill_panes)
+        window._build(
+            ctx, runner, undo_stack, clock=None, fill_panes=fill_panes, first_read=first_read
+        )
         if window.isVisible():  # no show or resize event comes: do what they would
             for dock in (window.drafts_dock, window.upcoming_dock):
                 if not dock.testAttribute(Qt.WidgetAttribute.WA_WState_ExplicitShowHide):
@@ -373,6 +382,7 @@ class MainWindow(WindowFrame):
         *,
         clock: Clock | None,
         fill_panes: bool,
+        first_read: FirstRead | None,
     ) -> None:
         self.ctx = ctx
         self.panes_filled = fill_panes
@@ -398,7 +408,9 @@ class MainWindow(WindowFrame):
             str(ctx.paths.data_dir / "ui-state.ini"), QSettings.Format.IniFormat
         )
 
-        self.calendar = CalendarPane(undo_stack, clock=clock, parent=self, background_reads=True)
+        self.calendar = CalendarPane(
+            undo_stack, clock=clock, parent=self, background_reads=True, first_read=first_read
+        )
         self.notices = NotificationArea(self)
         self.notices.actionRequested.connect(self._on_notices_action_requested)
         central = QWidget(self)
