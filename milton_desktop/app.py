@@ -64,8 +64,8 @@ class Session:
 
 
 class _Opening:
-    """The data folder opened and this month read on a worker thread, started as the
-    first frame shows: the main thread meanwhile paints the frame and imports and builds
+    """The data folder opened and this month read on a worker thread, started once the
+    first frame is shown: the main thread meanwhile paints the frame and imports and builds
     the window, and SQLite's reading (a tenth of a second at 100 000 posts) leaves
     Python's lock to it. The worker's own database connection closes when it is done;
     the main thread's opens on its first query."""
@@ -274,11 +274,12 @@ def run_app(args: argparse.Namespace | SimpleNamespace) -> int:
         from milton_desktop.ui.shell.frame import build_skeleton
 
         frame = build_skeleton(paths.data_dir)
-        opening = _Opening(home, verbose, log_file)
         frame.show()
         log.info("window shown (opening the calendar)")
         if os.environ.get(STARTUP_PROBE_ENV):
             _report_shown()
+        # started once the frame is shown: before, it would take Python's lock from it
+        opening = _Opening(home, verbose, log_file)
 
     def open_window() -> Session | None:
         """Steps 5 to 7; None when the data folder cannot be opened (said already)."""

@@ -181,7 +181,9 @@ class CalendarPane(QWidget):
             does; on its own the pane reads on the calling thread, at once).
         first_read: waits for a read made ahead (the app's start-up reads this month
             on a worker while the window is built) and gives it with its key, or None;
-            the pane shows those rows if it would have read that same key first.
+            the pane shows those rows if it would have read that same key first. The
+            pane then shows nothing until :meth:`show_first` (or a view or period is
+            asked for).
     """
 
     #: a message for the user (a refused drop, a failed undo); the pane's banner shows it
@@ -295,11 +297,13 @@ class CalendarPane(QWidget):
         self._now_timer.timeout.connect(self._on_now_timer_timeout)
         self._now_timer.start()
 
-        # The first picture is read here, on this thread: a window opens on its month,
-        # never on an empty grid that fills a moment later.
-        self._reads.background = False
-        self.refresh()
-        self._reads.background = background_reads
+        # The first picture is read on this thread: a window opens on its month, never on
+        # an empty grid that fills a moment later. With a read made ahead, the owner
+        # calls show_first() once the rest of the window is built: the worker reading it
+        # has that long to finish.
+        self._first_pending = True
+        if first_read is None:
+            self.show_first()
         if background_reads:  # and the periods around it, once the loop runs
             QTimer.singleShot(0, self, self._on_first_shown)
 
@@ -322,6 +326,18 @@ class CalendarPane(QWidget):
         self.prev_button.clicked.connect(self._on_prev_button_clicked)
         self.next_button.clicked.connect(self._on_next_button_clicked)
         self.show_cancelled.toggled.connect(self._on_show_cancelled_toggled)
+
+    def show_first(self) -> None:
+        """Show the first picture, read on this thread or taken from the read made
+        ahead; nothing when a picture was asked for already."""
+        if not self._first_pending:
+            return
+        background = self._reads.background
+        self._reads.background = False
+        try:
+            self.refresh()
+        finally:
+            self._reads.background = background
 
     def surfaces(self) -> list[CalendarSurface]:
         return [self.month_view, self.week_view.grid, self.day_view.grid]
@@ -381,6 +397,7 @@ class CalendarPane(QWidget):
         """Show the current view and period: from what was read already if it is
         still true, else from a read (on a worker in the window), the previous
         picture staying until it arrives."""
+        self._first_pending = False
         view = self._view
         for b in (self.prev_button, self.next_button):
             b.setVisible(view != "list")  # the list is every post, all time: no pages to turn

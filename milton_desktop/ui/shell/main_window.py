@@ -454,6 +454,7 @@ class MainWindow(WindowFrame):
         self._missed_timer.timeout.connect(self._on_missed_timer_timeout)
 
         self._restore_ui_state()
+        self.calendar.show_first()  # with a month read ahead, the wait for it ends here
         self._data_version = self._read_data_version()
         self._seen_result_id = queries.last_result_id()  # only what happens from now on is news
         self.set_runner(runner)

@@ -57,6 +57,9 @@ def test_the_pane_shows_the_month_read_ahead_without_reading_it_again(
 
     pane = CalendarPane(QUndoStack(), first_read=first_read)
     qtbot.addWidget(pane)
+    # the owner builds the rest of its window first, then asks for the first picture
+    assert asked == [] and reads == []
+    pane.show_first()
     assert asked == [True]
     assert reads == []  # the pane's own first read was not made
     assert "read ahead" in _texts(pane)
@@ -77,12 +80,14 @@ def test_a_read_ahead_of_another_month_is_not_shown(qtbot, db, this_month_post):
     empty = RangeView(ranges.read_rows(other), [])
     pane = CalendarPane(QUndoStack(), first_read=lambda: (other, empty))
     qtbot.addWidget(pane)
+    pane.show_first()
     assert "read ahead" in _texts(pane)  # read by the pane itself
 
 
 def test_a_failed_read_ahead_lets_the_pane_read(qtbot, db, this_month_post):
     pane = CalendarPane(QUndoStack(), first_read=lambda: None)
     qtbot.addWidget(pane)
+    pane.show_first()
     assert "read ahead" in _texts(pane)
 
 
@@ -104,3 +109,17 @@ def test_building_the_list_view_counts_nothing_until_it_is_shown(
     # once shown, a sort the user asks for reads again, in the new order
     pane.list_model.sort(pane.list_model.COL_PLATFORM, Qt.SortOrder.AscendingOrder)
     assert len(counted) == 2 and pane.list_model.sort_key == "platform"
+
+
+def test_the_first_picture_is_not_read_again_once_a_view_was_asked_for(
+    qtbot, db, this_month_post, monkeypatch
+):
+    reads: list[object] = []
+    real = ranges.read_range
+    monkeypatch.setattr(ranges, "read_range", lambda *a, **k: reads.append(a) or real(*a, **k))
+    pane = CalendarPane(QUndoStack(), first_read=lambda: None)
+    qtbot.addWidget(pane)
+    pane.set_view("week")  # the window restoring the view saved last time
+    assert len(reads) == 1
+    pane.show_first()
+    assert len(reads) == 1 and pane.current_view() == "week"
