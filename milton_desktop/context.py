@@ -6,8 +6,6 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-import peewee as pw
-
 from milton_desktop.logsetup import setup_logging
 from milton_desktop.paths import Paths, resolve_paths
 from milton_desktop.storage import settings
@@ -31,17 +29,23 @@ def open_context(
     stderr_logging: bool | None = None,
     allow_memory_tokens: bool = False,
     check_integrity: bool = True,
+    log_file: Path | None = None,
 ) -> AppContext:
     """Resolve folders, start logging, open and migrate the database.
 
     ``check_integrity=False``: see :func:`milton_desktop.storage.db.open_database`.
+    ``log_file``: logging is set up already (by the caller, writing there); it is
+    left alone, so this can run on a worker thread while other threads log.
 
     Raises:
         milton_desktop.storage.db.DatabaseError: the database cannot be opened (message says why).
         OSError: a folder cannot be created.
     """
     paths = resolve_paths(home).ensure()
-    log_file = setup_logging(paths.log_dir, verbose=verbose, stderr=stderr_logging)
+    import peewee as pw  # here, after storage: it imports peewee without the server drivers
+
+    if log_file is None:
+        log_file = setup_logging(paths.log_dir, verbose=verbose, stderr=stderr_logging)
     open_database(paths.db_path, check_integrity=check_integrity)
     try:
         install = settings.install_id()
