@@ -1,9 +1,14 @@
 """Start-up: time from launching the process to the main window being shown and to
-its first painted frame (for Milton the month view's first paint, which the app
-prints under MILTON_STARTUP_PROBE), for a bare PySide6 window, Milton from source and
+its first painted frame, for a bare PySide6 window, Milton from source and
 (when built) the frozen bundle, in the same run, interleaved, offscreen, with an
 empty home and with 100 000 posts seeded around today. Targets: source shown <= 1.3x
 bare, first painted month <= 1.5x; frozen <= 1.3x source.
+
+For Milton (printed by the app under MILTON_STARTUP_PROBE) "shown" is its first frame
+on screen: the window's shell with the calendar's chrome and an empty month, before
+the database is opened. "First painted month" is the real month view's first paint,
+with the posts of the month read from the database: the empty skeleton does not
+count as the month.
 
     QT_QPA_PLATFORM=offscreen .venv/bin/python bench/bench_startup.py [RUNS]
 """

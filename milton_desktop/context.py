@@ -8,8 +8,6 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
-import peewee as pw
-
 from milton_desktop.logsetup import setup_logging
 from milton_desktop.operations import members
 from milton_desktop.paths import Paths, resolve_paths
@@ -82,6 +80,7 @@ def open_context(
     check_integrity: bool = True,
     database: str | None = None,
     member: str | None = None,
+    log_file: Path | None = None,
 ) -> AppContext:
     """Resolve folders, start logging, open and migrate the database.
 
@@ -89,13 +88,18 @@ def open_context(
     keeps the logs, media and this machine's install id.
     ``check_integrity=False``: see :func:`milton_desktop.storage.db.open_database`.
     ``member``: the name this client acts as (``--member``); None takes the home's.
+    ``log_file``: logging is set up already (by the caller, writing there); it is
+    left alone, so this can run on a worker thread while other threads log.
 
     Raises:
         milton_desktop.storage.db.DatabaseError: the database cannot be opened (message says why).
         OSError: a folder cannot be created.
     """
     paths = resolve_paths(home).ensure()
-    log_file = setup_logging(paths.log_dir, verbose=verbose, stderr=stderr_logging)
+    import peewee as pw  # here, after storage: it imports peewee without the server drivers
+
+    if log_file is None:
+        log_file = setup_logging(paths.log_dir, verbose=verbose, stderr=stderr_logging)
     target = database_target(paths, database)
     open_database(target, check_integrity=check_integrity, local_dir=paths.data_dir)
     if backend.current().is_postgres:

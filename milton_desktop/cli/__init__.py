@@ -7,16 +7,15 @@ failed); 2 bad usage or input, with one line on stderr saying what to fix.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import logging
 import os
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 from types import ModuleType
-from typing import TYPE_CHECKING, Any, TextIO, cast
+from typing import TYPE_CHECKING, Any
 
 from milton_desktop import APP_NAME, __version__
 from milton_desktop.cli import assistant, backup, batch, insights, notify
@@ -41,6 +40,7 @@ from milton_desktop.domain.content import VOICES
 from milton_desktop.domain.errors import OperationFailed, UserError
 from milton_desktop.domain.status import Status
 from milton_desktop.publishers import catalogue
+from milton_desktop.streams import Redacting, redacted_output
 
 # Each command imports what it uses when it runs: `list` should not pay for the
 # keyring, the publishers or the scheduler, nor `--help` for the database.
@@ -1006,37 +1006,9 @@ for _group in GROUPS:
     COMMANDS.update(_group.COMMANDS)
 
 
-class _Redacting:
-    """A text stream that masks every secret this process knows before writing.
-
-    Whatever a command prints (an error a platform worded, a name it chose, a URL it
-    sent) goes through here, so a token it echoed never reaches the terminal or a
-    script, even on a path nothing scrubbed before."""
-
-    def __init__(self, stream: TextIO) -> None:
-        self._stream = stream
-
-    def write(self, text: str) -> int:
-        from milton_desktop.domain.redaction import redact_known
-
-        self._stream.write(redact_known(text))
-        return len(text)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._stream, name)
-
-
-@contextlib.contextmanager
-def _redacted_output() -> Iterator[None]:
-    out, err = sys.stdout, sys.stderr
-    if out is not None:
-        sys.stdout = cast("TextIO", _Redacting(out))
-    if err is not None:
-        sys.stderr = cast("TextIO", _Redacting(err))
-    try:
-        yield
-    finally:
-        sys.stdout, sys.stderr = out, err
+#: kept under their old names: tests and scripts wrap their output with them
+_Redacting = Redacting
+_redacted_output = redacted_output
 
 
 def _is_credential_error(exc: BaseException) -> bool:

@@ -33,7 +33,6 @@ from urllib.parse import quote, urlencode
 
 from milton_desktop.domain.content import Content, MediaItem, Published
 from milton_desktop.domain.credential import AccountRef, Credential, Identity
-from milton_desktop.domain.twittertext import url_spans
 from milton_desktop.domain.validation import MB, MediaRule, Rules
 from milton_desktop.publishers.base import (
     ProgressCallback,
@@ -71,6 +70,10 @@ def threads_length(text: str) -> int:
 
 def links(text: str) -> list[str]:
     """The distinct links in ``text``, in order (what Threads' 5-link rule counts)."""
+    # here, not at the top: the window imports every platform module at start-up for
+    # labels and colours, and twittertext's patterns take ~20 ms to build
+    from milton_desktop.domain.twittertext import url_spans
+
     seen: dict[str, None] = {}
     for start, end in url_spans(text):
         seen.setdefault(text[start:end].lower().rstrip("/"), None)

@@ -87,6 +87,35 @@ def _pyformat(sql: str) -> str:
     return _QMARK_OR_QUOTED.sub(swap, sql)
 
 
+def load_driver() -> None:
+    """Hand psycopg 3 to peewee, as peewee's own import would have.
+
+    ``milton_desktop.storage`` imports peewee with the server drivers reading as absent
+    (their probing costs a one-person app ~0.1 s of start-up), so peewee holds None for
+    psycopg until a team database is opened here.
+
+    Raises:
+        peewee.ImproperlyConfigured: psycopg is not installed.
+    """
+    if getattr(pw, "psycopg", None) is not None:
+        return
+    try:
+        import psycopg
+        from psycopg.pq import TransactionStatus
+        from psycopg.types.json import Json, Jsonb
+    except ImportError as exc:
+        raise pw.ImproperlyConfigured(f"psycopg postgres driver not found ({exc})") from None
+    # the names peewee's module binds when it finds the driver at import (peewee 4.5)
+    pw.psycopg = psycopg  # type: ignore[attr-defined]
+    pw.TransactionStatus = TransactionStatus  # type: ignore[attr-defined]
+    pw.Json_pg3 = Json  # type: ignore[attr-defined]
+    pw.Jsonb_pg3 = Jsonb  # type: ignore[attr-defined]
+    adapter: Any = pw.Psycopg3Adapter
+    adapter.txn_idle = TransactionStatus.IDLE
+    adapter.txn_inerror = TransactionStatus.INERROR
+    adapter.txn_unknown = TransactionStatus.UNKNOWN
+
+
 class PostgresDatabase(pw.PostgresqlDatabase):
     """PostgreSQL through psycopg 3, speaking the dialect the rest of the code writes.
 

@@ -273,6 +273,13 @@ def _open_postgres(url: str, local_dir: Path | None) -> pw.DatabaseProxy:
         local_dir = Path(tempfile.mkdtemp(prefix="milton-team-"))
     on = Backend("postgresql", label, Path(local_dir))
     # libpq reads PGPASSWORD and ~/.pgpass itself when the URL has no password
+    try:
+        backend.load_driver()
+    except pw.ImproperlyConfigured as exc:
+        raise DatabaseError(
+            f"cannot use the team database {label}: {exc} (install psycopg: pip install "
+            "'psycopg[binary]')"
+        ) from None
     database.initialize(PostgresDatabase(url, connect_timeout=BUSY_TIMEOUT_S, prefer_psycopg3=True))
     backend.use(on)
     try:

@@ -24,7 +24,6 @@ from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QGuiApplication, QIcon, QPainter, QPalette, QPixmap
 
 from milton_desktop.domain.status import Status
-from milton_desktop.publishers import registry
 
 #: status -> strong colour (chip edge, list dot); hex so non-Qt code could read it too.
 #: A theme adjusts them to its background; these are the light-theme originals.
@@ -160,6 +159,8 @@ def is_dark(palette: QPalette) -> bool:
 def platform_color(platform: str) -> QColor:
     """A platform's brand colour from its descriptor; a platform this version does not
     know (a newer database) gets a steady colour of its own from a hash of its name."""
+    from milton_desktop.publishers import registry  # the start-up frame paints without it
+
     found = registry.find(platform)
     if found is not None and found.colour:
         return QColor(found.colour)
@@ -378,6 +379,8 @@ class Theme:
 
     def text_pairs(self, platforms: tuple[str, ...] = ()) -> dict[str, tuple[QColor, QColor]]:
         """Every text colour this theme hands out, with its background, by state."""
+        from milton_desktop.publishers import registry
+
         names = platforms or (*registry.names(), "futurenet")
         pairs: dict[str, tuple[QColor, QColor]] = {}
         statuses = [*STATUS_LABELS]
@@ -512,6 +515,8 @@ class PlatformStyle:
 
 def platform_style(platform: str) -> PlatformStyle:
     """The style of ``platform``; an unknown one (a newer database) still gets a readable badge."""
+    from milton_desktop.publishers import registry  # the start-up frame paints without it
+
     found = registry.find(platform)
     if found is not None:
         return PlatformStyle(found.label, found.short, found.colour)

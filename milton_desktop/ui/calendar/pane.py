@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from PySide6.QtCore import (
@@ -29,20 +28,13 @@ from PySide6.QtCore import (
 from PySide6.QtGui import (
     QCursor,
     QDesktopServices,
-    QFontMetrics,
     QKeyEvent,
     QKeySequence,
     QUndoStack,
 )
 from PySide6.QtWidgets import (
-    QButtonGroup,
-    QCheckBox,
-    QFrame,
-    QHBoxLayout,
-    QLabel,
     QMenu,
     QStackedWidget,
-    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -57,12 +49,12 @@ from milton_desktop.publishers import registry
 from milton_desktop.storage import queries, settings
 from milton_desktop.ui import style, tones
 from milton_desktop.ui.calendar.banner import Banner
+from milton_desktop.ui.calendar.chrome import CalendarToolbar, separator
 from milton_desktop.ui.calendar.model import (
     POST_MIME,
     SCHEDULE_MIME,
     AccountChoice,
     Change,
-    RangeRead,
     ScheduleItem,
     ScheduleModel,
     account_choices,
@@ -70,10 +62,10 @@ from milton_desktop.ui.calendar.model import (
     display_zone,
     format_day,
     parse_hhmm,
-    read_range,
     short_text,
     zone_name,
 )
+from milton_desktop.ui.calendar.ranges import RangeKey, RangeView, range_key, read_rows
 from milton_desktop.ui.calendar.settle import EDIT, Settler, default_act
 from milton_desktop.ui.calendar.table import ListView, ScheduleTableModel, TableRead
 from milton_desktop.ui.calendar.undo import (
@@ -98,10 +90,7 @@ from milton_desktop.ui.calendar.view import (
     TimeGridView,
     WeekView,
     add_months,
-    local_first_weekday,
-    month_grid_start,
     range_title,
-    week_start,
 )
 from milton_desktop.ui.tasks import LatestRead, reader_pool, run_in_background
 from milton_desktop.ui.wording import sentence
@@ -181,28 +170,6 @@ def slot_marks(
     return marks
 
 
-@dataclass(frozen=True)
-class RangeKey:
-    """What a calendar picture shows: one view's days, zone, and what is hidden."""
-
-    view: str
-    start: date
-    end: date
-    #: the month in the month view's title (0 for week and day)
-    month: int
-    zone: tzinfo
-    hide_cancelled: bool
-    flt: queries.ScheduleFilter
-
-
-@dataclass(frozen=True)
-class RangeView:
-    """A range read for the calendar: its rows and (week, day) its free queue slots."""
-
-    rows: RangeRead
-    marks: list[SlotMark]
-
-
 class CalendarPane(QWidget):
     """Month / Week / Day / List views of scheduled posts, with undoable drag and drop.
 
@@ -212,6 +179,11 @@ class CalendarPane(QWidget):
         background_reads: read ranges on a worker thread, keeping the previous picture
             until the rows arrive, and read the periods around it ahead (the window
             does; on its own the pane reads on the calling thread, at once).
+        first_read: waits for a read made ahead (the app's start-up reads this month
+            on a worker while the window is built) and gives it with its key, or None;
+            the pane shows those rows if it would have read that same key first. The
+            pane then shows nothing until :meth:`show_first` (or a view or period is
+            asked for).
     """
 
     #: a message for the user (a refused drop, a failed undo); the pane's banner shows it
@@ -234,9 +206,11 @@ class CalendarPane(QWidget):
         parent: QWidget | None = None,
         *,
         background_reads: bool = False,
+        first_read: Callable[[], tuple[RangeKey, RangeView] | None] | None = None,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("calendarPane")
+        self._first_read = first_read
         self.undo_stack = undo_stack
         self.clock: Clock = clock or SystemClock()
         #: asks which account(s) a dropped draft goes to: (post_id, choices) -> account ids;
@@ -288,10 +262,7 @@ class CalendarPane(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
         layout.addWidget(self.toolbar)
-        line = QFrame(self)
-        line.setFrameShape(QFrame.Shape.HLine)
-        line.setStyleSheet(f"color: {style.theme_for(self.palette()).grid_line.name()};")
-        layout.addWidget(line)
+        layout.addWidget(separator(self))
         # the list view's search and filters, above every view: one filter for them all
         layout.addWidget(self.list_view.controls)
         layout.addWidget(self.banner)
@@ -326,74 +297,47 @@ class CalendarPane(QWidget):
         self._now_timer.timeout.connect(self._on_now_timer_timeout)
         self._now_timer.start()
 
-        # The first picture is read here, on this thread: a window opens on its month,
-        # never on an empty grid that fills a moment later.
-        self._reads.background = False
-        self.refresh()
-        self._reads.background = background_reads
+        # The first picture is read on this thread: a window opens on its month, never on
+        # an empty grid that fills a moment later. With a read made ahead, the owner
+        # calls show_first() once the rest of the window is built: the worker reading it
+        # has that long to finish.
+        self._first_pending = True
+        if first_read is None:
+            self.show_first()
         if background_reads:  # and the periods around it, once the loop runs
             QTimer.singleShot(0, self, self._on_first_shown)
 
     # -- construction
 
     def _build_toolbar(self) -> None:
-        self.toolbar = QWidget(self)
-        self.toolbar.setObjectName("calendarToolbar")
-        row = QHBoxLayout(self.toolbar)
-        row.setContentsMargins(8, 6, 8, 6)
-        row.setSpacing(4)
-        self.today_button = QToolButton(self.toolbar)
-        self.today_button.setText("Today")
-        self.today_button.setToolTip("Go to today")
-        self.prev_button = QToolButton(self.toolbar)
-        self.prev_button.setText("‹")
-        self.next_button = QToolButton(self.toolbar)
-        self.next_button.setText("›")
-        for b in (self.prev_button, self.next_button):
-            b.setAutoRaise(True)
-            f = b.font()
-            f.setPointSizeF(f.pointSizeF() * 1.5)
-            b.setFont(f)
-            b.setFixedWidth(self.fontMetrics().height() * 2)
-        self.title_label = QLabel(self.toolbar)
-        self.title_label.setObjectName("calendarTitle")
-        tf = self.title_label.font()
-        tf.setPointSizeF(tf.pointSizeF() * 1.35)
-        tf.setBold(True)
-        self.title_label.setFont(tf)
-        self.title_label.setMinimumWidth(QFontMetrics(tf).horizontalAdvance("30 September –"))
-        self.show_cancelled = QCheckBox("Show cancelled", self.toolbar)
-        self.show_cancelled.setObjectName("calendarShowCancelled")
-        # Off: a cancelled post (an undone drop above all) is gone from view, not struck through.
-        self.show_cancelled.setChecked(False)
-        self.show_cancelled.setToolTip("Show posts you cancelled, struck through")
-        row.addWidget(self.today_button)
-        row.addSpacing(4)
-        row.addWidget(self.prev_button)
-        row.addWidget(self.next_button)
-        row.addSpacing(8)
-        row.addWidget(self.title_label, 1)
-        row.addWidget(self.show_cancelled)
-        row.addSpacing(12)
-        self.view_buttons: dict[str, QToolButton] = {}
-        self._view_group = QButtonGroup(self)
-        self._view_group.setExclusive(True)
-        for name in VIEW_NAMES:
-            b = QToolButton(self.toolbar)
-            b.setText(name.capitalize())
-            b.setCheckable(True)
-            b.setObjectName(f"calendarView{name.capitalize()}Button")
-            b.setToolTip(f"Show {'a' if name != 'list' else 'the'} {name}")
-            b.setMinimumWidth(self.fontMetrics().horizontalAdvance("Month") + 20)
-            self._view_group.addButton(b)
-            self.view_buttons[name] = b
-            row.addWidget(b)
+        self.toolbar = CalendarToolbar(self, view=self._view)
+        bar = self.toolbar
+        self.today_button, self.prev_button, self.next_button = (
+            bar.today_button,
+            bar.prev_button,
+            bar.next_button,
+        )
+        self.title_label, self.show_cancelled = bar.title_label, bar.show_cancelled
+        self.view_buttons = bar.view_buttons
+        self._view_group = bar.view_group
+        for b in self.view_buttons.values():
             b.clicked.connect(self._on_view_button_clicked)
-        self.view_buttons[self._view].setChecked(True)
         self.today_button.clicked.connect(self._on_today_button_clicked)
         self.prev_button.clicked.connect(self._on_prev_button_clicked)
         self.next_button.clicked.connect(self._on_next_button_clicked)
         self.show_cancelled.toggled.connect(self._on_show_cancelled_toggled)
+
+    def show_first(self) -> None:
+        """Show the first picture, read on this thread or taken from the read made
+        ahead; nothing when a picture was asked for already."""
+        if not self._first_pending:
+            return
+        background = self._reads.background
+        self._reads.background = False
+        try:
+            self.refresh()
+        finally:
+            self._reads.background = background
 
     def surfaces(self) -> list[CalendarSurface]:
         return [self.month_view, self.week_view.grid, self.day_view.grid]
@@ -445,27 +389,15 @@ class CalendarPane(QWidget):
         """Whether the range asked for last is still being read (the previous one shows)."""
         return self._reads.busy()
 
-    def _visible_range(self, view: str, anchor: date) -> tuple[date, date]:
-        first_weekday = local_first_weekday()
-        if view == "month":
-            start = month_grid_start(anchor, first_weekday)
-            return start, start + timedelta(days=42)
-        if view == "week":
-            start = week_start(anchor, first_weekday)
-            return start, start + timedelta(days=7)
-        return anchor, anchor + timedelta(days=1)
-
     def _key(self, view: str, anchor: date) -> RangeKey:
-        start, end = self._visible_range(view, anchor)
-        # month: the anchor's month is in the title and greys the other weeks' days
-        month = anchor.month if view == "month" else 0
         hide = not self.show_cancelled.isChecked()
-        return RangeKey(view, start, end, month, self.zone, hide, self.list_view.filter())
+        return range_key(view, anchor, self.zone, hide_cancelled=hide, flt=self.list_view.filter())
 
     def _show(self) -> None:
         """Show the current view and period: from what was read already if it is
         still true, else from a read (on a worker in the window), the previous
         picture staying until it arrives."""
+        self._first_pending = False
         view = self._view
         for b in (self.prev_button, self.next_button):
             b.setVisible(view != "list")  # the list is every post, all time: no pages to turn
@@ -484,6 +416,13 @@ class CalendarPane(QWidget):
             self._prefetch_around(key)
             return
         epoch = self._epoch
+        ahead, self._first_read = self._first_read, None
+        if ahead is not None:
+            got = ahead()
+            if got is not None and got[0] == key:
+                self._reads.supersede()
+                self._on_range_read(key, epoch, got[1])
+                return
         self._reads.request(
             self._range_reader(key),
             lambda read: self._on_range_read(key, epoch, read),
@@ -497,14 +436,7 @@ class CalendarPane(QWidget):
         clock = self.clock
 
         def read() -> RangeView:
-            rows = read_range(
-                key.start,
-                key.end,
-                key.zone,
-                hide_cancelled=key.hide_cancelled,
-                flt=key.flt,
-                build_items=timed,
-            )
+            rows = read_rows(key)
             marks = slot_marks(key.start, key.end, key.zone, key.flt, clock) if timed else []
             return RangeView(rows, marks)
 

@@ -35,13 +35,8 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QComboBox,
-    QHBoxLayout,
     QHeaderView,
-    QLabel,
-    QLineEdit,
     QTableView,
-    QToolButton,
     QToolTip,
     QVBoxLayout,
     QWidget,
@@ -52,6 +47,7 @@ from milton_desktop.publishers import registry
 from milton_desktop.storage import queries
 from milton_desktop.storage.queries import ScheduleFilter
 from milton_desktop.ui import style
+from milton_desktop.ui.calendar.chrome import STATUS_FILTERS, FilterBar
 from milton_desktop.ui.calendar.hovercard import HIDES_CARD, HoverCard
 from milton_desktop.ui.calendar.model import ScheduleItem, ScheduleModel, format_day
 
@@ -94,6 +90,8 @@ class ScheduleTableModel(QAbstractTableModel):
         self._items: list[ScheduleItem | None] = []
         self._row_of: dict[int, int] = {}
         self._total = 0
+        #: whether anything was read yet: sorting a table never shown only records the order
+        self._read_once = False
         #: a narrow table shows dates without the weekday ("2 Apr 2027  10:00")
         self.compact = False
 
@@ -121,6 +119,7 @@ class ScheduleTableModel(QAbstractTableModel):
     def show(self, flt: ScheduleFilter, zone: tzinfo, read: TableRead) -> None:
         """Show a :meth:`reader`'s result."""
         total, accounts, rows = read
+        self._read_once = True
         self.beginResetModel()
         self.filter, self._zone, self._total = flt, zone, total
         self._rows, self._accounts = list(rows), accounts
@@ -166,7 +165,9 @@ class ScheduleTableModel(QAbstractTableModel):
             return
         self.sort_key = self.SORT_KEYS[column]
         self.descending = order == Qt.SortOrder.DescendingOrder
-        self.load(self.filter, self._zone)
+        if self._read_once:  # else the first load reads in this order (building the view
+            # turns sorting on, which sorts: at 100 000 posts the count alone took ~0.1 s)
+            self.load(self.filter, self._zone)
 
     # -- plain-Python access
 
@@ -308,38 +309,7 @@ class ScheduleTable(QTableView):
 
 
 #: the status filter's entries: (label, statuses; empty for all)
-STATUS_FILTERS: tuple[tuple[str, frozenset[str]], ...] = (
-    ("All statuses", frozenset()),
-    ("Needs attention", frozenset(NEEDS_ATTENTION)),
-    ("Pending", frozenset({Status.PENDING})),
-    ("Awaiting approval", frozenset({Status.AWAITING_APPROVAL})),
-    ("Published", frozenset({Status.PUBLISHED})),
-    ("Failed", frozenset({Status.FAILED})),
-    ("Uncertain", frozenset({Status.UNCERTAIN})),
-    ("Missed", frozenset({Status.MISSED})),
-    ("Cancelled", frozenset({Status.CANCELLED})),
-)
 ATTENTION = frozenset(NEEDS_ATTENTION)
-
-
-class _FilterBar(QWidget):
-    """The row of search and filters; it lays itself out again when its width changes."""
-
-    def __init__(self, arrange: Callable[[int], None], parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self._arrange = arrange
-
-    def resizeEvent(self, event: QResizeEvent) -> None:
-        self._arrange(event.size().width())
-        super().resizeEvent(event)
-
-    def minimumSizeHint(self) -> QSize:
-        # as narrow as the wrapped layout allows (the filters on their own row), so the
-        # bar never makes the window wider than it was before it was over every view
-        hint = super().minimumSizeHint()
-        filters = self.findChild(QWidget, "calendarListFilters")
-        narrow = max(filters.minimumSizeHint().width() + 16 if filters else 0, 280)
-        return QSize(min(hint.width(), narrow), hint.height())
 
 
 class ListView(QWidget):
@@ -353,12 +323,18 @@ class ListView(QWidget):
         self.setObjectName("calendarListView")
         self.model = model
 
-        self.search_edit = QLineEdit(self)
-        self.search_edit.setObjectName("calendarListSearch")
-        self.search_edit.setPlaceholderText("Search text or account (Ctrl+F)")
-        self.search_edit.setAccessibleName("Search posts")
-        self.search_edit.setClearButtonEnabled(True)
-        self.search_edit.setMinimumWidth(self.fontMetrics().horizontalAdvance("M") * 8)
+        # The search and filters are their own widget: the calendar pane shows them above
+        # every view (one filter for month, week, day and the list).
+        self.controls = FilterBar(self)
+        bar = self.controls
+        self.search_edit = bar.search_edit
+        self.status_combo, self.platform_combo = bar.status_combo, bar.platform_combo
+        self.account_combo = bar.account_combo
+        self.count_label, self.clear_button, self.filters = (
+            bar.count_label,
+            bar.clear_button,
+            bar.filters,
+        )
         self._search_timer = QTimer(self)
         self._search_timer.setObjectName("calendarListSearchTimer")
         self._search_timer.setSingleShot(True)
@@ -366,48 +342,18 @@ class ListView(QWidget):
         self._search_timer.timeout.connect(self._on_search_timer_timeout)
         self.search_edit.textChanged.connect(self._on_search_edit_text_changed)
         self.search_edit.returnPressed.connect(self._on_search_timer_timeout)
-
-        self.status_combo = QComboBox(self)
-        self.status_combo.setObjectName("calendarStatusFilter")
-        self.status_combo.setAccessibleName("Status")
         for n, (label, statuses) in enumerate(STATUS_FILTERS):
             if len(statuses) == 1:
                 (only,) = statuses
                 self.status_combo.addItem(style.status_icon(only), label, n)
             else:
                 self.status_combo.addItem(label, n)
-        self.platform_combo = QComboBox(self)
-        self.platform_combo.setObjectName("calendarPlatformFilter")
-        self.platform_combo.setAccessibleName("Platform")
         self.platform_combo.addItem("All platforms", "")
         for p in registry.platforms():
             self.platform_combo.addItem(style.platform_icon(p.name), p.label, p.name)
-        self.account_combo = QComboBox(self)
-        self.account_combo.setObjectName("calendarAccountFilter")
-        self.account_combo.setAccessibleName("Account")
         self.refresh_accounts()
         for combo in (self.status_combo, self.platform_combo, self.account_combo):
-            # a narrow window shrinks them (the popup still shows every name in full)
-            combo.setSizeAdjustPolicy(
-                QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
-            )
-            combo.setMinimumContentsLength(7)
             combo.currentIndexChanged.connect(self._on_filter_combo_index_changed)
-        # the status filter names what the list shows ("Needs attention"): it keeps its
-        # words whole and the search box gives up the room instead
-        self.status_combo.setMinimumContentsLength(max(len(label) for label, _ in STATUS_FILTERS))
-
-        self.count_label = QLabel(self)
-        self.count_label.setObjectName("calendarListCount")
-        # Whatever view is shown, a narrowed filter says so and offers the way back, so
-        # posts it hides never look lost.
-        self.clear_button = QToolButton(self)
-        self.clear_button.setObjectName("calendarFilterClear")
-        self.clear_button.setText("Clear")
-        self.clear_button.setAutoRaise(True)
-        self.clear_button.setToolTip("Show every post again: clear the search and the filters")
-        self.clear_button.setAccessibleName("Clear the search and filters")
-        self.clear_button.setVisible(False)
         self.clear_button.clicked.connect(self.clear_filter)
 
         self.table = ScheduleTable(self)
@@ -449,51 +395,11 @@ class ListView(QWidget):
         header.setSectionResizeMode(ScheduleTableModel.COL_TEXT, QHeaderView.ResizeMode.Stretch)
         header.setStretchLastSection(False)
 
-        # One row of controls where there is room; in a narrow window the filters move to
-        # a second row, so the table keeps the whole width.
-        search_label = QLabel("&Search:", self)
-        search_label.setBuddy(self.search_edit)
-        show_label = QLabel("S&how:", self)
-        show_label.setBuddy(self.status_combo)
-        self.filters = QWidget(self)
-        self.filters.setObjectName("calendarListFilters")
-        filters_row = QHBoxLayout(self.filters)
-        filters_row.setContentsMargins(0, 0, 0, 0)
-        filters_row.setSpacing(6)
-        filters_row.addWidget(show_label)
-        filters_row.addWidget(self.status_combo)
-        filters_row.addWidget(self.platform_combo)
-        filters_row.addWidget(self.account_combo)
-        self._top_row = QHBoxLayout()
-        self._top_row.setContentsMargins(8, 6, 8, 6)
-        self._top_row.setSpacing(6)
-        self._top_row.addWidget(search_label)
-        self._top_row.addWidget(self.search_edit, 2)
-        self._top_row.addWidget(self.filters)
-        self._top_row.addWidget(self.count_label)
-        self._top_row.addWidget(self.clear_button)
-        self._second_row = QHBoxLayout()
-        self._second_row.setContentsMargins(8, 0, 8, 0)
-        self._second_row.addStretch(1)
-        self._wrapped = False
-        # The search and filters are their own widget: the calendar pane shows them above
-        # every view (one filter for month, week, day and the list).
-        self.controls = _FilterBar(self._arrange, self)
-        self.controls.setObjectName("calendarFilterBar")
-        bar = QVBoxLayout(self.controls)
-        bar.setContentsMargins(0, 0, 0, 0)
-        bar.setSpacing(0)
-        bar.addLayout(self._top_row)
-        bar.addLayout(self._second_row)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
         layout.addWidget(self.controls)
         layout.addWidget(self.table)
-
-    def _one_row_width(self) -> int:
-        parts = (self.search_edit, self.filters, self.count_label, self.clear_button)
-        return sum(w.sizeHint().width() for w in parts) + 60 + 16 + 6 * 4
 
     def minimumSizeHint(self) -> QSize:
         # as narrow as the wrapped layout allows: the filters' row is the widest part
@@ -534,20 +440,6 @@ class ListView(QWidget):
             self.table.viewport().update()
         for col, w in fixed.items():
             header.resizeSection(col, w)
-
-    def _arrange(self, width: int) -> None:
-        wrap = width < self._one_row_width()
-        if wrap == self._wrapped:
-            return
-        self._wrapped = wrap
-        # an empty second row takes no height (the bar sits over every view)
-        self._second_row.setContentsMargins(8, 0, 8, 6 if wrap else 0)
-        if wrap:
-            self._top_row.removeWidget(self.filters)
-            self._second_row.insertWidget(0, self.filters)
-        else:
-            self._second_row.removeWidget(self.filters)
-            self._top_row.insertWidget(2, self.filters)
 
     # -- the filter
 

@@ -20,7 +20,6 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from PySide6.QtCore import (
     QEvent,
-    QLocale,
     QMimeData,
     QPoint,
     QPointF,
@@ -67,7 +66,15 @@ from milton_desktop.domain.status import Status
 from milton_desktop.domain.timeutil import TimeInputError, localize
 from milton_desktop.storage import settings
 from milton_desktop.ui import style
+from milton_desktop.ui.calendar import grid
 from milton_desktop.ui.calendar.chips import ChipPainter
+from milton_desktop.ui.calendar.chrome import VIEW_NAMES
+from milton_desktop.ui.calendar.grid import (
+    local_first_weekday,
+    month_grid_start,
+    week_start,
+    weekend_days,
+)
 from milton_desktop.ui.calendar.hovercard import HIDES_CARD, HoverCard
 from milton_desktop.ui.calendar.model import (
     POST_MIME,
@@ -84,7 +91,6 @@ from milton_desktop.ui.style import CellState
 
 log = logging.getLogger("milton.ui.calendar")
 
-VIEW_NAMES = ("month", "week", "day", "list")
 SLOTS_PER_DAY = 48  # 30-minute slots
 WORKDAY_START_HOUR = 8
 
@@ -127,16 +133,6 @@ SlotDropHandler = Callable[[QMimeData, SlotMark], bool]
 Stop = tuple[str, int, QRectF]
 
 
-def week_start(d: date, first_weekday: int) -> date:
-    """The first day of ``d``'s week, ``first_weekday`` being ISO (1 = Monday … 7 = Sunday)."""
-    return d - timedelta(days=(d.isoweekday() - first_weekday) % 7)
-
-
-def month_grid_start(d: date, first_weekday: int) -> date:
-    """The first day shown by a 6-week month grid containing ``d``'s month."""
-    return week_start(d.replace(day=1), first_weekday)
-
-
 def add_months(d: date, n: int) -> date:
     """``d`` moved by ``n`` months, the day clamped to the target month's length."""
     y, m = divmod(d.month - 1 + n, 12)
@@ -157,18 +153,6 @@ def range_title(start: date, end: date, *, short: bool = False) -> str:
     if start.month != end.month:
         return f"{start.day} {start:{fmt}} – {end.day} {end:{fmt} %Y}"
     return f"{start.day}–{end.day} {end:{fmt} %Y}"
-
-
-def local_first_weekday() -> int:
-    """The locale's first day of the week, ISO-numbered (Monday 1 … Sunday 7)."""
-    return QLocale().firstDayOfWeek().value
-
-
-def weekend_days() -> frozenset[int]:
-    """The locale's weekend, ISO-numbered (Saturday and Sunday in most of Europe)."""
-    working = {d.value for d in QLocale().weekdays()}
-    days = frozenset(n for n in range(1, 8) if n not in working)
-    return days or frozenset({6, 7})
 
 
 # ---------------------------------------------------------------- shared surface
@@ -763,10 +747,10 @@ class MonthView(CalendarSurface):
         return 7
 
     def _header_height(self) -> int:
-        return self.fontMetrics().height() + 10
+        return grid.header_height(self.fontMetrics())
 
     def _label_height(self) -> int:
-        return self.fontMetrics().height() + 8
+        return grid.label_height(self.fontMetrics())
 
     def day_rect(self, day: date) -> QRect:
         """The cell of ``day`` (an empty rect when the day is not on this grid)."""
@@ -788,22 +772,16 @@ class MonthView(CalendarSurface):
         )
 
     def _relayout(self) -> None:
-        w, h = self.width(), self.height()
-        top = self._header_height()
-        cw = w / self.COLS
-        rh = max(1.0, (h - top) / self.ROWS)
+        cw = self.width() / self.COLS
         cp = self._chip_painter
         gap = 2.0
         label_h = self._label_height()
         fm = self.fontMetrics()
         more_h = fm.height() + 2
-        self._cells = []
         # a few dozen distinct labels: measured once each, not per cell and relayout
         link_widths = self._link_widths.setdefault(self.font().key(), {})
-        for n, day in enumerate(self.days):
-            r, c = divmod(n, self.COLS)
-            cell = QRectF(c * cw, top + r * rh, cw, rh)
-            self._cells.append((day, cell))
+        self._cells = grid.month_cells(self.first_day, self.width(), self.height(), fm)
+        for day, cell in self._cells:
             # Only the day number is a link to the day view, not the whole strip.
             label = f"{day.day} {day:%b}"
             link_w = link_widths.get(label)
@@ -859,64 +837,18 @@ class MonthView(CalendarSurface):
         theme = self.theme
         fm = self.fontMetrics()
         clip = QRectF(event.rect())
-        p.fillRect(self.rect(), theme.base)
-
-        # Weekday header; the weekend's columns carry their tint up into it.
-        top = self._header_height()
-        cw = self.width() / self.COLS
-        for c in range(self.COLS):
-            d = self.first_day + timedelta(days=c)
-            head = QRectF(c * cw, 0, cw, top)
-            bg = theme.cell_bg(CellState(weekend=self.is_weekend(d)))
-            p.fillRect(head, bg)
-            p.setPen(style.text_on(theme.text_dim, bg, "weekday header"))
-            p.drawText(
-                head.adjusted(8, 0, 0, 0),
-                Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft,
-                f"{d:%a}",
-            )
-
-        bold = QFont(self.font())
-        bold.setBold(True)
-        label_h = self._label_height()
-        cell_bgs: dict[date, QColor] = {}
-        for day, cell in self._cells:
-            state = self.cell_state(day)
-            bg = cell_bgs[day] = theme.cell_bg(state)
-            if not cell.intersects(clip):
-                continue
-            p.fillRect(cell, bg)
-            label = f"{day.day} {day:%b}" if day.day == 1 else str(day.day)
-            if state.today:
-                p.setFont(bold)
-                tw = QFontMetrics(bold).horizontalAdvance(label) + 12
-                pill = QRectF(cell.left() + 4, cell.top() + 3, max(tw, label_h - 6), label_h - 6)
-                p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
-                p.setPen(Qt.PenStyle.NoPen)
-                p.setBrush(theme.accent)
-                p.drawRoundedRect(pill, pill.height() / 2, pill.height() / 2)
-                p.setRenderHint(QPainter.RenderHint.Antialiasing, False)
-                p.setPen(style.text_on(theme.on_accent, theme.accent, "today pill"))
-                p.drawText(pill, Qt.AlignmentFlag.AlignCenter, label)
-            else:
-                p.setFont(bold if day.day == 1 else self.font())
-                p.setPen(style.text_on(theme.day_text(state), bg, "day number"))
-                p.drawText(
-                    QRectF(cell.left() + 8, cell.top() + 3, cell.width() - 10, label_h - 6),
-                    Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft,
-                    label,
-                )
-        p.setFont(self.font())
-
-        # Grid lines over the cell backgrounds.
-        p.setPen(QPen(theme.grid_line, 1))
-        rh = (self.height() - top) / self.ROWS
-        for r in range(self.ROWS + 1):
-            y = round(top + r * rh) - (1 if r == self.ROWS else 0)
-            p.drawLine(0, y, self.width(), y)
-        for c in range(1, self.COLS):
-            x = round(c * cw)
-            p.drawLine(x, top, x, self.height())
+        cell_bgs = grid.paint_month_grid(
+            p,
+            theme=theme,
+            font=self.font(),
+            width=self.width(),
+            height=self.height(),
+            cells=self._cells,
+            month=self.month,
+            today=self.today,
+            weekend=self.weekend,
+            clip=clip,
+        )
 
         p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         for rect, it in self._chips:

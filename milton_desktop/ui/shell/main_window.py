@@ -17,11 +17,11 @@ from __future__ import annotations
 import logging
 import platform
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from html import escape
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from PySide6 import __version__ as pyside_version
 from PySide6.QtCore import QEvent, QObject, QSettings, Qt, QTimer, QUrl, Signal
@@ -44,7 +44,6 @@ from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
     QLabel,
-    QMainWindow,
     QMessageBox,
     QPushButton,
     QSizePolicy,
@@ -69,6 +68,15 @@ from milton_desktop.ui.calendar.pane import CalendarPane
 from milton_desktop.ui.calendar.undo import moves_only
 from milton_desktop.ui.calendar.upcoming import UpcomingPanel
 from milton_desktop.ui.shell.first_run import FirstRunGuide
+from milton_desktop.ui.shell.frame import (
+    COMPACT_WIDTH,
+    DOCK_WIDTHS,
+    GUIDE_HEIGHT_KEY,
+    TOOLBAR_KEEPS_TEXT,
+    UI_STATE_VERSION,
+    WindowFrame,
+    make_dock,
+)
 from milton_desktop.ui.shell.missed_dialog import MissedPostsDialog
 from milton_desktop.ui.shell.post_actions import PostActions, shortcut_of
 from milton_desktop.ui.shell.tray import (
@@ -86,10 +94,14 @@ if TYPE_CHECKING:  # the dialogs are imported when first opened: the window show
     from milton_desktop.engine.machine import Outcome
     from milton_desktop.engine.runner import Runner
     from milton_desktop.ui.accounts.dialog import AccountsDialog
+    from milton_desktop.ui.calendar.ranges import RangeKey, RangeView
     from milton_desktop.ui.editor.dialog import PostEditorDialog
     from milton_desktop.ui.shell.import_dialog import ImportDialog
     from milton_desktop.ui.shell.settings_dialog import SettingsDialog
     from milton_desktop.ui.shell.warmup import IdleImports
+
+    #: waits for the month read ahead at start-up: its key and rows, or None
+    FirstRead = Callable[[], tuple[RangeKey, RangeView] | None]
 
 log = logging.getLogger("milton.ui")
 
@@ -112,14 +124,6 @@ MISSED_BATCH_MS = 600
 PANES = ("calendar", "drafts", "upcoming")
 #: at most this many notices are shown at once in the window
 MAX_VISIBLE_NOTICES = 3
-UI_STATE_VERSION = 1
-#: below this window width the docks fold away (toolbar buttons bring them back) and
-#: the toolbar's secondary buttons show only their icons, so the calendar keeps its text
-COMPACT_WIDTH = 1200
-#: the widest each dock gets: enough to read a post's first line, never half the window
-DOCK_WIDTHS = {"drafts-dock": 320, "upcoming-dock": 340}
-#: toolbar buttons that keep their text in a compact window
-TOOLBAR_KEEPS_TEXT = ("new-post", "today", "month", "week", "day", "list", "attention")
 
 
 @dataclass(frozen=True)
@@ -311,7 +315,7 @@ class NotificationArea(QWidget):
 # ---------------------------------------------------------------- the window
 
 
-class MainWindow(QMainWindow):
+class MainWindow(WindowFrame):
     """Calendar, drafts and upcoming posts, with the scheduler's state in the status bar."""
 
     #: the user chose Quit (File menu or tray): the app shuts down
@@ -341,6 +345,52 @@ class MainWindow(QMainWindow):
         """``fill_panes=False`` (the app's start-up) shows the drafts and upcoming panes
         blank and fills them once the calendar has painted (:meth:`fill_panes`)."""
         super().__init__(parent)
+        self._build(ctx, runner, undo_stack, clock=clock, fill_panes=fill_panes, first_read=None)
+
+    @classmethod
+    def adopt(
+        cls,
+        frame: WindowFrame,
+        ctx: AppContext,
+        runner: Runner | None,
+        undo_stack: QUndoStack,
+        *,
+        fill_panes: bool = True,
+        first_read: FirstRead | None = None,
+    ) -> MainWindow:
+        """Make the start-up ``frame`` (already on screen) this window, in place: its
+        skeleton goes and the real parts take its geometry, so no second window appears
+        and the month paints in the skeleton's cells. Python lets an instance change to
+        a subclass that adds no slots; the Qt object stays the same.
+
+        ``first_read``: the month read ahead on a worker (see :class:`CalendarPane`)."""
+        frame.__class__ = cls
+        window = cast("MainWindow", frame)
+        if frame.skeleton is not None:
+            frame.skeleton.remove_from(frame)
+            frame.skeleton = None
+        window._build(
+            ctx, runner, undo_stack, clock=None, fill_panes=fill_panes, first_read=first_read
+        )
+        if window.isVisible():  # no show or resize event comes: do what they would
+            for dock in (window.drafts_dock, window.upcoming_dock):
+                if not dock.testAttribute(Qt.WidgetAttribute.WA_WState_ExplicitShowHide):
+                    dock.show()  # as the layout would on the next turn: the width rule sees it
+            window._compact = None
+            window._apply_width(window.width())
+            window._await_first_paint()
+        return window
+
+    def _build(
+        self,
+        ctx: AppContext,
+        runner: Runner | None,
+        undo_stack: QUndoStack,
+        *,
+        clock: Clock | None,
+        fill_panes: bool,
+        first_read: FirstRead | None,
+    ) -> None:
         self.ctx = ctx
         self.panes_filled = fill_panes
         self.runner: Runner | None = None
@@ -365,13 +415,9 @@ class MainWindow(QMainWindow):
             str(ctx.paths.data_dir / "ui-state.ini"), QSettings.Format.IniFormat
         )
 
-        self.setObjectName("milton-main-window")
-        self.setWindowTitle(APP_NAME)
-        self.setDockOptions(
-            QMainWindow.DockOption.AnimatedDocks | QMainWindow.DockOption.AllowTabbedDocks
+        self.calendar = CalendarPane(
+            undo_stack, clock=clock, parent=self, background_reads=True, first_read=first_read
         )
-
-        self.calendar = CalendarPane(undo_stack, clock=clock, parent=self, background_reads=True)
         self.notices = NotificationArea(self)
         self.notices.actionRequested.connect(self._on_notices_action_requested)
         central = QWidget(self)
@@ -415,6 +461,7 @@ class MainWindow(QMainWindow):
         self._missed_timer.timeout.connect(self._on_missed_timer_timeout)
 
         self._restore_ui_state()
+        self.calendar.show_first()  # with a month read ahead, the wait for it ends here
         self._data_version = self._read_data_version()
         self._seen_result_id = queries.last_result_id()  # only what happens from now on is news
         self.set_runner(runner)
@@ -431,19 +478,7 @@ class MainWindow(QMainWindow):
         return timer
 
     def _dock(self, title: str, name: str, widget: QWidget) -> QDockWidget:
-        dock = QDockWidget(title, self)
-        dock.setObjectName(name)  # saveState() finds docks by object name
-        dock.setWidget(widget)
-        dock.setFeatures(
-            QDockWidget.DockWidgetFeature.DockWidgetClosable
-            | QDockWidget.DockWidgetFeature.DockWidgetMovable
-            | QDockWidget.DockWidgetFeature.DockWidgetFloatable
-        )
-        widget.setMaximumWidth(DOCK_WIDTHS.get(name, 360))
-        toggle = dock.toggleViewAction()
-        toggle.setText(title)
-        toggle.setToolTip(f"Show or hide {title}")
-        return dock
+        return make_dock(self, title, name, widget)
 
     def _action(
         self,
@@ -1077,6 +1112,12 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------ events
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
+        self._await_first_paint()
+        self.activated.emit()
+        if self._pending_missed:
+            self._missed_timer.start()
+
+    def _await_first_paint(self) -> None:
         if self.idle_imports is None:
             from milton_desktop.ui.shell.warmup import IdleImports
 
@@ -1086,9 +1127,6 @@ class MainWindow(QMainWindow):
             # the calendar paints first; the panes fill right after its first frame
             surface = self.calendar.stack.currentWidget() or self.calendar
             surface.installEventFilter(self)
-        self.activated.emit()
-        if self._pending_missed:
-            self._missed_timer.start()
 
     def changeEvent(self, event: QEvent) -> None:
         super().changeEvent(event)
@@ -1112,16 +1150,7 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------ state
     def _restore_ui_state(self) -> None:
-        geometry = self.ui_state.value("window/geometry")
-        if geometry is None or not self.restoreGeometry(geometry):
-            # First start: roomy, but never larger than a small laptop's screen.
-            avail = self.screen().availableGeometry()
-            self.resize(min(1280, int(avail.width() * 0.92)), min(820, int(avail.height() * 0.9)))
-        state = self.ui_state.value("window/state")
-        if state is None or not self.restoreState(state, UI_STATE_VERSION):
-            self.resizeDocks(
-                [self.drafts_dock, self.upcoming_dock], [250, 290], Qt.Orientation.Horizontal
-            )
+        self.restore_layout(self.ui_state, [self.drafts_dock, self.upcoming_dock])
         # Docks a narrow window folded away last time come back when it is wide again.
         folded = self.ui_state.value("window/auto-hidden-docks", [])
         # QSettings gives one value back as a string, several as a list
@@ -1139,6 +1168,10 @@ class MainWindow(QMainWindow):
         self.ui_state.setValue("window/geometry", self.saveGeometry())
         self.ui_state.setValue("window/state", self.saveState(UI_STATE_VERSION))
         self.ui_state.setValue("window/auto-hidden-docks", sorted(self._auto_hidden))
+        # the next start's first frame keeps the guide's room, so the month does not move
+        self.ui_state.setValue(
+            GUIDE_HEIGHT_KEY, self.first_run.height() if self.first_run.isVisible() else 0
+        )
         if self.calendar.current_view() in self.view_actions:
             self.ui_state.setValue("calendar/view", self.calendar.current_view())
         self.ui_state.sync()
