@@ -15,7 +15,7 @@ import peewee as pw
 
 from milton_desktop.domain.redaction import register_secret
 from milton_desktop.domain.voices import BUILTIN_GUIDES
-from milton_desktop.storage import backend
+from milton_desktop.storage import backend, live
 from milton_desktop.storage.backend import (
     Backend,
     PostgresDatabase,
@@ -28,7 +28,7 @@ from milton_desktop.storage.models import ALL_MODELS, database, utc_text
 
 log = logging.getLogger("milton.db")
 
-SCHEMA_VERSION = 11
+SCHEMA_VERSION = 12
 
 #: the first schema a team database (PostgreSQL) can have: one is always created at the
 #: current schema, so only the steps after this one ever run there
@@ -177,6 +177,12 @@ MIGRATIONS: dict[int, tuple[Statement, ...]] = {
             ' "interval_s" INTEGER NOT NULL, "online" BOOLEAN NOT NULL, "accounts" TEXT NOT NULL)',
         ),
         'CREATE UNIQUE INDEX IF NOT EXISTS "machines_install_id" ON "machines" ("install_id")',
+    ),
+    12: (
+        # team mode: every table notifies its changes (LISTEN/NOTIFY, storage/live.py).
+        # No statement of its own: on PostgreSQL the triggers are (re)made after every
+        # schema change (_migrate), so a table a later step adds gets one too; the
+        # step is here so a team database made at 11 is upgraded and gets them.
     ),
 }
 
@@ -373,6 +379,8 @@ def _migrate(on: Backend) -> None:
                         statement.text(on) if isinstance(statement, Both) else statement
                     )
                 log.info("database migrated to schema %s", step)
+        if on.is_postgres:
+            live.install_change_triggers(database, (m._meta.table_name for m in ALL_MODELS))
         on.set_schema_version(database, SCHEMA_VERSION)
     log.info("database schema at version %s", SCHEMA_VERSION)
 

@@ -52,6 +52,7 @@ def test_a_version_1_database_is_migrated_and_keeps_its_rows(tmp_path):
             conn.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
         conn.execute("ALTER TABLE accounts DROP COLUMN tier")
         conn.execute("ALTER TABLE scheduled_posts DROP COLUMN resume")  # schema 3
+        _undo_schema_12(conn)
         _undo_schema_11(conn)
         _undo_schema_10(conn)
         _undo_schema_9(conn)
@@ -111,6 +112,7 @@ def test_a_version_4_database_gets_the_journal_key_and_keeps_its_results(tmp_pat
     PublishingResult.create(schedule=row, attempt=1, started_at=NOW, outcome="published")
     close_database()
     with sqlite3.connect(path) as conn:
+        _undo_schema_12(conn)
         _undo_schema_11(conn)
         _undo_schema_10(conn)
         _undo_schema_9(conn)
@@ -151,6 +153,7 @@ def test_a_version_5_database_gets_follow_ups_and_keeps_its_posts(tmp_path):
     PublishingResult.create(schedule=row, attempt=1, started_at=NOW, outcome="published")
     close_database()
     with sqlite3.connect(path) as conn:
+        _undo_schema_12(conn)
         _undo_schema_11(conn)
         _undo_schema_10(conn)
         _undo_schema_9(conn)
@@ -196,6 +199,7 @@ def test_a_version_7_database_gets_post_metrics_as_a_new_one_has_them(tmp_path):
     )
     close_database()
     with sqlite3.connect(path) as conn:
+        _undo_schema_12(conn)
         _undo_schema_11(conn)
         _undo_schema_10(conn)
         _undo_schema_9(conn)
@@ -254,6 +258,7 @@ def test_a_version_6_database_gets_the_queue_as_a_new_one_has_it(tmp_path):
     acc = Account.create(platform="x", display_name="mine", remote_id="1")
     close_database()
     with sqlite3.connect(path) as conn:
+        _undo_schema_12(conn)
         _undo_schema_11(conn)
         _undo_schema_10(conn)
         _undo_schema_9(conn)
@@ -286,6 +291,7 @@ def test_a_version_8_database_gets_the_voices_as_a_new_one_has_them(tmp_path):
     old = Post.create(body="before voices", voice="coach")
     close_database()
     with sqlite3.connect(path) as conn:
+        _undo_schema_12(conn)
         _undo_schema_11(conn)
         _undo_schema_10(conn)
         _undo_schema_9(conn)
@@ -341,6 +347,7 @@ def test_a_version_9_database_gets_the_mail_outbox_as_a_new_one_has_it(tmp_path)
     acc = Account.create(platform="x", display_name="mine", remote_id="1")
     close_database()
     with sqlite3.connect(path) as conn:
+        _undo_schema_12(conn)
         _undo_schema_11(conn)
         _undo_schema_10(conn)
         conn.execute("PRAGMA user_version = 9")
@@ -360,6 +367,11 @@ def test_a_version_9_database_gets_the_mail_outbox_as_a_new_one_has_it(tmp_path)
     assert _schema(path) == _schema(new)
 
 
+def _undo_schema_12(conn):
+    """Schema 12 adds the change triggers of a team database; a SQLite file has none
+    (its step has no statement), so there is nothing to undo here."""
+
+
 def _undo_schema_11(conn):
     conn.execute("DROP TABLE machines")  # its index goes with it
 
@@ -375,6 +387,7 @@ def test_a_version_10_database_gets_the_machines_table_as_a_new_one_has_it(tmp_p
     acc = Account.create(platform="x", display_name="mine", remote_id="1")
     close_database()
     with sqlite3.connect(path) as conn:
+        _undo_schema_12(conn)
         _undo_schema_11(conn)
         conn.execute("PRAGMA user_version = 10")
     assert "machines" not in {t for (t, _sql) in _schema(path)}
