@@ -1,7 +1,7 @@
 """How fast a change by another client reaches an open window on a team database.
 
     QT_QPA_PLATFORM=offscreen .venv/bin/python -m bench.bench_team_live [--changes 50]
-        [--burst 1000] [--url postgresql://...]
+        [--burst 1000] [--pace-ms 3] [--url postgresql://...]
 
 Without ``--url`` (or ``MILTON_TEST_POSTGRES_URL``) a throwaway PostgreSQL server is
 started with ``scripts/test-postgres.sh`` and removed afterwards. The benchmark makes a
@@ -15,7 +15,9 @@ colleague's window would):
 - burst: ``--burst`` changes as fast as one connection commits them, each its own
   transaction (a script editing texts one by one); how many notifications the window
   was handed in how many calls, how many refreshes it ran, and the time from the last
-  commit to the last text being shown;
+  commit to the last text being shown; then the same paced (``--pace-ms`` between
+  commits, as a server that syncs each commit to disk takes them), lasting longer
+  than one batch may wait;
 - one transaction: the same number of rows changed by one statement (an import).
 """
 
@@ -92,6 +94,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--changes", type=int, default=50)
     parser.add_argument("--burst", type=int, default=1000)
+    parser.add_argument(
+        "--pace-ms", type=float, default=3.0, help="the second burst's pause between commits"
+    )
     parser.add_argument("--url", help="a PostgreSQL server to make the database on")
     args = parser.parse_args()
 
@@ -212,30 +217,40 @@ def _run(url: str, home: Path, args: argparse.Namespace) -> int:
             app.processEvents()
             time.sleep(0.002)
 
-    # ---------------------------------------------------------------- burst
-    deliveries.clear()
-    refreshes[0] = 0
-    last_text = f"burst {args.burst - 1} edited"
+    # ---------------------------------------------------------------- bursts
+    def run_burst(label: str, pace_s: float) -> str:
+        deliveries.clear()
+        refreshes[0] = 0
+        last_text = f"burst {args.burst - 1} {label}"
 
-    def burst() -> None:
-        for i, sid in enumerate(burst_ids):
-            database.execute_sql(
-                "UPDATE scheduled_posts SET text_override = ? WHERE id = ?",
-                (f"burst {i} edited", sid),
-            )
+        def burst() -> None:
+            for i, sid in enumerate(burst_ids):
+                database.execute_sql(
+                    "UPDATE scheduled_posts SET text_override = ? WHERE id = ?",
+                    (f"burst {i} {label}", sid),
+                )
+                if pace_s:
+                    time.sleep(pace_s)
 
-    burst_started = time.perf_counter()
-    committed = colleague(burst)
-    burst_s = committed - burst_started
-    seen = spin_until(
-        lambda: (it := cal.model.item(burst_ids[-1])) is not None and it.text == last_text
-    )
-    settle = time.perf_counter() + 1.5  # anything still coming is counted too
-    while time.perf_counter() < settle:
-        app.processEvents()
-        time.sleep(0.002)
-    burst_calls, burst_notified, burst_refreshes = len(deliveries), sum(deliveries), refreshes[0]
-    burst_last_ms = (seen - committed) * 1000
+        started = time.perf_counter()
+        committed = colleague(burst)
+        took = committed - started
+        seen = spin_until(
+            lambda: (it := cal.model.item(burst_ids[-1])) is not None and it.text == last_text
+        )
+        settle = time.perf_counter() + 1.5  # anything still coming is counted too
+        while time.perf_counter() < settle:
+            app.processEvents()
+            time.sleep(0.002)
+        return (
+            f"burst ({args.burst} transactions in {took:.2f} s{', paced' if pace_s else ''}):"
+            f" {sum(deliveries)} notifications handed over in {len(deliveries)} calls,"
+            f" {refreshes[0]} calendar refreshes; last change shown"
+            f" {(seen - committed) * 1000:.0f} ms after the last commit"
+        )
+
+    burst_line = run_burst("edited", 0.0)
+    paced_line = run_burst("paced", args.pace_ms / 1000)
 
     # ---------------------------------------------------------------- one transaction
     deliveries.clear()
@@ -269,11 +284,8 @@ def _run(url: str, home: Path, args: argparse.Namespace) -> int:
         f" p99 {_pct(reach_ms, 0.99):.0f} ms, max {max(reach_ms):.0f} ms"
         f" (target {REACH_TARGET_MS:.0f} ms)"
     )
-    print(
-        f"burst ({args.burst} transactions in {burst_s:.2f} s): {burst_notified} notifications"
-        f" handed over in {burst_calls} calls, {burst_refreshes} calendar refreshes;"
-        f" last change shown {burst_last_ms:.0f} ms after the last commit"
-    )
+    print(burst_line)
+    print(paced_line)
     print(
         f"one statement changing {args.burst} rows: {one_calls} call, {one_refreshes} refresh,"
         f" shown {one_ms:.0f} ms after the commit"

@@ -1183,7 +1183,10 @@ class MainWindow(QMainWindow):
         if change.only(lambda item: item in STATUS_ONLY_TABLES or live.is_internal_setting(item)):
             self.refresh_status()
             return
-        self.schedule_refresh()
+        # at once: the listener has gathered the burst already, the debounce would
+        # only add its wait to every change's way to the screen
+        self._dirty.update(PANES)
+        self._refresh_dirty()
         if self.runner is None:  # a scheduler here re-arms from its own listener
             self._report_background_outcomes()
 
