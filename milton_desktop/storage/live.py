@@ -213,6 +213,7 @@ class ChangeListener:
             except Exception as exc:
                 if not lost:
                     lost = True
+                    log.warning("team database unreachable (%s): retrying", _first_line(exc))
                     self._report_state(False, _first_line(exc))
                 log.debug("team database unreachable (%s); retrying in %.1f s", exc, delay)
                 self._stop.wait(delay)

@@ -206,6 +206,7 @@ def test_a_running_scheduler_publishes_at_its_time_what_another_client_scheduled
             published = datetime.now(UTC)
         finally:
             runner.stop(5)
+    assert not runner.listener.connected  # stopped with the scheduler
     assert fake.tweets[0]["text"] == "On time"
     lateness = (published - at).total_seconds()
     assert -0.5 < lateness < 1.5, lateness
