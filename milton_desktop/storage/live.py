@@ -185,8 +185,10 @@ class ChangeListener:
         """Wait until the first ``LISTEN`` is in place (tests, benchmarks)."""
         return self._ready.wait(timeout)
 
-    def stop(self, timeout: float = 5.0) -> None:
-        """Stop listening; returns within about ``timeout`` (one wait's length)."""
+    def stop(self, timeout: float = 2.0) -> None:
+        """Stop listening: at once while it waits for notifications (within one wait's
+        length); a connection attempt to a server that does not answer is left to its
+        own timeout after ``timeout`` (the thread is a daemon: it never holds a quit)."""
         self._stop.set()
         thread, self._thread = self._thread, None
         if thread is not None:

@@ -421,7 +421,8 @@ class MainWindow(QMainWindow):
         else:
             self._databaseChanged.connect(self._on_database_changed)
             self._databaseReachable.connect(self._on_database_reachable)
-            self.destroyed.connect(self.live.stop)  # a window dropped without quitting
+            listener = self.live  # not self: the slot runs while the window is destroyed
+            self.destroyed.connect(lambda *_: listener.stop())  # dropped without quitting
             self.live.start()
         self._missed_timer = self._timer("milton-ui-missed-batch", MISSED_BATCH_MS, single=True)
         self._missed_timer.timeout.connect(self._on_missed_timer_timeout)

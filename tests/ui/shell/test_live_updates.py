@@ -155,6 +155,18 @@ def test_the_window_says_when_the_team_database_is_unreachable_and_catches_up(
     assert listener.connects >= 2
 
 
+def test_a_window_destroyed_without_quitting_stops_listening(qtbot, db, creds, accounts, now):
+    from shiboken6 import delete
+
+    paths = resolve_paths().ensure()
+    ctx = AppContext(paths=paths, credentials=creds, log_file=paths.log_file)
+    win = MainWindow(ctx, None, QUndoStack(), clock=FakeClock(now))
+    listener = win.live
+    assert listener is not None and listener.wait_connected(5)
+    delete(win)
+    qtbot.waitUntil(lambda: not listener.connected, timeout=REACH_MS)
+
+
 def test_a_heartbeat_refreshes_only_the_status_bar(qtbot, window, monkeypatch):
     from milton_desktop.storage import settings
 
