@@ -203,3 +203,44 @@ def test_stop_returns_promptly_while_listening(listening):
     listener.stop()
     assert time.monotonic() - started < live.POLL_S + 0.5
     assert not listener.connected
+
+
+def _pg_ctl() -> str | None:
+    import glob
+    import shutil
+
+    found = shutil.which("pg_ctl")
+    if found:
+        return found
+    candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"))
+    return candidates[-1] if candidates else None
+
+
+def test_the_listener_survives_a_server_restart(listening, team):
+    """The whole server goes down and comes back (``pg_ctl restart``, as an upgrade or
+    a crash would): the listener says so, reconnects and hears the next change."""
+    import os
+    import pwd
+    import subprocess
+    from pathlib import Path
+
+    folder = os.environ.get("MILTON_TEST_POSTGRES_DIR")
+    pg_ctl = _pg_ctl()
+    if not folder or pg_ctl is None:
+        pytest.skip("needs the test server started by scripts/test-postgres.sh")
+    data = Path(folder) / "data"
+    command = [pg_ctl, "-D", str(data), "-l", f"{folder}/server.log", "-w", "-t", "60"]
+    command += ["-m", "fast", "restart"]
+    if os.geteuid() == 0:  # the server runs as its data folder's owner, never as root
+        command = ["runuser", "-u", pwd.getpwuid(data.stat().st_uid).pw_name, "--", *command]
+    listener, got = listening
+    subprocess.run(command, check=True, capture_output=True, timeout=90)
+    got.wait_for(lambda: bool(got.states) and got.states[0][0] is False, timeout=10)
+    got.wait_for(lambda: got.states[-1:] == [(True, "")], timeout=30)
+    assert listener.connects >= 2
+    with psycopg.connect(team, autocommit=True) as other:  # the app's own connection died
+        other.execute(
+            "INSERT INTO posts (body, voice, created_at, updated_at, follow_ups,"
+            " follow_up_delay) VALUES ('after the restart', '', '', '', '[]', 0)"
+        )
+    got.wait_for(lambda: "posts" in got.seen())
