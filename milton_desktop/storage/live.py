@@ -225,6 +225,8 @@ class ChangeListener:
             self.connects += 1
             self.connected = True
             self._ready.set()
+            if self.connects == 1:
+                log.info("listening for the team database's changes (%s)", self.name)
             if lost:
                 lost = False
                 log.info("team database reachable again: listening for changes")
