@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -116,6 +117,7 @@ def main() -> int:
                 [str(REPO / "scripts" / "test-postgres.sh"), "stop", str(started_server / "pg")],
                 check=False,
             )
+            shutil.rmtree(started_server, ignore_errors=True)
 
 
 def _run(url: str, home: Path, args: argparse.Namespace) -> int:
