@@ -195,6 +195,11 @@ class ChangeListener:
             thread.join(timeout)
             if thread.is_alive():  # pragma: no cover - a connect stuck past its timeout
                 log.warning("the change listener %s did not stop in %.0f s", self.name, timeout)
+        # Let go of the receivers: a window holding its listener and the listener holding
+        # the window's signal would be a cycle, left to the garbage collector, which may
+        # run on any thread, and a Qt object must be destroyed on its own.
+        self.on_change = _nobody
+        self.on_state = None
 
     @property
     def backend_pid(self) -> int | None:
@@ -308,6 +313,10 @@ class ChangeListener:
             self.on_state(connected, message)
         except Exception:
             log.exception("a listener state receiver failed")
+
+
+def _nobody(change: Change) -> None:
+    """The receiver of a stopped listener."""
 
 
 def _first_line(exc: BaseException) -> str:
