@@ -592,6 +592,7 @@ def _shutdown(session: Session) -> None:
         session.tray.hide()
     if session.window is not None:
         session.window.hide()
+        session.window.stop_live()
     if session.runner is not None:
         done = session.runner.stop(STOP_TIMEOUT_S)
         if not done:

@@ -15,7 +15,7 @@ import peewee as pw
 
 from milton_desktop.domain.redaction import register_secret
 from milton_desktop.domain.voices import BUILTIN_GUIDES
-from milton_desktop.storage import backend
+from milton_desktop.storage import backend, live
 from milton_desktop.storage.backend import (
     Backend,
     PostgresDatabase,
@@ -28,7 +28,7 @@ from milton_desktop.storage.models import ALL_MODELS, database, utc_text
 
 log = logging.getLogger("milton.db")
 
-SCHEMA_VERSION = 13
+SCHEMA_VERSION = 14
 
 #: the first schema a team database (PostgreSQL) can have: one is always created at the
 #: current schema, so only the steps after this one ever run there
@@ -195,6 +195,12 @@ MIGRATIONS: dict[int, tuple[Statement, ...]] = {
         'ALTER TABLE "scheduled_posts" ADD COLUMN "approved_by" VARCHAR(255)',
         'ALTER TABLE "scheduled_posts" ADD COLUMN "approved_at" TEXT',
         'ALTER TABLE "recurrences" ADD COLUMN "created_by" VARCHAR(255)',
+    ),
+    14: (
+        # team mode: every table notifies its changes (LISTEN/NOTIFY, storage/live.py).
+        # No statement of its own: on PostgreSQL the triggers are (re)made after every
+        # schema change (_migrate), so a table a later step adds gets one too; the
+        # step is here so a team database made at 13 is upgraded and gets them.
     ),
 }
 
@@ -398,6 +404,8 @@ def _migrate(on: Backend) -> None:
                         statement.text(on) if isinstance(statement, Both) else statement
                     )
                 log.info("database migrated to schema %s", step)
+        if on.is_postgres:
+            live.install_change_triggers(database, (m._meta.table_name for m in ALL_MODELS))
         on.set_schema_version(database, SCHEMA_VERSION)
     log.info("database schema at version %s", SCHEMA_VERSION)
 

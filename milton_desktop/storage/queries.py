@@ -31,6 +31,7 @@ from milton_desktop.domain.status import (
 )
 from milton_desktop.domain.thread import PartEntry, live_parts, load_parts, part_states
 from milton_desktop.domain.timeutil import iso_z
+from milton_desktop.storage import backend
 from milton_desktop.storage.models import Account, Media, Post, ScheduledPost, database, utc_text
 
 # ---------------------------------------------------------------- views
@@ -791,6 +792,18 @@ _PART_COUNTS = (
     " CASE WHEN s.parts IS NULL THEN 0 ELSE (SELECT COUNT(*) FROM json_each(s.parts)"
     f" WHERE json_extract(value, '$.status') = '{Status.PUBLISHED}') END"
 )
+#: the same on PostgreSQL, whose JSON functions take json, not text
+_PART_COUNTS_POSTGRES = (
+    " CASE WHEN p.follow_ups IN ('', '[]') THEN 1"
+    " ELSE 1 + json_array_length(p.follow_ups::json) END,"
+    " CASE WHEN s.parts IS NULL THEN 0 ELSE (SELECT COUNT(*)"
+    " FROM json_array_elements(s.parts::json) AS e(value)"
+    f" WHERE e.value->>'status' = '{Status.PUBLISHED}') END"
+)
+
+
+def _part_counts() -> str:
+    return backend.dialect(_PART_COUNTS, _PART_COUNTS_POSTGRES)
 
 
 def calendar_rows(
@@ -836,7 +849,7 @@ def calendar_rows(
         "SELECT s.id, s.post_id, s.account_id, s.scheduled_time, s.status,"
         # a published post's warning (alt text left out) shows where an error would
         " COALESCE(s.text_override, p.body), s.remote_url, COALESCE(s.error_message, s.warning),"
-        " s.recurrence_id IS NOT NULL," + _PART_COUNTS + _MEMBERS + " FROM scheduled_posts s"
+        " s.recurrence_id IS NOT NULL," + _part_counts() + _MEMBERS + " FROM scheduled_posts s"
         " JOIN accounts a ON a.id = s.account_id JOIN posts p ON p.id = s.post_id"
         " WHERE " + " AND ".join(clauses) + " ORDER BY s.scheduled_time, s.id"
     )
@@ -860,7 +873,7 @@ def _calendar_shaped_rows(
     sql = (
         "SELECT s.id, s.post_id, s.account_id, s.scheduled_time, s.status,"
         " COALESCE(s.text_override, p.body), s.remote_url, s.error_message,"
-        " s.recurrence_id IS NOT NULL," + _PART_COUNTS + _MEMBERS + " FROM scheduled_posts s"
+        " s.recurrence_id IS NOT NULL," + _part_counts() + _MEMBERS + " FROM scheduled_posts s"
         " JOIN posts p ON p.id = s.post_id"
         f" WHERE {where} ORDER BY {order}" + (f" LIMIT {int(limit)}" if limit is not None else "")
     )

@@ -69,7 +69,7 @@ def get(key: str) -> Any:
 def set_value(key: str, value: Any) -> None:
     if key not in OPTIONS:
         raise KeyError(f"unknown setting {key!r}")
-    Setting.replace(key=key, value=json.dumps(value)).execute()
+    _upsert(key, json.dumps(value))
 
 
 def all_values() -> dict[str, Any]:
@@ -128,4 +128,11 @@ def get_internal(key: str, default: Any = None) -> Any:
 
 
 def set_internal(key: str, value: Any) -> None:
-    Setting.replace(key=f"_{key}", value=json.dumps(value)).execute()
+    _upsert(f"_{key}", json.dumps(value))
+
+
+def _upsert(key: str, value: str) -> None:
+    # INSERT ... ON CONFLICT DO UPDATE: what both engines speak (REPLACE is SQLite's)
+    Setting.insert(key=key, value=value).on_conflict(
+        conflict_target=[Setting.key], preserve=[Setting.value]
+    ).execute()

@@ -170,3 +170,23 @@ def test_the_json_listing_says_what_the_row_listing_says(account, clock):
         encoded = list(queries.schedule_rows_json(**filters))
         assert [json.loads(text) for text in encoded] == rows
     assert len(queries.schedule_rows()) == 4
+
+
+def test_the_calendar_counts_a_threads_parts_on_both_backends(any_db):
+    """The part counts are computed in SQL, in each engine's own JSON functions."""
+    clock = FakeClock(NOW)
+    acc = Account.create(platform="x", display_name="Thread", username="t", remote_id="8")
+    single = schedules.schedule(
+        posts.add_post("one part", clock=clock).id, acc, NOW + timedelta(hours=1), clock=clock
+    )
+    thread = schedules.schedule(
+        posts.add_post("first", follow_ups=["second", "third"], clock=clock).id,
+        acc,
+        NOW + timedelta(hours=2),
+        clock=clock,
+    )
+    parts = [{"index": 0, "status": "published"}, {"index": 1, "status": "pending"}]
+    ScheduledPost.update(parts=json.dumps(parts)).where(ScheduledPost.id == thread.id).execute()
+    _accounts, rows = queries.calendar_rows(NOW, NOW + timedelta(days=1))
+    counts = {row[0]: (row[9], row[10]) for row in rows}
+    assert counts == {single.id: (1, 0), thread.id: (3, 1)}
