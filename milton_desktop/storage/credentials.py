@@ -125,7 +125,8 @@ def _bump_stamp() -> tuple[int, int] | None:
             except (TypeError, ValueError):
                 before = 0
             database.execute_sql(
-                "INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)",
+                "INSERT INTO settings (key, value) VALUES (?, ?)"
+                " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
                 (STAMP_KEY, str(before + 1)),
             )
     except Exception as exc:  # busy, or no database open here

@@ -31,6 +31,10 @@ from tests.storage.test_db import (
     _undo_schema_10,
 )
 
+pytestmark = pytest.mark.sqlite_only(
+    "backs up the home's file; a team database refuses (tests/storage/test_portable.py)"
+)
+
 SECRET = "tok-very-secret-0123456789abcdef"
 
 

@@ -362,6 +362,7 @@ def _fail_on_body(body: str, message: str = "disk I/O error") -> None:
     )
 
 
+@pytest.mark.sqlite_only("an SQLite trigger injects the failure")
 def test_a_write_failing_mid_import_leaves_the_database_and_media_as_they_were(
     tmp_path, accounts, clock, media_dir
 ):
@@ -387,6 +388,7 @@ def test_a_write_failing_mid_import_leaves_the_database_and_media_as_they_were(
     assert result.count == 100 and len(list(media_dir.iterdir())) == 1
 
 
+@pytest.mark.sqlite_only("SQLite's page limit fills the disk")
 def test_a_full_disk_mid_import_rolls_everything_back(db, tmp_path, accounts, clock, media_dir):
     rows = [
         ["long text " * 200 + str(n), "Work LinkedIn", FUTURE, "", "", "", "", ""]

@@ -141,6 +141,7 @@ def test_table_rows_filter_by_text_status_platform_and_account(accounts, clock):
     assert rows[0][-1] == "token expired"  # the reason comes with the row
 
 
+@pytest.mark.sqlite_only("a timing of the home file")
 def test_table_pages_are_stable_and_fast_at_ten_thousand_rows(accounts, clock):
     post = posts.add_post("Bulk")
     base = LATER

@@ -34,6 +34,7 @@ def _scheduled(account, clock, text="hello", hours=2):
     return schedules.schedule(post.id, account, NOW + timedelta(hours=hours), clock=clock)
 
 
+@pytest.mark.sqlite_only("holds the home file's write lock; see test_portable")
 def test_the_calendar_read_does_not_wait_for_a_writer(account, clock, milton_home):
     row = _scheduled(account, clock)
     writer = sqlite3.connect(str(milton_home / "milton.sqlite3"), timeout=1)
