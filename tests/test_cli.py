@@ -383,6 +383,7 @@ def test_headless_is_run_with_its_options(milton_home, monkeypatch):
     assert seen == [(False, 5.0), (True, None)]
 
 
+@pytest.mark.both_backends
 def test_account_remove_with_a_waiting_post_needs_force(capsys, account, memory_keyring):
     """The same end state as the window's Remove… after its confirmation (see
     tests/ui/accounts/test_dialog.py): the post cancelled with its reason, history kept,

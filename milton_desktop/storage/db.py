@@ -28,7 +28,7 @@ from milton_desktop.storage.models import ALL_MODELS, database, utc_text
 
 log = logging.getLogger("milton.db")
 
-SCHEMA_VERSION = 11
+SCHEMA_VERSION = 12
 
 #: the first schema a team database (PostgreSQL) can have: one is always created at the
 #: current schema, so only the steps after this one ever run there
@@ -177,6 +177,20 @@ MIGRATIONS: dict[int, tuple[Statement, ...]] = {
             ' "interval_s" INTEGER NOT NULL, "online" BOOLEAN NOT NULL, "accounts" TEXT NOT NULL)',
         ),
         'CREATE UNIQUE INDEX IF NOT EXISTS "machines_install_id" ON "machines" ("install_id")',
+    ),
+    12: (
+        # team mode: media bytes in the database, in chunks, by the file's SHA-256
+        # (names as peewee gives them)
+        Both(
+            'CREATE TABLE IF NOT EXISTS "media_blobs" ("id" INTEGER NOT NULL PRIMARY KEY,'
+            ' "sha256" VARCHAR(64) NOT NULL, "seq" INTEGER NOT NULL, "size" INTEGER NOT NULL,'
+            ' "mime" VARCHAR(255) NOT NULL, "data" BLOB NOT NULL)',
+            'CREATE TABLE IF NOT EXISTS "media_blobs" ("id" SERIAL NOT NULL PRIMARY KEY,'
+            ' "sha256" VARCHAR(64) NOT NULL, "seq" INTEGER NOT NULL, "size" BIGINT NOT NULL,'
+            ' "mime" VARCHAR(255) NOT NULL, "data" BYTEA NOT NULL)',
+        ),
+        'CREATE UNIQUE INDEX IF NOT EXISTS "media_blobs_sha256_seq"'
+        ' ON "media_blobs" ("sha256", "seq")',
     ),
 }
 

@@ -12,7 +12,6 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any, cast
 
 import peewee as pw
@@ -31,7 +30,7 @@ from milton_desktop.domain.status import (
 )
 from milton_desktop.domain.thread import PartEntry, live_parts, load_parts, part_states
 from milton_desktop.domain.timeutil import iso_z
-from milton_desktop.storage import backend
+from milton_desktop.storage import backend, media_store
 from milton_desktop.storage.backend import Backend
 from milton_desktop.storage.models import Account, Media, Post, ScheduledPost, database, utc_text
 
@@ -263,7 +262,7 @@ def media_item(m: Media) -> MediaItem:
     return MediaItem(
         kind=m.kind,
         mime=m.mime,
-        path=Path(m.path) if m.path else None,
+        path=media_store.local_path(m.path) if m.path else None,
         url=m.url,
         alt_text=m.alt_text or "",
         size=m.bytes or 0,
@@ -378,7 +377,7 @@ def schedule_parts(schedule_id: int) -> tuple[list[Content], int] | None:
             MediaItem(
                 kind=kind,
                 mime=mime,
-                path=Path(path) if path else None,
+                path=media_store.local_path(path) if path else None,
                 url=url,
                 alt_text=alt or "",
                 size=size or 0,

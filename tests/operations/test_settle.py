@@ -114,6 +114,7 @@ def test_attention_and_missed_ids(accounts, clock):
 # ---------------------------------------------------------------- the list view's read
 
 
+@pytest.mark.both_backends
 def test_table_rows_filter_by_text_status_platform_and_account(accounts, clock):
     a = schedule_later(posts.add_post("Spring sale 50% off"), accounts["x"], clock)
     b = schedule_later(posts.add_post("Team offsite photos"), accounts["linkedin"], clock)

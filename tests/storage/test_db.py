@@ -52,6 +52,7 @@ def test_a_version_1_database_is_migrated_and_keeps_its_rows(tmp_path):
             conn.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
         conn.execute("ALTER TABLE accounts DROP COLUMN tier")
         conn.execute("ALTER TABLE scheduled_posts DROP COLUMN resume")  # schema 3
+        _undo_schema_12(conn)
         _undo_schema_11(conn)
         _undo_schema_10(conn)
         _undo_schema_9(conn)
@@ -111,6 +112,7 @@ def test_a_version_4_database_gets_the_journal_key_and_keeps_its_results(tmp_pat
     PublishingResult.create(schedule=row, attempt=1, started_at=NOW, outcome="published")
     close_database()
     with sqlite3.connect(path) as conn:
+        _undo_schema_12(conn)
         _undo_schema_11(conn)
         _undo_schema_10(conn)
         _undo_schema_9(conn)
@@ -151,6 +153,7 @@ def test_a_version_5_database_gets_follow_ups_and_keeps_its_posts(tmp_path):
     PublishingResult.create(schedule=row, attempt=1, started_at=NOW, outcome="published")
     close_database()
     with sqlite3.connect(path) as conn:
+        _undo_schema_12(conn)
         _undo_schema_11(conn)
         _undo_schema_10(conn)
         _undo_schema_9(conn)
@@ -196,6 +199,7 @@ def test_a_version_7_database_gets_post_metrics_as_a_new_one_has_them(tmp_path):
     )
     close_database()
     with sqlite3.connect(path) as conn:
+        _undo_schema_12(conn)
         _undo_schema_11(conn)
         _undo_schema_10(conn)
         _undo_schema_9(conn)
@@ -254,6 +258,7 @@ def test_a_version_6_database_gets_the_queue_as_a_new_one_has_it(tmp_path):
     acc = Account.create(platform="x", display_name="mine", remote_id="1")
     close_database()
     with sqlite3.connect(path) as conn:
+        _undo_schema_12(conn)
         _undo_schema_11(conn)
         _undo_schema_10(conn)
         _undo_schema_9(conn)
@@ -286,6 +291,7 @@ def test_a_version_8_database_gets_the_voices_as_a_new_one_has_them(tmp_path):
     old = Post.create(body="before voices", voice="coach")
     close_database()
     with sqlite3.connect(path) as conn:
+        _undo_schema_12(conn)
         _undo_schema_11(conn)
         _undo_schema_10(conn)
         _undo_schema_9(conn)
@@ -341,6 +347,7 @@ def test_a_version_9_database_gets_the_mail_outbox_as_a_new_one_has_it(tmp_path)
     acc = Account.create(platform="x", display_name="mine", remote_id="1")
     close_database()
     with sqlite3.connect(path) as conn:
+        _undo_schema_12(conn)
         _undo_schema_11(conn)
         _undo_schema_10(conn)
         conn.execute("PRAGMA user_version = 9")
@@ -364,6 +371,10 @@ def _undo_schema_11(conn):
     conn.execute("DROP TABLE machines")  # its index goes with it
 
 
+def _undo_schema_12(conn):
+    conn.execute("DROP TABLE media_blobs")  # its index goes with it
+
+
 def test_a_version_10_database_gets_the_machines_table_as_a_new_one_has_it(tmp_path):
     from milton_desktop.storage.models import Machine
 
@@ -375,6 +386,7 @@ def test_a_version_10_database_gets_the_machines_table_as_a_new_one_has_it(tmp_p
     acc = Account.create(platform="x", display_name="mine", remote_id="1")
     close_database()
     with sqlite3.connect(path) as conn:
+        _undo_schema_12(conn)
         _undo_schema_11(conn)
         conn.execute("PRAGMA user_version = 10")
     assert "machines" not in {t for (t, _sql) in _schema(path)}
@@ -388,6 +400,23 @@ def test_a_version_10_database_gets_the_machines_table_as_a_new_one_has_it(tmp_p
             Machine.create(install_id="abc", online=False, **fields)
     finally:
         close_database()
+    assert _version(path) == SCHEMA_VERSION
+    assert _schema(path) == _schema(new)
+
+
+def test_a_version_11_database_gets_the_media_table_as_a_new_one_has_it(tmp_path):
+    new = tmp_path / "new.sqlite3"
+    open_database(new)
+    close_database()
+    path = tmp_path / "v11.sqlite3"
+    open_database(path)
+    close_database()
+    with sqlite3.connect(path) as conn:
+        _undo_schema_12(conn)
+        conn.execute("PRAGMA user_version = 11")
+    assert "media_blobs" not in {t for (t, _sql) in _schema(path)}
+    open_database(path)
+    close_database()
     assert _version(path) == SCHEMA_VERSION
     assert _schema(path) == _schema(new)
 
