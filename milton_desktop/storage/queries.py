@@ -712,6 +712,12 @@ def next_pending() -> tuple[datetime, str, str] | None:
     return instant, platform, account
 
 
+def database_label() -> str:
+    """The open database as people are shown it: the file, or the team database's URL
+    without its password (empty before one is opened)."""
+    return backend.current().label
+
+
 def data_version() -> int:
     """A number that changes whenever another connection (another process) commits:
     the window polls it to notice edits made from the command line."""
