@@ -255,9 +255,7 @@ def _verify(src: sqlite3.Connection, target: PostgresDatabase, report: MigrateRe
             raise OperationFailed(
                 f"nothing was migrated: table {name} has {expected} rows here but {found} there"
             )
-    hashes = [
-        str(h) for (h,) in target.execute_sql('SELECT DISTINCT sha256 FROM "media_blobs"')
-    ]
+    hashes = [str(h) for (h,) in target.execute_sql('SELECT DISTINCT sha256 FROM "media_blobs"')]
     for sha256 in hashes:
         digest = hashlib.sha256()
         for (data,) in (
