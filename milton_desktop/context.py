@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import os
-import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,9 +19,8 @@ log = logging.getLogger("milton.app")
 #: where a team database's URL may come from when ``--database`` is not given
 DATABASE_ENV = "MILTON_DATABASE_URL"
 
-#: the file in a home's data folder holding its install id in team mode: each home is
-#: a machine of its own, so the id cannot live in the shared database
-INSTALL_ID_FILE = "install-id"
+#: the file in a home's data folder holding its install id in team mode
+INSTALL_ID_FILE = settings.INSTALL_ID_FILE
 
 
 def database_target(paths: Paths, url: str | None = None) -> Path | str:
@@ -45,21 +43,7 @@ def database_target(paths: Paths, url: str | None = None) -> Path | str:
 
 def _home_install_id(paths: Paths) -> str:
     """This home's own install id (team mode), made once and kept in its data folder."""
-    path = paths.data_dir / INSTALL_ID_FILE
-    try:
-        return path.read_text(encoding="ascii").strip()
-    except FileNotFoundError:
-        pass
-    value = secrets.token_hex(8)
-    staged = path.with_suffix(".new")
-    staged.write_text(value + "\n", encoding="ascii")
-    try:  # two processes starting at once: the first one's id wins, and both use it
-        os.link(staged, path)
-    except FileExistsError:
-        pass
-    finally:
-        staged.unlink(missing_ok=True)
-    return path.read_text(encoding="ascii").strip()
+    return settings.machine_install_id(paths.data_dir)
 
 
 @dataclass

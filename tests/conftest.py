@@ -9,12 +9,45 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 import pytest
 
 
+def pytest_generate_tests(metafunc):
+    """A test marked ``both_backends`` runs twice: on the home's SQLite file, then on a
+    fresh team database (its ``db`` fixture, and every command it runs)."""
+    if metafunc.definition.get_closest_marker("both_backends"):
+        if "db_backend" not in metafunc.fixturenames:
+            metafunc.fixturenames.append("db_backend")
+        metafunc.parametrize("db_backend", ["sqlite", "postgresql"], indirect=True)
+
+
+@pytest.fixture
+def db_backend(request):
+    """The backend a ``both_backends`` test runs on this time."""
+    return request.param
+
+
+def on_team_database(request) -> bool:
+    """Whether this test's database is a team database (PostgreSQL): its
+    ``both_backends`` turn, or MILTON_TEST_DB=postgresql for a whole run."""
+    spec = getattr(request.node, "callspec", None)
+    chosen = spec.params.get("db_backend") if spec is not None else None
+    if chosen is not None:
+        return chosen == "postgresql"
+    return os.environ.get("MILTON_TEST_DB") == "postgresql"
+
+
 @pytest.fixture(autouse=True)
-def milton_home(tmp_path, monkeypatch):
-    """Point MILTON_HOME at a fresh folder so no test touches real user data."""
+def milton_home(tmp_path, monkeypatch, request):
+    """Point MILTON_HOME at a fresh folder so no test touches real user data (on a team
+    database, see :func:`on_team_database`, the commands a test runs open a fresh one;
+    a test marked ``sqlite_only(reason)`` is skipped there)."""
     home = tmp_path / "home"
     home.mkdir()
     monkeypatch.setenv("MILTON_HOME", str(home))
+    monkeypatch.delenv("MILTON_DATABASE_URL", raising=False)
+    if on_team_database(request):
+        only = request.node.get_closest_marker("sqlite_only")
+        if only is not None:
+            pytest.skip(f"SQLite only: {only.args[0] if only.args else 'the home file'}")
+        monkeypatch.setenv("MILTON_DATABASE_URL", request.getfixturevalue("postgres_url"))
     from milton_desktop.publishers import registry
 
     for platform in registry.names():
@@ -113,15 +146,14 @@ def any_db(request, milton_home):
 
 @pytest.fixture
 def db(milton_home, request):
-    """A real SQLite database file in the test's MILTON_HOME (with
-    MILTON_TEST_DB=postgresql, a fresh team database instead: to see what of a test file
-    already runs on PostgreSQL). ``@both_backends`` runs a test on each in turn."""
+    """A real SQLite database file in the test's MILTON_HOME (on a team database, see
+    :func:`on_team_database` and ``tests/backends.py``, a fresh PostgreSQL database
+    instead)."""
     from milton_desktop.paths import resolve_paths
     from milton_desktop.storage.db import close_database, open_database
 
     paths = resolve_paths().ensure()
-    chosen = getattr(request, "param", None) or os.environ.get("MILTON_TEST_DB")
-    if chosen == "postgresql":
+    if on_team_database(request):
         database = open_database(request.getfixturevalue("postgres_url"), local_dir=paths.data_dir)
     else:
         database = open_database(paths.db_path)

@@ -18,7 +18,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from milton_desktop import APP_NAME, __version__
-from milton_desktop.cli import assistant, backup, batch, insights, notify
+from milton_desktop.cli import assistant, backup, batch, insights, notify, team
 from milton_desktop.cli.common import (
     EXIT_FAIL,
     EXIT_OK,
@@ -53,7 +53,7 @@ log = logging.getLogger("milton.cli")
 #: command groups that live in their own module (milton_desktop/cli/NAME.py): each has
 #: `add_parsers(sub)` and a `COMMANDS` mapping; they import only argparse and
 #: cli.common at load, and what a command needs when it runs
-GROUPS: tuple[ModuleType, ...] = (batch, backup, notify, insights, assistant)
+GROUPS: tuple[ModuleType, ...] = (batch, backup, notify, insights, assistant, team)
 
 #: listings that write nothing: they skip SQLite's quick check of every page at open
 #: (a tenth of a second at 100 000 posts); a damaged page they read still fails with

@@ -943,16 +943,22 @@ class Engine:
     # ------------------------------------------------------------ prepared ahead
     #: what a publish is made of; a row whose answer to this differs from the one read
     #: when it was prepared is published as it is now, not as it was then
-    _CONTENT = (
-        "SELECT s.text_override, p.body, p.follow_ups, p.follow_up_delay, p.updated_at,"
-        " (SELECT group_concat(m.id || '|' || m.position || '|' || m.part || '|' || m.kind"
-        " || '|' || IFNULL(m.path, '') || '|' || IFNULL(m.url, '') || '|' || m.mime || '|'"
-        " || m.bytes || '|' || m.alt_text, char(31)) FROM media m WHERE m.post_id = p.id)"
-        " FROM scheduled_posts s JOIN posts p ON p.id = s.post_id WHERE s.id = ?"
-    )
+    @staticmethod
+    def _content_sql() -> str:
+        media = backend.current().group_concat(
+            "m.id || '|' || m.position || '|' || m.part || '|' || m.kind || '|'"
+            " || COALESCE(m.path, '') || '|' || COALESCE(m.url, '') || '|' || m.mime || '|'"
+            " || m.bytes || '|' || m.alt_text",
+            f"'{chr(31)}'",  # the unit separator: in no text a person writes
+        )
+        return (
+            "SELECT s.text_override, p.body, p.follow_ups, p.follow_up_delay, p.updated_at,"
+            f" (SELECT {media} FROM media m WHERE m.post_id = p.id)"
+            " FROM scheduled_posts s JOIN posts p ON p.id = s.post_id WHERE s.id = ?"
+        )
 
     def _content_stamp(self, schedule_id: int) -> tuple[object, ...] | None:
-        found = database.execute_sql(self._CONTENT, (schedule_id,)).fetchone()
+        found = database.execute_sql(self._content_sql(), (schedule_id,)).fetchone()
         return tuple(found) if found is not None else None
 
     def prepare(self, schedule_id: int) -> bool:
@@ -2020,7 +2026,7 @@ class _Prepared:
     """A publish loaded ahead of its instant (:meth:`Engine.prepare`)."""
 
     schedule_id: int
-    #: the row's content as it was read (``Engine._CONTENT``)
+    #: the row's content as it was read (``Engine._content_sql``)
     stamp: tuple[object, ...] | None
     parts: list[Content]
     #: seconds between two parts of a thread

@@ -42,6 +42,7 @@ from milton_desktop.domain.status import AccountStatus, Status
 from milton_desktop.domain.timeutil import get_zone, is_ambiguous, iso_z, parse_when
 from milton_desktop.operations import approvals, members, posts, queue, repeats, schedules
 from milton_desktop.publishers import registry
+from milton_desktop.storage import backend
 from milton_desktop.storage import media as media_mod
 from milton_desktop.storage.models import (
     Account,
@@ -470,7 +471,7 @@ def _load_known(rows: Sequence[PlannedRow], accounts: dict[str, Account]) -> _Kn
         cursor = database.execute_sql(
             "SELECT r.post_id, r.account_id, r.dtstart_local, r.timezone,"
             " COALESCE(r.text_override, p.body) FROM recurrences r"
-            " JOIN posts p ON p.id = r.post_id WHERE r.active = 1"
+            " JOIN posts p ON p.id = r.post_id WHERE r.active"
         )
         for pid, aid, start, zone, text in cursor:
             known.repeating.setdefault((text, aid, start, zone), pid)
@@ -869,7 +870,7 @@ _SCHEDULE_SQL = _insert_sql(
 def _insert(statement: tuple[str, list[pw.Field]], *values: Any) -> int:
     sql, fields = statement
     converted = [f.db_value(v) for f, v in zip(fields, values, strict=True)]
-    return int(database.execute_sql(sql, converted).lastrowid)
+    return backend.current().insert_id(database, sql, converted)
 
 
 def _write(rows: Sequence[PlannedRow], stored: dict[Path, Path], now: datetime) -> ImportResult:

@@ -141,12 +141,20 @@ class PostgresDatabase(pw.PostgresqlDatabase):
             _pyformat(sql), tuple(params or ())
         )
 
+    #: what SQLite's DEFERRED (read) transactions are here: one snapshot for every
+    #: statement, and no write lock, so a read never waits behind a publish
+    READ_SNAPSHOT = "REPEATABLE READ READ ONLY"
+
     def atomic(self, lock_type: str | None = None) -> pw._atomic:
-        # lock_type is SQLite's; the lock here is always the advisory one (see begin)
+        # lock_type is SQLite's: DEFERRED reads, anything else takes the advisory lock
+        if lock_type == "DEFERRED":
+            return super().atomic(isolation_level=self.READ_SNAPSHOT)
         return super().atomic()
 
     def begin(self, isolation_level: Any = None) -> None:
         super().begin(isolation_level)
+        if isolation_level == self.READ_SNAPSHOT:
+            return
         with pw.__exception_wrapper__:  # type: ignore[attr-defined]  # peewee's error mapping
             self.cursor().execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK_KEY,))
 
@@ -197,6 +205,73 @@ class Backend:
         if self.is_postgres:
             return int(db.execute_sql(sql + " RETURNING id", params).fetchone()[0])
         return int(db.execute_sql(sql, params).lastrowid)
+
+    def data_version(self, db: Any) -> int:
+        """A number that changes when another connection commits a change.
+
+        SQLite's ``data_version``; on PostgreSQL the next transaction id to be handed
+        out, which moves whenever any client writes (a change of another database on
+        the same server moves it too: the window then reloads once for nothing).
+        """
+        if self.is_postgres:
+            return int(
+                db.execute_sql("SELECT txid_snapshot_xmax(txid_current_snapshot())").fetchone()[0]
+            )
+        return int(db.execute_sql("PRAGMA data_version").fetchone()[0])
+
+    def group_concat(self, expr: str, separator: str = "','", *, distinct: bool = False) -> str:
+        """SQL joining ``expr`` over a group's rows with ``separator`` (an SQL expression)."""
+        d = "DISTINCT " if distinct else ""
+        if self.is_postgres:
+            return f"string_agg({d}({expr})::text, {separator})"
+        if distinct:  # SQLite takes no separator with DISTINCT: its own is a comma
+            return f"group_concat(DISTINCT {expr})"
+        return f"group_concat({expr}, {separator})"
+
+    @property
+    def like(self) -> str:
+        """The operator matching a pattern regardless of case (SQLite's LIKE does)."""
+        return "ILIKE" if self.is_postgres else "LIKE"
+
+    # JSON kept as text: SQLite's JSON1 functions read it as it is, PostgreSQL's need
+    # it cast (an empty text is no JSON there: it reads as NULL)
+
+    def json_object(self, *items: str) -> str:
+        """SQL building a JSON object from ``'key', value`` items, as text."""
+        if self.is_postgres:
+            return f"json_build_object({', '.join(items)})::text"
+        return f"json_object({', '.join(items)})"
+
+    def json_array(self, *items: str) -> str:
+        """SQL building a JSON array, to nest in :meth:`json_object` (not as text)."""
+        if self.is_postgres:
+            return f"json_build_array({', '.join(items)})"
+        return f"json_array({', '.join(items)})"
+
+    def json_nested_object(self, *items: str) -> str:
+        """SQL building a JSON object to nest in another (not as text)."""
+        if self.is_postgres:
+            return f"json_build_object({', '.join(items)})"
+        return f"json_object({', '.join(items)})"
+
+    def json_length(self, column: str) -> str:
+        """SQL for the length of the JSON array held as text in ``column``."""
+        if self.is_postgres:
+            return f"json_array_length(NULLIF({column}, '')::json)"
+        return f"json_array_length({column})"
+
+    def json_count(self, column: str, key: str, value: str) -> str:
+        """SQL counting the objects of the JSON array in ``column`` whose ``key`` is
+        ``value`` (both plain words, written into the statement)."""
+        if self.is_postgres:
+            return (
+                f"(SELECT COUNT(*) FROM json_array_elements(NULLIF({column}, '')::json) AS e"
+                f" WHERE e ->> '{key}' = '{value}')"
+            )
+        return (
+            f"(SELECT COUNT(*) FROM json_each({column})"
+            f" WHERE json_extract(value, '$.{key}') = '{value}')"
+        )
 
 
 SQLITE = Backend("sqlite", "")

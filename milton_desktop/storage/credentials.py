@@ -128,7 +128,6 @@ def _bump_stamp() -> tuple[int, int] | None:
             except (TypeError, ValueError):
                 before = 0
             database.execute_sql(
-                # ON CONFLICT rather than OR REPLACE: both engines speak it
                 "INSERT INTO settings (key, value) VALUES (?, ?)"
                 " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
                 (STAMP_KEY, str(before + 1)),

@@ -28,7 +28,7 @@ from milton_desktop.storage.models import ALL_MODELS, database, utc_text
 
 log = logging.getLogger("milton.db")
 
-SCHEMA_VERSION = 14
+SCHEMA_VERSION = 15
 
 #: the first schema a team database (PostgreSQL) can have: one is always created at the
 #: current schema, so only the steps after this one ever run there
@@ -201,6 +201,20 @@ MIGRATIONS: dict[int, tuple[Statement, ...]] = {
         # No statement of its own: on PostgreSQL the triggers are (re)made after every
         # schema change (_migrate), so a table a later step adds gets one too; the
         # step is here so a team database made at 13 is upgraded and gets them.
+    ),
+    15: (
+        # team mode: media bytes in the database, in chunks, by the file's SHA-256
+        # (names as peewee gives them)
+        Both(
+            'CREATE TABLE IF NOT EXISTS "media_blobs" ("id" INTEGER NOT NULL PRIMARY KEY,'
+            ' "sha256" VARCHAR(64) NOT NULL, "seq" INTEGER NOT NULL, "size" INTEGER NOT NULL,'
+            ' "mime" VARCHAR(255) NOT NULL, "data" BLOB NOT NULL)',
+            'CREATE TABLE IF NOT EXISTS "media_blobs" ("id" SERIAL NOT NULL PRIMARY KEY,'
+            ' "sha256" VARCHAR(64) NOT NULL, "seq" INTEGER NOT NULL, "size" BIGINT NOT NULL,'
+            ' "mime" VARCHAR(255) NOT NULL, "data" BYTEA NOT NULL)',
+        ),
+        'CREATE UNIQUE INDEX IF NOT EXISTS "media_blobs_sha256_seq"'
+        ' ON "media_blobs" ("sha256", "seq")',
     ),
 }
 

@@ -371,6 +371,25 @@ class Machine(BaseModel):
         table_name = "machines"
 
 
+class MediaBlob(BaseModel):
+    """Team mode: one chunk of a media file's bytes, addressed by the file's SHA-256, so
+    any machine can publish, show or export a post whichever machine added its media
+    (each keeps a cache of the files it fetched; see storage/media_store.py)."""
+
+    id = pw.AutoField()
+    sha256 = pw.CharField(max_length=64)
+    #: the chunk's place in the file, from 0
+    seq = pw.IntegerField()
+    #: the whole file's size and type (the same on every chunk)
+    size = pw.BigIntegerField()
+    mime = pw.CharField()
+    data = pw.BlobField()
+
+    class Meta:
+        table_name = "media_blobs"
+        indexes = ((("sha256", "seq"), True),)
+
+
 ALL_MODELS: list[type[BaseModel]] = [
     Account,
     Post,
@@ -384,4 +403,5 @@ ALL_MODELS: list[type[BaseModel]] = [
     MailOutbox,
     Setting,
     Machine,
+    MediaBlob,
 ]

@@ -12,7 +12,6 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any, cast
 
 import peewee as pw
@@ -31,7 +30,8 @@ from milton_desktop.domain.status import (
 )
 from milton_desktop.domain.thread import PartEntry, live_parts, load_parts, part_states
 from milton_desktop.domain.timeutil import iso_z
-from milton_desktop.storage import backend
+from milton_desktop.storage import backend, media_store
+from milton_desktop.storage.backend import Backend
 from milton_desktop.storage.models import Account, Media, Post, ScheduledPost, database, utc_text
 
 # ---------------------------------------------------------------- views
@@ -274,7 +274,7 @@ def media_item(m: Media) -> MediaItem:
     return MediaItem(
         kind=m.kind,
         mime=m.mime,
-        path=Path(m.path) if m.path else None,
+        path=media_store.local_path(m.path) if m.path else None,
         url=m.url,
         alt_text=m.alt_text or "",
         size=m.bytes or 0,
@@ -389,7 +389,7 @@ def schedule_parts(schedule_id: int) -> tuple[list[Content], int] | None:
             MediaItem(
                 kind=kind,
                 mime=mime,
-                path=Path(path) if path else None,
+                path=media_store.local_path(path) if path else None,
                 url=url,
                 alt_text=alt or "",
                 size=size or 0,
@@ -616,30 +616,40 @@ def _sql_z(column: str) -> str:
     )
 
 
-#: a schedule as schedule_rows() words it, written by SQLite itself: listing 40 000
-#: rows as JSON then costs what SQLite takes to read them, not a Python loop over
+#: a schedule as schedule_rows() words it, written by the database itself: listing 40 000
+#: rows as JSON then costs what the database takes to read them, not a Python loop over
 #: every column. A single post's one part is written here too; a thread's parts need
 #: part_states(), so those few rows (``simple`` = 0) are completed in Python.
 _SIMPLE = "(s.parts IS NULL AND (p.follow_ups IS NULL OR p.follow_ups IN ('[]', '')))"
-_JSON_ROW_SQL = (
-    "SELECT json_object("
-    "'id', s.id, 'post_id', s.post_id, 'account', a.display_name, 'platform', a.platform,"
-    f" 'scheduled_time', {_sql_z('s.scheduled_time')}, 'timezone', s.timezone,"
-    " 'status', s.status, 'attempts', s.attempts,"
-    f" 'next_attempt_at', CASE WHEN s.status = '{Status.PENDING}'"
-    f" THEN {_sql_z('s.next_attempt_at')} END,"
-    f" 'published_at', {_sql_z('s.published_at')}, 'remote_id', s.remote_id,"
-    " 'url', s.remote_url, 'error', s.error_message, 'warning', s.warning,"
-    " 'text', COALESCE(s.text_override, p.body),"
-    f" 'parts', CASE WHEN {_SIMPLE} THEN json_array(json_object('index', 0,"
-    f" 'remote_id', CASE WHEN s.status = '{Status.PUBLISHED}' THEN s.remote_id END,"
-    f" 'url', CASE WHEN s.status = '{Status.PUBLISHED}' THEN s.remote_url END,"
-    " 'status', s.status)) END,"
-    " 'created_by', s.created_by, 'updated_by', s.updated_by, 'approved_by', s.approved_by,"
-    f" 'approved_at', {_sql_z('s.approved_at')}),"
-    f" {_SIMPLE}, s.status, s.remote_id, s.remote_url, p.follow_ups, s.parts"
-    " FROM scheduled_posts s JOIN accounts a ON a.id = s.account_id JOIN posts p ON p.id = s.post_id"
-)
+
+
+def _json_row_sql(on: Backend) -> str:
+    obj, arr, nested = on.json_object, on.json_array, on.json_nested_object
+    published = f"s.status = '{Status.PUBLISHED}'"
+    one_part = nested(
+        "'index', 0",
+        f"'remote_id', CASE WHEN {published} THEN s.remote_id END",
+        f"'url', CASE WHEN {published} THEN s.remote_url END",
+        "'status', s.status",
+    )
+    row = obj(
+        "'id', s.id, 'post_id', s.post_id, 'account', a.display_name, 'platform', a.platform",
+        f"'scheduled_time', {_sql_z('s.scheduled_time')}, 'timezone', s.timezone",
+        "'status', s.status, 'attempts', s.attempts",
+        f"'next_attempt_at', CASE WHEN s.status = '{Status.PENDING}'"
+        f" THEN {_sql_z('s.next_attempt_at')} END",
+        f"'published_at', {_sql_z('s.published_at')}, 'remote_id', s.remote_id",
+        "'url', s.remote_url, 'error', s.error_message, 'warning', s.warning",
+        "'text', COALESCE(s.text_override, p.body)",
+        f"'parts', CASE WHEN {_SIMPLE} THEN {arr(one_part)} END",
+        "'created_by', s.created_by, 'updated_by', s.updated_by, 'approved_by', s.approved_by",
+        f"'approved_at', {_sql_z('s.approved_at')}",
+    )
+    return (
+        f"SELECT {row}, {_SIMPLE}, s.status, s.remote_id, s.remote_url, p.follow_ups, s.parts"
+        " FROM scheduled_posts s JOIN accounts a ON a.id = s.account_id"
+        " JOIN posts p ON p.id = s.post_id"
+    )
 
 
 def schedule_rows_json(
@@ -653,7 +663,7 @@ def schedule_rows_json(
     in order: ``list --json`` writes them as they come instead of building one list."""
     sql, params = _row_filter(status, start, end, pending_before)
     for text, simple, st, remote_id, url, follow_ups, parts in database.execute_sql(
-        _JSON_ROW_SQL + sql, params
+        _json_row_sql(backend.current()) + sql, params
     ):
         if simple:
             yield text
@@ -743,10 +753,16 @@ def next_pending() -> tuple[datetime, str, str] | None:
     return instant, platform, account
 
 
+def database_label() -> str:
+    """The open database as people are shown it: the file, or the team database's URL
+    without its password (empty before one is opened)."""
+    return backend.current().label
+
+
 def data_version() -> int:
     """A number that changes whenever another connection (another process) commits:
     the window polls it to notice edits made from the command line."""
-    return int(database.execute_sql("PRAGMA data_version").fetchone()[0])
+    return backend.current().data_version(database)
 
 
 def list_accounts() -> list[AccountView]:
@@ -785,25 +801,15 @@ def live_count(account_id: int) -> int:
 #: who made a calendar row, changed it last and approved it (after its part counts)
 _MEMBERS = ", s.created_by, s.updated_by, s.approved_by"
 
+
 #: a row's parts (1 + its post's follow-ups) and how many of them are live, in SQL:
 #: nothing is parsed for the posts that are not threads, nearly all of them
-_PART_COUNTS = (
-    " CASE WHEN p.follow_ups IN ('', '[]') THEN 1 ELSE 1 + json_array_length(p.follow_ups) END,"
-    " CASE WHEN s.parts IS NULL THEN 0 ELSE (SELECT COUNT(*) FROM json_each(s.parts)"
-    f" WHERE json_extract(value, '$.status') = '{Status.PUBLISHED}') END"
-)
-#: the same on PostgreSQL, whose JSON functions take json, not text
-_PART_COUNTS_POSTGRES = (
-    " CASE WHEN p.follow_ups IN ('', '[]') THEN 1"
-    " ELSE 1 + json_array_length(p.follow_ups::json) END,"
-    " CASE WHEN s.parts IS NULL THEN 0 ELSE (SELECT COUNT(*)"
-    " FROM json_array_elements(s.parts::json) AS e(value)"
-    f" WHERE e.value->>'status' = '{Status.PUBLISHED}') END"
-)
-
-
 def _part_counts() -> str:
-    return backend.dialect(_PART_COUNTS, _PART_COUNTS_POSTGRES)
+    on = backend.current()
+    return (
+        f" CASE WHEN p.follow_ups IN ('', '[]') THEN 1 ELSE 1 + {on.json_length('p.follow_ups')} END,"
+        f" CASE WHEN s.parts IS NULL THEN 0 ELSE {on.json_count('s.parts', 'status', Status.PUBLISHED.value)} END"
+    )
 
 
 def calendar_rows(
@@ -1099,10 +1105,11 @@ def _filter_clauses(flt: ScheduleFilter) -> tuple[list[str], list[object]]:
     if flt.account_id is not None:
         clauses.append("s.account_id = ?")
         params.append(flt.account_id)
+    like = backend.current().like
     for word in flt.text.split():
         clauses.append(
-            "(COALESCE(s.text_override, p.body) LIKE ? ESCAPE '\\'"
-            " OR a.display_name LIKE ? ESCAPE '\\')"
+            f"(COALESCE(s.text_override, p.body) {like} ? ESCAPE '\\'"
+            f" OR a.display_name {like} ? ESCAPE '\\')"
         )
         params += [_like(word), _like(word)]
     return clauses, params
@@ -1226,7 +1233,8 @@ def snapshot_candidates(
     None), oldest first."""
     sql = (
         "SELECT s.id, s.account_id, a.platform, s.remote_id, s.published_at,"
-        " (SELECT group_concat(DISTINCT m.age_bucket) FROM post_metrics m"
+        f" (SELECT {backend.current().group_concat('m.age_bucket', distinct=True)}"
+        " FROM post_metrics m"
         "  WHERE m.schedule_id = s.id)"
         " FROM scheduled_posts s JOIN accounts a ON a.id = s.account_id"
         f" WHERE s.status = '{Status.PUBLISHED}' AND a.status = '{AccountStatus.CONNECTED}'"

@@ -52,6 +52,7 @@ def test_a_version_1_database_is_migrated_and_keeps_its_rows(tmp_path):
             conn.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
         conn.execute("ALTER TABLE accounts DROP COLUMN tier")
         conn.execute("ALTER TABLE scheduled_posts DROP COLUMN resume")  # schema 3
+        _undo_schema_15(conn)
         _undo_schema_13(conn)
         _undo_schema_12(conn)
         _undo_schema_11(conn)
@@ -113,6 +114,7 @@ def test_a_version_4_database_gets_the_journal_key_and_keeps_its_results(tmp_pat
     PublishingResult.create(schedule=row, attempt=1, started_at=NOW, outcome="published")
     close_database()
     with sqlite3.connect(path) as conn:
+        _undo_schema_15(conn)
         _undo_schema_13(conn)
         _undo_schema_12(conn)
         _undo_schema_11(conn)
@@ -155,6 +157,7 @@ def test_a_version_5_database_gets_follow_ups_and_keeps_its_posts(tmp_path):
     PublishingResult.create(schedule=row, attempt=1, started_at=NOW, outcome="published")
     close_database()
     with sqlite3.connect(path) as conn:
+        _undo_schema_15(conn)
         _undo_schema_13(conn)
         _undo_schema_12(conn)
         _undo_schema_11(conn)
@@ -202,6 +205,7 @@ def test_a_version_7_database_gets_post_metrics_as_a_new_one_has_them(tmp_path):
     )
     close_database()
     with sqlite3.connect(path) as conn:
+        _undo_schema_15(conn)
         _undo_schema_13(conn)
         _undo_schema_12(conn)
         _undo_schema_11(conn)
@@ -262,6 +266,7 @@ def test_a_version_6_database_gets_the_queue_as_a_new_one_has_it(tmp_path):
     acc = Account.create(platform="x", display_name="mine", remote_id="1")
     close_database()
     with sqlite3.connect(path) as conn:
+        _undo_schema_15(conn)
         _undo_schema_13(conn)
         _undo_schema_12(conn)
         _undo_schema_11(conn)
@@ -296,6 +301,7 @@ def test_a_version_8_database_gets_the_voices_as_a_new_one_has_them(tmp_path):
     old = Post.create(body="before voices", voice="coach")
     close_database()
     with sqlite3.connect(path) as conn:
+        _undo_schema_15(conn)
         _undo_schema_13(conn)
         _undo_schema_12(conn)
         _undo_schema_11(conn)
@@ -327,6 +333,7 @@ def test_an_edited_guide_survives_the_seeding(tmp_path):
     close_database()
     with sqlite3.connect(path) as conn:  # as if the seeding ran again
         conn.execute("PRAGMA user_version = 8")
+        _undo_schema_15(conn)
         _undo_schema_13(conn)
         _undo_schema_12(conn)
         conn.execute("DROP INDEX voices_name")
@@ -355,6 +362,7 @@ def test_a_version_9_database_gets_the_mail_outbox_as_a_new_one_has_it(tmp_path)
     acc = Account.create(platform="x", display_name="mine", remote_id="1")
     close_database()
     with sqlite3.connect(path) as conn:
+        _undo_schema_15(conn)
         _undo_schema_13(conn)
         _undo_schema_12(conn)
         _undo_schema_11(conn)
@@ -391,6 +399,10 @@ def _undo_schema_13(conn):
     conn.execute("ALTER TABLE recurrences DROP COLUMN created_by")
 
 
+def _undo_schema_15(conn):
+    conn.execute("DROP TABLE media_blobs")  # its index goes with it
+
+
 def test_a_version_10_database_gets_the_machines_table_as_a_new_one_has_it(tmp_path):
     from milton_desktop.storage.models import Machine
 
@@ -402,6 +414,7 @@ def test_a_version_10_database_gets_the_machines_table_as_a_new_one_has_it(tmp_p
     acc = Account.create(platform="x", display_name="mine", remote_id="1")
     close_database()
     with sqlite3.connect(path) as conn:
+        _undo_schema_15(conn)
         _undo_schema_13(conn)
         _undo_schema_12(conn)
         _undo_schema_11(conn)
@@ -417,6 +430,23 @@ def test_a_version_10_database_gets_the_machines_table_as_a_new_one_has_it(tmp_p
             Machine.create(install_id="abc", online=False, **fields)
     finally:
         close_database()
+    assert _version(path) == SCHEMA_VERSION
+    assert _schema(path) == _schema(new)
+
+
+def test_a_version_14_database_gets_the_media_table_as_a_new_one_has_it(tmp_path):
+    new = tmp_path / "new.sqlite3"
+    open_database(new)
+    close_database()
+    path = tmp_path / "v14.sqlite3"
+    open_database(path)
+    close_database()
+    with sqlite3.connect(path) as conn:
+        _undo_schema_15(conn)
+        conn.execute("PRAGMA user_version = 14")
+    assert "media_blobs" not in {t for (t, _sql) in _schema(path)}
+    open_database(path)
+    close_database()
     assert _version(path) == SCHEMA_VERSION
     assert _schema(path) == _schema(new)
 

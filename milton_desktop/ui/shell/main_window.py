@@ -1067,7 +1067,7 @@ class MainWindow(WindowFrame):
         dim = tones.dim(self.palette()).name()
         rows = [
             ("Data folder", link(paths.data_dir)),
-            ("Database", escape(str(paths.db_path))),
+            ("Database", escape(queries.database_label() or str(paths.db_path))),
             ("Log folder", link(paths.log_dir)),
             ("Media", escape(str(paths.media_dir))),
             ("Qt", escape(f"PySide6 {pyside_version}, platform {qt_platform}")),
