@@ -65,6 +65,7 @@ def _home_with_everything(capsys, tmp_path, milton_home):
     return img, install
 
 
+@pytest.mark.sqlite_only("the home's own file is the source; the target is a team database")
 def test_a_migrated_home_lists_the_same_on_the_team_database(
     capsys, tmp_path, milton_home, postgres_url
 ):
@@ -106,6 +107,7 @@ def test_a_migrated_home_lists_the_same_on_the_team_database(
     assert code == 2 and "is not empty" in err
 
 
+@pytest.mark.sqlite_only("the home's own file is the source; the target is a team database")
 def test_a_failure_midway_leaves_the_target_empty(capsys, tmp_path, milton_home, postgres_url):
     from milton_desktop.operations import migrate
     from milton_desktop.paths import resolve_paths

@@ -3,6 +3,8 @@ machine and fetched into another machine's cache when it needs them."""
 
 from __future__ import annotations
 
+import pytest
+
 from milton_desktop.operations import posts
 from milton_desktop.operations.posts import MediaInput
 from milton_desktop.storage import media_store, queries
@@ -60,6 +62,7 @@ def test_a_large_file_is_stored_in_chunks_and_read_back_the_same(
         close_database()
 
 
+@pytest.mark.sqlite_only("about the home's own file")
 def test_a_home_database_keeps_its_files_and_no_blobs(db, tmp_path, milton_home):
     img = jpeg(tmp_path / "pic.jpg")
     posts.add_post("mine", media=[MediaInput(path=img)], media_dir=milton_home / "media")
