@@ -28,7 +28,9 @@ def on_team_database(request) -> bool:
     """Whether this test's database is a team database (PostgreSQL): its
     ``both_backends`` turn, or MILTON_TEST_DB=postgresql for a whole run."""
     spec = getattr(request.node, "callspec", None)
-    chosen = spec.params.get("db_backend") if spec is not None else None
+    # a ``both_backends`` turn, or a test that asks for one with
+    # ``parametrize("db", [...], indirect=True)``
+    chosen = (spec.params.get("db_backend") or spec.params.get("db")) if spec is not None else None
     if chosen is not None:
         return chosen == "postgresql"
     return os.environ.get("MILTON_TEST_DB") == "postgresql"

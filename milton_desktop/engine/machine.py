@@ -273,6 +273,9 @@ class Engine:
         self._held: frozenset[int] | None = None
         self._held_stamp: tuple[int, int] | None = None
         self._last_beat = float("-inf")
+        #: the user paused publishing here (the runner says so): the heartbeat tells the
+        #: team, whose warnings then do not count on this machine
+        self.paused = False
         #: the heartbeat interval this engine promises (the runner's watchdog sets it)
         self.beat_interval_s = 60.0
         self._started_at = datetime.now(UTC)
@@ -485,6 +488,7 @@ class Engine:
             interval_s=self.beat_interval_s,
             accounts=held,
             started_at=self._started_at,
+            paused=self.paused,
         )
         self._last_beat = time.monotonic()
 

@@ -172,7 +172,10 @@ class Runner(QObject):
     def set_paused(self, paused: bool) -> None:
         self.paused = paused
         self.dispatcher.paused = paused
+        self.engine.paused = paused
         log.info("publishing %s", "paused" if paused else "resumed")
+        if self.engine.team:
+            self._heartbeat()  # the team knows at once that nothing goes out from here
         if not paused:
             self.tick()
         else:

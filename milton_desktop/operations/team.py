@@ -75,11 +75,17 @@ class MachineView:
     interval_s: int
     online: bool
     accounts: frozenset[int] = field(default_factory=frozenset)
+    paused: bool = False
 
     def live(self, now: datetime) -> bool:
-        """Online, and heard of within three heartbeats."""
+        """Online, and heard of within three heartbeats (paused or not: its claims
+        are its own)."""
         limit = timedelta(seconds=STALE_AFTER_BEATS * max(1, self.interval_s))
         return self.online and now - self.last_seen_at <= limit
+
+    def can_publish(self, now: datetime) -> bool:
+        """Live and not paused: a post due now would go out from here."""
+        return self.live(now) and not self.paused
 
     def holds(self, account_id: int) -> bool:
         return account_id in self.accounts
@@ -103,6 +109,7 @@ def machines() -> list[MachineView]:
             interval_s=m.interval_s,
             online=bool(m.online),
             accounts=_account_ids(m.accounts),
+            paused=bool(m.paused),
         )
         for m in rows
     ]
@@ -114,6 +121,7 @@ def beat(
     interval_s: float,
     accounts: frozenset[int] | set[int],
     started_at: datetime,
+    paused: bool = False,
     label: str | None = None,
     now: datetime | None = None,
 ) -> None:
@@ -126,6 +134,7 @@ def beat(
         "last_seen_at": now,
         "interval_s": max(1, round(interval_s)),
         "online": True,
+        "paused": paused,
         "accounts": json.dumps(sorted(accounts)),
     }
     (
@@ -173,12 +182,15 @@ class AccountPublishers:
     live: tuple[str, ...]
     #: machines that hold its token but are offline or stale: (label, last seen)
     gone: tuple[tuple[str, datetime], ...]
+    #: live machines that hold its token whose user paused publishing
+    paused: tuple[str, ...] = ()
 
     def as_json(self) -> dict[str, object]:
         return {
             "account": self.account,
             "platform": self.platform,
             "live_machines": list(self.live),
+            "paused_machines": list(self.paused),
             "other_machines": [
                 {"machine": label, "last_seen": iso_z(seen)} for label, seen in self.gone
             ],
@@ -217,8 +229,9 @@ def publishers(now: datetime | None = None) -> list[AccountPublishers]:
                 account_id=account_id,
                 account=name,
                 platform=platform,
-                live=tuple(m.label for m in holders if m.live(now)),
+                live=tuple(m.label for m in holders if m.can_publish(now)),
                 gone=tuple((m.label, m.last_seen_at) for m in holders if not m.live(now)),
+                paused=tuple(m.label for m in holders if m.live(now) and m.paused),
             )
         )
     return views
@@ -251,7 +264,15 @@ def warnings(now: datetime | None = None, *, grace: timedelta | None = None) -> 
     for view in publishers(now):
         if view.account_id not in due or view.live:
             continue
-        if not view.gone:
+        if view.paused:
+            names = " and ".join(view.paused)
+            why = (
+                f"publishing is paused on {names}, which holds its token"
+                if len(view.paused) == 1
+                else f"publishing is paused on {names}, which hold its token"
+            )
+            why += ": resume publishing there (File ▸ Pause publishing, or the tray menu)"
+        elif not view.gone:
             why = (
                 "no machine holds its token: connect the account on a computer that "
                 "runs the scheduler"

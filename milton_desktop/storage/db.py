@@ -170,11 +170,13 @@ MIGRATIONS: dict[int, tuple[Statement, ...]] = {
             'CREATE TABLE IF NOT EXISTS "machines" ("id" INTEGER NOT NULL PRIMARY KEY,'
             ' "install_id" VARCHAR(255) NOT NULL, "label" VARCHAR(255) NOT NULL,'
             ' "started_at" TEXT NOT NULL, "last_seen_at" TEXT NOT NULL,'
-            ' "interval_s" INTEGER NOT NULL, "online" INTEGER NOT NULL, "accounts" TEXT NOT NULL)',
+            ' "interval_s" INTEGER NOT NULL, "online" INTEGER NOT NULL, "paused" INTEGER NOT NULL,'
+            ' "accounts" TEXT NOT NULL)',
             'CREATE TABLE IF NOT EXISTS "machines" ("id" SERIAL NOT NULL PRIMARY KEY,'
             ' "install_id" VARCHAR(255) NOT NULL, "label" VARCHAR(255) NOT NULL,'
             ' "started_at" TEXT NOT NULL, "last_seen_at" TEXT NOT NULL,'
-            ' "interval_s" INTEGER NOT NULL, "online" BOOLEAN NOT NULL, "accounts" TEXT NOT NULL)',
+            ' "interval_s" INTEGER NOT NULL, "online" BOOLEAN NOT NULL, "paused" BOOLEAN NOT NULL,'
+            ' "accounts" TEXT NOT NULL)',
         ),
         'CREATE UNIQUE INDEX IF NOT EXISTS "machines_install_id" ON "machines" ("install_id")',
     ),

@@ -364,6 +364,8 @@ class Machine(BaseModel):
     interval_s = pw.IntegerField()
     #: False after a clean exit, so nobody waits three beats to know
     online = pw.BooleanField()
+    #: its scheduler is paused by its user: alive, but publishing nothing
+    paused = pw.BooleanField(default=False)
     #: the ids of the accounts whose token it holds (JSON list)
     accounts = pw.TextField()
 

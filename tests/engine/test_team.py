@@ -295,6 +295,50 @@ def test_who_can_publish_and_the_warning_when_nobody_can(db, alice, bob, clock):
     assert "brand-x" not in {w.account for w in team.warnings()}
 
 
+def test_a_paused_machine_is_alive_but_publishes_nothing_and_the_team_is_told(
+    qtbot, db, alice, bob, clock, scripted, monkeypatch
+):
+    from milton_desktop.engine.runner import Runner
+
+    brand = _account("brand-x", alice)
+    both = _account("both", alice, bob)
+    now = team.server_now()
+    bob.heartbeat()
+    monkeypatch.setenv(team.LABEL_ENV, "Alice's computer")  # every beat of hers says so
+    runner = Runner(alice, interval_s=60, clock=clock, auto_backup=False)
+    runner.start()
+    try:
+        qtbot.waitUntil(lambda: Machine.select().count() == 2, timeout=5000)
+        for acc in (brand, both):
+            post = posts.add_post(f"for {acc.display_name}")
+            schedules.schedule(post.id, acc, now + timedelta(hours=3), clock=FakeClock(now))
+        assert team.warnings() == []
+
+        runner.set_paused(True)
+        qtbot.waitUntil(
+            lambda: Machine.get(Machine.install_id == "alice-home").paused, timeout=5000
+        )
+        warned = {w.account: w.message for w in team.warnings()}
+        assert list(warned) == ["brand-x"]  # bob still publishes "both"
+        assert warned["brand-x"].startswith(
+            "nobody can publish for 'brand-x' right now: publishing is paused on "
+            "Alice's computer, which holds its token"
+        )
+        views = {v.account: v for v in team.publishers()}
+        assert views["brand-x"].as_json()["paused_machines"] == ["Alice's computer"]
+        assert len(views["both"].live) == 1  # bob, not the paused alice
+        # paused is alive: its claims are not anybody else's to settle
+        assert "alice-home" not in team.stale_machines()
+
+        runner.set_paused(False)
+        qtbot.waitUntil(
+            lambda: not Machine.get(Machine.install_id == "alice-home").paused, timeout=5000
+        )
+        assert team.warnings() == []
+    finally:
+        runner.stop(5)
+
+
 def test_a_running_scheduler_beats_and_a_clean_stop_is_offline_at_once(qtbot, db, alice, clock):
     from milton_desktop.engine.runner import Runner
 
