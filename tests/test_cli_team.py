@@ -94,7 +94,13 @@ def test_status_says_who_can_publish_and_warns_when_nobody_can(postgres_url, mil
     assert code == 0, err
     shown = json.loads(out)
     assert shown["publishers"] == [
-        {"account": "brand-x", "platform": "x", "live_machines": [], "other_machines": []}
+        {
+            "account": "brand-x",
+            "platform": "x",
+            "live_machines": [],
+            "paused_machines": [],
+            "other_machines": [],
+        }
     ]
     (warning,) = shown["warnings"]
     assert warning["account"] == "brand-x"
@@ -102,3 +108,38 @@ def test_status_says_who_can_publish_and_warns_when_nobody_can(postgres_url, mil
     code, out, err = run(capsys, "--database", postgres_url, "status")
     assert code == 0, err
     assert "warning:   nobody can publish for 'brand-x' right now" in out
+
+
+def _without_password(url):
+    parts = urlsplit(url)
+    return url.replace(f":{parts.password}@", "@"), parts.password
+
+
+def test_a_password_saved_in_the_keyring_logs_in_and_stays_out_of_every_file(
+    postgres_url, milton_home, memory_keyring, capsys, monkeypatch
+):
+    import io
+
+    monkeypatch.delenv("PGPASSWORD", raising=False)
+    monkeypatch.setenv("PGPASSFILE", str(milton_home / "no-pgpass"))
+    bare, password = _without_password(postgres_url)
+    code, _out, err = run(capsys, "--database", bare, "status")
+    assert code != 0 and "cannot log in" in err  # nothing to log in with yet
+
+    monkeypatch.setattr("sys.stdin", io.StringIO("not-the-password\n"))
+    code, _out, err = run(capsys, "database-password", bare, "--stdin")
+    assert code != 0 and "was not saved" in err and "not-the-password" not in err
+    assert not memory_keyring.store  # a wrong one is never kept
+
+    monkeypatch.setattr("sys.stdin", io.StringIO(password + "\n"))
+    code, out, err = run(capsys, "database-password", bare, "--stdin")
+    assert code == 0, err
+    assert "saved the password" in out and password not in out
+    code, out, err = run(capsys, "--database", bare, "post", "add", "--text", "from the keyring")
+    assert code == 0, err
+    assert password not in _every_file_text(milton_home)
+
+    code, out, err = run(capsys, "database-password", bare, "--forget")
+    assert code == 0 and "removed the saved password" in out
+    code, _out, err = run(capsys, "--database", bare, "status")
+    assert code != 0 and "cannot log in" in err

@@ -1046,6 +1046,12 @@ def _main(argv: Sequence[str] | None = None) -> int:
         from milton_desktop.app import run_app
 
         return run_app(args)
+    if args.command in team.BEFORE_OPENING:
+        try:
+            return team.BEFORE_OPENING[args.command](args)
+        except CliError as exc:
+            print(f"milton-desktop: {exc}", file=sys.stderr)
+            return exc.code
     from milton_desktop.context import open_context
     from milton_desktop.storage.db import DatabaseError
 

@@ -1,4 +1,6 @@
-"""`migrate-to URL`: move this home's database and media to an empty team database."""
+"""Team database commands: `migrate-to URL` moves this home's database and media to an
+empty team database; `database-password URL` keeps its password in this machine's
+keyring."""
 
 from __future__ import annotations
 
@@ -22,6 +24,17 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     )
     mg.add_argument("url", metavar="URL", help="e.g. postgresql://me@db.example/milton")
     mg.add_argument("--json", action="store_true", help="print the report as JSON")
+    dp = sub.add_parser(
+        "database-password",
+        help="keep a team database's password in this machine's keyring",
+        description="Save the password of the team database at URL (read from stdin's "
+        "first line) in this machine's keyring, after checking that it logs in; it is "
+        "used when neither the URL nor PGPASSWORD has one, and never written to a file.",
+    )
+    dp.add_argument("url", metavar="URL", help="e.g. postgresql://me@db.example/milton")
+    how = dp.add_mutually_exclusive_group(required=True)
+    how.add_argument("--stdin", action="store_true", help="read the password from stdin")
+    how.add_argument("--forget", action="store_true", help="remove the saved password")
 
 
 def cmd_migrate_to(ctx: AppContext, args: argparse.Namespace) -> int:
@@ -56,5 +69,64 @@ def cmd_migrate_to(ctx: AppContext, args: argparse.Namespace) -> int:
     out(report.as_json(), args.json, report.summary())
     return EXIT_OK
 
+
+def cmd_database_password(args: argparse.Namespace) -> int:
+    """Runs before any database is opened: the password may be what opening lacks."""
+    import sys
+
+    from keyring.errors import KeyringError
+
+    from milton_desktop.domain.redaction import register_secret
+    from milton_desktop.storage import backend, db_password
+
+    url = args.url
+    if not backend.is_url(url):
+        raise CliError(f"{url!r} is not a team database's address: give postgresql://user@host/db")
+    label = backend.redacted_url(url)
+    if backend.url_password(url):
+        raise CliError(
+            "this URL has its password in it: give it without (postgresql://user@host/db) "
+            "and the password on stdin"
+        )
+    if args.forget:
+        gone = db_password.forget(url)
+        print(f"{'removed the saved password' if gone else 'no password was saved'} for {label}")
+        return EXIT_OK
+    line = sys.stdin.readline() if sys.stdin is not None else ""
+    password = line.rstrip("\r\n")
+    if not password:
+        raise CliError(
+            "no password on stdin: pipe it in, e.g. `printf '%s\\n' \"$PASSWORD\" | "
+            f"milton-desktop database-password {label} --stdin`"
+        )
+    register_secret(password)
+    _check_login(url, password, label)
+    try:
+        db_password.save(url, password)
+    except KeyringError as exc:
+        raise CliError(
+            f"the keyring could not keep it ({exc}): use ~/.pgpass or PGPASSWORD instead",
+            EXIT_FAIL,
+        ) from None
+    print(f"saved the password for {label} in this machine's keyring")
+    return EXIT_OK
+
+
+def _check_login(url: str, password: str, label: str) -> None:
+    """Log in once with ``password``, so a mistyped one is said now, not at start-up."""
+    import psycopg
+
+    from milton_desktop.storage.db import explain_error
+
+    try:
+        psycopg.connect(url, password=password, connect_timeout=10).close()
+    except psycopg.Error as exc:
+        raise CliError(
+            f"{explain_error(label, exc)}; the password was not saved", EXIT_FAIL
+        ) from None
+
+
+#: commands that run before the database opens (they take no context)
+BEFORE_OPENING = {"database-password": cmd_database_password}
 
 COMMANDS = {"migrate-to": cmd_migrate_to}

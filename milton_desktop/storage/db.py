@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import sqlite3
 import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import peewee as pw
 
@@ -294,7 +296,8 @@ def _open_postgres(url: str, local_dir: Path | None) -> pw.DatabaseProxy:
     if local_dir is None:  # a caller with no home (a test, a tool): state of its own
         local_dir = Path(tempfile.mkdtemp(prefix="milton-team-"))
     on = Backend("postgresql", label, Path(local_dir))
-    # libpq reads PGPASSWORD and ~/.pgpass itself when the URL has no password
+    # the password: the URL's, else PGPASSWORD, else one saved in the keyring, else
+    # ~/.pgpass (libpq reads PGPASSWORD and .pgpass itself)
     try:
         backend.load_driver()
     except pw.ImproperlyConfigured as exc:
@@ -302,7 +305,17 @@ def _open_postgres(url: str, local_dir: Path | None) -> pw.DatabaseProxy:
             f"cannot use the team database {label}: {exc} (install psycopg: pip install "
             "'psycopg[binary]')"
         ) from None
-    database.initialize(PostgresDatabase(url, connect_timeout=BUSY_TIMEOUT_S, prefer_psycopg3=True))
+    login: dict[str, Any] = {}
+    if password is None and not os.environ.get("PGPASSWORD"):
+        from milton_desktop.storage import db_password
+
+        saved = db_password.stored(url)
+        if saved:
+            register_secret(saved)
+            login["password"] = saved
+    database.initialize(
+        PostgresDatabase(url, connect_timeout=BUSY_TIMEOUT_S, prefer_psycopg3=True, **login)
+    )
     backend.use(on)
     try:
         database.connect(reuse_if_open=True)
