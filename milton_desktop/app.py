@@ -275,6 +275,15 @@ def run_app(args: argparse.Namespace | SimpleNamespace) -> int:
         print(f"{APP_ID}: already running; its window was brought to the front", file=sys.stderr)
         qInstallMessageHandler(previous_handler)
         return 0
+    # Answering from now on, before the first frame: a second start while this one is
+    # still opening hands over to it instead of opening the same data folder twice.
+    instance.listen()
+    early: list[dict] = []
+
+    def remember_early(message: dict) -> None:  # the window answers them once it exists
+        early.append(message)
+
+    instance.messageReceived.connect(remember_early)
 
     # 4. The first frame: the window's shell and an empty month, painted before the rest
     # of the app is imported (a window started in the tray has nothing to show early).
@@ -326,7 +335,6 @@ def run_app(args: argparse.Namespace | SimpleNamespace) -> int:
             log.error("cannot open the data folder: %s", exc)
             QMessageBox.critical(frame, APP_NAME, f"{APP_NAME} cannot start.\n\n{exc}")
             return None
-        instance.listen()
         session = Session(app, ctx, instance, None, False, QUndoStack(app))
 
         # 6. Window and tray.
@@ -368,7 +376,10 @@ def run_app(args: argparse.Namespace | SimpleNamespace) -> int:
             if message.get("cmd") == "show":
                 window.bring_to_front()
 
+        instance.messageReceived.disconnect(remember_early)
         instance.messageReceived.connect(on_instance_message_received)
+        for message in early:
+            on_instance_message_received(message)
 
         def on_keyring_checked(result: tuple[bool, str]) -> None:
             keyring_ok, keyring_backend = result
