@@ -57,7 +57,7 @@ STATUS_MARKS: dict[str, str] = {
     Status.UNCERTAIN: "?",
     Status.MISSED: "◷",
     Status.CANCELLED: "✕",
-    Status.AWAITING_APPROVAL: "⧗",
+    Status.AWAITING_APPROVAL: "⚐",  # a flag waiting to be raised (in the common fonts)
 }
 
 #: drawn on the chip of a post that repeats
