@@ -70,8 +70,17 @@ class _Opening:
     Python's lock to it. The worker's own database connection closes when it is done;
     the main thread's opens on its first query."""
 
-    def __init__(self, home: str | None, verbose: bool, log_file: Any) -> None:
+    def __init__(
+        self,
+        home: str | None,
+        verbose: bool,
+        log_file: Any,
+        *,
+        database: str | None = None,
+        member: str | None = None,
+    ) -> None:
         self._home, self._verbose, self._log_file = home, verbose, log_file
+        self._database, self._member = database, member
         self._opened = threading.Event()
         self._read = threading.Event()
         self._ctx: Any = None
@@ -89,6 +98,8 @@ class _Opening:
                 allow_memory_tokens=True,
                 check_integrity=False,
                 log_file=self._log_file,
+                database=self._database,
+                member=self._member,
             )
         except BaseException as exc:  # given to the main thread, which says it
             self._error = exc
@@ -227,6 +238,8 @@ def run_app(args: argparse.Namespace | SimpleNamespace) -> int:
     home = getattr(args, "home", None)
     verbose = bool(getattr(args, "verbose", False))
     minimized = bool(getattr(args, "minimized", False))
+    database = getattr(args, "database", None)
+    member = getattr(args, "member", None)
 
     # 1. Folders and logging, first, so every later step can be logged.
     paths = resolve_paths(home).ensure()
@@ -262,6 +275,15 @@ def run_app(args: argparse.Namespace | SimpleNamespace) -> int:
         print(f"{APP_ID}: already running; its window was brought to the front", file=sys.stderr)
         qInstallMessageHandler(previous_handler)
         return 0
+    # Answering from now on, before the first frame: a second start while this one is
+    # still opening hands over to it instead of opening the same data folder twice.
+    instance.listen()
+    early: list[dict] = []
+
+    def remember_early(message: dict) -> None:  # the window answers them once it exists
+        early.append(message)
+
+    instance.messageReceived.connect(remember_early)
 
     # 4. The first frame: the window's shell and an empty month, painted before the rest
     # of the app is imported (a window started in the tray has nothing to show early).
@@ -279,7 +301,7 @@ def run_app(args: argparse.Namespace | SimpleNamespace) -> int:
         if os.environ.get(STARTUP_PROBE_ENV):
             _report_shown()
         # started once the frame is shown: before, it would take Python's lock from it
-        opening = _Opening(home, verbose, log_file)
+        opening = _Opening(home, verbose, log_file, database=database, member=member)
 
     def open_window() -> Session | None:
         """Steps 5 to 7; None when the data folder cannot be opened (said already)."""
@@ -306,12 +328,13 @@ def run_app(args: argparse.Namespace | SimpleNamespace) -> int:
                     allow_memory_tokens=True,
                     check_integrity=False,
                     log_file=log_file,
+                    database=database,
+                    member=member,
                 )
         except (DatabaseError, OSError) as exc:
             log.error("cannot open the data folder: %s", exc)
             QMessageBox.critical(frame, APP_NAME, f"{APP_NAME} cannot start.\n\n{exc}")
             return None
-        instance.listen()
         session = Session(app, ctx, instance, None, False, QUndoStack(app))
 
         # 6. Window and tray.
@@ -337,6 +360,7 @@ def run_app(args: argparse.Namespace | SimpleNamespace) -> int:
 
         window.quitRequested.connect(app.quit)
         window.backgroundOutcome.connect(tray.show_outcome)
+        window.teamWarnings.connect(tray.show_team_warnings)
         window.activated.connect(tray.clear_attention)
         window.pausedChanged.connect(lambda _paused: tray.refresh())
         tray.pausedChanged.connect(lambda _paused: window.sync_paused())
@@ -352,7 +376,10 @@ def run_app(args: argparse.Namespace | SimpleNamespace) -> int:
             if message.get("cmd") == "show":
                 window.bring_to_front()
 
+        instance.messageReceived.disconnect(remember_early)
         instance.messageReceived.connect(on_instance_message_received)
+        for message in early:
+            on_instance_message_received(message)
 
         def on_keyring_checked(result: tuple[bool, str]) -> None:
             keyring_ok, keyring_backend = result
@@ -576,6 +603,7 @@ def _shutdown(session: Session) -> None:
         session.tray.hide()
     if session.window is not None:
         session.window.hide()
+        session.window.stop_live()
     if session.runner is not None:
         done = session.runner.stop(STOP_TIMEOUT_S)
         if not done:

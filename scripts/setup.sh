@@ -11,7 +11,7 @@ DEV=0
 RUNTIME_DEBS="libgl1 libegl1 libfontconfig1 libxkbcommon0 libxkbcommon-x11-0 libdbus-1-3 libglib2.0-0
   fonts-dejavu-core libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0
   libxcb-shape0 libxcb-randr0 libxcb-xinerama0 libxcb-xkb1 python3-venv dbus"
-DEV_DEBS="xvfb xauth xdotool x11-utils imagemagick openbox trayer gnome-keyring libsecret-tools faketime"
+DEV_DEBS="xvfb xauth xdotool x11-utils imagemagick openbox trayer gnome-keyring libsecret-tools faketime postgresql"
 
 want="$RUNTIME_DEBS"
 [ "$DEV" = 1 ] && want="$want $DEV_DEBS"

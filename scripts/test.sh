@@ -14,6 +14,16 @@ export XDG_DATA_HOME="$OUT/xdg-data" XDG_RUNTIME_DIR="$OUT/xdg-run" XDG_CONFIG_H
 mkdir -p "$XDG_DATA_HOME" "$XDG_CONFIG_HOME" "$XDG_RUNTIME_DIR"; chmod 700 "$XDG_RUNTIME_DIR"
 PYTEST=(.venv/bin/python -m pytest -q -rs -p no:cacheprovider)
 
+# A real PostgreSQL server for the team-database tests, on loopback, removed on exit.
+PG_DIR=$(mktemp -d "${TMPDIR:-/tmp}/milton-pg.XXXXXX")
+TRAY_PID= XVFB_PID=
+cleanup() {
+  kill ${TRAY_PID:-} ${XVFB_PID:-} 2>/dev/null || true
+  scripts/test-postgres.sh stop "$PG_DIR" || true
+}
+trap cleanup EXIT
+eval "$(scripts/test-postgres.sh start "$PG_DIR")"
+
 echo "== lint"
 .venv/bin/ruff check milton_desktop tests bench
 .venv/bin/ruff format --check milton_desktop tests bench
@@ -43,8 +53,6 @@ set -e
 echo "== tray and window tests (Xvfb + tray host)"
 Xvfb -displayfd 5 -screen 0 1280x800x24 -nolisten tcp 5>"$OUT/display.txt" 2>"$OUT/xvfb.log" &
 XVFB_PID=$!
-TRAY_PID=
-trap 'kill ${TRAY_PID:-} $XVFB_PID 2>/dev/null || true' EXIT
 for _ in $(seq 1 100); do [ -s "$OUT/display.txt" ] && break; sleep 0.1; done
 export DISPLAY=":$(cat "$OUT/display.txt")"
 trayer --edge top --align right --widthtype pixel --width 200 --height 32 --transparent false \

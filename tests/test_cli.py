@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import struct
 import zlib
@@ -48,6 +49,17 @@ def account(milton_home, memory_keyring):
 
 
 def db_counts(home):
+    """Rows per table, read with a connection of its own (the home's file, or the team
+    database the test's commands use)."""
+    url = os.environ.get("MILTON_DATABASE_URL")
+    if url:
+        import psycopg
+
+        with psycopg.connect(url) as con:
+            return {
+                t: con.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0]
+                for t in ("posts", "media", "scheduled_posts")
+            }
     con = sqlite3.connect(home / "milton.sqlite3")
     try:
         assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
@@ -239,6 +251,7 @@ def test_account_add_refuses_empty_token(capsys, milton_home, monkeypatch, memor
     assert code == 2 and "no token on stdin" in err
 
 
+@pytest.mark.sqlite_only("damages the home's database file")
 def test_corrupt_database_is_reported_not_crashed(capsys, milton_home):
     (milton_home / "milton.sqlite3").write_bytes(b"this is not a database" * 100)
     code, _, err = run(capsys, "list")
@@ -370,6 +383,7 @@ def test_headless_is_run_with_its_options(milton_home, monkeypatch):
     assert seen == [(False, 5.0), (True, None)]
 
 
+@pytest.mark.both_backends
 def test_account_remove_with_a_waiting_post_needs_force(capsys, account, memory_keyring):
     """The same end state as the window's Remove… after its confirmation (see
     tests/ui/accounts/test_dialog.py): the post cancelled with its reason, history kept,

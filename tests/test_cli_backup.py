@@ -81,6 +81,7 @@ def test_export_bad_input_is_one_line_and_exit_2(capsys, filled, args, words):
     assert words in err and err.count("\n") == 1
 
 
+@pytest.mark.sqlite_only("backs up the home's file; see test_cli_team")
 def test_backup_then_restore_needs_force_on_a_home_with_data(capsys, filled, tmp_path):
     _add(capsys, "post", "add", "--text", "keep me")
     archive = tmp_path / "b.zip"
@@ -95,6 +96,7 @@ def test_backup_then_restore_needs_force_on_a_home_with_data(capsys, filled, tmp
     assert "restored the backup" in out and "kept as" in out
 
 
+@pytest.mark.sqlite_only("backs up the home's file; see test_cli_team")
 def test_a_tampered_archive_is_refused_with_exit_2(capsys, filled, tmp_path):
     archive = tmp_path / "b.zip"
     run(capsys, "backup", str(archive))
@@ -138,6 +140,7 @@ def _columns(path: Path, table: str) -> list[str]:
 
 
 @pytest.mark.slow
+@pytest.mark.sqlite_only("backs up the home's file; see test_cli_team")
 def test_a_backup_during_a_running_scheduler_restores_to_an_identical_database(real_cli, tmp_path):
     from tests.e2e.conftest import Cli, wait_for
     from tests.fakes.x import FakeX

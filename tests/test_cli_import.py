@@ -33,6 +33,7 @@ def csv_file(folder: Path, text: str, name: str = "posts.csv") -> Path:
     return path
 
 
+@pytest.mark.both_backends
 def test_a_good_file_imports_and_says_how_many(capsys, account, milton_home, tmp_path):
     jpeg(tmp_path / "launch.jpg")
     path = csv_file(

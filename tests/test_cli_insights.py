@@ -69,6 +69,7 @@ def measured(account: Account, row: ScheduledPost, interactions: int) -> None:
     )
 
 
+@pytest.mark.both_backends
 def test_fetch_then_list_the_latest_figures(capsys, account, fake):
     published(account, "1001", datetime.now(UTC) - timedelta(days=40))
     fake.set_metrics("1001", like_count=7, reply_count=2, impression_count=500)

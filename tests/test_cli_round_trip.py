@@ -55,6 +55,7 @@ def machines(tmp_path, memory_keyring, milton_home):
     return first, second
 
 
+@pytest.mark.sqlite_only("two homes of their own; one team database would be shared")
 def test_exported_pending_posts_import_unchanged_on_a_fresh_home(capsys, machines, tmp_path):
     first, second = machines
     photo = jpeg(tmp_path / "launch.jpg")

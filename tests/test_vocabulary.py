@@ -72,3 +72,18 @@ def test_the_check_sees_a_literal(tmp_path):
         "line 2: 'pending'",
         "line 3: \"SELECT 1 WHERE status = 'missed'\"",
     ]
+
+
+def test_a_post_awaiting_approval_waits_and_is_never_ready_to_go_out():
+    from milton_desktop.domain import status as s
+
+    waiting = Status.AWAITING_APPROVAL
+    assert waiting.value == "awaiting_approval"  # stored and printed: never renamed
+    assert frozenset({waiting}) == s.APPROVABLE
+    # it is still to go out: it holds its account and its queue slot, and can be
+    # moved, cancelled or skipped like a pending post
+    for rule in (s.WAITING, s.CANCELLABLE, s.MOVABLE, s.SKIPPABLE, s.LIVE, s.OCCUPIES_SLOT):
+        assert waiting in rule
+    # but nothing sends it before a member approves it, and nothing went wrong with it
+    for rule in (s.PUBLISHABLE_NOW, s.NEEDS_ATTENTION, s.FINAL, s.RESOLVABLE):
+        assert waiting not in rule

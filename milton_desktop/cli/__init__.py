@@ -18,7 +18,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from milton_desktop import APP_NAME, __version__
-from milton_desktop.cli import assistant, backup, batch, insights, notify
+from milton_desktop.cli import assistant, backup, batch, insights, notify, team
 from milton_desktop.cli.common import (
     EXIT_FAIL,
     EXIT_OK,
@@ -29,6 +29,7 @@ from milton_desktop.cli.common import (
 from milton_desktop.cli.common import Parser as _Parser
 from milton_desktop.cli.common import json_array_out as _json_array_out
 from milton_desktop.cli.common import local as _local
+from milton_desktop.cli.common import member_name as _member_name
 from milton_desktop.cli.common import out as _out
 from milton_desktop.cli.common import row_id as _row_id
 from milton_desktop.cli.common import seconds as _seconds
@@ -52,12 +53,12 @@ log = logging.getLogger("milton.cli")
 #: command groups that live in their own module (milton_desktop/cli/NAME.py): each has
 #: `add_parsers(sub)` and a `COMMANDS` mapping; they import only argparse and
 #: cli.common at load, and what a command needs when it runs
-GROUPS: tuple[ModuleType, ...] = (batch, backup, notify, insights, assistant)
+GROUPS: tuple[ModuleType, ...] = (batch, backup, notify, insights, assistant, team)
 
 #: listings that write nothing: they skip SQLite's quick check of every page at open
 #: (a tenth of a second at 100 000 posts); a damaged page they read still fails with
 #: "damaged", and the next command that writes runs the check
-READ_ONLY = frozenset({"list", "upcoming", "history", "export"})
+READ_ONLY = frozenset({"list", "upcoming", "history", "export", "show"})
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -70,6 +71,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     p.add_argument(
         "--home", metavar="DIR", help="keep database, logs and media in DIR (or set MILTON_HOME)"
+    )
+    p.add_argument(
+        "--database",
+        metavar="URL",
+        help="use the team database at URL, e.g. postgresql://me@db.example/milton "
+        "(or set MILTON_DATABASE_URL); the password comes from the URL, PGPASSWORD or "
+        "~/.pgpass and is never stored",
+    )
+    p.add_argument(
+        "--member",
+        metavar="NAME",
+        type=_member_name,
+        help="act as member NAME: recorded on the schedules you make, change and approve "
+        "(default: the name in Settings, else your user name)",
     )
     p.add_argument("-v", "--verbose", action="store_true", help="log debug details")
     p.add_argument(
@@ -123,14 +138,31 @@ def build_parser() -> argparse.ArgumentParser:
     )
     arf.add_argument("name")
     arf.add_argument("--json", action="store_true")
-    aset = acc_sub.add_parser("set", help="change an account's settings (its time zone)")
+    aset = acc_sub.add_parser(
+        "set", help="change an account's settings (its time zone, whether posts need approval)"
+    )
     aset.add_argument("name")
     aset.add_argument(
         "--tz",
-        required=True,
         metavar="ZONE",
         help="IANA zone its queue slots are read in (e.g. America/New_York); "
         "`app` to follow the app's zone",
+    )
+    approval = aset.add_mutually_exclusive_group()
+    approval.add_argument(
+        "--require-approval",
+        dest="require_approval",
+        action="store_const",
+        const=True,
+        help="its posts wait until a member approves them (`milton-desktop approve ID`); "
+        "pending posts nobody approved wait too",
+    )
+    approval.add_argument(
+        "--no-require-approval",
+        dest="require_approval",
+        action="store_const",
+        const=False,
+        help="its posts go out without approval; those waiting go out at their times",
     )
     aset.add_argument("--json", action="store_true")
 
@@ -237,6 +269,14 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--days", type=float, default=7.0)
     up.add_argument("--json", action="store_true")
 
+    ap = sub.add_parser("approve", help="approve a post awaiting approval: it goes out at its time")
+    ap.add_argument("schedule_id", type=_row_id)
+    ap.add_argument("--json", action="store_true")
+
+    sh = sub.add_parser("show", help="one schedule: its post, time, status and who made it")
+    sh.add_argument("schedule_id", type=_row_id)
+    sh.add_argument("--json", action="store_true")
+
     c = sub.add_parser("cancel", help="cancel a pending schedule")
     c.add_argument("schedule_id", type=_row_id)
     c.add_argument(
@@ -293,7 +333,9 @@ def _schedules_out(rows: list[dict], as_json: bool) -> None:
             .astimezone(zone)
             .strftime("%Y-%m-%d %H:%M %Z"),
             r["status"],
-            _short(r["url"] or r["error"] or r["text"]),
+            # a post that waits for a member says so before its text
+            ("needs approval · " if r["status"] == Status.AWAITING_APPROVAL else "")
+            + _short(r["url"] or r["error"] or r["text"]),
         ]
         for r in rows
     ]
@@ -352,10 +394,10 @@ def unreadable_argument(words: Sequence[str]) -> str | None:
 
 def cmd_account(ctx: AppContext, args: argparse.Namespace) -> int:
     from milton_desktop.domain.timeutil import iso_z
-    from milton_desktop.operations import accounts, queue
+    from milton_desktop.operations import accounts
 
     if args.action == "add":
-        name = accounts.check_new_name(args.platform, args.name)
+        name = accounts.check_new_name(args.platform, args.name, ctx.credentials)
         token = _read_token()
         acc = accounts.connect_with_token(
             ctx.credentials,
@@ -394,6 +436,7 @@ def cmd_account(ctx: AppContext, args: argparse.Namespace) -> int:
                             "status": a.status,
                             "api_base": a.api_base,
                             "token_expires_at": iso_z(a.token_expires_at),
+                            "require_approval": a.require_approval,
                         }
                         for a in rows
                     ]
@@ -427,16 +470,7 @@ def cmd_account(ctx: AppContext, args: argparse.Namespace) -> int:
         )
         return EXIT_OK
     if args.action == "set":
-        zone = None if args.tz.strip().lower() == "app" else args.tz
-        changed = queue.set_account_zone(args.name, zone)
-        shown = queue.account_zone(changed)
-        _out(
-            {"id": changed.id, "name": changed.display_name, "timezone": shown},
-            args.json,
-            f"“{changed.display_name}” now reads its queue slots in {shown}"
-            + ("" if zone else " (the app's zone)"),
-        )
-        return EXIT_OK
+        return _account_set(args)
     if args.action == "remove":
         account = accounts.get_account(args.name)
         cancelled = accounts.remove_account(ctx.credentials, account.id, force=args.force)
@@ -446,6 +480,53 @@ def cmd_account(ctx: AppContext, args: argparse.Namespace) -> int:
         print(done)
         return EXIT_OK
     raise CliError(f"unknown action {args.action}")
+
+
+def _account_set(args: argparse.Namespace) -> int:
+    from milton_desktop.operations import approvals, queue
+    from milton_desktop.storage import queries
+
+    if args.tz is None and args.require_approval is None:
+        raise CliError(
+            "nothing to change: give --tz ZONE, --require-approval or --no-require-approval",
+            EXIT_USAGE,
+        )
+    said = []
+    account = queries.AccountView.of(queries.get_account(args.name))
+    if args.tz is not None:
+        zone = None if args.tz.strip().lower() == "app" else args.tz
+        account = queue.set_account_zone(args.name, zone)
+        shown = queue.account_zone(account)
+        said.append(
+            f"“{account.display_name}” now reads its queue slots in {shown}"
+            + ("" if zone else " (the app's zone)")
+        )
+    moved = 0
+    if args.require_approval is not None:
+        change = approvals.set_require_approval(account.id, args.require_approval)
+        account, moved = change.account, change.moved
+        if change.require_approval:
+            said.append(
+                f"posts to “{account.display_name}” now wait for a member's approval"
+                + (f"; {moved} pending post(s) wait for it too" if moved else "")
+            )
+        else:
+            said.append(
+                f"posts to “{account.display_name}” no longer need approval"
+                + (f"; {moved} waiting post(s) go out at their times" if moved else "")
+            )
+    _out(
+        {
+            "id": account.id,
+            "name": account.display_name,
+            "timezone": queue.account_zone(account),
+            "require_approval": bool(account.require_approval),
+            "moved": moved,
+        },
+        args.json,
+        "\n".join(said),
+    )
+    return EXIT_OK
 
 
 def cmd_post(ctx: AppContext, args: argparse.Namespace) -> int:
@@ -623,6 +704,54 @@ def cmd_upcoming(ctx: AppContext, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_approve(ctx: AppContext, args: argparse.Namespace) -> int:
+    from milton_desktop.domain.timeutil import iso_z
+    from milton_desktop.operations import approvals
+
+    row = approvals.approve(args.schedule_id)
+    _out(
+        {
+            "id": row.id,
+            "status": row.status,
+            "approved_by": row.approved_by,
+            "approved_at": iso_z(row.approved_at),
+            "scheduled_time": iso_z(row.scheduled_time),
+        },
+        args.json,
+        f"schedule {row.id} approved by {row.approved_by}; it goes out "
+        f"{_local(row.scheduled_time)}",
+    )
+    return EXIT_OK
+
+
+def cmd_show(ctx: AppContext, args: argparse.Namespace) -> int:
+    from milton_desktop.storage import queries
+
+    row = queries.schedule_row(args.schedule_id)
+    if args.json:
+        print(json.dumps(row, ensure_ascii=False))
+        return EXIT_OK
+    lines = [
+        ("schedule", str(row["id"])),
+        ("post", str(row["post_id"])),
+        ("account", f"{row['account']} ({catalogue.label(row['platform'])})"),
+        ("when", _local(datetime.fromisoformat(row["scheduled_time"].replace("Z", "+00:00")))),
+        ("status", row["status"].replace("_", " ")),
+        ("created by", row["created_by"] or "-"),
+        ("changed by", row["updated_by"] or "-"),
+    ]
+    if row["approved_by"]:
+        lines.append(("approved by", f"{row['approved_by']} at {row['approved_at']}"))
+    for label, key in (("link", "url"), ("error", "error"), ("warning", "warning")):
+        if row[key]:
+            lines.append((label, row[key]))
+    lines.append(("text", row["text"]))
+    width = max(len(label) for label, _ in lines)
+    for label, value in lines:
+        print(f"{label:<{width}}  {value}")
+    return EXIT_OK
+
+
 def cmd_cancel(ctx: AppContext, args: argparse.Namespace) -> int:
     from milton_desktop.operations import repeats, schedules
 
@@ -677,15 +806,35 @@ def cmd_history(ctx: AppContext, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def scheduler_state(now: datetime | None = None) -> dict[str, Any]:
-    """What the heartbeat says about a running scheduler."""
+def _team_scheduler_state(install_id: str | None) -> dict[str, Any]:
+    """Team mode: this machine's scheduler, as its row in ``machines`` says."""
+    from milton_desktop.domain.timeutil import iso_z
+    from milton_desktop.operations import team
+
+    now = team.server_now()
+    mine = next((m for m in team.machines() if m.install_id == install_id), None)
+    if mine is None:
+        return {"running": False}
+    return {
+        "running": mine.live(now),
+        "machine": mine.label,
+        "last_seen": iso_z(mine.last_seen_at),
+        "paused": False,
+    }
+
+
+def scheduler_state(now: datetime | None = None, install_id: str | None = None) -> dict[str, Any]:
+    """What the heartbeat says about a running scheduler (in team mode: this
+    machine's, ``install_id``)."""
     import socket
 
     from milton_desktop.domain.clock import SystemClock
     from milton_desktop.domain.timeutil import iso_z
-    from milton_desktop.storage import settings
+    from milton_desktop.storage import backend, settings
 
     now = now or SystemClock().now()
+    if backend.current().is_postgres:
+        return _team_scheduler_state(install_id)
     hb = settings.get_internal("heartbeat")
     if not hb:
         return {"running": False}
@@ -713,11 +862,11 @@ def cmd_status(ctx: AppContext, args: argparse.Namespace) -> int:
 
     from milton_desktop.domain.timeutil import iso_z
     from milton_desktop.engine.machine import Engine
-    from milton_desktop.operations import notify_mail
+    from milton_desktop.operations import members, notify_mail, team
     from milton_desktop.publishers import registry
-    from milton_desktop.storage import queries, settings
+    from milton_desktop.storage import backend, queries, settings
 
-    state = scheduler_state()
+    state = scheduler_state(install_id=ctx.credentials.install_id)
     mail = notify_mail.mail_status()
     nxt = Engine(ctx.credentials).next_wakeup()
     counts = queries.counts_by_status()
@@ -733,20 +882,29 @@ def cmd_status(ctx: AppContext, args: argparse.Namespace) -> int:
         "next_due": iso_z(nxt),
         "counts": counts,
         "platforms": platforms,
-        "database": str(ctx.paths.db_path),
+        "database": backend.current().label or str(ctx.paths.db_path),
         "stopped_repeats": stopped,
         "mail": mail.as_json(),
+        "member": ctx.member or members.current(),
     }
+    warnings = team.warnings()
+    if backend.current().is_postgres:
+        data["publishers"] = [view.as_json() for view in team.publishers()]
+    data["warnings"] = [w.as_json() for w in warnings]
     if args.json:
         print(json.dumps(data))
     else:
-        running = (
-            f"running (pid {state['pid']}{', paused' if state.get('paused') else ''})"
-            if state["running"]
-            else "not running"
-        )
+        if "pid" in state:
+            running = (
+                f"running (pid {state['pid']}{', paused' if state.get('paused') else ''})"
+                if state["running"]
+                else "not running"
+            )
+        else:
+            running = "running on this machine" if state["running"] else "not running here"
         print(f"scheduler: {running}")
         print(f"next due:  {_local(nxt)}")
+        print(f"member:    {data['member']}")
         print("counts:    " + ", ".join(f"{k} {v}" for k, v in counts.items()))
         for name, facts in platforms.items():
             described = ", ".join(f"{k} {v}" for k, v in facts.items())
@@ -765,6 +923,11 @@ def cmd_status(ctx: AppContext, args: argparse.Namespace) -> int:
                 f"{stop['schedule_id']} on “{stop['account']}”: {stop['reason']}: {again} "
                 f"(or `milton-desktop cancel --series {stop['schedule_id']}` to leave it stopped)"
             )
+        for view in team.publishers():
+            who = ", ".join(view.live) if view.live else "no live machine"
+            print(f"publishes: “{view.account}” ({view.platform}): {who}")
+        for warning in warnings:
+            print(f"warning:   {warning.message}")
     return EXIT_OK
 
 
@@ -831,6 +994,8 @@ COMMANDS = {
     "list": cmd_list,
     "upcoming": cmd_upcoming,
     "cancel": cmd_cancel,
+    "approve": cmd_approve,
+    "show": cmd_show,
     "publish-now": cmd_publish_now,
     "resolve": cmd_resolve,
     "history": cmd_history,
@@ -881,6 +1046,12 @@ def _main(argv: Sequence[str] | None = None) -> int:
         from milton_desktop.app import run_app
 
         return run_app(args)
+    if args.command in team.BEFORE_OPENING:
+        try:
+            return team.BEFORE_OPENING[args.command](args)
+        except CliError as exc:
+            print(f"milton-desktop: {exc}", file=sys.stderr)
+            return exc.code
     from milton_desktop.context import open_context
     from milton_desktop.storage.db import DatabaseError
 
@@ -890,6 +1061,8 @@ def _main(argv: Sequence[str] | None = None) -> int:
             verbose=args.verbose,
             stderr_logging=args.command == "run" or None,
             check_integrity=args.command not in READ_ONLY,
+            database=args.database,
+            member=args.member,
         )
     except DatabaseError as exc:
         print(f"milton-desktop: {exc}", file=sys.stderr)

@@ -56,6 +56,16 @@ def row_id(text: str) -> int:
     return value
 
 
+def member_name(text: str) -> str:
+    """A member name as ``--member`` takes it."""
+    from milton_desktop.operations.members import check_name
+
+    try:
+        return check_name(text)
+    except UserError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def seconds(text: str) -> int:
     """A whole number of seconds (the range is checked with the post)."""
     if not (text.isascii() and text.lstrip("-").isdigit()):

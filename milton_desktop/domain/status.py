@@ -20,6 +20,9 @@ class Status(StrEnum):
     UNCERTAIN = "uncertain"
     MISSED = "missed"
     CANCELLED = "cancelled"
+    #: on an account that requires approval: waits for a member to approve it, and is
+    #: never claimed before; approved it becomes pending, unapproved at its time missed
+    AWAITING_APPROVAL = "awaiting_approval"
 
 
 class MailState(StrEnum):
@@ -38,23 +41,37 @@ class MailState(StrEnum):
 MAILED_OUTCOMES = (Status.PUBLISHED, Status.FAILED, Status.UNCERTAIN, Status.MISSED)
 
 
-#: still waiting to go out as they are (a missed post goes out when the user says so)
-WAITING = frozenset({Status.PENDING, Status.MISSED})
+#: still waiting to go out as they are (a missed post goes out when the user says so,
+#: one awaiting approval when a member approves it)
+WAITING = frozenset({Status.PENDING, Status.MISSED, Status.AWAITING_APPROVAL})
 #: what a user may cancel: whatever has not started to go out
 CANCELLABLE = WAITING
-#: what can be moved to another time (a failed post is tried again from scratch)
-MOVABLE = frozenset({Status.PENDING, Status.MISSED, Status.FAILED})
-#: what "publish now" accepts
-PUBLISHABLE_NOW = MOVABLE
+#: what can be moved to another time (a failed post is tried again from scratch; one
+#: awaiting approval keeps waiting for it at its new time)
+MOVABLE = frozenset({Status.PENDING, Status.MISSED, Status.FAILED, Status.AWAITING_APPROVAL})
+#: what "publish now" accepts (not a post awaiting approval: approving it is the way)
+PUBLISHABLE_NOW = frozenset({Status.PENDING, Status.MISSED, Status.FAILED})
+#: what a member may approve
+APPROVABLE = frozenset({Status.AWAITING_APPROVAL})
 #: what the user may skip (not publish after all): a failed post too, so it stops asking
-SKIPPABLE = frozenset({Status.PENDING, Status.MISSED, Status.FAILED})
+SKIPPABLE = frozenset({Status.PENDING, Status.MISSED, Status.FAILED, Status.AWAITING_APPROVAL})
 #: what only the user can settle, by saying whether it went out
 RESOLVABLE = frozenset({Status.UNCERTAIN})
 #: what still ties a post to its account: removing the account must deal with these
-LIVE = frozenset({Status.PENDING, Status.PUBLISHING, Status.MISSED, Status.UNCERTAIN})
+LIVE = frozenset(
+    {
+        Status.PENDING,
+        Status.PUBLISHING,
+        Status.MISSED,
+        Status.UNCERTAIN,
+        Status.AWAITING_APPROVAL,
+    }
+)
 #: what holds a queue slot: a post on its way or gone out there (a failed, missed or
 #: cancelled one leaves its slot free for the next post queued)
-OCCUPIES_SLOT = frozenset({Status.PENDING, Status.PUBLISHING, Status.PUBLISHED})
+OCCUPIES_SLOT = frozenset(
+    {Status.PENDING, Status.PUBLISHING, Status.PUBLISHED, Status.AWAITING_APPROVAL}
+)
 #: what the user has to look at: it went wrong, or nobody knows whether it went out
 NEEDS_ATTENTION = frozenset({Status.FAILED, Status.UNCERTAIN, Status.MISSED})
 #: history: nothing will happen to these any more

@@ -20,6 +20,7 @@ from pathlib import Path
 from milton_desktop.domain.clock import Clock, SystemClock
 from milton_desktop.engine.machine import Engine
 from milton_desktop.operations import backup
+from milton_desktop.storage import backend
 from milton_desktop.storage.models import database
 
 log = logging.getLogger("milton.backup")
@@ -56,6 +57,8 @@ class AutoBackup:
         self.last_error: str | None = None
 
     def home(self) -> backup.Home | None:
+        if backend.current().is_postgres:  # a team database is its server's to back up
+            return None
         name = database.database
         if not name or name == ":memory:" or str(name).startswith("file:"):
             return None

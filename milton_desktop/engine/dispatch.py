@@ -256,7 +256,14 @@ class Dispatcher:
                             break  # stopping
                     if self.paused:
                         break
-                    if not self.engine.claim(sid):
+                    if self.engine.team:
+                        # the account's oldest due row, whichever machine prepared
+                        # what: none means another machine has the account's turn
+                        claimed = self.engine.claim_next(account_id)
+                        if claimed is None:
+                            break
+                        sid = claimed
+                    elif not self.engine.claim(sid):
                         continue  # another process or a user took it; look again
                     self.engine.execute_queued(sid, self._emit)
         except Exception as exc:

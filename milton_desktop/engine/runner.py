@@ -2,7 +2,9 @@
 
 One single-shot precise timer is armed for the next due instant, so a post goes
 out at its time rather than on the next poll; a slow watchdog tick catches clock
-jumps, sleep and wake, and rows added by other processes. Slots only decide what
+jumps, sleep and wake, and rows added by other processes (on a team database, whose
+changes are notified, a change re-arms the timer at once: the watchdog is only the
+safety net there). Slots only decide what
 is due and hand it to the dispatcher's threads; the database writes a tick needs
 (housekeeping, the heartbeat) run there too, never on the runner's own thread.
 """
@@ -24,7 +26,7 @@ from milton_desktop.engine.autobackup import AutoBackup
 from milton_desktop.engine.dispatch import Dispatcher
 from milton_desktop.engine.machine import Engine, Outcome
 from milton_desktop.engine.mailer import MailWorker
-from milton_desktop.storage import settings
+from milton_desktop.storage import live, settings
 
 log = logging.getLogger("milton.scheduler")
 
@@ -59,16 +61,19 @@ class Runner(QObject):
         max_workers: int = 16,
         lead: float | None = None,
         auto_backup: bool = True,
+        listen: bool = True,
         parent: QObject | None = None,
     ) -> None:
         """``lead``: seconds a publish is prepared ahead of its instant; by default
         :data:`PREPARE_AHEAD_S` when the engine runs on the system clock (its workers
         wait for the instant on it), else none. ``auto_backup``: run the daily backup
-        (when the setting is on) between dispatches."""
+        (when the setting is on) between dispatches. ``listen``: on a team database,
+        re-arm as soon as another client changes something (LISTEN/NOTIFY)."""
         super().__init__(parent)
         self.engine = engine
         self.clock = clock or SystemClock()
         self.interval_s = interval_s
+        engine.beat_interval_s = interval_s  # team mode: stale after three missed beats
         self.paused = False
         if lead is None:
             lead = PREPARE_AHEAD_S if isinstance(engine.clock, SystemClock) else 0.0
@@ -104,6 +109,18 @@ class Runner(QObject):
         #: sends the notification mails, on a thread of its own (started with the runner)
         self.mailer = MailWorker(engine.credentials, folder=engine.state_dir, clock=self.clock)
 
+        # the listener calls from its own thread; the signal queues it onto this one
+        self._database_changed.connect(
+            self._on_database_changed, Qt.ConnectionType.QueuedConnection
+        )
+        self.listener = (
+            live.listener_for_open_database(
+                self._database_changed.emit, name="milton-scheduler-listener"
+            )
+            if listen
+            else None
+        )
+
         self._warmed = False
         self._warm_timer = QTimer(self)
         self._warm_timer.setObjectName("milton-warm-up-timer")
@@ -113,6 +130,7 @@ class Runner(QObject):
     _worker_outcome = Signal(object)
     _worker_idle = Signal()
     _dispatched = Signal()
+    _database_changed = Signal(object)
 
     # ------------------------------------------------------------ lifecycle
     def start(self) -> None:
@@ -126,19 +144,26 @@ class Runner(QObject):
         self._heartbeat()  # `milton-desktop status` sees this scheduler from its first second
         self._watchdog.start()
         self.mailer.start()
+        if self.listener is not None:
+            self.listener.start()
         self.tick()
 
     def stop(self, timeout: float = 30.0) -> bool:
         """Stop claiming; wait (bounded) for in-flight publishes; True when none was cut off."""
         self._due_timer.stop()
         self._watchdog.stop()
+        if self.listener is not None:
+            self.listener.stop()
         done = self.dispatcher.shutdown(timeout)
         if self.auto_backup is not None:
             self.auto_backup.stop()
         if not self.mailer.stop(min(timeout, 5.0)):
             log.warning("the mail worker is still talking to the mail server; left to its timeout")
         try:
-            settings.set_internal("heartbeat", None)
+            if self.engine.team:
+                self.engine.sign_off()  # the others recover what is left at once
+            else:
+                settings.set_internal("heartbeat", None)
         except Exception as exc:  # a busy database must not turn a clean stop into a crash
             log.warning("could not clear the scheduler's heartbeat: %s", exc)
         log.info("scheduler stopped%s", "" if done else " with publishes still in flight")
@@ -147,7 +172,10 @@ class Runner(QObject):
     def set_paused(self, paused: bool) -> None:
         self.paused = paused
         self.dispatcher.paused = paused
+        self.engine.paused = paused
         log.info("publishing %s", "paused" if paused else "resumed")
+        if self.engine.team:
+            self._heartbeat()  # the team knows at once that nothing goes out from here
         if not paused:
             self.tick()
         else:
@@ -197,6 +225,10 @@ class Runner(QObject):
         self.dispatcher.run_in_house(self.engine.warm_up)
 
     def _heartbeat(self) -> None:
+        if self.engine.team:
+            # this machine's row in the shared database, with the accounts it holds
+            self.dispatcher.run_in_house(self.engine.heartbeat)
+            return
         beat = {
             "pid": os.getpid(),
             "host": socket.gethostname(),
@@ -219,6 +251,12 @@ class Runner(QObject):
         if self.auto_backup is not None:
             # queued behind the dispatch just asked for: it looks once the workers started
             self.dispatcher.run_in_house(self.auto_backup.check)
+
+    def _on_database_changed(self, change: live.Change) -> None:
+        # another client scheduled, moved or cancelled something: the next due instant
+        # may have changed (a heartbeat, or a platform's learned state, cannot move it)
+        if not change.only(live.is_internal_setting):
+            self.rearm()
 
     def _on_worker_outcome(self, outcome: Outcome) -> None:
         self.mailer.wake()  # its mail, if it has one, is in the outbox already
@@ -307,10 +345,12 @@ def run_headless(
     """``milton-desktop run``: the scheduler in a bare QtCore event loop until SIGINT/SIGTERM."""
     from PySide6.QtCore import QCoreApplication
 
+    # one scheduler per home: on a team database each home (machine) runs its own
     lock = SchedulerLock(data_dir)
     if not lock.acquire():
+        where = "this machine (its home)" if engine.team else "this database"
         print(
-            f"milton-desktop: a scheduler is already running for this database ({lock.owner()}); "
+            f"milton-desktop: a scheduler is already running for {where} ({lock.owner()}); "
             "stop it first, or use `milton-desktop run --once` to publish what is due",
             file=sys.stderr,
         )

@@ -27,7 +27,7 @@ from milton_desktop.domain.status import CANCELLABLE, AccountStatus, Status
 from milton_desktop.publishers import registry
 from milton_desktop.publishers.base import AuthExpired, PublishError
 from milton_desktop.publishers.http import scrub_error, scrub_identity
-from milton_desktop.storage import settings
+from milton_desktop.storage import backend, settings
 from milton_desktop.storage.credentials import (
     SERVICE,
     CredentialMissing,
@@ -118,15 +118,25 @@ def check_name(name: str, *, exclude_id: int | None = None) -> str:
     return name
 
 
-def check_new_name(platform: str, name: str) -> str:
+def check_new_name(platform: str, name: str, credentials: CredentialStore | None = None) -> str:
     """``name`` for an account about to be connected: free, or the name of an account of
-    the same platform that is waiting for a new token (connecting it again reconnects it)."""
+    the same platform that is waiting for a new token (connecting it again reconnects it),
+    or in team mode one another machine connected and this one (``credentials``) holds
+    no token for (connecting it here adds this machine to those that can publish it)."""
     stripped = (name or "").strip()
     waiting = Account.get_or_none(
         (Account.display_name == stripped)
         & (Account.platform == platform)
         & (Account.status == AccountStatus.NEEDS_RECONNECT)
     )
+    if waiting is None and credentials is not None and backend.current().is_postgres:
+        elsewhere = Account.get_or_none(
+            (Account.display_name == stripped)
+            & (Account.platform == platform)
+            & (Account.status == AccountStatus.CONNECTED)
+        )
+        if elsewhere is not None and _held_elsewhere_only(credentials, elsewhere):
+            waiting = elsewhere
     return check_name(name, exclude_id=waiting.id if waiting is not None else None)
 
 
@@ -198,6 +208,14 @@ def _expiry(credential: Credential) -> datetime | None:
     return exp
 
 
+def _held_elsewhere_only(credentials: CredentialStore, account: Account) -> bool:
+    """Team mode: the account is connected, by another machine, and this one holds no
+    token for it: connecting it here adds this machine to those that can publish it."""
+    if not backend.current().is_postgres:
+        return False
+    return account.id not in credentials.holds([(account.platform, account.id)])
+
+
 def connect_account(
     credentials: CredentialStore,
     platform: str,
@@ -218,18 +236,22 @@ def connect_account(
     # the platform named the user: a name that echoes the token must not be stored
     identity = scrub_identity(identity, credential.secrets())
     same_server = Account.api_base.is_null() if api_base is None else Account.api_base == api_base
+    twins = Account.select().where(
+        (Account.platform == platform)
+        & (Account.remote_id == identity.remote_id)
+        & (Account.status != AccountStatus.REMOVED)
+        & same_server
+    )
+    # the keyring is read before the transaction, never inside it
+    seen = twins.first()
+    joining = seen is not None and _held_elsewhere_only(credentials, seen)
     with database.atomic():
-        twin = (
-            Account.select()
-            .where(
-                (Account.platform == platform)
-                & (Account.remote_id == identity.remote_id)
-                & (Account.status != AccountStatus.REMOVED)
-                & same_server
-            )
-            .first()
-        )
-        if twin is not None and twin.status != AccountStatus.NEEDS_RECONNECT:
+        twin = twins.first()
+        if (
+            twin is not None
+            and twin.status != AccountStatus.NEEDS_RECONNECT
+            and not (joining and seen is not None and twin.id == seen.id)
+        ):
             raise UserError(
                 f"this {registry.label(platform)} account ({who(identity)}) is already "
                 f"connected as “{twin.display_name}”: reconnect that one instead"
@@ -250,7 +272,8 @@ def connect_account(
                 profile_name=identity.display_name[:200],
             )
     if twin is not None:
-        # the same platform account, waiting for a new token: this is its reconnect
+        # the same platform account, waiting for a new token (or, in team mode, for
+        # this machine's own token): this is its reconnect
         return reconnect_account(credentials, twin.id, credential, identity)
     try:
         credentials.save(platform, acc.id, credential)
@@ -618,7 +641,8 @@ def connect_with_token(
     login name of platforms that take one with the secret (``Platform.login_name``)."""
     registry.platform(platform)
     if (name or "").strip():
-        check_new_name(platform, name)  # before any network call: a taken name fails fast
+        # before any network call: a taken name fails fast
+        check_new_name(platform, name, credentials)
     api_base = instance_base(platform, api_base)
     check_login(platform, login)
     credential, identity = _signed_in(platform, token, api_base, login)

@@ -43,7 +43,7 @@ from milton_desktop.domain.clock import Clock, SystemClock
 from milton_desktop.domain.errors import OperationFailed, UserError
 from milton_desktop.domain.status import AccountStatus, AttemptOutcome, Status
 from milton_desktop.domain.timeutil import iso_z
-from milton_desktop.storage import settings, snapshot
+from milton_desktop.storage import backend, settings, snapshot
 from milton_desktop.storage.db import SCHEMA_VERSION
 from milton_desktop.storage.models import database, utc_text
 
@@ -78,6 +78,21 @@ QuietCheck = Callable[[], "str | None"]
 
 class BackupError(UserError):
     """An archive that cannot be used, or a backup that cannot be written."""
+
+
+def refuse_team_database(what: str = "backed up") -> None:
+    """Backups copy a home's own SQLite file; a team database is its server's to keep.
+
+    Raises:
+        BackupError: the open database is a team database.
+    """
+    on = backend.current()
+    if on.is_postgres:
+        raise BackupError(
+            f"a team database is {what} by its server, not by Milton Desktop: use "
+            f"pg_dump (e.g. `pg_dump -Fc -f milton.dump '{on.label}'`) and pg_restore, or "
+            "ask its administrator; the media are in the database too"
+        )
 
 
 class HomeNotEmpty(UserError):
@@ -164,6 +179,7 @@ def take_snapshot(
     Raises:
         OperationFailed: the copy could not be made (disk full, database busy).
     """
+    refuse_team_database()
     clock = clock or SystemClock()
     base = work_dir or home.data_dir
     try:
@@ -570,6 +586,7 @@ def restore_backup(
         HomeNotEmpty: the home holds posts or accounts and ``force`` is not set.
         OperationFailed: a scheduler is publishing here, or the disk refused a write.
     """
+    refuse_team_database("restored")
     clock = clock or SystemClock()
     info = verify_archive(archive, progress=progress)
     posts, accounts = home_contents()
@@ -886,6 +903,8 @@ def set_backup_settings(enabled: bool, keep: int, folder: str) -> None:
     Raises:
         UserError: a count out of range, or a folder that cannot be made or written.
     """
+    if enabled:
+        refuse_team_database()
     low, high = KEEP_RANGE
     if not low <= int(keep) <= high:
         raise UserError(f"keep between {low} and {high} automatic backups, not {keep}")

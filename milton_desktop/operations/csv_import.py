@@ -40,8 +40,9 @@ from milton_desktop.domain.errors import Hint, UserError
 from milton_desktop.domain.recurrence import check_rule
 from milton_desktop.domain.status import AccountStatus, Status
 from milton_desktop.domain.timeutil import get_zone, is_ambiguous, iso_z, parse_when
-from milton_desktop.operations import posts, queue, repeats, schedules
+from milton_desktop.operations import approvals, members, posts, queue, repeats, schedules
 from milton_desktop.publishers import registry
+from milton_desktop.storage import backend
 from milton_desktop.storage import media as media_mod
 from milton_desktop.storage.models import (
     Account,
@@ -64,7 +65,16 @@ _CHUNK = 900
 Progress = Callable[[int, int], None]
 
 _STATUSES_THAT_COUNT = [s.value for s in Status if s != Status.CANCELLED]
-_QUEUED_LIVE = [Status.PENDING.value, Status.PUBLISHING.value]
+_QUEUED_LIVE = [Status.PENDING.value, Status.PUBLISHING.value, Status.AWAITING_APPROVAL.value]
+
+
+#: what an import's undo may delete: nothing of these was tried
+_REMOVABLE = [
+    Status.PENDING.value,
+    Status.MISSED.value,
+    Status.CANCELLED.value,
+    Status.AWAITING_APPROVAL.value,
+]
 
 
 class ImportRefused(UserError):
@@ -451,7 +461,8 @@ def _load_known(rows: Sequence[PlannedRow], accounts: dict[str, Account]) -> _Kn
         cursor = database.execute_sql(
             "SELECT s.id, s.account_id, COALESCE(s.text_override, p.body)"
             " FROM scheduled_posts s JOIN posts p ON p.id = s.post_id"
-            f" WHERE s.status IN (?, ?) AND s.account_id IN ({marks})",
+            f" WHERE s.status IN ({', '.join('?' * len(_QUEUED_LIVE))})"
+            f" AND s.account_id IN ({marks})",
             [*_QUEUED_LIVE, *queued_accounts],
         )
         for sid, aid, text in cursor:
@@ -460,7 +471,7 @@ def _load_known(rows: Sequence[PlannedRow], accounts: dict[str, Account]) -> _Kn
         cursor = database.execute_sql(
             "SELECT r.post_id, r.account_id, r.dtstart_local, r.timezone,"
             " COALESCE(r.text_override, p.body) FROM recurrences r"
-            " JOIN posts p ON p.id = r.post_id WHERE r.active = 1"
+            " JOIN posts p ON p.id = r.post_id WHERE r.active"
         )
         for pid, aid, start, zone, text in cursor:
             known.repeating.setdefault((text, aid, start, zone), pid)
@@ -851,7 +862,7 @@ _SCHEDULE_SQL = _insert_sql(
     ScheduledPost,
     (
         "post", "account", "scheduled_time", "timezone", "status", "attempts",
-        "next_attempt_at", "created_at", "updated_at",
+        "next_attempt_at", "created_at", "updated_at", "created_by", "updated_by",
     ),
 )  # fmt: skip
 
@@ -859,7 +870,7 @@ _SCHEDULE_SQL = _insert_sql(
 def _insert(statement: tuple[str, list[pw.Field]], *values: Any) -> int:
     sql, fields = statement
     converted = [f.db_value(v) for f, v in zip(fields, values, strict=True)]
-    return int(database.execute_sql(sql, converted).lastrowid)
+    return backend.current().insert_id(database, sql, converted)
 
 
 def _write(rows: Sequence[PlannedRow], stored: dict[Path, Path], now: datetime) -> ImportResult:
@@ -869,6 +880,11 @@ def _write(rows: Sequence[PlannedRow], stored: dict[Path, Path], now: datetime) 
     post_ids: list[int] = []
     schedule_ids: list[int] = []
     drafts = 0
+    who = members.current()
+    starts = {
+        a.id: approvals.status_for(a).value
+        for a in Account.select(Account.id, Account.require_approval)
+    }
     for row in rows:
         follow_ups = json.dumps(list(row.follow_ups), ensure_ascii=False)
         post_id = _insert(_POST_SQL, row.text, row.voice, now, now, follow_ups, 0)
@@ -888,6 +904,7 @@ def _write(rows: Sequence[PlannedRow], stored: dict[Path, Path], now: datetime) 
                 dtstart_local=row._first_local().isoformat(),
                 timezone=row.zone,
                 created_at=now,
+                created_by=who,
             )
             made = repeats.materialize(now, recurrence_id=rec.id)
             schedule_ids += made.created
@@ -900,11 +917,13 @@ def _write(rows: Sequence[PlannedRow], stored: dict[Path, Path], now: datetime) 
                 row.account_id,
                 when,
                 row.zone,
-                Status.PENDING.value,
+                starts[row.account_id],
                 0,
                 when,
                 now,
                 now,
+                who,
+                who,
             )
         )
     return ImportResult(
@@ -937,9 +956,9 @@ def remove_imported(post_ids: Sequence[int], *, clock: Clock | None = None) -> i
             marks = ", ".join("?" * len(chunk))
             cursor = database.execute_sql(
                 "SELECT s.post_id, s.status FROM scheduled_posts s"
-                f" WHERE s.post_id IN ({marks}) AND (s.status NOT IN (?, ?, ?) OR s.attempts > 0"
+                f" WHERE s.post_id IN ({marks}) AND (s.status NOT IN (?, ?, ?, ?) OR s.attempts > 0"
                 " OR EXISTS (SELECT 1 FROM publishing_results r WHERE r.schedule_id = s.id))",
-                [*chunk, Status.PENDING.value, Status.MISSED.value, Status.CANCELLED.value],
+                [*chunk, *_REMOVABLE],
             )
             blocked += [f"post {pid} is {status}" for pid, status in cursor]
             cursor = database.execute_sql(

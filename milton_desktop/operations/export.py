@@ -39,7 +39,7 @@ from milton_desktop.domain.exporting import (
 from milton_desktop.domain.status import Status
 from milton_desktop.domain.timeutil import iso_z
 from milton_desktop.publishers import catalogue
-from milton_desktop.storage import settings
+from milton_desktop.storage import backend, media_store, settings
 from milton_desktop.storage.models import ScheduledPost, database, utc_text
 
 log = logging.getLogger("milton.export")
@@ -485,14 +485,15 @@ def _longest_thread(flt: ExportFilter) -> int:
     if flt.schedules:
         where, params = _where(flt)
         (n,) = database.execute_sql(
-            "SELECT MAX(json_array_length(p.follow_ups)) FROM scheduled_posts s"
+            f"SELECT MAX({backend.current().json_length('p.follow_ups')}) FROM scheduled_posts s"
             " JOIN posts p ON p.id = s.post_id" + where,
             params,
         ).fetchone()
         longest = max(longest, n or 0)
     if flt.drafts:
         (n,) = database.execute_sql(
-            "SELECT MAX(json_array_length(p.follow_ups)) FROM posts p" + _DRAFT_WHERE
+            f"SELECT MAX({backend.current().json_length('p.follow_ups')}) FROM posts p"
+            + _DRAFT_WHERE
         ).fetchone()
         longest = max(longest, n or 0)
     return int(longest)
@@ -516,8 +517,8 @@ class _MediaCopier:
     def _place(self, path: str) -> str:
         if path in self._done:
             return self._done[path]
-        source = Path(path)
-        named = path
+        source = media_store.local_path(path)  # a team's file, fetched when not here
+        named = str(source)
         if self.folder is not None:
             if source.is_file():
                 target = self.folder / source.name

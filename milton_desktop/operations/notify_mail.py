@@ -294,8 +294,9 @@ def events_on() -> frozenset[str]:
 
 def _queue(key: str, event: str, schedule_id: int | None, result_id: int | None, now: str) -> bool:
     cursor = database.execute_sql(
-        "INSERT OR IGNORE INTO mail_outbox (key, event, schedule_id, result_id, status,"
-        " attempts, next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, 0, ?, ?)",
+        "INSERT INTO mail_outbox (key, event, schedule_id, result_id, status,"
+        " attempts, next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, 0, ?, ?)"
+        " ON CONFLICT (key) DO NOTHING",
         (key, event, schedule_id, result_id, PENDING, now, now),
     )
     return cursor.rowcount == 1

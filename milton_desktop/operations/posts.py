@@ -19,11 +19,11 @@ from milton_desktop.domain.content import Content, MediaItem
 from milton_desktop.domain.errors import UserError
 from milton_desktop.domain.status import WAITING, Status
 from milton_desktop.domain.thread import MAX_FOLLOW_UP_DELAY_S, MAX_FOLLOW_UPS
-from milton_desktop.operations import voices
+from milton_desktop.operations import approvals, voices
 from milton_desktop.publishers import registry
 from milton_desktop.storage import media as media_mod
 from milton_desktop.storage.models import Account, Media, Post, ScheduledPost, database
-from milton_desktop.storage.queries import get_post, media_item, post_variants
+from milton_desktop.storage.queries import follow_up_texts, get_post, media_item, post_variants
 
 
 def check_voice(voice: str) -> str:
@@ -260,6 +260,9 @@ def set_follow_ups(
         texts, delay = check_follow_ups(
             follow_ups, post.follow_up_delay if delay is None else delay
         )
+        now = (clock or SystemClock()).now()
+        if tuple(texts) != follow_up_texts(post) or media is not None:
+            approvals.content_changed(post.id, now)
         post.follow_ups = json.dumps(texts, ensure_ascii=False)
         post.follow_up_delay = delay
         post.updated_at = (clock or SystemClock()).now()
@@ -281,13 +284,18 @@ def update_post(
 ) -> Post:
     """Change a post's text and/or voice (None keeps it)."""
     post = get_post(post_id)
+    now = (clock or SystemClock()).now()
     if voice is not None:
         post.voice = check_voice(voice)
+    changed = text is not None and text != post.body
     if text is not None:
         _check_text(text)
         post.body = text
-    post.updated_at = (clock or SystemClock()).now()
-    post.save()
+    post.updated_at = now
+    with database.atomic():
+        post.save()
+        if changed:
+            approvals.content_changed(post.id, now, body_only=True)
     return post
 
 
@@ -353,6 +361,7 @@ def set_media(post_id: int, media: PreparedMedia, *, clock: Clock | None = None)
             )
     if refusals:
         raise UserError(f"cannot change the media of post {post_id}: " + "; ".join(refusals), hint)
+    approvals.content_changed(post_id, now)
     Media.delete().where((Media.post == post_id) & (Media.part == 0)).execute()
     for row in media.rows:
         Media.create(post=post, **row)

@@ -20,7 +20,7 @@ from milton_desktop.domain.recurrence import (
 )
 from milton_desktop.domain.status import CANCELLABLE, AccountStatus, AttemptOutcome, Status
 from milton_desktop.domain.timeutil import get_zone
-from milton_desktop.operations import notify_mail
+from milton_desktop.operations import approvals, members, notify_mail
 from milton_desktop.operations.schedules import MISSED_MESSAGE, validate_for
 from milton_desktop.storage.models import (
     Account,
@@ -180,7 +180,11 @@ def _add(
     )
     if exists:
         return None
+    if status == Status.PENDING:  # on an account that requires approval, it waits for one
+        status = approvals.status_for(rec.account)
     row = ScheduledPost.create(
+        created_by=rec.created_by,
+        updated_by=rec.created_by,
         post=rec.post_id,
         account=rec.account_id,
         text_override=rec.text_override,
@@ -305,6 +309,7 @@ def schedule_repeating(
             timezone=timezone,
             text_override=text,
             created_at=now,
+            created_by=members.current(),
         )
     # Outside that transaction: expanding rules takes time, and materialize holds the
     # write lock only to insert each rule's rows (the scheduler would do it anyway).
@@ -325,13 +330,14 @@ def stop_series(schedule_id: int, *, clock: Clock | None = None) -> int:
         stops = PublishingResult.select(PublishingResult.schedule).where(
             PublishingResult.error_kind == STOPPED_KIND
         )
-        ScheduledPost.update(status=Status.CANCELLED, updated_at=now).where(
+        who = members.current()
+        ScheduledPost.update(status=Status.CANCELLED, updated_at=now, updated_by=who).where(
             (ScheduledPost.recurrence == row.recurrence_id)
             & (ScheduledPost.status == Status.FAILED)
             & ScheduledPost.id.in_(stops)
         ).execute()
         return (
-            ScheduledPost.update(status=Status.CANCELLED, updated_at=now)
+            ScheduledPost.update(status=Status.CANCELLED, updated_at=now, updated_by=who)
             .where(
                 (ScheduledPost.recurrence == row.recurrence_id)
                 & ScheduledPost.status.in_(CANCELLABLE)

@@ -34,6 +34,7 @@ from milton_desktop.domain.thread import (
     part_label,
 )
 from milton_desktop.domain.timeutil import iso_z
+from milton_desktop.operations import approvals, members
 from milton_desktop.publishers import registry
 from milton_desktop.storage.models import Account, ScheduledPost, database
 from milton_desktop.storage.queries import (
@@ -119,16 +120,19 @@ def schedule(
         body = text if text is not None else post.body
         validate_for(acc, post_parts(post, body))
         when = max(when, now)
+        who = members.current()
         return ScheduledPost.create(
             post=post,
             account=acc,
             text_override=text,
             scheduled_time=when,
             timezone=timezone,
-            status=Status.PENDING,
+            status=approvals.status_for(acc),
             next_attempt_at=when,
             created_at=now,
             updated_at=now,
+            created_by=who,
+            updated_by=who,
         )
 
 
@@ -141,16 +145,18 @@ def reschedule(schedule_id: int, when: datetime, *, clock: Clock | None = None) 
         raise _why_not_movable(row)
     _check_account(row)
     _check_not_started(row, "moved")
-    if row.status != Status.PENDING:
+    if row.status not in (Status.PENDING, Status.AWAITING_APPROVAL):
         validate_for(row.account, parts_for(row))
+    waiting = (Status.PENDING, Status.AWAITING_APPROVAL)
     n = (
         ScheduledPost.update(
             scheduled_time=when,
             next_attempt_at=when,
-            status=Status.PENDING,
+            status=approvals.revived_status(row),
             updated_at=now,
+            updated_by=members.current(),
             error_message=None,
-            attempts=0 if row.status != Status.PENDING else ScheduledPost.attempts,
+            attempts=0 if row.status not in waiting else ScheduledPost.attempts,
         )
         .where((ScheduledPost.id == schedule_id) & (ScheduledPost.status == row.status))
         .execute()
@@ -193,18 +199,25 @@ def update_schedule(
         _check_account(row)
         _check_not_started(row, "changed")
         new_text = row.text_override if isinstance(text, _Unset) else text
-        revive = row.status != Status.PENDING
+        revive = row.status not in (Status.PENDING, Status.AWAITING_APPROVAL)
         if when is not None or revive:
             check_future(when if when is not None else row.scheduled_time, now)
         body = new_text if new_text is not None else row.post.body
         validate_for(row.account, post_parts(row.post, body))
-        updates: dict[str, object] = {"text_override": new_text, "updated_at": now}
+        updates: dict[str, object] = {
+            "text_override": new_text,
+            "updated_at": now,
+            "updated_by": members.current(),
+        }
         if revive or (when is not None and when != row.scheduled_time):
             at = when if when is not None else row.scheduled_time
             # a note about the old time (a DST shift, a past error) no longer applies
             updates.update(scheduled_time=at, next_attempt_at=at, error_message=None)
         if revive:
-            updates.update(status=Status.PENDING, attempts=0)
+            updates.update(status=approvals.revived_status(row), attempts=0)
+        if new_text != row.text_override and row.account.require_approval:
+            # the approval was given to other words: it waits for one again
+            updates.update(status=Status.AWAITING_APPROVAL, approved_by=None, approved_at=None)
         n = (
             ScheduledPost.update(**updates)
             .where((ScheduledPost.id == schedule_id) & (ScheduledPost.status == row.status))
@@ -246,14 +259,15 @@ def cancel(schedule_id: int, *, clock: Clock | None = None) -> ScheduledPost:
     now = (clock or SystemClock()).now()
     row = get_schedule(schedule_id)
     n = (
-        ScheduledPost.update(status=Status.CANCELLED, updated_at=now)
+        ScheduledPost.update(status=Status.CANCELLED, updated_at=now, updated_by=members.current())
         .where((ScheduledPost.id == schedule_id) & (ScheduledPost.status.in_(CANCELLABLE)))
         .execute()
     )
     if n != 1:
         row = get_schedule(schedule_id)
         raise UserError(
-            f"schedule {schedule_id} is {row.status}, not pending: only pending posts can be cancelled"
+            f"schedule {schedule_id} is {row.status}, not pending: only pending posts can be "
+            "cancelled (and missed ones, or ones awaiting approval)"
         )
     return get_schedule(schedule_id)
 
@@ -266,7 +280,9 @@ def restore(schedule_id: int, status: str, when: datetime | None = None) -> Sche
             f"schedule {schedule_id} is {row.status}; it can only be restored from cancelled"
         )
     _check_account(row)
-    updates = {"status": status, "updated_at": SystemClock().now()}
+    if status == Status.PENDING:
+        status = approvals.revived_status(row)
+    updates = {"status": status, "updated_at": SystemClock().now(), "updated_by": members.current()}
     if when is not None:
         updates.update(scheduled_time=when, next_attempt_at=when)
     ScheduledPost.update(**updates).where(ScheduledPost.id == schedule_id).execute()
@@ -277,11 +293,25 @@ def publish_now(schedule_id: int, *, clock: Clock | None = None) -> ScheduledPos
     """A missed or failed post goes out at once (the user chose it)."""
     now = (clock or SystemClock()).now()
     row = get_schedule(schedule_id)
+    if row.status == Status.AWAITING_APPROVAL:
+        raise UserError(
+            f"schedule {row.id} cannot be published now: it awaits approval; approve it "
+            "(milton-desktop approve), then publish it"
+        )
     if row.status not in PUBLISHABLE_NOW:
         raise _why_not_movable(row)
     _check_account(row)
+    if approvals.revived_status(row) == Status.AWAITING_APPROVAL:
+        raise UserError(
+            f"schedule {row.id} cannot be published now: nobody approved it, and "
+            f"“{row.account.display_name}” requires approval; reschedule it, then approve it"
+        )
     ScheduledPost.update(
-        status=Status.PENDING, next_attempt_at=now, updated_at=now, error_message=None
+        status=Status.PENDING,
+        next_attempt_at=now,
+        updated_at=now,
+        updated_by=members.current(),
+        error_message=None,
     ).where((ScheduledPost.id == schedule_id) & (ScheduledPost.status == row.status)).execute()
     return get_schedule(schedule_id)
 
@@ -316,6 +346,7 @@ def resolve_uncertain(
                     row.remote_url if live_parts(load_parts(row.parts)) else url or row.remote_url
                 ),
                 updated_at=now,
+                updated_by=members.current(),
                 warning=_unsent_note(row) or row.warning,
             )
             .where(still_uncertain)
@@ -323,7 +354,12 @@ def resolve_uncertain(
         )
     else:
         n = (
-            ScheduledPost.update(status=Status.PENDING, next_attempt_at=now, updated_at=now)
+            ScheduledPost.update(
+                status=Status.PENDING,
+                next_attempt_at=now,
+                updated_at=now,
+                updated_by=members.current(),
+            )
             .where(still_uncertain)
             .execute()
         )
@@ -379,7 +415,7 @@ def skip(schedule_id: int, *, clock: Clock | None = None) -> ScheduledPost:
     now = (clock or SystemClock()).now()
     row = get_schedule(schedule_id)
     n = (
-        ScheduledPost.update(status=Status.CANCELLED, updated_at=now)
+        ScheduledPost.update(status=Status.CANCELLED, updated_at=now, updated_by=members.current())
         .where((ScheduledPost.id == schedule_id) & (ScheduledPost.status.in_(SKIPPABLE)))
         .execute()
     )
@@ -389,6 +425,6 @@ def skip(schedule_id: int, *, clock: Clock | None = None) -> ScheduledPost:
             raise _why_not_movable(row)
         raise UserError(
             f"schedule {schedule_id} is {row.status}: only a waiting, missed or failed post "
-            "can be skipped"
+            "can be skipped (or one awaiting approval)"
         )
     return get_schedule(schedule_id)

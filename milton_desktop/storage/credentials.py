@@ -93,13 +93,16 @@ STAMP_KEY = "_credentials_stamp"
 def _read_stamp() -> int | None:
     """The change counter as the database has it now; None when it cannot be read
     (then nothing cached is trusted)."""
+    from milton_desktop.storage import backend
     from milton_desktop.storage.models import database
 
     try:
-        # the connection itself: read at every publish, peewee's wrapping showed
+        # the connection itself: read at every publish, peewee's wrapping showed (its
+        # placeholder is the driver's own: psycopg's on a team database)
+        mark = backend.dialect("?", "%s")
         row = (
             database.connection()
-            .execute("SELECT value FROM settings WHERE key = ?", (STAMP_KEY,))
+            .execute(f"SELECT value FROM settings WHERE key = {mark}", (STAMP_KEY,))
             .fetchone()
         )
     except Exception:  # no database open here, or busy: read the keyring instead
@@ -125,7 +128,8 @@ def _bump_stamp() -> tuple[int, int] | None:
             except (TypeError, ValueError):
                 before = 0
             database.execute_sql(
-                "INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)",
+                "INSERT INTO settings (key, value) VALUES (?, ?)"
+                " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
                 (STAMP_KEY, str(before + 1)),
             )
     except Exception as exc:  # busy, or no database open here
@@ -145,6 +149,9 @@ class CredentialStore:
         #: credentials read from the keyring, valid while the change counter is ``_seen``
         self._cache: dict[str, Credential] = {}
         self._seen: int | None = None
+        #: tokens this process stored or deleted (what it knows changed, whether or not
+        #: the counter in the database could be moved)
+        self.changes = 0
 
     def key(self, platform: str, account_id: int) -> str:
         return f"{platform}:{account_id}@{self.install_id}"
@@ -181,6 +188,7 @@ class CredentialStore:
 
     def _changed(self, key: str, credential: Credential | None) -> None:
         """This process stored or deleted ``key``: tell the others, keep our copy."""
+        self.changes += 1
         bumped = _bump_stamp()
         with self._lock:
             if bumped is None:
@@ -302,6 +310,26 @@ class CredentialStore:
             self._keep(key, credential, stamp)
             read += 1
         return read
+
+    def holds(self, accounts: list[tuple[str, int]]) -> set[int]:
+        """The ids of those ``accounts`` (platform, id) that have a keyring entry here
+        (readable or not: one that cannot be read is this machine's to report), read
+        together where the keyring allows it."""
+        self.load_many(accounts)
+        held = set()
+        keyring = _keyring()
+        for platform, account_id in accounts:
+            key = self.key(platform, account_id)
+            with self._lock:
+                if key in self._memory or key in self._cache:
+                    held.add(account_id)
+                    continue
+            try:
+                if keyring.get_password(SERVICE, key) is not None:
+                    held.add(account_id)
+            except Exception as exc:  # a keyring that cannot be read holds nothing now
+                log.debug("cannot read the keyring (%s)", type(exc).__name__)
+        return held
 
     def delete(self, platform: str, account_id: int) -> None:
         key = self.key(platform, account_id)

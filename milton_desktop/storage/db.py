@@ -1,21 +1,40 @@
-"""Opening the database: pragmas, schema creation and migrations."""
+"""Opening the database (the home's SQLite file, or a team's PostgreSQL database):
+pragmas or login, schema creation and migrations."""
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import sqlite3
+import tempfile
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import peewee as pw
 
+from milton_desktop.domain.redaction import register_secret
 from milton_desktop.domain.voices import BUILTIN_GUIDES
+from milton_desktop.storage import backend, live
+from milton_desktop.storage.backend import (
+    Backend,
+    PostgresDatabase,
+    SqliteDatabase,
+    is_url,
+    redacted_url,
+    url_password,
+)
 from milton_desktop.storage.models import ALL_MODELS, database, utc_text
 
 log = logging.getLogger("milton.db")
 
-SCHEMA_VERSION = 10
+SCHEMA_VERSION = 15
+
+#: the first schema a team database (PostgreSQL) can have: one is always created at the
+#: current schema, so only the steps after this one ever run there
+FIRST_POSTGRES_SCHEMA = 11
 
 
 #: when the shipped guides are recorded as written
@@ -26,17 +45,39 @@ def _quoted(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+@dataclass(frozen=True)
+class Both:
+    """One migration statement where SQLite's and PostgreSQL's forms differ."""
+
+    sqlite: str
+    postgres: str
+
+    def text(self, on: Backend) -> str:
+        return self.postgres if on.is_postgres else self.sqlite
+
+
+#: a migration step's statement: the same text for both engines, or one form each
+Statement = str | Both
+
+
+def _seed(name: str, guide: str) -> Both:
+    columns = '"voices" ("name", "guide", "builtin", "updated_at")'
+    values = f"{_quoted(name)}, {_quoted(guide.strip())}, {{}}, {_quoted(utc_text(_SEEDED_AT))}"
+    return Both(
+        f"INSERT OR IGNORE INTO {columns} VALUES ({values.format(1)})",
+        f"INSERT INTO {columns} VALUES ({values.format('TRUE')}) ON CONFLICT DO NOTHING",
+    )
+
+
 #: the built-in voices and their shipped guides, for a database that has none yet
 #: (OR IGNORE: a guide the user edited is theirs, and stays)
-SEED_VOICES: tuple[str, ...] = tuple(
-    'INSERT OR IGNORE INTO "voices" ("name", "guide", "builtin", "updated_at")'
-    f" VALUES ({_quoted(name)}, {_quoted(guide.strip())}, 1, {_quoted(utc_text(_SEEDED_AT))})"
-    for name, guide in BUILTIN_GUIDES.items()
-)
+SEED_VOICES: tuple[Both, ...] = tuple(_seed(name, guide) for name, guide in BUILTIN_GUIDES.items())
 
 #: one step per schema version: the statements that bring version N-1 to N. A new
-#: database gets every table as the models are today and skips them.
-MIGRATIONS: dict[int, tuple[str, ...]] = {
+#: database gets every table as the models are today and skips them. Where SQLite's
+#: form of a statement is not PostgreSQL's, the step gives both (:class:`Both`); steps
+#: before FIRST_POSTGRES_SCHEMA only ever run on SQLite files.
+MIGRATIONS: dict[int, tuple[Statement, ...]] = {
     2: (
         # what a publish that went out wanted the user to know (alt text dropped, ...)
         "ALTER TABLE scheduled_posts ADD COLUMN warning TEXT",
@@ -124,6 +165,61 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
         'CREATE INDEX IF NOT EXISTS "mail_outbox_status_next_attempt_at"'
         ' ON "mail_outbox" ("status", "next_attempt_at")',
     ),
+    11: (
+        # team mode: each machine's heartbeat and the accounts whose token it holds
+        # (names as peewee gives them)
+        Both(
+            'CREATE TABLE IF NOT EXISTS "machines" ("id" INTEGER NOT NULL PRIMARY KEY,'
+            ' "install_id" VARCHAR(255) NOT NULL, "label" VARCHAR(255) NOT NULL,'
+            ' "started_at" TEXT NOT NULL, "last_seen_at" TEXT NOT NULL,'
+            ' "interval_s" INTEGER NOT NULL, "online" INTEGER NOT NULL, "paused" INTEGER NOT NULL,'
+            ' "accounts" TEXT NOT NULL)',
+            'CREATE TABLE IF NOT EXISTS "machines" ("id" SERIAL NOT NULL PRIMARY KEY,'
+            ' "install_id" VARCHAR(255) NOT NULL, "label" VARCHAR(255) NOT NULL,'
+            ' "started_at" TEXT NOT NULL, "last_seen_at" TEXT NOT NULL,'
+            ' "interval_s" INTEGER NOT NULL, "online" BOOLEAN NOT NULL, "paused" BOOLEAN NOT NULL,'
+            ' "accounts" TEXT NOT NULL)',
+        ),
+        'CREATE UNIQUE INDEX IF NOT EXISTS "machines_install_id" ON "machines" ("install_id")',
+    ),
+    12: (
+        # team mode: which machine (install id) holds a claim, so a live one can tell a
+        # stale machine's rows from its own
+        'ALTER TABLE "scheduled_posts" ADD COLUMN "claimed_machine" VARCHAR(255)',
+    ),
+    13: (
+        # members and approvals: who made and last changed a schedule, who approved it
+        # and when, and the accounts whose posts wait for approval
+        Both(
+            'ALTER TABLE "accounts" ADD COLUMN "require_approval" INTEGER NOT NULL DEFAULT 0',
+            'ALTER TABLE "accounts" ADD COLUMN "require_approval" BOOLEAN NOT NULL DEFAULT FALSE',
+        ),
+        'ALTER TABLE "scheduled_posts" ADD COLUMN "created_by" VARCHAR(255)',
+        'ALTER TABLE "scheduled_posts" ADD COLUMN "updated_by" VARCHAR(255)',
+        'ALTER TABLE "scheduled_posts" ADD COLUMN "approved_by" VARCHAR(255)',
+        'ALTER TABLE "scheduled_posts" ADD COLUMN "approved_at" TEXT',
+        'ALTER TABLE "recurrences" ADD COLUMN "created_by" VARCHAR(255)',
+    ),
+    14: (
+        # team mode: every table notifies its changes (LISTEN/NOTIFY, storage/live.py).
+        # No statement of its own: on PostgreSQL the triggers are (re)made after every
+        # schema change (_migrate), so a table a later step adds gets one too; the
+        # step is here so a team database made at 13 is upgraded and gets them.
+    ),
+    15: (
+        # team mode: media bytes in the database, in chunks, by the file's SHA-256
+        # (names as peewee gives them)
+        Both(
+            'CREATE TABLE IF NOT EXISTS "media_blobs" ("id" INTEGER NOT NULL PRIMARY KEY,'
+            ' "sha256" VARCHAR(64) NOT NULL, "seq" INTEGER NOT NULL, "size" INTEGER NOT NULL,'
+            ' "mime" VARCHAR(255) NOT NULL, "data" BLOB NOT NULL)',
+            'CREATE TABLE IF NOT EXISTS "media_blobs" ("id" SERIAL NOT NULL PRIMARY KEY,'
+            ' "sha256" VARCHAR(64) NOT NULL, "seq" INTEGER NOT NULL, "size" BIGINT NOT NULL,'
+            ' "mime" VARCHAR(255) NOT NULL, "data" BYTEA NOT NULL)',
+        ),
+        'CREATE UNIQUE INDEX IF NOT EXISTS "media_blobs_sha256_seq"'
+        ' ON "media_blobs" ("sha256", "seq")',
+    ),
 }
 
 #: how long one statement waits for another process's write lock before it gives up
@@ -144,36 +240,95 @@ class DatabaseError(RuntimeError):
     """The database cannot be opened or used; the message says why and what to do."""
 
 
-def open_database(path: Path, *, check_integrity: bool = True) -> pw.SqliteDatabase:
-    """Open (creating if needed) and migrate the database at ``path``.
+#: where a database is: the home's SQLite file, or a team database's URL
+Target = Path | str
 
-    ``check_integrity=False`` skips SQLite's quick check (a read of every page: about
-    0.1 s at 100 000 posts) for a caller that runs :func:`check_integrity` later, or
-    only reads: a damaged page it reaches still fails as "malformed", which
-    :func:`explain_error` words like the check would.
+
+def open_database(
+    target: Target, *, check_integrity: bool = True, local_dir: Path | None = None
+) -> pw.DatabaseProxy:
+    """Open (creating if needed) and migrate the database at ``target``.
+
+    ``target`` is a file (SQLite) or a ``postgresql://`` URL (a team database; its
+    password, if written in it, is only used to log in and registered with the log
+    filter, never stored; ``local_dir`` is the home's data folder, where this machine
+    keeps its engine's locks and journal). ``check_integrity=False`` skips SQLite's quick check (a read
+    of every page: about 0.1 s at 100 000 posts) for a caller that runs
+    :func:`check_integrity` later, or only reads: a damaged page it reaches still fails
+    as "malformed", which :func:`explain_error` words like the check would.
     """
-    path = Path(path)
+    if database.obj is not None and not database.is_closed():
+        database.close()
+    if is_url(target):
+        return _open_postgres(str(target), local_dir)
+    path = Path(target)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise DatabaseError(
             f"cannot create the data folder {path.parent}: {exc.strerror}"
         ) from None
-    if not database.is_closed():
-        database.close()
-    database.init(str(path), pragmas=PRAGMAS, check_same_thread=False, timeout=BUSY_TIMEOUT_S)
+    on = Backend("sqlite", str(path), path.resolve().parent)
+    database.initialize(
+        SqliteDatabase(str(path), pragmas=PRAGMAS, check_same_thread=False, timeout=BUSY_TIMEOUT_S)
+    )
+    backend.use(on)
     try:
         database.connect(reuse_if_open=True)
         _use_wal()
         if check_integrity:
-            _check_integrity_quick()
-        _migrate()
+            on.check_integrity(database)
+        _migrate(on)
     except (pw.DatabaseError, sqlite3.DatabaseError) as exc:
         database.close()
         raise DatabaseError(explain_error(path, exc)) from None
     except pw.OperationalError as exc:  # pragma: no cover - subclass of DatabaseError
         database.close()
         raise DatabaseError(explain_error(path, exc)) from None
+    return database
+
+
+def _open_postgres(url: str, local_dir: Path | None) -> pw.DatabaseProxy:
+    password = url_password(url)
+    if password:
+        register_secret(password)
+    label = redacted_url(url)
+    if local_dir is None:  # a caller with no home (a test, a tool): state of its own
+        local_dir = Path(tempfile.mkdtemp(prefix="milton-team-"))
+    on = Backend("postgresql", label, Path(local_dir))
+    # the password: the URL's, else PGPASSWORD, else one saved in the keyring, else
+    # ~/.pgpass (libpq reads PGPASSWORD and .pgpass itself)
+    try:
+        backend.load_driver()
+    except pw.ImproperlyConfigured as exc:
+        raise DatabaseError(
+            f"cannot use the team database {label}: {exc} (install psycopg: pip install "
+            "'psycopg[binary]')"
+        ) from None
+    login: dict[str, Any] = {}
+    if password is None and not os.environ.get("PGPASSWORD"):
+        from milton_desktop.storage import db_password
+
+        saved = db_password.stored(url)
+        if saved:
+            register_secret(saved)
+            login["password"] = saved
+    database.initialize(
+        PostgresDatabase(url, connect_timeout=BUSY_TIMEOUT_S, prefer_psycopg3=True, **login)
+    )
+    backend.use(on)
+    try:
+        database.connect(reuse_if_open=True)
+        _migrate(on)
+    except pw.DatabaseError as exc:
+        if not database.is_closed():
+            database.close()
+        raise DatabaseError(explain_error(label, exc)) from None
+    except pw.ImproperlyConfigured as exc:
+        raise DatabaseError(
+            f"cannot use the team database {label}: {exc} (install psycopg: pip install "
+            "'psycopg[binary]')"
+        ) from None
     return database
 
 
@@ -185,8 +340,13 @@ def is_busy(exc: BaseException) -> bool:
     return "locked" in low or "busy" in low
 
 
-def explain_error(path: Path, exc: Exception) -> str:
+def explain_error(path: Path | str, exc: Exception) -> str:
+    """``exc`` in words for the database at ``path`` (a file, or a URL without password)."""
     text = str(exc)
+    if is_url(str(path)):
+        return _explain_postgres(str(path), text)
+    if backend.current().is_postgres:  # the caller named the home's file; the team's is open
+        return _explain_postgres(backend.current().label, text)
     low = text.lower()
     if is_busy(exc):
         return (
@@ -205,6 +365,27 @@ def explain_error(path: Path, exc: Exception) -> str:
     return f"database error on {path}: {text}"
 
 
+def _explain_postgres(label: str, text: str) -> str:
+    low = text.lower()
+    text = text.strip().splitlines()[0] if text.strip() else text
+    if "password authentication failed" in low or "no password supplied" in low:
+        return (
+            f"cannot log in to the team database {label} ({text}): check the user name and "
+            "password (in the URL, PGPASSWORD or ~/.pgpass)"
+        )
+    if "does not exist" in low and "database" in low:
+        return (
+            f"the team database {label} does not exist ({text}): ask its administrator "
+            "to create it (createdb), or check the URL"
+        )
+    if "connection" in low or "could not" in low or "timeout" in low or "refused" in low:
+        return (
+            f"cannot reach the team database {label} ({text}): check the address and "
+            "that the server is running, then try again"
+        )
+    return f"database error on {label}: {text}"
+
+
 def _use_wal() -> None:
     """WAL mode, so readers never wait for a writer. It is kept in the file once set;
     setting it again would be harmless, but asking first keeps opening read-only."""
@@ -220,19 +401,13 @@ def check_integrity(path: Path) -> None:
         DatabaseError: the file is damaged (the message says what to do).
     """
     try:
-        _check_integrity_quick()
+        backend.current().check_integrity(database)
     except (pw.DatabaseError, sqlite3.DatabaseError) as exc:
         raise DatabaseError(explain_error(Path(path), exc)) from None
 
 
-def _check_integrity_quick() -> None:
-    row = database.execute_sql("PRAGMA quick_check(1)").fetchone()
-    if row and row[0] != "ok":
-        raise pw.DatabaseError(f"database disk image is malformed: {row[0]}")
-
-
-def _migrate() -> None:
-    version = database.execute_sql("PRAGMA user_version").fetchone()[0]
+def _migrate(on: Backend) -> None:
+    version = on.schema_version(database)
     if version > SCHEMA_VERSION:
         raise pw.DatabaseError(
             f"the database was written by a newer Milton Desktop (schema {version}); "
@@ -242,24 +417,30 @@ def _migrate() -> None:
         return
     with database.atomic():
         # Another process may have migrated while this one waited for the write lock.
-        version = database.execute_sql("PRAGMA user_version").fetchone()[0]
+        version = on.schema_version(database)
         if version == SCHEMA_VERSION:
             return
         if version == 0:
             database.create_tables(ALL_MODELS, safe=True)
-            for statement in SEED_VOICES:
-                database.execute_sql(statement)
+            for seed in SEED_VOICES:
+                database.execute_sql(seed.text(on))
         else:
+            if on.is_postgres and version < FIRST_POSTGRES_SCHEMA:  # pragma: no cover
+                raise pw.DatabaseError(f"a team database cannot be at schema {version}")
             for step in range(version + 1, SCHEMA_VERSION + 1):
                 for statement in MIGRATIONS.get(step, ()):
-                    database.execute_sql(statement)
+                    database.execute_sql(
+                        statement.text(on) if isinstance(statement, Both) else statement
+                    )
                 log.info("database migrated to schema %s", step)
-        database.execute_sql(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        if on.is_postgres:
+            live.install_change_triggers(database, (m._meta.table_name for m in ALL_MODELS))
+        on.set_schema_version(database, SCHEMA_VERSION)
     log.info("database schema at version %s", SCHEMA_VERSION)
 
 
 def close_database() -> None:
-    if not database.is_closed():
+    if database.obj is not None and not database.is_closed():
         database.close()
 
 

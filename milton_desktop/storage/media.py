@@ -17,6 +17,7 @@ from pathlib import Path
 from urllib.parse import SplitResult, urlsplit
 
 from milton_desktop.domain.errors import UserError
+from milton_desktop.storage import backend
 
 MAX_IMPORT_BYTES = 512 * 1024 * 1024
 
@@ -197,6 +198,10 @@ def import_file(path: Path, media_dir: Path) -> tuple[Path, MediaInfo]:
         except OSError as exc:
             Path(tmp).unlink(missing_ok=True)
             raise MediaError(f"{path}: cannot copy it into {media_dir} ({exc.strerror})") from None
+    if backend.current().is_postgres:  # every machine of the team may need the bytes
+        from milton_desktop.storage import media_store
+
+        media_store.put(target, info.sha256, info.mime)
     return target, info
 
 

@@ -11,18 +11,22 @@ from datetime import UTC, datetime
 import peewee as pw
 
 from milton_desktop.domain.status import AccountStatus, MailState, Status
+from milton_desktop.storage import backend
 
 
-class _Database(pw.SqliteDatabase):
-    """Write transactions start IMMEDIATE: in WAL mode a transaction that reads first
-    and writes later fails at once (SQLITE_BUSY, no waiting) when another process
-    committed in between; taking the write lock up front makes it wait its turn."""
+class _Database(pw.DatabaseProxy):
+    """The one database every model and query uses: the local SQLite file by default, a
+    shared PostgreSQL database in team mode (storage/backend.py makes either and binds
+    it here). Transactions are the backend's own: both take the write lock up front."""
 
-    def atomic(self, lock_type: str | None = "IMMEDIATE") -> pw._atomic:
-        return super().atomic(lock_type=lock_type)
+    def atomic(self, *args: object, **kwargs: object) -> pw._atomic:
+        return self.obj.atomic(*args, **kwargs)
+
+    def connection_context(self) -> pw.ConnectionContext:
+        return self.obj.connection_context()
 
 
-database = _Database(None)
+database = _Database()
 
 _FMT = "%Y-%m-%d %H:%M:%S.%f"
 
@@ -49,6 +53,14 @@ class UTCDateTimeField(pw.Field):
         if isinstance(value, datetime):  # aggregates (MIN/MAX) may come back converted
             return value if value.tzinfo else value.replace(tzinfo=UTC)
         return datetime.fromisoformat(value).replace(tzinfo=UTC)
+
+
+class _FalseDefault(pw.Node):
+    """A flag column's ``DEFAULT`` in the open database's words (SQLite stores 0, and
+    its files keep the text they were made with; PostgreSQL has a real boolean)."""
+
+    def __sql__(self, ctx: pw.Context) -> pw.Context:
+        return ctx.literal("DEFAULT FALSE" if backend.current().is_postgres else "DEFAULT 0")
 
 
 def _now() -> datetime:
@@ -81,6 +93,8 @@ class Account(BaseModel):
     profile_name = pw.CharField(default="")
     #: the IANA zone its queue slots are read in; None follows the app's zone
     timezone = pw.CharField(null=True)
+    #: team mode: its posts wait for a member's approval before they can go out
+    require_approval = pw.BooleanField(default=False, constraints=[_FalseDefault()])
 
     class Meta:
         table_name = "accounts"
@@ -143,6 +157,8 @@ class Recurrence(BaseModel):
     active = pw.BooleanField(default=True)
     materialized_until = UTCDateTimeField(null=True)
     created_at = UTCDateTimeField(default=_now)
+    #: the member who made the rule: its occurrences are theirs
+    created_by = pw.CharField(null=True)
 
     class Meta:
         table_name = "recurrences"
@@ -178,6 +194,16 @@ class ScheduledPost(BaseModel):
     resume = pw.TextField(null=True)
     #: what each part became, as JSON (``domain/thread.py``): where a thread carries on
     parts = pw.TextField(null=True)
+    #: the install id of the machine whose engine holds the claim (team mode; added
+    #: last so a migrated table matches a new one)
+    claimed_machine = pw.CharField(null=True)
+    #: the members who made it and who changed it last (None: before members existed,
+    #: or made by a repeat rule's engine)
+    created_by = pw.CharField(null=True)
+    updated_by = pw.CharField(null=True)
+    #: who approved it and when, on an account that requires approval
+    approved_by = pw.CharField(null=True)
+    approved_at = UTCDateTimeField(null=True)
 
     class Meta:
         table_name = "scheduled_posts"
@@ -275,7 +301,7 @@ class Voice(BaseModel):
     name = pw.CharField(max_length=32, unique=True)
     guide = pw.TextField()
     #: shipped with the app (personal, coach, pr): its guide may change, it stays
-    builtin = pw.BooleanField(default=False, constraints=[pw.SQL("DEFAULT 0")])
+    builtin = pw.BooleanField(default=False, constraints=[_FalseDefault()])
     updated_at = UTCDateTimeField(default=_now)
 
     class Meta:
@@ -323,6 +349,49 @@ class Setting(BaseModel):
         table_name = "settings"
 
 
+class Machine(BaseModel):
+    """One client of a team database: a home (its data folder, with its own install id
+    and keyring), not a computer. Its heartbeat says it is alive; ``accounts`` which
+    accounts' tokens its keyring holds, so every client can tell who can publish what."""
+
+    id = pw.AutoField()
+    install_id = pw.CharField(unique=True)
+    #: who and where, for people: "alice on alice-laptop"
+    label = pw.CharField()
+    started_at = UTCDateTimeField()
+    last_seen_at = UTCDateTimeField()
+    #: the heartbeat interval it promised, in seconds: stale after three missed beats
+    interval_s = pw.IntegerField()
+    #: False after a clean exit, so nobody waits three beats to know
+    online = pw.BooleanField()
+    #: its scheduler is paused by its user: alive, but publishing nothing
+    paused = pw.BooleanField(default=False)
+    #: the ids of the accounts whose token it holds (JSON list)
+    accounts = pw.TextField()
+
+    class Meta:
+        table_name = "machines"
+
+
+class MediaBlob(BaseModel):
+    """Team mode: one chunk of a media file's bytes, addressed by the file's SHA-256, so
+    any machine can publish, show or export a post whichever machine added its media
+    (each keeps a cache of the files it fetched; see storage/media_store.py)."""
+
+    id = pw.AutoField()
+    sha256 = pw.CharField(max_length=64)
+    #: the chunk's place in the file, from 0
+    seq = pw.IntegerField()
+    #: the whole file's size and type (the same on every chunk)
+    size = pw.BigIntegerField()
+    mime = pw.CharField()
+    data = pw.BlobField()
+
+    class Meta:
+        table_name = "media_blobs"
+        indexes = ((("sha256", "seq"), True),)
+
+
 ALL_MODELS: list[type[BaseModel]] = [
     Account,
     Post,
@@ -335,4 +404,6 @@ ALL_MODELS: list[type[BaseModel]] = [
     Voice,
     MailOutbox,
     Setting,
+    Machine,
+    MediaBlob,
 ]

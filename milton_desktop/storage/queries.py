@@ -12,7 +12,6 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any, cast
 
 import peewee as pw
@@ -31,6 +30,8 @@ from milton_desktop.domain.status import (
 )
 from milton_desktop.domain.thread import PartEntry, live_parts, load_parts, part_states
 from milton_desktop.domain.timeutil import iso_z
+from milton_desktop.storage import backend, media_store
+from milton_desktop.storage.backend import Backend
 from milton_desktop.storage.models import Account, Media, Post, ScheduledPost, database, utc_text
 
 # ---------------------------------------------------------------- views
@@ -53,6 +54,8 @@ class AccountView:
     profile_name: str = ""
     #: the zone its queue slots are read in; None follows the app's zone
     timezone: str | None = None
+    #: its posts wait for a member's approval
+    require_approval: bool = False
 
     @classmethod
     def of(cls, acc: Account) -> AccountView:
@@ -69,6 +72,7 @@ class AccountView:
             token_refreshed_at=acc.token_refreshed_at,
             profile_name=acc.profile_name,
             timezone=acc.timezone,
+            require_approval=bool(acc.require_approval),
         )
 
 
@@ -139,6 +143,11 @@ class ScheduleView:
     part_count: int = 1
     #: what each part became (``domain/thread.py``)
     parts: tuple[PartEntry, ...] = ()
+    #: the members who made it and changed it last, and who approved it when
+    created_by: str | None = None
+    updated_by: str | None = None
+    approved_by: str | None = None
+    approved_at: datetime | None = None
 
     @property
     def live_parts(self) -> int:
@@ -171,6 +180,10 @@ class ScheduleView:
             recurrence_id=row.recurrence_id,
             part_count=1 + len(follow_up_texts(row.post)),
             parts=tuple(load_parts(row.parts)),
+            created_by=row.created_by,
+            updated_by=row.updated_by,
+            approved_by=row.approved_by,
+            approved_at=row.approved_at,
         )
 
 
@@ -261,7 +274,7 @@ def media_item(m: Media) -> MediaItem:
     return MediaItem(
         kind=m.kind,
         mime=m.mime,
-        path=Path(m.path) if m.path else None,
+        path=media_store.local_path(m.path) if m.path else None,
         url=m.url,
         alt_text=m.alt_text or "",
         size=m.bytes or 0,
@@ -376,7 +389,7 @@ def schedule_parts(schedule_id: int) -> tuple[list[Content], int] | None:
             MediaItem(
                 kind=kind,
                 mime=mime,
-                path=Path(path) if path else None,
+                path=media_store.local_path(path) if path else None,
                 url=url,
                 alt_text=alt or "",
                 size=size or 0,
@@ -425,6 +438,10 @@ def list_schedules(
     return list(q)
 
 
+#: what ``upcoming`` lists: posts that will go out, and those waiting for approval to
+UPCOMING = frozenset({Status.PENDING, Status.AWAITING_APPROVAL})
+
+
 def upcoming(days: float = 7, *, clock: Clock | None = None) -> list[ScheduledPost]:
     now = (clock or SystemClock()).now()
     q = (
@@ -433,7 +450,7 @@ def upcoming(days: float = 7, *, clock: Clock | None = None) -> list[ScheduledPo
         .switch(ScheduledPost)
         .join(Account)
         .where(
-            (ScheduledPost.status == Status.PENDING)
+            ScheduledPost.status.in_(UPCOMING)
             & (ScheduledPost.scheduled_time <= now + timedelta(days=days))
         )
         .order_by(ScheduledPost.next_attempt_at)
@@ -457,7 +474,8 @@ def counts_by_status() -> dict[str, int]:
 _ROW_SQL = (
     "SELECT s.id, s.post_id, a.display_name, a.platform, s.scheduled_time, s.timezone, s.status,"
     " s.attempts, s.next_attempt_at, s.published_at, s.remote_id, s.remote_url, s.error_message,"
-    " COALESCE(s.text_override, p.body), s.warning, p.follow_ups, s.parts"
+    " COALESCE(s.text_override, p.body), s.warning, p.follow_ups, s.parts,"
+    " s.created_by, s.updated_by, s.approved_by, s.approved_at"
     " FROM scheduled_posts s JOIN accounts a ON a.id = s.account_id JOIN posts p ON p.id = s.post_id"
 )
 
@@ -468,13 +486,14 @@ def schedule_rows(
     start: datetime | None = None,
     end: datetime | None = None,
     pending_before: datetime | None = None,
+    schedule_id: int | None = None,
 ) -> list[dict[str, Any]]:
     """Schedules as the stable dicts scripts see (``--json``), read with one plain query.
 
     Listing tens of thousands of rows through model instances costs seconds; this is
     what ``list`` and ``upcoming`` use.
     """
-    sql, params = _row_filter(status, start, end, pending_before)
+    sql, params = _row_filter(status, start, end, pending_before, schedule_id)
     out = []
     pending = Status.PENDING.value
     for (
@@ -495,6 +514,10 @@ def schedule_rows(
         warning,
         follow_ups,
         parts,
+        created_by,
+        updated_by,
+        approved_by,
+        approved_at,
     ) in database.execute_sql(_ROW_SQL + sql, params):
         if parts is None and follow_ups in ("[]", "", None):
             # a single post, as nearly all are: its one part, without parsing anything
@@ -528,6 +551,10 @@ def schedule_rows(
                 "warning": warning,
                 "text": text,
                 "parts": states,
+                "created_by": created_by,
+                "updated_by": updated_by,
+                "approved_by": approved_by,
+                "approved_at": _z(approved_at),
             }
         )
     return out
@@ -538,6 +565,7 @@ def _row_filter(
     start: datetime | None,
     end: datetime | None,
     pending_before: datetime | None,
+    schedule_id: int | None = None,
 ) -> tuple[str, list[Any]]:
     """The WHERE and ORDER BY of a schedule listing, and its parameters."""
     if status is not None:
@@ -547,6 +575,9 @@ def _row_filter(
     if status:
         clauses.append("s.status = ?")
         params.append(status)
+    if schedule_id is not None:
+        clauses.append("s.id = ?")
+        params.append(schedule_id)
     if start is not None:
         clauses.append("s.scheduled_time >= ?")
         params.append(utc_text(start))
@@ -554,8 +585,8 @@ def _row_filter(
         clauses.append("s.scheduled_time < ?")
         params.append(utc_text(end))
     if pending_before is not None:
-        clauses.append("s.status = ? AND s.scheduled_time <= ?")
-        params += [Status.PENDING.value, utc_text(pending_before)]
+        clauses.append("s.status IN (?, ?) AND s.scheduled_time <= ?")
+        params += [*sorted(s.value for s in UPCOMING), utc_text(pending_before)]
     sql = " WHERE " + " AND ".join(clauses) if clauses else ""
     sql += (
         " ORDER BY s.next_attempt_at, s.id"
@@ -563,6 +594,15 @@ def _row_filter(
         else " ORDER BY s.scheduled_time, s.id"
     )
     return sql, params
+
+
+def schedule_row(schedule_id: int) -> dict[str, Any]:
+    """One schedule as :func:`schedule_rows` words it (``show``); :class:`UserError` if
+    there is no such schedule."""
+    found = schedule_rows(schedule_id=schedule_id)
+    if not found:
+        raise UserError(f"no scheduled post with id {schedule_id}", Hint.LIST_SCHEDULES)
+    return found[0]
 
 
 def _sql_z(column: str) -> str:
@@ -576,28 +616,40 @@ def _sql_z(column: str) -> str:
     )
 
 
-#: a schedule as schedule_rows() words it, written by SQLite itself: listing 40 000
-#: rows as JSON then costs what SQLite takes to read them, not a Python loop over
+#: a schedule as schedule_rows() words it, written by the database itself: listing 40 000
+#: rows as JSON then costs what the database takes to read them, not a Python loop over
 #: every column. A single post's one part is written here too; a thread's parts need
 #: part_states(), so those few rows (``simple`` = 0) are completed in Python.
 _SIMPLE = "(s.parts IS NULL AND (p.follow_ups IS NULL OR p.follow_ups IN ('[]', '')))"
-_JSON_ROW_SQL = (
-    "SELECT json_object("
-    "'id', s.id, 'post_id', s.post_id, 'account', a.display_name, 'platform', a.platform,"
-    f" 'scheduled_time', {_sql_z('s.scheduled_time')}, 'timezone', s.timezone,"
-    " 'status', s.status, 'attempts', s.attempts,"
-    f" 'next_attempt_at', CASE WHEN s.status = '{Status.PENDING}'"
-    f" THEN {_sql_z('s.next_attempt_at')} END,"
-    f" 'published_at', {_sql_z('s.published_at')}, 'remote_id', s.remote_id,"
-    " 'url', s.remote_url, 'error', s.error_message, 'warning', s.warning,"
-    " 'text', COALESCE(s.text_override, p.body),"
-    f" 'parts', CASE WHEN {_SIMPLE} THEN json_array(json_object('index', 0,"
-    f" 'remote_id', CASE WHEN s.status = '{Status.PUBLISHED}' THEN s.remote_id END,"
-    f" 'url', CASE WHEN s.status = '{Status.PUBLISHED}' THEN s.remote_url END,"
-    " 'status', s.status)) END),"
-    f" {_SIMPLE}, s.status, s.remote_id, s.remote_url, p.follow_ups, s.parts"
-    " FROM scheduled_posts s JOIN accounts a ON a.id = s.account_id JOIN posts p ON p.id = s.post_id"
-)
+
+
+def _json_row_sql(on: Backend) -> str:
+    obj, arr, nested = on.json_object, on.json_array, on.json_nested_object
+    published = f"s.status = '{Status.PUBLISHED}'"
+    one_part = nested(
+        "'index', 0",
+        f"'remote_id', CASE WHEN {published} THEN s.remote_id END",
+        f"'url', CASE WHEN {published} THEN s.remote_url END",
+        "'status', s.status",
+    )
+    row = obj(
+        "'id', s.id, 'post_id', s.post_id, 'account', a.display_name, 'platform', a.platform",
+        f"'scheduled_time', {_sql_z('s.scheduled_time')}, 'timezone', s.timezone",
+        "'status', s.status, 'attempts', s.attempts",
+        f"'next_attempt_at', CASE WHEN s.status = '{Status.PENDING}'"
+        f" THEN {_sql_z('s.next_attempt_at')} END",
+        f"'published_at', {_sql_z('s.published_at')}, 'remote_id', s.remote_id",
+        "'url', s.remote_url, 'error', s.error_message, 'warning', s.warning",
+        "'text', COALESCE(s.text_override, p.body)",
+        f"'parts', CASE WHEN {_SIMPLE} THEN {arr(one_part)} END",
+        "'created_by', s.created_by, 'updated_by', s.updated_by, 'approved_by', s.approved_by",
+        f"'approved_at', {_sql_z('s.approved_at')}",
+    )
+    return (
+        f"SELECT {row}, {_SIMPLE}, s.status, s.remote_id, s.remote_url, p.follow_ups, s.parts"
+        " FROM scheduled_posts s JOIN accounts a ON a.id = s.account_id"
+        " JOIN posts p ON p.id = s.post_id"
+    )
 
 
 def schedule_rows_json(
@@ -611,7 +663,7 @@ def schedule_rows_json(
     in order: ``list --json`` writes them as they come instead of building one list."""
     sql, params = _row_filter(status, start, end, pending_before)
     for text, simple, st, remote_id, url, follow_ups, parts in database.execute_sql(
-        _JSON_ROW_SQL + sql, params
+        _json_row_sql(backend.current()) + sql, params
     ):
         if simple:
             yield text
@@ -701,10 +753,16 @@ def next_pending() -> tuple[datetime, str, str] | None:
     return instant, platform, account
 
 
+def database_label() -> str:
+    """The open database as people are shown it: the file, or the team database's URL
+    without its password (empty before one is opened)."""
+    return backend.current().label
+
+
 def data_version() -> int:
     """A number that changes whenever another connection (another process) commits:
     the window polls it to notice edits made from the command line."""
-    return int(database.execute_sql("PRAGMA data_version").fetchone()[0])
+    return backend.current().data_version(database)
 
 
 def list_accounts() -> list[AccountView]:
@@ -740,13 +798,18 @@ def live_count(account_id: int) -> int:
     )
 
 
+#: who made a calendar row, changed it last and approved it (after its part counts)
+_MEMBERS = ", s.created_by, s.updated_by, s.approved_by"
+
+
 #: a row's parts (1 + its post's follow-ups) and how many of them are live, in SQL:
 #: nothing is parsed for the posts that are not threads, nearly all of them
-_PART_COUNTS = (
-    " CASE WHEN p.follow_ups IN ('', '[]') THEN 1 ELSE 1 + json_array_length(p.follow_ups) END,"
-    " CASE WHEN s.parts IS NULL THEN 0 ELSE (SELECT COUNT(*) FROM json_each(s.parts)"
-    f" WHERE json_extract(value, '$.status') = '{Status.PUBLISHED}') END"
-)
+def _part_counts() -> str:
+    on = backend.current()
+    return (
+        f" CASE WHEN p.follow_ups IN ('', '[]') THEN 1 ELSE 1 + {on.json_length('p.follow_ups')} END,"
+        f" CASE WHEN s.parts IS NULL THEN 0 ELSE {on.json_count('s.parts', 'status', Status.PUBLISHED.value)} END"
+    )
 
 
 def calendar_rows(
@@ -764,7 +827,8 @@ def calendar_rows(
 
     ``accounts`` maps each account id to its ``(display name, platform)``. Each row is
     ``(id, post_id, account_id, scheduled_time, status, text, remote_url, error_message,
-    recurring, parts, live_parts)`` (a thread's parts, and how many are on the platform),
+    recurring, parts, live_parts, created_by, updated_by, approved_by)`` (a thread's parts,
+    how many are on the platform, and the members who made, changed and approved it),
     ordered by time then id; ``scheduled_time`` is the stored UTC text, fixed-width
     ``YYYY-MM-DD HH:MM:SS.ffffff`` (so it sorts as the instants do), and ``text`` is the
     schedule's own text or else its post's body.
@@ -791,7 +855,7 @@ def calendar_rows(
         "SELECT s.id, s.post_id, s.account_id, s.scheduled_time, s.status,"
         # a published post's warning (alt text left out) shows where an error would
         " COALESCE(s.text_override, p.body), s.remote_url, COALESCE(s.error_message, s.warning),"
-        " s.recurrence_id IS NOT NULL," + _PART_COUNTS + " FROM scheduled_posts s"
+        " s.recurrence_id IS NOT NULL," + _part_counts() + _MEMBERS + " FROM scheduled_posts s"
         " JOIN accounts a ON a.id = s.account_id JOIN posts p ON p.id = s.post_id"
         " WHERE " + " AND ".join(clauses) + " ORDER BY s.scheduled_time, s.id"
     )
@@ -815,7 +879,7 @@ def _calendar_shaped_rows(
     sql = (
         "SELECT s.id, s.post_id, s.account_id, s.scheduled_time, s.status,"
         " COALESCE(s.text_override, p.body), s.remote_url, s.error_message,"
-        " s.recurrence_id IS NOT NULL," + _PART_COUNTS + " FROM scheduled_posts s"
+        " s.recurrence_id IS NOT NULL," + _part_counts() + _MEMBERS + " FROM scheduled_posts s"
         " JOIN posts p ON p.id = s.post_id"
         f" WHERE {where} ORDER BY {order}" + (f" LIMIT {int(limit)}" if limit is not None else "")
     )
@@ -836,8 +900,11 @@ def upcoming_rows(
     """``(total, accounts, rows)``: how many posts :func:`upcoming_views` lists, and
     the first ``limit`` of them (all with None) as :func:`calendar_rows` shapes rows."""
     now = (clock or SystemClock()).now()
-    where = "s.status = ? AND s.scheduled_time <= ?"
-    params: list[object] = [Status.PENDING.value, utc_text(now + timedelta(days=days))]
+    where = "s.status IN (?, ?) AND s.scheduled_time <= ?"
+    params: list[object] = [
+        *sorted(s.value for s in UPCOMING),
+        utc_text(now + timedelta(days=days)),
+    ]
     accounts, rows = _calendar_shaped_rows(where, params, "s.next_attempt_at, s.id", limit)
     if limit is None or len(rows) < limit:
         return len(rows), accounts, rows
@@ -854,6 +921,17 @@ def status_count(*statuses: Status) -> int:
         f"SELECT COUNT(*) FROM scheduled_posts WHERE status IN ({', '.join('?' * len(wanted))})",
         wanted,
     ).fetchone()
+    return int(total)
+
+
+def awaiting_approval_count(account_id: int | None = None) -> int:
+    """How many posts wait for a member's approval (of one account, if given)."""
+    sql = "SELECT COUNT(*) FROM scheduled_posts WHERE status = ?"
+    params: list[object] = [Status.AWAITING_APPROVAL.value]
+    if account_id is not None:
+        sql += " AND account_id = ?"
+        params.append(account_id)
+    (total,) = database.execute_sql(sql, params).fetchone()
     return int(total)
 
 
@@ -1027,10 +1105,11 @@ def _filter_clauses(flt: ScheduleFilter) -> tuple[list[str], list[object]]:
     if flt.account_id is not None:
         clauses.append("s.account_id = ?")
         params.append(flt.account_id)
+    like = backend.current().like
     for word in flt.text.split():
         clauses.append(
-            "(COALESCE(s.text_override, p.body) LIKE ? ESCAPE '\\'"
-            " OR a.display_name LIKE ? ESCAPE '\\')"
+            f"(COALESCE(s.text_override, p.body) {like} ? ESCAPE '\\'"
+            f" OR a.display_name {like} ? ESCAPE '\\')"
         )
         params += [_like(word), _like(word)]
     return clauses, params
@@ -1154,7 +1233,8 @@ def snapshot_candidates(
     None), oldest first."""
     sql = (
         "SELECT s.id, s.account_id, a.platform, s.remote_id, s.published_at,"
-        " (SELECT group_concat(DISTINCT m.age_bucket) FROM post_metrics m"
+        f" (SELECT {backend.current().group_concat('m.age_bucket', distinct=True)}"
+        " FROM post_metrics m"
         "  WHERE m.schedule_id = s.id)"
         " FROM scheduled_posts s JOIN accounts a ON a.id = s.account_id"
         f" WHERE s.status = '{Status.PUBLISHED}' AND a.status = '{AccountStatus.CONNECTED}'"

@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import json
+import os
 import secrets
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from milton_desktop.domain.status import MAILED_OUTCOMES
+from milton_desktop.storage import backend
 from milton_desktop.storage.models import Setting, database
+
+#: the file in a home's data folder holding its install id in team mode: each home is
+#: a machine of its own, so the id cannot live in the shared database
+INSTALL_ID_FILE = "install-id"
 
 
 @dataclass(frozen=True)
@@ -69,7 +76,7 @@ def get(key: str) -> Any:
 def set_value(key: str, value: Any) -> None:
     if key not in OPTIONS:
         raise KeyError(f"unknown setting {key!r}")
-    Setting.replace(key=key, value=json.dumps(value)).execute()
+    _upsert(key, json.dumps(value))
 
 
 def all_values() -> dict[str, Any]:
@@ -91,7 +98,14 @@ def all_values() -> dict[str, Any]:
 
 
 def install_id() -> str:
-    """A random id for this data folder, made once; scopes keyring entries to it."""
+    """A random id for this data folder, made once; scopes keyring entries to it.
+
+    Kept in the database of a home's own SQLite file; in team mode in the home's data
+    folder (:func:`machine_install_id`), as the database is every machine's.
+    """
+    on = backend.current()
+    if on.is_postgres and on.local_dir is not None:
+        return machine_install_id(on.local_dir)
     # read first: every command asks for it at start-up, and a read-only one must not
     # wait for another process's write lock
     row = Setting.get_or_none(Setting.key == "_install_id")
@@ -106,6 +120,25 @@ def install_id() -> str:
             ).on_conflict_ignore().execute()
             row = Setting.get(Setting.key == "_install_id")
     return json.loads(row.value)
+
+
+def machine_install_id(data_dir: Path) -> str:
+    """The install id of the home whose data folder is ``data_dir``, made once."""
+    path = data_dir / INSTALL_ID_FILE
+    try:
+        return path.read_text(encoding="ascii").strip()
+    except FileNotFoundError:
+        pass
+    value = secrets.token_hex(8)
+    staged = path.with_suffix(f".{os.getpid()}.new")
+    staged.write_text(value + "\n", encoding="ascii")
+    try:  # two processes starting at once: the first one's id wins, and both use it
+        os.link(staged, path)
+    except FileExistsError:
+        pass
+    finally:
+        staged.unlink(missing_ok=True)
+    return path.read_text(encoding="ascii").strip()
 
 
 def platform_state(platform: str) -> dict[str, str]:
@@ -128,4 +161,11 @@ def get_internal(key: str, default: Any = None) -> Any:
 
 
 def set_internal(key: str, value: Any) -> None:
-    Setting.replace(key=f"_{key}", value=json.dumps(value)).execute()
+    _upsert(f"_{key}", json.dumps(value))
+
+
+def _upsert(key: str, text: str) -> None:
+    """Write one setting, replacing what was there (an upsert both engines speak)."""
+    Setting.insert(key=key, value=text).on_conflict(
+        conflict_target=[Setting.key], update={Setting.value: text}
+    ).execute()

@@ -18,7 +18,8 @@ import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
-from milton_desktop.storage.db import BUSY_TIMEOUT_S, MIGRATIONS, SCHEMA_VERSION
+from milton_desktop.storage.backend import SQLITE
+from milton_desktop.storage.db import BUSY_TIMEOUT_S, MIGRATIONS, SCHEMA_VERSION, Both
 
 
 class SnapshotError(RuntimeError):
@@ -82,7 +83,9 @@ def migrate(path: Path) -> int:
         try:
             for step in range(version + 1, SCHEMA_VERSION + 1):
                 for statement in MIGRATIONS.get(step, ()):
-                    conn.execute(statement)
+                    conn.execute(
+                        statement.text(SQLITE) if isinstance(statement, Both) else statement
+                    )
             conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             conn.execute("COMMIT")
         except BaseException:

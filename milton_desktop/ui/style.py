@@ -35,6 +35,7 @@ STATUS_COLORS: dict[str, str] = {
     Status.UNCERTAIN: "#ea580c",  # orange
     Status.MISSED: "#7d6e9e",  # grey-purple
     Status.CANCELLED: "#9ca3af",  # grey
+    Status.AWAITING_APPROVAL: "#0f8a8a",  # teal: waits for a member, nothing went wrong
 }
 
 STATUS_LABELS: dict[str, str] = {
@@ -45,6 +46,7 @@ STATUS_LABELS: dict[str, str] = {
     Status.UNCERTAIN: "Uncertain",
     Status.MISSED: "Missed",
     Status.CANCELLED: "Cancelled",
+    Status.AWAITING_APPROVAL: "Awaiting approval",
 }
 
 #: a one-character mark drawn on chips so a status never depends on colour alone
@@ -55,6 +57,7 @@ STATUS_MARKS: dict[str, str] = {
     Status.UNCERTAIN: "?",
     Status.MISSED: "◷",
     Status.CANCELLED: "✕",
+    Status.AWAITING_APPROVAL: "⚐",  # a flag waiting to be raised (in the common fonts)
 }
 
 #: drawn on the chip of a post that repeats

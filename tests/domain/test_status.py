@@ -25,6 +25,7 @@ def test_statuses_are_the_words_stored_and_printed():
         "uncertain",
         "missed",
         "cancelled",
+        "awaiting_approval",
     ]
     assert Status.PENDING == "pending" and f"{Status.MISSED}" == "missed"
 
@@ -33,7 +34,14 @@ def test_the_sets_follow_the_state_machine():
     # nothing can be cancelled or moved once it started going out or is history
     assert not (CANCELLABLE | MOVABLE) & ({Status.PUBLISHING} | FINAL | {Status.UNCERTAIN})
     # what blocks removing an account is what may still reach the platform
-    assert {Status.PENDING, Status.PUBLISHING, Status.MISSED, Status.UNCERTAIN} == LIVE
+    # (a post awaiting approval still may, once a member approves it)
+    assert {
+        Status.PENDING,
+        Status.PUBLISHING,
+        Status.MISSED,
+        Status.UNCERTAIN,
+        Status.AWAITING_APPROVAL,
+    } == LIVE
     assert NEEDS_ATTENTION.isdisjoint(FINAL)
     assert set(Status) == LIVE | FINAL | {Status.FAILED}
 

@@ -196,6 +196,11 @@ def test_a_database_that_needs_migrating_while_busy_says_so_in_one_line(cli, fak
     _due_post(cli, fake)
     db = cli.home / "milton.sqlite3"
     with sqlite3.connect(db) as con:  # as the previous version left it
+        con.execute("ALTER TABLE accounts DROP COLUMN require_approval")  # schema 13
+        for column in ("created_by", "updated_by", "approved_by", "approved_at"):
+            con.execute(f"ALTER TABLE scheduled_posts DROP COLUMN {column}")
+        con.execute("ALTER TABLE recurrences DROP COLUMN created_by")
+        con.execute("ALTER TABLE scheduled_posts DROP COLUMN claimed_machine")  # schema 12
         con.execute("DROP TABLE mail_outbox")  # schema 10
         con.execute("DROP INDEX voices_name")  # schema 9
         con.execute("DROP TABLE voices")

@@ -22,6 +22,7 @@ from milton_desktop.publishers.base import (
     Transient,
 )
 from milton_desktop.storage.models import Account, PublishingResult, ScheduledPost
+from tests.backends import both_backends
 
 
 def _schedule(clock, account, minutes=10, text="hello"):
@@ -42,6 +43,7 @@ def test_nothing_is_due_before_its_time(engine, clock, account):
     assert engine.publish_due() == []
 
 
+@both_backends
 def test_due_post_is_published_once_with_a_result_row(engine, clock, account, scripted):
     sched = _schedule(clock, account)
     clock.advance(timedelta(minutes=10, milliseconds=40))
@@ -58,6 +60,7 @@ def test_due_post_is_published_once_with_a_result_row(engine, clock, account, sc
     assert len(scripted.calls) == 1
 
 
+@both_backends
 def test_claim_is_atomic_between_two_engines(engine, creds, clock, account, scripted):
     sched = _schedule(clock, account)
     clock.advance(timedelta(minutes=11))
@@ -68,6 +71,7 @@ def test_claim_is_atomic_between_two_engines(engine, creds, clock, account, scri
     assert _row(sched.id).attempts == 1
 
 
+@both_backends
 def test_many_threads_racing_claim_exactly_one_wins(engine, creds, clock, account, db):
     sched = _schedule(clock, account)
     clock.advance(timedelta(minutes=11))
@@ -116,6 +120,7 @@ def test_retries_of_a_create_that_may_have_landed_end_uncertain_not_failed(
     assert len(scripted.calls) == 3
 
 
+@both_backends
 def test_transient_error_retries_with_capped_backoff_then_fails(engine, clock, account, scripted):
     sched = _schedule(clock, account)
     scripted.script = [Transient("503 on upload")] * 3
@@ -174,6 +179,7 @@ def test_rejected_fails_without_retry(engine, clock, account, scripted):
     assert len(scripted.calls) == 1
 
 
+@both_backends
 def test_outcome_unknown_is_uncertain_and_never_retried(engine, clock, account, scripted):
     _schedule(clock, account)
     scripted.script = [OutcomeUnknown("read timeout on create")]
@@ -267,6 +273,7 @@ def test_missing_token_fails_with_reconnect(engine, clock, account, creds, scrip
     assert scripted.calls == []
 
 
+@both_backends
 def test_late_within_grace_is_published_beyond_is_missed(engine, clock, account, scripted):
     early = _schedule(clock, account, minutes=10, text="a")
     late = _schedule(clock, account, minutes=200, text="b")
@@ -280,6 +287,7 @@ def test_late_within_grace_is_published_beyond_is_missed(engine, clock, account,
     assert [c[0] for c in scripted.calls] == ["a"]
 
 
+@both_backends
 def test_clock_jumping_back_publishes_nothing_twice(engine, clock, account, scripted):
     sched = _schedule(clock, account, minutes=10)
     clock.advance(timedelta(minutes=10))
@@ -291,6 +299,7 @@ def test_clock_jumping_back_publishes_nothing_twice(engine, clock, account, scri
     assert len(scripted.calls) == 1
 
 
+@both_backends
 def test_crash_recovery_marks_dead_claims_uncertain(engine, creds, clock, account, scripted):
     sched = _schedule(clock, account)
     clock.advance(timedelta(minutes=10))
@@ -307,6 +316,7 @@ def test_crash_recovery_marks_dead_claims_uncertain(engine, creds, clock, accoun
     assert scripted.calls == []
 
 
+@both_backends
 def test_live_claim_of_another_engine_is_left_alone_whatever_the_clocks(
     engine, creds, clock, account
 ):
@@ -346,6 +356,7 @@ def test_cancel_only_from_pending(engine, clock, account):
     assert engine.publish_due() == []
 
 
+@both_backends
 def test_cancel_loses_to_a_claim(engine, clock, account):
     sched = _schedule(clock, account)
     clock.advance(timedelta(minutes=10))
@@ -376,6 +387,7 @@ def test_reschedule_and_publish_now(engine, clock, account, scripted):
         schedules.reschedule(sched.id, clock.now() + timedelta(hours=1), clock=clock)
 
 
+@both_backends
 def test_a_long_backlog_on_one_account_never_hides_another_accounts_due_post(
     engine, clock, account, creds
 ):

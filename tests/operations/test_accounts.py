@@ -254,6 +254,7 @@ def test_connect_leaves_nothing_when_the_keyring_refuses(
         keyring.set_keyring(previous)
 
 
+@pytest.mark.sqlite_only("probes the home file's write lock with sqlite3")
 @pytest.mark.parametrize("operation", ["connect", "reconnect", "remove"])
 def test_no_write_lock_is_held_while_the_keyring_is_asked(creds, backend, operation):
     """The keyring may sit on an unlock prompt for minutes; the scheduler (another
@@ -509,6 +510,7 @@ def test_a_held_snapshot_of_a_removed_account_never_means_another_one(creds, clo
         _schedule(clock, work)  # not the LinkedIn account that happens to be named "1"
 
 
+@pytest.mark.sqlite_only("a plain thread's connection is left open by design here")
 def test_reconnecting_cannot_bring_back_a_removed_account(creds, backend, work):
     backend.hold = True
     result: list[BaseException] = []

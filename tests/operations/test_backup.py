@@ -29,6 +29,13 @@ from tests.storage.test_db import (
     _undo_schema_8,
     _undo_schema_9,
     _undo_schema_10,
+    _undo_schema_12,
+    _undo_schema_13,
+    _undo_schema_15,
+)
+
+pytestmark = pytest.mark.sqlite_only(
+    "backs up the home's file; a team database refuses (tests/storage/test_portable.py)"
 )
 
 SECRET = "tok-very-secret-0123456789abcdef"
@@ -279,6 +286,9 @@ def test_an_older_schema_backup_is_migrated(home, tmp_path, monkeypatch):
 
 def _to_schema_6(path: Path) -> None:
     with sqlite3.connect(path) as conn:
+        _undo_schema_15(conn)
+        _undo_schema_13(conn)
+        _undo_schema_12(conn)
         _undo_schema_10(conn)
         _undo_schema_9(conn)
         _undo_schema_8(conn)

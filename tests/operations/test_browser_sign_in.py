@@ -77,6 +77,7 @@ def _kept(memory_keyring) -> dict[str, dict]:
     }
 
 
+@pytest.mark.sqlite_only("reads the home's database file for the secret")
 def test_first_sign_in_registers_milton_and_connects(creds, fake, memory_keyring, caplog):
     caplog.set_level(logging.DEBUG)
     fake.max_characters = 1000

@@ -362,6 +362,7 @@ def _fail_on_body(body: str, message: str = "disk I/O error") -> None:
     )
 
 
+@pytest.mark.sqlite_only("an SQLite trigger injects the failure")
 def test_a_write_failing_mid_import_leaves_the_database_and_media_as_they_were(
     tmp_path, accounts, clock, media_dir
 ):
@@ -387,6 +388,7 @@ def test_a_write_failing_mid_import_leaves_the_database_and_media_as_they_were(
     assert result.count == 100 and len(list(media_dir.iterdir())) == 1
 
 
+@pytest.mark.sqlite_only("SQLite's page limit fills the disk")
 def test_a_full_disk_mid_import_rolls_everything_back(db, tmp_path, accounts, clock, media_dir):
     rows = [
         ["long text " * 200 + str(n), "Work LinkedIn", FUTURE, "", "", "", "", ""]
@@ -433,6 +435,7 @@ def test_a_row_that_became_invalid_after_the_plan_refuses_the_import(
 # ---------------------------------------------------------------- duplicates
 
 
+@pytest.mark.both_backends
 def test_importing_a_file_twice_creates_nothing_twice(tmp_path, accounts, clock, media_dir):
     jpeg(tmp_path / "pic.jpg")
     queue.set_queue(accounts["x"], ["MO,WE,FR 09:00"], timezone="UTC")
@@ -573,6 +576,7 @@ def test_media_paths_relative_to_the_csv_folder_are_copied_with_alt_text(
     assert set(result.copied) == {Path(rows[0].path), Path(rows[1].path)}
 
 
+@pytest.mark.both_backends
 def test_a_repeating_row_creates_its_repeat_and_first_occurrences(
     tmp_path, accounts, clock, media_dir
 ):
@@ -624,6 +628,7 @@ def test_a_file_as_the_export_writes_it_imports_unchanged(tmp_path, accounts, cl
 # ---------------------------------------------------------------- undo
 
 
+@pytest.mark.both_backends
 def test_remove_imported_takes_the_whole_import_away(tmp_path, accounts, clock, media_dir):
     jpeg(tmp_path / "pic.jpg")
     kept = posts.add_post("not imported")

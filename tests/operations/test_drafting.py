@@ -46,6 +46,7 @@ def long_text(n):
 # ---------------------------------------------------------------- configuration
 
 
+@pytest.mark.sqlite_only("reads the home's database file for the key")
 def test_the_key_is_in_the_keyring_only(fake, store, milton_home, memory_keyring):
     config = drafting.current()
     assert config is not None and config.has_key and not config.remote

@@ -94,6 +94,7 @@ def home(accounts, clock, tmp_path):
     }
 
 
+@pytest.mark.both_backends
 def test_csv_has_the_import_columns_and_reads_back(home):
     text, report = _stream("csv")
     header = next(csv.reader(io.StringIO(text, newline="")))
@@ -134,6 +135,7 @@ def test_pending_filter_is_the_round_trip_set(home):
     assert [r["text"] for r in drafts] == ["an idea"]
 
 
+@pytest.mark.both_backends
 def test_csv_to_a_file_takes_its_media_along(home, tmp_path):
     out = tmp_path / "elsewhere" / "march.csv"
     out.parent.mkdir()
@@ -159,6 +161,7 @@ def test_a_failed_file_export_leaves_no_file(home, tmp_path, monkeypatch):
     assert list(tmp_path.glob("*x.json*")) == []
 
 
+@pytest.mark.both_backends
 def test_json_has_posts_media_and_results(home):
     text, report = _stream("json")
     data = json.loads(text)
@@ -177,6 +180,7 @@ def test_json_has_posts_media_and_results(home):
     assert [d["text"] for d in data["drafts"]] == ["an idea"]
 
 
+@pytest.mark.both_backends
 def test_ics_parses_with_icalendar(home):
     text, report = _stream("ics")
     cal = icalendar.Calendar.from_ical(text)

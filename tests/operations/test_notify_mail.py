@@ -218,6 +218,7 @@ def test_the_body_has_the_text_times_in_the_users_zone_the_link_and_what_to_do()
 # ---------------------------------------------------------------- one mail per outcome
 
 
+@pytest.mark.both_backends
 def test_one_publish_makes_exactly_one_mail(creds, smtp, clock, engine, x_account, fake_x):
     _configure(creds, smtp, clock)
     row = _publish(engine, clock, x_account)
@@ -261,6 +262,7 @@ def test_a_retry_then_a_publish_makes_one_mail(creds, smtp, clock, engine, x_acc
     assert [m.event for m in _outbox()] == ["published"]
 
 
+@pytest.mark.both_backends
 def test_an_outcome_recorded_again_queues_no_second_mail(creds, smtp, clock):
     _configure(creds, smtp, clock)
     assert notify_mail.queue_outcome(5, 11, "published", clock.now()) is True

@@ -248,6 +248,7 @@ def test_free_slots_for_the_calendar_leave_out_taken_and_past_ones(work, account
     ]
 
 
+@pytest.mark.sqlite_only("SQLite's deferred foreign keys; a timing of the home file")
 def test_next_slot_stays_fast_with_a_hundred_thousand_schedules(work, accounts, clock):
     post = posts.add_post("busy")
     # a year and more of this account's slots taken, and many other rows around them

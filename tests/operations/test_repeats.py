@@ -126,6 +126,7 @@ def test_stop_series_cancels_pending_occurrences(account):
     assert recurrence.materialize(clock.now()).created == ()
 
 
+@pytest.mark.sqlite_only("probes the home file's write lock with sqlite3")
 def test_expanding_rules_never_holds_the_write_lock(account, monkeypatch):
     """`schedule --repeat` once held the database for 17 s while it expanded rules:
     every other process (the scheduler recording a result) waited, then failed."""

@@ -114,6 +114,7 @@ def test_attention_and_missed_ids(accounts, clock):
 # ---------------------------------------------------------------- the list view's read
 
 
+@pytest.mark.both_backends
 def test_table_rows_filter_by_text_status_platform_and_account(accounts, clock):
     a = schedule_later(posts.add_post("Spring sale 50% off"), accounts["x"], clock)
     b = schedule_later(posts.add_post("Team offsite photos"), accounts["linkedin"], clock)
@@ -141,6 +142,7 @@ def test_table_rows_filter_by_text_status_platform_and_account(accounts, clock):
     assert rows[0][-1] == "token expired"  # the reason comes with the row
 
 
+@pytest.mark.sqlite_only("a timing of the home file")
 def test_table_pages_are_stable_and_fast_at_ten_thousand_rows(accounts, clock):
     post = posts.add_post("Bulk")
     base = LATER

@@ -52,6 +52,10 @@ def test_a_version_1_database_is_migrated_and_keeps_its_rows(tmp_path):
             conn.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
         conn.execute("ALTER TABLE accounts DROP COLUMN tier")
         conn.execute("ALTER TABLE scheduled_posts DROP COLUMN resume")  # schema 3
+        _undo_schema_15(conn)
+        _undo_schema_13(conn)
+        _undo_schema_12(conn)
+        _undo_schema_11(conn)
         _undo_schema_10(conn)
         _undo_schema_9(conn)
         _undo_schema_8(conn)
@@ -110,6 +114,10 @@ def test_a_version_4_database_gets_the_journal_key_and_keeps_its_results(tmp_pat
     PublishingResult.create(schedule=row, attempt=1, started_at=NOW, outcome="published")
     close_database()
     with sqlite3.connect(path) as conn:
+        _undo_schema_15(conn)
+        _undo_schema_13(conn)
+        _undo_schema_12(conn)
+        _undo_schema_11(conn)
         _undo_schema_10(conn)
         _undo_schema_9(conn)
         _undo_schema_8(conn)
@@ -149,6 +157,10 @@ def test_a_version_5_database_gets_follow_ups_and_keeps_its_posts(tmp_path):
     PublishingResult.create(schedule=row, attempt=1, started_at=NOW, outcome="published")
     close_database()
     with sqlite3.connect(path) as conn:
+        _undo_schema_15(conn)
+        _undo_schema_13(conn)
+        _undo_schema_12(conn)
+        _undo_schema_11(conn)
         _undo_schema_10(conn)
         _undo_schema_9(conn)
         _undo_schema_8(conn)
@@ -193,6 +205,10 @@ def test_a_version_7_database_gets_post_metrics_as_a_new_one_has_them(tmp_path):
     )
     close_database()
     with sqlite3.connect(path) as conn:
+        _undo_schema_15(conn)
+        _undo_schema_13(conn)
+        _undo_schema_12(conn)
+        _undo_schema_11(conn)
         _undo_schema_10(conn)
         _undo_schema_9(conn)
         _undo_schema_8(conn)
@@ -250,6 +266,10 @@ def test_a_version_6_database_gets_the_queue_as_a_new_one_has_it(tmp_path):
     acc = Account.create(platform="x", display_name="mine", remote_id="1")
     close_database()
     with sqlite3.connect(path) as conn:
+        _undo_schema_15(conn)
+        _undo_schema_13(conn)
+        _undo_schema_12(conn)
+        _undo_schema_11(conn)
         _undo_schema_10(conn)
         _undo_schema_9(conn)
         _undo_schema_8(conn)
@@ -281,6 +301,10 @@ def test_a_version_8_database_gets_the_voices_as_a_new_one_has_them(tmp_path):
     old = Post.create(body="before voices", voice="coach")
     close_database()
     with sqlite3.connect(path) as conn:
+        _undo_schema_15(conn)
+        _undo_schema_13(conn)
+        _undo_schema_12(conn)
+        _undo_schema_11(conn)
         _undo_schema_10(conn)
         _undo_schema_9(conn)
         conn.execute("PRAGMA user_version = 8")
@@ -309,6 +333,9 @@ def test_an_edited_guide_survives_the_seeding(tmp_path):
     close_database()
     with sqlite3.connect(path) as conn:  # as if the seeding ran again
         conn.execute("PRAGMA user_version = 8")
+        _undo_schema_15(conn)
+        _undo_schema_13(conn)
+        _undo_schema_12(conn)
         conn.execute("DROP INDEX voices_name")
         conn.execute('CREATE UNIQUE INDEX "voices_name" ON "voices" ("name")')
         conn.execute("ALTER TABLE posts DROP COLUMN variants")
@@ -335,6 +362,10 @@ def test_a_version_9_database_gets_the_mail_outbox_as_a_new_one_has_it(tmp_path)
     acc = Account.create(platform="x", display_name="mine", remote_id="1")
     close_database()
     with sqlite3.connect(path) as conn:
+        _undo_schema_15(conn)
+        _undo_schema_13(conn)
+        _undo_schema_12(conn)
+        _undo_schema_11(conn)
         _undo_schema_10(conn)
         conn.execute("PRAGMA user_version = 9")
     assert "mail_outbox" not in {t for (t, _sql) in _schema(path)}
@@ -349,6 +380,73 @@ def test_a_version_9_database_gets_the_mail_outbox_as_a_new_one_has_it(tmp_path)
         assert notify_mail.mail_status().pending == 1
     finally:
         close_database()
+    assert _version(path) == SCHEMA_VERSION
+    assert _schema(path) == _schema(new)
+
+
+def _undo_schema_11(conn):
+    conn.execute("DROP TABLE machines")  # its index goes with it
+
+
+def _undo_schema_12(conn):
+    conn.execute("ALTER TABLE scheduled_posts DROP COLUMN claimed_machine")
+
+
+def _undo_schema_13(conn):
+    conn.execute("ALTER TABLE accounts DROP COLUMN require_approval")
+    for column in ("created_by", "updated_by", "approved_by", "approved_at"):
+        conn.execute(f"ALTER TABLE scheduled_posts DROP COLUMN {column}")
+    conn.execute("ALTER TABLE recurrences DROP COLUMN created_by")
+
+
+def _undo_schema_15(conn):
+    conn.execute("DROP TABLE media_blobs")  # its index goes with it
+
+
+def test_a_version_10_database_gets_the_machines_table_as_a_new_one_has_it(tmp_path):
+    from milton_desktop.storage.models import Machine
+
+    new = tmp_path / "new.sqlite3"
+    open_database(new)
+    close_database()
+    path = tmp_path / "v10.sqlite3"
+    open_database(path)
+    acc = Account.create(platform="x", display_name="mine", remote_id="1")
+    close_database()
+    with sqlite3.connect(path) as conn:
+        _undo_schema_15(conn)
+        _undo_schema_13(conn)
+        _undo_schema_12(conn)
+        _undo_schema_11(conn)
+        conn.execute("PRAGMA user_version = 10")
+    assert "machines" not in {t for (t, _sql) in _schema(path)}
+
+    open_database(path)
+    try:
+        assert Account.get_by_id(acc.id).display_name == "mine"
+        fields = dict(label="a", started_at=NOW, last_seen_at=NOW, interval_s=60, accounts="[]")
+        Machine.create(install_id="abc", online=True, **fields)
+        with pytest.raises(IntegrityError):  # one row per machine
+            Machine.create(install_id="abc", online=False, **fields)
+    finally:
+        close_database()
+    assert _version(path) == SCHEMA_VERSION
+    assert _schema(path) == _schema(new)
+
+
+def test_a_version_14_database_gets_the_media_table_as_a_new_one_has_it(tmp_path):
+    new = tmp_path / "new.sqlite3"
+    open_database(new)
+    close_database()
+    path = tmp_path / "v14.sqlite3"
+    open_database(path)
+    close_database()
+    with sqlite3.connect(path) as conn:
+        _undo_schema_15(conn)
+        conn.execute("PRAGMA user_version = 14")
+    assert "media_blobs" not in {t for (t, _sql) in _schema(path)}
+    open_database(path)
+    close_database()
     assert _version(path) == SCHEMA_VERSION
     assert _schema(path) == _schema(new)
 
@@ -381,3 +479,27 @@ def test_a_database_from_a_newer_version_is_refused(tmp_path):
         conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
     with pytest.raises(DatabaseError, match="written by a newer Milton Desktop"):
         open_database(path)
+
+
+def test_a_version_11_database_gets_members_and_approvals_as_a_new_one_has_them(tmp_path):
+    new = tmp_path / "new.sqlite3"
+    open_database(new)
+    close_database()
+    path = tmp_path / "v11.sqlite3"
+    open_database(path)
+    acc = Account.create(platform="x", display_name="mine", remote_id="1")
+    close_database()
+    with sqlite3.connect(path) as conn:
+        _undo_schema_13(conn)
+        _undo_schema_12(conn)
+        conn.execute("PRAGMA user_version = 11")
+    assert "created_by" not in _columns(path, "scheduled_posts")
+
+    open_database(path)
+    try:
+        kept = Account.get_by_id(acc.id)
+        assert kept.require_approval is False  # what it was: its posts go out as before
+    finally:
+        close_database()
+    assert _version(path) == SCHEMA_VERSION
+    assert _schema(path) == _schema(new)

@@ -34,6 +34,7 @@ def _scheduled(account, clock, text="hello", hours=2):
     return schedules.schedule(post.id, account, NOW + timedelta(hours=hours), clock=clock)
 
 
+@pytest.mark.sqlite_only("holds the home file's write lock; see test_portable")
 def test_the_calendar_read_does_not_wait_for_a_writer(account, clock, milton_home):
     row = _scheduled(account, clock)
     writer = sqlite3.connect(str(milton_home / "milton.sqlite3"), timeout=1)
@@ -103,6 +104,7 @@ def test_removed_accounts_are_gone_from_lookups_but_not_from_history(account, cl
     assert [r[0] for r in rows] == [row.id] and accounts[account.id][0] == "Work (removed)"
 
 
+@pytest.mark.both_backends
 def test_ids_and_counts_by_status(account, clock):
     first, second = _scheduled(account, clock, hours=1), _scheduled(account, clock, hours=3)
     ScheduledPost.update(status="missed").where(ScheduledPost.id == second.id).execute()
@@ -114,6 +116,7 @@ def test_ids_and_counts_by_status(account, clock):
         queries.schedule_ids("done")
 
 
+@pytest.mark.both_backends
 def test_post_rows_are_the_stable_json_shape(account, clock):
     row = _scheduled(account, clock, text="hi")
     assert queries.post_rows() == [
@@ -144,6 +147,7 @@ def test_listing_times_are_written_as_iso_z_would(value):
     assert queries._z(None) is None
 
 
+@pytest.mark.both_backends
 def test_the_json_listing_says_what_the_row_listing_says(account, clock):
     """``list --json`` writes rows SQLite encoded; they must be the dicts, exactly."""
     single = _scheduled(account, clock, text='plain «unicode» "quoted"\n\ttab\x01')
@@ -170,3 +174,23 @@ def test_the_json_listing_says_what_the_row_listing_says(account, clock):
         encoded = list(queries.schedule_rows_json(**filters))
         assert [json.loads(text) for text in encoded] == rows
     assert len(queries.schedule_rows()) == 4
+
+
+def test_the_calendar_counts_a_threads_parts_on_both_backends(any_db):
+    """The part counts are computed in SQL, in each engine's own JSON functions."""
+    clock = FakeClock(NOW)
+    acc = Account.create(platform="x", display_name="Thread", username="t", remote_id="8")
+    single = schedules.schedule(
+        posts.add_post("one part", clock=clock).id, acc, NOW + timedelta(hours=1), clock=clock
+    )
+    thread = schedules.schedule(
+        posts.add_post("first", follow_ups=["second", "third"], clock=clock).id,
+        acc,
+        NOW + timedelta(hours=2),
+        clock=clock,
+    )
+    parts = [{"index": 0, "status": "published"}, {"index": 1, "status": "pending"}]
+    ScheduledPost.update(parts=json.dumps(parts)).where(ScheduledPost.id == thread.id).execute()
+    _accounts, rows = queries.calendar_rows(NOW, NOW + timedelta(days=1))
+    counts = {row[0]: (row[9], row[10]) for row in rows}
+    assert counts == {single.id: (1, 0), thread.id: (3, 1)}

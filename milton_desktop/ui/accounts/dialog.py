@@ -53,10 +53,10 @@ from milton_desktop.domain.errors import UserError
 from milton_desktop.domain.redaction import redact_known
 from milton_desktop.domain.status import AccountStatus
 from milton_desktop.domain.timeutil import TimeInputError, get_zone, human_delta
-from milton_desktop.operations import accounts, browser_sign_in
+from milton_desktop.operations import accounts, approvals, browser_sign_in
 from milton_desktop.publishers import oauth, registry
 from milton_desktop.publishers.base import PublishError, RateLimited, Transient
-from milton_desktop.storage import settings
+from milton_desktop.storage import queries, settings
 from milton_desktop.storage.credentials import KEYRING_HELP, CredentialStore, backend_is_secure
 from milton_desktop.storage.queries import AccountView
 from milton_desktop.ui import tones
@@ -1224,6 +1224,14 @@ class AccountsDialog(QDialog):
         layout.addWidget(self.busy)
         self.error_label = _error_label("accountsError")
         layout.addWidget(self.error_label)
+        self.approval_check = QCheckBox("Posts to this account wait for a member's approval")
+        self.approval_check.setObjectName("requireApproval")
+        self.approval_check.setToolTip(
+            "A post scheduled to it goes out only after a member approves it (right-click "
+            "it ▸ Approve); one nobody approved by its time is missed"
+        )
+        self.approval_check.toggled.connect(self._on_approval_check_toggled)
+        layout.addWidget(self.approval_check)
 
         buttons = QHBoxLayout()
         self.connect_button = QPushButton("Connect…")
@@ -1319,6 +1327,11 @@ class AccountsDialog(QDialog):
 
     def _on_table_selection_changed(self) -> None:
         chosen = bool(self.table.selectedItems())
+        account = self.selected_account() if chosen else None
+        self.approval_check.blockSignals(True)
+        self.approval_check.setChecked(bool(account and account.require_approval))
+        self.approval_check.blockSignals(False)
+        self.approval_check.setEnabled(account is not None and not self._busy)
         self.reconnect_button.setEnabled(chosen and not self._busy)
         self.queue_button.setEnabled(chosen and not self._busy)
         self.remove_button.setEnabled(chosen and not self._busy)
@@ -1395,6 +1408,43 @@ class AccountsDialog(QDialog):
         self.queue_dialog = dialog
         dialog.open()
         return dialog
+
+    def set_require_approval(self, required: bool) -> bool:
+        """Switch the selected account's approval requirement; False when not done
+        (nothing selected, busy, or the user kept it as it was)."""
+        acc = self.selected_account()
+        if acc is None or self._busy or acc.require_approval == required:
+            return False
+        waiting = queries.awaiting_approval_count(acc.id)
+        if not required and waiting:
+            posts = "post that waits" if waiting == 1 else "posts that wait"
+            text = (
+                f"Posts to “{acc.display_name}” will no longer need approval.\n\n"
+                f"Its {waiting} {posts} for approval will go out at their times, "
+                "unapproved."
+            )
+            if not self.confirm("Stop requiring approval", text, "Release them"):
+                self._on_table_selection_changed()  # the box shows what still holds
+                return False
+        account_id, name = acc.id, acc.display_name
+        self._set_busy(f"Changing “{name}”…")
+        run_in_background(
+            lambda: approvals.set_require_approval(account_id, required),
+            parent=self,
+            on_success=self._on_approval_done,
+            on_failure=self._on_task_failed,
+            writes=True,
+            until_finished=False,
+        )
+        return True
+
+    def _on_approval_check_toggled(self, checked: bool) -> None:
+        self.set_require_approval(checked)
+
+    def _on_approval_done(self, change: approvals.ApprovalChange) -> None:
+        self._set_busy(None)
+        self.refresh(select_id=change.account.id)
+        self.accounts_changed.emit()
 
     def _on_queue_clicked(self) -> None:
         account = self.selected_account()

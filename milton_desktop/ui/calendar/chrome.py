@@ -33,6 +33,7 @@ STATUS_FILTERS: tuple[tuple[str, frozenset[str]], ...] = (
     ("All statuses", frozenset()),
     ("Needs attention", frozenset(NEEDS_ATTENTION)),
     ("Pending", frozenset({Status.PENDING})),
+    ("Awaiting approval", frozenset({Status.AWAITING_APPROVAL})),
     ("Published", frozenset({Status.PUBLISHED})),
     ("Failed", frozenset({Status.FAILED})),
     ("Uncertain", frozenset({Status.UNCERTAIN})),

@@ -144,17 +144,20 @@ class HoverCard(QFrame):
         self.media_label.setObjectName("hoverCardMedia")
         self.reason_label = QLabel(self)
         self.reason_label.setObjectName("hoverCardReason")
+        self.members_label = QLabel(self)
+        self.members_label.setObjectName("hoverCardMembers")
         for label in (
             self.head_label,
             self.when_label,
             self.text_label,
             self.media_label,
             self.reason_label,
+            self.members_label,
         ):
             label.setWordWrap(True)
             label.setTextFormat(Qt.TextFormat.PlainText)
             label.setForegroundRole(QPalette.ColorRole.Text)
-        for label in (self.when_label, self.media_label):
+        for label in (self.when_label, self.media_label, self.members_label):
             style.dim_label(label)
             label.setForegroundRole(QPalette.ColorRole.WindowText)
         layout = QVBoxLayout(self)
@@ -166,6 +169,7 @@ class HoverCard(QFrame):
         layout.addWidget(self.text_label)
         layout.addWidget(self.media_label)
         layout.addWidget(self.reason_label)
+        layout.addWidget(self.members_label)
 
     def show_for(self, item: ScheduleItem, global_pos: QPoint, area: QRect | None = None) -> None:
         """Fill the card with ``item`` and show it beside ``global_pos``.
@@ -219,8 +223,13 @@ class HoverCard(QFrame):
         if item.error:
             lead = "Why it failed" if item.status == Status.FAILED else "Note"
             reason = f"{lead}: {item.error}"
+        elif item.status == Status.AWAITING_APPROVAL:
+            reason = "Waits for a member's approval: right-click it and choose Approve."
         self.reason_label.setText(reason)
         self.reason_label.setVisible(bool(reason))
+        who = item.members_line()
+        self.members_label.setText(who)
+        self.members_label.setVisible(bool(who))
 
     def dismiss(self) -> None:
         self.schedule_id = None

@@ -27,7 +27,7 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QFont
 
-from milton_desktop.domain.status import CANCELLABLE, MOVABLE, AccountStatus, Status
+from milton_desktop.domain.status import APPROVABLE, CANCELLABLE, MOVABLE, AccountStatus, Status
 from milton_desktop.domain.timeutil import TimeInputError, get_zone, local_zone_name
 from milton_desktop.storage import queries, settings
 from milton_desktop.storage.queries import ScheduleFilter, ScheduleView
@@ -148,6 +148,10 @@ class ScheduleItem:
     #: a thread's parts (1: a single post), and how many of them are live
     parts: int = 1
     live_parts: int = 0
+    #: the members who made it, changed it last and approved it (team mode)
+    created_by: str | None = None
+    updated_by: str | None = None
+    approved_by: str | None = None
     # Derived once: the views ask for these on every layout and paint.
     day: date = field(init=False)
     time_label: str = field(init=False)
@@ -185,6 +189,9 @@ class ScheduleItem:
             recurring=row.recurring,
             parts=row.part_count,
             live_parts=row.live_parts,
+            created_by=row.created_by,
+            updated_by=row.updated_by,
+            approved_by=row.approved_by,
         )
 
     @classmethod
@@ -209,6 +216,9 @@ class ScheduleItem:
             recurring=bool(rest and rest[0]),
             parts=int(rest[1]) if len(rest) > 1 else 1,
             live_parts=int(rest[2]) if len(rest) > 2 else 0,
+            created_by=rest[3] if len(rest) > 3 else None,
+            updated_by=rest[4] if len(rest) > 4 else None,
+            approved_by=rest[5] if len(rest) > 5 else None,
         )
 
     @property
@@ -240,11 +250,34 @@ class ScheduleItem:
             "",
             self.text.strip() or "(no text)",
         ]
+        if self.status == Status.AWAITING_APPROVAL:
+            lines += ["", "Waits for a member's approval: right-click it and choose Approve"]
         if self.error:
             lines += ["", f"Error: {self.error}"]
         if self.url:
             lines += ["", self.url]
+        who = self.members_line()
+        if who:
+            lines += ["", who]
         return "\n".join(lines)
+
+    def members_line(self) -> str:
+        """Who made it, changed it and approved it ("" when nobody is recorded)."""
+        said = []
+        if self.created_by:
+            said.append(f"Created by {self.created_by}")
+        if self.updated_by and self.updated_by != self.created_by:
+            said.append(f"changed by {self.updated_by}")
+        if self.approved_by:
+            said.append(f"approved by {self.approved_by}")
+        if not said:
+            return ""
+        line = " · ".join(said)
+        return line[0].upper() + line[1:]
+
+    @property
+    def approvable(self) -> bool:
+        return self.status in APPROVABLE
 
 
 def _row_instant(row: CalendarRow) -> datetime:

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import QDialog, QMenu, QWidget
 
 from milton_desktop.domain.clock import Clock, SystemClock
 from milton_desktop.domain.status import (
+    APPROVABLE,
     CANCELLABLE,
     MOVABLE,
     PUBLISHABLE_NOW,
@@ -29,7 +30,7 @@ from milton_desktop.domain.status import (
     SKIPPABLE,
     Status,
 )
-from milton_desktop.operations import posts, schedules
+from milton_desktop.operations import approvals, posts, schedules
 from milton_desktop.publishers import registry
 from milton_desktop.storage import queries
 from milton_desktop.ui import style, tones
@@ -60,6 +61,7 @@ MARK_PUBLISHED = "mark_published"
 MARK_NOT_PUBLISHED = "mark_not_published"
 OPEN_POST = "open_post"
 DUPLICATE = "duplicate"
+APPROVE = "approve"
 
 
 @dataclass(frozen=True)
@@ -91,6 +93,22 @@ def choices_for(item: ScheduleItem) -> list[Choice | None]:
                 "Mark as not published",
                 f"It is not on {item.account}: publish it again now",
             ),
+        ]
+    elif status in APPROVABLE:
+        out += [
+            Choice(
+                APPROVE,
+                "Approve",
+                f"It goes out on {item.account} at its time, with your name as approver",
+            ),
+            None,
+            Choice(
+                EDIT,
+                "Edit schedule…",
+                "Change its text or time (it still waits for approval)",
+            ),
+            Choice(RESCHEDULE, "Reschedule…", "Choose another time for it"),
+            Choice(EDIT_POST, "Edit post…", "Change the post itself"),
         ]
     elif status == Status.PENDING:
         out += [
@@ -124,7 +142,7 @@ def choices_for(item: ScheduleItem) -> list[Choice | None]:
             "A new draft with the same text and media, in your drafts to change and schedule",
         ),
     ]
-    if status == Status.PENDING:
+    if status in (Status.PENDING, Status.AWAITING_APPROVAL):
         out += [
             None,
             Choice(CANCEL, "Cancel post", "Do not publish it (Delete; undo brings it back)"),
@@ -142,6 +160,8 @@ def heading_for(item: ScheduleItem) -> str | None:
         return "Missed its time"
     if item.status == Status.PUBLISHING:
         return "Being published right now"
+    if item.status in APPROVABLE:
+        return "Waits for a member's approval"
     return None
 
 
@@ -284,6 +304,7 @@ class Settler(QObject):
             MARK_PUBLISHED: self.mark_published,
             MARK_NOT_PUBLISHED: self.mark_not_published,
             DUPLICATE: self.duplicate,
+            APPROVE: self.approve,
         }
         return handlers[act](it)
 
@@ -303,6 +324,27 @@ class Settler(QObject):
     def _on_duplicated(self, post_id: int, what: str) -> None:
         self._say("info", f"{what} is copied to a new draft: find it at the top of Drafts.")
         self.duplicated.emit(post_id)
+
+    def approve(self, it: ScheduleItem) -> bool:
+        """Approve a post that waits for it, in the background: it goes out at its time."""
+        sid, clock = it.id, self.clock
+        what = f"“{it.short_text or '(no text)'}” on {it.account}"
+        run_in_background(
+            lambda: approvals.approve(sid, clock=clock),
+            parent=self.host,
+            on_success=lambda _row: self._on_approved(it, what),
+            on_failure=self._on_write_failed,
+            writes=True,
+        )
+        return True
+
+    def _on_approved(self, it: ScheduleItem, what: str) -> None:
+        local = it.local.astimezone(self.zone())
+        self._say(
+            "success",
+            f"Approved {what}: it goes out {format_day(local.date())} at {local:%H:%M}.",
+        )
+        self.changed.emit()
 
     def publish_now(self, it: ScheduleItem) -> bool:
         sid, clock = it.id, self.clock
@@ -404,7 +446,7 @@ class Settler(QObject):
         if it.status in CANCELLABLE:
             cmd: CancelCommand | SkipCommand = CancelCommand(
                 it.id,
-                f"{'Cancel' if it.status == Status.PENDING else 'Skip'} “{short_text(it.text, 30)}”",
+                f"{'Skip' if it.status == Status.MISSED else 'Cancel'} “{short_text(it.text, 30)}”",
                 previous_status=it.status,
                 clock=self.clock,
                 report=self._report,

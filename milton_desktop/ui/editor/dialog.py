@@ -69,7 +69,15 @@ from milton_desktop.domain.timeutil import (
     localize,
 )
 from milton_desktop.domain.validation import Rules, count_hashtags
-from milton_desktop.operations import accounts, compose, link_previews, posts, schedules, voices
+from milton_desktop.operations import (
+    accounts,
+    approvals,
+    compose,
+    link_previews,
+    posts,
+    schedules,
+    voices,
+)
 from milton_desktop.publishers import registry
 from milton_desktop.publishers.base import PublishError
 from milton_desktop.storage import media as media_mod
@@ -90,7 +98,7 @@ from milton_desktop.ui.editor.suggest import SuggestTimeButton
 from milton_desktop.ui.editor.thread import ThreadPanel, fits_all
 from milton_desktop.ui.style import platform_dot
 from milton_desktop.ui.tasks import run_in_background
-from milton_desktop.ui.wording import hinted, sentence, with_hint
+from milton_desktop.ui.wording import describe, hinted, sentence, with_hint
 
 log = logging.getLogger("milton.ui.editor")
 
@@ -340,6 +348,15 @@ class PostEditorDialog(QDialog):
         self.queue_button.clicked.connect(self._on_queue_button_clicked)
         # a schedule being edited already has its time
         self.queue_button.setVisible(self._schedule is None)
+        self.approve_button = QPushButton("Approve")
+        self.approve_button.setObjectName("approve")
+        self.approve_button.setToolTip(
+            "Approve this post as it is saved: it goes out at its time, with your name as approver"
+        )
+        self.approve_button.clicked.connect(self._on_approve_button_clicked)
+        self.approve_button.setVisible(
+            self._schedule is not None and self._schedule.status == Status.AWAITING_APPROVAL
+        )
         self.publish_button = QPushButton("Publish now")
         self.publish_button.setObjectName("publishNow")
         self.publish_button.clicked.connect(self._on_publish_button_clicked)
@@ -363,6 +380,7 @@ class PostEditorDialog(QDialog):
         buttons.addWidget(self.assistant_toggle)
         buttons.addStretch(1)
         buttons.addWidget(self.duplicate_button)
+        buttons.addWidget(self.approve_button)
         for button in (
             self.draft_button,
             self.queue_button,
@@ -583,6 +601,12 @@ class PostEditorDialog(QDialog):
         _coloured(self.history_label, _dim_colour(self.history_label))
         self.history_label.hide()
         box.addWidget(self.history_label)
+        self.members_label = QLabel()
+        self.members_label.setObjectName("scheduleMembers")
+        self.members_label.setWordWrap(True)
+        _coloured(self.members_label, _dim_colour(self.members_label))
+        self.members_label.hide()
+        box.addWidget(self.members_label)
         box.addStretch(1)
         return panel
 
@@ -640,9 +664,74 @@ class PostEditorDialog(QDialog):
                 "Scheduling it again creates new posts; the one above stays as it is."
             )
             self.history_label.show()
+        self._show_members(self._schedule or self._history)
         self._media_message("")
         self._set_when(self._initial_when())
         self.suggest_button.set_accounts(self.selected_accounts())
+
+    def _show_members(self, row: queries.ScheduleView | None) -> None:
+        """Who made and changed the schedule, and where it stands with its approval."""
+        if row is None:
+            self.members_label.hide()
+            return
+        said = []
+        if row.created_by:
+            said.append(f"Created by {row.created_by}.")
+        if row.updated_by and row.updated_by != row.created_by:
+            said.append(f"Last changed by {row.updated_by}.")
+        if row.status == Status.AWAITING_APPROVAL:
+            said.append("It waits for a member's approval before it can go out.")
+        elif row.approved_by and row.approved_at is not None:
+            at = row.approved_at.astimezone(self.zone).strftime("%a %d %b, %H:%M")
+            said.append(f"Approved by {row.approved_by} ({at}).")
+        if row.account.require_approval and row.status in MOVABLE:
+            said.append(
+                "Changing its text or media sends it back to wait for approval."
+                if row.status != Status.AWAITING_APPROVAL
+                else "Changes you save keep it waiting for approval."
+            )
+        self.members_label.setText(" ".join(said))
+        self.members_label.setVisible(bool(said))
+
+    def approve(self) -> bool:
+        """Approve the schedule being edited, as it is saved; False when refused."""
+        row = self._schedule
+        if row is None or row.status != Status.AWAITING_APPROVAL or self._busy:
+            return False
+        if self.is_dirty():
+            self._refuse(
+                "Save your changes first: Approve approves the post as it is saved, "
+                "and what you changed would go out unapproved."
+            )
+            return False
+        sid, clock = row.id, self.clock
+        self._busy = True
+        self._refresh()
+        run_in_background(
+            lambda: queries.ScheduleView.of(approvals.approve(sid, clock=clock)),
+            parent=self,
+            on_success=self._on_approve_done,
+            on_failure=self._on_approve_failed,
+            writes=True,
+        )
+        return True
+
+    def _on_approve_button_clicked(self) -> None:
+        self.approve()
+
+    def _on_approve_done(self, view: queries.ScheduleView) -> None:
+        self._busy = False
+        self._schedule = view
+        self.approve_button.hide()
+        self._show_members(view)
+        self.status_label.hide()
+        self._refresh()
+        self.saved.emit(view.post_id)
+
+    def _on_approve_failed(self, exc: Exception) -> None:
+        self._busy = False
+        self._refuse(sentence(describe(exc)))
+        self._refresh()
 
     def _initial_when(self) -> datetime:
         now = self.clock.now().astimezone(self.zone)
@@ -940,6 +1029,11 @@ class PostEditorDialog(QDialog):
         self.publish_button.setToolTip(
             "" if can_publish else (reason or "Choose at least one account to publish to.")
         )
+        self.approve_button.setEnabled(free)
+        if self._schedule is not None and self._schedule.status == Status.AWAITING_APPROVAL:
+            # it goes out only once approved: Approve, then it leaves at its time
+            self.publish_button.setEnabled(False)
+            self.publish_button.setToolTip("It waits for approval: approve it first.")
         for widget in (self.add_files_button, self.add_link_button, self.url_edit):
             widget.setEnabled(free)
         self.thread_panel.set_busy(not free)

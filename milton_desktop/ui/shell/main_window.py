@@ -6,7 +6,8 @@ re-check after a change, and lets the user pause or publish what is due. It
 refreshes from the database when the runner reports an outcome, when a pane
 changes something, and when another process (``milton-desktop schedule`` in a
 terminal, a background scheduler) writes to it, which SQLite's ``data_version``
-tells cheaply.
+tells cheaply; a team database (PostgreSQL) tells it itself (LISTEN/NOTIFY, see
+``storage/live.py``), so another member's change shows within a second.
 
 UI state (geometry, dock layout, one-time hints) lives in ``ui-state.ini`` in the
 data folder, apart from the preferences, which are in the database.
@@ -61,7 +62,7 @@ from milton_desktop.domain.errors import UserError
 from milton_desktop.domain.status import NEEDS_ATTENTION, Status
 from milton_desktop.domain.timeutil import get_zone
 from milton_desktop.publishers import registry
-from milton_desktop.storage import queries, settings
+from milton_desktop.storage import live, queries, settings
 from milton_desktop.ui import icons, style, tones
 from milton_desktop.ui.calendar.drafts import DraftsPane
 from milton_desktop.ui.calendar.pane import CalendarPane
@@ -116,6 +117,11 @@ VIEWS = (
 STATUS_REFRESH_MS = 30_000
 #: how often the database is asked whether another connection wrote to it
 DB_WATCH_MS = 3_000
+#: a team database's changes that only the status bar shows (heartbeats, a machine
+#: coming and going, mail waiting to be sent)
+STATUS_ONLY_TABLES = frozenset({"machines", "mail_outbox"})
+#: what the status bar says while the team database cannot be reached
+UNREACHABLE_TEXT = "Team database unreachable, retrying…"
 #: changes arriving together (a burst of outcomes) cause one refresh
 REFRESH_DEBOUNCE_MS = 150
 #: missed posts arriving together (a wake-up) open one dialog
@@ -138,11 +144,14 @@ class StatusRead:
     has_posts: bool
     #: mail that is waiting, failed or unknown, in a few words ("" when all went out)
     mail: str
+    #: team mode: (account, message) for each account with a post due that no live
+    #: machine can publish
+    team_warnings: tuple[tuple[str, str], ...] = ()
 
 
 def read_status() -> StatusRead:
     """Read on a worker after every refresh: a handful of small indexed queries."""
-    from milton_desktop.operations import notify_mail
+    from milton_desktop.operations import notify_mail, team
 
     return StatusRead(
         next_post(),
@@ -152,6 +161,7 @@ def read_status() -> StatusRead:
         bool(queries.list_accounts()),
         queries.has_posts(),
         notify_mail.mail_status().summary(),
+        tuple((w.account, w.message) for w in team.warnings()),
     )
 
 
@@ -324,6 +334,12 @@ class MainWindow(WindowFrame):
     trayHintRequested = Signal()
     #: an Outcome recorded by a background scheduler (another process publishes)
     backgroundOutcome = Signal(object)
+    #: team mode: the (account, message) warnings of posts nobody can publish, after
+    #: every status read (the tray tells each once)
+    teamWarnings = Signal(object)
+    # from the team database's listener thread, queued onto the window's
+    _databaseChanged = Signal(object)
+    _databaseReachable = Signal(bool, str)
 
     def __init__(
         self,
@@ -449,7 +465,18 @@ class MainWindow(WindowFrame):
         self._status_timer.start()
         self._db_watch_timer = self._timer("milton-ui-db-watch", DB_WATCH_MS)
         self._db_watch_timer.timeout.connect(self._on_db_watch_timer_timeout)
-        self._db_watch_timer.start()
+        #: a team database's listener (None on SQLite, whose data_version is polled)
+        self.live = live.listener_for_open_database(
+            self._databaseChanged.emit, self._databaseReachable.emit, name="milton-ui-listener"
+        )
+        if self.live is None:
+            self._db_watch_timer.start()
+        else:
+            self._databaseChanged.connect(self._on_database_changed)
+            self._databaseReachable.connect(self._on_database_reachable)
+            listener = self.live  # not self: the slot runs while the window is destroyed
+            self.destroyed.connect(lambda *_: listener.stop())  # dropped without quitting
+            self.live.start()
         self._missed_timer = self._timer("milton-ui-missed-batch", MISSED_BATCH_MS, single=True)
         self._missed_timer.timeout.connect(self._on_missed_timer_timeout)
 
@@ -743,9 +770,29 @@ class MainWindow(WindowFrame):
         self.mail_label = QLabel()
         self.mail_label.setObjectName("mail-state")
         self.mail_label.hide()
+        # team mode: posts due that no live machine can publish (never silently)
+        self.team_label = QLabel()
+        self.team_label.setObjectName("team-warnings")
+        # a team database that cannot be reached: said, never a silent stale calendar
+        self.reach_label = QLabel()
+        self.reach_label.setObjectName("team-database-state")
+        for label in (self.team_label, self.reach_label):
+            label.setTextFormat(Qt.TextFormat.RichText)
+            label.hide()
         status.addWidget(self.scheduler_label, 1)
+        status.addPermanentWidget(self.reach_label)
+        status.addPermanentWidget(self.team_label)
         status.addPermanentWidget(self.mail_label)
         status.addPermanentWidget(self.next_label)
+        from milton_desktop.operations import team
+
+        if team.is_team():
+            # a machine goes stale without any change in the database: look again
+            self._team_timer = QTimer(self)
+            self._team_timer.setObjectName("milton-team-warnings")
+            self._team_timer.setInterval(team.CHECK_EVERY_MS)
+            self._team_timer.timeout.connect(self.refresh_status)
+            self._team_timer.start()
 
     def _connect_panes(self) -> None:
         # One set of view controls, the window's toolbar: the pane's own Today and view
@@ -793,6 +840,11 @@ class MainWindow(WindowFrame):
         self._data_version = self._read_data_version()
         self._changed()
         self.refresh_all()
+
+    def stop_live(self) -> None:
+        """Stop following the team database's changes (quitting)."""
+        if self.live is not None:
+            self.live.stop()
 
     def set_tray_available(self, available: bool) -> None:
         """With a tray, closing the window hides it; without, closing quits."""
@@ -890,6 +942,19 @@ class MainWindow(WindowFrame):
         self.post_actions.show_counts(read.attention, read.missed)
         self.first_run.refresh(has_accounts=read.has_accounts, has_posts=read.has_posts)
         self._show_mail_state(read.mail)
+        self._show_team_warnings(read.team_warnings)
+
+    def _show_team_warnings(self, warnings: tuple[tuple[str, str], ...]) -> None:
+        self.team_label.setVisible(bool(warnings))
+        if warnings:
+            colour = tones.tone(self.statusBar().palette(), "warning")
+            first = warnings[0][1]
+            more = f" (and {len(warnings) - 1} more)" if len(warnings) > 1 else ""
+            self.team_label.setText(
+                f"<span style='color:{colour.name()}'>⚠</span>&nbsp;{escape(first)}{more}"
+            )
+            self.team_label.setToolTip("\n".join(message for _account, message in warnings))
+        self.teamWarnings.emit(warnings)
 
     def _on_status_read_failed(self, exc: Exception) -> None:
         log.error("could not read the scheduler's next post: %s", exc)
@@ -937,6 +1002,7 @@ class MainWindow(WindowFrame):
             return
         self._quitting = True
         self._save_ui_state()
+        self.stop_live()
         log.info("quit requested from the window")
         self.quitRequested.emit()
 
@@ -1001,7 +1067,7 @@ class MainWindow(WindowFrame):
         dim = tones.dim(self.palette()).name()
         rows = [
             ("Data folder", link(paths.data_dir)),
-            ("Database", escape(str(paths.db_path))),
+            ("Database", escape(queries.database_label() or str(paths.db_path))),
             ("Log folder", link(paths.log_dir)),
             ("Media", escape(str(paths.media_dir))),
             ("Qt", escape(f"PySide6 {pyside_version}, platform {qt_platform}")),
@@ -1142,6 +1208,8 @@ class MainWindow(WindowFrame):
         self.ui_state.sync()
 
     def _read_data_version(self) -> int | None:
+        if self.live is not None:  # PostgreSQL has no data_version: it notifies instead
+            return None
         try:
             return queries.data_version()
         except Exception:  # a closed database while shutting down: nothing to watch
@@ -1177,6 +1245,34 @@ class MainWindow(WindowFrame):
                 self.runner.rearm()
             else:
                 self._report_background_outcomes()
+
+    def _on_database_changed(self, change: live.Change) -> None:
+        # another member, machine or process changed the team database
+        if change.only(lambda item: item in STATUS_ONLY_TABLES or live.is_internal_setting(item)):
+            self.refresh_status()
+            return
+        # at once: the listener has gathered the burst already, the debounce would
+        # only add its wait to every change's way to the screen
+        self._dirty.update(PANES)
+        self._refresh_dirty()
+        if self.runner is None:  # a scheduler here re-arms from its own listener
+            self._report_background_outcomes()
+
+    def _on_database_reachable(self, reachable: bool, message: str) -> None:
+        if reachable:
+            log.info("team database reachable again")
+            self.reach_label.hide()
+            return
+        log.warning("team database unreachable (%s): retrying", message)
+        colour = tones.tone(self.statusBar().palette(), "warning")
+        self.reach_label.setText(
+            f"<span style='color:{colour.name()}'>●</span>&nbsp;{escape(UNREACHABLE_TEXT)}"
+        )
+        self.reach_label.setToolTip(
+            f"{message}. The calendar shows what was read last; it catches up as soon "
+            "as the database answers again."
+        )
+        self.reach_label.show()
 
     def _report_background_outcomes(self) -> None:
         """When a background scheduler publishes, tell the user as if this window had."""

@@ -40,7 +40,7 @@ from milton_desktop.domain.errors import UserError
 from milton_desktop.domain.mail import MailSettings
 from milton_desktop.domain.status import Status
 from milton_desktop.domain.timeutil import TimeInputError, get_zone
-from milton_desktop.operations import notify_mail
+from milton_desktop.operations import members, notify_mail
 from milton_desktop.operations.backup import Home
 from milton_desktop.paths import resolve_paths
 from milton_desktop.storage import settings
@@ -154,15 +154,17 @@ class SettingsDialog(QDialog):
         self.pages = QTabWidget()
         self.pages.setObjectName("settingsPages")
         outer.addWidget(self.pages)
+        self._home = home or Home.of(resolve_paths())
         general = QWidget()
         layout = QVBoxLayout(general)
         self.pages.addTab(general, "General")
+        layout.addWidget(self._build_member_group())
         layout.addWidget(self._build_time_group())
         layout.addWidget(self._build_notify_group())
         layout.addWidget(self._build_startup_group())
         layout.addStretch(1)
         self.pages.addTab(_page(self._build_email_group()), "Email")
-        self.backup_group = BackupSettingsGroup(home or Home.of(resolve_paths()), self)
+        self.backup_group = BackupSettingsGroup(self._home, self)
         self.pages.addTab(_page(self.backup_group), "Backups")
         self.assistant_page = AssistantPage()
         self.pages.addTab(self.assistant_page, "Writing assistant")
@@ -186,6 +188,24 @@ class SettingsDialog(QDialog):
         self.resize(600, self.sizeHint().height())
 
     # ------------------------------------------------------------ building
+
+    def _build_member_group(self) -> QGroupBox:
+        group = QGroupBox("You")
+        form = QFormLayout(group)
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        self.member_edit = QLineEdit()
+        self.member_edit.setObjectName("memberName")
+        self.member_edit.setMaxLength(members.MAX_NAME_LENGTH)
+        self.member_edit.setPlaceholderText(members.default_name())
+        form.addRow("Member name:", self.member_edit)
+        form.addRow(
+            "",
+            self._hint(
+                "Shown on the posts you schedule, change and approve, so your team knows "
+                "who did what. Kept on this computer."
+            ),
+        )
+        return group
 
     def _build_time_group(self) -> QGroupBox:
         group = QGroupBox("Time and scheduling")
@@ -366,6 +386,8 @@ class SettingsDialog(QDialog):
     # ------------------------------------------------------------ values
 
     def _load(self) -> None:
+        self.member_edit.setText(members.current())
+        self._member_was = members.current()
         zone = settings.get("timezone") or "UTC"
         self.zone_combo.setCurrentText(zone)
         self._on_zone_combo_text_changed(zone)
@@ -504,6 +526,13 @@ class SettingsDialog(QDialog):
             )
             self.zone_combo.setFocus()
             return False
+        member = self.member_edit.text().strip() or members.default_name()
+        try:
+            member = members.check_name(member)
+        except UserError as exc:
+            self._show_error(f"{exc}.")
+            self.member_edit.setFocus()
+            return False
         refused = self.assistant_page.save()
         if refused is not None:
             self.pages.setCurrentWidget(self.assistant_page)
@@ -525,6 +554,13 @@ class SettingsDialog(QDialog):
         except UserError as exc:
             self._show_error(f"{exc}.")
             return False
+        if member != self._member_was or members.saved_name(self._home.data_dir) is None:
+            try:
+                members.save_name(self._home.data_dir, member)
+            except UserError as exc:
+                self._show_error(f"{exc}.")
+                return False
+            self._member_was = member
         settings.set_value("timezone", zone)
         settings.set_value("default_post_time", self.post_time_edit.time().toString("HH:mm"))
         settings.set_value("grace_minutes", self.grace_spin.value())

@@ -251,7 +251,24 @@ _SHORT = {
     "reconnect": "need reconnecting",
     Status.UNCERTAIN: Status.UNCERTAIN,
     Status.MISSED: Status.MISSED,
+    Status.AWAITING_APPROVAL: "wait for approval",
 }
+
+
+def approval_notice(schedule_ids: list[int]) -> Notice:
+    """ "N posts wait for approval", for the members who can approve them."""
+    n = len(schedule_ids)
+    title = f"{n} post{'s' if n != 1 else ''} wait{'s' if n == 1 else ''} for approval"
+    return Notice(
+        Status.AWAITING_APPROVAL,
+        title,
+        "Right-click one in the calendar and choose Approve; a post nobody approves by "
+        "its time is missed.",
+        "info",
+        None,
+        tuple(schedule_ids),
+        line=title,
+    )
 
 
 def combine(notices: list[Notice]) -> Notice:
@@ -362,6 +379,8 @@ class TrayController(QObject):
         self._clicked: Notice | None = None
         #: missed posts already announced: a later outcome for one is not news
         self._told_missed: set[int] = set()
+        #: how many posts waited for approval when the tray last looked (None: never)
+        self._awaiting: int | None = None
 
         self.available = (
             QSystemTrayIcon.isSystemTrayAvailable() if available is None else bool(available)
@@ -426,6 +445,9 @@ class TrayController(QObject):
         self._tooltip_timer.start()
         #: tokens whose coming expiry was announced (account id, expiry)
         self._told: set[tuple[int, datetime]] = set()
+        #: team mode: accounts whose "nobody can publish" warning was told (again once
+        #: it has cleared and comes back)
+        self._told_team: set[str] = set()
 
         self.set_runner(runner)
 
@@ -451,6 +473,17 @@ class TrayController(QObject):
         if self.tray is not None:
             self.tray.setToolTip(self.tooltip())
         self._update_menu()
+        self.check_approvals()
+
+    def check_approvals(self) -> None:
+        """Say how many posts wait for approval, once each time that number changes
+        (to more than none): a member learns there is something to approve."""
+        count = queries.awaiting_approval_count()
+        if count == self._awaiting:
+            return
+        self._awaiting = count
+        if count:
+            self.notify(approval_notice(queries.schedule_ids(Status.AWAITING_APPROVAL)))
 
     def tooltip(self) -> str:
         """``Milton Desktop — next: LinkedIn in 12 min`` plus any state worth knowing."""
@@ -586,6 +619,22 @@ class TrayController(QObject):
         self.refresh()
         self.check_token_expiry()
 
+    def show_team_warnings(self, warnings: Sequence[tuple[str, str]]) -> None:
+        """Team mode: notify once per account that no live machine can publish for."""
+        current = {account for account, _message in warnings}
+        for account, message in warnings:
+            if account in self._told_team:
+                continue
+            self.notify(
+                Notice(
+                    kind="info",
+                    title=f"Nobody can publish for “{account}”",
+                    body=message,
+                    level="warning",
+                )
+            )
+        self._told_team = current
+
     def check_token_expiry(self) -> None:
         """Warn a week ahead of a token the user must renew by reconnecting (a read only)."""
         if not self._prefs().get("notify_reconnect", True):
@@ -658,6 +707,7 @@ __all__ = [
     "NextPost",
     "Notice",
     "TrayController",
+    "approval_notice",
     "combine",
     "external_scheduler_text",
     "next_post",

@@ -688,3 +688,20 @@ def test_a_missed_post_announced_at_start_is_not_announced_again(qtbot, make_tra
     runner.outcome.emit(outcome("missed", sid=4))  # a new one is news
     ctl.flush()
     assert len(tray.messages) == 2
+
+
+def test_a_team_warning_is_told_once_per_account_until_it_clears(qtbot, make_tray, clock):
+    ctl, tray, _window, _ = make_tray(FakeRunner(clock))
+    brand = ("brand-x", "nobody can publish for 'brand-x' right now: Alice's computer, ...")
+    ctl.show_team_warnings([brand])
+    ctl.flush()
+    ctl.show_team_warnings([(brand[0], brand[1] + " (later)"), ("other", "nobody ... 'other'")])
+    ctl.flush()
+    titles = [m[0] for m in tray.messages]
+    assert titles.count("Nobody can publish for “brand-x”") == 1
+    assert titles.count("Nobody can publish for “other”") == 1
+    ctl.show_team_warnings([])  # cleared: a later return is news again
+    ctl.show_team_warnings([brand])
+    ctl.flush()
+    titles = [m[0] for m in tray.messages]
+    assert titles.count("Nobody can publish for “brand-x”") == 2
