@@ -19,9 +19,6 @@ log = logging.getLogger("milton.app")
 #: where a team database's URL may come from when ``--database`` is not given
 DATABASE_ENV = "MILTON_DATABASE_URL"
 
-#: the file in a home's data folder holding its install id in team mode
-INSTALL_ID_FILE = settings.INSTALL_ID_FILE
-
 
 def database_target(paths: Paths, url: str | None = None) -> Path | str:
     """The database to open: ``url`` (``--database``), else ``MILTON_DATABASE_URL``,
@@ -39,11 +36,6 @@ def database_target(paths: Paths, url: str | None = None) -> Path | str:
             "postgresql://user@host/dbname (or leave --database out to use this computer's file)"
         )
     return chosen
-
-
-def _home_install_id(paths: Paths) -> str:
-    """This home's own install id (team mode), made once and kept in its data folder."""
-    return settings.machine_install_id(paths.data_dir)
 
 
 @dataclass
@@ -86,14 +78,13 @@ def open_context(
         log_file = setup_logging(paths.log_dir, verbose=verbose, stderr=stderr_logging)
     target = database_target(paths, database)
     open_database(target, check_integrity=check_integrity, local_dir=paths.data_dir)
+    try:
+        # the home's own id: in its SQLite file, or in its data folder on a team database
+        install = settings.install_id()
+    except pw.DatabaseError as exc:  # busy, full disk: a message, not a traceback
+        raise DatabaseError(explain_error(paths.db_path, exc)) from None
     if backend.current().is_postgres:
-        install = _home_install_id(paths)
         log.info("team database %s, this machine %s", backend.current().label, install)
-    else:
-        try:
-            install = settings.install_id()
-        except pw.DatabaseError as exc:  # busy, full disk: a message, not a traceback
-            raise DatabaseError(explain_error(paths.db_path, exc)) from None
     store = CredentialStore(install, allow_memory_fallback=allow_memory_tokens)
     name = members.resolve(paths.data_dir, member)
     members.use(name)
